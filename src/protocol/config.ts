@@ -1,0 +1,185 @@
+/**
+ * Every constant of PROTOCOL.md §2, with Spark's default and its Spark config key. All are
+ * overridable (`resolveConfig({ workerTimeoutMs: 5_000 })`). Times are integer milliseconds.
+ */
+export interface ProtocolConfig {
+  // ---- Master (§2.1) ----
+  /** spark.worker.timeout (60 s). Also the period of CheckForWorkerTimeOut. */
+  workerTimeoutMs: number;
+  /** spark.dead.worker.persistence (15): a DEAD worker is culled after (n+1) x timeout. */
+  deadWorkerPersistence: number;
+  /** spark.deploy.recoveryTimeout [4.0] (default: the worker timeout). */
+  recoveryTimeoutMs: number;
+  /** spark.deploy.maxExecutorRetries (10); below 0 disables the limit. */
+  maxExecutorRetries: number;
+  /** spark.deploy.spreadOut (true). */
+  spreadOutApps: boolean;
+  /** spark.deploy.defaultCores (Int.MaxValue): max cores of an app that sets no spark.cores.max. */
+  defaultCores: number;
+  /** spark.deploy.retainedApplications (200). */
+  retainedApplications: number;
+  /** spark.deploy.retainedDrivers (200). */
+  retainedDrivers: number;
+
+  // ---- Worker (§2.2) ----
+  /** spark.worker.timeout x 1000 / 4 (15 s): Worker.HEARTBEAT_MILLIS. */
+  workerHeartbeatIntervalMs: number;
+  /** Worker.INITIAL_REGISTRATION_RETRIES (6), hard-coded in Spark. */
+  initialRegistrationRetries: number;
+  /** Worker.TOTAL_REGISTRATION_RETRIES (16), hard-coded in Spark. */
+  totalRegistrationRetries: number;
+  /** Base of the initial retry interval, round(10 s x fuzz), fuzz in [0.5, 1.5). Hard-coded. */
+  initialRegistrationIntervalBaseMs: number;
+  /** Base of the prolonged retry interval, round(60 s x fuzz). Hard-coded. */
+  prolongedRegistrationIntervalBaseMs: number;
+  /** spark.worker.preferConfiguredMasterAddress (false). */
+  preferConfiguredMasterAddress: boolean;
+  /** spark.worker.executorStateSync.maxAttempts (5) [3.3+]. */
+  executorStateSyncMaxAttempts: number;
+  /** ExecutorRunner's grace period when killing an executor (10 s), hard-coded. */
+  executorKillGraceMs: number;
+  /** spark.worker.driverTerminateTimeout (10 s). */
+  driverTerminateTimeoutMs: number;
+  /** DriverRunner supervise back-off: first delay (1 s), doubling. Hard-coded. */
+  driverRelaunchInitialBackoffMs: number;
+  /** DriverRunner: a run longer than this (5 s) resets the back-off. Hard-coded. */
+  driverRelaunchBackoffResetMs: number;
+  /** spark.worker.ui.retainedExecutors (1000): finished executors kept. */
+  retainedExecutors: number;
+  /** spark.worker.ui.retainedDrivers (1000): finished drivers kept. */
+  workerRetainedDrivers: number;
+
+  // ---- Application client and driver (§2.3) ----
+  /** StandaloneAppClient.REGISTRATION_TIMEOUT_SECONDS (20 s), hard-coded. */
+  appRegistrationTimeoutMs: number;
+  /** StandaloneAppClient.REGISTRATION_RETRIES (3), hard-coded. */
+  appRegistrationRetries: number;
+  /** spark.scheduler.revive.interval (1 s). */
+  reviveIntervalMs: number;
+  /** spark.task.maxFailures (4). */
+  taskMaxFailures: number;
+  /** spark.task.cpus (1). */
+  taskCpus: number;
+  /** spark.executor.memory (1g), in MiB. */
+  executorMemoryMb: number;
+  /** spark.driver.cores (1), cluster mode. */
+  driverCores: number;
+  /** spark.driver.memory (1g), in MiB, cluster mode. */
+  driverMemoryMb: number;
+  /** spark.driver.maxResultSize (1g), in bytes; 0 means unlimited. */
+  maxResultSizeBytes: number;
+
+  // ---- Executor and heartbeats (§2.4) ----
+  /** spark.executor.heartbeatInterval (10 s). */
+  executorHeartbeatIntervalMs: number;
+  /** spark.executor.heartbeat.maxFailures (60): then the executor exits with code 56. */
+  executorHeartbeatMaxFailures: number;
+  /** spark.network.timeout (120 s): the driver's executor heartbeat timeout. */
+  networkTimeoutMs: number;
+  /** spark.network.timeoutInterval (60 s): period of the driver's ExpireDeadHosts check. */
+  networkTimeoutIntervalMs: number;
+
+  // ---- RPC (§2.5) ----
+  /** spark.rpc.askTimeout (120 s, falling back to spark.network.timeout). */
+  askTimeoutMs: number;
+  /** spark.rpc.message.maxSize (128 MiB), in bytes; at most 2047 MiB. */
+  maxMessageSizeBytes: number;
+
+  /**
+   * Historic Spark defects switched back on by name for the bug museum (PROTOCOL.md §7), e.g.
+   * "SPARK-36509". Empty by default: flint behaves as the fixed Spark does.
+   */
+  bugs: string[];
+}
+
+export const MIB = 1024 * 1024;
+
+export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
+  workerTimeoutMs: 60_000,
+  deadWorkerPersistence: 15,
+  recoveryTimeoutMs: 60_000,
+  maxExecutorRetries: 10,
+  spreadOutApps: true,
+  defaultCores: 2147483647,
+  retainedApplications: 200,
+  retainedDrivers: 200,
+
+  workerHeartbeatIntervalMs: 15_000,
+  initialRegistrationRetries: 6,
+  totalRegistrationRetries: 16,
+  initialRegistrationIntervalBaseMs: 10_000,
+  prolongedRegistrationIntervalBaseMs: 60_000,
+  preferConfiguredMasterAddress: false,
+  executorStateSyncMaxAttempts: 5,
+  executorKillGraceMs: 10_000,
+  driverTerminateTimeoutMs: 10_000,
+  driverRelaunchInitialBackoffMs: 1_000,
+  driverRelaunchBackoffResetMs: 5_000,
+  retainedExecutors: 1000,
+  workerRetainedDrivers: 1000,
+
+  appRegistrationTimeoutMs: 20_000,
+  appRegistrationRetries: 3,
+  reviveIntervalMs: 1_000,
+  taskMaxFailures: 4,
+  taskCpus: 1,
+  executorMemoryMb: 1024,
+  driverCores: 1,
+  driverMemoryMb: 1024,
+  maxResultSizeBytes: 1024 * MIB,
+
+  executorHeartbeatIntervalMs: 10_000,
+  executorHeartbeatMaxFailures: 60,
+  networkTimeoutMs: 120_000,
+  networkTimeoutIntervalMs: 60_000,
+
+  askTimeoutMs: 120_000,
+  maxMessageSizeBytes: 128 * MIB,
+
+  bugs: [] as string[],
+});
+
+/**
+ * Defaults overridden by `overrides`. Derived defaults follow Spark: when only the worker timeout
+ * is given, the heartbeat becomes timeout/4 and the recovery timeout the worker timeout.
+ */
+export function resolveConfig(overrides: Partial<ProtocolConfig> = {}): ProtocolConfig {
+  const workerTimeoutMs = overrides.workerTimeoutMs ?? DEFAULT_CONFIG.workerTimeoutMs;
+  const config: ProtocolConfig = {
+    ...DEFAULT_CONFIG,
+    workerHeartbeatIntervalMs: Math.floor(workerTimeoutMs / 4),
+    recoveryTimeoutMs: workerTimeoutMs,
+    ...overrides,
+    bugs: [...(overrides.bugs ?? DEFAULT_CONFIG.bugs)],
+  };
+  const problems = validateConfig(config);
+  if (problems.length > 0) throw new RangeError(`invalid flint config: ${problems.join("; ")}`);
+  return config;
+}
+
+/** Names each field whose value cannot work, so that a bad override is reported, not obeyed. */
+export function validateConfig(config: ProtocolConfig): string[] {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(config)) {
+    if (key === "bugs") {
+      if (!Array.isArray(value) || value.some((b) => typeof b !== "string")) problems.push("bugs must be a list of names");
+      continue;
+    }
+    if (typeof value === "boolean") continue;
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      problems.push(`${key} must be a finite number (got ${JSON.stringify(value)})`);
+      continue;
+    }
+    if (key === "maxExecutorRetries") continue; // negative disables the limit
+    if (value < 0) problems.push(`${key} must not be negative (got ${value})`);
+  }
+  for (const key of ["workerTimeoutMs", "workerHeartbeatIntervalMs", "reviveIntervalMs", "executorHeartbeatIntervalMs", "networkTimeoutIntervalMs", "taskCpus", "taskMaxFailures"] as const) {
+    if (config[key] <= 0) problems.push(`${key} must be positive (got ${config[key]})`);
+  }
+  if (config.maxMessageSizeBytes > 2047 * MIB) problems.push(`maxMessageSizeBytes must be at most 2047 MiB`);
+  if (config.totalRegistrationRetries < config.initialRegistrationRetries)
+    problems.push("totalRegistrationRetries must be at least initialRegistrationRetries");
+  return problems;
+}
+
+export const hasBug = (config: ProtocolConfig, name: string): boolean => config.bugs.includes(name);

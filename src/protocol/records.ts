@@ -1,0 +1,54 @@
+/**
+ * What the master persists for recovery (PROTOCOL.md §3.2): apps, drivers and workers, under
+ * the keys `app_<id>`, `driver_<id>`, `worker_<id>`. Executors, runtime state and id counters are
+ * not persisted, as in Spark.
+ */
+import type { Address, AppId, DriverId, WorkerId } from "./ids.js";
+import type { ApplicationDescription, DriverDescription } from "./messages.js";
+
+export interface PersistedApp {
+  id: AppId;
+  desc: ApplicationDescription;
+  driverAddress: Address;
+  startTimeMs: number;
+}
+
+export interface PersistedDriver {
+  id: DriverId;
+  desc: DriverDescription;
+  startTimeMs: number;
+}
+
+export interface PersistedWorker {
+  id: WorkerId;
+  host: string;
+  port: number;
+  address: Address;
+  cores: number;
+  memoryMb: number;
+}
+
+export type PersistedRecord =
+  | { kind: "app"; app: PersistedApp }
+  | { kind: "driver"; driver: PersistedDriver }
+  | { kind: "worker"; worker: PersistedWorker };
+
+/** Everything a store held when a master was elected. */
+export interface StoredRecords {
+  apps: PersistedApp[];
+  drivers: PersistedDriver[];
+  workers: PersistedWorker[];
+}
+
+export const EMPTY_STORE: StoredRecords = Object.freeze({ apps: [], drivers: [], workers: [] }) as StoredRecords;
+
+export function recordKey(record: PersistedRecord): string {
+  switch (record.kind) {
+    case "app":
+      return `app_${record.app.id}`;
+    case "driver":
+      return `driver_${record.driver.id}`;
+    case "worker":
+      return `worker_${record.worker.id}`;
+  }
+}
