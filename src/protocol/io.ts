@@ -119,6 +119,8 @@ export type Effect =
   | { type: "kill"; process: ProcessRef; graceMs: number }
   | { type: "runTask"; task: TaskDescription }
   | { type: "killTask"; taskId: TaskId; reason: string }
+  /** Worker: delete an application's work directories (Spark's maybeCleanupApplication). */
+  | { type: "cleanupApp"; appId: AppId }
   | { type: "persist"; key: string; record: PersistedRecord }
   | { type: "unpersist"; key: string }
   | { type: "exit"; code: number; reason: string }
