@@ -1,0 +1,193 @@
+/**
+ * The master's helper procedures of PROTOCOL.md §1.2: registering and removing workers, apps and
+ * drivers, relaunching drivers and killing executors, with the persistence writes of §3.2.
+ */
+import { hasBug } from "../config.js";
+import { ignored, log, send } from "../io.js";
+import type { DriverId } from "../ids.js";
+import type { DriverDescription } from "../messages.js";
+import type { PersistedRecord } from "../records.js";
+import { recordKey } from "../records.js";
+import type { ApplicationState, DriverState } from "../states.js";
+import { appRemoveExecutor, workerRemoveDriver, workerRemoveExecutor } from "./accounting.js";
+import { newDriverId } from "./ids.js";
+import { schedule } from "./schedule.js";
+import type { ApplicationInfo, DriverInfo, ExecutorDesc, MasterStep, WorkerInfo } from "./state.js";
+
+// ---- persistence -----------------------------------------------------------------------------
+
+export function persist(m: MasterStep, record: PersistedRecord): void {
+  m.fx.push({ type: "persist", key: recordKey(record), record });
+}
+
+export function unpersist(m: MasterStep, key: string): void {
+  m.fx.push({ type: "unpersist", key });
+}
+
+export function persistWorker(m: MasterStep, w: WorkerInfo): void {
+  persist(m, {
+    kind: "worker",
+    worker: { id: w.id, host: w.host, port: w.port, address: w.address, cores: w.cores, memoryMb: w.memoryMb },
+  });
+}
+
+export function persistApp(m: MasterStep, app: ApplicationInfo): void {
+  persist(m, {
+    kind: "app",
+    app: { id: app.id, desc: copy(app.desc), driverAddress: app.driverAddress, startTimeMs: app.startTimeMs },
+  });
+}
+
+export function persistDriver(m: MasterStep, d: DriverInfo): void {
+  persist(m, { kind: "driver", driver: { id: d.id, desc: copy(d.desc), startTimeMs: d.startTimeMs } });
+}
+
+/** A fresh deep copy for effects: effects never share objects with the state. */
+export const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+// ---- workers ---------------------------------------------------------------------------------
+
+/** Spark's registerWorker: false when a live (non-UNKNOWN) worker already holds the address. */
+export function registerWorker(m: MasterStep, w: WorkerInfo): boolean {
+  for (const old of Object.values(m.s.workers)) {
+    if (old.state === "DEAD" && old.host === w.host && old.port === w.port) delete m.s.workers[old.id];
+  }
+  const holderId = m.s.addressToWorker[w.address];
+  if (holderId !== undefined) {
+    const holder = m.s.workers[holderId]!;
+    if (holder.state !== "UNKNOWN") return false;
+    removeWorker(m, holder, "Worker replaced by a new worker with same address");
+  }
+  if (m.s.workers[w.id]) delete m.s.workers[w.id]; // a DEAD entry with this id on another address
+  m.s.workers[w.id] = w;
+  m.s.addressToWorker[w.address] = w.id;
+  return true;
+}
+
+export function removeWorker(m: MasterStep, w: WorkerInfo, message: string): void {
+  m.fx.push(log("info", "workerRemoved", { workerId: w.id, message }));
+  w.state = "DEAD";
+  if (m.s.addressToWorker[w.address] === w.id) delete m.s.addressToWorker[w.address];
+  for (const slot of Object.values(w.executors)) {
+    const app = m.s.apps[slot.appId];
+    const e = app?.executors[String(slot.execId)];
+    if (!app || !e) continue;
+    m.fx.push(
+      send(app.driverAddress, {
+        type: "ExecutorUpdated",
+        execId: e.id,
+        state: "LOST",
+        message: `worker lost: ${message}`,
+        workerHost: w.host,
+      }),
+    );
+    e.state = "LOST";
+    appRemoveExecutor(app, e);
+  }
+  for (const id of Object.keys(w.drivers)) {
+    const d = m.s.drivers[id];
+    if (!d) continue;
+    if (d.desc.supervise) relaunchDriver(m, d);
+    else removeDriver(m, d.id, "ERROR");
+  }
+  for (const app of Object.values(m.s.apps)) {
+    m.fx.push(send(app.driverAddress, { type: "WorkerRemoved", workerId: w.id, host: w.host, message }));
+  }
+  unpersist(m, `worker_${w.id}`);
+  if (!hasBug(m.s.config, "SPARK-36509")) schedule(m);
+}
+
+// ---- applications ----------------------------------------------------------------------------
+
+/** Spark's registerApplication: a second app from the same driver address is not tracked. */
+export function registerApplication(m: MasterStep, app: ApplicationInfo): boolean {
+  if (m.s.addressToApp[app.driverAddress] !== undefined) return false;
+  m.s.apps[app.id] = app;
+  m.s.addressToApp[app.driverAddress] = app.id;
+  m.s.waitingApps.push(app.id);
+  return true;
+}
+
+export function finishApplication(m: MasterStep, app: ApplicationInfo): void {
+  removeApplication(m, app, "FINISHED");
+}
+
+export function removeApplication(m: MasterStep, app: ApplicationInfo, finalState: ApplicationState): void {
+  if (!m.s.apps[app.id]) return;
+  m.fx.push(log("info", "applicationRemoved", { appId: app.id, state: finalState }));
+  delete m.s.apps[app.id];
+  if (m.s.addressToApp[app.driverAddress] === app.id) delete m.s.addressToApp[app.driverAddress];
+  trimRetained(m.s.completedApps, m.s.config.retainedApplications);
+  m.s.completedApps.push({ id: app.id, name: app.desc.name, state: finalState, endTimeMs: m.now });
+  m.s.waitingApps = m.s.waitingApps.filter((id) => id !== app.id);
+  for (const e of Object.values(app.executors)) killExecutor(m, e);
+  app.state = finalState;
+  app.endTimeMs = m.now;
+  if (finalState !== "FINISHED") {
+    m.fx.push(send(app.driverAddress, { type: "ApplicationRemoved", message: finalState }));
+  }
+  unpersist(m, `app_${app.id}`);
+  schedule(m);
+  for (const w of Object.values(m.s.workers)) {
+    m.fx.push(send(w.address, { type: "ApplicationFinished", appId: app.id }));
+  }
+}
+
+/** Frees the worker's resources before it confirms, as Spark does, then orders the kill. */
+export function killExecutor(m: MasterStep, e: ExecutorDesc): void {
+  const w = m.s.workers[e.workerId];
+  if (w) {
+    workerRemoveExecutor(w, e);
+    m.fx.push(send(w.address, { type: "KillExecutor", masterUrl: m.s.address, appId: e.appId, execId: e.id }));
+  }
+  e.state = "KILLED";
+}
+
+// ---- drivers ---------------------------------------------------------------------------------
+
+export function createDriver(m: MasterStep, desc: DriverDescription): DriverInfo {
+  return { id: newDriverId(m.s, m.now), desc: copy(desc), startTimeMs: m.now, state: "SUBMITTED" };
+}
+
+export function relaunchDriver(m: MasterStep, d: DriverInfo): void {
+  if (hasBug(m.s.config, "SPARK-19900")) {
+    // Spark <= 2.2: the same DriverInfo, same id, queued again; a late report for it removes it.
+    const w = d.workerId ? m.s.workers[d.workerId] : undefined;
+    if (w) workerRemoveDriver(w, d, true);
+    d.state = "RELAUNCHING";
+    d.workerId = undefined;
+    m.s.waitingDrivers.push(d.id);
+    schedule(m);
+    return;
+  }
+  removeDriver(m, d.id, "RELAUNCHING");
+  const relaunched = createDriver(m, d.desc);
+  persistDriver(m, relaunched);
+  m.s.drivers[relaunched.id] = relaunched;
+  m.s.waitingDrivers.push(relaunched.id);
+  m.fx.push(log("info", "driverRelaunched", { oldDriverId: d.id, driverId: relaunched.id }));
+  schedule(m);
+}
+
+export function removeDriver(m: MasterStep, id: DriverId, finalState: DriverState, exception?: string): void {
+  const d = m.s.drivers[id];
+  if (!d) {
+    m.fx.push(ignored("unknown-driver", { driverId: id, state: finalState }));
+    return;
+  }
+  delete m.s.drivers[id];
+  trimRetained(m.s.completedDrivers, m.s.config.retainedDrivers);
+  m.s.completedDrivers.push({ id, state: finalState, exception, workerId: d.workerId });
+  unpersist(m, `driver_${id}`);
+  d.state = finalState;
+  d.exception = exception;
+  const w = d.workerId ? m.s.workers[d.workerId] : undefined;
+  if (w) workerRemoveDriver(w, d, true);
+  m.fx.push(log("info", "driverRemoved", { driverId: id, state: finalState }));
+  schedule(m);
+}
+
+/** Spark's retention: once the list is full, drop the oldest max(n/10, 1) entries. */
+export function trimRetained<T>(list: T[], retained: number): void {
+  if (list.length >= retained) list.splice(0, Math.max(Math.floor(retained / 10), 1));
+}

@@ -1,0 +1,108 @@
+/** Master high availability (PROTOCOL.md §3): election, beginRecovery, completeRecovery. */
+import { hasBug } from "../config.js";
+import { log, send, setTimer } from "../io.js";
+import type { StoredRecords } from "../records.js";
+import { finishApplication, registerApplication, registerWorker, relaunchDriver, removeDriver, removeWorker } from "./lifecycle.js";
+import { schedule } from "./schedule.js";
+import type { ApplicationInfo, MasterStep, WorkerInfo } from "./state.js";
+
+export const COMPLETE_RECOVERY_TIMER = "completeRecovery";
+
+/** ElectedLeader: with an empty store become ALIVE, else recover what the store held. */
+export function electedLeader(m: MasterStep, stored: StoredRecords): void {
+  const empty = stored.apps.length === 0 && stored.drivers.length === 0 && stored.workers.length === 0;
+  m.fx.push(log("info", "electedLeader", { apps: stored.apps.length, drivers: stored.drivers.length, workers: stored.workers.length }));
+  if (empty) {
+    m.s.recoveryState = "ALIVE";
+    return;
+  }
+  m.s.recoveryState = "RECOVERING";
+  beginRecovery(m, stored);
+  if (m.s.recoveryState === "RECOVERING") {
+    m.fx.push(setTimer(COMPLETE_RECOVERY_TIMER, m.s.config.recoveryTimeoutMs));
+  }
+}
+
+export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
+  for (const rec of stored.apps) {
+    const app: ApplicationInfo = {
+      id: rec.id,
+      desc: JSON.parse(JSON.stringify(rec.desc)),
+      driverAddress: rec.driverAddress,
+      startTimeMs: rec.startTimeMs,
+      state: "WAITING",
+      executors: {},
+      removedExecutorCount: 0,
+      coresGranted: 0,
+      nextExecutorId: 0,
+      executorLimit: rec.desc.initialExecutorLimit ?? Number.MAX_SAFE_INTEGER,
+      retryCount: 0,
+      endTimeMs: -1,
+    };
+    if (!registerApplication(m, app)) continue;
+    app.state = "UNKNOWN";
+    m.fx.push(send(app.driverAddress, { type: "MasterChanged", masterAddress: m.s.address }));
+  }
+  for (const rec of stored.drivers) {
+    m.s.drivers[rec.id] = {
+      id: rec.id,
+      desc: JSON.parse(JSON.stringify(rec.desc)),
+      startTimeMs: rec.startTimeMs,
+      state: "SUBMITTED",
+    };
+  }
+  for (const rec of stored.workers) {
+    const w: WorkerInfo = {
+      id: rec.id,
+      host: rec.host,
+      port: rec.port,
+      address: rec.address,
+      cores: rec.cores,
+      memoryMb: rec.memoryMb,
+      state: "ALIVE",
+      coresUsed: 0,
+      memoryUsed: 0,
+      executors: {},
+      drivers: {},
+      lastHeartbeatMs: m.now,
+      adoptOnLatestState: false,
+    };
+    if (!registerWorker(m, w)) continue;
+    w.state = "UNKNOWN";
+    m.fx.push(send(w.address, { type: "MasterChanged", masterAddress: m.s.address }));
+  }
+  // SPARK-46664 [4.0]: nothing left to hear from, so do not wait for the timeout.
+  if (canCompleteRecovery(m)) completeRecovery(m);
+}
+
+export function canCompleteRecovery(m: MasterStep): boolean {
+  for (const w of Object.values(m.s.workers)) if (w.state === "UNKNOWN") return false;
+  for (const a of Object.values(m.s.apps)) if (a.state === "UNKNOWN") return false;
+  return true;
+}
+
+export function completeRecovery(m: MasterStep): void {
+  if (m.s.recoveryState !== "RECOVERING") return;
+  m.s.recoveryState = "COMPLETING_RECOVERY";
+  for (const w of Object.values(m.s.workers)) {
+    if (w.state === "UNKNOWN") removeWorker(m, w, "Not responding for recovery");
+  }
+  for (const a of Object.values(m.s.apps)) {
+    if (a.state === "UNKNOWN") finishApplication(m, a);
+  }
+  for (const a of Object.values(m.s.apps)) {
+    if (a.state === "WAITING") a.state = "RUNNING";
+  }
+  for (const d of Object.values(m.s.drivers)) {
+    // Drivers that removeWorker just relaunched are already queued; Spark relaunches them twice.
+    if (d.workerId !== undefined || m.s.waitingDrivers.includes(d.id)) continue;
+    if (d.desc.supervise) relaunchDriver(m, d);
+    else removeDriver(m, d.id, "ERROR");
+  }
+  m.s.recoveryState = "ALIVE";
+  m.fx.push({ type: "cancelTimer", key: COMPLETE_RECOVERY_TIMER });
+  m.fx.push(log("info", "recoveryCompleted", { workers: Object.keys(m.s.addressToWorker).length, apps: Object.keys(m.s.apps).length }));
+  schedule(m);
+}
+
+export const countDriverResourcesOnRecovery = (m: MasterStep): boolean => !hasBug(m.s.config, "SPARK-12552");

@@ -1,0 +1,133 @@
+/** The master's state (PROTOCOL.md §1.2), as plain data keyed by id. */
+import type { ProtocolConfig } from "../config.js";
+import type { Address, AppId, DriverId, ExecutorNumber, WorkerId } from "../ids.js";
+import type { ApplicationDescription, DriverDescription } from "../messages.js";
+import type { ApplicationState, DriverState, ExecutorState, RecoveryState, WorkerState } from "../states.js";
+import type { Effect } from "../io.js";
+
+/** An executor as the master tracks it (Spark's ExecutorDesc); lives in its app's `executors`. */
+export interface ExecutorDesc {
+  id: ExecutorNumber;
+  appId: AppId;
+  workerId: WorkerId;
+  cores: number;
+  memoryMb: number;
+  /** LAUNCHING -> RUNNING -> a finished state; only the worker's reports move it forward. */
+  state: ExecutorState;
+}
+
+/** The resources an executor holds on a worker, as counted in the worker's `coresUsed`. */
+export interface WorkerExecutorSlot {
+  appId: AppId;
+  execId: ExecutorNumber;
+  cores: number;
+  memoryMb: number;
+}
+
+export interface WorkerInfo {
+  id: WorkerId;
+  host: string;
+  port: number;
+  /** The worker endpoint's listening address: where the master sends, and the key of addressToWorker. */
+  address: Address;
+  cores: number;
+  memoryMb: number;
+  /** ALIVE, UNKNOWN (recovering), DEAD (kept until culled by the reaper). */
+  state: WorkerState;
+  /** Sum of the cores of `executors` and `drivers`; 0 <= coresUsed <= cores unless recovery over-commits (I1). */
+  coresUsed: number;
+  /** Sum of the memory of `executors` and `drivers`, in MiB. */
+  memoryUsed: number;
+  /** Executors holding resources here, keyed by full id `appId/execId`. */
+  executors: Record<string, WorkerExecutorSlot>;
+  /** Drivers running here (value: true). */
+  drivers: Record<string, true>;
+  /** ctx.now of the last heartbeat, registration or recovery read. */
+  lastHeartbeatMs: number;
+  /**
+   * Set when a duplicate registration revived an UNKNOWN worker during recovery (SPARK-46346): its
+   * next WorkerLatestState adopts the executors of known apps instead of killing them.
+   */
+  adoptOnLatestState: boolean;
+}
+
+export interface ApplicationInfo {
+  id: AppId;
+  desc: ApplicationDescription;
+  /** The driver's (AppClient's) address: where ExecutorAdded/Updated go, the key of addressToApp. */
+  driverAddress: Address;
+  startTimeMs: number;
+  state: ApplicationState;
+  /** Live executors by executor number; removed ones leave (counted in removedExecutorCount). */
+  executors: Record<string, ExecutorDesc>;
+  removedExecutorCount: number;
+  /** Sum of the cores of `executors`; never above the app's max cores (I2). */
+  coresGranted: number;
+  /** The next executor number; above every id this app ever used, recovered ones included (I4). */
+  nextExecutorId: number;
+  /** Dynamic allocation's target; only limits the creation of executors. */
+  executorLimit: number;
+  /** Consecutive abnormal executor exits since the last RUNNING report. */
+  retryCount: number;
+  endTimeMs: number;
+}
+
+export interface DriverInfo {
+  id: DriverId;
+  desc: DriverDescription;
+  startTimeMs: number;
+  state: DriverState;
+  exception?: string;
+  /** The worker running it; undefined while waiting or after recovery until a worker reports it. */
+  workerId?: WorkerId;
+}
+
+/** What the master keeps of a finished app or driver (bounded by the retained-* settings). */
+export interface CompletedApp {
+  id: AppId;
+  name: string;
+  state: ApplicationState;
+  endTimeMs: number;
+}
+export interface CompletedDriver {
+  id: DriverId;
+  state: DriverState;
+  exception?: string;
+  workerId?: WorkerId;
+}
+
+export interface MasterState {
+  /** This master's address, also the masterUrl it stamps on LaunchExecutor and KillExecutor. */
+  address: Address;
+  config: ProtocolConfig;
+  /** PRNG state for the driver-placement shuffle. */
+  rng: number;
+  /** STANDBY until elected; only ALIVE schedules (I7). */
+  recoveryState: RecoveryState;
+  /** Every worker, DEAD ones included until culled; insertion order is the iteration order. */
+  workers: Record<string, WorkerInfo>;
+  /** Non-DEAD workers by address (I8: one worker per address). */
+  addressToWorker: Record<string, WorkerId>;
+  /** Active applications by id. */
+  apps: Record<string, ApplicationInfo>;
+  /** Active applications by driver address (I9: one app per driver address). */
+  addressToApp: Record<string, AppId>;
+  /** Every active app that may still want cores, FIFO in registration order. */
+  waitingApps: AppId[];
+  completedApps: CompletedApp[];
+  /** Active drivers, waiting or running. */
+  drivers: Record<string, DriverInfo>;
+  /** Drivers not yet placed, FIFO. */
+  waitingDrivers: DriverId[];
+  completedDrivers: CompletedDriver[];
+  /** Not persisted, as in Spark: a new leader starts again at 0 (ids stay unique: see ids.ts). */
+  nextAppNumber: number;
+  nextDriverNumber: number;
+}
+
+/** The per-step context the master's procedures share: the state, the clock and the effects. */
+export interface MasterStep {
+  s: MasterState;
+  now: number;
+  fx: Effect[];
+}

@@ -1,0 +1,246 @@
+import { describe, expect, it } from "vitest";
+import type { AppId, DriverId, StoredRecords } from "../../../src/protocol/index.js";
+import { address } from "../../../src/protocol/index.js";
+import { addApp, addWorker, aliveMaster, appDesc, deliver, driverAddr, ignoredWhy, MASTER, messagesOf, newMaster, step, T0, wid, workerAddr } from "./fixtures.js";
+
+const APP = "app-20251231000000-0000" as AppId;
+const DRIVER = "driver-20251231000000-0000" as DriverId;
+
+function store(over: Partial<StoredRecords> = {}): StoredRecords {
+  return {
+    apps: [{ id: APP, desc: appDesc(), driverAddress: driverAddr(1), startTimeMs: T0 - 1000 }],
+    drivers: [],
+    workers: [1, 2].map((n) => ({ id: wid(n), host: `host-${n}`, port: 7000 + n, address: workerAddr(n), cores: 4, memoryMb: 8192 })),
+    ...over,
+  };
+}
+
+function recovering(stored = store(), overrides = {}) {
+  const s = newMaster(overrides);
+  const fx = step(s, { type: "leaderElected", stored });
+  return { s, fx };
+}
+
+describe("master: leaderElected", () => {
+  it("with an empty store: ALIVE at once", () => {
+    const s = newMaster();
+    step(s, { type: "leaderElected", stored: { apps: [], drivers: [], workers: [] } });
+    expect(s.recoveryState).toBe("ALIVE");
+  });
+
+  it("with stored state: RECOVERING, every app and worker UNKNOWN and told MasterChanged, timer armed", () => {
+    const { s, fx } = recovering();
+    expect(s.recoveryState).toBe("RECOVERING");
+    expect(s.apps[APP]!.state).toBe("UNKNOWN");
+    expect(s.workers[wid(1)]!.state).toBe("UNKNOWN");
+    const targets = fx.flatMap((e) => (e.type === "send" && e.message.type === "MasterChanged" ? [e.to] : []));
+    expect(targets).toEqual([driverAddr(1), workerAddr(1), workerAddr(2)]);
+    expect(fx).toContainEqual({ type: "setTimer", key: "completeRecovery", afterMs: 60_000 });
+  });
+
+  it("a second election is ignored", () => {
+    const { s } = recovering();
+    expect(ignoredWhy(step(s, { type: "leaderElected", stored: store() }))).toEqual(["already-leader"]);
+  });
+
+  it("leadershipRevoked: the master exits at once (no scheduling after leadership is lost)", () => {
+    const s = aliveMaster();
+    expect(step(s, { type: "leadershipRevoked" })).toEqual([
+      { type: "exit", code: 0, reason: "Leadership has been revoked -- master shutting down." },
+    ]);
+  });
+
+  it("a standby refuses nothing silently: registrations during RECOVERING are accepted", () => {
+    const { s } = recovering();
+    const fx = addWorker(s, 3);
+    expect(messagesOf(fx, "RegisteredWorker")).toHaveLength(1);
+  });
+});
+
+describe("master: the failover sequence", () => {
+  it("completes as soon as every worker and app has answered, then schedules", () => {
+    const { s } = recovering();
+    deliver(s, workerAddr(1), {
+      type: "WorkerSchedulerStateResponse",
+      workerId: wid(1),
+      executors: [{ appId: APP, execId: 5, cores: 4, memoryMb: 1024, state: "RUNNING" }],
+      driverIds: [],
+    });
+    expect(s.workers[wid(1)]).toMatchObject({ state: "ALIVE", coresUsed: 4 });
+    expect(s.apps[APP]!.executors["5"]).toMatchObject({ state: "RUNNING", cores: 4 });
+    expect(s.apps[APP]!.nextExecutorId).toBe(6);
+    deliver(s, workerAddr(2), { type: "WorkerSchedulerStateResponse", workerId: wid(2), executors: [], driverIds: [] });
+    expect(s.recoveryState).toBe("RECOVERING");
+    const fx = deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
+    expect(s.recoveryState).toBe("ALIVE");
+    expect(s.apps[APP]!.state).toBe("RUNNING");
+    expect(fx).toContainEqual({ type: "cancelTimer", key: "completeRecovery" });
+    // New executors get ids above the recovered one (I4).
+    expect(messagesOf(fx, "LaunchExecutor").map((l) => l.execId)).toEqual([6]);
+  });
+
+  it("at the timeout: removes silent workers and silently finishes silent apps (§3.5 weakness 3)", () => {
+    const { s } = recovering();
+    deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
+    const fx = step(s, { type: "timer", key: "completeRecovery" }, T0 + 60_000);
+    expect(s.recoveryState).toBe("ALIVE");
+    expect(s.workers[wid(2)]!.state).toBe("DEAD");
+    expect(s.apps[APP]).toBeUndefined();
+    expect(s.completedApps[0]).toMatchObject({ id: APP, state: "FINISHED" });
+    expect(messagesOf(fx, "ApplicationRemoved")).toHaveLength(0);
+  });
+
+  it("completes only once (I10): a late acknowledgement after completion changes nothing", () => {
+    const { s } = recovering();
+    step(s, { type: "timer", key: "completeRecovery" }, T0 + 60_000);
+    const fx = deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
+    expect(ignoredWhy(fx)).toEqual(["unknown-app-acknowledged"]);
+    expect(s.recoveryState).toBe("ALIVE");
+  });
+
+  it("the disconnect of the last silent worker completes recovery", () => {
+    const { s } = recovering(store({ apps: [] }));
+    deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
+    step(s, { type: "peerDisconnected", peer: workerAddr(2) });
+    expect(s.recoveryState).toBe("ALIVE");
+  });
+
+  it("binds a reported driver to its worker and counts its resources (SPARK-12552)", () => {
+    const desc = { cores: 1, memoryMb: 512, supervise: false, command: {} };
+    const { s } = recovering(store({ apps: [], drivers: [{ id: DRIVER, desc, startTimeMs: T0 }] }));
+    deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [DRIVER] });
+    expect(s.drivers[DRIVER]).toMatchObject({ state: "RUNNING", workerId: wid(1) });
+    expect(s.workers[wid(1)]).toMatchObject({ coresUsed: 1, memoryUsed: 512 });
+    deliver(s, workerAddr(1), { type: "DriverStateChanged", driverId: DRIVER, state: "FINISHED" });
+    expect(s.workers[wid(1)]).toMatchObject({ coresUsed: 0, memoryUsed: 0 });
+  });
+
+  it("with the SPARK-12552 bug on: the driver's resources go negative when it ends", () => {
+    const desc = { cores: 1, memoryMb: 512, supervise: false, command: {} };
+    const { s } = recovering(store({ apps: [], drivers: [{ id: DRIVER, desc, startTimeMs: T0 }] }), { bugs: ["SPARK-12552"] });
+    deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [DRIVER] });
+    deliver(s, workerAddr(1), { type: "DriverStateChanged", driverId: DRIVER, state: "FINISHED" });
+    expect(s.workers[wid(1)]!.coresUsed).toBe(-1);
+  });
+
+  it("unreported drivers: a supervised one is relaunched with a new id, an unsupervised one fails as ERROR", () => {
+    const sup = { cores: 1, memoryMb: 512, supervise: true, command: {} };
+    const plain = { ...sup, supervise: false };
+    const other = "driver-20251231000000-0001" as DriverId;
+    const { s } = recovering(
+      store({ apps: [], drivers: [{ id: DRIVER, desc: sup, startTimeMs: T0 }, { id: other, desc: plain, startTimeMs: T0 }] }),
+    );
+    deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
+    const fx = deliver(s, workerAddr(2), { type: "WorkerSchedulerStateResponse", workerId: wid(2), executors: [], driverIds: [] });
+    expect(s.completedDrivers.map((d) => [d.id, d.state])).toEqual([
+      [DRIVER, "RELAUNCHING"],
+      [other, "ERROR"],
+    ]);
+    const launched = messagesOf(fx, "LaunchDriver");
+    expect(launched).toHaveLength(1);
+    expect(launched[0]!.driverId).not.toBe(DRIVER);
+  });
+
+  it("executors and drivers of unknown apps reported in recovery are ignored (§3.5 weakness 4)", () => {
+    const { s } = recovering();
+    const fx = deliver(s, workerAddr(1), {
+      type: "WorkerSchedulerStateResponse",
+      workerId: wid(1),
+      executors: [{ appId: "gone" as AppId, execId: 1, cores: 2, memoryMb: 1, state: "RUNNING" }],
+      driverIds: ["driver-gone" as DriverId],
+    });
+    expect(ignoredWhy(fx)).toEqual(["executor-of-unknown-app", "unknown-driver-reported"]);
+    expect(s.workers[wid(1)]!.coresUsed).toBe(0);
+  });
+
+  it("a response from an unknown worker is ignored", () => {
+    const { s } = recovering();
+    const fx = deliver(s, workerAddr(9), { type: "WorkerSchedulerStateResponse", workerId: wid(9), executors: [], driverIds: [] });
+    expect(ignoredWhy(fx)).toEqual(["unknown-worker-state-response"]);
+  });
+
+  it("a worker registering during recovery with a known id becomes ALIVE and its state is adopted (SPARK-46346)", () => {
+    const { s } = recovering(store());
+    const reg = deliver(s, workerAddr(1), {
+      type: "RegisterWorker",
+      workerId: wid(1),
+      host: "host-1",
+      port: 7001,
+      workerAddress: workerAddr(1),
+      cores: 4,
+      memoryMb: 8192,
+      masterAddress: MASTER,
+    });
+    expect(messagesOf(reg, "RegisteredWorker")[0]!.duplicate).toBe(true);
+    expect(s.workers[wid(1)]!.state).toBe("ALIVE");
+    const fx = deliver(s, workerAddr(1), {
+      type: "WorkerLatestState",
+      workerId: wid(1),
+      executors: [
+        { appId: APP, execId: 2, cores: 2, memoryMb: 1024, state: "RUNNING" },
+        { appId: "gone" as AppId, execId: 1, cores: 1, memoryMb: 1, state: "RUNNING" },
+      ],
+      driverIds: [],
+    });
+    expect(s.apps[APP]!.executors["2"]).toBeDefined();
+    expect(s.workers[wid(1)]!.coresUsed).toBe(2);
+    expect(messagesOf(fx, "KillExecutor")).toEqual([{ type: "KillExecutor", masterUrl: MASTER, appId: "gone", execId: 1 }]);
+  });
+
+  it("with the SPARK-46346 bug on: that worker stays UNKNOWN and is removed when recovery completes", () => {
+    const { s } = recovering(store(), { bugs: ["SPARK-46346"] });
+    deliver(s, workerAddr(1), {
+      type: "RegisterWorker",
+      workerId: wid(1),
+      host: "host-1",
+      port: 7001,
+      workerAddress: workerAddr(1),
+      cores: 4,
+      memoryMb: 8192,
+      masterAddress: MASTER,
+    });
+    expect(s.workers[wid(1)]!.state).toBe("UNKNOWN");
+    step(s, { type: "timer", key: "completeRecovery" }, T0 + 60_000);
+    expect(s.workers[wid(1)]!.state).toBe("DEAD");
+  });
+
+  it("a new worker at the address of an UNKNOWN one replaces it", () => {
+    const { s } = recovering();
+    const fx = deliver(s, workerAddr(1), {
+      type: "RegisterWorker",
+      workerId: wid(7),
+      host: "host-1",
+      port: 7001,
+      workerAddress: workerAddr(1),
+      cores: 4,
+      memoryMb: 8192,
+      masterAddress: MASTER,
+    });
+    expect(messagesOf(fx, "RegisteredWorker")[0]!.duplicate).toBe(false);
+    expect(s.workers[wid(1)]!.state).toBe("DEAD");
+    expect(s.addressToWorker[workerAddr(1)]).toBe(wid(7));
+  });
+
+  it("recovered workers count as heard from at recovery time: the timeout check spares them", () => {
+    const { s } = recovering(store({ apps: [] }));
+    step(s, { type: "timer", key: "checkForWorkerTimeOut" }, T0 + 30_000);
+    expect(s.workers[wid(1)]!.state).toBe("UNKNOWN");
+  });
+
+  it("app and driver ids stay unique after a failover within the same second (I4, I12)", () => {
+    const s = newMaster();
+    const stored = store({ apps: [{ id: "app-20260101000000-0000" as AppId, desc: appDesc(), driverAddress: driverAddr(1), startTimeMs: T0 }], workers: [] });
+    step(s, { type: "leaderElected", stored });
+    step(s, { type: "timer", key: "completeRecovery" });
+    const second = addApp(s, 2);
+    expect(second.id).toBe("app-20260101000000-0001");
+  });
+});
+
+describe("master: a standby", () => {
+  it("answers ExecutorStateChanged (nothing to change) and ignores heartbeats", () => {
+    const s = newMaster();
+    const fx = deliver(s, workerAddr(1), { type: "Heartbeat", workerId: wid(1), workerAddress: address("w") });
+    expect(ignoredWhy(fx)).toEqual(["heartbeat-from-unregistered-worker"]);
+  });
+});
