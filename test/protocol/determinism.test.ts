@@ -1,0 +1,64 @@
+/**
+ * Determinism, proven (STYLE.md rule 14): a role stepped twice from the same frozen state with the
+ * same input gives deep-equal states and effects, and leaves the input and the old state untouched.
+ */
+import { describe, expect, it } from "vitest";
+import { freeze, produce, setAutoFreeze } from "immer";
+import { master } from "../../src/protocol/master/index.js";
+import { address, resolveConfig, workerId, type Effect, type Input, type Role } from "../../src/protocol/index.js";
+
+const T0 = 1_767_225_600_000;
+
+function replayTwice<S extends object, C>(role: Role<S, C>, config: C, inputs: Array<[Input, number]>) {
+  setAutoFreeze(true);
+  const run = () => {
+    let state = freeze(role.init(config, { now: T0 }).state, true) as S;
+    const trace: Array<{ state: S; effects: Effect[] }> = [];
+    for (const [input, now] of inputs) {
+      const inputCopy = structuredClone(input);
+      const frozenInput = freeze(structuredClone(input), true);
+      const before = JSON.stringify(state);
+      let effects: Effect[] = [];
+      const next = produce(state, (draft) => {
+        effects = role.step(draft as S, frozenInput, { now });
+      }) as S;
+      expect(JSON.stringify(state)).toBe(before);
+      expect(frozenInput).toEqual(inputCopy);
+      trace.push({ state: next, effects: structuredClone(effects) });
+      state = next;
+    }
+    return trace;
+  };
+  const first = run();
+  const second = run();
+  expect(second).toEqual(first);
+  return first;
+}
+
+const msg = (from: string, message: object): Input => ({ type: "message", from: address(from), message } as Input);
+
+describe("determinism", () => {
+  it("master: the same inputs from the same state give the same states and effects", () => {
+    const w = (n: number) =>
+      msg(`w${n}`, {
+        type: "RegisterWorker",
+        workerId: workerId(`worker-${n}`),
+        host: `h${n}`,
+        port: n,
+        workerAddress: address(`w${n}`),
+        cores: 4,
+        memoryMb: 4096,
+        masterAddress: address("m"),
+      });
+    const trace = replayTwice(master, { address: address("m"), protocol: resolveConfig(), seed: 3 }, [
+      [{ type: "leaderElected", stored: { apps: [], drivers: [], workers: [] } }, T0],
+      [w(1), T0 + 1],
+      [w(2), T0 + 2],
+      [msg("client", { type: "RequestSubmitDriver", desc: { cores: 1, memoryMb: 512, supervise: true, command: {} } }), T0 + 3],
+      [msg("d1", { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 512, command: {} }, driverAddress: address("d1") }), T0 + 4],
+      [{ type: "peerDisconnected", peer: address("w1") }, T0 + 5],
+      [{ type: "timer", key: "checkForWorkerTimeOut" }, T0 + 200_000],
+    ]);
+    expect(trace.at(-1)!.state.recoveryState).toBe("ALIVE");
+  });
+});
