@@ -73,7 +73,7 @@ export const sends = (fx: Effect[], type?: Message["type"]) =>
   fx.flatMap((e) => (e.type === "send" && (type === undefined || e.message.type === type) ? [e] : []));
 
 export const messagesOf = <T extends Message["type"]>(fx: Effect[], type: T) =>
-  sends(fx, type).map((e) => (e as { message: Extract<Message, { type: T }> }).message);
+  sends(fx, type).map((e) => (e as unknown as { message: Extract<Message, { type: T }> }).message);
 
 export const ignoredWhy = (fx: Effect[]) =>
   fx.flatMap((e) => (e.type === "log" && e.event === "ignored" ? [String(e.fields["why"])] : []));

@@ -1,0 +1,137 @@
+/** The executor's dispatch: input type, then message type (STYLE.md rule 6). */
+import { assertNever } from "../assert.js";
+import type { Address } from "../ids.js";
+import { ignored, type Ctx, type Effect, type Input } from "../io.js";
+import type { Message } from "../messages.js";
+import { onHeartbeatResponse, onHeartbeatTimer } from "./heartbeat.js";
+import { onPeerDisconnected, onStopExecutor } from "./lifecycle.js";
+import { onRegisteredExecutor, onRegisterExecutorFailed, onRegistrationTimer } from "./registration.js";
+import { TIMER_HEARTBEAT, TIMER_REGISTRATION, type ExecutorBackendState } from "./state.js";
+import { onKillTask, onLaunchTask, onTaskFinished } from "./tasks.js";
+
+export function stepExecutor(s: ExecutorBackendState, input: Input, _ctx: Ctx): Effect[] {
+  const fx: Effect[] = [];
+  if (s.stopping && input.type !== "peerDisconnected") {
+    // An exit effect went out with `stopping`; the host delivers nothing after it (contract 6).
+    fx.push(ignored("stopping", { type: input.type }));
+    return fx;
+  }
+  switch (input.type) {
+    case "message":
+      onMessage(s, input.from, input.message, fx);
+      break;
+    case "timer":
+      if (input.key === TIMER_HEARTBEAT) onHeartbeatTimer(s, fx);
+      else if (input.key === TIMER_REGISTRATION) onRegistrationTimer(s, fx);
+      else fx.push(ignored("unknown-timer", { key: input.key }));
+      break;
+    case "peerDisconnected":
+      onPeerDisconnected(s, input.peer, fx);
+      break;
+    case "taskFinished":
+      onTaskFinished(s, input.taskId, input.outcome, fx);
+      break;
+    case "processLaunched":
+    case "processLaunchFailed":
+    case "processExited":
+    case "leaderElected":
+    case "leadershipRevoked":
+    case "command":
+      fx.push(ignored("unexpected-input", { type: input.type }));
+      break;
+    default:
+      assertNever(input, "input");
+  }
+  return fx;
+}
+
+function onMessage(s: ExecutorBackendState, from: Address, m: Message, fx: Effect[]): void {
+  switch (m.type) {
+    case "RegisteredExecutor":
+    case "RegisterExecutorFailed":
+    case "LaunchTask":
+    case "KillTask":
+    case "StopExecutor":
+    case "HeartbeatResponse":
+      if (from !== s.driverAddress) {
+        fx.push(ignored("not-from-driver", { type: m.type, from }));
+        return;
+      }
+      onDriverMessage(s, m, fx);
+      break;
+    case "RegisterWorker":
+    case "RegisteredWorker":
+    case "RegisterWorkerFailed":
+    case "MasterInStandby":
+    case "Heartbeat":
+    case "ReconnectWorker":
+    case "WorkerLatestState":
+    case "MasterChanged":
+    case "WorkerSchedulerStateResponse":
+    case "LaunchExecutor":
+    case "KillExecutor":
+    case "ExecutorStateChanged":
+    case "ExecutorStateChangedResponse":
+    case "LaunchDriver":
+    case "KillDriver":
+    case "DriverStateChanged":
+    case "ApplicationFinished":
+    case "RegisterApplication":
+    case "RegisteredApplication":
+    case "UnregisterApplication":
+    case "MasterChangeAcknowledged":
+    case "ExecutorAdded":
+    case "ExecutorUpdated":
+    case "ApplicationRemoved":
+    case "WorkerRemoved":
+    case "RequestExecutors":
+    case "RequestExecutorsResponse":
+    case "KillExecutors":
+    case "KillExecutorsResponse":
+    case "RequestSubmitDriver":
+    case "SubmitDriverResponse":
+    case "RequestKillDriver":
+    case "KillDriverResponse":
+    case "RequestDriverStatus":
+    case "DriverStatusResponse":
+    case "RegisterExecutor":
+    case "LaunchedExecutor":
+    case "StatusUpdate":
+    case "RemoveExecutor":
+    case "ExecutorHeartbeat":
+      fx.push(ignored("unexpected-message", { type: m.type }));
+      break;
+    default:
+      assertNever(m, "message");
+  }
+}
+
+type DriverMessage = Extract<
+  Message,
+  { type: "RegisteredExecutor" | "RegisterExecutorFailed" | "LaunchTask" | "KillTask" | "StopExecutor" | "HeartbeatResponse" }
+>;
+
+function onDriverMessage(s: ExecutorBackendState, m: DriverMessage, fx: Effect[]): void {
+  switch (m.type) {
+    case "RegisteredExecutor":
+      onRegisteredExecutor(s, fx);
+      break;
+    case "RegisterExecutorFailed":
+      onRegisterExecutorFailed(s, m, fx);
+      break;
+    case "LaunchTask":
+      onLaunchTask(s, m, fx);
+      break;
+    case "KillTask":
+      onKillTask(s, m, fx);
+      break;
+    case "StopExecutor":
+      onStopExecutor(s, fx);
+      break;
+    case "HeartbeatResponse":
+      onHeartbeatResponse(s, m, fx);
+      break;
+    default:
+      assertNever(m, "driver message");
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Tasks on the executor (PROTOCOL.md §1.6 LaunchTask, KillTask, statusUpdate). The host runs the
+ * user code and answers each `runTask` with exactly one `taskFinished`. The coarse-grained
+ * executor never reports LOST.
+ */
+import { assertNever } from "../assert.js";
+import type { TaskId } from "../ids.js";
+import { ignored, send, type Effect, type TaskOutcome } from "../io.js";
+import type { KillTask, LaunchTask, StatusData, TaskDescription, TaskFailureData } from "../messages.js";
+import type { TaskState } from "../states.js";
+import { copyPlain } from "./copy.js";
+import { exitExecutor } from "./lifecycle.js";
+import type { ExecutorBackendState } from "./state.js";
+
+function statusUpdate(
+  s: ExecutorBackendState,
+  taskId: TaskId,
+  state: TaskState,
+  data: StatusData,
+  taskCpus: number,
+  fx: Effect[],
+): void {
+  fx.push(send(s.driverAddress, { type: "StatusUpdate", executorId: s.executorId, taskId, state, data, taskCpus }));
+}
+
+function copyTask(task: TaskDescription): TaskDescription {
+  return { ...task, payload: { data: copyPlain(task.payload.data), sizeBytes: task.payload.sizeBytes } };
+}
+
+export function onLaunchTask(s: ExecutorBackendState, m: LaunchTask, fx: Effect[]): void {
+  if (!s.constructed) {
+    // The SPARK-29287 race (2.x); the 3.0+ driver sends no task before LaunchedExecutor.
+    exitExecutor(s, 1, "Received LaunchTask command but executor was null", true, fx);
+    return;
+  }
+  const { taskId, cpus } = m.task;
+  if (taskId in s.runningTasks) {
+    // TIDs are never reused (I19): a second LaunchTask for a running TID is a duplicated delivery.
+    fx.push(ignored("duplicate-task", { taskId }));
+    return;
+  }
+  s.runningTasks[taskId] = { taskId, cpus };
+  fx.push({ type: "runTask", task: copyTask(m.task) });
+  statusUpdate(s, taskId, "RUNNING", { kind: "none" }, cpus, fx);
+}
+
+export function onKillTask(s: ExecutorBackendState, m: KillTask, fx: Effect[]): void {
+  if (!s.constructed) {
+    exitExecutor(s, 1, "Received KillTask command but executor was null", true, fx);
+    return;
+  }
+  if (!(m.taskId in s.runningTasks)) {
+    fx.push(ignored("unknown-task", { taskId: m.taskId }));
+    return;
+  }
+  // The host interrupts the task and answers with taskFinished(killed).
+  fx.push({ type: "killTask", taskId: m.taskId, reason: m.reason });
+}
+
+function failureData(outcome: Exclude<TaskOutcome, { kind: "success" }>): TaskFailureData {
+  if (outcome.kind === "killed") return { kind: "killed", reason: outcome.reason };
+  const failure: TaskFailureData = { kind: "exception", message: outcome.message };
+  if (outcome.stack !== undefined) failure.stack = outcome.stack;
+  if (outcome.notSerializable !== undefined) failure.notSerializable = outcome.notSerializable;
+  return failure;
+}
+
+export function onTaskFinished(s: ExecutorBackendState, taskId: TaskId, outcome: TaskOutcome, fx: Effect[]): void {
+  const task = s.runningTasks[taskId];
+  if (task === undefined) {
+    fx.push(ignored("unknown-task", { taskId }));
+    return;
+  }
+  const { cpus } = task;
+  delete s.runningTasks[taskId];
+  switch (outcome.kind) {
+    case "success":
+      statusUpdate(s, taskId, "FINISHED", { kind: "result", value: copyPlain(outcome.value), sizeBytes: outcome.sizeBytes }, cpus, fx);
+      break;
+    case "failure":
+      statusUpdate(s, taskId, "FAILED", { kind: "failure", failure: failureData(outcome) }, cpus, fx);
+      break;
+    case "killed":
+      statusUpdate(s, taskId, "KILLED", { kind: "failure", failure: failureData(outcome) }, cpus, fx);
+      break;
+    default:
+      assertNever(outcome, "task outcome");
+  }
+}
