@@ -5,7 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { freeze, produce, setAutoFreeze } from "immer";
 import { master } from "../../src/protocol/master/index.js";
-import { address, resolveConfig, workerId, type Effect, type Input, type Role } from "../../src/protocol/index.js";
+import { worker } from "../../src/protocol/worker/index.js";
+import { executor } from "../../src/protocol/executor/index.js";
+import { address, appId, executorId, resolveConfig, workerId, type Effect, type Input, type Role } from "../../src/protocol/index.js";
 
 const T0 = 1_767_225_600_000;
 
@@ -60,5 +62,77 @@ describe("determinism", () => {
       [{ type: "timer", key: "checkForWorkerTimeOut" }, T0 + 200_000],
     ]);
     expect(trace.at(-1)!.state.recoveryState).toBe("ALIVE");
+  });
+
+  it("worker: registration, launches, exits and retries replay identically", () => {
+    const m = address("m");
+    const app = appId("app-1");
+    replayTwice(
+      worker,
+      {
+        workerId: workerId("worker-1"),
+        host: "h",
+        port: 1,
+        address: address("w"),
+        cores: 4,
+        memoryMb: 4096,
+        masterAddresses: [m, address("m2")],
+        protocol: resolveConfig(),
+        seed: 11,
+      },
+      [
+        [{ type: "timer", key: "reregister" }, T0 + 10_000],
+        [msg("m", { type: "RegisteredWorker", masterAddress: m, configuredMasterAddress: m, duplicate: false }), T0 + 11_000],
+        [
+          msg("m", {
+            type: "LaunchExecutor",
+            masterUrl: m,
+            appId: app,
+            execId: 0,
+            appDesc: { name: "a", memoryPerExecutorMb: 512, command: {} },
+            driverAddress: address("d"),
+            cores: 2,
+            memoryMb: 512,
+          }),
+          T0 + 12_000,
+        ],
+        [{ type: "processLaunched", process: { kind: "executor", appId: app, execId: 0 } }, T0 + 12_500],
+        [{ type: "processExited", process: { kind: "executor", appId: app, execId: 0 }, exitCode: 1 }, T0 + 13_000],
+        [{ type: "peerDisconnected", peer: m }, T0 + 14_000],
+        [{ type: "timer", key: "reregister" }, T0 + 30_000],
+      ],
+    );
+  });
+
+  it("executor: registration, tasks and heartbeats replay identically", () => {
+    const d = address("d");
+    replayTwice(
+      executor,
+      {
+        appId: appId("app-1"),
+        execId: 0,
+        executorId: executorId(0),
+        address: address("e"),
+        hostname: "h",
+        cores: 2,
+        driverAddress: d,
+        workerAddress: address("w"),
+        protocol: resolveConfig(),
+        seed: 5,
+      },
+      [
+        [msg("d", { type: "RegisteredExecutor" }), T0 + 1],
+        [
+          msg("d", {
+            type: "LaunchTask",
+            task: { taskId: 0, attemptNumber: 0, executorId: executorId(0), taskSetId: "j.0.0", index: 0, cpus: 1, payload: { data: { x: 1 }, sizeBytes: 10 } },
+          }),
+          T0 + 2,
+        ],
+        [{ type: "taskFinished", taskId: 0, outcome: { kind: "success", value: 42, sizeBytes: 8 } }, T0 + 3],
+        [{ type: "timer", key: "heartbeat" }, T0 + 15_000],
+        [msg("d", { type: "StopExecutor" }), T0 + 16_000],
+      ],
+    );
   });
 });
