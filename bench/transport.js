@@ -1,0 +1,62 @@
+// Transport speed on 127.0.0.1 (authenticated): one-way throughput of small messages, and the
+// round trip of one message (p50, p99). Run after `npm run build` (or set FLINT_DIST): node bench/transport.js
+import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+
+const dist = resolve(process.env.FLINT_DIST ?? new URL("../dist", import.meta.url).pathname);
+const { Transport } = await import(pathToFileURL(`${dist}/real/transport.js`).href);
+const { createMemoryLogger } = await import(pathToFileURL(`${dist}/real/log.js`).href);
+
+const secret = "bench-secret";
+async function node(onMessage) {
+  const t = new Transport({ logger: createMemoryLogger("bench"), secret });
+  t.attach({ onMessage, onDisconnected: () => {} });
+  await t.listen("127.0.0.1", 0);
+  return t;
+}
+
+const statusUpdate = (taskId) => ({ type: "StatusUpdate", executorId: "1", taskId, state: "FINISHED", data: { kind: "result", value: null, sizeBytes: 4 }, taskCpus: 1 });
+
+// Throughput: N messages a -> b, sent in bursts of 1,000 per turn.
+const N = Number(process.env.N ?? 200_000);
+let received = 0;
+let done;
+const b = await node(() => {
+  if (++received === N) done();
+});
+const a = await node((from, m) => a.send(from, m)); // echoes for the latency test below
+a.send(b.address, statusUpdate(-1));
+await new Promise((r) => setTimeout(r, 50));
+received = 0;
+const start = performance.now();
+const finished = new Promise((r) => (done = r));
+for (let i = 0; i < N; i += 1_000) {
+  for (let k = 0; k < 1_000; k++) a.send(b.address, statusUpdate(i + k));
+  await new Promise((r) => setImmediate(r));
+}
+await finished;
+const seconds = (performance.now() - start) / 1000;
+
+// Round trip: b sends one message to a, a echoes it back, one at a time.
+const R = Number(process.env.R ?? 5_000);
+const rtts = [];
+let pong;
+const c = await node(() => pong());
+for (let i = 0; i < R + 200; i++) {
+  const t0 = performance.now();
+  await new Promise((r) => {
+    pong = r;
+    c.send(a.address, statusUpdate(i));
+  });
+  if (i >= 200) rtts.push(performance.now() - t0);
+}
+rtts.sort((x, y) => x - y);
+const pct = (p) => rtts[Math.min(rtts.length - 1, Math.floor((p / 100) * rtts.length))] * 1000;
+console.log(`transport (node ${process.version}, JSON codec, HMAC auth, 127.0.0.1)`);
+console.table([
+  { measure: `one-way throughput, ${N} StatusUpdates`, value: `${Math.round(N / seconds).toLocaleString("en")} msg/s` },
+  { measure: `round trip p50 (${R} echoes)`, value: `${pct(50).toFixed(0)} us` },
+  { measure: `round trip p99`, value: `${pct(99).toFixed(0)} us` },
+]);
+await Promise.all([a.close(), b.close(), c.close()]);

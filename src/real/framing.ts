@@ -1,0 +1,173 @@
+/**
+ * Frames on a TCP stream: a 4-byte big-endian payload length, then the payload. The decoder
+ * takes chunks of any size and split, and checks a declared length against the frame limit
+ * before it buffers a single byte of that payload, so a peer cannot make us hold a huge frame.
+ */
+import { DEFAULT_CONFIG } from "../protocol/config.js";
+
+export const FRAME_HEADER_BYTES = 4;
+/** Default frame limit: PROTOCOL.md §2.5 (spark.rpc.message.maxSize, 128 MiB). */
+export const DEFAULT_MAX_FRAME_BYTES = DEFAULT_CONFIG.maxMessageSizeBytes;
+/** The largest length the 4-byte header can carry. */
+const MAX_UINT32 = 0xffffffff;
+
+/** Why a stream of frames is broken. After one of these the stream cannot be resynchronized. */
+export type FrameError =
+  | { kind: "frame-too-large"; lengthBytes: number; limitBytes: number }
+  | { kind: "empty-frame" };
+
+export function describeFrameError(error: FrameError): string {
+  switch (error.kind) {
+    case "frame-too-large":
+      return `frame of ${error.lengthBytes} bytes exceeds the limit of ${error.limitBytes} bytes`;
+    case "empty-frame":
+      return "frame with an empty payload";
+  }
+}
+
+/** Frames one payload (copies it once; the transport batches frames itself, see transport.ts). */
+export function encodeFrame(payload: Uint8Array): Buffer {
+  if (payload.length > MAX_UINT32) throw new RangeError(`payload of ${payload.length} bytes cannot be framed`);
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  frame.writeUInt32BE(payload.length, 0);
+  frame.set(payload, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+export interface DecodeResult {
+  /** Complete payloads, in stream order. */
+  frames: Buffer[];
+  /** Set when the stream is broken; frames before the error are still valid. */
+  error?: FrameError;
+}
+
+/**
+ * Incremental decoder. Keeps the received chunks in a list (no copying while a payload is
+ * incomplete), so a large frame arriving in many small chunks costs linear, not quadratic, time.
+ */
+export class FrameDecoder {
+  private limitBytes: number;
+  private chunks: Buffer[] = [];
+  /** Index of the first unread chunk (avoids O(n) shifts when many tiny chunks arrive). */
+  private chunkHead = 0;
+  /** Bytes held in `chunks` (from `offset` in the first chunk on). */
+  private bufferedBytes = 0;
+  /** Read position within chunks[chunkHead]. */
+  private offset = 0;
+  /** Payload length of the frame being read, once its header is complete; -1 before. */
+  private pendingLength = -1;
+  private broken: FrameError | undefined;
+
+  constructor(maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {
+    checkLimit(maxFrameBytes);
+    this.limitBytes = maxFrameBytes;
+  }
+
+  /** The largest payload accepted now. */
+  get maxFrameBytes(): number {
+    return this.limitBytes;
+  }
+
+  /** Bytes received but not yet returned as frames. */
+  get buffered(): number {
+    return this.bufferedBytes;
+  }
+
+  get error(): FrameError | undefined {
+    return this.broken;
+  }
+
+  /** Appends received bytes; read frames with `next()`. */
+  feed(chunk: Buffer): void {
+    if (this.broken || chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.bufferedBytes += chunk.length;
+  }
+
+  /**
+   * The next complete payload, a FrameError once the stream is broken, or undefined when more
+   * bytes are needed. Reading one frame at a time lets the caller change the limit between
+   * frames (the transport allows only small frames until the handshake completes).
+   */
+  next(): Buffer | FrameError | undefined {
+    if (this.broken) return this.broken;
+    if (this.pendingLength < 0) {
+      if (this.bufferedBytes < FRAME_HEADER_BYTES) return undefined;
+      const length = this.take(FRAME_HEADER_BYTES).readUInt32BE(0);
+      if (length === 0) return this.fail({ kind: "empty-frame" });
+      if (length > this.limitBytes) return this.fail({ kind: "frame-too-large", lengthBytes: length, limitBytes: this.limitBytes });
+      this.pendingLength = length;
+    }
+    if (this.bufferedBytes < this.pendingLength) return undefined;
+    const payload = this.take(this.pendingLength);
+    this.pendingLength = -1;
+    return payload;
+  }
+
+  /** Feeds a chunk and returns every frame it completes (and the error, if the stream broke). */
+  push(chunk: Buffer): DecodeResult {
+    this.feed(chunk);
+    const frames: Buffer[] = [];
+    for (;;) {
+      const item = this.next();
+      if (item === undefined) return { frames };
+      if (!Buffer.isBuffer(item)) return { frames, error: item };
+      frames.push(item);
+    }
+  }
+
+  /** Changes the limit for frames whose header has not been read yet. */
+  setLimit(limitBytes: number): void {
+    checkLimit(limitBytes);
+    this.limitBytes = limitBytes;
+  }
+
+  private fail(error: FrameError): FrameError {
+    this.broken = error;
+    this.chunks = [];
+    this.chunkHead = 0;
+    this.bufferedBytes = 0;
+    this.offset = 0;
+    return error;
+  }
+
+  /** Removes `n` buffered bytes (n <= bufferedBytes); a view when they lie in one chunk. */
+  private take(n: number): Buffer {
+    const first = this.chunks[this.chunkHead]!;
+    if (first.length - this.offset >= n) {
+      const out = first.subarray(this.offset, this.offset + n);
+      this.advance(n, first.length);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let written = 0;
+    while (written < n) {
+      const chunk = this.chunks[this.chunkHead]!;
+      const count = Math.min(chunk.length - this.offset, n - written);
+      chunk.copy(out, written, this.offset, this.offset + count);
+      written += count;
+      this.advance(count, chunk.length);
+    }
+    return out;
+  }
+
+  private advance(count: number, chunkLength: number): void {
+    this.offset += count;
+    this.bufferedBytes -= count;
+    if (this.offset < chunkLength) return;
+    this.offset = 0;
+    this.chunkHead++;
+    if (this.chunkHead === this.chunks.length) {
+      this.chunks = [];
+      this.chunkHead = 0;
+    } else if (this.chunkHead >= 1024) {
+      this.chunks = this.chunks.slice(this.chunkHead);
+      this.chunkHead = 0;
+    }
+  }
+}
+
+function checkLimit(limitBytes: number): void {
+  if (!Number.isInteger(limitBytes) || limitBytes < 1 || limitBytes > MAX_UINT32)
+    throw new RangeError(`frame limit must be an integer in 1..${MAX_UINT32} (got ${limitBytes})`);
+}

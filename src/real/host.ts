@@ -1,0 +1,314 @@
+/**
+ * The generic real host: runs one role over the real transport, real timers and the wall clock,
+ * obeying THE HOST CONTRACT of src/protocol/io.ts. It owns the role's state, turns messages,
+ * disconnects, timer firings and external inputs into `Input`s, calls `step` with one input at a
+ * time from a queue (never re-entrantly), and carries out the effects in array order. It has no
+ * protocol logic of its own: what a process does beyond messages and timers (launching
+ * processes, running tasks, persisting) is delegated to handler callbacks.
+ */
+import type { Address } from "../protocol/ids.js";
+import type { Effect, Input, Notification, Role } from "../protocol/io.js";
+import { safeStringify, type Logger } from "./log.js";
+import type { Transport } from "./transport.js";
+
+/** Exit code when `step` throws: EX_SOFTWARE, an internal error. */
+export const EXIT_STEP_THREW = 70;
+/** Inputs handled in one go before the host yields to I/O. */
+const INPUTS_PER_TURN = 1_000;
+
+export type DelegatedEffect = Extract<Effect, { type: "launch" | "kill" | "runTask" | "killTask" | "persist" | "unpersist" | "cleanupApp" }>;
+type HandlerFor<T extends DelegatedEffect["type"]> = (effect: Extract<DelegatedEffect, { type: T }>, host: HostHandle) => void;
+
+/** Carry out the effects that touch processes, tasks and storage; each reports back via `host.input`. */
+export interface EffectHandlers {
+  launch?: HandlerFor<"launch">;
+  kill?: HandlerFor<"kill">;
+  runTask?: HandlerFor<"runTask">;
+  killTask?: HandlerFor<"killTask">;
+  persist?: HandlerFor<"persist">;
+  unpersist?: HandlerFor<"unpersist">;
+  cleanupApp?: HandlerFor<"cleanupApp">;
+}
+
+export interface HostDeps {
+  /** A transport with an address (listening, or given a node address); the host attaches to it and closes it on exit. */
+  transport: Transport;
+  logger: Logger;
+  handlers?: EffectHandlers;
+  onNotify?(notification: Notification): void;
+  /** Called once when the node ends (an `exit` effect, a throwing `step`, or `stop`). */
+  onExit?(code: number, reason: string): void;
+  /** The wall clock, in ms (tests may replace it); the host makes it monotonic. */
+  clock?: () => number;
+  /** Log every input and effect at debug level. */
+  trace?: boolean;
+}
+
+/** What handlers and the process around the host may use. */
+export interface HostHandle {
+  readonly address: Address;
+  /** Queues an external input (a command, a process exit, a task completion, ...). */
+  input(input: Input): void;
+}
+
+export interface Host<S> extends HostHandle {
+  /** The live state (read-only for callers: the host owns it). */
+  readonly state: S;
+  readonly running: boolean;
+  /** Ends the node from outside (a signal, a test): timers cleared, transport closed. */
+  stop(code?: number, reason?: string): Promise<void>;
+  /** Settles when the node has ended, with its exit code and reason. */
+  readonly exited: Promise<{ code: number; reason: string }>;
+}
+
+type Queued = { kind: "input"; input: Input } | { kind: "timer"; key: string; generation: number };
+
+interface PendingTimer {
+  handle: NodeJS.Timeout;
+  generation: number;
+}
+
+export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Host<S> {
+  const { transport, logger } = deps;
+  const selfAddress = transport.address;
+  if (selfAddress === undefined) throw new Error("startHost: the transport has no address (listen first)");
+  const clock = deps.clock ?? Date.now;
+  const queue: Queued[] = [];
+  let queueHead = 0;
+  const timers = new Map<string, PendingTimer>();
+  let timerGeneration = 0;
+  let lastNow = Number.NEGATIVE_INFINITY;
+  let stepping = false;
+  let drainScheduled = false;
+  let running = true;
+  let stepCount = 0;
+  let resolveExited!: (value: { code: number; reason: string }) => void;
+  const exited = new Promise<{ code: number; reason: string }>((resolve) => (resolveExited = resolve));
+  let closing: Promise<void> | undefined;
+
+  const now = (): number => {
+    lastNow = Math.max(lastNow, Math.floor(clock()));
+    return lastNow;
+  };
+
+  const enqueue = (item: Queued): void => {
+    if (!running) return;
+    queue.push(item);
+    drain();
+  };
+
+  const handle: HostHandle = {
+    address: selfAddress,
+    input: (input) => enqueue({ kind: "input", input }),
+  };
+
+  function drain(): void {
+    if (stepping || !running) return;
+    stepping = true;
+    try {
+      let handled = 0;
+      while (running && queueHead < queue.length) {
+        if (handled++ >= INPUTS_PER_TURN) {
+          scheduleDrain();
+          break;
+        }
+        const item = queue[queueHead]!;
+        queue[queueHead++] = undefined as unknown as Queued;
+        const input = toInput(item);
+        if (input) runStep(input);
+      }
+      if (queueHead === queue.length) {
+        queue.length = 0;
+        queueHead = 0;
+      } else if (queueHead > 4096) {
+        queue.splice(0, queueHead);
+        queueHead = 0;
+      }
+    } finally {
+      stepping = false;
+    }
+  }
+
+  function scheduleDrain(): void {
+    if (drainScheduled) return;
+    drainScheduled = true;
+    setImmediate(() => {
+      drainScheduled = false;
+      drain();
+    });
+  }
+
+  /** A timer input is stale when its timer was replaced or cancelled after it went off. */
+  function toInput(item: Queued): Input | undefined {
+    if (item.kind === "input") return item.input;
+    const pending = timers.get(item.key);
+    if (!pending || pending.generation !== item.generation) {
+      logger.log("debug", "timer-stale", { key: item.key });
+      return undefined;
+    }
+    timers.delete(item.key);
+    return { type: "timer", key: item.key };
+  }
+
+  function runStep(input: Input): void {
+    const ctx = { now: now() };
+    let effects: Effect[];
+    stepCount++;
+    try {
+      effects = role.step(state, input, ctx);
+    } catch (err) {
+      logger.log("error", "step-threw", {
+        role: role.name,
+        step: stepCount,
+        input: JSON.parse(safeStringify(input)) as unknown,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
+      end(EXIT_STEP_THREW, `${role.name} step threw: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    if (deps.trace) logger.log("debug", "step", { step: stepCount, now: ctx.now, input: input.type, effects: effects.length });
+    apply(effects);
+  }
+
+  function apply(effects: Effect[]): void {
+    for (let i = 0; i < effects.length; i++) {
+      if (!running) {
+        logger.log("debug", "effects-after-exit", { skipped: effects.length - i });
+        return;
+      }
+      applyOne(effects[i]!);
+    }
+  }
+
+  function applyOne(effect: Effect): void {
+    if (deps.trace && effect.type !== "log") logger.log("debug", "effect", { type: effect.type });
+    switch (effect.type) {
+      case "send":
+        // A send to ourselves is a local delivery, processed after the current step (PROTOCOL.md §5.2).
+        if (effect.to === selfAddress) enqueue({ kind: "input", input: { type: "message", from: selfAddress, message: effect.message } });
+        else transport.send(effect.to, effect.message);
+        return;
+      case "setTimer":
+        setRoleTimer(effect.key, effect.afterMs);
+        return;
+      case "cancelTimer": {
+        const pending = timers.get(effect.key);
+        if (pending) {
+          clearTimeout(pending.handle);
+          timers.delete(effect.key);
+        }
+        return;
+      }
+      case "log":
+        logger.log(effect.level, effect.event, effect.fields);
+        return;
+      case "notify":
+        if (!deps.onNotify) return;
+        try {
+          deps.onNotify(effect.notification);
+        } catch (err) {
+          logger.log("error", "handler-threw", { effect: "notify", error: (err as Error).stack ?? String(err) });
+        }
+        return;
+      case "exit":
+        logger.log(effect.code === 0 ? "info" : "error", "exit", { code: effect.code, reason: effect.reason });
+        end(effect.code, effect.reason);
+        return;
+      case "launch":
+      case "kill":
+      case "runTask":
+      case "killTask":
+      case "persist":
+      case "unpersist":
+      case "cleanupApp":
+        delegate(effect);
+        return;
+      default: {
+        const never: never = effect;
+        logger.log("error", "effect-unknown", { effect: safeStringify(never) });
+      }
+    }
+  }
+
+  function delegate(effect: DelegatedEffect): void {
+    const handler = deps.handlers?.[effect.type] as ((e: DelegatedEffect, h: HostHandle) => void) | undefined;
+    if (!handler) {
+      logger.log("error", "effect-unhandled", { effect: effect.type, why: `this host has no '${effect.type}' handler` });
+      return;
+    }
+    try {
+      handler(effect, handle);
+    } catch (err) {
+      logger.log("error", "handler-threw", { effect: effect.type, error: (err as Error).stack ?? String(err) });
+    }
+  }
+
+  function setRoleTimer(key: string, afterMs: number): void {
+    const previous = timers.get(key);
+    if (previous) clearTimeout(previous.handle);
+    const generation = ++timerGeneration;
+    const delay = Math.max(0, Math.min(Number.isFinite(afterMs) ? afterMs : 0, 2_147_483_647));
+    const pending: PendingTimer = {
+      generation,
+      handle: setTimeout(() => {
+        enqueue({ kind: "timer", key, generation });
+      }, delay),
+    };
+    timers.set(key, pending);
+  }
+
+  function end(code: number, reason: string): void {
+    if (!running) return;
+    running = false;
+    for (const pending of timers.values()) clearTimeout(pending.handle);
+    timers.clear();
+    queue.length = 0;
+    queueHead = 0;
+    closing = transport.close().catch((err: unknown) => logger.log("error", "transport-close-failed", { error: String(err) }));
+    void closing.then(() => {
+      try {
+        deps.onExit?.(code, reason);
+      } catch (err) {
+        logger.log("error", "handler-threw", { handler: "onExit", error: (err as Error).stack ?? String(err) });
+      }
+      resolveExited({ code, reason });
+    });
+  }
+
+  // ---- Start -------------------------------------------------------------------------------
+
+  const initial = role.init(config, { now: now() });
+  const state: S = initial.state;
+  logger.log("info", "host-started", { role: role.name, address: selfAddress });
+  // Inputs that arrive during start-up (the transport's early ones) wait until init's effects are done.
+  stepping = true;
+  try {
+    transport.attach({
+      onMessage: (from, message) => enqueue({ kind: "input", input: { type: "message", from, message } }),
+      onDisconnected: (peer) => enqueue({ kind: "input", input: { type: "peerDisconnected", peer } }),
+    });
+    apply(initial.effects);
+  } finally {
+    stepping = false;
+  }
+  drain();
+
+  return {
+    address: selfAddress,
+    input: handle.input,
+    get state() {
+      return state;
+    },
+    get running() {
+      return running;
+    },
+    async stop(code = 0, reason = "stopped") {
+      if (running) {
+        logger.log("info", "host-stopping", { code, reason });
+        end(code, reason);
+      }
+      await exited;
+    },
+    exited,
+  };
+}

@@ -1,0 +1,565 @@
+/**
+ * The real transport: framed messages over TCP (node:net, Nagle off), one connection per peer at
+ * a time, authenticated by the handshake (handshake.ts) before any message passes.
+ *
+ * - `send(to, message)` queues the message in the peer's outbox and connects on demand. Messages
+ *   queued in one event-loop turn go out as one write on setImmediate. The outbox is FIFO and
+ *   bound to one connection until it closes, so messages to a peer arrive in the order they were
+ *   sent, or are lost with the connection (the host contract, io.ts rule 2). A connection the peer
+ *   opened to us also carries our messages to it when we have none of our own.
+ * - Back-pressure: when `socket.write` returns false the outbox stops writing until 'drain'; the
+ *   outbox itself is bounded (messages and bytes), and a message over the bound is dropped with a
+ *   logged reason. Nothing here throws at a caller because of a peer.
+ * - Bad input (a broken frame, a failed handshake, an undecodable message) closes THAT
+ *   connection with a logged reason; the listener and every other connection carry on.
+ * - An authenticated connection that closes is reported as `onDisconnected(peer)` for the
+ *   listening address the peer announced (and for the address we dialed, if that differs).
+ */
+import { createServer, connect, type Server, type Socket } from "node:net";
+import type { Address } from "../protocol/ids.js";
+import type { Message } from "../protocol/messages.js";
+import { formatAddress, isLoopbackHost, parseAddress } from "./address.js";
+import { decodeMessage, describeCodecError, encodeMessage } from "./codec.js";
+import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES, FrameDecoder, describeFrameError } from "./framing.js";
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  Handshake,
+  MAX_HANDSHAKE_FRAME_BYTES,
+  encodeHandshakeFrame,
+  type HandshakeRejection,
+  type HandshakeSide,
+} from "./handshake.js";
+import type { Logger } from "./log.js";
+
+export interface TransportHandlers {
+  onMessage(from: Address, message: Message): void;
+  onDisconnected(peer: Address): void;
+}
+
+export interface TransportOptions {
+  logger: Logger;
+  /** The shared secret. Without one the transport refuses to start unless `allowUnauthenticated`. */
+  secret?: string;
+  /** Run without authentication (loopback only). Off by default. */
+  allowUnauthenticated?: boolean;
+  /** Largest payload accepted or sent (default PROTOCOL.md §2.5, 128 MiB). */
+  maxFrameBytes?: number;
+  handshakeTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Messages an outbox holds before it drops new ones. */
+  outboxLimitMessages?: number;
+  /** Payload bytes an outbox holds before it drops new ones. */
+  outboxLimitBytes?: number;
+  /** Open connections (both directions) before new inbound ones are refused. */
+  maxConnections?: number;
+  /** Our address when this transport never listens (announced in the handshake). */
+  nodeAddress?: Address;
+  /** The host to announce when listening on a wildcard address (0.0.0.0). */
+  advertiseHost?: string;
+}
+
+export const DEFAULT_OUTBOX_LIMIT_MESSAGES = 100_000;
+export const DEFAULT_OUTBOX_LIMIT_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 1_024;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Small frames are copied into batches of about this size; larger ones are written as they are. */
+const BATCH_BYTES = 64 * 1024;
+/** How long a rejected peer gets to read our reject frame before we cut the socket. */
+const REJECT_LINGER_MS = 500;
+
+type ConnectionState = "handshaking" | "open" | "closed";
+
+interface Connection {
+  readonly id: number;
+  readonly socket: Socket;
+  readonly side: HandshakeSide;
+  /** For connections we dialed: the address we dialed (the outbox's key). */
+  readonly dialed: Address | undefined;
+  /** The peer's announced listening address, once the handshake is done. */
+  peer: Address | undefined;
+  state: ConnectionState;
+  /** True while the connection was open (authenticated), so its loss is reported. */
+  wasOpen: boolean;
+  readonly decoder: FrameDecoder;
+  readonly handshake: Handshake;
+  timer: NodeJS.Timeout | undefined;
+  /** Waiting for 'drain' after write() returned false. */
+  blocked: boolean;
+  /** Remote ip:port, for logs. */
+  readonly remote: string;
+}
+
+interface Outbox {
+  readonly peer: Address;
+  /** Payloads waiting, FIFO from `head`. */
+  queue: Buffer[];
+  head: number;
+  queuedBytes: number;
+  /** The connection this outbox writes to; unbound while dialing or after a loss. */
+  conn: Connection | undefined;
+  /** The connection being dialed for this outbox, before its handshake completes. */
+  dialing: Connection | undefined;
+  /** Messages dropped since the outbox was last below its limit. */
+  dropped: number;
+}
+
+export interface TransportStats {
+  connections: number;
+  openConnections: number;
+  outboxes: Record<string, { queued: number; queuedBytes: number; bound: boolean; blocked: boolean }>;
+}
+
+export class Transport {
+  private readonly options: Required<Omit<TransportOptions, "secret" | "nodeAddress" | "advertiseHost">> & TransportOptions;
+  private readonly logger: Logger;
+  private handlers: TransportHandlers | undefined;
+  /** Inputs that arrived before `attach`, bounded by the outbox limit. */
+  private early: Array<{ kind: "message"; from: Address; message: Message } | { kind: "disconnected"; peer: Address }> = [];
+  private server: Server | undefined;
+  private ownAddress: Address | undefined;
+  private readonly connections = new Set<Connection>();
+  /** Open connections by the peer's announced address. */
+  private readonly byPeer = new Map<string, Set<Connection>>();
+  private readonly outboxes = new Map<string, Outbox>();
+  private readonly dirty = new Set<Outbox>();
+  private flushScheduled = false;
+  private closed = false;
+  private nextConnectionId = 1;
+
+  constructor(options: TransportOptions) {
+    if (options.secret === undefined && !options.allowUnauthenticated)
+      throw new Error("authentication is on by default: give the transport a secret (or allowUnauthenticated, loopback only)");
+    if (options.secret !== undefined && options.secret.length === 0) throw new Error("the secret is empty");
+    this.options = {
+      allowUnauthenticated: false,
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+      handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+      outboxLimitMessages: DEFAULT_OUTBOX_LIMIT_MESSAGES,
+      outboxLimitBytes: DEFAULT_OUTBOX_LIMIT_BYTES,
+      maxConnections: DEFAULT_MAX_CONNECTIONS,
+      ...options,
+    };
+    this.logger = options.logger;
+    this.ownAddress = options.nodeAddress;
+    new FrameDecoder(this.options.maxFrameBytes); // validates the limit early
+  }
+
+  /** Our listening address (after `listen`), or the configured node address. */
+  get address(): Address | undefined {
+    return this.ownAddress;
+  }
+
+  /** Sets the receiver of messages and disconnects; what arrived before is delivered now. */
+  attach(handlers: TransportHandlers): void {
+    this.handlers = handlers;
+    const early = this.early;
+    this.early = [];
+    for (const item of early) {
+      if (item.kind === "message") this.deliver(item.from, item.message);
+      else this.reportDisconnected(item.peer);
+    }
+  }
+
+  listen(host: string, port: number): Promise<Address> {
+    if (this.server) return Promise.reject(new Error("transport is already listening"));
+    if (this.closed) return Promise.reject(new Error("transport is closed"));
+    if (this.options.secret === undefined && !isLoopbackHost(host))
+      return Promise.reject(new Error(`refusing to listen on non-loopback host ${host} without a secret (authentication is required off loopback)`));
+    const server = createServer({ noDelay: true, pauseOnConnect: false });
+    this.server = server;
+    server.on("connection", (socket) => this.onInbound(socket));
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => {
+        this.server = undefined;
+        reject(err);
+      };
+      server.once("error", onError);
+      server.listen(port, host, () => {
+        server.off("error", onError);
+        server.on("error", (err) => this.logger.log("error", "listener-error", { error: err.message }));
+        const bound = server.address();
+        const actualPort = typeof bound === "object" && bound ? bound.port : port;
+        const shownHost = this.options.advertiseHost ?? (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host);
+        this.ownAddress = formatAddress(shownHost, actualPort);
+        this.logger.log("info", "listening", { address: this.ownAddress, auth: this.options.secret !== undefined });
+        resolve(this.ownAddress);
+      });
+    });
+  }
+
+  /** Queues `message` for `to`; never throws because of the peer. */
+  send(to: Address, message: Message): void {
+    if (this.closed) return;
+    if (this.ownAddress === undefined) throw new Error("transport has no address: listen first (or give nodeAddress)");
+    const payload = encodeMessage(message);
+    if (payload.length > this.options.maxFrameBytes) {
+      this.logger.log("warn", "send-dropped", { why: "message-too-large", to, type: message.type, sizeBytes: payload.length, limitBytes: this.options.maxFrameBytes });
+      return;
+    }
+    let outbox = this.outboxes.get(to);
+    if (!outbox) {
+      outbox = { peer: to, queue: [], head: 0, queuedBytes: 0, conn: undefined, dialing: undefined, dropped: 0 };
+      this.outboxes.set(to, outbox);
+    }
+    const queued = outbox.queue.length - outbox.head;
+    if (queued >= this.options.outboxLimitMessages || outbox.queuedBytes + payload.length > this.options.outboxLimitBytes) {
+      if (outbox.dropped === 0)
+        this.logger.log("warn", "send-dropped", { why: "outbox-full", to, type: message.type, queued, queuedBytes: outbox.queuedBytes });
+      outbox.dropped++;
+      return;
+    }
+    outbox.queue.push(payload);
+    outbox.queuedBytes += payload.length;
+    if (!outbox.conn) {
+      const existing = this.openConnectionTo(to);
+      if (existing) outbox.conn = existing;
+      else if (!outbox.dialing) this.dial(outbox);
+    }
+    this.markDirty(outbox);
+  }
+
+  stats(): TransportStats {
+    const outboxes: TransportStats["outboxes"] = {};
+    for (const [peer, o] of this.outboxes)
+      outboxes[peer] = { queued: o.queue.length - o.head, queuedBytes: o.queuedBytes, bound: o.conn !== undefined, blocked: o.conn?.blocked ?? false };
+    let open = 0;
+    for (const c of this.connections) if (c.state === "open") open++;
+    return { connections: this.connections.size, openConnections: open, outboxes };
+  }
+
+  /** Stops listening, closes every connection, drops every queue. Reports no disconnects. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const conn of [...this.connections]) {
+      clearTimeout(conn.timer);
+      conn.state = "closed";
+      conn.socket.destroy();
+    }
+    this.connections.clear();
+    this.byPeer.clear();
+    this.outboxes.clear();
+    this.dirty.clear();
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  // ---- Connections -------------------------------------------------------------------------
+
+  private onInbound(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.options.maxConnections) {
+      this.logger.log("warn", "connection-refused", { why: "too-many-connections", remote: remoteOf(socket), limit: this.options.maxConnections });
+      socket.destroy();
+      return;
+    }
+    const conn = this.setUp(socket, "server", undefined);
+    this.sendRaw(conn, conn.handshake.hello());
+  }
+
+  private dial(outbox: Outbox): void {
+    let target: { host: string; port: number };
+    try {
+      target = parseAddress(outbox.peer);
+    } catch (err) {
+      this.logger.log("warn", "send-dropped", { why: "bad-address", to: outbox.peer, detail: (err as Error).message, dropped: outbox.queue.length - outbox.head });
+      this.outboxes.delete(outbox.peer);
+      return;
+    }
+    const socket = connect({ host: target.host, port: target.port, noDelay: true });
+    const conn = this.setUp(socket, "client", outbox.peer);
+    outbox.dialing = conn;
+    conn.timer = setTimeout(() => this.reject(conn, { reason: "timeout", detail: `no connection to ${outbox.peer} within ${this.options.connectTimeoutMs} ms` }), this.options.connectTimeoutMs);
+    socket.once("connect", () => {
+      if (conn.state === "closed") return;
+      clearTimeout(conn.timer);
+      this.armHandshakeTimer(conn);
+      this.sendRaw(conn, conn.handshake.hello());
+    });
+  }
+
+  private setUp(socket: Socket, side: HandshakeSide, dialed: Address | undefined): Connection {
+    socket.setNoDelay(true);
+    const conn: Connection = {
+      id: this.nextConnectionId++,
+      socket,
+      side,
+      dialed,
+      peer: undefined,
+      state: "handshaking",
+      wasOpen: false,
+      // Until the peer has proven itself, only handshake-sized frames are buffered.
+      decoder: new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES),
+      handshake: new Handshake({ side, ourAddress: this.ownAddress!, ...(this.options.secret !== undefined ? { secret: this.options.secret } : {}) }),
+      timer: undefined,
+      blocked: false,
+      remote: remoteOf(socket),
+    };
+    this.connections.add(conn);
+    if (side === "server") this.armHandshakeTimer(conn);
+    socket.on("data", (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on("error", (err) => {
+      if (conn.state !== "closed") this.logger.log(conn.state === "open" ? "warn" : "info", "connection-error", { id: conn.id, remote: conn.remote, peer: conn.peer ?? conn.dialed, error: err.message });
+    });
+    socket.on("close", () => this.onClose(conn));
+    socket.on("drain", () => {
+      conn.blocked = false;
+      for (const outbox of this.outboxesOf(conn)) this.flushOutbox(outbox);
+    });
+    return conn;
+  }
+
+  private armHandshakeTimer(conn: Connection): void {
+    conn.timer = setTimeout(
+      () => this.reject(conn, { reason: "timeout", detail: `handshake not completed within ${this.options.handshakeTimeoutMs} ms` }),
+      this.options.handshakeTimeoutMs,
+    );
+  }
+
+  private onData(conn: Connection, chunk: Buffer): void {
+    if (conn.state === "closed") return;
+    conn.decoder.feed(chunk);
+    for (;;) {
+      // A handler may have closed this connection (or the whole transport) meanwhile.
+      if ((conn.state as ConnectionState) === "closed") return;
+      const item = conn.decoder.next();
+      if (item === undefined) return;
+      if (!Buffer.isBuffer(item)) {
+        this.reject(conn, { reason: "bad-frame", detail: describeFrameError(item) });
+        return;
+      }
+      if (conn.state === "handshaking") this.onHandshakeFrame(conn, item);
+      else this.onMessageFrame(conn, item);
+    }
+  }
+
+  private onHandshakeFrame(conn: Connection, payload: Buffer): void {
+    const progress = conn.handshake.receive(payload);
+    for (const frame of progress.send) this.sendRaw(conn, frame);
+    if (progress.reject) {
+      this.reject(conn, progress.reject);
+      return;
+    }
+    if (progress.peerAddress) this.open(conn, progress.peerAddress);
+  }
+
+  private onMessageFrame(conn: Connection, payload: Buffer): void {
+    const decoded = decodeMessage(payload);
+    if (!decoded.ok) {
+      this.reject(conn, { reason: "bad-message", detail: describeCodecError(decoded.error) });
+      return;
+    }
+    this.deliver(conn.peer!, decoded.message);
+  }
+
+  private open(conn: Connection, peer: Address): void {
+    clearTimeout(conn.timer);
+    conn.timer = undefined;
+    conn.state = "open";
+    conn.wasOpen = true;
+    conn.peer = peer;
+    conn.decoder.setLimit(this.options.maxFrameBytes);
+    let set = this.byPeer.get(peer);
+    if (!set) this.byPeer.set(peer, (set = new Set()));
+    set.add(conn);
+    this.logger.log("debug", "connection-open", { id: conn.id, side: conn.side, remote: conn.remote, peer });
+    if (conn.dialed !== undefined) {
+      if (conn.dialed !== peer) this.logger.log("warn", "peer-address-differs", { dialed: conn.dialed, announced: peer });
+      const outbox = this.outboxes.get(conn.dialed);
+      if (outbox && outbox.dialing === conn) {
+        outbox.dialing = undefined;
+        outbox.conn = conn;
+        this.markDirty(outbox);
+      }
+    }
+  }
+
+  /** Closes a connection because of what the peer did (or failed to do), saying why. */
+  private reject(conn: Connection, rejection: HandshakeRejection | { reason: "bad-frame" | "bad-message"; detail: string }): void {
+    if (conn.state === "closed") return;
+    const wasHandshaking = conn.state === "handshaking";
+    this.logger.log("warn", "connection-rejected", {
+      why: rejection.reason,
+      detail: rejection.detail,
+      id: conn.id,
+      side: conn.side,
+      remote: conn.remote,
+      peer: conn.peer ?? conn.dialed ?? null,
+    });
+    this.closeConnection(conn);
+    const tellPeer = wasHandshaking && rejection.reason !== "rejected-by-peer" && !conn.socket.connecting && conn.socket.writable;
+    if (tellPeer) {
+      conn.socket.end(frameOf(encodeHandshakeFrame({ hs: "reject", reason: rejection.reason as HandshakeRejection["reason"], detail: rejection.detail })));
+      setTimeout(() => conn.socket.destroy(), REJECT_LINGER_MS).unref();
+    } else {
+      conn.socket.destroy();
+    }
+  }
+
+  private onClose(conn: Connection): void {
+    this.closeConnection(conn);
+  }
+
+  /** Forgets a connection (idempotent): unbinds its outboxes and reports the loss once. */
+  private closeConnection(conn: Connection): void {
+    if (!this.connections.has(conn)) return;
+    this.connections.delete(conn);
+    clearTimeout(conn.timer);
+    conn.state = "closed";
+    if (conn.peer !== undefined) {
+      const set = this.byPeer.get(conn.peer);
+      set?.delete(conn);
+      if (set && set.size === 0) this.byPeer.delete(conn.peer);
+    }
+    if (this.closed) return;
+    for (const outbox of [...this.outboxes.values()]) {
+      if (outbox.conn !== conn && outbox.dialing !== conn) continue;
+      const lost = outbox.queue.length - outbox.head;
+      if (lost > 0)
+        this.logger.log("warn", "send-dropped", { why: outbox.conn === conn ? "connection-lost" : "connect-failed", to: outbox.peer, dropped: lost });
+      this.outboxes.delete(outbox.peer);
+      this.dirty.delete(outbox);
+    }
+    if (conn.wasOpen) {
+      this.logger.log("info", "peer-disconnected", { id: conn.id, peer: conn.peer, remote: conn.remote });
+      this.reportDisconnected(conn.peer!);
+      if (conn.dialed !== undefined && conn.dialed !== conn.peer) this.reportDisconnected(conn.dialed);
+    }
+  }
+
+  private openConnectionTo(peer: Address): Connection | undefined {
+    const set = this.byPeer.get(peer);
+    if (!set) return undefined;
+    for (const conn of set) if (conn.state === "open") return conn;
+    return undefined;
+  }
+
+  private outboxesOf(conn: Connection): Outbox[] {
+    const out: Outbox[] = [];
+    for (const outbox of this.outboxes.values()) if (outbox.conn === conn) out.push(outbox);
+    return out;
+  }
+
+  private deliver(from: Address, message: Message): void {
+    if (!this.handlers) {
+      if (this.early.length < this.options.outboxLimitMessages) this.early.push({ kind: "message", from, message });
+      else this.logger.log("warn", "receive-dropped", { why: "not-attached", from, type: message.type });
+      return;
+    }
+    try {
+      this.handlers.onMessage(from, message);
+    } catch (err) {
+      this.logger.log("error", "handler-threw", { handler: "onMessage", from, type: message.type, error: (err as Error).stack ?? String(err) });
+    }
+  }
+
+  private reportDisconnected(peer: Address): void {
+    if (!this.handlers) {
+      this.early.push({ kind: "disconnected", peer });
+      return;
+    }
+    try {
+      this.handlers.onDisconnected(peer);
+    } catch (err) {
+      this.logger.log("error", "handler-threw", { handler: "onDisconnected", peer, error: (err as Error).stack ?? String(err) });
+    }
+  }
+
+  // ---- Writing -----------------------------------------------------------------------------
+
+  private sendRaw(conn: Connection, payload: Buffer): void {
+    if (conn.state === "closed") return;
+    conn.socket.write(frameOf(payload));
+  }
+
+  private markDirty(outbox: Outbox): void {
+    this.dirty.add(outbox);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const dirty = [...this.dirty];
+      this.dirty.clear();
+      for (const o of dirty) this.flushOutbox(o);
+    });
+  }
+
+  /** Writes what the outbox holds until it is empty or the socket asks us to wait. */
+  private flushOutbox(outbox: Outbox): void {
+    const conn = outbox.conn;
+    if (!conn || conn.state !== "open" || conn.blocked) return;
+    const socket = conn.socket;
+    const queue = outbox.queue;
+    socket.cork();
+    while (outbox.head < queue.length) {
+      const first = queue[outbox.head]!;
+      let ok: boolean;
+      if (first.length + FRAME_HEADER_BYTES >= BATCH_BYTES) {
+        outbox.head++;
+        outbox.queuedBytes -= first.length;
+        socket.write(header(first.length));
+        ok = socket.write(first);
+      } else {
+        let end = outbox.head;
+        let total = 0;
+        while (end < queue.length && total + queue[end]!.length + FRAME_HEADER_BYTES <= BATCH_BYTES) {
+          total += queue[end]!.length + FRAME_HEADER_BYTES;
+          end++;
+        }
+        const batch = Buffer.allocUnsafe(total);
+        let at = 0;
+        for (let i = outbox.head; i < end; i++) {
+          const payload = queue[i]!;
+          batch.writeUInt32BE(payload.length, at);
+          payload.copy(batch, at + FRAME_HEADER_BYTES);
+          at += payload.length + FRAME_HEADER_BYTES;
+          outbox.queuedBytes -= payload.length;
+        }
+        outbox.head = end;
+        ok = socket.write(batch);
+      }
+      if (!ok) {
+        conn.blocked = true;
+        break;
+      }
+    }
+    socket.uncork();
+    if (outbox.head === queue.length) {
+      outbox.queue = [];
+      outbox.head = 0;
+    } else if (outbox.head > 1024 && outbox.head * 2 > queue.length) {
+      outbox.queue = queue.slice(outbox.head);
+      outbox.head = 0;
+    }
+    const roomy = outbox.queue.length - outbox.head < this.options.outboxLimitMessages / 2 && outbox.queuedBytes < this.options.outboxLimitBytes / 2;
+    if (outbox.dropped > 0 && roomy) {
+      this.logger.log("warn", "outbox-recovered", { to: outbox.peer, dropped: outbox.dropped });
+      outbox.dropped = 0;
+    }
+  }
+}
+
+function header(length: number): Buffer {
+  const h = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  h.writeUInt32BE(length, 0);
+  return h;
+}
+
+function frameOf(payload: Buffer): Buffer {
+  return Buffer.concat([header(payload.length), payload]);
+}
+
+function remoteOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+}
+
+/** Creates a transport and, when `listen` is given, starts listening. */
+export async function startTransport(options: TransportOptions & { listen?: { host: string; port: number } }): Promise<Transport> {
+  const transport = new Transport(options);
+  if (options.listen) await transport.listen(options.listen.host, options.listen.port);
+  return transport;
+}

@@ -1,0 +1,266 @@
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { address } from "../../src/protocol/ids.js";
+import {
+  Handshake,
+  PROTOCOL_VERSION,
+  SecretFileError,
+  computeProof,
+  createSecretFile,
+  encodeHandshakeFrame,
+  readSecretFile,
+  type HandshakeProgress,
+} from "../../src/real/handshake.js";
+import { createMemoryLogger } from "../../src/real/log.js";
+import { Transport } from "../../src/real/transport.js";
+import { RawPeer, SAMPLE_MESSAGES, SECRET, closeAll, rejections, startNode, waitFor } from "./fixtures.js";
+import { encodeMessage } from "../../src/real/codec.js";
+
+const A = address("flint://127.0.0.1:1001");
+const B = address("flint://127.0.0.1:1002");
+
+/** Runs two in-memory handshakes against each other until both stop making progress. */
+function pair(client: Handshake, server: Handshake): { client: HandshakeProgress[]; server: HandshakeProgress[] } {
+  const log = { client: [] as HandshakeProgress[], server: [] as HandshakeProgress[] };
+  let toServer = [client.hello()];
+  let toClient = [server.hello()];
+  while (toServer.length > 0 || toClient.length > 0) {
+    const nextToClient: Buffer[] = [];
+    const nextToServer: Buffer[] = [];
+    for (const f of toServer) {
+      const p = server.receive(f);
+      log.server.push(p);
+      nextToClient.push(...p.send);
+    }
+    for (const f of toClient) {
+      const p = client.receive(f);
+      log.client.push(p);
+      nextToServer.push(...p.send);
+    }
+    toServer = nextToServer;
+    toClient = nextToClient;
+  }
+  return log;
+}
+
+const rejectOf = (ps: HandshakeProgress[]) => ps.find((p) => p.reject)?.reject;
+
+describe("handshake: hello + HMAC challenge-response", () => {
+  afterEach(closeAll);
+
+  it("handshake: both sides with the secret learn each other's announced address", () => {
+    const c = new Handshake({ side: "client", ourAddress: A, secret: SECRET });
+    const s = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
+    const log = pair(c, s);
+    expect(c.done && s.done).toBe(true);
+    expect(log.client.at(-1)?.peerAddress).toBe(B);
+    expect(log.server.at(-1)?.peerAddress).toBe(A);
+  });
+
+  it("handshake: without secrets on both sides (explicitly unauthenticated) it completes after the hellos", () => {
+    const c = new Handshake({ side: "client", ourAddress: A });
+    const s = new Handshake({ side: "server", ourAddress: B });
+    pair(c, s);
+    expect(c.done && s.done).toBe(true);
+  });
+
+  it("handshake: a wrong secret fails both sides with bad-proof", () => {
+    const c = new Handshake({ side: "client", ourAddress: A, secret: "other" });
+    const s = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
+    const log = pair(c, s);
+    expect(rejectOf(log.server)).toMatchObject({ reason: "bad-proof", detail: expect.stringContaining("wrong secret") });
+    expect(rejectOf(log.client)).toMatchObject({ reason: "bad-proof" });
+  });
+
+  it("handshake: a peer without a secret is refused by a node that has one, and vice versa", () => {
+    const c = new Handshake({ side: "client", ourAddress: A });
+    const s = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
+    const log = pair(c, s);
+    expect(rejectOf(log.server)).toMatchObject({ reason: "peer-missing-secret" });
+    expect(rejectOf(log.client)).toMatchObject({ reason: "local-missing-secret" });
+  });
+
+  it("handshake: a proof is bound to the prover's side, so it cannot be reflected back", () => {
+    const server = new Handshake({ side: "server", ourAddress: B, secret: SECRET, nonce: "a".repeat(64) });
+    // An attacker claiming B's own address replays the proof B would give for its own nonce.
+    server.receive(encodeHandshakeFrame({ hs: "hello", protocolVersion: PROTOCOL_VERSION, nodeAddress: B, nonce: "b".repeat(64), auth: true }));
+    const reflected = computeProof(SECRET, "server", "a".repeat(64), B, B);
+    expect(server.receive(encodeHandshakeFrame({ hs: "auth", proof: reflected })).reject).toMatchObject({ reason: "bad-proof" });
+  });
+
+  const badFrames: Array<[string, unknown, string, RegExp]> = [
+    ["a wrong version", { hs: "hello", protocolVersion: 99, nodeAddress: A, nonce: "c".repeat(64), auth: true }, "version-mismatch", /version 99, we speak 1/],
+    ["not JSON", "garbage", "bad-handshake-frame", /not JSON/],
+    ["a JSON array", [], "bad-handshake-frame", /not an object/],
+    ["a message before the handshake", SAMPLE_MESSAGES.RegisterWorker, "bad-handshake-frame", /message before the handshake completed/],
+    ["an auth frame instead of hello", { hs: "auth", proof: "0".repeat(64) }, "bad-handshake-frame", /expected a hello, got 'auth'/],
+    ["an unknown frame", { what: 1 }, "bad-handshake-frame", /unknown frame/],
+    ["no version", { hs: "hello" }, "bad-handshake-frame", /no protocolVersion/],
+    ["no address", { hs: "hello", protocolVersion: 1 }, "bad-handshake-frame", /no nodeAddress/],
+    ["a bad address", { hs: "hello", protocolVersion: 1, nodeAddress: "http://x:1" }, "bad-handshake-frame", /scheme/],
+    ["a short nonce", { hs: "hello", protocolVersion: 1, nodeAddress: A, nonce: "ab" }, "bad-handshake-frame", /nonce/],
+    ["our own nonce", { hs: "hello", protocolVersion: 1, nodeAddress: A, nonce: "d".repeat(64), auth: true }, "bad-handshake-frame", /echoed our nonce/],
+    ["no auth flag", { hs: "hello", protocolVersion: 1, nodeAddress: A, nonce: "c".repeat(64) }, "bad-handshake-frame", /no auth flag/],
+    ["a reject frame", { hs: "reject", reason: "bad-proof", detail: "nope" }, "rejected-by-peer", /peer rejected the handshake: bad-proof: nope/],
+  ];
+  for (const [what, frame, reason, detail] of badFrames) {
+    it(`handshake: rejects ${what} as ${reason}`, () => {
+      const s = new Handshake({ side: "server", ourAddress: B, secret: SECRET, nonce: "d".repeat(64) });
+      const payload = typeof frame === "string" ? Buffer.from(frame) : Buffer.from(JSON.stringify(frame));
+      const progress = s.receive(payload);
+      expect(progress.reject).toMatchObject({ reason, detail: expect.stringMatching(detail) });
+      expect(s.receive(payload).reject).toMatchObject({ reason: "bad-handshake-frame", detail: expect.stringMatching(/after the handshake failed/) });
+    });
+  }
+
+  it("handshake: a malformed proof, an oversized frame and a frame after completion are rejected", () => {
+    const hello = encodeHandshakeFrame({ hs: "hello", protocolVersion: 1, nodeAddress: A, nonce: "c".repeat(64), auth: true });
+    const s1 = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
+    s1.receive(hello);
+    expect(s1.receive(encodeHandshakeFrame({ hs: "auth", proof: "xyz" })).reject).toMatchObject({ reason: "bad-proof", detail: expect.stringMatching(/malformed proof/) });
+    const s2 = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
+    expect(s2.receive(Buffer.alloc(5_000, 32)).reject).toMatchObject({ reason: "bad-handshake-frame", detail: expect.stringMatching(/5000 bytes/) });
+    const s3 = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
+    s3.receive(hello);
+    expect(s3.receive(hello).reject).toMatchObject({ detail: expect.stringMatching(/expected an auth frame/) });
+    const c = new Handshake({ side: "client", ourAddress: A });
+    const s4 = new Handshake({ side: "server", ourAddress: B });
+    pair(c, s4);
+    expect(s4.receive(hello).reject).toMatchObject({ detail: expect.stringMatching(/after the handshake completed/) });
+  });
+});
+
+describe("handshake over TCP", () => {
+  afterEach(closeAll);
+
+  it("handshake: two nodes with the secret exchange messages, each seeing the other's listening address", async () => {
+    const a = await startNode("a");
+    const b = await startNode("b");
+    a.transport.send(b.address, SAMPLE_MESSAGES.Heartbeat);
+    await waitFor(() => b.received.length === 1, "the heartbeat");
+    expect(b.received[0]).toEqual({ from: a.address, message: SAMPLE_MESSAGES.Heartbeat });
+    b.transport.send(a.address, SAMPLE_MESSAGES.HeartbeatResponse);
+    await waitFor(() => a.received.length === 1, "the response");
+    expect(a.received[0]!.from).toBe(b.address);
+    expect(a.transport.stats().connections).toBe(1); // b answered over a's connection
+  });
+
+  it("handshake: a wrong secret is rejected and logged on both sides, nothing is delivered", async () => {
+    const a = await startNode("a");
+    const b = await startNode("b", { secret: "not-the-secret" });
+    b.transport.send(a.address, SAMPLE_MESSAGES.Heartbeat);
+    await waitFor(() => rejections(a.log).length > 0 && rejections(b.log).length > 0, "both rejections");
+    expect(rejections(a.log)[0]!.fields).toMatchObject({ why: "bad-proof", detail: expect.stringContaining("wrong secret") });
+    expect(rejections(b.log)[0]!.fields).toMatchObject({ why: expect.stringMatching(/bad-proof|rejected-by-peer/) });
+    await waitFor(() => b.log.some((e) => e.event === "send-dropped"), "b's dropped message");
+    expect(a.received).toEqual([]);
+    expect(a.disconnected).toEqual([]);
+  });
+
+  it("handshake: a peer without a secret is rejected with a clear reason", async () => {
+    const a = await startNode("a");
+    const b = await startNode("b", { secret: undefined, allowUnauthenticated: true });
+    b.transport.send(a.address, SAMPLE_MESSAGES.Heartbeat);
+    await waitFor(() => rejections(a.log).length > 0 && rejections(b.log).length > 0, "both rejections");
+    expect(rejections(a.log)[0]!.fields).toMatchObject({ why: "peer-missing-secret", detail: expect.stringContaining("has no secret") });
+    expect(rejections(b.log)[0]!.fields).toMatchObject({ why: expect.stringMatching(/local-missing-secret|rejected-by-peer/) });
+    expect(a.received).toEqual([]);
+  });
+
+  it("handshake: a wrong protocol version is rejected, told to the peer, and the connection closed", async () => {
+    const a = await startNode("a");
+    const raw = new RawPeer(a.address);
+    await raw.connected;
+    raw.frame(JSON.stringify({ hs: "hello", protocolVersion: PROTOCOL_VERSION + 1, nodeAddress: A, nonce: "e".repeat(64), auth: true }));
+    await raw.waitClosed();
+    expect(rejections(a.log)[0]!.fields).toMatchObject({ why: "version-mismatch" });
+    const reject = raw.frames.map((f) => JSON.parse(f.toString()) as { hs: string; reason?: string }).find((f) => f.hs === "reject");
+    expect(reject).toMatchObject({ reason: "version-mismatch" });
+  });
+
+  it("handshake: a peer that never completes it is cut off after the timeout", async () => {
+    const a = await startNode("a", { handshakeTimeoutMs: 150 });
+    const raw = new RawPeer(a.address);
+    await raw.connected;
+    await raw.waitClosed(3_000);
+    expect(rejections(a.log)[0]!.fields).toMatchObject({ why: "timeout", detail: expect.stringContaining("150 ms") });
+  });
+
+  it("handshake: a client whose server never answers gives up after the timeout and drops its queue", async () => {
+    const { createServer } = await import("node:net");
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+    const sockets: import("node:net").Socket[] = [];
+    silent.on("connection", (s) => sockets.push(s));
+    const port = (silent.address() as { port: number }).port;
+    const a = await startNode("a", { handshakeTimeoutMs: 150 });
+    a.transport.send(address(`flint://127.0.0.1:${port}`), SAMPLE_MESSAGES.Heartbeat);
+    await waitFor(() => a.log.some((e) => e.event === "send-dropped"), "the dropped message");
+    expect(rejections(a.log)[0]!.fields).toMatchObject({ why: "timeout" });
+    expect(a.log.find((e) => e.event === "send-dropped")!.fields).toMatchObject({ why: "connect-failed", dropped: 1 });
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => silent.close(r));
+  });
+
+  it("handshake: a raw client with the secret may send messages once authenticated", async () => {
+    const a = await startNode("a");
+    const raw = new RawPeer(a.address);
+    await raw.handshake(A);
+    raw.frame(encodeMessage(SAMPLE_MESSAGES.ExecutorHeartbeat));
+    await waitFor(() => a.received.length === 1, "the message");
+    expect(a.received[0]).toEqual({ from: A, message: SAMPLE_MESSAGES.ExecutorHeartbeat });
+  });
+
+  it("handshake: authentication is on by default: a transport without a secret refuses to start", () => {
+    expect(() => new Transport({ logger: createMemoryLogger() })).toThrow(/authentication is on by default/);
+    expect(() => new Transport({ logger: createMemoryLogger(), secret: "" })).toThrow(/empty/);
+  });
+
+  it("handshake: without a secret a server refuses to listen on a non-loopback address", async () => {
+    const t = new Transport({ logger: createMemoryLogger(), allowUnauthenticated: true });
+    await expect(t.listen("0.0.0.0", 0)).rejects.toThrow(/refusing to listen on non-loopback host 0.0.0.0 without a secret/);
+    await t.close();
+  });
+});
+
+describe("handshake: secret files", () => {
+  const dir = mkdtempSync(join(tmpdir(), "flint-secret-"));
+  afterEach(() => rmSync(join(dir, "s"), { force: true }));
+
+  it("secret: created with mode 0600 and read back", () => {
+    const path = join(dir, "s");
+    const secret = createSecretFile(path);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readSecretFile(path)).toBe(secret);
+    expect(secret).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("secret: an existing file is not overwritten unless asked, and is then made private", () => {
+    const path = join(dir, "s");
+    writeFileSync(path, "old", { mode: 0o644 });
+    expect(() => createSecretFile(path)).toThrow(/already exists/);
+    const secret = createSecretFile(path, { overwrite: true });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readSecretFile(path)).toBe(secret);
+  });
+
+  it("secret: a group- or world-readable file is refused with the fix in the message", () => {
+    const path = join(dir, "s");
+    createSecretFile(path);
+    chmodSync(path, 0o644);
+    expect(() => readSecretFile(path)).toThrow(SecretFileError);
+    expect(() => readSecretFile(path)).toThrow(/accessible by group or others \(mode 0644\); run: chmod 600/);
+    chmodSync(path, 0o640);
+    expect(() => readSecretFile(path)).toThrow(/mode 0640/);
+  });
+
+  it("secret: a missing, empty or non-regular file is refused", () => {
+    expect(() => readSecretFile(join(dir, "missing"))).toThrow(/cannot read secret file/);
+    writeFileSync(join(dir, "s"), "\n", { mode: 0o600 });
+    expect(() => readSecretFile(join(dir, "s"))).toThrow(/is empty/);
+    expect(() => readSecretFile(dir)).toThrow(/not a regular file/);
+    expect(() => createSecretFile(join(dir, "no", "such", "dir"))).toThrow(/cannot create secret file/);
+  });
+});
