@@ -1,0 +1,564 @@
+/**
+ * The world: a virtual clock, one event queue, and nodes hosting roles in OWNED mode (the live
+ * state is updated in place). It obeys the host contract of src/protocol/io.ts: one input at a
+ * time, effects applied in array order, `now` never decreasing, ties broken by sequence number.
+ * It knows nothing about masters or workers: what a `launch` starts, what a task does and where
+ * persisted records go are hooks supplied by the cluster (cluster.ts) or by a test.
+ */
+import type { Address, Ctx, Effect, Input, LaunchSpec, Message, PersistedRecord, ProcessRef, Role, TaskDescription, TaskOutcome } from "../protocol/index.js";
+import { Fnv64 } from "./hash.js";
+import { EventHeap } from "./heap.js";
+import { Network, type LatencyModel } from "./network.js";
+import { stream, type Stream } from "./rng.js";
+import { hashEffect, hashInput, processName, type TraceRecord } from "./trace.js";
+
+/** 2026-01-01T00:00:00Z: the epoch the virtual clock starts at, so ids look real. */
+export const DEFAULT_EPOCH_MS = 1_767_225_600_000;
+
+export type NodeKind = "master" | "worker" | "driver" | "executor" | "client";
+
+// Roles are hosted generically: the world never looks inside a state or a config.
+export type AnyRole = Role<any, any>;
+
+/** What the world needs to start a node. */
+export interface NodeSpec {
+  name: string;
+  kind: NodeKind;
+  /** The machine it runs on; partitions cut between hosts. Defaults to the name. */
+  host?: string;
+  /** null: a sink that only receives (e.g. the submission client). */
+  role: AnyRole | null;
+  config: unknown;
+  /** Cluster-level labels (logical app name, ...), never read by the world. */
+  labels?: Record<string, string>;
+}
+
+export interface SimNode {
+  /** Index in `world.nodes`; stable for the node's whole life, across restarts. */
+  readonly key: number;
+  readonly name: Address;
+  readonly kind: NodeKind;
+  host: string;
+  role: AnyRole | null;
+  config: unknown;
+  state: unknown;
+  labels: Record<string, string>;
+  alive: boolean;
+  /** Bumped on every crash, exit and restart: events aimed at an older incarnation are dropped. */
+  incarnation: number;
+  /** Messages sent by this incarnation or an earlier one are lost (their connection broke). */
+  lastCrashedIncarnation: number;
+  paused: boolean;
+  /** Inputs that arrived while paused, delivered in order on resume. */
+  stalled: Input[];
+  /** Pending timers: key -> seq of the timer event that is current. */
+  timers: Map<string, number>;
+  /** Keys of nodes it has exchanged messages with (an open connection). */
+  peers: Set<number>;
+  /** The node that launched this process, and that node's incarnation at the time. */
+  parent: SimNode | null;
+  parentIncarnation: number;
+  processRef: ProcessRef | null;
+  /** Processes this node launched, by process name. */
+  children: Map<string, SimNode>;
+  /** Launches not yet started, by process name; `killed` when a kill came first. */
+  pendingLaunches: Map<string, { killed: boolean }>;
+  /** Running tasks: task id -> seq of the completion event that is current. */
+  tasks: Map<number, number>;
+  startedAtMs: number;
+  exitCode: number | null;
+  exitReason: string;
+  /** The node's own random stream (launch delays, ...). */
+  rng: Stream;
+}
+
+const EV_MESSAGE = 0;
+const EV_TIMER = 1;
+const EV_INPUT = 2;
+const EV_TASK = 3;
+const EV_CALL = 4;
+
+interface SimEvent {
+  time: number;
+  seq: number;
+  kind: number;
+  node: SimNode | null;
+  inc: number;
+  input: Input | null;
+  key: string;
+  from: SimNode | null;
+  fromInc: number;
+  fn: (() => void) | null;
+}
+
+export interface TaskPlan {
+  durationMs: number;
+  outcome: TaskOutcome;
+}
+
+export interface WorldHooks {
+  /** What a `launch` starts: a node spec, or an error string (reported as processLaunchFailed). */
+  launcher?(spec: LaunchSpec, parent: SimNode): NodeSpec | string;
+  /** How long a task runs and how it ends. Default: 1 s, success. */
+  taskPlan?(task: TaskDescription, node: SimNode): TaskPlan;
+  persist?(node: SimNode, key: string, record: PersistedRecord): void;
+  unpersist?(node: SimNode, key: string): void;
+  /** After every step, with the effects (already applied). */
+  afterStep?(node: SimNode, input: Input | null, effects: readonly Effect[]): void;
+  /** A node stopped (crash, kill or exit). */
+  nodeDown?(node: SimNode, code: number, reason: string, crashed: boolean): void;
+  /** A node started (first start or restart). */
+  nodeUp?(node: SimNode): void;
+  /** A fresh config for a restart (e.g. a new worker id); default: the same config. */
+  restartConfig?(node: SimNode): unknown;
+}
+
+export interface WorldOptions {
+  seed: number | string;
+  epochMs?: number;
+  latency?: LatencyModel;
+  /** Delay between a `launch` and the process running, in ms: [min, max]. */
+  launchDelayMs?: [number, number];
+  /** Delay between a `kill` and the process exiting, in ms. */
+  killDelayMs?: number;
+  /** Stop with an error after this many events (a livelock guard). */
+  maxEvents?: number;
+  /** Receives every trace record (tracing to a file, --verbose, stories). */
+  recordSink?: (record: TraceRecord) => void;
+  hooks?: WorldHooks;
+}
+
+export interface WorldCounts {
+  events: number;
+  steps: number;
+  messagesSent: number;
+  messagesDelivered: number;
+  messagesLost: number;
+  /** Delivered inputs by type ("message:<Type>" for messages). */
+  inputs: Record<string, number>;
+  /** Why messages were lost. */
+  lost: Record<string, number>;
+}
+
+export const EXIT_CODE_KILLED = 143;
+export const EXIT_CODE_CRASHED = 137;
+
+export class World {
+  readonly epochMs: number;
+  /** Virtual ms since the run started. */
+  now = 0;
+  readonly nodes: SimNode[] = [];
+  readonly byName = new Map<string, SimNode>();
+  readonly network: Network;
+  readonly counts: WorldCounts = { events: 0, steps: 0, messagesSent: 0, messagesDelivered: 0, messagesLost: 0, inputs: {}, lost: {} };
+  readonly hooks: WorldHooks;
+  /** Set by a hook to end the run after the current event. */
+  stopRequested = false;
+  private seq = 0;
+  private readonly queue = new EventHeap<SimEvent>();
+  private readonly ctx: Ctx = { now: 0 };
+  private readonly hash = new Fnv64();
+  private readonly launchDelayMs: [number, number];
+  private readonly killDelayMs: number;
+  private readonly maxEvents: number;
+  private readonly recordSink: ((record: TraceRecord) => void) | null;
+
+  constructor(readonly options: WorldOptions) {
+    this.epochMs = options.epochMs ?? DEFAULT_EPOCH_MS;
+    this.network = new Network(stream(options.seed, "network"), options.latency ?? { minMs: 1, maxMs: 3 });
+    this.launchDelayMs = options.launchDelayMs ?? [50, 150];
+    this.killDelayMs = options.killDelayMs ?? 20;
+    this.maxEvents = options.maxEvents ?? Number.MAX_SAFE_INTEGER;
+    this.recordSink = options.recordSink ?? null;
+    this.hooks = options.hooks ?? {};
+  }
+
+  /** The trace hash so far (16 hex digits). */
+  traceHash(): string {
+    return this.hash.hex();
+  }
+
+  get pendingEvents(): number {
+    return this.queue.size;
+  }
+
+  // ---- Nodes ------------------------------------------------------------------------------
+
+  /** Creates a node and (unless told not to) starts it now: its `init` runs at once. */
+  addNode(spec: NodeSpec, startNow = true): SimNode {
+    if (this.byName.has(spec.name)) throw new Error(`node ${spec.name} exists already`);
+    const node: SimNode = {
+      key: this.nodes.length,
+      name: spec.name as Address,
+      kind: spec.kind,
+      host: spec.host ?? spec.name,
+      role: spec.role,
+      config: spec.config,
+      state: null,
+      labels: spec.labels ?? {},
+      alive: false,
+      incarnation: 0,
+      lastCrashedIncarnation: -1,
+      paused: false,
+      stalled: [],
+      timers: new Map(),
+      peers: new Set(),
+      parent: null,
+      parentIncarnation: 0,
+      processRef: null,
+      children: new Map(),
+      pendingLaunches: new Map(),
+      tasks: new Map(),
+      startedAtMs: 0,
+      exitCode: null,
+      exitReason: "",
+      rng: stream(this.options.seed, `node/${spec.name}`),
+    };
+    this.nodes.push(node);
+    this.byName.set(spec.name, node);
+    if (startNow) this.start(node);
+    return node;
+  }
+
+  /** Restarts a dead node with a fresh state (and maybe a fresh config). False if it is alive. */
+  restart(node: SimNode): boolean {
+    if (node.alive) return false;
+    if (this.hooks.restartConfig) node.config = this.hooks.restartConfig(node);
+    this.start(node);
+    return true;
+  }
+
+  private start(node: SimNode): void {
+    node.alive = true;
+    node.incarnation++;
+    node.paused = false;
+    node.exitCode = null;
+    node.exitReason = "";
+    node.startedAtMs = this.now;
+    this.hooks.nodeUp?.(node);
+    if (node.role === null) return;
+    this.ctx.now = this.epochMs + this.now;
+    const { state, effects } = node.role.init(node.config, this.ctx);
+    node.state = state;
+    this.record(node, null, effects);
+    this.applyEffects(node, effects);
+    this.hooks.afterStep?.(node, null, effects);
+  }
+
+  /** Crash: the state is lost, in-flight messages from it are lost, its processes die. */
+  crash(node: SimNode, reason = "crashed", exitCode = EXIT_CODE_CRASHED): boolean {
+    if (!node.alive) return false;
+    this.terminate(node, exitCode, reason, true);
+    return true;
+  }
+
+  pause(node: SimNode): boolean {
+    if (!node.alive || node.paused) return false;
+    node.paused = true;
+    return true;
+  }
+
+  resume(node: SimNode): boolean {
+    if (!node.alive || !node.paused) return false;
+    node.paused = false;
+    const stalled = node.stalled;
+    node.stalled = [];
+    for (const input of stalled) this.pushInput(node, input, this.now);
+    return true;
+  }
+
+  // ---- Scheduling -------------------------------------------------------------------------
+
+  private push(time: number, kind: number, node: SimNode | null, input: Input | null, key: string, from: SimNode | null, fn: (() => void) | null): number {
+    const seq = this.seq++;
+    this.queue.push({
+      time,
+      seq,
+      kind,
+      node,
+      inc: node === null ? 0 : node.incarnation,
+      input,
+      key,
+      from,
+      fromInc: from === null ? 0 : from.incarnation,
+      fn,
+    });
+    return seq;
+  }
+
+  /** Runs `fn` at virtual time `atMs` (relative), after everything already due then. */
+  at(atMs: number, fn: () => void): void {
+    this.push(Math.max(atMs, this.now), EV_CALL, null, null, "", null, fn);
+  }
+
+  /** Delivers `input` to the node's current incarnation at `atMs` (default: now). */
+  pushInput(node: SimNode, input: Input, atMs = this.now): void {
+    this.push(Math.max(atMs, this.now), EV_INPUT, node, input, "", null, null);
+  }
+
+  /** Sends a message from outside any role (e.g. the submission client). */
+  inject(from: SimNode, to: string, message: Message): void {
+    this.send(from, to, message);
+  }
+
+  /**
+   * Runs events until virtual time `untilMs` (relative) is passed, the queue is empty, or a hook
+   * asks to stop. Returns why it stopped.
+   */
+  run(untilMs: number): "time-limit" | "idle" | "stopped" {
+    const queue = this.queue;
+    for (;;) {
+      const next = queue.peek();
+      if (next === undefined) return "idle";
+      if (next.time > untilMs) {
+        this.now = untilMs;
+        return "time-limit";
+      }
+      queue.pop();
+      this.now = next.time;
+      this.dispatch(next);
+      if (++this.counts.events > this.maxEvents) throw new Error(`more than ${this.maxEvents} events: livelock?`);
+      if (this.stopRequested) return "stopped";
+    }
+  }
+
+  private dispatch(ev: SimEvent): void {
+    switch (ev.kind) {
+      case EV_MESSAGE: {
+        const to = ev.node!;
+        const from = ev.from!;
+        if (!to.alive || to.incarnation !== ev.inc) return this.lose("receiver-down");
+        if (from.lastCrashedIncarnation >= ev.fromInc) return this.lose("sender-crashed");
+        if (this.network.isCut(from.host, to.host)) return this.lose("partition");
+        if (from.alive) {
+          from.peers.add(to.key);
+          to.peers.add(from.key);
+        }
+        this.counts.messagesDelivered++;
+        this.deliver(to, ev.input!);
+        return;
+      }
+      case EV_TIMER: {
+        const node = ev.node!;
+        if (node.incarnation !== ev.inc || node.timers.get(ev.key) !== ev.seq) return;
+        node.timers.delete(ev.key);
+        this.deliver(node, { type: "timer", key: ev.key });
+        return;
+      }
+      case EV_TASK: {
+        const node = ev.node!;
+        const input = ev.input as Extract<Input, { type: "taskFinished" }>;
+        if (node.incarnation !== ev.inc || node.tasks.get(input.taskId) !== ev.seq) return;
+        node.tasks.delete(input.taskId);
+        this.deliver(node, input);
+        return;
+      }
+      case EV_INPUT: {
+        const node = ev.node!;
+        if (node.incarnation !== ev.inc) return;
+        this.deliver(node, ev.input!);
+        return;
+      }
+      case EV_CALL:
+        ev.fn!();
+        return;
+    }
+  }
+
+  private lose(why: string): void {
+    this.counts.messagesLost++;
+    this.counts.lost[why] = (this.counts.lost[why] ?? 0) + 1;
+  }
+
+  /** One input to one node: the only place `step` is called. */
+  private deliver(node: SimNode, input: Input): void {
+    if (!node.alive || node.role === null) return;
+    if (node.paused) {
+      node.stalled.push(input);
+      return;
+    }
+    const inputs = this.counts.inputs;
+    const countKey = input.type === "message" ? input.message.type : input.type;
+    inputs[countKey] = (inputs[countKey] ?? 0) + 1;
+    this.ctx.now = this.epochMs + this.now;
+    const effects = node.role.step(node.state, input, this.ctx);
+    this.record(node, input, effects);
+    this.applyEffects(node, effects);
+    this.hooks.afterStep?.(node, input, effects);
+  }
+
+  private record(node: SimNode, input: Input | null, effects: readonly Effect[]): void {
+    const step = this.counts.steps++;
+    const h = this.hash;
+    h.num(this.now).str(node.name);
+    hashInput(h, input);
+    for (let i = 0; i < effects.length; i++) hashEffect(h, effects[i]!);
+    if (this.recordSink !== null) this.recordSink({ step, timeMs: this.now, node: node.name, input, effects });
+  }
+
+  // ---- Effects ----------------------------------------------------------------------------
+
+  private applyEffects(node: SimNode, effects: readonly Effect[]): void {
+    for (let i = 0; i < effects.length; i++) {
+      if (!node.alive) return; // after `exit` nothing else of this step happens
+      const e = effects[i]!;
+      switch (e.type) {
+        case "send":
+          this.send(node, e.to, e.message);
+          break;
+        case "setTimer":
+          node.timers.set(e.key, this.push(this.now + Math.max(0, Math.round(e.afterMs)), EV_TIMER, node, null, e.key, null, null));
+          break;
+        case "cancelTimer":
+          node.timers.delete(e.key);
+          break;
+        case "launch":
+          this.launch(node, e.spec);
+          break;
+        case "kill":
+          this.kill(node, e.process);
+          break;
+        case "runTask":
+          this.runTask(node, e.task);
+          break;
+        case "killTask":
+          if (node.tasks.has(e.taskId)) {
+            const input: Input = { type: "taskFinished", taskId: e.taskId, outcome: { kind: "killed", reason: e.reason } };
+            node.tasks.set(e.taskId, this.push(this.now + 1, EV_TASK, node, input, "", null, null));
+          }
+          break;
+        case "persist":
+          this.hooks.persist?.(node, e.key, e.record);
+          break;
+        case "unpersist":
+          this.hooks.unpersist?.(node, e.key);
+          break;
+        case "exit":
+          this.terminate(node, e.code, e.reason, false);
+          break;
+        case "cleanupApp":
+        case "log":
+        case "notify":
+          break; // recorded in the trace; hooks read them in afterStep
+      }
+    }
+  }
+
+  private send(from: SimNode, toName: string, message: Message): void {
+    this.counts.messagesSent++;
+    const to = this.byName.get(toName);
+    if (to === undefined) return this.lose("unknown-address");
+    if (!to.alive) return this.lose("receiver-down");
+    const n = this.network.route(from.key, to.key, from.host, to.host, message.type, this.now);
+    if (n === 0) return this.lose(this.network.lostReason);
+    const input: Input = { type: "message", from: from.name, message };
+    for (let i = 0; i < n; i++) this.push(this.network.out[i]!, EV_MESSAGE, to, input, "", from, null);
+  }
+
+  private launch(parent: SimNode, spec: LaunchSpec): void {
+    const ref: ProcessRef = spec.kind === "executor" ? { kind: "executor", appId: spec.appId, execId: spec.execId } : { kind: "driver", driverId: spec.driverId };
+    const name = processName(ref);
+    const pending = { killed: false };
+    parent.pendingLaunches.set(name, pending);
+    const parentInc = parent.incarnation;
+    const delayMs = parent.rng.int(this.launchDelayMs[0], this.launchDelayMs[1]);
+    this.at(this.now + delayMs, () => {
+      if (!parent.alive || parent.incarnation !== parentInc) return;
+      if (parent.pendingLaunches.get(name) === pending) parent.pendingLaunches.delete(name);
+      if (pending.killed) {
+        this.pushInput(parent, { type: "processLaunched", process: ref });
+        this.pushInput(parent, { type: "processExited", process: ref, exitCode: EXIT_CODE_KILLED });
+        return;
+      }
+      const child = this.hooks.launcher ? this.hooks.launcher(spec, parent) : "no launcher";
+      if (typeof child === "string") {
+        this.pushInput(parent, { type: "processLaunchFailed", process: ref, error: child });
+        return;
+      }
+      // The worker hears about the launch before the new process's first step can reach anyone.
+      this.pushInput(parent, { type: "processLaunched", process: ref });
+      const existing = this.byName.get(child.name);
+      let node: SimNode;
+      if (existing !== undefined) {
+        if (existing.alive) this.terminate(existing, EXIT_CODE_CRASHED, "replaced by a new launch", true);
+        existing.role = child.role;
+        existing.config = child.config;
+        existing.labels = child.labels ?? {};
+        existing.host = child.host ?? parent.host;
+        node = existing;
+        this.bindChild(parent, node, ref, name);
+        this.start(node);
+      } else {
+        node = this.addNode({ ...child, host: child.host ?? parent.host }, false);
+        this.bindChild(parent, node, ref, name);
+        this.start(node);
+      }
+    });
+  }
+
+  private bindChild(parent: SimNode, child: SimNode, ref: ProcessRef, name: string): void {
+    child.parent = parent;
+    child.parentIncarnation = parent.incarnation;
+    child.processRef = ref;
+    parent.children.set(name, child);
+  }
+
+  private kill(parent: SimNode, ref: ProcessRef): void {
+    const name = processName(ref);
+    const pending = parent.pendingLaunches.get(name);
+    if (pending !== undefined) {
+      pending.killed = true;
+      return;
+    }
+    const child = parent.children.get(name);
+    if (child === undefined || !child.alive) return; // already gone: its exit is (or was) reported
+    const inc = child.incarnation;
+    this.at(this.now + this.killDelayMs, () => {
+      if (child.alive && child.incarnation === inc) this.terminate(child, EXIT_CODE_KILLED, "killed", false);
+    });
+  }
+
+  private runTask(node: SimNode, task: TaskDescription): void {
+    const plan = this.hooks.taskPlan ? this.hooks.taskPlan(task, node) : { durationMs: 1000, outcome: { kind: "success", value: null, sizeBytes: 0 } as TaskOutcome };
+    const input: Input = { type: "taskFinished", taskId: task.taskId, outcome: plan.outcome };
+    node.tasks.set(task.taskId, this.push(this.now + Math.max(1, Math.round(plan.durationMs)), EV_TASK, node, input, "", null, null));
+  }
+
+  /**
+   * Ends a node: a crash (state and in-flight messages lost) or an exit/kill (what it sent is
+   * still delivered). Its processes die with it; its connections break (peers are told unless a
+   * partition hides it); its launcher hears `processExited`.
+   */
+  private terminate(node: SimNode, code: number, reason: string, crashed: boolean): void {
+    if (!node.alive) return;
+    node.alive = false;
+    if (crashed) node.lastCrashedIncarnation = node.incarnation;
+    node.incarnation++;
+    node.paused = false;
+    node.stalled = [];
+    node.timers.clear();
+    node.tasks.clear();
+    node.pendingLaunches.clear();
+    node.exitCode = code;
+    node.exitReason = reason;
+    for (const child of node.children.values()) {
+      if (child.alive && child.parent === node) this.terminate(child, EXIT_CODE_CRASHED, `its launcher ${node.name} died`, true);
+    }
+    node.children.clear();
+    for (const peerKey of node.peers) {
+      const peer = this.nodes[peerKey]!;
+      peer.peers.delete(node.key);
+      if (!peer.alive || this.network.isCut(node.host, peer.host)) continue;
+      // The broken connection is noticed after whatever was already sent on it arrives.
+      const atMs = this.network.fifoAfter(node.key, peer.key, this.now + 1);
+      this.pushInput(peer, { type: "peerDisconnected", peer: node.name }, atMs);
+    }
+    node.peers.clear();
+    const parent = node.parent;
+    if (parent !== null && node.processRef !== null && parent.alive && parent.incarnation === node.parentIncarnation) {
+      this.pushInput(parent, { type: "processExited", process: node.processRef, exitCode: code }, this.now + 1);
+    }
+    node.parent = null;
+    this.hooks.nodeDown?.(node, code, reason, crashed);
+  }
+}

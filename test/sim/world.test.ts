@@ -1,0 +1,178 @@
+import { describe, expect, it } from "vitest";
+import type { Effect, Input, Role } from "../../src/protocol/index.js";
+import { address, appId } from "../../src/protocol/index.js";
+import { World, type WorldOptions } from "../../src/sim/world.js";
+import type { TraceRecord } from "../../src/sim/trace.js";
+
+/** A toy role: on "start" pings its peer `count` times; answers every ping with a pong. */
+interface PingState {
+  peer: string;
+  received: string[];
+  timerFires: string[];
+}
+const pingPong: Role<PingState, { peer: string; pings: number }> = {
+  name: "ping",
+  init(config) {
+    const effects: Effect[] = [];
+    for (let i = 0; i < config.pings; i++) effects.push({ type: "send", to: address(config.peer), message: { type: "ExecutorHeartbeat", executorId: String(i) as never } });
+    return { state: { peer: config.peer, received: [], timerFires: [] }, effects };
+  },
+  step(state, input) {
+    if (input.type === "message") {
+      const m = input.message;
+      if (m.type === "ExecutorHeartbeat") {
+        state.received.push(`ping${m.executorId}`);
+        return [{ type: "send", to: input.from, message: { type: "HeartbeatResponse", reregisterBlockManager: false } }];
+      }
+      state.received.push(m.type);
+      return [];
+    }
+    if (input.type === "timer") state.timerFires.push(input.key);
+    else state.received.push(input.type === "peerDisconnected" ? `disconnected:${input.peer}` : input.type);
+    return [];
+  },
+};
+
+/** A toy role driven by commands carried in its config: emits whatever effects a test hands it. */
+interface ScriptState {
+  inputs: Input[];
+}
+const scripted = (script: (input: Input, state: ScriptState) => Effect[], initEffects: Effect[] = []): Role<ScriptState, null> => ({
+  name: "scripted",
+  init: () => ({ state: { inputs: [] }, effects: initEffects }),
+  step(state, input) {
+    state.inputs.push(input);
+    return script(input, state);
+  },
+});
+
+const world = (opts: Partial<WorldOptions> = {}) => new World({ seed: 1, latency: { minMs: 1, maxMs: 5 }, ...opts });
+
+describe("sim world", () => {
+  it("world: ping-pong: every ping is answered, in FIFO order per pair", () => {
+    const w = world();
+    const b = w.addNode({ name: "b", kind: "client", role: pingPong, config: { peer: "a", pings: 0 } });
+    const a = w.addNode({ name: "a", kind: "client", role: pingPong, config: { peer: "b", pings: 20 } });
+    w.run(1000);
+    expect((b.state as PingState).received).toEqual(Array.from({ length: 20 }, (_, i) => `ping${i}`));
+    expect((a.state as PingState).received).toHaveLength(20);
+    expect(w.counts.messagesDelivered).toBe(40);
+  });
+
+  it("world: setTimer replaces a pending timer with the same key; cancelTimer stops it", () => {
+    const w = world();
+    const node = w.addNode({
+      name: "t",
+      kind: "client",
+      role: scripted(() => [], [
+        { type: "setTimer", key: "x", afterMs: 100 },
+        { type: "setTimer", key: "x", afterMs: 300 },
+        { type: "setTimer", key: "y", afterMs: 50 },
+        { type: "cancelTimer", key: "y" },
+        { type: "setTimer", key: "z", afterMs: 200 },
+      ]),
+      config: null,
+    });
+    const times: Array<[string, number]> = [];
+    w.hooks.afterStep = (n, input) => {
+      if (input?.type === "timer") times.push([input.key, w.now]);
+    };
+    w.run(10_000);
+    expect(times).toEqual([["z", 200], ["x", 300]]);
+    expect((node.state as ScriptState).inputs).toHaveLength(2);
+  });
+
+  it("world: a crash is seen as peerDisconnected by peers that exchanged messages, and messages to the dead are lost", () => {
+    const w = world();
+    const b = w.addNode({ name: "b", kind: "client", role: pingPong, config: { peer: "a", pings: 0 } });
+    const a = w.addNode({ name: "a", kind: "client", role: pingPong, config: { peer: "b", pings: 1 } });
+    const c = w.addNode({ name: "c", kind: "client", role: pingPong, config: { peer: "a", pings: 0 } });
+    w.run(100);
+    expect(w.crash(b)).toBe(true);
+    expect(w.crash(b)).toBe(false);
+    w.run(200);
+    expect((a.state as PingState).received).toContain("disconnected:b");
+    expect((c.state as PingState).received).toEqual([]);
+    w.inject(a, "b", { type: "StopExecutor" });
+    expect(w.counts.lost["receiver-down"]).toBe(1);
+    expect(w.restart(b)).toBe(true);
+    expect(b.alive).toBe(true);
+    expect((b.state as PingState).received).toEqual([]);
+  });
+
+  it("world: a pause stalls timers and inbox; resume delivers them in order", () => {
+    const w = world();
+    const b = w.addNode({ name: "b", kind: "client", role: pingPong, config: { peer: "a", pings: 0 } });
+    w.pause(b);
+    const a = w.addNode({ name: "a", kind: "client", role: pingPong, config: { peer: "b", pings: 3 } });
+    w.run(1000);
+    expect((b.state as PingState).received).toEqual([]);
+    expect((a.state as PingState).received).toEqual([]);
+    w.resume(b);
+    w.run(2000);
+    expect((b.state as PingState).received).toEqual(["ping0", "ping1", "ping2"]);
+    expect((a.state as PingState).received).toHaveLength(3);
+  });
+
+  it("world: launch creates a process node, reports processLaunched, and its exit as processExited; kill exits 143", () => {
+    const app = appId("app-1");
+    const launchSpec = { kind: "executor" as const, appId: app, execId: 0, cores: 1, memoryMb: 1, appDesc: { name: "x", memoryPerExecutorMb: 1, command: {} }, driverAddress: address("d"), workerAddress: address("w"), workerId: "w1" as never };
+    const w = world({
+      hooks: {
+        launcher: (spec) => ({ name: `exec-${spec.kind}`, kind: "executor", role: scripted(() => []), config: null }),
+      },
+    });
+    const parent = w.addNode({
+      name: "w",
+      kind: "worker",
+      role: scripted((input) => (input.type === "processLaunched" ? [{ type: "kill", process: input.process, graceMs: 10 }] : []), [{ type: "launch", spec: launchSpec }]),
+      config: null,
+    });
+    w.run(10_000);
+    const inputs = (parent.state as ScriptState).inputs.map((i) => i.type + (i.type === "processExited" ? `:${i.exitCode}` : ""));
+    expect(inputs).toEqual(["processLaunched", "processExited:143"]);
+    const child = w.byName.get("exec-executor")!;
+    expect(child.alive).toBe(false);
+    expect(child.host).toBe("w");
+  });
+
+  it("world: a crashed launcher takes its processes down and hears nothing", () => {
+    const w = world({ hooks: { launcher: () => ({ name: "child", kind: "executor", role: scripted(() => []), config: null }) } });
+    const parent = w.addNode({ name: "w", kind: "worker", role: scripted(() => [], [{ type: "launch", spec: { kind: "driver", driverId: "driver-1" as never, desc: { cores: 1, memoryMb: 1, supervise: false, command: {} }, workerAddress: address("w"), workerId: "w1" as never } }]), config: null });
+    w.run(1000);
+    const child = w.byName.get("child")!;
+    expect(child.alive).toBe(true);
+    w.crash(parent);
+    expect(child.alive).toBe(false);
+    w.run(2000);
+  });
+
+  it("world: runTask finishes after the planned duration; killTask ends it as killed instead", () => {
+    const task = (id: number) => ({ taskId: id, attemptNumber: 0, executorId: "0" as never, taskSetId: "j.0.0", index: id, cpus: 1, payload: { data: null, sizeBytes: 1 } });
+    const w = world({ hooks: { taskPlan: () => ({ durationMs: 500, outcome: { kind: "success", value: 1, sizeBytes: 1 } }) } });
+    const node = w.addNode({
+      name: "e",
+      kind: "executor",
+      role: scripted(() => [], [{ type: "runTask", task: task(1) }, { type: "runTask", task: task(2) }, { type: "killTask", taskId: 2, reason: "stop" }]),
+      config: null,
+    });
+    w.run(10_000);
+    const ends = (node.state as ScriptState).inputs.map((i) => (i.type === "taskFinished" ? `${i.taskId}:${i.outcome.kind}` : i.type));
+    expect(ends).toEqual(["2:killed", "1:success"]);
+  });
+
+  it("world: records every step and hashes the trace the same way twice", () => {
+    const runOnce = () => {
+      const records: TraceRecord[] = [];
+      const w = world({ recordSink: (r) => records.push(r) });
+      w.addNode({ name: "b", kind: "client", role: pingPong, config: { peer: "a", pings: 0 } });
+      w.addNode({ name: "a", kind: "client", role: pingPong, config: { peer: "b", pings: 5 } });
+      w.run(1000);
+      return { hash: w.traceHash(), records: records.length };
+    };
+    const first = runOnce();
+    expect(first).toEqual(runOnce());
+    expect(first.records).toBe(12);
+    expect(first.hash).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
