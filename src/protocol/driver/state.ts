@@ -1,0 +1,265 @@
+/**
+ * The driver's state (PROTOCOL.md §1.4, §1.5, §1.7, §1.8): one reducer holding the AppClient, the
+ * StandaloneSchedulerBackend listener, the DriverEndpoint, the HeartbeatReceiver, the
+ * TaskSchedulerImpl with its TaskSetManagers, and a minimal DAG scheduler (jobs of sequential
+ * stages of ResultTasks with no locality preference).
+ */
+import type { ProtocolConfig } from "../config.js";
+import type { Address, AppId, ExecutorId, JobId, TaskId } from "../ids.js";
+import type { ApplicationDescription, TaskPayload } from "../messages.js";
+import type { Effect } from "../io.js";
+import type { TaskState } from "../states.js";
+
+// ---- Timer keys (each periodic one re-arms itself when it fires) -----------------------------
+
+/** One-shot check of a registration round (StandaloneAppClient's registrationRetryTimer). */
+export const APP_REGISTRATION_TIMER = "appRegistration";
+/** Periodic, reviveIntervalMs: DriverEndpoint's ReviveOffers -> makeOffers(). */
+export const REVIVE_TIMER = "revive";
+/** Periodic, networkTimeoutIntervalMs: HeartbeatReceiver's ExpireDeadHosts. */
+export const EXPIRE_DEAD_HOSTS_TIMER = "expireDeadHosts";
+
+// ---- Limits on collections that grow with outside input (STYLE.md rule 9) --------------------
+
+/** Executors registered at once; a RegisterExecutor beyond it is refused. */
+export const MAX_EXECUTORS = 100_000;
+/** Jobs running at once; a submitJob beyond it fails at once. */
+export const MAX_ACTIVE_JOBS = 10_000;
+/** Tasks in one task set (stage); a submitJob with a larger one fails at once. */
+export const MAX_TASKS_PER_TASK_SET = 1_000_000;
+/** Finished job ids kept to reject a duplicate jobId (Spark's spark.ui.retainedJobs, 1000). */
+export const RETAINED_FINISHED_JOBS = 1_000;
+/** Rounds of (DAG events, revive) settled in one step before we call it a livelock. */
+export const MAX_SETTLE_ROUNDS = 10_000;
+/** DAG events handled in one step before we call it a livelock (a step ends at most every attempt once). */
+export const MAX_DAG_EVENTS_PER_STEP = 10_000_000;
+
+/** Executor exit codes that are not the application's fault (§1.4: heartbeat failure, disk store). */
+export const EXIT_CODES_NOT_CAUSED_BY_APP: readonly number[] = [56, 53];
+
+// ---- AppClient (§1.4) -------------------------------------------------------------------------
+
+export interface AppClientState {
+  /** The id the master gave us; null until the first RegisteredApplication (a later one overwrites it). */
+  appId: AppId | null;
+  /** True once any RegisteredApplication arrived; never goes back to false. */
+  registered: boolean;
+  /** The active master: set by RegisteredApplication and MasterChanged; null before registration. */
+  master: Address | null;
+  /** One-shot: the master's disconnect was reported once; MasterChanged re-arms it. */
+  alreadyDisconnected: boolean;
+  /** One-shot: markDead ran (or the application was stopped); it never runs twice. */
+  alreadyDead: boolean;
+  /** The registration round in progress (1-based, at most appRegistrationRetries). */
+  registrationRound: number;
+}
+
+// ---- DriverEndpoint (§1.5) --------------------------------------------------------------------
+
+/** Spark's ExecutorData: one registered executor as the DriverEndpoint tracks it. */
+export interface ExecutorData {
+  /** The driver-side id (the decimal string of the master's executor number); its key in `executors`. */
+  executorId: ExecutorId;
+  /** The executor's listening address: where LaunchTask, KillTask and StopExecutor go. */
+  address: Address;
+  /** The hostname it registered with; offers and failure messages carry it. */
+  host: string;
+  /** The cores it registered with; fixed for its lifetime. */
+  totalCores: number;
+  /** 0 until LaunchedExecutor (3.0+); then 0 <= freeCores <= totalCores (I22). */
+  freeCores: number;
+  /** True once LaunchedExecutor arrived; a repeated one is ignored so that I22 holds. */
+  launched: boolean;
+  /** ctx.now of its RegisterExecutor. */
+  registeredAtMs: number;
+}
+
+export interface BackendState {
+  /** executorDataMap: every registered, not yet removed executor, keyed by executor id. */
+  executors: Record<string, ExecutorData>;
+  /** Listening address -> executor id, for exactly the executors in `executors`. */
+  addressToExecutorId: Record<string, ExecutorId>;
+  /** Executors the driver asked to kill: true = killedByDriver (its loss does not count). Keys are known executors. */
+  executorsPendingToRemove: Record<string, boolean>;
+  /** Sum of totalCores over `executors`. */
+  totalCoreCount: number;
+  /** Number of entries of `executors`. */
+  totalRegisteredExecutors: number;
+  /** The last total asked of the master with RequestExecutors; null while no one asked (no dynamic allocation). */
+  requestedTotalExecutors: number | null;
+}
+
+// ---- HeartbeatReceiver (§1.7) -----------------------------------------------------------------
+
+export interface HeartbeatState {
+  /** executorLastSeen: ctx.now of each tracked executor's registration or last heartbeat. */
+  executorLastSeenMs: Record<string, number>;
+}
+
+// ---- TaskSchedulerImpl and TaskSetManager (§1.8, §4.2-§4.7) ------------------------------------
+
+/** Spark's TaskInfo: one task attempt (one TID). */
+export interface TaskInfo {
+  /** The attempt's TID, unique over the driver's life (I19). */
+  taskId: TaskId;
+  /** The task's index in its task set. */
+  index: number;
+  /** How many attempts of the index came before this one. */
+  attemptNumber: number;
+  /** The executor it was offered to; it never moves (I19). */
+  executorId: ExecutorId;
+  /** That executor's host, kept for failure messages after the executor is gone. */
+  host: string;
+  /** ctx.now when it was launched. */
+  launchTimeMs: number;
+  /** LAUNCHING until the first RUNNING update, then RUNNING, then one finished state (see ATTEMPT_TRANSITIONS). */
+  status: TaskState;
+}
+
+export interface TaskSetManagerState {
+  /** `<jobId>.<stageIndex>.0`: the key in `taskSets` and the TaskDescription's taskSetId. */
+  taskSetId: string;
+  /** The job this stage belongs to. */
+  jobId: JobId;
+  /** The stage's position in its job (0-based). */
+  stageIndex: number;
+  /** The job's submission sequence number: the FIFO pool's first sort key. */
+  priority: number;
+  /** Number of tasks (indices 0..numTasks-1); the length of every per-index array. */
+  numTasks: number;
+  /** CPUs each attempt takes from its executor's free cores. */
+  cpusPerTask: number;
+  /** The tasks' payloads by index (owned here once the stage starts). */
+  payloads: TaskPayload[];
+  /** copiesRunning[index]: attempts of the index not yet finished; 0 or 1 without speculation (I20). */
+  copiesRunning: number[];
+  /** successful[index]: some attempt of the index succeeded (counted once, I21). */
+  successful: boolean[];
+  /** Number of true entries of `successful`. */
+  tasksSuccessful: number;
+  /** numFailures[index]: counted failures since the index last succeeded; below taskMaxFailures unless aborted. */
+  numFailures: number[];
+  /** taskAttempts[index]: the TIDs of every attempt of the index, in launch order. */
+  taskAttempts: number[][];
+  /** taskInfos: every attempt of this task set, by TID. */
+  taskInfos: Record<number, TaskInfo>;
+  /** runningTasksSet: the TIDs whose TaskInfo is not finished. */
+  runningTasks: Record<number, true>;
+  /** Number of entries of `runningTasks`. */
+  runningCount: number;
+  /** Pending indices (queue[head..]); entries that are successful or running are skipped lazily. */
+  pendingQueue: number[];
+  /** First live entry of `pendingQueue`. */
+  pendingHead: number;
+  /** No new attempt is ever launched once true (all succeeded, aborted or cancelled). */
+  isZombie: boolean;
+  /** TIDs asked to stop because another attempt of their index succeeded. */
+  killedByOtherAttempt: Record<number, true>;
+  /** Sum of the result sizes fetched so far (canFetchMoreResults). */
+  totalResultSizeBytes: number;
+  /** Number of results fetched so far (canFetchMoreResults' calculatedTasks). */
+  calculatedTasks: number;
+}
+
+export interface SchedulerState {
+  /** The next TID; every attempt gets a fresh one (I19). */
+  nextTaskId: number;
+  /** Every task set in the pool (active or zombie with running attempts), by taskSetId. */
+  taskSets: Record<string, TaskSetManagerState>;
+  /** The FIFO pool's order: taskSetIds sorted by (priority, stageIndex); exactly the keys of `taskSets`. */
+  pool: string[];
+  /** taskIdToTaskSetManager: TIDs not yet cleaned up -> their task set. */
+  taskIdToTaskSetId: Record<number, string>;
+  /** taskIdToExecutorId: same keys as taskIdToTaskSetId. */
+  taskIdToExecutorId: Record<number, ExecutorId>;
+  /** executorIdToRunningTaskIds: executors offered at least once -> their not yet cleaned TIDs. */
+  executorIdToRunningTaskIds: Record<string, Record<number, true>>;
+}
+
+// ---- Jobs (the DAG scheduler's part that flint keeps) ------------------------------------------
+
+export interface StageSpec {
+  /** The stage's payloads until it starts; emptied when its TaskSetManager takes them. */
+  tasks: TaskPayload[];
+  /** CPUs per task (the spec's, else the config's taskCpus); a positive integer. */
+  cpusPerTask: number;
+  /** The stage's task count, kept after `tasks` is emptied. */
+  numTasks: number;
+}
+
+export interface JobState {
+  /** The user's job id; its key in `active`. */
+  jobId: JobId;
+  /** Submission order: the FIFO priority of the job's task sets. */
+  seq: number;
+  /** Every stage of the job, in run order. */
+  stages: StageSpec[];
+  /** The stage whose task set runs now; stages before it have all succeeded. */
+  currentStage: number;
+  /** Tasks of every stage together. */
+  tasksTotal: number;
+  /** Task indices that succeeded, over every stage. */
+  tasksFinished: number;
+  /** The last stage's results by task index (null until the index succeeds). */
+  results: unknown[];
+}
+
+export interface JobsState {
+  /** Jobs running now, by id. */
+  active: Record<string, JobState>;
+  /** The next job sequence number. */
+  nextJobSeq: number;
+  /** Finished job ids (at most RETAINED_FINISHED_JOBS), kept to reject duplicates. */
+  finished: Record<string, "succeeded" | "failed">;
+  /** The keys of `finished`, oldest first. */
+  finishedOrder: string[];
+}
+
+export type DriverPhase = "running" | "dead" | "stopped";
+
+export interface DriverRoleState {
+  /** This driver's listening address; RegisterApplication carries it as driverAddress. */
+  address: Address;
+  /** This driver's hostname. */
+  host: string;
+  /** Every configured master, in order. */
+  masterAddresses: Address[];
+  /** What RegisterApplication asks the master to run; copied into every RegisterApplication. */
+  appDesc: ApplicationDescription;
+  /** The protocol constants (§2), fixed at init. */
+  protocol: ProtocolConfig;
+  /** The PRNG state (random.ts) that shuffles executor offers. */
+  rng: number;
+  /** "running" until markDead ("dead") or stopApplication ("stopped"); nothing is scheduled after. */
+  phase: DriverPhase;
+  /** Why the driver ended; null while running. */
+  endReason: string | null;
+  /** StandaloneAppClient's registration state. */
+  appClient: AppClientState;
+  /** DriverEndpoint's executors and core counts. */
+  backend: BackendState;
+  /** HeartbeatReceiver's last-seen times. */
+  heartbeats: HeartbeatState;
+  /** TaskSchedulerImpl: the pool, its task sets and the TID maps. */
+  scheduler: SchedulerState;
+  /** The DAG scheduler's jobs. */
+  jobs: JobsState;
+}
+
+// ---- One step's working context ----------------------------------------------------------------
+
+/** What a TaskSetManager tells the DAG scheduler; settled after the handler, as Spark's event loop does. */
+export type DagEvent =
+  | { kind: "taskSucceeded"; jobId: JobId; stageIndex: number; index: number; value: unknown; stageDone: boolean }
+  | { kind: "taskSetFailed"; jobId: JobId; stageIndex: number; reason: string };
+
+export interface DriverStep {
+  s: DriverRoleState;
+  now: number;
+  /** The effects of this step, in order. */
+  fx: Effect[];
+  /** Spark's self-sent ReviveOffers: makeOffers() runs once when the handler is done. */
+  reviveRequested: boolean;
+  /** DAG events not yet handled in this step. */
+  dagEvents: DagEvent[];
+}

@@ -1,0 +1,199 @@
+/**
+ * TaskSchedulerImpl (§1.8, §4.2, §4.4, §4.6, §4.7): the FIFO pool of task sets, the TID maps, the
+ * offer loop, status updates and executor loss. Every per-task operation is O(1) amortized:
+ * pending indices sit in a queue per task set, running attempts are keyed by TID.
+ */
+import { assert } from "../assert.js";
+import { ignored, log } from "../io.js";
+import type { ExecutorId, TaskId } from "../ids.js";
+import type { StatusData, TaskDescription } from "../messages.js";
+import { isTaskFinished, type TaskState } from "../states.js";
+import { copyData } from "./copy.js";
+import { killTaskAttempt } from "./kill.js";
+import { addTaskSet } from "./pool.js";
+import { failureFromStatusData, lossMessage, type ExecutorLossReason, type TaskFailedReason } from "./reasons.js";
+import type { DriverStep, SchedulerState, TaskSetManagerState } from "./state.js";
+import {
+  abort,
+  canFetchMoreResults,
+  executorLost as taskSetExecutorLost,
+  handleFailedTask as taskSetHandleFailedTask,
+  handleSuccessfulTask,
+  launchSucceeded,
+  markCancelled,
+  removeRunningTask,
+  resourceOffer,
+  type FailedAttemptState,
+} from "./taskSetManager.js";
+
+/** Spark's WorkerOffer: an active executor's free cores. */
+export interface WorkerOffer {
+  executorId: ExecutorId;
+  host: string;
+  cores: number;
+}
+
+/** submitTasks: the task set joins the pool, and offers are revived. */
+export function submitTasks(d: DriverStep, tsm: TaskSetManagerState): void {
+  addTaskSet(d.s.scheduler, tsm);
+  d.fx.push(log("info", "taskSetSubmitted", { taskSetId: tsm.taskSetId, tasks: tsm.numTasks }));
+  d.reviveRequested = true;
+}
+
+/**
+ * resourceOffers (§4.2): for each task set in FIFO order, walk the (already shuffled) offers, at
+ * most one task per offer per walk, until a walk launches nothing.
+ */
+export function resourceOffers(d: DriverStep, offers: readonly WorkerOffer[]): TaskDescription[] {
+  const sched = d.s.scheduler;
+  const availableCpus = new Array<number>(offers.length);
+  for (let i = 0; i < offers.length; i++) {
+    const offer = offers[i]!;
+    if (sched.executorIdToRunningTaskIds[offer.executorId] === undefined) sched.executorIdToRunningTaskIds[offer.executorId] = {};
+    availableCpus[i] = offer.cores;
+  }
+  const tasks: TaskDescription[] = [];
+  for (const taskSetId of sched.pool) {
+    const tsm = sched.taskSets[taskSetId]!;
+    let launched = true;
+    while (launched && !tsm.isZombie) {
+      launched = false;
+      for (let i = 0; i < offers.length; i++) {
+        if (availableCpus[i]! < tsm.cpusPerTask) continue;
+        const offer = offers[i]!;
+        const task = resourceOffer(d, tsm, offer.executorId, offer.host);
+        // Without locality or exclusion, no task for one offer means no pending task at all.
+        if (task === null) break;
+        sched.taskIdToTaskSetId[task.taskId] = taskSetId;
+        sched.taskIdToExecutorId[task.taskId] = offer.executorId;
+        sched.executorIdToRunningTaskIds[offer.executorId]![task.taskId] = true;
+        availableCpus[i]! -= tsm.cpusPerTask;
+        assert(availableCpus[i]! >= 0, `offer of executor ${offer.executorId} went below 0 cpus (I22)`);
+        tasks.push(task);
+        launched = true;
+      }
+    }
+  }
+  return tasks;
+}
+
+/** cleanupTaskState: the TID leaves the three scheduler maps. */
+function cleanupTaskState(sched: SchedulerState, taskId: TaskId): void {
+  const executorId = sched.taskIdToExecutorId[taskId];
+  if (executorId !== undefined) {
+    const running = sched.executorIdToRunningTaskIds[executorId];
+    if (running !== undefined) delete running[taskId];
+  }
+  delete sched.taskIdToTaskSetId[taskId];
+  delete sched.taskIdToExecutorId[taskId];
+}
+
+/** TaskSchedulerImpl.handleFailedTask: the task set decides, then offers are revived if the index must re-run. */
+function handleFailedTask(d: DriverStep, tsm: TaskSetManagerState, taskId: TaskId, state: FailedAttemptState, reason: TaskFailedReason): void {
+  taskSetHandleFailedTask(d, tsm, taskId, state, reason);
+  const index = tsm.taskInfos[taskId]!.index;
+  if (!tsm.isZombie && !tsm.successful[index]) d.reviveRequested = true;
+}
+
+/** statusUpdate (§4.4). Updates for unknown or already cleaned TIDs change nothing (I26). */
+export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, data: StatusData): void {
+  const sched = d.s.scheduler;
+  const taskSetId = sched.taskIdToTaskSetId[taskId];
+  if (taskSetId === undefined) {
+    // Its task set is gone, or this is a duplicate, or its executor was already marked as lost.
+    d.fx.push(ignored("unknown-task", { taskId, state }));
+    return;
+  }
+  const tsm = sched.taskSets[taskSetId];
+  assert(tsm !== undefined, `task ${taskId} maps to task set ${taskSetId}, which is not in the pool`);
+  if (state === "LOST") {
+    // Only Mesos fine-grained mode reports LOST; kept for completeness (§4.4 step 2).
+    const executorId = sched.taskIdToExecutorId[taskId];
+    assert(executorId !== undefined, "taskIdToTaskSetManager.contains(tid) <=> taskIdToExecutorId.contains(tid)");
+    if (sched.executorIdToRunningTaskIds[executorId] !== undefined) {
+      removeExecutor(d, executorId, {
+        kind: "ExecutorProcessLost",
+        message: `Task ${taskId} was lost, so marking the executor as lost as well.`,
+        causedByApp: true,
+      });
+      d.reviveRequested = true;
+    }
+  }
+  if (isTaskFinished(state)) {
+    cleanupTaskState(sched, taskId);
+    removeRunningTask(tsm, taskId);
+    if (state === "FINISHED") {
+      if (data.kind !== "result") {
+        handleFailedTask(d, tsm, taskId, "FAILED", { kind: "TaskResultLost" });
+      } else if (!canFetchMoreResults(d, tsm, data.sizeBytes)) {
+        handleFailedTask(d, tsm, taskId, "KILLED", { kind: "TaskKilled", reason: "Tasks result size has exceeded maxResultSize" });
+      } else {
+        handleSuccessfulTask(d, tsm, taskId, copyData(data.value));
+      }
+    } else {
+      handleFailedTask(d, tsm, taskId, state as FailedAttemptState, failureFromStatusData(data));
+    }
+  } else if (state === "RUNNING") {
+    launchSucceeded(tsm, taskId);
+  }
+}
+
+/**
+ * TaskSchedulerImpl.removeExecutor: its TIDs are cleaned up, then every task set, in pool order,
+ * fails the attempts that were running there (TaskSetManager.executorLost).
+ */
+function removeExecutor(d: DriverStep, executorId: ExecutorId, reason: ExecutorLossReason): void {
+  const sched = d.s.scheduler;
+  const running = sched.executorIdToRunningTaskIds[executorId]!;
+  delete sched.executorIdToRunningTaskIds[executorId];
+  const taskIds: TaskId[] = [];
+  const owners: string[] = [];
+  for (const key of Object.keys(running)) {
+    const taskId = Number(key);
+    taskIds.push(taskId);
+    owners.push(sched.taskIdToTaskSetId[taskId]!);
+    delete sched.taskIdToTaskSetId[taskId];
+    delete sched.taskIdToExecutorId[taskId];
+  }
+  if (taskIds.length === 0) return;
+  // A task set may leave the pool while we go: iterate over a copy.
+  for (const taskSetId of sched.pool.slice()) {
+    const tsm = sched.taskSets[taskSetId];
+    if (tsm === undefined) continue;
+    const mine = taskIds.filter((_, i) => owners[i] === taskSetId);
+    if (mine.length > 0) taskSetExecutorLost(d, tsm, executorId, reason, mine);
+  }
+}
+
+/** TaskSchedulerImpl.executorLost (§4.7): fail what ran there, then revive offers. */
+export function executorLost(d: DriverStep, executorId: ExecutorId, reason: ExecutorLossReason): void {
+  if (d.s.scheduler.executorIdToRunningTaskIds[executorId] === undefined) {
+    d.fx.push(log("info", "executorAlreadyRemoved", { executorId, reason: lossMessage(reason) }));
+    return;
+  }
+  removeExecutor(d, executorId, reason);
+  d.reviveRequested = true;
+}
+
+/** isExecutorBusy: some attempt is still tracked as running there. */
+export function isExecutorBusy(sched: SchedulerState, executorId: string): boolean {
+  const running = sched.executorIdToRunningTaskIds[executorId];
+  if (running === undefined) return false;
+  for (const _ in running) return true;
+  return false;
+}
+
+/** scheduler.error (reached through markDead): every task set in the pool is aborted. */
+export function error(d: DriverStep, message: string): void {
+  const sched = d.s.scheduler;
+  for (const taskSetId of sched.pool.slice()) {
+    const tsm = sched.taskSets[taskSetId];
+    if (tsm !== undefined) abort(d, tsm, message);
+  }
+}
+
+/** cancelTasks for one stage: kill its running attempts ("Stage cancelled"), then retire its task set. */
+export function cancelTasks(d: DriverStep, tsm: TaskSetManagerState, interruptThread: boolean): void {
+  for (const key of Object.keys(tsm.runningTasks)) killTaskAttempt(d, Number(key), interruptThread, "Stage cancelled");
+  markCancelled(d, tsm);
+}
