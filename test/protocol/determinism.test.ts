@@ -7,7 +7,8 @@ import { freeze, produce, setAutoFreeze } from "immer";
 import { master } from "../../src/protocol/master/index.js";
 import { worker } from "../../src/protocol/worker/index.js";
 import { executor } from "../../src/protocol/executor/index.js";
-import { address, appId, executorId, resolveConfig, workerId, type Effect, type Input, type Role } from "../../src/protocol/index.js";
+import { driver } from "../../src/protocol/driver/index.js";
+import { address, appId, executorId, jobId, resolveConfig, workerId, type Effect, type Input, type Role } from "../../src/protocol/index.js";
 
 const T0 = 1_767_225_600_000;
 
@@ -134,5 +135,50 @@ describe("determinism", () => {
         [msg("d", { type: "StopExecutor" }), T0 + 16_000],
       ],
     );
+  });
+
+  it("driver: registration, a job, executors and status updates replay identically", () => {
+    const m = address("m");
+    const e0 = executorId(0);
+    const e1 = executorId(1);
+    const status = (taskId: number, executorId: string, value: number): Input =>
+      msg(`e${executorId}`, {
+        type: "StatusUpdate",
+        executorId,
+        taskId,
+        state: "FINISHED",
+        data: { kind: "result", value, sizeBytes: 8 },
+        taskCpus: 1,
+      });
+    const trace = replayTwice(
+      driver,
+      {
+        address: address("d"),
+        host: "h",
+        masterAddresses: [m],
+        appDesc: { name: "a", memoryPerExecutorMb: 512, command: {} },
+        protocol: resolveConfig(),
+        seed: 9,
+      },
+      [
+        [msg("m", { type: "RegisteredApplication", appId: appId("app-1"), masterAddress: m }), T0 + 1],
+        [
+          {
+            type: "command",
+            command: { kind: "submitJob", jobId: jobId("j1"), taskSets: [{ tasks: [0, 1, 2, 3].map((i) => ({ data: i, sizeBytes: 4 })) }] },
+          },
+          T0 + 2,
+        ],
+        [msg("e0", { type: "RegisterExecutor", executorId: e0, executorAddress: address("e0"), hostname: "h0", cores: 2 }), T0 + 3],
+        [msg("e1", { type: "RegisterExecutor", executorId: e1, executorAddress: address("e1"), hostname: "h1", cores: 2 }), T0 + 4],
+        [msg("e0", { type: "LaunchedExecutor", executorId: e0 }), T0 + 5],
+        [msg("e1", { type: "LaunchedExecutor", executorId: e1 }), T0 + 6],
+        [status(0, "0", 10), T0 + 7],
+        [{ type: "timer", key: "revive" }, T0 + 1000],
+        [{ type: "peerDisconnected", peer: address("e1") }, T0 + 1001],
+      ],
+    );
+    const launched = trace.flatMap((t) => t.effects).filter((e) => e.type === "send" && e.message.type === "LaunchTask");
+    expect(launched.length).toBeGreaterThanOrEqual(4);
   });
 });
