@@ -1,0 +1,138 @@
+/**
+ * FILESYSTEM recovery (Spark's FileSystemPersistenceEngine, PROTOCOL.md §3.2): one file per record,
+ * named by its key, in one directory. Every write is atomic and durable: the record goes to a
+ * temporary file in the same directory, which is fsynced, renamed over the target, and then the
+ * directory is fsynced so the rename itself survives a power loss. A reader therefore sees either
+ * the old record or the new one, never a torn one; a file that is torn anyway (another writer, a
+ * disk fault, a hand edit) is named in `problems` and skipped.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import type { PersistedRecord } from "../../protocol/records.js";
+import { addRecord, checkKey, decodeRecord, emptyRecords, isRecordKey, encodeRecord } from "./codec.js";
+import type { DurableRecoveryStore, LeaderElection, LeadershipHandlers, RecoveryReadResult } from "./types.js";
+
+/** Temporary files start with a dot so they can never be mistaken for a record (keys start with a letter). */
+const TEMP_PREFIX = ".tmp-";
+
+export class FileSystemRecoveryStore implements DurableRecoveryStore {
+  private closed = false;
+
+  private constructor(readonly dir: string) {}
+
+  /** Creates the directory if needed and removes temporary files a crashed writer left behind. */
+  static async open(dir: string): Promise<FileSystemRecoveryStore> {
+    await mkdir(dir, { recursive: true });
+    for (const name of await readdir(dir)) {
+      if (name.startsWith(TEMP_PREFIX)) await rm(join(dir, name), { force: true });
+    }
+    return new FileSystemRecoveryStore(dir);
+  }
+
+  async read(): Promise<RecoveryReadResult> {
+    this.checkOpen();
+    const records = emptyRecords();
+    const problems: string[] = [];
+    const entries = await readdir(this.dir, { withFileTypes: true });
+    // Sorted so that recovery visits records in the same order on every run.
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const name = entry.name;
+      if (name.startsWith(TEMP_PREFIX)) continue;
+      if (!isRecordKey(name)) {
+        problems.push(`recovery file ${name}: not a record name (app_/driver_/worker_<id>), ignored`);
+        continue;
+      }
+      if (!entry.isFile()) {
+        problems.push(`recovery file ${name}: not a regular file`);
+        continue;
+      }
+      let text: string;
+      try {
+        text = await readFile(join(this.dir, name), "utf8");
+      } catch (error) {
+        problems.push(`recovery file ${name}: unreadable (${(error as Error).message})`);
+        continue;
+      }
+      const decoded = decodeRecord(name, text);
+      if (decoded.ok) addRecord(records, decoded.record);
+      else problems.push(`recovery file ${name}: ${decoded.why}`);
+    }
+    return { records, problems };
+  }
+
+  async persist(key: string, record: PersistedRecord): Promise<void> {
+    this.checkOpen();
+    checkKey(key, record);
+    const temp = join(this.dir, `${TEMP_PREFIX}${key}-${randomBytes(6).toString("hex")}`);
+    try {
+      await writeDurably(temp, encodeRecord(key, record));
+      await rename(temp, join(this.dir, key));
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    await syncDirectory(this.dir);
+  }
+
+  async unpersist(key: string): Promise<void> {
+    this.checkOpen();
+    if (!isRecordKey(key)) throw new Error(`recovery key ${JSON.stringify(key)} is not app_/driver_/worker_<id>`);
+    try {
+      await unlink(join(this.dir, key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw error;
+    }
+    await syncDirectory(this.dir);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error(`recovery store ${this.dir} is closed`);
+  }
+}
+
+/** Writes the whole text and fsyncs the file before closing it. Exported for the crash test. */
+export async function writeDurably(path: string, text: string): Promise<void> {
+  const handle = await open(path, "wx", 0o600);
+  try {
+    await handle.writeFile(text, "utf8");
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Makes a rename or unlink in `dir` durable (POSIX: fsync the directory itself). */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Spark's MonarchyLeaderAgent (FILESYSTEM and NONE modes, PROTOCOL.md §3.3): every master that
+ * starts is elected at once, and never revoked. There is no mutual exclusion: run one master per
+ * recovery directory (§3.5 item 9).
+ */
+export function monarchyElection(): LeaderElection {
+  let running = false;
+  return {
+    async start(handlers: LeadershipHandlers): Promise<void> {
+      if (running) throw new Error("election already started");
+      running = true;
+      handlers.elected();
+    },
+    async stop(): Promise<void> {
+      running = false;
+    },
+  };
+}
