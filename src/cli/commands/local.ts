@@ -1,0 +1,96 @@
+/**
+ * `flint local [APP]`: a real cluster on this machine for one application. Starts a master and N
+ * workers on 127.0.0.1 (child processes sharing a fresh secret file of mode 0600), runs the app
+ * (default: the Monte Carlo pi example) with a progress bar, prints its result, and stops every
+ * process it started, also on Ctrl-C.
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { startLocalCluster, type LocalCluster } from "../../real/cluster/local.js";
+import { formatResult, runApp } from "../../real/driver/app.js";
+import { integerOption, memoryOption, parseOptions, UsageError, withUsage } from "./cluster-options.js";
+import { progressBar } from "./progress-bar.js";
+
+export const summary = "start a master and workers on 127.0.0.1, run an app (default: pi), stop them";
+
+export const DEFAULT_APP = fileURLToPath(new URL("../../../examples/pi.mjs", import.meta.url));
+
+const USAGE = `Usage: flint local [app.mjs] [options] [-- app arguments]
+
+Starts a master and N workers on 127.0.0.1 as child processes (authenticated with a fresh secret
+file, mode 0600, in a temporary directory), runs the application (default: examples/pi.mjs),
+prints its result, then stops every process it started.
+
+Options:
+  --workers N     workers to start (default 2)
+  --cores C       cores per worker (default 1)
+  --memory M      memory per worker, e.g. 2g (default 2g)
+  --keep          keep the temporary directory (logs, work directories)
+  --quiet         no progress bar or cluster messages
+  -h, --help      this help`;
+
+export async function run(argv: string[]): Promise<number> {
+  return withUsage("local", USAGE, async () => {
+    const parsed = parseOptions(argv, { values: ["workers", "cores", "memory"], flags: ["keep", "quiet"] }, { stopAtFirstPositional: true });
+    if (parsed.help) {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    }
+    const app = parsed.positionals[0] ?? DEFAULT_APP;
+    if (!existsSync(app)) throw new UsageError(`the application module '${app}' does not exist`);
+    const appArgs = [...parsed.positionals.slice(1), ...parsed.rest];
+    const workers = integerOption(parsed, "workers", 2, 1, 64);
+    const cores = integerOption(parsed, "cores", 1, 1, 1024);
+    const memoryMb = memoryOption(parsed, "memory", 2048);
+    const quiet = parsed.flags.has("quiet");
+    const say = (message: string): void => {
+      if (!quiet) process.stderr.write(message + "\n");
+    };
+
+    let cluster: LocalCluster | undefined;
+    let stopping: Promise<void> | undefined;
+    let failed = false;
+    const stop = (): Promise<void> => (stopping ??= cluster ? cluster.stop({ keepDir: parsed.flags.has("keep") || failed }) : Promise.resolve());
+    const onSignal = (signal: NodeJS.Signals): void => {
+      say(`\n${signal}: stopping the local cluster`);
+      void stop().finally(() => process.exit(130));
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+      const startedMs = Date.now();
+      try {
+        cluster = await startLocalCluster({ workers, coresPerWorker: cores, memoryPerWorkerMb: memoryMb, logLevel: "info" });
+      } catch (err) {
+        process.stderr.write(`flint local: the cluster did not start: ${(err as Error).message}\n`);
+        const logDir = (err as { logDir?: string }).logDir;
+        if (logDir) process.stderr.write(`logs: ${logDir}\n`);
+        return 1;
+      }
+      say(`cluster ready in ${Date.now() - startedMs} ms: master ${cluster.masterUrl}, ${workers} worker(s) x ${cores} core(s); logs in ${cluster.logDir}`);
+      const bar = quiet ? undefined : progressBar();
+      try {
+        const result = await runApp({
+          master: cluster.masterUrl,
+          module: app,
+          secret: cluster.secret,
+          argv: appArgs,
+          ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
+        });
+        bar?.done();
+        const shown = formatResult(result);
+        if (shown !== undefined) process.stdout.write(shown + "\n");
+        return 0;
+      } catch (err) {
+        bar?.done();
+        failed = true;
+        process.stderr.write(`flint local: the application failed: ${(err as Error).message}\n(logs kept in ${cluster.logDir})\n`);
+        return 1;
+      }
+    } finally {
+      await stop();
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  });
+}

@@ -1,0 +1,67 @@
+/** `flint master`: runs a master (the master role over TCP) until SIGTERM or Ctrl-C. */
+import { isLoopbackHost } from "../../real/address.js";
+import { startMaster } from "../../real/cluster/master.js";
+import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
+import { integerOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
+
+export const summary = "run a cluster master (flint://host:7077)";
+
+const USAGE = `Usage: flint master [options]
+
+Runs a master: workers register with it, drivers submit applications to it.
+
+Options:
+  --host H            address to listen on (default 127.0.0.1)
+  --port P            port to listen on (default 7077; 0 picks a free one)
+  --status-port P     port of the status channel that \`flint status\` reads (default port + 1)
+  --secret-file F     shared secret (a file of mode 0600); required off loopback
+  --log-file F        also write every event as JSON lines to F
+  --exit-with-parent  stop when stdin closes (used by \`flint local\`)
+  -h, --help          this help
+
+Environment: FLINT_PROTOCOL_CONFIG (JSON of protocol overrides, e.g. {"workerTimeoutMs":5000}),
+FLINT_LOG_LEVEL (debug|info|warn|error).
+Prints "flint master listening on <url> (status: <url>)" once ready.`;
+
+export async function run(argv: string[]): Promise<number> {
+  return withUsage("master", USAGE, async () => {
+    const parsed = parseOptions(argv, { values: ["host", "port", "status-port", "secret-file", "log-file"], flags: ["exit-with-parent"] });
+    if (parsed.help) {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    }
+    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+    const host = parsed.values["host"] ?? "127.0.0.1";
+    const port = integerOption(parsed, "port", 7077, 0, 65535);
+    const statusPort = parsed.values["status-port"] === undefined ? undefined : integerOption(parsed, "status-port", 0, 0, 65535);
+    const secret = secretOption(parsed);
+    if (secret === undefined && !isLoopbackHost(host)) throw new UsageError(`--host ${host} is not a loopback address: give --secret-file (authentication is required off loopback)`);
+    let protocol;
+    try {
+      protocol = protocolConfigFromEnv();
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const logger = processLogger("master", parsed.values["log-file"]);
+    if (secret === undefined) logger.log("warn", "no-secret", { why: "no --secret-file: anyone on this machine can join the cluster and run code" });
+    let m;
+    try {
+      m = await startMaster({ host, port, ...(statusPort !== undefined ? { statusPort } : {}), ...(secret !== undefined ? { secret } : {}), protocol, logger });
+    } catch (err) {
+      process.stderr.write(`flint master: cannot start: ${(err as Error).message}\n`);
+      await logger.close();
+      return 1;
+    }
+    process.stdout.write(`flint master listening on ${m.address} (status: ${m.statusAddress})\n`);
+    const master = m;
+    stopOnSignals((why) => {
+      logger.log("info", "master-stopping", { why });
+      void master.stop();
+    }, { withStdin: parsed.flags.has("exit-with-parent") });
+    const { code } = await master.host.exited;
+    await logger.close();
+    // The stdin watch (--exit-with-parent) would keep the event loop alive.
+    process.stdin.destroy();
+    return code;
+  });
+}

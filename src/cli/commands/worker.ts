@@ -1,0 +1,68 @@
+/** `flint worker flint://H:P`: runs a worker that offers its cores and memory to a master. */
+import { startWorker } from "../../real/cluster/worker.js";
+import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
+import { defaultCores, defaultMemoryMb, integerOption, mastersOption, memoryOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
+
+export const summary = "run a worker that registers with a master and launches executors";
+
+const USAGE = `Usage: flint worker <flint://host:port[,host:port...]> [options]
+
+Runs a worker: it registers with the master(s) and launches executors (child processes, each in
+<work-dir>/<app>/<executor>/ with its stdout and stderr) and cluster-mode drivers.
+
+Options:
+  --cores N           cores to offer (default: every core of this machine)
+  --memory M          memory to offer, e.g. 8g or 512m (default: all but 1g)
+  --work-dir DIR      where executors run (default ./work)
+  --host H            address to listen on (default 127.0.0.1)
+  --port P            port to listen on (default 0: a free one)
+  --secret-file F     the cluster's shared secret (a file of mode 0600)
+  --log-file F        also write every event as JSON lines to F
+  --exit-with-parent  stop when stdin closes (used by \`flint local\`)
+  -h, --help          this help
+
+SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`;
+
+export async function run(argv: string[]): Promise<number> {
+  return withUsage("worker", USAGE, async () => {
+    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file"], flags: ["exit-with-parent"] });
+    if (parsed.help) {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    }
+    if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument '${parsed.positionals[1]}'`);
+    const masters = mastersOption(parsed.positionals[0], "the master URL");
+    const cores = integerOption(parsed, "cores", defaultCores(), 1, 100_000);
+    const memoryMb = memoryOption(parsed, "memory", defaultMemoryMb());
+    const port = integerOption(parsed, "port", 0, 0, 65535);
+    const host = parsed.values["host"] ?? "127.0.0.1";
+    const secret = secretOption(parsed);
+    let protocol;
+    try {
+      protocol = protocolConfigFromEnv();
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const logger = processLogger("worker", parsed.values["log-file"]);
+    let w;
+    try {
+      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: parsed.values["work-dir"] ?? "work", ...(secret !== undefined ? { secret } : {}), protocol, logger });
+    } catch (err) {
+      process.stderr.write(`flint worker: cannot start: ${(err as Error).message}\n`);
+      await logger.close();
+      return 1;
+    }
+    process.stdout.write(`flint worker ${w.workerId} listening on ${w.address}\n`);
+    const worker = w;
+    stopOnSignals((why) => {
+      logger.log("info", "worker-stopping", { why });
+      void worker.stop();
+    }, { withStdin: parsed.flags.has("exit-with-parent") });
+    const { code } = await worker.host.exited;
+    await worker.launcher.idle();
+    await logger.close();
+    // The stdin watch (--exit-with-parent) would keep the event loop alive.
+    process.stdin.destroy();
+    return code;
+  });
+}

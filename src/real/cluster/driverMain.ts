@@ -1,0 +1,75 @@
+/**
+ * A cluster-mode driver process (Spark's DriverWrapper), started by a worker as
+ * `node driverMain.js <workDir>/launch.json`. Its description's `command` carries the shipped
+ * module, the masters and the application's settings; it caches the module in its work
+ * directory and runs the application's `main(ctx)` as a client-mode driver would. Exit 0 when
+ * `main` returns, 1 when it throws (the worker reports FINISHED or FAILED, and relaunches a
+ * supervised driver after a failure).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { formatResult, runApp } from "../driver/app.js";
+import { cacheModule, shippedModuleOf } from "../tasks/module.js";
+import { SECRET_ENV, type LaunchFile } from "./launcher.js";
+import { stopOnSignals, watchStdin } from "./runtime.js";
+
+/** The settings `flint submit --deploy-mode cluster` puts in DriverDescription.command. */
+export interface DriverCommand {
+  masters: string;
+  app?: string;
+  argv?: string[];
+  maxCores?: number;
+  executorCores?: number;
+  executorMemoryMb?: number;
+}
+
+async function main(): Promise<number> {
+  const launchPath = process.argv[2];
+  if (launchPath === undefined) throw new Error("usage: driverMain.js <launch.json>");
+  const spec = JSON.parse(readFileSync(launchPath, "utf8")) as LaunchFile;
+  if (spec.kind !== "driver") throw new Error(`${launchPath} does not launch a driver`);
+  const secret = process.env[SECRET_ENV];
+  delete process.env[SECRET_ENV];
+  const command = spec.desc.command as unknown as DriverCommand;
+  const shipped = shippedModuleOf(spec.desc.command);
+  const modulePath = fileURLToPath(cacheModule(spec.workDir, shipped));
+  // The driver dies with its worker (DriverRunner's process is a child of the worker).
+  watchStdin(() => process.exit(1));
+  // A kill from the worker (SIGTERM) stops the application cleanly before the process ends.
+  const abort = new AbortController();
+  let signalled = false;
+  stopOnSignals(() => {
+    signalled = true;
+    abort.abort();
+  });
+  const result = await runApp({
+    master: command.masters,
+    module: modulePath,
+    app: command.app ?? shipped.moduleName.replace(/\.[cm]?js$/, ""),
+    host: spec.host,
+    ...(secret !== undefined ? { secret } : {}),
+    ...(command.maxCores !== undefined ? { cores: command.maxCores } : {}),
+    ...(command.executorCores !== undefined ? { executorCores: command.executorCores } : {}),
+    ...(command.executorMemoryMb !== undefined ? { executorMemoryMb: command.executorMemoryMb } : {}),
+    argv: command.argv ?? [],
+    signal: abort.signal,
+  }).catch((err: unknown) => {
+    if (signalled) process.exit(143);
+    throw err;
+  });
+  const shown = formatResult(result);
+  if (shown !== undefined) {
+    process.stdout.write(shown + "\n");
+    writeFileSync(join(spec.workDir, "result"), shown + "\n");
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`driver failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

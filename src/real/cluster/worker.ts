@@ -1,0 +1,103 @@
+/**
+ * The worker process: the worker role on a listening transport, with the process launcher
+ * carrying out its `launch`, `kill` and `cleanupApp` effects. Stopping it (SIGTERM) first lets the
+ * role kill its executors and drivers (Spark's Worker.onStop), waits for them, then ends.
+ */
+import { worker, type WorkerState } from "../../protocol/worker/index.js";
+import type { ProtocolConfig } from "../../protocol/config.js";
+import type { Address, WorkerId } from "../../protocol/ids.js";
+import { startHost, type Host } from "../host.js";
+import type { Logger } from "../log.js";
+import { FlushingTransport as Transport } from "./flushing.js";
+import { makeWorkerId } from "./ids.js";
+import { ProcessLauncher } from "./launcher.js";
+import { advertiseHostFor, randomSeed } from "./runtime.js";
+
+export interface WorkerOptions {
+  masters: Address[];
+  host: string;
+  port: number;
+  cores: number;
+  memoryMb: number;
+  workDir: string;
+  secret?: string;
+  protocol: ProtocolConfig;
+  logger: Logger;
+}
+
+export interface WorkerProcess {
+  readonly address: Address;
+  readonly workerId: WorkerId;
+  readonly host: Host<WorkerState>;
+  readonly launcher: ProcessLauncher;
+  /** Kills the executors and drivers, waits for them, then ends the worker. */
+  stop(): Promise<void>;
+}
+
+export async function startWorker(options: WorkerOptions): Promise<WorkerProcess> {
+  const { logger, protocol } = options;
+  // On a wildcard address, peers reach us by this machine's name (executors listen there too).
+  const advertisedHost = advertiseHostFor(options.host);
+  const transport = new Transport({
+    logger,
+    ...(options.secret !== undefined ? { secret: options.secret } : { allowUnauthenticated: true }),
+    maxFrameBytes: protocol.maxMessageSizeBytes,
+    advertiseHost: advertisedHost,
+  });
+  const address = await transport.listen(options.host, options.port);
+  const port = Number(address.slice(address.lastIndexOf(":") + 1));
+  const workerId = makeWorkerId(advertisedHost, port);
+  let host: Host<WorkerState> | undefined;
+  const early: Parameters<Host<WorkerState>["input"]>[0][] = [];
+  const launcher = new ProcessLauncher({
+    workDir: options.workDir,
+    host: advertisedHost,
+    ...(options.secret !== undefined ? { secret: options.secret } : {}),
+    logger,
+    report: (input) => (host ? host.input(input) : early.push(input)),
+  });
+  host = startHost(
+    worker,
+    {
+      workerId,
+      host: advertisedHost,
+      port,
+      address,
+      cores: options.cores,
+      memoryMb: options.memoryMb,
+      masterAddresses: options.masters,
+      protocol,
+      seed: randomSeed(),
+    },
+    {
+      transport,
+      logger,
+      handlers: {
+        launch: (e) => launcher.launch(e.spec),
+        kill: (e) => launcher.kill(e.process, e.graceMs),
+        cleanupApp: (e) => void launcher.cleanupApp(e.appId),
+      },
+      // The host contract (rule 6): every process a node launched dies with it.
+      onExit: () => void launcher.killAll(protocol.executorKillGraceMs),
+    },
+  );
+  for (const input of early.splice(0)) host.input(input);
+  const h = host;
+  logger.log("info", "worker-ready", { workerId, address, cores: options.cores, memoryMb: options.memoryMb, workDir: options.workDir });
+  return {
+    address,
+    workerId,
+    host: h,
+    launcher,
+    async stop() {
+      if (h.running) {
+        h.input({ type: "command", command: { kind: "stop" } });
+        const graceMs = Math.max(protocol.executorKillGraceMs, protocol.driverTerminateTimeoutMs);
+        const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs + 2_000).unref());
+        await Promise.race([launcher.idle(), timeout]);
+      }
+      await h.stop(0, "stopped");
+      await launcher.killAll(0);
+    },
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * The user API of a flint driver (client deploy mode): the driver role hosted in this process.
+ *
+ *   const c = await connect({ master: "flint://127.0.0.1:7077", module: "./examples/pi.mjs" });
+ *   const counts = await c.run("sample", inputs, { onProgress: (p) => ... });
+ *   await c.close();
+ *
+ * Tasks are functions exported by the application's ES module. The module travels to the
+ * executors by content hash inside the application description (`command`), so an executor on
+ * another machine can run it. `run` submits one job of one task set, one task per input; its
+ * results come back in input order, or it rejects with the job's failure reason.
+ */
+import { hostname } from "node:os";
+import { driver } from "../../protocol/driver/index.js";
+import type { ProtocolConfig } from "../../protocol/config.js";
+import { jobId as toJobId, type Address, type AppId, type JobId } from "../../protocol/ids.js";
+import type { Notification } from "../../protocol/io.js";
+import type { ApplicationDescription, TaskPayload } from "../../protocol/messages.js";
+import { isLoopbackHost, parseAddress, parseAddressList } from "../address.js";
+import { readSecretFile } from "../handshake.js";
+import { startHost, type Host } from "../host.js";
+import { createLogger, type Logger } from "../log.js";
+import { FlushingTransport } from "../cluster/flushing.js";
+import { protocolConfigFromEnv, randomSeed } from "../cluster/runtime.js";
+import { loadModule, type ShippedModule } from "../tasks/module.js";
+import type { TaskData } from "../tasks/pool.js";
+
+export interface ConnectOptions {
+  /** `flint://host:port` (several masters: `flint://m1:7077,m2:7077`). */
+  master: string;
+  /** The application module (a path): its exported functions are the tasks. */
+  module: string;
+  /** The application's name (default: the module's file name). */
+  app?: string;
+  /** The shared secret, or a file holding it (mode 0600). Without either, no authentication. */
+  secret?: string;
+  secretFile?: string;
+  /** Most cores the application takes over the cluster (spark.cores.max); default: all. */
+  cores?: number;
+  /** Cores per executor (spark.executor.cores); default: every free core of a worker. */
+  executorCores?: number;
+  /** Memory per executor, in MiB (default 1024). */
+  executorMemoryMb?: number;
+  /** The host this driver listens on for its executors (default: 127.0.0.1 for a loopback master). */
+  host?: string;
+  /** Protocol overrides on top of FLINT_PROTOCOL_CONFIG. */
+  protocol?: Partial<ProtocolConfig>;
+  logger?: Logger;
+  /** How long to wait for the master to register the application (default: the protocol's whole registration window). */
+  connectTimeoutMs?: number;
+}
+
+export interface Progress {
+  jobId: string;
+  tasksFinished: number;
+  tasksTotal: number;
+}
+
+export interface RunOptions {
+  onProgress?(progress: Progress): void;
+  /** Aborting cancels the job: its running tasks are killed and `run` rejects. */
+  signal?: AbortSignal;
+}
+
+export interface Cluster {
+  readonly appId: AppId;
+  /** The driver's listening address. */
+  readonly address: Address;
+  /** Runs `fn` of the module once per input on the cluster; results in input order. */
+  run<T = unknown>(fn: string, inputs: readonly unknown[], options?: RunOptions): Promise<T[]>;
+  /** Stops the application: executors stop, the master forgets it. */
+  close(): Promise<void>;
+  /** Notifications as the driver role emits them (executors added and removed, ...). */
+  onNotification(listener: (notification: Notification) => void): void;
+  /** Settles when the driver has ended (closed, or the application died). */
+  readonly closed: Promise<{ code: number; reason: string }>;
+}
+
+export class JobFailedError extends Error {
+  constructor(
+    readonly jobId: string,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = "JobFailedError";
+  }
+}
+
+interface PendingJob {
+  resolve(results: unknown[]): void;
+  reject(error: Error): void;
+  onProgress: ((progress: Progress) => void) | undefined;
+}
+
+/** Builds the application description that ships the module (exported for `flint submit`). */
+export function applicationDescription(shipped: ShippedModule, options: Pick<ConnectOptions, "app" | "cores" | "executorCores" | "executorMemoryMb">, protocol: ProtocolConfig): ApplicationDescription {
+  const desc: ApplicationDescription = {
+    name: options.app ?? shipped.moduleName.replace(/\.[cm]?js$/, ""),
+    memoryPerExecutorMb: options.executorMemoryMb ?? protocol.executorMemoryMb,
+    command: { moduleHash: shipped.moduleHash, moduleName: shipped.moduleName, moduleSource: shipped.moduleSource },
+  };
+  if (options.cores !== undefined) desc.maxCores = options.cores;
+  if (options.executorCores !== undefined) desc.coresPerExecutor = options.executorCores;
+  return desc;
+}
+
+export async function connect(options: ConnectOptions): Promise<Cluster> {
+  const masters = parseAddressList(options.master);
+  const secret = options.secret ?? (options.secretFile !== undefined ? readSecretFile(options.secretFile) : undefined);
+  const protocol = protocolConfigFromEnv(process.env, options.protocol ?? {});
+  const shipped = loadModule(options.module);
+  const appDesc = applicationDescription(shipped, options, protocol);
+  const logger = options.logger ?? createLogger({ node: "driver", consoleLevel: "warn" });
+  const masterHost = parseAddress(masters[0]!).host;
+  const listenHost = options.host ?? (isLoopbackHost(masterHost) ? "127.0.0.1" : "0.0.0.0");
+  const transport = new FlushingTransport({
+    logger,
+    ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
+    maxFrameBytes: protocol.maxMessageSizeBytes,
+    ...(listenHost === "0.0.0.0" ? { advertiseHost: hostname() } : {}),
+  });
+  const address = await transport.listen(listenHost, 0);
+  const advertisedHost = parseAddress(address).host;
+
+  const pending = new Map<string, PendingJob>();
+  const listeners: Array<(n: Notification) => void> = [];
+  let appId: AppId | undefined;
+  let deadReason: string | undefined;
+  let nextJob = 0;
+  let registered!: (id: AppId) => void;
+  let failed!: (err: Error) => void;
+  const ready = new Promise<AppId>((resolve, reject) => {
+    registered = resolve;
+    failed = reject;
+  });
+  ready.catch(() => {});
+
+  const failAll = (reason: string): void => {
+    deadReason ??= reason;
+    for (const [id, job] of pending) job.reject(new JobFailedError(id, reason));
+    pending.clear();
+    failed(new Error(`the application could not start: ${reason}`));
+  };
+
+  const onNotify = (n: Notification): void => {
+    switch (n.kind) {
+      case "appRegistered":
+        appId = n.appId;
+        registered(n.appId);
+        break;
+      case "appDead":
+        failAll(n.reason);
+        break;
+      case "jobProgress":
+        pending.get(n.jobId)?.onProgress?.({ jobId: n.jobId, tasksFinished: n.tasksFinished, tasksTotal: n.tasksTotal });
+        break;
+      case "jobSucceeded": {
+        const job = pending.get(n.jobId);
+        pending.delete(n.jobId);
+        job?.resolve(n.results);
+        break;
+      }
+      case "jobFailed": {
+        const job = pending.get(n.jobId);
+        pending.delete(n.jobId);
+        job?.reject(new JobFailedError(n.jobId, n.reason));
+        break;
+      }
+      case "executorAdded":
+      case "executorRemoved":
+      case "taskEnded":
+        break;
+    }
+    for (const listener of listeners) listener(n);
+  };
+
+  const host: Host<unknown> = startHost(
+    driver,
+    { address, host: advertisedHost, masterAddresses: masters, appDesc, protocol, seed: randomSeed() },
+    { transport, logger, onNotify, onExit: (code, reason) => failAll(code === 0 ? `driver stopped: ${reason}` : reason) },
+  ) as Host<unknown>;
+
+  const registrationWindowMs = options.connectTimeoutMs ?? protocol.appRegistrationTimeoutMs * (protocol.appRegistrationRetries + 1);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ready,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no master registered the application within ${registrationWindowMs} ms (${masters.join(", ")})`)), registrationWindowMs);
+      }),
+    ]);
+  } catch (err) {
+    await host.stop(1, "registration failed");
+    if (!options.logger) await logger.close();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+
+  return {
+    appId: appId!,
+    address,
+    closed: host.exited,
+    onNotification: (listener) => void listeners.push(listener),
+    run<T>(fn: string, inputs: readonly unknown[], runOptions: RunOptions = {}): Promise<T[]> {
+      if (!host.running || deadReason !== undefined) return Promise.reject(new Error(`the application has ended: ${deadReason ?? "closed"}`));
+      if (inputs.length === 0) return Promise.resolve([]);
+      const id: JobId = toJobId(`job-${nextJob++}`);
+      const tasks: TaskPayload[] = inputs.map((input) => {
+        const data: TaskData = { module: shipped.moduleHash, fn, input: input === undefined ? null : input };
+        return { data, sizeBytes: Buffer.byteLength(JSON.stringify(data)) };
+      });
+      const { signal } = runOptions;
+      if (signal?.aborted) return Promise.reject(new JobFailedError(id, "cancelled before it started"));
+      const onAbort = (): void => host.input({ type: "command", command: { kind: "cancelJob", jobId: id, reason: "cancelled by the user" } });
+      signal?.addEventListener("abort", onAbort, { once: true });
+      return new Promise<T[]>((resolve, reject) => {
+        const done = (): void => signal?.removeEventListener("abort", onAbort);
+        pending.set(id, {
+          resolve: (results) => {
+            done();
+            resolve(results as T[]);
+          },
+          reject: (err) => {
+            done();
+            reject(err);
+          },
+          onProgress: runOptions.onProgress,
+        });
+        host.input({ type: "command", command: { kind: "submitJob", jobId: id, taskSets: [{ tasks }] } });
+      });
+    },
+    async close() {
+      if (host.running) host.input({ type: "command", command: { kind: "stopApplication" } });
+      const stopped = await Promise.race([host.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 3_000).unref())]);
+      if (stopped === undefined) await host.stop(0, "closed");
+      if (!options.logger) await logger.close();
+    },
+  };
+}

@@ -1,0 +1,152 @@
+/** The real-cluster pieces that need no cluster: store, ids, options, modules, status channel, launcher. */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { address, appId, workerId } from "../../../src/protocol/ids.js";
+import type { Input } from "../../../src/protocol/io.js";
+import type { PersistedRecord } from "../../../src/protocol/records.js";
+import { parseMemoryMb, parseOptions, UsageError } from "../../../src/cli/commands/cluster-options.js";
+import { makeWorkerId } from "../../../src/real/cluster/ids.js";
+import { ProcessLauncher } from "../../../src/real/cluster/launcher.js";
+import { protocolConfigFromEnv } from "../../../src/real/cluster/runtime.js";
+import { requestStatus, startStatusServer } from "../../../src/real/cluster/status.js";
+import { createMemoryLogger } from "../../../src/real/log.js";
+import { InMemoryRecoveryStore } from "../../../src/real/store.js";
+import { cacheModule, hashSource, shippedModuleOf } from "../../../src/real/tasks/module.js";
+import { waitFor } from "./harness.js";
+
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), "flint-unit-"));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("recovery store (in memory)", () => {
+  const worker: PersistedRecord = { kind: "worker", worker: { id: workerId("w-1"), host: "h", port: 1, address: address("flint://h:1"), cores: 2, memoryMb: 512 } };
+  const app: PersistedRecord = { kind: "app", app: { id: appId("app-1"), desc: { name: "a", memoryPerExecutorMb: 1, command: {} }, driverAddress: address("flint://d:2"), startTimeMs: 5 } };
+
+  it("store: read returns what was persisted, by kind, as copies; unpersist removes it", () => {
+    const store = new InMemoryRecoveryStore();
+    store.persist("worker_w-1", worker);
+    store.persist("app_app-1", app);
+    const stored = store.read();
+    expect(stored.workers).toEqual([(worker as Extract<PersistedRecord, { kind: "worker" }>).worker]);
+    expect(stored.apps).toHaveLength(1);
+    stored.workers[0]!.cores = 99;
+    expect(store.read().workers[0]!.cores).toBe(2);
+    store.unpersist("worker_w-1");
+    expect(store.read().workers).toEqual([]);
+  });
+
+  it("store: a key that does not match its record is refused", () => {
+    expect(() => new InMemoryRecoveryStore().persist("app_other", app)).toThrow(/does not match/);
+  });
+});
+
+describe("ids, options and config", () => {
+  it("worker id: worker-<yyyyMMddHHmmss>-<host>-<port>", () => {
+    expect(makeWorkerId("10.0.0.1", 7078, new Date(2024, 0, 2, 3, 4, 5))).toBe("worker-20240102030405-10.0.0.1-7078");
+  });
+
+  it("memory sizes read as Spark's (512m, 8g) and a bad one names its option", () => {
+    expect(parseMemoryMb("512m", "memory")).toBe(512);
+    expect(parseMemoryMb("8g", "memory")).toBe(8192);
+    expect(parseMemoryMb("2048", "memory")).toBe(2048);
+    expect(() => parseMemoryMb("lots", "executor-memory")).toThrow(/--executor-memory/);
+  });
+
+  it("options: values, flags, --x=y, and the application's own arguments after the module", () => {
+    const parsed = parseOptions(["app.mjs", "--master=flint://h:1", "--supervise", "a", "--", "-b"], { values: ["master"], flags: ["supervise"] }, { stopAtFirstPositional: true });
+    expect(parsed.values["master"]).toBe("flint://h:1");
+    expect(parsed.flags.has("supervise")).toBe(true);
+    expect(parsed.positionals).toEqual(["app.mjs", "a"]);
+    expect(parsed.rest).toEqual(["-b"]);
+    expect(() => parseOptions(["--nope"], { values: [], flags: [] })).toThrow(UsageError);
+    expect(() => parseOptions(["--master"], { values: ["master"], flags: [] })).toThrow(/--master needs a value/);
+    expect(parseOptions(["x", "--", "--raw"], { values: [], flags: [] }).rest).toEqual(["--raw"]);
+  });
+
+  it("config: FLINT_PROTOCOL_CONFIG overrides the defaults; bad JSON is reported", () => {
+    expect(protocolConfigFromEnv({ FLINT_PROTOCOL_CONFIG: '{"workerTimeoutMs":2000}' }).workerHeartbeatIntervalMs).toBe(500);
+    expect(() => protocolConfigFromEnv({ FLINT_PROTOCOL_CONFIG: "{" })).toThrow(/not JSON/);
+    expect(() => protocolConfigFromEnv({ FLINT_PROTOCOL_CONFIG: '{"workerTimeoutMs":-1}' })).toThrow(/workerTimeoutMs/);
+  });
+});
+
+describe("module shipping", () => {
+  it("module: cached once under its content hash; a source that does not match its hash is refused", () => {
+    const source = "export const f = () => 1;\n";
+    const shipped = shippedModuleOf({ moduleHash: hashSource(source), moduleName: "m.mjs", moduleSource: source });
+    const dir = tempDir();
+    const url = cacheModule(dir, shipped);
+    expect(url).toBe(`file://${join(dir, "modules", `${hashSource(source)}.mjs`)}`);
+    expect(cacheModule(dir, shipped)).toBe(url);
+    expect(() => shippedModuleOf({ moduleHash: hashSource("x"), moduleSource: source })).toThrow(/does not match/);
+    expect(() => shippedModuleOf({})).toThrow(/carries no module/);
+  });
+});
+
+describe("status channel", () => {
+  it("status: answers an authenticated client with the snapshot and refuses a wrong secret", async () => {
+    const logger = createMemoryLogger("master");
+    const server = await startStatusServer({ host: "127.0.0.1", port: 0, nodeAddress: address("flint://127.0.0.1:7077"), secret: "right", logger, snapshot: () => ({ ok: 1 }) });
+    try {
+      const port = Number(server.address.split(":").at(-1));
+      expect(await requestStatus({ host: "127.0.0.1", port }, { secret: "right" })).toEqual({ ok: 1 });
+      await expect(requestStatus({ host: "127.0.0.1", port }, { secret: "wrong" })).rejects.toThrow(/bad-proof|closed/);
+      await expect(requestStatus({ host: "127.0.0.1", port })).rejects.toThrow(/secret|closed/);
+      await waitFor("rejections logged", () => logger.entries.filter((e) => e.event === "status-request-rejected").length >= 2, 2_000);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("process launcher", () => {
+  it("launcher: reports processLaunched, writes launch.json, and a kill ends in processExited", async () => {
+    const dir = tempDir();
+    const script = join(dir, "sleeper.mjs");
+    writeFileSync(script, "process.stdout.write('up\\n'); process.on('SIGTERM', () => process.exit(7)); setInterval(() => {}, 1000);\n");
+    const inputs: Input[] = [];
+    const launcher = new ProcessLauncher({ workDir: join(dir, "work"), host: "127.0.0.1", logger: createMemoryLogger("worker"), report: (i) => inputs.push(i), executorEntry: script });
+    const ref = { kind: "executor" as const, appId: appId("app-1"), execId: 3 };
+    launcher.launch({ kind: "executor", appId: ref.appId, execId: 3, cores: 1, memoryMb: 128, appDesc: { name: "x", memoryPerExecutorMb: 128, command: {} }, driverAddress: address("flint://d:1"), workerAddress: address("flint://w:2"), workerId: workerId("w") });
+    await waitFor("processLaunched", () => inputs.some((i) => i.type === "processLaunched"));
+    const executorDir = join(dir, "work", "app-1", "3");
+    expect(JSON.parse(readFileSync(join(executorDir, "launch.json"), "utf8"))).toMatchObject({ kind: "executor", appId: "app-1", execId: 3, host: "127.0.0.1", workDir: executorDir });
+    // SIGTERM only once the script has installed its handler (it says so on its stdout file).
+    await waitFor("the child up", () => readFileSync(join(executorDir, "stdout"), "utf8").includes("up"));
+    launcher.kill(ref, 5_000);
+    await waitFor("processExited", () => inputs.find((i) => i.type === "processExited"));
+    expect(inputs.find((i) => i.type === "processExited")).toEqual({ type: "processExited", process: ref, exitCode: 7 });
+    expect(launcher.running).toBe(0);
+  });
+
+  it("launcher: SIGKILL after the grace period when SIGTERM is ignored (exit 137)", async () => {
+    const dir = tempDir();
+    const script = join(dir, "stubborn.mjs");
+    writeFileSync(script, "process.on('SIGTERM', () => {}); process.stdout.write('up\\n'); setInterval(() => {}, 1000);\n");
+    const inputs: Input[] = [];
+    const launcher = new ProcessLauncher({ workDir: dir, host: "127.0.0.1", logger: createMemoryLogger("worker"), report: (i) => inputs.push(i), driverEntry: script });
+    launcher.launch({ kind: "driver", driverId: "driver-1" as never, desc: { cores: 1, memoryMb: 128, supervise: false, command: {} }, workerAddress: address("flint://w:2"), workerId: workerId("w") });
+    await waitFor("processLaunched", () => inputs.some((i) => i.type === "processLaunched"));
+    await waitFor("the child up", () => readFileSync(join(dir, "driver-1", "stdout"), "utf8").includes("up"));
+    launcher.kill({ kind: "driver", driverId: "driver-1" as never }, 200);
+    const exited = await waitFor("processExited", () => inputs.find((i) => i.type === "processExited"));
+    expect(exited).toMatchObject({ exitCode: 137 });
+  });
+
+  it("launcher: a launch that cannot start reports processLaunchFailed", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "blocked"), "a file where a directory must go");
+    const inputs: Input[] = [];
+    const launcher = new ProcessLauncher({ workDir: dir, host: "127.0.0.1", logger: createMemoryLogger("worker"), report: (i) => inputs.push(i) });
+    launcher.launch({ kind: "driver", driverId: "blocked/inner" as never, desc: { cores: 1, memoryMb: 128, supervise: false, command: {} }, workerAddress: address("flint://w:2"), workerId: workerId("w") });
+    expect(inputs[0]).toMatchObject({ type: "processLaunchFailed" });
+  });
+});
