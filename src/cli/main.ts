@@ -13,6 +13,8 @@ type Loader = () => Promise<SubCommand>;
 /** The sub-commands, in the order the help lists them. */
 const COMMANDS: Record<string, Loader> = {
   sim: async () => (await import("./commands/sim.js")) as SubCommand,
+  fuzz: async () => (await import("./commands/fuzz.js")) as SubCommand,
+  shrink: async () => (await import("./commands/shrink.js")) as SubCommand,
   local: async () => (await import("./commands/local.js")) as SubCommand,
   master: async () => (await import("./commands/master.js")) as SubCommand,
   worker: async () => (await import("./commands/worker.js")) as SubCommand,

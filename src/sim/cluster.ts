@@ -175,7 +175,7 @@ export class ClusterRun {
     });
     const store = new RecoveryStore(c.recoveryMode !== "none");
     this.election = new Election(this.world, store, c.recoveryMode, c.sessionTimeoutMs);
-    this.checks = new Checks(this.election);
+    this.checks = new Checks(this.election, this.world);
     this.masterNames = Array.from({ length: c.masters }, (_, i) => address(`master-${i + 1}`));
     for (const a of scenario.apps) this.appsByName.set(a.name, a);
     for (const d of scenario.drivers) this.appsByName.set(d.app.name, d.app);
@@ -366,7 +366,8 @@ export class ClusterRun {
 
   private afterStep(node: SimNode, input: Input | null, effects: readonly Effect[]): void {
     const now = this.world.now;
-    if (node.kind === "master") this.checks.afterStep(node, now, input, effects);
+    this.checks.afterStep(node, now, input, effects);
+    if (this.checks.violationCount > 0) this.world.stopRequested = true;
     if (node.kind !== "executor" || effects.length > 0) this.addTimeline(node, now, input, effects);
     if (node.kind === "driver") {
       for (const e of effects) if (e.type === "notify") this.onNotify(node, e.notification);

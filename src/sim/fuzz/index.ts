@@ -1,0 +1,44 @@
+/**
+ * One fuzz seed: draw the swarm plan for a base scenario and run it. Pure (no I/O), so the CLI can
+ * run it in worker threads and tests can run it inline.
+ */
+import type { RoleSet } from "../cluster.js";
+import type { Scenario } from "../scenario.js";
+import { drawPlan } from "./plan.js";
+import { replayable, runPlan, type PlanOutcome } from "./run.js";
+
+export { drawPlan, drawSwarm, planScenario, FAULT_KINDS, MESSAGE_TYPES } from "./plan.js";
+export { replayable, runPlan, scenarioJson, type PlanOutcome } from "./run.js";
+
+export interface FuzzSeedOptions {
+  bugs?: string[];
+  strict?: boolean;
+}
+
+export interface FuzzSeedResult {
+  seed: number;
+  outcome: PlanOutcome;
+  /** The plan as a replayable scenario (only for a failing seed). */
+  plan: Scenario | null;
+}
+
+export function fuzzSeed(base: Scenario, seed: number, roles: RoleSet, options: FuzzSeedOptions = {}): FuzzSeedResult {
+  const plan = drawPlan(base, seed, options.bugs !== undefined ? { bugs: options.bugs } : {});
+  const outcome = runPlan(plan, roles, options.strict !== undefined ? { strict: options.strict } : {});
+  return { seed, outcome, plan: outcome.ok ? null : replayable(plan, outcome) };
+}
+
+/** Runs seeds from..from+count-1 in order; stops at the first failure when `stopAtFailure`. */
+export function fuzzSeeds(base: Scenario, from: number, count: number, roles: RoleSet, options: FuzzSeedOptions & { stopAtFailure?: boolean } = {}): { seedsRun: number; failures: FuzzSeedResult[] } {
+  const failures: FuzzSeedResult[] = [];
+  let seedsRun = 0;
+  for (let seed = from; seed < from + count; seed++) {
+    const r = fuzzSeed(base, seed, roles, options);
+    seedsRun++;
+    if (!r.outcome.ok) {
+      failures.push(r);
+      if (options.stopAtFailure) break;
+    }
+  }
+  return { seedsRun, failures };
+}

@@ -1,0 +1,135 @@
+/**
+ * Swarm testing: from a base scenario and a seed, draw which fault kinds are on and at what rate
+ * (so each seed stresses a different mix), then an explicit fault plan on the scenario's cluster.
+ * The result is an ordinary scenario whose faults are all written out, so it replays with
+ * `flint sim` and shrinks by editing data. Its expectation is liberal (jobs may fail by the retry
+ * rules); safety checks and liveness decide whether the run failed.
+ */
+import { stream, type Stream } from "../rng.js";
+import { LIVENESS_BOUND_MS, faultEndMs } from "../invariants/liveness.js";
+import type { FaultSpec, Scenario } from "../scenario.js";
+
+/** The fault kinds the fuzzer draws from; each seed turns on a random subset. */
+export const FAULT_KINDS = ["crashWorker", "pauseWorker", "partitionWorker", "crashExecutor", "crashLeader", "pauseLeader", "dropMessages", "delayMessages", "duplicateMessages"] as const;
+export type FuzzFaultKind = (typeof FAULT_KINDS)[number];
+
+/** Message types whose loss, delay or duplication the protocol must survive (or is known not to). */
+export const MESSAGE_TYPES = [
+  "RegisterWorker",
+  "RegisteredWorker",
+  "Heartbeat",
+  "MasterChanged",
+  "WorkerSchedulerStateResponse",
+  "MasterChangeAcknowledged",
+  "RegisterApplication",
+  "RegisteredApplication",
+  "LaunchExecutor",
+  "ExecutorAdded",
+  "ExecutorUpdated",
+  "ExecutorStateChanged",
+  "LaunchDriver",
+  "DriverStateChanged",
+  "RegisterExecutor",
+  "LaunchedExecutor",
+  "LaunchTask",
+  "StatusUpdate",
+  "WorkerLatestState",
+] as const;
+
+/** At most this many faults in one plan (a named limit on drawn data). */
+export const MAX_FAULTS = 40;
+
+export interface Swarm {
+  kinds: FuzzFaultKind[];
+  perMinute: number;
+  fromMs: number;
+  untilMs: number;
+  /** Whether one fault is placed at time 0 (start-up races). */
+  atStart: boolean;
+}
+
+/** Draws the per-seed swarm: a non-empty subset of kinds, a rate, and the fault window. */
+export function drawSwarm(base: Scenario, seed: number): Swarm {
+  const r = stream(seed, "swarm");
+  const allowed = FAULT_KINDS.filter((k) => (k !== "crashLeader" && k !== "pauseLeader") || base.cluster.masters > 1);
+  let kinds = allowed.filter(() => r.chance(0.5));
+  if (kinds.length === 0) kinds = [allowed[r.int(0, allowed.length - 1)]!];
+  const perMinute = 0.5 + r.next() * 7.5;
+  const fromMs = r.int(0, 10_000);
+  const untilMs = fromMs + r.int(20_000, Math.max(20_000, Math.min(180_000, Math.round(base.timeLimitMs / 2))));
+  const atStart = r.chance(0.3);
+  return { kinds, perMinute, fromMs, untilMs, atStart };
+}
+
+function workerCount(s: Scenario): number {
+  return s.cluster.workers.reduce((sum, g) => sum + g.count, 0);
+}
+
+function drawFault(kind: FuzzFaultKind, atMs: number, r: Stream, workers: number): FaultSpec {
+  const worker = `worker-${r.int(1, Math.max(1, workers))}`;
+  // Up to 3 min: long enough to outlast the master's worker timeout (60-120 s) and the driver's executor timeout.
+  const durationMs = r.int(1, 180) * 1000;
+  switch (kind) {
+    case "crashWorker":
+      // A quarter of worker crashes are for good: nothing but the crash itself may trigger rescheduling.
+      return r.chance(0.25) ? { atMs, kind: "crash", target: worker } : { atMs, kind: "crash", target: worker, restartAfterMs: durationMs };
+    case "pauseWorker":
+      return { atMs, kind: "pause", target: worker, durationMs };
+    case "partitionWorker":
+      return { atMs, kind: "partition", hosts: [worker], durationMs };
+    case "crashExecutor":
+      return { atMs, kind: "crash", target: "executor:*" };
+    case "crashLeader":
+      return { atMs, kind: "crash", target: "leader", restartAfterMs: durationMs };
+    case "pauseLeader":
+      return { atMs, kind: "pause", target: "leader", durationMs };
+    case "dropMessages":
+      return { atMs, kind: "messages", messageType: MESSAGE_TYPES[r.int(0, MESSAGE_TYPES.length - 1)]!, dropProbability: Math.round(r.next() * 100) / 100, durationMs: r.int(1, 30) * 1000 };
+    case "delayMessages":
+      return { atMs, kind: "messages", messageType: MESSAGE_TYPES[r.int(0, MESSAGE_TYPES.length - 1)]!, delayMs: r.int(1, 40) * 1000, durationMs: r.int(1, 30) * 1000 };
+    case "duplicateMessages":
+      return { atMs, kind: "messages", messageType: MESSAGE_TYPES[r.int(0, MESSAGE_TYPES.length - 1)]!, duplicateProbability: Math.round(r.next() * 100) / 100, durationMs: r.int(1, 30) * 1000 };
+  }
+}
+
+/** Options a fuzz run adds to the base scenario. */
+export interface PlanOptions {
+  /** Bug switches to turn on (PROTOCOL.md §7, config `bugs`). */
+  bugs?: string[];
+}
+
+/** The scenario a fuzz seed runs: the base with a drawn, explicit fault plan and a liberal expectation. */
+export function drawPlan(base: Scenario, seed: number, options: PlanOptions = {}): Scenario {
+  const swarm = drawSwarm(base, seed);
+  const r = stream(seed, "plan");
+  const faults: FaultSpec[] = base.faults.map((f) => ({ ...f }));
+  const workers = workerCount(base);
+  let t = swarm.fromMs;
+  // Start-up races: some seeds put their first fault at time 0, before anything has registered.
+  if (swarm.atStart) faults.push(drawFault(swarm.kinds[r.int(0, swarm.kinds.length - 1)]!, 0, r, workers));
+  while (faults.length < MAX_FAULTS) {
+    t += Math.max(1, Math.round((-Math.log(1 - r.next()) * 60_000) / swarm.perMinute));
+    if (t >= swarm.untilMs) break;
+    faults.push(drawFault(swarm.kinds[r.int(0, swarm.kinds.length - 1)]!, t, r, workers));
+  }
+  return planScenario(base, seed, faults, `swarm ${swarm.kinds.join("+")} at ${swarm.perMinute.toFixed(1)}/min`, options);
+}
+
+/** The base scenario with these faults, a seed, a time limit long enough to judge liveness, and a liberal expectation. */
+export function planScenario(base: Scenario, seed: number, faults: FaultSpec[], why: string, options: PlanOptions = {}): Scenario {
+  let healed = 0;
+  for (const f of faults) healed = Math.max(healed, faultEndMs(f));
+  healed = Math.min(healed, base.timeLimitMs); // a fault that never heals: liveness is not judged, the run keeps its own limit
+  const bugs = [...new Set([...(base.config.bugs ?? []), ...(options.bugs ?? [])])];
+  return {
+    ...base,
+    name: base.name.endsWith(`-seed-${seed}`) ? base.name : `${base.name}-seed-${seed}`,
+    comment: `${base.comment.split(" [fuzz:")[0]} [fuzz: ${why}]`,
+    seed,
+    timeLimitMs: Math.max(base.timeLimitMs, healed + LIVENESS_BOUND_MS + 60_000),
+    config: bugs.length > 0 ? { ...base.config, bugs } : { ...base.config },
+    faults,
+    randomFaults: null,
+    expect: { allJobsSucceed: false, jobs: {}, events: [], faultsMustFire: false },
+  };
+}

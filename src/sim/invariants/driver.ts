@@ -1,0 +1,196 @@
+/**
+ * The driver's safety invariants (PROTOCOL.md §6 I19-I27), one documented function each, checked
+ * after every driver step against the driver's state, its effects and a small ledger of what the
+ * driver launched and heard. A step costs O(effects + pool); the whole-state check of
+ * src/protocol/driver/invariants.ts runs every few hundred steps.
+ */
+import type { Effect, Input, TaskDescription } from "../../protocol/index.js";
+import type { DriverRoleState } from "../../protocol/driver/state.js";
+import { isTaskFinished } from "../../protocol/states.js";
+import type { Report } from "./report.js";
+
+/** What the checks remember about one driver incarnation. */
+export interface DriverLedger {
+  /** Every TID this driver launched: its task set, index and executor (I19, I21, I26). */
+  launched: Map<number, { taskSetId: string; index: number; executorId: string }>;
+  /** TIDs a finished StatusUpdate was already delivered for (I26). */
+  finished: Set<number>;
+  /** Per task set: the tasksSuccessful count after the last step, and the indices seen successful (I21). */
+  successes: Map<string, { count: number; indices: Set<number> }>;
+  /** Jobs this driver reported ended (I21 at job level: one outcome per job). */
+  jobsEnded: Set<string>;
+  /** Executors registered after the last step (I25 looks for losses). */
+  registeredExecutors: number;
+  /**
+   * Free cores of each executor as the last step that could move them left them: only a LaunchTask,
+   * a StatusUpdate, RegisterExecutor or LaunchedExecutor moves them, and each names its executor (I26).
+   */
+  freeCores: Map<string, number>;
+}
+
+export const newDriverLedger = (): DriverLedger => ({ launched: new Map(), finished: new Set(), successes: new Map(), jobsEnded: new Set(), registeredExecutors: 0, freeCores: new Map() });
+
+export interface DriverStepView {
+  name: string;
+  s: DriverRoleState;
+  input: Input | null;
+  effects: readonly Effect[];
+  ledger: DriverLedger;
+  report: Report;
+}
+
+/** I19: every launch gets a fresh TID, and the attempt runs on the one executor it was sent to. */
+export function checkTaskIdFresh(v: DriverStepView, task: TaskDescription, to: string): void {
+  const prev = v.ledger.launched.get(task.taskId);
+  if (prev !== undefined) v.report("I19:task-attempt-on-one-executor", `${v.name} launched TID ${task.taskId} again (on ${task.executorId}, before on ${prev.executorId})`, [to]);
+  const info = v.s.scheduler.taskSets[task.taskSetId]?.taskInfos[task.taskId];
+  if (info !== undefined && info.executorId !== task.executorId) v.report("I19:task-attempt-on-one-executor", `${v.name} sent TID ${task.taskId} to ${task.executorId} but records it on ${info.executorId}`, [to]);
+  v.ledger.launched.set(task.taskId, { taskSetId: task.taskSetId, index: task.index, executorId: task.executorId });
+}
+
+/** I20: a task index never gets a second normal attempt while one runs (flint runs no speculative copies). */
+export function checkOneRunningAttempt(v: DriverStepView, task: TaskDescription, to: string): void {
+  const tsm = v.s.scheduler.taskSets[task.taskSetId];
+  const attempts = tsm?.taskAttempts[task.index];
+  if (tsm === undefined || attempts === undefined) return;
+  let live = 0;
+  for (let i = 0; i < attempts.length; i++) {
+    const info = tsm.taskInfos[attempts[i]!];
+    if (info !== undefined && !isTaskFinished(info.status)) live++;
+  }
+  if (live > 1) v.report("I20:one-running-attempt-per-index", `${v.name} runs ${live} attempts of ${task.taskSetId} index ${task.index} at once (TID ${task.taskId} just launched)`, [to]);
+}
+
+/** I22: an executor's free cores stay within [0, totalCores]. */
+export function checkFreeCores(v: DriverStepView, executorId: string): void {
+  const e = v.s.backend.executors[executorId];
+  if (e !== undefined && (e.freeCores < 0 || e.freeCores > e.totalCores)) v.report("I22:free-cores-in-bounds", `${v.name}: executor ${executorId} has ${e.freeCores} free of ${e.totalCores} cores`, [e.address]);
+}
+
+/** I27: no task is offered to an executor that is unknown, being killed, or not yet fully built (LaunchedExecutor). */
+export function checkOfferedExecutorUsable(v: DriverStepView, task: TaskDescription, to: string): void {
+  const b = v.s.backend;
+  const e = b.executors[task.executorId];
+  if (e === undefined) v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} to unregistered executor ${task.executorId}`, [to]);
+  else if (b.executorsPendingToRemove[task.executorId] !== undefined) v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} to executor ${task.executorId}, which it is killing`, [to]);
+  else if (!e.launched) v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} to executor ${task.executorId} before LaunchedExecutor`, [to]);
+  else if (e.address !== to) v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} for executor ${task.executorId} to ${to}, not its address ${e.address}`, [to]);
+}
+
+/**
+ * I21: at most one successful result per task index is counted: a task set's success count moves
+ * by at most one per step, and never for an index already counted. Also one outcome per job.
+ */
+export function checkOneSuccessPerIndex(v: DriverStepView, taskSetId: string, index: number): void {
+  const tsm = v.s.scheduler.taskSets[taskSetId];
+  if (tsm === undefined) return;
+  let seen = v.ledger.successes.get(taskSetId);
+  if (seen === undefined) {
+    seen = { count: 0, indices: new Set() };
+    v.ledger.successes.set(taskSetId, seen);
+  }
+  const delta = tsm.tasksSuccessful - seen.count;
+  if (delta > 1 || (delta === 1 && seen.indices.has(index)) || tsm.tasksSuccessful > tsm.numTasks) {
+    v.report("I21:one-success-per-index", `${v.name}: task set ${taskSetId} counted ${tsm.tasksSuccessful} successes (was ${seen.count}) on a result for index ${index}${seen.indices.has(index) ? ", already successful" : ""}`);
+  }
+  if (tsm.successful[index] === true) seen.indices.add(index);
+  seen.count = tsm.tasksSuccessful;
+}
+
+/** I21 at job level: a job ends once, succeeded or failed. */
+export function checkJobEndsOnce(v: DriverStepView, jobId: string): void {
+  if (v.ledger.jobsEnded.has(jobId)) v.report("I21:one-success-per-index", `${v.name} reported job ${jobId} ended a second time`);
+  v.ledger.jobsEnded.add(jobId);
+}
+
+/** I23: at most one active (non-zombie) task set per stage. */
+export function checkOneActiveTaskSet(v: DriverStepView): void {
+  const sched = v.s.scheduler;
+  if (sched.pool.length < 2) return;
+  const active = new Set<string>();
+  for (const id of sched.pool) {
+    const tsm = sched.taskSets[id];
+    if (tsm === undefined || tsm.isZombie) continue;
+    const stage = `${tsm.jobId}/${tsm.stageIndex}`;
+    if (active.has(stage)) v.report("I23:one-active-task-set-per-stage", `${v.name} has two active task sets for stage ${stage}`);
+    active.add(stage);
+  }
+}
+
+/** I25: once an executor is lost, none of its tasks is still tracked as running on it. */
+export function checkLostExecutorTasksRequeued(v: DriverStepView): void {
+  const sched = v.s.scheduler;
+  for (const executorId in sched.executorIdToRunningTaskIds) {
+    if (v.s.backend.executors[executorId] !== undefined) continue;
+    const running = sched.executorIdToRunningTaskIds[executorId]!;
+    for (const tid in running) {
+      v.report("I25:lost-executor-tasks-requeued", `${v.name}: executor ${executorId} is gone but TID ${tid} still runs on it`);
+      break;
+    }
+  }
+}
+
+/**
+ * I26: a status update for an unknown or already finished TID changes nothing: no success is
+ * counted and the executor's free cores move only by the tasks this step launched on it.
+ */
+export function checkStaleStatusUpdate(v: DriverStepView, executorId: string, freeCoresBefore: number | undefined): void {
+  const e = v.s.backend.executors[executorId];
+  if (e === undefined || freeCoresBefore === undefined) return;
+  let launchedCpus = 0;
+  for (const fx of v.effects) if (fx.type === "send" && fx.message.type === "LaunchTask" && fx.message.task.executorId === executorId) launchedCpus += fx.message.task.cpus;
+  if (e.freeCores !== freeCoresBefore - launchedCpus) v.report("I26:stale-status-update-changes-nothing", `${v.name}: a stale status update moved executor ${executorId}'s free cores from ${freeCoresBefore} to ${e.freeCores} (${launchedCpus} launched)`, [e.address]);
+}
+
+/** Every driver check for one step. */
+export function checkDriverStep(v: DriverStepView): void {
+  const input = v.input;
+  let stale: { executorId: string; before: number | undefined } | null = null;
+  let update: { taskId: number; executorId: string; finished: boolean } | null = null;
+  if (input?.type === "message" && input.message.type === "StatusUpdate") {
+    const m = input.message;
+    const finished = isTaskFinished(m.state);
+    update = { taskId: m.taskId, executorId: m.executorId, finished };
+    if (finished && (v.ledger.finished.has(m.taskId) || !v.ledger.launched.has(m.taskId))) stale = { executorId: m.executorId, before: v.ledger.freeCores.get(m.executorId) };
+  }
+  for (let i = 0; i < v.effects.length; i++) {
+    const e = v.effects[i]!;
+    if (e.type === "send" && e.message.type === "LaunchTask") {
+      const task = e.message.task;
+      checkTaskIdFresh(v, task, e.to);
+      checkOneRunningAttempt(v, task, e.to);
+      checkOfferedExecutorUsable(v, task, e.to);
+      checkFreeCores(v, task.executorId);
+    } else if (e.type === "notify" && (e.notification.kind === "jobSucceeded" || e.notification.kind === "jobFailed")) {
+      checkJobEndsOnce(v, e.notification.jobId);
+    }
+  }
+  if (update !== null) {
+    checkFreeCores(v, update.executorId);
+    const launched = v.ledger.launched.get(update.taskId);
+    if (launched !== undefined && update.finished) checkOneSuccessPerIndex(v, launched.taskSetId, launched.index);
+    if (stale !== null) checkStaleStatusUpdate(v, stale.executorId, stale.before);
+    if (update.finished) v.ledger.finished.add(update.taskId);
+  }
+  checkOneActiveTaskSet(v);
+  rememberFreeCores(v);
+  const registered = v.s.backend.totalRegisteredExecutors;
+  if (registered < v.ledger.registeredExecutors) checkLostExecutorTasksRequeued(v);
+  v.ledger.registeredExecutors = registered;
+}
+
+/** Refreshes the ledger's free cores for every executor this step could have moved. */
+function rememberFreeCores(v: DriverStepView): void {
+  const touched: string[] = [];
+  const input = v.input;
+  if (input?.type === "message") {
+    const m = input.message;
+    if (m.type === "StatusUpdate" || m.type === "RegisterExecutor" || m.type === "LaunchedExecutor") touched.push(m.executorId);
+  }
+  for (const e of v.effects) if (e.type === "send" && e.message.type === "LaunchTask") touched.push(e.message.task.executorId);
+  for (const id of touched) {
+    const e = v.s.backend.executors[id];
+    if (e === undefined) v.ledger.freeCores.delete(id);
+    else v.ledger.freeCores.set(id, e.freeCores);
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * The master's safety invariants (PROTOCOL.md §6 I1-I12), one documented function each. Every one
+ * looks at the master that just stepped, its effects, and the workers/apps those effects or the
+ * input name, so a step costs O(effects), not O(cluster); `scanMaster` re-checks every worker of a
+ * master and runs every few hundred steps.
+ */
+import type { Effect, Input } from "../../protocol/index.js";
+import type { MasterState, WorkerInfo } from "../../protocol/master/state.js";
+import { isExecutorFinished, type ExecutorState, type RecoveryState } from "../../protocol/states.js";
+import type { Report } from "./report.js";
+
+/** Bookkeeping shared by every master of a run (ids are unique cluster-wide, across failovers). */
+export interface MasterLedger {
+  /** `appId/execId` of every LaunchExecutor any master sent, and which master incarnation sent it (I4). */
+  launchedExecutors: Map<string, string>;
+  /** Every driver id any master sent LaunchDriver for (I12). */
+  launchedDrivers: Set<string>;
+  /** Per master incarnation (`name#incarnation`): the last recovery state seen (I10). */
+  recoveryStates: Map<string, RecoveryState>;
+  /** Per master incarnation and executor (`name#inc|appId/execId`): the last state told to its driver (I5). */
+  executorStates: Map<string, ExecutorState>;
+  /**
+   * `I1|master|workerId` and `I2|master|appId` pushed over their limit by adopting a worker's report
+   * (§3.5.4) and not yet back within bounds: further reports of the same excess are weaknesses too.
+   */
+  overcommitExcused: Set<string>;
+}
+
+export const newMasterLedger = (): MasterLedger => ({ launchedExecutors: new Map(), launchedDrivers: new Set(), recoveryStates: new Map(), executorStates: new Map(), overcommitExcused: new Set() });
+
+/** The step being checked. */
+export interface MasterStepView {
+  /** `name#incarnation` of the master. */
+  key: string;
+  name: string;
+  s: MasterState;
+  input: Input | null;
+  effects: readonly Effect[];
+  /** Whether the election service says this master holds the leadership now. */
+  isLeader: boolean;
+  ledger: MasterLedger;
+  report: Report;
+}
+
+type Send = Extract<Effect, { type: "send" }>;
+
+/**
+ * I1: a worker's cores and memory are never over-committed in the master's view (0 <= used <= total).
+ * Going over the top while adopting what a worker reports after failover is Spark's §3.5.4 (no
+ * capacity check in WorkerSchedulerStateResponse), and stays excused for that worker until its
+ * use is back within bounds; going below zero is always a bug (SPARK-12552).
+ */
+export function checkWorkerNotOvercommitted(w: WorkerInfo, report: Report, master: string, excused: Set<string>, adopting = false): void {
+  if (w.state === "DEAD") return;
+  const key = `I1|${master}|${w.id}`;
+  const negative = w.coresUsed < 0 || w.memoryUsed < 0;
+  if (negative || w.coresUsed > w.cores || w.memoryUsed > w.memoryMb) {
+    if (adopting && !negative) excused.add(key);
+    const weakness = excused.has(key) && !negative ? "§3.5.4 recovery adopts reported executors without a capacity check" : undefined;
+    report("I1:worker-not-overcommitted", `${master} counts ${w.coresUsed}/${w.cores} cores and ${w.memoryUsed}/${w.memoryMb} MiB used on ${w.id}`, [w.address], weakness);
+  } else if (excused.size > 0) excused.delete(key);
+}
+
+/**
+ * I6 (the master's half): every executor holding resources on a live worker is one of its app's
+ * live executors, placed on that worker, and the worker's used cores are the sum of what it holds.
+ */
+export function checkWorkerBookkeeping(s: MasterState, w: WorkerInfo, report: Report, master: string): void {
+  if (w.state === "DEAD") return;
+  let cores = 0;
+  let memory = 0;
+  for (const key in w.executors) {
+    const slot = w.executors[key]!;
+    cores += slot.cores;
+    memory += slot.memoryMb;
+    const e = s.apps[slot.appId]?.executors[String(slot.execId)];
+    if (e === undefined || e.workerId !== w.id) report("I6:executor-recorded-on-worker-and-app", `${master}: worker ${w.id} holds executor ${key}, which its app does not list on that worker`, [w.address]);
+  }
+  for (const id in w.drivers) {
+    const d = s.drivers[id];
+    if (d !== undefined) {
+      cores += d.desc.cores;
+      memory += d.desc.memoryMb;
+    }
+  }
+  if (cores !== w.coresUsed || memory !== w.memoryUsed) {
+    report("I6:executor-recorded-on-worker-and-app", `${master}: worker ${w.id} counts ${w.coresUsed} cores / ${w.memoryUsed} MiB used but holds ${cores} / ${memory}`, [w.address]);
+  }
+}
+
+/**
+ * I2: an app is never granted more cores than it asked for (maxCores, else defaultCores). Going
+ * over by adopting executors a worker reports after failover is Spark's §3.5.4 (no limit check
+ * there), excused until the app is back within its limit.
+ */
+export function checkAppCoresWithinLimit(s: MasterState, appId: string, report: Report, master: string, excused: Set<string>, adopting = false): void {
+  const app = s.apps[appId];
+  if (app === undefined) return;
+  const key = `I2|${master}|${appId}`;
+  const limit = app.desc.maxCores ?? s.config.defaultCores;
+  if (app.coresGranted > limit) {
+    if (adopting) excused.add(key);
+    const weakness = excused.has(key) ? "§3.5.4 recovery adopts reported executors without checking the app's limit" : undefined;
+    report("I2:app-cores-within-limit", `${master} granted app ${appId} ${app.coresGranted} cores, above its limit ${limit}`, [app.driverAddress], weakness);
+  } else if (excused.size > 0) excused.delete(key);
+}
+
+/** I3: when an executor is created, the app's live executors do not exceed its executor limit. */
+export function checkExecutorLimit(v: MasterStepView, appId: string): void {
+  const app = v.s.apps[appId];
+  if (app === undefined) return;
+  let live = 0;
+  for (const id in app.executors) if (!isExecutorFinished(app.executors[id]!.state)) live++;
+  if (live > app.executorLimit) v.report("I3:executor-limit", `${v.name} launched an executor for ${appId} with ${live} live executors, above its limit ${app.executorLimit}`, [app.driverAddress]);
+}
+
+/**
+ * I4: executor ids are unique within an app and never reused, across failovers too. A reuse by a
+ * later leader is Spark's own weakness (§3.5.6: id counters are not persisted, so an executor no
+ * worker reported during recovery leaves its id free); a reuse by the same master is a bug.
+ */
+export function checkExecutorIdFresh(v: MasterStepView, e: Send & { message: { type: "LaunchExecutor" } }): void {
+  const key = `${e.message.appId}/${e.message.execId}`;
+  const by = v.ledger.launchedExecutors.get(key);
+  if (by !== undefined) v.report("I4:executor-id-never-reused", `${v.name} launched executor ${key} a second time (first by ${by})`, [e.to], by === v.key ? undefined : "§3.5.6 id counters not persisted");
+  v.ledger.launchedExecutors.set(key, v.key);
+}
+
+/**
+ * I5: executor states move LAUNCHING -> RUNNING -> finished, as the master tells the driver: a
+ * RUNNING update follows LAUNCHING, and nothing follows a finished state.
+ */
+export function checkExecutorTransition(v: MasterStepView, appId: string, execId: number, next: ExecutorState, driver: string): void {
+  const key = `${v.key}|${appId}/${execId}`;
+  const prev = v.ledger.executorStates.get(key);
+  if (prev !== undefined && isExecutorFinished(prev)) v.report("I5:executor-state-order", `${v.name} reported executor ${appId}/${execId} ${next} after it was ${prev}`, [driver]);
+  else if (next === "RUNNING" && prev !== undefined && prev !== "LAUNCHING") v.report("I5:executor-state-order", `${v.name} reported executor ${appId}/${execId} RUNNING after ${prev}`, [driver]);
+  v.ledger.executorStates.set(key, next);
+}
+
+/**
+ * I7: only a leader registers workers or applications or schedules: launches need ALIVE (and, with
+ * an election service, the leadership); registrations need a master that is not STANDBY.
+ */
+export function checkOnlyLeaderActs(v: MasterStepView, e: Send): void {
+  const t = e.message.type;
+  if (t === "LaunchExecutor" || t === "LaunchDriver") {
+    if (v.s.recoveryState !== "ALIVE") v.report("I7:only-leader-schedules", `${v.name} sent ${t} to ${e.to} in ${v.s.recoveryState}`, [e.to]);
+    // An ALIVE master that has not yet processed its loss of leadership is Spark's §3.5.1 (no fencing).
+    else if (!v.isLeader) v.report("I7:only-leader-schedules", `${v.name} sent ${t} to ${e.to} without holding the leadership`, [e.to], "§3.5.1 no fencing");
+  } else if (t === "RegisteredWorker" || t === "RegisteredApplication") {
+    if (v.s.recoveryState === "STANDBY") v.report("I7:only-leader-registers", `${v.name} sent ${t} to ${e.to} in STANDBY`, [e.to]);
+    else if (!v.isLeader) v.report("I7:only-leader-registers", `${v.name} sent ${t} to ${e.to} without holding the leadership`, [e.to], "§3.5.1 no fencing");
+  }
+}
+
+/** I8: a worker id, and separately a worker address, is registered at most once among the non-dead workers. */
+export function checkWorkerRegisteredOnce(s: MasterState, report: Report, master: string): void {
+  const byAddress: Record<string, string> = {};
+  for (const id in s.workers) {
+    const w = s.workers[id]!;
+    if (w.state === "DEAD") continue;
+    const other = byAddress[w.address];
+    if (other !== undefined) report("I8:worker-registered-once", `${master} has workers ${other} and ${id} alive at ${w.address}`, [w.address]);
+    byAddress[w.address] = id;
+    if (s.addressToWorker[w.address] !== id) report("I8:worker-registered-once", `${master}: addressToWorker[${w.address}] is ${s.addressToWorker[w.address]}, not ${id}`, [w.address]);
+  }
+}
+
+/**
+ * I9: an application is registered at most once per driver address: the id a master acknowledges
+ * is the one app it tracks for that driver (PROTOCOL.md §7 item 20's ghost id breaks it).
+ */
+export function checkAppRegisteredOnce(v: MasterStepView, e: Send & { message: { type: "RegisteredApplication" } }): void {
+  const tracked = v.s.addressToApp[e.to];
+  if (tracked !== e.message.appId || v.s.apps[e.message.appId] === undefined) {
+    v.report("I9:app-registered-once-per-driver", `${v.name} acknowledged app ${e.message.appId} to ${e.to}, but tracks ${tracked ?? "no app"} for that driver`, [e.to]);
+  }
+}
+
+/** I10: recovery completes at most once per master life and ends in ALIVE (never left in COMPLETING_RECOVERY). */
+export function checkRecoveryOnce(v: MasterStepView): void {
+  const now = v.s.recoveryState;
+  const prev = v.ledger.recoveryStates.get(v.key);
+  if (now === "COMPLETING_RECOVERY") v.report("I10:recovery-completes-once", `${v.name} was left in COMPLETING_RECOVERY after a step`);
+  else if (prev === "ALIVE" && now !== "ALIVE") v.report("I10:recovery-completes-once", `${v.name} went from ALIVE back to ${now}`);
+  v.ledger.recoveryStates.set(v.key, now);
+}
+
+/**
+ * I11 (checkable part): a worker the master acknowledges with RegisteredWorker is ALIVE in that
+ * master, so recovery cannot later drop it as "not responding" (SPARK-46346 breaks it).
+ */
+export function checkAcknowledgedWorkerAlive(v: MasterStepView, e: Send): void {
+  const id = v.s.addressToWorker[e.to];
+  const w = id === undefined ? undefined : v.s.workers[id];
+  if (w === undefined || w.state !== "ALIVE") v.report("I11:acknowledged-worker-alive", `${v.name} acknowledged worker ${id ?? e.to} but holds it as ${w?.state ?? "unknown"}`, [e.to]);
+}
+
+/** I12: a relaunched driver always gets a fresh id: no driver id is launched twice (SPARK-19900 breaks it). */
+export function checkDriverIdFresh(v: MasterStepView, e: Send & { message: { type: "LaunchDriver" } }): void {
+  const id = e.message.driverId;
+  if (v.ledger.launchedDrivers.has(id)) v.report("I12:relaunched-driver-fresh-id", `${v.name} launched driver ${id} a second time (to ${e.to})`, [e.to]);
+  v.ledger.launchedDrivers.add(id);
+}
+
+/** Every master check for one step. */
+export function checkMasterStep(v: MasterStepView): void {
+  const s = v.s;
+  checkRecoveryOnce(v);
+  const workers = new Set<string>();
+  let registration = false;
+  if (v.input?.type === "message") {
+    const id = s.addressToWorker[v.input.from];
+    if (id !== undefined) workers.add(id);
+  }
+  for (let i = 0; i < v.effects.length; i++) {
+    const e = v.effects[i]!;
+    if (e.type !== "send") continue;
+    const m = e.message;
+    checkOnlyLeaderActs(v, e);
+    switch (m.type) {
+      case "LaunchExecutor":
+        checkExecutorIdFresh(v, e as Send & { message: typeof m });
+        checkAppCoresWithinLimit(s, m.appId, v.report, v.name, v.ledger.overcommitExcused);
+        checkExecutorLimit(v, m.appId);
+        break;
+      case "LaunchDriver":
+        checkDriverIdFresh(v, e as Send & { message: typeof m });
+        break;
+      case "RegisteredApplication":
+        checkAppRegisteredOnce(v, e as Send & { message: typeof m });
+        break;
+      case "RegisteredWorker":
+        registration = true;
+        checkAcknowledgedWorkerAlive(v, e);
+        break;
+      case "ExecutorAdded":
+      case "ExecutorUpdated": {
+        const appId = s.addressToApp[e.to];
+        if (appId !== undefined) checkExecutorTransition(v, appId, m.execId, m.type === "ExecutorAdded" ? "LAUNCHING" : m.state, e.to);
+        break;
+      }
+      default:
+        break;
+    }
+    const id = s.addressToWorker[e.to];
+    if (id !== undefined) workers.add(id);
+  }
+  const msg = v.input?.type === "message" ? v.input.message : null;
+  const adopting = msg !== null && (msg.type === "WorkerSchedulerStateResponse" || msg.type === "WorkerLatestState");
+  if (msg !== null && (msg.type === "WorkerSchedulerStateResponse" || msg.type === "WorkerLatestState")) {
+    for (const e of msg.executors) checkAppCoresWithinLimit(s, e.appId, v.report, v.name, v.ledger.overcommitExcused, true);
+  }
+  for (const id of workers) {
+    const w = s.workers[id];
+    if (w === undefined) continue;
+    checkWorkerNotOvercommitted(w, v.report, v.name, v.ledger.overcommitExcused, adopting);
+    checkWorkerBookkeeping(s, w, v.report, v.name);
+  }
+  if (registration) checkWorkerRegisteredOnce(s, v.report, v.name);
+}
+
+/** The whole-master scan (every worker and app), run every few hundred steps; returns its size. */
+export function scanMaster(s: MasterState, report: Report, master: string, excused: Set<string>): number {
+  let size = 0;
+  for (const id in s.workers) {
+    size++;
+    const w = s.workers[id]!;
+    checkWorkerNotOvercommitted(w, report, master, excused);
+    checkWorkerBookkeeping(s, w, report, master);
+  }
+  checkWorkerRegisteredOnce(s, report, master);
+  for (const id in s.apps) {
+    checkAppCoresWithinLimit(s, id, report, master, excused);
+  }
+  return size;
+}

@@ -1,0 +1,199 @@
+/**
+ * Shrinking a failing scenario: greedy passes that each propose smaller variants (drop chunks of
+ * faults, shorten durations, remove workers, apps, drivers, jobs, stages and tasks, remove a
+ * master), re-run every variant with the same seed, and keep the first one that still fails the
+ * same check, until no pass makes progress or the run budget is spent.
+ */
+import type { RoleSet } from "../cluster.js";
+import { runPlan, type PlanOutcome } from "../fuzz/run.js";
+import type { AppSpec, FaultSpec, Scenario } from "../scenario.js";
+
+export interface ScenarioSize {
+  faults: number;
+  /** Masters, workers, client-mode apps and cluster-mode drivers. */
+  nodes: number;
+  tasks: number;
+  /** Events of the failing run (simulated messages, timers and faults). */
+  events: number;
+}
+
+export interface ShrinkResult {
+  scenario: Scenario;
+  outcome: PlanOutcome;
+  /** The check both the original and the shrunk scenario fail. */
+  check: string;
+  before: ScenarioSize;
+  after: ScenarioSize;
+  /** Simulations run while shrinking. */
+  runs: number;
+}
+
+/** Re-runs allowed by default (each is a full simulation). */
+export const DEFAULT_MAX_RUNS = 2_000;
+
+const clone = (s: Scenario): Scenario => structuredClone(s);
+
+function allApps(s: Scenario): AppSpec[] {
+  return [...s.apps, ...s.drivers.map((d) => d.app)];
+}
+
+export function sizeOf(s: Scenario, events: number): ScenarioSize {
+  let tasks = 0;
+  for (const a of allApps(s)) for (const j of a.jobs) for (const st of j.stages) tasks += st.tasks;
+  const workers = s.cluster.workers.reduce((n, g) => n + g.count, 0);
+  return { faults: s.faults.length, nodes: s.cluster.masters + workers + s.apps.length + s.drivers.length, tasks, events };
+}
+
+/** Variants with chunks of faults removed, biggest chunks first (delta debugging's complement step). */
+function dropFaults(s: Scenario): Scenario[] {
+  const out: Scenario[] = [];
+  const n = s.faults.length;
+  for (let chunk = Math.max(1, Math.floor(n / 2)); chunk >= 1; chunk = chunk === 1 ? 0 : Math.max(1, Math.floor(chunk / 2))) {
+    for (let i = 0; i < n; i += chunk) {
+      const c = clone(s);
+      c.faults.splice(i, chunk);
+      out.push(c);
+    }
+  }
+  return out;
+}
+
+/** Variants with one fault's duration, restart delay or message delay halved, or its time moved earlier. */
+function shortenFaults(s: Scenario): Scenario[] {
+  const out: Scenario[] = [];
+  s.faults.forEach((f, i) => {
+    for (const key of ["durationMs", "restartAfterMs", "delayMs"] as const) {
+      const v = f[key];
+      if (v !== undefined && v >= 2000) {
+        const c = clone(s);
+        (c.faults[i] as FaultSpec)[key] = Math.round(v / 2000) * 1000;
+        out.push(c);
+      }
+    }
+  });
+  return out;
+}
+
+function dropNodes(s: Scenario): Scenario[] {
+  const out: Scenario[] = [];
+  s.cluster.workers.forEach((g, i) => {
+    if (s.cluster.workers.length > 1) {
+      const c = clone(s);
+      c.cluster.workers.splice(i, 1);
+      out.push(c);
+    }
+    if (g.count > 1) {
+      const c = clone(s);
+      c.cluster.workers[i]!.count = g.count - 1;
+      out.push(c);
+    }
+  });
+  if (s.cluster.masters > 1) {
+    const c = clone(s);
+    c.cluster.masters -= 1;
+    if (c.cluster.masters === 1) c.cluster.recoveryMode = s.cluster.recoveryMode === "zookeeper" ? "zookeeper" : s.cluster.recoveryMode;
+    out.push(c);
+  }
+  if (s.apps.length + s.drivers.length > 1) {
+    s.apps.forEach((_, i) => {
+      const c = clone(s);
+      c.apps.splice(i, 1);
+      out.push(c);
+    });
+    s.drivers.forEach((_, i) => {
+      const c = clone(s);
+      c.drivers.splice(i, 1);
+      out.push(c);
+    });
+  }
+  return out;
+}
+
+/** Variants with less work: a job or stage removed, tasks halved, durations halved, jitter and failures off. */
+function shrinkWork(s: Scenario): Scenario[] {
+  const out: Scenario[] = [];
+  const apps = allApps(s);
+  apps.forEach((a, ai) => {
+    const pick = (c: Scenario): AppSpec => allApps(c)[ai]!;
+    a.jobs.forEach((j, ji) => {
+      if (a.jobs.length > 1) {
+        const c = clone(s);
+        pick(c).jobs.splice(ji, 1);
+        out.push(c);
+      }
+      j.stages.forEach((st, si) => {
+        if (j.stages.length > 1) {
+          const c = clone(s);
+          pick(c).jobs[ji]!.stages.splice(si, 1);
+          out.push(c);
+        }
+        if (st.tasks > 1) {
+          const c = clone(s);
+          pick(c).jobs[ji]!.stages[si]!.tasks = Math.max(1, Math.floor(st.tasks / 2));
+          out.push(c);
+        }
+        if (st.jitterMs > 0 || st.failProbability > 0) {
+          const c = clone(s);
+          const cs = pick(c).jobs[ji]!.stages[si]!;
+          cs.jitterMs = 0;
+          cs.failProbability = 0;
+          out.push(c);
+        }
+      });
+    });
+  });
+  return out;
+}
+
+const PASSES = [dropFaults, dropNodes, shrinkWork, shortenFaults];
+
+/** Smaller is better: fewer faults, then nodes, then tasks, then events. */
+function smaller(a: ScenarioSize, b: ScenarioSize): boolean {
+  if (a.faults !== b.faults) return a.faults < b.faults;
+  if (a.nodes !== b.nodes) return a.nodes < b.nodes;
+  if (a.tasks !== b.tasks) return a.tasks < b.tasks;
+  return a.events < b.events;
+}
+
+/**
+ * Shrinks a failing scenario to a smaller one failing the same check. Throws if the scenario does
+ * not fail. `strict` counts documented Spark weaknesses as failures (to shrink one of those).
+ * `progress` hears every accepted step.
+ */
+export function shrink(failing: Scenario, roles: RoleSet, options: { maxRuns?: number; strict?: boolean; progress?: (size: ScenarioSize, runs: number) => void } = {}): ShrinkResult {
+  const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
+  const runOptions = { strict: options.strict === true };
+  let best = clone(failing);
+  let outcome = runPlan(best, roles, runOptions);
+  let runs = 1;
+  if (outcome.failure === null) throw new Error(`${failing.name} (seed ${failing.seed}) does not fail: nothing to shrink`);
+  const check = outcome.failure.check;
+  const before = sizeOf(best, outcome.events);
+  let bestSize = before;
+  let progress = true;
+  while (progress && runs < maxRuns) {
+    progress = false;
+    for (const pass of PASSES) {
+      for (const candidate of pass(best)) {
+        if (runs >= maxRuns) break;
+        let o: PlanOutcome;
+        try {
+          o = runPlan(candidate, roles, runOptions);
+        } catch {
+          continue; // an invalid variant (e.g. a fault naming a node that no longer exists in a way the world rejects)
+        }
+        runs++;
+        if (o.failure?.check !== check) continue;
+        const size = sizeOf(candidate, o.events);
+        if (!smaller(size, bestSize)) continue;
+        best = candidate;
+        outcome = o;
+        bestSize = size;
+        progress = true;
+        options.progress?.(size, runs);
+        break; // restart this pass on the smaller scenario
+      }
+    }
+  }
+  return { scenario: best, outcome, check, before, after: bestSize, runs };
+}

@@ -1,0 +1,63 @@
+/**
+ * Failures blind fuzzing found with every bug off, shrunk and frozen with their literal seed and
+ * plan. Each turned out to be a weakness PROTOCOL.md documents for Spark itself, which flint
+ * reproduces faithfully: the test pins that the run still shows it, and that it is classified as
+ * that weakness (a recorded hit, not a failure) — if a reducer change fixes or alters it, this
+ * test says so and the classification must be revisited.
+ */
+import { describe, expect, it } from "vitest";
+import { runPlan } from "../../src/sim/fuzz/index.js";
+import { ROLES } from "../../src/sim/roles.js";
+import { parseScenario } from "../../src/sim/scenario.js";
+
+const liberal = { allJobsSucceed: false, faultsMustFire: false };
+
+describe("regressions: fuzz findings", () => {
+  it("regression lost-tasks seed 332: dropped RegisteredWorker replies strand the executors in LAUNCHING (§7 item 19)", () => {
+    // Found by `flint fuzz scenarios/lost-tasks.json` seed 332 (4 faults, 120 tasks); shrunk to this.
+    // The worker's first RegisteredWorker is lost, so the master's LaunchExecutor reaches a worker
+    // that has no active master yet and drops it; the executors stay LAUNCHING for ever.
+    const plan = parseScenario({
+      name: "lost-tasks-seed-332-min",
+      comment: "shrunk from flint fuzz scenarios/lost-tasks.json seed 332",
+      seed: 332,
+      timeLimitMs: 428_389,
+      cluster: { masters: 1, workers: [{ count: 1, cores: 4, memoryMb: 8192 }] },
+      apps: [{ name: "pi", submitAtMs: 500, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 2000, jitterMs: 1000 }] }] }],
+      faults: [{ atMs: 0, kind: "messages", messageType: "RegisteredWorker", dropProbability: 0.78, durationMs: 23_000 }],
+      expect: liberal,
+    });
+    const outcome = runPlan(plan, ROLES);
+    expect(outcome.jobs["pi-1"]!.state).toBe("unfinished");
+    expect(outcome.ok).toBe(true);
+    expect(outcome.firstWeakness).toMatchObject({ check: "L1:jobs-finish-after-healing", weakness: expect.stringMatching(/^§7\.19/) });
+    expect(runPlan(plan, ROLES, { strict: true }).failure?.check).toBe("L1:jobs-finish-after-healing");
+  });
+
+  it("regression master-failover seed 205: a paused leader registers an app after losing leadership (§3.5.1), and the app is lost (§3.5.3)", () => {
+    // Found by `flint fuzz scenarios/master-failover.json` seed 205 (10 faults); shrunk to these two.
+    // master-1 is paused across the election, registers app etl from its stalled inbox as if still
+    // leader, and the leader that finally recovers never knew etl: its driver waits for ever.
+    const plan = parseScenario({
+      name: "master-failover-seed-205-min",
+      comment: "shrunk from flint fuzz scenarios/master-failover.json seed 205",
+      seed: 205,
+      timeLimitMs: 647_909,
+      cluster: { masters: 2, recoveryMode: "zookeeper", sessionTimeoutMs: 15_000, workers: [{ count: 1, cores: 4, memoryMb: 8192 }] },
+      apps: [
+        { name: "pi", maxCores: 8, coresPerExecutor: 2, submitAtMs: 1000, jobs: [{ id: "pi-2", afterMs: 60_000, stages: [{ tasks: 1, durationMs: 200 }] }] },
+        { name: "etl", maxCores: 8, coresPerExecutor: 2, submitAtMs: 70_000, jobs: [{ id: "etl-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 300 }] }] },
+      ],
+      faults: [
+        { atMs: 58_137, kind: "pause", target: "leader", durationMs: 84_000 },
+        { atMs: 126_733, kind: "crash", target: "leader", restartAfterMs: 108_000 },
+      ],
+      expect: liberal,
+    });
+    const outcome = runPlan(plan, ROLES);
+    expect(outcome).toMatchObject({ ok: true, weaknesses: 2 });
+    expect(outcome.jobs["pi-2"]!.state).toBe("succeeded");
+    expect(outcome.jobs["etl-1"]!.state).toBe("unfinished");
+    expect(outcome.firstWeakness).toMatchObject({ check: "I7:only-leader-registers", weakness: "§3.5.1 no fencing" });
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * The bug museum (PROTOCOL.md §7): each historic master bug has a scenario that fails with the bug
+ * switched on and passes with it off; blind fuzzing (the museum's cluster and workload, none of its
+ * faults) with the bug on finds a failure within a stated seed budget, and the failure shrinks to
+ * a smaller scenario failing the same check. Also: fuzzing with every bug off finds nothing on a
+ * small budget, plans are deterministic, and `flint fuzz` / `flint shrink` work end to end.
+ */
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { run as fuzzCli } from "../../src/cli/commands/fuzz.js";
+import { run as shrinkCli } from "../../src/cli/commands/shrink.js";
+import { runScenario } from "../../src/sim/cluster.js";
+import { drawPlan, fuzzSeed, fuzzSeeds, runPlan } from "../../src/sim/fuzz/index.js";
+import { ROLES } from "../../src/sim/roles.js";
+import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
+import { shrink } from "../../src/sim/shrink/index.js";
+import { loadScenario, SCENARIO_DIR } from "./helpers.js";
+
+const MUSEUM_DIR = join(SCENARIO_DIR, "museum");
+
+/** Each bug, the check it breaks, and the blind-fuzz seed budget it is found within (first hit in brackets, measured). */
+const MUSEUM: Array<{ bug: string; check: string; budget: number }> = [
+  { bug: "SPARK-36509", check: "L1:jobs-finish-after-healing", budget: 60 }, // [22]
+  { bug: "SPARK-19900", check: "I12:relaunched-driver-fresh-id", budget: 30 }, // [6]
+  { bug: "SPARK-12552", check: "I6:executor-recorded-on-worker-and-app", budget: 10 }, // [1]
+  { bug: "SPARK-46346", check: "I11:acknowledged-worker-alive", budget: 10 }, // [1]
+  { bug: "GHOST-APP", check: "I9:app-registered-once-per-driver", budget: 80 }, // [43]
+];
+
+function museum(bug: string, bugOn: boolean): Scenario {
+  const json = JSON.parse(readFileSync(join(MUSEUM_DIR, `${bug}.json`), "utf8"));
+  if (!bugOn) json.config.bugs = [];
+  return parseScenario(json);
+}
+
+/** The museum scenario's cluster and workload without its faults or bug: what blind fuzzing starts from. */
+function blindBase(bug: string): Scenario {
+  const s = museum(bug, false);
+  return { ...s, faults: [] };
+}
+
+describe("bug museum", () => {
+  it("museum: there is one scenario per master bug switch, each naming its §7 entry", () => {
+    const files = readdirSync(MUSEUM_DIR).filter((f) => f.endsWith(".json")).sort();
+    expect(files).toEqual(MUSEUM.map((m) => `${m.bug}.json`).sort());
+    for (const m of MUSEUM) expect(museum(m.bug, true).comment).toMatch(/PROTOCOL\.md §7 item \d+/);
+  });
+
+  for (const m of MUSEUM) {
+    it(`museum: ${m.bug} fails ${m.check} with the bug on and passes with it off`, () => {
+      const on = museum(m.bug, true);
+      expect(on.config.bugs).toEqual([m.bug]);
+      const failing = runPlan(on, ROLES);
+      expect(failing.failure?.check).toBe(m.check);
+      expect(runScenario(on, ROLES).verdict.ok).toBe(false);
+      const off = museum(m.bug, false);
+      expect(runPlan(off, ROLES)).toMatchObject({ ok: true, failure: null });
+      expect(runScenario(off, ROLES).verdict).toEqual({ ok: true, reasons: [] });
+    });
+
+    it(`museum: blind fuzzing with ${m.bug} on finds ${m.check} within ${m.budget} seeds and shrinks it`, () => {
+      const base = blindBase(m.bug);
+      const { failures, seedsRun } = fuzzSeeds(base, 1, m.budget, ROLES, { bugs: [m.bug], stopAtFailure: true });
+      expect(failures.length, `no failure in ${seedsRun} seeds`).toBe(1);
+      const found = failures[0]!;
+      expect(found.outcome.failure?.check).toBe(m.check);
+      const shrunk = shrink(found.plan!, ROLES, { maxRuns: 300 });
+      expect(shrunk.check).toBe(m.check);
+      expect(shrunk.after.faults).toBeLessThanOrEqual(shrunk.before.faults);
+      expect(shrunk.after.faults + shrunk.after.nodes + shrunk.after.tasks).toBeLessThan(shrunk.before.faults + shrunk.before.nodes + shrunk.before.tasks);
+      expect(runPlan(shrunk.scenario, ROLES).failure?.check).toBe(m.check);
+      // The same seeds with the bug off find nothing: the museum's failures are the bug's, not noise.
+      expect(fuzzSeeds(base, 1, found.seed, ROLES).failures).toEqual([]);
+    });
+  }
+});
+
+describe("fuzz", () => {
+  it("fuzz: a seed's plan is deterministic and makes every fault explicit", () => {
+    const base = loadScenario("master-failover.json");
+    const a = drawPlan(base, 17);
+    expect(drawPlan(base, 17)).toEqual(a);
+    expect(a.randomFaults).toBeNull();
+    expect(a.faults.length).toBeGreaterThan(base.faults.length);
+    expect(a.seed).toBe(17);
+    expect(a.timeLimitMs).toBeGreaterThanOrEqual(base.timeLimitMs);
+    expect(drawPlan(base, 18)).not.toEqual(a);
+    const r1 = fuzzSeed(base, 17, ROLES);
+    expect(fuzzSeed(base, 17, ROLES).outcome.events).toBe(r1.outcome.events);
+  });
+
+  it("fuzz: with every bug off, 15 seeds of each small shipped scenario find nothing", () => {
+    for (const file of ["lost-tasks.json", "partition-heal.json", "master-failover.json", "supervised-driver-relaunch.json", "zombie-worker.json", "heartbeat-timeout.json", "registration-retries.json", "task-retry-abort.json", "executor-crash-loop.json"]) {
+      const { failures } = fuzzSeeds(loadScenario(file), 1, 15, ROLES);
+      expect(failures.map((f) => `${file} seed ${f.seed}: ${f.outcome.failure?.check} ${f.outcome.failure?.detail}`)).toEqual([]);
+    }
+  });
+});
+
+describe("flint fuzz / flint shrink", () => {
+  let stdout = "";
+  let stderr = "";
+  beforeEach(() => {
+    stdout = "";
+    stderr = "";
+    vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+      stdout += String(s);
+      return true;
+    });
+    vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+      stderr += String(s);
+      return true;
+    });
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it("cli: fuzz with a bug on prints the replay command, writes the plan, and shrink minimizes it", async () => {
+    const out = mkdtempSync(join(tmpdir(), "flint-fuzz-"));
+    const code = await fuzzCli([join(MUSEUM_DIR, "SPARK-12552.json"), "--seeds", "3", "--jobs", "1", "--out", out, "--quiet", "--max-failures", "1"]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/FAIL .*SPARK-12552\.json seed \d+: I6:/);
+    const plan = /plan: {3}(\S+)/.exec(stderr)![1]!;
+    expect(stderr).toContain(`replay: flint sim ${plan} --seed`);
+    const written = parseScenario(JSON.parse(readFileSync(plan, "utf8")));
+    expect(runScenario(written, ROLES).verdict.ok).toBe(false);
+    stdout = "";
+    expect(await shrinkCli([plan, "--max-runs", "100"])).toBe(0);
+    expect(stdout).toMatch(/before: \d+ faults, \d+ nodes, \d+ tasks, \d+ events/);
+    expect(stdout).toMatch(/after: {2}\d+ faults/);
+    const min = parseScenario(JSON.parse(readFileSync(plan.replace(/\.json$/, ".min.json"), "utf8")));
+    expect(runPlan(min, ROLES).failure?.check).toMatch(/^I6:/);
+  });
+
+  it("cli: fuzz without a failure exits 0 and reports seeds per second; bad usage exits 2", async () => {
+    expect(await fuzzCli([join(SCENARIO_DIR, "lost-tasks.json"), "--seeds", "2", "--jobs", "1", "--quiet", "--json"])).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ seeds: 2, failures: [] });
+    expect(await fuzzCli(["--seeds", "2", "--time", "1s"])).toBe(2);
+    expect(await shrinkCli([])).toBe(2);
+  });
+
+  it("cli: shrink refuses a scenario that does not fail", async () => {
+    expect(await shrinkCli([join(SCENARIO_DIR, "lost-tasks.json")])).toBe(1);
+    expect(stderr).toMatch(/does not fail/);
+  });
+});

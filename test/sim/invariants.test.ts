@@ -1,0 +1,322 @@
+/**
+ * Every safety check fires on a state or effect that breaks its invariant (a check that cannot
+ * fail is a defect), stays quiet on the sound version, and a violation stops a run naming the
+ * invariant, the step and the nodes.
+ */
+import { describe, expect, it } from "vitest";
+import { address, send, type Effect, type Input, type Message, type TaskDescription } from "../../src/protocol/index.js";
+import type { DriverRoleState } from "../../src/protocol/driver/state.js";
+import type { MasterState } from "../../src/protocol/master/state.js";
+import { checkDriverStep, newDriverLedger, type DriverLedger } from "../../src/sim/invariants/driver.js";
+import { checkMasterStep, newMasterLedger, scanMaster, type MasterLedger } from "../../src/sim/invariants/master.js";
+import { checkLiveness, livenessApplies, LIVENESS_BOUND_MS } from "../../src/sim/invariants/liveness.js";
+import type { Violation } from "../../src/sim/invariants/report.js";
+import { ClusterRun } from "../../src/sim/cluster.js";
+import { ROLES } from "../../src/sim/roles.js";
+import { parseScenario } from "../../src/sim/scenario.js";
+import { addApp, addWorker, aliveMaster, driverAddr, workerAddr } from "../protocol/master/fixtures.js";
+import { addExecutor, registeredDriver, submit, taskSet } from "../protocol/driver/fixtures.js";
+
+type Reported = Omit<Violation, "timeMs" | "step" | "node"> & { weakness?: string };
+
+function collector(): { list: Reported[]; report: (check: string, detail: string, nodes?: string[], weakness?: string) => void } {
+  const list: Reported[] = [];
+  return { list, report: (check, detail, nodes = [], weakness) => list.push({ check, detail, nodes, ...(weakness ? { weakness } : {}) }) };
+}
+
+const msg = (from: string, message: Message): Input => ({ type: "message", from: address(from), message });
+
+/** A leader with two 8-core workers and one app (maxCores 4) holding one 2-core executor on worker 1. */
+function masterWithExecutor(): MasterState {
+  const s = aliveMaster();
+  addWorker(s, 1);
+  addWorker(s, 2);
+  addApp(s, 1, { maxCores: 4, coresPerExecutor: 2 });
+  return s;
+}
+
+function masterStep(s: MasterState, effects: Effect[], opts: { input?: Input | null; isLeader?: boolean; ledger?: MasterLedger; key?: string } = {}): Reported[] {
+  const c = collector();
+  checkMasterStep({ key: opts.key ?? "master-1#0", name: "master-1", s, input: opts.input ?? null, effects, isLeader: opts.isLeader ?? true, ledger: opts.ledger ?? newMasterLedger(), report: c.report });
+  return c.list;
+}
+
+const firstApp = (s: MasterState) => Object.values(s.apps)[0]!;
+const firstWorker = (s: MasterState) => Object.values(s.workers)[0]!;
+const launch = (s: MasterState, execId: number, to = workerAddr(1)): Effect =>
+  send(to, { type: "LaunchExecutor", masterUrl: s.address, appId: firstApp(s).id, execId: execId as never, appDesc: firstApp(s).desc, driverAddress: driverAddr(1), cores: 2, memoryMb: 1024 });
+const checks = (list: Reported[]) => list.filter((r) => r.weakness === undefined).map((r) => r.check);
+
+describe("invariants: master", () => {
+  it("invariants: a sound leader step reports nothing", () => {
+    const s = masterWithExecutor();
+    const exec = Object.values(firstApp(s).executors)[0]!;
+    expect(masterStep(s, [launch(s, exec.id)])).toEqual([]);
+    expect(collector().list).toEqual([]);
+  });
+
+  it("invariants: I1 fires when a worker's used cores exceed its cores or go negative", () => {
+    const s = masterWithExecutor();
+    const w = firstWorker(s);
+    w.coresUsed = w.cores + 1;
+    expect(checks(masterStep(s, [], { input: msg(w.address, { type: "Heartbeat", workerId: w.id, workerAddress: w.address }) }))).toContain("I1:worker-not-overcommitted");
+    w.coresUsed = -1;
+    expect(checks(masterStep(s, [], { input: msg(w.address, { type: "Heartbeat", workerId: w.id, workerAddress: w.address }) }))).toContain("I1:worker-not-overcommitted");
+  });
+
+  it("invariants: I1 over-commit while adopting a worker's report is the documented §3.5.4 weakness", () => {
+    const s = masterWithExecutor();
+    const w = firstWorker(s);
+    w.coresUsed = w.cores + 2;
+    const list = masterStep(s, [], { input: msg(w.address, { type: "WorkerSchedulerStateResponse", workerId: w.id, executors: [], driverIds: [] }) });
+    expect(list.map((r) => [r.check, r.weakness?.startsWith("§3.5.4")])).toContainEqual(["I1:worker-not-overcommitted", true]);
+  });
+
+  it("invariants: I2 fires when an app is granted more cores than its maxCores", () => {
+    const s = masterWithExecutor();
+    firstApp(s).coresGranted = 6;
+    expect(checks(masterStep(s, [launch(s, 7)]))).toContain("I2:app-cores-within-limit");
+  });
+
+  it("invariants: I3 fires when an executor is created beyond the app's executor limit", () => {
+    const s = masterWithExecutor();
+    firstApp(s).executorLimit = 0;
+    expect(checks(masterStep(s, [launch(s, 7)]))).toContain("I3:executor-limit");
+  });
+
+  it("invariants: I4 fires when the same master launches an executor id twice; a later leader's reuse is §3.5.6", () => {
+    const s = masterWithExecutor();
+    const ledger = newMasterLedger();
+    expect(masterStep(s, [launch(s, 5)], { ledger })).toEqual([]);
+    expect(checks(masterStep(s, [launch(s, 5)], { ledger }))).toContain("I4:executor-id-never-reused");
+    const other = masterStep(s, [launch(s, 5)], { ledger, key: "master-2#0" });
+    expect(other.find((r) => r.check.startsWith("I4"))?.weakness).toMatch(/§3.5.6/);
+  });
+
+  it("invariants: I5 fires on RUNNING after a finished state and on anything after a finished state", () => {
+    const s = masterWithExecutor();
+    const ledger = newMasterLedger();
+    const upd = (state: "RUNNING" | "EXITED"): Effect => send(driverAddr(1), { type: "ExecutorUpdated", execId: 9 as never, state });
+    expect(masterStep(s, [send(driverAddr(1), { type: "ExecutorAdded", execId: 9 as never, workerId: firstWorker(s).id, hostPort: "h:1", cores: 2, memoryMb: 1 }), upd("RUNNING"), upd("EXITED")], { ledger })).toEqual([]);
+    expect(checks(masterStep(s, [upd("RUNNING")], { ledger }))).toContain("I5:executor-state-order");
+  });
+
+  it("invariants: I6 fires when a worker holds an executor its app does not list, or miscounts its used cores", () => {
+    const s = masterWithExecutor();
+    const w = firstWorker(s);
+    w.executors["ghost/99"] = { appId: firstApp(s).id, execId: 99 as never, cores: 1, memoryMb: 1 };
+    expect(checks(masterStep(s, [], { input: msg(w.address, { type: "Heartbeat", workerId: w.id, workerAddress: w.address }) }))).toContain("I6:executor-recorded-on-worker-and-app");
+  });
+
+  it("invariants: I7 fires on a launch outside ALIVE and on a registration in STANDBY; a launch by an ALIVE master without leadership is §3.5.1", () => {
+    const s = masterWithExecutor();
+    s.recoveryState = "RECOVERING";
+    expect(checks(masterStep(s, [launch(s, 7)]))).toContain("I7:only-leader-schedules");
+    s.recoveryState = "STANDBY";
+    expect(checks(masterStep(s, [send(workerAddr(1), { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: false })]))).toContain("I7:only-leader-registers");
+    s.recoveryState = "ALIVE";
+    const split = masterStep(s, [launch(s, 8)], { isLeader: false });
+    expect(split.find((r) => r.check === "I7:only-leader-schedules")?.weakness).toMatch(/§3.5.1/);
+  });
+
+  it("invariants: I8 fires when two live workers share an address", () => {
+    const s = masterWithExecutor();
+    const [w1, w2] = Object.values(s.workers);
+    w2!.address = w1!.address;
+    expect(checks(masterStep(s, [send(w1!.address, { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: false })]))).toContain("I8:worker-registered-once");
+  });
+
+  it("invariants: I9 fires when a master acknowledges an app id it does not track for that driver (the ghost app)", () => {
+    const s = masterWithExecutor();
+    expect(checks(masterStep(s, [send(driverAddr(1), { type: "RegisteredApplication", appId: "app-ghost" as never, masterAddress: s.address })]))).toContain("I9:app-registered-once-per-driver");
+    expect(masterStep(s, [send(driverAddr(1), { type: "RegisteredApplication", appId: firstApp(s).id, masterAddress: s.address })])).toEqual([]);
+  });
+
+  it("invariants: I10 fires when a master is left in COMPLETING_RECOVERY or goes from ALIVE back to recovery", () => {
+    const s = masterWithExecutor();
+    const ledger = newMasterLedger();
+    expect(masterStep(s, [], { ledger })).toEqual([]);
+    s.recoveryState = "RECOVERING";
+    expect(checks(masterStep(s, [], { ledger }))).toContain("I10:recovery-completes-once");
+    s.recoveryState = "COMPLETING_RECOVERY";
+    expect(checks(masterStep(s, [], { ledger }))).toContain("I10:recovery-completes-once");
+  });
+
+  it("invariants: I11 fires when a master acknowledges a worker it holds as UNKNOWN", () => {
+    const s = masterWithExecutor();
+    firstWorker(s).state = "UNKNOWN";
+    expect(checks(masterStep(s, [send(firstWorker(s).address, { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: true })]))).toContain("I11:acknowledged-worker-alive");
+  });
+
+  it("invariants: I12 fires when a driver id is launched twice", () => {
+    const s = masterWithExecutor();
+    const ledger = newMasterLedger();
+    const ld: Effect = send(workerAddr(2), { type: "LaunchDriver", driverId: "driver-1" as never, desc: { cores: 1, memoryMb: 1, supervise: true, command: {} } });
+    expect(masterStep(s, [ld], { ledger })).toEqual([]);
+    expect(checks(masterStep(s, [ld], { ledger }))).toContain("I12:relaunched-driver-fresh-id");
+  });
+
+  it("invariants: the whole-master scan finds an over-committed worker no step named", () => {
+    const s = masterWithExecutor();
+    Object.values(s.workers)[1]!.memoryUsed = 1e9;
+    const c = collector();
+    scanMaster(s, c.report, "master-1", new Set());
+    expect(checks(c.list)).toContain("I1:worker-not-overcommitted");
+  });
+});
+
+/** A registered driver with two 2-core launched executors and a running 4-task job. */
+function busyDriver(): { s: DriverRoleState; launches: Array<{ to: string; task: TaskDescription }> } {
+  const s = registeredDriver();
+  addExecutor(s, 1, 2);
+  addExecutor(s, 2, 2);
+  const fx = submit(s, "job-1", taskSet(4));
+  const launches = fx.flatMap((e) => (e.type === "send" && e.message.type === "LaunchTask" ? [{ to: e.to, task: e.message.task }] : []));
+  return { s, launches };
+}
+
+function driverStep(s: DriverRoleState, effects: Effect[], input: Input | null = null, ledger: DriverLedger = newDriverLedger()): Reported[] {
+  const c = collector();
+  checkDriverStep({ name: "drv", s, input, effects, ledger, report: c.report });
+  return c.list;
+}
+
+const launchFx = (l: { to: string; task: TaskDescription }): Effect => send(address(l.to), { type: "LaunchTask", task: l.task });
+const status = (l: { to: string; task: TaskDescription }, state: "FINISHED" | "RUNNING"): Input => msg(l.to, { type: "StatusUpdate", executorId: l.task.executorId, taskId: l.task.taskId, state, data: state === "FINISHED" ? { kind: "result", value: 1, sizeBytes: 1 } : { kind: "none" }, taskCpus: 1 });
+
+describe("invariants: driver", () => {
+  it("invariants: a sound launch round reports nothing", () => {
+    const { s, launches } = busyDriver();
+    expect(launches.length).toBeGreaterThan(0);
+    expect(driverStep(s, launches.map(launchFx))).toEqual([]);
+  });
+
+  it("invariants: I19 fires when a TID is launched twice", () => {
+    const { s, launches } = busyDriver();
+    const ledger = newDriverLedger();
+    driverStep(s, [launchFx(launches[0]!)], null, ledger);
+    expect(checks(driverStep(s, [launchFx(launches[0]!)], null, ledger))).toContain("I19:task-attempt-on-one-executor");
+  });
+
+  it("invariants: I20 fires when an index has two running attempts", () => {
+    const { s, launches } = busyDriver();
+    const l = launches[0]!;
+    const tsm = s.scheduler.taskSets[l.task.taskSetId]!;
+    const other = launches[1]!.task.taskId;
+    tsm.taskAttempts[l.task.index]!.push(other);
+    tsm.taskInfos[other] = { ...tsm.taskInfos[other]!, index: l.task.index };
+    expect(checks(driverStep(s, [launchFx(l)]))).toContain("I20:one-running-attempt-per-index");
+  });
+
+  it("invariants: I21 fires when a result is counted for an index already successful", () => {
+    const { s, launches } = busyDriver();
+    const ledger = newDriverLedger();
+    const l = launches[0]!;
+    driverStep(s, [launchFx(l)], null, ledger);
+    const tsm = s.scheduler.taskSets[l.task.taskSetId]!;
+    tsm.successful[l.task.index] = true;
+    tsm.tasksSuccessful = 1;
+    expect(driverStep(s, [], status(l, "FINISHED"), ledger)).toEqual([]);
+    tsm.tasksSuccessful = 2;
+    expect(checks(driverStep(s, [], status(l, "FINISHED"), ledger))).toContain("I21:one-success-per-index");
+  });
+
+  it("invariants: I21 fires when a job is reported ended twice", () => {
+    const { s } = busyDriver();
+    const ledger = newDriverLedger();
+    const end: Effect = { type: "notify", notification: { kind: "jobSucceeded", jobId: "job-1" as never, results: [] } };
+    expect(driverStep(s, [end], null, ledger)).toEqual([]);
+    expect(checks(driverStep(s, [end], null, ledger))).toContain("I21:one-success-per-index");
+  });
+
+  it("invariants: I22 fires when an executor's free cores leave [0, total]", () => {
+    const { s, launches } = busyDriver();
+    const l = launches[0]!;
+    s.backend.executors[l.task.executorId]!.freeCores = -1;
+    expect(checks(driverStep(s, [launchFx(l)]))).toContain("I22:free-cores-in-bounds");
+    s.backend.executors[l.task.executorId]!.freeCores = 3;
+    expect(checks(driverStep(s, [], status(l, "RUNNING")))).toContain("I22:free-cores-in-bounds");
+  });
+
+  it("invariants: I23 fires when a stage has two active task sets", () => {
+    const { s } = busyDriver();
+    const id = s.scheduler.pool[0]!;
+    s.scheduler.taskSets["copy"] = { ...s.scheduler.taskSets[id]!, taskSetId: "copy" };
+    s.scheduler.pool.push("copy");
+    expect(checks(driverStep(s, []))).toContain("I23:one-active-task-set-per-stage");
+  });
+
+  it("invariants: I25 fires when a lost executor still has running tasks", () => {
+    const { s, launches } = busyDriver();
+    const ledger = newDriverLedger();
+    driverStep(s, launches.map(launchFx), null, ledger);
+    const gone = launches[0]!.task.executorId;
+    delete s.backend.executors[gone];
+    s.backend.totalRegisteredExecutors -= 1;
+    expect(checks(driverStep(s, [], null, ledger))).toContain("I25:lost-executor-tasks-requeued");
+  });
+
+  it("invariants: I26 fires when a duplicate finished status update frees cores", () => {
+    const { s, launches } = busyDriver();
+    const ledger = newDriverLedger();
+    const l = launches[0]!;
+    driverStep(s, [launchFx(l)], null, ledger);
+    driverStep(s, [], status(l, "FINISHED"), ledger);
+    s.backend.executors[l.task.executorId]!.freeCores -= 1; // pretend the executor got busy again...
+    driverStep(s, [], msg("x", { type: "LaunchedExecutor", executorId: l.task.executorId }), ledger);
+    s.backend.executors[l.task.executorId]!.freeCores += 1; // ...and the duplicate update gave a core back
+    expect(checks(driverStep(s, [], status(l, "FINISHED"), ledger))).toContain("I26:stale-status-update-changes-nothing");
+  });
+
+  it("invariants: I27 fires when a task goes to an unknown, killed or not yet launched executor", () => {
+    const { s, launches } = busyDriver();
+    const l = launches[0]!;
+    s.backend.executorsPendingToRemove[l.task.executorId] = true;
+    expect(checks(driverStep(s, [launchFx(l)]))).toContain("I27:no-task-to-dead-executor");
+    delete s.backend.executorsPendingToRemove[l.task.executorId];
+    s.backend.executors[l.task.executorId]!.launched = false;
+    expect(checks(driverStep(s, [launchFx(l)]))).toContain("I27:no-task-to-dead-executor");
+    delete s.backend.executors[l.task.executorId];
+    expect(checks(driverStep(s, [launchFx(l)]))).toContain("I27:no-task-to-dead-executor");
+  });
+});
+
+const tiny = (extra: Record<string, unknown> = {}) =>
+  parseScenario({
+    name: "tiny",
+    comment: "two workers, one app, one job: for the checks' integration tests",
+    timeLimitMs: 400_000,
+    cluster: { masters: 1, workers: [{ count: 2, cores: 2, memoryMb: 4096 }] },
+    apps: [{ name: "pi", submitAtMs: 1000, maxCores: 2, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 1000 }] }] }],
+    ...extra,
+  });
+
+describe("invariants: in a run", () => {
+  it("invariants: a violation stops the run and names the invariant, the step and the nodes", () => {
+    const run = new ClusterRun(tiny({ config: { bugs: ["GHOST-APP"] }, faults: [{ atMs: 0, kind: "messages", messageType: "RegisteredApplication", delayMs: 25_000, durationMs: 5_000 }] }), ROLES);
+    const result = run.run();
+    expect(result.verdict.ok).toBe(false);
+    const v = result.violations[0]!;
+    expect(v).toMatchObject({ check: "I9:app-registered-once-per-driver", node: "master-1", nodes: ["master-1", "drv-pi"] });
+    expect(v.step).toBeGreaterThan(0);
+    expect(result.stopReason).toBe("stopped");
+    expect(result.virtualTimeMs).toBeLessThan(30_000);
+  });
+
+  it("invariants: L1 names the stalled job, its pending tasks and executors once faults healed", () => {
+    const scenario = tiny({ config: { bugs: ["SPARK-36509"] }, faults: [{ atMs: 10_000, kind: "crash", target: "worker-2" }] });
+    const run = new ClusterRun(scenario, ROLES);
+    run.run();
+    const stall = checkLiveness({ scenario, nodes: run.world.nodes, nowMs: run.world.now, jobs: run.jobs });
+    expect(run.world.now).toBeGreaterThanOrEqual(10_000 + LIVENESS_BOUND_MS);
+    expect(stall).toMatchObject({ check: "L1:jobs-finish-after-healing", node: "drv-pi" });
+    expect(stall!.detail).toMatch(/job pi-1 .* tasks not done.* executors/);
+  });
+
+  it("invariants: L1 is not judged under silent loss of exactly-once messages (partitions, drops)", () => {
+    expect(livenessApplies(tiny({ faults: [{ atMs: 1, kind: "partition", hosts: ["worker-1"], durationMs: 10 }] }))).toBe(false);
+    expect(livenessApplies(tiny({ faults: [{ atMs: 1, kind: "messages", messageType: "StatusUpdate", dropProbability: 0.5, durationMs: 10 }] }))).toBe(false);
+    expect(livenessApplies(tiny({ faults: [{ atMs: 1, kind: "messages", messageType: "Heartbeat", dropProbability: 0.5, durationMs: 10 }] }))).toBe(true);
+    expect(livenessApplies(tiny({ faults: [{ atMs: 1, kind: "messages", messageType: "StatusUpdate", delayMs: 5, durationMs: 10 }] }))).toBe(true);
+  });
+});
