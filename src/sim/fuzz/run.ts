@@ -34,6 +34,8 @@ export function runPlan(plan: Scenario, roles: RoleSet, options: RunPlanOptions 
   let failure: Violation | null = null;
   try {
     run.run();
+    // The whole-state checks once more at the end: a break since the last periodic scan shows too.
+    if (run.checks.violationCount === 0) run.checks.scanAll(run.world.nodes, run.world.now);
   } catch (e) {
     failure = { check: "X1:exception", timeMs: run.world.now, step: run.world.counts.steps, node: "", nodes: [], detail: String((e as Error).message ?? e).split("\n")[0]! };
   }

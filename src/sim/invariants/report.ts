@@ -25,6 +25,3 @@ export interface Violation {
  * names the documented Spark weakness that explains the violation, if one does.
  */
 export type Report = (check: string, detail: string, nodes?: string[], weakness?: string) => void;
-
-/** The invariant id of a check name ("I12:relaunched-driver-fresh-id" -> "I12"). */
-export const invariantId = (check: string): string => check.split(":")[0]!;
