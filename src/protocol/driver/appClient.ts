@@ -17,7 +17,7 @@ import type {
 import { executorId as toExecutorId } from "../ids.js";
 import { isExecutorFinished } from "../states.js";
 import { onRemoveExecutor, stopAllExecutors } from "./backend.js";
-import { copyData } from "./copy.js";
+import { copyPlain } from "../copy.js";
 import { activeJobsInOrder, failJob, processDagEvents } from "./jobs.js";
 import { sendToMaster } from "./masterLink.js";
 import type { ExecutorLossReason } from "./reasons.js";
@@ -32,7 +32,7 @@ export function registerWithMaster(d: DriverStep, round: number): void {
   const s = d.s;
   s.appClient.registrationRound = round;
   for (const master of s.masterAddresses) {
-    d.fx.push(send(master, { type: "RegisterApplication", appDesc: copyData<ApplicationDescription>(s.appDesc), driverAddress: s.address }));
+    d.fx.push(send(master, { type: "RegisterApplication", appDesc: copyPlain<ApplicationDescription>(s.appDesc), driverAddress: s.address }));
   }
   d.fx.push(log("info", "registeringWithMasters", { round, masters: s.masterAddresses.length }));
   d.fx.push(setTimer(APP_REGISTRATION_TIMER, s.protocol.appRegistrationTimeoutMs));

@@ -39,7 +39,7 @@ import {
   onRemoveExecutor,
   onStatusUpdate,
 } from "./backend.js";
-import { copyData } from "./copy.js";
+import { copyPlain } from "../copy.js";
 import { expireDeadHosts, onExecutorHeartbeat } from "./heartbeats.js";
 import { cancelJob, processDagEvents, submitJob } from "./jobs.js";
 import { killTaskAttempt } from "./kill.js";
@@ -70,7 +70,7 @@ function init(config: DriverConfig, ctx: Ctx): { state: DriverRoleState; effects
     address: config.address,
     host: config.host,
     masterAddresses: config.masterAddresses.slice(),
-    appDesc: copyData(config.appDesc),
+    appDesc: copyPlain(config.appDesc),
     protocol: { ...config.protocol, bugs: [...config.protocol.bugs] },
     rng: seedRng(config.seed),
     phase: "running",

@@ -7,7 +7,7 @@
 import { assert, assertNever } from "../assert.js";
 import { ignored, log, notify, type TaskSetSpec } from "../io.js";
 import type { JobId } from "../ids.js";
-import { copyData } from "./copy.js";
+import { copyPlain } from "../copy.js";
 import { taskSetIdOf } from "./pool.js";
 import {
   MAX_ACTIVE_JOBS,
@@ -48,7 +48,7 @@ export function submitJob(d: DriverStep, jobId: JobId, taskSets: TaskSetSpec[]):
     jobId,
     seq: jobs.nextJobSeq++,
     stages: taskSets.map((spec) => ({
-      tasks: spec.tasks.map((p) => ({ data: copyData(p.data), sizeBytes: p.sizeBytes })),
+      tasks: spec.tasks.map((p) => ({ data: copyPlain(p.data), sizeBytes: p.sizeBytes })),
       cpusPerTask: spec.cpusPerTask ?? defaultCpus,
       numTasks: spec.tasks.length,
     })),
@@ -74,7 +74,7 @@ function startStage(d: DriverStep, job: JobState, stageIndex: number): void {
   while (stage < job.stages.length && job.stages[stage]!.numTasks === 0) stage++;
   if (stage >= job.stages.length) {
     finishJob(d, job, "succeeded");
-    d.fx.push(notify({ kind: "jobSucceeded", jobId: job.jobId, results: job.results.map(copyData) }));
+    d.fx.push(notify({ kind: "jobSucceeded", jobId: job.jobId, results: job.results.map(copyPlain) }));
     return;
   }
   job.currentStage = stage;

@@ -8,7 +8,7 @@ import { ignored, log } from "../io.js";
 import type { ExecutorId, TaskId } from "../ids.js";
 import type { StatusData, TaskDescription } from "../messages.js";
 import { isTaskFinished, type TaskState } from "../states.js";
-import { copyData } from "./copy.js";
+import { copyPlain } from "../copy.js";
 import { killTaskAttempt } from "./kill.js";
 import { addTaskSet } from "./pool.js";
 import { failureFromStatusData, lossMessage, type ExecutorLossReason, type TaskFailedReason } from "./reasons.js";
@@ -128,7 +128,7 @@ export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, da
       } else if (!canFetchMoreResults(d, tsm, data.sizeBytes)) {
         handleFailedTask(d, tsm, taskId, "KILLED", { kind: "TaskKilled", reason: "Tasks result size has exceeded maxResultSize" });
       } else {
-        handleSuccessfulTask(d, tsm, taskId, copyData(data.value));
+        handleSuccessfulTask(d, tsm, taskId, copyPlain(data.value));
       }
     } else {
       handleFailedTask(d, tsm, taskId, state as FailedAttemptState, failureFromStatusData(data));

@@ -9,7 +9,7 @@ import { ignored, log, notify } from "../io.js";
 import type { ExecutorId, JobId, TaskId } from "../ids.js";
 import type { TaskDescription, TaskPayload } from "../messages.js";
 import { isTaskFinished, type TaskState } from "../states.js";
-import { copyData } from "./copy.js";
+import { copyPlain } from "../copy.js";
 import { sendKillTask } from "./kill.js";
 import { removeTaskSet, taskSetIdOf } from "./pool.js";
 import {
@@ -131,7 +131,7 @@ export function resourceOffer(d: DriverStep, tsm: TaskSetManagerState, executorI
     taskSetId: tsm.taskSetId,
     index,
     cpus: tsm.cpusPerTask,
-    payload: { data: copyData(payload.data), sizeBytes: payload.sizeBytes },
+    payload: { data: copyPlain(payload.data), sizeBytes: payload.sizeBytes },
   };
 }
 

@@ -8,7 +8,7 @@ import type { TaskId } from "../ids.js";
 import { ignored, send, type Effect, type TaskOutcome } from "../io.js";
 import type { KillTask, LaunchTask, StatusData, TaskDescription, TaskFailureData } from "../messages.js";
 import type { TaskState } from "../states.js";
-import { copyPlain } from "./copy.js";
+import { copyPlain } from "../copy.js";
 import { exitExecutor } from "./lifecycle.js";
 import type { ExecutorBackendState } from "./state.js";
 

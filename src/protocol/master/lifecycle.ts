@@ -3,6 +3,7 @@
  * drivers, relaunching drivers and killing executors, with the persistence writes of §3.2.
  */
 import { hasBug } from "../config.js";
+import { copyPlain } from "../copy.js";
 import { ignored, log, send } from "../io.js";
 import type { DriverId } from "../ids.js";
 import type { DriverDescription } from "../messages.js";
@@ -43,7 +44,7 @@ export function persistDriver(m: MasterStep, d: DriverInfo): void {
 }
 
 /** A fresh deep copy for effects: effects never share objects with the state. */
-export const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+export const copy = copyPlain;
 
 // ---- workers ---------------------------------------------------------------------------------
 

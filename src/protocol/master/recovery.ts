@@ -1,5 +1,6 @@
 /** Master high availability (PROTOCOL.md §3): election, beginRecovery, completeRecovery. */
 import { hasBug } from "../config.js";
+import { copyPlain } from "../copy.js";
 import { log, send, setTimer } from "../io.js";
 import type { StoredRecords } from "../records.js";
 import { finishApplication, registerApplication, registerWorker, relaunchDriver, removeDriver, removeWorker } from "./lifecycle.js";
@@ -27,7 +28,7 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
   for (const rec of stored.apps) {
     const app: ApplicationInfo = {
       id: rec.id,
-      desc: JSON.parse(JSON.stringify(rec.desc)),
+      desc: copyPlain(rec.desc),
       driverAddress: rec.driverAddress,
       startTimeMs: rec.startTimeMs,
       state: "WAITING",
@@ -46,7 +47,7 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
   for (const rec of stored.drivers) {
     m.s.drivers[rec.id] = {
       id: rec.id,
-      desc: JSON.parse(JSON.stringify(rec.desc)),
+      desc: copyPlain(rec.desc),
       startTimeMs: rec.startTimeMs,
       state: "SUBMITTED",
     };

@@ -2,6 +2,7 @@
 import { shuffled } from "../random.js";
 import { send } from "../io.js";
 import { assert } from "../assert.js";
+import { copyPlain } from "../copy.js";
 import { appAddExecutor, coresFree, coresLeft, memoryFree, workerAddDriver, workerAddExecutor } from "./accounting.js";
 import type { ApplicationInfo, DriverInfo, ExecutorDesc, MasterStep, WorkerInfo } from "./state.js";
 
@@ -105,10 +106,9 @@ function launchDriver(m: MasterStep, w: WorkerInfo, d: DriverInfo): void {
   workerAddDriver(w, d, true);
   d.workerId = w.id;
   d.state = "RUNNING";
-  m.fx.push(send(w.address, { type: "LaunchDriver", driverId: d.id, desc: structuredCloneDesc(d.desc) }));
+  m.fx.push(send(w.address, { type: "LaunchDriver", driverId: d.id, desc: copyPlain(d.desc) }));
 }
 
-const structuredCloneDesc = <T extends object>(desc: T): T => JSON.parse(JSON.stringify(desc)) as T;
 
 function startExecutorsOnWorkers(m: MasterStep): void {
   const cfg = m.s.config;
@@ -170,7 +170,7 @@ export function launchExecutor(m: MasterStep, w: WorkerInfo, e: ExecutorDesc, ap
       masterUrl: m.s.address,
       appId: app.id,
       execId: e.id,
-      appDesc: structuredCloneDesc(app.desc),
+      appDesc: copyPlain(app.desc),
       driverAddress: app.driverAddress,
       cores: e.cores,
       memoryMb: e.memoryMb,

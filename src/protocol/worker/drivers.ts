@@ -11,7 +11,7 @@ import type { DriverId } from "../ids.js";
 import { cancelTimer, ignored, setTimer, type Effect } from "../io.js";
 import type { DriverStateChanged, KillDriver, LaunchDriver } from "../messages.js";
 import type { DriverState } from "../states.js";
-import { copyPlain } from "./copy.js";
+import { copyPlain } from "../copy.js";
 import { trimOldest } from "./executors.js";
 import { sendToMaster } from "./registration.js";
 import { driverRelaunchTimerKey, type DriverRunner, type WorkerState } from "./state.js";

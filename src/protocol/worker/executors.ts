@@ -11,7 +11,7 @@ import { fullExecutorId, type AppId, type ExecutorNumber } from "../ids.js";
 import { ignored, type Effect } from "../io.js";
 import type { ApplicationFinished, KillExecutor, LaunchExecutor } from "../messages.js";
 import { isExecutorFinished, type ExecutorState } from "../states.js";
-import { copyPlain } from "./copy.js";
+import { copyPlain } from "../copy.js";
 import { reportExecutorState } from "./executor-sync.js";
 import type { ExecutorRunner, WorkerState } from "./state.js";
 

@@ -100,7 +100,7 @@ export interface PendingExecutorStateSync {
 }
 
 export interface WorkerState {
-  /** This worker's id, fixed for the life of the process. */
+  /** This worker's id, fixed from start to exit. */
   workerId: WorkerId;
   /** The host name announced in RegisterWorker. */
   host: string;
