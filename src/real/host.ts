@@ -13,11 +13,19 @@ import type { Transport } from "./transport.js";
 
 /** Exit code when `step` throws: EX_SOFTWARE, an internal error. */
 export const EXIT_STEP_THREW = 70;
+/** Exit code when an awaited effect (a durable persist) failed: EX_IOERR. */
+export const EXIT_EFFECT_FAILED = 74;
 /** Inputs handled in one go before the host yields to I/O. */
 const INPUTS_PER_TURN = 1_000;
 
 export type DelegatedEffect = Extract<Effect, { type: "launch" | "kill" | "runTask" | "killTask" | "persist" | "unpersist" | "cleanupApp" }>;
-type HandlerFor<T extends DelegatedEffect["type"]> = (effect: Extract<DelegatedEffect, { type: T }>, host: HostHandle) => void;
+/**
+ * A handler either carries its effect out at once (returns nothing) or returns a promise: then the
+ * host carries out no further effect and feeds no further input until it settles (a durable
+ * `persist` must be on disk before the reply that acknowledges it is sent). A rejected promise means
+ * the effect may not have happened: the node ends with EXIT_EFFECT_FAILED rather than go on.
+ */
+type HandlerFor<T extends DelegatedEffect["type"]> = (effect: Extract<DelegatedEffect, { type: T }>, host: HostHandle) => void | Promise<void>;
 
 /** Carry out the effects that touch processes, tasks and storage; each reports back via `host.input`. */
 export interface EffectHandlers {
@@ -42,6 +50,11 @@ export interface HostDeps {
   clock?: () => number;
   /** Log every input and effect at debug level. */
   trace?: boolean;
+  /**
+   * Asked before every step: a reason means the node may no longer act (a master whose leadership
+   * lease ran out while the process was paused), and the host ends it at once instead of stepping.
+   */
+  mayAct?(): string | undefined;
 }
 
 /** What handlers and the process around the host may use. */
@@ -79,6 +92,8 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
   let timerGeneration = 0;
   let lastNow = Number.NEGATIVE_INFINITY;
   let stepping = false;
+  /** Set while an effect's promise is pending: no effect and no input is processed until it settles. */
+  let blocked = false;
   let drainScheduled = false;
   let running = true;
   let stepCount = 0;
@@ -103,11 +118,11 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
   };
 
   function drain(): void {
-    if (stepping || !running) return;
+    if (stepping || blocked || !running) return;
     stepping = true;
     try {
       let handled = 0;
-      while (running && queueHead < queue.length) {
+      while (running && !blocked && queueHead < queue.length) {
         if (handled++ >= INPUTS_PER_TURN) {
           scheduleDrain();
           break;
@@ -151,6 +166,12 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
   }
 
   function runStep(input: Input): void {
+    const forbidden = deps.mayAct?.();
+    if (forbidden !== undefined) {
+      logger.log("error", "may-not-act", { reason: forbidden, input: input.type });
+      end(1, forbidden);
+      return;
+    }
     const ctx = { now: now() };
     let effects: Effect[];
     stepCount++;
@@ -170,17 +191,46 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     apply(effects);
   }
 
-  function apply(effects: Effect[]): void {
-    for (let i = 0; i < effects.length; i++) {
+  /** Carries out `effects` from index `from`; stops early, to resume later, when one must be awaited. */
+  function apply(effects: Effect[], from = 0): void {
+    for (let i = from; i < effects.length; i++) {
       if (!running) {
         logger.log("debug", "effects-after-exit", { skipped: effects.length - i });
         return;
       }
-      applyOne(effects[i]!);
+      const pending = applyOne(effects[i]!);
+      if (pending) {
+        awaitEffect(pending, effects[i]!.type, effects, i + 1);
+        return;
+      }
     }
   }
 
-  function applyOne(effect: Effect): void {
+  function awaitEffect(pending: Promise<void>, type: string, effects: Effect[], resumeAt: number): void {
+    blocked = true;
+    pending.then(
+      () => {
+        blocked = false;
+        if (!running) return;
+        stepping = true;
+        try {
+          apply(effects, resumeAt);
+        } finally {
+          stepping = false;
+        }
+        drain();
+      },
+      (err: unknown) => {
+        blocked = false;
+        const why = err instanceof Error ? err.message : String(err);
+        logger.log("error", "effect-failed", { effect: type, error: why });
+        end(EXIT_EFFECT_FAILED, `${role.name}: ${type} failed: ${why}`);
+      },
+    );
+  }
+
+  /** Returns a promise when the effect must be awaited before the next one. */
+  function applyOne(effect: Effect): Promise<void> | undefined {
     if (deps.trace && effect.type !== "log") logger.log("debug", "effect", { type: effect.type });
     switch (effect.type) {
       case "send":
@@ -221,8 +271,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
       case "persist":
       case "unpersist":
       case "cleanupApp":
-        delegate(effect);
-        return;
+        return delegate(effect);
       default: {
         const never: never = effect;
         logger.log("error", "effect-unknown", { effect: safeStringify(never) });
@@ -230,16 +279,18 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     }
   }
 
-  function delegate(effect: DelegatedEffect): void {
-    const handler = deps.handlers?.[effect.type] as ((e: DelegatedEffect, h: HostHandle) => void) | undefined;
+  function delegate(effect: DelegatedEffect): Promise<void> | undefined {
+    const handler = deps.handlers?.[effect.type] as ((e: DelegatedEffect, h: HostHandle) => void | Promise<void>) | undefined;
     if (!handler) {
       logger.log("error", "effect-unhandled", { effect: effect.type, why: `this host has no '${effect.type}' handler` });
-      return;
+      return undefined;
     }
     try {
-      handler(effect, handle);
+      const result = handler(effect, handle);
+      return result instanceof Promise ? result : undefined;
     } catch (err) {
       logger.log("error", "handler-threw", { effect: effect.type, error: (err as Error).stack ?? String(err) });
+      return undefined;
     }
   }
 

@@ -4,4 +4,4 @@ export { runApp, formatResult, type AppContext, type AppMain, type RunAppOptions
 export { startLocalCluster, type LocalCluster, type LocalClusterOptions } from "./cluster/local.js";
 export { startMaster, type MasterOptions, type MasterProcess } from "./cluster/master.js";
 export { startWorker, type WorkerOptions, type WorkerProcess } from "./cluster/worker.js";
-export { InMemoryRecoveryStore, type RecoveryStore } from "./store.js";
+export { openRecovery, parseRecoverySpec, InMemoryRecoveryStore, type DurableRecoveryStore, type LeaderElection, type RecoverySpec } from "./recovery/index.js";

@@ -1,6 +1,6 @@
 /**
- * `flint local [APP]`: a real cluster on this machine for one application. Starts a master and N
- * workers on 127.0.0.1 (child processes sharing a fresh secret file of mode 0600), runs the app
+ * `flint local [APP]`: a real cluster on this machine for one application. Starts a master (or
+ * several, with a private ZooKeeper electing the leader) and N workers on 127.0.0.1 (child processes sharing a fresh secret file of mode 0600), runs the app
  * (default: the Monte Carlo pi example) with a progress bar, prints its result, and stops every
  * process it started, also on Ctrl-C.
  */
@@ -10,6 +10,8 @@ import { startLocalCluster, type LocalCluster } from "../../real/cluster/local.j
 import { formatResult, runApp } from "../../real/driver/app.js";
 import { integerOption, memoryOption, parseOptions, UsageError, withUsage } from "./cluster-options.js";
 import { progressBar } from "./progress-bar.js";
+import { parseRecoverySpec, RecoverySpecError } from "../../real/recovery/index.js";
+import { EmbeddedZooKeeper, zooKeeperMissing } from "../../real/recovery/zkServer.js";
 
 export const summary = "start a master and workers on 127.0.0.1, run an app (default: pi), stop them";
 
@@ -23,6 +25,11 @@ prints its result, then stops every process it started.
 
 Options:
   --workers N     workers to start (default 2)
+  --masters N     masters to start (default 1); with 2 or more, ZooKeeper elects the leader and the
+                  others wait as standbys. Without --recovery, flint starts a private ZooKeeper
+                  (Debian's zookeeper package and java must be installed)
+  --recovery SPEC the masters' recovery (default filesystem:<tmpdir>/recovery with one master;
+                  zookeeper:HOST:PORT[/root] for an existing ZooKeeper)
   --cores C       cores per worker (default 1)
   --memory M      memory per worker, e.g. 2g (default 2g)
   --keep          keep the temporary directory (logs, work directories)
@@ -31,7 +38,7 @@ Options:
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("local", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["workers", "cores", "memory"], flags: ["keep", "quiet"] }, { stopAtFirstPositional: true });
+    const parsed = parseOptions(argv, { values: ["workers", "masters", "recovery", "cores", "memory"], flags: ["keep", "quiet"] }, { stopAtFirstPositional: true });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -40,6 +47,17 @@ export async function run(argv: string[]): Promise<number> {
     if (!existsSync(app)) throw new UsageError(`the application module '${app}' does not exist`);
     const appArgs = [...parsed.positionals.slice(1), ...parsed.rest];
     const workers = integerOption(parsed, "workers", 2, 1, 64);
+    const masters = integerOption(parsed, "masters", 1, 1, 9);
+    let recovery = parsed.values["recovery"];
+    if (recovery !== undefined) {
+      try {
+        const spec = parseRecoverySpec(recovery);
+        if (masters > 1 && spec.mode !== "zookeeper") throw new UsageError(`--masters ${masters} needs --recovery zookeeper:HOST:PORT (or no --recovery, for a private ZooKeeper), not ${recovery}`);
+      } catch (err) {
+        if (err instanceof RecoverySpecError) throw new UsageError(`--${err.message}`);
+        throw err;
+      }
+    }
     const cores = integerOption(parsed, "cores", 1, 1, 1024);
     const memoryMb = memoryOption(parsed, "memory", 2048);
     const quiet = parsed.flags.has("quiet");
@@ -48,9 +66,14 @@ export async function run(argv: string[]): Promise<number> {
     };
 
     let cluster: LocalCluster | undefined;
+    let zooKeeper: EmbeddedZooKeeper | undefined;
     let stopping: Promise<void> | undefined;
     let failed = false;
-    const stop = (): Promise<void> => (stopping ??= cluster ? cluster.stop({ keepDir: parsed.flags.has("keep") || failed }) : Promise.resolve());
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        if (cluster) await cluster.stop({ keepDir: parsed.flags.has("keep") || failed });
+        if (zooKeeper) await zooKeeper.destroy();
+      })());
     const onSignal = (signal: NodeJS.Signals): void => {
       say(`\n${signal}: stopping the local cluster`);
       void stop().finally(() => process.exit(130));
@@ -59,15 +82,30 @@ export async function run(argv: string[]): Promise<number> {
     process.once("SIGTERM", onSignal);
     try {
       const startedMs = Date.now();
+      if (masters > 1 && recovery === undefined) {
+        const missing = zooKeeperMissing();
+        if (missing !== undefined) {
+          process.stderr.write(`flint local: --masters ${masters} needs ZooKeeper: ${missing}; or give --recovery zookeeper:HOST:PORT\n`);
+          return 1;
+        }
+        try {
+          zooKeeper = await EmbeddedZooKeeper.start();
+        } catch (err) {
+          process.stderr.write(`flint local: could not start ZooKeeper: ${(err as Error).message}\n`);
+          return 1;
+        }
+        recovery = `zookeeper:${zooKeeper.connectString}/flint`;
+        say(`ZooKeeper on ${zooKeeper.connectString} (data in ${zooKeeper.dir})`);
+      }
       try {
-        cluster = await startLocalCluster({ workers, coresPerWorker: cores, memoryPerWorkerMb: memoryMb, logLevel: "info" });
+        cluster = await startLocalCluster({ workers, masters, ...(recovery !== undefined ? { recovery } : {}), coresPerWorker: cores, memoryPerWorkerMb: memoryMb, logLevel: "info" });
       } catch (err) {
         process.stderr.write(`flint local: the cluster did not start: ${(err as Error).message}\n`);
         const logDir = (err as { logDir?: string }).logDir;
         if (logDir) process.stderr.write(`logs: ${logDir}\n`);
         return 1;
       }
-      say(`cluster ready in ${Date.now() - startedMs} ms: master ${cluster.masterUrl}, ${workers} worker(s) x ${cores} core(s); logs in ${cluster.logDir}`);
+      say(`cluster ready in ${Date.now() - startedMs} ms: ${masters > 1 ? "masters" : "master"} ${cluster.masterUrl}, ${workers} worker(s) x ${cores} core(s); logs in ${cluster.logDir}`);
       const bar = quiet ? undefined : progressBar();
       try {
         const result = await runApp({

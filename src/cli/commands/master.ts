@@ -1,6 +1,8 @@
 /** `flint master`: runs a master (the master role over TCP) until SIGTERM or Ctrl-C. */
 import { isLoopbackHost } from "../../real/address.js";
 import { startMaster } from "../../real/cluster/master.js";
+import { DEFAULT_ZK_SESSION_TIMEOUT_MS } from "../../real/recovery/zookeeper.js";
+import { parseRecoverySpec, RecoverySpecError, type RecoverySpec } from "../../real/recovery/index.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
 import { integerOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
 
@@ -14,6 +16,16 @@ Options:
   --host H            address to listen on (default 127.0.0.1)
   --port P            port to listen on (default 7077; 0 picks a free one)
   --status-port P     port of the status channel that \`flint status\` reads (default port + 1)
+  --recovery SPEC     where the master keeps its state, and how it becomes leader:
+                        filesystem:DIR   one master; restarted, it reads its state back (default:
+                                         filesystem:./flint-recovery; one master per directory)
+                        zookeeper:HOST:PORT[,HOST:PORT...][/root]
+                                         several masters; ZooKeeper elects the leader, the others
+                                         wait as standbys (default root /flint)
+                        none             nothing survives a restart
+  --zk-session-timeout MS
+                      ZooKeeper session timeout in ms (default ${DEFAULT_ZK_SESSION_TIMEOUT_MS}, Spark's); a dead
+                      leader is replaced after about this long (the server may clamp it)
   --secret-file F     shared secret (a file of mode 0600); required off loopback
   --log-file F        also write every event as JSON lines to F
   --exit-with-parent  stop when stdin closes (used by \`flint local\`)
@@ -21,11 +33,14 @@ Options:
 
 Environment: FLINT_PROTOCOL_CONFIG (JSON of protocol overrides, e.g. {"workerTimeoutMs":5000}),
 FLINT_LOG_LEVEL (debug|info|warn|error).
-Prints "flint master listening on <url> (status: <url>)" once ready.`;
+Prints "flint master listening on <url> (status: <url>)" once ready. Give workers and drivers
+every master: flint://m1:7077,m2:7077.`;
+
+export const DEFAULT_RECOVERY = "filesystem:flint-recovery";
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("master", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["host", "port", "status-port", "secret-file", "log-file"], flags: ["exit-with-parent"] });
+    const parsed = parseOptions(argv, { values: ["host", "port", "status-port", "secret-file", "log-file", "recovery", "zk-session-timeout"], flags: ["exit-with-parent"] });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -35,6 +50,14 @@ export async function run(argv: string[]): Promise<number> {
     const port = integerOption(parsed, "port", 7077, 0, 65535);
     const statusPort = parsed.values["status-port"] === undefined ? undefined : integerOption(parsed, "status-port", 0, 0, 65535);
     const secret = secretOption(parsed);
+    let recovery: RecoverySpec;
+    try {
+      recovery = parseRecoverySpec(parsed.values["recovery"] ?? DEFAULT_RECOVERY);
+    } catch (err) {
+      if (err instanceof RecoverySpecError) throw new UsageError(`--${err.message}`);
+      throw err;
+    }
+    const sessionTimeoutMs = integerOption(parsed, "zk-session-timeout", DEFAULT_ZK_SESSION_TIMEOUT_MS, 1_000, 3_600_000);
     if (secret === undefined && !isLoopbackHost(host)) throw new UsageError(`--host ${host} is not a loopback address: give --secret-file (authentication is required off loopback)`);
     let protocol;
     try {
@@ -46,7 +69,16 @@ export async function run(argv: string[]): Promise<number> {
     if (secret === undefined) logger.log("warn", "no-secret", { why: "no --secret-file: anyone on this machine can join the cluster and run code" });
     let m;
     try {
-      m = await startMaster({ host, port, ...(statusPort !== undefined ? { statusPort } : {}), ...(secret !== undefined ? { secret } : {}), protocol, logger });
+      m = await startMaster({
+        host,
+        port,
+        ...(statusPort !== undefined ? { statusPort } : {}),
+        ...(secret !== undefined ? { secret } : {}),
+        protocol,
+        logger,
+        recovery,
+        tuning: { sessionTimeoutMs },
+      });
     } catch (err) {
       process.stderr.write(`flint master: cannot start: ${(err as Error).message}\n`);
       await logger.close();

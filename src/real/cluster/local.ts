@@ -1,9 +1,10 @@
 /**
- * A cluster of real processes on 127.0.0.1: one master and N workers, each `node bin/flint.js
- * ...` as a child of this process, sharing a fresh secret file (mode 0600) in a temporary
- * directory that also holds their logs and work directories. Used by `flint local`, the
- * integration tests and the benchmark. The children hold their stdin as a pipe from us: if this
- * process dies, even by kill -9, they see it end and stop (and their executors with them).
+ * A cluster of real processes on 127.0.0.1: one master (or several, with ZooKeeper electing the
+ * leader) and N workers, each `node bin/flint.js ...` as a child of this process, sharing a fresh
+ * secret file (mode 0600) in a temporary directory that also holds their logs, work directories
+ * and the master's recovery directory. Used by `flint local`, the integration tests and the
+ * benchmarks. The children hold their stdin as a pipe from us: if this process dies, even by
+ * kill -9, they see it end and stop (and their executors with them).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from "node:fs";
@@ -21,6 +22,15 @@ export const FLINT_BIN = fileURLToPath(new URL("../../../bin/flint.js", import.m
 
 export interface LocalClusterOptions {
   workers: number;
+  /** Masters to start (default 1); more than one needs `recovery` of mode zookeeper. */
+  masters?: number;
+  /**
+   * The masters' `--recovery` spec (default `filesystem:<dir>/recovery`: a master restarted with
+   * `restartMaster` reads its state back).
+   */
+  recovery?: string;
+  /** The masters' ZooKeeper session timeout in ms (`--zk-session-timeout`). */
+  zkSessionTimeoutMs?: number;
   coresPerWorker: number;
   memoryPerWorkerMb: number;
   /** Protocol overrides for every process (FLINT_PROTOCOL_CONFIG). */
@@ -46,15 +56,26 @@ export interface LocalCluster {
   readonly dir: string;
   readonly secret: string;
   readonly secretFile: string;
+  /** Every master, as workers and drivers are given it: `flint://127.0.0.1:P1,127.0.0.1:P2`. */
   readonly masterUrl: string;
+  /** The first master's status port. */
   readonly statusPort: number;
+  /** The first master (the leader at start). */
   readonly master: LocalProcess;
+  /** Every master, in start order; `restartMaster(i)` replaces entry i. */
+  readonly masters: LocalProcess[];
+  readonly recovery: string;
   readonly workers: LocalProcess[];
   readonly workDir: string;
   readonly logDir: string;
+  /** The status of the master that leads (ALIVE), else of the first one that answers. */
   status(): Promise<ClusterStatus>;
-  /** Waits until `count` workers are ALIVE on the master. */
+  /** The status of master `index` (throws when it does not answer). */
+  masterStatus(index: number): Promise<ClusterStatus>;
+  /** Waits until `count` workers are ALIVE on the leading master. */
   waitForWorkers(count: number, timeoutMs?: number): Promise<ClusterStatus>;
+  /** Starts master `index` again on its old ports and recovery spec (after it exited or was killed). */
+  restartMaster(index: number): Promise<LocalProcess>;
   /** Starts one more worker. */
   addWorker(): Promise<LocalProcess>;
   /** SIGTERM every process (workers first), SIGKILL what outlives `graceMs`; removes `dir` unless kept. */
@@ -134,8 +155,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const all: LocalProcess[] = [];
   const stopAll = async (graceMs: number): Promise<void> => {
-    const workers = all.filter((p) => p.name !== "master");
-    const master = all.filter((p) => p.name === "master");
+    const workers = all.filter((p) => !p.name.startsWith("master"));
+    const master = all.filter((p) => p.name.startsWith("master"));
     for (const group of [workers, master]) {
       for (const p of group) if (p.exitCode === undefined) p.child.kill("SIGTERM");
       await Promise.all(
@@ -149,16 +170,30 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   };
 
   try {
-    const masterLines: string[] = [];
-    const master = launch("master", ["master", "--host", "127.0.0.1", "--port", "0", "--status-port", "0", "--secret-file", secretFile, "--exit-with-parent", "--log-file", join(logDir, "master.log")], {
-      env,
-      logDir,
-      onStdoutLine: (line) => masterLines.push(line),
-    });
-    all.push(master);
-    const ready = await waitForLine(master, /listening on (flint:\/\/\S+) \(status: (flint:\/\/\S+)\)/, readyTimeoutMs, masterLines);
-    const masterUrl = ready[1]!;
-    const statusPort = parseAddress(ready[2]!).port;
+    const masterCount = options.masters ?? 1;
+    const recovery = options.recovery ?? `filesystem:${join(dir, "recovery")}`;
+    if (masterCount > 1 && !recovery.startsWith("zookeeper:")) {
+      throw new Error(`${masterCount} masters need ZooKeeper to elect the leader (recovery zookeeper:HOST:PORT), not ${recovery}`);
+    }
+    const masters: LocalProcess[] = [];
+    const masterPorts: Array<{ port: number; statusPort: number }> = [];
+    const launchMaster = async (index: number, ports?: { port: number; statusPort: number }): Promise<LocalProcess> => {
+      const name = masterCount === 1 ? "master" : `master-${index + 1}`;
+      const lines: string[] = [];
+      const args = ["master", "--host", "127.0.0.1", "--port", String(ports?.port ?? 0), "--status-port", String(ports?.statusPort ?? 0), "--secret-file", secretFile];
+      args.push("--recovery", recovery, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`));
+      if (options.zkSessionTimeoutMs !== undefined) args.push("--zk-session-timeout", String(options.zkSessionTimeoutMs));
+      const proc = launch(name, args, { env, logDir, onStdoutLine: (line) => lines.push(line) });
+      all.push(proc);
+      const ready = await waitForLine(proc, /listening on (flint:\/\/\S+) \(status: (flint:\/\/\S+)\)/, readyTimeoutMs, lines);
+      masterPorts[index] = { port: parseAddress(ready[1]!).port, statusPort: parseAddress(ready[2]!).port };
+      masters[index] = proc;
+      return proc;
+    };
+    // One after the other, so that the first master is the first candidate and leads.
+    for (let i = 0; i < masterCount; i++) await launchMaster(i);
+    const masterUrl = "flint://" + masterPorts.map((p) => `127.0.0.1:${p.port}`).join(",");
+    const statusPort = masterPorts[0]!.statusPort;
     let workerCount = 0;
     const addWorker = async (): Promise<LocalProcess> => {
       const name = `worker-${++workerCount}`;
@@ -173,13 +208,31 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       return w;
     };
     const workers = await Promise.all(Array.from({ length: options.workers }, () => addWorker()));
-    const status = (): Promise<ClusterStatus> => requestStatus({ host: "127.0.0.1", port: statusPort }, { secret }) as Promise<ClusterStatus>;
+    const masterStatus = (index: number): Promise<ClusterStatus> => {
+      const ports = masterPorts[index];
+      if (!ports) return Promise.reject(new Error(`there is no master ${index}`));
+      return requestStatus({ host: "127.0.0.1", port: ports.statusPort }, { secret }) as Promise<ClusterStatus>;
+    };
+    const status = async (): Promise<ClusterStatus> => {
+      const answers = await Promise.allSettled(masterPorts.map((_, i) => (masters[i]?.exitCode === undefined ? masterStatus(i) : Promise.reject(new Error("exited")))));
+      const got = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+      const leader = got.find((s) => s.recoveryState === "ALIVE") ?? got[0];
+      if (leader) return leader;
+      throw new Error(`no master answers (${answers.map((a) => (a.status === "rejected" ? String((a.reason as Error).message) : "")).join("; ")})`);
+    };
     const waitForWorkers = async (count: number, timeoutMs = readyTimeoutMs): Promise<ClusterStatus> => {
       const deadline = Date.now() + timeoutMs;
+      let seen = "no master answered";
       for (;;) {
-        const s = await status();
-        if (s.workers.filter((w) => w.state === "ALIVE").length >= count) return s;
-        if (Date.now() > deadline) throw new Error(`only ${s.workers.filter((w) => w.state === "ALIVE").length} of ${count} workers registered within ${timeoutMs} ms`);
+        try {
+          const s = await status();
+          const alive = s.workers.filter((w) => w.state === "ALIVE").length;
+          if (s.recoveryState === "ALIVE" && alive >= count) return s;
+          seen = `${alive} of ${count} workers ALIVE on ${s.address} (${s.recoveryState})`;
+        } catch (err) {
+          seen = (err as Error).message;
+        }
+        if (Date.now() > deadline) throw new Error(`the workers did not register within ${timeoutMs} ms: ${seen}`);
         await new Promise((r) => setTimeout(r, 25));
       }
     };
@@ -190,12 +243,22 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       secretFile,
       masterUrl,
       statusPort,
-      master,
+      master: masters[0]!,
+      masters,
+      recovery,
       workers,
       workDir,
       logDir,
       status,
+      masterStatus,
       waitForWorkers,
+      async restartMaster(index: number) {
+        const old = masters[index];
+        const ports = masterPorts[index];
+        if (!old || !ports) throw new Error(`there is no master ${index}`);
+        if (old.exitCode === undefined) throw new Error(`${old.name} is still running (pid ${old.pid})`);
+        return launchMaster(index, ports);
+      },
       async addWorker() {
         const w = await addWorker();
         workers.push(w);

@@ -1,18 +1,28 @@
 /**
- * The master process: the master role on a listening transport, an in-memory recovery store,
- * and the status channel. Elected at start (Spark's MonarchyLeaderAgent): the host delivers
- * `leaderElected` with what the store holds.
+ * The master process: the master role on a listening transport, its recovery store and leader
+ * election (PROTOCOL.md §3), and the status channel.
+ *
+ * The master starts as STANDBY (it answers MasterInStandby) and joins the election. Once elected
+ * it reads the store, names every record it could not use, and feeds `leaderElected`; the reducer
+ * then runs the recovery sequence. Each `persist`/`unpersist` is awaited before the next effect
+ * (so an acknowledged registration is durable), and a failed write ends the process rather than
+ * acknowledge what may be lost. Fencing: a leader whose leadership is revoked stops at once, and
+ * before every step the host asks the election whether this master may still act, so a process
+ * that was paused past its lease never schedules on resume.
  */
 import { master, type MasterState } from "../../protocol/master/index.js";
 import type { ProtocolConfig } from "../../protocol/config.js";
 import type { Address } from "../../protocol/ids.js";
 import { startHost, type Host } from "../host.js";
 import type { Logger } from "../log.js";
-import { InMemoryRecoveryStore, type RecoveryStore } from "../store.js";
+import { openRecovery, type OpenedRecovery, type RecoverySpec, type RecoveryTuning } from "../recovery/index.js";
 import { FlushingTransport as Transport } from "./flushing.js";
 import { advertiseHostFor, randomSeed } from "./runtime.js";
 import { masterSnapshot } from "./snapshot.js";
 import { startStatusServer, type StatusServer } from "./status.js";
+
+/** Exit code of a master whose leadership was revoked (Spark exits 0; non-zero lets a supervisor restart it as a standby). */
+export const EXIT_LEADERSHIP_LOST = 3;
 
 export interface MasterOptions {
   host: string;
@@ -22,7 +32,10 @@ export interface MasterOptions {
   secret?: string;
   protocol: ProtocolConfig;
   logger: Logger;
-  store?: RecoveryStore;
+  /** Where the state is kept and how leadership is won (default: none, in memory, elected at once). */
+  recovery?: RecoverySpec;
+  /** ZooKeeper session and grace (default: Spark's 60 s session). */
+  tuning?: RecoveryTuning;
 }
 
 export interface MasterProcess {
@@ -34,7 +47,6 @@ export interface MasterProcess {
 
 export async function startMaster(options: MasterOptions): Promise<MasterProcess> {
   const { logger } = options;
-  const store = options.store ?? new InMemoryRecoveryStore();
   const transport = new Transport({
     logger,
     ...(options.secret !== undefined ? { secret: options.secret } : { allowUnauthenticated: true }),
@@ -42,6 +54,21 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
     advertiseHost: advertiseHostFor(options.host),
   });
   const address = await transport.listen(options.host, options.port);
+  const spec = options.recovery ?? { mode: "none" };
+  let recovery: OpenedRecovery;
+  try {
+    recovery = await openRecovery(spec, {
+      ...options.tuning,
+      candidateId: address,
+      log: (event, fields) => logger.log(event === "revoked" ? "warn" : "info", `election-${event}`, fields),
+    });
+  } catch (err) {
+    await transport.close();
+    throw new Error(`recovery ${describe(spec)}: ${(err as Error).message}`);
+  }
+  const { store, election } = recovery;
+  /** Set once `leaderElected` is fed: from then on every step needs a valid leadership. */
+  let leading = false;
   const host = startHost(master, { address, protocol: options.protocol, seed: randomSeed() }, {
     transport,
     logger,
@@ -49,8 +76,51 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
       persist: (e) => store.persist(e.key, e.record),
       unpersist: (e) => store.unpersist(e.key),
     },
+    mayAct: () => (leading && !election.holdsLeadership() ? "leadership lost: this master may no longer act" : undefined),
   });
-  host.input({ type: "leaderElected", stored: store.read() });
+  const cleanedUp = host.exited.then(async () => {
+    await election.stop().catch((err: unknown) => logger.log("warn", "election-stop-failed", { error: String(err) }));
+    await store.close().catch((err: unknown) => logger.log("warn", "store-close-failed", { error: String(err) }));
+  });
+
+  const becomeLeader = async (): Promise<void> => {
+    const startedMs = Date.now();
+    let read;
+    try {
+      read = await store.read();
+    } catch (err) {
+      logger.log("error", "recovery-read-failed", { recovery: describe(spec), error: (err as Error).message });
+      await host.stop(1, `cannot read the recovery store: ${(err as Error).message}`);
+      return;
+    }
+    for (const problem of read.problems) logger.log("warn", "recovery-problem", { problem });
+    const { apps, drivers, workers } = read.records;
+    logger.log("info", "elected-leader", {
+      recovery: describe(spec),
+      apps: apps.length,
+      drivers: drivers.length,
+      workers: workers.length,
+      unreadable: read.problems.length,
+      readMs: Date.now() - startedMs,
+    });
+    leading = true;
+    host.input({ type: "leaderElected", stored: read.records });
+  };
+
+  try {
+    await election.start({
+      elected: () => void becomeLeader(),
+      revoked: (reason) => {
+        logger.log("error", "leadership-revoked", { reason });
+        void host.stop(EXIT_LEADERSHIP_LOST, `Leadership has been revoked (${reason}) -- master shutting down.`);
+      },
+    });
+  } catch (err) {
+    await host.stop(1, "election unavailable");
+    await cleanedUp;
+    throw new Error(`recovery ${describe(spec)}: cannot join the election: ${(err as Error).message}`);
+  }
+
   let status: StatusServer;
   try {
     status = await startStatusServer({
@@ -63,9 +133,11 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
     });
   } catch (err) {
     await host.stop(1, "status port unavailable");
+    await cleanedUp;
     throw err;
   }
-  logger.log("info", "master-ready", { address, status: status.address });
+  void host.exited.then(() => status.close());
+  logger.log("info", "master-ready", { address, status: status.address, recovery: describe(spec) });
   return {
     address,
     statusAddress: status.address,
@@ -73,6 +145,18 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
     async stop() {
       await status.close();
       await host.stop(0, "stopped");
+      await cleanedUp;
     },
   };
+}
+
+function describe(spec: RecoverySpec): string {
+  switch (spec.mode) {
+    case "none":
+      return "none";
+    case "filesystem":
+      return `filesystem:${spec.dir}`;
+    case "zookeeper":
+      return `zookeeper:${spec.connectString}${spec.root}`;
+  }
 }

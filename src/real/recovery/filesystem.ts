@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { PersistedRecord } from "../../protocol/records.js";
 import { addRecord, checkKey, decodeRecord, emptyRecords, isRecordKey, encodeRecord } from "./codec.js";
@@ -15,15 +16,25 @@ import type { DurableRecoveryStore, LeaderElection, LeadershipHandlers, Recovery
 
 /** Temporary files start with a dot so they can never be mistaken for a record (keys start with a letter). */
 const TEMP_PREFIX = ".tmp-";
+/**
+ * The directory's owner: `<pid>@<host>` of the master using it. Spark lets two masters share a
+ * recovery directory and corrupt each other's state (PROTOCOL.md §3.5 item 9); flint refuses.
+ */
+export const LOCK_FILE = ".lock";
 
 export class FileSystemRecoveryStore implements DurableRecoveryStore {
   private closed = false;
 
   private constructor(readonly dir: string) {}
 
-  /** Creates the directory if needed and removes temporary files a crashed writer left behind. */
+  /**
+   * Creates the directory if needed, takes its lock (refusing a directory that another live process
+   * on this machine, or a process on another machine, holds; one process may reopen its own), and
+   * removes temporary files a crashed writer left behind.
+   */
   static async open(dir: string): Promise<FileSystemRecoveryStore> {
     await mkdir(dir, { recursive: true });
+    await takeLock(dir);
     for (const name of await readdir(dir)) {
       if (name.startsWith(TEMP_PREFIX)) await rm(join(dir, name), { force: true });
     }
@@ -39,7 +50,7 @@ export class FileSystemRecoveryStore implements DurableRecoveryStore {
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const name = entry.name;
-      if (name.startsWith(TEMP_PREFIX)) continue;
+      if (name.startsWith(TEMP_PREFIX) || name === LOCK_FILE) continue;
       if (!isRecordKey(name)) {
         problems.push(`recovery file ${name}: not a record name (app_/driver_/worker_<id>), ignored`);
         continue;
@@ -89,12 +100,54 @@ export class FileSystemRecoveryStore implements DurableRecoveryStore {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    await rm(join(this.dir, LOCK_FILE), { force: true });
   }
 
   private checkOpen(): void {
     if (this.closed) throw new Error(`recovery store ${this.dir} is closed`);
   }
+}
+
+/** Thrown when the recovery directory belongs to another master. */
+export class RecoveryDirectoryInUse extends Error {}
+
+function ownerTag(): string {
+  return `${process.pid}@${hostname()}`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Takes `dir/.lock`, or takes over a lock whose process on this machine is gone (a kill -9). */
+async function takeLock(dir: string): Promise<void> {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeDurably(path, ownerTag() + "\n");
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const holder = (await readFile(path, "utf8").catch(() => "")).trim();
+    const match = /^(\d+)@(.+)$/.exec(holder);
+    const stale = match !== null && match[2] === hostname() && (Number(match[1]) === process.pid || !isAlive(Number(match[1])));
+    if (!stale) {
+      throw new RecoveryDirectoryInUse(
+        `recovery directory ${dir} is in use by ${holder === "" ? "another master" : `process ${holder}`} (${path}); ` +
+          `two masters must never share one (give each its own --recovery filesystem:DIR), and if that master is really gone, delete ${path}`,
+      );
+    }
+    await rm(path, { force: true });
+  }
+  throw new RecoveryDirectoryInUse(`recovery directory ${dir}: could not take ${path} (another master is starting?)`);
 }
 
 /** Writes the whole text and fsyncs the file before closing it. Exported for the crash test. */
@@ -126,6 +179,7 @@ async function syncDirectory(dir: string): Promise<void> {
 export function monarchyElection(): LeaderElection {
   let running = false;
   return {
+    holdsLeadership: () => running,
     async start(handlers: LeadershipHandlers): Promise<void> {
       if (running) throw new Error("election already started");
       running = true;

@@ -1,17 +1,19 @@
 /**
  * Opens the store and the election a `--recovery` spec names (PROTOCOL.md §3.3): FILESYSTEM gives
- * a directory store and a monarchy (elected at once, no mutual exclusion); ZOOKEEPER gives a znode
- * store and a real election sharing one root.
+ * a directory store (locked to one master) and a monarchy (elected at once); ZOOKEEPER gives a
+ * znode store and a real election sharing one root; NONE keeps the records in memory.
  */
 import { FileSystemRecoveryStore, monarchyElection } from "./filesystem.js";
 import type { RecoverySpec } from "./spec.js";
 import type { DurableRecoveryStore, LeaderElection } from "./types.js";
 import { ZooKeeperLeaderElection, type ZooKeeperElectionOptions } from "./election.js";
 import { ZooKeeperRecoveryStore } from "./zookeeper.js";
+import { InMemoryRecoveryStore } from "./memory.js";
 
 export * from "./types.js";
 export { FileSystemRecoveryStore, monarchyElection } from "./filesystem.js";
 export { ZooKeeperRecoveryStore } from "./zookeeper.js";
+export { InMemoryRecoveryStore } from "./memory.js";
 export { ZooKeeperLeaderElection } from "./election.js";
 export { parseRecoverySpec, RecoverySpecError, type RecoverySpec } from "./spec.js";
 
@@ -24,6 +26,8 @@ export type RecoveryTuning = Omit<ZooKeeperElectionOptions, "connectString" | "r
 
 export async function openRecovery(spec: RecoverySpec, tuning: RecoveryTuning = {}): Promise<OpenedRecovery> {
   switch (spec.mode) {
+    case "none":
+      return { store: new InMemoryRecoveryStore(), election: monarchyElection() };
     case "filesystem":
       return { store: await FileSystemRecoveryStore.open(spec.dir), election: monarchyElection() };
     case "zookeeper": {

@@ -1,20 +1,22 @@
 /**
- * The `--recovery` flag: `filesystem:DIR` or `zookeeper:HOST:PORT[,HOST:PORT...][/root]`
+ * The `--recovery` flag: `filesystem:DIR`, `zookeeper:HOST:PORT[,HOST:PORT...][/root]` or `none`
  * (Spark's `spark.deploy.recoveryMode` with `recoveryDirectory` or `zookeeper.url`/`zookeeper.dir`).
  */
 import { resolve } from "node:path";
 import { DEFAULT_ZK_ROOT, normalizeRoot } from "./zookeeper.js";
 
 export type RecoverySpec =
+  | { mode: "none" }
   | { mode: "filesystem"; dir: string }
   | { mode: "zookeeper"; connectString: string; root: string };
 
 export class RecoverySpecError extends Error {}
 
-const USAGE = "expected filesystem:DIR or zookeeper:HOST:PORT[,HOST:PORT...][/root]";
+const USAGE = "expected filesystem:DIR, zookeeper:HOST:PORT[,HOST:PORT...][/root] or none";
 
 /** Parses a recovery spec; a relative DIR is resolved against `cwd`. Throws RecoverySpecError. */
 export function parseRecoverySpec(spec: string, cwd: string = process.cwd()): RecoverySpec {
+  if (spec === "none") return { mode: "none" };
   const colon = spec.indexOf(":");
   if (colon < 0) throw new RecoverySpecError(`recovery ${JSON.stringify(spec)}: no mode; ${USAGE}`);
   const mode = spec.slice(0, colon);

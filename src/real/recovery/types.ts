@@ -43,4 +43,10 @@ export interface LeaderElection {
   start(handlers: LeadershipHandlers): Promise<void>;
   /** Leaves the election (a leader steps down without a `revoked` call); idempotent. */
   stop(): Promise<void>;
+  /**
+   * True while this candidate leads and may act right now (its lease, if any, still runs). A host
+   * asks before each step, so that a process paused past its lease never acts on resume, even
+   * before the `revoked` callback has had a chance to run.
+   */
+  holdsLeadership(): boolean;
 }

@@ -12,7 +12,7 @@ import { ProcessLauncher } from "../../../src/real/cluster/launcher.js";
 import { protocolConfigFromEnv } from "../../../src/real/cluster/runtime.js";
 import { requestStatus, startStatusServer } from "../../../src/real/cluster/status.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
-import { InMemoryRecoveryStore } from "../../../src/real/store.js";
+import { InMemoryRecoveryStore } from "../../../src/real/recovery/memory.js";
 import { cacheModule, hashSource, shippedModuleOf } from "../../../src/real/tasks/module.js";
 import { waitFor } from "./harness.js";
 
@@ -30,21 +30,21 @@ describe("recovery store (in memory)", () => {
   const worker: PersistedRecord = { kind: "worker", worker: { id: workerId("w-1"), host: "h", port: 1, address: address("flint://h:1"), cores: 2, memoryMb: 512 } };
   const app: PersistedRecord = { kind: "app", app: { id: appId("app-1"), desc: { name: "a", memoryPerExecutorMb: 1, command: {} }, driverAddress: address("flint://d:2"), startTimeMs: 5 } };
 
-  it("store: read returns what was persisted, by kind, as copies; unpersist removes it", () => {
+  it("store: read returns what was persisted, by kind, as copies; unpersist removes it", async () => {
     const store = new InMemoryRecoveryStore();
-    store.persist("worker_w-1", worker);
-    store.persist("app_app-1", app);
-    const stored = store.read();
+    await store.persist("worker_w-1", worker);
+    await store.persist("app_app-1", app);
+    const stored = (await store.read()).records;
     expect(stored.workers).toEqual([(worker as Extract<PersistedRecord, { kind: "worker" }>).worker]);
     expect(stored.apps).toHaveLength(1);
     stored.workers[0]!.cores = 99;
-    expect(store.read().workers[0]!.cores).toBe(2);
-    store.unpersist("worker_w-1");
-    expect(store.read().workers).toEqual([]);
+    expect((await store.read()).records.workers[0]!.cores).toBe(2);
+    await store.unpersist("worker_w-1");
+    expect((await store.read()).records.workers).toEqual([]);
   });
 
-  it("store: a key that does not match its record is refused", () => {
-    expect(() => new InMemoryRecoveryStore().persist("app_other", app)).toThrow(/does not match/);
+  it("store: a key that does not match its record is refused", async () => {
+    await expect(new InMemoryRecoveryStore().persist("app_other", app)).rejects.toThrow(/does not match/);
   });
 });
 

@@ -2,10 +2,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FileSystemRecoveryStore, monarchyElection, writeDurably } from "../../../src/real/recovery/filesystem.js";
+import { hostname } from "node:os";
+import { spawnSync } from "node:child_process";
+import { FileSystemRecoveryStore, LOCK_FILE, monarchyElection, RecoveryDirectoryInUse, writeDurably } from "../../../src/real/recovery/filesystem.js";
 import { encodeRecord } from "../../../src/real/recovery/codec.js";
 import { openRecovery, parseRecoverySpec } from "../../../src/real/recovery/index.js";
 import { appRecord, driverRecord, workerRecord } from "./records.js";
+
+/** The record files in `d`: everything but the lock and temporary files (dot files). */
+const recordFiles = (d: string): string[] => readdirSync(d).filter((name) => !name.startsWith("."));
 
 let dir: string;
 beforeEach(() => {
@@ -30,7 +35,7 @@ describe("filesystem recovery store", () => {
     expect(records.apps).toEqual([expect.objectContaining({ id: "app-1", desc: { name: "pi" }, startTimeMs: 1000 })]);
     expect(records.drivers.map((d) => d.id)).toEqual(["driver-1"]);
     expect(records.workers).toEqual([expect.objectContaining({ id: "worker-1", cores: 8 })]);
-    expect(readdirSync(dir).sort()).toEqual(["app_app-1", "driver_driver-1", "worker_worker-1"]);
+    expect(recordFiles(dir).sort()).toEqual(["app_app-1", "driver_driver-1", "worker_worker-1"]);
     const onDisk = JSON.parse(readFileSync(join(dir, "app_app-1"), "utf8"));
     expect(onDisk).toMatchObject({ format: "flint-record", version: 1, key: "app_app-1", record: { kind: "app" } });
   });
@@ -42,7 +47,7 @@ describe("filesystem recovery store", () => {
     await store.unpersist("app_app-1");
     await store.unpersist("worker_never");
     expect((await store.read()).records).toEqual({ apps: [], drivers: [], workers: [] });
-    expect(readdirSync(dir)).toEqual([]);
+    expect(recordFiles(dir)).toEqual([]);
   });
 
   it("atomic write: a crash after the temp file is written but before the rename leaves the old record, and the temp file is cleaned", async () => {
@@ -57,7 +62,7 @@ describe("filesystem recovery store", () => {
     expect(records.workers).toEqual([expect.objectContaining({ id: "w1", cores: 2 })]);
 
     await FileSystemRecoveryStore.open(dir); // the restarted master's open cleans leftovers
-    expect(readdirSync(dir)).toEqual(["worker_w1"]);
+    expect(recordFiles(dir)).toEqual(["worker_w1"]);
   });
 
   it("a corrupt file is named in problems and skipped; the other records are recovered", async () => {
@@ -86,7 +91,7 @@ describe("filesystem recovery store", () => {
       "recovery file worker_shape: record has the wrong shape",
     ]);
     // Never deleted: the operator can inspect them.
-    expect(readdirSync(dir)).toContain("app_torn");
+    expect(recordFiles(dir)).toContain("app_torn");
   });
 
   it("refuses a key that does not name its record (a programmer error)", async () => {
@@ -117,8 +122,29 @@ describe("filesystem recovery store", () => {
     let elected = false;
     await election.start({ elected: () => (elected = true), revoked: () => {} });
     expect(elected).toBe(true);
-    expect(readdirSync(join(dir, "nested"))).toEqual(["app_a"]);
+    expect(recordFiles(join(dir, "nested"))).toEqual(["app_a"]);
     await election.stop();
     await store.close();
+  });
+
+  it("lock: a directory held by another live master is refused, naming the lock file and the holder", async () => {
+    // The parent of this test process is alive and is not us: it stands for another master.
+    writeFileSync(join(dir, LOCK_FILE), `${process.ppid}@${hostname()}\n`);
+    const opened = FileSystemRecoveryStore.open(dir);
+    await expect(opened).rejects.toBeInstanceOf(RecoveryDirectoryInUse);
+    await expect(FileSystemRecoveryStore.open(dir)).rejects.toThrow(new RegExp(`in use by process ${process.ppid}@.*\\.lock`));
+    writeFileSync(join(dir, LOCK_FILE), "1234@some-other-host\n");
+    await expect(FileSystemRecoveryStore.open(dir)).rejects.toThrow(/some-other-host/);
+  });
+
+  it("lock: a lock left by a dead process (a master killed with -9) is taken over, and released on close", async () => {
+    const dead = spawnSync(process.execPath, ["-e", "process.exit(0)"]).pid!;
+    writeFileSync(join(dir, LOCK_FILE), `${dead}@${hostname()}\n`);
+    const store = await FileSystemRecoveryStore.open(dir);
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).toBe(`${process.pid}@${hostname()}`);
+    await store.persist("app_app-1", appRecord("app-1"));
+    expect((await store.read()).problems).toEqual([]);
+    await store.close();
+    expect(readdirSync(dir)).toEqual(["app_app-1"]);
   });
 });
