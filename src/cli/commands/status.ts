@@ -6,14 +6,15 @@ import { integerOption, mastersOption, parseOptions, secretOption, UsageError, w
 
 export const summary = "show a master's workers, applications, executors and drivers";
 
-const USAGE = `Usage: flint status --master flint://host:port [options]
+const USAGE = `Usage: flint status --master flint://host:port[,host:port...] [options]
 
 Asks the master's status channel (its port + 1 unless --status-port) for its state and prints it
-as tables.
+as tables. With several masters, asks each and shows the leader (ALIVE), then one line per other
+master (STANDBY, RECOVERING, or why it did not answer).
 
 Options:
-  --master URL        the master (required)
-  --status-port P     the master's status port (default: the master's port + 1)
+  --master URL        the master, or every master (required)
+  --status-port P     the status port (default: each master's port + 1; only with one master)
   --secret-file F     the cluster's shared secret
   --json              print the raw status as JSON
   -h, --help          this help`;
@@ -26,18 +27,37 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
-    const master = mastersOption(parsed.values["master"], "--master")[0]!;
-    const { host, port } = parseAddress(master);
-    const statusPort = integerOption(parsed, "status-port", port + 1, 1, 65535);
+    const masters = mastersOption(parsed.values["master"], "--master");
+    if (masters.length > 1 && parsed.values["status-port"] !== undefined) throw new UsageError("--status-port works with one master only (each master's status port is its port + 1)");
     const secret = secretOption(parsed);
-    let status: ClusterStatus;
-    try {
-      status = (await requestStatus({ host, port: statusPort }, secret !== undefined ? { secret } : {})) as ClusterStatus;
-    } catch (err) {
-      process.stderr.write(`flint status: ${(err as Error).message}\n`);
+    type Answer = { master: string; status: ClusterStatus } | { master: string; error: string };
+    const answers = await Promise.all(
+      masters.map(async (master): Promise<Answer> => {
+        const { host, port } = parseAddress(master);
+        const statusPort = integerOption(parsed, "status-port", port + 1, 1, 65535);
+        try {
+          return { master, status: (await requestStatus({ host, port: statusPort }, secret !== undefined ? { secret } : {})) as ClusterStatus };
+        } catch (err) {
+          return { master, error: (err as Error).message };
+        }
+      }),
+    );
+    const answered = answers.flatMap((a) => ("status" in a ? [a.status] : []));
+    const shown = answered.find((s) => s.recoveryState === "ALIVE") ?? answered[0];
+    if (shown === undefined) {
+      for (const a of answers) if ("error" in a) process.stderr.write(`flint status: ${a.master}: ${a.error}\n`);
       return 1;
     }
-    process.stdout.write(parsed.flags.has("json") ? JSON.stringify(status, null, 2) + "\n" : formatStatus(status));
+    if (parsed.flags.has("json")) {
+      process.stdout.write(JSON.stringify(masters.length === 1 ? shown : { leader: shown, masters: answers.map((a) => ("status" in a ? { master: a.master, recoveryState: a.status.recoveryState } : { master: a.master, error: a.error })) }, null, 2) + "\n");
+      return 0;
+    }
+    let text = formatStatus(shown);
+    if (masters.length > 1) {
+      const others = answers.filter((a) => !("status" in a) || a.status !== shown).map((a) => `  ${a.master}: ${"status" in a ? a.status.recoveryState : `no answer (${a.error})`}`);
+      text += `\nOther masters (${others.length})\n${others.join("\n")}\n`;
+    }
+    process.stdout.write(text);
     return 0;
   });
 }

@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -142,6 +143,27 @@ function waitForLine(proc: LocalProcess, pattern: RegExp, timeoutMs: number, lin
   });
 }
 
+/** Resolves when `port` on 127.0.0.1 could be listened on (and has been released again). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port P whose P + 1 is free too, so that a master's status channel sits at its default
+ * place (port + 1) and `flint status --master <url>` finds it. Falls back to any ports (0, 0).
+ */
+async function pickMasterPorts(): Promise<{ port: number; statusPort: number }> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    if ((await portFree(port)) && (await portFree(port + 1))) return { port, statusPort: port + 1 };
+  }
+  return { port: 0, statusPort: 0 };
+}
+
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "flint-local-"));
   const logDir = join(dir, "logs");
@@ -180,7 +202,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const launchMaster = async (index: number, ports?: { port: number; statusPort: number }): Promise<LocalProcess> => {
       const name = masterCount === 1 ? "master" : `master-${index + 1}`;
       const lines: string[] = [];
-      const args = ["master", "--host", "127.0.0.1", "--port", String(ports?.port ?? 0), "--status-port", String(ports?.statusPort ?? 0), "--secret-file", secretFile];
+      const chosen = ports ?? (await pickMasterPorts());
+      const args = ["master", "--host", "127.0.0.1", "--port", String(chosen.port), "--status-port", String(chosen.statusPort), "--secret-file", secretFile];
       args.push("--recovery", recovery, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`));
       if (options.zkSessionTimeoutMs !== undefined) args.push("--zk-session-timeout", String(options.zkSessionTimeoutMs));
       const proc = launch(name, args, { env, logDir, onStdoutLine: (line) => lines.push(line) });

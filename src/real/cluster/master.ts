@@ -47,6 +47,7 @@ export interface MasterProcess {
 
 export async function startMaster(options: MasterOptions): Promise<MasterProcess> {
   const { logger } = options;
+  logger.log("info", "master-starting", { pid: process.pid, recovery: describe(options.recovery ?? { mode: "none" }) });
   const transport = new Transport({
     logger,
     ...(options.secret !== undefined ? { secret: options.secret } : { allowUnauthenticated: true }),

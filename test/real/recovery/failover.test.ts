@@ -7,6 +7,7 @@
  *     leader's grace: never two masters leading at once;
  *   - a corrupt file in the recovery directory is named, and the rest is recovered.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +15,7 @@ import type { LocalCluster } from "../../../src/real/cluster/local.js";
 import { startLocalCluster } from "../../../src/real/cluster/local.js";
 import { connect, type Cluster } from "../../../src/real/driver/api.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
-import { DIST_READY, FAST_PROTOCOL, ProcessTracker, SLOW_APP, kill, waitFor } from "../cluster/harness.js";
+import { DIST_READY, FAST_PROTOCOL, FLINT_BIN, ProcessTracker, SLOW_APP, kill, waitFor } from "../cluster/harness.js";
 import { sleep, ZkTestServer, zooKeeperMissing } from "./zkServer.js";
 
 /** Session of 3 s (ZooKeeper's tick is 250 ms in tests): a dead leader is replaced in ~2-3 s. */
@@ -112,7 +113,7 @@ function leadership(c: LocalCluster, names: string[]): LeaderInterval[] {
     for (const line of lines) {
       const t = Date.parse(line.ts);
       // A new life of the process: the previous one (killed with -9) led until its last line.
-      if (line.event === "host-started" && from !== undefined) {
+      if (line.event === "master-starting" && from !== undefined) {
         out.push({ master: name, fromMs: from, toMs: lastMs });
         from = undefined;
       }
@@ -123,7 +124,7 @@ function leadership(c: LocalCluster, names: string[]): LeaderInterval[] {
         from = undefined;
       }
     }
-    if (from !== undefined) out.push({ master: name, fromMs: from, toMs: Number.POSITIVE_INFINITY });
+    if (from !== undefined) out.push({ master: name, fromMs: from, toMs: c.masters[names.indexOf(name)]!.exitCode === undefined ? Number.POSITIVE_INFINITY : lastMs });
   }
   return out.sort((a, b) => a.fromMs - b.fromMs);
 }
@@ -184,6 +185,11 @@ describe.skipIf(!DIST_READY || zooKeeperMissing !== undefined)("master recovery:
     await killMaster(c, 0);
     await waitForLeader(c, 1, 1);
     expect(await first.job).toEqual(expected(40));
+    // `flint status` given both masters shows the new leader, and says the old one does not answer.
+    const shown = spawnSync(process.execPath, [FLINT_BIN, "status", "--master", c.masterUrl, "--secret-file", c.secretFile], { encoding: "utf8" });
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toMatch(/^Master flint:\/\/127\.0\.0\.1:\d+ \(ALIVE\)/);
+    expect(shown.stdout).toMatch(/Other masters \(1\)\n {2}flint:\/\/127\.0\.0\.1:\d+: no answer/);
 
     const back = await c.restartMaster(0);
     tracker.track(back.pid);
