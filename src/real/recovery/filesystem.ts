@@ -7,6 +7,7 @@
  * disk fault, a hand edit) is named in `problems` and skipped.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -117,12 +118,19 @@ function ownerTag(): string {
   return `${process.pid}@${hostname()}`;
 }
 
+/** A zombie (killed, not yet reaped: common in containers whose init does not reap) counts as gone. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return true; // no /proc (not Linux): trust kill(0)
   }
 }
 
