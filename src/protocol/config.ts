@@ -162,7 +162,13 @@ export function validateConfig(config: ProtocolConfig): string[] {
   const problems: string[] = [];
   for (const [key, value] of Object.entries(config)) {
     if (key === "bugs") {
-      if (!Array.isArray(value) || value.some((b) => typeof b !== "string")) problems.push("bugs must be a list of names");
+      if (!Array.isArray(value) || value.some((b) => typeof b !== "string")) {
+        problems.push("bugs must be a list of names");
+        continue;
+      }
+      for (const name of value as string[]) {
+        if (!Object.hasOwn(KNOWN_BUGS, name)) problems.push(`bugs: unknown bug ${JSON.stringify(name)} (known: ${Object.keys(KNOWN_BUGS).join(", ")})`);
+      }
       continue;
     }
     if (typeof value === "boolean") continue;
@@ -181,5 +187,26 @@ export function validateConfig(config: ProtocolConfig): string[] {
     problems.push("totalRegistrationRetries must be at least initialRegistrationRetries");
   return problems;
 }
+
+/**
+ * The bug museum (PROTOCOL.md §7): every historic bug a `bugs` entry can switch back on, with what
+ * it restores. A name not listed here is refused by validateConfig, so a typo never runs a
+ * "buggy" run that is in fact correct.
+ */
+export const KNOWN_BUGS: Readonly<Record<string, string>> = {
+  "SPARK-4592": "a worker re-registers with every master on every retry (with SPARK-23191: the duplicate kills it)",
+  "SPARK-12552": "a recovered driver's cores and memory are not counted on its worker",
+  "SPARK-13604": "no WorkerLatestState after a re-registration: executors the master forgot keep running",
+  "SPARK-19900": "a relaunched supervised driver keeps its id",
+  "SPARK-21169": "completeRecovery leaves acknowledged apps WAITING",
+  "SPARK-23191": "a duplicate worker id is refused (RegisterWorkerFailed) and the worker exits",
+  "SPARK-27510": "the worker reports an executor RUNNING before its process started: failed launches loop for ever",
+  "SPARK-29287": "the driver offers an executor's cores before the executor is fully built",
+  "SPARK-34245": "ExecutorStateChanged is sent once, not asked with retries: a lost one leaks the executor's cores",
+  "SPARK-36509": "removeWorker does not call schedule(): lost executors are never replaced",
+  "SPARK-41848": "a finished task gives back spark.task.cpus, not the CPUs it took",
+  "SPARK-46346": "a worker that registers during recovery stays UNKNOWN and is removed",
+  "GHOST-APP": "a retried RegisterApplication creates a second app id (derived, §7 item 20)",
+};
 
 export const hasBug = (config: ProtocolConfig, name: string): boolean => config.bugs.includes(name);

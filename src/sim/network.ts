@@ -49,11 +49,20 @@ export interface LatencyModel {
   maxMs: number;
 }
 
-/** Node keys are small integers; a pair key packs (from, to) into one number. */
-const PAIR_STRIDE = 1 << 22;
+/** One ordered pair of nodes (a TCP connection's direction), created on first use and kept. */
+export interface Link {
+  /** The latest delivery time scheduled on the pair: FIFO, the next one is never earlier. 0: none yet. */
+  lastDeliveryMs: number;
+  /**
+   * Set by the world once a delivery on this pair made the two nodes peers (the connection is
+   * open), so that later deliveries skip that bookkeeping; cleared when either end goes down.
+   */
+  peered: boolean;
+}
 
 export class Network {
-  private readonly lastDelivery = new Map<number, number>();
+  /** Links by sender key (node keys are small dense integers), then by receiver key. */
+  private readonly linksFrom: Array<Map<number, Link> | undefined> = [];
   readonly partitions: Partition[] = [];
   readonly faults: MessageFault[] = [];
   /** Delivery times written by `route`; read them up to the count it returns. */
@@ -82,11 +91,27 @@ export class Network {
     return true;
   }
 
+  /** The link of an ordered pair of nodes. */
+  link(fromKey: number, toKey: number): Link {
+    let links = this.linksFrom[fromKey];
+    if (links === undefined) {
+      while (this.linksFrom.length <= fromKey) this.linksFrom.push(undefined); // dense: a holey array may turn into a hash table
+      links = new Map();
+      this.linksFrom[fromKey] = links;
+    }
+    let link = links.get(toKey);
+    if (link === undefined) {
+      link = { lastDeliveryMs: 0, peered: false };
+      links.set(toKey, link);
+    }
+    return link;
+  }
+
   /** The earliest time >= atMs that keeps FIFO on the pair (for a disconnect after the data). */
   fifoAfter(fromKey: number, toKey: number, atMs: number): number {
-    const pair = fromKey * PAIR_STRIDE + toKey;
-    const t = Math.max(atMs, this.lastDelivery.get(pair) ?? 0);
-    this.lastDelivery.set(pair, t);
+    const link = this.link(fromKey, toKey);
+    const t = Math.max(atMs, link.lastDeliveryMs);
+    link.lastDeliveryMs = t;
     return t;
   }
 
@@ -95,6 +120,11 @@ export class Network {
    * schedule (0 when lost, 2 when duplicated) and writes their times to `out`.
    */
   route(fromKey: number, toKey: number, fromHost: string, toHost: string, messageType: string, nowMs: number): number {
+    return this.routeOn(this.link(fromKey, toKey), fromHost, toHost, messageType, nowMs);
+  }
+
+  /** `route` on a link already looked up. */
+  routeOn(link: Link, fromHost: string, toHost: string, messageType: string, nowMs: number): number {
     if (this.isCut(fromHost, toHost)) {
       this.lostReason = "partition";
       return 0;
@@ -128,18 +158,16 @@ export class Network {
         }
       }
     }
-    const pair = fromKey * PAIR_STRIDE + toKey;
     const latencyMs = fromHost === toHost ? 0 : this.rng.int(this.latency.minMs, this.latency.maxMs);
-    const last = this.lastDelivery.get(pair) ?? 0;
     // FIFO per ordered pair: never before an earlier message on the same pair (ties keep seq order).
-    const at = Math.max(nowMs + latencyMs + extraDelayMs, last);
+    const at = Math.max(nowMs + latencyMs + extraDelayMs, link.lastDeliveryMs);
     this.out[0] = at;
     if (duplicate) {
       this.out[1] = at + 1;
-      this.lastDelivery.set(pair, at + 1);
+      link.lastDeliveryMs = at + 1;
       return 2;
     }
-    this.lastDelivery.set(pair, at);
+    link.lastDeliveryMs = at;
     return 1;
   }
 }

@@ -23,6 +23,8 @@ export interface StageSpec {
   /** Each attempt throws with this probability. */
   failProbability: number;
   resultSizeBytes: number;
+  /** CPUs each task of the stage takes (a task resource profile); default: the config's taskCpus. */
+  cpusPerTask?: number;
 }
 
 export interface JobSpec {
@@ -241,14 +243,17 @@ function strings(o: Obj, key: string, path: string): string[] | undefined {
 }
 
 function parseStage(v: unknown, path: string): StageSpec {
-  const o = obj(v, path, ["tasks", "durationMs", "jitterMs", "failProbability", "resultSizeBytes"]);
-  return {
+  const o = obj(v, path, ["tasks", "durationMs", "jitterMs", "failProbability", "resultSizeBytes", "cpusPerTask"]);
+  const stage: StageSpec = {
     tasks: num(o, "tasks", path, { min: 1, max: 10_000_000 }),
     durationMs: num(o, "durationMs", path, { min: 1 }),
     jitterMs: num(o, "jitterMs", path, { min: 0, def: 0 }),
     failProbability: num(o, "failProbability", path, { min: 0, max: 1, int: false, def: 0 }),
     resultSizeBytes: num(o, "resultSizeBytes", path, { min: 0, def: 100 }),
   };
+  const cpusPerTask = optNum(o, "cpusPerTask", path, { min: 1 });
+  if (cpusPerTask !== undefined) stage.cpusPerTask = cpusPerTask;
+  return stage;
 }
 
 function parseJob(v: unknown, path: string): JobSpec {

@@ -6,7 +6,7 @@
  * builds no strings and no JSON.
  */
 import type { Effect, Input } from "../protocol/index.js";
-import { Fnv64 } from "./hash.js";
+import { fnv32, type Fnv64 } from "./hash.js";
 
 /** One step of one node, as the trace and the `--trace` file hold it. */
 export interface TraceRecord {
@@ -20,82 +20,130 @@ export interface TraceRecord {
   effects: readonly Effect[];
 }
 
+/**
+ * The hash words of the input and effect kinds, computed once (each is `fnv32` of the kind's name,
+ * so mixing one is the same as `str(kind)`; the hot path skips the string cache).
+ */
+const W_INIT = fnv32("init");
+const W_INPUT: Readonly<Record<Input["type"], number>> = {
+  message: fnv32("message"),
+  timer: fnv32("timer"),
+  peerDisconnected: fnv32("peerDisconnected"),
+  processLaunched: fnv32("processLaunched"),
+  processLaunchFailed: fnv32("processLaunchFailed"),
+  processExited: fnv32("processExited"),
+  taskFinished: fnv32("taskFinished"),
+  leaderElected: fnv32("leaderElected"),
+  leadershipRevoked: fnv32("leadershipRevoked"),
+  command: fnv32("command"),
+};
+const W_MESSAGE = W_INPUT.message;
+const W_TIMER = W_INPUT.timer;
+const W_TASK_FINISHED = W_INPUT.taskFinished;
+const W_SEND = fnv32("send");
+const W_SET_TIMER = fnv32("setTimer");
+const W_CANCEL_TIMER = fnv32("cancelTimer");
+const W_LAUNCH = fnv32("launch");
+const W_KILL = fnv32("kill");
+const W_RUN_TASK = fnv32("runTask");
+const W_KILL_TASK = fnv32("killTask");
+const W_CLEANUP_APP = fnv32("cleanupApp");
+const W_PERSIST = fnv32("persist");
+const W_UNPERSIST = fnv32("unpersist");
+const W_EXIT = fnv32("exit");
+const W_LOG = fnv32("log");
+const W_NOTIFY = fnv32("notify");
+
 export function hashInput(h: Fnv64, input: Input | null): void {
   if (input === null) {
-    h.str("init");
+    h.word(W_INIT);
     return;
   }
-  h.str(input.type);
   switch (input.type) {
     case "message":
-      h.str(input.from).str(input.message.type);
+      h.word(W_MESSAGE).str(input.from).str(input.message.type);
       return;
     case "timer":
-      h.str(input.key);
+      h.word(W_TIMER).str(input.key);
       return;
     case "peerDisconnected":
-      h.str(input.peer);
+      h.word(W_INPUT.peerDisconnected).str(input.peer);
       return;
     case "processLaunched":
     case "processLaunchFailed":
-      h.str(processName(input.process));
+      h.word(W_INPUT[input.type]).str(processName(input.process));
       return;
     case "processExited":
-      h.str(processName(input.process)).num(input.exitCode);
+      h.word(W_INPUT.processExited).str(processName(input.process)).num(input.exitCode);
       return;
     case "taskFinished":
-      h.num(input.taskId).str(input.outcome.kind);
+      h.word(W_TASK_FINISHED).num(input.taskId).str(input.outcome.kind);
       return;
     case "leaderElected":
-      h.num(input.stored.apps.length).num(input.stored.drivers.length).num(input.stored.workers.length);
+      h.word(W_INPUT.leaderElected).num(input.stored.apps.length).num(input.stored.drivers.length).num(input.stored.workers.length);
       return;
     case "leadershipRevoked":
+      h.word(W_INPUT.leadershipRevoked);
       return;
     case "command":
-      h.str(input.command.kind);
+      h.word(W_INPUT.command).str(input.command.kind);
       return;
   }
 }
 
+/** `hashInput` of a message input whose sender's name has the hash word `fromWord` (`fnv32(input.from)`). */
+export function hashMessageInput(h: Fnv64, input: Extract<Input, { type: "message" }>, fromWord: number): void {
+  h.word(W_MESSAGE).word(fromWord).str(input.message.type);
+}
+
+/** `hashEffect` of a send whose receiver's name has the hash word `toWord` (`fnv32(e.to)`), or null when unknown. */
+export function hashSendEffect(h: Fnv64, e: Extract<Effect, { type: "send" }>, toWord: number | null): void {
+  h.word(W_SEND);
+  if (toWord === null) h.str(e.to);
+  else h.word(toWord);
+  h.str(e.message.type);
+}
+
 export function hashEffect(h: Fnv64, e: Effect): void {
-  h.str(e.type);
   switch (e.type) {
     case "send":
-      h.str(e.to).str(e.message.type);
+      h.word(W_SEND).str(e.to).str(e.message.type);
       return;
     case "setTimer":
-      h.str(e.key).num(e.afterMs);
+      h.word(W_SET_TIMER).str(e.key).num(e.afterMs);
       return;
     case "cancelTimer":
-      h.str(e.key);
+      h.word(W_CANCEL_TIMER).str(e.key);
       return;
     case "launch":
-      h.str(e.spec.kind === "executor" ? `${e.spec.appId}/${e.spec.execId}` : e.spec.driverId);
+      h.word(W_LAUNCH).str(e.spec.kind === "executor" ? `${e.spec.appId}/${e.spec.execId}` : e.spec.driverId);
       return;
     case "kill":
-      h.str(processName(e.process));
+      h.word(W_KILL).str(processName(e.process));
       return;
     case "runTask":
-      h.num(e.task.taskId);
+      h.word(W_RUN_TASK).num(e.task.taskId);
       return;
     case "killTask":
-      h.num(e.taskId);
+      h.word(W_KILL_TASK).num(e.taskId);
       return;
     case "cleanupApp":
-      h.str(e.appId);
+      h.word(W_CLEANUP_APP).str(e.appId);
       return;
     case "persist":
+      h.word(W_PERSIST).str(e.key);
+      return;
     case "unpersist":
-      h.str(e.key);
+      h.word(W_UNPERSIST).str(e.key);
       return;
     case "exit":
-      h.num(e.code);
+      h.word(W_EXIT).num(e.code);
       return;
     case "log":
-      h.str(e.event);
+      h.word(W_LOG).str(e.event);
       return;
     case "notify":
-      h.str(e.notification.kind);
+      h.word(W_NOTIFY).str(e.notification.kind);
       return;
   }
 }

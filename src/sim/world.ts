@@ -1,16 +1,16 @@
 /**
- * The world: a virtual clock, one event queue, and nodes hosting roles in OWNED mode (the live
- * state is updated in place). It obeys the host contract of src/protocol/io.ts: one input at a
+ * The world: a virtual clock, one event queue (queue.ts), and nodes hosting roles in OWNED mode
+ * (the live state is updated in place). It obeys the host contract of src/protocol/io.ts: one input at a
  * time, effects applied in array order, `now` never decreasing, ties broken by sequence number.
  * It knows nothing about masters or workers: what a `launch` starts, what a task does and where
  * persisted records go are hooks supplied by the cluster (cluster.ts) or by a test.
  */
 import type { Address, Ctx, Effect, Input, LaunchSpec, Message, PersistedRecord, ProcessRef, Role, TaskDescription, TaskOutcome } from "../protocol/index.js";
-import { Fnv64 } from "./hash.js";
-import { EventHeap } from "./heap.js";
-import { Network, type LatencyModel } from "./network.js";
+import { Fnv64, fnv32 } from "./hash.js";
+import { EventQueue } from "./queue.js";
+import { Network, type LatencyModel, type Link } from "./network.js";
 import { stream, type Stream } from "./rng.js";
-import { hashEffect, hashInput, processName, type TraceRecord } from "./trace.js";
+import { hashEffect, hashInput, hashMessageInput, hashSendEffect, processName, type TraceRecord } from "./trace.js";
 
 /** 2026-01-01T00:00:00Z: the epoch the virtual clock starts at, so ids look real. */
 export const DEFAULT_EPOCH_MS = 1_767_225_600_000;
@@ -37,6 +37,8 @@ export interface SimNode {
   /** Index in `world.nodes`; stable for the node's whole life, across restarts. */
   readonly key: number;
   readonly name: Address;
+  /** `fnv32(name)`: the name's word in the trace hash, computed once. */
+  readonly nameWord: number;
   readonly kind: NodeKind;
   host: string;
   role: AnyRole | null;
@@ -51,7 +53,10 @@ export interface SimNode {
   paused: boolean;
   /** Inputs that arrived while paused, delivered in order on resume. */
   stalled: Input[];
-  /** Pending timers: key -> seq of the timer event that is current. */
+  /**
+   * Timers: key -> seq of the latest timer event set for it; only that event fires. A fired one
+   * stays until replaced (one map write per timer cycle instead of two); a cancelled one is removed.
+   */
   timers: Map<string, number>;
   /** Keys of nodes it has exchanged messages with (an open connection). */
   peers: Set<number>;
@@ -70,6 +75,11 @@ export interface SimNode {
   exitReason: string;
   /** The node's own random stream (launch delays, ...). */
   rng: Stream;
+  /** The last address this node sent to that names a node, and that node: most nodes mostly send to one peer (an executor to its driver). */
+  lastSendTo: string;
+  lastSendNode: SimNode | undefined;
+  /** Set by the world's host for the current incarnation (e.g. the cluster's per-node data); null at each start. */
+  hostData: unknown;
 }
 
 const EV_MESSAGE = 0;
@@ -78,6 +88,14 @@ const EV_INPUT = 2;
 const EV_TASK = 3;
 const EV_CALL = 4;
 
+/** Dispatched events kept for reuse; beyond this the rest are left to the garbage collector. */
+const FREE_EVENTS_MAX = 1 << 16;
+
+/**
+ * One scheduled event. Events are recycled through a free list once dispatched (the run makes
+ * millions of them, and most live long enough to be promoted by the garbage collector): nothing
+ * may keep a reference to one after `dispatch`. Timers and tasks refer to theirs by `seq`.
+ */
 interface SimEvent {
   time: number;
   seq: number;
@@ -88,6 +106,8 @@ interface SimEvent {
   key: string;
   from: SimNode | null;
   fromInc: number;
+  /** A message's link (from -> node). */
+  link: Link | null;
   fn: (() => void) | null;
 }
 
@@ -155,7 +175,13 @@ export class World {
   /** Set by a hook to end the run after the current event. */
   stopRequested = false;
   private seq = 0;
-  private readonly queue = new EventHeap<SimEvent>();
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly freeEvents: SimEvent[] = [];
+  /**
+   * Scratch of one step: the receiver of each `send` effect, by effect index, looked up in
+   * `record` and used by `applyEffects` right after it (no step runs in between).
+   */
+  private readonly sendTargets: Array<SimNode | undefined> = [];
   private readonly ctx: Ctx = { now: 0 };
   private readonly hash = new Fnv64();
   private readonly launchDelayMs: [number, number];
@@ -190,6 +216,7 @@ export class World {
     const node: SimNode = {
       key: this.nodes.length,
       name: spec.name as Address,
+      nameWord: fnv32(spec.name),
       kind: spec.kind,
       host: spec.host ?? spec.name,
       role: spec.role,
@@ -213,6 +240,9 @@ export class World {
       exitCode: null,
       exitReason: "",
       rng: stream(this.options.seed, `node/${spec.name}`),
+      lastSendTo: "",
+      lastSendNode: undefined,
+      hostData: null,
     };
     this.nodes.push(node);
     this.byName.set(spec.name, node);
@@ -235,6 +265,7 @@ export class World {
     node.exitCode = null;
     node.exitReason = "";
     node.startedAtMs = this.now;
+    node.hostData = null;
     this.hooks.nodeUp?.(node);
     if (node.role === null) return;
     this.ctx.now = this.epochMs + this.now;
@@ -269,21 +300,38 @@ export class World {
 
   // ---- Scheduling -------------------------------------------------------------------------
 
-  private push(time: number, kind: number, node: SimNode | null, input: Input | null, key: string, from: SimNode | null, fn: (() => void) | null): number {
+  private push(time: number, kind: number, node: SimNode | null, input: Input | null, key: string, from: SimNode | null, fn: (() => void) | null, link: Link | null = null): number {
     const seq = this.seq++;
-    this.queue.push({
-      time,
-      seq,
-      kind,
-      node,
-      inc: node === null ? 0 : node.incarnation,
-      input,
-      key,
-      from,
-      fromInc: from === null ? 0 : from.incarnation,
-      fn,
-    });
+    const inc = node === null ? 0 : node.incarnation;
+    const fromInc = from === null ? 0 : from.incarnation;
+    const ev = this.freeEvents.pop();
+    if (ev === undefined) {
+      this.queue.push({ time, seq, kind, node, inc, input, key, from, fromInc, link, fn });
+      return seq;
+    }
+    ev.time = time;
+    ev.seq = seq;
+    ev.kind = kind;
+    ev.node = node;
+    ev.inc = inc;
+    ev.input = input;
+    ev.key = key;
+    ev.from = from;
+    ev.fromInc = fromInc;
+    ev.link = link;
+    ev.fn = fn;
+    this.queue.push(ev);
     return seq;
+  }
+
+  /** A dispatched event goes back to the free list, holding nothing. */
+  private release(ev: SimEvent): void {
+    ev.node = null;
+    ev.input = null;
+    ev.from = null;
+    ev.link = null;
+    ev.fn = null;
+    if (this.freeEvents.length < FREE_EVENTS_MAX) this.freeEvents.push(ev);
   }
 
   /** Runs `fn` at virtual time `atMs` (relative), after everything already due then. */
@@ -298,7 +346,7 @@ export class World {
 
   /** Sends a message from outside any role (e.g. the submission client). */
   inject(from: SimNode, to: string, message: Message): void {
-    this.send(from, to, message);
+    this.send(from, this.byName.get(to), message);
   }
 
   /**
@@ -311,12 +359,13 @@ export class World {
       const next = queue.peek();
       if (next === undefined) return "idle";
       if (next.time > untilMs) {
-        this.now = untilMs;
+        if (untilMs > this.now) this.now = untilMs; // `now` never decreases (host contract)
         return "time-limit";
       }
       queue.pop();
       this.now = next.time;
       this.dispatch(next);
+      this.release(next);
       if (++this.counts.events > this.maxEvents) throw new Error(`more than ${this.maxEvents} events: livelock?`);
       if (this.stopRequested) return "stopped";
     }
@@ -330,18 +379,19 @@ export class World {
         if (!to.alive || to.incarnation !== ev.inc) return this.lose("receiver-down");
         if (from.lastCrashedIncarnation >= ev.fromInc) return this.lose("sender-crashed");
         if (this.network.isCut(from.host, to.host)) return this.lose("partition");
-        if (from.alive) {
+        const link = ev.link!;
+        if (from.alive && !link.peered) {
           from.peers.add(to.key);
           to.peers.add(from.key);
+          link.peered = true;
         }
         this.counts.messagesDelivered++;
-        this.deliver(to, ev.input!);
+        this.deliver(to, ev.input!, from);
         return;
       }
       case EV_TIMER: {
         const node = ev.node!;
         if (node.incarnation !== ev.inc || node.timers.get(ev.key) !== ev.seq) return;
-        node.timers.delete(ev.key);
         this.deliver(node, { type: "timer", key: ev.key });
         return;
       }
@@ -371,7 +421,7 @@ export class World {
   }
 
   /** One input to one node: the only place `step` is called. */
-  private deliver(node: SimNode, input: Input): void {
+  private deliver(node: SimNode, input: Input, sender: SimNode | null = null): void {
     if (!node.alive || node.role === null) return;
     if (node.paused) {
       node.stalled.push(input);
@@ -382,17 +432,39 @@ export class World {
     inputs[countKey] = (inputs[countKey] ?? 0) + 1;
     this.ctx.now = this.epochMs + this.now;
     const effects = node.role.step(node.state, input, this.ctx);
-    this.record(node, input, effects);
+    this.record(node, input, effects, sender);
     this.applyEffects(node, effects);
     this.hooks.afterStep?.(node, input, effects);
   }
 
-  private record(node: SimNode, input: Input | null, effects: readonly Effect[]): void {
+  /** `sender`: the node a message input came from, when known (its name's hash word is cached). */
+  private record(node: SimNode, input: Input | null, effects: readonly Effect[], sender: SimNode | null = null): void {
     const step = this.counts.steps++;
     const h = this.hash;
-    h.num(this.now).str(node.name);
-    hashInput(h, input);
-    for (let i = 0; i < effects.length; i++) hashEffect(h, effects[i]!);
+    h.num(this.now).word(node.nameWord);
+    if (sender !== null && input !== null && input.type === "message") hashMessageInput(h, input, sender.nameWord);
+    else hashInput(h, input);
+    const targets = this.sendTargets;
+    for (let i = 0; i < effects.length; i++) {
+      const e = effects[i]!;
+      if (e.type !== "send") {
+        hashEffect(h, e);
+        continue;
+      }
+      // The receiver is looked up once, for the hash (its name's cached word) and for the send;
+      // a name never changes owner, so the sender's last found receiver can be reused.
+      let to: SimNode | undefined;
+      if (e.to === node.lastSendTo) to = node.lastSendNode;
+      else {
+        to = this.byName.get(e.to);
+        if (to !== undefined) {
+          node.lastSendTo = e.to;
+          node.lastSendNode = to;
+        }
+      }
+      targets[i] = to;
+      hashSendEffect(h, e, to === undefined ? null : to.nameWord);
+    }
     if (this.recordSink !== null) this.recordSink({ step, timeMs: this.now, node: node.name, input, effects });
   }
 
@@ -404,7 +476,7 @@ export class World {
       const e = effects[i]!;
       switch (e.type) {
         case "send":
-          this.send(node, e.to, e.message);
+          this.send(node, this.sendTargets[i], e.message);
           break;
         case "setTimer":
           node.timers.set(e.key, this.push(this.now + Math.max(0, Math.round(e.afterMs)), EV_TIMER, node, null, e.key, null, null));
@@ -444,15 +516,15 @@ export class World {
     }
   }
 
-  private send(from: SimNode, toName: string, message: Message): void {
+  private send(from: SimNode, to: SimNode | undefined, message: Message): void {
     this.counts.messagesSent++;
-    const to = this.byName.get(toName);
     if (to === undefined) return this.lose("unknown-address");
     if (!to.alive) return this.lose("receiver-down");
-    const n = this.network.route(from.key, to.key, from.host, to.host, message.type, this.now);
+    const link = this.network.link(from.key, to.key);
+    const n = this.network.routeOn(link, from.host, to.host, message.type, this.now);
     if (n === 0) return this.lose(this.network.lostReason);
     const input: Input = { type: "message", from: from.name, message };
-    for (let i = 0; i < n; i++) this.push(this.network.out[i]!, EV_MESSAGE, to, input, "", from, null);
+    for (let i = 0; i < n; i++) this.push(this.network.out[i]!, EV_MESSAGE, to, input, "", from, null, link);
   }
 
   private launch(parent: SimNode, spec: LaunchSpec): void {
@@ -548,6 +620,9 @@ export class World {
     for (const peerKey of node.peers) {
       const peer = this.nodes[peerKey]!;
       peer.peers.delete(node.key);
+      // The connection is gone both ways: the next delivery on either direction opens it again.
+      this.network.link(node.key, peerKey).peered = false;
+      this.network.link(peerKey, node.key).peered = false;
       if (!peer.alive || this.network.isCut(node.host, peer.host)) continue;
       // The broken connection is noticed after whatever was already sent on it arrives.
       const atMs = this.network.fifoAfter(node.key, peer.key, this.now + 1);

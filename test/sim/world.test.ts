@@ -100,6 +100,28 @@ describe("sim world", () => {
     expect((b.state as PingState).received).toEqual([]);
   });
 
+  it("world: a connection broken by a crash opens again with the next delivery: a second crash is seen too", () => {
+    const w = world();
+    const a = w.addNode({ name: "a", kind: "client", role: pingPong, config: { peer: "b", pings: 0 } });
+    const b = w.addNode({ name: "b", kind: "client", role: pingPong, config: { peer: "a", pings: 2 } });
+    w.run(100);
+    w.crash(b);
+    w.run(200);
+    expect((a.state as PingState).received.filter((r) => r.startsWith("disconnected"))).toEqual(["disconnected:b"]);
+    // The restarted b pings again (its init), a answers: the pair is connected once more.
+    w.restart(b);
+    w.run(300);
+    w.crash(b);
+    w.run(400);
+    expect((a.state as PingState).received.filter((r) => r.startsWith("disconnected"))).toEqual(["disconnected:b", "disconnected:b"]);
+    // And a crash of a is seen by the restarted b only while b is alive.
+    w.restart(b);
+    w.run(500);
+    w.crash(a);
+    w.run(600);
+    expect((b.state as PingState).received.filter((r) => r.startsWith("disconnected"))).toEqual(["disconnected:a"]);
+  });
+
   it("world: a pause stalls timers and inbox; resume delivers them in order", () => {
     const w = world();
     const b = w.addNode({ name: "b", kind: "client", role: pingPong, config: { peer: "a", pings: 0 } });

@@ -9,6 +9,7 @@ import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { KNOWN_BUGS } from "../../protocol/config.js";
 import { scenarioJson } from "../../sim/fuzz/index.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.js";
 import { runTask, type WorkerReply, type WorkerRequest, type WorkerTask } from "../fuzz-worker.js";
@@ -28,7 +29,7 @@ Options:
   --time T        keep going until T of wall time has passed (90s, 5m, ...)
   --from S        first seed (default 1)
   --jobs K        worker threads (default: one per core)
-  --bug NAME      turn on a historic bug (repeatable): SPARK-36509, SPARK-19900, SPARK-12552, SPARK-46346, GHOST-APP
+  --bug NAME      turn on a historic bug (repeatable): ${Object.keys(KNOWN_BUGS).join(", ")}
   --strict        also fail on documented Spark weaknesses (PROTOCOL.md §3.5: split brain, id reuse, ...)
   --out DIR       where failing plans go (default .flint/fuzz)
   --max-failures N  stop after N failures (default 10)
@@ -91,9 +92,12 @@ function parseArgs(argv: string[]): Args | "help" {
       case "--jobs":
         a.jobs = int(value(i++, arg), arg, 1);
         break;
-      case "--bug":
-        a.bugs.push(value(i++, arg));
+      case "--bug": {
+        const bug = value(i++, arg);
+        if (!Object.hasOwn(KNOWN_BUGS, bug)) throw new UsageError(`--bug ${bug}: unknown bug (known: ${Object.keys(KNOWN_BUGS).join(", ")})`);
+        a.bugs.push(bug);
         break;
+      }
       case "--strict":
         a.strict = true;
         break;

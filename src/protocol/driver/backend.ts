@@ -3,6 +3,7 @@
  * their free cores, the offer rounds and task launches, and executor removal.
  */
 import { assert } from "../assert.js";
+import { hasBug } from "../config.js";
 import { ignored, log, notify, send } from "../io.js";
 import type { Address, ExecutorId } from "../ids.js";
 import type { LaunchedExecutor, RegisterExecutor, StatusUpdate, TaskDescription } from "../messages.js";
@@ -11,8 +12,9 @@ import { isTaskFinished } from "../states.js";
 import { sendToMaster } from "./masterLink.js";
 import { lossMessage, type ExecutorLossReason } from "./reasons.js";
 import { MAX_EXECUTORS, type DriverStep } from "./state.js";
-import { executorLost, isExecutorBusy, resourceOffers, statusUpdate, type WorkerOffer } from "./taskScheduler.js";
+import { executorLost, executorOfTask, isExecutorBusy, resourceOffers, resourceOffersForExecutor, statusUpdate, type WorkerOffer } from "./taskScheduler.js";
 import { abort } from "./taskSetManager.js";
+import { tidGet } from "./tidTable.js";
 
 /** The reason Spark gives when an executor's connection drops (3.x). */
 export const DISASSOCIATED_MESSAGE =
@@ -34,13 +36,16 @@ export function onRegisterExecutor(d: DriverStep, from: Address, msg: RegisterEx
     d.fx.push(send(from, { type: "RegisterExecutorFailed", message }));
     return;
   }
+  // SPARK-29287 [2.3/2.4]: the executor's cores were offered as soon as it registered, so a task
+  // could reach it before it had built its Executor (it then exits with code 1).
+  const offerAtOnce = hasBug(d.s.protocol, "SPARK-29287");
   b.executors[executorId] = {
     executorId,
     address: msg.executorAddress,
     host: msg.hostname,
     totalCores: msg.cores,
-    freeCores: 0,
-    launched: false,
+    freeCores: offerAtOnce ? msg.cores : 0,
+    launched: offerAtOnce,
     registeredAtMs: d.now,
   };
   b.addressToExecutorId[msg.executorAddress] = executorId;
@@ -49,6 +54,7 @@ export function onRegisterExecutor(d: DriverStep, from: Address, msg: RegisterEx
   d.s.heartbeats.executorLastSeenMs[executorId] = d.now;
   d.fx.push(log("info", "executorRegistered", { executorId, address: msg.executorAddress, host: msg.hostname, cores: msg.cores }));
   d.fx.push(send(from, { type: "RegisteredExecutor" }));
+  if (offerAtOnce) makeOffers(d);
 }
 
 /** LaunchedExecutor (SPARK-29287): the executor can now take tasks. */
@@ -74,7 +80,7 @@ export function onLaunchedExecutor(d: DriverStep, msg: LaunchedExecutor): void {
  */
 export function onStatusUpdate(d: DriverStep, msg: StatusUpdate): void {
   // Only an attempt still tracked on this executor holds cores there: a duplicate or late update must not free them (I22).
-  const heldCores = d.s.scheduler.taskIdToExecutorId[msg.taskId] === msg.executorId;
+  const heldCores = executorOfTask(d.s.scheduler, msg.taskId) === msg.executorId;
   statusUpdate(d, msg.taskId, msg.state, msg.data);
   if (!isTaskFinished(msg.state)) return;
   const exec = d.s.backend.executors[msg.executorId];
@@ -82,7 +88,10 @@ export function onStatusUpdate(d: DriverStep, msg: StatusUpdate): void {
     d.fx.push(log("warn", "statusUpdateFromUnknownExecutor", { taskId: msg.taskId, state: msg.state, executorId: msg.executorId }));
     return;
   }
-  if (heldCores) exec.freeCores = Math.min(exec.totalCores, exec.freeCores + Math.max(0, msg.taskCpus));
+  if (heldCores && hasBug(d.s.protocol, "SPARK-41848")) {
+    // [<= 3.3] every finished task gave back spark.task.cpus, whatever its resource profile took.
+    exec.freeCores += d.s.protocol.taskCpus;
+  } else if (heldCores) exec.freeCores = Math.min(exec.totalCores, exec.freeCores + Math.max(0, msg.taskCpus));
   makeOffersForExecutor(d, msg.executorId);
 }
 
@@ -106,18 +115,18 @@ export function makeOffersForExecutor(d: DriverStep, executorId: ExecutorId): vo
   if (d.s.phase !== "running" || !isExecutorActive(d, executorId)) return;
   const exec = d.s.backend.executors[executorId]!;
   if (exec.freeCores <= 0) return;
-  launchTasks(d, resourceOffers(d, [{ executorId: exec.executorId, host: exec.host, cores: exec.freeCores }]));
+  launchTasks(d, resourceOffersForExecutor(d, exec.executorId, exec.host, exec.freeCores));
 }
 
 /**
  * launchTasks: a task of at least spark.rpc.message.maxSize aborts its task set and is not sent
  * (nor taken out of the running maps, as in Spark); any other one takes its CPUs and is sent.
  */
-function launchTasks(d: DriverStep, tasks: TaskDescription[]): void {
+function launchTasks(d: DriverStep, tasks: readonly TaskDescription[]): void {
   const maxBytes = d.s.protocol.maxMessageSizeBytes;
   for (const task of tasks) {
     if (task.payload.sizeBytes >= maxBytes) {
-      const tsm = d.s.scheduler.taskSets[d.s.scheduler.taskIdToTaskSetId[task.taskId]!];
+      const tsm = d.s.scheduler.taskSets[tidGet(d.s.scheduler.taskIdToTaskSetId, task.taskId)!];
       assert(tsm !== undefined, `task ${task.taskId} was just offered but has no task set`);
       abort(
         d,

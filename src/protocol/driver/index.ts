@@ -41,12 +41,14 @@ import {
 } from "./backend.js";
 import { copyPlain } from "../copy.js";
 import { expireDeadHosts, onExecutorHeartbeat } from "./heartbeats.js";
+import { newTidTable } from "./tidTable.js";
 import { cancelJob, processDagEvents, submitJob } from "./jobs.js";
 import { killTaskAttempt } from "./kill.js";
 import {
   APP_REGISTRATION_TIMER,
   EXPIRE_DEAD_HOSTS_TIMER,
   MAX_SETTLE_ROUNDS,
+  NO_DAG_EVENTS,
   REVIVE_TIMER,
   type DriverRoleState,
   type DriverStep,
@@ -96,13 +98,12 @@ function init(config: DriverConfig, ctx: Ctx): { state: DriverRoleState; effects
       nextTaskId: 0,
       taskSets: {},
       pool: [],
-      taskIdToTaskSetId: {},
-      taskIdToExecutorId: {},
+      taskIdToTaskSetId: newTidTable(),
       executorIdToRunningTaskIds: {},
     },
     jobs: { active: {}, nextJobSeq: 0, finished: {}, finishedOrder: [] },
   };
-  const d: DriverStep = { s: state, now: ctx.now, fx: [], reviveRequested: false, dagEvents: [] };
+  const d: DriverStep = { s: state, now: ctx.now, fx: [], reviveRequested: false, dagEvents: NO_DAG_EVENTS };
   registerWithMaster(d, 1);
   d.fx.push(setTimer(REVIVE_TIMER, state.protocol.reviveIntervalMs));
   d.fx.push(setTimer(EXPIRE_DEAD_HOSTS_TIMER, state.protocol.networkTimeoutIntervalMs));
@@ -110,7 +111,7 @@ function init(config: DriverConfig, ctx: Ctx): { state: DriverRoleState; effects
 }
 
 function step(state: DriverRoleState, input: Input, ctx: Ctx): Effect[] {
-  const d: DriverStep = { s: state, now: ctx.now, fx: [], reviveRequested: false, dagEvents: [] };
+  const d: DriverStep = { s: state, now: ctx.now, fx: [], reviveRequested: false, dagEvents: NO_DAG_EVENTS };
   if (state.phase !== "running") {
     afterEnd(d, input);
     return d.fx;

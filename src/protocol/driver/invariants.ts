@@ -4,6 +4,7 @@
  */
 import { isTaskFinished } from "../states.js";
 import type { DriverRoleState } from "./state.js";
+import { tidGet, tidKeys } from "./tidTable.js";
 
 /** Every broken rule, as a sentence; empty when the state is sound. */
 export function checkDriverInvariants(s: DriverRoleState): string[] {
@@ -42,33 +43,54 @@ export function checkDriverInvariants(s: DriverRoleState): string[] {
       if (info === undefined || isTaskFinished(info.status)) problems.push(`task set ${id}: running TID ${key} has no live attempt`);
     }
     if (running !== tsm.runningCount) problems.push(`task set ${id}: runningCount ${tsm.runningCount} != ${running}`);
-    if (tsm.successful.filter(Boolean).length !== tsm.tasksSuccessful) problems.push(`task set ${id}: tasksSuccessful is off`);
-    tsm.copiesRunning.forEach((copies, index) => {
-      const live = tsm.taskAttempts[index]!.filter((taskId) => !isTaskFinished(tsm.taskInfos[taskId]!.status)).length;
+    // The simulator runs this every few thousand steps over 100,000-task sets: plain loops, no per-index arrays.
+    let successes = 0;
+    for (let index = 0; index < tsm.successful.length; index++) if (tsm.successful[index]) successes++;
+    if (successes !== tsm.tasksSuccessful) problems.push(`task set ${id}: tasksSuccessful is off`);
+    for (let index = 0; index < tsm.copiesRunning.length; index++) {
+      const copies = tsm.copiesRunning[index]!;
+      const attempts = tsm.taskAttempts[index]!;
+      let live = 0;
+      for (let i = 0; i < attempts.length; i++) if (!isTaskFinished(tsm.taskInfos[attempts[i]!]!.status)) live++;
       // A success leaves copiesRunning as it was (as in Spark): only a pending index must match.
       if (!tsm.successful[index] && copies !== live) problems.push(`task set ${id} index ${index}: copiesRunning ${copies} != ${live} live attempts`);
       // At most one extra, speculative, copy (flint never starts one, but the rule allows it).
       if (live > 2) problems.push(`I20: task set ${id} index ${index} has ${live} copies running`);
-    });
+    }
     if (!tsm.isZombie) {
       const stage = `${tsm.jobId}/${tsm.stageIndex}`;
       if (activeStages.has(stage)) problems.push(`I23: two active task sets for stage ${stage}`);
       activeStages.add(stage);
-      if (tsm.numFailures.some((n) => n >= s.protocol.taskMaxFailures)) problems.push(`I24: task set ${id} should have been aborted`);
+      const maxFailures = s.protocol.taskMaxFailures;
+      let aborted = false;
+      for (let index = 0; index < tsm.numFailures.length && !aborted; index++) aborted = tsm.numFailures[index]! >= maxFailures;
+      if (aborted) problems.push(`I24: task set ${id} should have been aborted`);
     }
   }
-  for (const key in sched.taskIdToTaskSetId) {
-    const taskId = Number(key);
-    const tsm = sched.taskSets[sched.taskIdToTaskSetId[taskId]!];
-    const executorId = sched.taskIdToExecutorId[taskId];
+  const tids = sched.taskIdToTaskSetId;
+  let tracked = 0;
+  for (let i = 0; i < tids.slots.length; i++) {
+    if (tids.slots[i] !== null) tracked += 1;
+    if (i < tids.head && tids.slots[i] !== null) problems.push(`TID ${tids.base + i} sits before the TID table's head`);
+  }
+  if (tracked !== tids.size) problems.push(`the TID table counts ${tids.size} TIDs but holds ${tracked}`);
+  for (const taskId of tidKeys(tids)) {
+    const tsm = sched.taskSets[tidGet(tids, taskId)!];
     if (tsm === undefined || tsm.runningTasks[taskId] === undefined) problems.push(`TID ${taskId} is tracked but not running in its task set`);
+    const executorId = tsm?.taskInfos[taskId]?.executorId;
     if (executorId === undefined || sched.executorIdToRunningTaskIds[executorId]?.[taskId] !== true) {
       problems.push(`I19: TID ${taskId} is not tracked on exactly its executor`);
-    } else if (tsm !== undefined && tsm.taskInfos[taskId]?.executorId !== executorId) {
-      problems.push(`I19: TID ${taskId} runs on ${executorId} but its attempt says otherwise`);
     }
   }
-  for (const key in sched.taskIdToExecutorId) if (sched.taskIdToTaskSetId[Number(key)] === undefined) problems.push(`TID ${key} has an executor but no task set`);
+  // Exactly: an executor tracks no TID the scheduler has cleaned up, nor one of another executor.
+  for (const executorId in sched.executorIdToRunningTaskIds) {
+    for (const key in sched.executorIdToRunningTaskIds[executorId]!) {
+      const taskId = Number(key);
+      const taskSetId = tidGet(tids, taskId);
+      if (taskSetId === undefined) problems.push(`TID ${key} is tracked on executor ${executorId} but no task set`);
+      else if (sched.taskSets[taskSetId]?.taskInfos[taskId]?.executorId !== executorId) problems.push(`I19: TID ${key} is tracked on executor ${executorId} but its attempt runs elsewhere`);
+    }
+  }
   if (s.phase === "running" && s.appClient.alreadyDead) problems.push("a dead app client in a running driver");
   return problems;
 }

@@ -13,6 +13,7 @@ import {
   MAX_ACTIVE_JOBS,
   MAX_DAG_EVENTS_PER_STEP,
   MAX_TASKS_PER_TASK_SET,
+  NO_DAG_EVENTS,
   RETAINED_FINISHED_JOBS,
   type DagEvent,
   type DriverStep,
@@ -147,5 +148,5 @@ export function processDagEvents(d: DriverStep): void {
         assertNever(event, "DAG event");
     }
   }
-  d.dagEvents.length = 0;
+  d.dagEvents = NO_DAG_EVENTS;
 }

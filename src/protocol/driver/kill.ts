@@ -2,6 +2,7 @@
 import { log, send } from "../io.js";
 import type { ExecutorId, TaskId } from "../ids.js";
 import type { DriverStep } from "./state.js";
+import { executorOfTask } from "./taskScheduler.js";
 
 /** DriverEndpoint's KillTask: forwarded to the executor when it is known, else only logged. */
 export function sendKillTask(d: DriverStep, taskId: TaskId, executorId: ExecutorId, interruptThread: boolean, reason: string): void {
@@ -15,7 +16,7 @@ export function sendKillTask(d: DriverStep, taskId: TaskId, executorId: Executor
 
 /** TaskSchedulerImpl.killTaskAttempt: false when no running attempt has that TID. */
 export function killTaskAttempt(d: DriverStep, taskId: TaskId, interruptThread: boolean, reason: string): boolean {
-  const executorId = d.s.scheduler.taskIdToExecutorId[taskId];
+  const executorId = executorOfTask(d.s.scheduler, taskId);
   if (executorId === undefined) return false;
   sendKillTask(d, taskId, executorId, interruptThread, reason);
   return true;

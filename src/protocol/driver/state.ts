@@ -9,6 +9,7 @@ import type { Address, AppId, ExecutorId, JobId, TaskId } from "../ids.js";
 import type { ApplicationDescription, TaskPayload } from "../messages.js";
 import type { Effect } from "../io.js";
 import type { TaskState } from "../states.js";
+import type { TidTable } from "./tidTable.js";
 
 // ---- Timer keys (each periodic one re-arms itself when it fires) -----------------------------
 
@@ -168,10 +169,12 @@ export interface SchedulerState {
   taskSets: Record<string, TaskSetManagerState>;
   /** The FIFO pool's order: taskSetIds sorted by (priority, stageIndex); exactly the keys of `taskSets`. */
   pool: string[];
-  /** taskIdToTaskSetManager: TIDs not yet cleaned up -> their task set. */
-  taskIdToTaskSetId: Record<number, string>;
-  /** taskIdToExecutorId: same keys as taskIdToTaskSetId. */
-  taskIdToExecutorId: Record<number, ExecutorId>;
+  /**
+   * taskIdToTaskSetManager: TIDs not yet cleaned up -> their task set (a TID window, tidTable.ts).
+   * Spark's taskIdToExecutorId has the same keys; flint reads a TID's executor from its attempt
+   * (`executorOfTask`), which never moves (I19), rather than keep a second table.
+   */
+  taskIdToTaskSetId: TidTable<string>;
   /** executorIdToRunningTaskIds: executors offered at least once -> their not yet cleaned TIDs. */
   executorIdToRunningTaskIds: Record<string, Record<number, true>>;
 }
@@ -260,6 +263,18 @@ export interface DriverStep {
   fx: Effect[];
   /** Spark's self-sent ReviveOffers: makeOffers() runs once when the handler is done. */
   reviveRequested: boolean;
-  /** DAG events not yet handled in this step. */
+  /** DAG events not yet handled in this step (add them with `queueDagEvent`). */
   dagEvents: DagEvent[];
+}
+
+/**
+ * The `dagEvents` of a step that has none: shared, never written (queueDagEvent replaces it), so
+ * that a step without DAG events allocates no list. Frozen: a stray push fails loudly.
+ */
+export const NO_DAG_EVENTS: DagEvent[] = Object.freeze([]) as unknown as DagEvent[];
+
+/** A DAG event for the end of the handler. Most steps queue at most one: a one-slot list. */
+export function queueDagEvent(d: DriverStep, event: DagEvent): void {
+  if (d.dagEvents.length === 0) d.dagEvents = [event];
+  else d.dagEvents.push(event);
 }

@@ -25,6 +25,7 @@ import {
   resourceOffer,
   type FailedAttemptState,
 } from "./taskSetManager.js";
+import { tidDelete, tidGet, tidSet } from "./tidTable.js";
 
 /** Spark's WorkerOffer: an active executor's free cores. */
 export interface WorkerOffer {
@@ -64,8 +65,7 @@ export function resourceOffers(d: DriverStep, offers: readonly WorkerOffer[]): T
         const task = resourceOffer(d, tsm, offer.executorId, offer.host);
         // Without locality or exclusion, no task for one offer means no pending task at all.
         if (task === null) break;
-        sched.taskIdToTaskSetId[task.taskId] = taskSetId;
-        sched.taskIdToExecutorId[task.taskId] = offer.executorId;
+        tidSet(sched.taskIdToTaskSetId, task.taskId, taskSetId);
         sched.executorIdToRunningTaskIds[offer.executorId]![task.taskId] = true;
         availableCpus[i]! -= tsm.cpusPerTask;
         assert(availableCpus[i]! >= 0, `offer of executor ${offer.executorId} went below 0 cpus (I22)`);
@@ -77,15 +77,51 @@ export function resourceOffers(d: DriverStep, offers: readonly WorkerOffer[]): T
   return tasks;
 }
 
-/** cleanupTaskState: the TID leaves the three scheduler maps. */
+/** taskIdToExecutorId: the executor of a TID not yet cleaned up (its attempt's, which never moves), else undefined. */
+export function executorOfTask(sched: SchedulerState, taskId: TaskId): ExecutorId | undefined {
+  const taskSetId = tidGet(sched.taskIdToTaskSetId, taskId);
+  return taskSetId === undefined ? undefined : sched.taskSets[taskSetId]?.taskInfos[taskId]?.executorId;
+}
+
+/**
+ * resourceOffers for a single offer (makeOffers(executorId), after each finished task): the same
+ * walk as `resourceOffers(d, [offer])` without the per-offer arrays.
+ */
+export function resourceOffersForExecutor(d: DriverStep, executorId: ExecutorId, host: string, cores: number): readonly TaskDescription[] {
+  const sched = d.s.scheduler;
+  let running = sched.executorIdToRunningTaskIds[executorId];
+  if (running === undefined) {
+    running = {};
+    sched.executorIdToRunningTaskIds[executorId] = running;
+  }
+  let availableCpus = cores;
+  let tasks: TaskDescription[] | null = null;
+  for (const taskSetId of sched.pool) {
+    const tsm = sched.taskSets[taskSetId]!;
+    while (!tsm.isZombie && availableCpus >= tsm.cpusPerTask) {
+      const task = resourceOffer(d, tsm, executorId, host);
+      if (task === null) break;
+      tidSet(sched.taskIdToTaskSetId, task.taskId, taskSetId);
+      running[task.taskId] = true;
+      availableCpus -= tsm.cpusPerTask;
+      assert(availableCpus >= 0, `offer of executor ${executorId} went below 0 cpus (I22)`);
+      if (tasks === null) tasks = [task];
+      else tasks.push(task);
+    }
+  }
+  return tasks ?? NO_TASKS;
+}
+
+const NO_TASKS: readonly TaskDescription[] = [];
+
+/** cleanupTaskState: the TID leaves the scheduler's maps. */
 function cleanupTaskState(sched: SchedulerState, taskId: TaskId): void {
-  const executorId = sched.taskIdToExecutorId[taskId];
+  const executorId = executorOfTask(sched, taskId);
   if (executorId !== undefined) {
     const running = sched.executorIdToRunningTaskIds[executorId];
     if (running !== undefined) delete running[taskId];
   }
-  delete sched.taskIdToTaskSetId[taskId];
-  delete sched.taskIdToExecutorId[taskId];
+  tidDelete(sched.taskIdToTaskSetId, taskId);
 }
 
 /** TaskSchedulerImpl.handleFailedTask: the task set decides, then offers are revived if the index must re-run. */
@@ -98,7 +134,7 @@ function handleFailedTask(d: DriverStep, tsm: TaskSetManagerState, taskId: TaskI
 /** statusUpdate (§4.4). Updates for unknown or already cleaned TIDs change nothing (I26). */
 export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, data: StatusData): void {
   const sched = d.s.scheduler;
-  const taskSetId = sched.taskIdToTaskSetId[taskId];
+  const taskSetId = tidGet(sched.taskIdToTaskSetId, taskId);
   if (taskSetId === undefined) {
     // Its task set is gone, or this is a duplicate, or its executor was already marked as lost.
     d.fx.push(ignored("unknown-task", { taskId, state }));
@@ -108,7 +144,7 @@ export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, da
   assert(tsm !== undefined, `task ${taskId} maps to task set ${taskSetId}, which is not in the pool`);
   if (state === "LOST") {
     // Only Mesos fine-grained mode reports LOST; kept for completeness (§4.4 step 2).
-    const executorId = sched.taskIdToExecutorId[taskId];
+    const executorId = executorOfTask(sched, taskId);
     assert(executorId !== undefined, "taskIdToTaskSetManager.contains(tid) <=> taskIdToExecutorId.contains(tid)");
     if (sched.executorIdToRunningTaskIds[executorId] !== undefined) {
       removeExecutor(d, executorId, {
@@ -151,9 +187,8 @@ function removeExecutor(d: DriverStep, executorId: ExecutorId, reason: ExecutorL
   for (const key of Object.keys(running)) {
     const taskId = Number(key);
     taskIds.push(taskId);
-    owners.push(sched.taskIdToTaskSetId[taskId]!);
-    delete sched.taskIdToTaskSetId[taskId];
-    delete sched.taskIdToExecutorId[taskId];
+    owners.push(tidGet(sched.taskIdToTaskSetId, taskId)!);
+    tidDelete(sched.taskIdToTaskSetId, taskId);
   }
   if (taskIds.length === 0) return;
   // A task set may leave the pool while we go: iterate over a copy.

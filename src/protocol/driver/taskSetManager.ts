@@ -21,7 +21,7 @@ import {
   type ExecutorLossReason,
   type TaskFailedReason,
 } from "./reasons.js";
-import type { DriverStep, TaskInfo, TaskSetManagerState } from "./state.js";
+import { queueDagEvent, type DriverStep, type TaskInfo, type TaskSetManagerState } from "./state.js";
 
 /** The allowed moves of a task attempt (STYLE.md rule 10). */
 const ATTEMPT_TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
@@ -120,7 +120,9 @@ export function resourceOffer(d: DriverStep, tsm: TaskSetManagerState, executorI
   const attempts = tsm.taskAttempts[index]!;
   const attemptNumber = attempts.length;
   tsm.taskInfos[taskId] = { taskId, index, attemptNumber, executorId, host, launchTimeMs: d.now, status: "LAUNCHING" };
-  attempts.push(taskId);
+  // A first attempt gets a one-slot list: `push` onto an empty list reserves 17 slots, and most indices run once.
+  if (attemptNumber === 0) tsm.taskAttempts[index] = [taskId];
+  else attempts.push(taskId);
   tsm.runningTasks[taskId] = true;
   tsm.runningCount += 1;
   const payload = tsm.payloads[index]!;
@@ -203,7 +205,7 @@ export function handleSuccessfulTask(d: DriverStep, tsm: TaskSetManagerState, ta
     tsm.tasksSuccessful += 1;
     tsm.numFailures[index] = 0;
     if (tsm.tasksSuccessful === tsm.numTasks) tsm.isZombie = true;
-    d.dagEvents.push({
+    queueDagEvent(d, {
       kind: "taskSucceeded",
       jobId: tsm.jobId,
       stageIndex: tsm.stageIndex,
@@ -255,7 +257,7 @@ export function handleFailedTask(
 /** abort: the DAG scheduler fails the job; running attempts are killed by the job's cancellation, not here. */
 export function abort(d: DriverStep, tsm: TaskSetManagerState, message: string): void {
   d.fx.push(log("error", "taskSetAborted", { taskSetId: tsm.taskSetId, reason: message }));
-  d.dagEvents.push({ kind: "taskSetFailed", jobId: tsm.jobId, stageIndex: tsm.stageIndex, reason: message });
+  queueDagEvent(d, { kind: "taskSetFailed", jobId: tsm.jobId, stageIndex: tsm.stageIndex, reason: message });
   tsm.isZombie = true;
   maybeFinishTaskSet(d, tsm);
 }

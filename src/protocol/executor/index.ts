@@ -33,7 +33,7 @@ function initExecutor(config: ExecutorConfig): { state: ExecutorBackendState; ef
     registering: false,
     constructed: false,
     stopping: false,
-    runningTasks: {},
+    runningTasks: [],
     heartbeatAwaitingResponse: false,
     heartbeatFailures: 0,
   };

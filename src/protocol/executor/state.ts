@@ -16,7 +16,7 @@ export const TIMER_HEARTBEAT = "heartbeat";
 
 /** A task this executor runs and has not yet reported finished. */
 export interface RunningTask {
-  /** The task attempt's id, also its key in `runningTasks`. */
+  /** The task attempt's id; unique in `runningTasks`. */
   taskId: TaskId;
   /** CPUs the task holds; given back to the driver in its final StatusUpdate (3.4+). */
   cpus: number;
@@ -50,8 +50,12 @@ export interface ExecutorBackendState {
   /** True once the executor decided to stop (Spark's `stopping`); an exit effect always goes with
    * it, so every later input is a host contract breach and is ignored. Makes exits at-most-once. */
   stopping: boolean;
-  /** Tasks started and not yet finished, by TID; bounded by the driver's core accounting. */
-  runningTasks: Record<number, RunningTask>;
+  /**
+   * Tasks started and not yet finished, in launch order, each TID once; a few at most (bounded by
+   * the driver's core accounting), so a list scanned by TID: a record keyed by TIDs that come and
+   * go costs far more per task in a JavaScript engine.
+   */
+  runningTasks: RunningTask[];
   /** True while the last ExecutorHeartbeat has no HeartbeatResponse yet. */
   heartbeatAwaitingResponse: boolean;
   /** Consecutive heartbeats without a response; the executor exits (56) when it reaches

@@ -23,6 +23,13 @@ function statusUpdate(
   fx.push(send(s.driverAddress, { type: "StatusUpdate", executorId: s.executorId, taskId, state, data, taskCpus }));
 }
 
+/** Where the task with this TID sits in `runningTasks`, or -1. */
+function runningIndex(s: ExecutorBackendState, taskId: TaskId): number {
+  const running = s.runningTasks;
+  for (let i = 0; i < running.length; i++) if (running[i]!.taskId === taskId) return i;
+  return -1;
+}
+
 function copyTask(task: TaskDescription): TaskDescription {
   return { ...task, payload: { data: copyPlain(task.payload.data), sizeBytes: task.payload.sizeBytes } };
 }
@@ -34,12 +41,12 @@ export function onLaunchTask(s: ExecutorBackendState, m: LaunchTask, fx: Effect[
     return;
   }
   const { taskId, cpus } = m.task;
-  if (taskId in s.runningTasks) {
+  if (runningIndex(s, taskId) >= 0) {
     // TIDs are never reused (I19): a second LaunchTask for a running TID is a duplicated delivery.
     fx.push(ignored("duplicate-task", { taskId }));
     return;
   }
-  s.runningTasks[taskId] = { taskId, cpus };
+  s.runningTasks.push({ taskId, cpus });
   fx.push({ type: "runTask", task: copyTask(m.task) });
   statusUpdate(s, taskId, "RUNNING", { kind: "none" }, cpus, fx);
 }
@@ -49,7 +56,7 @@ export function onKillTask(s: ExecutorBackendState, m: KillTask, fx: Effect[]): 
     exitExecutor(s, 1, "Received KillTask command but executor was null", true, fx);
     return;
   }
-  if (!(m.taskId in s.runningTasks)) {
+  if (runningIndex(s, m.taskId) < 0) {
     fx.push(ignored("unknown-task", { taskId: m.taskId }));
     return;
   }
@@ -66,13 +73,13 @@ function failureData(outcome: Exclude<TaskOutcome, { kind: "success" }>): TaskFa
 }
 
 export function onTaskFinished(s: ExecutorBackendState, taskId: TaskId, outcome: TaskOutcome, fx: Effect[]): void {
-  const task = s.runningTasks[taskId];
-  if (task === undefined) {
+  const at = runningIndex(s, taskId);
+  if (at < 0) {
     fx.push(ignored("unknown-task", { taskId }));
     return;
   }
-  const { cpus } = task;
-  delete s.runningTasks[taskId];
+  const { cpus } = s.runningTasks[at]!;
+  s.runningTasks.splice(at, 1);
   switch (outcome.kind) {
     case "success":
       statusUpdate(s, taskId, "FINISHED", { kind: "result", value: copyPlain(outcome.value), sizeBytes: outcome.sizeBytes }, cpus, fx);

@@ -47,6 +47,12 @@ export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
     return;
   }
   const known = m.s.workers[msg.workerId];
+  if (known && known.state !== "DEAD" && hasBug(m.s.config, "SPARK-23191")) {
+    // [2.3/2.4] a known id is refused, and a worker not yet registered exits on the refusal.
+    m.fx.push(log("warn", "duplicateWorkerRegistration", { workerId: msg.workerId }));
+    m.fx.push(send(msg.workerAddress, { type: "RegisterWorkerFailed", message: "Duplicate worker ID" }));
+    return;
+  }
   if (known && known.state !== "DEAD") {
     // SPARK-23191 [3.0+]: a duplicate id is answered as a success. SPARK-46346 [4.0]: an UNKNOWN
     // worker that registers during recovery is alive, and its next WorkerLatestState is adopted.

@@ -54,6 +54,9 @@ function init(config: MasterConfig, _ctx: Ctx): { state: MasterState; effects: E
     completedDrivers: [],
     nextAppNumber: 0,
     nextDriverNumber: 0,
+    recoveryPendingWorkers: [],
+    recoveryPendingApps: [],
+    deadWorkerIds: [],
   };
   return {
     state,

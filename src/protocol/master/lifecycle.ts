@@ -5,7 +5,7 @@
 import { hasBug } from "../config.js";
 import { copyPlain } from "../copy.js";
 import { ignored, log, send } from "../io.js";
-import type { DriverId } from "../ids.js";
+import type { DriverId, WorkerId } from "../ids.js";
 import type { DriverDescription } from "../messages.js";
 import type { PersistedRecord } from "../records.js";
 import { recordKey } from "../records.js";
@@ -50,8 +50,16 @@ export const copy = copyPlain;
 
 /** Spark's registerWorker: false when a live (non-UNKNOWN) worker already holds the address. */
 export function registerWorker(m: MasterStep, w: WorkerInfo): boolean {
-  for (const old of Object.values(m.s.workers)) {
-    if (old.state === "DEAD" && old.host === w.host && old.port === w.port) delete m.s.workers[old.id];
+  if (m.s.deadWorkerIds.length > 0) {
+    // Only the workers removeWorker marked DEAD can be DEAD: no scan of every worker.
+    const stillDead: WorkerId[] = [];
+    for (const id of m.s.deadWorkerIds) {
+      const old = m.s.workers[id];
+      if (old === undefined || old.state !== "DEAD") continue;
+      if (old.host === w.host && old.port === w.port) delete m.s.workers[id];
+      else stillDead.push(id);
+    }
+    m.s.deadWorkerIds = stillDead;
   }
   const holderId = m.s.addressToWorker[w.address];
   if (holderId !== undefined) {
@@ -67,6 +75,7 @@ export function registerWorker(m: MasterStep, w: WorkerInfo): boolean {
 
 export function removeWorker(m: MasterStep, w: WorkerInfo, message: string): void {
   m.fx.push(log("info", "workerRemoved", { workerId: w.id, message }));
+  if (w.state !== "DEAD") m.s.deadWorkerIds.push(w.id);
   w.state = "DEAD";
   if (m.s.addressToWorker[w.address] === w.id) delete m.s.addressToWorker[w.address];
   for (const slot of Object.values(w.executors)) {

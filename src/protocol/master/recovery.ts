@@ -42,6 +42,7 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
     };
     if (!registerApplication(m, app)) continue;
     app.state = "UNKNOWN";
+    m.s.recoveryPendingApps.push(app.id);
     m.fx.push(send(app.driverAddress, { type: "MasterChanged", masterAddress: m.s.address }));
   }
   for (const rec of stored.drivers) {
@@ -70,15 +71,28 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
     };
     if (!registerWorker(m, w)) continue;
     w.state = "UNKNOWN";
+    m.s.recoveryPendingWorkers.push(w.id);
     m.fx.push(send(w.address, { type: "MasterChanged", masterAddress: m.s.address }));
   }
   // SPARK-46664 [4.0]: nothing left to hear from, so do not wait for the timeout.
   if (canCompleteRecovery(m)) completeRecovery(m);
 }
 
+/**
+ * No worker or app is UNKNOWN any more. O(1) amortized: only the ids beginRecovery marked are
+ * looked at, and each one is dropped once it is seen to have left UNKNOWN.
+ */
 export function canCompleteRecovery(m: MasterStep): boolean {
-  for (const w of Object.values(m.s.workers)) if (w.state === "UNKNOWN") return false;
-  for (const a of Object.values(m.s.apps)) if (a.state === "UNKNOWN") return false;
+  const workers = m.s.recoveryPendingWorkers;
+  while (workers.length > 0) {
+    if (m.s.workers[workers[workers.length - 1]!]?.state === "UNKNOWN") return false;
+    workers.pop();
+  }
+  const apps = m.s.recoveryPendingApps;
+  while (apps.length > 0) {
+    if (m.s.apps[apps[apps.length - 1]!]?.state === "UNKNOWN") return false;
+    apps.pop();
+  }
   return true;
 }
 
@@ -91,8 +105,11 @@ export function completeRecovery(m: MasterStep): void {
   for (const a of Object.values(m.s.apps)) {
     if (a.state === "UNKNOWN") finishApplication(m, a);
   }
-  for (const a of Object.values(m.s.apps)) {
-    if (a.state === "WAITING") a.state = "RUNNING";
+  // SPARK-21169: before the fix, an app that acknowledged the new leader stayed WAITING for ever.
+  if (!hasBug(m.s.config, "SPARK-21169")) {
+    for (const a of Object.values(m.s.apps)) {
+      if (a.state === "WAITING") a.state = "RUNNING";
+    }
   }
   for (const d of Object.values(m.s.drivers)) {
     // Drivers that removeWorker just relaunched are already queued; Spark relaunches them twice.
@@ -101,6 +118,9 @@ export function completeRecovery(m: MasterStep): void {
     else removeDriver(m, d.id, "ERROR");
   }
   m.s.recoveryState = "ALIVE";
+  // Every worker and app recovery marked has now answered or been removed.
+  m.s.recoveryPendingWorkers = [];
+  m.s.recoveryPendingApps = [];
   m.fx.push({ type: "cancelTimer", key: COMPLETE_RECOVERY_TIMER });
   m.fx.push(log("info", "recoveryCompleted", { workers: Object.keys(m.s.addressToWorker).length, apps: Object.keys(m.s.apps).length }));
   schedule(m);

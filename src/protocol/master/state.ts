@@ -123,6 +123,20 @@ export interface MasterState {
   /** Not persisted, as in Spark: a new leader starts again at 0 (ids stay unique: see ids.ts). */
   nextAppNumber: number;
   nextDriverNumber: number;
+  /**
+   * Ids of the workers beginRecovery marked UNKNOWN (the only place a worker becomes UNKNOWN) and
+   * not yet seen to leave that state: a superset of the UNKNOWN workers, pruned from the end by
+   * canCompleteRecovery, so that each recovery response costs O(1) amortized, not a scan.
+   */
+  recoveryPendingWorkers: WorkerId[];
+  /** The same for apps: a superset of the ids of the UNKNOWN apps. */
+  recoveryPendingApps: AppId[];
+  /**
+   * Ids of the workers removeWorker marked DEAD (the only place a worker becomes DEAD), pruned by
+   * each registration: a superset of the DEAD workers, so that registerWorker finds the DEAD
+   * entries of a host and port without scanning every worker.
+   */
+  deadWorkerIds: WorkerId[];
 }
 
 /** The per-step context the master's procedures share: the state, the clock and the effects. */

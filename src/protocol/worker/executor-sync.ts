@@ -7,6 +7,7 @@
  * executor replaces the older one, so a stale RUNNING is never re-sent after EXITED. The failure
  * counter carries over, as Spark keeps one counter per full id.
  */
+import { hasBug } from "../config.js";
 import { fullExecutorId } from "../ids.js";
 import { cancelTimer, exit, ignored, log, send, setTimer, type Effect } from "../io.js";
 import type { ExecutorStateChanged, ExecutorStateChangedResponse } from "../messages.js";
@@ -24,6 +25,12 @@ export function reportExecutorState(s: WorkerState, report: ExecutorStateChanged
   const fullId = fullExecutorId(report.appId, report.execId);
   if (s.masterAddress === null) {
     fx.push(log("warn", "dropped-no-master", { type: report.type, executor: fullId, state: report.state }));
+    return;
+  }
+  if (hasBug(s.protocol, "SPARK-34245")) {
+    // [<= 3.1] a one-way send: if it is lost, the master never learns the executor finished and
+    // keeps its cores (PROTOCOL.md §7 item 8).
+    fx.push(send(s.masterAddress, copyReport(report)));
     return;
   }
   const previous = s.pendingExecutorStateSyncs[fullId];

@@ -7,8 +7,9 @@
  * its final state (KILLED, EXITED or FAILED) and moves to finishedExecutors.
  */
 import { assert } from "../assert.js";
+import { hasBug } from "../config.js";
 import { fullExecutorId, type AppId, type ExecutorNumber } from "../ids.js";
-import { ignored, type Effect } from "../io.js";
+import { ignored, log, type Effect } from "../io.js";
 import type { ApplicationFinished, KillExecutor, LaunchExecutor } from "../messages.js";
 import { isExecutorFinished, type ExecutorState } from "../states.js";
 import { copyPlain } from "../copy.js";
@@ -51,12 +52,15 @@ export function onLaunchExecutor(s: WorkerState, m: LaunchExecutor, fx: Effect[]
     fx.push(ignored("duplicate-executor", { executor: fullId }));
     return;
   }
+  // SPARK-27510 [2.3/2.4]: the runner was created RUNNING and reported so before its process
+  // existed, so a launch that then fails resets the master's retry count every time.
+  const reportsRunningEarly = hasBug(s.protocol, "SPARK-27510");
   s.executors[fullId] = {
     appId: m.appId,
     execId: m.execId,
     cores: m.cores,
     memoryMb: m.memoryMb,
-    state: "LAUNCHING",
+    state: reportsRunningEarly ? "RUNNING" : "LAUNCHING",
     killed: false,
   };
   // The worker never checks its own capacity (PROTOCOL.md §1.3, I1): the master decides.
@@ -76,6 +80,7 @@ export function onLaunchExecutor(s: WorkerState, m: LaunchExecutor, fx: Effect[]
       workerId: s.workerId,
     },
   });
+  if (reportsRunningEarly) reportExecutorState(s, { type: "ExecutorStateChanged", appId: m.appId, execId: m.execId, state: "RUNNING" }, fx);
 }
 
 export function onKillExecutor(s: WorkerState, m: KillExecutor, fx: Effect[]): void {
@@ -116,6 +121,11 @@ function lookupRunner(s: WorkerState, appId: AppId, execId: ExecutorNumber, fx: 
 export function onExecutorLaunched(s: WorkerState, appId: AppId, execId: ExecutorNumber, fx: Effect[]): void {
   const runner = lookupRunner(s, appId, execId, fx);
   if (runner === undefined) return;
+  if (runner.state === "RUNNING" && !runner.killed && hasBug(s.protocol, "SPARK-27510")) {
+    // SPARK-27510: RUNNING was already reported at LaunchExecutor; the start changes nothing.
+    fx.push(log("debug", "executor-started", { appId, execId }));
+    return;
+  }
   if (runner.state !== "LAUNCHING") {
     // Killed before the process came up: the exit that follows reports KILLED.
     fx.push(ignored("wrong-runner-state", { kind: "executor", appId, execId, state: runner.state }));

@@ -3,6 +3,7 @@
  * machine", RegisteredWorker, RegisterWorkerFailed, MasterInStandby, MasterChanged,
  * ReconnectWorker, SendHeartbeat, onDisconnected).
  */
+import { hasBug } from "../config.js";
 import type { Address } from "../ids.js";
 import {
   cancelTimer,
@@ -93,8 +94,9 @@ export function onReregisterTimer(s: WorkerState, fx: Effect[]): void {
     fx.push(exit(1, GIVE_UP_REASON));
     return;
   }
-  if (s.masterAddress !== null) {
-    // SPARK-4592: once a master is known, retry with that master only.
+  if (s.masterAddress !== null && !hasBug(s.protocol, "SPARK-4592")) {
+    // SPARK-4592: once a master is known, retry with that master only (before 1.2 every retry
+    // went to every master, so a retry could reach a new leader that already knew the worker).
     const target =
       s.protocol.preferConfiguredMasterAddress && s.masterAddressToConnect !== null
         ? s.masterAddressToConnect
@@ -157,6 +159,11 @@ export function onRegisteredWorker(s: WorkerState, m: RegisteredWorker, fx: Effe
   s.heartbeatStarted = true;
   heartbeat(s, fx);
   fx.push(setTimer(TIMER_HEARTBEAT, s.protocol.workerHeartbeatIntervalMs));
+  if (hasBug(s.protocol, "SPARK-13604")) {
+    // [< 2.0] no WorkerLatestState: executors and drivers the master forgot (it timed this worker
+    // out) keep running as zombies (PROTOCOL.md §7 item 2).
+    return;
+  }
   fx.push(
     send(m.masterAddress, {
       type: "WorkerLatestState",

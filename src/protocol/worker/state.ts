@@ -31,8 +31,9 @@ export interface ExecutorRunner {
   cores: number;
   /** Memory counted in the worker's memoryUsed while the runner is in `executors`. */
   memoryMb: number;
-  /** LAUNCHING until the process starts, then RUNNING; KILLED as soon as a kill is ordered. Never a
-   * finished state other than KILLED while the runner is in `executors`. */
+  /** LAUNCHING until the process starts, then RUNNING (RUNNING from the start with the museum's
+   * SPARK-27510 on); KILLED as soon as a kill is ordered. Never a finished state other than KILLED
+   * while the runner is in `executors`. */
   state: ExecutorState;
   /** True once kill() was called: the process exit that follows is reported as KILLED. */
   killed: boolean;
@@ -156,6 +157,6 @@ export interface WorkerState {
   /** Sum of the memory of `executors` and `drivers`, in MiB. */
   memoryUsed: number;
   /** Unanswered ExecutorStateChanged asks by full id; at most one per executor, so bounded by
-   * the executors the master launched here. */
+   * the executors the master launched here (always empty with the museum's SPARK-34245 on). */
   pendingExecutorStateSyncs: Record<string, PendingExecutorStateSync>;
 }

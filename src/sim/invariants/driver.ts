@@ -142,6 +142,22 @@ export function checkStaleStatusUpdate(v: DriverStepView, executorId: string, fr
   if (e.freeCores !== freeCoresBefore - launchedCpus) v.report("I26:stale-status-update-changes-nothing", `${v.name}: a stale status update moved executor ${executorId}'s free cores from ${freeCoresBefore} to ${e.freeCores} (${launchedCpus} launched)`, [e.address]);
 }
 
+/**
+ * I24: a task index that has failed taskMaxFailures times, with failures that count, has aborted
+ * its task set (a zombie: no new attempt) and failed the job that depends on it. Checked on every
+ * step that ended an attempt of the index without success.
+ */
+export function checkFailedTaskAborts(v: DriverStepView, taskSetId: string, index: number): void {
+  const tsm = v.s.scheduler.taskSets[taskSetId];
+  if (tsm === undefined) return;
+  const failures = tsm.numFailures[index] ?? 0;
+  const max = v.s.protocol.taskMaxFailures;
+  if (failures < max) return;
+  if (!tsm.isZombie) v.report("I24:task-set-aborted-at-max-failures", `${v.name}: index ${index} of ${taskSetId} failed ${failures} times (limit ${max}) but its task set is still active`);
+  const job = v.s.jobs.active[tsm.jobId];
+  if (job !== undefined && job.currentStage === tsm.stageIndex) v.report("I24:task-set-aborted-at-max-failures", `${v.name}: index ${index} of ${taskSetId} failed ${failures} times (limit ${max}) but job ${tsm.jobId} still runs that stage`);
+}
+
 /** Every driver check for one step. */
 export function checkDriverStep(v: DriverStepView): void {
   const input = v.input;
@@ -161,8 +177,13 @@ export function checkDriverStep(v: DriverStepView): void {
       checkOneRunningAttempt(v, task, e.to);
       checkOfferedExecutorUsable(v, task, e.to);
       checkFreeCores(v, task.executorId);
-    } else if (e.type === "notify" && (e.notification.kind === "jobSucceeded" || e.notification.kind === "jobFailed")) {
-      checkJobEndsOnce(v, e.notification.jobId);
+    } else if (e.type === "notify") {
+      const n = e.notification;
+      if (n.kind === "jobSucceeded" || n.kind === "jobFailed") checkJobEndsOnce(v, n.jobId);
+      else if (n.kind === "taskEnded" && n.state !== "FINISHED") {
+        const launched = v.ledger.launched.get(n.taskId);
+        if (launched !== undefined) checkFailedTaskAborts(v, launched.taskSetId, n.index);
+      }
     }
   }
   if (update !== null) {

@@ -1,5 +1,5 @@
 /**
- * The master's safety invariants (PROTOCOL.md §6 I1-I12), one documented function each. Every one
+ * The master's safety invariants (PROTOCOL.md §6 I1-I15), one documented function each. Every one
  * looks at the master that just stepped, its effects, and the workers/apps those effects or the
  * input name, so a step costs O(effects), not O(cluster); `scanMaster` re-checks every worker of a
  * master and runs every few hundred steps.
@@ -24,9 +24,27 @@ export interface MasterLedger {
    * (§3.5.4) and not yet back within bounds: further reports of the same excess are weaknesses too.
    */
   overcommitExcused: Set<string>;
+  /** Per master incarnation: the ids its store held when it was elected, until its recovery completes (I11). */
+  recoveries: Map<string, { apps: Array<{ id: string; driverAddress: string }>; workers: string[]; drivers: string[] }>;
+  /** Whether each driver id some master launched or recovered is supervised (I13). */
+  driverSupervised: Map<string, boolean>;
+  /** Per `masterKey|appId`: the abnormal executor exits that master accepted since the app's last RUNNING report (I15). */
+  executorFailures: Map<string, number>;
+  /** `appId/execId` launched again by a later leader (§3.5.6): two processes share one executor's name and address. */
+  reusedExecutors: Set<string>;
 }
 
-export const newMasterLedger = (): MasterLedger => ({ launchedExecutors: new Map(), launchedDrivers: new Set(), recoveryStates: new Map(), executorStates: new Map(), overcommitExcused: new Set() });
+export const newMasterLedger = (): MasterLedger => ({
+  launchedExecutors: new Map(),
+  launchedDrivers: new Set(),
+  recoveryStates: new Map(),
+  executorStates: new Map(),
+  overcommitExcused: new Set(),
+  recoveries: new Map(),
+  driverSupervised: new Map(),
+  executorFailures: new Map(),
+  reusedExecutors: new Set(),
+});
 
 /** The step being checked. */
 export interface MasterStepView {
@@ -38,6 +56,8 @@ export interface MasterStepView {
   effects: readonly Effect[];
   /** Whether the election service says this master holds the leadership now. */
   isLeader: boolean;
+  /** The master's clock (ctx.now, epoch ms) at this step; I14 compares heartbeat times with it. Unknown: -1. */
+  nowMs?: number;
   ledger: MasterLedger;
   report: Report;
 }
@@ -122,7 +142,10 @@ export function checkExecutorLimit(v: MasterStepView, appId: string): void {
 export function checkExecutorIdFresh(v: MasterStepView, e: Send & { message: { type: "LaunchExecutor" } }): void {
   const key = `${e.message.appId}/${e.message.execId}`;
   const by = v.ledger.launchedExecutors.get(key);
-  if (by !== undefined) v.report("I4:executor-id-never-reused", `${v.name} launched executor ${key} a second time (first by ${by})`, [e.to], by === v.key ? undefined : "§3.5.6 id counters not persisted");
+  if (by !== undefined) {
+    if (by !== v.key) v.ledger.reusedExecutors.add(key);
+    v.report("I4:executor-id-never-reused", `${v.name} launched executor ${key} a second time (first by ${by})`, [e.to], by === v.key ? undefined : "§3.5.6 id counters not persisted");
+  }
   v.ledger.launchedExecutors.set(key, v.key);
 }
 
@@ -133,8 +156,10 @@ export function checkExecutorIdFresh(v: MasterStepView, e: Send & { message: { t
 export function checkExecutorTransition(v: MasterStepView, appId: string, execId: number, next: ExecutorState, driver: string): void {
   const key = `${v.key}|${appId}/${execId}`;
   const prev = v.ledger.executorStates.get(key);
-  if (prev !== undefined && isExecutorFinished(prev)) v.report("I5:executor-state-order", `${v.name} reported executor ${appId}/${execId} ${next} after it was ${prev}`, [driver]);
-  else if (next === "RUNNING" && prev !== undefined && prev !== "LAUNCHING") v.report("I5:executor-state-order", `${v.name} reported executor ${appId}/${execId} RUNNING after ${prev}`, [driver]);
+  // Two processes under one executor id (a later leader reused it, §3.5.6) report two lifecycles.
+  const weakness = v.ledger.reusedExecutors.has(`${appId}/${execId}`) ? "§3.5.6 a later leader reused the executor's id" : undefined;
+  if (prev !== undefined && isExecutorFinished(prev)) v.report("I5:executor-state-order", `${v.name} reported executor ${appId}/${execId} ${next} after it was ${prev}`, [driver], weakness);
+  else if (next === "RUNNING" && prev !== undefined && prev !== "LAUNCHING") v.report("I5:executor-state-order", `${v.name} reported executor ${appId}/${execId} RUNNING after ${prev}`, [driver], weakness);
   v.ledger.executorStates.set(key, next);
 }
 
@@ -204,19 +229,174 @@ export function checkDriverIdFresh(v: MasterStepView, e: Send & { message: { typ
   v.ledger.launchedDrivers.add(id);
 }
 
+/**
+ * I11 (registration half): a master never refuses a worker id it holds as live. The worker is
+ * acknowledged already; refusing it ("Duplicate worker ID", SPARK-23191) makes a worker that has
+ * not yet seen its RegisteredWorker exit, while the master goes on counting on it.
+ */
+export function checkKnownWorkerNotRefused(v: MasterStepView, workerId: string, e: Send): void {
+  const w = v.s.workers[workerId];
+  if (w !== undefined && w.state !== "DEAD") v.report("I11:known-worker-not-refused", `${v.name} refused the registration of worker ${workerId}, which it holds as ${w.state}`, [e.to]);
+}
+
+/**
+ * I11 (recovery half): once recovery completes, everything the store held is accounted for: each
+ * app confirmed (RUNNING) or removed, each worker confirmed (ALIVE) or removed (never left
+ * UNKNOWN), each driver confirmed on a worker, queued for relaunch, or removed. A stored entry the
+ * master left out of its lists without removing it is forgotten. (Completed entries beyond the
+ * retained-* limits are indistinguishable from forgotten ones; those limits are far above what a
+ * recovery meets in the simulator.)
+ */
+export function checkRecoveryAccountedFor(v: MasterStepView): void {
+  const s = v.s;
+  if (v.input?.type === "leaderElected") {
+    const stored = v.input.stored;
+    for (const d of stored.drivers) v.ledger.driverSupervised.set(d.id, d.desc.supervise);
+    v.ledger.recoveries.set(v.key, { apps: stored.apps.map((a) => ({ id: a.id, driverAddress: a.driverAddress })), workers: stored.workers.map((w) => w.id), drivers: stored.drivers.map((d) => d.id) });
+  }
+  if (s.recoveryState !== "ALIVE") return;
+  const stored = v.ledger.recoveries.get(v.key);
+  if (stored === undefined) return;
+  v.ledger.recoveries.delete(v.key);
+  for (const { id, driverAddress } of stored.apps) {
+    const app = s.apps[id];
+    if (app !== undefined) {
+      if (app.state !== "RUNNING") v.report("I11:recovered-app-confirmed", `${v.name} completed recovery with app ${id} ${app.state}, neither confirmed (RUNNING) nor removed`, [app.driverAddress]);
+    } else if (!s.completedApps.some((a) => a.id === id)) {
+      // Two stored apps of one driver: Spark's registerApplication keeps the first and drops the
+      // other silently. Only a second leader (no fencing) or a ghost id (§7 item 20) stores two.
+      const twin = stored.apps.some((a) => a.id !== id && a.driverAddress === driverAddress);
+      v.report("I11:recovered-app-confirmed", `${v.name} completed recovery and forgot app ${id}: neither active nor removed`, [driverAddress], twin ? "§3.5.1 two leaders stored two apps for one driver; recovery keeps one" : undefined);
+    }
+  }
+  for (const id of stored.workers) {
+    const w = s.workers[id];
+    if (w !== undefined && w.state === "UNKNOWN") v.report("I11:recovered-worker-confirmed", `${v.name} completed recovery with worker ${id} still UNKNOWN`, [w.address]);
+  }
+  for (const id of stored.drivers) {
+    const d = s.drivers[id];
+    if (d !== undefined) {
+      if (d.workerId === undefined && !s.waitingDrivers.includes(d.id)) v.report("I11:recovered-driver-confirmed", `${v.name} completed recovery with driver ${id} on no worker and not queued for relaunch`);
+    } else if (!s.completedDrivers.some((c) => c.id === id)) v.report("I11:recovered-driver-confirmed", `${v.name} completed recovery and forgot driver ${id}: neither active nor removed`);
+  }
+}
+
+/**
+ * I13: when a worker dies, its executors are reported LOST to their drivers and leave their apps,
+ * its drivers leave it (relaunched if supervised, ERROR otherwise), and every active app is told
+ * the worker is gone (WorkerRemoved). Checked on the step that removed it (the master's
+ * "workerRemoved" log); the schedule() that 3.2+ adds is a liveness matter (L1, SPARK-36509).
+ */
+export function checkWorkerRemovalReported(v: MasterStepView, workerId: string): void {
+  const s = v.s;
+  const told = new Set<string>();
+  const removedDrivers: Array<{ id: string; state: string }> = [];
+  for (const e of v.effects) {
+    if (e.type === "send") {
+      const m = e.message;
+      if (m.type === "ExecutorUpdated" && m.state === "LOST") told.add(`${e.to}|lost|${m.execId}`);
+      else if (m.type === "WorkerRemoved" && m.workerId === workerId) told.add(`${e.to}|removed`);
+    } else if (e.type === "log" && e.event === "driverRemoved") removedDrivers.push({ id: String(e.fields["driverId"]), state: String(e.fields["state"]) });
+  }
+  const w = s.workers[workerId];
+  const nodes = w === undefined ? [] : [w.address];
+  for (const appId in s.apps) {
+    const app = s.apps[appId]!;
+    if (!told.has(`${app.driverAddress}|removed`)) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} without telling app ${appId} (WorkerRemoved)`, [app.driverAddress, ...nodes]);
+    for (const id in app.executors) {
+      const e = app.executors[id]!;
+      if (e.workerId === workerId) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} but app ${appId} still holds executor ${id} there`, [app.driverAddress, ...nodes]);
+    }
+  }
+  if (w !== undefined && w.state === "DEAD") {
+    for (const key in w.executors) {
+      const slot = w.executors[key]!;
+      const app = s.apps[slot.appId];
+      if (app !== undefined && !told.has(`${app.driverAddress}|lost|${slot.execId}`)) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} without reporting executor ${key} LOST to its driver`, [app.driverAddress, ...nodes]);
+    }
+  }
+  for (const id in s.drivers) {
+    if (s.drivers[id]!.workerId === workerId) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} but driver ${id} is still bound to it`, nodes);
+  }
+  for (const { id, state } of removedDrivers) {
+    const done = findLast(s.completedDrivers, (d) => d.id === id);
+    if (done === undefined || done.workerId !== workerId) continue;
+    const supervised = v.ledger.driverSupervised.get(id);
+    const want = supervised === true ? "RELAUNCHING" : supervised === false ? "ERROR" : state;
+    if (state !== want) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} and ended its ${supervised ? "supervised" : "unsupervised"} driver ${id} as ${state}, not ${want}`, nodes);
+  }
+}
+
+function findLast<T>(list: readonly T[], pred: (x: T) => boolean): T | undefined {
+  for (let i = list.length - 1; i >= 0; i--) if (pred(list[i]!)) return list[i];
+  return undefined;
+}
+
+/**
+ * I14: every worker leaves the live set within 2 x the worker timeout after its last heartbeat.
+ * Checked where it is enforced: after each CheckForWorkerTimeOut the master holds no live worker
+ * silent for longer than the timeout, and the check is armed again one timeout later (so, in the
+ * master's own running time, no worker outlives its last heartbeat by more than two timeouts).
+ */
+export function checkSilentWorkersRemoved(v: MasterStepView): void {
+  const s = v.s;
+  const timeoutMs = s.config.workerTimeoutMs;
+  if (v.nowMs !== undefined && v.nowMs >= 0) {
+    for (const id in s.workers) {
+      const w = s.workers[id]!;
+      if (w.state !== "DEAD" && w.lastHeartbeatMs < v.nowMs - timeoutMs) v.report("I14:silent-worker-removed", `${v.name} keeps worker ${id} ${w.state} ${v.nowMs - w.lastHeartbeatMs} ms after its last heartbeat (timeout ${timeoutMs} ms)`, [w.address]);
+    }
+  }
+  if (!v.effects.some((e) => e.type === "setTimer" && e.key === "checkForWorkerTimeOut" && e.afterMs <= timeoutMs)) v.report("I14:silent-worker-removed", `${v.name} did not re-arm CheckForWorkerTimeOut within ${timeoutMs} ms`);
+}
+
+/**
+ * I15: an app is removed for executor failures only after maxExecutorRetries consecutive abnormal
+ * exits (counted from the executor reports the master accepted; a RUNNING report resets the
+ * count), and only if none of its executors is RUNNING (as the master last told its driver).
+ */
+export function checkAppRemovedForFailures(v: MasterStepView, msg: { appId: string; execId: number; state: ExecutorState; exitStatus?: number | undefined }): void {
+  const key = `${v.key}|${msg.appId}`;
+  let accepted = true;
+  let removed = false;
+  const killed: number[] = [];
+  for (const e of v.effects) {
+    if (e.type === "log" && e.event === "ignored") accepted = false;
+    else if (e.type === "send") {
+      if (e.message.type === "ApplicationRemoved" && e.message.message === "FAILED") removed = true;
+      else if (e.message.type === "KillExecutor" && e.message.appId === msg.appId) killed.push(e.message.execId);
+    }
+  }
+  if (!accepted) return;
+  if (msg.state === "RUNNING") v.ledger.executorFailures.set(key, 0);
+  else if (isExecutorFinished(msg.state) && msg.exitStatus !== 0) v.ledger.executorFailures.set(key, (v.ledger.executorFailures.get(key) ?? 0) + 1);
+  if (!removed) return;
+  const failures = v.ledger.executorFailures.get(key) ?? 0;
+  const max = v.s.config.maxExecutorRetries;
+  if (max < 0 || failures < max) v.report("I15:app-removed-after-retries", `${v.name} removed app ${msg.appId} as FAILED after ${failures} consecutive executor failures (limit ${max})`);
+  for (const id of killed) {
+    if (v.ledger.executorStates.get(`${v.key}|${msg.appId}/${id}`) === "RUNNING") v.report("I15:app-removed-after-retries", `${v.name} removed app ${msg.appId} as FAILED while its executor ${id} was RUNNING`);
+  }
+}
+
 /** Every master check for one step. */
 export function checkMasterStep(v: MasterStepView): void {
   const s = v.s;
   checkRecoveryOnce(v);
+  if (v.input?.type === "leaderElected" || v.ledger.recoveries.size > 0) checkRecoveryAccountedFor(v);
   const workers = new Set<string>();
   let registration = false;
+  let removedWorkers: string[] | null = null;
   if (v.input?.type === "message") {
     const id = s.addressToWorker[v.input.from];
     if (id !== undefined) workers.add(id);
-  }
+  } else if (v.input?.type === "timer" && v.input.key === "checkForWorkerTimeOut") checkSilentWorkersRemoved(v);
   for (let i = 0; i < v.effects.length; i++) {
     const e = v.effects[i]!;
-    if (e.type !== "send") continue;
+    if (e.type !== "send") {
+      if (e.type === "log" && e.event === "workerRemoved") (removedWorkers ??= []).push(String(e.fields["workerId"]));
+      continue;
+    }
     const m = e.message;
     checkOnlyLeaderActs(v, e);
     switch (m.type) {
@@ -227,6 +407,10 @@ export function checkMasterStep(v: MasterStepView): void {
         break;
       case "LaunchDriver":
         checkDriverIdFresh(v, e as Send & { message: typeof m });
+        v.ledger.driverSupervised.set(m.driverId, m.desc.supervise);
+        break;
+      case "RegisterWorkerFailed":
+        if (v.input?.type === "message" && v.input.message.type === "RegisterWorker") checkKnownWorkerNotRefused(v, v.input.message.workerId, e);
         break;
       case "RegisteredApplication":
         checkAppRegisteredOnce(v, e as Send & { message: typeof m });
@@ -248,6 +432,8 @@ export function checkMasterStep(v: MasterStepView): void {
     if (id !== undefined) workers.add(id);
   }
   const msg = v.input?.type === "message" ? v.input.message : null;
+  if (removedWorkers !== null) for (const id of removedWorkers) checkWorkerRemovalReported(v, id);
+  if (msg !== null && msg.type === "ExecutorStateChanged") checkAppRemovedForFailures(v, msg);
   const adopting = msg !== null && (msg.type === "WorkerSchedulerStateResponse" || msg.type === "WorkerLatestState");
   if (msg !== null && (msg.type === "WorkerSchedulerStateResponse" || msg.type === "WorkerLatestState")) {
     for (const e of msg.executors) checkAppCoresWithinLimit(s, e.appId, v.report, v.name, v.ledger.overcommitExcused, true);

@@ -5,7 +5,7 @@ import {
   assertNever,
   DEFAULT_CONFIG,
   formatTimestamp,
-  hasBug,
+  hasBug, KNOWN_BUGS,
   MESSAGE_TYPES,
   nextFloat,
   recordKey,
@@ -63,6 +63,11 @@ describe("config", () => {
   it("switches museum bugs on by name only", () => {
     expect(hasBug(resolveConfig(), "SPARK-36509")).toBe(false);
     expect(hasBug(resolveConfig({ bugs: ["SPARK-36509"] }), "SPARK-36509")).toBe(true);
+  });
+
+  it("refuses a bug name the museum does not know, listing the known ones (a typo must not pass for a buggy run)", () => {
+    expect(() => resolveConfig({ bugs: ["SPARK-3650"] })).toThrow(/unknown bug "SPARK-3650" \(known: SPARK-4592, .*GHOST-APP\)/);
+    for (const name of Object.keys(KNOWN_BUGS)) expect(validateConfig(resolveConfig({ bugs: [name] }))).toEqual([]);
   });
 });
 
