@@ -3,9 +3,9 @@
 // no-op task throughput (10,000 and 100,000 tasks), single-task round trip (p50, p99), time to a
 // ready cluster, and the driver's peak memory per in-flight task. With Debian's python3-distributed
 // installed (importable by /usr/bin/python3), the same for Dask's LocalCluster (2 processes x 1
-// thread), side by side. Needs `npm run build` first.
+// thread, bench/dask_bench.py), side by side with ratios. Needs `npm run build` first.
 //
-//   node bench/real.js [--quick]
+//   node bench/real.js [--quick] [--no-dask]
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -14,8 +14,14 @@ const { startLocalCluster, connect } = await import(`${root}dist/real/index.js`)
 const { createMemoryLogger } = await import(`${root}dist/real/log.js`);
 const NOOP = `${root}examples/noop.mjs`;
 const quick = process.argv.includes("--quick");
+const noDask = process.argv.includes("--no-dask");
 const SIZES = quick ? [10_000] : [10_000, 100_000];
 const ROUND_TRIPS = quick ? 200 : 1_000;
+/**
+ * No-op tasks run before measuring, by both systems: enough for the executors' code to be optimized
+ * (each of the two runs 5,000; with 1,000 each, the first measured job still ran ~20% slower).
+ */
+const WARM_UP_TASKS = 10_000;
 
 const fmt = (n, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -29,7 +35,7 @@ async function flintBench() {
   await driver.run("noop", [0, 1]);
   out.readyMs = performance.now() - t0;
   try {
-    await driver.run("noop", Array.from({ length: 2_000 }, (_, i) => i)); // warm-up
+    await driver.run("noop", Array.from({ length: WARM_UP_TASKS }, (_, i) => i));
     for (const n of SIZES) {
       const inputs = Array.from({ length: n }, (_, i) => i);
       global.gc?.();
@@ -45,7 +51,7 @@ async function flintBench() {
       const results = await driver.run("noop", inputs);
       const seconds = (performance.now() - started) / 1000;
       clearInterval(sampler);
-      if (results.length !== n) throw new Error(`expected ${n} results, got ${results.length}`);
+      if (results.length !== n || results.some((r, i) => r !== i)) throw new Error(`expected the ${n} inputs back in order, got ${results.length} results`);
       out[`tasksPerSecond${n}`] = n / seconds;
       out[`heapPerTaskBytes${n}`] = (peakHeap - baseline.heapUsed) / n;
       out[`rssPerTaskBytes${n}`] = (peakRss - baseline.rss) / n;
@@ -66,40 +72,19 @@ async function flintBench() {
   return out;
 }
 
-const DASK_SCRIPT = String.raw`
-import json, sys, time
-from dask.distributed import LocalCluster, Client
-sizes = [int(s) for s in sys.argv[1].split(",")]
-trips = int(sys.argv[2])
-def noop(x):
-    return x
-t0 = time.perf_counter()
-cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-client = Client(cluster)
-client.gather(client.map(noop, [0, 1], pure=False))
-out = {"readyMs": (time.perf_counter() - t0) * 1000}
-client.gather(client.map(noop, range(2000), pure=False))
-for n in sizes:
-    t = time.perf_counter()
-    client.gather(client.map(noop, range(n), pure=False))
-    out["tasksPerSecond%d" % n] = n / (time.perf_counter() - t)
-lat = []
-for i in range(trips):
-    t = time.perf_counter()
-    client.submit(noop, i, pure=False).result()
-    lat.append((time.perf_counter() - t) * 1000)
-lat.sort()
-out["p50Ms"] = lat[len(lat) // 2]
-out["p99Ms"] = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-client.close(); cluster.close()
-print(json.dumps(out))
-`;
+const DASK_PYTHON = "/usr/bin/python3";
+const DASK_SCRIPT = fileURLToPath(new URL("./dask_bench.py", import.meta.url));
 
+/** Dask's LocalCluster (2 processes x 1 thread), or why it was skipped. */
 function daskBench() {
-  const probe = spawnSync("/usr/bin/python3", ["-c", "import distributed"], { encoding: "utf8" });
-  if (probe.status !== 0) return { skipped: "python3-distributed is not installed (Debian's /usr/bin/python3 cannot import distributed)" };
-  const run = spawnSync("/usr/bin/python3", ["-c", DASK_SCRIPT, SIZES.join(","), String(ROUND_TRIPS)], { encoding: "utf8", timeout: 600_000 });
-  if (run.status !== 0) return { skipped: `Dask run failed: ${(run.stderr || "").trim().split("\n").at(-1)}` };
+  if (noDask) return { skipped: "--no-dask" };
+  // Debian's python3-distributed imports under Debian's own Python, not under a python3 that
+  // another installer (pyenv, conda) put first on PATH.
+  const probe = spawnSync(DASK_PYTHON, ["-c", "import distributed"], { encoding: "utf8" });
+  if (probe.error) return { skipped: `${DASK_PYTHON} is not there (${probe.error.message}); install Debian's python3-distributed` };
+  if (probe.status !== 0) return { skipped: `python3-distributed is not installed (${DASK_PYTHON} cannot import distributed: apt-get install -y python3-distributed)` };
+  const run = spawnSync(DASK_PYTHON, [DASK_SCRIPT, "--sizes", SIZES.join(","), "--round-trips", String(ROUND_TRIPS), "--warm-up", String(WARM_UP_TASKS)], { encoding: "utf8", timeout: 900_000 });
+  if (run.status !== 0) return { skipped: `the Dask run failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}): ${(run.stderr || "").trim().split("\n").at(-1)}` };
   return JSON.parse(run.stdout.trim().split("\n").at(-1));
 }
 
@@ -119,7 +104,8 @@ rows.push([`driver peak heap per in-flight task (${fmt(biggest)})`, `${fmt(flint
 rows.push([`driver peak RSS per in-flight task (${fmt(biggest)})`, `${fmt(flint[`rssPerTaskBytes${biggest}`])} B`, "-", ""]);
 const widths = [0, 1, 2, 3].map((i) => Math.max(...[["measure", "flint", "dask", "flint vs dask"], ...rows].map((r) => r[i].length)));
 const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join("  ");
-console.log(`flint local, 2 workers x 1 core, node ${process.version}`);
+console.log(`flint local, 2 workers x 1 core, node ${process.version}; ${fmt(WARM_UP_TASKS)} no-op tasks of warm-up each`);
 console.log(line(["measure", "flint", "dask", "flint vs dask"]));
 for (const r of rows) console.log(line(r));
 if (dask.skipped) console.log(`dask: skipped: ${dask.skipped}`);
+else console.log(`dask: distributed ${dask.version}, LocalCluster(n_workers=2, threads_per_worker=1, processes=True) under ${DASK_PYTHON}`);

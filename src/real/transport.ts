@@ -3,7 +3,8 @@
  * a time, authenticated by the handshake (handshake.ts) before any message passes.
  *
  * - `send(to, message)` queues the message in the peer's outbox and connects on demand. Messages
- *   queued in one event-loop turn go out as one write on setImmediate. The outbox is FIFO and
+ *   queued in one task (an I/O callback, a timer, a step) go out as one write, flushed in a
+ *   microtask right after it. The outbox is FIFO and
  *   bound to one connection until it closes, so messages to a peer arrive in the order they were
  *   sent, or are lost with the connection (the host contract, io.ts rule 2). A connection the peer
  *   opened to us also carries our messages to it when we have none of our own.
@@ -14,6 +15,10 @@
  *   connection with a logged reason; the listener and every other connection carry on.
  * - An authenticated connection that closes is reported as `onDisconnected(peer)` for the
  *   listening address the peer announced (and for the address we dialed, if that differs).
+ * - `close()` drains before it closes: what was sent before it (the last messages of a node, sent
+ *   in the same step as its `exit`) is written out at once, each open connection is ended
+ *   gracefully (FIN after the data, then the peer's FIN) and a connection still being dialed for
+ *   queued messages may finish its handshake, all within a bounded time (`closeDrainMs`).
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
 import type { Address } from "../protocol/ids.js";
@@ -52,6 +57,8 @@ export interface TransportOptions {
   outboxLimitBytes?: number;
   /** Open connections (both directions) before new inbound ones are refused. */
   maxConnections?: number;
+  /** How long `close()` may wait for queued messages to leave and peers to hang up (default 1 s). */
+  closeDrainMs?: number;
   /** Our address when this transport never listens (announced in the handshake). */
   nodeAddress?: Address;
   /** The host to announce when listening on a wildcard address (0.0.0.0). */
@@ -62,6 +69,7 @@ export const DEFAULT_OUTBOX_LIMIT_MESSAGES = 100_000;
 export const DEFAULT_OUTBOX_LIMIT_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 1_024;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_CLOSE_DRAIN_MS = 1_000;
 /** Small frames are copied into batches of about this size; larger ones are written as they are. */
 const BATCH_BYTES = 64 * 1024;
 /** How long a rejected peer gets to read our reject frame before we cut the socket. */
@@ -123,7 +131,13 @@ export class Transport {
   private readonly outboxes = new Map<string, Outbox>();
   private readonly dirty = new Set<Outbox>();
   private flushScheduled = false;
+  /** Set by `close()`: no more sends, deliveries or disconnect reports; connections drain and end. */
   private closed = false;
+  private closing: Promise<void> | undefined;
+  /** The drain time of the running `close()`, for logs. */
+  private closeDrainMs = 0;
+  /** Called when the last connection is gone while closing. */
+  private onAllClosed: (() => void) | undefined;
   private nextConnectionId = 1;
 
   constructor(options: TransportOptions) {
@@ -138,6 +152,7 @@ export class Transport {
       outboxLimitMessages: DEFAULT_OUTBOX_LIMIT_MESSAGES,
       outboxLimitBytes: DEFAULT_OUTBOX_LIMIT_BYTES,
       maxConnections: DEFAULT_MAX_CONNECTIONS,
+      closeDrainMs: DEFAULT_CLOSE_DRAIN_MS,
       ...options,
     };
     this.logger = options.logger;
@@ -228,21 +243,68 @@ export class Transport {
     return { connections: this.connections.size, openConnections: open, outboxes };
   }
 
-  /** Stops listening, closes every connection, drops every queue. Reports no disconnects. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops listening and closes every connection, after a bounded drain (`closeDrainMs`, or
+   * `drainMs` here; 0 cuts at once): queued messages are written now, in order, and each open
+   * connection is ended once its queue is out; a connection being dialed for queued messages may
+   * still open and deliver them. What is left when the time is up is dropped with a logged reason.
+   * From the first call on nothing is sent, delivered or reported (no disconnects). Idempotent.
+   */
+  close(options: { drainMs?: number } = {}): Promise<void> {
+    this.closing ??= this.shutDown(Math.max(0, options.drainMs ?? this.options.closeDrainMs));
+    return this.closing;
+  }
+
+  private async shutDown(drainMs: number): Promise<void> {
     this.closed = true;
+    this.closeDrainMs = drainMs;
+    const server = this.server;
+    // Stop accepting now; the callback fires once the inbound connections are gone too.
+    const serverClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const conn of [...this.connections]) {
-      clearTimeout(conn.timer);
-      conn.state = "closed";
-      conn.socket.destroy();
+      if (drainMs > 0 && conn.state === "open") this.endWhenFlushed(conn);
+      else if (drainMs > 0 && conn.state === "handshaking" && this.hasQueuedFor(conn)) continue; // open() ends it
+      else this.destroy(conn);
     }
+    if (this.connections.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.onAllClosed = resolve;
+        timer = setTimeout(resolve, drainMs);
+      });
+      clearTimeout(timer);
+      this.onAllClosed = undefined;
+    }
+    for (const conn of [...this.connections]) this.destroy(conn);
     this.connections.clear();
     this.byPeer.clear();
     this.outboxes.clear();
     this.dirty.clear();
-    const server = this.server;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await serverClosed;
+  }
+
+  /** While closing: writes what the connection's outboxes hold, then ends it (again on 'drain' when blocked). */
+  private endWhenFlushed(conn: Connection): void {
+    if (conn.state !== "open" || conn.socket.writableEnded) return;
+    for (const outbox of this.outboxesOf(conn)) this.flushOutbox(outbox);
+    if (this.queuedFor(conn) === 0) conn.socket.end();
+  }
+
+  /** Messages still queued in the outboxes bound to (or dialing on) `conn`. */
+  private queuedFor(conn: Connection): number {
+    let queued = 0;
+    for (const outbox of this.outboxes.values()) if (outbox.conn === conn || outbox.dialing === conn) queued += outbox.queue.length - outbox.head;
+    return queued;
+  }
+
+  private hasQueuedFor(conn: Connection): boolean {
+    return this.queuedFor(conn) > 0;
+  }
+
+  private destroy(conn: Connection): void {
+    clearTimeout(conn.timer);
+    this.closeConnection(conn);
+    conn.socket.destroy();
   }
 
   // ---- Connections -------------------------------------------------------------------------
@@ -308,7 +370,8 @@ export class Transport {
     socket.on("close", () => this.onClose(conn));
     socket.on("drain", () => {
       conn.blocked = false;
-      for (const outbox of this.outboxesOf(conn)) this.flushOutbox(outbox);
+      if (this.closed) this.endWhenFlushed(conn);
+      else for (const outbox of this.outboxesOf(conn)) this.flushOutbox(outbox);
     });
     return conn;
   }
@@ -333,7 +396,7 @@ export class Transport {
         return;
       }
       if (conn.state === "handshaking") this.onHandshakeFrame(conn, item);
-      else this.onMessageFrame(conn, item);
+      else if (!this.closed) this.onMessageFrame(conn, item);
     }
   }
 
@@ -373,9 +436,10 @@ export class Transport {
       if (outbox && outbox.dialing === conn) {
         outbox.dialing = undefined;
         outbox.conn = conn;
-        this.markDirty(outbox);
+        if (!this.closed) this.markDirty(outbox);
       }
     }
+    if (this.closed) this.endWhenFlushed(conn);
   }
 
   /** Closes a connection because of what the peer did (or failed to do), saying why. */
@@ -415,7 +479,13 @@ export class Transport {
       set?.delete(conn);
       if (set && set.size === 0) this.byPeer.delete(conn.peer);
     }
-    if (this.closed) return;
+    if (this.closed) {
+      // While closing, outboxes stay until the end: what a closed connection still held is lost.
+      const unsent = this.queuedFor(conn);
+      if (unsent > 0) this.logger.log("warn", "send-dropped", { why: "closing", to: conn.peer ?? conn.dialed ?? null, dropped: unsent, drainMs: this.closeDrainMs });
+      if (this.connections.size === 0) this.onAllClosed?.();
+      return;
+    }
     for (const outbox of [...this.outboxes.values()]) {
       if (outbox.conn !== conn && outbox.dialing !== conn) continue;
       const lost = outbox.queue.length - outbox.head;
@@ -472,26 +542,32 @@ export class Transport {
   // ---- Writing -----------------------------------------------------------------------------
 
   private sendRaw(conn: Connection, payload: Buffer): void {
-    if (conn.state === "closed") return;
+    if (conn.state === "closed" || conn.socket.writableEnded) return;
     conn.socket.write(frameOf(payload));
   }
 
+  /**
+   * Schedules a flush at the end of the current task (a microtask): every message sent while the
+   * current I/O callback, timer or step runs goes out in one write, and none waits for another
+   * turn of the event loop (setImmediate would add one to every hop of a task's round trip).
+   */
   private markDirty(outbox: Outbox): void {
     this.dirty.add(outbox);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      const dirty = [...this.dirty];
-      this.dirty.clear();
-      for (const o of dirty) this.flushOutbox(o);
-    });
+    queueMicrotask(this.flushDirty);
   }
+
+  private readonly flushDirty = (): void => {
+    this.flushScheduled = false;
+    for (const o of this.dirty) this.flushOutbox(o);
+    this.dirty.clear();
+  };
 
   /** Writes what the outbox holds until it is empty or the socket asks us to wait. */
   private flushOutbox(outbox: Outbox): void {
     const conn = outbox.conn;
-    if (!conn || conn.state !== "open" || conn.blocked) return;
+    if (!conn || conn.state !== "open" || conn.blocked || conn.socket.writableEnded) return;
     const socket = conn.socket;
     const queue = outbox.queue;
     socket.cork();

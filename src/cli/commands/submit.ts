@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import type { DriverId } from "../../protocol/ids.js";
 import type { DriverDescription, Message } from "../../protocol/messages.js";
 import type { DriverCommand } from "../../real/cluster/driverMain.js";
-import { FlushingTransport } from "../../real/cluster/flushing.js";
+import { Transport } from "../../real/transport.js";
 import { protocolConfigFromEnv } from "../../real/cluster/runtime.js";
 import { formatResult, runApp } from "../../real/driver/app.js";
 import { createLogger } from "../../real/log.js";
@@ -140,7 +140,7 @@ export async function run(argv: string[]): Promise<number> {
 async function askMaster(master: string, request: Message, replyType: Message["type"], secret: string | undefined): Promise<Message> {
   const logger = createLogger({ node: "submit", consoleLevel: "warn" });
   const protocol = protocolConfigFromEnv();
-  const transport = new FlushingTransport({ logger, ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }), maxFrameBytes: protocol.maxMessageSizeBytes });
+  const transport = new Transport({ logger, ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }), maxFrameBytes: protocol.maxMessageSizeBytes });
   // The reply comes back on the connection we open, so the announced address is never dialed.
   await transport.listen("127.0.0.1", 0);
   try {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { executor } from "../../protocol/executor/index.js";
 import { executorId } from "../../protocol/ids.js";
 import { startHost } from "../host.js";
-import { FlushingTransport as Transport } from "./flushing.js";
+import { Transport } from "../transport.js";
 import { cacheModule, shippedModuleOf } from "../tasks/module.js";
 import { TaskPool } from "../tasks/pool.js";
 import { SECRET_ENV, type LaunchFile } from "./launcher.js";

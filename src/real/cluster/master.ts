@@ -16,7 +16,7 @@ import type { Address } from "../../protocol/ids.js";
 import { startHost, type Host } from "../host.js";
 import type { Logger } from "../log.js";
 import { openRecovery, type OpenedRecovery, type RecoverySpec, type RecoveryTuning } from "../recovery/index.js";
-import { FlushingTransport as Transport } from "./flushing.js";
+import { Transport } from "../transport.js";
 import { advertiseHostFor, randomSeed } from "./runtime.js";
 import { masterSnapshot } from "./snapshot.js";
 import { startStatusServer, type StatusServer } from "./status.js";

@@ -8,7 +8,7 @@ import type { ProtocolConfig } from "../../protocol/config.js";
 import type { Address, WorkerId } from "../../protocol/ids.js";
 import { startHost, type Host } from "../host.js";
 import type { Logger } from "../log.js";
-import { FlushingTransport as Transport } from "./flushing.js";
+import { Transport } from "../transport.js";
 import { makeWorkerId } from "./ids.js";
 import { ProcessLauncher } from "./launcher.js";
 import { advertiseHostFor, randomSeed } from "./runtime.js";

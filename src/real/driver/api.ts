@@ -19,8 +19,8 @@ import type { ApplicationDescription, TaskPayload } from "../../protocol/message
 import { isLoopbackHost, parseAddress, parseAddressList } from "../address.js";
 import { readSecretFile } from "../handshake.js";
 import { startHost, type Host } from "../host.js";
+import { Transport } from "../transport.js";
 import { createLogger, type Logger } from "../log.js";
-import { FlushingTransport } from "../cluster/flushing.js";
 import { protocolConfigFromEnv, randomSeed } from "../cluster/runtime.js";
 import { loadModule, type ShippedModule } from "../tasks/module.js";
 import type { TaskData } from "../tasks/pool.js";
@@ -113,7 +113,7 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   const logger = options.logger ?? createLogger({ node: "driver", consoleLevel: "warn" });
   const masterHost = parseAddress(masters[0]!).host;
   const listenHost = options.host ?? (isLoopbackHost(masterHost) ? "127.0.0.1" : "0.0.0.0");
-  const transport = new FlushingTransport({
+  const transport = new Transport({
     logger,
     ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
     maxFrameBytes: protocol.maxMessageSizeBytes,

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { LocalCluster } from "../../../src/real/cluster/local.js";
 import { connect, type Cluster } from "../../../src/real/driver/api.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
-import { DIST_READY, FAST_PROTOCOL, FLINT_BIN, ProcessTracker, SLOW_APP, cmdline, descendantsOf, executorsUnder, isAlive, kill, startTestCluster, waitFor } from "./harness.js";
+import { DIST_READY, expected, naps, runUntil, FAST_PROTOCOL, FLINT_BIN, ProcessTracker, SLOW_APP, cmdline, descendantsOf, executorsUnder, isAlive, kill, startTestCluster, waitFor } from "./harness.js";
 
 const tracker = new ProcessTracker();
 let cluster: LocalCluster | undefined;
@@ -23,22 +23,12 @@ afterEach(async () => {
   expect(tracker.cleanup()).toEqual([]);
 });
 
-const naps = (count: number, ms: number): Array<{ ms: number; value: number }> => Array.from({ length: count }, (_, i) => ({ ms, value: i }));
-const expected = (count: number): number[] => Array.from({ length: count }, (_, i) => i);
 
 async function connectDriver(c: LocalCluster): Promise<Cluster> {
   driver = await connect({ master: c.masterUrl, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver") });
   return driver;
 }
 
-/** Runs a job and resolves when `tasksFinished` first reaches `after`. */
-function runUntil(d: Cluster, count: number, ms: number, after: number): { job: Promise<number[]>; reached: Promise<void> } {
-  let reach!: () => void;
-  const reached = new Promise<void>((r) => (reach = r));
-  const job = d.run<number>("nap", naps(count, ms), { onProgress: (p) => p.tasksFinished >= after && reach() });
-  job.catch(() => reach());
-  return { job, reached };
-}
 
 describe.skipIf(!DIST_READY)("real cluster failures", () => {
   it("executor kill -9 mid-job: its tasks are lost and rerun, the job succeeds", async () => {

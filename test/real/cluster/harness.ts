@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ProtocolConfig } from "../../../src/protocol/config.js";
 import { startLocalCluster, type LocalCluster } from "../../../src/real/cluster/local.js";
+import type { Cluster } from "../../../src/real/driver/api.js";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const FLINT_BIN = `${ROOT}bin/flint.js`;
@@ -142,4 +143,18 @@ export async function startTestCluster(tracker: ProcessTracker, workers = 2, cor
   tracker.track(cluster.master.pid);
   for (const w of cluster.workers) tracker.track(w.pid);
   return cluster;
+}
+
+/** Inputs for the slow app's `nap`: `count` tasks of `ms` each, task i returning i. */
+export const naps = (count: number, ms: number): Array<{ ms: number; value: number }> => Array.from({ length: count }, (_, i) => ({ ms, value: i }));
+/** What a job of `naps(count, ...)` returns: every index once, in order. */
+export const expected = (count: number): number[] => Array.from({ length: count }, (_, i) => i);
+
+/** Runs a job of `count` naps and resolves `reached` when `after` tasks have finished (or the job failed). */
+export function runUntil(d: Cluster, count: number, ms: number, after: number): { job: Promise<number[]>; reached: Promise<void> } {
+  let reach!: () => void;
+  const reached = new Promise<void>((r) => (reach = r));
+  const job = d.run<number>("nap", naps(count, ms), { onProgress: (p) => p.tasksFinished >= after && reach() });
+  job.catch(() => reach());
+  return { job, reached };
 }

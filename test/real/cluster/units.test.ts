@@ -111,7 +111,7 @@ describe("process launcher", () => {
   it("launcher: reports processLaunched, writes launch.json, and a kill ends in processExited", async () => {
     const dir = tempDir();
     const script = join(dir, "sleeper.mjs");
-    writeFileSync(script, "process.stdout.write('up\\n'); process.on('SIGTERM', () => process.exit(7)); setInterval(() => {}, 1000);\n");
+    writeFileSync(script, "process.on('SIGTERM', () => process.exit(7)); process.stdout.write('up\\n'); setInterval(() => {}, 1000);\n");
     const inputs: Input[] = [];
     const launcher = new ProcessLauncher({ workDir: join(dir, "work"), host: "127.0.0.1", logger: createMemoryLogger("worker"), report: (i) => inputs.push(i), executorEntry: script });
     const ref = { kind: "executor" as const, appId: appId("app-1"), execId: 3 };

@@ -15,7 +15,7 @@ import type { LocalCluster } from "../../../src/real/cluster/local.js";
 import { startLocalCluster } from "../../../src/real/cluster/local.js";
 import { connect, type Cluster } from "../../../src/real/driver/api.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
-import { DIST_READY, FAST_PROTOCOL, FLINT_BIN, ProcessTracker, SLOW_APP, kill, waitFor } from "../cluster/harness.js";
+import { DIST_READY, expected, naps, runUntil, FAST_PROTOCOL, FLINT_BIN, ProcessTracker, SLOW_APP, kill, waitFor } from "../cluster/harness.js";
 import { sleep, ZkTestServer, zooKeeperMissing } from "./zkServer.js";
 
 /** Session of 3 s (ZooKeeper's tick is 250 ms in tests): a dead leader is replaced in ~2-3 s. */
@@ -32,8 +32,6 @@ afterEach(async () => {
   expect(tracker.cleanup()).toEqual([]);
 });
 
-const naps = (count: number, ms: number): Array<{ ms: number; value: number }> => Array.from({ length: count }, (_, i) => ({ ms, value: i }));
-const expected = (count: number): number[] => Array.from({ length: count }, (_, i) => i);
 
 async function startCluster(options: { masters: number; recovery?: string }): Promise<LocalCluster> {
   const c = await startLocalCluster({
@@ -57,14 +55,6 @@ async function connectDriver(c: LocalCluster, name = "ha-test"): Promise<Cluster
   return d;
 }
 
-/** Runs a job of `count` naps and resolves `reached` when `after` tasks have finished. */
-function runUntil(d: Cluster, count: number, ms: number, after: number): { job: Promise<number[]>; reached: Promise<void> } {
-  let reach!: () => void;
-  const reached = new Promise<void>((r) => (reach = r));
-  const job = d.run<number>("nap", naps(count, ms), { onProgress: (p) => p.tasksFinished >= after && reach() });
-  job.catch(() => reach());
-  return { job, reached };
-}
 
 /** Waits until master `index` leads with both workers ALIVE and `apps` apps RUNNING, all recovered. */
 async function waitForLeader(c: LocalCluster, index: number, apps: number, timeoutMs = 20_000): Promise<void> {
