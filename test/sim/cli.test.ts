@@ -93,3 +93,130 @@ describe("flint sim", () => {
     expect(JSON.parse(stdout).virtualTimeMs).toBe(5000);
   });
 });
+
+/**
+ * Runs that hit a weakness PROTOCOL.md documents for Spark (shrunk from `flint fuzz` seeds with
+ * `flint shrink --strict`). The checks record such hits apart from failures.
+ */
+const NO_FENCING = {
+  name: "weakness-no-fencing",
+  comment: "The only master (ZooKeeper mode) is paused past its session timeout; on resuming it registers the app and launches executors before it hears that it lost the leadership (PROTOCOL.md §3.5.1 no fencing).",
+  seed: 22,
+  timeLimitMs: 630892,
+  stopWhenDone: true,
+  cluster: { masters: 1, recoveryMode: "zookeeper", sessionTimeoutMs: 15000, workers: [{ count: 1, cores: 4, memoryMb: 8192 }] },
+  apps: [{ name: "etl", submitAtMs: 70000, maxCores: 8, coresPerExecutor: 2, stopWhenDone: true, jobs: [{ id: "etl-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 300, jitterMs: 200 }] }] }],
+  faults: [{ atMs: 65981, kind: "pause", target: "leader", durationMs: 23000 }],
+  expect: { allJobsSucceed: true },
+};
+
+const STRANDED_LAUNCH = {
+  name: "weakness-stranded-launch",
+  comment: "Most RegisteredWorker replies are lost at the start; the worker drops the master's LaunchExecutors until it hears one, so the app's executors stay LAUNCHING for ever (PROTOCOL.md §7 item 19).",
+  seed: 332,
+  timeLimitMs: 428389,
+  stopWhenDone: true,
+  cluster: { masters: 1, workers: [{ count: 1, cores: 4, memoryMb: 8192 }] },
+  apps: [{ name: "pi", submitAtMs: 500, coresPerExecutor: 2, stopWhenDone: true, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 2000, jitterMs: 1000 }] }] }],
+  faults: [{ atMs: 0, kind: "messages", messageType: "RegisteredWorker", dropProbability: 0.78, durationMs: 23000 }],
+  expect: { allJobsSucceed: false },
+};
+
+function writeScenario(s: object): string {
+  const file = join(mkdtempSync(join(tmpdir(), "flint-sim-")), "s.json");
+  writeFileSync(file, JSON.stringify(s));
+  return file;
+}
+
+const timelineLines = (text: string): string[] => text.split("\n").filter((l) => /^\s+\d+\.\d{3}s  /.test(l));
+
+describe("flint sim: documented Spark weaknesses", () => {
+  it("cli: a run that hits a documented weakness passes, with a marked timeline line right after its step, a summary and a note on the verdict", async () => {
+    expect(await run([writeScenario(NO_FENCING), "--limit", "0"])).toBe(0);
+    const lines = timelineLines(stdout);
+    const hits = lines.filter((l) => l.includes(" WEAKNESS "));
+    expect(hits).toHaveLength(3);
+    for (const l of hits) expect(l).toMatch(/master-1 +WEAKNESS +PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-(registers|schedules) after step \d+: master-1 sent \w+ to /);
+    const first = lines.indexOf(hits[0]!);
+    expect(lines[first - 1]).toContain("applicationRegistered"); // the step that broke I7
+    expect(lines.slice(first + 3).some((l) => l.includes("leadership revoked"))).toBe(true);
+    expect(lines.slice(0, first).some((l) => l.includes("leadership revoked"))).toBe(false);
+    expect(stdout).toContain("Spark weaknesses hit: 3 (documented in PROTOCOL.md for Spark itself; not failures, --strict fails them)");
+    expect(stdout).toMatch(/ 1x PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-registers, first at 88\.981s after step \d+ on master-1/);
+    expect(stdout).toMatch(/ 2x PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-schedules/);
+    expect(stdout).toContain("PASS weakness-no-fencing");
+    expect(stdout).toContain("with 3 documented Spark weakness hits: PROTOCOL.md §3.5.1 no fencing (--strict fails them)");
+    expect(stderr).toBe("");
+  });
+
+  it("cli: --json lists the hits in a weaknesses array (an empty one for a clean run)", async () => {
+    expect(await run([writeScenario(NO_FENCING), "--json"])).toBe(0);
+    const j = JSON.parse(stdout);
+    expect(j.verdict).toEqual({ ok: true, reasons: [] });
+    expect(j.violations).toEqual([]);
+    expect(j.weaknessCount).toBe(3);
+    expect(j.weaknesses).toHaveLength(3);
+    expect(j.weaknesses[0]).toEqual({ section: "§3.5.1", weakness: "no fencing", check: "I7:only-leader-registers", timeMs: 88981, step: expect.any(Number), node: "master-1", nodes: ["master-1", "drv-etl"], detail: expect.stringContaining("without holding the leadership") });
+    expect(j.weaknesses[0].step).toBeGreaterThan(0);
+    stdout = "";
+    expect(await run([scenario("lost-tasks.json"), "--json"])).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ weaknessCount: 0, weaknesses: [] });
+  });
+
+  it("cli: --strict fails a run that hits a documented weakness, and its replay command keeps --strict", async () => {
+    const file = writeScenario(NO_FENCING);
+    expect(await run([file, "--strict"])).toBe(1);
+    expect(stdout).toContain("FAIL weakness-no-fencing");
+    expect(stdout).toContain("--strict fails them)");
+    expect(stdout).toMatch(/- documented Spark weakness hit \(--strict\): PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-registers 1x, first at 88981 ms on master-1/);
+    expect(stderr).toContain(`replay: flint sim ${file} --seed 22 --strict`);
+    stdout = "";
+    expect(await run([file, "--strict", "--json"])).toBe(1);
+    const j = JSON.parse(stdout);
+    expect(j.verdict.ok).toBe(false);
+    expect(j.verdict.reasons).toHaveLength(2);
+    expect(j.replay).toBe(`flint sim ${file} --seed 22 --strict`);
+    stdout = "";
+    expect(await run([scenario("lost-tasks.json"), "--strict"])).toBe(0);
+  });
+
+  it("cli: a stall Spark is known to have is a weakness judged at the end of the run", async () => {
+    const file = writeScenario(STRANDED_LAUNCH);
+    expect(await run([file])).toBe(0);
+    const hit = timelineLines(stdout).filter((l) => l.includes(" WEAKNESS "));
+    expect(hit).toEqual([expect.stringMatching(/428\.389s  drv-pi +WEAKNESS +PROTOCOL\.md §7\.19 executors stranded in LAUNCHING by a LaunchExecutor the worker dropped: L1:jobs-finish-after-healing at the end of the run: job pi-1/)]);
+    expect(timelineLines(stdout).at(-1)).toBe(hit[0]);
+    expect(stdout).toContain("Spark weaknesses hit: 1");
+    stdout = "";
+    expect(await run([file, "--json", "--strict"])).toBe(1);
+    const j = JSON.parse(stdout);
+    expect(j.weaknesses).toEqual([expect.objectContaining({ section: "§7.19", check: "L1:jobs-finish-after-healing", step: -1, node: "drv-pi" })]);
+    expect(j.verdict.reasons[0]).toContain("§7.19");
+  });
+
+  it("cli: --verbose and --story print a hit right after the step it followed", async () => {
+    const file = writeScenario(NO_FENCING);
+    expect(await run([file, "--verbose"])).toBe(0);
+    let lines = timelineLines(stdout);
+    let at = lines.findIndex((l) => l.includes(" WEAKNESS "));
+    expect(lines[at - 1]).toMatch(/master-1 +RegisterApplication from drv-etl +=> .*send RegisteredApplication -> drv-etl/);
+    expect(lines.filter((l) => l.includes(" WEAKNESS "))).toHaveLength(3);
+    stdout = "";
+    expect(await run([file, "--story", "drv-etl"])).toBe(0);
+    lines = timelineLines(stdout);
+    at = lines.findIndex((l) => l.includes(" WEAKNESS "));
+    expect(lines[at - 1]).toContain("RegisterApplication from drv-etl");
+    expect(lines.filter((l) => l.includes(" WEAKNESS "))).toHaveLength(1); // only I7:only-leader-registers names drv-etl
+    stdout = "";
+    expect(await run([writeScenario(STRANDED_LAUNCH), "--verbose"])).toBe(0);
+    expect(timelineLines(stdout).at(-1)).toContain("WEAKNESS  PROTOCOL.md §7.19");
+  });
+
+  it("cli: --limit hides ordinary timeline entries but never a weakness hit", async () => {
+    expect(await run([writeScenario(NO_FENCING), "--limit", "2"])).toBe(0);
+    const lines = timelineLines(stdout);
+    expect(lines.filter((l) => l.includes(" WEAKNESS "))).toHaveLength(3);
+    expect(lines).toHaveLength(5);
+    expect(stdout).toMatch(/\.\.\. \d+ more timeline entries/);
+  });
+});

@@ -20,8 +20,9 @@ const USAGE = `Usage: flint fuzz [scenario.json ...] (--seeds N | --time T) [opt
 
 Runs every scenario (default: the shipped scenarios/*.json) under many seeds. Each seed draws
 which fault kinds are on and how often (swarm testing), then an explicit fault plan: worker
-crashes (some for good), pauses, partitions, executor crashes, leader crashes and pauses, and
-message drops, delays and duplicates. Safety invariants (PROTOCOL.md §6) are checked after every
+crashes (some for good), pauses, partitions, executor crashes, leader crashes and pauses,
+message drops, delays and duplicates, and lost or late executor registration replies
+(RegisteredExecutor). Safety invariants (PROTOCOL.md §6) are checked after every
 step; liveness (every job ends once faults heal) at the end.
 
 Options:

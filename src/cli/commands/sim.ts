@@ -1,12 +1,16 @@
 /**
- * `flint sim <scenario> [--seed N] [--until T] [--trace FILE] [--json] [--verbose] [--story ID]`:
+ * `flint sim <scenario> [--seed N] [--until T] [--trace FILE] [--json] [--verbose] [--story ID] [--strict]`:
  * runs a scenario in the deterministic simulator and prints a timeline and a verdict.
  * Exit status: 0 when the expectation and every check hold, 1 when not, 2 for bad usage or a bad
- * scenario file. A failing run prints the one-line command that replays it.
+ * scenario file. A failing run prints the one-line command that replays it. A run that hits a
+ * weakness PROTOCOL.md documents for Spark itself (the checks record those apart from failures)
+ * shows it in the timeline, the summary and the JSON; `--strict` fails such a run.
  */
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import chalk from "chalk";
-import { runScenario, type SimResult } from "../../sim/cluster.js";
+import { ClusterRun, type SimResult } from "../../sim/cluster.js";
+import { checkLiveness } from "../../sim/invariants/liveness.js";
+import type { Violation } from "../../sim/invariants/report.js";
 import { ROLES } from "../../sim/roles.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.js";
 import type { TimelineEntry } from "../../sim/timeline.js";
@@ -27,6 +31,8 @@ Options:
   --verbose       show every step (every message, timer and effect), not only the timeline
   --story ID      show only the steps that mention ID (a worker, app, executor, driver or task id)
   --limit N       timeline lines to print (default 200; 0 = all)
+  --strict        fail the run when it hits a weakness PROTOCOL.md documents for Spark itself
+                  (no fencing §3.5.1, id reuse §3.5.6, ...); without it such hits are shown, not failed
   -h, --help      this help
 
 Exit status: 0 expectation met, 1 not met (or a check failed), 2 bad usage or scenario file.`;
@@ -40,6 +46,7 @@ interface Args {
   verbose: boolean;
   story?: string;
   limit: number;
+  strict: boolean;
 }
 
 class UsageError extends Error {}
@@ -52,7 +59,7 @@ function parseDuration(s: string): number {
 }
 
 function parseArgs(argv: string[]): Args | "help" {
-  const args: Partial<Args> & { json: boolean; verbose: boolean; limit: number } = { json: false, verbose: false, limit: 200 };
+  const args: Partial<Args> & { json: boolean; verbose: boolean; limit: number; strict: boolean } = { json: false, verbose: false, limit: 200, strict: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
@@ -69,6 +76,9 @@ function parseArgs(argv: string[]): Args | "help" {
         break;
       case "--verbose":
         args.verbose = true;
+        break;
+      case "--strict":
+        args.strict = true;
         break;
       case "--seed": {
         const v = value(i++, a);
@@ -154,16 +164,99 @@ class TraceFile {
   }
 }
 
+/** A hit of a weakness PROTOCOL.md documents for Spark: which, the check it would have failed, and where. */
+export interface WeaknessHit {
+  /** The PROTOCOL.md section that documents it, e.g. "§3.5.1". */
+  section: string;
+  /** The weakness in a few words, e.g. "no fencing". */
+  weakness: string;
+  check: string;
+  timeMs: number;
+  /** The step after which it showed; -1 when judged at the end of the run (liveness). */
+  step: number;
+  node: string;
+  nodes: string[];
+  detail: string;
+}
+
+function weaknessHit(v: Violation): WeaknessHit {
+  const text = v.weakness ?? "";
+  const m = /^(§[\d.]*\d)\s*(.*)$/.exec(text);
+  return { section: m ? m[1]! : "§3.5", weakness: m ? m[2]! : text, check: v.check, timeMs: v.timeMs, step: v.step, node: v.node, nodes: v.nodes.slice(), detail: v.detail };
+}
+
+const weaknessName = (h: WeaknessHit): string => `PROTOCOL.md ${h.section} ${h.weakness}`;
+
+/** The timeline's line for a hit: marked so that it stands out among the ordinary entries. */
+function printWeakness(h: WeaknessHit): void {
+  const when = h.step >= 0 ? `after step ${h.step}` : "at the end of the run";
+  out(`${chalk.dim(fmtTime(h.timeMs))}  ${chalk.bold(h.node.padEnd(28))} ${chalk.black.bgYellow(" WEAKNESS ")} ${chalk.yellow.bold(weaknessName(h))}${chalk.yellow(`: ${h.check} ${when}: ${h.detail}`)}`);
+}
+
+/** Hits grouped by weakness and check, in order of first appearance. */
+function groupHits(hits: readonly WeaknessHit[]): Array<{ first: WeaknessHit; count: number }> {
+  const groups = new Map<string, { first: WeaknessHit; count: number }>();
+  for (const h of hits) {
+    const key = `${weaknessName(h)} ${h.check}`;
+    const g = groups.get(key);
+    if (g === undefined) groups.set(key, { first: h, count: 1 });
+    else g.count++;
+  }
+  return [...groups.values()];
+}
+
+/**
+ * A run's weakness hits (the first MAX kept by the checks, then a liveness stall Spark is known to
+ * have), how many there were in all, and for each kept hit the number of timeline entries that
+ * came before it (the timeline carries no step numbers: this places a hit right after its step).
+ */
+interface Weaknesses {
+  hits: WeaknessHit[];
+  count: number;
+  timelineAt: number[];
+}
+
+/** Every weakness hit of the run: the checks' (at their steps), then a liveness stall Spark is known to have. */
+function weaknessesOf(cluster: ClusterRun, timelineAt: number[]): Weaknesses {
+  const hits = cluster.checks.weaknesses.map(weaknessHit);
+  let count = cluster.checks.weaknessCount;
+  const at = timelineAt.slice(0, hits.length);
+  if (cluster.checks.violationCount === 0) {
+    const stall = checkLiveness({ scenario: cluster.scenario, nodes: cluster.world.nodes, nowMs: cluster.world.now, jobs: cluster.jobs });
+    if (stall !== null && stall.weakness !== undefined) {
+      hits.push(weaknessHit(stall));
+      at.push(cluster.timeline.length);
+      count++;
+    }
+  }
+  return { hits, count, timelineAt: at };
+}
+
+/** The verdict: the run's own, failed by any weakness hit under --strict. */
+function verdictOf(result: SimResult, hits: readonly WeaknessHit[], strict: boolean): SimResult["verdict"] {
+  if (!strict || hits.length === 0) return result.verdict;
+  const reasons = [...result.verdict.reasons];
+  for (const { first, count } of groupHits(hits)) reasons.push(`documented Spark weakness hit (--strict): ${weaknessName(first)}: ${first.check} ${count}x, first at ${first.timeMs} ms on ${first.node}: ${first.detail}`);
+  return { ok: false, reasons };
+}
+
 function printStep(r: TraceRecord): void {
   const effects = r.effects.map(describeEffect);
   out(`${chalk.dim(fmtTime(r.timeMs))}  ${chalk.bold(r.node.padEnd(28))} ${describeInput(r.input)}${effects.length > 0 ? chalk.dim(`  => ${effects.join("; ")}`) : ""}`);
 }
 
-function printResult(result: SimResult, args: Args, scenario: Scenario): void {
+function printResult(result: SimResult, args: Args, scenario: Scenario, weaknesses: Weaknesses, verdict: SimResult["verdict"]): void {
   if (!args.verbose && args.story === undefined) {
     const entries = result.timeline;
     const shown = args.limit === 0 ? entries : entries.slice(0, args.limit);
-    for (const e of shown) out(`${chalk.dim(fmtTime(e.timeMs))}  ${chalk.bold(e.node.padEnd(28))} ${KIND_COLOUR[e.kind](e.text)}`);
+    // Each hit goes right after the entries of the step it followed (every hit is shown, whatever the limit).
+    const { hits, timelineAt } = weaknesses;
+    let next = 0;
+    shown.forEach((e, i) => {
+      while (next < hits.length && timelineAt[next]! <= i) printWeakness(hits[next++]!);
+      out(`${chalk.dim(fmtTime(e.timeMs))}  ${chalk.bold(e.node.padEnd(28))} ${KIND_COLOUR[e.kind](e.text)}`);
+    });
+    while (next < hits.length) printWeakness(hits[next++]!);
     const hidden = entries.length - shown.length + result.timelineDropped;
     if (hidden > 0) out(chalk.dim(`  ... ${hidden} more timeline entries (--limit 0 shows them all, --verbose every step)`));
   }
@@ -182,16 +275,24 @@ function printResult(result: SimResult, args: Args, scenario: Scenario): void {
   out(`  ${c.events} events, ${c.steps} steps, ${c.messagesDelivered}/${c.messagesSent} messages delivered (${c.messagesLost} lost), virtual time ${(result.virtualTimeMs / 1000).toFixed(3)}s (${result.stopReason})`);
   out(`  seed ${result.seed}, trace hash ${chalk.bold(result.traceHash)}`);
   if (result.violationCount > 0) for (const v of result.violations.slice(0, 10)) out(chalk.red(`  check ${v.check} failed at ${v.timeMs} ms on ${v.node}: ${v.detail}`));
+  const groups = groupHits(weaknesses.hits);
+  if (weaknesses.count > 0) {
+    out(chalk.bold(`Spark weaknesses hit: ${weaknesses.count} (documented in PROTOCOL.md for Spark itself; ${args.strict ? "--strict fails them" : "not failures, --strict fails them"})`));
+    for (const { first, count } of groups) out(chalk.yellow(`  ${count}x ${weaknessName(first)}: ${first.check}, first at ${(first.timeMs / 1000).toFixed(3)}s ${first.step >= 0 ? `after step ${first.step}` : "at the end of the run"} on ${first.node}`));
+    if (weaknesses.count > weaknesses.hits.length) out(chalk.dim(`  ... ${weaknesses.count - weaknesses.hits.length} more hits not kept`));
+  }
   out("");
-  if (result.verdict.ok) out(chalk.green.bold(`PASS ${scenario.name}: ${scenario.comment}`));
-  else {
+  if (verdict.ok) {
+    out(chalk.green.bold(`PASS ${scenario.name}: ${scenario.comment}`));
+    if (weaknesses.count > 0) out(chalk.yellow(`  with ${weaknesses.count} documented Spark weakness hits: ${groups.map((g) => weaknessName(g.first)).filter((n, i, all) => all.indexOf(n) === i).join("; ")} (--strict fails them)`));
+  } else {
     out(chalk.red.bold(`FAIL ${scenario.name}`));
-    for (const r of result.verdict.reasons) out(chalk.red(`  - ${r}`));
+    for (const r of verdict.reasons) out(chalk.red(`  - ${r}`));
   }
 }
 
 function replayCommand(args: Args, seed: number): string {
-  return `flint sim ${args.file} --seed ${seed}${args.untilMs !== undefined ? ` --until ${args.untilMs}` : ""}`;
+  return `flint sim ${args.file} --seed ${seed}${args.untilMs !== undefined ? ` --until ${args.untilMs}` : ""}${args.strict ? " --strict" : ""}`;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -220,23 +321,44 @@ export async function run(argv: string[]): Promise<number> {
   const trace = args.trace !== undefined ? new TraceFile(args.trace) : null;
   const story = args.story;
   const showSteps = !args.json && (args.verbose || story !== undefined);
-  const sink =
-    trace !== null || showSteps
-      ? (r: TraceRecord): void => {
-          trace?.add(r);
-          if (!showSteps) return;
-          if (story !== undefined && !JSON.stringify(r).includes(story)) return;
-          printStep(r);
-        }
-      : undefined;
+  let cluster: ClusterRun | null = null;
+  // Where each weakness hit falls in the timeline: its length when the hit's step had ended.
+  const timelineAt: number[] = [];
+  const noteHits = (): void => {
+    if (cluster === null) return;
+    const all = cluster.checks.weaknesses;
+    while (timelineAt.length < all.length) timelineAt.push(cluster.timeline.length);
+  };
+  // With every step shown, a weakness hit is printed before the step after the one it followed.
+  let hitsShown = 0;
+  const showHitsBefore = (step: number): void => {
+    const all = cluster?.checks.weaknesses ?? [];
+    for (; hitsShown < all.length && all[hitsShown]!.step < step; hitsShown++) {
+      const h = weaknessHit(all[hitsShown]!);
+      if (story === undefined || JSON.stringify(h).includes(story)) printWeakness(h);
+    }
+  };
+  // The sink runs before each step's checks: a hit seen here came from an earlier, finished step.
+  const sink = (r: TraceRecord): void => {
+    noteHits();
+    trace?.add(r);
+    if (!showSteps) return;
+    showHitsBefore(r.step);
+    if (story !== undefined && !JSON.stringify(r).includes(story)) return;
+    printStep(r);
+  };
   if (!args.json) {
     out(chalk.bold(`flint sim ${scenario.name}`) + chalk.dim(` (seed ${seed})`));
     out(chalk.dim(scenario.comment));
     out("");
   }
   let result: SimResult;
+  let weaknesses: Weaknesses;
   try {
-    result = runScenario(scenario, ROLES, { seed, ...(args.untilMs !== undefined ? { untilMs: args.untilMs } : {}), ...(sink ? { recordSink: sink } : {}), includeStates: args.json });
+    cluster = new ClusterRun(scenario, ROLES, { seed, ...(args.untilMs !== undefined ? { untilMs: args.untilMs } : {}), recordSink: sink, includeStates: args.json });
+    result = cluster.run();
+    noteHits();
+    weaknesses = weaknessesOf(cluster, timelineAt);
   } catch (e) {
     trace?.close();
     process.stderr.write(chalk.red(`flint sim: the run failed: ${(e as Error).stack ?? String(e)}\n`));
@@ -244,6 +366,11 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   trace?.close();
+  if (showSteps) {
+    showHitsBefore(Number.POSITIVE_INFINITY);
+    for (const h of weaknesses.hits) if (h.step < 0 && (story === undefined || JSON.stringify(h).includes(story))) printWeakness(h);
+  }
+  const verdict = verdictOf(result, weaknesses.hits, args.strict);
   if (args.json) {
     out(
       JSON.stringify({
@@ -255,19 +382,21 @@ export async function run(argv: string[]): Promise<number> {
         counts: { events: result.counts.events, steps: result.counts.steps, messagesSent: result.counts.messagesSent, messagesDelivered: result.counts.messagesDelivered, messagesLost: result.counts.messagesLost, lostByReason: result.counts.lost, inputsByType: result.counts.inputs },
         faults: result.faults,
         jobs: result.jobs,
-        verdict: result.verdict,
+        verdict,
         violations: result.violations,
+        weaknessCount: weaknesses.count,
+        weaknesses: weaknesses.hits,
         election: result.election,
         store: result.store,
         timeline: result.timeline,
         nodes: result.nodes,
-        replay: result.verdict.ok ? undefined : replayCommand(args, seed),
+        replay: verdict.ok ? undefined : replayCommand(args, seed),
       }),
     );
   } else {
-    printResult(result, args, scenario);
+    printResult(result, args, scenario, weaknesses, verdict);
   }
-  if (!result.verdict.ok) {
+  if (!verdict.ok) {
     process.stderr.write(`replay: ${replayCommand(args, seed)}\n`);
     return 1;
   }

@@ -7,7 +7,7 @@ import type { Scenario } from "../scenario.js";
 import { drawPlan } from "./plan.js";
 import { replayable, runPlan, type PlanOutcome } from "./run.js";
 
-export { drawPlan, drawSwarm, planScenario, FAULT_KINDS, MESSAGE_TYPES } from "./plan.js";
+export { drawPlan, drawSwarm, planScenario, FAULT_KINDS, LATER_FAULT_KINDS, MAX_LATER_FAULTS, MESSAGE_TYPES } from "./plan.js";
 export { replayable, runPlan, scenarioJson, type PlanOutcome } from "./run.js";
 
 export interface FuzzSeedOptions {

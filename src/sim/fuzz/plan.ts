@@ -6,7 +6,7 @@
  * rules); safety checks and liveness decide whether the run failed.
  */
 import { stream, type Stream } from "../rng.js";
-import { LIVENESS_BOUND_MS, faultEndMs } from "../invariants/liveness.js";
+import { LIVENESS_BOUND_MS, faultEndMs, livenessApplies } from "../invariants/liveness.js";
 import type { FaultSpec, Scenario } from "../scenario.js";
 
 /** The fault kinds the fuzzer draws from; each seed turns on a random subset. */
@@ -36,11 +36,31 @@ export const MESSAGE_TYPES = [
   "WorkerLatestState",
 ] as const;
 
+/**
+ * Fault kinds added after FAULT_KINDS. Each is switched on and drawn from RNG streams of its own
+ * (`swarm/<kind>`, `plan/<kind>`) and its faults go after the others, so a seed that leaves it off
+ * keeps, draw for draw, the plan it had before the kind existed, and one that turns it on keeps
+ * every other fault:
+ *  - executorRegistration: the driver's RegisteredExecutor reply is lost or held back (flint's
+ *    stand-in for an executor whose construction fails or takes long, PROTOCOL.md §1.6; §7 item 14,
+ *    SPARK-29287). MESSAGE_TYPES leaves it out so that adding it reshuffles no seed's draws.
+ */
+export const LATER_FAULT_KINDS = ["executorRegistration"] as const;
+export type LaterFaultKind = (typeof LATER_FAULT_KINDS)[number];
+
 /** At most this many faults in one plan (a named limit on drawn data). */
 export const MAX_FAULTS = 40;
 
+/** The chance a seed turns a later kind on (as for each of FAULT_KINDS). */
+export const LATER_KIND_CHANCE = 0.5;
+
+/** At most this many faults of one later kind in a plan. */
+export const MAX_LATER_FAULTS = 2;
+
 export interface Swarm {
   kinds: FuzzFaultKind[];
+  /** The later kinds this seed turns on (each drawn from its own stream). */
+  laterKinds: LaterFaultKind[];
   perMinute: number;
   fromMs: number;
   untilMs: number;
@@ -58,7 +78,8 @@ export function drawSwarm(base: Scenario, seed: number): Swarm {
   const fromMs = r.int(0, 10_000);
   const untilMs = fromMs + r.int(20_000, Math.max(20_000, Math.min(180_000, Math.round(base.timeLimitMs / 2))));
   const atStart = r.chance(0.3);
-  return { kinds, perMinute, fromMs, untilMs, atStart };
+  const laterKinds = LATER_FAULT_KINDS.filter((k) => stream(seed, `swarm/${k}`).chance(LATER_KIND_CHANCE));
+  return { kinds, laterKinds, perMinute, fromMs, untilMs, atStart };
 }
 
 function workerCount(s: Scenario): number {
@@ -92,6 +113,33 @@ function drawFault(kind: FuzzFaultKind, atMs: number, r: Stream, workers: number
   }
 }
 
+/**
+ * One fault of a later kind. executorRegistration: from time 0 half the time (the first
+ * executors register within seconds of the start) or within the swarm's window (replacements
+ * for lost executors), for 1-60 s: drop the first one or two replies, drop each with a drawn
+ * probability, or delay each by up to 150 s (beyond the executor's 120 s ask timeout).
+ * RegisteredExecutor is sent once (§5.3), so losing one puts a run outside what liveness judges:
+ * `mayDrop` is false when the plan is still judged, and then the fault only delays, so that the
+ * kind never costs a seed its liveness check. Every value is drawn either way (a stable stream).
+ */
+function drawLaterFault(kind: LaterFaultKind, swarm: Swarm, r: Stream, mayDrop: boolean): FaultSpec {
+  switch (kind) {
+    case "executorRegistration": {
+      const atMs = r.chance(0.5) ? 0 : r.int(swarm.fromMs, swarm.untilMs - 1);
+      const durationMs = r.int(1, 60) * 1000;
+      const shape = r.next();
+      const dropFirst = r.int(1, 2);
+      const dropProbability = Math.max(0.01, Math.round(r.next() * 100) / 100);
+      const delayMs = r.int(1, 150) * 1000;
+      const fault: FaultSpec = { atMs, kind: "messages", messageType: "RegisteredExecutor", durationMs };
+      if (mayDrop && shape < 0.5) fault.dropFirst = dropFirst;
+      else if (mayDrop && shape < 0.7) fault.dropProbability = dropProbability;
+      else fault.delayMs = delayMs;
+      return fault;
+    }
+  }
+}
+
 /** Options a fuzz run adds to the base scenario. */
 export interface PlanOptions {
   /** Bug switches to turn on (PROTOCOL.md §7, config `bugs`). */
@@ -112,7 +160,15 @@ export function drawPlan(base: Scenario, seed: number, options: PlanOptions = {}
     if (t >= swarm.untilMs) break;
     faults.push(drawFault(swarm.kinds[r.int(0, swarm.kinds.length - 1)]!, t, r, workers));
   }
-  return planScenario(base, seed, faults, `swarm ${swarm.kinds.join("+")} at ${swarm.perMinute.toFixed(1)}/min`, options);
+  if (swarm.laterKinds.length > 0) {
+    const mayDrop = !livenessApplies({ ...base, faults, randomFaults: null });
+    for (const kind of swarm.laterKinds) {
+      const rk = stream(seed, `plan/${kind}`);
+      for (let n = rk.int(1, MAX_LATER_FAULTS); n > 0 && faults.length < MAX_FAULTS; n--) faults.push(drawLaterFault(kind, swarm, rk, mayDrop));
+    }
+  }
+  const kinds = [...swarm.kinds, ...swarm.laterKinds].join("+");
+  return planScenario(base, seed, faults, `swarm ${kinds} at ${swarm.perMinute.toFixed(1)}/min`, options);
 }
 
 /** The base scenario with these faults, a seed, a time limit long enough to judge liveness, and a liberal expectation. */

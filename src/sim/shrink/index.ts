@@ -45,7 +45,7 @@ export function sizeOf(s: Scenario, events: number): ScenarioSize {
 }
 
 /** Variants with chunks of faults removed, biggest chunks first (delta debugging's complement step). */
-function dropFaults(s: Scenario): Scenario[] {
+export function dropFaults(s: Scenario): Scenario[] {
   const out: Scenario[] = [];
   const n = s.faults.length;
   for (let chunk = Math.max(1, Math.floor(n / 2)); chunk >= 1; chunk = chunk === 1 ? 0 : Math.max(1, Math.floor(chunk / 2))) {
@@ -58,8 +58,8 @@ function dropFaults(s: Scenario): Scenario[] {
   return out;
 }
 
-/** Variants with one fault's duration, restart delay or message delay halved, or its time moved earlier. */
-function shortenFaults(s: Scenario): Scenario[] {
+/** Variants with one fault's duration, restart delay or message delay halved (in whole seconds; none below 2 s). */
+export function shortenFaults(s: Scenario): Scenario[] {
   const out: Scenario[] = [];
   s.faults.forEach((f, i) => {
     for (const key of ["durationMs", "restartAfterMs", "delayMs"] as const) {
@@ -74,7 +74,8 @@ function shortenFaults(s: Scenario): Scenario[] {
   return out;
 }
 
-function dropNodes(s: Scenario): Scenario[] {
+/** Variants with a worker group removed or one worker fewer in it, a master fewer, or an app or driver removed (one must stay). */
+export function dropNodes(s: Scenario): Scenario[] {
   const out: Scenario[] = [];
   s.cluster.workers.forEach((g, i) => {
     if (s.cluster.workers.length > 1) {
@@ -90,8 +91,7 @@ function dropNodes(s: Scenario): Scenario[] {
   });
   if (s.cluster.masters > 1) {
     const c = clone(s);
-    c.cluster.masters -= 1;
-    if (c.cluster.masters === 1) c.cluster.recoveryMode = s.cluster.recoveryMode === "zookeeper" ? "zookeeper" : s.cluster.recoveryMode;
+    c.cluster.masters -= 1; // the recovery mode stays: one master still recovers from its store
     out.push(c);
   }
   if (s.apps.length + s.drivers.length > 1) {
@@ -109,8 +109,8 @@ function dropNodes(s: Scenario): Scenario[] {
   return out;
 }
 
-/** Variants with less work: a job or stage removed, tasks halved, durations halved, jitter and failures off. */
-function shrinkWork(s: Scenario): Scenario[] {
+/** Variants with less work: a job or stage removed, a stage's tasks halved, its jitter and failures off. */
+export function shrinkWork(s: Scenario): Scenario[] {
   const out: Scenario[] = [];
   const apps = allApps(s);
   apps.forEach((a, ai) => {
@@ -145,10 +145,11 @@ function shrinkWork(s: Scenario): Scenario[] {
   return out;
 }
 
-const PASSES = [dropFaults, dropNodes, shrinkWork, shortenFaults];
+/** The passes in the order they are tried: the biggest reductions first. */
+export const PASSES = [dropFaults, dropNodes, shrinkWork, shortenFaults];
 
 /** Smaller is better: fewer faults, then nodes, then tasks, then events. */
-function smaller(a: ScenarioSize, b: ScenarioSize): boolean {
+export function smaller(a: ScenarioSize, b: ScenarioSize): boolean {
   if (a.faults !== b.faults) return a.faults < b.faults;
   if (a.nodes !== b.nodes) return a.nodes < b.nodes;
   if (a.tasks !== b.tasks) return a.tasks < b.tasks;
@@ -177,12 +178,12 @@ export function shrink(failing: Scenario, roles: RoleSet, options: { maxRuns?: n
       for (const candidate of pass(best)) {
         if (runs >= maxRuns) break;
         let o: PlanOutcome;
+        runs++;
         try {
           o = runPlan(candidate, roles, runOptions);
         } catch {
-          continue; // an invalid variant (e.g. a fault naming a node that no longer exists in a way the world rejects)
+          continue; // runPlan turns a failing run into an outcome; only a crash in its judging code lands here
         }
-        runs++;
         if (o.failure?.check !== check) continue;
         const size = sizeOf(candidate, o.events);
         if (!smaller(size, bestSize)) continue;
