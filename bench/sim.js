@@ -1,5 +1,7 @@
 // Simulator benchmark: events per second, virtual seconds per wall second, wall time and peak
-// memory for `big-cluster` and for a steady 100-worker run. Run after `npm run build`:
+// memory for `big-cluster` and for a steady 100-worker run, then both again with the per-step
+// safety checks switched off (labelled "no checks"), to show what the checks cost. Run after
+// `npm run build`:
 //   node bench/sim.js            (each case runs in its own process so peak memory is its own)
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -25,19 +27,22 @@ function steady100() {
   };
 }
 
-async function one(name) {
+async function one(name, safetyChecks) {
   const { runScenario } = await import("../dist/sim/cluster.js");
   const { ROLES } = await import("../dist/sim/roles.js");
   const { parseScenario } = await import("../dist/sim/scenario.js");
   const raw = name === "steady-100" ? steady100() : JSON.parse(readFileSync(here(`../scenarios/${name}.json`), "utf8"));
   const scenario = parseScenario(raw);
   const start = performance.now();
-  const result = runScenario(scenario, ROLES, {});
+  // safetyChecks: false is an internal switch of the simulator for this benchmark only (it says
+  // how much of the time the per-step invariant checks take); every real run checks.
+  const result = runScenario(scenario, ROLES, safetyChecks ? {} : { safetyChecks: false });
   const wallMs = performance.now() - start;
   const peakMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(
     JSON.stringify({
       name,
+      safetyChecks,
       ok: result.verdict.ok,
       events: result.counts.events,
       steps: result.counts.steps,
@@ -53,20 +58,30 @@ async function one(name) {
 
 const arg = process.argv.indexOf("--one");
 if (arg >= 0) {
-  await one(process.argv[arg + 1]);
+  await one(process.argv[arg + 1], !process.argv.includes("--no-safety-checks"));
 } else {
   console.log("flint simulator benchmark (node " + process.version + ")");
-  console.log("case          ok    events   steps    wall s  events/s   virtual s/wall s  peak MB");
-  for (const name of ["big-cluster", "steady-100"]) {
-    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--one", name], { encoding: "utf8" });
+  console.log("case                      ok    events   steps    wall s  events/s   virtual s/wall s  peak MB");
+  // The same two runs again without the per-step safety checks (an internal switch, never a user
+  // option): the difference is what the checks cost; the rest is the simulator and the roles.
+  const runs = [
+    ["big-cluster", true],
+    ["steady-100", true],
+    ["big-cluster", false],
+    ["steady-100", false],
+  ];
+  for (const [name, checks] of runs) {
+    const args = [fileURLToPath(import.meta.url), "--one", name, ...(checks ? [] : ["--no-safety-checks"])];
+    const child = spawnSync(process.execPath, args, { encoding: "utf8" });
+    const label = checks ? name : `${name} (no checks)`;
     if (child.status !== 0) {
-      console.log(`${name}: failed\n${child.stderr}`);
+      console.log(`${label}: failed\n${child.stderr}`);
       process.exitCode = 1;
       continue;
     }
     const r = JSON.parse(child.stdout);
     console.log(
-      `${r.name.padEnd(13)} ${String(r.ok).padEnd(5)} ${String(r.events).padStart(8)} ${String(r.steps).padStart(8)} ${r.wallS.toFixed(2).padStart(8)} ${Math.round(r.eventsPerS).toLocaleString("en").padStart(10)} ${r.virtualSPerWallS.toFixed(1).padStart(10)} ${r.peakMb.toFixed(0).padStart(12)}`,
+      `${label.padEnd(25)} ${String(r.ok).padEnd(5)} ${String(r.events).padStart(8)} ${String(r.steps).padStart(8)} ${r.wallS.toFixed(2).padStart(8)} ${Math.round(r.eventsPerS).toLocaleString("en").padStart(10)} ${r.virtualSPerWallS.toFixed(1).padStart(10)} ${r.peakMb.toFixed(0).padStart(12)}`,
     );
   }
 }

@@ -9,10 +9,11 @@ import type { Effect, Input } from "../protocol/index.js";
 import type { DriverRoleState } from "../protocol/driver/state.js";
 import { checkDriverInvariants } from "../protocol/driver/invariants.js";
 import type { MasterState } from "../protocol/master/state.js";
-import { checkDriverStep, newDriverLedger, type DriverLedger } from "./invariants/driver.js";
+import { checkDriverStep, newDriverLedger, type DriverLedger, type DriverStepView } from "./invariants/driver.js";
 import { checkMasterStep, newMasterLedger, scanMaster } from "./invariants/master.js";
 import { checkExecutorStep, executorStepChecked } from "./invariants/executor.js";
-import { checkFifo, inFifoOrder, newFifoLedger, noteSends } from "./invariants/fifo.js";
+import { enqueue, inOrderAt, newFifoLedger, processedInOrder, queueTo, receiverQueues, reportFifo, senderQueues, type NodeQueues, type PairQueue } from "./invariants/fifo.js";
+import type { Link } from "./network.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
 import type { ExecutorBackendState } from "../protocol/executor/state.js";
 import type { WorkerState } from "../protocol/worker/state.js";
@@ -44,6 +45,8 @@ interface NodeChecks {
   report: Report;
   /** A driver's ledger (null for a master: masters share one ledger). */
   driverLedger: DriverLedger | null;
+  /** A driver's step view, built once and refilled on each step (a driver steps for every task event). */
+  driverView: DriverStepView | null;
 }
 
 /**
@@ -68,6 +71,13 @@ export class Checks {
   private readonly peer = (address: string): SimNode | undefined => this.steps?.byName?.get(address);
   /** Per node (by its world key): the checks' view of its current incarnation. */
   private readonly byNode: Array<NodeChecks | undefined> = [];
+  /** Per node (by its world key): its FIFO queues as sender and as receiver (a key keeps its name for ever). */
+  private readonly fifoByNode: Array<{ out: NodeQueues; in: NodeQueues } | undefined> = [];
+  /**
+   * The FIFO queue of each pair by its world link id, when the host passes links (the same queue
+   * objects as the ledger's by name, which serve steps that come without links).
+   */
+  private readonly queuesByLink: Array<PairQueue | undefined> = [];
 
   constructor(
     private readonly election: Election,
@@ -101,19 +111,74 @@ export class Checks {
       timeMs: 0,
       report: () => undefined,
       driverLedger: null,
+      driverView: null,
     };
     c.report = this.reporter(node, () => c.timeMs);
-    if (node.kind === "driver") c.driverLedger = newDriverLedger();
+    if (node.kind === "driver") {
+      c.driverLedger = newDriverLedger();
+      c.driverView = { name: node.name, s: node.state as DriverRoleState, input: null, effects: [], ledger: c.driverLedger, report: c.report };
+    }
+    while (this.byNode.length <= node.key) this.byNode.push(undefined); // dense: a holey array may turn into a hash table
     this.byNode[node.key] = c;
     return c;
   }
 
-  afterStep(node: SimNode, timeMs: number, input: Input | null, effects: readonly Effect[]): void {
-    if (effects.length > 0) noteSends(this.fifoLedger, node.name, effects);
-    if (input !== null && input.type === "message" && !inFifoOrder(this.fifoLedger, node.name, input.from, input.message)) {
+  private fifoOf(node: SimNode): { out: NodeQueues; in: NodeQueues } {
+    let fifo = this.fifoByNode[node.key];
+    if (fifo === undefined) {
+      while (this.fifoByNode.length <= node.key) this.fifoByNode.push(undefined); // dense: a holey array may turn into a hash table
+      fifo = { out: senderQueues(this.fifoLedger, node.name), in: receiverQueues(this.fifoLedger, node.name) };
+      this.fifoByNode[node.key] = fifo;
+    }
+    return fifo;
+  }
+
+  /** The pair queue of a world link (created on the pair's first message), shared with the ledger's by name. */
+  private queueOfLink(link: Link, from: SimNode, to: SimNode | undefined, receiver: string): PairQueue {
+    let q = this.queuesByLink[link.id];
+    if (q === undefined) {
+      q = queueTo(this.fifoLedger, this.fifoOf(from).out, from.name, to === undefined ? null : this.fifoOf(to).in, receiver);
+      while (this.queuesByLink.length < link.id) this.queuesByLink.push(undefined); // dense: a holey array may turn into a hash table
+      this.queuesByLink[link.id] = q;
+    }
+    return q;
+  }
+
+  /**
+   * The checks of one step. What the host knows of the step's messages, when it tells: `sender`,
+   * the node a message input came from, and `inputLink`, the link it came over; `targets[i]` and
+   * `links[i]`, the node and link send effect i went to (only valid for sends). They only make the
+   * FIFO bookkeeping cheaper: each falls back to the ledger by name.
+   */
+  afterStep(
+    node: SimNode,
+    timeMs: number,
+    input: Input | null,
+    effects: readonly Effect[],
+    sender: SimNode | null = null,
+    targets: ReadonlyArray<SimNode | undefined> | null = null,
+    inputLink: Link | null = null,
+    links: ReadonlyArray<Link | null> | null = null,
+  ): void {
+    // The node's own queues by name are looked up only without links (a cold lookup per step otherwise).
+    for (let i = 0; i < effects.length; i++) {
+      const e = effects[i]!;
+      if (e.type !== "send") continue;
+      const link = links === null ? null : links[i]!;
+      const to = targets === null ? undefined : targets[i];
+      let q = link === null ? undefined : this.queuesByLink[link.id];
+      if (q === undefined) q = link === null ? queueTo(this.fifoLedger, this.fifoOf(node).out, node.name, to === undefined ? null : this.fifoOf(to).in, e.to) : this.queueOfLink(link, node, to, e.to);
+      enqueue(q, e.message);
+    }
+    let inOrder = true;
+    if (input !== null && input.type === "message") {
+      const q = inputLink === null ? undefined : this.queuesByLink[inputLink.id];
+      inOrder = q !== undefined ? processedInOrder(q, input.message) : inOrderAt(this.fifoOf(node).in, input.from, input.message, sender === null ? null : this.fifoOf(sender).out, node.name);
+    }
+    if (!inOrder && input !== null && input.type === "message") {
       const c = this.nodeChecks(node);
       c.timeMs = timeMs;
-      checkFifo(this.fifoLedger, node.name, input, c.report);
+      reportFifo(node.name, input, c.report);
     }
     // Executors are checked only on the few steps their checks concern: the bulk pay nothing more.
     if (node.kind === "executor" && !executorStepChecked(node.state as ExecutorBackendState, input)) return;
@@ -140,7 +205,11 @@ export class Checks {
       return;
     }
     const s = node.state as DriverRoleState;
-    checkDriverStep({ name: node.name, s, input, effects, ledger: c.driverLedger!, report });
+    const view = c.driverView!;
+    view.s = s;
+    view.input = input;
+    view.effects = effects;
+    checkDriverStep(view);
     if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanDriver(s, report));
   }
 

@@ -32,6 +32,7 @@ import { nodeSeed, stream, type Stream } from "./rng.js";
 import type { AppSpec, EventExpectation, FaultSpec, Scenario, StageSpec } from "./scenario.js";
 import { timelineOf, type TimelineEntry } from "./timeline.js";
 import type { TraceRecord } from "./trace.js";
+import type { Link } from "./network.js";
 import { World, type AnyRole, type NodeSpec, type SimNode, type TaskPlan } from "./world.js";
 
 export interface RoleSet {
@@ -51,6 +52,11 @@ export interface RunOptions {
   /** Timeline entries kept (the rest are counted). */
   timelineLimit?: number;
   maxEvents?: number;
+  /**
+   * Internal, for the benchmark only (bench/sim.js measures what the safety checks cost): false
+   * skips the per-step safety checks. Never set by the CLI, the fuzzer or a test of a verdict.
+   */
+  safetyChecks?: boolean;
 }
 
 export interface JobOutcome {
@@ -148,6 +154,7 @@ export class ClusterRun {
   private lastFaultAtMs = 0;
   private stopping = false;
   private readonly timelineLimit: number;
+  private readonly safetyChecks: boolean;
 
   constructor(
     readonly scenario: Scenario,
@@ -159,6 +166,7 @@ export class ClusterRun {
     this.faultsRng = stream(this.seed, "faults");
     this.workloadRng = stream(this.seed, "workload");
     this.timelineLimit = options.timelineLimit ?? 5_000;
+    this.safetyChecks = options.safetyChecks ?? true;
     const c = scenario.cluster;
     this.world = new World({
       seed: this.seed,
@@ -171,7 +179,7 @@ export class ClusterRun {
         taskPlan: (task) => this.taskPlan(task),
         persist: (_node, key, record) => this.election.store.persist(key, record),
         unpersist: (_node, key) => this.election.store.unpersist(key),
-        afterStep: (node, input, effects) => this.afterStep(node, input, effects),
+        afterStep: (node, input, effects, sender, targets, inputLink, links) => this.afterStep(node, input, effects, sender ?? null, targets ?? null, inputLink ?? null, links ?? null),
         nodeDown: (node) => this.nodeDown(node),
         nodeUp: (node) => this.nodeUp(node),
         restartConfig: (node) => this.restartConfig(node),
@@ -373,10 +381,12 @@ export class ClusterRun {
     if (node.kind === "driver" || node.kind === "master" || node.kind === "worker") this.checkDone();
   }
 
-  private afterStep(node: SimNode, input: Input | null, effects: readonly Effect[]): void {
+  private afterStep(node: SimNode, input: Input | null, effects: readonly Effect[], sender: SimNode | null, targets: ReadonlyArray<SimNode | undefined> | null, inputLink: Link | null, links: ReadonlyArray<Link | null> | null): void {
     const now = this.world.now;
-    this.checks.afterStep(node, now, input, effects);
-    if (this.checks.violationCount > 0) this.world.stopRequested = true;
+    if (this.safetyChecks) {
+      this.checks.afterStep(node, now, input, effects, sender, targets, inputLink, links);
+      if (this.checks.violationCount > 0) this.world.stopRequested = true;
+    }
     if (node.kind !== "executor" || effects.length > 0) this.addTimeline(node, now, input, effects);
     if (node.kind === "driver") {
       for (const e of effects) if (e.type === "notify") this.onNotify(node, e.notification);

@@ -11,6 +11,8 @@ const FNV_OFFSET_LO = 0x84222325;
 /** The FNV-64 prime is 2^40 + 0x1b3: multiplying by it is `x*0x1b3 + (x << 40)`. */
 const PRIME_LO = 0x1b3;
 const TWO_32 = 4294967296;
+/** 2^-32: multiplying by it is exact, like dividing by 2^32, and much cheaper. */
+const INV_TWO_32 = 1 / TWO_32;
 
 /** FNV-1a-32 of a string's UTF-16 code units. */
 export function fnv32(s: string): number {
@@ -47,7 +49,7 @@ export class Fnv64 {
     // v * PRIME_LO < 2^41: exact as a double; its low word is the new low half, its high bits carry.
     const loMul = v * PRIME_LO;
     this.lo = loMul | 0;
-    this.hi = (Math.imul(this.hi, PRIME_LO) + (v << 8) + ((loMul / TWO_32) | 0)) | 0;
+    this.hi = (Math.imul(this.hi, PRIME_LO) + (v << 8) + ((loMul * INV_TWO_32) | 0)) | 0;
   }
 
   /** Plain byte-wise FNV-1a-64 over the string's code units (two bytes when above 0xff). */
@@ -74,7 +76,11 @@ export class Fnv64 {
 
   /** One number field: its low and high 32-bit halves (integers up to 2^53; others by text). */
   num(n: number): this {
-    if (Number.isSafeInteger(n)) {
+    if (n >>> 0 === n) {
+      // A uint32 (times, counts, TIDs): its high half is 0.
+      this.mix(n);
+      this.mix(0);
+    } else if (Number.isSafeInteger(n)) {
       this.mix(n >>> 0);
       this.mix(Math.floor(n / TWO_32) >>> 0);
     } else {

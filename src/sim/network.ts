@@ -51,6 +51,8 @@ export interface LatencyModel {
 
 /** One ordered pair of nodes (a TCP connection's direction), created on first use and kept. */
 export interface Link {
+  /** Dense, from 0, in creation order: the link's index for whoever keeps data per pair (the FIFO check). */
+  readonly id: number;
   /** The latest delivery time scheduled on the pair: FIFO, the next one is never earlier. 0: none yet. */
   lastDeliveryMs: number;
   /**
@@ -69,6 +71,8 @@ export class Network {
   readonly out: number[] = [0, 0];
   /** Why the last `route` returned 0. */
   lostReason = "";
+  /** Links created so far (the next link's id). */
+  linkCount = 0;
 
   constructor(
     private readonly rng: Stream,
@@ -101,7 +105,7 @@ export class Network {
     }
     let link = links.get(toKey);
     if (link === undefined) {
-      link = { lastDeliveryMs: 0, peered: false };
+      link = { id: this.linkCount++, lastDeliveryMs: 0, peered: false };
       links.set(toKey, link);
     }
     return link;

@@ -16,18 +16,25 @@ export interface Stream {
   uint32(): number;
 }
 
+/**
+ * A stream is seeded on its first draw: seeding (seedrandom's key schedule and its 256 discarded
+ * bytes) costs microseconds, and most nodes never draw from their own stream (an executor's is
+ * never used), while a big cluster starts thousands of them. A stream's draws do not depend on
+ * when it was seeded.
+ */
 export function stream(seed: number | string, name: string): Stream {
-  const prng = seedrandom(`${seed}/${name}`);
-  const next = (): number => prng.quick();
+  let prng: seedrandom.PRNG | null = null;
+  const seeded = (): seedrandom.PRNG => (prng ??= seedrandom(`${seed}/${name}`));
+  const next = (): number => seeded().quick();
   return {
     next,
     int: (min, max) => (max <= min ? min : min + Math.floor(next() * (max - min + 1))),
     chance: (p) => p > 0 && (p >= 1 || next() < p),
-    uint32: () => prng.int32() >>> 0,
+    uint32: () => seeded().int32() >>> 0,
   };
 }
 
 /** The seed a node's role config gets: the first draw of that node's own stream. */
 export function nodeSeed(seed: number | string, nodeName: string): number {
-  return stream(seed, `node/${nodeName}`).uint32();
+  return seedrandom(`${seed}/node/${nodeName}`).int32() >>> 0;
 }

@@ -69,7 +69,7 @@ export interface SimNode {
   /** Launches not yet started, by process name; `killed` when a kill came first. */
   pendingLaunches: Map<string, { killed: boolean }>;
   /** Running tasks: task id -> seq of the completion event that is current. */
-  tasks: Map<number, number>;
+  tasks: TaskTable;
   startedAtMs: number;
   exitCode: number | null;
   exitReason: string;
@@ -78,8 +78,82 @@ export interface SimNode {
   /** The last address this node sent to that names a node, and that node: most nodes mostly send to one peer (an executor to its driver). */
   lastSendTo: string;
   lastSendNode: SimNode | undefined;
+  /** The node this one last sent a message to, and their link (links are never dropped, so it stays valid). */
+  lastLinkTo: SimNode | null;
+  lastLink: Link | null;
   /** Set by the world's host for the current incarnation (e.g. the cluster's per-node data); null at each start. */
   hostData: unknown;
+}
+
+/** Tasks a node tracks in two short arrays; beyond this many it switches to a Map. */
+const SMALL_TASK_TABLE_MAX = 32;
+
+/**
+ * A node's running tasks: task id -> seq of its current completion event. A node runs a few tasks
+ * at a time (its executor's cores), and task ids come and go once each: two short arrays scanned
+ * by id cost less than a Map, whose table is rebuilt every few set/delete pairs. A node with more
+ * than SMALL_TASK_TABLE_MAX tasks at once (a huge executor, or a role over-launching) uses a Map.
+ * No iteration: nothing depends on an order.
+ */
+export class TaskTable {
+  private ids: number[] = [];
+  private seqs: number[] = [];
+  private map: Map<number, number> | null = null;
+
+  get size(): number {
+    return this.map !== null ? this.map.size : this.ids.length;
+  }
+
+  get(taskId: number): number | undefined {
+    if (this.map !== null) return this.map.get(taskId);
+    const i = this.ids.indexOf(taskId);
+    return i < 0 ? undefined : this.seqs[i];
+  }
+
+  has(taskId: number): boolean {
+    return this.map !== null ? this.map.has(taskId) : this.ids.indexOf(taskId) >= 0;
+  }
+
+  set(taskId: number, seq: number): void {
+    if (this.map !== null) {
+      this.map.set(taskId, seq);
+      return;
+    }
+    const i = this.ids.indexOf(taskId);
+    if (i >= 0) {
+      this.seqs[i] = seq;
+    } else if (this.ids.length < SMALL_TASK_TABLE_MAX) {
+      this.ids.push(taskId);
+      this.seqs.push(seq);
+    } else {
+      this.map = new Map();
+      for (let k = 0; k < this.ids.length; k++) this.map.set(this.ids[k]!, this.seqs[k]!);
+      this.map.set(taskId, seq);
+      this.ids = [];
+      this.seqs = [];
+    }
+  }
+
+  delete(taskId: number): void {
+    if (this.map !== null) {
+      this.map.delete(taskId);
+      return;
+    }
+    const i = this.ids.indexOf(taskId);
+    if (i < 0) return;
+    // The last entry takes its place (no order to keep).
+    const last = this.ids.length - 1;
+    this.ids[i] = this.ids[last]!;
+    this.seqs[i] = this.seqs[last]!;
+    this.ids.pop();
+    this.seqs.pop();
+  }
+
+  clear(): void {
+    this.ids = [];
+    this.seqs = [];
+    this.map = null;
+  }
 }
 
 const EV_MESSAGE = 0;
@@ -123,8 +197,23 @@ export interface WorldHooks {
   taskPlan?(task: TaskDescription, node: SimNode): TaskPlan;
   persist?(node: SimNode, key: string, record: PersistedRecord): void;
   unpersist?(node: SimNode, key: string): void;
-  /** After every step, with the effects (already applied). */
-  afterStep?(node: SimNode, input: Input | null, effects: readonly Effect[]): void;
+  /**
+   * After every step, with the effects (already applied). `sender`: the node a message input came
+   * from (null when not known); `targets[i]`: the node send effect i went to (undefined for an
+   * unknown address; entries of other effects are stale); `inputLink`: the link a message input
+   * came over (null when not known); `links[i]`: the link send effect i went out on (null when it
+   * was lost before the network: unknown address, dead receiver). `targets` and `links` are the
+   * world's scratch: read them during the call only.
+   */
+  afterStep?(
+    node: SimNode,
+    input: Input | null,
+    effects: readonly Effect[],
+    sender?: SimNode | null,
+    targets?: ReadonlyArray<SimNode | undefined>,
+    inputLink?: Link | null,
+    links?: ReadonlyArray<Link | null>,
+  ): void;
   /** A node stopped (crash, kill or exit). */
   nodeDown?(node: SimNode, code: number, reason: string, crashed: boolean): void;
   /** A node started (first start or restart). */
@@ -182,6 +271,8 @@ export class World {
    * `record` and used by `applyEffects` right after it (no step runs in between).
    */
   private readonly sendTargets: Array<SimNode | undefined> = [];
+  /** Scratch of one step: the link of each `send` effect, by effect index (null: lost before the network). */
+  private readonly sendLinks: Array<Link | null> = [];
   private readonly ctx: Ctx = { now: 0 };
   private readonly hash = new Fnv64();
   private readonly launchDelayMs: [number, number];
@@ -235,13 +326,15 @@ export class World {
       processRef: null,
       children: new Map(),
       pendingLaunches: new Map(),
-      tasks: new Map(),
+      tasks: new TaskTable(),
       startedAtMs: 0,
       exitCode: null,
       exitReason: "",
       rng: stream(this.options.seed, `node/${spec.name}`),
       lastSendTo: "",
       lastSendNode: undefined,
+      lastLinkTo: null,
+      lastLink: null,
       hostData: null,
     };
     this.nodes.push(node);
@@ -273,7 +366,7 @@ export class World {
     node.state = state;
     this.record(node, null, effects);
     this.applyEffects(node, effects);
-    this.hooks.afterStep?.(node, null, effects);
+    this.hooks.afterStep?.(node, null, effects, null, this.sendTargets, null, this.sendLinks);
   }
 
   /** Crash: the state is lost, in-flight messages from it are lost, its processes die. */
@@ -386,7 +479,7 @@ export class World {
           link.peered = true;
         }
         this.counts.messagesDelivered++;
-        this.deliver(to, ev.input!, from);
+        this.deliver(to, ev.input!, from, link);
         return;
       }
       case EV_TIMER: {
@@ -421,7 +514,7 @@ export class World {
   }
 
   /** One input to one node: the only place `step` is called. */
-  private deliver(node: SimNode, input: Input, sender: SimNode | null = null): void {
+  private deliver(node: SimNode, input: Input, sender: SimNode | null = null, link: Link | null = null): void {
     if (!node.alive || node.role === null) return;
     if (node.paused) {
       node.stalled.push(input);
@@ -434,7 +527,7 @@ export class World {
     const effects = node.role.step(node.state, input, this.ctx);
     this.record(node, input, effects, sender);
     this.applyEffects(node, effects);
-    this.hooks.afterStep?.(node, input, effects);
+    this.hooks.afterStep?.(node, input, effects, sender, this.sendTargets, link, this.sendLinks);
   }
 
   /** `sender`: the node a message input came from, when known (its name's hash word is cached). */
@@ -463,6 +556,7 @@ export class World {
         }
       }
       targets[i] = to;
+      this.sendLinks[i] = null; // set by `send` if the effect is applied
       hashSendEffect(h, e, to === undefined ? null : to.nameWord);
     }
     if (this.recordSink !== null) this.recordSink({ step, timeMs: this.now, node: node.name, input, effects });
@@ -476,7 +570,7 @@ export class World {
       const e = effects[i]!;
       switch (e.type) {
         case "send":
-          this.send(node, this.sendTargets[i], e.message);
+          this.sendLinks[i] = this.send(node, this.sendTargets[i], e.message);
           break;
         case "setTimer":
           node.timers.set(e.key, this.push(this.now + Math.max(0, Math.round(e.afterMs)), EV_TIMER, node, null, e.key, null, null));
@@ -516,15 +610,31 @@ export class World {
     }
   }
 
-  private send(from: SimNode, to: SimNode | undefined, message: Message): void {
+  /** Sends a message; returns its link, or null when it was lost before the network. */
+  private send(from: SimNode, to: SimNode | undefined, message: Message): Link | null {
     this.counts.messagesSent++;
-    if (to === undefined) return this.lose("unknown-address");
-    if (!to.alive) return this.lose("receiver-down");
-    const link = this.network.link(from.key, to.key);
+    if (to === undefined) {
+      this.lose("unknown-address");
+      return null;
+    }
+    if (!to.alive) {
+      this.lose("receiver-down");
+      return null;
+    }
+    let link = from.lastLink;
+    if (from.lastLinkTo !== to || link === null) {
+      link = this.network.link(from.key, to.key);
+      from.lastLinkTo = to;
+      from.lastLink = link;
+    }
     const n = this.network.routeOn(link, from.host, to.host, message.type, this.now);
-    if (n === 0) return this.lose(this.network.lostReason);
+    if (n === 0) {
+      this.lose(this.network.lostReason);
+      return link;
+    }
     const input: Input = { type: "message", from: from.name, message };
     for (let i = 0; i < n; i++) this.push(this.network.out[i]!, EV_MESSAGE, to, input, "", from, null, link);
+    return link;
   }
 
   private launch(parent: SimNode, spec: LaunchSpec): void {

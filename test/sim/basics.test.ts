@@ -83,6 +83,23 @@ describe("sim hash", () => {
     expect(fnv64("x")).toBe(new Fnv64().raw("x").hex());
     expect(new Fnv64().num(1).hex()).not.toBe(new Fnv64().num(2 ** 32).hex());
   });
+
+  it("hash: a number field is its two 32-bit halves, folded word by word (checked against BigInt FNV-64)", () => {
+    const PRIME = (1n << 40n) + 0x1b3n;
+    const reference = (words: bigint[]): string => {
+      let h = 0xcbf29ce484222325n;
+      for (const w of words) h = BigInt.asUintN(64, (h ^ w) * PRIME);
+      return h.toString(16).padStart(16, "0");
+    };
+    const halves = (n: number): bigint[] => {
+      const x = BigInt.asUintN(64, BigInt(n));
+      return [x & 0xffffffffn, x >> 32n];
+    };
+    for (const n of [0, 1, 7, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 5, 1_767_225_600_000, 2 ** 53 - 1, -1, -(2 ** 31), -(2 ** 40)]) {
+      expect(new Fnv64().num(n).hex(), String(n)).toBe(reference(halves(n)));
+    }
+    expect(new Fnv64().num(1.5).hex()).toBe(new Fnv64().str("1.5").hex());
+  });
 });
 
 describe("sim network", () => {

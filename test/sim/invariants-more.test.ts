@@ -17,6 +17,8 @@ import { checkReconciled, checkWorkerStep, newWorkerLedger, type PeerView, type 
 import type { Violation } from "../../src/sim/invariants/report.js";
 import { runPlan } from "../../src/sim/fuzz/index.js";
 import { ROLES } from "../../src/sim/roles.js";
+import { ClusterRun } from "../../src/sim/cluster.js";
+import { parseScenario } from "../../src/sim/scenario.js";
 import type { WorkerState } from "../../src/protocol/worker/state.js";
 import { addApp, addWorker, aliveMaster, deliver, driverAddr, newMaster, registerWorkerMsg, step as masterStep, T0, wid, workerAddr } from "../protocol/master/fixtures.js";
 import { addExecutor, fail, launched, registeredDriver, submit, taskSet } from "../protocol/driver/fixtures.js";
@@ -339,6 +341,30 @@ describe("invariants: I28 (FIFO per ordered pair)", () => {
     const r = collector();
     checkFifo(newFifoLedger(), "master-1", msg("client", hb()), r.report);
     expect(r.list).toEqual([]);
+  });
+
+  it("invariants: I28 fires in a run whose network lets a LaunchTask overtake an earlier one on the same pair", () => {
+    const scenario = parseScenario({
+      name: "fifo-broken",
+      comment: "one 2-core executor gets two LaunchTasks in one offer round; the network reorders them",
+      timeLimitMs: 60_000,
+      cluster: { masters: 1, workers: [{ count: 1, cores: 2, memoryMb: 4096 }] },
+      apps: [{ name: "pi", submitAtMs: 1000, maxCores: 2, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 4, durationMs: 1000 }] }] }],
+    });
+    const sound = new ClusterRun(scenario, ROLES).run();
+    expect(sound.violations).toEqual([]);
+    const run = new ClusterRun(scenario, ROLES);
+    const net = run.world.network;
+    const route = net.routeOn.bind(net);
+    let launches = 0;
+    // A broken network: every other LaunchTask takes 50 ms, the next one 1 ms, whatever the pair's order.
+    net.routeOn = (link, fromHost, toHost, type, nowMs) => {
+      const n = route(link, fromHost, toHost, type, nowMs);
+      if (n > 0 && type === "LaunchTask") net.out[0] = nowMs + (launches++ % 2 === 0 ? 50 : 1);
+      return n;
+    };
+    const result = run.run();
+    expect(result.violations[0]).toMatchObject({ check: "I28:fifo-per-pair", node: expect.stringMatching(/^exec-/), nodes: [expect.stringMatching(/^exec-/), "drv-pi"] });
   });
 });
 

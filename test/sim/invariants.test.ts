@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { address, send, type Effect, type Input, type Message, type TaskDescription } from "../../src/protocol/index.js";
 import type { DriverRoleState } from "../../src/protocol/driver/state.js";
+import { tidGet, tidSet } from "../../src/protocol/driver/tidTable.js";
 import type { MasterState } from "../../src/protocol/master/state.js";
 import { checkDriverStep, newDriverLedger, type DriverLedger } from "../../src/sim/invariants/driver.js";
 import { checkMasterStep, newMasterLedger, scanMaster, type MasterLedger } from "../../src/sim/invariants/master.js";
@@ -126,6 +127,16 @@ describe("invariants: master", () => {
     expect(checks(masterStep(s, [send(w1!.address, { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: false })]))).toContain("I8:worker-registered-once");
   });
 
+  it("invariants: I8's whole-state scan finds two live workers sharing an address that no step acknowledged", () => {
+    const s = masterWithExecutor();
+    const [w1, w2] = Object.values(s.workers);
+    w2!.address = w1!.address;
+    expect(checks(masterStep(s, [])).filter((c) => c.startsWith("I8"))).toEqual([]); // a step with no registration looks at no address
+    const c = collector();
+    scanMaster(s, c.report, "master-1", new Set());
+    expect(checks(c.list)).toContain("I8:worker-registered-once");
+  });
+
   it("invariants: I9 fires when a master acknowledges an app id it does not track for that driver (the ghost app)", () => {
     const s = masterWithExecutor();
     expect(checks(masterStep(s, [send(driverAddr(1), { type: "RegisteredApplication", appId: "app-ghost" as never, masterAddress: s.address })]))).toContain("I9:app-registered-once-per-driver");
@@ -204,7 +215,7 @@ describe("invariants: driver", () => {
     const tsm = s.scheduler.taskSets[l.task.taskSetId]!;
     const other = launches[1]!.task.taskId;
     tsm.taskAttempts[l.task.index]!.push(other);
-    tsm.taskInfos[other] = { ...tsm.taskInfos[other]!, index: l.task.index };
+    tidSet(tsm.taskInfos, other, { ...tidGet(tsm.taskInfos, other)!, index: l.task.index });
     expect(checks(driverStep(s, [launchFx(l)]))).toContain("I20:one-running-attempt-per-index");
   });
 

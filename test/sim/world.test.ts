@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Effect, Input, Role } from "../../src/protocol/index.js";
 import { address, appId } from "../../src/protocol/index.js";
-import { World, type WorldOptions } from "../../src/sim/world.js";
+import { TaskTable, World, type WorldOptions } from "../../src/sim/world.js";
+import { stream } from "../../src/sim/rng.js";
 import type { TraceRecord } from "../../src/sim/trace.js";
 
 /** A toy role: on "start" pings its peer `count` times; answers every ping with a pong. */
@@ -196,5 +197,30 @@ describe("sim world", () => {
     expect(first).toEqual(runOnce());
     expect(first.records).toBe(12);
     expect(first.hash).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("world: a node's task table answers as a Map, below and above its small-table limit", () => {
+    const r = stream(5, "task-table");
+    const table = new TaskTable();
+    const map = new Map<number, number>();
+    for (let i = 0; i < 5000; i++) {
+      // Up to ~60 ids live at once: the table switches to a Map past 32; clear() brings it back.
+      const id = r.int(0, 60);
+      const op = r.int(0, 9);
+      if (op < 5) {
+        table.set(id, i);
+        map.set(id, i);
+      } else if (op < 9) {
+        table.delete(id);
+        map.delete(id);
+      } else if (r.chance(0.05)) {
+        table.clear();
+        map.clear();
+      }
+      const probe = r.int(0, 60);
+      expect(table.size).toBe(map.size);
+      expect(table.get(probe)).toBe(map.get(probe));
+      expect(table.has(probe)).toBe(map.has(probe));
+    }
   });
 });

@@ -2,7 +2,7 @@
  * DriverEndpoint (CoarseGrainedSchedulerBackend, §1.5, §4.3): the executors this driver knows,
  * their free cores, the offer rounds and task launches, and executor removal.
  */
-import { assert } from "../assert.js";
+import { AssertionError } from "../assert.js";
 import { hasBug } from "../config.js";
 import { ignored, log, notify, send } from "../io.js";
 import type { Address, ExecutorId } from "../ids.js";
@@ -127,7 +127,7 @@ function launchTasks(d: DriverStep, tasks: readonly TaskDescription[]): void {
   for (const task of tasks) {
     if (task.payload.sizeBytes >= maxBytes) {
       const tsm = d.s.scheduler.taskSets[tidGet(d.s.scheduler.taskIdToTaskSetId, task.taskId)!];
-      assert(tsm !== undefined, `task ${task.taskId} was just offered but has no task set`);
+      if (tsm === undefined) throw new AssertionError(`task ${task.taskId} was just offered but has no task set`);
       abort(
         d,
         tsm,
@@ -138,9 +138,9 @@ function launchTasks(d: DriverStep, tasks: readonly TaskDescription[]): void {
       continue;
     }
     const exec = d.s.backend.executors[task.executorId];
-    assert(exec !== undefined, `task ${task.taskId} was offered to unknown executor ${task.executorId}`);
+    if (exec === undefined) throw new AssertionError(`task ${task.taskId} was offered to unknown executor ${task.executorId}`);
     exec.freeCores -= task.cpus;
-    assert(exec.freeCores >= 0, `executor ${task.executorId} free cores below 0 (I22)`);
+    if (exec.freeCores < 0) throw new AssertionError(`executor ${task.executorId} free cores below 0 (I22)`);
     d.fx.push(send(exec.address, { type: "LaunchTask", task }));
   }
 }

@@ -3,7 +3,7 @@
  * flint has no FAIR pools. The pool is small (one active task set per running job, plus zombies
  * that still have attempts running), so sorted insertion by a linear scan is cheap.
  */
-import { assert } from "../assert.js";
+import { AssertionError } from "../assert.js";
 import type { JobId } from "../ids.js";
 import type { SchedulerState, TaskSetManagerState } from "./state.js";
 
@@ -11,7 +11,7 @@ import type { SchedulerState, TaskSetManagerState } from "./state.js";
 export const taskSetIdOf = (jobId: JobId, stageIndex: number): string => `${jobId}.${stageIndex}.0`;
 
 export function addTaskSet(sched: SchedulerState, tsm: TaskSetManagerState): void {
-  assert(sched.taskSets[tsm.taskSetId] === undefined, `task set ${tsm.taskSetId} submitted twice`);
+  if (sched.taskSets[tsm.taskSetId] !== undefined) throw new AssertionError(`task set ${tsm.taskSetId} submitted twice`);
   sched.taskSets[tsm.taskSetId] = tsm;
   let at = sched.pool.length;
   while (at > 0) {
@@ -25,7 +25,7 @@ export function addTaskSet(sched: SchedulerState, tsm: TaskSetManagerState): voi
 /** Spark's taskSetFinished: the task set leaves the pool. */
 export function removeTaskSet(sched: SchedulerState, taskSetId: string): void {
   const at = sched.pool.indexOf(taskSetId);
-  assert(at >= 0 && sched.taskSets[taskSetId] !== undefined, `task set ${taskSetId} is not in the pool`);
+  if (at < 0 || sched.taskSets[taskSetId] === undefined) throw new AssertionError(`task set ${taskSetId} is not in the pool`);
   sched.pool.splice(at, 1);
   delete sched.taskSets[taskSetId];
 }

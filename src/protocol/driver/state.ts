@@ -142,12 +142,13 @@ export interface TaskSetManagerState {
   numFailures: number[];
   /** taskAttempts[index]: the TIDs of every attempt of the index, in launch order. */
   taskAttempts: number[][];
-  /** taskInfos: every attempt of this task set, by TID. */
-  taskInfos: Record<number, TaskInfo>;
-  /** runningTasksSet: the TIDs whose TaskInfo is not finished. */
-  runningTasks: Record<number, true>;
-  /** Number of entries of `runningTasks`. */
-  runningCount: number;
+  /**
+   * taskInfos: every attempt of this task set, by TID; never removed. A TID window (tidTable.ts):
+   * the set's TIDs are handed out in increasing order, so the window is dense.
+   */
+  taskInfos: TidTable<TaskInfo>;
+  /** runningTasksSet: the TIDs whose TaskInfo is not finished (a TID window; its `size` is Spark's runningTasks). */
+  runningTasks: TidTable<true>;
   /** Pending indices (queue[head..]); entries that are successful or running are skipped lazily. */
   pendingQueue: number[];
   /** First live entry of `pendingQueue`. */
@@ -175,8 +176,12 @@ export interface SchedulerState {
    * (`executorOfTask`), which never moves (I19), rather than keep a second table.
    */
   taskIdToTaskSetId: TidTable<string>;
-  /** executorIdToRunningTaskIds: executors offered at least once -> their not yet cleaned TIDs. */
-  executorIdToRunningTaskIds: Record<string, Record<number, true>>;
+  /**
+   * executorIdToRunningTaskIds: executors offered at least once -> their not yet cleaned TIDs, in
+   * ascending order, each once. A list scanned by TID: an executor holds at most its cores /
+   * cpusPerTask of them (I22), and a record keyed by TIDs that come and go costs far more.
+   */
+  executorIdToRunningTaskIds: Record<string, number[]>;
 }
 
 // ---- Jobs (the DAG scheduler's part that flint keeps) ------------------------------------------

@@ -3,7 +3,7 @@
  * offer loop, status updates and executor loss. Every per-task operation is O(1) amortized:
  * pending indices sit in a queue per task set, running attempts are keyed by TID.
  */
-import { assert } from "../assert.js";
+import { assert, AssertionError } from "../assert.js";
 import { ignored, log } from "../io.js";
 import type { ExecutorId, TaskId } from "../ids.js";
 import type { StatusData, TaskDescription } from "../messages.js";
@@ -25,7 +25,7 @@ import {
   resourceOffer,
   type FailedAttemptState,
 } from "./taskSetManager.js";
-import { tidDelete, tidGet, tidSet } from "./tidTable.js";
+import { tidDelete, tidGet, tidKeys, tidSet } from "./tidTable.js";
 
 /** Spark's WorkerOffer: an active executor's free cores. */
 export interface WorkerOffer {
@@ -50,7 +50,7 @@ export function resourceOffers(d: DriverStep, offers: readonly WorkerOffer[]): T
   const availableCpus = new Array<number>(offers.length);
   for (let i = 0; i < offers.length; i++) {
     const offer = offers[i]!;
-    if (sched.executorIdToRunningTaskIds[offer.executorId] === undefined) sched.executorIdToRunningTaskIds[offer.executorId] = {};
+    if (sched.executorIdToRunningTaskIds[offer.executorId] === undefined) sched.executorIdToRunningTaskIds[offer.executorId] = [];
     availableCpus[i] = offer.cores;
   }
   const tasks: TaskDescription[] = [];
@@ -66,9 +66,9 @@ export function resourceOffers(d: DriverStep, offers: readonly WorkerOffer[]): T
         // Without locality or exclusion, no task for one offer means no pending task at all.
         if (task === null) break;
         tidSet(sched.taskIdToTaskSetId, task.taskId, taskSetId);
-        sched.executorIdToRunningTaskIds[offer.executorId]![task.taskId] = true;
+        addRunningTaskId(sched.executorIdToRunningTaskIds[offer.executorId]!, task.taskId);
         availableCpus[i]! -= tsm.cpusPerTask;
-        assert(availableCpus[i]! >= 0, `offer of executor ${offer.executorId} went below 0 cpus (I22)`);
+        if (availableCpus[i]! < 0) throw new AssertionError(`offer of executor ${offer.executorId} went below 0 cpus (I22)`);
         tasks.push(task);
         launched = true;
       }
@@ -80,7 +80,26 @@ export function resourceOffers(d: DriverStep, offers: readonly WorkerOffer[]): T
 /** taskIdToExecutorId: the executor of a TID not yet cleaned up (its attempt's, which never moves), else undefined. */
 export function executorOfTask(sched: SchedulerState, taskId: TaskId): ExecutorId | undefined {
   const taskSetId = tidGet(sched.taskIdToTaskSetId, taskId);
-  return taskSetId === undefined ? undefined : sched.taskSets[taskSetId]?.taskInfos[taskId]?.executorId;
+  if (taskSetId === undefined) return undefined;
+  const tsm = sched.taskSets[taskSetId];
+  return tsm === undefined ? undefined : tidGet(tsm.taskInfos, taskId)?.executorId;
+}
+
+/** Adds a TID to an executor's ascending list (a fresh TID is the largest: it goes last). */
+function addRunningTaskId(running: number[], taskId: TaskId): void {
+  let at = running.length;
+  while (at > 0 && running[at - 1]! > taskId) at--;
+  if (at > 0 && running[at - 1] === taskId) return;
+  if (at === running.length) running.push(taskId);
+  else running.splice(at, 0, taskId);
+}
+
+/** Removes a TID from an executor's list, if there (no `splice`: it would allocate the removed items). */
+function removeRunningTaskId(running: number[], taskId: TaskId): void {
+  const at = running.indexOf(taskId);
+  if (at < 0) return;
+  for (let i = at + 1; i < running.length; i++) running[i - 1] = running[i]!;
+  running.pop(); // not `length -= 1`: setting an array's length is a runtime call
 }
 
 /**
@@ -91,7 +110,7 @@ export function resourceOffersForExecutor(d: DriverStep, executorId: ExecutorId,
   const sched = d.s.scheduler;
   let running = sched.executorIdToRunningTaskIds[executorId];
   if (running === undefined) {
-    running = {};
+    running = [];
     sched.executorIdToRunningTaskIds[executorId] = running;
   }
   let availableCpus = cores;
@@ -102,9 +121,9 @@ export function resourceOffersForExecutor(d: DriverStep, executorId: ExecutorId,
       const task = resourceOffer(d, tsm, executorId, host);
       if (task === null) break;
       tidSet(sched.taskIdToTaskSetId, task.taskId, taskSetId);
-      running[task.taskId] = true;
+      addRunningTaskId(running, task.taskId);
       availableCpus -= tsm.cpusPerTask;
-      assert(availableCpus >= 0, `offer of executor ${executorId} went below 0 cpus (I22)`);
+      if (availableCpus < 0) throw new AssertionError(`offer of executor ${executorId} went below 0 cpus (I22)`);
       if (tasks === null) tasks = [task];
       else tasks.push(task);
     }
@@ -119,7 +138,7 @@ function cleanupTaskState(sched: SchedulerState, taskId: TaskId): void {
   const executorId = executorOfTask(sched, taskId);
   if (executorId !== undefined) {
     const running = sched.executorIdToRunningTaskIds[executorId];
-    if (running !== undefined) delete running[taskId];
+    if (running !== undefined) removeRunningTaskId(running, taskId);
   }
   tidDelete(sched.taskIdToTaskSetId, taskId);
 }
@@ -127,7 +146,7 @@ function cleanupTaskState(sched: SchedulerState, taskId: TaskId): void {
 /** TaskSchedulerImpl.handleFailedTask: the task set decides, then offers are revived if the index must re-run. */
 function handleFailedTask(d: DriverStep, tsm: TaskSetManagerState, taskId: TaskId, state: FailedAttemptState, reason: TaskFailedReason): void {
   taskSetHandleFailedTask(d, tsm, taskId, state, reason);
-  const index = tsm.taskInfos[taskId]!.index;
+  const index = tidGet(tsm.taskInfos, taskId)!.index;
   if (!tsm.isZombie && !tsm.successful[index]) d.reviveRequested = true;
 }
 
@@ -141,7 +160,7 @@ export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, da
     return;
   }
   const tsm = sched.taskSets[taskSetId];
-  assert(tsm !== undefined, `task ${taskId} maps to task set ${taskSetId}, which is not in the pool`);
+  if (tsm === undefined) throw new AssertionError(`task ${taskId} maps to task set ${taskSetId}, which is not in the pool`);
   if (state === "LOST") {
     // Only Mesos fine-grained mode reports LOST; kept for completeness (§4.4 step 2).
     const executorId = executorOfTask(sched, taskId);
@@ -184,8 +203,7 @@ function removeExecutor(d: DriverStep, executorId: ExecutorId, reason: ExecutorL
   delete sched.executorIdToRunningTaskIds[executorId];
   const taskIds: TaskId[] = [];
   const owners: string[] = [];
-  for (const key of Object.keys(running)) {
-    const taskId = Number(key);
+  for (const taskId of running) {
     taskIds.push(taskId);
     owners.push(tidGet(sched.taskIdToTaskSetId, taskId)!);
     tidDelete(sched.taskIdToTaskSetId, taskId);
@@ -213,9 +231,7 @@ export function executorLost(d: DriverStep, executorId: ExecutorId, reason: Exec
 /** isExecutorBusy: some attempt is still tracked as running there. */
 export function isExecutorBusy(sched: SchedulerState, executorId: string): boolean {
   const running = sched.executorIdToRunningTaskIds[executorId];
-  if (running === undefined) return false;
-  for (const _ in running) return true;
-  return false;
+  return running !== undefined && running.length > 0;
 }
 
 /** scheduler.error (reached through markDead): every task set in the pool is aborted. */
@@ -229,6 +245,6 @@ export function error(d: DriverStep, message: string): void {
 
 /** cancelTasks for one stage: kill its running attempts ("Stage cancelled"), then retire its task set. */
 export function cancelTasks(d: DriverStep, tsm: TaskSetManagerState, interruptThread: boolean): void {
-  for (const key of Object.keys(tsm.runningTasks)) killTaskAttempt(d, Number(key), interruptThread, "Stage cancelled");
+  for (const taskId of tidKeys(tsm.runningTasks)) killTaskAttempt(d, taskId, interruptThread, "Stage cancelled");
   markCancelled(d, tsm);
 }

@@ -4,7 +4,7 @@
  * lists collapse into one FIFO queue of indices, and executor loss never re-runs a success.
  * Speculation, exclusion and barrier stages are not modelled.
  */
-import { assert } from "../assert.js";
+import { AssertionError } from "../assert.js";
 import { ignored, log, notify } from "../io.js";
 import type { ExecutorId, JobId, TaskId } from "../ids.js";
 import type { TaskDescription, TaskPayload } from "../messages.js";
@@ -22,6 +22,7 @@ import {
   type TaskFailedReason,
 } from "./reasons.js";
 import { queueDagEvent, type DriverStep, type TaskInfo, type TaskSetManagerState } from "./state.js";
+import { newTidTable, tidDelete, tidGet, tidHas, tidSet } from "./tidTable.js";
 
 /** The allowed moves of a task attempt (STYLE.md rule 10). */
 const ATTEMPT_TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
@@ -34,7 +35,7 @@ const ATTEMPT_TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
 };
 
 function moveAttempt(info: TaskInfo, to: TaskState): void {
-  assert(ATTEMPT_TRANSITIONS[info.status].includes(to), `task ${info.taskId}: illegal move ${info.status} -> ${to}`);
+  if (!ATTEMPT_TRANSITIONS[info.status].includes(to)) throw new AssertionError(`task ${info.taskId}: illegal move ${info.status} -> ${to}`);
   info.status = to;
 }
 
@@ -70,9 +71,8 @@ export function createTaskSetManager(
     tasksSuccessful: 0,
     numFailures: new Array<number>(numTasks).fill(0),
     taskAttempts,
-    taskInfos: {},
-    runningTasks: {},
-    runningCount: 0,
+    taskInfos: newTidTable(),
+    runningTasks: newTidTable(),
     pendingQueue,
     pendingHead: 0,
     isZombie: false,
@@ -119,12 +119,11 @@ export function resourceOffer(d: DriverStep, tsm: TaskSetManagerState, executorI
   tsm.copiesRunning[index]! += 1;
   const attempts = tsm.taskAttempts[index]!;
   const attemptNumber = attempts.length;
-  tsm.taskInfos[taskId] = { taskId, index, attemptNumber, executorId, host, launchTimeMs: d.now, status: "LAUNCHING" };
+  tidSet(tsm.taskInfos, taskId, { taskId, index, attemptNumber, executorId, host, launchTimeMs: d.now, status: "LAUNCHING" });
   // A first attempt gets a one-slot list: `push` onto an empty list reserves 17 slots, and most indices run once.
   if (attemptNumber === 0) tsm.taskAttempts[index] = [taskId];
   else attempts.push(taskId);
-  tsm.runningTasks[taskId] = true;
-  tsm.runningCount += 1;
+  tidSet(tsm.runningTasks, taskId, true);
   const payload = tsm.payloads[index]!;
   return {
     taskId,
@@ -139,14 +138,12 @@ export function resourceOffer(d: DriverStep, tsm: TaskSetManagerState, executorI
 
 /** TaskInfo.launchSucceeded: the first RUNNING update ends the launching phase (§4.7's 3.x rule). */
 export function launchSucceeded(tsm: TaskSetManagerState, taskId: TaskId): void {
-  const info = tsm.taskInfos[taskId];
+  const info = tidGet(tsm.taskInfos, taskId);
   if (info !== undefined && info.status === "LAUNCHING") moveAttempt(info, "RUNNING");
 }
 
 export function removeRunningTask(tsm: TaskSetManagerState, taskId: TaskId): void {
-  if (tsm.runningTasks[taskId] === undefined) return;
-  delete tsm.runningTasks[taskId];
-  tsm.runningCount -= 1;
+  if (tidHas(tsm.runningTasks, taskId)) tidDelete(tsm.runningTasks, taskId);
 }
 
 /** canFetchMoreResults: false (and the task set aborted) once the results outgrow maxResultSizeBytes. */
@@ -174,8 +171,8 @@ function attemptFinishedAlready(d: DriverStep, info: TaskInfo, state: TaskState)
 }
 
 function infoOf(tsm: TaskSetManagerState, taskId: TaskId): TaskInfo {
-  const info = tsm.taskInfos[taskId];
-  assert(info !== undefined, `task ${taskId} is not an attempt of task set ${tsm.taskSetId}`);
+  const info = tidGet(tsm.taskInfos, taskId);
+  if (info === undefined) throw new AssertionError(`task ${taskId} is not an attempt of task set ${tsm.taskSetId}`);
   return info;
 }
 
@@ -195,7 +192,7 @@ export function handleSuccessfulTask(d: DriverStep, tsm: TaskSetManagerState, ta
   removeRunningTask(tsm, taskId);
   d.fx.push(notify({ kind: "taskEnded", jobId: tsm.jobId, taskId, index, state: "FINISHED" }));
   for (const otherId of tsm.taskAttempts[index]!) {
-    const other = tsm.taskInfos[otherId]!;
+    const other = tidGet(tsm.taskInfos, otherId)!;
     if (otherId === taskId || isTaskFinished(other.status)) continue;
     tsm.killedByOtherAttempt[otherId] = true;
     sendKillTask(d, otherId, other.executorId, true, "another attempt succeeded");
@@ -296,6 +293,6 @@ export function executorLost(
  * (a result-size abort removes it before its last attempt is marked failed), as Spark allows.
  */
 export function maybeFinishTaskSet(d: DriverStep, tsm: TaskSetManagerState): void {
-  if (!tsm.isZombie || tsm.runningCount !== 0) return;
+  if (!tsm.isZombie || tsm.runningTasks.size !== 0) return;
   if (d.s.scheduler.taskSets[tsm.taskSetId] !== undefined) removeTaskSet(d.s.scheduler, tsm.taskSetId);
 }

@@ -12,7 +12,7 @@
  * run); leading empty slots are dropped once there are TID_TABLE_TRIM_AT of them and they are
  * most of the window, so the work per write stays O(1) amortized.
  */
-import { assert } from "../assert.js";
+import { AssertionError } from "../assert.js";
 
 export interface TidTable<T> {
   /** The TID of `slots[0]`; no TID below it is present. */
@@ -44,7 +44,7 @@ export function tidHas<T>(t: TidTable<T>, taskId: number): boolean {
 }
 
 export function tidSet<T>(t: TidTable<T>, taskId: number, value: T): void {
-  assert(Number.isSafeInteger(taskId) && taskId >= 0, `TID ${taskId} is not a non-negative integer`);
+  if (!Number.isSafeInteger(taskId) || taskId < 0) throw new AssertionError(`TID ${taskId} is not a non-negative integer`);
   if (t.size === 0) {
     // Empty: the window starts again at this TID, whatever came before.
     t.base = taskId;

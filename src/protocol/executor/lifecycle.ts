@@ -2,7 +2,7 @@
  * How an executor ends (PROTOCOL.md §1.6 exitExecutor, StopExecutor/Shutdown, onDisconnected,
  * WorkerWatcher). Every path sets `stopping` and emits exactly one `exit`.
  */
-import { assert } from "../assert.js";
+import { AssertionError } from "../assert.js";
 import type { Address } from "../ids.js";
 import { exit, log, send, type Effect } from "../io.js";
 import type { ExecutorBackendState } from "./state.js";
@@ -12,7 +12,7 @@ import type { ExecutorBackendState } from "./state.js";
  * `stopping` is set, so a second exit would be a programmer error.
  */
 export function exitOnce(s: ExecutorBackendState, code: number, reason: string, fx: Effect[]): void {
-  assert(!s.stopping, `executor ${s.executorId}: a second exit (${reason})`);
+  if (s.stopping) throw new AssertionError(`executor ${s.executorId}: a second exit (${reason})`);
   s.stopping = true;
   fx.push(exit(code, reason));
 }

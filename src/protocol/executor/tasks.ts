@@ -78,8 +78,11 @@ export function onTaskFinished(s: ExecutorBackendState, taskId: TaskId, outcome:
     fx.push(ignored("unknown-task", { taskId }));
     return;
   }
-  const { cpus } = s.runningTasks[at]!;
-  s.runningTasks.splice(at, 1);
+  const running = s.runningTasks;
+  const { cpus } = running[at]!;
+  // `splice` would allocate the list of removed items, once per task.
+  for (let i = at + 1; i < running.length; i++) running[i - 1] = running[i]!;
+  running.pop(); // not `length -= 1`: setting an array's length is a runtime call
   switch (outcome.kind) {
     case "success":
       statusUpdate(s, taskId, "FINISHED", { kind: "result", value: copyPlain(outcome.value), sizeBytes: outcome.sizeBytes }, cpus, fx);

@@ -4,19 +4,22 @@
  * driver launched and heard. A step costs O(effects + pool); the whole-state check of
  * src/protocol/driver/invariants.ts runs every few hundred steps.
  */
-import type { Effect, Input, TaskDescription } from "../../protocol/index.js";
+import type { Effect, Input, StatusUpdate, TaskDescription } from "../../protocol/index.js";
 import type { DriverRoleState } from "../../protocol/driver/state.js";
 import { isTaskFinished } from "../../protocol/states.js";
+import { tidGet } from "../../protocol/driver/tidTable.js";
+import { IntFlags, TidLedger } from "./dense.js";
 import type { Report } from "./report.js";
 
 /** What the checks remember about one driver incarnation. */
 export interface DriverLedger {
-  /** Every TID this driver launched: its task set, index and executor (I19, I21, I26). */
-  launched: Map<number, { taskSetId: string; index: number; executorId: string }>;
-  /** TIDs a finished StatusUpdate was already delivered for (I26). */
-  finished: Set<number>;
+  /**
+   * Every TID this driver launched (its task set, index and executor: I19, I21, I24, I26), and the
+   * TIDs a finished StatusUpdate was already delivered for (I26). Flat arrays indexed by TID.
+   */
+  tids: TidLedger;
   /** Per task set: the tasksSuccessful count after the last step, and the indices seen successful (I21). */
-  successes: Map<string, { count: number; indices: Set<number> }>;
+  successes: Map<string, { count: number; indices: IntFlags }>;
   /** Jobs this driver reported ended (I21 at job level: one outcome per job). */
   jobsEnded: Set<string>;
   /** Executors registered after the last step (I25 looks for losses). */
@@ -28,7 +31,7 @@ export interface DriverLedger {
   freeCores: Map<string, number>;
 }
 
-export const newDriverLedger = (): DriverLedger => ({ launched: new Map(), finished: new Set(), successes: new Map(), jobsEnded: new Set(), registeredExecutors: 0, freeCores: new Map() });
+export const newDriverLedger = (): DriverLedger => ({ tids: new TidLedger(), successes: new Map(), jobsEnded: new Set(), registeredExecutors: 0, freeCores: new Map() });
 
 export interface DriverStepView {
   name: string;
@@ -41,11 +44,12 @@ export interface DriverStepView {
 
 /** I19: every launch gets a fresh TID, and the attempt runs on the one executor it was sent to. */
 export function checkTaskIdFresh(v: DriverStepView, task: TaskDescription, to: string): void {
-  const prev = v.ledger.launched.get(task.taskId);
-  if (prev !== undefined) v.report("I19:task-attempt-on-one-executor", `${v.name} launched TID ${task.taskId} again (on ${task.executorId}, before on ${prev.executorId})`, [to]);
-  const info = v.s.scheduler.taskSets[task.taskSetId]?.taskInfos[task.taskId];
+  const tids = v.ledger.tids;
+  if (tids.launched(task.taskId)) v.report("I19:task-attempt-on-one-executor", `${v.name} launched TID ${task.taskId} again (on ${task.executorId}, before on ${tids.executorOf(task.taskId)})`, [to]);
+  const tsm = v.s.scheduler.taskSets[task.taskSetId];
+  const info = tsm === undefined ? undefined : tidGet(tsm.taskInfos, task.taskId);
   if (info !== undefined && info.executorId !== task.executorId) v.report("I19:task-attempt-on-one-executor", `${v.name} sent TID ${task.taskId} to ${task.executorId} but records it on ${info.executorId}`, [to]);
-  v.ledger.launched.set(task.taskId, { taskSetId: task.taskSetId, index: task.index, executorId: task.executorId });
+  tids.launch(task.taskId, task.taskSetId, task.index, task.executorId);
 }
 
 /** I20: a task index never gets a second normal attempt while one runs (flint runs no speculative copies). */
@@ -55,7 +59,7 @@ export function checkOneRunningAttempt(v: DriverStepView, task: TaskDescription,
   if (tsm === undefined || attempts === undefined) return;
   let live = 0;
   for (let i = 0; i < attempts.length; i++) {
-    const info = tsm.taskInfos[attempts[i]!];
+    const info = tidGet(tsm.taskInfos, attempts[i]!);
     if (info !== undefined && !isTaskFinished(info.status)) live++;
   }
   if (live > 1) v.report("I20:one-running-attempt-per-index", `${v.name} runs ${live} attempts of ${task.taskSetId} index ${task.index} at once (TID ${task.taskId} just launched)`, [to]);
@@ -86,7 +90,7 @@ export function checkOneSuccessPerIndex(v: DriverStepView, taskSetId: string, in
   if (tsm === undefined) return;
   let seen = v.ledger.successes.get(taskSetId);
   if (seen === undefined) {
-    seen = { count: 0, indices: new Set() };
+    seen = { count: 0, indices: new IntFlags() };
     v.ledger.successes.set(taskSetId, seen);
   }
   const delta = tsm.tasksSuccessful - seen.count;
@@ -123,10 +127,7 @@ export function checkLostExecutorTasksRequeued(v: DriverStepView): void {
   for (const executorId in sched.executorIdToRunningTaskIds) {
     if (v.s.backend.executors[executorId] !== undefined) continue;
     const running = sched.executorIdToRunningTaskIds[executorId]!;
-    for (const tid in running) {
-      v.report("I25:lost-executor-tasks-requeued", `${v.name}: executor ${executorId} is gone but TID ${tid} still runs on it`);
-      break;
-    }
+    if (running.length > 0) v.report("I25:lost-executor-tasks-requeued", `${v.name}: executor ${executorId} is gone but TID ${running[0]} still runs on it`);
   }
 }
 
@@ -161,18 +162,33 @@ export function checkFailedTaskAborts(v: DriverStepView, taskSetId: string, inde
 /** Every driver check for one step. */
 export function checkDriverStep(v: DriverStepView): void {
   const input = v.input;
-  let stale: { executorId: string; before: number | undefined } | null = null;
-  let update: { taskId: number; executorId: string; finished: boolean } | null = null;
-  if (input?.type === "message" && input.message.type === "StatusUpdate") {
+  const tids = v.ledger.tids;
+  let stale = false;
+  let staleBefore: number | undefined;
+  let update: StatusUpdate | null = null;
+  let finished = false;
+  // The executor the input names, if the input can move its free cores.
+  let touched: string | null = null;
+  if (input?.type === "message") {
     const m = input.message;
-    const finished = isTaskFinished(m.state);
-    update = { taskId: m.taskId, executorId: m.executorId, finished };
-    if (finished && (v.ledger.finished.has(m.taskId) || !v.ledger.launched.has(m.taskId))) stale = { executorId: m.executorId, before: v.ledger.freeCores.get(m.executorId) };
+    if (m.type === "StatusUpdate") {
+      update = m;
+      touched = m.executorId;
+      finished = isTaskFinished(m.state);
+      if (finished && (tids.finished(m.taskId) || !tids.launched(m.taskId))) {
+        stale = true;
+        staleBefore = v.ledger.freeCores.get(m.executorId);
+      }
+    } else if (m.type === "RegisterExecutor" || m.type === "LaunchedExecutor") touched = m.executorId;
   }
-  for (let i = 0; i < v.effects.length; i++) {
-    const e = v.effects[i]!;
-    if (e.type === "send" && e.message.type === "LaunchTask") {
+  let launches = 0;
+  const effects = v.effects;
+  for (let i = 0; i < effects.length; i++) {
+    const e = effects[i]!;
+    if (e.type === "send") {
+      if (e.message.type !== "LaunchTask") continue;
       const task = e.message.task;
+      launches++;
       checkTaskIdFresh(v, task, e.to);
       checkOneRunningAttempt(v, task, e.to);
       checkOfferedExecutorUsable(v, task, e.to);
@@ -181,37 +197,34 @@ export function checkDriverStep(v: DriverStepView): void {
       const n = e.notification;
       if (n.kind === "jobSucceeded" || n.kind === "jobFailed") checkJobEndsOnce(v, n.jobId);
       else if (n.kind === "taskEnded" && n.state !== "FINISHED") {
-        const launched = v.ledger.launched.get(n.taskId);
-        if (launched !== undefined) checkFailedTaskAborts(v, launched.taskSetId, n.index);
+        const taskSetId = tids.taskSetOf(n.taskId);
+        if (taskSetId !== undefined) checkFailedTaskAborts(v, taskSetId, n.index);
       }
     }
   }
   if (update !== null) {
     checkFreeCores(v, update.executorId);
-    const launched = v.ledger.launched.get(update.taskId);
-    if (launched !== undefined && update.finished) checkOneSuccessPerIndex(v, launched.taskSetId, launched.index);
-    if (stale !== null) checkStaleStatusUpdate(v, stale.executorId, stale.before);
-    if (update.finished) v.ledger.finished.add(update.taskId);
+    const taskSetId = tids.taskSetOf(update.taskId);
+    if (taskSetId !== undefined && finished) checkOneSuccessPerIndex(v, taskSetId, tids.indexOf(update.taskId));
+    if (stale) checkStaleStatusUpdate(v, update.executorId, staleBefore);
+    if (finished) tids.finish(update.taskId);
   }
   checkOneActiveTaskSet(v);
-  rememberFreeCores(v);
+  // Refresh the ledger's free cores of every executor this step could have moved.
+  if (touched !== null) rememberFreeCores(v, touched);
+  if (launches > 0) {
+    for (let i = 0; i < effects.length; i++) {
+      const e = effects[i]!;
+      if (e.type === "send" && e.message.type === "LaunchTask") rememberFreeCores(v, e.message.task.executorId);
+    }
+  }
   const registered = v.s.backend.totalRegisteredExecutors;
   if (registered < v.ledger.registeredExecutors) checkLostExecutorTasksRequeued(v);
   v.ledger.registeredExecutors = registered;
 }
 
-/** Refreshes the ledger's free cores for every executor this step could have moved. */
-function rememberFreeCores(v: DriverStepView): void {
-  const touched: string[] = [];
-  const input = v.input;
-  if (input?.type === "message") {
-    const m = input.message;
-    if (m.type === "StatusUpdate" || m.type === "RegisterExecutor" || m.type === "LaunchedExecutor") touched.push(m.executorId);
-  }
-  for (const e of v.effects) if (e.type === "send" && e.message.type === "LaunchTask") touched.push(e.message.task.executorId);
-  for (const id of touched) {
-    const e = v.s.backend.executors[id];
-    if (e === undefined) v.ledger.freeCores.delete(id);
-    else v.ledger.freeCores.set(id, e.freeCores);
-  }
+function rememberFreeCores(v: DriverStepView, executorId: string): void {
+  const e = v.s.backend.executors[executorId];
+  if (e === undefined) v.ledger.freeCores.delete(executorId);
+  else v.ledger.freeCores.set(executorId, e.freeCores);
 }

@@ -72,13 +72,13 @@ type Send = Extract<Effect, { type: "send" }>;
  */
 export function checkWorkerNotOvercommitted(w: WorkerInfo, report: Report, master: string, excused: Set<string>, adopting = false): void {
   if (w.state === "DEAD") return;
-  const key = `I1|${master}|${w.id}`;
   const negative = w.coresUsed < 0 || w.memoryUsed < 0;
   if (negative || w.coresUsed > w.cores || w.memoryUsed > w.memoryMb) {
+    const key = `I1|${master}|${w.id}`;
     if (adopting && !negative) excused.add(key);
     const weakness = excused.has(key) && !negative ? "§3.5.4 recovery adopts reported executors without a capacity check" : undefined;
     report("I1:worker-not-overcommitted", `${master} counts ${w.coresUsed}/${w.cores} cores and ${w.memoryUsed}/${w.memoryMb} MiB used on ${w.id}`, [w.address], weakness);
-  } else if (excused.size > 0) excused.delete(key);
+  } else if (excused.size > 0) excused.delete(`I1|${master}|${w.id}`);
 }
 
 /**
@@ -116,19 +116,20 @@ export function checkWorkerBookkeeping(s: MasterState, w: WorkerInfo, report: Re
 export function checkAppCoresWithinLimit(s: MasterState, appId: string, report: Report, master: string, excused: Set<string>, adopting = false): void {
   const app = s.apps[appId];
   if (app === undefined) return;
-  const key = `I2|${master}|${appId}`;
   const limit = app.desc.maxCores ?? s.config.defaultCores;
   if (app.coresGranted > limit) {
+    const key = `I2|${master}|${appId}`;
     if (adopting) excused.add(key);
     const weakness = excused.has(key) ? "§3.5.4 recovery adopts reported executors without checking the app's limit" : undefined;
     report("I2:app-cores-within-limit", `${master} granted app ${appId} ${app.coresGranted} cores, above its limit ${limit}`, [app.driverAddress], weakness);
-  } else if (excused.size > 0) excused.delete(key);
+  } else if (excused.size > 0) excused.delete(`I2|${master}|${appId}`);
 }
 
 /** I3: when an executor is created, the app's live executors do not exceed its executor limit. */
 export function checkExecutorLimit(v: MasterStepView, appId: string): void {
   const app = v.s.apps[appId];
-  if (app === undefined) return;
+  // No limit (no dynamic allocation, the usual case): no count of entries can exceed it.
+  if (app === undefined || app.executorLimit >= Number.MAX_SAFE_INTEGER) return;
   let live = 0;
   for (const id in app.executors) if (!isExecutorFinished(app.executors[id]!.state)) live++;
   if (live > app.executorLimit) v.report("I3:executor-limit", `${v.name} launched an executor for ${appId} with ${live} live executors, above its limit ${app.executorLimit}`, [app.driverAddress]);
@@ -181,13 +182,30 @@ export function checkOnlyLeaderActs(v: MasterStepView, e: Send): void {
 
 /** I8: a worker id, and separately a worker address, is registered at most once among the non-dead workers. */
 export function checkWorkerRegisteredOnce(s: MasterState, report: Report, master: string): void {
-  const byAddress: Record<string, string> = {};
+  const byAddress = new Map<string, string>();
   for (const id in s.workers) {
     const w = s.workers[id]!;
     if (w.state === "DEAD") continue;
-    const other = byAddress[w.address];
+    const other = byAddress.get(w.address);
     if (other !== undefined) report("I8:worker-registered-once", `${master} has workers ${other} and ${id} alive at ${w.address}`, [w.address]);
-    byAddress[w.address] = id;
+    byAddress.set(w.address, id);
+    if (s.addressToWorker[w.address] !== id) report("I8:worker-registered-once", `${master}: addressToWorker[${w.address}] is ${s.addressToWorker[w.address]}, not ${id}`, [w.address]);
+  }
+}
+
+/**
+ * I8 on a registration step, for the address just acknowledged (the whole-state form runs in
+ * `scanMaster`): at most one non-dead worker holds it, and addressToWorker names that worker. A
+ * pass over the workers with no allocation (the whole-state form builds an index: O(workers) per
+ * registration made registering a 1,000-worker cluster quadratic in allocations).
+ */
+export function checkWorkerAddressRegisteredOnce(s: MasterState, address: string, report: Report, master: string): void {
+  let first: string | undefined;
+  for (const id in s.workers) {
+    const w = s.workers[id]!;
+    if (w.state === "DEAD" || w.address !== address) continue;
+    if (first !== undefined) report("I8:worker-registered-once", `${master} has workers ${first} and ${id} alive at ${w.address}`, [w.address]);
+    first = id;
     if (s.addressToWorker[w.address] !== id) report("I8:worker-registered-once", `${master}: addressToWorker[${w.address}] is ${s.addressToWorker[w.address]}, not ${id}`, [w.address]);
   }
 }
@@ -385,7 +403,7 @@ export function checkMasterStep(v: MasterStepView): void {
   checkRecoveryOnce(v);
   if (v.input?.type === "leaderElected" || v.ledger.recoveries.size > 0) checkRecoveryAccountedFor(v);
   const workers = new Set<string>();
-  let registration = false;
+  let registered: string[] | null = null;
   let removedWorkers: string[] | null = null;
   if (v.input?.type === "message") {
     const id = s.addressToWorker[v.input.from];
@@ -416,7 +434,7 @@ export function checkMasterStep(v: MasterStepView): void {
         checkAppRegisteredOnce(v, e as Send & { message: typeof m });
         break;
       case "RegisteredWorker":
-        registration = true;
+        (registered ??= []).push(e.to);
         checkAcknowledgedWorkerAlive(v, e);
         break;
       case "ExecutorAdded":
@@ -444,7 +462,7 @@ export function checkMasterStep(v: MasterStepView): void {
     checkWorkerNotOvercommitted(w, v.report, v.name, v.ledger.overcommitExcused, adopting);
     checkWorkerBookkeeping(s, w, v.report, v.name);
   }
-  if (registration) checkWorkerRegisteredOnce(s, v.report, v.name);
+  if (registered !== null) for (const address of registered) checkWorkerAddressRegisteredOnce(s, address, v.report, v.name);
 }
 
 /** The whole-master scan (every worker and app), run every few hundred steps; returns its size. */
