@@ -200,6 +200,7 @@ export const KNOWN_BUGS: Readonly<Record<string, string>> = {
   "SPARK-19900": "a relaunched supervised driver keeps its id",
   "SPARK-21169": "completeRecovery leaves acknowledged apps WAITING",
   "SPARK-23191": "a duplicate worker id is refused (RegisterWorkerFailed) and the worker exits",
+  "SPARK-27348": "a heartbeat timeout calls the scheduler's executorLost directly: the DriverEndpoint keeps offering the lost executor until it disconnects",
   "SPARK-27510": "the worker reports an executor RUNNING before its process started: failed launches loop for ever",
   "SPARK-29287": "the driver offers an executor's cores before the executor is fully built",
   "SPARK-34245": "ExecutorStateChanged is sent once, not asked with retries: a lost one leaks the executor's cores",

@@ -42,6 +42,8 @@ const MUSEUM: Array<{ bug: string; with?: string[]; check: string; budget: numbe
   // Found through the fuzzer's executorRegistration kind (a lost RegisteredExecutor).
   { bug: "SPARK-29287", check: "I27:no-task-to-unbuilt-executor", budget: 30 }, // [8]
   { bug: "SPARK-41848", check: "L1:jobs-finish-after-healing", budget: 10 }, // [1]
+  // Found when a partition cuts the worker's host off while the leader is paused (so the master does not time the worker out first).
+  { bug: "SPARK-27348", check: "I27:no-task-to-lost-executor", budget: 50 }, // [21]
 ];
 
 function museum(bug: string, bugOn: boolean): Scenario {

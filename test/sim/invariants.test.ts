@@ -290,6 +290,25 @@ describe("invariants: driver", () => {
     delete s.backend.executors[l.task.executorId];
     expect(checks(driverStep(s, [launchFx(l)]))).toContain("I27:no-task-to-dead-executor");
   });
+
+  it("invariants: I27 (lost half) fires when a task goes to an executor a heartbeat timeout declared lost, until it registers again", () => {
+    const { s, launches } = busyDriver();
+    const ledger = newDriverLedger();
+    const l = launches[0]!;
+    const to = (taskId: number) => launchFx({ to: l.to, task: { ...l.task, taskId } });
+    const timedOut: Effect = { type: "log", level: "warn", event: "executorHeartbeatTimedOut", fields: { executorId: l.task.executorId, silentMs: 120_001, timeoutMs: 120_000 } };
+    expect(checks(driverStep(s, [to(90)], null, ledger))).toEqual([]);
+    // Still registered, launched and not being killed: only the timeout's record tells, from that effect on.
+    expect(checks(driverStep(s, [timedOut, to(91)], null, ledger))).toEqual(["I27:no-task-to-lost-executor"]);
+    expect(checks(driverStep(s, [to(92)], null, ledger))).toEqual(["I27:no-task-to-lost-executor"]);
+    // A refused registration changes nothing; an accepted one under that id is a new executor, which may take tasks.
+    const exec = s.backend.executors[l.task.executorId]!;
+    const register = msg(l.to, { type: "RegisterExecutor", executorId: l.task.executorId, executorAddress: exec.address, hostname: exec.host, cores: exec.totalCores });
+    driverStep(s, [send(exec.address, { type: "RegisterExecutorFailed", message: "Duplicate executor ID" })], register, ledger);
+    expect(checks(driverStep(s, [to(93)], null, ledger))).toEqual(["I27:no-task-to-lost-executor"]);
+    driverStep(s, [send(exec.address, { type: "RegisteredExecutor" })], register, ledger);
+    expect(checks(driverStep(s, [to(94)], null, ledger))).toEqual([]);
+  });
 });
 
 const tiny = (extra: Record<string, unknown> = {}) =>

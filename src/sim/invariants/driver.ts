@@ -29,9 +29,11 @@ export interface DriverLedger {
    * a StatusUpdate, RegisterExecutor or LaunchedExecutor moves them, and each names its executor (I26).
    */
   freeCores: Map<string, number>;
+  /** Executors the driver's HeartbeatReceiver declared lost (heartbeat timeout) and that have not registered again since (I27). */
+  heartbeatLost: Set<string>;
 }
 
-export const newDriverLedger = (): DriverLedger => ({ tids: new TidLedger(), successes: new Map(), jobsEnded: new Set(), registeredExecutors: 0, freeCores: new Map() });
+export const newDriverLedger = (): DriverLedger => ({ tids: new TidLedger(), successes: new Map(), jobsEnded: new Set(), registeredExecutors: 0, freeCores: new Map(), heartbeatLost: new Set() });
 
 export interface DriverStepView {
   name: string;
@@ -79,6 +81,14 @@ export function checkOfferedExecutorUsable(v: DriverStepView, task: TaskDescript
   else if (b.executorsPendingToRemove[task.executorId] !== undefined) v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} to executor ${task.executorId}, which it is killing`, [to]);
   else if (!e.launched) v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} to executor ${task.executorId} before LaunchedExecutor`, [to]);
   else if (e.address !== to) v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} for executor ${task.executorId} to ${to}, not its address ${e.address}`, [to]);
+}
+
+/**
+ * I27 (lost half): no task is offered to an executor the driver declared lost on a heartbeat
+ * timeout: once the scheduler has failed its tasks, the DriverEndpoint must not use it (SPARK-27348).
+ */
+export function checkNotHeartbeatLost(v: DriverStepView, task: TaskDescription, to: string): void {
+  if (v.ledger.heartbeatLost.has(task.executorId)) v.report("I27:no-task-to-lost-executor", `${v.name} sent TID ${task.taskId} to executor ${task.executorId}, which its heartbeat timeout declared lost`, [to]);
 }
 
 /**
@@ -180,6 +190,8 @@ export function checkDriverStep(v: DriverStepView): void {
         staleBefore = v.ledger.freeCores.get(m.executorId);
       }
     } else if (m.type === "RegisterExecutor" || m.type === "LaunchedExecutor") touched = m.executorId;
+    // An accepted registration under a lost executor's id (a later leader may reuse ids, §3.5.6) is a new executor.
+    if (m.type === "RegisterExecutor" && v.ledger.heartbeatLost.size > 0 && acceptedRegistration(v.effects)) v.ledger.heartbeatLost.delete(m.executorId);
   }
   let launches = 0;
   const effects = v.effects;
@@ -191,8 +203,12 @@ export function checkDriverStep(v: DriverStepView): void {
       launches++;
       checkTaskIdFresh(v, task, e.to);
       checkOneRunningAttempt(v, task, e.to);
+      // Before I27's other half: the lost executor is also pending-to-remove after the step, which hides why.
+      if (v.ledger.heartbeatLost.size > 0) checkNotHeartbeatLost(v, task, e.to);
       checkOfferedExecutorUsable(v, task, e.to);
       checkFreeCores(v, task.executorId);
+    } else if (e.type === "log") {
+      if (e.event === "executorHeartbeatTimedOut") v.ledger.heartbeatLost.add(String(e.fields["executorId"]));
     } else if (e.type === "notify") {
       const n = e.notification;
       if (n.kind === "jobSucceeded" || n.kind === "jobFailed") checkJobEndsOnce(v, n.jobId);
@@ -222,6 +238,8 @@ export function checkDriverStep(v: DriverStepView): void {
   if (registered < v.ledger.registeredExecutors) checkLostExecutorTasksRequeued(v);
   v.ledger.registeredExecutors = registered;
 }
+
+const acceptedRegistration = (effects: readonly Effect[]): boolean => effects.some((e) => e.type === "send" && e.message.type === "RegisteredExecutor");
 
 function rememberFreeCores(v: DriverStepView, executorId: string): void {
   const e = v.s.backend.executors[executorId];
