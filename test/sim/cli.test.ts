@@ -1,42 +1,25 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { run } from "../../src/cli/commands/sim.js";
-import { SCENARIO_DIR } from "./helpers.js";
+import { captureOutput, SCENARIO_DIR } from "./helpers.js";
 
-let stdout = "";
-let stderr = "";
-
-beforeEach(() => {
-  stdout = "";
-  stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    stdout += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    stderr += String(s);
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const out = captureOutput();
 
 const scenario = (name: string) => join(SCENARIO_DIR, name);
 
 describe("flint sim", () => {
   it("cli: a passing scenario prints a timeline and PASS, exit 0", async () => {
     expect(await run([scenario("master-failover.json")])).toBe(0);
-    expect(stdout).toContain("elected leader");
-    expect(stdout).toContain("PASS master-failover");
-    expect(stdout).toMatch(/trace hash [0-9a-f]{16}/);
+    expect(out.stdout).toContain("elected leader");
+    expect(out.stdout).toContain("PASS master-failover");
+    expect(out.stdout).toMatch(/trace hash [0-9a-f]{16}/);
   });
 
   it("cli: --json prints one object with seed, hash, counts, faults, node states, jobs and verdict", async () => {
     expect(await run([scenario("lost-tasks.json"), "--json", "--seed", "9"])).toBe(0);
-    const j = JSON.parse(stdout);
+    const j = JSON.parse(out.stdout);
     expect(j).toMatchObject({ scenario: "lost-tasks", seed: 9, verdict: { ok: true, reasons: [] } });
     expect(j.traceHash).toMatch(/^[0-9a-f]{16}$/);
     expect(j.counts.inputsByType.StatusUpdate).toBeGreaterThan(0);
@@ -50,13 +33,13 @@ describe("flint sim", () => {
     const file = join(dir, "trace.jsonl");
     expect(await run([scenario("task-retry-abort.json"), "--trace", file, "--json"])).toBe(0);
     const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines.length).toBe(JSON.parse(stdout).counts.steps);
+    expect(lines.length).toBe(JSON.parse(out.stdout).counts.steps);
     expect(lines[0]).toMatchObject({ step: 0, t: 0, node: "master-1", input: { type: "init" } });
   });
 
   it("cli: --story shows only the steps that mention the id; --verbose every step", async () => {
     expect(await run([scenario("worker-gives-up.json"), "--story", "worker-1"])).toBe(0);
-    const lines = stdout.split("\n").filter((l) => /^\s+\d+\.\d{3}s/.test(l));
+    const lines = out.stdout.split("\n").filter((l) => /^\s+\d+\.\d{3}s/.test(l));
     expect(lines.length).toBeGreaterThan(10);
     expect(lines.every((l) => l.includes("worker-1"))).toBe(true);
   });
@@ -68,13 +51,13 @@ describe("flint sim", () => {
     s.expect.jobs.doomed = "succeeded";
     writeFileSync(file, JSON.stringify(s));
     expect(await run([file, "--seed", "3"])).toBe(1);
-    expect(stdout).toContain("FAIL task-retry-abort");
-    expect(stderr).toContain(`replay: flint sim ${file} --seed 3`);
+    expect(out.stdout).toContain("FAIL task-retry-abort");
+    expect(out.stderr).toContain(`replay: flint sim ${file} --seed 3`);
   });
 
   it("cli: bad usage and bad scenario files exit 2 with a clear message", async () => {
     expect(await run([])).toBe(2);
-    expect(stderr).toContain("missing the scenario file");
+    expect(out.stderr).toContain("missing the scenario file");
     expect(await run([scenario("lost-tasks.json"), "--seed", "x"])).toBe(2);
     expect(await run([scenario("lost-tasks.json"), "--bogus"])).toBe(2);
     expect(await run(["/nonexistent.json"])).toBe(2);
@@ -82,15 +65,15 @@ describe("flint sim", () => {
     const file = join(dir, "bad.json");
     writeFileSync(file, JSON.stringify({ name: "x", comment: "y", timeLimitMs: 5, cluster: { workers: [{ cores: 0, memoryMb: 1 }] } }));
     expect(await run([file])).toBe(2);
-    expect(stderr).toContain("cluster.workers[0].cores: must be at least 1");
+    expect(out.stderr).toContain("cluster.workers[0].cores: must be at least 1");
   });
 
   it("cli: --help exits 0; --until stops early and says so", async () => {
     expect(await run(["--help"])).toBe(0);
-    expect(stdout).toContain("Usage: flint sim");
-    stdout = "";
+    expect(out.stdout).toContain("Usage: flint sim");
+    out.stdout = "";
     expect(await run([scenario("master-failover.json"), "--until", "5s", "--json"])).toBe(1);
-    expect(JSON.parse(stdout).virtualTimeMs).toBe(5000);
+    expect(JSON.parse(out.stdout).virtualTimeMs).toBe(5000);
   });
 });
 
@@ -133,7 +116,7 @@ const timelineLines = (text: string): string[] => text.split("\n").filter((l) =>
 describe("flint sim: documented Spark weaknesses", () => {
   it("cli: a run that hits a documented weakness passes, with a marked timeline line right after its step, a summary and a note on the verdict", async () => {
     expect(await run([writeScenario(NO_FENCING), "--limit", "0"])).toBe(0);
-    const lines = timelineLines(stdout);
+    const lines = timelineLines(out.stdout);
     const hits = lines.filter((l) => l.includes(" WEAKNESS "));
     expect(hits).toHaveLength(3);
     for (const l of hits) expect(l).toMatch(/master-1 +WEAKNESS +PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-(registers|schedules) after step \d+: master-1 sent \w+ to /);
@@ -141,55 +124,55 @@ describe("flint sim: documented Spark weaknesses", () => {
     expect(lines[first - 1]).toContain("applicationRegistered"); // the step that broke I7
     expect(lines.slice(first + 3).some((l) => l.includes("leadership revoked"))).toBe(true);
     expect(lines.slice(0, first).some((l) => l.includes("leadership revoked"))).toBe(false);
-    expect(stdout).toContain("Spark weaknesses hit: 3 (documented in PROTOCOL.md for Spark itself; not failures, --strict fails them)");
-    expect(stdout).toMatch(/ 1x PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-registers, first at 88\.981s after step \d+ on master-1/);
-    expect(stdout).toMatch(/ 2x PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-schedules/);
-    expect(stdout).toContain("PASS weakness-no-fencing");
-    expect(stdout).toContain("with 3 documented Spark weakness hits: PROTOCOL.md §3.5.1 no fencing (--strict fails them)");
-    expect(stderr).toBe("");
+    expect(out.stdout).toContain("Spark weaknesses hit: 3 (documented in PROTOCOL.md for Spark itself; not failures, --strict fails them)");
+    expect(out.stdout).toMatch(/ 1x PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-registers, first at 88\.981s after step \d+ on master-1/);
+    expect(out.stdout).toMatch(/ 2x PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-schedules/);
+    expect(out.stdout).toContain("PASS weakness-no-fencing");
+    expect(out.stdout).toContain("with 3 documented Spark weakness hits: PROTOCOL.md §3.5.1 no fencing (--strict fails them)");
+    expect(out.stderr).toBe("");
   });
 
   it("cli: --json lists the hits in a weaknesses array (an empty one for a clean run)", async () => {
     expect(await run([writeScenario(NO_FENCING), "--json"])).toBe(0);
-    const j = JSON.parse(stdout);
+    const j = JSON.parse(out.stdout);
     expect(j.verdict).toEqual({ ok: true, reasons: [] });
     expect(j.violations).toEqual([]);
     expect(j.weaknessCount).toBe(3);
     expect(j.weaknesses).toHaveLength(3);
     expect(j.weaknesses[0]).toEqual({ section: "§3.5.1", weakness: "no fencing", check: "I7:only-leader-registers", timeMs: 88981, step: expect.any(Number), node: "master-1", nodes: ["master-1", "drv-etl"], detail: expect.stringContaining("without holding the leadership") });
     expect(j.weaknesses[0].step).toBeGreaterThan(0);
-    stdout = "";
+    out.stdout = "";
     expect(await run([scenario("lost-tasks.json"), "--json"])).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ weaknessCount: 0, weaknesses: [] });
+    expect(JSON.parse(out.stdout)).toMatchObject({ weaknessCount: 0, weaknesses: [] });
   });
 
   it("cli: --strict fails a run that hits a documented weakness, and its replay command keeps --strict", async () => {
     const file = writeScenario(NO_FENCING);
     expect(await run([file, "--strict"])).toBe(1);
-    expect(stdout).toContain("FAIL weakness-no-fencing");
-    expect(stdout).toContain("--strict fails them)");
-    expect(stdout).toMatch(/- documented Spark weakness hit \(--strict\): PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-registers 1x, first at 88981 ms on master-1/);
-    expect(stderr).toContain(`replay: flint sim ${file} --seed 22 --strict`);
-    stdout = "";
+    expect(out.stdout).toContain("FAIL weakness-no-fencing");
+    expect(out.stdout).toContain("--strict fails them)");
+    expect(out.stdout).toMatch(/- documented Spark weakness hit \(--strict\): PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-registers 1x, first at 88981 ms on master-1/);
+    expect(out.stderr).toContain(`replay: flint sim ${file} --seed 22 --strict`);
+    out.stdout = "";
     expect(await run([file, "--strict", "--json"])).toBe(1);
-    const j = JSON.parse(stdout);
+    const j = JSON.parse(out.stdout);
     expect(j.verdict.ok).toBe(false);
     expect(j.verdict.reasons).toHaveLength(2);
     expect(j.replay).toBe(`flint sim ${file} --seed 22 --strict`);
-    stdout = "";
+    out.stdout = "";
     expect(await run([scenario("lost-tasks.json"), "--strict"])).toBe(0);
   });
 
   it("cli: a stall Spark is known to have is a weakness judged at the end of the run", async () => {
     const file = writeScenario(STRANDED_LAUNCH);
     expect(await run([file])).toBe(0);
-    const hit = timelineLines(stdout).filter((l) => l.includes(" WEAKNESS "));
+    const hit = timelineLines(out.stdout).filter((l) => l.includes(" WEAKNESS "));
     expect(hit).toEqual([expect.stringMatching(/428\.389s  drv-pi +WEAKNESS +PROTOCOL\.md §7\.19 executors stranded in LAUNCHING by a LaunchExecutor the worker dropped: L1:jobs-finish-after-healing at the end of the run: job pi-1/)]);
-    expect(timelineLines(stdout).at(-1)).toBe(hit[0]);
-    expect(stdout).toContain("Spark weaknesses hit: 1");
-    stdout = "";
+    expect(timelineLines(out.stdout).at(-1)).toBe(hit[0]);
+    expect(out.stdout).toContain("Spark weaknesses hit: 1");
+    out.stdout = "";
     expect(await run([file, "--json", "--strict"])).toBe(1);
-    const j = JSON.parse(stdout);
+    const j = JSON.parse(out.stdout);
     expect(j.weaknesses).toEqual([expect.objectContaining({ section: "§7.19", check: "L1:jobs-finish-after-healing", step: -1, node: "drv-pi" })]);
     expect(j.verdict.reasons[0]).toContain("§7.19");
   });
@@ -197,26 +180,26 @@ describe("flint sim: documented Spark weaknesses", () => {
   it("cli: --verbose and --story print a hit right after the step it followed", async () => {
     const file = writeScenario(NO_FENCING);
     expect(await run([file, "--verbose"])).toBe(0);
-    let lines = timelineLines(stdout);
+    let lines = timelineLines(out.stdout);
     let at = lines.findIndex((l) => l.includes(" WEAKNESS "));
     expect(lines[at - 1]).toMatch(/master-1 +RegisterApplication from drv-etl +=> .*send RegisteredApplication -> drv-etl/);
     expect(lines.filter((l) => l.includes(" WEAKNESS "))).toHaveLength(3);
-    stdout = "";
+    out.stdout = "";
     expect(await run([file, "--story", "drv-etl"])).toBe(0);
-    lines = timelineLines(stdout);
+    lines = timelineLines(out.stdout);
     at = lines.findIndex((l) => l.includes(" WEAKNESS "));
     expect(lines[at - 1]).toContain("RegisterApplication from drv-etl");
     expect(lines.filter((l) => l.includes(" WEAKNESS "))).toHaveLength(1); // only I7:only-leader-registers names drv-etl
-    stdout = "";
+    out.stdout = "";
     expect(await run([writeScenario(STRANDED_LAUNCH), "--verbose"])).toBe(0);
-    expect(timelineLines(stdout).at(-1)).toContain("WEAKNESS  PROTOCOL.md §7.19");
+    expect(timelineLines(out.stdout).at(-1)).toContain("WEAKNESS  PROTOCOL.md §7.19");
   });
 
   it("cli: --limit hides ordinary timeline entries but never a weakness hit", async () => {
     expect(await run([writeScenario(NO_FENCING), "--limit", "2"])).toBe(0);
-    const lines = timelineLines(stdout);
+    const lines = timelineLines(out.stdout);
     expect(lines.filter((l) => l.includes(" WEAKNESS "))).toHaveLength(3);
     expect(lines).toHaveLength(5);
-    expect(stdout).toMatch(/\.\.\. \d+ more timeline entries/);
+    expect(out.stdout).toMatch(/\.\.\. \d+ more timeline entries/);
   });
 });

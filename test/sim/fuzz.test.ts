@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { run as fuzzCli } from "../../src/cli/commands/fuzz.js";
 import { run as shrinkCli } from "../../src/cli/commands/shrink.js";
 import { runScenario } from "../../src/sim/cluster.js";
@@ -18,7 +18,7 @@ import { livenessApplies } from "../../src/sim/invariants/liveness.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
 import { shrink } from "../../src/sim/shrink/index.js";
-import { loadScenario, SCENARIO_DIR } from "./helpers.js";
+import { captureOutput, loadScenario, SCENARIO_DIR } from "./helpers.js";
 
 const MUSEUM_DIR = join(SCENARIO_DIR, "museum");
 
@@ -169,48 +169,34 @@ describe("fuzz", () => {
 });
 
 describe("flint fuzz / flint shrink", () => {
-  let stdout = "";
-  let stderr = "";
-  beforeEach(() => {
-    stdout = "";
-    stderr = "";
-    vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-      stdout += String(s);
-      return true;
-    });
-    vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-      stderr += String(s);
-      return true;
-    });
-  });
-  afterEach(() => vi.restoreAllMocks());
+  const io = captureOutput();
 
   it("cli: fuzz with a bug on prints the replay command, writes the plan, and shrink minimizes it", async () => {
     const out = mkdtempSync(join(tmpdir(), "flint-fuzz-"));
     const code = await fuzzCli([join(MUSEUM_DIR, "SPARK-12552.json"), "--seeds", "3", "--jobs", "1", "--out", out, "--quiet", "--max-failures", "1"]);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/FAIL .*SPARK-12552\.json seed \d+: I6:/);
-    const plan = /plan: {3}(\S+)/.exec(stderr)![1]!;
-    expect(stderr).toContain(`replay: flint sim ${plan} --seed`);
+    expect(io.stderr).toMatch(/FAIL .*SPARK-12552\.json seed \d+: I6:/);
+    const plan = /plan: {3}(\S+)/.exec(io.stderr)![1]!;
+    expect(io.stderr).toContain(`replay: flint sim ${plan} --seed`);
     const written = parseScenario(JSON.parse(readFileSync(plan, "utf8")));
     expect(runScenario(written, ROLES).verdict.ok).toBe(false);
-    stdout = "";
+    io.stdout = "";
     expect(await shrinkCli([plan, "--max-runs", "100"])).toBe(0);
-    expect(stdout).toMatch(/before: \d+ faults, \d+ nodes, \d+ tasks, \d+ events/);
-    expect(stdout).toMatch(/after: {2}\d+ faults/);
+    expect(io.stdout).toMatch(/before: \d+ faults, \d+ nodes, \d+ tasks, \d+ events/);
+    expect(io.stdout).toMatch(/after: {2}\d+ faults/);
     const min = parseScenario(JSON.parse(readFileSync(plan.replace(/\.json$/, ".min.json"), "utf8")));
     expect(runPlan(min, ROLES).failure?.check).toMatch(/^I6:/);
   });
 
   it("cli: fuzz without a failure exits 0 and reports seeds per second; bad usage exits 2", async () => {
     expect(await fuzzCli([join(SCENARIO_DIR, "lost-tasks.json"), "--seeds", "2", "--jobs", "1", "--quiet", "--json"])).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ seeds: 2, failures: [] });
+    expect(JSON.parse(io.stdout)).toMatchObject({ seeds: 2, failures: [] });
     expect(await fuzzCli(["--seeds", "2", "--time", "1s"])).toBe(2);
     expect(await shrinkCli([])).toBe(2);
   });
 
   it("cli: shrink refuses a scenario that does not fail", async () => {
     expect(await shrinkCli([join(SCENARIO_DIR, "lost-tasks.json")])).toBe(1);
-    expect(stderr).toMatch(/does not fail/);
+    expect(io.stderr).toMatch(/does not fail/);
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, vi } from "vitest";
 import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
 
 export const SCENARIO_DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url));
@@ -13,4 +14,29 @@ export function scenarioFiles(): string[] {
 
 export function loadScenario(file: string): Scenario {
   return parseScenario(JSON.parse(readFileSync(join(SCENARIO_DIR, file), "utf8")));
+}
+
+/** What a CLI command wrote to stdout and stderr during the current test (reset before each). */
+export interface CapturedOutput {
+  stdout: string;
+  stderr: string;
+}
+
+/** Captures process.stdout/stderr writes for every test of the calling file or describe block. */
+export function captureOutput(): CapturedOutput {
+  const out: CapturedOutput = { stdout: "", stderr: "" };
+  beforeEach(() => {
+    out.stdout = "";
+    out.stderr = "";
+    vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+      out.stdout += String(s);
+      return true;
+    });
+    vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+      out.stderr += String(s);
+      return true;
+    });
+  });
+  afterEach(() => vi.restoreAllMocks());
+  return out;
 }
