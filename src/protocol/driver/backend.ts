@@ -11,19 +11,14 @@ import { shuffled } from "../random.js";
 import { isTaskFinished } from "../states.js";
 import { sendToMaster } from "./masterLink.js";
 import { lossMessage, type ExecutorLossReason } from "./reasons.js";
-import { MAX_EXECUTORS, type DriverStep } from "./state.js";
-import { executorLost, executorOfTask, isExecutorBusy, resourceOffers, resourceOffersForExecutor, statusUpdate, type WorkerOffer } from "./taskScheduler.js";
+import { MAX_EXECUTORS, type DriverStep, type ExecutorData } from "./state.js";
+import { executorLost, isExecutorBusy, resourceOffers, resourceOffersForExecutor, statusUpdate, type WorkerOffer } from "./taskScheduler.js";
 import { abort } from "./taskSetManager.js";
 import { tidGet } from "./tidTable.js";
 
 /** The reason Spark gives when an executor's connection drops (3.x). */
 export const DISASSOCIATED_MESSAGE =
   "Remote RPC client disassociated. Likely due to containers exceeding thresholds, or network issues. Check driver logs for WARN messages.";
-
-/** isExecutorActive: known and not being removed (flint has no decommissioning or pending loss reasons). */
-export function isExecutorActive(d: DriverStep, executorId: string): boolean {
-  return d.s.backend.executors[executorId] !== undefined && d.s.backend.executorsPendingToRemove[executorId] === undefined;
-}
 
 /** RegisterExecutor (3.0+): a duplicate id is refused; a new executor gets no cores until LaunchedExecutor. */
 export function onRegisterExecutor(d: DriverStep, from: Address, msg: RegisterExecutor): void {
@@ -80,8 +75,7 @@ export function onLaunchedExecutor(d: DriverStep, msg: LaunchedExecutor): void {
  */
 export function onStatusUpdate(d: DriverStep, msg: StatusUpdate): void {
   // Only an attempt still tracked on this executor holds cores there: a duplicate or late update must not free them (I22).
-  const heldCores = executorOfTask(d.s.scheduler, msg.taskId) === msg.executorId;
-  statusUpdate(d, msg.taskId, msg.state, msg.data);
+  const heldCores = statusUpdate(d, msg.taskId, msg.state, msg.data) === msg.executorId;
   if (!isTaskFinished(msg.state)) return;
   const exec = d.s.backend.executors[msg.executorId];
   if (exec === undefined) {
@@ -92,7 +86,7 @@ export function onStatusUpdate(d: DriverStep, msg: StatusUpdate): void {
     // [<= 3.3] every finished task gave back spark.task.cpus, whatever its resource profile took.
     exec.freeCores += d.s.protocol.taskCpus;
   } else if (heldCores) exec.freeCores = Math.min(exec.totalCores, exec.freeCores + Math.max(0, msg.taskCpus));
-  makeOffersForExecutor(d, msg.executorId);
+  offerExecutor(d, exec);
 }
 
 /** makeOffers(): one offer per active executor with free cores, shuffled with the driver's PRNG. */
@@ -107,22 +101,28 @@ export function makeOffers(d: DriverStep): void {
     }
   }
   if (offers.length === 0) return;
-  launchTasks(d, resourceOffers(d, shuffled(d.s, offers)));
+  launchTasks(d, resourceOffers(d, shuffled(d.s, offers)), null);
 }
 
 /** makeOffers(executorId): the same for one executor, if it is active. */
 export function makeOffersForExecutor(d: DriverStep, executorId: ExecutorId): void {
-  if (d.s.phase !== "running" || !isExecutorActive(d, executorId)) return;
-  const exec = d.s.backend.executors[executorId]!;
+  const exec = d.s.backend.executors[executorId];
+  if (exec !== undefined) offerExecutor(d, exec);
+}
+
+/** makeOffers(executorId) for a known executor (this runs after every finished task: one lookup less). */
+function offerExecutor(d: DriverStep, exec: ExecutorData): void {
+  // isExecutorActive: known and not being removed (flint has no decommissioning or pending loss reasons).
+  if (d.s.phase !== "running" || d.s.backend.executorsPendingToRemove[exec.executorId] !== undefined) return;
   if (exec.freeCores <= 0) return;
-  launchTasks(d, resourceOffersForExecutor(d, exec.executorId, exec.host, exec.freeCores));
+  launchTasks(d, resourceOffersForExecutor(d, exec.executorId, exec.host, exec.freeCores), exec);
 }
 
 /**
  * launchTasks: a task of at least spark.rpc.message.maxSize aborts its task set and is not sent
  * (nor taken out of the running maps, as in Spark); any other one takes its CPUs and is sent.
  */
-function launchTasks(d: DriverStep, tasks: readonly TaskDescription[]): void {
+function launchTasks(d: DriverStep, tasks: readonly TaskDescription[], offered: ExecutorData | null): void {
   const maxBytes = d.s.protocol.maxMessageSizeBytes;
   for (const task of tasks) {
     if (task.payload.sizeBytes >= maxBytes) {
@@ -137,7 +137,8 @@ function launchTasks(d: DriverStep, tasks: readonly TaskDescription[]): void {
       );
       continue;
     }
-    const exec = d.s.backend.executors[task.executorId];
+    // `offered`: the one executor offered, when only one was (no lookup per task then).
+    const exec = offered !== null && offered.executorId === task.executorId ? offered : d.s.backend.executors[task.executorId];
     if (exec === undefined) throw new AssertionError(`task ${task.taskId} was offered to unknown executor ${task.executorId}`);
     exec.freeCores -= task.cpus;
     if (exec.freeCores < 0) throw new AssertionError(`executor ${task.executorId} free cores below 0 (I22)`);

@@ -221,6 +221,8 @@ function onCommand(d: DriverStep, command: Command): void {
 }
 
 function onMessage(d: DriverStep, from: Address, msg: Message): void {
+  // The per-task message first: a switch on strings compares its cases in order.
+  if (msg.type === "StatusUpdate") return onStatusUpdate(d, msg);
   switch (msg.type) {
     // AppClient <- master
     case "RegisteredApplication":
@@ -244,8 +246,6 @@ function onMessage(d: DriverStep, from: Address, msg: Message): void {
       return onRegisterExecutor(d, from, msg);
     case "LaunchedExecutor":
       return onLaunchedExecutor(d, msg);
-    case "StatusUpdate":
-      return onStatusUpdate(d, msg);
     case "RemoveExecutor":
       return onRemoveExecutor(d, msg.executorId, { kind: "ExecutorLossReason", message: msg.reason });
     case "ExecutorHeartbeat":

@@ -3,8 +3,9 @@
  * checked on a whole state. O(state): for tests and the simulator's checks, not the hot path.
  */
 import { isTaskFinished } from "../states.js";
-import type { DriverRoleState } from "./state.js";
-import { tidGet, tidHas, tidKeys, type TidTable } from "./tidTable.js";
+import { attemptSlot } from "./attempts.js";
+import type { DriverRoleState, TaskSetManagerState } from "./state.js";
+import { tidGet, tidKeys, type TidTable } from "./tidTable.js";
 
 /** Every broken rule, as a sentence; empty when the state is sound. */
 export function checkDriverInvariants(s: DriverRoleState): string[] {
@@ -36,50 +37,44 @@ export function checkDriverInvariants(s: DriverRoleState): string[] {
   for (const id of sched.pool) {
     const tsm = sched.taskSets[id];
     if (tsm === undefined) continue;
-    // The simulator runs this every few thousand steps over 100,000-task sets: one pass over each
-    // window and one over the indices, plain loops, no per-index arrays.
-    const running = tsm.runningTasks;
-    const infos = tsm.taskInfos;
-    let held = 0;
-    for (let i = 0; i < running.slots.length; i++) {
-      if (running.slots[i] === null) continue;
-      held += 1;
-      const taskId = running.base + i;
-      if (i < running.head) problems.push(`task set ${id}'s running TIDs: TID ${taskId} sits before the window's head`);
-      const info = tidGet(infos, taskId);
-      if (info === undefined || isTaskFinished(info.status)) problems.push(`task set ${id}: running TID ${taskId} has no live attempt`);
-    }
-    if (held !== running.size) problems.push(`task set ${id}'s running TIDs: the window counts ${running.size} TIDs but holds ${held}`);
-    held = 0;
-    for (let i = 0; i < infos.slots.length; i++) {
-      const info = infos.slots[i];
-      if (info === null || info === undefined) continue;
-      held += 1;
-      const taskId = infos.base + i;
-      if (i < infos.head) problems.push(`task set ${id}'s attempts: TID ${taskId} sits before the window's head`);
-      if (info.taskId !== taskId) problems.push(`task set ${id}: the attempt under TID ${taskId} says TID ${info.taskId}`);
-      if (!isTaskFinished(info.status) && !tidHas(running, taskId)) problems.push(`task set ${id}: live attempt TID ${taskId} is not running`);
-    }
-    if (held !== infos.size) problems.push(`task set ${id}'s attempts: the window counts ${infos.size} TIDs but holds ${held}`);
+    // The simulator runs this every few thousand steps over 100,000-task sets: one pass over the
+    // attempt window and one over the indices, plain loops, no per-index arrays.
+    const t = tsm.attempts;
+    attemptTableProblems(tsm, problems);
     const maxFailures = s.protocol.taskMaxFailures;
     let successes = 0;
     let aborted = false;
+    let chained = 0;
     for (let index = 0; index < tsm.copiesRunning.length; index++) {
       const successful = Boolean(tsm.successful[index]);
       if (successful) successes++;
       const copies = tsm.copiesRunning[index]!;
-      const attempts = tsm.taskAttempts[index]!;
-      let live = 0;
-      for (let i = 0; i < attempts.length; i++) if (!isTaskFinished(tidGet(infos, attempts[i]!)!.status)) live++;
+      // The index's attempts, newest first: each one of this index, each link to an older TID.
+      let running = 0;
+      for (let taskId = tsm.lastAttempt[index] ?? -1; taskId >= 0; ) {
+        const slot = attemptSlot(t, taskId);
+        if (slot < 0 || t.index[slot] !== index) {
+          problems.push(`task set ${id} index ${index}: its attempts list TID ${taskId}, which is no attempt of the index`);
+          break;
+        }
+        chained += 1;
+        const status = t.status[slot];
+        if (status !== null && status !== undefined && !isTaskFinished(status)) running += 1;
+        const previous = t.previous[slot]!;
+        if (previous >= taskId) break; // reported by attemptTableProblems; following it might never end
+        taskId = previous;
+      }
       // A success leaves copiesRunning as it was (as in Spark): only a pending index must match.
-      if (!successful && copies !== live) problems.push(`task set ${id} index ${index}: copiesRunning ${copies} != ${live} live attempts`);
+      if (!successful && copies !== running) problems.push(`task set ${id} index ${index}: copiesRunning ${copies} != ${running} live attempts`);
       // At most one extra, speculative, copy (flint never starts one, but the rule allows it).
-      if (live > 2) problems.push(`I20: task set ${id} index ${index} has ${live} copies running`);
+      if (running > 2) problems.push(`I20: task set ${id} index ${index} has ${running} copies running`);
       if (!aborted && tsm.numFailures[index]! >= maxFailures) aborted = true;
     }
     for (let index = tsm.copiesRunning.length; index < tsm.successful.length; index++) if (tsm.successful[index]) successes++;
     for (let index = tsm.copiesRunning.length; index < tsm.numFailures.length && !aborted; index++) aborted = tsm.numFailures[index]! >= maxFailures;
     if (successes !== tsm.tasksSuccessful) problems.push(`task set ${id}: tasksSuccessful is off`);
+    // Every attempt hangs off its index's list: the lists' lengths add up to the attempts held.
+    if (chained !== t.size) problems.push(`task set ${id}: ${t.size} attempts held but ${chained} reachable from their indices`);
     if (!tsm.isZombie) {
       const stage = `${tsm.jobId}/${tsm.stageIndex}`;
       if (activeStages.has(stage)) problems.push(`I23: two active task sets for stage ${stage}`);
@@ -91,8 +86,9 @@ export function checkDriverInvariants(s: DriverRoleState): string[] {
   tidTableProblems(tids, "the TID table", problems);
   for (const taskId of tidKeys(tids)) {
     const tsm = sched.taskSets[tidGet(tids, taskId)!];
-    if (tsm === undefined || !tidHas(tsm.runningTasks, taskId)) problems.push(`TID ${taskId} is tracked but not running in its task set`);
-    const executorId = tsm === undefined ? undefined : tidGet(tsm.taskInfos, taskId)?.executorId;
+    const slot = tsm === undefined ? -1 : attemptSlot(tsm.attempts, taskId);
+    if (tsm === undefined || slot < 0 || !tsm.attempts.running[slot]) problems.push(`TID ${taskId} is tracked but not running in its task set`);
+    const executorId = slot < 0 ? undefined : tsm!.attempts.executorId[slot];
     if (executorId === undefined || !(sched.executorIdToRunningTaskIds[executorId]?.includes(taskId) ?? false)) {
       problems.push(`I19: TID ${taskId} is not tracked on exactly its executor`);
     }
@@ -106,11 +102,59 @@ export function checkDriverInvariants(s: DriverRoleState): string[] {
       const taskSetId = tidGet(tids, taskId);
       const tsm = taskSetId === undefined ? undefined : sched.taskSets[taskSetId];
       if (taskSetId === undefined) problems.push(`TID ${taskId} is tracked on executor ${executorId} but no task set`);
-      else if ((tsm === undefined ? undefined : tidGet(tsm.taskInfos, taskId)?.executorId) !== executorId) problems.push(`I19: TID ${taskId} is tracked on executor ${executorId} but its attempt runs elsewhere`);
+      else if (executorOfAttempt(tsm, taskId) !== executorId) problems.push(`I19: TID ${taskId} is tracked on executor ${executorId} but its attempt runs elsewhere`);
     }
   }
   if (s.phase === "running" && s.appClient.alreadyDead) problems.push("a dead app client in a running driver");
   return problems;
+}
+
+function executorOfAttempt(tsm: TaskSetManagerState | undefined, taskId: number): string | undefined {
+  if (tsm === undefined) return undefined;
+  const slot = attemptSlot(tsm.attempts, taskId);
+  return slot < 0 ? undefined : tsm.attempts.executorId[slot];
+}
+
+/**
+ * A task set's attempt table on its own: parallel arrays of one length, counts that match, the
+ * running set exactly the unfinished attempts, and each attempt linked to the one before it of
+ * the same index, numbered down to 0 (the walk from each index's `lastAttempt` is in the caller).
+ */
+function attemptTableProblems(tsm: TaskSetManagerState, problems: string[]): void {
+  const t = tsm.attempts;
+  const id = tsm.taskSetId;
+  const numTasks = tsm.numTasks;
+  const n = t.index.length;
+  if (t.attemptNumber.length !== n || t.executorId.length !== n || t.host.length !== n || t.status.length !== n || t.previous.length !== n || t.running.length !== n) {
+    problems.push(`task set ${id}'s attempts: the parallel arrays differ in length`);
+    return;
+  }
+  let held = 0;
+  let running = 0;
+  for (let slot = 0; slot < n; slot++) {
+    const taskId = t.base + slot;
+    const index = t.index[slot]!;
+    const status = t.status[slot]!;
+    if (t.running[slot]) running += 1;
+    if (index < 0) {
+      if (status !== null || t.running[slot]) problems.push(`task set ${id}'s attempts: empty slot of TID ${taskId} holds an attempt's data`);
+      continue;
+    }
+    held += 1;
+    if (index >= numTasks || status === null) {
+      problems.push(`task set ${id}'s attempts: TID ${taskId} has index ${index} and status ${status}`);
+      continue;
+    }
+    const finished = isTaskFinished(status);
+    if (t.running[slot] && finished) problems.push(`task set ${id}: running TID ${taskId} has no live attempt`);
+    if (!t.running[slot] && !finished) problems.push(`task set ${id}: live attempt TID ${taskId} is not running`);
+    const previous = t.previous[slot]!;
+    const before = previous - t.base;
+    const chained = previous < 0 ? t.attemptNumber[slot] === 0 : previous < taskId && attemptSlot(t, previous) >= 0 && t.index[before] === index && t.attemptNumber[before]! + 1 === t.attemptNumber[slot];
+    if (!chained) problems.push(`task set ${id}: attempt TID ${taskId} (index ${index}, attempt ${t.attemptNumber[slot]}) does not follow TID ${previous}`);
+  }
+  if (held !== t.size) problems.push(`task set ${id}'s attempts: the table counts ${t.size} attempts but holds ${held}`);
+  if (running !== t.runningCount) problems.push(`task set ${id}'s running TIDs: the table counts ${t.runningCount} but holds ${running}`);
 }
 
 /** A TID window's own bookkeeping: nothing before its head, and `size` counts what it holds. */

@@ -18,6 +18,7 @@ import {
   type DagEvent,
   type DriverStep,
   type JobState,
+  type StageSpec,
 } from "./state.js";
 import { cancelTasks, submitTasks } from "./taskScheduler.js";
 import { createTaskSetManager } from "./taskSetManager.js";
@@ -48,11 +49,7 @@ export function submitJob(d: DriverStep, jobId: JobId, taskSets: TaskSetSpec[]):
   const job: JobState = {
     jobId,
     seq: jobs.nextJobSeq++,
-    stages: taskSets.map((spec) => ({
-      tasks: spec.tasks.map((p) => ({ data: copyPlain(p.data), sizeBytes: p.sizeBytes })),
-      cpusPerTask: spec.cpusPerTask ?? defaultCpus,
-      numTasks: spec.tasks.length,
-    })),
+    stages: taskSets.map((spec) => stageSpec(spec, defaultCpus)),
     currentStage: 0,
     tasksTotal: taskSets.reduce((sum, spec) => sum + spec.tasks.length, 0),
     tasksFinished: 0,
@@ -61,6 +58,13 @@ export function submitJob(d: DriverStep, jobId: JobId, taskSets: TaskSetSpec[]):
   jobs.active[jobId] = job;
   d.fx.push(log("info", "jobSubmitted", { jobId, stages: taskSets.length, tasks: job.tasksTotal }));
   startStage(d, job, 0);
+}
+
+/** A stage as the job keeps it: the payloads copied out of the command into parallel arrays (no object per task). */
+function stageSpec(spec: TaskSetSpec, defaultCpus: number): StageSpec {
+  const payloadData = spec.tasks.map((payload) => copyPlain(payload.data));
+  const payloadSizeBytes = spec.tasks.map((payload) => payload.sizeBytes);
+  return { payloadData, payloadSizeBytes, cpusPerTask: spec.cpusPerTask ?? defaultCpus, numTasks: spec.tasks.length };
 }
 
 /** A zombie task set of an evicted job with the same id may still linger in the pool. */
@@ -81,9 +85,10 @@ function startStage(d: DriverStep, job: JobState, stageIndex: number): void {
   job.currentStage = stage;
   const spec = job.stages[stage]!;
   if (stage === job.stages.length - 1) job.results = new Array<unknown>(spec.numTasks).fill(null);
-  const payloads = spec.tasks;
-  spec.tasks = [];
-  submitTasks(d, createTaskSetManager(job.jobId, job.seq, stage, payloads, spec.cpusPerTask));
+  const { payloadData, payloadSizeBytes } = spec;
+  spec.payloadData = [];
+  spec.payloadSizeBytes = [];
+  submitTasks(d, createTaskSetManager(job.jobId, job.seq, stage, payloadData, payloadSizeBytes, spec.cpusPerTask));
 }
 
 function finishJob(d: DriverStep, job: JobState, outcome: "succeeded" | "failed"): void {

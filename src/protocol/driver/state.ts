@@ -6,10 +6,11 @@
  */
 import type { ProtocolConfig } from "../config.js";
 import type { Address, AppId, ExecutorId, JobId, TaskId } from "../ids.js";
-import type { ApplicationDescription, TaskPayload } from "../messages.js";
+import type { ApplicationDescription } from "../messages.js";
 import type { Effect } from "../io.js";
 import type { TaskState } from "../states.js";
 import type { TidTable } from "./tidTable.js";
+import type { AttemptTable } from "./attempts.js";
 
 // ---- Timer keys (each periodic one re-arms itself when it fires) -----------------------------
 
@@ -99,7 +100,10 @@ export interface HeartbeatState {
 
 // ---- TaskSchedulerImpl and TaskSetManager (§1.8, §4.2-§4.7) ------------------------------------
 
-/** Spark's TaskInfo: one task attempt (one TID). */
+/**
+ * Spark's TaskInfo: one task attempt (one TID), as `attemptInfo` reads it out of a task set's
+ * AttemptTable (attempts.ts) for tests and diagnostics. Not stored as such.
+ */
 export interface TaskInfo {
   /** The attempt's TID, unique over the driver's life (I19). */
   taskId: TaskId;
@@ -111,8 +115,6 @@ export interface TaskInfo {
   executorId: ExecutorId;
   /** That executor's host, kept for failure messages after the executor is gone. */
   host: string;
-  /** ctx.now when it was launched. */
-  launchTimeMs: number;
   /** LAUNCHING until the first RUNNING update, then RUNNING, then one finished state (see ATTEMPT_TRANSITIONS). */
   status: TaskState;
 }
@@ -130,8 +132,10 @@ export interface TaskSetManagerState {
   numTasks: number;
   /** CPUs each attempt takes from its executor's free cores. */
   cpusPerTask: number;
-  /** The tasks' payloads by index (owned here once the stage starts). */
-  payloads: TaskPayload[];
+  /** payloadData[index]: the task's payload data (owned here once the stage starts). */
+  payloadData: unknown[];
+  /** payloadSizeBytes[index]: the serialized size the task's payload claims. */
+  payloadSizeBytes: number[];
   /** copiesRunning[index]: attempts of the index not yet finished; 0 or 1 without speculation (I20). */
   copiesRunning: number[];
   /** successful[index]: some attempt of the index succeeded (counted once, I21). */
@@ -140,15 +144,17 @@ export interface TaskSetManagerState {
   tasksSuccessful: number;
   /** numFailures[index]: counted failures since the index last succeeded; below taskMaxFailures unless aborted. */
   numFailures: number[];
-  /** taskAttempts[index]: the TIDs of every attempt of the index, in launch order. */
-  taskAttempts: number[][];
   /**
-   * taskInfos: every attempt of this task set, by TID; never removed. A TID window (tidTable.ts):
-   * the set's TIDs are handed out in increasing order, so the window is dense.
+   * lastAttempt[index]: the TID of the index's latest attempt, or -1; with the attempts' `previous`
+   * links, Spark's taskAttempts (every attempt of the index, newest first).
    */
-  taskInfos: TidTable<TaskInfo>;
-  /** runningTasksSet: the TIDs whose TaskInfo is not finished (a TID window; its `size` is Spark's runningTasks). */
-  runningTasks: TidTable<true>;
+  lastAttempt: number[];
+  /**
+   * taskInfos and runningTasksSet: every attempt of this task set by TID, never removed, as
+   * parallel arrays (attempts.ts). An attempt is in the running set from launch until
+   * removeRunningTask; between steps, exactly the attempts whose status is not finished.
+   */
+  attempts: AttemptTable;
   /** Pending indices (queue[head..]); entries that are successful or running are skipped lazily. */
   pendingQueue: number[];
   /** First live entry of `pendingQueue`. */
@@ -187,11 +193,13 @@ export interface SchedulerState {
 // ---- Jobs (the DAG scheduler's part that flint keeps) ------------------------------------------
 
 export interface StageSpec {
-  /** The stage's payloads until it starts; emptied when its TaskSetManager takes them. */
-  tasks: TaskPayload[];
+  /** The stage's payload data by task index until it starts; emptied when its TaskSetManager takes it. */
+  payloadData: unknown[];
+  /** The stage's payload sizes by task index until it starts; emptied with `payloadData`. */
+  payloadSizeBytes: number[];
   /** CPUs per task (the spec's, else the config's taskCpus); a positive integer. */
   cpusPerTask: number;
-  /** The stage's task count, kept after `tasks` is emptied. */
+  /** The stage's task count, kept after the payloads are handed over. */
   numTasks: number;
 }
 

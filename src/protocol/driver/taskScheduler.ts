@@ -1,7 +1,7 @@
 /**
  * TaskSchedulerImpl (§1.8, §4.2, §4.4, §4.6, §4.7): the FIFO pool of task sets, the TID maps, the
  * offer loop, status updates and executor loss. Every per-task operation is O(1) amortized:
- * pending indices sit in a queue per task set, running attempts are keyed by TID.
+ * pending indices sit in a queue per task set, attempts in TID windows (attempts.ts, tidTable.ts).
  */
 import { assert, AssertionError } from "../assert.js";
 import { ignored, log } from "../io.js";
@@ -21,11 +21,11 @@ import {
   handleSuccessfulTask,
   launchSucceeded,
   markCancelled,
-  removeRunningTask,
   resourceOffer,
   type FailedAttemptState,
 } from "./taskSetManager.js";
-import { tidDelete, tidGet, tidKeys, tidSet } from "./tidTable.js";
+import { attemptSlot, removeRunningSlot, runningTaskIds } from "./attempts.js";
+import { tidDelete, tidGet, tidSet } from "./tidTable.js";
 
 /** Spark's WorkerOffer: an active executor's free cores. */
 export interface WorkerOffer {
@@ -82,7 +82,9 @@ export function executorOfTask(sched: SchedulerState, taskId: TaskId): ExecutorI
   const taskSetId = tidGet(sched.taskIdToTaskSetId, taskId);
   if (taskSetId === undefined) return undefined;
   const tsm = sched.taskSets[taskSetId];
-  return tsm === undefined ? undefined : tidGet(tsm.taskInfos, taskId)?.executorId;
+  if (tsm === undefined) return undefined;
+  const slot = attemptSlot(tsm.attempts, taskId);
+  return slot < 0 ? undefined : tsm.attempts.executorId[slot];
 }
 
 /** Adds a TID to an executor's ascending list (a fresh TID is the largest: it goes last). */
@@ -133,38 +135,39 @@ export function resourceOffersForExecutor(d: DriverStep, executorId: ExecutorId,
 
 const NO_TASKS: readonly TaskDescription[] = [];
 
-/** cleanupTaskState: the TID leaves the scheduler's maps. */
-function cleanupTaskState(sched: SchedulerState, taskId: TaskId): void {
-  const executorId = executorOfTask(sched, taskId);
-  if (executorId !== undefined) {
-    const running = sched.executorIdToRunningTaskIds[executorId];
-    if (running !== undefined) removeRunningTaskId(running, taskId);
-  }
+/** cleanupTaskState: the TID (which runs on `executorId`) leaves the scheduler's maps. */
+function cleanupTaskState(sched: SchedulerState, taskId: TaskId, executorId: ExecutorId): void {
+  const running = sched.executorIdToRunningTaskIds[executorId];
+  if (running !== undefined) removeRunningTaskId(running, taskId);
   tidDelete(sched.taskIdToTaskSetId, taskId);
 }
 
 /** TaskSchedulerImpl.handleFailedTask: the task set decides, then offers are revived if the index must re-run. */
 function handleFailedTask(d: DriverStep, tsm: TaskSetManagerState, taskId: TaskId, state: FailedAttemptState, reason: TaskFailedReason): void {
   taskSetHandleFailedTask(d, tsm, taskId, state, reason);
-  const index = tidGet(tsm.taskInfos, taskId)!.index;
+  const index = tsm.attempts.index[attemptSlot(tsm.attempts, taskId)]!;
   if (!tsm.isZombie && !tsm.successful[index]) d.reviveRequested = true;
 }
 
-/** statusUpdate (§4.4). Updates for unknown or already cleaned TIDs change nothing (I26). */
-export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, data: StatusData): void {
+/**
+ * statusUpdate (§4.4). Updates for unknown or already cleaned TIDs change nothing (I26). Returns
+ * the executor the TID was tracked on before the update (taskIdToExecutorId), or undefined.
+ */
+export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, data: StatusData): ExecutorId | undefined {
   const sched = d.s.scheduler;
   const taskSetId = tidGet(sched.taskIdToTaskSetId, taskId);
   if (taskSetId === undefined) {
     // Its task set is gone, or this is a duplicate, or its executor was already marked as lost.
     d.fx.push(ignored("unknown-task", { taskId, state }));
-    return;
+    return undefined;
   }
   const tsm = sched.taskSets[taskSetId];
   if (tsm === undefined) throw new AssertionError(`task ${taskId} maps to task set ${taskSetId}, which is not in the pool`);
+  const slot = attemptSlot(tsm.attempts, taskId);
+  assert(slot >= 0, "taskIdToTaskSetManager.contains(tid) <=> taskIdToExecutorId.contains(tid)");
+  const executorId = tsm.attempts.executorId[slot]!;
   if (state === "LOST") {
     // Only Mesos fine-grained mode reports LOST; kept for completeness (§4.4 step 2).
-    const executorId = executorOfTask(sched, taskId);
-    assert(executorId !== undefined, "taskIdToTaskSetManager.contains(tid) <=> taskIdToExecutorId.contains(tid)");
     if (sched.executorIdToRunningTaskIds[executorId] !== undefined) {
       removeExecutor(d, executorId, {
         kind: "ExecutorProcessLost",
@@ -175,8 +178,8 @@ export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, da
     }
   }
   if (isTaskFinished(state)) {
-    cleanupTaskState(sched, taskId);
-    removeRunningTask(tsm, taskId);
+    cleanupTaskState(sched, taskId, executorId);
+    removeRunningSlot(tsm.attempts, slot);
     if (state === "FINISHED") {
       if (data.kind !== "result") {
         handleFailedTask(d, tsm, taskId, "FAILED", { kind: "TaskResultLost" });
@@ -189,8 +192,9 @@ export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, da
       handleFailedTask(d, tsm, taskId, state as FailedAttemptState, failureFromStatusData(data));
     }
   } else if (state === "RUNNING") {
-    launchSucceeded(tsm, taskId);
+    launchSucceeded(tsm, slot);
   }
+  return executorId;
 }
 
 /**
@@ -245,6 +249,6 @@ export function error(d: DriverStep, message: string): void {
 
 /** cancelTasks for one stage: kill its running attempts ("Stage cancelled"), then retire its task set. */
 export function cancelTasks(d: DriverStep, tsm: TaskSetManagerState, interruptThread: boolean): void {
-  for (const taskId of tidKeys(tsm.runningTasks)) killTaskAttempt(d, taskId, interruptThread, "Stage cancelled");
+  for (const taskId of runningTaskIds(tsm.attempts)) killTaskAttempt(d, taskId, interruptThread, "Stage cancelled");
   markCancelled(d, tsm);
 }

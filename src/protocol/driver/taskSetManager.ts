@@ -7,7 +7,7 @@
 import { AssertionError } from "../assert.js";
 import { ignored, log, notify } from "../io.js";
 import type { ExecutorId, JobId, TaskId } from "../ids.js";
-import type { TaskDescription, TaskPayload } from "../messages.js";
+import type { TaskDescription } from "../messages.js";
 import { isTaskFinished, type TaskState } from "../states.js";
 import { copyPlain } from "../copy.js";
 import { sendKillTask } from "./kill.js";
@@ -21,8 +21,8 @@ import {
   type ExecutorLossReason,
   type TaskFailedReason,
 } from "./reasons.js";
+import { addAttempt, attemptSlot, newAttemptTable, removeRunningSlot, type AttemptTable } from "./attempts.js";
 import { queueDagEvent, type DriverStep, type TaskInfo, type TaskSetManagerState } from "./state.js";
-import { newTidTable, tidDelete, tidGet, tidHas, tidSet } from "./tidTable.js";
 
 /** The allowed moves of a task attempt (STYLE.md rule 10). */
 const ATTEMPT_TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
@@ -34,9 +34,18 @@ const ATTEMPT_TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   LOST: [],
 };
 
-function moveAttempt(info: TaskInfo, to: TaskState): void {
-  if (!ATTEMPT_TRANSITIONS[info.status].includes(to)) throw new AssertionError(`task ${info.taskId}: illegal move ${info.status} -> ${to}`);
-  info.status = to;
+function moveAttempt(t: AttemptTable, slot: number, to: TaskState): void {
+  const from = t.status[slot]!;
+  if (!ATTEMPT_TRANSITIONS[from].includes(to)) throw new AssertionError(`task ${t.base + slot}: illegal move ${from} -> ${to}`);
+  t.status[slot] = to;
+}
+
+/** One attempt as a TaskInfo (a fresh object, for tests and diagnostics), or undefined when the TID is none of this task set's. */
+export function attemptInfo(tsm: TaskSetManagerState, taskId: TaskId): TaskInfo | undefined {
+  const t = tsm.attempts;
+  const slot = attemptSlot(t, taskId);
+  if (slot < 0) return undefined;
+  return { taskId, index: t.index[slot]!, attemptNumber: t.attemptNumber[slot]!, executorId: t.executorId[slot]!, host: t.host[slot]!, status: t.status[slot]! };
 }
 
 /** Compact the pending queue once this many consumed entries sit at its head (and they are most of it). */
@@ -48,16 +57,19 @@ export function createTaskSetManager(
   jobId: JobId,
   priority: number,
   stageIndex: number,
-  payloads: TaskPayload[],
+  payloadData: unknown[],
+  payloadSizeBytes: number[],
   cpusPerTask: number,
 ): TaskSetManagerState {
-  const numTasks = payloads.length;
+  const numTasks = payloadData.length;
+  if (payloadSizeBytes.length !== numTasks) throw new AssertionError(`task set ${taskSetIdOf(jobId, stageIndex)}: ${numTasks} payloads but ${payloadSizeBytes.length} sizes`);
+  // Sized once and filled (a builtin fill): growing five 100,000-entry lists by `push` costs several times more.
   const pendingQueue = new Array<number>(numTasks);
-  const taskAttempts = new Array<number[]>(numTasks);
-  for (let i = 0; i < numTasks; i++) {
-    pendingQueue[i] = i;
-    taskAttempts[i] = [];
-  }
+  for (let i = 0; i < numTasks; i++) pendingQueue[i] = i;
+  const copiesRunning = new Array<number>(numTasks).fill(0);
+  const successful = new Array<boolean>(numTasks).fill(false);
+  const numFailures = new Array<number>(numTasks).fill(0);
+  const lastAttempt = new Array<number>(numTasks).fill(-1);
   return {
     taskSetId: taskSetIdOf(jobId, stageIndex),
     jobId,
@@ -65,14 +77,14 @@ export function createTaskSetManager(
     priority,
     numTasks,
     cpusPerTask,
-    payloads,
-    copiesRunning: new Array<number>(numTasks).fill(0),
-    successful: new Array<boolean>(numTasks).fill(false),
+    payloadData,
+    payloadSizeBytes,
+    copiesRunning,
+    successful,
     tasksSuccessful: 0,
-    numFailures: new Array<number>(numTasks).fill(0),
-    taskAttempts,
-    taskInfos: newTidTable(),
-    runningTasks: newTidTable(),
+    numFailures,
+    lastAttempt,
+    attempts: newAttemptTable(),
     pendingQueue,
     pendingHead: 0,
     isZombie: false,
@@ -117,14 +129,11 @@ export function resourceOffer(d: DriverStep, tsm: TaskSetManagerState, executorI
   if (index < 0) return null;
   const taskId = d.s.scheduler.nextTaskId++;
   tsm.copiesRunning[index]! += 1;
-  const attempts = tsm.taskAttempts[index]!;
-  const attemptNumber = attempts.length;
-  tidSet(tsm.taskInfos, taskId, { taskId, index, attemptNumber, executorId, host, launchTimeMs: d.now, status: "LAUNCHING" });
-  // A first attempt gets a one-slot list: `push` onto an empty list reserves 17 slots, and most indices run once.
-  if (attemptNumber === 0) tsm.taskAttempts[index] = [taskId];
-  else attempts.push(taskId);
-  tidSet(tsm.runningTasks, taskId, true);
-  const payload = tsm.payloads[index]!;
+  const t = tsm.attempts;
+  const previous = tsm.lastAttempt[index]!;
+  const attemptNumber = previous < 0 ? 0 : t.attemptNumber[previous - t.base]! + 1;
+  addAttempt(t, taskId, index, attemptNumber, executorId, host, previous);
+  tsm.lastAttempt[index] = taskId;
   return {
     taskId,
     attemptNumber,
@@ -132,18 +141,13 @@ export function resourceOffer(d: DriverStep, tsm: TaskSetManagerState, executorI
     taskSetId: tsm.taskSetId,
     index,
     cpus: tsm.cpusPerTask,
-    payload: { data: copyPlain(payload.data), sizeBytes: payload.sizeBytes },
+    payload: { data: copyPlain(tsm.payloadData[index]), sizeBytes: tsm.payloadSizeBytes[index]! },
   };
 }
 
-/** TaskInfo.launchSucceeded: the first RUNNING update ends the launching phase (§4.7's 3.x rule). */
-export function launchSucceeded(tsm: TaskSetManagerState, taskId: TaskId): void {
-  const info = tidGet(tsm.taskInfos, taskId);
-  if (info !== undefined && info.status === "LAUNCHING") moveAttempt(info, "RUNNING");
-}
-
-export function removeRunningTask(tsm: TaskSetManagerState, taskId: TaskId): void {
-  if (tidHas(tsm.runningTasks, taskId)) tidDelete(tsm.runningTasks, taskId);
+/** TaskInfo.launchSucceeded for the attempt in `slot`: the first RUNNING update ends the launching phase (§4.7's 3.x rule). */
+export function launchSucceeded(tsm: TaskSetManagerState, slot: number): void {
+  if (tsm.attempts.status[slot] === "LAUNCHING") moveAttempt(tsm.attempts, slot, "RUNNING");
 }
 
 /** canFetchMoreResults: false (and the task set aborted) once the results outgrow maxResultSizeBytes. */
@@ -163,24 +167,27 @@ export function canFetchMoreResults(d: DriverStep, tsm: TaskSetManagerState, siz
   return true;
 }
 
-function attemptFinishedAlready(d: DriverStep, info: TaskInfo, state: TaskState): boolean {
-  if (!isTaskFinished(info.status)) return false;
+function attemptFinishedAlready(d: DriverStep, t: AttemptTable, slot: number, state: TaskState): boolean {
+  const status = t.status[slot]!;
+  if (!isTaskFinished(status)) return false;
   // SPARK-37300: a second end of the same attempt (e.g. its executor was lost first) changes nothing.
-  d.fx.push(ignored("attempt-already-finished", { taskId: info.taskId, status: info.status, state }));
+  d.fx.push(ignored("attempt-already-finished", { taskId: t.base + slot, status, state }));
   return true;
 }
 
-function infoOf(tsm: TaskSetManagerState, taskId: TaskId): TaskInfo {
-  const info = tidGet(tsm.taskInfos, taskId);
-  if (info === undefined) throw new AssertionError(`task ${taskId} is not an attempt of task set ${tsm.taskSetId}`);
-  return info;
+/** The slot of an attempt that must be this task set's. */
+function slotOf(tsm: TaskSetManagerState, taskId: TaskId): number {
+  const slot = attemptSlot(tsm.attempts, taskId);
+  if (slot < 0) throw new AssertionError(`task ${taskId} is not an attempt of task set ${tsm.taskSetId}`);
+  return slot;
 }
 
 /** handleSuccessfulTask (§4.5, 3.x). `value` is already a copy owned by the driver. */
 export function handleSuccessfulTask(d: DriverStep, tsm: TaskSetManagerState, taskId: TaskId, value: unknown): void {
-  const info = infoOf(tsm, taskId);
-  if (attemptFinishedAlready(d, info, "FINISHED")) return;
-  const index = info.index;
+  const t = tsm.attempts;
+  const slot = slotOf(tsm, taskId);
+  if (attemptFinishedAlready(d, t, slot, "FINISHED")) return;
+  const index = t.index[slot]!;
   if (tsm.successful[index] && tsm.killedByOtherAttempt[taskId] === true) {
     handleFailedTask(d, tsm, taskId, "KILLED", {
       kind: "TaskKilled",
@@ -188,15 +195,10 @@ export function handleSuccessfulTask(d: DriverStep, tsm: TaskSetManagerState, ta
     });
     return;
   }
-  moveAttempt(info, "FINISHED");
-  removeRunningTask(tsm, taskId);
+  moveAttempt(t, slot, "FINISHED");
+  removeRunningSlot(t, slot);
   d.fx.push(notify({ kind: "taskEnded", jobId: tsm.jobId, taskId, index, state: "FINISHED" }));
-  for (const otherId of tsm.taskAttempts[index]!) {
-    const other = tidGet(tsm.taskInfos, otherId)!;
-    if (otherId === taskId || isTaskFinished(other.status)) continue;
-    tsm.killedByOtherAttempt[otherId] = true;
-    sendKillTask(d, otherId, other.executorId, true, "another attempt succeeded");
-  }
+  if (tsm.lastAttempt[index] !== taskId || t.previous[slot]! >= 0) killOtherAttempts(d, tsm, index, taskId);
   if (!tsm.successful[index]) {
     tsm.successful[index] = true;
     tsm.tasksSuccessful += 1;
@@ -216,6 +218,20 @@ export function handleSuccessfulTask(d: DriverStep, tsm: TaskSetManagerState, ta
   maybeFinishTaskSet(d, tsm);
 }
 
+/** Every other attempt of the index still running is asked to stop, oldest first (Spark's taskAttempts order). */
+function killOtherAttempts(d: DriverStep, tsm: TaskSetManagerState, index: number, taskId: TaskId): void {
+  const t = tsm.attempts;
+  const newestFirst: number[] = [];
+  for (let otherId = tsm.lastAttempt[index]!; otherId >= 0; otherId = t.previous[otherId - t.base]!) newestFirst.push(otherId);
+  for (let i = newestFirst.length - 1; i >= 0; i--) {
+    const otherId = newestFirst[i]!;
+    const other = otherId - t.base;
+    if (otherId === taskId || isTaskFinished(t.status[other]!)) continue;
+    tsm.killedByOtherAttempt[otherId] = true;
+    sendKillTask(d, otherId, t.executorId[other]!, true, "another attempt succeeded");
+  }
+}
+
 /** handleFailedTask (§4.5): classify, count, abort at taskMaxFailures, else requeue. */
 export function handleFailedTask(
   d: DriverStep,
@@ -224,16 +240,17 @@ export function handleFailedTask(
   state: FailedAttemptState,
   reason: TaskFailedReason,
 ): void {
-  const info = infoOf(tsm, taskId);
-  if (attemptFinishedAlready(d, info, state)) return;
-  removeRunningTask(tsm, taskId);
-  moveAttempt(info, state);
-  const index = info.index;
+  const t = tsm.attempts;
+  const slot = slotOf(tsm, taskId);
+  if (attemptFinishedAlready(d, t, slot, state)) return;
+  removeRunningSlot(t, slot);
+  moveAttempt(t, slot, state);
+  const index = t.index[slot]!;
   tsm.copiesRunning[index]! -= 1;
   const errorString = failureString(reason);
   d.fx.push(notify({ kind: "taskEnded", jobId: tsm.jobId, taskId, index, state, reason: errorString }));
-  const attemptName = `${index}.${info.attemptNumber} in stage ${tsm.taskSetId} (TID ${taskId})`;
-  const failureReason = `Lost task ${attemptName} (${info.host} executor ${info.executorId}): ${errorString}`;
+  const attemptName = `${index}.${t.attemptNumber[slot]} in stage ${tsm.taskSetId} (TID ${taskId})`;
+  const failureReason = `Lost task ${attemptName} (${t.host[slot]} executor ${t.executorId[slot]}): ${errorString}`;
   d.fx.push(log(reason.kind === "TaskKilled" ? "info" : "warn", "taskFailed", { taskSetId: tsm.taskSetId, taskId, reason: failureReason }));
   if (reason.kind === "ExceptionFailure" && reason.notSerializable) {
     // Re-running cannot make a result serializable.
@@ -276,13 +293,15 @@ export function executorLost(
   reason: ExecutorLossReason,
   taskIds: readonly TaskId[],
 ): void {
+  const t = tsm.attempts;
   for (const taskId of taskIds) {
-    const info = infoOf(tsm, taskId);
-    if (isTaskFinished(info.status) || info.executorId !== executorId) continue;
+    const slot = slotOf(tsm, taskId);
+    const status = t.status[slot]!;
+    if (isTaskFinished(status) || t.executorId[slot] !== executorId) continue;
     handleFailedTask(d, tsm, taskId, "FAILED", {
       kind: "ExecutorLostFailure",
       executorId,
-      exitCausedByApp: exitCausedByApp(reason, info.status === "LAUNCHING"),
+      exitCausedByApp: exitCausedByApp(reason, status === "LAUNCHING"),
       reason: lossMessage(reason),
     });
   }
@@ -293,6 +312,6 @@ export function executorLost(
  * (a result-size abort removes it before its last attempt is marked failed), as Spark allows.
  */
 export function maybeFinishTaskSet(d: DriverStep, tsm: TaskSetManagerState): void {
-  if (!tsm.isZombie || tsm.runningTasks.size !== 0) return;
+  if (!tsm.isZombie || tsm.attempts.runningCount !== 0) return;
   if (d.s.scheduler.taskSets[tsm.taskSetId] !== undefined) removeTaskSet(d.s.scheduler, tsm.taskSetId);
 }

@@ -14,7 +14,7 @@ import { startRegistration } from "./registration.js";
 import type { ExecutorBackendState } from "./state.js";
 import { stepExecutor } from "./step.js";
 
-export type { ExecutorBackendState, RunningTask } from "./state.js";
+export type { ExecutorBackendState } from "./state.js";
 export { TIMER_HEARTBEAT, TIMER_REGISTRATION } from "./state.js";
 export { HEARTBEAT_FAILURE_EXIT_CODE } from "./heartbeat.js";
 
@@ -33,7 +33,8 @@ function initExecutor(config: ExecutorConfig): { state: ExecutorBackendState; ef
     registering: false,
     constructed: false,
     stopping: false,
-    runningTasks: [],
+    runningTaskIds: [],
+    runningTaskCpus: [],
     heartbeatAwaitingResponse: false,
     heartbeatFailures: 0,
   };

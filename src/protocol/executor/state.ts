@@ -14,14 +14,6 @@ import type { RngState } from "../random.js";
 export const TIMER_REGISTRATION = "registration";
 export const TIMER_HEARTBEAT = "heartbeat";
 
-/** A task this executor runs and has not yet reported finished. */
-export interface RunningTask {
-  /** The task attempt's id; unique in `runningTasks`. */
-  taskId: TaskId;
-  /** CPUs the task holds; given back to the driver in its final StatusUpdate (3.4+). */
-  cpus: number;
-}
-
 export interface ExecutorBackendState {
   /** The application this executor works for. */
   appId: AppId;
@@ -51,11 +43,14 @@ export interface ExecutorBackendState {
    * it, so every later input is a host contract breach and is ignored. Makes exits at-most-once. */
   stopping: boolean;
   /**
-   * Tasks started and not yet finished, in launch order, each TID once; a few at most (bounded by
-   * the driver's core accounting), so a list scanned by TID: a record keyed by TIDs that come and
-   * go costs far more per task in a JavaScript engine.
+   * The TIDs of the tasks started and not yet finished, in launch order, each once; a few at most
+   * (bounded by the driver's core accounting), so a list scanned by TID: a record keyed by TIDs
+   * that come and go costs far more per task in a JavaScript engine, and numbers in a list cost
+   * the garbage collector nothing, where an object per task would outlive the young generation.
    */
-  runningTasks: RunningTask[];
+  runningTaskIds: TaskId[];
+  /** runningTaskCpus[i]: the CPUs task runningTaskIds[i] holds, given back to the driver in its final StatusUpdate (3.4+). Same length. */
+  runningTaskCpus: number[];
   /** True while the last ExecutorHeartbeat has no HeartbeatResponse yet. */
   heartbeatAwaitingResponse: boolean;
   /** Consecutive heartbeats without a response; the executor exits (56) when it reaches

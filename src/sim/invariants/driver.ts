@@ -5,9 +5,9 @@
  * src/protocol/driver/invariants.ts runs every few hundred steps.
  */
 import type { Effect, Input, StatusUpdate, TaskDescription } from "../../protocol/index.js";
-import type { DriverRoleState } from "../../protocol/driver/state.js";
+import type { DriverRoleState, TaskSetManagerState } from "../../protocol/driver/state.js";
 import { isTaskFinished } from "../../protocol/states.js";
-import { tidGet } from "../../protocol/driver/tidTable.js";
+import { attemptSlot } from "../../protocol/driver/attempts.js";
 import { IntFlags, TidLedger } from "./dense.js";
 import type { Report } from "./report.js";
 
@@ -27,13 +27,15 @@ export interface DriverLedger {
   /**
    * Free cores of each executor as the last step that could move them left them: only a LaunchTask,
    * a StatusUpdate, RegisterExecutor or LaunchedExecutor moves them, and each names its executor (I26).
+   * A prototype-less record, not a Map: it is written on nearly every driver step, and a store
+   * under an executor id (a decimal string) costs a fraction of a Map.set.
    */
-  freeCores: Map<string, number>;
+  freeCores: Record<string, number>;
   /** Executors the driver's HeartbeatReceiver declared lost (heartbeat timeout) and that have not registered again since (I27). */
   heartbeatLost: Set<string>;
 }
 
-export const newDriverLedger = (): DriverLedger => ({ tids: new TidLedger(), successes: new Map(), jobsEnded: new Set(), registeredExecutors: 0, freeCores: new Map(), heartbeatLost: new Set() });
+export const newDriverLedger = (): DriverLedger => ({ tids: new TidLedger(), successes: new Map(), jobsEnded: new Set(), registeredExecutors: 0, freeCores: Object.create(null) as Record<string, number>, heartbeatLost: new Set() });
 
 export interface DriverStepView {
   name: string;
@@ -45,24 +47,31 @@ export interface DriverStepView {
 }
 
 /** I19: every launch gets a fresh TID, and the attempt runs on the one executor it was sent to. */
-export function checkTaskIdFresh(v: DriverStepView, task: TaskDescription, to: string): void {
+export function checkTaskIdFresh(v: DriverStepView, task: TaskDescription, to: string, tsm: TaskSetManagerState | undefined = v.s.scheduler.taskSets[task.taskSetId]): void {
   const tids = v.ledger.tids;
   if (tids.launched(task.taskId)) v.report("I19:task-attempt-on-one-executor", `${v.name} launched TID ${task.taskId} again (on ${task.executorId}, before on ${tids.executorOf(task.taskId)})`, [to]);
-  const tsm = v.s.scheduler.taskSets[task.taskSetId];
-  const info = tsm === undefined ? undefined : tidGet(tsm.taskInfos, task.taskId);
-  if (info !== undefined && info.executorId !== task.executorId) v.report("I19:task-attempt-on-one-executor", `${v.name} sent TID ${task.taskId} to ${task.executorId} but records it on ${info.executorId}`, [to]);
+  const slot = tsm === undefined ? -1 : attemptSlot(tsm.attempts, task.taskId);
+  const recordedOn = slot < 0 ? undefined : tsm!.attempts.executorId[slot];
+  if (recordedOn !== undefined && recordedOn !== task.executorId) v.report("I19:task-attempt-on-one-executor", `${v.name} sent TID ${task.taskId} to ${task.executorId} but records it on ${recordedOn}`, [to]);
   tids.launch(task.taskId, task.taskSetId, task.index, task.executorId);
 }
 
 /** I20: a task index never gets a second normal attempt while one runs (flint runs no speculative copies). */
-export function checkOneRunningAttempt(v: DriverStepView, task: TaskDescription, to: string): void {
-  const tsm = v.s.scheduler.taskSets[task.taskSetId];
-  const attempts = tsm?.taskAttempts[task.index];
-  if (tsm === undefined || attempts === undefined) return;
+export function checkOneRunningAttempt(v: DriverStepView, task: TaskDescription, to: string, tsm: TaskSetManagerState | undefined = v.s.scheduler.taskSets[task.taskSetId]): void {
+  const last = tsm?.lastAttempt[task.index];
+  if (tsm === undefined || last === undefined) return;
+  // The index's attempts, newest first (each links to an older TID; a link that does not is the
+  // whole-state check's to report, and ends the walk here).
+  const t = tsm.attempts;
   let live = 0;
-  for (let i = 0; i < attempts.length; i++) {
-    const info = tidGet(tsm.taskInfos, attempts[i]!);
-    if (info !== undefined && !isTaskFinished(info.status)) live++;
+  for (let taskId = last; taskId >= 0; ) {
+    const slot = attemptSlot(t, taskId);
+    if (slot < 0) break;
+    const status = t.status[slot];
+    if (status !== null && status !== undefined && !isTaskFinished(status)) live++;
+    const previous = t.previous[slot]!;
+    if (previous >= taskId) break;
+    taskId = previous;
   }
   if (live > 1) v.report("I20:one-running-attempt-per-index", `${v.name} runs ${live} attempts of ${task.taskSetId} index ${task.index} at once (TID ${task.taskId} just launched)`, [to]);
 }
@@ -187,7 +196,7 @@ export function checkDriverStep(v: DriverStepView): void {
       finished = isTaskFinished(m.state);
       if (finished && (tids.finished(m.taskId) || !tids.launched(m.taskId))) {
         stale = true;
-        staleBefore = v.ledger.freeCores.get(m.executorId);
+        staleBefore = v.ledger.freeCores[m.executorId];
       }
     } else if (m.type === "RegisterExecutor" || m.type === "LaunchedExecutor") touched = m.executorId;
     // An accepted registration under a lost executor's id (a later leader may reuse ids, §3.5.6) is a new executor.
@@ -201,8 +210,9 @@ export function checkDriverStep(v: DriverStepView): void {
       if (e.message.type !== "LaunchTask") continue;
       const task = e.message.task;
       launches++;
-      checkTaskIdFresh(v, task, e.to);
-      checkOneRunningAttempt(v, task, e.to);
+      const tsm = v.s.scheduler.taskSets[task.taskSetId];
+      checkTaskIdFresh(v, task, e.to, tsm);
+      checkOneRunningAttempt(v, task, e.to, tsm);
       // Before I27's other half: the lost executor is also pending-to-remove after the step, which hides why.
       if (v.ledger.heartbeatLost.size > 0) checkNotHeartbeatLost(v, task, e.to);
       checkOfferedExecutorUsable(v, task, e.to);
@@ -220,18 +230,24 @@ export function checkDriverStep(v: DriverStepView): void {
   }
   if (update !== null) {
     checkFreeCores(v, update.executorId);
-    const taskSetId = tids.taskSetOf(update.taskId);
-    if (taskSetId !== undefined && finished) checkOneSuccessPerIndex(v, taskSetId, tids.indexOf(update.taskId));
-    if (stale) checkStaleStatusUpdate(v, update.executorId, staleBefore);
-    if (finished) tids.finish(update.taskId);
+    if (finished) {
+      const taskSetId = tids.taskSetOf(update.taskId);
+      if (taskSetId !== undefined) checkOneSuccessPerIndex(v, taskSetId, tids.indexOf(update.taskId));
+      if (stale) checkStaleStatusUpdate(v, update.executorId, staleBefore);
+      tids.finish(update.taskId);
+    }
   }
   checkOneActiveTaskSet(v);
   // Refresh the ledger's free cores of every executor this step could have moved.
   if (touched !== null) rememberFreeCores(v, touched);
   if (launches > 0) {
+    // Once per executor in a run of launches to it (a finished task's cores usually go to the next task at once).
+    let last = touched;
     for (let i = 0; i < effects.length; i++) {
       const e = effects[i]!;
-      if (e.type === "send" && e.message.type === "LaunchTask") rememberFreeCores(v, e.message.task.executorId);
+      if (e.type !== "send" || e.message.type !== "LaunchTask" || e.message.task.executorId === last) continue;
+      last = e.message.task.executorId;
+      rememberFreeCores(v, last);
     }
   }
   const registered = v.s.backend.totalRegisteredExecutors;
@@ -243,6 +259,6 @@ const acceptedRegistration = (effects: readonly Effect[]): boolean => effects.so
 
 function rememberFreeCores(v: DriverStepView, executorId: string): void {
   const e = v.s.backend.executors[executorId];
-  if (e === undefined) v.ledger.freeCores.delete(executorId);
-  else v.ledger.freeCores.set(executorId, e.freeCores);
+  if (e === undefined) delete v.ledger.freeCores[executorId];
+  else v.ledger.freeCores[executorId] = e.freeCores;
 }

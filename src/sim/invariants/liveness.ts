@@ -7,7 +7,7 @@
  * It is judged only under faults the protocol claims to survive (`livenessApplies`).
  */
 import type { DriverRoleState } from "../../protocol/driver/state.js";
-import { tidKeys } from "../../protocol/driver/tidTable.js";
+import { runningTaskIds } from "../../protocol/driver/attempts.js";
 import type { MasterState } from "../../protocol/master/state.js";
 import type { WorkerState as WorkerRoleState } from "../../protocol/worker/state.js";
 import type { FaultSpec, Scenario } from "../scenario.js";
@@ -91,7 +91,7 @@ function describeStall(jobId: string, driver: SimNode, leader: SimNode): string 
   else {
     const tsm = Object.values(d.scheduler.taskSets).find((t) => t.jobId === jobId && !t.isZombie);
     if (tsm === undefined) parts.push(`stage ${job.currentStage} has no active task set`);
-    else parts.push(`stage ${tsm.stageIndex}: ${tsm.numTasks - tsm.tasksSuccessful} of ${tsm.numTasks} tasks not done, ${tsm.runningTasks.size} running (TIDs ${tidKeys(tsm.runningTasks).slice(0, 5).join(",")})`);
+    else parts.push(`stage ${tsm.stageIndex}: ${tsm.numTasks - tsm.tasksSuccessful} of ${tsm.numTasks} tasks not done, ${tsm.attempts.runningCount} running (TIDs ${runningTaskIds(tsm.attempts).slice(0, 5).join(",")})`);
   }
   const execs = Object.values(d.backend.executors).map((e) => `${e.executorId}@${e.host} ${e.freeCores}/${e.totalCores} free${e.launched ? "" : " (not launched)"}`);
   parts.push(`driver sees ${execs.length} executors${execs.length > 0 ? `: ${execs.slice(0, 5).join(", ")}` : ""}`);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { REVIVE_TIMER, type DriverRoleState } from "../../../src/protocol/driver/index.js";
 import { MAX_ACTIVE_JOBS, RETAINED_FINISHED_JOBS, type JobState } from "../../../src/protocol/driver/state.js";
 import { MIB } from "../../../src/protocol/index.js";
-import { tidGet } from "../../../src/protocol/driver/tidTable.js";
+import { attemptInfo } from "../../../src/protocol/driver/taskSetManager.js";
 import {
   addExecutor,
   command,
@@ -219,7 +219,7 @@ describe("driver: status updates (§4.4, I26)", () => {
     const [t] = launched(submit(s, "j1", taskSet(2)));
     const fx = running(s, t!);
     expect(fx).toEqual([]);
-    expect(tidGet(tsmOf(s, "j1.0.0").taskInfos, t!.taskId)!.status).toBe("RUNNING");
+    expect(attemptInfo(tsmOf(s, "j1.0.0"), t!.taskId)!.status).toBe("RUNNING");
     expect(running(s, t!)).toEqual([]);
   });
 

@@ -108,7 +108,7 @@ describe("driver: helpers", () => {
     s.backend.totalCoreCount = 7;
     s.scheduler.taskSets["j1.0.0"]!.copiesRunning[0] = 2;
     s.scheduler.taskSets["j1.0.0"]!.copiesRunning[1] = 3;
-    s.scheduler.taskSets["j1.0.0"]!.runningTasks.size = 9;
+    s.scheduler.taskSets["j1.0.0"]!.attempts.runningCount = 9;
     const onExecutor = s.scheduler.executorIdToRunningTaskIds["1"]!;
     onExecutor.splice(onExecutor.indexOf(t!.taskId), 1);
     s.scheduler.pool.push("ghost");
@@ -116,7 +116,7 @@ describe("driver: helpers", () => {
     expect(problems).toContain("I22: executor 1 has 3 free of 2 cores");
     expect(problems).toContain("totalCoreCount 7 != 2");
     expect(problems).toContain("task set j1.0.0 index 0: copiesRunning 2 != 1 live attempts");
-    expect(problems).toContain("task set j1.0.0's running TIDs: the window counts 9 TIDs but holds 2");
+    expect(problems).toContain("task set j1.0.0's running TIDs: the table counts 9 but holds 2");
     expect(problems).toContain(`I19: TID ${t!.taskId} is not tracked on exactly its executor`);
     expect(problems).toContain("the pool and the task sets differ");
   });

@@ -1,4 +1,5 @@
 /** Small factories for the executor's unit tests. */
+import { expect } from "vitest";
 import { resolveConfig, type ProtocolConfig } from "../../../src/protocol/config.js";
 import { executor, type ExecutorBackendState } from "../../../src/protocol/executor/index.js";
 import { address, appId, executorId, type Address } from "../../../src/protocol/ids.js";
@@ -78,4 +79,10 @@ export function ignoredReasons(effects: Effect[]): unknown[] {
 
 export function exits(effects: Effect[]): Extract<Effect, { type: "exit" }>[] {
   return effects.filter((e): e is Extract<Effect, { type: "exit" }> => e.type === "exit");
+}
+
+/** The executor's running tasks as (TID, CPUs) pairs, read from its two parallel lists (which must stay of one length). */
+export function running(state: ExecutorBackendState): Array<{ taskId: number; cpus: number }> {
+  expect(state.runningTaskCpus).toHaveLength(state.runningTaskIds.length);
+  return state.runningTaskIds.map((taskId, i) => ({ taskId, cpus: state.runningTaskCpus[i]! }));
 }

@@ -164,7 +164,7 @@ describe("executor: guards", () => {
     for (const message of messages) {
       expect(ignoredReasons(step(state, fromPeer(WORKER, message))), message.type).toEqual(["not-from-driver"]);
     }
-    expect(state).toMatchObject({ stopping: false, runningTasks: [] });
+    expect(state).toMatchObject({ stopping: false, runningTaskIds: [], runningTaskCpus: [] });
   });
 
   it("executor: every message type outside the executor's protocol: ignored as unexpected-message", () => {
@@ -238,7 +238,7 @@ describe("executor: immutable mode (immer)", () => {
     expect(frozenPaths(allEffects)).toEqual([]);
     expect(Object.isFrozen(state)).toBe(true);
     expect(original.constructed).toBe(false);
-    expect(state).toMatchObject({ constructed: true, stopping: true, runningTasks: [] });
+    expect(state).toMatchObject({ constructed: true, stopping: true, runningTaskIds: [], runningTaskCpus: [] });
     expect(allEffects.filter((e) => e.type === "exit")).toEqual([{ type: "exit", code: 0, reason: "StopExecutor" }]);
   });
 });

@@ -6,6 +6,7 @@ import {
   fromDriver,
   ignoredReasons,
   launchTask,
+  running,
   sent,
   startExecutor,
   step,
@@ -29,7 +30,7 @@ describe("executor: LaunchTask", () => {
     expect(ran).not.toBe(message.task);
     expect(ran.payload).not.toBe(message.task.payload);
     expect(ran.payload.data).not.toBe(message.task.payload.data);
-    expect(state.runningTasks).toEqual([{ taskId: 7, cpus: 2 }]);
+    expect(running(state)).toEqual([{ taskId: 7, cpus: 2 }]);
   });
 
   it("executor: LaunchTask before the executor exists: RemoveExecutor to the driver, then exit 1 (SPARK-29287)", () => {
@@ -64,7 +65,7 @@ describe("executor: taskFinished", () => {
         taskCpus: 2,
       },
     ]);
-    expect(state.runningTasks).toEqual([]);
+    expect(running(state)).toEqual([]);
   });
 
   it("executor: several tasks running: each finishes on its own, with its own CPUs, in any order", () => {
@@ -74,7 +75,7 @@ describe("executor: taskFinished", () => {
     step(state, fromDriver(launchTask({ taskId: 9, cpus: 1 })));
     const middle = step(state, { type: "taskFinished", taskId: 8, outcome: { kind: "success", value: 1, sizeBytes: 8 } });
     expect(sent(middle)).toEqual([expect.objectContaining({ taskId: 8, state: "FINISHED", taskCpus: 2 })]);
-    expect(state.runningTasks).toEqual([
+    expect(running(state)).toEqual([
       { taskId: 7, cpus: 1 },
       { taskId: 9, cpus: 1 },
     ]);
@@ -82,7 +83,7 @@ describe("executor: taskFinished", () => {
     expect(ignoredReasons(step(state, fromDriver(launchTask({ taskId: 9 }))))).toEqual(["duplicate-task"]);
     const last = step(state, { type: "taskFinished", taskId: 9, outcome: { kind: "killed", reason: "stop" } });
     expect(sent(last)).toEqual([expect.objectContaining({ taskId: 9, state: "KILLED", taskCpus: 1 })]);
-    expect(state.runningTasks).toEqual([{ taskId: 7, cpus: 1 }]);
+    expect(running(state)).toEqual([{ taskId: 7, cpus: 1 }]);
   });
 
   it("executor: task failure: StatusUpdate FAILED with the exception", () => {
@@ -137,7 +138,7 @@ describe("executor: KillTask", () => {
     const effects = step(state, fromDriver({ type: "KillTask", taskId: 7, executorId: EXEC_ID, interruptThread: true, reason: "another attempt succeeded" }));
     expect(effects).toEqual([{ type: "killTask", taskId: 7, reason: "another attempt succeeded" }]);
     // The task stays running until the host reports it killed.
-    expect(state.runningTasks).toEqual([{ taskId: 7, cpus: 1 }]);
+    expect(running(state)).toEqual([{ taskId: 7, cpus: 1 }]);
   });
 
   it("executor: KillTask for an unknown task: ignored", () => {
