@@ -3,6 +3,9 @@
 // safety checks switched off (labelled "no checks"), to show what the checks cost. Run after
 // `npm run build`:
 //   node bench/sim.js            (each case runs in its own process so peak memory is its own)
+//   node bench/sim.js --one big-cluster [--no-safety-checks] [--until MS]
+//                                (one case; --until stops at that virtual time, e.g. 4000 to time
+//                                 big-cluster's start: 1,000 workers registering, 2,000 executors)
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -27,7 +30,7 @@ function steady100() {
   };
 }
 
-async function one(name, safetyChecks) {
+async function one(name, safetyChecks, untilMs) {
   const { runScenario } = await import("../dist/sim/cluster.js");
   const { ROLES } = await import("../dist/sim/roles.js");
   const { parseScenario } = await import("../dist/sim/scenario.js");
@@ -36,7 +39,7 @@ async function one(name, safetyChecks) {
   const start = performance.now();
   // safetyChecks: false is an internal switch of the simulator for this benchmark only (it says
   // how much of the time the per-step invariant checks take); every real run checks.
-  const result = runScenario(scenario, ROLES, safetyChecks ? {} : { safetyChecks: false });
+  const result = runScenario(scenario, ROLES, { ...(safetyChecks ? {} : { safetyChecks: false }), ...(untilMs === undefined ? {} : { untilMs }) });
   const wallMs = performance.now() - start;
   const peakMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(
@@ -58,7 +61,8 @@ async function one(name, safetyChecks) {
 
 const arg = process.argv.indexOf("--one");
 if (arg >= 0) {
-  await one(process.argv[arg + 1], !process.argv.includes("--no-safety-checks"));
+  const until = process.argv.indexOf("--until");
+  await one(process.argv[arg + 1], !process.argv.includes("--no-safety-checks"), until >= 0 ? Number(process.argv[until + 1]) : undefined);
 } else {
   console.log("flint simulator benchmark (node " + process.version + ")");
   console.log("case                      ok    events   steps    wall s  events/s   virtual s/wall s  peak MB");

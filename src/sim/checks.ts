@@ -12,7 +12,7 @@ import type { MasterState } from "../protocol/master/state.js";
 import { checkDriverStep, newDriverLedger, type DriverLedger, type DriverStepView } from "./invariants/driver.js";
 import { checkMasterStep, newMasterLedger, scanMaster } from "./invariants/master.js";
 import { checkExecutorStep, executorStepChecked } from "./invariants/executor.js";
-import { enqueue, inOrderAt, newFifoLedger, processedInOrder, queueTo, receiverQueues, reportFifo, senderQueues, type NodeQueues, type PairQueue } from "./invariants/fifo.js";
+import { enqueue, inOrderAt, newFifoLedger, queueTo, receiverQueues, reportFifo, senderQueues, StampedFifo, type NodeQueues } from "./invariants/fifo.js";
 import type { Link } from "./network.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
 import type { ExecutorBackendState } from "../protocol/executor/state.js";
@@ -32,7 +32,8 @@ export const SCAN_EVERY = 256;
 
 /**
  * What the checks keep per node incarnation: its ledger key, its step count, when its next
- * whole-state scan runs, and one reporter (built once: a step only moves `timeMs`).
+ * whole-state scan runs, and one reporter (built once: it reads the time of the step being checked
+ * from `Checks.stepTimeMs`).
  */
 interface NodeChecks {
   incarnation: number;
@@ -40,8 +41,6 @@ interface NodeChecks {
   key: string;
   steps: number;
   nextScan: number;
-  /** Virtual time of the step being checked, read by `report`. */
-  timeMs: number;
   report: Report;
   /** A driver's ledger (null for a master: masters share one ledger). */
   driverLedger: DriverLedger | null;
@@ -73,11 +72,10 @@ export class Checks {
   private readonly byNode: Array<NodeChecks | undefined> = [];
   /** Per node (by its world key): its FIFO queues as sender and as receiver (a key keeps its name for ever). */
   private readonly fifoByNode: Array<{ out: NodeQueues; in: NodeQueues } | undefined> = [];
-  /**
-   * The FIFO queue of each pair by its world link id, when the host passes links (the same queue
-   * objects as the ledger's by name, which serve steps that come without links).
-   */
-  private readonly queuesByLink: Array<PairQueue | undefined> = [];
+  /** I28 on the world's send stamps, by link id (messages that come with a link and a stamp). */
+  private readonly stampedFifo = new StampedFifo();
+  /** Virtual time of the step being checked, read by the reporters (one field for every node: a step only moves it). */
+  private stepTimeMs = 0;
 
   constructor(
     private readonly election: Election,
@@ -103,17 +101,24 @@ export class Checks {
   private nodeChecks(node: SimNode): NodeChecks {
     const known = this.byNode[node.key];
     if (known !== undefined && known.incarnation === node.incarnation) return known;
+    return this.newNodeChecks(node);
+  }
+
+  /**
+   * Kept out of `nodeChecks`, which runs on most steps: a function that creates closures over its
+   * own variables allocates their context on every call, even on a path that creates none.
+   */
+  private newNodeChecks(node: SimNode): NodeChecks {
     const c: NodeChecks = {
       incarnation: node.incarnation,
       key: `${node.name}#${node.incarnation}`,
       steps: 0,
       nextScan: SCAN_EVERY,
-      timeMs: 0,
       report: () => undefined,
       driverLedger: null,
       driverView: null,
     };
-    c.report = this.reporter(node, () => c.timeMs);
+    c.report = this.reporter(node, () => this.stepTimeMs);
     if (node.kind === "driver") {
       c.driverLedger = newDriverLedger();
       c.driverView = { name: node.name, s: node.state as DriverRoleState, input: null, effects: [], ledger: c.driverLedger, report: c.report };
@@ -133,22 +138,13 @@ export class Checks {
     return fifo;
   }
 
-  /** The pair queue of a world link (created on the pair's first message), shared with the ledger's by name. */
-  private queueOfLink(link: Link, from: SimNode, to: SimNode | undefined, receiver: string): PairQueue {
-    let q = this.queuesByLink[link.id];
-    if (q === undefined) {
-      q = queueTo(this.fifoLedger, this.fifoOf(from).out, from.name, to === undefined ? null : this.fifoOf(to).in, receiver);
-      while (this.queuesByLink.length < link.id) this.queuesByLink.push(undefined); // dense: a holey array may turn into a hash table
-      this.queuesByLink[link.id] = q;
-    }
-    return q;
-  }
-
   /**
    * The checks of one step. What the host knows of the step's messages, when it tells: `sender`,
-   * the node a message input came from, and `inputLink`, the link it came over; `targets[i]` and
-   * `links[i]`, the node and link send effect i went to (only valid for sends). They only make the
-   * FIFO bookkeeping cheaper: each falls back to the ledger by name.
+   * the node a message input came from; `targets[i]`, the node send effect i went to (only valid
+   * for sends); `links`, given by a host that stamps every message it sends with its place in its
+   * pair's send order (the world), and then `inputLink` and `inputStamp`, the link a message input
+   * came over and its stamp. With stamps, FIFO (I28) is checked on them; without, on queues of the
+   * messages sent, by name.
    */
   afterStep(
     node: SimNode,
@@ -159,31 +155,31 @@ export class Checks {
     targets: ReadonlyArray<SimNode | undefined> | null = null,
     inputLink: Link | null = null,
     links: ReadonlyArray<Link | null> | null = null,
+    inputStamp = 0,
   ): void {
-    // The node's own queues by name are looked up only without links (a cold lookup per step otherwise).
-    for (let i = 0; i < effects.length; i++) {
-      const e = effects[i]!;
-      if (e.type !== "send") continue;
-      const link = links === null ? null : links[i]!;
-      const to = targets === null ? undefined : targets[i];
-      let q = link === null ? undefined : this.queuesByLink[link.id];
-      if (q === undefined) q = link === null ? queueTo(this.fifoLedger, this.fifoOf(node).out, node.name, to === undefined ? null : this.fifoOf(to).in, e.to) : this.queueOfLink(link, node, to, e.to);
-      enqueue(q, e.message);
+    this.stepTimeMs = timeMs;
+    // A stamping host's sends need no bookkeeping: their stamps carry their order.
+    if (links === null) {
+      for (let i = 0; i < effects.length; i++) {
+        const e = effects[i]!;
+        if (e.type !== "send") continue;
+        const to = targets === null ? undefined : targets[i];
+        enqueue(queueTo(this.fifoLedger, this.fifoOf(node).out, node.name, to === undefined ? null : this.fifoOf(to).in, e.to), e.message);
+      }
     }
     let inOrder = true;
     if (input !== null && input.type === "message") {
-      const q = inputLink === null ? undefined : this.queuesByLink[inputLink.id];
-      inOrder = q !== undefined ? processedInOrder(q, input.message) : inOrderAt(this.fifoOf(node).in, input.from, input.message, sender === null ? null : this.fifoOf(sender).out, node.name);
+      inOrder =
+        inputLink !== null && inputStamp > 0
+          ? this.stampedFifo.processed(inputLink.id, inputStamp)
+          : inOrderAt(this.fifoOf(node).in, input.from, input.message, sender === null ? null : this.fifoOf(sender).out, node.name);
     }
     if (!inOrder && input !== null && input.type === "message") {
-      const c = this.nodeChecks(node);
-      c.timeMs = timeMs;
-      reportFifo(node.name, input, c.report);
+      reportFifo(node.name, input, this.nodeChecks(node).report);
     }
     // Executors are checked only on the few steps their checks concern: the bulk pay nothing more.
     if (node.kind === "executor" && !executorStepChecked(node.state as ExecutorBackendState, input)) return;
     const c = this.nodeChecks(node);
-    c.timeMs = timeMs;
     if (node.kind === "worker") {
       checkWorkerStep({ name: node.name, s: node.state as WorkerState, input, effects, incarnation: node.incarnation, timeMs, ledger: this.workerLedger, report: c.report });
       return;

@@ -179,7 +179,7 @@ export class ClusterRun {
         taskPlan: (task) => this.taskPlan(task),
         persist: (_node, key, record) => this.election.store.persist(key, record),
         unpersist: (_node, key) => this.election.store.unpersist(key),
-        afterStep: (node, input, effects, sender, targets, inputLink, links) => this.afterStep(node, input, effects, sender ?? null, targets ?? null, inputLink ?? null, links ?? null),
+        afterStep: (node, input, effects, sender, targets, inputLink, links, inputStamp) => this.afterStep(node, input, effects, sender ?? null, targets ?? null, inputLink ?? null, links ?? null, inputStamp ?? 0),
         nodeDown: (node) => this.nodeDown(node),
         nodeUp: (node) => this.nodeUp(node),
         restartConfig: (node) => this.restartConfig(node),
@@ -313,6 +313,9 @@ export class ClusterRun {
     return { name: spec.driverId, kind: "driver", role: this.roles.driver, config: this.driverConfig(address(spec.driverId), parent.host, d.app, life), labels: { app: d.app.name, driver: d.name } };
   }
 
+  /** The plan `taskPlan` returns, refilled on each call (the world reads it at once: one object less per task). */
+  private readonly plan: TaskPlan = { durationMs: 0, outcome: { kind: "success", value: null, sizeBytes: 0 } };
+
   private taskPlan(task: TaskDescription): TaskPlan {
     const work = this.stageWork.get(task.payload.data as TaskWorkKey);
     if (work === undefined) throw new Error(`task ${task.taskId}: payload ${JSON.stringify(task.payload.data)} names no stage of the scenario`);
@@ -323,8 +326,10 @@ export class ClusterRun {
       fail = true;
       for (const f of this.failTasksFaults) f.fired = true;
     }
-    if (fail) return { durationMs, outcome: { kind: "failure", message: `simulated failure of task ${task.taskId} (${task.taskSetId}#${task.index})` } };
-    return { durationMs, outcome: { kind: "success", value: task.index, sizeBytes: work.resultSizeBytes } };
+    const plan = this.plan;
+    plan.durationMs = durationMs;
+    plan.outcome = fail ? { kind: "failure", message: `simulated failure of task ${task.taskId} (${task.taskSetId}#${task.index})` } : { kind: "success", value: task.index, sizeBytes: work.resultSizeBytes };
+    return plan;
   }
 
   private restartConfig(node: SimNode): unknown {
@@ -381,10 +386,10 @@ export class ClusterRun {
     if (node.kind === "driver" || node.kind === "master" || node.kind === "worker") this.checkDone();
   }
 
-  private afterStep(node: SimNode, input: Input | null, effects: readonly Effect[], sender: SimNode | null, targets: ReadonlyArray<SimNode | undefined> | null, inputLink: Link | null, links: ReadonlyArray<Link | null> | null): void {
+  private afterStep(node: SimNode, input: Input | null, effects: readonly Effect[], sender: SimNode | null, targets: ReadonlyArray<SimNode | undefined> | null, inputLink: Link | null, links: ReadonlyArray<Link | null> | null, inputStamp: number): void {
     const now = this.world.now;
     if (this.safetyChecks) {
-      this.checks.afterStep(node, now, input, effects, sender, targets, inputLink, links);
+      this.checks.afterStep(node, now, input, effects, sender, targets, inputLink, links, inputStamp);
       if (this.checks.violationCount > 0) this.world.stopRequested = true;
     }
     if (node.kind !== "executor" || effects.length > 0) this.addTimeline(node, now, input, effects);

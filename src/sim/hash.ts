@@ -24,16 +24,40 @@ export function fnv32(s: string): number {
   return h >>> 0;
 }
 
-/** Strings repeat (node names, message types, timer keys): their 32-bit hashes are cached. */
+/**
+ * `fnv32` as an int32 (the same 32 bits): what the hash mixes. A uint32 above 2^31 is not a small
+ * integer to V8, so it is boxed as a heap number wherever it is stored or passed; an int32 never
+ * is, and XOR-ing either into the hash gives the same bits.
+ */
+export function fnv32Word(s: string): number {
+  return fnv32(s) | 0;
+}
+
+/** Strings repeat (node names, message types, timer keys): their words are cached. */
 const STRING_CACHE_LIMIT = 200_000;
 const stringCache = new Map<string, number>();
 
+/**
+ * In front of the Map, a small direct-mapped cache indexed by a string's length and first and
+ * last code units: the few strings hashed on nearly every step (message types, the heartbeat
+ * timer key) are found there with one compare (a Map lookup costs several times more). A slot
+ * holds the last string that mapped to it.
+ */
+const FRONT_SLOTS = 256;
+const frontKeys: string[] = new Array<string>(FRONT_SLOTS).fill("");
+const frontWords: number[] = new Array<number>(FRONT_SLOTS).fill(fnv32Word(""));
+
 function stringWord(s: string): number {
+  const n = s.length;
+  const slot = n === 0 ? 0 : (n * 7 + s.charCodeAt(0) * 3 + s.charCodeAt(n - 1)) & (FRONT_SLOTS - 1);
+  if (frontKeys[slot] === s) return frontWords[slot]!;
   let h = stringCache.get(s);
   if (h === undefined) {
-    h = fnv32(s);
+    h = fnv32Word(s);
     if (stringCache.size < STRING_CACHE_LIMIT) stringCache.set(s, h);
   }
+  frontKeys[slot] = s;
+  frontWords[slot] = h;
   return h;
 }
 
@@ -43,7 +67,7 @@ export class Fnv64 {
   private hi = FNV_OFFSET_HI | 0;
   private lo = FNV_OFFSET_LO | 0;
 
-  /** XORs `x` (a uint32 or a byte) into the low half, then multiplies by the FNV-64 prime. */
+  /** XORs `x` (32 bits, as a uint32 or an int32: the same bits mix the same) into the low half, then multiplies by the FNV-64 prime. */
   private mix(x: number): void {
     const v = (this.lo ^ x) >>> 0;
     // v * PRIME_LO < 2^41: exact as a double; its low word is the new low half, its high bits carry.
@@ -68,7 +92,7 @@ export class Fnv64 {
     return this;
   }
 
-  /** One string field by its precomputed `fnv32` (the same as `str` of that string). */
+  /** One string field by its precomputed `fnv32Word` (the same as `str` of that string). */
   word(w: number): this {
     this.mix(w);
     return this;

@@ -56,15 +56,27 @@ export interface Link {
   /** The latest delivery time scheduled on the pair: FIFO, the next one is never earlier. 0: none yet. */
   lastDeliveryMs: number;
   /**
+   * Messages sent on the pair so far. Each send is stamped with the count after it (1, 2, ...):
+   * its place in the pair's send order, which the FIFO check (I28) holds the deliveries to.
+   */
+  sent: number;
+  /**
    * Set by the world once a delivery on this pair made the two nodes peers (the connection is
    * open), so that later deliveries skip that bookkeeping; cleared when either end goes down.
    */
   peered: boolean;
+  /**
+   * Kept by the world: the sender's name's word in the trace hash, and the sender's last crashed
+   * incarnation (what it sent before then is lost). A delivery reads them here, next to the rest
+   * of the pair's data, instead of from the sender, whose object is otherwise not touched.
+   */
+  fromWord: number;
+  fromCrashedIncarnation: number;
 }
 
 export class Network {
   /** Links by sender key (node keys are small dense integers), then by receiver key. */
-  private readonly linksFrom: Array<Map<number, Link> | undefined> = [];
+  private readonly linksByFrom: Array<Map<number, Link> | undefined> = [];
   readonly partitions: Partition[] = [];
   readonly faults: MessageFault[] = [];
   /** Delivery times written by `route`; read them up to the count it returns. */
@@ -97,18 +109,23 @@ export class Network {
 
   /** The link of an ordered pair of nodes. */
   link(fromKey: number, toKey: number): Link {
-    let links = this.linksFrom[fromKey];
+    let links = this.linksByFrom[fromKey];
     if (links === undefined) {
-      while (this.linksFrom.length <= fromKey) this.linksFrom.push(undefined); // dense: a holey array may turn into a hash table
+      while (this.linksByFrom.length <= fromKey) this.linksByFrom.push(undefined); // dense: a holey array may turn into a hash table
       links = new Map();
-      this.linksFrom[fromKey] = links;
+      this.linksByFrom[fromKey] = links;
     }
     let link = links.get(toKey);
     if (link === undefined) {
-      link = { id: this.linkCount++, lastDeliveryMs: 0, peered: false };
+      link = { id: this.linkCount++, lastDeliveryMs: 0, sent: 0, peered: false, fromWord: 0, fromCrashedIncarnation: -1 };
       links.set(toKey, link);
     }
     return link;
+  }
+
+  /** Every link from a node created so far, in creation order. */
+  linksFrom(fromKey: number): IterableIterator<Link> | readonly Link[] {
+    return this.linksByFrom[fromKey]?.values() ?? [];
   }
 
   /** The earliest time >= atMs that keeps FIFO on the pair (for a disconnect after the data). */

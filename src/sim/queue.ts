@@ -86,6 +86,17 @@ export class EventQueue<E extends Timed> {
     return this.overflow.peek();
   }
 
+  /** `pop`, but only an event due at or before `limitMs`: undefined when the queue is empty or the next event is later. */
+  popDue(limitMs: number): E | undefined {
+    if (this.inWheel > 0) {
+      const bucket = this.nextBucket();
+      if (bucket.items[bucket.head]!.time > limitMs) return undefined;
+      return this.pop();
+    }
+    const next = this.overflow.peek();
+    return next === undefined || next.time > limitMs ? undefined : this.pop();
+  }
+
   pop(): E | undefined {
     let event: E;
     if (this.inWheel > 0) {

@@ -6,7 +6,7 @@
  * builds no strings and no JSON.
  */
 import type { Effect, Input } from "../protocol/index.js";
-import { fnv32, type Fnv64 } from "./hash.js";
+import { fnv32Word, type Fnv64 } from "./hash.js";
 
 /** One step of one node, as the trace and the `--trace` file hold it. */
 export interface TraceRecord {
@@ -21,38 +21,38 @@ export interface TraceRecord {
 }
 
 /**
- * The hash words of the input and effect kinds, computed once (each is `fnv32` of the kind's name,
+ * The hash words of the input and effect kinds, computed once (each is `fnv32Word` of the kind's name,
  * so mixing one is the same as `str(kind)`; the hot path skips the string cache).
  */
-const W_INIT = fnv32("init");
+const W_INIT = fnv32Word("init");
 const W_INPUT: Readonly<Record<Input["type"], number>> = {
-  message: fnv32("message"),
-  timer: fnv32("timer"),
-  peerDisconnected: fnv32("peerDisconnected"),
-  processLaunched: fnv32("processLaunched"),
-  processLaunchFailed: fnv32("processLaunchFailed"),
-  processExited: fnv32("processExited"),
-  taskFinished: fnv32("taskFinished"),
-  leaderElected: fnv32("leaderElected"),
-  leadershipRevoked: fnv32("leadershipRevoked"),
-  command: fnv32("command"),
+  message: fnv32Word("message"),
+  timer: fnv32Word("timer"),
+  peerDisconnected: fnv32Word("peerDisconnected"),
+  processLaunched: fnv32Word("processLaunched"),
+  processLaunchFailed: fnv32Word("processLaunchFailed"),
+  processExited: fnv32Word("processExited"),
+  taskFinished: fnv32Word("taskFinished"),
+  leaderElected: fnv32Word("leaderElected"),
+  leadershipRevoked: fnv32Word("leadershipRevoked"),
+  command: fnv32Word("command"),
 };
 const W_MESSAGE = W_INPUT.message;
 const W_TIMER = W_INPUT.timer;
 const W_TASK_FINISHED = W_INPUT.taskFinished;
-const W_SEND = fnv32("send");
-const W_SET_TIMER = fnv32("setTimer");
-const W_CANCEL_TIMER = fnv32("cancelTimer");
-const W_LAUNCH = fnv32("launch");
-const W_KILL = fnv32("kill");
-const W_RUN_TASK = fnv32("runTask");
-const W_KILL_TASK = fnv32("killTask");
-const W_CLEANUP_APP = fnv32("cleanupApp");
-const W_PERSIST = fnv32("persist");
-const W_UNPERSIST = fnv32("unpersist");
-const W_EXIT = fnv32("exit");
-const W_LOG = fnv32("log");
-const W_NOTIFY = fnv32("notify");
+const W_SEND = fnv32Word("send");
+const W_SET_TIMER = fnv32Word("setTimer");
+const W_CANCEL_TIMER = fnv32Word("cancelTimer");
+const W_LAUNCH = fnv32Word("launch");
+const W_KILL = fnv32Word("kill");
+const W_RUN_TASK = fnv32Word("runTask");
+const W_KILL_TASK = fnv32Word("killTask");
+const W_CLEANUP_APP = fnv32Word("cleanupApp");
+const W_PERSIST = fnv32Word("persist");
+const W_UNPERSIST = fnv32Word("unpersist");
+const W_EXIT = fnv32Word("exit");
+const W_LOG = fnv32Word("log");
+const W_NOTIFY = fnv32Word("notify");
 
 export function hashInput(h: Fnv64, input: Input | null): void {
   if (input === null) {
@@ -91,12 +91,12 @@ export function hashInput(h: Fnv64, input: Input | null): void {
   }
 }
 
-/** `hashInput` of a message input whose sender's name has the hash word `fromWord` (`fnv32(input.from)`). */
+/** `hashInput` of a message input whose sender's name has the hash word `fromWord` (`fnv32Word(input.from)`). */
 export function hashMessageInput(h: Fnv64, input: Extract<Input, { type: "message" }>, fromWord: number): void {
   h.word(W_MESSAGE).word(fromWord).str(input.message.type);
 }
 
-/** `hashEffect` of a send whose receiver's name has the hash word `toWord` (`fnv32(e.to)`), or null when unknown. */
+/** `hashEffect` of a send whose receiver's name has the hash word `toWord` (`fnv32Word(e.to)`), or null when unknown. */
 export function hashSendEffect(h: Fnv64, e: Extract<Effect, { type: "send" }>, toWord: number | null): void {
   h.word(W_SEND);
   if (toWord === null) h.str(e.to);

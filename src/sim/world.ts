@@ -6,7 +6,7 @@
  * persisted records go are hooks supplied by the cluster (cluster.ts) or by a test.
  */
 import type { Address, Ctx, Effect, Input, LaunchSpec, Message, PersistedRecord, ProcessRef, Role, TaskDescription, TaskOutcome } from "../protocol/index.js";
-import { Fnv64, fnv32 } from "./hash.js";
+import { Fnv64, fnv32Word } from "./hash.js";
 import { EventQueue } from "./queue.js";
 import { Network, type LatencyModel, type Link } from "./network.js";
 import { stream, type Stream } from "./rng.js";
@@ -37,7 +37,7 @@ export interface SimNode {
   /** Index in `world.nodes`; stable for the node's whole life, across restarts. */
   readonly key: number;
   readonly name: Address;
-  /** `fnv32(name)`: the name's word in the trace hash, computed once. */
+  /** `fnv32Word(name)`: the name's word in the trace hash, computed once. */
   readonly nameWord: number;
   readonly kind: NodeKind;
   host: string;
@@ -51,8 +51,8 @@ export interface SimNode {
   /** Messages sent by this incarnation or an earlier one are lost (their connection broke). */
   lastCrashedIncarnation: number;
   paused: boolean;
-  /** Inputs that arrived while paused, delivered in order on resume. */
-  stalled: Input[];
+  /** Inputs that arrived while paused, delivered in order on resume (with what the checks know of a message's delivery). */
+  stalled: StalledInput[];
   /**
    * Timers: key -> seq of the latest timer event set for it; only that event fires. A fired one
    * stays until replaced (one map write per timer cycle instead of two); a cancelled one is removed.
@@ -81,8 +81,19 @@ export interface SimNode {
   /** The node this one last sent a message to, and their link (links are never dropped, so it stays valid). */
   lastLinkTo: SimNode | null;
   lastLink: Link | null;
+  /** The node whose link to this one was looked up last, and that link: a driver sends to many executors, but each executor mostly hears from it. */
+  lastLinkFrom: SimNode | null;
+  lastInLink: Link | null;
   /** Set by the world's host for the current incarnation (e.g. the cluster's per-node data); null at each start. */
   hostData: unknown;
+}
+
+/** An input that reached a paused node: a message keeps its sender, link and send stamp for the step it gets on resume. */
+export interface StalledInput {
+  input: Input;
+  sender: SimNode | null;
+  link: Link | null;
+  stamp: number;
 }
 
 /** Tasks a node tracks in two short arrays; beyond this many it switches to a Map. */
@@ -90,28 +101,49 @@ const SMALL_TASK_TABLE_MAX = 32;
 
 /**
  * A node's running tasks: task id -> seq of its current completion event. A node runs a few tasks
- * at a time (its executor's cores), and task ids come and go once each: two short arrays scanned
- * by id cost less than a Map, whose table is rebuilt every few set/delete pairs. A node with more
- * than SMALL_TASK_TABLE_MAX tasks at once (a huge executor, or a role over-launching) uses a Map.
- * No iteration: nothing depends on an order.
+ * at a time (its executor's cores), and task ids come and go once each: one short array of (id,
+ * seq) pairs scanned by id costs less than a Map, whose table is rebuilt every few set/delete
+ * pairs, and a task's completion reads one array (each object reached is a likely cache miss in a
+ * big cluster). A node with more than SMALL_TASK_TABLE_MAX tasks at once (a huge executor, or a
+ * role over-launching) uses a Map. No iteration: nothing depends on an order.
  */
 export class TaskTable {
-  private ids: number[] = [];
-  private seqs: number[] = [];
+  /** `[id0, seq0, id1, seq1, ...]`, unordered. */
+  private pairs: number[] = [];
   private map: Map<number, number> | null = null;
 
   get size(): number {
-    return this.map !== null ? this.map.size : this.ids.length;
+    return this.map !== null ? this.map.size : this.pairs.length >> 1;
+  }
+
+  /** The index in `pairs` of `taskId`, or -1 (a plain loop: `indexOf` costs a builtin call on a handful of entries). */
+  private find(taskId: number): number {
+    const pairs = this.pairs;
+    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === taskId) return i;
+    return -1;
   }
 
   get(taskId: number): number | undefined {
     if (this.map !== null) return this.map.get(taskId);
-    const i = this.ids.indexOf(taskId);
-    return i < 0 ? undefined : this.seqs[i];
+    const i = this.find(taskId);
+    return i < 0 ? undefined : this.pairs[i + 1];
   }
 
   has(taskId: number): boolean {
-    return this.map !== null ? this.map.has(taskId) : this.ids.indexOf(taskId) >= 0;
+    return this.map !== null ? this.map.has(taskId) : this.find(taskId) >= 0;
+  }
+
+  /** Removes the task if `seq` is its current completion event; returns whether it was. */
+  takeIfCurrent(taskId: number, seq: number): boolean {
+    if (this.map !== null) {
+      if (this.map.get(taskId) !== seq) return false;
+      this.map.delete(taskId);
+      return true;
+    }
+    const i = this.find(taskId);
+    if (i < 0 || this.pairs[i + 1] !== seq) return false;
+    this.removeAt(i);
+    return true;
   }
 
   set(taskId: number, seq: number): void {
@@ -119,18 +151,17 @@ export class TaskTable {
       this.map.set(taskId, seq);
       return;
     }
-    const i = this.ids.indexOf(taskId);
+    const pairs = this.pairs;
+    const i = this.find(taskId);
     if (i >= 0) {
-      this.seqs[i] = seq;
-    } else if (this.ids.length < SMALL_TASK_TABLE_MAX) {
-      this.ids.push(taskId);
-      this.seqs.push(seq);
+      pairs[i + 1] = seq;
+    } else if (pairs.length < 2 * SMALL_TASK_TABLE_MAX) {
+      pairs.push(taskId, seq);
     } else {
       this.map = new Map();
-      for (let k = 0; k < this.ids.length; k++) this.map.set(this.ids[k]!, this.seqs[k]!);
+      for (let k = 0; k < pairs.length; k += 2) this.map.set(pairs[k]!, pairs[k + 1]!);
       this.map.set(taskId, seq);
-      this.ids = [];
-      this.seqs = [];
+      this.pairs = [];
     }
   }
 
@@ -139,19 +170,22 @@ export class TaskTable {
       this.map.delete(taskId);
       return;
     }
-    const i = this.ids.indexOf(taskId);
-    if (i < 0) return;
-    // The last entry takes its place (no order to keep).
-    const last = this.ids.length - 1;
-    this.ids[i] = this.ids[last]!;
-    this.seqs[i] = this.seqs[last]!;
-    this.ids.pop();
-    this.seqs.pop();
+    const i = this.find(taskId);
+    if (i >= 0) this.removeAt(i);
+  }
+
+  private removeAt(i: number): void {
+    // The last pair takes its place (no order to keep).
+    const pairs = this.pairs;
+    const last = pairs.length - 2;
+    pairs[i] = pairs[last]!;
+    pairs[i + 1] = pairs[last + 1]!;
+    pairs.pop();
+    pairs.pop();
   }
 
   clear(): void {
-    this.ids = [];
-    this.seqs = [];
+    this.pairs = [];
     this.map = null;
   }
 }
@@ -182,6 +216,8 @@ interface SimEvent {
   fromInc: number;
   /** A message's link (from -> node). */
   link: Link | null;
+  /** A message's send stamp on its link (`Link.sent` after its send); 0 for other events. */
+  stamp: number;
   fn: (() => void) | null;
 }
 
@@ -193,7 +229,7 @@ export interface TaskPlan {
 export interface WorldHooks {
   /** What a `launch` starts: a node spec, or an error string (reported as processLaunchFailed). */
   launcher?(spec: LaunchSpec, parent: SimNode): NodeSpec | string;
-  /** How long a task runs and how it ends. Default: 1 s, success. */
+  /** How long a task runs and how it ends. Default: 1 s, success. Read at once: the hook may reuse one plan object (not its outcome). */
   taskPlan?(task: TaskDescription, node: SimNode): TaskPlan;
   persist?(node: SimNode, key: string, record: PersistedRecord): void;
   unpersist?(node: SimNode, key: string): void;
@@ -203,7 +239,8 @@ export interface WorldHooks {
    * unknown address; entries of other effects are stale); `inputLink`: the link a message input
    * came over (null when not known); `links[i]`: the link send effect i went out on (null when it
    * was lost before the network: unknown address, dead receiver). `targets` and `links` are the
-   * world's scratch: read them during the call only.
+   * world's scratch: read them during the call only. `inputStamp`: a message input's send stamp
+   * on `inputLink` (its place in the pair's send order, see `Link.sent`), 0 when not known.
    */
   afterStep?(
     node: SimNode,
@@ -213,6 +250,7 @@ export interface WorldHooks {
     targets?: ReadonlyArray<SimNode | undefined>,
     inputLink?: Link | null,
     links?: ReadonlyArray<Link | null>,
+    inputStamp?: number,
   ): void;
   /** A node stopped (crash, kill or exit). */
   nodeDown?(node: SimNode, code: number, reason: string, crashed: boolean): void;
@@ -304,38 +342,43 @@ export class World {
   /** Creates a node and (unless told not to) starts it now: its `init` runs at once. */
   addNode(spec: NodeSpec, startNow = true): SimNode {
     if (this.byName.has(spec.name)) throw new Error(`node ${spec.name} exists already`);
+    // The fields every event reads come first, so that they share a few cache lines (V8 lays an
+    // object literal's fields out in this order); with thousands of nodes, most events touch a
+    // node that is not in the cache.
     const node: SimNode = {
-      key: this.nodes.length,
-      name: spec.name as Address,
-      nameWord: fnv32(spec.name),
-      kind: spec.kind,
-      host: spec.host ?? spec.name,
-      role: spec.role,
-      config: spec.config,
-      state: null,
-      labels: spec.labels ?? {},
       alive: false,
       incarnation: 0,
-      lastCrashedIncarnation: -1,
       paused: false,
-      stalled: [],
+      role: spec.role,
+      state: null,
+      kind: spec.kind,
+      key: this.nodes.length,
+      nameWord: fnv32Word(spec.name),
+      lastCrashedIncarnation: -1,
+      host: spec.host ?? spec.name,
+      hostData: null,
+      name: spec.name as Address,
+      lastSendTo: "",
+      lastSendNode: undefined,
+      lastLinkTo: null,
+      lastLink: null,
+      tasks: new TaskTable(),
       timers: new Map(),
+      lastLinkFrom: null,
+      lastInLink: null,
+      config: spec.config,
+      labels: spec.labels ?? {},
+      stalled: [],
       peers: new Set(),
       parent: null,
       parentIncarnation: 0,
       processRef: null,
       children: new Map(),
       pendingLaunches: new Map(),
-      tasks: new TaskTable(),
       startedAtMs: 0,
       exitCode: null,
       exitReason: "",
       rng: stream(this.options.seed, `node/${spec.name}`),
-      lastSendTo: "",
-      lastSendNode: undefined,
-      lastLinkTo: null,
-      lastLink: null,
-      hostData: null,
     };
     this.nodes.push(node);
     this.byName.set(spec.name, node);
@@ -387,19 +430,19 @@ export class World {
     node.paused = false;
     const stalled = node.stalled;
     node.stalled = [];
-    for (const input of stalled) this.pushInput(node, input, this.now);
+    for (const x of stalled) this.push(this.now, EV_INPUT, node, x.input, "", x.sender, null, x.link, x.stamp);
     return true;
   }
 
   // ---- Scheduling -------------------------------------------------------------------------
 
-  private push(time: number, kind: number, node: SimNode | null, input: Input | null, key: string, from: SimNode | null, fn: (() => void) | null, link: Link | null = null): number {
+  private push(time: number, kind: number, node: SimNode | null, input: Input | null, key: string, from: SimNode | null, fn: (() => void) | null, link: Link | null = null, stamp = 0): number {
     const seq = this.seq++;
     const inc = node === null ? 0 : node.incarnation;
     const fromInc = from === null ? 0 : from.incarnation;
     const ev = this.freeEvents.pop();
     if (ev === undefined) {
-      this.queue.push({ time, seq, kind, node, inc, input, key, from, fromInc, link, fn });
+      this.queue.push({ time, seq, kind, node, inc, input, key, from, fromInc, link, stamp, fn });
       return seq;
     }
     ev.time = time;
@@ -412,6 +455,7 @@ export class World {
     ev.from = from;
     ev.fromInc = fromInc;
     ev.link = link;
+    ev.stamp = stamp;
     ev.fn = fn;
     this.queue.push(ev);
     return seq;
@@ -449,13 +493,12 @@ export class World {
   run(untilMs: number): "time-limit" | "idle" | "stopped" {
     const queue = this.queue;
     for (;;) {
-      const next = queue.peek();
-      if (next === undefined) return "idle";
-      if (next.time > untilMs) {
+      const next = queue.popDue(untilMs);
+      if (next === undefined) {
+        if (queue.size === 0) return "idle";
         if (untilMs > this.now) this.now = untilMs; // `now` never decreases (host contract)
         return "time-limit";
       }
-      queue.pop();
       this.now = next.time;
       this.dispatch(next);
       this.release(next);
@@ -467,19 +510,23 @@ export class World {
   private dispatch(ev: SimEvent): void {
     switch (ev.kind) {
       case EV_MESSAGE: {
+        // The sender's object is read only when a partition or a new connection needs it: with
+        // thousands of nodes it is rarely in the cache, and the link holds what a delivery needs.
         const to = ev.node!;
-        const from = ev.from!;
-        if (!to.alive || to.incarnation !== ev.inc) return this.lose("receiver-down");
-        if (from.lastCrashedIncarnation >= ev.fromInc) return this.lose("sender-crashed");
-        if (this.network.isCut(from.host, to.host)) return this.lose("partition");
         const link = ev.link!;
-        if (from.alive && !link.peered) {
-          from.peers.add(to.key);
-          to.peers.add(from.key);
-          link.peered = true;
+        if (!to.alive || to.incarnation !== ev.inc) return this.lose("receiver-down");
+        if (link.fromCrashedIncarnation >= ev.fromInc) return this.lose("sender-crashed");
+        if (this.network.partitions.length > 0 && this.network.isCut(ev.from!.host, to.host)) return this.lose("partition");
+        if (!link.peered) {
+          const from = ev.from!;
+          if (from.alive) {
+            from.peers.add(to.key);
+            to.peers.add(from.key);
+            link.peered = true;
+          }
         }
         this.counts.messagesDelivered++;
-        this.deliver(to, ev.input!, from, link);
+        this.deliver(to, ev.input!, ev.from, link, ev.stamp);
         return;
       }
       case EV_TIMER: {
@@ -491,15 +538,15 @@ export class World {
       case EV_TASK: {
         const node = ev.node!;
         const input = ev.input as Extract<Input, { type: "taskFinished" }>;
-        if (node.incarnation !== ev.inc || node.tasks.get(input.taskId) !== ev.seq) return;
-        node.tasks.delete(input.taskId);
+        if (node.incarnation !== ev.inc || !node.tasks.takeIfCurrent(input.taskId, ev.seq)) return;
         this.deliver(node, input);
         return;
       }
       case EV_INPUT: {
         const node = ev.node!;
         if (node.incarnation !== ev.inc) return;
-        this.deliver(node, ev.input!);
+        // A message that waited out a pause still comes from its sender, over its link.
+        this.deliver(node, ev.input!, ev.from, ev.link, ev.stamp);
         return;
       }
       case EV_CALL:
@@ -513,11 +560,11 @@ export class World {
     this.counts.lost[why] = (this.counts.lost[why] ?? 0) + 1;
   }
 
-  /** One input to one node: the only place `step` is called. */
-  private deliver(node: SimNode, input: Input, sender: SimNode | null = null, link: Link | null = null): void {
+  /** One input to one node: the only place `step` is called. `sender`, `link`, `stamp`: a message's, when known. */
+  private deliver(node: SimNode, input: Input, sender: SimNode | null = null, link: Link | null = null, stamp = 0): void {
     if (!node.alive || node.role === null) return;
     if (node.paused) {
-      node.stalled.push(input);
+      node.stalled.push({ input, sender, link, stamp });
       return;
     }
     const inputs = this.counts.inputs;
@@ -525,17 +572,17 @@ export class World {
     inputs[countKey] = (inputs[countKey] ?? 0) + 1;
     this.ctx.now = this.epochMs + this.now;
     const effects = node.role.step(node.state, input, this.ctx);
-    this.record(node, input, effects, sender);
+    this.record(node, input, effects, link);
     this.applyEffects(node, effects);
-    this.hooks.afterStep?.(node, input, effects, sender, this.sendTargets, link, this.sendLinks);
+    this.hooks.afterStep?.(node, input, effects, sender, this.sendTargets, link, this.sendLinks, stamp);
   }
 
-  /** `sender`: the node a message input came from, when known (its name's hash word is cached). */
-  private record(node: SimNode, input: Input | null, effects: readonly Effect[], sender: SimNode | null = null): void {
+  /** `link`: the link a message input came over, when known (it holds the sender's name's hash word). */
+  private record(node: SimNode, input: Input | null, effects: readonly Effect[], link: Link | null = null): void {
     const step = this.counts.steps++;
     const h = this.hash;
     h.num(this.now).word(node.nameWord);
-    if (sender !== null && input !== null && input.type === "message") hashMessageInput(h, input, sender.nameWord);
+    if (link !== null && input !== null && input.type === "message") hashMessageInput(h, input, link.fromWord);
     else hashInput(h, input);
     const targets = this.sendTargets;
     for (let i = 0; i < effects.length; i++) {
@@ -623,7 +670,13 @@ export class World {
     }
     let link = from.lastLink;
     if (from.lastLinkTo !== to || link === null) {
-      link = this.network.link(from.key, to.key);
+      link = to.lastLinkFrom === from ? to.lastInLink : null;
+      if (link === null) {
+        link = this.network.link(from.key, to.key);
+        link.fromWord = from.nameWord;
+        to.lastLinkFrom = from;
+        to.lastInLink = link;
+      }
       from.lastLinkTo = to;
       from.lastLink = link;
     }
@@ -633,7 +686,9 @@ export class World {
       return link;
     }
     const input: Input = { type: "message", from: from.name, message };
-    for (let i = 0; i < n; i++) this.push(this.network.out[i]!, EV_MESSAGE, to, input, "", from, null, link);
+    // Stamped in the pair's send order (a lost message leaves a gap, which FIFO allows); a duplicate shares its original's stamp.
+    const stamp = ++link.sent;
+    for (let i = 0; i < n; i++) this.push(this.network.out[i]!, EV_MESSAGE, to, input, "", from, null, link, stamp);
     return link;
   }
 
@@ -714,7 +769,11 @@ export class World {
   private terminate(node: SimNode, code: number, reason: string, crashed: boolean): void {
     if (!node.alive) return;
     node.alive = false;
-    if (crashed) node.lastCrashedIncarnation = node.incarnation;
+    if (crashed) {
+      node.lastCrashedIncarnation = node.incarnation;
+      // Deliveries read it from the links (what the node sent before now is lost).
+      for (const link of this.network.linksFrom(node.key)) link.fromCrashedIncarnation = node.incarnation;
+    }
     node.incarnation++;
     node.paused = false;
     node.stalled = [];

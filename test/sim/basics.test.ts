@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EventHeap } from "../../src/sim/heap.js";
-import { fnv64, Fnv64 } from "../../src/sim/hash.js";
+import { fnv32, fnv32Word, fnv64, Fnv64 } from "../../src/sim/hash.js";
 import { nodeSeed, stream } from "../../src/sim/rng.js";
 import { Network } from "../../src/sim/network.js";
 
@@ -99,6 +99,28 @@ describe("sim hash", () => {
       expect(new Fnv64().num(n).hex(), String(n)).toBe(reference(halves(n)));
     }
     expect(new Fnv64().num(1.5).hex()).toBe(new Fnv64().str("1.5").hex());
+  });
+
+  it("hash: a string field is its FNV-1a-32 word, however often and in whatever order strings repeat (the word caches)", () => {
+    const PRIME = (1n << 40n) + 0x1b3n;
+    const reference = (words: number[]): string => {
+      let h = 0xcbf29ce484222325n;
+      for (const w of words) h = BigInt.asUintN(64, (h ^ BigInt(w >>> 0)) * PRIME);
+      return h.toString(16).padStart(16, "0");
+    };
+    const r = stream(3, "hash-strings");
+    // Many strings of equal length and equal first and last characters share a front-cache slot.
+    const pool = ["", "a", "StatusUpdate", "LaunchTask", "heartbeat", "名前", ...Array.from({ length: 300 }, (_, i) => `k${i % 17}-${i}x`)];
+    const picked: string[] = [];
+    const h = new Fnv64();
+    for (let i = 0; i < 3000; i++) {
+      const s = pool[r.int(0, pool.length - 1)]!;
+      picked.push(s);
+      h.str(s);
+      expect(fnv32Word(s) >>> 0).toBe(fnv32(s));
+    }
+    expect(h.hex()).toBe(reference(picked.map((s) => fnv32(s))));
+    expect(new Fnv64().word(fnv32Word("x")).hex()).toBe(new Fnv64().word(fnv32("x")).hex());
   });
 });
 

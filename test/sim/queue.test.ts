@@ -71,4 +71,17 @@ describe("sim event queue (timing wheel)", () => {
     expect(() => q.push({ time: 39, seq: 2 })).toThrow(/pushed after/);
     expect(q.pop()!.time).toBe(100);
   });
+
+  it("queue: popDue takes the next event only when it is due by the limit, in the wheel and beyond it", () => {
+    const q = new EventQueue<Ev>();
+    expect(q.popDue(1_000)).toBeUndefined();
+    q.push({ time: 100, seq: 0 });
+    q.push({ time: 3 * WHEEL_MS, seq: 1 });
+    expect(q.popDue(99)).toBeUndefined();
+    expect(q.size).toBe(2);
+    expect(q.popDue(100)).toEqual({ time: 100, seq: 0 });
+    expect(q.popDue(3 * WHEEL_MS - 1)).toBeUndefined();
+    expect(q.popDue(3 * WHEEL_MS)).toEqual({ time: 3 * WHEEL_MS, seq: 1 });
+    expect(q.size).toBe(0);
+  });
 });

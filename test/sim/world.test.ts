@@ -4,6 +4,9 @@ import { address, appId } from "../../src/protocol/index.js";
 import { TaskTable, World, type WorldOptions } from "../../src/sim/world.js";
 import { stream } from "../../src/sim/rng.js";
 import type { TraceRecord } from "../../src/sim/trace.js";
+import { ClusterRun } from "../../src/sim/cluster.js";
+import { ROLES } from "../../src/sim/roles.js";
+import { loadScenario } from "./helpers.js";
 
 /** A toy role: on "start" pings its peer `count` times; answers every ping with a pong. */
 interface PingState {
@@ -222,5 +225,73 @@ describe("sim world", () => {
       expect(table.get(probe)).toBe(map.get(probe));
       expect(table.has(probe)).toBe(map.has(probe));
     }
+  });
+
+  it("world: takeIfCurrent removes a task only for its current completion event, below and above the small-table limit", () => {
+    const r = stream(6, "task-table-take");
+    const table = new TaskTable();
+    const map = new Map<number, number>();
+    for (let i = 0; i < 5000; i++) {
+      const id = r.int(0, 60);
+      if (r.chance(0.6)) {
+        table.set(id, i);
+        map.set(id, i);
+      } else {
+        // Half the probes name the current event, half a stale one.
+        const seq = r.chance(0.5) ? (map.get(id) ?? -1) : i;
+        const current = map.get(id) === seq;
+        expect(table.takeIfCurrent(id, seq)).toBe(current);
+        if (current) map.delete(id);
+      }
+      if (r.chance(0.01)) {
+        table.clear();
+        map.clear();
+      }
+      expect(table.size).toBe(map.size);
+      expect(table.get(id)).toBe(map.get(id));
+    }
+  });
+
+  it("world: counts.inputs holds every delivered input by type, keyed in first-delivery order, read mid-run and at the end", () => {
+    const expected: Record<string, number> = {};
+    let world: World | null = null;
+    let checked = 0;
+    const sink = (r: TraceRecord): void => {
+      if (r.input === null) return;
+      const key = r.input.type === "message" ? r.input.message.type : r.input.type;
+      expected[key] = (expected[key] ?? 0) + 1;
+      // A step is counted before it runs, so its record sees itself counted.
+      if (world !== null && r.step % 97 === 0) {
+        expect(Object.entries(world.counts.inputs)).toEqual(Object.entries(expected));
+        checked++;
+      }
+    };
+    const run = new ClusterRun(loadScenario("master-failover.json"), ROLES, { recordSink: sink });
+    world = run.world;
+    const result = run.run();
+    expect(checked).toBeGreaterThan(3);
+    expect(Object.keys(expected).length).toBeGreaterThan(15);
+    expect(Object.entries(result.counts.inputs)).toEqual(Object.entries(expected));
+    expect(JSON.parse(JSON.stringify(result.counts)).inputs).toEqual(expected);
+  });
+
+  it("world: a message stalled by a pause still reaches the checks with its sender, link and send stamp", () => {
+    const seen: Array<{ from: string | null; link: number | null; stamp: number }> = [];
+    const w = world({
+      hooks: {
+        afterStep: (node, input, _effects, sender, _targets, inputLink, _links, inputStamp) => {
+          if (node.name === "b" && input?.type === "message") seen.push({ from: sender?.name ?? null, link: inputLink?.id ?? null, stamp: inputStamp ?? 0 });
+        },
+      },
+    });
+    const b = w.addNode({ name: "b", kind: "client", role: pingPong, config: { peer: "a", pings: 0 } });
+    w.pause(b);
+    w.addNode({ name: "a", kind: "client", role: pingPong, config: { peer: "b", pings: 3 } });
+    w.run(1000);
+    expect(seen).toEqual([]);
+    w.resume(b);
+    w.run(2000);
+    const link = w.network.link(w.byName.get("a")!.key, b.key).id;
+    expect(seen).toEqual([1, 2, 3].map((stamp) => ({ from: "a", link, stamp })));
   });
 });

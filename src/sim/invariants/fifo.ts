@@ -6,10 +6,36 @@
  * in that order. A message lost on the way is skipped when a later one arrives (a gap is allowed);
  * a duplicated delivery (a fault that models a retried ask) repeats the message just processed
  * (allowed); a message that arrives after a later one was processed is no longer queued: a
- * violation. O(1) amortised per message.
+ * violation. O(1) amortised per message. A host that stamps its messages in send order is
+ * checked on the stamps (`StampedFifo`) instead of queues of the messages themselves.
  */
 import type { Effect, Input, Message } from "../../protocol/index.js";
 import type { Report } from "./report.js";
+
+/**
+ * I28 on send stamps, for a host that stamps each message with its place in its pair's send order
+ * (the simulator: `Link.sent`) and says over which pair (by a dense id) each message arrives. The
+ * same rule as the queues below, with no queue: a message is in order when no later message of
+ * its pair was processed before it; a repeat of the one processed last (a duplicated delivery)
+ * passes; gaps (lost messages) pass. Per pair: the stamp processed last. O(1) per message, and
+ * nothing to do per send.
+ */
+export class StampedFifo {
+  /** By pair id: the highest stamp processed (0: none yet). */
+  private readonly lastStamp: number[] = [];
+
+  /** Whether the message stamped `stamp` on pair `pairId`, processed now, keeps FIFO order; remembers it. */
+  processed(pairId: number, stamp: number): boolean {
+    const last = this.lastStamp;
+    while (last.length <= pairId) last.push(0); // dense: a holey array may turn into a hash table
+    const before = last[pairId]!;
+    if (stamp > before) {
+      last[pairId] = stamp;
+      return true;
+    }
+    return stamp === before;
+  }
+}
 
 /**
  * Messages sent and not yet processed (or lost) on one ordered pair, oldest first: a ring buffer
