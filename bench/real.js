@@ -7,6 +7,7 @@
 //
 //   node bench/real.js [--quick] [--no-dask]
 import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -22,6 +23,54 @@ const ROUND_TRIPS = quick ? 200 : 1_000;
  * (each of the two runs 5,000; with 1,000 each, the first measured job still ran ~20% slower).
  */
 const WARM_UP_TASKS = 10_000;
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
+
+/** user+sys CPU of a process (all its threads), in ms; undefined when it is gone or not on Linux. */
+function cpuMsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command (which may hold spaces) start at state (field 3); utime, stime are 14, 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pids whose parent is one of `parents` (the executors under the workers). */
+function childrenOf(parents) {
+  const wanted = new Set(parents.map(String));
+  const out = [];
+  let entries = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1];
+      if (wanted.has(ppid)) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU of every process of the run, by role: the driver is this process. */
+function cpuSnapshot(cluster) {
+  const own = process.cpuUsage();
+  const snap = { driver: (own.user + own.system) / 1000, master: 0, workers: 0, executors: 0 };
+  for (const m of cluster.masters) snap.master += cpuMsOf(m.pid) ?? 0;
+  for (const w of cluster.workers) snap.workers += cpuMsOf(w.pid) ?? 0;
+  for (const pid of childrenOf(cluster.workers.map((w) => w.pid))) snap.executors += cpuMsOf(pid) ?? 0;
+  return snap;
+}
 
 const fmt = (n, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -47,10 +96,14 @@ async function flintBench() {
         peakHeap = Math.max(peakHeap, m.heapUsed);
         peakRss = Math.max(peakRss, m.rss);
       }, 5);
+      const cpuBefore = cpuSnapshot(cluster);
       const started = performance.now();
       const results = await driver.run("noop", inputs);
       const seconds = (performance.now() - started) / 1000;
+      const cpuAfter = cpuSnapshot(cluster);
       clearInterval(sampler);
+      // CPU per task, in µs, by process: what two cores must pay for each task (noise-proof, unlike tasks/s).
+      out[`cpuPerTaskUs${n}`] = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, ((cpuAfter[k] - cpuBefore[k]) * 1000) / n]));
       if (results.length !== n || results.some((r, i) => r !== i)) throw new Error(`expected the ${n} inputs back in order, got ${results.length} results`);
       out[`tasksPerSecond${n}`] = n / seconds;
       out[`heapPerTaskBytes${n}`] = (peakHeap - baseline.heapUsed) / n;
@@ -100,6 +153,14 @@ row("round trip p50 (1-task job)", flint.p50Ms, dask.p50Ms, "ms", 3, false);
 row("round trip p99 (1-task job)", flint.p99Ms, dask.p99Ms, "ms", 3, false);
 row("time to a ready cluster", flint.readyMs, dask.readyMs, "ms", 0, false);
 const biggest = SIZES.at(-1);
+const cpu = flint[`cpuPerTaskUs${biggest}`];
+const cpuTotal = Object.values(cpu).reduce((a, b) => a + b, 0);
+rows.push([
+  `CPU per task (${fmt(biggest)}), user+sys`,
+  `${fmt(cpuTotal, 1)} µs (driver ${fmt(cpu.driver, 1)}, executors ${fmt(cpu.executors, 1)}, workers ${fmt(cpu.workers, 1)}, master ${fmt(cpu.master, 1)})`,
+  "-",
+  "",
+]);
 rows.push([`driver peak heap per in-flight task (${fmt(biggest)})`, `${fmt(flint[`heapPerTaskBytes${biggest}`])} B`, "-", ""]);
 rows.push([`driver peak RSS per in-flight task (${fmt(biggest)})`, `${fmt(flint[`rssPerTaskBytes${biggest}`])} B`, "-", ""]);
 const widths = [0, 1, 2, 3].map((i) => Math.max(...[["measure", "flint", "dask", "flint vs dask"], ...rows].map((r) => r[i].length)));

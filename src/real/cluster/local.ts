@@ -7,14 +7,15 @@
  * kill -9, they see it end and stop (and their executors with them).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProtocolConfig } from "../../protocol/config.js";
 import { parseAddress } from "../address.js";
 import { createSecretFile } from "../handshake.js";
+import { EXECUTOR_CPUS_ENV } from "./launcher.js";
 import { PROTOCOL_ENV } from "./runtime.js";
 import type { ClusterStatus } from "./snapshot.js";
 import { requestStatus } from "./status.js";
@@ -42,6 +43,12 @@ export interface LocalClusterOptions {
   logLevel?: "debug" | "info" | "warn" | "error";
   /** How long to wait for every worker to register (default 30 s). */
   readyTimeoutMs?: number;
+  /**
+   * Pin each worker's executors to CPUs of their own (FLINT_EXECUTOR_CPUS, launcher.ts explains
+   * why) when every worker's cores fit in the CPUs this process may use. Default: true, unless the
+   * environment says FLINT_PIN_EXECUTORS=0 (so that `flint local` can be told too).
+   */
+  pinExecutors?: boolean;
 }
 
 export interface LocalProcess {
@@ -164,6 +171,36 @@ async function pickMasterPorts(): Promise<{ port: number; statusPort: number }> 
   return { port: 0, statusPort: 0 };
 }
 
+/** `0` turns off the pinning of executors by `startLocalCluster` (LocalClusterOptions.pinExecutors). */
+export const PIN_EXECUTORS_ENV = "FLINT_PIN_EXECUTORS";
+
+/** The CPUs this process may run on (Linux: Cpus_allowed_list), in order; elsewhere 0..n-1. */
+export function allowedCpus(): number[] {
+  try {
+    const line = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (line) {
+      const cpus: number[] = [];
+      for (const part of line[1]!.split(",")) {
+        const [from, to] = part.split("-").map(Number);
+        for (let cpu = from!; cpu <= (to ?? from!); cpu++) cpus.push(cpu);
+      }
+      if (cpus.length > 0 && cpus.every(Number.isInteger)) return cpus;
+    }
+  } catch {
+    // Not Linux: fall through.
+  }
+  return Array.from({ length: availableParallelism() }, (_, i) => i);
+}
+
+/**
+ * The CPU list for worker `index` (0-based): its own `cores` CPUs out of `cpus`, or undefined when
+ * `workers` x `cores` do not fit (then nobody is pinned: sharing a CPU would be worse than floating).
+ */
+export function workerCpus(index: number, workers: number, cores: number, cpus: readonly number[]): string | undefined {
+  if (cores < 1 || workers * cores > cpus.length || (index + 1) * cores > cpus.length) return undefined;
+  return cpus.slice(index * cores, (index + 1) * cores).join(",");
+}
+
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "flint-local-"));
   const logDir = join(dir, "logs");
@@ -218,13 +255,21 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const masterUrl = "flint://" + masterPorts.map((p) => `127.0.0.1:${p.port}`).join(",");
     const statusPort = masterPorts[0]!.statusPort;
     let workerCount = 0;
+    const pin = options.pinExecutors ?? process.env[PIN_EXECUTORS_ENV] !== "0";
+    const cpus = pin ? allowedCpus() : [];
     const addWorker = async (): Promise<LocalProcess> => {
+      const index = workerCount;
       const name = `worker-${++workerCount}`;
+      const workerEnv: NodeJS.ProcessEnv = { ...env };
+      delete workerEnv[EXECUTOR_CPUS_ENV];
+      // Workers added later (tests) count as more workers: pinned only while all still fit.
+      const pinned = workerCpus(index, Math.max(options.workers, index + 1), options.coresPerWorker, cpus);
+      if (pinned !== undefined) workerEnv[EXECUTOR_CPUS_ENV] = pinned;
       const lines: string[] = [];
       const w = launch(
         name,
         ["worker", masterUrl, "--host", "127.0.0.1", "--cores", String(options.coresPerWorker), "--memory", `${options.memoryPerWorkerMb}m`, "--work-dir", workDir, "--secret-file", secretFile, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`)],
-        { env, logDir, onStdoutLine: (line) => lines.push(line) },
+        { env: workerEnv, logDir, onStdoutLine: (line) => lines.push(line) },
       );
       all.push(w);
       await waitForLine(w, /listening on flint:/, readyTimeoutMs, lines);

@@ -1,5 +1,5 @@
 /** The real-cluster pieces that need no cluster: store, ids, options, modules, status channel, launcher. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,12 +9,14 @@ import type { PersistedRecord } from "../../../src/protocol/records.js";
 import { parseMemoryMb, parseOptions, UsageError } from "../../../src/cli/commands/cluster-options.js";
 import { makeWorkerId } from "../../../src/real/cluster/ids.js";
 import { ProcessLauncher } from "../../../src/real/cluster/launcher.js";
+import { allowedCpus, workerCpus } from "../../../src/real/cluster/local.js";
+import { taskPayloads } from "../../../src/real/driver/api.js";
 import { protocolConfigFromEnv } from "../../../src/real/cluster/runtime.js";
 import { requestStatus, startStatusServer } from "../../../src/real/cluster/status.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
 import { InMemoryRecoveryStore } from "../../../src/real/recovery/memory.js";
 import { cacheModule, hashSource, shippedModuleOf } from "../../../src/real/tasks/module.js";
-import { waitFor } from "./harness.js";
+import { isAlive, waitFor } from "./harness.js";
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -148,5 +150,69 @@ describe("process launcher", () => {
     const launcher = new ProcessLauncher({ workDir: dir, host: "127.0.0.1", logger: createMemoryLogger("worker"), report: (i) => inputs.push(i) });
     launcher.launch({ kind: "driver", driverId: "blocked/inner" as never, desc: { cores: 1, memoryMb: 128, supervise: false, command: {} }, workerAddress: address("flint://w:2"), workerId: workerId("w") });
     expect(inputs[0]).toMatchObject({ type: "processLaunchFailed" });
+  });
+
+  const canPin = process.platform === "linux" && (process.env["PATH"] ?? "").split(":").some((d) => d !== "" && existsSync(join(d, "taskset")));
+  it.skipIf(!canPin)("launcher: executors are pinned to the worker's CPU list (every thread), drivers are not", async () => {
+    const cpus = allowedCpus();
+    const dir = tempDir();
+    const script = join(dir, "sleeper.mjs");
+    writeFileSync(script, "process.stdout.write('up\\n'); setInterval(() => {}, 1000);\n");
+    const inputs: Input[] = [];
+    const logger = createMemoryLogger("worker");
+    const pinTo = String(cpus.at(-1));
+    const launcher = new ProcessLauncher({ workDir: dir, host: "127.0.0.1", logger, report: (i) => inputs.push(i), executorEntry: script, driverEntry: script, executorCpus: pinTo });
+    launcher.launch({ kind: "executor", appId: appId("app-1"), execId: 1, cores: 1, memoryMb: 128, appDesc: { name: "x", memoryPerExecutorMb: 128, command: {} }, driverAddress: address("flint://d:1"), workerAddress: address("flint://w:2"), workerId: workerId("w") });
+    launcher.launch({ kind: "driver", driverId: "driver-1" as never, desc: { cores: 1, memoryMb: 128, supervise: false, command: {} }, workerAddress: address("flint://w:2"), workerId: workerId("w") });
+    await waitFor("the executor pinned", () => logger.entries.some((e) => e.event === "process-pinned"), 5_000);
+    const [executorPid, driverPid] = launcher.pids();
+    const allowed = (pid: number, tid: string): string => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))![1]!;
+    for (const tid of readdirSync(`/proc/${executorPid}/task`)) expect(allowed(executorPid!, tid)).toBe(pinTo);
+    if (cpus.length > 1) expect(allowed(driverPid!, String(driverPid))).not.toBe(pinTo);
+    await launcher.killAll(1_000);
+    expect([executorPid, driverPid].some((pid) => isAlive(pid!))).toBe(false);
+  });
+
+  it.skipIf(!canPin)("launcher: a CPU list that is not one is ignored with a warning; one the system refuses costs a warning, not the executor", async () => {
+    const dir = tempDir();
+    const script = join(dir, "sleeper.mjs");
+    writeFileSync(script, "process.stdout.write('up\\n'); setInterval(() => {}, 1000);\n");
+    const bad = createMemoryLogger("worker");
+    new ProcessLauncher({ workDir: dir, host: "127.0.0.1", logger: bad, report: () => {}, executorCpus: "0;rm -rf /" });
+    expect(bad.entries).toContainEqual(expect.objectContaining({ level: "warn", event: "executor-cpus-ignored" }));
+    const inputs: Input[] = [];
+    const logger = createMemoryLogger("worker");
+    const launcher = new ProcessLauncher({ workDir: dir, host: "127.0.0.1", logger, report: (i) => inputs.push(i), executorEntry: script, executorCpus: "4095" });
+    launcher.launch({ kind: "executor", appId: appId("app-1"), execId: 2, cores: 1, memoryMb: 128, appDesc: { name: "x", memoryPerExecutorMb: 128, command: {} }, driverAddress: address("flint://d:1"), workerAddress: address("flint://w:2"), workerId: workerId("w") });
+    await waitFor("the pin to fail", () => logger.entries.some((e) => e.event === "process-pin-failed"), 5_000);
+    expect(inputs).toContainEqual(expect.objectContaining({ type: "processLaunched" }));
+    expect(inputs.some((i) => i.type === "processExited")).toBe(false);
+    await launcher.killAll(1_000);
+  });
+
+  it("local: each worker gets CPUs of its own while all fit, else none is pinned", () => {
+    expect(workerCpus(0, 2, 1, [0, 1])).toBe("0");
+    expect(workerCpus(1, 2, 1, [0, 1])).toBe("1");
+    expect(workerCpus(1, 2, 2, [0, 1, 2, 3])).toBe("2,3");
+    expect(workerCpus(1, 2, 1, [4, 6])).toBe("6");
+    expect(workerCpus(0, 3, 1, [0, 1])).toBeUndefined();
+    expect(workerCpus(2, 2, 1, [0, 1])).toBeUndefined();
+    expect(workerCpus(0, 1, 0, [0, 1])).toBeUndefined();
+    const cpus = allowedCpus();
+    expect(cpus.length).toBeGreaterThan(0);
+    expect(cpus.every((c) => Number.isInteger(c) && c >= 0)).toBe(true);
+  });
+});
+
+describe("driver API", () => {
+  it("taskPayloads: each payload carries { module, fn, input } and exactly the byte size of its JSON", () => {
+    const keyed = { toJSON: (key: string) => `key:${key}` };
+    const inputs: unknown[] = [0, -1.5, "é✓ 𝄞", "", null, undefined, true, [1, [2, { a: "ü" }]], { nested: { deep: ["x"] } }, new Date(0), keyed, () => 1];
+    const payloads = taskPayloads("f".repeat(64), "fn✓", inputs);
+    expect(payloads).toHaveLength(inputs.length);
+    payloads.forEach((p, i) => {
+      expect(p.data).toEqual({ module: "f".repeat(64), fn: "fn✓", input: inputs[i] === undefined ? null : inputs[i] });
+      expect(p.sizeBytes).toBe(Buffer.byteLength(JSON.stringify(p.data)));
+    });
   });
 });
