@@ -136,6 +136,31 @@ describe("invariants: master", () => {
     expect(checks(c.list)).toContain("I8:worker-registered-once");
   });
 
+  it("invariants: I8 on a registration step sees a worker added after its address index was built", () => {
+    const s = masterWithExecutor();
+    const [w1, w2] = Object.values(s.workers);
+    const ack = (to: MasterState["address"]): Effect => send(to, { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: false });
+    expect(checks(masterStep(s, [ack(w1!.address)])).filter((c) => c.startsWith("I8"))).toEqual([]); // builds the index
+    // A second live record at worker 1's address, under a new id, as a buggy registration would leave it.
+    const dup = { ...w2!, id: "worker-dup" as never, address: w1!.address };
+    s.workers[dup.id] = dup;
+    const input = msg(w1!.address, { type: "RegisterWorker", workerId: dup.id, host: dup.host, port: dup.port, workerAddress: w1!.address, cores: dup.cores, memoryMb: dup.memoryMb, masterAddress: s.address });
+    expect(checks(masterStep(s, [ack(w1!.address)], { input }))).toContain("I8:worker-registered-once");
+  });
+
+  it("invariants: I8's whole-state scan finds a record moved onto a live worker's address after the index was built, and refreshes the index", () => {
+    const s = masterWithExecutor();
+    const [w1, w2] = Object.values(s.workers);
+    const ack = send(w1!.address, { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: false });
+    expect(checks(masterStep(s, [ack])).filter((c) => c.startsWith("I8"))).toEqual([]); // builds the index
+    w2!.address = w1!.address;
+    const c = collector();
+    scanMaster(s, c.report, "master-1", new Set());
+    expect(checks(c.list)).toContain("I8:worker-registered-once");
+    // The scan re-indexed worker 2 under its new address: the next registration step there sees it too.
+    expect(checks(masterStep(s, [ack]))).toContain("I8:worker-registered-once");
+  });
+
   it("invariants: I9 fires when a master acknowledges an app id it does not track for that driver (the ghost app)", () => {
     const s = masterWithExecutor();
     expect(checks(masterStep(s, [send(driverAddr(1), { type: "RegisteredApplication", appId: "app-ghost" as never, masterAddress: s.address })]))).toContain("I9:app-registered-once-per-driver");

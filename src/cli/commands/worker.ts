@@ -1,4 +1,5 @@
 /** `flint worker flint://H:P`: runs a worker that offers its cores and memory to a master. */
+import { isCpuList } from "../../real/cluster/launcher.js";
 import { startWorker } from "../../real/cluster/worker.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
 import { defaultCores, defaultMemoryMb, integerOption, mastersOption, memoryOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
@@ -18,6 +19,8 @@ Options:
   --port P            port to listen on (default 0: a free one)
   --secret-file F     the cluster's shared secret (a file of mode 0600)
   --log-file F        also write every event as JSON lines to F
+  --executor-cpus L   pin executors to these CPUs (a taskset list such as 2-3 or 0,4;
+                      needs util-linux's taskset; default: FLINT_EXECUTOR_CPUS, else none)
   --exit-with-parent  stop when stdin closes (used by \`flint local\`)
   -h, --help          this help
 
@@ -25,7 +28,7 @@ SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`;
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("worker", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file"], flags: ["exit-with-parent"] });
+    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file", "executor-cpus"], flags: ["exit-with-parent"] });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -37,6 +40,8 @@ export async function run(argv: string[]): Promise<number> {
     const port = integerOption(parsed, "port", 0, 0, 65535);
     const host = parsed.values["host"] ?? "127.0.0.1";
     const secret = secretOption(parsed);
+    const executorCpus = parsed.values["executor-cpus"];
+    if (executorCpus !== undefined && !isCpuList(executorCpus)) throw new UsageError(`--executor-cpus: '${executorCpus}' is not a CPU list such as 0, 2-3 or 0-3,6`);
     let protocol;
     try {
       protocol = protocolConfigFromEnv();
@@ -46,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     const logger = processLogger("worker", parsed.values["log-file"]);
     let w;
     try {
-      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: parsed.values["work-dir"] ?? "work", ...(secret !== undefined ? { secret } : {}), protocol, logger });
+      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: parsed.values["work-dir"] ?? "work", ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), protocol, logger });
     } catch (err) {
       process.stderr.write(`flint worker: cannot start: ${(err as Error).message}\n`);
       await logger.close();

@@ -33,6 +33,11 @@ export const CHILD_NODE_OPTIONS_ENV = "FLINT_CHILD_NODE_OPTIONS";
 export const EXECUTOR_CPUS_ENV = "FLINT_EXECUTOR_CPUS";
 const CPU_LIST = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
 
+/** Whether `cpus` reads as a `taskset -c` CPU list (`0`, `2-3`, `0-3,6`). */
+export function isCpuList(cpus: string): boolean {
+  return CPU_LIST.test(cpus);
+}
+
 /** What a child process reads from its launch.json. */
 export type LaunchFile = LaunchSpec & {
   /** The host name the child announces (the worker's advertised host). */

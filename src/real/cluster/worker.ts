@@ -21,6 +21,8 @@ export interface WorkerOptions {
   memoryMb: number;
   workDir: string;
   secret?: string;
+  /** CPUs to pin executors to (a `taskset -c` list); default: FLINT_EXECUTOR_CPUS, else none. */
+  executorCpus?: string;
   protocol: ProtocolConfig;
   logger: Logger;
 }
@@ -53,6 +55,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
     workDir: options.workDir,
     host: advertisedHost,
     ...(options.secret !== undefined ? { secret: options.secret } : {}),
+    ...(options.executorCpus !== undefined ? { executorCpus: options.executorCpus } : {}),
     logger,
     report: (input) => (host ? host.input(input) : early.push(input)),
   });
