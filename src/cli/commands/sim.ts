@@ -165,19 +165,12 @@ class TraceFile {
 }
 
 /** A hit of a weakness PROTOCOL.md documents for Spark: which, the check it would have failed, and where. */
-export interface WeaknessHit {
+export type WeaknessHit = Pick<Violation, "check" | "timeMs" | "step" | "node" | "nodes" | "detail"> & {
   /** The PROTOCOL.md section that documents it, e.g. "§3.5.1". */
   section: string;
   /** The weakness in a few words, e.g. "no fencing". */
   weakness: string;
-  check: string;
-  timeMs: number;
-  /** The step after which it showed; -1 when judged at the end of the run (liveness). */
-  step: number;
-  node: string;
-  nodes: string[];
-  detail: string;
-}
+};
 
 function weaknessHit(v: Violation): WeaknessHit {
   const text = v.weakness ?? "";
