@@ -5,7 +5,10 @@
 // installed (importable by /usr/bin/python3), the same for Dask's LocalCluster (2 processes x 1
 // thread, bench/dask_bench.py), side by side with ratios. Needs `npm run build` first.
 //
-//   node bench/real.js [--quick] [--no-dask]
+// Where the machine allows it (root, Linux PM QoS), flint's throughput and round trips are measured
+// a second time on a cluster started with --low-latency (src/real/cluster/cpuLatency.ts).
+//
+//   node bench/real.js [--quick] [--no-dask] [--no-low-latency]
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -13,6 +16,7 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../", import.meta.url));
 const { startLocalCluster, connect } = await import(`${root}dist/real/index.js`);
 const { createMemoryLogger } = await import(`${root}dist/real/log.js`);
+const { holdCpuLatency } = await import(`${root}dist/real/cluster/cpuLatency.js`);
 const NOOP = `${root}examples/noop.mjs`;
 const quick = process.argv.includes("--quick");
 const noDask = process.argv.includes("--no-dask");
@@ -85,10 +89,11 @@ function checkResults(results, n) {
   if (results.length !== n || results.some((r, i) => r !== i)) throw new Error(`expected the ${n} inputs back in order, got ${results.length} results`);
 }
 
-async function flintBench() {
+/** Every measure on a fresh cluster; `lowLatency`: throughput and round trips only, the cluster started with --low-latency. */
+async function flintBench(lowLatency = false) {
   const out = {};
   const t0 = performance.now();
-  const cluster = await startLocalCluster({ workers: 2, coresPerWorker: 1, memoryPerWorkerMb: 2048, logLevel: "warn" });
+  const cluster = await startLocalCluster({ workers: 2, coresPerWorker: 1, memoryPerWorkerMb: 2048, logLevel: "warn", lowLatency });
   const driver = await connect({ master: cluster.masterUrl, module: NOOP, secret: cluster.secret, logger: createMemoryLogger("bench") });
   // Ready = both executors registered with the driver (a job can run at full width).
   await driver.run("noop", [0, 1]);
@@ -116,33 +121,43 @@ async function flintBench() {
       out[`tasksPerSecondRange${n}`] = [rates[0], rates.at(-1)];
       out[`cpuPerTaskUs${n}`] = Object.fromEntries(Object.keys(cpuRuns[0]).map((k) => [k, cpuRuns.reduce((sum, c) => sum + c[k], 0) / cpuRuns.length]));
     }
-    // Peak memory in a run of its own: the sampler wakes the driver every 5 ms, so it stays out of
-    // the timed runs above.
-    const biggest = SIZES.at(-1);
-    global.gc?.();
-    const baseline = process.memoryUsage();
-    let peakHeap = baseline.heapUsed;
-    // Heap, not RSS: the process keeps the pages the earlier jobs grew it to, so RSS would not move.
-    const sampler = setInterval(() => {
-      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-    }, 5);
-    checkResults(await driver.run("noop", Array.from({ length: biggest }, (_, i) => i)), biggest);
-    clearInterval(sampler);
-    out[`heapPerTaskBytes${biggest}`] = (peakHeap - baseline.heapUsed) / biggest;
-    const latencies = [];
-    for (let i = 0; i < ROUND_TRIPS; i++) {
-      const started = performance.now();
-      await driver.run("noop", [i]);
-      latencies.push(performance.now() - started);
-    }
-    latencies.sort((a, b) => a - b);
-    out.p50Ms = percentile(latencies, 50);
-    out.p99Ms = percentile(latencies, 99);
+    if (!lowLatency) await peakHeapPerTask(driver, out);
+    await roundTrips(driver, out);
   } finally {
     await driver.close();
     await cluster.stop();
   }
   return out;
+}
+
+/**
+ * Peak memory in a run of its own: the sampler wakes the driver every 5 ms, so it stays out of the
+ * timed runs. Heap, not RSS: the process keeps the pages the earlier jobs grew it to, so RSS would
+ * not move.
+ */
+async function peakHeapPerTask(driver, out) {
+  const biggest = SIZES.at(-1);
+  global.gc?.();
+  const baseline = process.memoryUsage();
+  let peakHeap = baseline.heapUsed;
+  const sampler = setInterval(() => {
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  }, 5);
+  checkResults(await driver.run("noop", Array.from({ length: biggest }, (_, i) => i)), biggest);
+  clearInterval(sampler);
+  out[`heapPerTaskBytes${biggest}`] = (peakHeap - baseline.heapUsed) / biggest;
+}
+
+async function roundTrips(driver, out) {
+  const latencies = [];
+  for (let i = 0; i < ROUND_TRIPS; i++) {
+    const started = performance.now();
+    await driver.run("noop", [i]);
+    latencies.push(performance.now() - started);
+  }
+  latencies.sort((a, b) => a - b);
+  out.p50Ms = percentile(latencies, 50);
+  out.p99Ms = percentile(latencies, 99);
 }
 
 const DASK_PYTHON = "/usr/bin/python3";
@@ -162,6 +177,19 @@ function daskBench() {
 }
 
 const flint = await flintBench();
+/**
+ * The same measures with `flint local --low-latency` (CPUs kept out of deep idle while the cluster
+ * runs; root only), when this machine allows it: how much of a tiny task's cost is waking CPUs.
+ */
+function lowLatencyRefusal() {
+  if (process.argv.includes("--no-low-latency")) return "--no-low-latency";
+  const probe = holdCpuLatency(0);
+  if (!probe.ok) return probe.why;
+  probe.request.release();
+  return undefined;
+}
+const lowLatencySkipped = lowLatencyRefusal();
+const flintLow = lowLatencySkipped === undefined ? await flintBench(true) : undefined;
 const dask = daskBench();
 const rows = [];
 const row = (name, f, d, unit, digits = 0, higherIsBetter = true) => {
@@ -188,10 +216,18 @@ rows.push([
   "",
 ]);
 rows.push([`driver peak heap per in-flight task (${fmt(biggest)})`, `${fmt(flint[`heapPerTaskBytes${biggest}`])} B`, "-", ""]);
+if (flintLow) {
+  for (const n of SIZES) {
+    const [low, high] = flintLow[`tasksPerSecondRange${n}`];
+    rows.push([`with --low-latency: ${fmt(n)} tasks`, `${fmt(flintLow[`tasksPerSecond${n}`])} tasks/s${REPEATS > 1 ? ` (median of ${REPEATS}: ${fmt(low)}-${fmt(high)})` : ""}`, "-", ""]);
+  }
+  rows.push(["with --low-latency: round trip p50, p99", `${fmt(flintLow.p50Ms, 3)} ms, ${fmt(flintLow.p99Ms, 3)} ms`, "-", ""]);
+}
 const widths = [0, 1, 2, 3].map((i) => Math.max(...[["measure", "flint", "dask", "flint vs dask"], ...rows].map((r) => r[i].length)));
 const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join("  ");
 console.log(`flint local, 2 workers x 1 core, node ${process.version}; ${fmt(WARM_UP_TASKS)} no-op tasks of warm-up each`);
 console.log(line(["measure", "flint", "dask", "flint vs dask"]));
 for (const r of rows) console.log(line(r));
+if (lowLatencySkipped !== undefined) console.log(`--low-latency rows: skipped: ${lowLatencySkipped}`);
 if (dask.skipped) console.log(`dask: skipped: ${dask.skipped}`);
 else console.log(`dask: distributed ${dask.version}, LocalCluster(n_workers=2, threads_per_worker=1, processes=True) under ${DASK_PYTHON}`);

@@ -1,4 +1,5 @@
 /** `flint worker flint://H:P`: runs a worker that offers its cores and memory to a master. */
+import { holdCpuLatency, type CpuLatencyRequest } from "../../real/cluster/cpuLatency.js";
 import { isCpuList } from "../../real/cluster/launcher.js";
 import { startWorker } from "../../real/cluster/worker.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
@@ -21,6 +22,9 @@ Options:
   --log-file F        also write every event as JSON lines to F
   --executor-cpus L   pin executors to these CPUs (a taskset list such as 2-3 or 0,4;
                       needs util-linux's taskset; default: FLINT_EXECUTOR_CPUS, else none)
+  --low-latency       keep this machine's CPUs out of deep idle states while the worker runs
+                      (Linux PM QoS, /dev/cpu_dma_latency; needs root): faster tiny tasks on
+                      a VM, idle CPUs spin
   --exit-with-parent  stop when stdin closes (used by \`flint local\`)
   -h, --help          this help
 
@@ -28,7 +32,7 @@ SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`;
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("worker", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file", "executor-cpus"], flags: ["exit-with-parent"] });
+    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file", "executor-cpus"], flags: ["exit-with-parent", "low-latency"] });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -48,12 +52,22 @@ export async function run(argv: string[]): Promise<number> {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
+    let cpuLatency: CpuLatencyRequest | undefined;
+    if (parsed.flags.has("low-latency")) {
+      const held = holdCpuLatency(0);
+      if (!held.ok) {
+        process.stderr.write(`flint worker: --low-latency: ${held.why}\n`);
+        return 1;
+      }
+      cpuLatency = held.request;
+    }
     const logger = processLogger("worker", parsed.values["log-file"]);
     let w;
     try {
       w = await startWorker({ masters, host, port, cores, memoryMb, workDir: parsed.values["work-dir"] ?? "work", ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), protocol, logger });
     } catch (err) {
       process.stderr.write(`flint worker: cannot start: ${(err as Error).message}\n`);
+      cpuLatency?.release();
       await logger.close();
       return 1;
     }
@@ -65,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
     }, { withStdin: parsed.flags.has("exit-with-parent") });
     const { code } = await worker.host.exited;
     await worker.launcher.idle();
+    cpuLatency?.release();
     await logger.close();
     // The stdin watch (--exit-with-parent) would keep the event loop alive.
     process.stdin.destroy();

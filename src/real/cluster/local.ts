@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import type { ProtocolConfig } from "../../protocol/config.js";
 import { parseAddress } from "../address.js";
 import { createSecretFile } from "../handshake.js";
+import { holdCpuLatency, type CpuLatencyRequest } from "./cpuLatency.js";
 import { EXECUTOR_CPUS_ENV } from "./launcher.js";
 import { PROTOCOL_ENV } from "./runtime.js";
 import type { ClusterStatus } from "./snapshot.js";
@@ -49,6 +50,12 @@ export interface LocalClusterOptions {
    * environment says FLINT_PIN_EXECUTORS=0 (so that `flint local` can be told too).
    */
   pinExecutors?: boolean;
+  /**
+   * Hold a request for the shallowest CPU idle state (cpuLatency.ts) while the cluster runs:
+   * faster round trips of tiny tasks on a VM, idle CPUs spinning. Needs root; a refusal is an
+   * error, not a silent no-op. Default false.
+   */
+  lowLatency?: boolean;
 }
 
 export interface LocalProcess {
@@ -202,6 +209,12 @@ export function workerCpus(index: number, workers: number, cores: number, cpus: 
 }
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+  let cpuLatency: CpuLatencyRequest | undefined;
+  if (options.lowLatency) {
+    const held = holdCpuLatency(0);
+    if (!held.ok) throw new Error(`low latency was asked for but cannot be had: ${held.why}`);
+    cpuLatency = held.request;
+  }
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "flint-local-"));
   const logDir = join(dir, "logs");
   const workDir = join(dir, "work");
@@ -334,11 +347,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       },
       async stop(stopOptions = {}) {
         await stopAll(stopOptions.graceMs ?? 15_000);
+        cpuLatency?.release();
         if (!stopOptions.keepDir && options.dir === undefined) rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
     await stopAll(2_000);
+    cpuLatency?.release();
     throw Object.assign(err as Error, { logDir });
   }
 }
