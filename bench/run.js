@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const ORDER = ["sim", "fuzz", "codec", "transport", "real", "failover"];
+const ORDER = ["sim", "fuzz", "codec", "transport", "floor", "real", "failover"];
 const here = (name) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
 const wanted = process.argv.slice(2);
 const names = (wanted.length > 0 ? wanted : ORDER).filter((name) => {
