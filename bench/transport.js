@@ -8,7 +8,7 @@ const dist = resolve(process.env.FLINT_DIST ?? new URL("../dist", import.meta.ur
 const { Transport } = await import(pathToFileURL(`${dist}/real/transport.js`).href);
 const { createMemoryLogger } = await import(pathToFileURL(`${dist}/real/log.js`).href);
 
-const secret = "bench-secret";
+const secret = "bench-secret-0123456789abcdef";
 async function node(onMessage) {
   const t = new Transport({ logger: createMemoryLogger("bench"), secret });
   t.attach({ onMessage, onDisconnected: () => {} });

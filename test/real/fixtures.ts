@@ -131,7 +131,10 @@ export class RawPeer {
   private readonly decoder = new FrameDecoder(1 << 30);
   readonly connected: Promise<void>;
 
+  readonly target: Address;
+
   constructor(target: Address) {
+    this.target = target;
     const port = Number(target.slice(target.lastIndexOf(":") + 1));
     this.socket = connect({ host: "127.0.0.1", port });
     this.socket.on("data", (chunk: Buffer) => this.frames.push(...this.decoder.push(chunk).frames));
@@ -152,8 +155,8 @@ export class RawPeer {
   /** Completes the handshake as a client announcing `ourAddress`. */
   async handshake(ourAddress: Address, options: Partial<HandshakeOptions> = {}): Promise<void> {
     await this.connected;
-    const hs = new Handshake({ side: "client", ourAddress, secret: SECRET, ...options });
-    this.frame(hs.hello());
+    const hs = new Handshake({ side: "client", ourAddress, dialed: this.target, secret: SECRET, ...options });
+    for (const f of hs.start()) this.frame(f);
     let used = 0;
     while (!hs.done) {
       await waitFor(() => this.frames.length > used || this.closed, "a handshake frame", 5_000);
