@@ -37,11 +37,11 @@ const ID_FIELDS: Array<[string, (bad: string) => Message]> = [
   ["RegisterWorker.workerId", (bad) => ({ ...SAMPLE_MESSAGES.RegisterWorker, workerId: bad }) as Message],
   ["Heartbeat.workerId", (bad) => ({ ...SAMPLE_MESSAGES.Heartbeat, workerId: bad }) as Message],
   ["WorkerLatestState.driverIds", (bad) => ({ ...SAMPLE_MESSAGES.WorkerLatestState, driverIds: [bad] }) as Message],
-  ["WorkerLatestState.executors.appId", (bad) => ({ ...SAMPLE_MESSAGES.WorkerLatestState, executors: [{ ...SAMPLE_MESSAGES.WorkerLatestState.executors[0]!, appId: bad }] }) as Message],
+  ["WorkerLatestState.executors.appId", (bad) => ({ ...SAMPLE_MESSAGES.WorkerLatestState, executors: [{ appId: bad, execId: 0, cores: 1, memoryMb: 512, state: "RUNNING" }] }) as Message],
   ["KillExecutors.executorIds", (bad) => ({ ...SAMPLE_MESSAGES.KillExecutors, executorIds: ["0", bad] }) as Message],
   ["RegisterExecutor.executorId", (bad) => ({ ...SAMPLE_MESSAGES.RegisterExecutor, executorId: bad }) as Message],
   ["DriverStatusResponse.workerId", (bad) => ({ ...SAMPLE_MESSAGES.DriverStatusResponse, workerId: bad }) as Message],
-  ["LaunchTask.task.executorId", (bad) => ({ ...SAMPLE_MESSAGES.LaunchTask, task: { ...SAMPLE_MESSAGES.LaunchTask.task, executorId: bad } }) as Message],
+  ["LaunchTask.task.executorId", (bad) => ({ ...SAMPLE_MESSAGES.LaunchTask, task: { ...(SAMPLE_MESSAGES.LaunchTask as Extract<Message, { type: "LaunchTask" }>).task, executorId: bad } }) as Message],
 ];
 
 describe("security: ids that become paths", () => {
