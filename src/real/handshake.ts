@@ -248,7 +248,7 @@ export class Handshake {
     }
     // Checked before anything is proven: a hello relayed from a client that meant another node fails here.
     const isOwn = this.options.isOwnAddress ?? ((a: string) => a === this.options.ourAddress);
-    if (!isOwn(dialed)) return this.fail("not-our-address", `peer ${nodeAddress} dialed ${JSON.stringify(dialed.slice(0, 200))}, which is not this node (${this.options.ourAddress})`);
+    if (!isOwn(dialed)) return this.fail("not-our-address", `peer ${nodeAddress} dialed ${JSON.stringify(dialed.slice(0, 200))}, which is not this node (${this.options.ourAddress}; dial it by that address, its IP, or the host it listens on)`);
     this.transcript = { clientNonce: nonce, serverNonce: this.nonce, dialed, clientAddress: nodeAddress };
     this.phase = "await-client-proof";
     return { send: [challenge] };

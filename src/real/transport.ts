@@ -56,6 +56,7 @@ import {
   type HandshakeSide,
 } from "./handshake.js";
 import type { Logger } from "./log.js";
+import { SelfNames, dialedOfHello } from "./selfNames.js";
 
 /** A connection we dialed failed to authenticate: retrying will not help (see `isAuthFailure`). */
 export interface AuthFailure {
@@ -148,6 +149,10 @@ interface Connection {
   readonly remote: string;
   /** Source IP (inbound), for the per-IP share. */
   readonly ip: string;
+  /** Inbound: whether the hello's dialed address was looked at (and a DNS name resolved if needed). */
+  namesChecked: boolean;
+  /** Inbound: waiting for a DNS lookup before the hello is handed to the handshake. */
+  resolving: boolean;
 }
 
 interface Outbox {
@@ -179,6 +184,10 @@ export class Transport {
   /** The host and port we listen on (for which dialed addresses name us). */
   private listenHost: string | undefined;
   private listenPort: number | undefined;
+  private readonly selfNames = new SelfNames(
+    () => [this.ownAddress !== undefined ? parseAddress(this.ownAddress).host : undefined, this.listenHost],
+    () => this.listenPort,
+  );
   private readonly logger: Logger;
   private handlers: TransportHandlers | undefined;
   /** Inputs that arrived before `attach`, bounded by the outbox limit. */
@@ -416,23 +425,9 @@ export class Transport {
     this.destroy(conn);
   }
 
-  /** Whether `dialed` (the address a client says it dialed) names this node. */
+  /** Whether `dialed` (the address a client says it dialed) names this node (selfNames.ts). */
   private isOwnAddress(socket: Socket, dialed: string): boolean {
-    if (dialed === this.ownAddress) return true;
-    let target: { host: string; port: number };
-    try {
-      target = parseAddress(dialed);
-    } catch {
-      return false;
-    }
-    if (target.port !== this.listenPort) return false;
-    const host = target.host.toLowerCase();
-    const own = this.ownAddress !== undefined ? parseAddress(this.ownAddress).host.toLowerCase() : undefined;
-    const local = sourceIp(socket.localAddress).toLowerCase();
-    if (host === own || host === local) return true;
-    if (this.listenHost !== undefined && host === this.listenHost.toLowerCase()) return true;
-    // "localhost" names us only on a connection that arrived over loopback.
-    return host === "localhost" && isLoopbackHost(local);
+    return dialed === this.ownAddress || this.selfNames.isOwn(dialed, socket.localAddress);
   }
 
   private dial(outbox: Outbox): void {
@@ -478,6 +473,8 @@ export class Transport {
       blocked: false,
       remote: remoteOf(socket),
       ip: sourceIp(socket.remoteAddress),
+      namesChecked: false,
+      resolving: false,
     };
     this.connections.add(conn);
     if (side === "server") this.armHandshakeTimer(conn);
@@ -510,7 +507,7 @@ export class Transport {
     conn.decoder.feed(chunk);
     for (;;) {
       // A handler may have closed this connection (or the whole transport) meanwhile.
-      if ((conn.state as ConnectionState) === "closed") return;
+      if ((conn.state as ConnectionState) === "closed" || conn.resolving) return;
       const item = conn.decoder.next();
       if (item === undefined) return;
       if (!Buffer.isBuffer(item)) {
@@ -523,6 +520,22 @@ export class Transport {
   }
 
   private onHandshakeFrame(conn: Connection, payload: Buffer): void {
+    if (conn.side === "server" && !conn.namesChecked && this.options.secret !== undefined) {
+      // A client that dialed us by a DNS name we do not know yet: resolve it before the hello is read.
+      conn.namesChecked = true;
+      const dialed = dialedOfHello(payload);
+      const name = dialed !== undefined ? this.selfNames.nameToLookUp(dialed, conn.socket.localAddress, Date.now()) : undefined;
+      if (name !== undefined) {
+        conn.resolving = true;
+        void this.selfNames.lookup(name).then(() => {
+          conn.resolving = false;
+          if (conn.state !== "handshaking" || this.closed) return;
+          this.onHandshakeFrame(conn, payload);
+          this.onData(conn, Buffer.alloc(0));
+        });
+        return;
+      }
+    }
     const progress = conn.handshake.receive(payload);
     for (const frame of progress.send) this.sendRaw(conn, frame);
     if (progress.reject) {

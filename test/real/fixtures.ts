@@ -69,8 +69,12 @@ export const SAMPLE_MESSAGES: Record<MessageType, Message> = {
 };
 
 /** A numbered message for ordering tests. */
-export const numbered = (n: number): Message => ({ type: "RemoveExecutor", executorId: executorId(n), reason: `#${n}` });
-export const numberOf = (message: Message): number => Number((message as { executorId: string }).executorId);
+/** A message carrying `n` in its executor id (a negative `n` as `m<-n>`: an id starts with a letter or digit). */
+export const numbered = (n: number): Message => ({ type: "RemoveExecutor", executorId: executorId(n < 0 ? `m${-n}` : n), reason: `#${n}` });
+export const numberOf = (message: Message): number => {
+  const id = (message as { executorId: string }).executorId;
+  return id.startsWith("m") ? -Number(id.slice(1)) : Number(id);
+};
 
 // ---- Transports that are closed after each test ----------------------------------------------
 

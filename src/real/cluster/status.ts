@@ -10,11 +10,12 @@
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { address, type Address } from "../../protocol/ids.js";
-import { formatAddress, isLoopbackHost, parseAddress } from "../address.js";
+import { formatAddress } from "../address.js";
 import { PendingConnections, RefusalLog, sourceIp } from "../admission.js";
 import { FrameDecoder, encodeFrame } from "../framing.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, Handshake, MAX_HANDSHAKE_FRAME_BYTES, type HandshakeSide } from "../handshake.js";
 import type { Logger } from "../log.js";
+import { SelfNames, dialedOfHello } from "../selfNames.js";
 import { advertiseHostFor } from "./runtime.js";
 
 /** Largest status reply accepted by the client. */
@@ -52,6 +53,7 @@ export function startStatusServer(options: StatusServerOptions): Promise<StatusS
   const pending = new PendingConnections<Socket>({ maxPending: options.maxPending ?? STATUS_MAX_PENDING, maxPendingPerIp: options.maxPendingPerIp ?? STATUS_MAX_PENDING_PER_IP });
   const refusals = new RefusalLog(options.logger, "status");
   let listenPort = options.port;
+  const selfNames = new SelfNames(() => [advertiseHostFor(options.host), options.host], () => listenPort);
   const server: Server = createServer({ noDelay: true }, (socket) => {
     const ip = sourceIp(socket.remoteAddress);
     const victim = pending.victimFor(ip);
@@ -71,7 +73,7 @@ export function startStatusServer(options: StatusServerOptions): Promise<StatusS
       sockets.delete(socket);
       pending.remove(socket);
     });
-    serve(socket, options, listenPort, refusals, () => pending.remove(socket));
+    serve(socket, options, listenPort, selfNames, refusals, () => pending.remove(socket));
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -95,27 +97,17 @@ export function startStatusServer(options: StatusServerOptions): Promise<StatusS
   });
 }
 
-/** Whether a client that says it dialed `dialed` meant this status port. */
-function namesStatusPort(socket: Socket, dialed: string, listenHost: string, port: number, advertised: string): boolean {
-  let target: { host: string; port: number };
-  try {
-    target = parseAddress(dialed);
-  } catch {
-    return false;
-  }
-  if (target.port !== port) return false;
-  const host = target.host.toLowerCase();
-  const local = sourceIp(socket.localAddress).toLowerCase();
-  return host === local || host === listenHost.toLowerCase() || host === advertised.toLowerCase() || (host === "localhost" && isLoopbackHost(local));
-}
-
-function serve(socket: Socket, options: StatusServerOptions, port: number, refusals: RefusalLog, authenticatedNow: () => void): void {
+function serve(socket: Socket, options: StatusServerOptions, port: number, selfNames: SelfNames, refusals: RefusalLog, authenticatedNow: () => void): void {
   const remote = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
   const advertised = advertiseHostFor(options.host);
+  let namesChecked = false;
+  let resolving = false;
+  /** The hello, kept while its dialed name is looked up. */
+  let held: Buffer | undefined;
   const handshake = new Handshake({
     side: "server",
     ourAddress: formatAddress(advertised, port),
-    isOwnAddress: (dialed) => namesStatusPort(socket, dialed, options.host, port, advertised),
+    isOwnAddress: (dialed) => selfNames.isOwn(dialed, socket.localAddress),
     ...(options.secret !== undefined ? { secret: options.secret } : {}),
   });
   const decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
@@ -131,13 +123,30 @@ function serve(socket: Socket, options: StatusServerOptions, port: number, refus
   };
   socket.on("error", () => clearTimeout(timer));
   socket.on("close", () => clearTimeout(timer));
-  socket.on("data", (chunk: Buffer) => {
+  const onData = (chunk: Buffer): void => {
     decoder.feed(chunk);
     for (;;) {
-      if (socket.destroyed) return;
-      const item = decoder.next();
+      if (socket.destroyed || resolving) return;
+      const item = held ?? decoder.next();
+      held = undefined;
       if (item === undefined) return;
       if (!Buffer.isBuffer(item)) return drop("bad-frame", item.kind);
+      if (!authenticated && !namesChecked && options.secret !== undefined) {
+        // Dialed by a DNS name we do not know yet: resolve it, then read the hello.
+        namesChecked = true;
+        const dialed = dialedOfHello(item);
+        const name = dialed !== undefined ? selfNames.nameToLookUp(dialed, socket.localAddress, Date.now()) : undefined;
+        if (name !== undefined) {
+          resolving = true;
+          void selfNames.lookup(name).then(() => {
+            resolving = false;
+            if (socket.destroyed) return;
+            held = item;
+            onData(Buffer.alloc(0));
+          });
+          return;
+        }
+      }
       if (!authenticated) {
         const progress = handshake.receive(item);
         for (const frame of progress.send) socket.write(encodeFrame(frame));
@@ -159,7 +168,8 @@ function serve(socket: Socket, options: StatusServerOptions, port: number, refus
       socket.end(encodeFrame(Buffer.from(body, "utf8")));
       return;
     }
-  });
+  };
+  socket.on("data", onData);
 }
 
 export class StatusError extends Error {
