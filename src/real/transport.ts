@@ -13,17 +13,35 @@
  *   logged reason. Nothing here throws at a caller because of a peer.
  * - Bad input (a broken frame, a failed handshake, an undecodable message) closes THAT
  *   connection with a logged reason; the listener and every other connection carry on.
- * - An authenticated connection that closes is reported as `onDisconnected(peer)` for the
- *   listening address the peer announced (and for the address we dialed, if that differs).
+ * - An authenticated connection that closes is reported as `onDisconnected(peer)`: for a
+ *   connection we dialed, the address we dialed (the handshake proved that peer answers there);
+ *   for one the peer opened, the listening address it announced (and proved with the secret).
+ * - Floods: unauthenticated inbound connections are capped per listener and per source IP (the
+ *   oldest pending one of the heaviest source is cut for a newcomer, see admission.ts), must
+ *   finish the handshake within `handshakeTimeoutMs`, and the total is capped below the process's
+ *   file-descriptor limit. Refusals and pre-authentication rejections are logged as counts per
+ *   interval, not one line each.
+ * - A connection we dialed that fails to authenticate (wrong or missing secret, a version apart,
+ *   not the node we dialed) is reported to `onAuthFailure` listeners as a typed `AuthFailure`:
+ *   retrying will not fix it.
  * - `close()` drains before it closes: what was sent before it (the last messages of a node, sent
  *   in the same step as its `exit`) is written out at once, each open connection is ended
  *   gracefully (FIN after the data, then the peer's FIN) and a connection still being dialed for
  *   queued messages may finish its handshake, all within a bounded time (`closeDrainMs`).
  */
+import { readFileSync } from "node:fs";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import type { Address } from "../protocol/ids.js";
 import type { Message } from "../protocol/messages.js";
 import { formatAddress, isLoopbackHost, parseAddress } from "./address.js";
+import {
+  DEFAULT_MAX_PENDING_CONNECTIONS,
+  DEFAULT_MAX_PENDING_PER_IP,
+  DEFAULT_REJECTION_DETAIL_LINES,
+  PendingConnections,
+  RefusalLog,
+  sourceIp,
+} from "./admission.js";
 import { decodeMessage, describeCodecError, encodeMessage } from "./codec.js";
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES, FrameDecoder, describeFrameError } from "./framing.js";
 import {
@@ -31,10 +49,36 @@ import {
   Handshake,
   MAX_HANDSHAKE_FRAME_BYTES,
   encodeHandshakeFrame,
+  isAuthFailure,
+  weakSecretProblem,
+  type HandshakeRejectReason,
   type HandshakeRejection,
   type HandshakeSide,
 } from "./handshake.js";
 import type { Logger } from "./log.js";
+import { SelfNames, dialedOfHello } from "./selfNames.js";
+
+/** A connection we dialed failed to authenticate: retrying will not help (see `isAuthFailure`). */
+export interface AuthFailure {
+  /** The address we dialed. */
+  peer: Address;
+  reason: HandshakeRejectReason;
+  /** For `rejected-by-peer`: the reason the peer gave. */
+  peerReason?: HandshakeRejectReason;
+  detail: string;
+}
+
+/** An `AuthFailure` as an error, for callers that fail an operation with it. */
+export class AuthenticationError extends Error {
+  readonly peer: Address;
+  readonly reason: HandshakeRejectReason;
+  constructor(failure: AuthFailure) {
+    super(`authentication with ${failure.peer} failed (${failure.peerReason ?? failure.reason}): ${failure.detail}`);
+    this.name = "AuthenticationError";
+    this.peer = failure.peer;
+    this.reason = failure.peerReason ?? failure.reason;
+  }
+}
 
 export interface TransportHandlers {
   onMessage(from: Address, message: Message): void;
@@ -55,8 +99,14 @@ export interface TransportOptions {
   outboxLimitMessages?: number;
   /** Payload bytes an outbox holds before it drops new ones. */
   outboxLimitBytes?: number;
-  /** Open connections (both directions) before new inbound ones are refused. */
+  /** Open connections (both directions) before new inbound ones are refused (also capped below the fd limit). */
   maxConnections?: number;
+  /** Inbound connections still in their handshake, at most (authenticated ones do not count). */
+  maxPendingConnections?: number;
+  /** Inbound connections still in their handshake from one source IP, at most. */
+  maxPendingPerIp?: number;
+  /** Refused or rejected unauthenticated connections logged one by one per interval; the rest are counted. */
+  rejectionDetailLines?: number;
   /** How long `close()` may wait for queued messages to leave and peers to hang up (default 1 s). */
   closeDrainMs?: number;
   /** Our address when this transport never listens (announced in the handshake). */
@@ -67,7 +117,9 @@ export interface TransportOptions {
 
 export const DEFAULT_OUTBOX_LIMIT_MESSAGES = 100_000;
 export const DEFAULT_OUTBOX_LIMIT_BYTES = 256 * 1024 * 1024;
-export const DEFAULT_MAX_CONNECTIONS = 1_024;
+export const DEFAULT_MAX_CONNECTIONS = 4_096;
+/** File descriptors kept free for everything else a process opens (logs, recovery files, children). */
+const FD_RESERVE = 128;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_CLOSE_DRAIN_MS = 1_000;
 /** Small frames are copied into batches of about this size; larger ones are written as they are. */
@@ -95,6 +147,12 @@ interface Connection {
   blocked: boolean;
   /** Remote ip:port, for logs. */
   readonly remote: string;
+  /** Source IP (inbound), for the per-IP share. */
+  readonly ip: string;
+  /** Inbound: whether the hello's dialed address was looked at (and a DNS name resolved if needed). */
+  namesChecked: boolean;
+  /** Inbound: waiting for a DNS lookup before the hello is handed to the handshake. */
+  resolving: boolean;
 }
 
 interface Outbox {
@@ -119,6 +177,17 @@ export interface TransportStats {
 
 export class Transport {
   private readonly options: Required<Omit<TransportOptions, "secret" | "nodeAddress" | "advertiseHost">> & TransportOptions;
+  /** Inbound connections still in their handshake. */
+  private readonly pending: PendingConnections<Connection>;
+  private readonly refusals: RefusalLog;
+  private readonly authFailureListeners = new Set<(failure: AuthFailure) => void>();
+  /** The host and port we listen on (for which dialed addresses name us). */
+  private listenHost: string | undefined;
+  private listenPort: number | undefined;
+  private readonly selfNames = new SelfNames(
+    () => [this.ownAddress !== undefined ? parseAddress(this.ownAddress).host : undefined, this.listenHost],
+    () => this.listenPort,
+  );
   private readonly logger: Logger;
   private handlers: TransportHandlers | undefined;
   /** Inputs that arrived before `attach`, bounded by the outbox limit. */
@@ -143,7 +212,10 @@ export class Transport {
   constructor(options: TransportOptions) {
     if (options.secret === undefined && !options.allowUnauthenticated)
       throw new Error("authentication is on by default: give the transport a secret (or allowUnauthenticated, loopback only)");
-    if (options.secret !== undefined && options.secret.length === 0) throw new Error("the secret is empty");
+    if (options.secret !== undefined) {
+      const weak = weakSecretProblem(options.secret);
+      if (weak !== undefined) throw new Error(weak);
+    }
     this.options = {
       allowUnauthenticated: false,
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
@@ -152,9 +224,15 @@ export class Transport {
       outboxLimitMessages: DEFAULT_OUTBOX_LIMIT_MESSAGES,
       outboxLimitBytes: DEFAULT_OUTBOX_LIMIT_BYTES,
       maxConnections: DEFAULT_MAX_CONNECTIONS,
+      maxPendingConnections: DEFAULT_MAX_PENDING_CONNECTIONS,
+      maxPendingPerIp: DEFAULT_MAX_PENDING_PER_IP,
+      rejectionDetailLines: DEFAULT_REJECTION_DETAIL_LINES,
       closeDrainMs: DEFAULT_CLOSE_DRAIN_MS,
       ...options,
     };
+    this.options.maxConnections = Math.min(this.options.maxConnections, connectionCapBelowFdLimit());
+    this.pending = new PendingConnections({ maxPending: this.options.maxPendingConnections, maxPendingPerIp: this.options.maxPendingPerIp });
+    this.refusals = new RefusalLog(options.logger, "transport", this.options.rejectionDetailLines);
     this.logger = options.logger;
     this.ownAddress = options.nodeAddress;
     new FrameDecoder(this.options.maxFrameBytes); // validates the limit early
@@ -163,6 +241,15 @@ export class Transport {
   /** Our listening address (after `listen`), or the configured node address. */
   get address(): Address | undefined {
     return this.ownAddress;
+  }
+
+  /**
+   * Calls `listener` whenever a connection we dialed fails to authenticate (a wrong or missing
+   * secret, a protocol version apart, the peer is not the node we dialed). Returns an unsubscribe.
+   */
+  onAuthFailure(listener: (failure: AuthFailure) => void): () => void {
+    this.authFailureListeners.add(listener);
+    return () => this.authFailureListeners.delete(listener);
   }
 
   /** Sets the receiver of messages and disconnects; what arrived before is delivered now. */
@@ -197,6 +284,8 @@ export class Transport {
         const actualPort = typeof bound === "object" && bound ? bound.port : port;
         const shownHost = this.options.advertiseHost ?? (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host);
         this.ownAddress = formatAddress(shownHost, actualPort);
+        this.listenHost = host;
+        this.listenPort = actualPort;
         this.logger.log("info", "listening", { address: this.ownAddress, auth: this.options.secret !== undefined });
         resolve(this.ownAddress);
       });
@@ -276,6 +365,7 @@ export class Transport {
       this.onAllClosed = undefined;
     }
     for (const conn of [...this.connections]) this.destroy(conn);
+    this.refusals.close();
     this.connections.clear();
     this.byPeer.clear();
     this.outboxes.clear();
@@ -314,13 +404,30 @@ export class Transport {
       socket.destroy();
       return;
     }
+    const ip = sourceIp(socket.remoteAddress);
+    // Make room: cut the oldest pending handshake of the heaviest source rather than refuse the newcomer.
+    let victim = this.pending.victimFor(ip);
+    if (victim === undefined && this.connections.size >= this.options.maxConnections) victim = this.pending.oldestOfHeaviest();
+    if (victim !== undefined) this.refuse(victim, "evicted-for-newer", `unauthenticated connection cut to admit a newer one (limits: ${this.options.maxPendingConnections} pending, ${this.options.maxPendingPerIp} per IP)`);
     if (this.connections.size >= this.options.maxConnections) {
-      this.logger.log("warn", "connection-refused", { why: "too-many-connections", remote: remoteOf(socket), limit: this.options.maxConnections });
+      // Every slot holds an authenticated peer: the newcomer has to wait.
+      this.refusals.count("over-connection-cap", { event: "connection-refused", fields: { why: "too-many-connections", remote: remoteOf(socket), limit: this.options.maxConnections } });
       socket.destroy();
       return;
     }
     const conn = this.setUp(socket, "server", undefined);
-    this.sendRaw(conn, conn.handshake.hello());
+    this.pending.add(conn, ip);
+  }
+
+  /** Cuts a pending inbound connection, counting it rather than logging it. */
+  private refuse(conn: Connection, reason: string, detail: string): void {
+    this.refusals.count(reason, { event: "connection-rejected", fields: { why: reason, detail, id: conn.id, side: conn.side, remote: conn.remote, peer: null } });
+    this.destroy(conn);
+  }
+
+  /** Whether `dialed` (the address a client says it dialed) names this node (selfNames.ts). */
+  private isOwnAddress(socket: Socket, dialed: string): boolean {
+    return dialed === this.ownAddress || this.selfNames.isOwn(dialed, socket.localAddress);
   }
 
   private dial(outbox: Outbox): void {
@@ -340,7 +447,7 @@ export class Transport {
       if (conn.state === "closed") return;
       clearTimeout(conn.timer);
       this.armHandshakeTimer(conn);
-      this.sendRaw(conn, conn.handshake.hello());
+      for (const frame of conn.handshake.start()) this.sendRaw(conn, frame);
     });
   }
 
@@ -356,16 +463,28 @@ export class Transport {
       wasOpen: false,
       // Until the peer has proven itself, only handshake-sized frames are buffered.
       decoder: new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES),
-      handshake: new Handshake({ side, ourAddress: this.ownAddress!, ...(this.options.secret !== undefined ? { secret: this.options.secret } : {}) }),
+      handshake: new Handshake({
+        side,
+        ourAddress: this.ownAddress!,
+        ...(dialed !== undefined ? { dialed } : { isOwnAddress: (a: string) => this.isOwnAddress(socket, a) }),
+        ...(this.options.secret !== undefined ? { secret: this.options.secret } : {}),
+      }),
       timer: undefined,
       blocked: false,
       remote: remoteOf(socket),
+      ip: sourceIp(socket.remoteAddress),
+      namesChecked: false,
+      resolving: false,
     };
     this.connections.add(conn);
     if (side === "server") this.armHandshakeTimer(conn);
     socket.on("data", (chunk: Buffer) => this.onData(conn, chunk));
     socket.on("error", (err) => {
-      if (conn.state !== "closed") this.logger.log(conn.state === "open" ? "warn" : "info", "connection-error", { id: conn.id, remote: conn.remote, peer: conn.peer ?? conn.dialed, error: err.message });
+      if (conn.state === "closed") return;
+      const fields = { id: conn.id, remote: conn.remote, peer: conn.peer ?? conn.dialed, error: err.message };
+      // An inbound connection that never authenticated is anyone's: counted, not logged one by one.
+      if (side === "server" && !conn.wasOpen) this.refusals.count("socket-error", { event: "connection-error", fields });
+      else this.logger.log(conn.state === "open" ? "warn" : "info", "connection-error", fields);
     });
     socket.on("close", () => this.onClose(conn));
     socket.on("drain", () => {
@@ -388,7 +507,7 @@ export class Transport {
     conn.decoder.feed(chunk);
     for (;;) {
       // A handler may have closed this connection (or the whole transport) meanwhile.
-      if ((conn.state as ConnectionState) === "closed") return;
+      if ((conn.state as ConnectionState) === "closed" || conn.resolving) return;
       const item = conn.decoder.next();
       if (item === undefined) return;
       if (!Buffer.isBuffer(item)) {
@@ -401,6 +520,22 @@ export class Transport {
   }
 
   private onHandshakeFrame(conn: Connection, payload: Buffer): void {
+    if (conn.side === "server" && !conn.namesChecked && this.options.secret !== undefined) {
+      // A client that dialed us by a DNS name we do not know yet: resolve it before the hello is read.
+      conn.namesChecked = true;
+      const dialed = dialedOfHello(payload);
+      const name = dialed !== undefined ? this.selfNames.nameToLookUp(dialed, conn.socket.localAddress, Date.now()) : undefined;
+      if (name !== undefined) {
+        conn.resolving = true;
+        void this.selfNames.lookup(name).then(() => {
+          conn.resolving = false;
+          if (conn.state !== "handshaking" || this.closed) return;
+          this.onHandshakeFrame(conn, payload);
+          this.onData(conn, Buffer.alloc(0));
+        });
+        return;
+      }
+    }
     const progress = conn.handshake.receive(payload);
     for (const frame of progress.send) this.sendRaw(conn, frame);
     if (progress.reject) {
@@ -420,6 +555,7 @@ export class Transport {
   }
 
   private open(conn: Connection, peer: Address): void {
+    this.pending.remove(conn);
     clearTimeout(conn.timer);
     conn.timer = undefined;
     conn.state = "open";
@@ -431,7 +567,6 @@ export class Transport {
     set.add(conn);
     this.logger.log("debug", "connection-open", { id: conn.id, side: conn.side, remote: conn.remote, peer });
     if (conn.dialed !== undefined) {
-      if (conn.dialed !== peer) this.logger.log("warn", "peer-address-differs", { dialed: conn.dialed, announced: peer });
       const outbox = this.outboxes.get(conn.dialed);
       if (outbox && outbox.dialing === conn) {
         outbox.dialing = undefined;
@@ -446,15 +581,14 @@ export class Transport {
   private reject(conn: Connection, rejection: HandshakeRejection | { reason: "bad-frame" | "bad-message"; detail: string }): void {
     if (conn.state === "closed") return;
     const wasHandshaking = conn.state === "handshaking";
-    this.logger.log("warn", "connection-rejected", {
-      why: rejection.reason,
-      detail: rejection.detail,
-      id: conn.id,
-      side: conn.side,
-      remote: conn.remote,
-      peer: conn.peer ?? conn.dialed ?? null,
-    });
-    this.closeConnection(conn);
+    const fields = { why: rejection.reason, detail: rejection.detail, id: conn.id, side: conn.side, remote: conn.remote, peer: conn.peer ?? conn.dialed ?? null };
+    // Inbound connections that never authenticated are anyone's: counted per interval (a flood must
+    // not flood the log). Our own dials and authenticated peers are logged one by one.
+    if (conn.side === "server" && wasHandshaking) this.refusals.count(rejection.reason, { event: "connection-rejected", fields });
+    else this.logger.log("warn", "connection-rejected", fields);
+    const authFailed = conn.dialed !== undefined && wasHandshaking && rejection.reason !== "bad-frame" && rejection.reason !== "bad-message" && isAuthFailure(rejection as HandshakeRejection);
+    this.closeConnection(conn, authFailed ? "auth-failed" : undefined);
+    if (authFailed) this.reportAuthFailure(conn.dialed!, rejection as HandshakeRejection);
     const tellPeer = wasHandshaking && rejection.reason !== "rejected-by-peer" && !conn.socket.connecting && conn.socket.writable;
     if (tellPeer) {
       conn.socket.end(frameOf(encodeHandshakeFrame({ hs: "reject", reason: rejection.reason as HandshakeRejection["reason"], detail: rejection.detail })));
@@ -469,7 +603,8 @@ export class Transport {
   }
 
   /** Forgets a connection (idempotent): unbinds its outboxes and reports the loss once. */
-  private closeConnection(conn: Connection): void {
+  private closeConnection(conn: Connection, why?: "auth-failed"): void {
+    this.pending.remove(conn);
     if (!this.connections.has(conn)) return;
     this.connections.delete(conn);
     clearTimeout(conn.timer);
@@ -490,7 +625,7 @@ export class Transport {
       if (outbox.conn !== conn && outbox.dialing !== conn) continue;
       const lost = outbox.queue.length - outbox.head;
       if (lost > 0)
-        this.logger.log("warn", "send-dropped", { why: outbox.conn === conn ? "connection-lost" : "connect-failed", to: outbox.peer, dropped: lost });
+        this.logger.log("warn", "send-dropped", { why: outbox.conn === conn ? "connection-lost" : (why ?? "connect-failed"), to: outbox.peer, dropped: lost });
       this.outboxes.delete(outbox.peer);
       this.dirty.delete(outbox);
     }
@@ -524,6 +659,17 @@ export class Transport {
       this.handlers.onMessage(from, message);
     } catch (err) {
       this.logger.log("error", "handler-threw", { handler: "onMessage", from, type: message.type, error: (err as Error).stack ?? String(err) });
+    }
+  }
+
+  private reportAuthFailure(peer: Address, rejection: HandshakeRejection): void {
+    const failure: AuthFailure = { peer, reason: rejection.reason, detail: rejection.detail, ...(rejection.peerReason !== undefined ? { peerReason: rejection.peerReason } : {}) };
+    for (const listener of [...this.authFailureListeners]) {
+      try {
+        listener(failure);
+      } catch (err) {
+        this.logger.log("error", "handler-threw", { handler: "onAuthFailure", peer, error: (err as Error).stack ?? String(err) });
+      }
     }
   }
 
@@ -631,6 +777,26 @@ function frameOf(payload: Buffer): Buffer {
 
 function remoteOf(socket: Socket): string {
   return `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+}
+
+/**
+ * The most connections one listener may hold: below this process's soft file-descriptor limit
+ * (read from /proc/self/limits on Linux), keeping `FD_RESERVE` for everything else. Elsewhere, or
+ * when unreadable, no extra cap.
+ */
+export function connectionCapBelowFdLimit(limitsText?: string): number {
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = readFileSync("/proc/self/limits", "utf8");
+    } catch {
+      return Number.MAX_SAFE_INTEGER;
+    }
+  }
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(text);
+  if (!m || m[1] === "unlimited") return Number.MAX_SAFE_INTEGER;
+  // Several listeners share the limit (a master has the transport and the status port): take half.
+  return Math.max(16, Math.floor((Number(m[1]) - FD_RESERVE) / 2));
 }
 
 /** Creates a transport and, when `listen` is given, starts listening. */

@@ -11,7 +11,7 @@ import type { Logger } from "../log.js";
 import { Transport } from "../transport.js";
 import { makeWorkerId } from "./ids.js";
 import { ProcessLauncher } from "./launcher.js";
-import { advertiseHostFor, randomSeed } from "./runtime.js";
+import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "./runtime.js";
 
 export interface WorkerOptions {
   masters: Address[];
@@ -45,6 +45,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
     ...(options.secret !== undefined ? { secret: options.secret } : { allowUnauthenticated: true }),
     maxFrameBytes: protocol.maxMessageSizeBytes,
     advertiseHost: advertisedHost,
+    ...rejectionDetailLinesFromEnv(),
   });
   const address = await transport.listen(options.host, options.port);
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
