@@ -109,6 +109,23 @@ describe("invariants: master", () => {
     expect([...ledger.reusedExecutors]).toEqual([`${firstApp(s).id}/5`]);
   });
 
+  it("invariants: I4 reuse between two masters of which one launched without the leadership is the §3.5.1 weakness (no fencing), either order", () => {
+    const s = masterWithExecutor();
+    const ledger = newMasterLedger();
+    masterStep(s, [launch(s, 5)], { ledger, key: "master-1#0" });
+    const stale = masterStep(s, [launch(s, 5)], { ledger, key: "master-2#0", isLeader: false });
+    expect(stale.find((r) => r.check.startsWith("I4"))?.weakness).toMatch(/§3.5.1/);
+    const ledger2 = newMasterLedger();
+    masterStep(s, [launch(s, 6)], { ledger: ledger2, key: "master-2#0", isLeader: false });
+    const leader = masterStep(s, [launch(s, 6)], { ledger: ledger2, key: "master-1#1" });
+    expect(leader.find((r) => r.check.startsWith("I4"))?.weakness).toMatch(/§3.5.1/);
+    // The same master twice is a bug, leader or not.
+    const ledger3 = newMasterLedger();
+    masterStep(s, [launch(s, 7)], { ledger: ledger3, key: "master-2#0", isLeader: false });
+    const again = masterStep(s, [launch(s, 7)], { ledger: ledger3, key: "master-2#0", isLeader: false });
+    expect(again.find((r) => r.check.startsWith("I4"))?.weakness).toBeUndefined();
+  });
+
   it("invariants: I5 fires on RUNNING after a finished state and on anything after a finished state", () => {
     const s = masterWithExecutor();
     const ledger = newMasterLedger();

@@ -11,7 +11,7 @@ import type { Report } from "./report.js";
 
 /** Bookkeeping shared by every master of a run (ids are unique cluster-wide, across failovers). */
 export interface MasterLedger {
-  /** `appId/execId` of every LaunchExecutor any master sent, and which master incarnation sent it (I4). */
+  /** `appId/execId` of every LaunchExecutor any master sent, and which master incarnation sent it, marked when it did not lead (I4). */
   launchedExecutors: Map<string, string>;
   /** Every driver id any master sent LaunchDriver for (I12). */
   launchedDrivers: Set<string>;
@@ -26,9 +26,10 @@ export interface MasterLedger {
   /** Per `masterKey|appId`: the abnormal executor exits that master accepted since the app's last RUNNING report (I15). */
   executorFailures: Map<string, number>;
   /**
-   * `appId/execId` launched again by a later leader with EXECUTOR-ID-REUSE on (Spark's §3.5.6):
-   * two processes share one executor's name and address. The reuse itself fails I4; what follows
-   * from it on other checks is labelled with it.
+   * `appId/execId` launched again by another master, with EXECUTOR-ID-REUSE on (Spark's §3.5.6,
+   * where the reuse itself fails I4) or by two masters of which one did not lead (§3.5.1): two
+   * processes share one executor's name and address, and what follows on other checks is
+   * labelled with it.
    */
   reusedExecutors: Set<string>;
 }
@@ -125,20 +126,27 @@ export function checkExecutorLimit(v: MasterStepView, appId: string): void {
   if (live > app.executorLimit) v.report("I3:executor-limit", `${v.name} launched an executor for ${appId} with ${live} live executors, above its limit ${app.executorLimit}`, [app.driverAddress]);
 }
 
+/** Marks, in `launchedExecutors`, a launch sent by a master that did not hold the leadership. */
+const WITHOUT_LEADERSHIP = " without the leadership";
+
 /**
  * I4: executor ids are unique within an app and never reused, across failovers too. In Spark a
  * later leader reuses the id of an executor no worker reported during recovery (§3.5.6: id
- * counters are not persisted); flint persists a reservation of ids with the app, so any reuse is
- * a bug (EXECUTOR-ID-REUSE switches Spark's back on, and fails here).
+ * counters are not persisted); flint persists a reservation of ids with the app, so a reuse is a
+ * bug (EXECUTOR-ID-REUSE switches Spark's back on, and fails here). One exception: two masters
+ * of which one launched without holding the leadership (§3.5.1, no fencing, already a weakness
+ * of I7) each hand out ids from their own reservation, and those can meet.
  */
 export function checkExecutorIdFresh(v: MasterStepView, e: Send & { message: { type: "LaunchExecutor" } }): void {
   const key = `${e.message.appId}/${e.message.execId}`;
   const by = v.ledger.launchedExecutors.get(key);
   if (by !== undefined) {
-    if (by !== v.key && v.s.config.bugs.includes("EXECUTOR-ID-REUSE")) v.ledger.reusedExecutors.add(key);
-    v.report("I4:executor-id-never-reused", `${v.name} launched executor ${key} a second time (first by ${by})`, [e.to]);
+    const sameMaster = by === v.key || by === v.key + WITHOUT_LEADERSHIP;
+    const splitBrain = !sameMaster && (!v.isLeader || by.endsWith(WITHOUT_LEADERSHIP));
+    if (!sameMaster && (splitBrain || v.s.config.bugs.includes("EXECUTOR-ID-REUSE"))) v.ledger.reusedExecutors.add(key);
+    v.report("I4:executor-id-never-reused", `${v.name} launched executor ${key} a second time (first by ${by})`, [e.to], splitBrain ? "§3.5.1 no fencing: a master without the leadership launched under the same id" : undefined);
   }
-  v.ledger.launchedExecutors.set(key, v.key);
+  v.ledger.launchedExecutors.set(key, v.isLeader ? v.key : v.key + WITHOUT_LEADERSHIP);
 }
 
 /**
