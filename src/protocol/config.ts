@@ -20,6 +20,18 @@ export interface ProtocolConfig {
   retainedApplications: number;
   /** spark.deploy.retainedDrivers (200). */
   retainedDrivers: number;
+  /**
+   * flint only (120 s): a LAUNCHING executor with no report from its worker for this long is
+   * given up: failed towards its driver, killed on the worker in case it starts late, and its
+   * cores freed, so that scheduling can replace it. Spark's standalone master waits for ever
+   * (PROTOCOL.md §7 item 19: a LaunchExecutor dropped by the worker strands the executor and its
+   * cores). A worker answers a launch as soon as the process exists, well under a second; the
+   * bound is spark.network.timeout's default, as Spark bounds its other exchanges, and as its
+   * Kubernetes backend bounds an executor that never starts
+   * (spark.kubernetes.allocation.executor.timeout). Checked with CheckForWorkerTimeOut, so it
+   * acts within one more worker timeout.
+   */
+  executorLaunchTimeoutMs: number;
 
   // ---- Worker (§2.2) ----
   /** spark.worker.timeout x 1000 / 4 (15 s): Worker.HEARTBEAT_MILLIS. */
@@ -103,6 +115,7 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   defaultCores: 2147483647,
   retainedApplications: 200,
   retainedDrivers: 200,
+  executorLaunchTimeoutMs: 120_000,
 
   workerHeartbeatIntervalMs: 15_000,
   initialRegistrationRetries: 6,
@@ -179,7 +192,7 @@ export function validateConfig(config: ProtocolConfig): string[] {
     if (key === "maxExecutorRetries") continue; // negative disables the limit
     if (value < 0) problems.push(`${key} must not be negative (got ${value})`);
   }
-  for (const key of ["workerTimeoutMs", "workerHeartbeatIntervalMs", "reviveIntervalMs", "executorHeartbeatIntervalMs", "networkTimeoutIntervalMs", "taskCpus", "taskMaxFailures"] as const) {
+  for (const key of ["workerTimeoutMs", "workerHeartbeatIntervalMs", "reviveIntervalMs", "executorHeartbeatIntervalMs", "networkTimeoutIntervalMs", "taskCpus", "taskMaxFailures", "executorLaunchTimeoutMs"] as const) {
     if (config[key] <= 0) problems.push(`${key} must be positive (got ${config[key]})`);
   }
   if (config.maxMessageSizeBytes > 2047 * MIB) problems.push(`maxMessageSizeBytes must be at most 2047 MiB`);
@@ -207,6 +220,7 @@ export const KNOWN_BUGS: Readonly<Record<string, string>> = {
   "SPARK-36509": "removeWorker does not call schedule(): lost executors are never replaced",
   "SPARK-41848": "a finished task gives back spark.task.cpus, not the CPUs it took",
   "SPARK-46346": "a worker that registers during recovery stays UNKNOWN and is removed",
+  "EXECUTOR-ID-REUSE": "a recovered master restarts an app's executor ids above the ones workers report only, so the id of an executor that died while no master led is handed out again (derived, §3.5 item 6)",
   "GHOST-APP": "a retried RegisterApplication creates a second app id (derived, §7 item 20)",
 };
 

@@ -1,7 +1,8 @@
 /**
  * What the master persists for recovery (PROTOCOL.md §3.2): apps, drivers and workers, under
- * the keys `app_<id>`, `driver_<id>`, `worker_<id>`. Executors, runtime state and id counters are
- * not persisted, as in Spark.
+ * the keys `app_<id>`, `driver_<id>`, `worker_<id>`. Executors, runtime state and the app and
+ * driver counters are not persisted, as in Spark; unlike Spark, an app's record carries how many
+ * executor ids its master has reserved, so that a recovered master never hands one out twice.
  */
 import type { Address, AppId, DriverId, WorkerId } from "./ids.js";
 import type { ApplicationDescription, DriverDescription } from "./messages.js";
@@ -11,6 +12,11 @@ export interface PersistedApp {
   desc: ApplicationDescription;
   driverAddress: Address;
   startTimeMs: number;
+  /**
+   * Executor ids below this one may have been handed out (flint, not Spark): a recovered master
+   * starts the app's counter here. Missing in a record written at registration or by an older flint.
+   */
+  executorIdsReserved?: number;
 }
 
 export interface PersistedDriver {

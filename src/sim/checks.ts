@@ -197,7 +197,7 @@ export class Checks {
       const nowMs = this.steps?.epochMs === undefined ? -1 : this.steps.epochMs + timeMs;
       checkMasterStep({ key: c.key, name: node.name, s, input, effects, isLeader: this.election.isLeader(node), ledger: this.masterLedger, report, nowMs });
       if (this.workerLedger.reconciliations.size > 0) checkReconciled({ name: node.name, s, input, effects, timeMs, ledger: this.workerLedger, peer: this.peer, report });
-      if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanMaster(s, report, node.name, this.masterLedger.overcommitExcused));
+      if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanMaster(s, report, node.name));
       return;
     }
     const s = node.state as DriverRoleState;
@@ -214,7 +214,7 @@ export class Checks {
     for (const node of nodes) {
       if (!node.alive || node.state === null || node.state === undefined) continue;
       const report = this.reporter(node, () => timeMs);
-      if (node.kind === "master") scanMaster(node.state as MasterState, report, node.name, this.masterLedger.overcommitExcused);
+      if (node.kind === "master") scanMaster(node.state as MasterState, report, node.name);
       else if (node.kind === "driver") scanDriver(node.state as DriverRoleState, report);
     }
   }

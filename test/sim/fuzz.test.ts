@@ -44,6 +44,8 @@ const MUSEUM: Array<{ bug: string; with?: string[]; check: string; budget: numbe
   { bug: "SPARK-41848", check: "L1:jobs-finish-after-healing", budget: 10 }, // [1]
   // Found when a partition cuts the worker's host off while the leader is paused (so the master does not time the worker out first).
   { bug: "SPARK-27348", check: "I27:no-task-to-lost-executor", budget: 50 }, // [21]
+  // Found when the executor dies between the leader's crash and the standby's recovery.
+  { bug: "EXECUTOR-ID-REUSE", check: "I4:executor-id-never-reused", budget: 10 }, // [1]
 ];
 
 function museum(bug: string, bugOn: boolean): Scenario {

@@ -64,12 +64,21 @@ describe("invariants: master", () => {
     expect(checks(masterStep(s, [], { input: msg(w.address, { type: "Heartbeat", workerId: w.id, workerAddress: w.address }) }))).toContain("I1:worker-not-overcommitted");
   });
 
-  it("invariants: I1 over-commit while adopting a worker's report is the documented §3.5.4 weakness", () => {
+  it("invariants: I1 over-commit while adopting a worker's report is a failure, not a weakness (flint adopts only what fits)", () => {
     const s = masterWithExecutor();
     const w = firstWorker(s);
     w.coresUsed = w.cores + 2;
     const list = masterStep(s, [], { input: msg(w.address, { type: "WorkerSchedulerStateResponse", workerId: w.id, executors: [], driverIds: [] }) });
-    expect(list.map((r) => [r.check, r.weakness?.startsWith("§3.5.4")])).toContainEqual(["I1:worker-not-overcommitted", true]);
+    expect(list.map((r) => [r.check, r.weakness])).toContainEqual(["I1:worker-not-overcommitted", undefined]);
+  });
+
+  it("invariants: I2 over the app's limit while adopting a worker's report is a failure, not a weakness", () => {
+    const s = masterWithExecutor();
+    const w = firstWorker(s);
+    const app = firstApp(s);
+    app.coresGranted = 6;
+    const list = masterStep(s, [], { input: msg(w.address, { type: "WorkerSchedulerStateResponse", workerId: w.id, executors: [{ appId: app.id, execId: 0 as never, cores: 1, memoryMb: 1, state: "RUNNING" }], driverIds: [] }) });
+    expect(list.map((r) => [r.check, r.weakness])).toContainEqual(["I2:app-cores-within-limit", undefined]);
   });
 
   it("invariants: I2 fires when an app is granted more cores than its maxCores", () => {
@@ -84,13 +93,37 @@ describe("invariants: master", () => {
     expect(checks(masterStep(s, [launch(s, 7)]))).toContain("I3:executor-limit");
   });
 
-  it("invariants: I4 fires when the same master launches an executor id twice; a later leader's reuse is §3.5.6", () => {
+  it("invariants: I4 fires when a master launches an executor id twice, and when a later leader reuses it (a failure: ids are reserved in the store)", () => {
     const s = masterWithExecutor();
     const ledger = newMasterLedger();
     expect(masterStep(s, [launch(s, 5)], { ledger })).toEqual([]);
     expect(checks(masterStep(s, [launch(s, 5)], { ledger }))).toContain("I4:executor-id-never-reused");
     const other = masterStep(s, [launch(s, 5)], { ledger, key: "master-2#0" });
-    expect(other.find((r) => r.check.startsWith("I4"))?.weakness).toMatch(/§3.5.6/);
+    const reuse = other.find((r) => r.check.startsWith("I4"));
+    expect(reuse).toBeDefined();
+    expect(reuse!.weakness).toBeUndefined();
+    // Only with EXECUTOR-ID-REUSE on are what follows from the reuse on other checks labelled with it.
+    expect(ledger.reusedExecutors.size).toBe(0);
+    s.config.bugs = ["EXECUTOR-ID-REUSE"];
+    masterStep(s, [launch(s, 5)], { ledger, key: "master-3#0" });
+    expect([...ledger.reusedExecutors]).toEqual([`${firstApp(s).id}/5`]);
+  });
+
+  it("invariants: I4 reuse between two masters of which one launched without the leadership is the §3.5.1 weakness (no fencing), either order", () => {
+    const s = masterWithExecutor();
+    const ledger = newMasterLedger();
+    masterStep(s, [launch(s, 5)], { ledger, key: "master-1#0" });
+    const stale = masterStep(s, [launch(s, 5)], { ledger, key: "master-2#0", isLeader: false });
+    expect(stale.find((r) => r.check.startsWith("I4"))?.weakness).toMatch(/§3.5.1/);
+    const ledger2 = newMasterLedger();
+    masterStep(s, [launch(s, 6)], { ledger: ledger2, key: "master-2#0", isLeader: false });
+    const leader = masterStep(s, [launch(s, 6)], { ledger: ledger2, key: "master-1#1" });
+    expect(leader.find((r) => r.check.startsWith("I4"))?.weakness).toMatch(/§3.5.1/);
+    // The same master twice is a bug, leader or not.
+    const ledger3 = newMasterLedger();
+    masterStep(s, [launch(s, 7)], { ledger: ledger3, key: "master-2#0", isLeader: false });
+    const again = masterStep(s, [launch(s, 7)], { ledger: ledger3, key: "master-2#0", isLeader: false });
+    expect(again.find((r) => r.check.startsWith("I4"))?.weakness).toBeUndefined();
   });
 
   it("invariants: I5 fires on RUNNING after a finished state and on anything after a finished state", () => {
@@ -132,7 +165,7 @@ describe("invariants: master", () => {
     w2!.address = w1!.address;
     expect(checks(masterStep(s, [])).filter((c) => c.startsWith("I8"))).toEqual([]); // a step with no registration looks at no address
     const c = collector();
-    scanMaster(s, c.report, "master-1", new Set());
+    scanMaster(s, c.report, "master-1");
     expect(checks(c.list)).toContain("I8:worker-registered-once");
   });
 
@@ -155,7 +188,7 @@ describe("invariants: master", () => {
     expect(checks(masterStep(s, [ack])).filter((c) => c.startsWith("I8"))).toEqual([]); // builds the index
     w2!.address = w1!.address;
     const c = collector();
-    scanMaster(s, c.report, "master-1", new Set());
+    scanMaster(s, c.report, "master-1");
     expect(checks(c.list)).toContain("I8:worker-registered-once");
     // The scan re-indexed worker 2 under its new address: the next registration step there sees it too.
     expect(checks(masterStep(s, [ack]))).toContain("I8:worker-registered-once");
@@ -195,7 +228,7 @@ describe("invariants: master", () => {
     const s = masterWithExecutor();
     Object.values(s.workers)[1]!.memoryUsed = 1e9;
     const c = collector();
-    scanMaster(s, c.report, "master-1", new Set());
+    scanMaster(s, c.report, "master-1");
     expect(checks(c.list)).toContain("I1:worker-not-overcommitted");
   });
 });

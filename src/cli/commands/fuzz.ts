@@ -31,7 +31,7 @@ Options:
   --from S        first seed (default 1)
   --jobs K        worker threads (default: one per core)
   --bug NAME      turn on a historic bug (repeatable): ${Object.keys(KNOWN_BUGS).join(", ")}
-  --strict        also fail on documented Spark weaknesses (PROTOCOL.md §3.5: split brain, id reuse, ...)
+  --strict        also fail on documented Spark weaknesses (PROTOCOL.md §3.5: split brain, ...)
   --out DIR       where failing plans go (default .flint/fuzz)
   --max-failures N  stop after N failures (default 10)
   --json          print a JSON summary on stdout

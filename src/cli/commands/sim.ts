@@ -32,7 +32,7 @@ Options:
   --story ID      show only the steps that mention ID (a worker, app, executor, driver or task id)
   --limit N       timeline lines to print (default 200; 0 = all)
   --strict        fail the run when it hits a weakness PROTOCOL.md documents for Spark itself
-                  (no fencing §3.5.1, id reuse §3.5.6, ...); without it such hits are shown, not failed
+                  (no fencing §3.5.1, ...); without it such hits are shown, not failed
   -h, --help      this help
 
 Exit status: 0 expectation met, 1 not met (or a check failed), 2 bad usage or scenario file.`;

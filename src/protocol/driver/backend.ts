@@ -205,8 +205,10 @@ export function killExecutors(d: DriverStep, executorIds: readonly string[], adj
     return toKill;
   }
   for (const executorId of toKill) b.executorsPendingToRemove[executorId] = !countFailures;
-  if (adjustTarget && b.requestedTotalExecutors !== null) {
-    const total = Math.max(0, b.requestedTotalExecutors - toKill.length);
+  if (adjustTarget) {
+    // Spark counts a target never requested as 0 (the executors were started by default, not
+    // through the request API), so killing them lowers it to 0 and they are not replaced.
+    const total = Math.max(0, (b.requestedTotalExecutors ?? 0) - toKill.length);
     b.requestedTotalExecutors = total;
     sendToMaster(d, (appId) => ({ type: "RequestExecutors", appId, requestedTotal: total }), "RequestExecutors");
   }

@@ -43,7 +43,7 @@ export function workerRemoveDriver(w: WorkerInfo, d: DriverInfo, countedResource
   w.memoryUsed -= d.desc.memoryMb;
 }
 
-export function appAddExecutor(app: ApplicationInfo, w: WorkerInfo, cores: number, useId?: number): ExecutorDesc {
+export function appAddExecutor(app: ApplicationInfo, w: WorkerInfo, cores: number, nowMs: number, useId?: number): ExecutorDesc {
   const id = useId ?? app.nextExecutorId;
   app.nextExecutorId = Math.max(app.nextExecutorId, id + 1);
   const e: ExecutorDesc = {
@@ -53,6 +53,7 @@ export function appAddExecutor(app: ApplicationInfo, w: WorkerInfo, cores: numbe
     cores,
     memoryMb: app.desc.memoryPerExecutorMb,
     state: "LAUNCHING",
+    launchedAtMs: nowMs,
   };
   app.executors[String(id)] = e;
   app.coresGranted += cores;

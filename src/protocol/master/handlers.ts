@@ -18,7 +18,7 @@ import type {
   WorkerSchedulerStateResponse,
 } from "../messages.js";
 import { isDriverFinal, isExecutorFinished, isAppFinished } from "../states.js";
-import { appAddExecutor, appRemoveExecutor, workerAddDriver, workerAddExecutor, workerRemoveExecutor } from "./accounting.js";
+import { appAddExecutor, appRemoveExecutor, coresFree, coresLeft, memoryFree, workerAddDriver, workerAddExecutor, workerRemoveExecutor } from "./accounting.js";
 import { newApplicationId } from "./ids.js";
 import {
   copy,
@@ -133,6 +133,7 @@ export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): 
     removedExecutorCount: 0,
     coresGranted: 0,
     nextExecutorId: 0,
+    executorIdsReserved: 0,
     executorLimit: msg.appDesc.initialExecutorLimit ?? Number.MAX_SAFE_INTEGER,
     retryCount: 0,
     endTimeMs: -1,
@@ -225,6 +226,8 @@ export function onWorkerSchedulerStateResponse(m: MasterStep, msg: WorkerSchedul
     m.fx.push(ignored("unknown-worker-state-response", { workerId: msg.workerId }));
   } else {
     w.state = "ALIVE";
+    // A full report: a worker that a registration revived owes no WorkerLatestState any more.
+    w.adoptOnLatestState = false;
     adoptReported(m, w, msg.executors, msg.driverIds, false);
   }
   if (canCompleteRecovery(m)) completeRecovery(m);
@@ -233,6 +236,12 @@ export function onWorkerSchedulerStateResponse(m: MasterStep, msg: WorkerSchedul
 /**
  * Adds the executors and drivers a worker reports for apps and drivers the master knows. With
  * `killUnknown`, what the master does not know is killed (WorkerLatestState after a revival).
+ *
+ * Unlike Spark (PROTOCOL.md §3.5 item 4), an executor is adopted only if it fits: the worker's
+ * free cores and memory and the app's core limit, as the master counts them (I1, I2). One that
+ * does not fit (two leaders launched onto the same cores, or the master scheduled onto a worker
+ * whose report came late) is killed, so the master's count never exceeds what the worker holds.
+ * Every reported id moves the app's counter above it, adopted or not (I4).
  */
 function adoptReported(
   m: MasterStep,
@@ -243,6 +252,7 @@ function adoptReported(
 ): void {
   for (const reported of executors) {
     const app = m.s.apps[reported.appId];
+    if (app !== undefined && !hasBug(m.s.config, "EXECUTOR-ID-REUSE")) app.nextExecutorId = Math.max(app.nextExecutorId, reported.execId + 1);
     if (!app || app.executors[String(reported.execId)] || isExecutorFinished(reported.state)) {
       if (killUnknown && !w.executors[fullExecutorId(reported.appId, reported.execId)]) {
         m.fx.push(send(w.address, { type: "KillExecutor", masterUrl: m.s.address, appId: reported.appId, execId: reported.execId }));
@@ -251,7 +261,12 @@ function adoptReported(
       }
       continue;
     }
-    const e = appAddExecutor(app, w, reported.cores, reported.execId);
+    if (coresFree(w) < reported.cores || memoryFree(w) < reported.memoryMb || coresLeft(app, m.s.config.defaultCores) < reported.cores) {
+      m.fx.push(log("warn", "reportedExecutorOverCapacity", { workerId: w.id, appId: app.id, execId: reported.execId, cores: reported.cores }));
+      m.fx.push(send(w.address, { type: "KillExecutor", masterUrl: m.s.address, appId: reported.appId, execId: reported.execId }));
+      continue;
+    }
+    const e = appAddExecutor(app, w, reported.cores, m.now, reported.execId);
     e.memoryMb = reported.memoryMb;
     workerAddExecutor(w, e);
     e.state = reported.state;
@@ -279,7 +294,9 @@ export function onWorkerLatestState(m: MasterStep, msg: WorkerLatestState): void
   if (w.adoptOnLatestState) {
     w.adoptOnLatestState = false;
     adoptReported(m, w, msg.executors, msg.driverIds, true);
-    schedule(m);
+    // The revived worker has now answered: recovery may be complete (which schedules).
+    if (m.s.recoveryState === "RECOVERING" && canCompleteRecovery(m)) completeRecovery(m);
+    else schedule(m);
     return;
   }
   for (const e of msg.executors) {
@@ -430,4 +447,29 @@ export function timeOutDeadWorkers(m: MasterStep): void {
       delete m.s.workers[w.id];
     }
   }
+}
+
+/**
+ * A LAUNCHING executor that its worker has not reported on for executorLaunchTimeoutMs is given
+ * up (flint; Spark waits for ever, PROTOCOL.md §7 item 19): its driver is told it FAILED, the
+ * worker is told to kill it (should its process start after all), and its cores are freed so that
+ * scheduling can replace it. Not counted as an executor failure of the app: nothing ran. Runs with
+ * CheckForWorkerTimeOut, in the master's iteration order.
+ */
+export function timeOutLaunchingExecutors(m: MasterStep): void {
+  const timeoutMs = m.s.config.executorLaunchTimeoutMs;
+  let gaveUp = false;
+  for (const app of Object.values(m.s.apps)) {
+    for (const e of Object.values(app.executors)) {
+      if (e.state !== "LAUNCHING" || e.launchedAtMs > m.now - timeoutMs) continue;
+      const message = `No report from worker ${e.workerId} within ${timeoutMs} ms of LaunchExecutor`;
+      m.fx.push(log("warn", "executorLaunchTimedOut", { appId: app.id, execId: e.id, workerId: e.workerId }));
+      m.fx.push(send(app.driverAddress, { type: "ExecutorUpdated", execId: e.id, state: "FAILED", message }));
+      appRemoveExecutor(app, e);
+      killExecutor(m, e);
+      e.state = "FAILED";
+      gaveUp = true;
+    }
+  }
+  if (gaveUp) schedule(m);
 }

@@ -2,7 +2,8 @@
  * The master role (PROTOCOL.md §1.2, §3, §4.1): worker and app registration, heartbeats and the
  * dead-worker check, executor and driver placement, failure handling and recovery.
  *
- * Timers: "checkForWorkerTimeOut" (every workerTimeoutMs, first at once) and "completeRecovery"
+ * Timers: "checkForWorkerTimeOut" (every workerTimeoutMs, first at once; it also gives up executors
+ * stuck LAUNCHING for executorLaunchTimeoutMs) and "completeRecovery"
  * (one-shot, recoveryTimeoutMs after an election that found state in the store).
  */
 import { assertNever } from "../assert.js";
@@ -28,6 +29,7 @@ import {
   onWorkerLatestState,
   onWorkerSchedulerStateResponse,
   timeOutDeadWorkers,
+  timeOutLaunchingExecutors,
 } from "./handlers.js";
 import { COMPLETE_RECOVERY_TIMER, completeRecovery, electedLeader } from "./recovery.js";
 import type { MasterState, MasterStep } from "./state.js";
@@ -104,6 +106,7 @@ function onTimer(m: MasterStep, key: string): void {
   switch (key) {
     case CHECK_WORKER_TIMEOUT_TIMER:
       timeOutDeadWorkers(m);
+      timeOutLaunchingExecutors(m);
       m.fx.push(setTimer(CHECK_WORKER_TIMEOUT_TIMER, m.s.config.workerTimeoutMs));
       return;
     case COMPLETE_RECOVERY_TIMER:

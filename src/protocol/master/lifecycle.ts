@@ -35,7 +35,13 @@ export function persistWorker(m: MasterStep, w: WorkerInfo): void {
 export function persistApp(m: MasterStep, app: ApplicationInfo): void {
   persist(m, {
     kind: "app",
-    app: { id: app.id, desc: copy(app.desc), driverAddress: app.driverAddress, startTimeMs: app.startTimeMs },
+    app: {
+      id: app.id,
+      desc: copy(app.desc),
+      driverAddress: app.driverAddress,
+      startTimeMs: app.startTimeMs,
+      ...(app.executorIdsReserved > 0 ? { executorIdsReserved: app.executorIdsReserved } : {}),
+    },
   });
 }
 

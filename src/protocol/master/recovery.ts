@@ -2,7 +2,7 @@
 import { hasBug } from "../config.js";
 import { copyPlain } from "../copy.js";
 import { log, send, setTimer } from "../io.js";
-import type { StoredRecords } from "../records.js";
+import type { PersistedApp, StoredRecords } from "../records.js";
 import { finishApplication, registerApplication, registerWorker, relaunchDriver, removeDriver, removeWorker } from "./lifecycle.js";
 import { schedule } from "./schedule.js";
 import type { ApplicationInfo, MasterStep, WorkerInfo } from "./state.js";
@@ -24,8 +24,24 @@ export function electedLeader(m: MasterStep, stored: StoredRecords): void {
   }
 }
 
+/**
+ * Where a recovered app's executor ids start: at the ids its record reserved, so that no id is
+ * handed out twice (I4). With EXECUTOR-ID-REUSE, at 0 as in Spark (only the ids workers report
+ * move the counter up). A reservation that is not a non-negative integer counts as none.
+ */
+function recoveredExecutorIdStart(m: MasterStep, rec: PersistedApp): number {
+  const reserved = rec.executorIdsReserved;
+  if (hasBug(m.s.config, "EXECUTOR-ID-REUSE") || reserved === undefined) return 0;
+  if (!Number.isSafeInteger(reserved) || reserved < 0) {
+    m.fx.push(log("warn", "badExecutorIdReservation", { appId: rec.id, executorIdsReserved: String(reserved) }));
+    return 0;
+  }
+  return reserved;
+}
+
 export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
   for (const rec of stored.apps) {
+    const firstExecutorId = recoveredExecutorIdStart(m, rec);
     const app: ApplicationInfo = {
       id: rec.id,
       desc: copyPlain(rec.desc),
@@ -35,7 +51,8 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
       executors: {},
       removedExecutorCount: 0,
       coresGranted: 0,
-      nextExecutorId: 0,
+      nextExecutorId: firstExecutorId,
+      executorIdsReserved: firstExecutorId,
       executorLimit: rec.desc.initialExecutorLimit ?? Number.MAX_SAFE_INTEGER,
       retryCount: 0,
       endTimeMs: -1,
@@ -79,13 +96,17 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
 }
 
 /**
- * No worker or app is UNKNOWN any more. O(1) amortized: only the ids beginRecovery marked are
- * looked at, and each one is dropped once it is seen to have left UNKNOWN.
+ * Every worker and app has answered: none is UNKNOWN, and no worker that a registration revived
+ * (SPARK-46346) still owes the WorkerLatestState that reports its executors. Completing before
+ * that report would schedule onto cores its executors already hold (Spark stays RECOVERING
+ * there too). O(1) amortized: only the ids beginRecovery marked are looked at, and each one is
+ * dropped once it is seen to have answered.
  */
 export function canCompleteRecovery(m: MasterStep): boolean {
   const workers = m.s.recoveryPendingWorkers;
   while (workers.length > 0) {
-    if (m.s.workers[workers[workers.length - 1]!]?.state === "UNKNOWN") return false;
+    const w = m.s.workers[workers[workers.length - 1]!];
+    if (w !== undefined && (w.state === "UNKNOWN" || (w.state === "ALIVE" && w.adoptOnLatestState))) return false;
     workers.pop();
   }
   const apps = m.s.recoveryPendingApps;

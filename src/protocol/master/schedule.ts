@@ -4,6 +4,7 @@ import { send } from "../io.js";
 import { assert } from "../assert.js";
 import { copyPlain } from "../copy.js";
 import { appAddExecutor, coresFree, coresLeft, memoryFree, workerAddDriver, workerAddExecutor } from "./accounting.js";
+import { persistApp } from "./lifecycle.js";
 import type { ApplicationInfo, DriverInfo, ExecutorDesc, MasterStep, WorkerInfo } from "./state.js";
 
 /** The fields of a usable worker that the placement algorithm reads. */
@@ -154,11 +155,31 @@ function allocateWorkerResourceToExecutors(
 ): void {
   const numExecutors = cpe ? Math.floor(assignedCores / cpe) : 1;
   const coresEach = cpe ?? assignedCores;
+  reserveExecutorIds(m, app, numExecutors);
   for (let i = 0; i < numExecutors; i++) {
-    const e = appAddExecutor(app, w, coresEach);
+    const e = appAddExecutor(app, w, coresEach, m.now);
     launchExecutor(m, w, e, app);
     app.state = "RUNNING";
   }
+}
+
+/**
+ * How many executor ids a reservation adds beyond those about to be launched: the app's record is
+ * written once per this many launches, not once per launch (a write is an fsync, or a ZooKeeper
+ * round trip). The price is a gap of at most this many ids after a failover.
+ */
+export const EXECUTOR_ID_RESERVATION_BLOCK = 16;
+
+/**
+ * Before launching `count` executors, makes sure their ids are reserved in the store: the app's
+ * record, written before the LaunchExecutor messages go out (effects run in order, and a host
+ * finishes a persist before the next effect), carries the bound a recovered master starts from.
+ */
+function reserveExecutorIds(m: MasterStep, app: ApplicationInfo, count: number): void {
+  const needed = app.nextExecutorId + count;
+  if (needed <= app.executorIdsReserved) return;
+  app.executorIdsReserved = needed + EXECUTOR_ID_RESERVATION_BLOCK;
+  persistApp(m, app);
 }
 
 export function launchExecutor(m: MasterStep, w: WorkerInfo, e: ExecutorDesc, app: ApplicationInfo): void {

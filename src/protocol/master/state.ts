@@ -14,6 +14,8 @@ export interface ExecutorDesc {
   memoryMb: number;
   /** LAUNCHING -> RUNNING -> a finished state; only the worker's reports move it forward. */
   state: ExecutorState;
+  /** ctx.now when the master sent LaunchExecutor or adopted a worker's report: a LAUNCHING one times out from here. */
+  launchedAtMs: number;
 }
 
 /** The resources an executor holds on a worker, as counted in the worker's `coresUsed`. */
@@ -46,7 +48,8 @@ export interface WorkerInfo {
   lastHeartbeatMs: number;
   /**
    * Set when a duplicate registration revived an UNKNOWN worker during recovery (SPARK-46346): its
-   * next WorkerLatestState adopts the executors of known apps instead of killing them.
+   * next WorkerLatestState adopts the executors of known apps instead of killing them, and until
+   * that report (or a WorkerSchedulerStateResponse) arrives, recovery waits for it.
    */
   adoptOnLatestState: boolean;
 }
@@ -65,6 +68,13 @@ export interface ApplicationInfo {
   coresGranted: number;
   /** The next executor number; above every id this app ever used, recovered ones included (I4). */
   nextExecutorId: number;
+  /**
+   * Ids below this are reserved in the store (persisted with the app before any of them is
+   * launched): nextExecutorId <= executorIdsReserved once a launch needed it. A recovered master
+   * starts nextExecutorId here, so an executor that died unseen while no master led (so nobody
+   * reports its id) never has its id handed out again (I4).
+   */
+  executorIdsReserved: number;
   /** Dynamic allocation's target; only limits the creation of executors. */
   executorLimit: number;
   /** Consecutive abnormal executor exits since the last RUNNING report. */
@@ -125,7 +135,8 @@ export interface MasterState {
   nextDriverNumber: number;
   /**
    * Ids of the workers beginRecovery marked UNKNOWN (the only place a worker becomes UNKNOWN) and
-   * not yet seen to leave that state: a superset of the UNKNOWN workers, pruned from the end by
+   * not yet seen to answer: a superset of the UNKNOWN workers and of those a registration revived
+   * that have not reported their executors yet (adoptOnLatestState), pruned from the end by
    * canCompleteRecovery, so that each recovery response costs O(1) amortized, not a scan.
    */
   recoveryPendingWorkers: WorkerId[];

@@ -46,10 +46,30 @@ export function onLaunchExecutor(s: WorkerState, m: LaunchExecutor, fx: Effect[]
     return;
   }
   const fullId = fullExecutorId(m.appId, m.execId);
-  // Executor ids are never reused (I4), so a second LaunchExecutor for a known id is a duplicated
-  // delivery: launching it again would start a second process under the same process ref.
-  if (fullId in s.executors || s.finishedExecutors.some((e) => e.appId === m.appId && e.execId === m.execId)) {
+  // A second LaunchExecutor for a known id is a duplicated delivery, or a master that reused the
+  // id (EXECUTOR-ID-REUSE): launching it again would start a second process under the same
+  // process ref. A live runner's own reports answer it. A finished one has nothing left to
+  // report, so its final state is reported again: the master then removes the executor it is
+  // waiting for and frees its cores, instead of keeping it LAUNCHING for ever.
+  if (fullId in s.executors) {
     fx.push(ignored("duplicate-executor", { executor: fullId }));
+    return;
+  }
+  const finished = findLastFinished(s, m.appId, m.execId);
+  if (finished !== undefined) {
+    fx.push(ignored("duplicate-finished-executor", { executor: fullId, state: finished.state }));
+    reportExecutorState(
+      s,
+      {
+        type: "ExecutorStateChanged",
+        appId: m.appId,
+        execId: m.execId,
+        state: finished.state,
+        ...(finished.message === undefined ? {} : { message: finished.message }),
+        ...(finished.exitStatus === undefined ? {} : { exitStatus: finished.exitStatus }),
+      },
+      fx,
+    );
     return;
   }
   // SPARK-27510 [2.3/2.4]: the runner was created RUNNING and reported so before its process
@@ -81,6 +101,14 @@ export function onLaunchExecutor(s: WorkerState, m: LaunchExecutor, fx: Effect[]
     },
   });
   if (reportsRunningEarly) reportExecutorState(s, { type: "ExecutorStateChanged", appId: m.appId, execId: m.execId, state: "RUNNING" }, fx);
+}
+
+function findLastFinished(s: WorkerState, appId: AppId, execId: ExecutorNumber) {
+  for (let i = s.finishedExecutors.length - 1; i >= 0; i--) {
+    const e = s.finishedExecutors[i]!;
+    if (e.appId === appId && e.execId === execId) return e;
+  }
+  return undefined;
 }
 
 export function onKillExecutor(s: WorkerState, m: KillExecutor, fx: Effect[]): void {

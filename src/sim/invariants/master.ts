@@ -11,7 +11,7 @@ import type { Report } from "./report.js";
 
 /** Bookkeeping shared by every master of a run (ids are unique cluster-wide, across failovers). */
 export interface MasterLedger {
-  /** `appId/execId` of every LaunchExecutor any master sent, and which master incarnation sent it (I4). */
+  /** `appId/execId` of every LaunchExecutor any master sent, and which master incarnation sent it, marked when it did not lead (I4). */
   launchedExecutors: Map<string, string>;
   /** Every driver id any master sent LaunchDriver for (I12). */
   launchedDrivers: Set<string>;
@@ -19,18 +19,18 @@ export interface MasterLedger {
   recoveryStates: Map<string, RecoveryState>;
   /** Per master incarnation and executor (`name#inc|appId/execId`): the last state told to its driver (I5). */
   executorStates: Map<string, ExecutorState>;
-  /**
-   * `I1|master|workerId` and `I2|master|appId` pushed over their limit by adopting a worker's report
-   * (§3.5.4) and not yet back within bounds: further reports of the same excess are weaknesses too.
-   */
-  overcommitExcused: Set<string>;
   /** Per master incarnation: the ids its store held when it was elected, until its recovery completes (I11). */
   recoveries: Map<string, { apps: Array<{ id: string; driverAddress: string }>; workers: string[]; drivers: string[] }>;
   /** Whether each driver id some master launched or recovered is supervised (I13). */
   driverSupervised: Map<string, boolean>;
   /** Per `masterKey|appId`: the abnormal executor exits that master accepted since the app's last RUNNING report (I15). */
   executorFailures: Map<string, number>;
-  /** `appId/execId` launched again by a later leader (§3.5.6): two processes share one executor's name and address. */
+  /**
+   * `appId/execId` launched again by another master, with EXECUTOR-ID-REUSE on (Spark's §3.5.6,
+   * where the reuse itself fails I4) or by two masters of which one did not lead (§3.5.1): two
+   * processes share one executor's name and address, and what follows on other checks is
+   * labelled with it.
+   */
   reusedExecutors: Set<string>;
 }
 
@@ -39,7 +39,6 @@ export const newMasterLedger = (): MasterLedger => ({
   launchedDrivers: new Set(),
   recoveryStates: new Map(),
   executorStates: new Map(),
-  overcommitExcused: new Set(),
   recoveries: new Map(),
   driverSupervised: new Map(),
   executorFailures: new Map(),
@@ -66,19 +65,14 @@ type Send = Extract<Effect, { type: "send" }>;
 
 /**
  * I1: a worker's cores and memory are never over-committed in the master's view (0 <= used <= total).
- * Going over the top while adopting what a worker reports after failover is Spark's §3.5.4 (no
- * capacity check in WorkerSchedulerStateResponse), and stays excused for that worker until its
- * use is back within bounds; going below zero is always a bug (SPARK-12552).
+ * Spark's recovery adopts reported executors without a capacity check (§3.5.4); flint adopts only
+ * what fits, so going over the top is a bug there too, as is going below zero (SPARK-12552).
  */
-export function checkWorkerNotOvercommitted(w: WorkerInfo, report: Report, master: string, excused: Set<string>, adopting = false): void {
+export function checkWorkerNotOvercommitted(w: WorkerInfo, report: Report, master: string): void {
   if (w.state === "DEAD") return;
-  const negative = w.coresUsed < 0 || w.memoryUsed < 0;
-  if (negative || w.coresUsed > w.cores || w.memoryUsed > w.memoryMb) {
-    const key = `I1|${master}|${w.id}`;
-    if (adopting && !negative) excused.add(key);
-    const weakness = excused.has(key) && !negative ? "§3.5.4 recovery adopts reported executors without a capacity check" : undefined;
-    report("I1:worker-not-overcommitted", `${master} counts ${w.coresUsed}/${w.cores} cores and ${w.memoryUsed}/${w.memoryMb} MiB used on ${w.id}`, [w.address], weakness);
-  } else if (excused.size > 0) excused.delete(`I1|${master}|${w.id}`);
+  if (w.coresUsed < 0 || w.memoryUsed < 0 || w.coresUsed > w.cores || w.memoryUsed > w.memoryMb) {
+    report("I1:worker-not-overcommitted", `${master} counts ${w.coresUsed}/${w.cores} cores and ${w.memoryUsed}/${w.memoryMb} MiB used on ${w.id}`, [w.address]);
+  }
 }
 
 /**
@@ -109,20 +103,17 @@ export function checkWorkerBookkeeping(s: MasterState, w: WorkerInfo, report: Re
 }
 
 /**
- * I2: an app is never granted more cores than it asked for (maxCores, else defaultCores). Going
- * over by adopting executors a worker reports after failover is Spark's §3.5.4 (no limit check
- * there), excused until the app is back within its limit.
+ * I2: an app is never granted more cores than it asked for (maxCores, else defaultCores). Spark's
+ * recovery adopts reported executors without checking the app's limit (§3.5.4); flint adopts only
+ * what fits, so going over is a bug there too.
  */
-export function checkAppCoresWithinLimit(s: MasterState, appId: string, report: Report, master: string, excused: Set<string>, adopting = false): void {
+export function checkAppCoresWithinLimit(s: MasterState, appId: string, report: Report, master: string): void {
   const app = s.apps[appId];
   if (app === undefined) return;
   const limit = app.desc.maxCores ?? s.config.defaultCores;
   if (app.coresGranted > limit) {
-    const key = `I2|${master}|${appId}`;
-    if (adopting) excused.add(key);
-    const weakness = excused.has(key) ? "§3.5.4 recovery adopts reported executors without checking the app's limit" : undefined;
-    report("I2:app-cores-within-limit", `${master} granted app ${appId} ${app.coresGranted} cores, above its limit ${limit}`, [app.driverAddress], weakness);
-  } else if (excused.size > 0) excused.delete(`I2|${master}|${appId}`);
+    report("I2:app-cores-within-limit", `${master} granted app ${appId} ${app.coresGranted} cores, above its limit ${limit}`, [app.driverAddress]);
+  }
 }
 
 /** I3: when an executor is created, the app's live executors do not exceed its executor limit. */
@@ -135,19 +126,27 @@ export function checkExecutorLimit(v: MasterStepView, appId: string): void {
   if (live > app.executorLimit) v.report("I3:executor-limit", `${v.name} launched an executor for ${appId} with ${live} live executors, above its limit ${app.executorLimit}`, [app.driverAddress]);
 }
 
+/** Marks, in `launchedExecutors`, a launch sent by a master that did not hold the leadership. */
+const WITHOUT_LEADERSHIP = " without the leadership";
+
 /**
- * I4: executor ids are unique within an app and never reused, across failovers too. A reuse by a
- * later leader is Spark's own weakness (§3.5.6: id counters are not persisted, so an executor no
- * worker reported during recovery leaves its id free); a reuse by the same master is a bug.
+ * I4: executor ids are unique within an app and never reused, across failovers too. In Spark a
+ * later leader reuses the id of an executor no worker reported during recovery (§3.5.6: id
+ * counters are not persisted); flint persists a reservation of ids with the app, so a reuse is a
+ * bug (EXECUTOR-ID-REUSE switches Spark's back on, and fails here). One exception: two masters
+ * of which one launched without holding the leadership (§3.5.1, no fencing, already a weakness
+ * of I7) each hand out ids from their own reservation, and those can meet.
  */
 export function checkExecutorIdFresh(v: MasterStepView, e: Send & { message: { type: "LaunchExecutor" } }): void {
   const key = `${e.message.appId}/${e.message.execId}`;
   const by = v.ledger.launchedExecutors.get(key);
   if (by !== undefined) {
-    if (by !== v.key) v.ledger.reusedExecutors.add(key);
-    v.report("I4:executor-id-never-reused", `${v.name} launched executor ${key} a second time (first by ${by})`, [e.to], by === v.key ? undefined : "§3.5.6 id counters not persisted");
+    const sameMaster = by === v.key || by === v.key + WITHOUT_LEADERSHIP;
+    const splitBrain = !sameMaster && (!v.isLeader || by.endsWith(WITHOUT_LEADERSHIP));
+    if (!sameMaster && (splitBrain || v.s.config.bugs.includes("EXECUTOR-ID-REUSE"))) v.ledger.reusedExecutors.add(key);
+    v.report("I4:executor-id-never-reused", `${v.name} launched executor ${key} a second time (first by ${by})`, [e.to], splitBrain ? "§3.5.1 no fencing: a master without the leadership launched under the same id" : undefined);
   }
-  v.ledger.launchedExecutors.set(key, v.key);
+  v.ledger.launchedExecutors.set(key, v.isLeader ? v.key : v.key + WITHOUT_LEADERSHIP);
 }
 
 /**
@@ -157,7 +156,7 @@ export function checkExecutorIdFresh(v: MasterStepView, e: Send & { message: { t
 export function checkExecutorTransition(v: MasterStepView, appId: string, execId: number, next: ExecutorState, driver: string): void {
   const key = `${v.key}|${appId}/${execId}`;
   const prev = v.ledger.executorStates.get(key);
-  // Two processes under one executor id (a later leader reused it, §3.5.6) report two lifecycles.
+  // Two processes under one executor id (a later leader reused it, EXECUTOR-ID-REUSE) report two lifecycles.
   const weakness = v.ledger.reusedExecutors.has(`${appId}/${execId}`) ? "§3.5.6 a later leader reused the executor's id" : undefined;
   if (prev !== undefined && isExecutorFinished(prev)) v.report("I5:executor-state-order", `${v.name} reported executor ${appId}/${execId} ${next} after it was ${prev}`, [driver], weakness);
   else if (next === "RUNNING" && prev !== undefined && prev !== "LAUNCHING") v.report("I5:executor-state-order", `${v.name} reported executor ${appId}/${execId} RUNNING after ${prev}`, [driver], weakness);
@@ -428,7 +427,7 @@ export function checkMasterStep(v: MasterStepView): void {
     switch (m.type) {
       case "LaunchExecutor":
         checkExecutorIdFresh(v, e as Send & { message: typeof m });
-        checkAppCoresWithinLimit(s, m.appId, v.report, v.name, v.ledger.overcommitExcused);
+        checkAppCoresWithinLimit(s, m.appId, v.report, v.name);
         checkExecutorLimit(v, m.appId);
         break;
       case "LaunchDriver":
@@ -460,31 +459,30 @@ export function checkMasterStep(v: MasterStepView): void {
   const msg = v.input?.type === "message" ? v.input.message : null;
   if (removedWorkers !== null) for (const id of removedWorkers) checkWorkerRemovalReported(v, id);
   if (msg !== null && msg.type === "ExecutorStateChanged") checkAppRemovedForFailures(v, msg);
-  const adopting = msg !== null && (msg.type === "WorkerSchedulerStateResponse" || msg.type === "WorkerLatestState");
   if (msg !== null && (msg.type === "WorkerSchedulerStateResponse" || msg.type === "WorkerLatestState")) {
-    for (const e of msg.executors) checkAppCoresWithinLimit(s, e.appId, v.report, v.name, v.ledger.overcommitExcused, true);
+    for (const e of msg.executors) checkAppCoresWithinLimit(s, e.appId, v.report, v.name);
   }
   for (const id of workers) {
     const w = s.workers[id];
     if (w === undefined) continue;
-    checkWorkerNotOvercommitted(w, v.report, v.name, v.ledger.overcommitExcused, adopting);
+    checkWorkerNotOvercommitted(w, v.report, v.name);
     checkWorkerBookkeeping(s, w, v.report, v.name);
   }
   if (registered !== null) for (const address of registered) checkWorkerAddressRegisteredOnce(s, address, v.report, v.name);
 }
 
 /** The whole-master scan (every worker and app), run every few hundred steps; returns its size. */
-export function scanMaster(s: MasterState, report: Report, master: string, excused: Set<string>): number {
+export function scanMaster(s: MasterState, report: Report, master: string): number {
   let size = 0;
   for (const id in s.workers) {
     size++;
     const w = s.workers[id]!;
-    checkWorkerNotOvercommitted(w, report, master, excused);
+    checkWorkerNotOvercommitted(w, report, master);
     checkWorkerBookkeeping(s, w, report, master);
   }
   checkWorkerRegisteredOnce(s, report, master);
   for (const id in s.apps) {
-    checkAppCoresWithinLimit(s, id, report, master, excused);
+    checkAppCoresWithinLimit(s, id, report, master);
   }
   return size;
 }

@@ -204,7 +204,10 @@ describe("driver: killing executors (§1.5 killExecutors)", () => {
     addExecutor(s, 1);
     addExecutor(s, 2);
     const fx = command(s, { kind: "killExecutors", executorIds: ["1", "2", "1"] });
-    expect(sends(fx)).toEqual([{ type: "send", to: MASTER, message: { type: "KillExecutors", appId: APP, executorIds: ["1", "2"] } }]);
+    expect(sends(fx).map((e) => e.message)).toEqual([
+      { type: "RequestExecutors", appId: APP, requestedTotal: 0 },
+      { type: "KillExecutors", appId: APP, executorIds: ["1", "2"] },
+    ]);
     expect(s.backend.executorsPendingToRemove).toEqual({ "1": true, "2": true });
     // Being killed, they get no offers (I27).
     expect(launched(submit(s, "j1", taskSet(2)))).toEqual([]);
@@ -231,6 +234,18 @@ describe("driver: killing executors (§1.5 killExecutors)", () => {
       { type: "RequestExecutors", appId: APP, requestedTotal: 1 },
       { type: "KillExecutors", appId: APP, executorIds: ["1"] },
     ]);
+  });
+
+  it("driver: with no target ever requested, killExecutors counts it as 0 and lowers it to 0 (never below), so the master does not replace them", () => {
+    const s = registeredDriver();
+    addExecutor(s, 1);
+    expect(s.backend.requestedTotalExecutors).toBeNull();
+    const fx = command(s, { kind: "killExecutors", executorIds: ["1"] });
+    expect(sends(fx).map((e) => e.message)).toEqual([
+      { type: "RequestExecutors", appId: APP, requestedTotal: 0 },
+      { type: "KillExecutors", appId: APP, executorIds: ["1"] },
+    ]);
+    expect(s.backend.requestedTotalExecutors).toBe(0);
   });
 
   it("driver: a killed executor's loss is ExecutorKilled: its tasks' failures do not count", () => {

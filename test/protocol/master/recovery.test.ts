@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AppId, DriverId, StoredRecords } from "../../../src/protocol/index.js";
 import { address } from "../../../src/protocol/index.js";
+import { EXECUTOR_ID_RESERVATION_BLOCK } from "../../../src/protocol/master/schedule.js";
 import { addApp, addWorker, aliveMaster, appDesc, deliver, driverAddr, ignoredWhy, MASTER, messagesOf, newMaster, step, T0, wid, workerAddr } from "./fixtures.js";
 
 const APP = "app-20251231000000-0000" as AppId;
@@ -234,6 +235,174 @@ describe("master: the failover sequence", () => {
     step(s, { type: "timer", key: "completeRecovery" });
     const second = addApp(s, 2);
     expect(second.id).toBe("app-20260101000000-0001");
+  });
+});
+
+describe("master: a worker that registers during recovery (SPARK-46346) holds recovery until it reports", () => {
+  const register1 = (s: ReturnType<typeof recovering>["s"]) =>
+    deliver(s, workerAddr(1), {
+      type: "RegisterWorker",
+      workerId: wid(1),
+      host: "host-1",
+      port: 7001,
+      workerAddress: workerAddr(1),
+      cores: 4,
+      memoryMb: 8192,
+      masterAddress: MASTER,
+    });
+
+  it("recovery stays RECOVERING until the revived worker's WorkerLatestState, which adopts its executors; then it schedules within the worker's cores", () => {
+    const { s } = recovering(store({ workers: [store().workers[0]!] }));
+    deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
+    const reg = register1(s);
+    // The only worker is ALIVE again, but its executors are not known yet: no completion, no launch.
+    expect(s.recoveryState).toBe("RECOVERING");
+    expect(messagesOf(reg, "LaunchExecutor")).toEqual([]);
+    const fx = deliver(s, workerAddr(1), {
+      type: "WorkerLatestState",
+      workerId: wid(1),
+      executors: [{ appId: APP, execId: 3, cores: 4, memoryMb: 1024, state: "RUNNING" }],
+      driverIds: [],
+    });
+    expect(s.recoveryState).toBe("ALIVE");
+    expect(s.workers[wid(1)]).toMatchObject({ coresUsed: 4, cores: 4 });
+    expect(messagesOf(fx, "LaunchExecutor")).toEqual([]);
+  });
+
+  it("a WorkerSchedulerStateResponse from the revived worker answers for it too", () => {
+    const { s } = recovering(store({ workers: [store().workers[0]!] }));
+    deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
+    register1(s);
+    expect(s.recoveryState).toBe("RECOVERING");
+    deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
+    expect(s.recoveryState).toBe("ALIVE");
+    expect(s.workers[wid(1)]!.adoptOnLatestState).toBe(false);
+  });
+
+  it("if the revived worker never reports, the recovery timeout completes recovery and keeps it ALIVE", () => {
+    const { s } = recovering(store({ workers: [store().workers[0]!] }));
+    deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
+    register1(s);
+    step(s, { type: "timer", key: "completeRecovery" }, T0 + 60_000);
+    expect(s.recoveryState).toBe("ALIVE");
+    expect(s.workers[wid(1)]!.state).toBe("ALIVE");
+  });
+
+  it("a report that comes after the master scheduled onto the worker: what no longer fits is killed, not over-committed (I1, I2)", () => {
+    const { s } = recovering(store({ workers: [store().workers[0]!] }));
+    deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
+    register1(s);
+    step(s, { type: "timer", key: "completeRecovery" }, T0 + 60_000);
+    // Recovery completed without the report: the master filled the worker's 4 cores.
+    expect(s.workers[wid(1)]!.coresUsed).toBe(4);
+    const fx = deliver(s, workerAddr(1), {
+      type: "WorkerLatestState",
+      workerId: wid(1),
+      executors: [{ appId: APP, execId: 40, cores: 4, memoryMb: 1024, state: "RUNNING" }],
+      driverIds: [],
+    }, T0 + 61_000);
+    expect(s.workers[wid(1)]!.coresUsed).toBe(4);
+    expect(s.apps[APP]!.executors["40"]).toBeUndefined();
+    expect(messagesOf(fx, "KillExecutor")).toEqual([{ type: "KillExecutor", masterUrl: MASTER, appId: APP, execId: 40 }]);
+    expect(s.apps[APP]!.nextExecutorId).toBe(41);
+  });
+
+  it("a WorkerSchedulerStateResponse reporting more than the worker's cores adopts what fits and kills the rest", () => {
+    const { s } = recovering();
+    const fx = deliver(s, workerAddr(1), {
+      type: "WorkerSchedulerStateResponse",
+      workerId: wid(1),
+      executors: [
+        { appId: APP, execId: 1, cores: 3, memoryMb: 1024, state: "RUNNING" },
+        { appId: APP, execId: 2, cores: 3, memoryMb: 1024, state: "RUNNING" },
+      ],
+      driverIds: [],
+    });
+    expect(s.workers[wid(1)]!.coresUsed).toBe(3);
+    expect(Object.keys(s.apps[APP]!.executors)).toEqual(["1"]);
+    expect(messagesOf(fx, "KillExecutor").map((k) => k.execId)).toEqual([2]);
+  });
+});
+
+describe("master: executor ids after recovery (I4, EXECUTOR-ID-REUSE)", () => {
+  const reservedStore = (executorIdsReserved?: number) =>
+    store({ apps: [{ id: APP, desc: appDesc(), driverAddress: driverAddr(1), startTimeMs: T0 - 1000, ...(executorIdsReserved === undefined ? {} : { executorIdsReserved }) }], workers: [store().workers[0]!] });
+  const recoverAndSchedule = (stored: StoredRecords, overrides = {}) => {
+    const { s } = recovering(stored, overrides);
+    deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
+    // The worker reports nothing: the app's executor died while no master led.
+    const fx = deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
+    expect(s.recoveryState).toBe("ALIVE");
+    return { s, fx };
+  };
+
+  it("a recovered app's ids start at the reservation its record holds, not at 0", () => {
+    const { fx } = recoverAndSchedule(reservedStore(17));
+    expect(messagesOf(fx, "LaunchExecutor").map((l) => l.execId)).toEqual([17]);
+  });
+
+  it("with EXECUTOR-ID-REUSE on: they start at 0 again, as in Spark", () => {
+    const { fx } = recoverAndSchedule(reservedStore(17), { bugs: ["EXECUTOR-ID-REUSE"] });
+    expect(messagesOf(fx, "LaunchExecutor").map((l) => l.execId)).toEqual([0]);
+  });
+
+  it("a record without a reservation (written at registration, or by an older flint) starts at 0; a bad one is named and counts as none", () => {
+    expect(messagesOf(recoverAndSchedule(reservedStore()).fx, "LaunchExecutor").map((l) => l.execId)).toEqual([0]);
+    const { s } = recovering(reservedStore(-3));
+    expect(s.apps[APP]!.nextExecutorId).toBe(0);
+    const bad = newMaster();
+    const fx = step(bad, { type: "leaderElected", stored: reservedStore(1.5) });
+    expect(fx).toContainEqual(expect.objectContaining({ event: "badExecutorIdReservation" }));
+  });
+
+  it("the app's record is written with the reservation before the LaunchExecutor it covers, once per block of ids", () => {
+    const s = aliveMaster();
+    addWorker(s, 1, 4);
+    const { id, fx } = addApp(s, 1, { coresPerExecutor: 1 });
+    const persisted = fx.flatMap((e, i) => (e.type === "persist" && e.record.kind === "app" ? [{ i, reserved: e.record.app.executorIdsReserved }] : []));
+    const firstLaunch = fx.findIndex((e) => e.type === "send" && e.message.type === "LaunchExecutor");
+    expect(messagesOf(fx, "LaunchExecutor").map((l) => l.execId)).toEqual([0, 1, 2, 3]);
+    // Registration's record (no reservation), then one reservation covering the 4 launches.
+    expect(persisted.map((p) => p.reserved)).toEqual([undefined, 4 + EXECUTOR_ID_RESERVATION_BLOCK]);
+    expect(persisted[1]!.i).toBeLessThan(firstLaunch);
+    // A replacement within the block writes nothing.
+    const again = deliver(s, workerAddr(1), { type: "ExecutorStateChanged", appId: id, execId: 0, state: "EXITED", exitStatus: 1 });
+    expect(messagesOf(again, "LaunchExecutor").map((l) => l.execId)).toEqual([4]);
+    expect(again.filter((e) => e.type === "persist")).toEqual([]);
+  });
+});
+
+describe("master: executor launch timeout", () => {
+  it("a LAUNCHING executor with no report for executorLaunchTimeoutMs is failed to its driver, killed on its worker, its cores freed and replaced under a new id", () => {
+    const s = aliveMaster();
+    addWorker(s, 1, 4);
+    const { id } = addApp(s, 1);
+    expect(s.apps[id]!.executors["0"]).toMatchObject({ state: "LAUNCHING", launchedAtMs: T0 });
+    const timeoutMs = s.config.executorLaunchTimeoutMs;
+    // Not yet: the check before the timeout leaves it alone (the worker heartbeats all along).
+    deliver(s, workerAddr(1), { type: "Heartbeat", workerId: wid(1), workerAddress: workerAddr(1) }, T0 + timeoutMs - 1);
+    const early = step(s, { type: "timer", key: "checkForWorkerTimeOut" }, T0 + timeoutMs - 1);
+    expect(messagesOf(early, "LaunchExecutor")).toEqual([]);
+    expect(s.apps[id]!.executors["0"]!.state).toBe("LAUNCHING");
+    deliver(s, workerAddr(1), { type: "Heartbeat", workerId: wid(1), workerAddress: workerAddr(1) }, T0 + timeoutMs);
+    const fx = step(s, { type: "timer", key: "checkForWorkerTimeOut" }, T0 + timeoutMs);
+    expect(messagesOf(fx, "ExecutorUpdated")).toEqual([expect.objectContaining({ execId: 0, state: "FAILED" })]);
+    expect(messagesOf(fx, "KillExecutor")).toEqual([{ type: "KillExecutor", masterUrl: MASTER, appId: id, execId: 0 }]);
+    expect(messagesOf(fx, "LaunchExecutor").map((l) => l.execId)).toEqual([1]);
+    expect(s.apps[id]!.executors["0"]).toBeUndefined();
+    expect(s.workers[wid(1)]!.coresUsed).toBe(4);
+    expect(s.apps[id]!.retryCount).toBe(0);
+  });
+
+  it("a RUNNING executor never times out", () => {
+    const s = aliveMaster();
+    addWorker(s, 1, 4);
+    const { id } = addApp(s, 1);
+    deliver(s, workerAddr(1), { type: "ExecutorStateChanged", appId: id, execId: 0, state: "RUNNING" });
+    deliver(s, workerAddr(1), { type: "Heartbeat", workerId: wid(1), workerAddress: workerAddr(1) }, T0 + 10 * s.config.executorLaunchTimeoutMs);
+    const fx = step(s, { type: "timer", key: "checkForWorkerTimeOut" }, T0 + 10 * s.config.executorLaunchTimeoutMs);
+    expect(messagesOf(fx, "KillExecutor")).toEqual([]);
+    expect(s.apps[id]!.executors["0"]!.state).toBe("RUNNING");
   });
 });
 

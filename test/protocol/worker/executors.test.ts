@@ -83,11 +83,20 @@ describe("worker: LaunchExecutor", () => {
     expect(state.coresUsed).toBe(2);
   });
 
-  it("worker: LaunchExecutor for an executor that already finished: ignored as a duplicate", () => {
+  it("worker: LaunchExecutor for an executor that already finished: not launched again, its final state is reported again (as an ask) so the master stops waiting", () => {
     const state = registeredWorker();
     step(state, fromPeer(M1, launchExecutor()));
     step(state, { type: "processExited", process: executorRef(0), exitCode: 1 });
-    expect(ignoredReasons(step(state, fromPeer(M1, launchExecutor())))).toEqual(["duplicate-executor"]);
+    step(state, { type: "message", from: M1, message: { type: "ExecutorStateChangedResponse", appId: APP, execId: 0, state: "EXITED" } });
+    const effects = step(state, fromPeer(M1, launchExecutor()));
+    expect(ignoredReasons(effects)).toEqual(["duplicate-finished-executor"]);
+    expect(effects.filter((e) => e.type === "launch")).toEqual([]);
+    expect(sent(effects, M1)).toEqual([
+      { type: "ExecutorStateChanged", appId: APP, execId: 0, state: "EXITED", message: "Command exited with code 1", exitStatus: 1 },
+    ]);
+    expect(effects).toContainEqual({ type: "setTimer", key: executorStateSyncTimerKey(`${APP}/0`), afterMs: 120_000 });
+    expect(state.executors).toEqual({});
+    expect(state).toMatchObject({ coresUsed: 0, memoryUsed: 0 });
   });
 });
 
