@@ -12,6 +12,7 @@ import { run } from "../../src/cli/commands/sim.js";
 import { runScenario } from "../../src/sim/cluster.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { parseScenario, ScenarioError } from "../../src/sim/scenario.js";
+import { dropNodes, loadable } from "../../src/sim/shrink/index.js";
 import { captureOutput, SCENARIO_DIR } from "./helpers.js";
 
 const out = captureOutput();
@@ -127,6 +128,20 @@ describe("scenario language: mistakes are errors at load (flint sim exits 2 nami
     expect(errorOf(small({ faults: [{ atMs: 1, kind: "cancelJob", app: "pi", job: "pi-2" }] })).message).toContain('job of app "pi": "pi-2" is not in the scenario');
     expect(errorOf(small({ faults: [{ atMs: 1, kind: "killTask" }] })).path).toBe("faults[0].app");
     expect(parseScenario(small({ faults: [{ atMs: 1, kind: "requestExecutors", app: "pi", total: 3 }] })).faults[0]).toEqual({ atMs: 1, kind: "requestExecutors", app: "pi", total: 3 });
+  });
+
+  it("the messages an inject fault sends are checked field by field (flint sim)", async () => {
+    const s = small({ faults: [{ atMs: 1000, kind: "inject", from: "worker-1", to: "master-1", message: { type: "Heartbeat", workerAddress: "worker-1" } }] });
+    expect(await sim(s)).toBe(2);
+    expect(out.stderr).toContain("faults[0].message: Heartbeat.workerId: expected a string, got nothing");
+  });
+
+  it("the shrinker skips variants that would no longer load (a fault aimed at the worker it removed)", () => {
+    const s = parseScenario(small({ cluster: { masters: 1, workers: [{ count: 3, cores: 2, memoryMb: 2048 }] }, faults: [{ atMs: 1000, kind: "pause", target: "worker-3", durationMs: 1000 }] }));
+    const variants = dropNodes(s);
+    const fewer = variants.find((v) => v.cluster.workers[0]!.count === 2)!;
+    expect(loadable(fewer)).toBe(false);
+    expect(loadable(s)).toBe(true);
   });
 
   it("a store needs a recovery mode, and its records are checked", () => {

@@ -12,6 +12,7 @@ import { Worker } from "node:worker_threads";
 import { KNOWN_BUGS } from "../../protocol/config.js";
 import { scenarioJson } from "../../sim/fuzz/index.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.js";
+import { checkInjectedMessages } from "../injected-messages.js";
 import { runTask, type WorkerReply, type WorkerRequest, type WorkerTask } from "../fuzz-worker.js";
 
 export const summary = "fuzz scenarios with random fault plans (swarm testing), safety + liveness checks";
@@ -147,7 +148,9 @@ export function loadScenarioFile(file: string): Scenario {
     throw new ScenarioError(file, `cannot read: ${(e as Error).message}`);
   }
   try {
-    return parseScenario(JSON.parse(text));
+    const scenario = parseScenario(JSON.parse(text));
+    checkInjectedMessages(scenario);
+    return scenario;
   } catch (e) {
     if (e instanceof ScenarioError) throw new ScenarioError(`${file}: ${e.path}`, e.message.slice(e.path.length + 2));
     throw new ScenarioError(file, `not valid JSON: ${(e as Error).message}`);

@@ -12,6 +12,7 @@ import { ClusterRun, type SimResult } from "../../sim/cluster.js";
 import { checkLiveness } from "../../sim/invariants/liveness.js";
 import type { Violation } from "../../sim/invariants/report.js";
 import { ROLES } from "../../sim/roles.js";
+import { checkInjectedMessages } from "../injected-messages.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.js";
 import type { TimelineEntry } from "../../sim/timeline.js";
 import { describeEffect, describeInput, type TraceRecord } from "../../sim/trace.js";
@@ -124,7 +125,9 @@ function loadScenario(file: string): Scenario {
   } catch (e) {
     throw new ScenarioError(file, `not valid JSON: ${(e as Error).message}`);
   }
-  return parseScenario(json);
+  const scenario = parseScenario(json);
+  checkInjectedMessages(scenario);
+  return scenario;
 }
 
 const fmtTime = (ms: number): string => `${(ms / 1000).toFixed(3).padStart(10)}s`;

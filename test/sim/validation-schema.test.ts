@@ -1,0 +1,47 @@
+/**
+ * The scenario format's JSON Schema is generated from the same definition as the validator: the
+ * checked-in file must be what `npm run schema` writes, and every shipped scenario names it. The
+ * log event list selectors are checked against must hold only events the reducers emit.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { LOG_EVENTS } from "../../src/protocol/log-events.js";
+import { scenarioSchemaText } from "../../src/sim/scenario.js";
+import { SCENARIO_DIR, scenarioFiles } from "./helpers.js";
+
+const ROOT = join(SCENARIO_DIR, "..");
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+}
+
+describe("scenario schema", () => {
+  it("schema: scenarios/scenario.schema.json is what `npm run schema` generates (run it after changing the format)", () => {
+    expect(readFileSync(join(SCENARIO_DIR, "scenario.schema.json"), "utf8")).toBe(scenarioSchemaText());
+  });
+
+  it("schema: every shipped scenario names the schema by its relative path, and the package ships it", () => {
+    for (const f of scenarioFiles()) expect(`${f}: ${JSON.parse(readFileSync(join(SCENARIO_DIR, f), "utf8")).$schema}`).toBe(`${f}: ./scenario.schema.json`);
+    const museum = join(SCENARIO_DIR, "museum");
+    for (const f of readdirSync(museum)) expect(`${f}: ${JSON.parse(readFileSync(join(museum, f), "utf8")).$schema}`).toBe(`${f}: ../scenario.schema.json`);
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    expect(pkg.files).toContain("scenarios");
+  });
+
+  it("schema: the schema lists the selectors a scenario may use (editors complete them)", () => {
+    const text = scenarioSchemaText();
+    expect(text).toContain('"log:workerRemoved"');
+    expect(text).toContain('"message:ReconnectWorker"');
+    expect(text).not.toContain('"log:wrokerRemoved"');
+  });
+
+  it("log events: every declared event name is emitted somewhere in src/protocol (no stale name a selector could wait for in vain)", () => {
+    const code = sources(join(ROOT, "src/protocol"))
+      .filter((f) => !f.endsWith("log-events.ts"))
+      .map((f) => readFileSync(f, "utf8"))
+      .join("\n");
+    const stale = LOG_EVENTS.filter((e) => !code.includes(JSON.stringify(e)));
+    expect(stale).toEqual([]);
+  });
+});
