@@ -52,7 +52,7 @@ describe("flint sim", () => {
     writeFileSync(file, JSON.stringify(s));
     expect(await run([file, "--seed", "3"])).toBe(1);
     expect(out.stdout).toContain("FAIL task-retry-abort");
-    expect(out.stderr).toContain(`replay: flint sim ${file} --seed 3`);
+    expect(out.stderr).toContain(`replay: npx flint sim ${file} --seed 3`);
   });
 
   it("cli: bad usage and bad scenario files exit 2 with a clear message", async () => {
@@ -152,13 +152,13 @@ describe("flint sim: documented Spark weaknesses", () => {
     expect(out.stdout).toContain("FAIL weakness-no-fencing");
     expect(out.stdout).toContain("--strict fails them)");
     expect(out.stdout).toMatch(/- documented Spark weakness hit \(--strict\): PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-registers 1x, first at 88981 ms on master-1/);
-    expect(out.stderr).toContain(`replay: flint sim ${file} --seed 22 --strict`);
+    expect(out.stderr).toContain(`replay: npx flint sim ${file} --seed 22 --strict`);
     out.stdout = "";
     expect(await run([file, "--strict", "--json"])).toBe(1);
     const j = JSON.parse(out.stdout);
     expect(j.verdict.ok).toBe(false);
     expect(j.verdict.reasons).toHaveLength(2);
-    expect(j.replay).toBe(`flint sim ${file} --seed 22 --strict`);
+    expect(j.replay).toBe(`npx flint sim ${file} --seed 22 --strict`);
     out.stdout = "";
     expect(await run([scenario("lost-tasks.json"), "--strict"])).toBe(0);
   });

@@ -268,8 +268,8 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`FAIL ${file} seed ${r.seed}: ${r.check}: ${r.detail}\n`);
       if (planFile !== null) {
         process.stderr.write(`  plan:   ${planFile}\n`);
-        process.stderr.write(`  replay: flint sim ${planFile} --seed ${r.seed}\n`);
-        process.stderr.write(`  shrink: flint shrink ${planFile}\n`);
+        process.stderr.write(`  replay: npx flint sim ${planFile} --seed ${r.seed}\n`);
+        process.stderr.write(`  shrink: npx flint shrink ${planFile}\n`);
       }
     }
     draw(!r.ok);

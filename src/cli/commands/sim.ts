@@ -1,5 +1,5 @@
 /**
- * `flint sim <scenario> [--seed N] [--until T] [--trace FILE] [--json] [--verbose] [--story ID] [--strict]`:
+ * `flint sim <scenario> [--seed N] [--until T] [--trace FILE] [--json] [--verbose] [--story ID] [--strict] [--bug NAME] [--no-bugs]`:
  * runs a scenario in the deterministic simulator and prints a timeline and a verdict.
  * Exit status: 0 when the expectation and every check hold, 1 when not, 2 for bad usage or a bad
  * scenario file. A failing run prints the one-line command that replays it. A run that hits a
@@ -8,6 +8,7 @@
  */
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import chalk from "chalk";
+import { KNOWN_BUGS } from "../../protocol/config.js";
 import { ClusterRun, type SimResult } from "../../sim/cluster.js";
 import { checkLiveness } from "../../sim/invariants/liveness.js";
 import type { Violation } from "../../sim/invariants/report.js";
@@ -32,8 +33,11 @@ Options:
   --verbose       show every step (every message, timer and effect), not only the timeline
   --story ID      show only the steps that mention ID (a worker, app, executor, driver or task id)
   --limit N       timeline lines to print (default 200; 0 = all)
-  --strict        fail the run when it hits a weakness PROTOCOL.md documents for Spark itself
+  --strict        fail the run when it hits a weakness docs/protocol.md documents for Spark itself
                   (no fencing §3.5.1, id reuse §3.5.6, ...); without it such hits are shown, not failed
+  --no-bugs       turn off the historic bugs the scenario's config switches on (run a museum
+                  scenario with its bug fixed)
+  --bug NAME      turn on a historic bug (repeatable; after --no-bugs): ${Object.keys(KNOWN_BUGS).join(", ")}
   -h, --help      this help
 
 Exit status: 0 expectation met, 1 not met (or a check failed), 2 bad usage or scenario file.`;
@@ -48,6 +52,9 @@ interface Args {
   story?: string;
   limit: number;
   strict: boolean;
+  /** Bugs switched on from the command line, on top of the scenario's (or instead, with noBugs). */
+  bugs: string[];
+  noBugs: boolean;
 }
 
 class UsageError extends Error {}
@@ -60,7 +67,7 @@ function parseDuration(s: string): number {
 }
 
 function parseArgs(argv: string[]): Args | "help" {
-  const args: Partial<Args> & { json: boolean; verbose: boolean; limit: number; strict: boolean } = { json: false, verbose: false, limit: 200, strict: false };
+  const args: Partial<Args> & { json: boolean; verbose: boolean; limit: number; strict: boolean; bugs: string[]; noBugs: boolean } = { json: false, verbose: false, limit: 200, strict: false, bugs: [], noBugs: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
@@ -81,6 +88,15 @@ function parseArgs(argv: string[]): Args | "help" {
       case "--strict":
         args.strict = true;
         break;
+      case "--no-bugs":
+        args.noBugs = true;
+        break;
+      case "--bug": {
+        const bug = value(i++, a);
+        if (!Object.hasOwn(KNOWN_BUGS, bug)) throw new UsageError(`--bug ${bug}: unknown bug (known: ${Object.keys(KNOWN_BUGS).join(", ")})`);
+        if (!args.bugs.includes(bug)) args.bugs.push(bug);
+        break;
+      }
       case "--seed": {
         const v = value(i++, a);
         if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--seed must be a non-negative integer (got ${JSON.stringify(v)})`);
@@ -288,7 +304,15 @@ function printResult(result: SimResult, args: Args, scenario: Scenario, weakness
 }
 
 function replayCommand(args: Args, seed: number): string {
-  return `flint sim ${args.file} --seed ${seed}${args.untilMs !== undefined ? ` --until ${args.untilMs}` : ""}${args.strict ? " --strict" : ""}`;
+  const bugs = `${args.noBugs ? " --no-bugs" : ""}${args.bugs.map((b) => ` --bug ${b}`).join("")}`;
+  return `npx flint sim ${args.file} --seed ${seed}${args.untilMs !== undefined ? ` --until ${args.untilMs}` : ""}${args.strict ? " --strict" : ""}${bugs}`;
+}
+
+/** The scenario with the command line's bug switches applied: --no-bugs drops the file's, --bug adds. */
+function withBugs(scenario: Scenario, args: Args): Scenario {
+  if (!args.noBugs && args.bugs.length === 0) return scenario;
+  const bugs = [...new Set([...(args.noBugs ? [] : (scenario.config.bugs ?? [])), ...args.bugs])];
+  return { ...scenario, config: { ...scenario.config, bugs } };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -301,7 +325,7 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     args = parsed;
-    scenario = loadScenario(args.file);
+    scenario = withBugs(loadScenario(args.file), args);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`flint sim: ${e.message}\n\n${USAGE}\n`);
@@ -344,7 +368,8 @@ export async function run(argv: string[]): Promise<number> {
     printStep(r);
   };
   if (!args.json) {
-    out(chalk.bold(`flint sim ${scenario.name}`) + chalk.dim(` (seed ${seed})`));
+    const bugs = scenario.config.bugs ?? [];
+    out(chalk.bold(`flint sim ${scenario.name}`) + chalk.dim(` (seed ${seed}${bugs.length > 0 ? `, historic bugs on: ${bugs.join(", ")}` : ""})`));
     out(chalk.dim(scenario.comment));
     out("");
   }
