@@ -1,5 +1,5 @@
 /**
- * Every constant of PROTOCOL.md §2, with Spark's default and its Spark config key. All are
+ * Every constant of docs/protocol.md §2, with Spark's default and its Spark config key. All are
  * overridable (`resolveConfig({ workerTimeoutMs: 5_000 })`). Times are integer milliseconds.
  */
 export interface ProtocolConfig {
@@ -86,7 +86,7 @@ export interface ProtocolConfig {
   maxMessageSizeBytes: number;
 
   /**
-   * Historic Spark defects switched back on by name for the bug museum (PROTOCOL.md §7), e.g.
+   * Historic Spark defects switched back on by name for the bug museum (docs/protocol.md §7), e.g.
    * "SPARK-36509". Empty by default: flint behaves as the fixed Spark does.
    */
   bugs: string[];
@@ -189,7 +189,7 @@ export function validateConfig(config: ProtocolConfig): string[] {
 }
 
 /**
- * The bug museum (PROTOCOL.md §7): every historic bug a `bugs` entry can switch back on, with what
+ * The bug museum (docs/protocol.md §7): every historic bug a `bugs` entry can switch back on, with what
  * it restores. A name not listed here is refused by validateConfig, so a typo never runs a
  * "buggy" run that is in fact correct.
  */

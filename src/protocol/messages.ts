@@ -1,5 +1,5 @@
 /**
- * Every wire message of PROTOCOL.md §1.1 that the master, worker, driver and executor exchange,
+ * Every wire message of docs/protocol.md §1.1 that the master, worker, driver and executor exchange,
  * as one discriminated union on `type`, keeping Spark's names. All are one-way: where Spark uses
  * an ask, the reply is a message of its own (`...Response`), so the same code runs over a
  * simulated link or a socket. Where Spark passes an endpoint ref we pass an `Address`.

@@ -1,5 +1,5 @@
 /**
- * What the master persists for recovery (PROTOCOL.md §3.2): apps, drivers and workers, under
+ * What the master persists for recovery (docs/protocol.md §3.2): apps, drivers and workers, under
  * the keys `app_<id>`, `driver_<id>`, `worker_<id>`. Executors, runtime state and id counters are
  * not persisted, as in Spark.
  */

@@ -1,5 +1,5 @@
 /**
- * The recovery store and the election service, modelled after Spark's recovery modes (PROTOCOL.md
+ * The recovery store and the election service, modelled after Spark's recovery modes (docs/protocol.md
  * §3.2, §3.3).
  *  - zookeeper: each live master holds a session; the leader is the master with the oldest
  *    unexpired session. A master that dies keeps its session until the session timeout expires,

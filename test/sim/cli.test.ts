@@ -78,12 +78,12 @@ describe("flint sim", () => {
 });
 
 /**
- * Runs that hit a weakness PROTOCOL.md documents for Spark (shrunk from `flint fuzz` seeds with
+ * Runs that hit a weakness docs/protocol.md documents for Spark (shrunk from `flint fuzz` seeds with
  * `flint shrink --strict`). The checks record such hits apart from failures.
  */
 const NO_FENCING = {
   name: "weakness-no-fencing",
-  comment: "The only master (ZooKeeper mode) is paused past its session timeout; on resuming it registers the app and launches executors before it hears that it lost the leadership (PROTOCOL.md §3.5.1 no fencing).",
+  comment: "The only master (ZooKeeper mode) is paused past its session timeout; on resuming it registers the app and launches executors before it hears that it lost the leadership (docs/protocol.md §3.5.1 no fencing).",
   seed: 22,
   timeLimitMs: 630892,
   stopWhenDone: true,
@@ -95,7 +95,7 @@ const NO_FENCING = {
 
 const STRANDED_LAUNCH = {
   name: "weakness-stranded-launch",
-  comment: "Most RegisteredWorker replies are lost at the start; the worker drops the master's LaunchExecutors until it hears one, so the app's executors stay LAUNCHING for ever (PROTOCOL.md §7 item 19).",
+  comment: "Most RegisteredWorker replies are lost at the start; the worker drops the master's LaunchExecutors until it hears one, so the app's executors stay LAUNCHING for ever (docs/protocol.md §7 item 19).",
   seed: 332,
   timeLimitMs: 428389,
   stopWhenDone: true,
@@ -119,16 +119,16 @@ describe("flint sim: documented Spark weaknesses", () => {
     const lines = timelineLines(out.stdout);
     const hits = lines.filter((l) => l.includes(" WEAKNESS "));
     expect(hits).toHaveLength(3);
-    for (const l of hits) expect(l).toMatch(/master-1 +WEAKNESS +PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-(registers|schedules) after step \d+: master-1 sent \w+ to /);
+    for (const l of hits) expect(l).toMatch(/master-1 +WEAKNESS +docs\/protocol\.md §3\.5\.1 no fencing: I7:only-leader-(registers|schedules) after step \d+: master-1 sent \w+ to /);
     const first = lines.indexOf(hits[0]!);
     expect(lines[first - 1]).toContain("applicationRegistered"); // the step that broke I7
     expect(lines.slice(first + 3).some((l) => l.includes("leadership revoked"))).toBe(true);
     expect(lines.slice(0, first).some((l) => l.includes("leadership revoked"))).toBe(false);
-    expect(out.stdout).toContain("Spark weaknesses hit: 3 (documented in PROTOCOL.md for Spark itself; not failures, --strict fails them)");
-    expect(out.stdout).toMatch(/ 1x PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-registers, first at 88\.981s after step \d+ on master-1/);
-    expect(out.stdout).toMatch(/ 2x PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-schedules/);
+    expect(out.stdout).toContain("Spark weaknesses hit: 3 (documented in docs/protocol.md for Spark itself; not failures, --strict fails them)");
+    expect(out.stdout).toMatch(/ 1x docs\/protocol\.md §3\.5\.1 no fencing: I7:only-leader-registers, first at 88\.981s after step \d+ on master-1/);
+    expect(out.stdout).toMatch(/ 2x docs\/protocol\.md §3\.5\.1 no fencing: I7:only-leader-schedules/);
     expect(out.stdout).toContain("PASS weakness-no-fencing");
-    expect(out.stdout).toContain("with 3 documented Spark weakness hits: PROTOCOL.md §3.5.1 no fencing (--strict fails them)");
+    expect(out.stdout).toContain("with 3 documented Spark weakness hits: docs/protocol.md §3.5.1 no fencing (--strict fails them)");
     expect(out.stderr).toBe("");
   });
 
@@ -151,7 +151,7 @@ describe("flint sim: documented Spark weaknesses", () => {
     expect(await run([file, "--strict"])).toBe(1);
     expect(out.stdout).toContain("FAIL weakness-no-fencing");
     expect(out.stdout).toContain("--strict fails them)");
-    expect(out.stdout).toMatch(/- documented Spark weakness hit \(--strict\): PROTOCOL\.md §3\.5\.1 no fencing: I7:only-leader-registers 1x, first at 88981 ms on master-1/);
+    expect(out.stdout).toMatch(/- documented Spark weakness hit \(--strict\): docs\/protocol\.md §3\.5\.1 no fencing: I7:only-leader-registers 1x, first at 88981 ms on master-1/);
     expect(out.stderr).toContain(`replay: npx flint sim ${file} --seed 22 --strict`);
     out.stdout = "";
     expect(await run([file, "--strict", "--json"])).toBe(1);
@@ -167,7 +167,7 @@ describe("flint sim: documented Spark weaknesses", () => {
     const file = writeScenario(STRANDED_LAUNCH);
     expect(await run([file])).toBe(0);
     const hit = timelineLines(out.stdout).filter((l) => l.includes(" WEAKNESS "));
-    expect(hit).toEqual([expect.stringMatching(/428\.389s  drv-pi +WEAKNESS +PROTOCOL\.md §7\.19 executors stranded in LAUNCHING by a LaunchExecutor the worker dropped: L1:jobs-finish-after-healing at the end of the run: job pi-1/)]);
+    expect(hit).toEqual([expect.stringMatching(/428\.389s  drv-pi +WEAKNESS +docs\/protocol\.md §7\.19 executors stranded in LAUNCHING by a LaunchExecutor the worker dropped: L1:jobs-finish-after-healing at the end of the run: job pi-1/)]);
     expect(timelineLines(out.stdout).at(-1)).toBe(hit[0]);
     expect(out.stdout).toContain("Spark weaknesses hit: 1");
     out.stdout = "";
@@ -192,7 +192,7 @@ describe("flint sim: documented Spark weaknesses", () => {
     expect(lines.filter((l) => l.includes(" WEAKNESS "))).toHaveLength(1); // only I7:only-leader-registers names drv-etl
     out.stdout = "";
     expect(await run([writeScenario(STRANDED_LAUNCH), "--verbose"])).toBe(0);
-    expect(timelineLines(out.stdout).at(-1)).toContain("WEAKNESS  PROTOCOL.md §7.19");
+    expect(timelineLines(out.stdout).at(-1)).toContain("WEAKNESS  docs/protocol.md §7.19");
   });
 
   it("cli: --limit hides ordinary timeline entries but never a weakness hit", async () => {

@@ -24,7 +24,7 @@ name it to fuzz it) under many seeds. Each seed draws
 which fault kinds are on and how often (swarm testing), then an explicit fault plan: worker
 crashes (some for good), pauses, partitions, executor crashes, leader crashes and pauses,
 message drops, delays and duplicates, and lost or late executor registration replies
-(RegisteredExecutor). Safety invariants (PROTOCOL.md §6) are checked after every
+(RegisteredExecutor). Safety invariants (docs/protocol.md §6) are checked after every
 step; liveness (every job ends once faults heal) at the end.
 
 Options:
@@ -33,7 +33,7 @@ Options:
   --from S        first seed (default 1)
   --jobs K        worker threads (default: one per core)
   --bug NAME      turn on a historic bug (repeatable): ${Object.keys(KNOWN_BUGS).join(", ")}
-  --strict        also fail on documented Spark weaknesses (PROTOCOL.md §3.5: split brain, id reuse, ...)
+  --strict        also fail on documented Spark weaknesses (docs/protocol.md §3.5: split brain, id reuse, ...)
   --out DIR       where failing plans go (default .flint/fuzz)
   --max-failures N  stop after N failures (default 10)
   --json          print a JSON summary on stdout

@@ -3,7 +3,7 @@
  * runs a scenario in the deterministic simulator and prints a timeline and a verdict.
  * Exit status: 0 when the expectation and every check hold, 1 when not, 2 for bad usage or a bad
  * scenario file. A failing run prints the one-line command that replays it. A run that hits a
- * weakness PROTOCOL.md documents for Spark itself (the checks record those apart from failures)
+ * weakness docs/protocol.md documents for Spark itself (the checks record those apart from failures)
  * shows it in the timeline, the summary and the JSON; `--strict` fails such a run.
  */
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
@@ -183,9 +183,9 @@ class TraceFile {
   }
 }
 
-/** A hit of a weakness PROTOCOL.md documents for Spark: which, the check it would have failed, and where. */
+/** A hit of a weakness docs/protocol.md documents for Spark: which, the check it would have failed, and where. */
 export type WeaknessHit = Pick<Violation, "check" | "timeMs" | "step" | "node" | "nodes" | "detail"> & {
-  /** The PROTOCOL.md section that documents it, e.g. "§3.5.1". */
+  /** The docs/protocol.md section that documents it, e.g. "§3.5.1". */
   section: string;
   /** The weakness in a few words, e.g. "no fencing". */
   weakness: string;
@@ -197,7 +197,7 @@ function weaknessHit(v: Violation): WeaknessHit {
   return { section: m ? m[1]! : "§3.5", weakness: m ? m[2]! : text, check: v.check, timeMs: v.timeMs, step: v.step, node: v.node, nodes: v.nodes.slice(), detail: v.detail };
 }
 
-const weaknessName = (h: WeaknessHit): string => `PROTOCOL.md ${h.section} ${h.weakness}`;
+const weaknessName = (h: WeaknessHit): string => `docs/protocol.md ${h.section} ${h.weakness}`;
 
 /** The timeline's line for a hit: marked so that it stands out among the ordinary entries. */
 function printWeakness(h: WeaknessHit): void {
@@ -289,7 +289,7 @@ function printResult(result: SimResult, args: Args, scenario: Scenario, weakness
   if (result.violationCount > 0) for (const v of result.violations.slice(0, 10)) out(chalk.red(`  check ${v.check} failed at ${v.timeMs} ms on ${v.node}: ${v.detail}`));
   const groups = groupHits(weaknesses.hits);
   if (weaknesses.count > 0) {
-    out(chalk.bold(`Spark weaknesses hit: ${weaknesses.count} (documented in PROTOCOL.md for Spark itself; ${args.strict ? "--strict fails them" : "not failures, --strict fails them"})`));
+    out(chalk.bold(`Spark weaknesses hit: ${weaknesses.count} (documented in docs/protocol.md for Spark itself; ${args.strict ? "--strict fails them" : "not failures, --strict fails them"})`));
     for (const { first, count } of groups) out(chalk.yellow(`  ${count}x ${weaknessName(first)}: ${first.check}, first at ${(first.timeMs / 1000).toFixed(3)}s ${first.step >= 0 ? `after step ${first.step}` : "at the end of the run"} on ${first.node}`));
     if (weaknesses.count > weaknesses.hits.length) out(chalk.dim(`  ... ${weaknesses.count - weaknesses.hits.length} more hits not kept`));
   }

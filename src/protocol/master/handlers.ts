@@ -1,4 +1,4 @@
-/** The master's message handlers (PROTOCOL.md §1.2 "Handlers"), one function per message. */
+/** The master's message handlers (docs/protocol.md §1.2 "Handlers"), one function per message. */
 import { hasBug } from "../config.js";
 import { ignored, log, send } from "../io.js";
 import type { Address, AppId, DriverId } from "../ids.js";
@@ -117,7 +117,7 @@ export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): 
   }
   const existingId = m.s.addressToApp[msg.driverAddress];
   if (existingId !== undefined && !hasBug(m.s.config, "GHOST-APP")) {
-    // PROTOCOL.md §7 item 20: Spark persists and acknowledges a second, untracked app id. flint
+    // docs/protocol.md §7 item 20: Spark persists and acknowledges a second, untracked app id. flint
     // answers a retried registration with the app this driver already has.
     m.fx.push(log("warn", "duplicateAppRegistration", { appId: existingId, driverAddress: msg.driverAddress }));
     m.fx.push(send(msg.driverAddress, { type: "RegisteredApplication", appId: existingId, masterAddress: m.s.address }));
