@@ -445,8 +445,10 @@ export function parseScenario(v: unknown): Scenario {
     if (e instanceof FormatError) throw new ScenarioError(e.path === "" ? "scenario" : rootPath(e.path), e.problem);
     throw e;
   }
-  const { $schema: _schema, expect: rawExpect, store, ...rest } = raw;
-  const scenario = { ...rest, expect: normaliseExpect(rawExpect as Record<string, unknown>) } as unknown as Scenario;
+  const { $schema: _schema, expect: rawExpect, store, faults, ...rest } = raw;
+  // Comments are for the reader of the file; the in-memory scenario does not carry them.
+  const bare = (faults as Array<Record<string, unknown>>).map(({ comment: _comment, ...f }) => f);
+  const scenario = { ...rest, faults: bare, expect: normaliseExpect(rawExpect as Record<string, unknown>) } as unknown as Scenario;
   if (store !== undefined) scenario.store = store as StoredRecords;
   if (scenario.randomFaults === undefined) scenario.randomFaults = null;
   const problems = validateConfig({ ...DEFAULT_CONFIG, ...scenario.config } as ProtocolConfig);

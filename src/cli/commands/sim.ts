@@ -40,6 +40,9 @@ Options:
   --bug NAME      turn on a historic bug (repeatable; after --no-bugs): ${Object.keys(KNOWN_BUGS).join(", ")}
   -h, --help      this help
 
+The scenario format: scenarios/scenario.schema.json (name it with "$schema" for editor checks)
+and the README's "Writing a scenario".
+
 Exit status: 0 expectation met, 1 not met (or a check failed), 2 bad usage or scenario file.`;
 
 interface Args {
