@@ -25,6 +25,7 @@ import {
   type ProtocolConfig,
   type StoredRecords,
 } from "../protocol/index.js";
+import { TIMER_KEY_PREFIXES, TIMER_KEYS } from "../protocol/timer-keys.js";
 import { closest, FormatError, toJsonSchema, validate, type Choices, type Desc, type Field, type ObjectDesc, type UnionDesc } from "./format.js";
 
 export type RecoveryMode = "zookeeper" | "filesystem" | "none";
@@ -231,18 +232,25 @@ const def = (d: Desc, value: unknown, doc?: string): Field => ({ d, default: val
 const obj = (fields: Record<string, Field>, doc?: string): ObjectDesc => ({ t: "object", fields, ...(doc !== undefined ? { doc } : {}) });
 const COMMENT = opt(text, "Free text for the reader; ignored.");
 
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** `<prefix>` followed by the roles' timer keys: the fixed ones, and the per-entity ones by their prefix. */
+const timerSelectors = (prefix: string): { values: string[]; patterns: string[] } => ({
+  values: TIMER_KEYS.map((k) => `${prefix}${k}`),
+  patterns: TIMER_KEY_PREFIXES.map((p) => `^${escapeRegExp(prefix + p)}.+$`),
+});
+
 /** Input selectors: every input type, "init" (a node's start), "message:<Type>", "timer:<key>". */
 export const INPUT_SELECTORS: Choices = {
   what: "input selector",
-  values: ["init", ...INPUT_TYPES, ...MESSAGE_TYPES.map((t) => `message:${t}`)],
-  patterns: ["^timer:.+$"],
+  values: ["init", ...INPUT_TYPES, ...MESSAGE_TYPES.map((t) => `message:${t}`), ...timerSelectors("timer:").values],
+  patterns: timerSelectors("timer:").patterns,
 };
 
 /** Effect selectors: every effect type, "send:<Type>", "notify:<kind>", "log:<event>", "setTimer:<key>". */
 export const EFFECT_SELECTORS: Choices = {
   what: "effect selector",
-  values: [...EFFECT_TYPES, ...MESSAGE_TYPES.map((t) => `send:${t}`), ...NOTIFICATION_KINDS.map((k) => `notify:${k}`), ...LOG_EVENTS.map((e) => `log:${e}`)],
-  patterns: ["^setTimer:.+$"],
+  values: [...EFFECT_TYPES, ...MESSAGE_TYPES.map((t) => `send:${t}`), ...NOTIFICATION_KINDS.map((k) => `notify:${k}`), ...LOG_EVENTS.map((e) => `log:${e}`), ...timerSelectors("setTimer:").values],
+  patterns: timerSelectors("setTimer:").patterns,
 };
 
 const TARGET_DOC = 'A node name ("master-1", "worker-2", "client", "drv-<app>"), "leader", "app:<name>" (its driver), "driver:<name>" (a cluster-mode driver) or "executor:<app>" / "executor:*" (a live executor, busy ones first).';

@@ -105,7 +105,11 @@ describe("scenario language: mistakes are errors at load (flint sim exits 2 nami
     // An effect without sub-selectors cannot take one (it would never match).
     expect(errorOf(small({ expect: { events: [{ node: "master-1", effect: "exit:1" }] } })).path).toBe("expect.events[0].effect");
     expect(errorOf(small({ expect: { events: [{ node: "master-1", effect: "log", code: 1 }] } })).path).toBe("expect.events[0].code");
-    expect(errorOf(small({ expect: { events: [{ node: "master-1", input: "timer:x", fields: { a: 1 } }] } })).path).toBe("expect.events[0].fields");
+    expect(errorOf(small({ expect: { events: [{ node: "master-1", input: "timer:checkForWorkerTimeOut", fields: { a: 1 } }] } })).path).toBe("expect.events[0].fields");
+    // Timer keys come from the roles' own constants; per-entity keys by their prefix.
+    expect(errorOf(small({ expect: { events: [{ node: "app:pi", input: "timer:revival" }] } })).message).toContain('did you mean "timer:revive"?');
+    expect(errorOf(small({ expect: { events: [{ node: "worker-1", effect: "setTimer:hartbeat" }] } })).message).toContain('did you mean "setTimer:heartbeat"?');
+    expect(parseScenario(small({ expect: { events: [{ node: "worker-*", effect: "setTimer:driverRelaunch:driver-1", absent: true }] } })).expect.events).toHaveLength(1);
   });
 
   it("count, before and labels are checked", () => {

@@ -7,8 +7,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LOG_EVENTS } from "../../src/protocol/log-events.js";
+import { TIMER_KEY_PREFIXES, TIMER_KEYS } from "../../src/protocol/timer-keys.js";
+import { ClusterRun } from "../../src/sim/cluster.js";
+import { ROLES } from "../../src/sim/roles.js";
 import { scenarioSchemaText } from "../../src/sim/scenario.js";
-import { SCENARIO_DIR, scenarioFiles } from "./helpers.js";
+import { loadScenario, SCENARIO_DIR, scenarioFiles } from "./helpers.js";
 
 const ROOT = join(SCENARIO_DIR, "..");
 
@@ -43,5 +46,17 @@ describe("scenario schema", () => {
       .join("\n");
     const stale = LOG_EVENTS.filter((e) => !code.includes(JSON.stringify(e)));
     expect(stale).toEqual([]);
+  });
+
+  it("timer keys: every key the roles set in runs that exercise every role (failover, supervise, executor sync) is declared", () => {
+    const seen = new Set<string>();
+    for (const file of ["master-failover.json", "supervised-driver-relaunch.json", "executor-crash-loop.json", "worker-gives-up.json"]) {
+      new ClusterRun(loadScenario(file), ROLES, { recordSink: (r) => { for (const e of r.effects) if (e.type === "setTimer") seen.add(e.key); } }).run();
+    }
+    const undeclared = [...seen].filter((k) => !TIMER_KEYS.includes(k) && !TIMER_KEY_PREFIXES.some((p) => k.startsWith(p)));
+    expect(undeclared).toEqual([]);
+    // And the runs did exercise the per-entity keys and most fixed ones.
+    expect([...seen].some((k) => k.startsWith("executorStateSync:"))).toBe(true);
+    expect(TIMER_KEYS.filter((k) => !seen.has(k))).toEqual([]);
   });
 });
