@@ -389,8 +389,7 @@ export type Message =
 
 export type MessageType = Message["type"];
 
-/** Every message type, for validation of frames and for exhaustiveness tests. */
-export const MESSAGE_TYPES: readonly MessageType[] = [
+const MESSAGE_TYPES_LISTED = [
   "RegisterWorker",
   "RegisteredWorker",
   "RegisterWorkerFailed",
@@ -437,4 +436,11 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
   "RemoveExecutor",
   "ExecutorHeartbeat",
   "HeartbeatResponse",
-];
+] as const satisfies readonly MessageType[];
+
+/** A message type the list lacks: the assignment below stops compiling, naming it, until it is listed. */
+type UnlistedMessageType = Exclude<MessageType, (typeof MESSAGE_TYPES_LISTED)[number]>;
+export const EVERY_MESSAGE_TYPE_LISTED: [UnlistedMessageType] extends [never] ? true : UnlistedMessageType = true;
+
+/** Every message type (the compiler checks the list is complete), for validation of frames and scenario files and for exhaustiveness tests. */
+export const MESSAGE_TYPES: readonly MessageType[] = MESSAGE_TYPES_LISTED;
