@@ -349,8 +349,9 @@ const EVENT = obj({
   effect: opt({ t: "string", choices: EFFECT_SELECTORS }, 'An effect type, "send:<Type>", "notify:<kind>", "log:<event>" or "setTimer:<key>".'),
   code: opt(int(0), 'For the "exit" effect: the exit code.'),
   fields: opt({ t: "map", of: { t: "json" } }, "The message's (notification's, log's) fields must have these values."),
-  minCount: def(int(1), 1, "At least this many matching steps."),
-  count: opt(int(0), "Exactly this many matching steps."),
+  // A run keeps the first 1000 matches of an expectation: counts up to 999 can tell "more".
+  minCount: def(int(1, 1000), 1, "At least this many matching steps."),
+  count: opt(int(0, 999), "Exactly this many matching steps."),
   afterMs: opt(int(0)),
   byMs: opt(int(0)),
   atMs: opt({ t: "either", what: 'a number or "workerGiveUp"', of: [int(0), { t: "const", value: "workerGiveUp" }] }, "The first match happens exactly then."),
