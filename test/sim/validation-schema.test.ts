@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LOG_EVENTS } from "../../src/protocol/log-events.js";
 import { TIMER_KEY_PREFIXES, TIMER_KEYS } from "../../src/protocol/timer-keys.js";
-import { ClusterRun } from "../../src/sim/cluster.js";
+import { ClusterRun, runScenario } from "../../src/sim/cluster.js";
 import { ROLES } from "../../src/sim/roles.js";
-import { scenarioSchemaText } from "../../src/sim/scenario.js";
+import { parseScenario, scenarioSchemaText } from "../../src/sim/scenario.js";
 import { loadScenario, SCENARIO_DIR, scenarioFiles } from "./helpers.js";
 
 const ROOT = join(SCENARIO_DIR, "..");
@@ -58,5 +58,14 @@ describe("scenario schema", () => {
     // And the runs did exercise the per-entity keys and most fixed ones.
     expect([...seen].some((k) => k.startsWith("executorStateSync:"))).toBe(true);
     expect(TIMER_KEYS.filter((k) => !seen.has(k))).toEqual([]);
+  });
+
+  it("readme: the example of 'Writing a scenario' loads and passes (its // notes stripped)", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const block = /## Writing a scenario[\s\S]*?```jsonc\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const scenario = parseScenario(JSON.parse(block!.replace(/\s+\/\/.*$/gm, "")));
+    expect(scenario.expect.events.map((e) => e.before)).toEqual([1, undefined, undefined]);
+    expect(runScenario(scenario, ROLES).verdict).toEqual({ ok: true, reasons: [] });
   });
 });
