@@ -45,7 +45,7 @@ const fmt = (x) => x.toFixed(1).padStart(7);
 console.log(`fuzz seeds/s per core (one thread, ${SECONDS} s each)`);
 const ref = rate(eightWorkers, SECONDS);
 console.log(`  ${"8 workers, 1,000 tasks, faults".padEnd(34)} ${fmt(ref.seedsPerSecond)} seeds/s  (${ref.seeds} seeds, ${ref.eventsPerSeed} events/seed, ${ref.failures} failures)  target >= 50`);
-for (const f of readdirSync(dir("../scenarios/")).filter((f) => f.endsWith(".json") && f !== "big-cluster.json").sort()) {
+for (const f of readdirSync(dir("../scenarios/")).filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json") && f !== "big-cluster.json").sort()) {
   const base = parseScenario(JSON.parse(readFileSync(dir(`../scenarios/${f}`), "utf8")));
   const r = rate(base, Math.max(1, SECONDS / 5));
   console.log(`  ${f.padEnd(34)} ${fmt(r.seedsPerSecond)} seeds/s  (${r.seeds} seeds, ${r.eventsPerSeed} events/seed, ${r.failures} failures)`);

@@ -1,5 +1,5 @@
 /**
- * Every constant of PROTOCOL.md §2, with Spark's default and its Spark config key. All are
+ * Every constant of docs/protocol.md §2, with Spark's default and its Spark config key. All are
  * overridable (`resolveConfig({ workerTimeoutMs: 5_000 })`). Times are integer milliseconds.
  */
 export interface ProtocolConfig {
@@ -24,7 +24,7 @@ export interface ProtocolConfig {
    * flint only (120 s): a LAUNCHING executor with no report from its worker for this long is
    * given up: failed towards its driver, killed on the worker in case it starts late, and its
    * cores freed, so that scheduling can replace it. Spark's standalone master waits for ever
-   * (PROTOCOL.md §7 item 19: a LaunchExecutor dropped by the worker strands the executor and its
+   * (docs/protocol.md §7 item 19: a LaunchExecutor dropped by the worker strands the executor and its
    * cores). A worker answers a launch as soon as the process exists, well under a second; the
    * bound is spark.network.timeout's default, as Spark bounds its other exchanges, and as its
    * Kubernetes backend bounds an executor that never starts
@@ -98,7 +98,7 @@ export interface ProtocolConfig {
   maxMessageSizeBytes: number;
 
   /**
-   * Historic Spark defects switched back on by name for the bug museum (PROTOCOL.md §7), e.g.
+   * Historic Spark defects switched back on by name for the bug museum (docs/protocol.md §7), e.g.
    * "SPARK-36509". Empty by default: flint behaves as the fixed Spark does.
    */
   bugs: string[];
@@ -202,7 +202,7 @@ export function validateConfig(config: ProtocolConfig): string[] {
 }
 
 /**
- * The bug museum (PROTOCOL.md §7): every historic bug a `bugs` entry can switch back on, with what
+ * The bug museum (docs/protocol.md §7): every historic bug a `bugs` entry can switch back on, with what
  * it restores. A name not listed here is refused by validateConfig, so a typo never runs a
  * "buggy" run that is in fact correct.
  */

@@ -4,6 +4,7 @@ export * from "./states.js";
 export * from "./messages.js";
 export * from "./records.js";
 export * from "./io.js";
+export * from "./log-events.js";
 export * from "./config.js";
 export * from "./random.js";
 export * from "./clock.js";

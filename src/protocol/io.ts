@@ -28,6 +28,7 @@ import type {
   TaskPayload,
 } from "./messages.js";
 import type { PersistedRecord, StoredRecords } from "./records.js";
+import type { LogEvent } from "./log-events.js";
 import type { TaskState } from "./states.js";
 
 /** What the host tells a role besides the input: the time now, in integer milliseconds. */
@@ -98,6 +99,20 @@ export type Input =
 
 export type InputType = Input["type"];
 
+/** Every input type, as a list (scenario selectors are validated against it); the compiler checks it is complete. */
+export const INPUT_TYPES = Object.keys({
+  message: true,
+  timer: true,
+  peerDisconnected: true,
+  processLaunched: true,
+  processLaunchFailed: true,
+  processExited: true,
+  taskFinished: true,
+  leaderElected: true,
+  leadershipRevoked: true,
+  command: true,
+} satisfies Record<InputType, true>) as InputType[];
+
 /** What the driver tells its user (results, failures, progress). */
 export type Notification =
   | { kind: "appRegistered"; appId: AppId }
@@ -108,6 +123,20 @@ export type Notification =
   | { kind: "jobSucceeded"; jobId: JobId; results: unknown[] }
   | { kind: "jobFailed"; jobId: JobId; reason: string }
   | { kind: "taskEnded"; jobId: JobId; taskId: TaskId; index: number; state: TaskState; reason?: string };
+
+export type NotificationKind = Notification["kind"];
+
+/** Every notification kind, as a list; the compiler checks it is complete. */
+export const NOTIFICATION_KINDS = Object.keys({
+  appRegistered: true,
+  appDead: true,
+  executorAdded: true,
+  executorRemoved: true,
+  jobProgress: true,
+  jobSucceeded: true,
+  jobFailed: true,
+  taskEnded: true,
+} satisfies Record<NotificationKind, true>) as NotificationKind[];
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -124,10 +153,27 @@ export type Effect =
   | { type: "persist"; key: string; record: PersistedRecord }
   | { type: "unpersist"; key: string }
   | { type: "exit"; code: number; reason: string }
-  | { type: "log"; level: LogLevel; event: string; fields: Record<string, unknown> }
+  | { type: "log"; level: LogLevel; event: LogEvent; fields: Record<string, unknown> }
   | { type: "notify"; notification: Notification };
 
 export type EffectType = Effect["type"];
+
+/** Every effect type, as a list; the compiler checks it is complete. */
+export const EFFECT_TYPES = Object.keys({
+  send: true,
+  setTimer: true,
+  cancelTimer: true,
+  launch: true,
+  kill: true,
+  runTask: true,
+  killTask: true,
+  cleanupApp: true,
+  persist: true,
+  unpersist: true,
+  exit: true,
+  log: true,
+  notify: true,
+} satisfies Record<EffectType, true>) as EffectType[];
 
 /** One role: `init` builds its state; `step` updates it in place (an immer recipe) and returns effects. */
 export interface Role<S, C> {
@@ -141,7 +187,7 @@ export interface Role<S, C> {
 export const send = (to: Address, message: Message): Effect => ({ type: "send", to, message });
 export const setTimer = (key: string, afterMs: number): Effect => ({ type: "setTimer", key, afterMs });
 export const cancelTimer = (key: string): Effect => ({ type: "cancelTimer", key });
-export const log = (level: LogLevel, event: string, fields: Record<string, unknown> = {}): Effect => ({
+export const log = (level: LogLevel, event: LogEvent, fields: Record<string, unknown> = {}): Effect => ({
   type: "log",
   level,
   event,

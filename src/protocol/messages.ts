@@ -1,5 +1,5 @@
 /**
- * Every wire message of PROTOCOL.md §1.1 that the master, worker, driver and executor exchange,
+ * Every wire message of docs/protocol.md §1.1 that the master, worker, driver and executor exchange,
  * as one discriminated union on `type`, keeping Spark's names. All are one-way: where Spark uses
  * an ask, the reply is a message of its own (`...Response`), so the same code runs over a
  * simulated link or a socket. Where Spark passes an endpoint ref we pass an `Address`.
@@ -389,8 +389,7 @@ export type Message =
 
 export type MessageType = Message["type"];
 
-/** Every message type, for validation of frames and for exhaustiveness tests. */
-export const MESSAGE_TYPES: readonly MessageType[] = [
+const MESSAGE_TYPES_LISTED = [
   "RegisterWorker",
   "RegisteredWorker",
   "RegisterWorkerFailed",
@@ -437,4 +436,11 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
   "RemoveExecutor",
   "ExecutorHeartbeat",
   "HeartbeatResponse",
-];
+] as const satisfies readonly MessageType[];
+
+/** A message type the list lacks: the assignment below stops compiling, naming it, until it is listed. */
+type UnlistedMessageType = Exclude<MessageType, (typeof MESSAGE_TYPES_LISTED)[number]>;
+export const EVERY_MESSAGE_TYPE_LISTED: [UnlistedMessageType] extends [never] ? true : UnlistedMessageType = true;
+
+/** Every message type (the compiler checks the list is complete), for validation of frames and scenario files and for exhaustiveness tests. */
+export const MESSAGE_TYPES: readonly MessageType[] = MESSAGE_TYPES_LISTED;

@@ -1,5 +1,5 @@
 /**
- * What the master persists for recovery (PROTOCOL.md §3.2): apps, drivers and workers, under
+ * What the master persists for recovery (docs/protocol.md §3.2): apps, drivers and workers, under
  * the keys `app_<id>`, `driver_<id>`, `worker_<id>`. Executors, runtime state and the app and
  * driver counters are not persisted, as in Spark; unlike Spark, an app's record carries how many
  * executor ids its master has reserved, so that a recovered master never hands one out twice.

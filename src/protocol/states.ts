@@ -1,4 +1,4 @@
-/** The state enumerations of PROTOCOL.md §1.1, as string unions (plain, serializable data). */
+/** The state enumerations of docs/protocol.md §1.1, as string unions (plain, serializable data). */
 
 export type RecoveryState = "STANDBY" | "ALIVE" | "RECOVERING" | "COMPLETING_RECOVERY";
 

@@ -6,7 +6,7 @@
 import { DEFAULT_CONFIG } from "../protocol/config.js";
 
 export const FRAME_HEADER_BYTES = 4;
-/** Default frame limit: PROTOCOL.md §2.5 (spark.rpc.message.maxSize, 128 MiB). */
+/** Default frame limit: docs/protocol.md §2.5 (spark.rpc.message.maxSize, 128 MiB). */
 export const DEFAULT_MAX_FRAME_BYTES = DEFAULT_CONFIG.maxMessageSizeBytes;
 /** The largest length the 4-byte header can carry. */
 const MAX_UINT32 = 0xffffffff;

@@ -234,7 +234,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     if (deps.trace && effect.type !== "log") logger.log("debug", "effect", { type: effect.type });
     switch (effect.type) {
       case "send":
-        // A send to ourselves is a local delivery, processed after the current step (PROTOCOL.md §5.2).
+        // A send to ourselves is a local delivery, processed after the current step (docs/protocol.md §5.2).
         if (effect.to === selfAddress) enqueue({ kind: "input", input: { type: "message", from: selfAddress, message: effect.message } });
         else transport.send(effect.to, effect.message);
         return;

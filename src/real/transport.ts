@@ -91,7 +91,7 @@ export interface TransportOptions {
   secret?: string;
   /** Run without authentication (loopback only). Off by default. */
   allowUnauthenticated?: boolean;
-  /** Largest payload accepted or sent (default PROTOCOL.md §2.5, 128 MiB). */
+  /** Largest payload accepted or sent (default docs/protocol.md §2.5, 128 MiB). */
   maxFrameBytes?: number;
   handshakeTimeoutMs?: number;
   connectTimeoutMs?: number;

@@ -1,5 +1,5 @@
 /**
- * Safety checks run after every step of every node (PROTOCOL.md §6; the invariants themselves are
+ * Safety checks run after every step of every node (docs/protocol.md §6; the invariants themselves are
  * in src/sim/invariants). Each step is checked against what that node did — its effects and the
  * parts of its state they name — so the cost per step stays near constant; a whole-state scan of
  * the stepping master or driver runs every SCAN_EVERY steps of that node. The first violation asks
@@ -61,7 +61,7 @@ export interface StepSource {
 export class Checks {
   readonly violations: Violation[] = [];
   violationCount = 0;
-  /** Violations explained by a weakness PROTOCOL.md documents for Spark (they do not stop the run). */
+  /** Violations explained by a weakness docs/protocol.md documents for Spark (they do not stop the run). */
   readonly weaknesses: Violation[] = [];
   weaknessCount = 0;
   private readonly masterLedger = newMasterLedger();

@@ -19,6 +19,7 @@ import {
   type JobId,
   type LaunchSpec,
   type MasterConfig,
+  type Message,
   type ProtocolConfig,
   type TaskDescription,
   type TaskPayload,
@@ -123,8 +124,14 @@ interface CompiledExpectation {
   inputMessage: string | null;
   effect: string | null;
   effectSub: string | null;
-  /** Virtual times it happened (first 1000) and on which node. */
-  hits: Array<{ timeMs: number; node: SimNode }>;
+  /** `spec.fields` as [name, value] pairs, or null when the expectation matches no fields. */
+  fields: Array<[string, unknown]> | null;
+  /** The field names seen on events of the selected type (only with `fields`): a name never seen is a typo, not a miss. */
+  fieldsSeen: Set<string> | null;
+  /** Events of the selected type seen, whatever their fields (only with `fields`). */
+  typeMatches: number;
+  /** Virtual times it happened (first 1000), on which node, and the world's step count then (orders events of the same ms). */
+  hits: Array<{ timeMs: number; node: SimNode; step: number }>;
 }
 
 const SETTLE_MS = 1_000;
@@ -186,6 +193,7 @@ export class ClusterRun {
       },
     });
     const store = new RecoveryStore(c.recoveryMode !== "none");
+    if (scenario.store !== undefined) store.preload(scenario.store);
     this.election = new Election(this.world, store, c.recoveryMode, c.sessionTimeoutMs);
     this.checks = new Checks(this.election, this.world);
     this.masterNames = Array.from({ length: c.masters }, (_, i) => address(`master-${i + 1}`));
@@ -234,7 +242,7 @@ export class ClusterRun {
     const faults = [...s.faults.map((f) => ({ f, random: false })), ...this.randomFaults().map((f) => ({ f, random: true }))];
     faults.sort((a, b) => a.f.atMs - b.f.atMs);
     for (const { f, random } of faults) {
-      const record: FaultRecord = { index: this.faults.length, atMs: f.atMs, kind: f.kind, target: f.target ?? (f.hosts ? f.hosts.join(",") : f.messageType ?? ""), fired: false, detail: "", random };
+      const record: FaultRecord = { index: this.faults.length, atMs: f.atMs, kind: f.kind, target: f.target ?? (f.hosts ? f.hosts.join(",") : (f.messageType ?? f.app ?? f.from ?? "")), fired: false, detail: "", random };
       this.faults.push(record);
       this.lastFaultAtMs = Math.max(this.lastFaultAtMs, f.atMs);
       w.at(f.atMs, () => this.inject(f, record));
@@ -440,7 +448,8 @@ export class ClusterRun {
     else matchNode = (n) => n.name === pattern;
     const [input, inputMessage] = spec.input === undefined ? [null, null] : split(spec.input);
     const [effect, effectSub] = spec.effect === undefined ? [null, null] : split(spec.effect);
-    return { spec, matchNode, input, inputMessage, effect, effectSub, hits: [] };
+    const fields = spec.fields === undefined ? null : Object.entries(spec.fields);
+    return { spec, matchNode, input, inputMessage, effect, effectSub, fields, fieldsSeen: fields === null ? null : new Set(), typeMatches: 0, hits: [] };
   }
 
   /** `expectations`: those about this node (labels, which patterns read, change only with a new incarnation). */
@@ -450,6 +459,7 @@ export class ClusterRun {
       if (x.input !== null) {
         const type = input === null ? "init" : input.type;
         hit = type === x.input && (x.inputMessage === null || (input?.type === "message" && input.message.type === x.inputMessage) || (input?.type === "timer" && input.key === x.inputMessage));
+        if (hit && x.fields !== null) hit = input?.type === "message" && this.fieldsMatch(x, input.message);
       } else {
         for (const e of effects) {
           if (e.type !== x.effect) continue;
@@ -458,18 +468,31 @@ export class ClusterRun {
             if (sub !== x.effectSub) continue;
           }
           if (x.spec.code !== undefined && !(e.type === "exit" && e.code === x.spec.code)) continue;
+          if (x.fields !== null) {
+            const subject = e.type === "send" ? e.message : e.type === "notify" ? e.notification : e.type === "log" ? e.fields : null;
+            if (subject === null || !this.fieldsMatch(x, subject)) continue;
+          }
           hit = true;
           break;
         }
       }
       if (hit && x.hits.length < 1000) {
-        x.hits.push({ timeMs: now, node });
+        x.hits.push({ timeMs: now, node, step: this.world.counts.steps });
         this.checkDone();
       }
     }
   }
 
-  /** The virtual time PROTOCOL.md §2.2 predicts a worker gives up: 6 initial + 11 prolonged intervals after it starts. */
+  /** Whether an event of the selected type has the expected field values; notes the field names it has. */
+  private fieldsMatch(x: CompiledExpectation, subject: Message | object): boolean {
+    x.typeMatches++;
+    const o = subject as Record<string, unknown>;
+    for (const key of Object.keys(o)) x.fieldsSeen!.add(key);
+    for (const [key, want] of x.fields!) if (!jsonEqual(o[key], want)) return false;
+    return true;
+  }
+
+  /** The virtual time docs/protocol.md §2.2 predicts a worker gives up: 6 initial + 11 prolonged intervals after it starts. */
   predictedGiveUpMs(node: SimNode): number {
     const c = node.config as WorkerConfig;
     const f = 0.5 + nextFloat({ rng: seedRng(c.seed) });
@@ -484,16 +507,43 @@ export class ClusterRun {
     return node.startedAtMs + initial * initialMs + prolonged * prolongedMs;
   }
 
+  private hitsOf(x: CompiledExpectation): CompiledExpectation["hits"] {
+    const s = x.spec;
+    return x.hits.filter((h) => (s.afterMs === undefined || h.timeMs >= s.afterMs) && (s.byMs === undefined || h.timeMs <= s.byMs));
+  }
+
+  private describeExpectation(x: CompiledExpectation): string {
+    const s = x.spec;
+    return `${s.label !== undefined ? `[${s.label}] ` : ""}${s.node} ${s.input !== undefined ? `input ${s.input}` : `effect ${s.effect}`}${s.code !== undefined ? ` code ${s.code}` : ""}${s.fields !== undefined ? ` with ${JSON.stringify(s.fields)}` : ""}`;
+  }
+
   private expectationMet(x: CompiledExpectation): string | null {
     const s = x.spec;
-    const what = `${s.node} ${s.input !== undefined ? `input ${s.input}` : `effect ${s.effect}`}${s.code !== undefined ? ` code ${s.code}` : ""}`;
-    const hits = x.hits.filter((h) => (s.afterMs === undefined || h.timeMs >= s.afterMs) && (s.byMs === undefined || h.timeMs <= s.byMs));
+    const what = this.describeExpectation(x);
+    // A field name no event of the selected type ever carried is a typo: the check could otherwise never fail.
+    if (x.fields !== null && x.typeMatches > 0) {
+      const unseen = x.fields.map(([k]) => k).filter((k) => !x.fieldsSeen!.has(k));
+      if (unseen.length > 0) return `${what}: ${x.typeMatches} events of that type were seen, none with a field ${unseen.map((k) => JSON.stringify(k)).join(" or ")} (fields they have: ${[...x.fieldsSeen!].join(", ")})`;
+    }
+    const hits = this.hitsOf(x);
+    const window = `${s.afterMs !== undefined ? ` after ${s.afterMs} ms` : ""}${s.byMs !== undefined ? ` by ${s.byMs} ms` : ""}`;
     if (s.absent) return hits.length === 0 ? null : `${what} happened at ${hits[0]!.timeMs} ms but must not`;
-    if (hits.length < s.minCount) return `${what}: expected at least ${s.minCount}${s.afterMs !== undefined ? ` after ${s.afterMs} ms` : ""}${s.byMs !== undefined ? ` by ${s.byMs} ms` : ""}, saw ${hits.length}`;
+    if (s.count !== undefined) {
+      if (hits.length !== s.count) return `${what}: expected exactly ${s.count}${window}, saw ${hits.length}${hits.length >= 1000 ? " or more" : ""}`;
+      if (s.count === 0) return null;
+    } else if (hits.length < s.minCount) return `${what}: expected at least ${s.minCount}${window}, saw ${hits.length}`;
     if (s.atMs !== undefined) {
       const first = hits[0]!;
       const want = s.atMs === "workerGiveUp" ? this.predictedGiveUpMs(first.node) : s.atMs;
-      if (first.timeMs !== want) return `${what}: expected at ${want} ms${s.atMs === "workerGiveUp" ? " (PROTOCOL.md §2.2: 6 initial + 11 prolonged intervals)" : ""}, happened at ${first.timeMs} ms`;
+      if (first.timeMs !== want) return `${what}: expected at ${want} ms${s.atMs === "workerGiveUp" ? " (docs/protocol.md §2.2: 6 initial + 11 prolonged intervals)" : ""}, happened at ${first.timeMs} ms`;
+    }
+    if (s.before !== undefined) {
+      const other = this.expectations[s.before]!;
+      const mine = hits[0]!;
+      const theirs = this.hitsOf(other)[0];
+      const otherWhat = `expect.events[${s.before}] (${this.describeExpectation(other)})`;
+      if (theirs === undefined) return `${what}: expected before ${otherWhat}, which never happened`;
+      if (mine.step >= theirs.step) return `${what}: expected before ${otherWhat}, but happened first at ${mine.timeMs} ms, after it (first at ${theirs.timeMs} ms)`;
     }
     return null;
   }
@@ -607,6 +657,26 @@ export class ClusterRun {
         record.detail = `the next ${f.count} task attempts throw`;
         return;
       }
+      case "inject": {
+        const from = this.resolve(f.from!);
+        const to = this.resolve(f.to!);
+        if (from === null) return miss(`no live node for ${f.from}`);
+        if (to === null) return miss(`no live node for ${f.to}`);
+        const message = structuredClone(f.message!) as unknown as Message;
+        record.target = `${from.name}->${to.name}`;
+        w.inject(from, to.name, message);
+        return fire(`${from.name} sends ${message.type} to ${to.name}`);
+      }
+      case "requestExecutors":
+      case "killExecutors":
+      case "cancelJob":
+      case "killTask":
+        // Driver actions are validated here; the simulator carries them out with the driver-action plumbing (branch h6-swarm).
+        return miss(`driver action ${f.kind} is not carried out by this simulator build`);
+      default: {
+        const unreachable: never = f.kind;
+        return unreachable;
+      }
     }
   }
 
@@ -686,6 +756,15 @@ export class ClusterRun {
       verdict: { ok: reasons.length === 0, reasons },
     };
   }
+}
+
+/** Equality of JSON values (a message field against the value a scenario expects). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 function split(s: string): [string, string | null] {

@@ -1,5 +1,5 @@
 /**
- * The recovery store and the election service, modelled after Spark's recovery modes (PROTOCOL.md
+ * The recovery store and the election service, modelled after Spark's recovery modes (docs/protocol.md
  * §3.2, §3.3).
  *  - zookeeper: each live master holds a session; the leader is the master with the oldest
  *    unexpired session. A master that dies keeps its session until the session timeout expires,
@@ -13,7 +13,7 @@
  * Writes while the store is unavailable are lost (Spark's handler would throw part way through;
  * a reducer cannot be interrupted, so the write is what is lost).
  */
-import type { PersistedRecord, StoredRecords } from "../protocol/index.js";
+import { recordKey, type PersistedRecord, type StoredRecords } from "../protocol/index.js";
 import type { RecoveryMode } from "./scenario.js";
 import type { SimNode, World } from "./world.js";
 
@@ -44,6 +44,13 @@ export class RecoveryStore {
     }
     this.writes++;
     this.records.delete(key);
+  }
+
+  /** Fills the store before the run (a scenario's `store`): not counted as writes, since no master made them. */
+  preload(records: StoredRecords): void {
+    if (!this.keeps) return;
+    const all: PersistedRecord[] = [...records.apps.map((app) => ({ kind: "app" as const, app })), ...records.drivers.map((driver) => ({ kind: "driver" as const, driver })), ...records.workers.map((worker) => ({ kind: "worker" as const, worker }))];
+    for (const record of all) this.records.set(recordKey(record), structuredClone(record));
   }
 
   /** A fresh copy of everything held, as a newly elected master reads it. */

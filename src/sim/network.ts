@@ -1,6 +1,6 @@
 /**
  * The network model: latency per link, FIFO per ordered pair of nodes, partitions and message
- * faults. Which of Spark's delivery guarantees (PROTOCOL.md §5) the model keeps:
+ * faults. Which of Spark's delivery guarantees (docs/protocol.md §5) the model keeps:
  *  - §5.2 ordering: one FIFO channel per ordered pair of nodes (a message never overtakes an
  *    earlier one from the same sender to the same receiver); nothing orders messages between
  *    different pairs, so channels interleave by their own latencies. Kept.

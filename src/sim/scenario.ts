@@ -1,9 +1,32 @@
 /**
  * Scenarios: a cluster shape, config overrides, applications and cluster-mode drivers with their
  * jobs, a fault timeline, a time limit and the expected outcome, as data (scenarios/*.json).
- * `parseScenario` validates a parsed JSON value and names the bad field's path in its error.
+ *
+ * The file format is defined once, as the descriptor table SCENARIO_FORMAT (format.ts): the
+ * validator and the JSON Schema (scenarios/scenario.schema.json, `npm run schema`) are both
+ * generated from it. `parseScenario` runs that validator, then the checks that need the whole file
+ * (node patterns against the cluster's nodes, job and app names, expectation references), and names
+ * the bad field's path in its error.
+ *
+ * Adding a fault (timeline) kind: add its name to FaultKind, its fields to FaultSpec (the in-memory
+ * shape stays flat), a variant to FAULT_VARIANTS (its fields, which are required, and `hints` for
+ * fields people confuse), any cross-field check to `checkFault`, and its effect to
+ * ClusterRun.inject (cluster.ts); then `npm run schema`.
  */
-import { DEFAULT_CONFIG, validateConfig, type ProtocolConfig } from "../protocol/index.js";
+import {
+  DEFAULT_CONFIG,
+  EFFECT_TYPES,
+  INPUT_TYPES,
+  KNOWN_BUGS,
+  LOG_EVENTS,
+  MESSAGE_TYPES,
+  NOTIFICATION_KINDS,
+  validateConfig,
+  type ProtocolConfig,
+  type StoredRecords,
+} from "../protocol/index.js";
+import { TIMER_KEY_PREFIXES, TIMER_KEYS } from "../protocol/timer-keys.js";
+import { closest, FormatError, toJsonSchema, validate, type Choices, type Desc, type Field, type ObjectDesc, type UnionDesc } from "./format.js";
 
 export type RecoveryMode = "zookeeper" | "filesystem" | "none";
 
@@ -62,8 +85,24 @@ export interface ClusterDriverSpec {
   app: AppSpec;
 }
 
-export type FaultKind = "crash" | "restart" | "pause" | "partition" | "messages" | "storeDown" | "failTasks";
+export type FaultKind =
+  | "crash"
+  | "restart"
+  | "pause"
+  | "partition"
+  | "messages"
+  | "storeDown"
+  | "failTasks"
+  | "inject"
+  | "requestExecutors"
+  | "killExecutors"
+  | "cancelJob"
+  | "killTask";
 
+/**
+ * One entry of the fault timeline, flat in memory; the file format allows each kind only its own
+ * fields (FAULT_VARIANTS).
+ */
 export interface FaultSpec {
   atMs: number;
   kind: FaultKind;
@@ -88,6 +127,14 @@ export interface FaultSpec {
   count?: number;
   /** crash: the exit code a crashed launched process reports (default 137). */
   exitCode?: number;
+  /** inject: the message `from` sends to `to` (validated against the protocol's message types). */
+  message?: Record<string, unknown>;
+  /** Driver actions: the application whose driver acts. */
+  app?: string;
+  /** requestExecutors: the total number of executors the driver asks for. */
+  total?: number;
+  /** cancelJob: the job cancelled. */
+  job?: string;
 }
 
 export interface RandomFaults {
@@ -103,20 +150,28 @@ export interface RandomFaults {
 export interface EventExpectation {
   /** A node name, a prefix pattern ("worker-*"), or "app:<name>" / "driver:<name>". */
   node: string;
-  /** An input type, or "message:<Type>". */
+  /** An input type, or "message:<Type>", "timer:<key>". */
   input?: string;
-  /** An effect type, or "send:<Type>", "notify:<kind>", "log:<event>". */
+  /** An effect type, or "send:<Type>", "notify:<kind>", "log:<event>", "setTimer:<key>". */
   effect?: string;
   /** For an "exit" effect: the exit code. */
   code?: number;
-  /** Steps that match (a step sending two matching messages counts once). */
+  /** The message's (notification's, log's) fields must have these values (JSON equality). */
+  fields?: Record<string, unknown>;
+  /** Steps that match (a step sending two matching messages counts once): at least this many. */
   minCount: number;
+  /** Exactly this many matching steps. */
+  count?: number;
   afterMs?: number;
   byMs?: number;
-  /** Exactly at this virtual ms, or at the time PROTOCOL.md §2.2 predicts a worker gives up. */
+  /** Exactly at this virtual ms, or at the time docs/protocol.md §2.2 predicts a worker gives up. */
   atMs?: number | "workerGiveUp";
   /** The event must NOT happen. */
   absent: boolean;
+  /** A name other expectations' `before` can use. */
+  label?: string;
+  /** This event's first occurrence comes before the first of expectation number `before` (labels are resolved when the file loads). */
+  before?: number;
 }
 
 export interface Expectation {
@@ -151,6 +206,8 @@ export interface Scenario {
   faults: FaultSpec[];
   randomFaults: RandomFaults | null;
   expect: Expectation;
+  /** What the recovery store holds before any master starts (a master recovers it at its first election). */
+  store?: StoredRecords;
 }
 
 export class ScenarioError extends Error {
@@ -163,270 +220,410 @@ export class ScenarioError extends Error {
   }
 }
 
-type Obj = Record<string, unknown>;
+// ---- The format, once: every field, its type, bounds, default and meaning ----------------------
 
-function obj(v: unknown, path: string, allowed: readonly string[]): Obj {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ScenarioError(path, `must be an object (got ${describe(v)})`);
-  for (const key of Object.keys(v)) {
-    if (!allowed.includes(key)) throw new ScenarioError(`${path}.${key}`, `unknown field (expected one of: ${allowed.join(", ")})`);
-  }
-  return v as Obj;
-}
+const int = (min?: number, max?: number): Desc => ({ t: "int", ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) });
+const probability: Desc = { t: "number", min: 0, max: 1 };
+const text: Desc = { t: "string" };
+const strings: Desc = { t: "array", of: text };
+const req = (d: Desc, doc?: string): Field => ({ d, required: true, ...(doc !== undefined ? { doc } : {}) });
+const opt = (d: Desc, doc?: string): Field => ({ d, ...(doc !== undefined ? { doc } : {}) });
+const def = (d: Desc, value: unknown, doc?: string): Field => ({ d, default: value, ...(doc !== undefined ? { doc } : {}) });
+const obj = (fields: Record<string, Field>, doc?: string): ObjectDesc => ({ t: "object", fields, ...(doc !== undefined ? { doc } : {}) });
+const COMMENT = opt(text, "Free text for the reader; ignored.");
 
-function describe(v: unknown): string {
-  return Array.isArray(v) ? "an array" : v === null ? "null" : typeof v === "object" ? "an object" : JSON.stringify(v);
-}
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** `<prefix>` followed by the roles' timer keys: the fixed ones, and the per-entity ones by their prefix. */
+const timerSelectors = (prefix: string): { values: string[]; patterns: string[] } => ({
+  values: TIMER_KEYS.map((k) => `${prefix}${k}`),
+  patterns: TIMER_KEY_PREFIXES.map((p) => `^${escapeRegExp(prefix + p)}.+$`),
+});
 
-function num(o: Obj, key: string, path: string, opts: { min?: number; max?: number; int?: boolean; def?: number } = {}): number {
-  const v = o[key];
-  if (v === undefined) {
-    if (opts.def !== undefined) return opts.def;
-    throw new ScenarioError(`${path}.${key}`, "is required");
-  }
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new ScenarioError(`${path}.${key}`, `must be a number (got ${describe(v)})`);
-  if (opts.int !== false && !Number.isInteger(v)) throw new ScenarioError(`${path}.${key}`, `must be an integer (got ${v})`);
-  if (opts.min !== undefined && v < opts.min) throw new ScenarioError(`${path}.${key}`, `must be at least ${opts.min} (got ${v})`);
-  if (opts.max !== undefined && v > opts.max) throw new ScenarioError(`${path}.${key}`, `must be at most ${opts.max} (got ${v})`);
-  return v;
-}
+/** Input selectors: every input type, "init" (a node's start), "message:<Type>", "timer:<key>". */
+export const INPUT_SELECTORS: Choices = {
+  what: "input selector",
+  values: ["init", ...INPUT_TYPES, ...MESSAGE_TYPES.map((t) => `message:${t}`), ...timerSelectors("timer:").values],
+  patterns: timerSelectors("timer:").patterns,
+};
 
-function optNum(o: Obj, key: string, path: string, opts: { min?: number; max?: number; int?: boolean } = {}): number | undefined {
-  return o[key] === undefined ? undefined : num(o, key, path, opts);
-}
+/** Effect selectors: every effect type, "send:<Type>", "notify:<kind>", "log:<event>", "setTimer:<key>". */
+export const EFFECT_SELECTORS: Choices = {
+  what: "effect selector",
+  values: [...EFFECT_TYPES, ...MESSAGE_TYPES.map((t) => `send:${t}`), ...NOTIFICATION_KINDS.map((k) => `notify:${k}`), ...LOG_EVENTS.map((e) => `log:${e}`), ...timerSelectors("setTimer:").values],
+  patterns: timerSelectors("setTimer:").patterns,
+};
 
-function str(o: Obj, key: string, path: string, def?: string): string {
-  const v = o[key];
-  if (v === undefined && def !== undefined) return def;
-  if (typeof v !== "string" || v.length === 0) throw new ScenarioError(`${path}.${key}`, v === undefined ? "is required" : `must be a non-empty string (got ${describe(v)})`);
-  return v;
-}
+const TARGET_DOC = 'A node name ("master-1", "worker-2", "client", "drv-<app>"), "leader", "app:<name>" (its driver), "driver:<name>" (a cluster-mode driver) or "executor:<app>" / "executor:*" (a live executor, busy ones first).';
 
-function optStr(o: Obj, key: string, path: string): string | undefined {
-  return o[key] === undefined ? undefined : str(o, key, path);
-}
+const STAGE = obj({
+  tasks: req(int(1, 10_000_000)),
+  durationMs: req(int(1)),
+  jitterMs: def(int(0), 0, "A task runs durationMs + U[0, jitterMs]."),
+  failProbability: def(probability, 0, "Each attempt throws with this probability."),
+  resultSizeBytes: def(int(0), 100),
+  cpusPerTask: opt(int(1), "CPUs each task takes (a task resource profile); default: the config's taskCpus."),
+});
 
-function bool(o: Obj, key: string, path: string, def: boolean): boolean {
-  const v = o[key];
-  if (v === undefined) return def;
-  if (typeof v !== "boolean") throw new ScenarioError(`${path}.${key}`, `must be true or false (got ${describe(v)})`);
-  return v;
-}
+const JOB = obj({
+  id: req(text, "Unique across the scenario: outcomes are reported by it."),
+  afterMs: def(int(0), 0, "Submitted this long after its driver process starts."),
+  stages: req({ t: "array", of: STAGE, minItems: 1 }),
+});
 
-function oneOf<T extends string>(o: Obj, key: string, path: string, values: readonly T[], def?: T): T {
-  const v = o[key] ?? def;
-  if (typeof v !== "string" || !values.includes(v as T)) throw new ScenarioError(`${path}.${key}`, `must be one of ${values.map((x) => JSON.stringify(x)).join(", ")} (got ${describe(o[key])})`);
-  return v as T;
-}
+const APP_FIELDS: Record<string, Field> = {
+  name: req(text),
+  maxCores: opt(int(1)),
+  coresPerExecutor: opt(int(1)),
+  memoryPerExecutorMb: def(int(1), 1024),
+  jobs: def({ t: "array", of: JOB }, []),
+  stopWhenDone: def({ t: "bool" }, true, "Stop the application (and end the driver) once every job has ended."),
+  executorExit: opt(obj({ afterMs: req(int(1)), code: req(int(0, 255)) }), "Every executor of this app exits on its own after afterMs with code (a crash loop)."),
+  executorLaunchError: opt(text, "Every executor launch of this app fails with this error (the worker reports FAILED)."),
+};
 
-function arr(o: Obj, key: string, path: string, def?: unknown[]): unknown[] {
-  const v = o[key];
-  if (v === undefined && def !== undefined) return def;
-  if (!Array.isArray(v)) throw new ScenarioError(`${path}.${key}`, v === undefined ? "is required" : `must be an array (got ${describe(v)})`);
-  return v;
-}
+const CLUSTER = obj({
+  masters: def(int(1, 9), 1),
+  recoveryMode: def({ t: "string", choices: { what: "recovery mode", values: ["zookeeper", "filesystem", "none"] } }, "none"),
+  sessionTimeoutMs: def(int(1), 60_000, "The election service's session timeout (ZooKeeper: 60 s)."),
+  workers: req({ t: "array", of: obj({ count: def(int(1, 100_000), 1), cores: req(int(1)), memoryMb: req(int(1)), startAtMs: def(int(0), 0, "When these workers start, in virtual ms.") }) }, "Worker groups; workers are named worker-1, worker-2, ... in order."),
+  latencyMs: def({ t: "range" }, [1, 3], "Network latency per message, [min, max] ms."),
+  launchDelayMs: def({ t: "range" }, [50, 150], "How long a process launch takes, [min, max] ms."),
+});
 
-function range(o: Obj, key: string, path: string, def: [number, number]): [number, number] {
-  const v = o[key];
-  if (v === undefined) return def;
-  if (!Array.isArray(v) || v.length !== 2 || v.some((x) => typeof x !== "number" || !Number.isInteger(x) || x < 0) || (v[0] as number) > (v[1] as number))
-    throw new ScenarioError(`${path}.${key}`, `must be [min, max], two integers with 0 <= min <= max (got ${JSON.stringify(v)})`);
-  return [v[0] as number, v[1] as number];
-}
+/** Config overrides: every ProtocolConfig key, typed after its default (validateConfig checks the values). */
+const CONFIG = obj(
+  Object.fromEntries(
+    Object.entries(DEFAULT_CONFIG).map(([key, value]): [string, Field] => {
+      if (key === "bugs") return [key, opt({ t: "array", of: { t: "string", choices: { what: "bug", values: Object.keys(KNOWN_BUGS) } } }, "Historic bugs switched back on (docs/protocol.md §7).")];
+      return [key, opt(typeof value === "boolean" ? { t: "bool" } : { t: "number" })];
+    }),
+  ),
+  "Overrides of the protocol configuration (src/protocol/config.ts).",
+);
 
-function strings(o: Obj, key: string, path: string): string[] | undefined {
-  if (o[key] === undefined) return undefined;
-  const list = arr(o, key, path);
-  list.forEach((x, i) => {
-    if (typeof x !== "string" || x.length === 0) throw new ScenarioError(`${path}.${key}[${i}]`, `must be a non-empty string (got ${describe(x)})`);
-  });
-  return list as string[];
-}
+const during = (doc: string): Field => opt(int(0), doc);
 
-function parseStage(v: unknown, path: string): StageSpec {
-  const o = obj(v, path, ["tasks", "durationMs", "jitterMs", "failProbability", "resultSizeBytes", "cpusPerTask"]);
-  const stage: StageSpec = {
-    tasks: num(o, "tasks", path, { min: 1, max: 10_000_000 }),
-    durationMs: num(o, "durationMs", path, { min: 1 }),
-    jitterMs: num(o, "jitterMs", path, { min: 0, def: 0 }),
-    failProbability: num(o, "failProbability", path, { min: 0, max: 1, int: false, def: 0 }),
-    resultSizeBytes: num(o, "resultSizeBytes", path, { min: 0, def: 100 }),
-  };
-  const cpusPerTask = optNum(o, "cpusPerTask", path, { min: 1 });
-  if (cpusPerTask !== undefined) stage.cpusPerTask = cpusPerTask;
-  return stage;
-}
+/** The fault timeline's kinds: each allows only its own fields (plus atMs, kind and comment). */
+export const FAULT_VARIANTS: UnionDesc["variants"] = {
+  crash: {
+    doc: "Kill a node (a launched process exits with exitCode).",
+    fields: { target: req(text, TARGET_DOC), restartAfterMs: opt(int(0), "Restart the node this long after (masters, workers, client drivers)."), exitCode: opt(int(0), "The exit code a crashed launched process reports (default 137).") },
+    hints: { durationMs: "restartAfterMs" },
+  },
+  restart: { doc: "Restart a dead node.", fields: { target: req(text, "A node name.") } },
+  pause: { doc: "Stop a node (SIGSTOP) and resume it after durationMs.", fields: { target: req(text, TARGET_DOC), durationMs: req(int(0)) }, hints: { restartAfterMs: "durationMs" } },
+  partition: {
+    doc: "Cut the network between two sides.",
+    fields: { hosts: req({ t: "array", of: text, minItems: 1 }, "The hosts cut off (node names or targets)."), others: opt(strings, "The other side (default: every other host)."), oneWay: opt({ t: "bool" }, "Only messages from hosts to others are lost."), durationMs: during("Heal after this long (default: never).") },
+  },
+  messages: {
+    doc: "Drop, delay or duplicate messages.",
+    fields: {
+      messageType: opt({ t: "string", choices: { what: "message type", values: MESSAGE_TYPES } }, "Which messages (default: all)."),
+      from: opt(text, "Only messages from this node."),
+      to: opt(text, "Only messages to this node."),
+      dropFirst: opt(int(0)),
+      dropProbability: opt(probability),
+      delayMs: opt(int(0)),
+      duplicateProbability: opt(probability),
+      durationMs: during("Stop after this long (default: never)."),
+    },
+  },
+  storeDown: { doc: "The recovery store (ZooKeeper) is unavailable for durationMs.", fields: { durationMs: req(int(0)) } },
+  failTasks: { doc: "The next count task attempts to finish throw instead.", fields: { count: req(int(1)) } },
+  inject: {
+    doc: "A node sends a message it would not send by itself (reconciliation tests as data).",
+    fields: { from: req(text, TARGET_DOC), to: req(text, TARGET_DOC), message: req({ t: "anyObject" }, 'A protocol message: { "type": "<MessageType>", ...its fields }.') },
+  },
+  requestExecutors: { doc: "An application's driver asks for a total number of executors.", fields: { app: req(text), total: req(int(0)) } },
+  killExecutors: { doc: "An application's driver kills some of its executors.", fields: { app: req(text), count: req(int(1)) } },
+  cancelJob: { doc: "An application's driver cancels a job.", fields: { app: req(text), job: req(text) } },
+  killTask: { doc: "An application's driver kills one of its running tasks.", fields: { app: req(text) } },
+};
 
-function parseJob(v: unknown, path: string): JobSpec {
-  const o = obj(v, path, ["id", "afterMs", "stages"]);
-  const stages = arr(o, "stages", path).map((s, i) => parseStage(s, `${path}.stages[${i}]`));
-  if (stages.length === 0) throw new ScenarioError(`${path}.stages`, "must hold at least one stage");
-  return { id: str(o, "id", path), afterMs: num(o, "afterMs", path, { min: 0, def: 0 }), stages };
-}
+const FAULT: UnionDesc = { t: "union", tag: "kind", what: "fault", common: { atMs: req(int(0)), comment: COMMENT }, variants: FAULT_VARIANTS };
 
-const APP_FIELDS = ["name", "maxCores", "coresPerExecutor", "memoryPerExecutorMb", "jobs", "stopWhenDone", "executorExit", "executorLaunchError"] as const;
+const EVENT = obj({
+  node: req(text, 'A node name, a prefix pattern ("worker-*"), "app:<name>" or "driver:<name>".'),
+  input: opt({ t: "string", choices: INPUT_SELECTORS }, 'An input type, "message:<Type>" or "timer:<key>" (give input or effect).'),
+  effect: opt({ t: "string", choices: EFFECT_SELECTORS }, 'An effect type, "send:<Type>", "notify:<kind>", "log:<event>" or "setTimer:<key>".'),
+  code: opt(int(0), 'For the "exit" effect: the exit code.'),
+  fields: opt({ t: "map", of: { t: "json" } }, "The message's (notification's, log's) fields must have these values."),
+  // A run keeps the first 1000 matches of an expectation: counts up to 999 can tell "more".
+  minCount: def(int(1, 1000), 1, "At least this many matching steps."),
+  count: opt(int(0, 999), "Exactly this many matching steps."),
+  afterMs: opt(int(0)),
+  byMs: opt(int(0)),
+  atMs: opt({ t: "either", what: 'a number or "workerGiveUp"', of: [int(0), { t: "const", value: "workerGiveUp" }] }, "The first match happens exactly then."),
+  absent: def({ t: "bool" }, false, "The event must not happen."),
+  label: opt(text, "A name for `before` to use."),
+  before: opt({ t: "either", what: "an expectation's index or label", of: [int(0), text] }, "This event first happens before the first occurrence of that expectation (index in events, or label)."),
+  comment: COMMENT,
+});
 
-function parseApp(o: Obj, path: string): AppSpec {
-  const app: AppSpec = {
-    name: str(o, "name", path),
-    memoryPerExecutorMb: num(o, "memoryPerExecutorMb", path, { min: 1, def: 1024 }),
-    jobs: arr(o, "jobs", path, []).map((j, i) => parseJob(j, `${path}.jobs[${i}]`)),
-    stopWhenDone: bool(o, "stopWhenDone", path, true),
-  };
-  const maxCores = optNum(o, "maxCores", path, { min: 1 });
-  if (maxCores !== undefined) app.maxCores = maxCores;
-  const coresPerExecutor = optNum(o, "coresPerExecutor", path, { min: 1 });
-  if (coresPerExecutor !== undefined) app.coresPerExecutor = coresPerExecutor;
-  if (o["executorExit"] !== undefined) {
-    const p = `${path}.executorExit`;
-    const e = obj(o["executorExit"], p, ["afterMs", "code"]);
-    app.executorExit = { afterMs: num(e, "afterMs", p, { min: 1 }), code: num(e, "code", p, { min: 0, max: 255 }) };
-  }
-  const launchError = optStr(o, "executorLaunchError", path);
-  if (launchError !== undefined) app.executorLaunchError = launchError;
-  return app;
-}
+const JOB_STATE: Desc = { t: "string", choices: { what: "job state", values: ["succeeded", "failed", "unfinished"] } };
 
-const FAULT_FIELDS = ["atMs", "kind", "target", "restartAfterMs", "durationMs", "hosts", "others", "oneWay", "messageType", "from", "to", "dropFirst", "dropProbability", "delayMs", "duplicateProbability", "count", "exitCode", "comment"] as const;
-const FAULT_KINDS: readonly FaultKind[] = ["crash", "restart", "pause", "partition", "messages", "storeDown", "failTasks"];
+const EXPECT = obj({
+  allJobsSucceed: opt({ t: "bool" }, "Every job succeeds (default: true unless jobs is given)."),
+  jobs: opt({ t: "map", of: { t: "either", what: "a job state or { state, failureContains }", of: [JOB_STATE, obj({ state: req(JOB_STATE), failureContains: opt(text) })] } }, "Per job id: its end state."),
+  events: def({ t: "array", of: EVENT }, []),
+  faultsMustFire: def({ t: "bool" }, true, "Every scheduled fault must take effect."),
+  comment: COMMENT,
+});
 
-function parseFault(v: unknown, path: string): FaultSpec {
-  const o = obj(v, path, FAULT_FIELDS);
-  const f: FaultSpec = { atMs: num(o, "atMs", path, { min: 0 }), kind: oneOf(o, "kind", path, FAULT_KINDS) };
-  const target = optStr(o, "target", path);
-  if (target !== undefined) f.target = target;
-  if ((f.kind === "crash" || f.kind === "restart" || f.kind === "pause") && target === undefined) throw new ScenarioError(`${path}.target`, `is required for a ${f.kind} fault`);
-  for (const key of ["restartAfterMs", "durationMs", "dropFirst", "delayMs", "count", "exitCode"] as const) {
-    const n = optNum(o, key, path, { min: key === "count" ? 1 : 0 });
-    if (n !== undefined) f[key] = n;
-  }
-  for (const key of ["dropProbability", "duplicateProbability"] as const) {
-    const n = optNum(o, key, path, { min: 0, max: 1, int: false });
-    if (n !== undefined) f[key] = n;
-  }
-  const hosts = strings(o, "hosts", path);
-  if (hosts !== undefined) f.hosts = hosts;
-  const others = strings(o, "others", path);
-  if (others !== undefined) f.others = others;
-  if (o["oneWay"] !== undefined) f.oneWay = bool(o, "oneWay", path, false);
-  for (const key of ["messageType", "from", "to"] as const) {
-    const s = optStr(o, key, path);
-    if (s !== undefined) f[key] = s;
-  }
-  if (f.kind === "partition" && (f.hosts === undefined || f.hosts.length === 0)) throw new ScenarioError(`${path}.hosts`, "is required for a partition fault");
-  if ((f.kind === "pause" || f.kind === "storeDown") && f.durationMs === undefined) throw new ScenarioError(`${path}.durationMs`, `is required for a ${f.kind} fault`);
-  if (f.kind === "failTasks" && f.count === undefined) throw new ScenarioError(`${path}.count`, "is required for a failTasks fault");
-  return f;
-}
+const STORE = obj(
+  {
+    apps: def(
+      {
+        t: "array",
+        of: obj({
+          id: req(text),
+          desc: req(obj({ name: req(text), maxCores: opt(int(1)), memoryPerExecutorMb: def(int(1), 1024), coresPerExecutor: opt(int(1)), initialExecutorLimit: opt(int(0)), command: def({ t: "anyObject" }, {}) })),
+          driverAddress: req(text),
+          startTimeMs: def(int(0), 0),
+        }),
+      },
+      [],
+    ),
+    drivers: def({ t: "array", of: obj({ id: req(text), desc: req(obj({ cores: req(int(1)), memoryMb: req(int(1)), supervise: def({ t: "bool" }, false), command: def({ t: "anyObject" }, {}) })), startTimeMs: def(int(0), 0) }) }, []),
+    workers: def({ t: "array", of: obj({ id: req(text), host: req(text), port: def(int(0, 65535), 7078), address: req(text), cores: req(int(1)), memoryMb: req(int(1)) }) }, []),
+  },
+  "What the recovery store holds before any master starts: the records a master recovers at its first election (needs a recovery mode).",
+);
 
-function parseEvent(v: unknown, path: string): EventExpectation {
-  const o = obj(v, path, ["node", "input", "effect", "code", "minCount", "afterMs", "byMs", "atMs", "absent", "comment"]);
-  const e: EventExpectation = { node: str(o, "node", path), minCount: num(o, "minCount", path, { min: 1, def: 1 }), absent: bool(o, "absent", path, false) };
-  const input = optStr(o, "input", path);
-  const effect = optStr(o, "effect", path);
-  if ((input === undefined) === (effect === undefined)) throw new ScenarioError(path, "give exactly one of `input` or `effect`");
-  if (input !== undefined) e.input = input;
-  if (effect !== undefined) e.effect = effect;
-  const code = optNum(o, "code", path, { min: 0 });
-  if (code !== undefined) e.code = code;
-  const afterMs = optNum(o, "afterMs", path, { min: 0 });
-  if (afterMs !== undefined) e.afterMs = afterMs;
-  const byMs = optNum(o, "byMs", path, { min: 0 });
-  if (byMs !== undefined) e.byMs = byMs;
-  if (o["atMs"] !== undefined) e.atMs = o["atMs"] === "workerGiveUp" ? "workerGiveUp" : num(o, "atMs", path, { min: 0 });
-  return e;
-}
+/** The whole scenario file. */
+export const SCENARIO_FORMAT = obj({
+  $schema: opt(text, "The JSON Schema this file follows (for editors)."),
+  name: req(text),
+  comment: req(text, "What the scenario shows, printed with its verdict."),
+  seed: def(int(0), 1),
+  timeLimitMs: req(int(1)),
+  stopWhenDone: def({ t: "bool" }, true, "End the run once every job has ended and every expected event happened."),
+  cluster: req(CLUSTER),
+  config: def(CONFIG, {}),
+  apps: def({ t: "array", of: obj({ ...APP_FIELDS, submitAtMs: def(int(0), 0) }) }, [], "Client-mode applications: each runs its driver as node drv-<name>."),
+  drivers: def(
+    { t: "array", of: obj({ name: req(text), submitAtMs: def(int(0), 0), supervise: def({ t: "bool" }, false), cores: def(int(1), 1), memoryMb: def(int(1), 1024), app: req(obj(APP_FIELDS)) }) },
+    [],
+    "Cluster-mode drivers, submitted to the masters and launched on a worker.",
+  ),
+  faults: def({ t: "array", of: FAULT }, [], "The fault timeline, and scripted actions (messages injected, driver actions)."),
+  randomFaults: opt(
+    obj({
+      fromMs: def(int(0), 0),
+      untilMs: req(int(0)),
+      perMinute: req({ t: "number", min: 0 }, "Mean number of faults per virtual minute."),
+      kinds: req({ t: "array", of: { t: "string", choices: { what: "random fault kind", values: ["crashWorker", "pauseWorker", "partitionWorker", "crashExecutor"] } } }),
+      durationMs: def(int(1), 30_000, "How long a pause or partition lasts, and when a crashed worker restarts."),
+    }),
+  ),
+  expect: def(EXPECT, {}),
+  store: opt(STORE),
+});
 
-function parseExpect(v: unknown, path: string): Expectation {
-  const o = obj(v ?? {}, path, ["allJobsSucceed", "jobs", "events", "faultsMustFire", "comment"]);
-  const jobs: Expectation["jobs"] = {};
-  if (o["jobs"] !== undefined) {
-    const jp = `${path}.jobs`;
-    const j = obj(o["jobs"], jp, Object.keys(o["jobs"] as Obj));
-    for (const [id, spec] of Object.entries(j)) {
-      if (typeof spec === "string") {
-        jobs[id] = { state: oneOf({ state: spec }, "state", `${jp}.${id}`, ["succeeded", "failed", "unfinished"] as const) };
-      } else {
-        const so = obj(spec, `${jp}.${id}`, ["state", "failureContains"]);
-        const entry: Expectation["jobs"][string] = { state: oneOf(so, "state", `${jp}.${id}`, ["succeeded", "failed", "unfinished"] as const) };
-        const fc = optStr(so, "failureContains", `${jp}.${id}`);
-        if (fc !== undefined) entry.failureContains = fc;
-        jobs[id] = entry;
-      }
-    }
-  }
+/** The JSON Schema of scenario files (scenarios/scenario.schema.json is this, written by `npm run schema`). */
+export function scenarioJsonSchema(): Record<string, unknown> {
   return {
-    allJobsSucceed: bool(o, "allJobsSucceed", path, o["jobs"] === undefined),
-    jobs,
-    events: arr(o, "events", path, []).map((e, i) => parseEvent(e, `${path}.events[${i}]`)),
-    faultsMustFire: bool(o, "faultsMustFire", path, true),
+    $schema: "http://json-schema.org/draft-07/schema#",
+    title: "flint scenario",
+    description: "A cluster scenario for `npx flint sim` and `npx flint fuzz`: a cluster, its applications, a fault timeline and the expected outcome. Generated from SCENARIO_FORMAT in src/sim/scenario.ts by `npm run schema`; README.md \"Writing a scenario\" explains it.",
+    ...toJsonSchema(SCENARIO_FORMAT),
   };
 }
 
-function parseConfig(v: unknown, path: string): Partial<ProtocolConfig> {
-  const keys = Object.keys(DEFAULT_CONFIG);
-  const o = obj(v ?? {}, path, keys);
-  const problems = validateConfig({ ...DEFAULT_CONFIG, ...o } as ProtocolConfig);
-  if (problems.length > 0) throw new ScenarioError(path, problems.join("; "));
-  return o as Partial<ProtocolConfig>;
+/** The text of scenarios/scenario.schema.json. */
+export function scenarioSchemaText(): string {
+  return JSON.stringify(scenarioJsonSchema(), null, 2) + "\n";
+}
+
+// ---- Parsing: the generated validator, then the checks that need the whole file ---------------
+
+const ROOT_OBJECTS = new Set(["cluster", "config", "expect", "randomFaults", "store"]);
+
+/** Root scalars are named `scenario.<field>`, as a reader looks for them; nested paths start at their section. */
+function rootPath(path: string): string {
+  return /^[^.[]+$/.test(path) && !ROOT_OBJECTS.has(path) ? `scenario.${path}` : path;
 }
 
 /** Validates a parsed scenario file; throws ScenarioError naming the bad field's path. */
 export function parseScenario(v: unknown): Scenario {
-  const root = obj(v, "scenario", ["name", "comment", "seed", "timeLimitMs", "stopWhenDone", "cluster", "config", "apps", "drivers", "faults", "randomFaults", "expect"]);
-  const c = obj(root["cluster"], "cluster", ["masters", "recoveryMode", "sessionTimeoutMs", "workers", "latencyMs", "launchDelayMs"]);
-  const workers = arr(c, "workers", "cluster").map((w, i) => {
-    const p = `cluster.workers[${i}]`;
-    const o = obj(w, p, ["count", "cores", "memoryMb", "startAtMs"]);
-    return { count: num(o, "count", p, { min: 1, max: 100_000, def: 1 }), cores: num(o, "cores", p, { min: 1 }), memoryMb: num(o, "memoryMb", p, { min: 1 }), startAtMs: num(o, "startAtMs", p, { min: 0, def: 0 }) };
-  });
-  const apps = arr(root, "apps", "scenario", []).map((a, i) => {
-    const p = `apps[${i}]`;
-    const o = obj(a, p, [...APP_FIELDS, "submitAtMs"]);
-    return { ...parseApp(o, p), submitAtMs: num(o, "submitAtMs", p, { min: 0, def: 0 }) };
-  });
-  const drivers = arr(root, "drivers", "scenario", []).map((d, i) => {
-    const p = `drivers[${i}]`;
-    const o = obj(d, p, ["name", "submitAtMs", "supervise", "cores", "memoryMb", "app"]);
-    return {
-      name: str(o, "name", p),
-      submitAtMs: num(o, "submitAtMs", p, { min: 0, def: 0 }),
-      supervise: bool(o, "supervise", p, false),
-      cores: num(o, "cores", p, { min: 1, def: 1 }),
-      memoryMb: num(o, "memoryMb", p, { min: 1, def: 1024 }),
-      app: parseApp(obj(o["app"], `${p}.app`, APP_FIELDS), `${p}.app`),
-    };
-  });
-  let randomFaults: RandomFaults | null = null;
-  if (root["randomFaults"] !== undefined) {
-    const p = "randomFaults";
-    const o = obj(root["randomFaults"], p, ["fromMs", "untilMs", "perMinute", "kinds", "durationMs"]);
-    const kinds = arr(o, "kinds", p).map((k, i) => oneOf({ k }, "k", `${p}.kinds[${i}]`, ["crashWorker", "pauseWorker", "partitionWorker", "crashExecutor"] as const));
-    randomFaults = { fromMs: num(o, "fromMs", p, { min: 0, def: 0 }), untilMs: num(o, "untilMs", p, { min: 0 }), perMinute: num(o, "perMinute", p, { min: 0, int: false }), kinds, durationMs: num(o, "durationMs", p, { min: 1, def: 30_000 }) };
+  let raw: Record<string, unknown>;
+  try {
+    raw = validate(SCENARIO_FORMAT, v, "") as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof FormatError) throw new ScenarioError(e.path === "" ? "scenario" : rootPath(e.path), e.problem);
+    throw e;
   }
-  const scenario: Scenario = {
-    name: str(root, "name", "scenario"),
-    comment: str(root, "comment", "scenario"),
-    seed: num(root, "seed", "scenario", { min: 0, def: 1 }),
-    timeLimitMs: num(root, "timeLimitMs", "scenario", { min: 1 }),
-    stopWhenDone: bool(root, "stopWhenDone", "scenario", true),
-    cluster: {
-      masters: num(c, "masters", "cluster", { min: 1, max: 9, def: 1 }),
-      recoveryMode: oneOf(c, "recoveryMode", "cluster", ["zookeeper", "filesystem", "none"] as const, "none"),
-      sessionTimeoutMs: num(c, "sessionTimeoutMs", "cluster", { min: 1, def: 60_000 }),
-      workers,
-      latencyMs: range(c, "latencyMs", "cluster", [1, 3]),
-      launchDelayMs: range(c, "launchDelayMs", "cluster", [50, 150]),
-    },
-    config: parseConfig(root["config"], "config"),
-    apps,
-    drivers,
-    faults: arr(root, "faults", "scenario", []).map((f, i) => parseFault(f, `faults[${i}]`)),
-    randomFaults,
-    expect: parseExpect(root["expect"], "expect"),
-  };
+  const { $schema: _schema, expect: rawExpect, store, faults, ...rest } = raw;
+  // Comments are for the reader of the file; the in-memory scenario does not carry them.
+  const bare = (faults as Array<Record<string, unknown>>).map(({ comment: _comment, ...f }) => f);
+  const scenario = { ...rest, faults: bare, expect: normaliseExpect(rawExpect as Record<string, unknown>) } as unknown as Scenario;
+  if (store !== undefined) scenario.store = store as StoredRecords;
+  if (scenario.randomFaults === undefined) scenario.randomFaults = null;
+  const problems = validateConfig({ ...DEFAULT_CONFIG, ...scenario.config } as ProtocolConfig);
+  if (problems.length > 0) throw new ScenarioError("config", problems.join("; "));
+  checkWhole(scenario, v as { expect?: { events?: Array<{ minCount?: unknown }> } });
+  return scenario;
+}
+
+function normaliseExpect(o: Record<string, unknown>): Expectation {
+  const jobs: Expectation["jobs"] = {};
+  for (const [id, spec] of Object.entries((o["jobs"] ?? {}) as Record<string, unknown>)) jobs[id] = typeof spec === "string" ? { state: spec as Expectation["jobs"][string]["state"] } : (spec as Expectation["jobs"][string]);
+  const events = (o["events"] as Array<Record<string, unknown>>).map((e) => {
+    const { comment: _comment, ...rest } = e;
+    return rest as unknown as EventExpectation & { before?: number | string };
+  });
+  return { allJobsSucceed: (o["allJobsSucceed"] as boolean | undefined) ?? o["jobs"] === undefined, jobs, events: events as EventExpectation[], faultsMustFire: o["faultsMustFire"] as boolean };
+}
+
+/** The names a scenario's nodes can have: fixed ones, and families whose members get ids at run time. */
+export interface NodeNames {
+  fixed: string[];
+  /** Name prefixes of nodes named at run time (executors "exec-", cluster-mode drivers "driver-"). */
+  families: string[];
+  apps: string[];
+  drivers: string[];
+}
+
+export function nodeNamesOf(s: Scenario): NodeNames {
+  const workers = s.cluster.workers.reduce((n, g) => n + g.count, 0);
+  const fixed = [...Array.from({ length: s.cluster.masters }, (_, i) => `master-${i + 1}`), "client", ...Array.from({ length: workers }, (_, i) => `worker-${i + 1}`), ...s.apps.map((a) => `drv-${a.name}`)];
+  const families: string[] = [];
+  if (s.apps.length + s.drivers.length > 0) families.push("exec-");
+  if (s.drivers.length > 0) families.push("driver-");
+  return { fixed, families, apps: [...s.apps.map((a) => a.name), ...s.drivers.map((d) => d.app.name)], drivers: s.drivers.map((d) => d.name) };
+}
+
+function nodeExists(name: string, n: NodeNames): boolean {
+  return n.fixed.includes(name) || n.families.some((f) => name.startsWith(f) && name.length > f.length);
+}
+
+const known = (what: string, name: string, list: readonly string[]): string => {
+  const near = closest(name, list);
+  return `${what} ${JSON.stringify(name)} is not in the scenario${near !== null ? ` (did you mean ${JSON.stringify(near)}?)` : list.length > 0 && list.length <= 12 ? ` (it has: ${list.join(", ")})` : ""}`;
+};
+
+function describeNodes(n: NodeNames): string {
+  const fixed = n.fixed.length <= 12 ? n.fixed.join(", ") : `${n.fixed.slice(0, 10).join(", ")}, ... (${n.fixed.length} in all)`;
+  return `the cluster's nodes: ${fixed}${n.families.map((f) => `, ${f}...`).join("")}`;
+}
+
+/** An expectation's node pattern: a name, a prefix ending in "*", "app:<name>" or "driver:<name>"; it must match some node. */
+function checkNodePattern(pattern: string, path: string, n: NodeNames): void {
+  if (pattern.startsWith("app:")) {
+    if (!n.apps.includes(pattern.slice(4))) throw new ScenarioError(path, known("app", pattern.slice(4), n.apps));
+  } else if (pattern.startsWith("driver:")) {
+    if (!n.drivers.includes(pattern.slice(7))) throw new ScenarioError(path, known("cluster-mode driver", pattern.slice(7), n.drivers));
+  } else if (pattern.endsWith("*")) {
+    const prefix = pattern.slice(0, -1);
+    if (!n.fixed.some((x) => x.startsWith(prefix)) && !n.families.some((f) => f.startsWith(prefix) || prefix.startsWith(f))) throw new ScenarioError(path, `${JSON.stringify(pattern)} matches no node (${describeNodes(n)})`);
+  } else if (!nodeExists(pattern, n)) {
+    const near = closest(pattern, n.fixed);
+    throw new ScenarioError(path, `no node ${JSON.stringify(pattern)} in this cluster${near !== null ? ` (did you mean ${JSON.stringify(near)}?)` : ""} (${describeNodes(n)})`);
+  }
+}
+
+/** A fault target: "leader", "app:<name>", "driver:<name>", "executor:<app>|*", or a node name. */
+function checkTarget(target: string, path: string, n: NodeNames): void {
+  if (target === "leader") return;
+  if (target.startsWith("executor:")) {
+    const app = target.slice(9);
+    if (app !== "*" && !n.apps.includes(app)) throw new ScenarioError(path, known("app", app, n.apps));
+    return;
+  }
+  if (target.endsWith("*")) throw new ScenarioError(path, `a target names one node, not a pattern (got ${JSON.stringify(target)})`);
+  checkNodePattern(target, path, n);
+}
+
+function checkFault(f: FaultSpec, path: string, s: Scenario, n: NodeNames): void {
+  switch (f.kind) {
+    case "crash":
+    case "pause":
+      return checkTarget(f.target!, `${path}.target`, n);
+    case "restart":
+      if (f.target!.includes(":") || f.target!.endsWith("*") || f.target === "leader") throw new ScenarioError(`${path}.target`, `a restart names a node (got ${JSON.stringify(f.target)})`);
+      return checkNodePattern(f.target!, `${path}.target`, n);
+    case "partition":
+      f.hosts!.forEach((h, i) => checkTarget(h, `${path}.hosts[${i}]`, n));
+      (f.others ?? []).forEach((h, i) => checkTarget(h, `${path}.others[${i}]`, n));
+      return;
+    case "messages":
+      if (f.from !== undefined) checkTarget(f.from, `${path}.from`, n);
+      if (f.to !== undefined) checkTarget(f.to, `${path}.to`, n);
+      return;
+    case "inject": {
+      checkTarget(f.from!, `${path}.from`, n);
+      checkTarget(f.to!, `${path}.to`, n);
+      const type = f.message!["type"];
+      if (typeof type !== "string") throw new ScenarioError(`${path}.message.type`, 'is required: the message type, e.g. "WorkerLatestState"');
+      if (!(MESSAGE_TYPES as readonly string[]).includes(type)) {
+        const near = closest(type, MESSAGE_TYPES);
+        throw new ScenarioError(`${path}.message.type`, `unknown message type ${JSON.stringify(type)}${near !== null ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`);
+      }
+      return;
+    }
+    case "requestExecutors":
+    case "killExecutors":
+    case "killTask":
+      if (!n.apps.includes(f.app!)) throw new ScenarioError(`${path}.app`, known("app", f.app!, n.apps));
+      return;
+    case "cancelJob": {
+      const app = [...s.apps, ...s.drivers.map((d) => d.app)].find((a) => a.name === f.app);
+      if (app === undefined) throw new ScenarioError(`${path}.app`, known("app", f.app!, n.apps));
+      const jobs = app.jobs.map((j) => j.id);
+      if (!jobs.includes(f.job!)) throw new ScenarioError(`${path}.job`, known(`job of app ${JSON.stringify(f.app)}:`, f.job!, jobs));
+      return;
+    }
+    case "storeDown":
+    case "failTasks":
+      return;
+  }
+  const unreachable: never = f.kind;
+  return unreachable;
+}
+
+/** Which selectors carry fields `fields` can match: messages, notifications and log effects. */
+function hasFields(e: EventExpectation): boolean {
+  const sel = e.input ?? e.effect ?? "";
+  return sel.startsWith("message:") || sel.startsWith("send:") || sel.startsWith("notify:") || sel.startsWith("log:");
+}
+
+function checkEvents(s: Scenario, n: NodeNames, given: Array<{ minCount?: unknown }>): void {
+  const events = s.expect.events as Array<EventExpectation & { before?: number | string }>;
+  const labels = new Map<string, number>();
+  events.forEach((e, i) => {
+    const path = `expect.events[${i}]`;
+    if (e.label !== undefined) {
+      if (labels.has(e.label)) throw new ScenarioError(`${path}.label`, `duplicate label ${JSON.stringify(e.label)} (also expect.events[${labels.get(e.label)}])`);
+      labels.set(e.label, i);
+    }
+  });
+  events.forEach((e, i) => {
+    const path = `expect.events[${i}]`;
+    checkNodePattern(e.node, `${path}.node`, n);
+    if ((e.input === undefined) === (e.effect === undefined)) throw new ScenarioError(path, "give exactly one of `input` or `effect`");
+    if (e.code !== undefined && e.effect !== "exit") throw new ScenarioError(`${path}.code`, 'only an "exit" effect has a code');
+    if (e.fields !== undefined && !hasFields(e)) throw new ScenarioError(`${path}.fields`, 'only "message:<Type>", "send:<Type>", "notify:<kind>" and "log:<event>" selectors carry fields');
+    if (e.count !== undefined && given[i]?.minCount !== undefined) throw new ScenarioError(`${path}.count`, "give count (exactly) or minCount (at least), not both");
+    if (e.absent && e.count !== undefined) throw new ScenarioError(`${path}.count`, "an absent event has no count (absent means count 0)");
+    if (e.absent && e.before !== undefined) throw new ScenarioError(`${path}.before`, "an absent event happens before nothing");
+    if (e.afterMs !== undefined && e.byMs !== undefined && e.afterMs > e.byMs) throw new ScenarioError(`${path}.byMs`, `is before afterMs (${e.afterMs})`);
+    if (e.before !== undefined) {
+      const ref = e.before;
+      const target = typeof ref === "number" ? ref : labels.get(ref);
+      if (target === undefined) throw new ScenarioError(`${path}.before`, `no expectation is labelled ${JSON.stringify(ref)}${labels.size > 0 ? ` (labels: ${[...labels.keys()].join(", ")})` : ""}`);
+      if (target >= events.length) throw new ScenarioError(`${path}.before`, `there is no expect.events[${target}] (${events.length} expectations)`);
+      if (target === i) throw new ScenarioError(`${path}.before`, "an event cannot happen before itself");
+      if (events[target]!.absent) throw new ScenarioError(`${path}.before`, `expect.events[${target}] is an absent event: it never happens`);
+      e.before = target;
+    }
+  });
+}
+
+function checkWhole(scenario: Scenario, given: { expect?: { events?: Array<{ minCount?: unknown }> } }): void {
   const jobIds = new Set<string>();
   const names = new Set<string>();
-  const allApps: Array<[string, AppSpec]> = [...apps.map((a, i): [string, AppSpec] => [`apps[${i}]`, a]), ...drivers.map((d, i): [string, AppSpec] => [`drivers[${i}].app`, d.app])];
+  const allApps: Array<[string, AppSpec]> = [...scenario.apps.map((a, i): [string, AppSpec] => [`apps[${i}]`, a]), ...scenario.drivers.map((d, i): [string, AppSpec] => [`drivers[${i}].app`, d.app])];
   for (const [p, app] of allApps) {
     if (names.has(app.name)) throw new ScenarioError(`${p}.name`, `duplicate app name ${JSON.stringify(app.name)}`);
     names.add(app.name);
@@ -439,5 +636,8 @@ export function parseScenario(v: unknown): Scenario {
     if (!jobIds.has(id)) throw new ScenarioError(`expect.jobs.${id}`, "names no job of the scenario");
   }
   if (scenario.cluster.recoveryMode === "none" && scenario.cluster.masters > 1) throw new ScenarioError("cluster.recoveryMode", "several masters need recovery mode \"zookeeper\" (or \"filesystem\")");
-  return scenario;
+  if (scenario.store !== undefined && scenario.cluster.recoveryMode === "none") throw new ScenarioError("store", 'a store needs recovery mode "zookeeper" or "filesystem" (mode "none" keeps nothing)');
+  const n = nodeNamesOf(scenario);
+  scenario.faults.forEach((f, i) => checkFault(f, `faults[${i}]`, scenario, n));
+  checkEvents(scenario, n, given.expect?.events ?? []);
 }

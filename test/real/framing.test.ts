@@ -22,7 +22,7 @@ describe("framing: 4-byte big-endian length + payload", () => {
     expect([...frame]).toEqual([0, 0, 0, 3, 97, 98, 99]);
   });
 
-  it("framing: the default limit is the max message size of PROTOCOL.md §2.5", () => {
+  it("framing: the default limit is the max message size of docs/protocol.md §2.5", () => {
     expect(DEFAULT_MAX_FRAME_BYTES).toBe(DEFAULT_CONFIG.maxMessageSizeBytes);
     expect(new FrameDecoder().maxFrameBytes).toBe(128 * 1024 * 1024);
   });

@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { appId, address } from "../../src/protocol/ids.js";
 import { log, type Effect, type Role } from "../../src/protocol/io.js";
+// A toy role's own log events, outside the protocol's declared list.
+import type { LogEvent } from "../../src/protocol/log-events.js";
 import type { PersistedRecord } from "../../src/protocol/records.js";
 import { EXIT_EFFECT_FAILED, startHost, type HostDeps } from "../../src/real/host.js";
 import { createMemoryLogger, type LogEntry } from "../../src/real/log.js";
@@ -28,7 +30,7 @@ const recorder: Role<RecorderState, Record<string, never>> = {
   init: () => ({ state: { stepped: [] }, effects: [] }),
   step(state, input): Effect[] {
     state.stepped.push(input.type === "command" ? `command:${input.command.kind}` : input.type);
-    if (input.type === "command" && input.command.kind === "stop") return [{ type: "persist", key: "app_app-1", record }, log("info", "after-persist")];
+    if (input.type === "command" && input.command.kind === "stop") return [{ type: "persist", key: "app_app-1", record }, log("info", "after-persist" as LogEvent)];
     return [];
   },
 };

@@ -1,6 +1,8 @@
 /** A toy role for host tests: pings a peer on a timer, answers pings, and exercises every effect. */
 import { executorId, jobId, type Address } from "../../src/protocol/ids.js";
 import { exit, log, notify, send, setTimer, cancelTimer, type Effect, type Input, type Role } from "../../src/protocol/io.js";
+// A toy role's own log events, outside the protocol's declared list.
+import type { LogEvent } from "../../src/protocol/log-events.js";
 
 export interface ToyConfig {
   self: Address;
@@ -40,7 +42,7 @@ export const toy: Role<ToyState, ToyConfig> = {
       inStep: false,
       reentered: false,
     };
-    return { state, effects: config.peer ? [setTimer("ping", config.intervalMs), log("info", "toy-started", { peer: config.peer })] : [] };
+    return { state, effects: config.peer ? [setTimer("ping", config.intervalMs), log("info", "toy-started" as LogEvent, { peer: config.peer })] : [] };
   },
   step(state, input, ctx) {
     if (state.inStep) state.reentered = true;
@@ -86,7 +88,7 @@ function react(state: ToyState, input: Input): Effect[] {
         case "HeartbeatResponse":
           state.pongsReceived++;
           if (state.pongsReceived === state.pings)
-            return [notify({ kind: "jobSucceeded", jobId: jobId("pings"), results: [state.pongsReceived] }), exit(0, "all pongs received"), log("info", "never-logged")];
+            return [notify({ kind: "jobSucceeded", jobId: jobId("pings"), results: [state.pongsReceived] }), exit(0, "all pongs received"), log("info", "never-logged" as LogEvent)];
           return [];
         case "StopExecutor":
           throw new Error("toy bug on StopExecutor");

@@ -1,6 +1,6 @@
 /**
  * Failures blind fuzzing found with every bug off, shrunk and frozen with their literal seed and
- * plan. Each turned out to be a weakness PROTOCOL.md documents for Spark itself, which flint
+ * plan. Each turned out to be a weakness docs/protocol.md documents for Spark itself, which flint
  * reproduces faithfully: the test pins that the run still shows it, and that it is classified as
  * that weakness (a recorded hit, not a failure) — if a reducer change fixes or alters it, this
  * test says so and the classification must be revisited.

@@ -1,5 +1,5 @@
 /**
- * The bug museum (PROTOCOL.md §7): each historic bug has a scenario that fails with the bug
+ * The bug museum (docs/protocol.md §7): each historic bug has a scenario that fails with the bug
  * switched on and passes with it off; blind fuzzing (the museum's cluster and workload, none of its
  * faults) with the bug on finds a failure within a stated seed budget, and the failure shrinks to
  * a smaller scenario failing the same check. Also: fuzzing with every bug off finds nothing on a
@@ -64,7 +64,7 @@ describe("bug museum", () => {
   it("museum: there is one scenario per bug switch, each naming its §7 entry", () => {
     const files = readdirSync(MUSEUM_DIR).filter((f) => f.endsWith(".json")).sort();
     expect(files).toEqual(MUSEUM.map((m) => `${m.bug}.json`).sort());
-    for (const m of MUSEUM) expect(museum(m.bug, true).comment).toMatch(/PROTOCOL\.md §7 item \d+/);
+    for (const m of MUSEUM) expect(museum(m.bug, true).comment).toMatch(/docs\/protocol\.md §7 item \d+/);
   });
 
   for (const m of MUSEUM) {
@@ -179,7 +179,7 @@ describe("flint fuzz / flint shrink", () => {
     expect(code).toBe(1);
     expect(io.stderr).toMatch(/FAIL .*SPARK-12552\.json seed \d+: I6:/);
     const plan = /plan: {3}(\S+)/.exec(io.stderr)![1]!;
-    expect(io.stderr).toContain(`replay: flint sim ${plan} --seed`);
+    expect(io.stderr).toContain(`replay: npx flint sim ${plan} --seed`);
     const written = parseScenario(JSON.parse(readFileSync(plan, "utf8")));
     expect(runScenario(written, ROLES).verdict.ok).toBe(false);
     io.stdout = "";

@@ -8,7 +8,7 @@ export const SCENARIO_DIR = fileURLToPath(new URL("../../scenarios/", import.met
 
 export function scenarioFiles(): string[] {
   return readdirSync(SCENARIO_DIR)
-    .filter((f) => f.endsWith(".json"))
+    .filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json"))
     .sort();
 }
 

@@ -1,5 +1,5 @@
 /**
- * The invariants added after the first round (PROTOCOL.md §6 I11 in full, I13-I18, I24, I27's
+ * The invariants added after the first round (docs/protocol.md §6 I11 in full, I13-I18, I24, I27's
  * executor half, I28): each fires on a state or step that breaks it (a check that cannot fail is a
  * defect) and stays quiet on what the real reducers do. That they hold on every shipped scenario
  * is test/sim/scenarios.test.ts (no violation on any seed) and the bug museum (each one's scenario

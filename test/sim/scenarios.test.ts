@@ -49,7 +49,7 @@ describe("sim scenarios", () => {
     expect(result.verdict.ok).toBe(true);
     const worker = result.nodes["worker-1"]!;
     expect(worker).toMatchObject({ alive: false, exitCode: 1 });
-    // Between 6 x 5 s + 11 x 30 s and 6 x 15 s + 11 x 90 s (PROTOCOL.md §2.2).
+    // Between 6 x 5 s + 11 x 30 s and 6 x 15 s + 11 x 90 s (docs/protocol.md §2.2).
     expect(result.virtualTimeMs - 1000).toBeGreaterThanOrEqual(360_000);
     expect(result.virtualTimeMs - 1000).toBeLessThanOrEqual(1_080_000);
   });

@@ -69,7 +69,7 @@ describe("sim scenario validation", () => {
     const app = (name: string) => ({ name, jobs: [{ id: "j", stages: [{ tasks: 1, durationMs: 1 }] }] });
     expect(errorOf({ ...minimal(), apps: [app("a"), app("b")] }).path).toBe("apps[1].jobs[0].id");
     expect(errorOf({ ...minimal(), expect: { jobs: { nope: "failed" } } }).path).toBe("expect.jobs.nope");
-    expect(errorOf({ ...minimal(), expect: { jobs: { nope: "maybe" } } }).path).toBe("expect.jobs.nope.state");
+    expect(errorOf({ ...minimal(), expect: { jobs: { nope: "maybe" } } }).message).toBe(`expect.jobs.nope: unknown job state "maybe" (expected one of: "succeeded", "failed", "unfinished")`);
   });
 
   it("validation: an event expectation needs exactly one of input or effect", () => {

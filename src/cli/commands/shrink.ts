@@ -95,6 +95,6 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(`  before: ${fmt(result.before)}\n`);
   process.stdout.write(`  after:  ${fmt(result.after)}\n`);
   process.stdout.write(`  ${result.runs} simulations in ${(ms / 1000).toFixed(1)} s; wrote ${target}\n`);
-  process.stdout.write(`  replay: flint sim ${target} --seed ${minimal.seed}\n`);
+  process.stdout.write(`  replay: npx flint sim ${target} --seed ${minimal.seed}\n`);
   return 0;
 }

@@ -1,17 +1,19 @@
 /**
- * `flint sim <scenario> [--seed N] [--until T] [--trace FILE] [--json] [--verbose] [--story ID] [--strict]`:
+ * `flint sim <scenario> [--seed N] [--until T] [--trace FILE] [--json] [--verbose] [--story ID] [--strict] [--bug NAME] [--no-bugs]`:
  * runs a scenario in the deterministic simulator and prints a timeline and a verdict.
  * Exit status: 0 when the expectation and every check hold, 1 when not, 2 for bad usage or a bad
  * scenario file. A failing run prints the one-line command that replays it. A run that hits a
- * weakness PROTOCOL.md documents for Spark itself (the checks record those apart from failures)
+ * weakness docs/protocol.md documents for Spark itself (the checks record those apart from failures)
  * shows it in the timeline, the summary and the JSON; `--strict` fails such a run.
  */
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import chalk from "chalk";
+import { KNOWN_BUGS } from "../../protocol/config.js";
 import { ClusterRun, type SimResult } from "../../sim/cluster.js";
 import { checkLiveness } from "../../sim/invariants/liveness.js";
 import type { Violation } from "../../sim/invariants/report.js";
 import { ROLES } from "../../sim/roles.js";
+import { checkInjectedMessages } from "../injected-messages.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.js";
 import type { TimelineEntry } from "../../sim/timeline.js";
 import { describeEffect, describeInput, type TraceRecord } from "../../sim/trace.js";
@@ -31,9 +33,15 @@ Options:
   --verbose       show every step (every message, timer and effect), not only the timeline
   --story ID      show only the steps that mention ID (a worker, app, executor, driver or task id)
   --limit N       timeline lines to print (default 200; 0 = all)
-  --strict        fail the run when it hits a weakness PROTOCOL.md documents for Spark itself
+  --strict        fail the run when it hits a weakness docs/protocol.md documents for Spark itself
                   (no fencing §3.5.1, ...); without it such hits are shown, not failed
+  --no-bugs       turn off the historic bugs the scenario's config switches on (run a museum
+                  scenario with its bug fixed)
+  --bug NAME      turn on a historic bug (repeatable; after --no-bugs): ${Object.keys(KNOWN_BUGS).join(", ")}
   -h, --help      this help
+
+The scenario format: scenarios/scenario.schema.json (name it with "$schema" for editor checks)
+and the README's "Writing a scenario".
 
 Exit status: 0 expectation met, 1 not met (or a check failed), 2 bad usage or scenario file.`;
 
@@ -47,6 +55,9 @@ interface Args {
   story?: string;
   limit: number;
   strict: boolean;
+  /** Bugs switched on from the command line, on top of the scenario's (or instead, with noBugs). */
+  bugs: string[];
+  noBugs: boolean;
 }
 
 class UsageError extends Error {}
@@ -59,7 +70,7 @@ function parseDuration(s: string): number {
 }
 
 function parseArgs(argv: string[]): Args | "help" {
-  const args: Partial<Args> & { json: boolean; verbose: boolean; limit: number; strict: boolean } = { json: false, verbose: false, limit: 200, strict: false };
+  const args: Partial<Args> & { json: boolean; verbose: boolean; limit: number; strict: boolean; bugs: string[]; noBugs: boolean } = { json: false, verbose: false, limit: 200, strict: false, bugs: [], noBugs: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
@@ -80,6 +91,15 @@ function parseArgs(argv: string[]): Args | "help" {
       case "--strict":
         args.strict = true;
         break;
+      case "--no-bugs":
+        args.noBugs = true;
+        break;
+      case "--bug": {
+        const bug = value(i++, a);
+        if (!Object.hasOwn(KNOWN_BUGS, bug)) throw new UsageError(`--bug ${bug}: unknown bug (known: ${Object.keys(KNOWN_BUGS).join(", ")})`);
+        if (!args.bugs.includes(bug)) args.bugs.push(bug);
+        break;
+      }
       case "--seed": {
         const v = value(i++, a);
         if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--seed must be a non-negative integer (got ${JSON.stringify(v)})`);
@@ -124,7 +144,9 @@ function loadScenario(file: string): Scenario {
   } catch (e) {
     throw new ScenarioError(file, `not valid JSON: ${(e as Error).message}`);
   }
-  return parseScenario(json);
+  const scenario = parseScenario(json);
+  checkInjectedMessages(scenario);
+  return scenario;
 }
 
 const fmtTime = (ms: number): string => `${(ms / 1000).toFixed(3).padStart(10)}s`;
@@ -164,9 +186,9 @@ class TraceFile {
   }
 }
 
-/** A hit of a weakness PROTOCOL.md documents for Spark: which, the check it would have failed, and where. */
+/** A hit of a weakness docs/protocol.md documents for Spark: which, the check it would have failed, and where. */
 export type WeaknessHit = Pick<Violation, "check" | "timeMs" | "step" | "node" | "nodes" | "detail"> & {
-  /** The PROTOCOL.md section that documents it, e.g. "§3.5.1". */
+  /** The docs/protocol.md section that documents it, e.g. "§3.5.1". */
   section: string;
   /** The weakness in a few words, e.g. "no fencing". */
   weakness: string;
@@ -178,7 +200,7 @@ function weaknessHit(v: Violation): WeaknessHit {
   return { section: m ? m[1]! : "§3.5", weakness: m ? m[2]! : text, check: v.check, timeMs: v.timeMs, step: v.step, node: v.node, nodes: v.nodes.slice(), detail: v.detail };
 }
 
-const weaknessName = (h: WeaknessHit): string => `PROTOCOL.md ${h.section} ${h.weakness}`;
+const weaknessName = (h: WeaknessHit): string => `docs/protocol.md ${h.section} ${h.weakness}`;
 
 /** The timeline's line for a hit: marked so that it stands out among the ordinary entries. */
 function printWeakness(h: WeaknessHit): void {
@@ -270,7 +292,7 @@ function printResult(result: SimResult, args: Args, scenario: Scenario, weakness
   if (result.violationCount > 0) for (const v of result.violations.slice(0, 10)) out(chalk.red(`  check ${v.check} failed at ${v.timeMs} ms on ${v.node}: ${v.detail}`));
   const groups = groupHits(weaknesses.hits);
   if (weaknesses.count > 0) {
-    out(chalk.bold(`Spark weaknesses hit: ${weaknesses.count} (documented in PROTOCOL.md for Spark itself; ${args.strict ? "--strict fails them" : "not failures, --strict fails them"})`));
+    out(chalk.bold(`Spark weaknesses hit: ${weaknesses.count} (documented in docs/protocol.md for Spark itself; ${args.strict ? "--strict fails them" : "not failures, --strict fails them"})`));
     for (const { first, count } of groups) out(chalk.yellow(`  ${count}x ${weaknessName(first)}: ${first.check}, first at ${(first.timeMs / 1000).toFixed(3)}s ${first.step >= 0 ? `after step ${first.step}` : "at the end of the run"} on ${first.node}`));
     if (weaknesses.count > weaknesses.hits.length) out(chalk.dim(`  ... ${weaknesses.count - weaknesses.hits.length} more hits not kept`));
   }
@@ -285,7 +307,15 @@ function printResult(result: SimResult, args: Args, scenario: Scenario, weakness
 }
 
 function replayCommand(args: Args, seed: number): string {
-  return `flint sim ${args.file} --seed ${seed}${args.untilMs !== undefined ? ` --until ${args.untilMs}` : ""}${args.strict ? " --strict" : ""}`;
+  const bugs = `${args.noBugs ? " --no-bugs" : ""}${args.bugs.map((b) => ` --bug ${b}`).join("")}`;
+  return `npx flint sim ${args.file} --seed ${seed}${args.untilMs !== undefined ? ` --until ${args.untilMs}` : ""}${args.strict ? " --strict" : ""}${bugs}`;
+}
+
+/** The scenario with the command line's bug switches applied: --no-bugs drops the file's, --bug adds. */
+function withBugs(scenario: Scenario, args: Args): Scenario {
+  if (!args.noBugs && args.bugs.length === 0) return scenario;
+  const bugs = [...new Set([...(args.noBugs ? [] : (scenario.config.bugs ?? [])), ...args.bugs])];
+  return { ...scenario, config: { ...scenario.config, bugs } };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -298,7 +328,7 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     args = parsed;
-    scenario = loadScenario(args.file);
+    scenario = withBugs(loadScenario(args.file), args);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`flint sim: ${e.message}\n\n${USAGE}\n`);
@@ -341,7 +371,8 @@ export async function run(argv: string[]): Promise<number> {
     printStep(r);
   };
   if (!args.json) {
-    out(chalk.bold(`flint sim ${scenario.name}`) + chalk.dim(` (seed ${seed})`));
+    const bugs = scenario.config.bugs ?? [];
+    out(chalk.bold(`flint sim ${scenario.name}`) + chalk.dim(` (seed ${seed}${bugs.length > 0 ? `, historic bugs on: ${bugs.join(", ")}` : ""})`));
     out(chalk.dim(scenario.comment));
     out("");
   }

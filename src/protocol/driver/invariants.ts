@@ -1,5 +1,5 @@
 /**
- * The driver's safety invariants (PROTOCOL.md §6 I19-I23, I27) and its own bookkeeping rules,
+ * The driver's safety invariants (docs/protocol.md §6 I19-I23, I27) and its own bookkeeping rules,
  * checked on a whole state. O(state): for tests and the simulator's checks, not the hot path.
  */
 import { isTaskFinished } from "../states.js";

@@ -1,5 +1,5 @@
 /**
- * The driver's state (PROTOCOL.md §1.4, §1.5, §1.7, §1.8): one reducer holding the AppClient, the
+ * The driver's state (docs/protocol.md §1.4, §1.5, §1.7, §1.8): one reducer holding the AppClient, the
  * StandaloneSchedulerBackend listener, the DriverEndpoint, the HeartbeatReceiver, the
  * TaskSchedulerImpl with its TaskSetManagers, and a minimal DAG scheduler (jobs of sequential
  * stages of ResultTasks with no locality preference).

@@ -1,5 +1,5 @@
 /**
- * The executor's heartbeater (PROTOCOL.md §1.6 Heartbeater, §2.4): an ExecutorHeartbeat ask to the
+ * The executor's heartbeater (docs/protocol.md §1.6 Heartbeater, §2.4): an ExecutorHeartbeat ask to the
  * driver's HeartbeatReceiver every interval. The ask times out after one interval, so a beat still
  * unanswered when the next tick comes is one failure; executorHeartbeatMaxFailures consecutive
  * failures end the process with code 56 (Spark calls System.exit: the driver is not told).

@@ -1,5 +1,5 @@
 /**
- * The EXECUTOR role (PROTOCOL.md §1.6, §2.4): Spark's CoarseGrainedExecutorBackend, with the
+ * The EXECUTOR role (docs/protocol.md §1.6, §2.4): Spark's CoarseGrainedExecutorBackend, with the
  * WorkerWatcher and the Executor's heartbeater folded in.
  *
  * Out of scope: decommissioning [3.1+] (DecommissionExecutor, ExecutorDecommissioning), the

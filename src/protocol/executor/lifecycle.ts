@@ -1,5 +1,5 @@
 /**
- * How an executor ends (PROTOCOL.md §1.6 exitExecutor, StopExecutor/Shutdown, onDisconnected,
+ * How an executor ends (docs/protocol.md §1.6 exitExecutor, StopExecutor/Shutdown, onDisconnected,
  * WorkerWatcher). Every path sets `stopping` and emits exactly one `exit`.
  */
 import { AssertionError } from "../assert.js";

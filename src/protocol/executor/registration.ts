@@ -1,5 +1,5 @@
 /**
- * Registration with the driver (PROTOCOL.md §1.6 onStart, RegisteredExecutor,
+ * Registration with the driver (docs/protocol.md §1.6 onStart, RegisteredExecutor,
  * RegisterExecutorFailed). flint's driver answers the RegisterExecutor ask with a message of its
  * own; Spark's ask timeout (120 s) becomes the "registration" timer, and its failure exits with 1
  * without telling the driver, as Spark's onStart does.

@@ -1,6 +1,6 @@
 /**
  * The executor's state: Spark's CoarseGrainedExecutorBackend, its WorkerWatcher and the
- * Executor's heartbeater (PROTOCOL.md §1.6, §2.4).
+ * Executor's heartbeater (docs/protocol.md §1.6, §2.4).
  *
  * Timer keys:
  *  - "registration": the ask timeout of RegisterExecutor (Spark's onStart ask, 120 s).

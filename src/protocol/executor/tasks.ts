@@ -1,5 +1,5 @@
 /**
- * Tasks on the executor (PROTOCOL.md §1.6 LaunchTask, KillTask, statusUpdate). The host runs the
+ * Tasks on the executor (docs/protocol.md §1.6 LaunchTask, KillTask, statusUpdate). The host runs the
  * user code and answers each `runTask` with exactly one `taskFinished`. The coarse-grained
  * executor never reports LOST.
  */

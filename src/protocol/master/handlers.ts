@@ -1,4 +1,4 @@
-/** The master's message handlers (PROTOCOL.md §1.2 "Handlers"), one function per message. */
+/** The master's message handlers (docs/protocol.md §1.2 "Handlers"), one function per message. */
 import { hasBug } from "../config.js";
 import { ignored, log, send } from "../io.js";
 import type { Address, AppId, DriverId } from "../ids.js";
@@ -117,7 +117,7 @@ export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): 
   }
   const existingId = m.s.addressToApp[msg.driverAddress];
   if (existingId !== undefined && !hasBug(m.s.config, "GHOST-APP")) {
-    // PROTOCOL.md §7 item 20: Spark persists and acknowledges a second, untracked app id. flint
+    // docs/protocol.md §7 item 20: Spark persists and acknowledges a second, untracked app id. flint
     // answers a retried registration with the app this driver already has.
     m.fx.push(log("warn", "duplicateAppRegistration", { appId: existingId, driverAddress: msg.driverAddress }));
     m.fx.push(send(msg.driverAddress, { type: "RegisteredApplication", appId: existingId, masterAddress: m.s.address }));
@@ -237,7 +237,7 @@ export function onWorkerSchedulerStateResponse(m: MasterStep, msg: WorkerSchedul
  * Adds the executors and drivers a worker reports for apps and drivers the master knows. With
  * `killUnknown`, what the master does not know is killed (WorkerLatestState after a revival).
  *
- * Unlike Spark (PROTOCOL.md §3.5 item 4), an executor is adopted only if it fits: the worker's
+ * Unlike Spark (docs/protocol.md §3.5 item 4), an executor is adopted only if it fits: the worker's
  * free cores and memory and the app's core limit, as the master counts them (I1, I2). One that
  * does not fit (two leaders launched onto the same cores, or the master scheduled onto a worker
  * whose report came late) is killed, so the master's count never exceeds what the worker holds.
@@ -451,7 +451,7 @@ export function timeOutDeadWorkers(m: MasterStep): void {
 
 /**
  * A LAUNCHING executor that its worker has not reported on for executorLaunchTimeoutMs is given
- * up (flint; Spark waits for ever, PROTOCOL.md §7 item 19): its driver is told it FAILED, the
+ * up (flint; Spark waits for ever, docs/protocol.md §7 item 19): its driver is told it FAILED, the
  * worker is told to kill it (should its process start after all), and its cores are freed so that
  * scheduling can replace it. Not counted as an executor failure of the app: nothing ran. Runs with
  * CheckForWorkerTimeOut, in the master's iteration order.

@@ -1,5 +1,5 @@
 /**
- * The master role (PROTOCOL.md §1.2, §3, §4.1): worker and app registration, heartbeats and the
+ * The master role (docs/protocol.md §1.2, §3, §4.1): worker and app registration, heartbeats and the
  * dead-worker check, executor and driver placement, failure handling and recovery.
  *
  * Timers: "checkForWorkerTimeOut" (every workerTimeoutMs, first at once; it also gives up executors

@@ -1,5 +1,5 @@
 /**
- * The master's helper procedures of PROTOCOL.md §1.2: registering and removing workers, apps and
+ * The master's helper procedures of docs/protocol.md §1.2: registering and removing workers, apps and
  * drivers, relaunching drivers and killing executors, with the persistence writes of §3.2.
  */
 import { hasBug } from "../config.js";

@@ -1,4 +1,4 @@
-/** Master high availability (PROTOCOL.md §3): election, beginRecovery, completeRecovery. */
+/** Master high availability (docs/protocol.md §3): election, beginRecovery, completeRecovery. */
 import { hasBug } from "../config.js";
 import { copyPlain } from "../copy.js";
 import { log, send, setTimer } from "../io.js";

@@ -1,4 +1,4 @@
-/** Master.schedule() (PROTOCOL.md §4.1): drivers first, then executors, only when ALIVE. */
+/** Master.schedule() (docs/protocol.md §4.1): drivers first, then executors, only when ALIVE. */
 import { shuffled } from "../random.js";
 import { send } from "../io.js";
 import { assert } from "../assert.js";

@@ -1,4 +1,4 @@
-/** The master's state (PROTOCOL.md §1.2), as plain data keyed by id. */
+/** The master's state (docs/protocol.md §1.2), as plain data keyed by id. */
 import type { ProtocolConfig } from "../config.js";
 import type { Address, AppId, DriverId, ExecutorNumber, WorkerId } from "../ids.js";
 import type { ApplicationDescription, DriverDescription } from "../messages.js";

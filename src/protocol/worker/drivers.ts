@@ -1,5 +1,5 @@
 /**
- * The worker's driver runners (PROTOCOL.md §1.3 LaunchDriver, KillDriver,
+ * The worker's driver runners (docs/protocol.md §1.3 LaunchDriver, KillDriver,
  * handleDriverStateChanged; DriverRunner and its supervise loop, runCommandWithRetry).
  *
  * A supervised driver that exits non-zero is relaunched inside the worker after a back-off

@@ -1,5 +1,5 @@
 /**
- * ExecutorStateChanged as the [3.2+] ask (SPARK-34245, SPARK-37151; PROTOCOL.md §1.3 and §7 item
+ * ExecutorStateChanged as the [3.2+] ask (SPARK-34245, SPARK-37151; docs/protocol.md §1.3 and §7 item
  * 8): the worker keeps each report pending until the master answers ExecutorStateChangedResponse,
  * re-sends it when the ask times out, and exits after executorStateSyncMaxAttempts failures.
  *
@@ -29,7 +29,7 @@ export function reportExecutorState(s: WorkerState, report: ExecutorStateChanged
   }
   if (hasBug(s.protocol, "SPARK-34245")) {
     // [<= 3.1] a one-way send: if it is lost, the master never learns the executor finished and
-    // keeps its cores (PROTOCOL.md §7 item 8).
+    // keeps its cores (docs/protocol.md §7 item 8).
     fx.push(send(s.masterAddress, copyReport(report)));
     return;
   }

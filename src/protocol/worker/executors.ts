@@ -1,5 +1,5 @@
 /**
- * The worker's executor runners (PROTOCOL.md §1.3 LaunchExecutor, KillExecutor,
+ * The worker's executor runners (docs/protocol.md §1.3 LaunchExecutor, KillExecutor,
  * handleExecutorStateChanged, ApplicationFinished, maybeCleanupApplication; ExecutorRunner).
  *
  * Runner lifecycle (Spark 3.0+): LAUNCHING -> RUNNING when the host reports the process started;
@@ -83,7 +83,7 @@ export function onLaunchExecutor(s: WorkerState, m: LaunchExecutor, fx: Effect[]
     state: reportsRunningEarly ? "RUNNING" : "LAUNCHING",
     killed: false,
   };
-  // The worker never checks its own capacity (PROTOCOL.md §1.3, I1): the master decides.
+  // The worker never checks its own capacity (docs/protocol.md §1.3, I1): the master decides.
   s.coresUsed += m.cores;
   s.memoryUsed += m.memoryMb;
   fx.push({

@@ -1,5 +1,5 @@
 /**
- * The WORKER role (PROTOCOL.md §1.3, §2.2): registration with the masters, heartbeats, and the
+ * The WORKER role (docs/protocol.md §1.3, §2.2): registration with the masters, heartbeats, and the
  * executor and driver runners it hosts.
  *
  * Out of scope: decommissioning [3.1+] (off by default in Spark: DecommissionWorker,

@@ -1,5 +1,5 @@
 /**
- * The worker's registration state machine and heartbeats (PROTOCOL.md §1.3 "Registration state
+ * The worker's registration state machine and heartbeats (docs/protocol.md §1.3 "Registration state
  * machine", RegisteredWorker, RegisterWorkerFailed, MasterInStandby, MasterChanged,
  * ReconnectWorker, SendHeartbeat, onDisconnected).
  */
@@ -152,7 +152,7 @@ export function onRegisteredWorker(s: WorkerState, m: RegisteredWorker, fx: Effe
   if (m.duplicate) fx.push(log("warn", "duplicate-registration", { master: m.masterAddress }));
   s.registered = true;
   changeMaster(s, m.masterAddress, m.configuredMasterAddress, fx);
-  // Deviation from Spark (PROTOCOL.md §7 item 24): Spark starts one more fixed-rate heartbeat
+  // Deviation from Spark (docs/protocol.md §7 item 24): Spark starts one more fixed-rate heartbeat
   // timer on every RegisteredWorker and never cancels any, so the heartbeat rate grows with each
   // re-registration. flint keeps ONE "heartbeat" timer: each registration beats at once (Spark's
   // initial delay 0) and re-arms that single timer, which the host replaces.
@@ -161,7 +161,7 @@ export function onRegisteredWorker(s: WorkerState, m: RegisteredWorker, fx: Effe
   fx.push(setTimer(TIMER_HEARTBEAT, s.protocol.workerHeartbeatIntervalMs));
   if (hasBug(s.protocol, "SPARK-13604")) {
     // [< 2.0] no WorkerLatestState: executors and drivers the master forgot (it timed this worker
-    // out) keep running as zombies (PROTOCOL.md §7 item 2).
+    // out) keep running as zombies (docs/protocol.md §7 item 2).
     return;
   }
   fx.push(
@@ -184,7 +184,7 @@ export function onRegisterWorkerFailed(s: WorkerState, m: RegisterWorkerFailed, 
 }
 
 export function onMasterChanged(s: WorkerState, m: MasterChanged, fx: Effect[]): void {
-  // Does not set `registered`: a MasterChanged is not a registration (PROTOCOL.md §1.3).
+  // Does not set `registered`: a MasterChanged is not a registration (docs/protocol.md §1.3).
   changeMaster(s, m.masterAddress, m.masterAddress, fx);
   fx.push(
     send(m.masterAddress, {

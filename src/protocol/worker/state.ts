@@ -1,5 +1,5 @@
 /**
- * The worker's state (PROTOCOL.md §1.3) and its stable timer keys.
+ * The worker's state (docs/protocol.md §1.3) and its stable timer keys.
  *
  * Timer keys:
  *  - "reregister": the fixed-rate registration retry (Spark's registrationRetryTimer).

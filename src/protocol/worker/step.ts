@@ -101,7 +101,7 @@ function onMessage(s: WorkerState, m: Message, fx: Effect[]): void {
       onMasterChanged(s, m, fx);
       break;
     case "ReconnectWorker":
-      // masterUrl is not checked, and `connected` stays as it is (PROTOCOL.md §1.3).
+      // masterUrl is not checked, and `connected` stays as it is (docs/protocol.md §1.3).
       registerWithMaster(s, fx);
       break;
     case "LaunchExecutor":

@@ -1,4 +1,4 @@
-/** Ids a real process makes for itself (PROTOCOL.md §1.0). */
+/** Ids a real process makes for itself (docs/protocol.md §1.0). */
 import { workerId, type WorkerId } from "../../protocol/ids.js";
 
 /** yyyyMMddHHmmss in local time, as Spark's SimpleDateFormat does. */

@@ -1,6 +1,6 @@
 /**
  * The master process: the master role on a listening transport, its recovery store and leader
- * election (PROTOCOL.md §3), and the status channel.
+ * election (docs/protocol.md §3), and the status channel.
  *
  * The master starts as STANDBY (it answers MasterInStandby) and joins the election. Once elected
  * it reads the store, names every record it could not use, and feeds `leaderElected`; the reducer

@@ -1,5 +1,5 @@
 /**
- * Leader election on ZooKeeper (PROTOCOL.md §3.3), the classic recipe: each candidate creates an
+ * Leader election on ZooKeeper (docs/protocol.md §3.3), the classic recipe: each candidate creates an
  * EPHEMERAL_SEQUENTIAL znode `<root>/leader_election/n_<seq>`; the lowest sequence number leads;
  * every other candidate watches only its predecessor (no herd effect) and re-checks when it goes.
  *

@@ -1,5 +1,5 @@
 /**
- * FILESYSTEM recovery (Spark's FileSystemPersistenceEngine, PROTOCOL.md §3.2): one file per record,
+ * FILESYSTEM recovery (Spark's FileSystemPersistenceEngine, docs/protocol.md §3.2): one file per record,
  * named by its key, in one directory. Every write is atomic and durable: the record goes to a
  * temporary file in the same directory, which is fsynced, renamed over the target, and then the
  * directory is fsynced so the rename itself survives a power loss. A reader therefore sees either
@@ -19,7 +19,7 @@ import type { DurableRecoveryStore, LeaderElection, LeadershipHandlers, Recovery
 const TEMP_PREFIX = ".tmp-";
 /**
  * The directory's owner: `<pid>@<host>` of the master using it. Spark lets two masters share a
- * recovery directory and corrupt each other's state (PROTOCOL.md §3.5 item 9); flint refuses.
+ * recovery directory and corrupt each other's state (docs/protocol.md §3.5 item 9); flint refuses.
  */
 export const LOCK_FILE = ".lock";
 
@@ -180,7 +180,7 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 /**
- * Spark's MonarchyLeaderAgent (FILESYSTEM and NONE modes, PROTOCOL.md §3.3): every master that
+ * Spark's MonarchyLeaderAgent (FILESYSTEM and NONE modes, docs/protocol.md §3.3): every master that
  * starts is elected at once, and never revoked. There is no mutual exclusion: run one master per
  * recovery directory (§3.5 item 9).
  */

@@ -1,5 +1,5 @@
 /**
- * Opens the store and the election a `--recovery` spec names (PROTOCOL.md §3.3): FILESYSTEM gives
+ * Opens the store and the election a `--recovery` spec names (docs/protocol.md §3.3): FILESYSTEM gives
  * a directory store (locked to one master) and a monarchy (elected at once); ZOOKEEPER gives a
  * znode store and a real election sharing one root; NONE keeps the records in memory.
  */

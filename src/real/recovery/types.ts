@@ -1,5 +1,5 @@
 /**
- * The asynchronous recovery interfaces the master's host drives (PROTOCOL.md §3.2, §3.3).
+ * The asynchronous recovery interfaces the master's host drives (docs/protocol.md §3.2, §3.3).
  *
  * A durable store (filesystem, ZooKeeper) answers asynchronously, unlike the in-memory
  * `RecoveryStore` of ../store.ts. HOST CONTRACT: the host awaits each `persist`/`unpersist` before it

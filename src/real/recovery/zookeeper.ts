@@ -1,5 +1,5 @@
 /**
- * ZOOKEEPER recovery (Spark's ZooKeeperPersistenceEngine, PROTOCOL.md §3.2): each record is a
+ * ZOOKEEPER recovery (Spark's ZooKeeperPersistenceEngine, docs/protocol.md §3.2): each record is a
  * PERSISTENT znode `<root>/master_status/<key>` holding the same JSON as a recovery file.
  *
  * A znode that cannot be decoded is reported by name in `problems` and skipped, but NOT deleted

@@ -42,7 +42,7 @@ export const MESSAGE_TYPES = [
  * keeps, draw for draw, the plan it had before the kind existed, and one that turns it on keeps
  * every other fault:
  *  - executorRegistration: the driver's RegisteredExecutor reply is lost or held back (flint's
- *    stand-in for an executor whose construction fails or takes long, PROTOCOL.md §1.6; §7 item 14,
+ *    stand-in for an executor whose construction fails or takes long, docs/protocol.md §1.6; §7 item 14,
  *    SPARK-29287). MESSAGE_TYPES leaves it out so that adding it reshuffles no seed's draws.
  */
 export const LATER_FAULT_KINDS = ["executorRegistration"] as const;
@@ -142,7 +142,7 @@ function drawLaterFault(kind: LaterFaultKind, swarm: Swarm, r: Stream, mayDrop: 
 
 /** Options a fuzz run adds to the base scenario. */
 export interface PlanOptions {
-  /** Bug switches to turn on (PROTOCOL.md §7, config `bugs`). */
+  /** Bug switches to turn on (docs/protocol.md §7, config `bugs`). */
   bugs?: string[];
 }
 

@@ -16,7 +16,7 @@ export interface PlanOutcome {
   steps: number;
   virtualTimeMs: number;
   jobs: Record<string, { app: string; state: string }>;
-  /** Violations explained by a documented Spark weakness (PROTOCOL.md §3.5): recorded, not failures unless strict. */
+  /** Violations explained by a documented Spark weakness (docs/protocol.md §3.5): recorded, not failures unless strict. */
   weaknesses: number;
   firstWeakness: Violation | null;
 }

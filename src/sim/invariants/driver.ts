@@ -1,5 +1,5 @@
 /**
- * The driver's safety invariants (PROTOCOL.md §6 I19-I27), one documented function each, checked
+ * The driver's safety invariants (docs/protocol.md §6 I19-I27), one documented function each, checked
  * after every driver step against the driver's state, its effects and a small ledger of what the
  * driver launched and heard. A step costs O(effects + pool); the whole-state check of
  * src/protocol/driver/invariants.ts runs every few hundred steps.

@@ -1,5 +1,5 @@
 /**
- * I28 (PROTOCOL.md §6): handlers of one endpoint never run concurrently, and messages between one
+ * I28 (docs/protocol.md §6): handlers of one endpoint never run concurrently, and messages between one
  * ordered pair of processes are processed in FIFO order. The first half holds by construction in
  * both hosts (one input at a time, host contract 1). The second is checked here: per (sender,
  * receiver) pair the messages sent wait in a queue, in send order; the receiver must process them

@@ -26,7 +26,7 @@ export function faultEndMs(f: FaultSpec): number {
 }
 
 /**
- * Messages the protocol retries or re-sends periodically (PROTOCOL.md §5.3, with the replies that
+ * Messages the protocol retries or re-sends periodically (docs/protocol.md §5.3, with the replies that
  * end a retried exchange): silently losing one of these must not stall a job. Every other message
  * is sent exactly once, and Spark has no way to notice its silent loss on a live connection.
  */
@@ -141,7 +141,7 @@ export function checkLiveness(x: LivenessInput): Violation | null {
 }
 
 /**
- * A stall PROTOCOL.md documents for Spark itself, or null:
+ * A stall docs/protocol.md documents for Spark itself, or null:
  *  - §7 item 19: every executor the leader gave the app is LAUNCHING on a worker that never heard
  *    of it (the worker dropped a LaunchExecutor from a master it did not yet accept), so the app's
  *    cores are held by ghosts for ever;

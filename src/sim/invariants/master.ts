@@ -1,5 +1,5 @@
 /**
- * The master's safety invariants (PROTOCOL.md §6 I1-I15), one documented function each. Every one
+ * The master's safety invariants (docs/protocol.md §6 I1-I15), one documented function each. Every one
  * looks at the master that just stepped, its effects, and the workers/apps those effects or the
  * input name, so a step costs O(effects), not O(cluster); `scanMaster` re-checks every worker of a
  * master and runs every few hundred steps.
@@ -215,7 +215,7 @@ export function checkWorkerAddressRegisteredOnce(s: MasterState, address: string
 
 /**
  * I9: an application is registered at most once per driver address: the id a master acknowledges
- * is the one app it tracks for that driver (PROTOCOL.md §7 item 20's ghost id breaks it).
+ * is the one app it tracks for that driver (docs/protocol.md §7 item 20's ghost id breaks it).
  */
 export function checkAppRegisteredOnce(v: MasterStepView, e: Send & { message: { type: "RegisteredApplication" } }): void {
   const tracked = v.s.addressToApp[e.to];

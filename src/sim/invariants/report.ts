@@ -1,9 +1,9 @@
 /**
- * What a broken invariant reports: which invariant (its PROTOCOL.md §6 id and a short name), the
+ * What a broken invariant reports: which invariant (its docs/protocol.md §6 id and a short name), the
  * virtual time and step number, the node that stepped, every node involved, and a sentence.
  */
 export interface Violation {
-  /** `<id>:<name>`, e.g. "I1:worker-not-overcommitted"; the id is PROTOCOL.md §6's (I1-I28) or L1 for liveness. */
+  /** `<id>:<name>`, e.g. "I1:worker-not-overcommitted"; the id is docs/protocol.md §6's (I1-I28) or L1 for liveness. */
   check: string;
   timeMs: number;
   /** The step (0-based, as in the trace) after which the check failed; -1 when not tied to a step. */
@@ -14,7 +14,7 @@ export interface Violation {
   nodes: string[];
   detail: string;
   /**
-   * Set when the broken property is a weakness PROTOCOL.md documents for Spark itself (e.g. "§3.5.1
+   * Set when the broken property is a weakness docs/protocol.md documents for Spark itself (e.g. "§3.5.1
    * no fencing"): flint reproduces Spark there, so it is recorded but does not fail a run by default.
    */
   weakness?: string;

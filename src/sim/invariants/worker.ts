@@ -1,5 +1,5 @@
 /**
- * The worker's safety invariants (PROTOCOL.md §6 I16, I17, and the worker's half of I18), one
+ * The worker's safety invariants (docs/protocol.md §6 I16, I17, and the worker's half of I18), one
  * documented function each. I16 and I18 look at the worker step alone; I17 is about two nodes (a
  * worker and the master it registered with), so it keeps a small ledger: what the worker ran when
  * it registered, what the master ordered killed since, and whether the master has read the

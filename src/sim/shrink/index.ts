@@ -5,8 +5,8 @@
  * same check, until no pass makes progress or the run budget is spent.
  */
 import type { RoleSet } from "../cluster.js";
-import { runPlan, type PlanOutcome } from "../fuzz/run.js";
-import type { AppSpec, FaultSpec, Scenario } from "../scenario.js";
+import { runPlan, scenarioJson, type PlanOutcome } from "../fuzz/run.js";
+import { parseScenario, ScenarioError, type AppSpec, type FaultSpec, type Scenario } from "../scenario.js";
 
 export interface ScenarioSize {
   faults: number;
@@ -148,6 +148,17 @@ export function shrinkWork(s: Scenario): Scenario[] {
 /** The passes in the order they are tried: the biggest reductions first. */
 export const PASSES = [dropFaults, dropNodes, shrinkWork, shortenFaults];
 
+/** Whether the scenario, written as a file, loads again (a variant without worker-3 must not keep a fault aimed at it). */
+export function loadable(s: Scenario): boolean {
+  try {
+    parseScenario(JSON.parse(scenarioJson(s)));
+    return true;
+  } catch (e) {
+    if (e instanceof ScenarioError) return false;
+    throw e;
+  }
+}
+
 /** Smaller is better: fewer faults, then nodes, then tasks, then events. */
 export function smaller(a: ScenarioSize, b: ScenarioSize): boolean {
   if (a.faults !== b.faults) return a.faults < b.faults;
@@ -177,6 +188,7 @@ export function shrink(failing: Scenario, roles: RoleSet, options: { maxRuns?: n
     for (const pass of PASSES) {
       for (const candidate of pass(best)) {
         if (runs >= maxRuns) break;
+        if (!loadable(candidate)) continue;
         let o: PlanOutcome;
         runs++;
         try {

@@ -22,7 +22,7 @@ import {
 } from "../../../src/protocol/index.js";
 
 describe("config", () => {
-  it("has Spark's defaults (PROTOCOL.md §2)", () => {
+  it("has Spark's defaults (docs/protocol.md §2)", () => {
     expect(DEFAULT_CONFIG).toMatchObject({
       workerTimeoutMs: 60_000,
       workerHeartbeatIntervalMs: 15_000,

@@ -12,7 +12,7 @@ function silentExecutorWithATask(bugs: string[]) {
   return { s, task: task! };
 }
 
-describe("driver: heartbeat timeout (§1.7, PROTOCOL.md §7 item 17)", () => {
+describe("driver: heartbeat timeout (§1.7, docs/protocol.md §7 item 17)", () => {
   it("driver: expireDeadHosts (3.0+): the DriverEndpoint removes the executor at once, so its free core is not offered the failed task", () => {
     const { s, task } = silentExecutorWithATask([]);
     const fx = timer(s, EXPIRE_DEAD_HOSTS_TIMER, T0 + 120_001);

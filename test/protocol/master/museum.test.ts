@@ -1,5 +1,5 @@
 /**
- * The master's bug-museum switches added for PROTOCOL.md §7 items 3 and 11 (the older ones are
+ * The master's bug-museum switches added for docs/protocol.md §7 items 3 and 11 (the older ones are
  * tested with their handlers): each restores one historic behaviour when named in `bugs`.
  */
 import { describe, expect, it } from "vitest";

@@ -5,7 +5,7 @@ import { addApp, addWorker, aliveMaster, deliver, messagesOf, newMaster, wid } f
 const threeWorkers = [0, 1, 2].map(() => ({ coresFree: 8, memoryFree: 100_000 }));
 const base = { memoryPerExecutorMb: 1024, executorCount: 0, executorLimit: Number.MAX_SAFE_INTEGER };
 
-describe("master: scheduleExecutorsOnWorkers, the worked examples of PROTOCOL.md §4.1", () => {
+describe("master: scheduleExecutorsOnWorkers, the worked examples of docs/protocol.md §4.1", () => {
   it.each([
     { name: "spreadOut, cores.max 12, executor.cores unset", spreadOut: true, cpe: undefined, expected: [4, 4, 4] },
     { name: "consolidate, cores.max 12, executor.cores unset", spreadOut: false, cpe: undefined, expected: [8, 4, 0] },

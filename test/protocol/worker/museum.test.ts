@@ -1,5 +1,5 @@
 /**
- * The worker's bug-museum switches (PROTOCOL.md §7): each restores one historic behaviour when it
+ * The worker's bug-museum switches (docs/protocol.md §7): each restores one historic behaviour when it
  * is named in `bugs`, and only then. The scenarios that show their consequences are in
  * scenarios/museum (test/sim/fuzz.test.ts).
  */
