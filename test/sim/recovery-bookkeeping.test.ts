@@ -19,13 +19,16 @@ function bookkeepingProblems(s: MasterState): string[] {
   const pendingWorkers = new Set<string>(s.recoveryPendingWorkers);
   const pendingApps = new Set<string>(s.recoveryPendingApps);
   const dead = new Set<string>(s.deadWorkerIds);
+  // A worker a registration revived during recovery owes its WorkerLatestState: recovery waits for it too.
+  const owesReport = (w: MasterState["workers"][string]) => s.recoveryState === "RECOVERING" && w.state === "ALIVE" && w.adoptOnLatestState;
   for (const w of Object.values(s.workers)) {
     if (w.state === "UNKNOWN" && !pendingWorkers.has(w.id)) problems.push(`UNKNOWN worker ${w.id} is not in recoveryPendingWorkers`);
+    if (owesReport(w) && !pendingWorkers.has(w.id)) problems.push(`revived worker ${w.id} owes its report but is not in recoveryPendingWorkers`);
     if (w.state === "DEAD" && !dead.has(w.id)) problems.push(`DEAD worker ${w.id} is not in deadWorkerIds`);
   }
   for (const a of Object.values(s.apps)) if (a.state === "UNKNOWN" && !pendingApps.has(a.id)) problems.push(`UNKNOWN app ${a.id} is not in recoveryPendingApps`);
   // The pruning answer agrees with the full scan (on a copy: the check must not prune the live state).
-  const scan = !Object.values(s.workers).some((w) => w.state === "UNKNOWN") && !Object.values(s.apps).some((a) => a.state === "UNKNOWN");
+  const scan = !Object.values(s.workers).some((w) => w.state === "UNKNOWN" || owesReport(w)) && !Object.values(s.apps).some((a) => a.state === "UNKNOWN");
   if (canCompleteRecovery({ s: structuredClone(s), now: 0, fx: [] }) !== scan) problems.push(`canCompleteRecovery disagrees with a scan (scan: ${scan})`);
   return problems;
 }
