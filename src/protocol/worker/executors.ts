@@ -14,7 +14,7 @@ import type { ApplicationFinished, KillExecutor, LaunchExecutor } from "../messa
 import { isExecutorFinished, type ExecutorState } from "../states.js";
 import { copyPlain } from "../copy.js";
 import { reportExecutorState } from "./executor-sync.js";
-import type { ExecutorRunner, WorkerState } from "./state.js";
+import type { ExecutorRunner, FinishedExecutor, WorkerState } from "./state.js";
 
 /** The moves a live runner may make (STYLE.md rule 10); anything else is a programmer error. */
 const ALLOWED_MOVES: Record<ExecutorState, readonly ExecutorState[]> = {
@@ -103,7 +103,8 @@ export function onLaunchExecutor(s: WorkerState, m: LaunchExecutor, fx: Effect[]
   if (reportsRunningEarly) reportExecutorState(s, { type: "ExecutorStateChanged", appId: m.appId, execId: m.execId, state: "RUNNING" }, fx);
 }
 
-function findLastFinished(s: WorkerState, appId: AppId, execId: ExecutorNumber) {
+/** The latest record of a finished executor with this id, if the worker still keeps one. */
+function findLastFinished(s: WorkerState, appId: AppId, execId: ExecutorNumber): FinishedExecutor | undefined {
   for (let i = s.finishedExecutors.length - 1; i >= 0; i--) {
     const e = s.finishedExecutors[i]!;
     if (e.appId === appId && e.execId === execId) return e;
