@@ -3,7 +3,7 @@
  * worker hands its secret to executors and drivers on a pipe at fd 3, never in their environment
  * (/proc/<pid>/environ, which every task of the process can read).
  */
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -14,7 +14,9 @@ import { ProcessLauncher, SECRET_ENV } from "../../../src/real/cluster/launcher.
 import { SecretFileError, createSecretFile, readSecretFile } from "../../../src/real/handshake.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
 import { Transport } from "../../../src/real/transport.js";
-import { DIST_READY, ROOT, waitFor } from "../cluster/harness.js";
+import type { LocalCluster } from "../../../src/real/cluster/local.js";
+import { connect, type Cluster } from "../../../src/real/driver/api.js";
+import { DIST_READY, FAST_PROTOCOL, ProcessTracker, ROOT, SLOW_APP, executorsUnder, naps, startTestCluster, waitFor } from "../cluster/harness.js";
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -94,4 +96,39 @@ describe.skipIf(!DIST_READY)("security: the secret reaches a child on fd 3, not 
     const probe = JSON.parse(readFileSync(join(dir, "work", "app-1", "0", "probe.json"), "utf8")) as Record<string, unknown>;
     expect(probe).toEqual({ got: secret, fd3Open: false, inEnviron: false, envVar: false });
   });
+});
+
+describe.skipIf(!DIST_READY)("security: a live cluster's executors and files", () => {
+  const tracker = new ProcessTracker();
+  let cluster: LocalCluster | undefined;
+  let driver: Cluster | undefined;
+  afterEach(async () => {
+    await driver?.close().catch(() => {});
+    driver = undefined;
+    await cluster?.stop({ graceMs: 3_000 });
+    cluster = undefined;
+    expect(tracker.cleanup()).toEqual([]);
+  });
+
+  it("secret: a running executor's environment holds no secret; its work directories are 0700 and its launch file 0600", async () => {
+    cluster = await startTestCluster(tracker, 1);
+    const c = cluster;
+    driver = await connect({ master: c.masterUrl, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver") });
+    const job = driver.run<number>("nap", naps(4, 1_500));
+    const [pid] = await waitFor("an executor", () => {
+      const pids = executorsUnder(c.workers[0]!.pid);
+      return pids.length > 0 ? pids : undefined;
+    }, 15_000);
+    // What a task of that executor could read of its own process.
+    const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+    expect(environ.includes(c.secret)).toBe(false);
+    expect(environ.split("\0").some((kv) => kv.startsWith(`${SECRET_ENV}=`))).toBe(false);
+    expect(statSync(c.workDir).mode & 0o777).toBe(0o700);
+    const appDir = join(c.workDir, driver.appId);
+    expect(statSync(appDir).mode & 0o777).toBe(0o700);
+    const [execDir] = readdirSync(appDir);
+    expect(statSync(join(appDir, execDir!)).mode & 0o777).toBe(0o700);
+    expect(statSync(join(appDir, execDir!, "launch.json")).mode & 0o777).toBe(0o600);
+    expect(await job).toHaveLength(4);
+  }, 60_000);
 });
