@@ -25,7 +25,10 @@ import {
   type WorkerConfig,
   type WorkerId,
 } from "../protocol/index.js";
+import { assertNever } from "../protocol/assert.js";
+import type { DriverRoleState } from "../protocol/driver/state.js";
 import { Checks, type Violation } from "./checks.js";
+import { driverAction } from "./driverActions.js";
 import { submissionClient } from "./client.js";
 import { Election, RecoveryStore, type ElectionEvent } from "./election.js";
 import { nodeSeed, stream, type Stream } from "./rng.js";
@@ -607,6 +610,20 @@ export class ClusterRun {
         record.detail = `the next ${f.count} task attempts throw`;
         return;
       }
+      case "requestExecutors":
+      case "killExecutors":
+      case "cancelJob":
+      case "killTask": {
+        const driver = this.resolve(`app:${f.app!}`);
+        if (driver === null) return miss(`no live driver for app ${f.app}`);
+        record.target = driver.name;
+        const action = driverAction(f, driver.state as DriverRoleState, record.index);
+        if (typeof action === "string") return miss(action);
+        this.world.pushInput(driver, { type: "command", command: action.command });
+        return fire(action.detail);
+      }
+      default:
+        assertNever(f.kind, "fault kind");
     }
   }
 

@@ -62,7 +62,11 @@ export interface ClusterDriverSpec {
   app: AppSpec;
 }
 
-export type FaultKind = "crash" | "restart" | "pause" | "partition" | "messages" | "storeDown" | "failTasks";
+export type FaultKind = "crash" | "restart" | "pause" | "partition" | "messages" | "storeDown" | "failTasks" | DriverActionKind;
+
+/** Timeline entries that are a driver's user acting (the app's driver gets them as commands), not faults. */
+export type DriverActionKind = "requestExecutors" | "killExecutors" | "cancelJob" | "killTask";
+export const DRIVER_ACTION_KINDS: readonly DriverActionKind[] = ["requestExecutors", "killExecutors", "cancelJob", "killTask"];
 
 export interface FaultSpec {
   atMs: number;
@@ -84,8 +88,14 @@ export interface FaultSpec {
   dropProbability?: number;
   delayMs?: number;
   duplicateProbability?: number;
-  /** failTasks: the next `count` task attempts to finish throw instead. */
+  /** failTasks: the next `count` task attempts to finish throw instead. killExecutors: how many of the app's executors (lowest ids first). */
   count?: number;
+  /** Driver actions: the app (its name in the scenario) whose driver acts. */
+  app?: string;
+  /** requestExecutors: the total number of executors the driver asks the master for. */
+  total?: number;
+  /** cancelJob: the job's id in the scenario. */
+  job?: string;
   /** crash: the exit code a crashed launched process reports (default 137). */
   exitCode?: number;
 }
@@ -286,8 +296,8 @@ function parseApp(o: Obj, path: string): AppSpec {
   return app;
 }
 
-const FAULT_FIELDS = ["atMs", "kind", "target", "restartAfterMs", "durationMs", "hosts", "others", "oneWay", "messageType", "from", "to", "dropFirst", "dropProbability", "delayMs", "duplicateProbability", "count", "exitCode", "comment"] as const;
-const FAULT_KINDS: readonly FaultKind[] = ["crash", "restart", "pause", "partition", "messages", "storeDown", "failTasks"];
+const FAULT_FIELDS = ["atMs", "kind", "target", "restartAfterMs", "durationMs", "hosts", "others", "oneWay", "messageType", "from", "to", "dropFirst", "dropProbability", "delayMs", "duplicateProbability", "count", "exitCode", "app", "total", "job", "comment"] as const;
+const FAULT_KINDS: readonly FaultKind[] = ["crash", "restart", "pause", "partition", "messages", "storeDown", "failTasks", ...DRIVER_ACTION_KINDS];
 
 function parseFault(v: unknown, path: string): FaultSpec {
   const o = obj(v, path, FAULT_FIELDS);
@@ -295,7 +305,7 @@ function parseFault(v: unknown, path: string): FaultSpec {
   const target = optStr(o, "target", path);
   if (target !== undefined) f.target = target;
   if ((f.kind === "crash" || f.kind === "restart" || f.kind === "pause") && target === undefined) throw new ScenarioError(`${path}.target`, `is required for a ${f.kind} fault`);
-  for (const key of ["restartAfterMs", "durationMs", "dropFirst", "delayMs", "count", "exitCode"] as const) {
+  for (const key of ["restartAfterMs", "durationMs", "dropFirst", "delayMs", "count", "exitCode", "total"] as const) {
     const n = optNum(o, key, path, { min: key === "count" ? 1 : 0 });
     if (n !== undefined) f[key] = n;
   }
@@ -308,13 +318,17 @@ function parseFault(v: unknown, path: string): FaultSpec {
   const others = strings(o, "others", path);
   if (others !== undefined) f.others = others;
   if (o["oneWay"] !== undefined) f.oneWay = bool(o, "oneWay", path, false);
-  for (const key of ["messageType", "from", "to"] as const) {
+  for (const key of ["messageType", "from", "to", "app", "job"] as const) {
     const s = optStr(o, key, path);
     if (s !== undefined) f[key] = s;
   }
   if (f.kind === "partition" && (f.hosts === undefined || f.hosts.length === 0)) throw new ScenarioError(`${path}.hosts`, "is required for a partition fault");
   if ((f.kind === "pause" || f.kind === "storeDown") && f.durationMs === undefined) throw new ScenarioError(`${path}.durationMs`, `is required for a ${f.kind} fault`);
   if (f.kind === "failTasks" && f.count === undefined) throw new ScenarioError(`${path}.count`, "is required for a failTasks fault");
+  if (DRIVER_ACTION_KINDS.includes(f.kind as DriverActionKind) && f.app === undefined) throw new ScenarioError(`${path}.app`, `is required for a ${f.kind} action`);
+  if (f.kind === "requestExecutors" && f.total === undefined) throw new ScenarioError(`${path}.total`, "is required for a requestExecutors action");
+  if (f.kind === "killExecutors" && f.count === undefined) throw new ScenarioError(`${path}.count`, "is required for a killExecutors action");
+  if (f.kind === "cancelJob" && f.job === undefined) throw new ScenarioError(`${path}.job`, "is required for a cancelJob action");
   return f;
 }
 
@@ -435,6 +449,12 @@ export function parseScenario(v: unknown): Scenario {
       jobIds.add(j.id);
     });
   }
+  scenario.faults.forEach((f, i) => {
+    if (f.app === undefined) return;
+    const app = allApps.find(([, a]) => a.name === f.app)?.[1];
+    if (app === undefined) throw new ScenarioError(`faults[${i}].app`, `names no app of the scenario (${JSON.stringify(f.app)})`);
+    if (f.job !== undefined && !app.jobs.some((j) => j.id === f.job)) throw new ScenarioError(`faults[${i}].job`, `names no job of app ${JSON.stringify(f.app)} (${JSON.stringify(f.job)})`);
+  });
   for (const id of Object.keys(scenario.expect.jobs)) {
     if (!jobIds.has(id)) throw new ScenarioError(`expect.jobs.${id}`, "names no job of the scenario");
   }
