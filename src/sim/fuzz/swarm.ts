@@ -129,9 +129,9 @@ const pick = <T>(r: Stream, list: readonly T[]): T => list[r.int(0, list.length 
 
 function drawStage(r: Stream, coresPerExecutor: number | undefined): StageSpec {
   const stage: StageSpec = {
-    tasks: r.int(1, 40),
-    durationMs: r.int(1, 30) * 100,
-    jitterMs: r.chance(0.5) ? r.int(0, 20) * 100 : 0,
+    tasks: r.int(1, 30),
+    durationMs: r.int(1, 20) * 100,
+    jitterMs: r.chance(0.5) ? r.int(0, 10) * 100 : 0,
     failProbability: r.chance(0.25) ? Math.round(r.next() * 20) / 100 : 0,
     resultSizeBytes: 100,
   };
@@ -154,6 +154,41 @@ function drawApp(r: Stream, name: string): AppSpec {
     afterMs += r.int(0, 60) * 1000;
   }
   return app;
+}
+
+/**
+ * Virtual time the whole workload may take on the one worker every app fits on, run app after app
+ * (a worst case: FIFO scheduling, every other worker lost). Liveness gives the jobs
+ * LIVENESS_BOUND_MS (300 s) after the faults heal, which also pays for a master's recovery
+ * (60 s or more) and executors relaunched; the rest is the work's.
+ */
+export const WORK_BUDGET_MS = 100_000;
+
+function stageWorkMs(st: StageSpec): number {
+  return st.tasks * (st.durationMs + st.jitterMs) * (st.cpusPerTask ?? 1);
+}
+
+/** The time an app's work takes with `cores` cores (its own limit counted). */
+function appTimeMs(a: AppSpec, cores: number): number {
+  const usable = Math.max(1, Math.min(a.maxCores ?? cores, cores));
+  let work = 0;
+  for (const j of a.jobs) for (const st of j.stages) work += stageWorkMs(st);
+  return work / usable;
+}
+
+/** Halves the biggest stage (tasks first, then duration) until the apps, run one after another, fit WORK_BUDGET_MS. */
+function fitWorkToBudget(apps: AppSpec[], cores: number): void {
+  const total = (): number => apps.reduce((sum, a) => sum + appTimeMs(a, cores), 0);
+  for (let guard = 0; total() > WORK_BUDGET_MS && guard < 1000; guard++) {
+    let biggest: StageSpec | null = null;
+    for (const a of apps) for (const j of a.jobs) for (const st of j.stages) if (biggest === null || stageWorkMs(st) > stageWorkMs(biggest)) biggest = st;
+    if (biggest === null) return;
+    if (biggest.tasks > 1) biggest.tasks = Math.ceil(biggest.tasks / 2);
+    else if (biggest.durationMs > 100 || biggest.jitterMs > 0) {
+      biggest.durationMs = Math.max(100, Math.round(biggest.durationMs / 2));
+      biggest.jitterMs = Math.round(biggest.jitterMs / 2);
+    } else return;
+  }
 }
 
 /** The cluster and workload of a seed, with no faults yet. */
@@ -191,6 +226,7 @@ export function drawSwarmWorkload(seed: number): Scenario {
   big.cores = Math.max(big.cores, needCores);
   big.memoryMb = Math.max(big.memoryMb, needMemoryMb);
   big.startAtMs = 0;
+  fitWorkToBudget([...apps, ...drivers.map((d) => d.app)], big.cores - driverCores);
 
   const base = swarmBase();
   return {
