@@ -153,6 +153,8 @@ export class ClusterRun {
   private readonly expectations: CompiledExpectation[];
   private failNextTasks = 0;
   private failTasksFaults: FaultRecord[] = [];
+  private loseNextTasks = 0;
+  private loseTasksFaults: FaultRecord[] = [];
   private readonly messageFaultRecords: Array<{ record: FaultRecord; id: number }> = [];
   private lastFaultAtMs = 0;
   private stopping = false;
@@ -331,6 +333,12 @@ export class ClusterRun {
     }
     const plan = this.plan;
     plan.durationMs = durationMs;
+    if (!fail && this.loseNextTasks > 0) {
+      this.loseNextTasks--;
+      for (const f of this.loseTasksFaults) f.fired = true;
+      plan.outcome = { kind: "lost", reason: `simulated loss of task ${task.taskId} (${task.taskSetId}#${task.index})` };
+      return plan;
+    }
     plan.outcome = fail ? { kind: "failure", message: `simulated failure of task ${task.taskId} (${task.taskSetId}#${task.index})` } : { kind: "success", value: task.index, sizeBytes: work.resultSizeBytes };
     return plan;
   }
@@ -608,6 +616,12 @@ export class ClusterRun {
         this.failNextTasks += f.count!;
         this.failTasksFaults.push(record);
         record.detail = `the next ${f.count} task attempts throw`;
+        return;
+      }
+      case "loseTasks": {
+        this.loseNextTasks += f.count!;
+        this.loseTasksFaults.push(record);
+        record.detail = `the next ${f.count} task attempts are lost by their host`;
         return;
       }
       case "requestExecutors":

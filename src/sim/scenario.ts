@@ -62,7 +62,7 @@ export interface ClusterDriverSpec {
   app: AppSpec;
 }
 
-export type FaultKind = "crash" | "restart" | "pause" | "partition" | "messages" | "storeDown" | "failTasks" | DriverActionKind;
+export type FaultKind = "crash" | "restart" | "pause" | "partition" | "messages" | "storeDown" | "failTasks" | "loseTasks" | DriverActionKind;
 
 /** Timeline entries that are a driver's user acting (the app's driver gets them as commands), not faults. */
 export type DriverActionKind = "requestExecutors" | "killExecutors" | "cancelJob" | "killTask";
@@ -88,7 +88,10 @@ export interface FaultSpec {
   dropProbability?: number;
   delayMs?: number;
   duplicateProbability?: number;
-  /** failTasks: the next `count` task attempts to finish throw instead. killExecutors: how many of the app's executors (lowest ids first). */
+  /**
+   * failTasks: the next `count` task attempts to finish throw instead. loseTasks: the next `count`
+   * end lost by their host (a LOST update). killExecutors: how many of the app's executors (lowest ids first).
+   */
   count?: number;
   /** Driver actions: the app (its name in the scenario) whose driver acts. */
   app?: string;
@@ -297,7 +300,7 @@ function parseApp(o: Obj, path: string): AppSpec {
 }
 
 const FAULT_FIELDS = ["atMs", "kind", "target", "restartAfterMs", "durationMs", "hosts", "others", "oneWay", "messageType", "from", "to", "dropFirst", "dropProbability", "delayMs", "duplicateProbability", "count", "exitCode", "app", "total", "job", "comment"] as const;
-const FAULT_KINDS: readonly FaultKind[] = ["crash", "restart", "pause", "partition", "messages", "storeDown", "failTasks", ...DRIVER_ACTION_KINDS];
+const FAULT_KINDS: readonly FaultKind[] = ["crash", "restart", "pause", "partition", "messages", "storeDown", "failTasks", "loseTasks", ...DRIVER_ACTION_KINDS];
 
 function parseFault(v: unknown, path: string): FaultSpec {
   const o = obj(v, path, FAULT_FIELDS);
@@ -324,7 +327,7 @@ function parseFault(v: unknown, path: string): FaultSpec {
   }
   if (f.kind === "partition" && (f.hosts === undefined || f.hosts.length === 0)) throw new ScenarioError(`${path}.hosts`, "is required for a partition fault");
   if ((f.kind === "pause" || f.kind === "storeDown") && f.durationMs === undefined) throw new ScenarioError(`${path}.durationMs`, `is required for a ${f.kind} fault`);
-  if (f.kind === "failTasks" && f.count === undefined) throw new ScenarioError(`${path}.count`, "is required for a failTasks fault");
+  if ((f.kind === "failTasks" || f.kind === "loseTasks") && f.count === undefined) throw new ScenarioError(`${path}.count`, `is required for a ${f.kind} fault`);
   if (DRIVER_ACTION_KINDS.includes(f.kind as DriverActionKind) && f.app === undefined) throw new ScenarioError(`${path}.app`, `is required for a ${f.kind} action`);
   if (f.kind === "requestExecutors" && f.total === undefined) throw new ScenarioError(`${path}.total`, "is required for a requestExecutors action");
   if (f.kind === "killExecutors" && f.count === undefined) throw new ScenarioError(`${path}.count`, "is required for a killExecutors action");

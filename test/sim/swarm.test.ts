@@ -133,6 +133,21 @@ describe("driver actions in a scenario", () => {
     ]);
   });
 
+  it("loseTasks: the host loses the next attempts, the executor reports them LOST, and the driver's LOST path runs without leaking cores", () => {
+    const s = withActions([{ atMs: 4000, kind: "loseTasks", count: 2 }]);
+    expect(parseScenario(JSON.parse(scenarioJson(s))).faults).toEqual([{ atMs: 4000, kind: "loseTasks", count: 2 }]);
+    expect(() => withActions([{ atMs: 1, kind: "loseTasks" }])).toThrow(/faults\[0\]\.count: is required for a loseTasks fault/);
+    const { records, result } = driverSteps({ ...s, apps: [{ ...s.apps[0]!, jobs: [s.apps[0]!.jobs[0]!] }] });
+    const lost = records.filter((r) => r.input?.type === "message" && r.input.message.type === "StatusUpdate" && r.input.message.state === "LOST");
+    expect(lost).toHaveLength(2);
+    // Each marks its executor lost in the scheduler ("Task N was lost, so marking the executor as lost as well").
+    expect(lost[0]!.effects).toContainEqual(expect.objectContaining({ type: "notify", notification: expect.objectContaining({ kind: "taskEnded", reason: expect.stringContaining("was lost, so marking the executor as lost as well") }) }));
+    expect(result.faults[0]).toMatchObject({ kind: "loseTasks", fired: true });
+    expect(result.jobs["pi-1"]!.state).toBe("succeeded");
+    expect(result.violationCount).toBe(0);
+    expect(result.verdict.reasons).toEqual([]);
+  });
+
   it("actions: the shrinker drops an app's actions with the app and a cancelJob with its job, and halves kill counts", () => {
     const s = parseScenario({
       ...JSON.parse(scenarioJson(withActions([{ atMs: 1, kind: "killExecutors", app: "pi", count: 3 }, { atMs: 2, kind: "cancelJob", app: "pi", job: "pi-2" }, { atMs: 3, kind: "failTasks", count: 5 }]))),

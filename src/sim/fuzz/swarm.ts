@@ -40,6 +40,7 @@ export const SWARM_FAULT_KINDS = [
   "duplicateMessages",
   "storeDown",
   "failTasks",
+  "loseTasks",
 ] as const;
 export type SwarmFaultKind = (typeof SWARM_FAULT_KINDS)[number];
 
@@ -330,6 +331,8 @@ function drawFault(kind: SwarmFaultKind, atMs: number, r: Stream, s: Scenario): 
       return { atMs, kind: "storeDown", durationMs: r.int(1, 60) * 1000 };
     case "failTasks":
       return { atMs, kind: "failTasks", count: r.int(1, 5) };
+    case "loseTasks":
+      return { atMs, kind: "loseTasks", count: r.int(1, 3) };
   }
 }
 

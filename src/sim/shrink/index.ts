@@ -1,8 +1,8 @@
 /**
  * Shrinking a failing scenario: greedy passes that each propose smaller variants (drop chunks of
  * faults and driver actions, shorten durations, remove workers, apps (with their actions),
- * drivers, jobs, stages and tasks, remove a master, lower the counts of killExecutors and
- * failTasks), re-run every variant with the same seed, and keep the first one that still fails the
+ * drivers, jobs, stages and tasks, remove a master, lower the counts of killExecutors,
+ * failTasks and loseTasks), re-run every variant with the same seed, and keep the first one that still fails the
  * same check, until no pass makes progress or the run budget is spent.
  */
 import type { RoleSet } from "../cluster.js";
@@ -156,7 +156,7 @@ export function shrinkWork(s: Scenario): Scenario[] {
 export function shrinkCounts(s: Scenario): Scenario[] {
   const out: Scenario[] = [];
   s.faults.forEach((f, i) => {
-    if ((f.kind === "killExecutors" || f.kind === "failTasks") && f.count !== undefined && f.count > 1) {
+    if ((f.kind === "killExecutors" || f.kind === "failTasks" || f.kind === "loseTasks") && f.count !== undefined && f.count > 1) {
       const c = clone(s);
       c.faults[i]!.count = Math.floor(f.count / 2);
       out.push(c);
