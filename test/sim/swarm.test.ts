@@ -164,6 +164,9 @@ describe("driver actions in a scenario", () => {
   });
 });
 
+/** The cluster, driver and faults of swarm seed 1681 after `flint shrink`. */
+const SCENARIO_1681 = {"cluster": {"masters": 2, "recoveryMode": "zookeeper", "sessionTimeoutMs": 60000, "workers": [{"count": 3, "cores": 6, "memoryMb": 4608, "startAtMs": 0}, {"count": 1, "cores": 6, "memoryMb": 4096, "startAtMs": 0}], "latencyMs": [1, 3], "launchDelayMs": [50, 150]}, "config": {"spreadOutApps": false, "taskMaxFailures": 7}, "drivers": [{"name": "drv1", "submitAtMs": 2000, "supervise": true, "cores": 1, "memoryMb": 512, "app": {"name": "drv1", "memoryPerExecutorMb": 3072, "jobs": [{"id": "drv1-2", "afterMs": 10000, "stages": [{"tasks": 20, "durationMs": 900, "jitterMs": 0, "failProbability": 0, "resultSizeBytes": 100}, {"tasks": 28, "durationMs": 300, "jitterMs": 0, "failProbability": 0, "resultSizeBytes": 100}]}], "stopWhenDone": true, "coresPerExecutor": 1}}], "faults": [{"atMs": 5674, "kind": "storeDown", "durationMs": 25000}, {"atMs": 9000, "kind": "killExecutors", "count": 2, "app": "drv1"}, {"atMs": 21494, "kind": "messages", "durationMs": 19000, "delayMs": 7000, "messageType": "StopExecutor"}, {"atMs": 76957, "kind": "crash", "target": "worker-1"}]};
+
 const SEEDS = Array.from({ length: 300 }, (_, i) => i + 1);
 
 describe("the swarm base", () => {
@@ -268,6 +271,24 @@ describe("the swarm base", () => {
     expect(isSwarmBase(named)).toBe(false);
     expect(drawPlan(named, 5).apps).toEqual(named.apps);
     expect(runPlan(drawPlan(swarmBase(), 5), ROLES).events).toBeGreaterThan(100);
+  });
+});
+
+describe("found by the swarm", () => {
+  /**
+   * Swarm seed 1681, shrunk: the store goes down (the leader steps down) while a cluster-mode app
+   * ends; its executors, stopped late (StopExecutor delayed), end while the next leader recovers
+   * and the app is still UNKNOWN, so they leave their workers but stay in the app (PROTOCOL.md
+   * §1.2, `!app.isFinished`); a worker then dies. Spark does the same: a weakness, not a failure.
+   */
+  const SEED_1681 = parseScenario({ name: "swarm-1681-min", comment: "swarm seed 1681, shrunk", seed: 1681, timeLimitMs: 600_000, ...SCENARIO_1681, expect: { allJobsSucceed: false } });
+
+  it("I13: an ended executor an UNKNOWN app keeps on a worker that dies is Spark's own bookkeeping (a weakness; --strict fails it)", () => {
+    const r = runPlan(SEED_1681, ROLES);
+    expect(r.failure).toBeNull();
+    expect(r.firstWeakness).toMatchObject({ check: "I13:worker-loss-reported", weakness: expect.stringContaining("!app.isFinished") });
+    expect(r.firstWeakness!.detail).toMatch(/still holds executor \d+ \(EXITED\) there/);
+    expect(runPlan(SEED_1681, ROLES, { strict: true }).failure?.check).toBe("I13:worker-loss-reported");
   });
 });
 
