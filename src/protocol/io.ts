@@ -65,7 +65,13 @@ export type LaunchSpec =
 export type TaskOutcome =
   | { kind: "success"; value: unknown; sizeBytes: number }
   | { kind: "failure"; message: string; stack?: string; notSerializable?: boolean }
-  | { kind: "killed"; reason: string };
+  | { kind: "killed"; reason: string }
+  /**
+   * The host lost the task: whatever ran it went away without an outcome (a resource manager's
+   * TASK_LOST, which Spark's Mesos fine-grained backend turns into a LOST update). The simulator's
+   * `loseTasks` fault produces it; Spark's standalone executor never does.
+   */
+  | { kind: "lost"; reason: string };
 
 /** A stage of a job: its tasks run before the next task set of the job starts. */
 export interface TaskSetSpec {

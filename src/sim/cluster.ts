@@ -26,7 +26,10 @@ import {
   type WorkerConfig,
   type WorkerId,
 } from "../protocol/index.js";
+import { assertNever } from "../protocol/assert.js";
+import type { DriverRoleState } from "../protocol/driver/state.js";
 import { Checks, type Violation } from "./checks.js";
+import { driverAction } from "./driverActions.js";
 import { submissionClient } from "./client.js";
 import { Election, RecoveryStore, type ElectionEvent } from "./election.js";
 import { nodeSeed, stream, type Stream } from "./rng.js";
@@ -157,6 +160,8 @@ export class ClusterRun {
   private readonly expectations: CompiledExpectation[];
   private failNextTasks = 0;
   private failTasksFaults: FaultRecord[] = [];
+  private loseNextTasks = 0;
+  private loseTasksFaults: FaultRecord[] = [];
   private readonly messageFaultRecords: Array<{ record: FaultRecord; id: number }> = [];
   private lastFaultAtMs = 0;
   private stopping = false;
@@ -336,6 +341,12 @@ export class ClusterRun {
     }
     const plan = this.plan;
     plan.durationMs = durationMs;
+    if (!fail && this.loseNextTasks > 0) {
+      this.loseNextTasks--;
+      for (const f of this.loseTasksFaults) f.fired = true;
+      plan.outcome = { kind: "lost", reason: `simulated loss of task ${task.taskId} (${task.taskSetId}#${task.index})` };
+      return plan;
+    }
     plan.outcome = fail ? { kind: "failure", message: `simulated failure of task ${task.taskId} (${task.taskSetId}#${task.index})` } : { kind: "success", value: task.index, sizeBytes: work.resultSizeBytes };
     return plan;
   }
@@ -667,16 +678,26 @@ export class ClusterRun {
         w.inject(from, to.name, message);
         return fire(`${from.name} sends ${message.type} to ${to.name}`);
       }
+      case "loseTasks": {
+        this.loseNextTasks += f.count!;
+        this.loseTasksFaults.push(record);
+        record.detail = `the next ${f.count} task attempts are lost by their host`;
+        return;
+      }
       case "requestExecutors":
       case "killExecutors":
       case "cancelJob":
-      case "killTask":
-        // Driver actions are validated here; the simulator carries them out with the driver-action plumbing (branch h6-swarm).
-        return miss(`driver action ${f.kind} is not carried out by this simulator build`);
-      default: {
-        const unreachable: never = f.kind;
-        return unreachable;
+      case "killTask": {
+        const driver = this.resolve(`app:${f.app!}`);
+        if (driver === null) return miss(`no live driver for app ${f.app}`);
+        record.target = driver.name;
+        const action = driverAction(f, driver.state as DriverRoleState, record.index);
+        if (typeof action === "string") return miss(action);
+        this.world.pushInput(driver, { type: "command", command: action.command });
+        return fire(action.detail);
       }
+      default:
+        assertNever(f.kind, "fault kind");
     }
   }
 

@@ -93,11 +93,13 @@ export type FaultKind =
   | "messages"
   | "storeDown"
   | "failTasks"
+  | "loseTasks"
   | "inject"
-  | "requestExecutors"
-  | "killExecutors"
-  | "cancelJob"
-  | "killTask";
+  | DriverActionKind;
+
+/** Timeline entries that are a driver's user acting (the app's driver gets them as commands), not faults. */
+export type DriverActionKind = "requestExecutors" | "killExecutors" | "cancelJob" | "killTask";
+export const DRIVER_ACTION_KINDS: readonly DriverActionKind[] = ["requestExecutors", "killExecutors", "cancelJob", "killTask"];
 
 /**
  * One entry of the fault timeline, flat in memory; the file format allows each kind only its own
@@ -123,18 +125,21 @@ export interface FaultSpec {
   dropProbability?: number;
   delayMs?: number;
   duplicateProbability?: number;
-  /** failTasks: the next `count` task attempts to finish throw instead. */
+  /**
+   * failTasks: the next `count` task attempts to finish throw instead. loseTasks: the next `count`
+   * end lost by their host (a LOST update). killExecutors: how many of the app's executors (lowest ids first).
+   */
   count?: number;
+  /** Driver actions: the app (its name in the scenario) whose driver acts. */
+  app?: string;
+  /** requestExecutors: the total number of executors the driver asks the master for. */
+  total?: number;
+  /** cancelJob: the job's id in the scenario. */
+  job?: string;
   /** crash: the exit code a crashed launched process reports (default 137). */
   exitCode?: number;
   /** inject: the message `from` sends to `to` (validated against the protocol's message types). */
   message?: Record<string, unknown>;
-  /** Driver actions: the application whose driver acts. */
-  app?: string;
-  /** requestExecutors: the total number of executors the driver asks for. */
-  total?: number;
-  /** cancelJob: the job cancelled. */
-  job?: string;
 }
 
 export interface RandomFaults {
@@ -331,6 +336,7 @@ export const FAULT_VARIANTS: UnionDesc["variants"] = {
   },
   storeDown: { doc: "The recovery store (ZooKeeper) is unavailable for durationMs.", fields: { durationMs: req(int(0)) } },
   failTasks: { doc: "The next count task attempts to finish throw instead.", fields: { count: req(int(1)) } },
+  loseTasks: { doc: "The next count task attempts to finish are lost by their host: the executor reports them LOST.", fields: { count: req(int(1)) } },
   inject: {
     doc: "A node sends a message it would not send by itself (reconciliation tests as data).",
     fields: { from: req(text, TARGET_DOC), to: req(text, TARGET_DOC), message: req({ t: "anyObject" }, 'A protocol message: { "type": "<MessageType>", ...its fields }.') },
@@ -576,6 +582,7 @@ function checkFault(f: FaultSpec, path: string, s: Scenario, n: NodeNames): void
     }
     case "storeDown":
     case "failTasks":
+    case "loseTasks":
       return;
   }
   const unreachable: never = f.kind;
@@ -632,6 +639,12 @@ function checkWhole(scenario: Scenario, given: { expect?: { events?: Array<{ min
       jobIds.add(j.id);
     });
   }
+  scenario.faults.forEach((f, i) => {
+    if (f.app === undefined) return;
+    const app = allApps.find(([, a]) => a.name === f.app)?.[1];
+    if (app === undefined) throw new ScenarioError(`faults[${i}].app`, `names no app of the scenario (${JSON.stringify(f.app)})`);
+    if (f.job !== undefined && !app.jobs.some((j) => j.id === f.job)) throw new ScenarioError(`faults[${i}].job`, `names no job of app ${JSON.stringify(f.app)} (${JSON.stringify(f.job)})`);
+  });
   for (const id of Object.keys(scenario.expect.jobs)) {
     if (!jobIds.has(id)) throw new ScenarioError(`expect.jobs.${id}`, "names no job of the scenario");
   }

@@ -430,7 +430,9 @@ export class World {
     node.paused = false;
     const stalled = node.stalled;
     node.stalled = [];
-    for (const x of stalled) this.push(this.now, EV_INPUT, node, x.input, "", x.sender, null, x.link, x.stamp);
+    // Delivered now, in order, before anything else due now: a message already queued for this
+    // instant was sent after them (re-queued behind it, they would break FIFO per pair, I28).
+    for (const x of stalled) this.deliver(node, x.input, x.sender, x.link, x.stamp);
     return true;
   }
 

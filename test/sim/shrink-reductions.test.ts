@@ -9,7 +9,7 @@ import { runScenario } from "../../src/sim/cluster.js";
 import { replayable, runPlan, scenarioJson } from "../../src/sim/fuzz/index.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
-import { dropFaults, dropNodes, PASSES, shortenFaults, shrink, shrinkWork, sizeOf, smaller, type ScenarioSize } from "../../src/sim/shrink/index.js";
+import { dropFaults, dropNodes, PASSES, shortenFaults, shrink, shrinkCounts, shrinkWork, sizeOf, smaller, type ScenarioSize } from "../../src/sim/shrink/index.js";
 import { loadScenario } from "./helpers.js";
 
 /**
@@ -128,7 +128,7 @@ describe("shrink: the passes", () => {
     expect(smaller(z(1, 2, 3, 4), z(1, 2, 3, 5))).toBe(true);
     expect(smaller(z(1, 2, 3, 5), z(1, 2, 3, 5))).toBe(false);
     expect(sizeOf(padded(), 7)).toEqual({ faults: 2, nodes: 2 + 3 + 2 + 1, tasks: 8 + 40 + 4 + 4 + 4, events: 7 });
-    expect(PASSES).toEqual([dropFaults, dropNodes, shrinkWork, shortenFaults]);
+    expect(PASSES).toEqual([dropFaults, dropNodes, shrinkWork, shortenFaults, shrinkCounts]);
   });
 });
 

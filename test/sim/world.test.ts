@@ -140,6 +140,19 @@ describe("sim world", () => {
     expect((a.state as PingState).received).toHaveLength(3);
   });
 
+  it("world: on resume the stalled inputs come before a message due the same instant, which was sent after them (FIFO, I28)", () => {
+    // The resume is scheduled first (at pause time); the later message is sent so that it arrives exactly then.
+    const w = world({ latency: { minMs: 1, maxMs: 1 } });
+    const b = w.addNode({ name: "b", kind: "client", role: pingPong, config: { peer: "a", pings: 0 } });
+    const a = w.addNode({ name: "a", kind: "client", role: null, config: null });
+    w.pause(b);
+    w.at(100, () => w.resume(b));
+    w.at(10, () => w.inject(a, "b", { type: "ExecutorHeartbeat", executorId: "0" as never }));
+    w.at(99, () => w.inject(a, "b", { type: "ExecutorHeartbeat", executorId: "1" as never }));
+    w.run(200);
+    expect((b.state as PingState).received).toEqual(["ping0", "ping1"]);
+  });
+
   it("world: launch creates a process node, reports processLaunched, and its exit as processExited; kill exits 143", () => {
     const app = appId("app-1");
     const launchSpec = { kind: "executor" as const, appId: app, execId: 0, cores: 1, memoryMb: 1, appDesc: { name: "x", memoryPerExecutorMb: 1, command: {} }, driverAddress: address("d"), workerAddress: address("w"), workerId: "w1" as never };

@@ -10,17 +10,20 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { KNOWN_BUGS } from "../../protocol/config.js";
-import { scenarioJson } from "../../sim/fuzz/index.js";
+import { scenarioJson, SWARM_BASE_NAME, swarmBase } from "../../sim/fuzz/index.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.js";
 import { checkInjectedMessages } from "../injected-messages.js";
 import { runTask, type WorkerReply, type WorkerRequest, type WorkerTask } from "../fuzz-worker.js";
 
 export const summary = "fuzz scenarios with random fault plans (swarm testing), safety + liveness checks";
 
-const USAGE = `Usage: flint fuzz [scenario.json ...] (--seeds N | --time T) [options]
+const USAGE = `Usage: flint fuzz [scenario.json | swarm ...] (--seeds N | --time T) [options]
 
 Runs every scenario (default: the shipped scenarios/*.json but big-cluster.json, which is slow:
-name it to fuzz it) under many seeds. Each seed draws
+name it to fuzz it, and the built-in base "swarm") under many seeds. The base "swarm" draws the
+whole run from the seed: the cluster (1-3 masters, 1-8 workers, tight memory), the apps and
+cluster-mode drivers, their jobs, the driver's own actions (request or kill executors, cancel a
+job, kill a task) and faults of every kind the simulator has. Each seed draws
 which fault kinds are on and how often (swarm testing), then an explicit fault plan: worker
 crashes (some for good), pauses, partitions, executor crashes, leader crashes and pauses,
 message drops, delays and duplicates, and lost or late executor registration replies
@@ -212,8 +215,8 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     args = parsed;
-    files = args.files.length > 0 ? args.files : shippedScenarios();
-    bases = files.map(loadScenarioFile);
+    files = args.files.length > 0 ? args.files : [...shippedScenarios(), SWARM_BASE_NAME];
+    bases = files.map((f) => (f === SWARM_BASE_NAME ? swarmBase() : loadScenarioFile(f)));
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`flint fuzz: ${e.message}\n\n${USAGE}\n`);

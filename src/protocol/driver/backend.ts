@@ -75,8 +75,9 @@ export function onLaunchedExecutor(d: DriverStep, msg: LaunchedExecutor): void {
  */
 export function onStatusUpdate(d: DriverStep, msg: StatusUpdate): void {
   // Only an attempt still tracked on this executor holds cores there: a duplicate or late update must not free them (I22).
-  const heldCores = statusUpdate(d, msg.taskId, msg.state, msg.data) === msg.executorId;
+  let heldCores = statusUpdate(d, msg.taskId, msg.state, msg.data) === msg.executorId;
   if (!isTaskFinished(msg.state)) return;
+  if (!heldCores) heldCores = takeLostExecutorTask(d, msg.executorId, msg.taskId);
   const exec = d.s.backend.executors[msg.executorId];
   if (exec === undefined) {
     d.fx.push(log("warn", "statusUpdateFromUnknownExecutor", { taskId: msg.taskId, state: msg.state, executorId: msg.executorId }));
@@ -87,6 +88,16 @@ export function onStatusUpdate(d: DriverStep, msg: StatusUpdate): void {
     exec.freeCores += d.s.protocol.taskCpus;
   } else if (heldCores) exec.freeCores = Math.min(exec.totalCores, exec.freeCores + Math.max(0, msg.taskCpus));
   offerExecutor(d, exec);
+}
+
+/** Whether the TID still held CPUs on the executor after a LOST update's executor loss (then it no longer does). */
+function takeLostExecutorTask(d: DriverStep, executorId: string, taskId: number): boolean {
+  const lost = d.s.backend.lostExecutorTaskIds[executorId];
+  const at = lost === undefined ? -1 : lost.indexOf(taskId);
+  if (at < 0) return false;
+  lost!.splice(at, 1);
+  if (lost!.length === 0) delete d.s.backend.lostExecutorTaskIds[executorId];
+  return true;
 }
 
 /** makeOffers(): one offer per active executor with free cores, shuffled with the driver's PRNG. */
@@ -168,6 +179,7 @@ export function removeExecutor(d: DriverStep, executorId: ExecutorId, reason: Ex
   }
   if (b.addressToExecutorId[exec.address] === executorId) delete b.addressToExecutorId[exec.address];
   delete b.executors[executorId];
+  delete b.lostExecutorTaskIds[executorId];
   const killedByDriver = b.executorsPendingToRemove[executorId] === true;
   delete b.executorsPendingToRemove[executorId];
   const effective: ExecutorLossReason = killedByDriver ? { kind: "ExecutorKilled" } : reason;

@@ -92,6 +92,7 @@ function init(config: DriverConfig, ctx: Ctx): { state: DriverRoleState; effects
       totalCoreCount: 0,
       totalRegisteredExecutors: 0,
       requestedTotalExecutors: null,
+      lostExecutorTaskIds: {},
     },
     heartbeats: { executorLastSeenMs: {} },
     scheduler: {

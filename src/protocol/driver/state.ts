@@ -89,6 +89,12 @@ export interface BackendState {
   totalRegisteredExecutors: number;
   /** The last total asked of the master with RequestExecutors; null while no one asked (no dynamic allocation). */
   requestedTotalExecutors: number | null;
+  /**
+   * Per executor, the TIDs a LOST update's executor loss took out of the scheduler while they still
+   * run there (the backend keeps the executor, §4.4): each still holds its CPUs until its own
+   * finished update gives them back (I22), once.
+   */
+  lostExecutorTaskIds: Record<string, TaskId[]>;
 }
 
 // ---- HeartbeatReceiver (§1.7) -----------------------------------------------------------------

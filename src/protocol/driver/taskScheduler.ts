@@ -167,8 +167,12 @@ export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, da
   assert(slot >= 0, "taskIdToTaskSetManager.contains(tid) <=> taskIdToExecutorId.contains(tid)");
   const executorId = tsm.attempts.executorId[slot]!;
   if (state === "LOST") {
-    // Only Mesos fine-grained mode reports LOST; kept for completeness (§4.4 step 2).
-    if (sched.executorIdToRunningTaskIds[executorId] !== undefined) {
+    // Spark's Mesos fine-grained mode reports LOST; flint's executor does when its host lost the task (§4.4 step 2).
+    const running = sched.executorIdToRunningTaskIds[executorId];
+    if (running !== undefined) {
+      // The backend keeps the executor: what else runs there holds its CPUs until it reports.
+      const others = running.filter((tid) => tid !== taskId);
+      if (others.length > 0) d.s.backend.lostExecutorTaskIds[executorId] = [...(d.s.backend.lostExecutorTaskIds[executorId] ?? []), ...others];
       removeExecutor(d, executorId, {
         kind: "ExecutorProcessLost",
         message: `Task ${taskId} was lost, so marking the executor as lost as well.`,

@@ -1,7 +1,9 @@
 /**
  * Tasks on the executor (docs/protocol.md §1.6 LaunchTask, KillTask, statusUpdate). The host runs the
- * user code and answers each `runTask` with exactly one `taskFinished`. The coarse-grained
- * executor never reports LOST.
+ * user code and answers each `runTask` with exactly one `taskFinished`. Spark's coarse-grained
+ * executor never reports LOST by itself (its Executor ends a task FINISHED, FAILED or KILLED);
+ * a LOST update is passed on only when the host says it lost the task (outcome `lost`: in Spark,
+ * Mesos reporting TASK_LOST), with no data, which the driver reads as UnknownReason.
  */
 import { assertNever } from "../assert.js";
 import type { TaskId } from "../ids.js";
@@ -74,7 +76,7 @@ export function onKillTask(s: ExecutorBackendState, m: KillTask, fx: Effect[]): 
   fx.push({ type: "killTask", taskId: m.taskId, reason: m.reason });
 }
 
-function failureData(outcome: Exclude<TaskOutcome, { kind: "success" }>): TaskFailureData {
+function failureData(outcome: Extract<TaskOutcome, { kind: "failure" | "killed" }>): TaskFailureData {
   if (outcome.kind === "killed") return { kind: "killed", reason: outcome.reason };
   const failure: TaskFailureData = { kind: "exception", message: outcome.message };
   if (outcome.stack !== undefined) failure.stack = outcome.stack;
@@ -108,6 +110,9 @@ export function onTaskFinished(s: ExecutorBackendState, taskId: TaskId, outcome:
       break;
     case "killed":
       statusUpdate(s, taskId, "KILLED", { kind: "failure", failure: failureData(outcome) }, cpus, fx);
+      break;
+    case "lost":
+      statusUpdate(s, taskId, "LOST", { kind: "none" }, cpus, fx);
       break;
     default:
       assertNever(outcome, "task outcome");

@@ -6,8 +6,12 @@
  * rules); safety checks and liveness decide whether the run failed.
  */
 import { stream, type Stream } from "../rng.js";
-import { LIVENESS_BOUND_MS, faultEndMs, livenessApplies } from "../invariants/liveness.js";
+import { livenessApplies } from "../invariants/liveness.js";
 import type { FaultSpec, Scenario } from "../scenario.js";
+import { planScenario, type PlanOptions } from "./planScenario.js";
+import { drawSwarmPlan, isSwarmBase } from "./swarm.js";
+
+export { planScenario, type PlanOptions } from "./planScenario.js";
 
 /** The fault kinds the fuzzer draws from; each seed turns on a random subset. */
 export const FAULT_KINDS = ["crashWorker", "pauseWorker", "partitionWorker", "crashExecutor", "crashLeader", "pauseLeader", "dropMessages", "delayMessages", "duplicateMessages"] as const;
@@ -140,14 +144,10 @@ function drawLaterFault(kind: LaterFaultKind, swarm: Swarm, r: Stream, mayDrop: 
   }
 }
 
-/** Options a fuzz run adds to the base scenario. */
-export interface PlanOptions {
-  /** Bug switches to turn on (docs/protocol.md §7, config `bugs`). */
-  bugs?: string[];
-}
-
 /** The scenario a fuzz seed runs: the base with a drawn, explicit fault plan and a liberal expectation. */
 export function drawPlan(base: Scenario, seed: number, options: PlanOptions = {}): Scenario {
+  // The swarm base draws its cluster and workload too (swarm.ts); every other base keeps its own.
+  if (isSwarmBase(base)) return drawSwarmPlan(seed, options);
   const swarm = drawSwarm(base, seed);
   const r = stream(seed, "plan");
   const faults: FaultSpec[] = base.faults.map((f) => ({ ...f }));
@@ -171,21 +171,3 @@ export function drawPlan(base: Scenario, seed: number, options: PlanOptions = {}
   return planScenario(base, seed, faults, `swarm ${kinds} at ${swarm.perMinute.toFixed(1)}/min`, options);
 }
 
-/** The base scenario with these faults, a seed, a time limit long enough to judge liveness, and a liberal expectation. */
-export function planScenario(base: Scenario, seed: number, faults: FaultSpec[], why: string, options: PlanOptions = {}): Scenario {
-  let healed = 0;
-  for (const f of faults) healed = Math.max(healed, faultEndMs(f));
-  healed = Math.min(healed, base.timeLimitMs); // a fault that never heals: liveness is not judged, the run keeps its own limit
-  const bugs = [...new Set([...(base.config.bugs ?? []), ...(options.bugs ?? [])])];
-  return {
-    ...base,
-    name: base.name.endsWith(`-seed-${seed}`) ? base.name : `${base.name}-seed-${seed}`,
-    comment: `${base.comment.split(" [fuzz:")[0]} [fuzz: ${why}]`,
-    seed,
-    timeLimitMs: Math.max(base.timeLimitMs, healed + LIVENESS_BOUND_MS + 60_000),
-    config: bugs.length > 0 ? { ...base.config, bugs } : { ...base.config },
-    faults,
-    randomFaults: null,
-    expect: { allJobsSucceed: false, jobs: {}, events: [], faultsMustFire: false },
-  };
-}

@@ -6,7 +6,7 @@
  */
 import type { Effect, Input } from "../../protocol/index.js";
 import type { MasterState, WorkerInfo } from "../../protocol/master/state.js";
-import { isExecutorFinished, type ExecutorState, type RecoveryState } from "../../protocol/states.js";
+import { isAppFinished, isExecutorFinished, type ExecutorState, type RecoveryState } from "../../protocol/states.js";
 import type { Report } from "./report.js";
 
 /** Bookkeeping shared by every master of a run (ids are unique cluster-wide, across failovers). */
@@ -326,7 +326,10 @@ export function checkWorkerRemovalReported(v: MasterStepView, workerId: string):
     if (!told.has(`${app.driverAddress}|removed`)) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} without telling app ${appId} (WorkerRemoved)`, [app.driverAddress, ...nodes]);
     for (const id in app.executors) {
       const e = app.executors[id]!;
-      if (e.workerId === workerId) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} but app ${appId} still holds executor ${id} there`, [app.driverAddress, ...nodes]);
+      // docs/protocol.md §1.2 ExecutorStateChanged: an executor that ends while its app looks finished
+      // (UNKNOWN during a recovery counts) leaves its worker but stays in the app (`!app.isFinished`).
+      const kept = isExecutorFinished(e.state) && isAppFinished(app.state) ? "§1.2 an executor that ended while its app was not WAITING or RUNNING stays in the app (Spark's !app.isFinished guard)" : undefined;
+      if (e.workerId === workerId) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} but app ${appId} still holds executor ${id} (${e.state}) there`, [app.driverAddress, ...nodes], kept);
     }
   }
   if (w !== undefined && w.state === "DEAD") {

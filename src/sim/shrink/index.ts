@@ -1,7 +1,8 @@
 /**
  * Shrinking a failing scenario: greedy passes that each propose smaller variants (drop chunks of
- * faults, shorten durations, remove workers, apps, drivers, jobs, stages and tasks, remove a
- * master), re-run every variant with the same seed, and keep the first one that still fails the
+ * faults and driver actions, shorten durations, remove workers, apps (with their actions),
+ * drivers, jobs, stages and tasks, remove a master, lower the counts of killExecutors,
+ * failTasks and loseTasks), re-run every variant with the same seed, and keep the first one that still fails the
  * same check, until no pass makes progress or the run budget is spent.
  */
 import type { RoleSet } from "../cluster.js";
@@ -95,18 +96,24 @@ export function dropNodes(s: Scenario): Scenario[] {
     out.push(c);
   }
   if (s.apps.length + s.drivers.length > 1) {
-    s.apps.forEach((_, i) => {
+    s.apps.forEach((a, i) => {
       const c = clone(s);
       c.apps.splice(i, 1);
-      out.push(c);
+      out.push(withoutActionsOf(c, a.name));
     });
-    s.drivers.forEach((_, i) => {
+    s.drivers.forEach((d, i) => {
       const c = clone(s);
       c.drivers.splice(i, 1);
-      out.push(c);
+      out.push(withoutActionsOf(c, d.app.name));
     });
   }
   return out;
+}
+
+/** The scenario without the driver actions of an app it no longer has (or of one job of it). */
+function withoutActionsOf(s: Scenario, app: string, job?: string): Scenario {
+  s.faults = s.faults.filter((f) => f.app !== app || (job !== undefined && f.job !== job));
+  return s;
 }
 
 /** Variants with less work: a job or stage removed, a stage's tasks halved, its jitter and failures off. */
@@ -119,7 +126,7 @@ export function shrinkWork(s: Scenario): Scenario[] {
       if (a.jobs.length > 1) {
         const c = clone(s);
         pick(c).jobs.splice(ji, 1);
-        out.push(c);
+        out.push(withoutActionsOf(c, a.name, j.id));
       }
       j.stages.forEach((st, si) => {
         if (j.stages.length > 1) {
@@ -145,8 +152,21 @@ export function shrinkWork(s: Scenario): Scenario[] {
   return out;
 }
 
+/** Variants with one count halved: fewer executors killed by a killExecutors action, fewer attempts failed by failTasks. */
+export function shrinkCounts(s: Scenario): Scenario[] {
+  const out: Scenario[] = [];
+  s.faults.forEach((f, i) => {
+    if ((f.kind === "killExecutors" || f.kind === "failTasks" || f.kind === "loseTasks") && f.count !== undefined && f.count > 1) {
+      const c = clone(s);
+      c.faults[i]!.count = Math.floor(f.count / 2);
+      out.push(c);
+    }
+  });
+  return out;
+}
+
 /** The passes in the order they are tried: the biggest reductions first. */
-export const PASSES = [dropFaults, dropNodes, shrinkWork, shortenFaults];
+export const PASSES = [dropFaults, dropNodes, shrinkWork, shortenFaults, shrinkCounts];
 
 /** Whether the scenario, written as a file, loads again (a variant without worker-3 must not keep a fault aimed at it). */
 export function loadable(s: Scenario): boolean {

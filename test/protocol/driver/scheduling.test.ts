@@ -264,6 +264,26 @@ describe("driver: status updates (§4.4, I26)", () => {
     // The backend still knows the executor: the core the LOST update gave back goes to a retry.
     expect(launched(fx)).toEqual([expect.objectContaining({ executorId: eid(1), attemptNumber: 1 })]);
   });
+
+  it("driver: after LOST, an attempt the executor loss failed but that still runs there gives its core back with its own late update, once (I22)", () => {
+    const s = cluster(1, 2);
+    const [t0, t1] = launched(submit(s, "j1", taskSet(2)));
+    running(s, t0!);
+    running(s, t1!);
+    const [retry] = launched(statusUpdate(s, 1, t0!.taskId, "LOST"));
+    expect(retry).toMatchObject({ executorId: eid(1) });
+    // The retry took the LOST task's core; t1 still holds the other one.
+    expect(s.backend.executors["1"]!.freeCores).toBe(0);
+    const fx = finish(s, t1!);
+    expect(ignoredWhy(fx)).toEqual(["unknown-task"]);
+    expect(notes(fx, "jobProgress")).toEqual([]);
+    // Its core is free again and goes to the next attempt (t1's index, re-queued by the loss).
+    expect(launched(fx)).toEqual([expect.objectContaining({ executorId: eid(1), index: t1!.index, attemptNumber: 1 })]);
+    // A duplicate of that late update frees nothing more.
+    const before = s.backend.executors["1"]!.freeCores;
+    finish(s, t1!);
+    expect(s.backend.executors["1"]!.freeCores).toBe(before);
+  });
 });
 
 describe("driver: retry and abort rules (§4.5, I24)", () => {

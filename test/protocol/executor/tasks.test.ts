@@ -112,13 +112,21 @@ describe("executor: taskFinished", () => {
     ]);
   });
 
-  it("executor: task killed: StatusUpdate KILLED with the kill reason; never LOST", () => {
+  it("executor: task killed: StatusUpdate KILLED with the kill reason; not LOST (the executor never loses a task by itself)", () => {
     const state = constructedExecutor();
     step(state, fromDriver(launchTask()));
     const effects = step(state, { type: "taskFinished", taskId: 7, outcome: { kind: "killed", reason: "stage cancelled" } });
     expect(sent(effects)).toEqual([
       expect.objectContaining({ state: "KILLED", data: { kind: "failure", failure: { kind: "killed", reason: "stage cancelled" } } }),
     ]);
+  });
+
+  it("executor: a task its host lost: StatusUpdate LOST with its CPUs and no data (the driver reads UnknownReason)", () => {
+    const state = constructedExecutor();
+    step(state, fromDriver(launchTask()));
+    const effects = step(state, { type: "taskFinished", taskId: 7, outcome: { kind: "lost", reason: "the task's runner went away" } });
+    expect(sent(effects)).toEqual([expect.objectContaining({ type: "StatusUpdate", taskId: 7, state: "LOST", data: { kind: "none" } })]);
+    expect(ignoredReasons(step(state, { type: "taskFinished", taskId: 7, outcome: { kind: "lost", reason: "again" } }))).toEqual(["unknown-task"]);
   });
 
   it("executor: taskFinished for an unknown or already finished task: ignored", () => {
