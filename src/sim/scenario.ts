@@ -639,12 +639,6 @@ function checkWhole(scenario: Scenario, given: { expect?: { events?: Array<{ min
       jobIds.add(j.id);
     });
   }
-  scenario.faults.forEach((f, i) => {
-    if (f.app === undefined) return;
-    const app = allApps.find(([, a]) => a.name === f.app)?.[1];
-    if (app === undefined) throw new ScenarioError(`faults[${i}].app`, `names no app of the scenario (${JSON.stringify(f.app)})`);
-    if (f.job !== undefined && !app.jobs.some((j) => j.id === f.job)) throw new ScenarioError(`faults[${i}].job`, `names no job of app ${JSON.stringify(f.app)} (${JSON.stringify(f.job)})`);
-  });
   for (const id of Object.keys(scenario.expect.jobs)) {
     if (!jobIds.has(id)) throw new ScenarioError(`expect.jobs.${id}`, "names no job of the scenario");
   }

@@ -58,13 +58,13 @@ describe("driver actions in a scenario", () => {
     expect(ok.faults.map((f) => f.kind)).toEqual(["requestExecutors", "killExecutors", "cancelJob", "killTask"]);
     expect(ok.faults[0]).toEqual({ atMs: 5000, kind: "requestExecutors", app: "pi", total: 2 });
     expect(ok.faults[2]).toEqual({ atMs: 7000, kind: "cancelJob", app: "pi", job: "pi-2" });
-    expect(() => withActions([{ atMs: 1, kind: "killTask" }])).toThrow(/faults\[0\]\.app: is required for a killTask action/);
+    expect(() => withActions([{ atMs: 1, kind: "killTask" }])).toThrow(/faults\[0\]\.app: is required/);
     expect(() => withActions([{ atMs: 1, kind: "requestExecutors", app: "pi" }])).toThrow(/faults\[0\]\.total: is required/);
     expect(() => withActions([{ atMs: 1, kind: "requestExecutors", app: "pi", total: -1 }])).toThrow(/faults\[0\]\.total: must be at least 0/);
     expect(() => withActions([{ atMs: 1, kind: "killExecutors", app: "pi" }])).toThrow(/faults\[0\]\.count: is required/);
     expect(() => withActions([{ atMs: 1, kind: "cancelJob", app: "pi" }])).toThrow(/faults\[0\]\.job: is required/);
-    expect(() => withActions([{ atMs: 1, kind: "killTask", app: "nope" }])).toThrow(/faults\[0\]\.app: names no app of the scenario \("nope"\)/);
-    expect(() => withActions([{ atMs: 1, kind: "cancelJob", app: "pi", job: "etl-1" }])).toThrow(/faults\[0\]\.job: names no job of app "pi" \("etl-1"\)/);
+    expect(() => withActions([{ atMs: 1, kind: "killTask", app: "nope" }])).toThrow(/faults\[0\]\.app: app "nope" is not in the scenario/);
+    expect(() => withActions([{ atMs: 1, kind: "cancelJob", app: "pi", job: "etl-1" }])).toThrow(/faults\[0\]\.job: job of app "pi": "etl-1" is not in the scenario/);
   });
 
   it("actions: requestExecutors and killExecutors reach the driver as commands; it asks the master, which kills the lowest ids", () => {
@@ -136,7 +136,7 @@ describe("driver actions in a scenario", () => {
   it("loseTasks: the host loses the next attempts, the executor reports them LOST, and the driver's LOST path runs without leaking cores", () => {
     const s = withActions([{ atMs: 4000, kind: "loseTasks", count: 2 }]);
     expect(parseScenario(JSON.parse(scenarioJson(s))).faults).toEqual([{ atMs: 4000, kind: "loseTasks", count: 2 }]);
-    expect(() => withActions([{ atMs: 1, kind: "loseTasks" }])).toThrow(/faults\[0\]\.count: is required for a loseTasks fault/);
+    expect(() => withActions([{ atMs: 1, kind: "loseTasks" }])).toThrow(/faults\[0\]\.count: is required/);
     const { records, result } = driverSteps({ ...s, apps: [{ ...s.apps[0]!, jobs: [s.apps[0]!.jobs[0]!] }] });
     const lost = records.filter((r) => r.input?.type === "message" && r.input.message.type === "StatusUpdate" && r.input.message.state === "LOST");
     expect(lost).toHaveLength(2);
