@@ -75,8 +75,9 @@ export function onLaunchedExecutor(d: DriverStep, msg: LaunchedExecutor): void {
  */
 export function onStatusUpdate(d: DriverStep, msg: StatusUpdate): void {
   // Only an attempt still tracked on this executor holds cores there: a duplicate or late update must not free them (I22).
-  const heldCores = statusUpdate(d, msg.taskId, msg.state, msg.data) === msg.executorId;
-  if (!isTaskFinished(msg.state)) return;
+  const trackedOn = statusUpdate(d, msg.taskId, msg.state, msg.data, msg.executorId);
+  if (trackedOn === null || !isTaskFinished(msg.state)) return;
+  const heldCores = trackedOn === msg.executorId;
   const exec = d.s.backend.executors[msg.executorId];
   if (exec === undefined) {
     d.fx.push(log("warn", "statusUpdateFromUnknownExecutor", { taskId: msg.taskId, state: msg.state, executorId: msg.executorId }));

@@ -6,6 +6,7 @@
  * (one-shot, recoveryTimeoutMs after an election that found state in the store).
  */
 import { assertNever } from "../assert.js";
+import { refused } from "../authority.js";
 import { exit, ignored, log, setTimer, type Ctx, type Effect, type Input, type Role } from "../io.js";
 import type { Address } from "../ids.js";
 import type { Message } from "../messages.js";
@@ -29,6 +30,7 @@ import {
   onWorkerSchedulerStateResponse,
   timeOutDeadWorkers,
 } from "./handlers.js";
+import { masterRefusal } from "./authority.js";
 import { COMPLETE_RECOVERY_TIMER, completeRecovery, electedLeader } from "./recovery.js";
 import type { MasterState, MasterStep } from "./state.js";
 
@@ -67,9 +69,12 @@ function init(config: MasterConfig, _ctx: Ctx): { state: MasterState; effects: E
 function step(state: MasterState, input: Input, ctx: Ctx): Effect[] {
   const m: MasterStep = { s: state, now: ctx.now, fx: [] };
   switch (input.type) {
-    case "message":
-      onMessage(m, input.from, input.message);
+    case "message": {
+      const refusal = masterRefusal(state, input.from, input.message);
+      if (refusal !== null) m.fx.push(refused(refusal, input.from, input.message.type));
+      else onMessage(m, input.from, input.message);
       break;
+    }
     case "timer":
       onTimer(m, input.key);
       break;
