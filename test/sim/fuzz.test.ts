@@ -7,7 +7,6 @@
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run as fuzzCli } from "../../src/cli/commands/fuzz.js";
@@ -18,6 +17,7 @@ import { livenessApplies } from "../../src/sim/invariants/liveness.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
 import { shrink } from "../../src/sim/shrink/index.js";
+import { fileTempDir } from "../hygiene/tempDir.js";
 import { captureOutput, loadScenario, SCENARIO_DIR } from "./helpers.js";
 
 const MUSEUM_DIR = join(SCENARIO_DIR, "museum");
@@ -170,9 +170,10 @@ describe("fuzz", () => {
 
 describe("flint fuzz / flint shrink", () => {
   const io = captureOutput();
+  const tmp = fileTempDir("flint-fuzz-");
 
   it("cli: fuzz with a bug on prints the replay command, writes the plan, and shrink minimizes it", async () => {
-    const out = mkdtempSync(join(tmpdir(), "flint-fuzz-"));
+    const out = mkdtempSync(join(tmp, "out-"));
     const code = await fuzzCli([join(MUSEUM_DIR, "SPARK-12552.json"), "--seeds", "3", "--jobs", "1", "--out", out, "--quiet", "--max-failures", "1"]);
     expect(code).toBe(1);
     expect(io.stderr).toMatch(/FAIL .*SPARK-12552\.json seed \d+: I6:/);
