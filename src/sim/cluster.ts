@@ -28,6 +28,7 @@ import {
 import { Checks, type Violation } from "./checks.js";
 import { submissionClient } from "./client.js";
 import { Election, RecoveryStore, type ElectionEvent } from "./election.js";
+import { forgeMessage, type ForgedMessageType } from "./forge.js";
 import { nodeSeed, stream, type Stream } from "./rng.js";
 import type { AppSpec, EventExpectation, FaultSpec, Scenario, StageSpec } from "./scenario.js";
 import { timelineOf, type TimelineEntry } from "./timeline.js";
@@ -606,6 +607,15 @@ export class ClusterRun {
         this.failTasksFaults.push(record);
         record.detail = `the next ${f.count} task attempts throw`;
         return;
+      }
+      case "forge": {
+        const forger = this.resolve(f.target!);
+        if (forger === null) return miss(`no live node for ${f.target}`);
+        record.target = forger.name;
+        const forged = forgeMessage(w.nodes, forger, f.messageType as ForgedMessageType, f.to ?? null);
+        if (typeof forged === "string") return miss(forged);
+        w.inject(forger, forged.to.name, forged.message);
+        return fire(`${forger.name} sends ${forged.to.name} a forged ${forged.message.type}`);
       }
     }
   }

@@ -4,6 +4,7 @@
  * `parseScenario` validates a parsed JSON value and names the bad field's path in its error.
  */
 import { DEFAULT_CONFIG, validateConfig, type ProtocolConfig } from "../protocol/index.js";
+import { FORGED_MESSAGE_TYPES } from "./forge.js";
 
 export type RecoveryMode = "zookeeper" | "filesystem" | "none";
 
@@ -62,12 +63,13 @@ export interface ClusterDriverSpec {
   app: AppSpec;
 }
 
-export type FaultKind = "crash" | "restart" | "pause" | "partition" | "messages" | "storeDown" | "failTasks";
+export type FaultKind = "crash" | "restart" | "pause" | "partition" | "messages" | "storeDown" | "failTasks" | "forge";
 
 export interface FaultSpec {
   atMs: number;
   kind: FaultKind;
-  /** crash/restart/pause: "leader", "master-1", "worker-2", "app:<name>", "driver:<name>", "executor:<app>". */
+  /** crash/restart/pause: "leader", "master-1", "worker-2", "app:<name>", "driver:<name>", "executor:<app>".
+   * forge: the node that sends the forged message (`messageType`, one of FORGED_MESSAGE_TYPES; `to`: the worker it goes to, default the first that fits). */
   target?: string;
   /** crash: restart the node this long after. pause/partition/messages/storeDown: how long it lasts. */
   restartAfterMs?: number;
@@ -287,14 +289,14 @@ function parseApp(o: Obj, path: string): AppSpec {
 }
 
 const FAULT_FIELDS = ["atMs", "kind", "target", "restartAfterMs", "durationMs", "hosts", "others", "oneWay", "messageType", "from", "to", "dropFirst", "dropProbability", "delayMs", "duplicateProbability", "count", "exitCode", "comment"] as const;
-const FAULT_KINDS: readonly FaultKind[] = ["crash", "restart", "pause", "partition", "messages", "storeDown", "failTasks"];
+const FAULT_KINDS: readonly FaultKind[] = ["crash", "restart", "pause", "partition", "messages", "storeDown", "failTasks", "forge"];
 
 function parseFault(v: unknown, path: string): FaultSpec {
   const o = obj(v, path, FAULT_FIELDS);
   const f: FaultSpec = { atMs: num(o, "atMs", path, { min: 0 }), kind: oneOf(o, "kind", path, FAULT_KINDS) };
   const target = optStr(o, "target", path);
   if (target !== undefined) f.target = target;
-  if ((f.kind === "crash" || f.kind === "restart" || f.kind === "pause") && target === undefined) throw new ScenarioError(`${path}.target`, `is required for a ${f.kind} fault`);
+  if ((f.kind === "crash" || f.kind === "restart" || f.kind === "pause" || f.kind === "forge") && target === undefined) throw new ScenarioError(`${path}.target`, `is required for a ${f.kind} fault`);
   for (const key of ["restartAfterMs", "durationMs", "dropFirst", "delayMs", "count", "exitCode"] as const) {
     const n = optNum(o, key, path, { min: key === "count" ? 1 : 0 });
     if (n !== undefined) f[key] = n;
@@ -315,6 +317,9 @@ function parseFault(v: unknown, path: string): FaultSpec {
   if (f.kind === "partition" && (f.hosts === undefined || f.hosts.length === 0)) throw new ScenarioError(`${path}.hosts`, "is required for a partition fault");
   if ((f.kind === "pause" || f.kind === "storeDown") && f.durationMs === undefined) throw new ScenarioError(`${path}.durationMs`, `is required for a ${f.kind} fault`);
   if (f.kind === "failTasks" && f.count === undefined) throw new ScenarioError(`${path}.count`, "is required for a failTasks fault");
+  if (f.kind === "forge" && !(FORGED_MESSAGE_TYPES as readonly string[]).includes(f.messageType ?? "")) {
+    throw new ScenarioError(`${path}.messageType`, `must be one of ${FORGED_MESSAGE_TYPES.join(", ")} for a forge fault`);
+  }
   return f;
 }
 

@@ -109,10 +109,12 @@ describe("fuzz", () => {
     expect(fuzzSeed(base, 17, ROLES).outcome.events).toBe(r1.outcome.events);
   });
 
-  it("fuzz: the executorRegistration kind, drawn from streams of its own, leaves every other fault of every seed as it was", () => {
-    // Hashes of seeds 1-60's faults, minus RegisteredExecutor ones, measured on the fuzzer before the kind existed.
+  it("fuzz: the later kinds (executorRegistration, forge), drawn from streams of their own, leave every other fault of every seed as it was", () => {
+    // Hashes of seeds 1-60's faults, minus the later kinds' ones, measured on the fuzzer before the later kinds existed.
     const golden: Record<string, string> = { "lost-tasks.json": "e0ab9a87864561a8", "master-failover.json": "e0efa7ad9a2a6a9f" };
     expect(MESSAGE_TYPES as readonly string[]).not.toContain("RegisteredExecutor");
+    const registration = (f: Scenario["faults"][number]) => f.messageType === "RegisteredExecutor";
+    const forge = (f: Scenario["faults"][number]) => f.kind === "forge";
     for (const [file, hash] of Object.entries(golden)) {
       const base = loadScenario(file);
       const h = createHash("sha256");
@@ -120,9 +122,12 @@ describe("fuzz", () => {
       for (let seed = 1; seed <= 60; seed++) {
         const plan = drawPlan(base, seed);
         const swarm = drawSwarm(base, seed);
-        const others = plan.faults.filter((f) => f.messageType !== "RegisteredExecutor");
-        expect(plan.faults.slice(0, others.length)).toEqual(others); // the kind's faults come last
-        expect(plan.faults.length > others.length).toBe(swarm.laterKinds.includes("executorRegistration"));
+        const others = plan.faults.filter((f) => !registration(f) && !forge(f));
+        const later = plan.faults.slice(others.length);
+        expect(plan.faults.slice(0, others.length)).toEqual(others); // the later kinds' faults come last, in LATER_FAULT_KINDS order
+        expect(later).toEqual([...later.filter(registration), ...later.filter(forge)]);
+        expect(later.some(registration)).toBe(swarm.laterKinds.includes("executorRegistration"));
+        expect(later.some(forge)).toBe(swarm.laterKinds.includes("forge"));
         expect(plan.comment.includes("executorRegistration")).toBe(swarm.laterKinds.includes("executorRegistration"));
         if (swarm.laterKinds.length > 0) on++;
         h.update(JSON.stringify(others));
