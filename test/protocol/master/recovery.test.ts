@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { AppId, DriverId, StoredRecords } from "../../../src/protocol/index.js";
-import { address } from "../../../src/protocol/index.js";
 import { addApp, addWorker, aliveMaster, appDesc, deliver, driverAddr, ignoredWhy, MASTER, messagesOf, newMaster, step, T0, wid, workerAddr } from "./fixtures.js";
 
 const APP = "app-20251231000000-0000" as AppId;
