@@ -32,6 +32,7 @@ import { Checks, type Violation } from "./checks.js";
 import { driverAction } from "./driverActions.js";
 import { submissionClient } from "./client.js";
 import { Election, RecoveryStore, type ElectionEvent } from "./election.js";
+import { forgeMessage, type ForgedMessageType } from "./forge.js";
 import { nodeSeed, stream, type Stream } from "./rng.js";
 import type { AppSpec, EventExpectation, FaultSpec, Scenario, StageSpec } from "./scenario.js";
 import { timelineOf, type TimelineEntry } from "./timeline.js";
@@ -695,6 +696,15 @@ export class ClusterRun {
         if (typeof action === "string") return miss(action);
         this.world.pushInput(driver, { type: "command", command: action.command });
         return fire(action.detail);
+      }
+      case "forge": {
+        const forger = this.resolve(f.target!);
+        if (forger === null) return miss(`no live node for ${f.target}`);
+        record.target = forger.name;
+        const forged = forgeMessage(w.nodes, forger, f.messageType as ForgedMessageType, f.to ?? null);
+        if (typeof forged === "string") return miss(forged);
+        w.inject(forger, forged.to.name, forged.message);
+        return fire(`${forger.name} sends ${forged.to.name} a forged ${forged.message.type}`);
       }
       default:
         assertNever(f.kind, "fault kind");

@@ -26,6 +26,7 @@ import {
   type StoredRecords,
 } from "../protocol/index.js";
 import { TIMER_KEY_PREFIXES, TIMER_KEYS } from "../protocol/timer-keys.js";
+import { FORGED_MESSAGE_TYPES } from "./forge.js";
 import { closest, FormatError, toJsonSchema, validate, type Choices, type Desc, type Field, type ObjectDesc, type UnionDesc } from "./format.js";
 
 export type RecoveryMode = "zookeeper" | "filesystem" | "none";
@@ -95,6 +96,7 @@ export type FaultKind =
   | "failTasks"
   | "loseTasks"
   | "inject"
+  | "forge"
   | DriverActionKind;
 
 /** Timeline entries that are a driver's user acting (the app's driver gets them as commands), not faults. */
@@ -108,7 +110,8 @@ export const DRIVER_ACTION_KINDS: readonly DriverActionKind[] = ["requestExecuto
 export interface FaultSpec {
   atMs: number;
   kind: FaultKind;
-  /** crash/restart/pause: "leader", "master-1", "worker-2", "app:<name>", "driver:<name>", "executor:<app>". */
+  /** crash/restart/pause: "leader", "master-1", "worker-2", "app:<name>", "driver:<name>", "executor:<app>".
+   * forge: the node that sends the forged message (`messageType`, one of FORGED_MESSAGE_TYPES; `to`: the worker it goes to, default the first that fits). */
   target?: string;
   /** crash: restart the node this long after. pause/partition/messages/storeDown: how long it lasts. */
   restartAfterMs?: number;
@@ -341,6 +344,14 @@ export const FAULT_VARIANTS: UnionDesc["variants"] = {
     doc: "A node sends a message it would not send by itself (reconciliation tests as data).",
     fields: { from: req(text, TARGET_DOC), to: req(text, TARGET_DOC), message: req({ t: "anyObject" }, 'A protocol message: { "type": "<MessageType>", ...its fields }.') },
   },
+  forge: {
+    doc: "A node with the cluster's secret (a worker, a driver) sends a worker an order only its active master may give, built from the run's real ids; the roles must refuse it.",
+    fields: {
+      target: req(text, "The node that sends the forged message."),
+      messageType: req({ t: "string", choices: { what: "forged message type", values: FORGED_MESSAGE_TYPES } }, "The order it forges."),
+      to: opt(text, "The worker it goes to (default: the first registered worker that fits)."),
+    },
+  },
   requestExecutors: { doc: "An application's driver asks for a total number of executors.", fields: { app: req(text), total: req(int(0)) } },
   killExecutors: { doc: "An application's driver kills some of its executors.", fields: { app: req(text), count: req(int(1)) } },
   cancelJob: { doc: "An application's driver cancels a job.", fields: { app: req(text), job: req(text) } },
@@ -568,6 +579,10 @@ function checkFault(f: FaultSpec, path: string, s: Scenario, n: NodeNames): void
       }
       return;
     }
+    case "forge":
+      checkTarget(f.target!, `${path}.target`, n);
+      if (f.to !== undefined) checkTarget(f.to, `${path}.to`, n);
+      return;
     case "requestExecutors":
     case "killExecutors":
     case "killTask":

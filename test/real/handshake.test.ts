@@ -1,5 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { address } from "../../src/protocol/ids.js";
@@ -18,6 +17,7 @@ import {
 import { createMemoryLogger } from "../../src/real/log.js";
 import { Transport } from "../../src/real/transport.js";
 import { isAuthFailure } from "../../src/real/handshake.js";
+import { fileTempDir } from "../hygiene/tempDir.js";
 import { RawPeer, SAMPLE_MESSAGES, SECRET, closeAll, rejections, startNode, waitFor } from "./fixtures.js";
 import { encodeMessage } from "../../src/real/codec.js";
 
@@ -324,7 +324,7 @@ describe("handshake over TCP", () => {
 });
 
 describe("handshake: secret files", () => {
-  const dir = mkdtempSync(join(tmpdir(), "flint-secret-"));
+  const dir = fileTempDir("flint-secret-");
   afterEach(() => rmSync(join(dir, "s"), { force: true }));
 
   it("secret: created with mode 0600 and read back", () => {

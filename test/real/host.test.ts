@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
@@ -8,8 +7,11 @@ import type { Notification } from "../../src/protocol/io.js";
 import { EXIT_STEP_THREW, startHost, type Host, type HostDeps } from "../../src/real/host.js";
 import { createLogger, createMemoryLogger, type LogEntry } from "../../src/real/log.js";
 import { Transport } from "../../src/real/transport.js";
+import { fileTempDir } from "../hygiene/tempDir.js";
 import { SECRET, closeAll, track, waitFor } from "./fixtures.js";
 import { toy, type ToyConfig, type ToyState } from "./toy-role.js";
+
+const TMP = fileTempDir("flint-log-");
 
 interface Started {
   host: Host<ToyState>;
@@ -138,7 +140,7 @@ describe("host: a role over real TCP", () => {
   });
 
   it("host: log effects go to the file as JSON lines and to the console as readable lines", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "flint-log-"));
+    const dir = mkdtempSync(join(TMP, "log-"));
     const file = join(dir, "logs", "toy.jsonl");
     let console = "";
     const sink = new Writable({ write: (chunk, _e, cb) => ((console += String(chunk)), cb()) });

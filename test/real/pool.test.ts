@@ -13,9 +13,13 @@ import type { TaskId } from "../../src/protocol/ids.js";
 import type { TaskOutcome } from "../../src/protocol/io.js";
 import type { TaskDescription } from "../../src/protocol/messages.js";
 import type * as PoolModule from "../../src/real/tasks/pool.js";
+import { assertFreshBuild } from "../hygiene/build.js";
 
 const DIST_POOL = fileURLToPath(new URL("../../dist/real/tasks/pool.js", import.meta.url));
 const DIST_READY = existsSync(DIST_POOL) && existsSync(fileURLToPath(new URL("../../dist/real/tasks/channel.js", import.meta.url)));
+
+// These tests run dist/: after an edit without a build they would test the old code.
+assertFreshBuild();
 
 const dir = mkdtempSync(join(tmpdir(), "flint-pool-"));
 const MODULE = join(dir, "app.mjs");

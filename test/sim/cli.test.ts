@@ -1,11 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run } from "../../src/cli/commands/sim.js";
+import { fileTempDir } from "../hygiene/tempDir.js";
 import { captureOutput, SCENARIO_DIR } from "./helpers.js";
 
 const out = captureOutput();
+const TMP = fileTempDir("flint-sim-");
 
 const scenario = (name: string) => join(SCENARIO_DIR, name);
 
@@ -29,7 +30,7 @@ describe("flint sim", () => {
   });
 
   it("cli: --trace writes one JSON line per delivered input", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "flint-sim-"));
+    const dir = mkdtempSync(join(TMP, "case-"));
     const file = join(dir, "trace.jsonl");
     expect(await run([scenario("task-retry-abort.json"), "--trace", file, "--json"])).toBe(0);
     const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
@@ -45,7 +46,7 @@ describe("flint sim", () => {
   });
 
   it("cli: a failing run exits 1 and prints the one-line replay command", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "flint-sim-"));
+    const dir = mkdtempSync(join(TMP, "case-"));
     const file = join(dir, "s.json");
     const s = JSON.parse(readFileSync(scenario("task-retry-abort.json"), "utf8"));
     s.expect.jobs.doomed = "succeeded";
@@ -61,7 +62,7 @@ describe("flint sim", () => {
     expect(await run([scenario("lost-tasks.json"), "--seed", "x"])).toBe(2);
     expect(await run([scenario("lost-tasks.json"), "--bogus"])).toBe(2);
     expect(await run(["/nonexistent.json"])).toBe(2);
-    const dir = mkdtempSync(join(tmpdir(), "flint-sim-"));
+    const dir = mkdtempSync(join(TMP, "case-"));
     const file = join(dir, "bad.json");
     writeFileSync(file, JSON.stringify({ name: "x", comment: "y", timeLimitMs: 5, cluster: { workers: [{ cores: 0, memoryMb: 1 }] } }));
     expect(await run([file])).toBe(2);
@@ -117,7 +118,7 @@ const LOST_APP = {
 };
 
 function writeScenario(s: object): string {
-  const file = join(mkdtempSync(join(tmpdir(), "flint-sim-")), "s.json");
+  const file = join(mkdtempSync(join(TMP, "case-")), "s.json");
   writeFileSync(file, JSON.stringify(s));
   return file;
 }

@@ -7,7 +7,6 @@
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run as fuzzCli } from "../../src/cli/commands/fuzz.js";
@@ -18,6 +17,7 @@ import { livenessApplies } from "../../src/sim/invariants/liveness.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
 import { shrink } from "../../src/sim/shrink/index.js";
+import { fileTempDir } from "../hygiene/tempDir.js";
 import { captureOutput, loadScenario, SCENARIO_DIR } from "./helpers.js";
 
 const MUSEUM_DIR = join(SCENARIO_DIR, "museum");
@@ -111,10 +111,12 @@ describe("fuzz", () => {
     expect(fuzzSeed(base, 17, ROLES).outcome.events).toBe(r1.outcome.events);
   });
 
-  it("fuzz: the executorRegistration kind, drawn from streams of its own, leaves every other fault of every seed as it was", () => {
-    // Hashes of seeds 1-60's faults, minus RegisteredExecutor ones, measured on the fuzzer before the kind existed.
+  it("fuzz: the later kinds (executorRegistration, forge), drawn from streams of their own, leave every other fault of every seed as it was", () => {
+    // Hashes of seeds 1-60's faults, minus the later kinds' ones, measured on the fuzzer before the later kinds existed.
     const golden: Record<string, string> = { "lost-tasks.json": "e0ab9a87864561a8", "master-failover.json": "e0efa7ad9a2a6a9f" };
     expect(MESSAGE_TYPES as readonly string[]).not.toContain("RegisteredExecutor");
+    const registration = (f: Scenario["faults"][number]) => f.messageType === "RegisteredExecutor";
+    const forge = (f: Scenario["faults"][number]) => f.kind === "forge";
     for (const [file, hash] of Object.entries(golden)) {
       const base = loadScenario(file);
       const h = createHash("sha256");
@@ -122,9 +124,12 @@ describe("fuzz", () => {
       for (let seed = 1; seed <= 60; seed++) {
         const plan = drawPlan(base, seed);
         const swarm = drawSwarm(base, seed);
-        const others = plan.faults.filter((f) => f.messageType !== "RegisteredExecutor");
-        expect(plan.faults.slice(0, others.length)).toEqual(others); // the kind's faults come last
-        expect(plan.faults.length > others.length).toBe(swarm.laterKinds.includes("executorRegistration"));
+        const others = plan.faults.filter((f) => !registration(f) && !forge(f));
+        const later = plan.faults.slice(others.length);
+        expect(plan.faults.slice(0, others.length)).toEqual(others); // the later kinds' faults come last, in LATER_FAULT_KINDS order
+        expect(later).toEqual([...later.filter(registration), ...later.filter(forge)]);
+        expect(later.some(registration)).toBe(swarm.laterKinds.includes("executorRegistration"));
+        expect(later.some(forge)).toBe(swarm.laterKinds.includes("forge"));
         expect(plan.comment.includes("executorRegistration")).toBe(swarm.laterKinds.includes("executorRegistration"));
         if (swarm.laterKinds.length > 0) on++;
         h.update(JSON.stringify(others));
@@ -172,9 +177,10 @@ describe("fuzz", () => {
 
 describe("flint fuzz / flint shrink", () => {
   const io = captureOutput();
+  const tmp = fileTempDir("flint-fuzz-");
 
   it("cli: fuzz with a bug on prints the replay command, writes the plan, and shrink minimizes it", async () => {
-    const out = mkdtempSync(join(tmpdir(), "flint-fuzz-"));
+    const out = mkdtempSync(join(tmp, "out-"));
     const code = await fuzzCli([join(MUSEUM_DIR, "SPARK-12552.json"), "--seeds", "3", "--jobs", "1", "--out", out, "--quiet", "--max-failures", "1"]);
     expect(code).toBe(1);
     expect(io.stderr).toMatch(/FAIL .*SPARK-12552\.json seed \d+: I6:/);

@@ -217,6 +217,21 @@ describe("invariants: I16-I18 (worker and executor)", () => {
     expect(checks(workerCheck(s, { type: "timer", key: "heartbeat" }, [kill]))).toEqual(["I16:orders-from-current-master"]);
   });
 
+  it("invariants: I16 fires when a worker obeys an order from a peer other than its active master, even one stamped with its URL", () => {
+    const s = registeredWorker();
+    const other = address("worker-2");
+    const forged = launchExecutor(); // masterUrl M1: the active master's
+    const launch: Effect = { type: "launch", spec: { kind: "executor", appId: forged.appId, execId: 0, cores: 2, memoryMb: 1, appDesc: forged.appDesc, driverAddress: forged.driverAddress, workerAddress: W, workerId: s.workerId } };
+    expect(checks(workerCheck(s, msg(other, forged), [launch]))).toEqual(["I16:orders-from-current-master"]);
+    // An ApplicationFinished acts later (when the app's last executor exits): not refusing it is enough.
+    expect(checks(workerCheck(s, msg(other, { type: "ApplicationFinished", appId: forged.appId }), []))).toEqual(["I16:orders-from-current-master"]);
+    // The real worker refuses both.
+    for (const message of [forged, { type: "ApplicationFinished", appId: forged.appId } as const]) {
+      const input = msg(other, message);
+      expect(workerCheck(s, input, workerStep(s, input))).toEqual([]);
+    }
+  });
+
   it("invariants: I16 holds on the real worker (orders of the active master, and its own stop)", () => {
     const s = registeredWorker();
     const input = msg(M1, launchExecutor());

@@ -75,8 +75,10 @@ export function onLaunchedExecutor(d: DriverStep, msg: LaunchedExecutor): void {
  */
 export function onStatusUpdate(d: DriverStep, msg: StatusUpdate): void {
   // Only an attempt still tracked on this executor holds cores there: a duplicate or late update must not free them (I22).
-  let heldCores = statusUpdate(d, msg.taskId, msg.state, msg.data) === msg.executorId;
-  if (!isTaskFinished(msg.state)) return;
+  const trackedOn = statusUpdate(d, msg.taskId, msg.state, msg.data, msg.executorId);
+  if (trackedOn === null || !isTaskFinished(msg.state)) return;
+  let heldCores = trackedOn === msg.executorId;
+  // A task that ran on an executor a LOST update took out of the scheduler frees its cores once, on its own late update.
   if (!heldCores) heldCores = takeLostExecutorTask(d, msg.executorId, msg.taskId);
   const exec = d.s.backend.executors[msg.executorId];
   if (exec === undefined) {

@@ -12,11 +12,13 @@
  * makeOffers()), "expireDeadHosts" (every networkTimeoutIntervalMs: the heartbeat check).
  */
 import { assert, assertNever } from "../assert.js";
+import { refused } from "../authority.js";
 import { ignored, log, notify, setTimer, type Command, type Ctx, type Effect, type Input, type Role } from "../io.js";
 import type { Address } from "../ids.js";
 import type { Message } from "../messages.js";
 import { seedRng } from "../random.js";
 import type { DriverConfig } from "../roles.js";
+import { driverRefusal } from "./authority.js";
 import {
   onApplicationRemoved,
   onExecutorAdded,
@@ -118,9 +120,12 @@ function step(state: DriverRoleState, input: Input, ctx: Ctx): Effect[] {
     return d.fx;
   }
   switch (input.type) {
-    case "message":
-      onMessage(d, input.from, input.message);
+    case "message": {
+      const refusal = driverRefusal(state, input.from, input.message);
+      if (refusal !== null) d.fx.push(refused(refusal, input.from, input.message.type));
+      else onMessage(d, input.from, input.message);
       break;
+    }
     case "timer":
       onTimer(d, input.key);
       break;

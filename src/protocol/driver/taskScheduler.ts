@@ -151,9 +151,10 @@ function handleFailedTask(d: DriverStep, tsm: TaskSetManagerState, taskId: TaskI
 
 /**
  * statusUpdate (§4.4). Updates for unknown or already cleaned TIDs change nothing (I26). Returns
- * the executor the TID was tracked on before the update (taskIdToExecutorId), or undefined.
+ * the executor the TID was tracked on before the update (taskIdToExecutorId), or undefined; null
+ * when the update came from another executor than the one the task runs on, and changed nothing.
  */
-export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, data: StatusData): ExecutorId | undefined {
+export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, data: StatusData, reportedBy: ExecutorId): ExecutorId | undefined | null {
   const sched = d.s.scheduler;
   const taskSetId = tidGet(sched.taskIdToTaskSetId, taskId);
   if (taskSetId === undefined) {
@@ -166,6 +167,13 @@ export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, da
   const slot = attemptSlot(tsm.attempts, taskId);
   assert(slot >= 0, "taskIdToTaskSetManager.contains(tid) <=> taskIdToExecutorId.contains(tid)");
   const executorId = tsm.attempts.executorId[slot]!;
+  if (executorId !== reportedBy) {
+    // TIDs are never reused, so only the executor running an attempt can report it: an update in
+    // another executor's name is refused (the driver's authority table checked the sender was
+    // the executor it names).
+    d.fx.push(ignored("task-on-another-executor", { taskId, state, reportedBy, runsOn: executorId }));
+    return null;
+  }
   if (state === "LOST") {
     // Spark's Mesos fine-grained mode reports LOST; flint's executor does when its host lost the task (§4.4 step 2).
     const running = sched.executorIdToRunningTaskIds[executorId];

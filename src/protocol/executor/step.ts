@@ -1,8 +1,9 @@
 /** The executor's dispatch: input type, then message type (STYLE.md rule 6). */
 import { assertNever } from "../assert.js";
-import type { Address } from "../ids.js";
+import { refused } from "../authority.js";
 import { ignored, type Ctx, type Effect, type Input } from "../io.js";
 import type { Message } from "../messages.js";
+import { executorRefusal } from "./authority.js";
 import { onHeartbeatResponse, onHeartbeatTimer } from "./heartbeat.js";
 import { onPeerDisconnected, onStopExecutor } from "./lifecycle.js";
 import { onRegisteredExecutor, onRegisterExecutorFailed, onRegistrationTimer } from "./registration.js";
@@ -17,9 +18,12 @@ export function stepExecutor(s: ExecutorBackendState, input: Input, _ctx: Ctx): 
     return fx;
   }
   switch (input.type) {
-    case "message":
-      onMessage(s, input.from, input.message, fx);
+    case "message": {
+      const refusal = executorRefusal(s, input.from, input.message);
+      if (refusal !== null) fx.push(refused(refusal, input.from, input.message.type));
+      else onMessage(s, input.message, fx);
       break;
+    }
     case "timer":
       if (input.key === TIMER_HEARTBEAT) onHeartbeatTimer(s, fx);
       else if (input.key === TIMER_REGISTRATION) onRegistrationTimer(s, fx);
@@ -45,7 +49,7 @@ export function stepExecutor(s: ExecutorBackendState, input: Input, _ctx: Ctx): 
   return fx;
 }
 
-function onMessage(s: ExecutorBackendState, from: Address, m: Message, fx: Effect[]): void {
+function onMessage(s: ExecutorBackendState, m: Message, fx: Effect[]): void {
   switch (m.type) {
     case "RegisteredExecutor":
     case "RegisterExecutorFailed":
@@ -53,10 +57,6 @@ function onMessage(s: ExecutorBackendState, from: Address, m: Message, fx: Effec
     case "KillTask":
     case "StopExecutor":
     case "HeartbeatResponse":
-      if (from !== s.driverAddress) {
-        fx.push(ignored("not-from-driver", { type: m.type, from }));
-        return;
-      }
       onDriverMessage(s, m, fx);
       break;
     case "RegisterWorker":

@@ -7,6 +7,7 @@
  * (one-shot, recoveryTimeoutMs after an election that found state in the store).
  */
 import { assertNever } from "../assert.js";
+import { refused } from "../authority.js";
 import { exit, ignored, log, setTimer, type Ctx, type Effect, type Input, type Role } from "../io.js";
 import type { Address } from "../ids.js";
 import type { Message } from "../messages.js";
@@ -31,6 +32,7 @@ import {
   timeOutDeadWorkers,
   timeOutLaunchingExecutors,
 } from "./handlers.js";
+import { masterRefusal } from "./authority.js";
 import { COMPLETE_RECOVERY_TIMER, completeRecovery, electedLeader } from "./recovery.js";
 import type { MasterState, MasterStep } from "./state.js";
 
@@ -69,9 +71,12 @@ function init(config: MasterConfig, _ctx: Ctx): { state: MasterState; effects: E
 function step(state: MasterState, input: Input, ctx: Ctx): Effect[] {
   const m: MasterStep = { s: state, now: ctx.now, fx: [] };
   switch (input.type) {
-    case "message":
-      onMessage(m, input.from, input.message);
+    case "message": {
+      const refusal = masterRefusal(state, input.from, input.message);
+      if (refusal !== null) m.fx.push(refused(refusal, input.from, input.message.type));
+      else onMessage(m, input.from, input.message);
       break;
+    }
     case "timer":
       onTimer(m, input.key);
       break;

@@ -1,9 +1,11 @@
 /** The worker's dispatch: input type, then message type (STYLE.md rule 6). */
 import { assertNever } from "../assert.js";
+import { refused } from "../authority.js";
 import type { DriverId } from "../ids.js";
 import { ignored, type Command, type Ctx, type Effect, type Input } from "../io.js";
 import type { Message } from "../messages.js";
 import { killAllDrivers, onDriverExited, onDriverLaunched, onDriverLaunchFailed, onDriverRelaunchTimer, onKillDriver, onLaunchDriver } from "./drivers.js";
+import { workerRefusal } from "./authority.js";
 import { onExecutorStateChangedResponse, onExecutorStateSyncTimer } from "./executor-sync.js";
 import {
   killAllExecutors,
@@ -34,9 +36,12 @@ import {
 export function stepWorker(s: WorkerState, input: Input, ctx: Ctx): Effect[] {
   const fx: Effect[] = [];
   switch (input.type) {
-    case "message":
-      onMessage(s, input.message, fx);
+    case "message": {
+      const refusal = workerRefusal(s, input.from, input.message);
+      if (refusal !== null) fx.push(refused(refusal, input.from, input.message.type));
+      else onMessage(s, input.message, fx);
       break;
+    }
     case "timer":
       onTimer(s, input.key, fx);
       break;

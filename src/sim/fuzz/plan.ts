@@ -7,6 +7,7 @@
  */
 import { stream, type Stream } from "../rng.js";
 import { livenessApplies } from "../invariants/liveness.js";
+import { FORGED_MESSAGE_TYPES } from "../forge.js";
 import type { FaultSpec, Scenario } from "../scenario.js";
 import { planScenario, type PlanOptions } from "./planScenario.js";
 import { drawSwarmPlan, isSwarmBase } from "./swarm.js";
@@ -48,8 +49,11 @@ export const MESSAGE_TYPES = [
  *  - executorRegistration: the driver's RegisteredExecutor reply is lost or held back (flint's
  *    stand-in for an executor whose construction fails or takes long, docs/protocol.md §1.6; §7 item 14,
  *    SPARK-29287). MESSAGE_TYPES leaves it out so that adding it reshuffles no seed's draws.
+ *  - forge: a worker or a driver sends a worker an order only its active master may give
+ *    (src/sim/forge.ts). The roles refuse it, so it changes no outcome; a role that obeyed it
+ *    breaks I16.
  */
-export const LATER_FAULT_KINDS = ["executorRegistration"] as const;
+export const LATER_FAULT_KINDS = ["executorRegistration", "forge"] as const;
 export type LaterFaultKind = (typeof LATER_FAULT_KINDS)[number];
 
 /** At most this many faults in one plan (a named limit on drawn data). */
@@ -126,8 +130,19 @@ function drawFault(kind: FuzzFaultKind, atMs: number, r: Stream, workers: number
  * `mayDrop` is false when the plan is still judged, and then the fault only delays, so that the
  * kind never costs a seed its liveness check. Every value is drawn either way (a stable stream).
  */
-function drawLaterFault(kind: LaterFaultKind, swarm: Swarm, r: Stream, mayDrop: boolean): FaultSpec {
+function drawLaterFault(kind: LaterFaultKind, swarm: Swarm, r: Stream, mayDrop: boolean, base: Scenario): FaultSpec {
   switch (kind) {
+    case "forge": {
+      // Half the time a worker forges, else an application's driver; never an executor, whose
+      // choice would draw from the run's fault stream and so move the other faults' targets.
+      const atMs = r.int(swarm.fromMs, swarm.untilMs - 1);
+      const workers = workerCount(base);
+      const byWorker = r.chance(0.5) || base.apps.length === 0;
+      const worker = `worker-${r.int(1, Math.max(1, workers))}`;
+      const app = base.apps.length === 0 ? "" : base.apps[r.int(0, base.apps.length - 1)]!.name;
+      const messageType = FORGED_MESSAGE_TYPES[r.int(0, FORGED_MESSAGE_TYPES.length - 1)]!;
+      return { atMs, kind: "forge", target: byWorker ? worker : `app:${app}`, messageType };
+    }
     case "executorRegistration": {
       const atMs = r.chance(0.5) ? 0 : r.int(swarm.fromMs, swarm.untilMs - 1);
       const durationMs = r.int(1, 60) * 1000;
@@ -164,7 +179,7 @@ export function drawPlan(base: Scenario, seed: number, options: PlanOptions = {}
     const mayDrop = !livenessApplies({ ...base, faults, randomFaults: null });
     for (const kind of swarm.laterKinds) {
       const rk = stream(seed, `plan/${kind}`);
-      for (let n = rk.int(1, MAX_LATER_FAULTS); n > 0 && faults.length < MAX_FAULTS; n--) faults.push(drawLaterFault(kind, swarm, rk, mayDrop));
+      for (let n = rk.int(1, MAX_LATER_FAULTS); n > 0 && faults.length < MAX_FAULTS; n--) faults.push(drawLaterFault(kind, swarm, rk, mayDrop, base));
     }
   }
   const kinds = [...swarm.kinds, ...swarm.laterKinds].join("+");

@@ -64,15 +64,30 @@ export interface WorkerStepView {
   report: Report;
 }
 
+/** What only a worker's active master may order it to do. */
+const MASTER_ORDERS: ReadonlySet<string> = new Set(["LaunchExecutor", "KillExecutor", "LaunchDriver", "KillDriver", "ApplicationFinished", "ReconnectWorker"]);
+
 /**
  * I16: a worker launches or kills executors only on orders from its current master: an executor
  * `launch` only for a LaunchExecutor, and a `kill` only for a KillExecutor, whose masterUrl is the
  * worker's active master (Spark's `masterUrl == activeMasterUrl` check), or for the worker's own
- * stop (onStop kills every runner).
+ * stop (onStop kills every runner). And whatever a message makes it launch, kill or delete (an
+ * executor, a driver, an application's directories) must come from its active master itself: a
+ * message from anyone else (another worker, a driver, a stale master: the `forge` fault) is no order.
  */
 export function checkOrdersFromCurrentMaster(v: WorkerStepView): void {
   const input = v.input;
   const m = input?.type === "message" ? input.message : null;
+  if (input?.type === "message" && input.from !== v.s.masterAddress) {
+    // An order it acted on at once (a launch, a kill, a cleanup), or one it did not refuse: an
+    // ApplicationFinished takes effect later, when the app's last executor here exits.
+    const acted = v.effects.find((e) => e.type === "launch" || e.type === "kill" || e.type === "cleanupApp");
+    const refused = v.effects.some((e) => e.type === "log" && e.event === "ignored");
+    if (acted !== undefined || (MASTER_ORDERS.has(input.message.type) && !refused)) {
+      v.report("I16:orders-from-current-master", `${v.name} obeyed ${input.message.type} from ${input.from}${acted === undefined ? "" : ` (${acted.type})`}, which is not its active master ${v.s.masterAddress ?? "(none)"}`);
+      return; // one report per step
+    }
+  }
   for (const e of v.effects) {
     if (e.type === "launch" && e.spec.kind === "executor") {
       if (m === null || m.type !== "LaunchExecutor" || m.masterUrl !== v.s.activeMasterUrl) {

@@ -72,7 +72,7 @@ describe("driver: registration with the masters (§1.4)", () => {
   });
 
   it("driver: a second RegisteredApplication overwrites the first (Spark's FIXME, §7 item 20) and logs it", () => {
-    const s = registeredDriver();
+    const s = registeredDriver({}, { masters: [MASTER, MASTER2] });
     const app2 = appId("app-20260101000020-0001");
     const fx = deliver(s, MASTER2, { type: "RegisteredApplication", appId: app2, masterAddress: MASTER2 });
     expect(s.appClient).toMatchObject({ appId: app2, master: MASTER2 });
@@ -114,7 +114,7 @@ describe("driver: registration with the masters (§1.4)", () => {
   });
 
   it("driver: MasterChanged: switches master, re-arms the disconnect report and acknowledges with the app id", () => {
-    const s = registeredDriver();
+    const s = registeredDriver({}, { masters: [MASTER, MASTER2] });
     step(s, { type: "peerDisconnected", peer: MASTER });
     const fx = deliver(s, MASTER2, { type: "MasterChanged", masterAddress: MASTER2 });
     expect(s.appClient).toMatchObject({ master: MASTER2, alreadyDisconnected: false });
@@ -122,7 +122,7 @@ describe("driver: registration with the masters (§1.4)", () => {
   });
 
   it("driver: MasterChanged before any registration: ignored (nothing to acknowledge)", () => {
-    const s = newDriver();
+    const s = newDriver({}, { masters: [MASTER, MASTER2] });
     const fx = deliver(s, MASTER2, { type: "MasterChanged", masterAddress: MASTER2 });
     expect(ignoredWhy(fx)).toEqual(["not-registered"]);
     expect(s.appClient.master).toBeNull();

@@ -38,8 +38,8 @@ describe("driver: executor registration (§1.5, SPARK-29287)", () => {
   it("driver: RegisterExecutor with a known id: RegisterExecutorFailed('Duplicate executor ID: 1') to the sender", () => {
     const s = registeredDriver();
     registerExecutor(s, 1);
-    const fx = deliver(s, "executor-other", { type: "RegisterExecutor", executorId: eid(1), executorAddress: execAddr(9), hostname: "h", cores: 2 });
-    expect(sends(fx)).toEqual([{ type: "send", to: "executor-other", message: { type: "RegisterExecutorFailed", message: "Duplicate executor ID: 1" } }]);
+    const fx = deliver(s, execAddr(9), { type: "RegisterExecutor", executorId: eid(1), executorAddress: execAddr(9), hostname: "h", cores: 2 });
+    expect(sends(fx)).toEqual([{ type: "send", to: execAddr(9), message: { type: "RegisterExecutorFailed", message: "Duplicate executor ID: 1" } }]);
     expect(s.backend.totalRegisteredExecutors).toBe(1);
   });
 

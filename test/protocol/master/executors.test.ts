@@ -75,10 +75,10 @@ describe("master: ExecutorStateChanged", () => {
     addWorker(s, 1, 2);
     addWorker(s, 2, 2);
     const { id } = addApp(s, 1, { coresPerExecutor: 1, maxCores: 2 });
-    deliver(s, workerAddr(1), esc(id, 0, "RUNNING"));
+    deliver(s, s.workers[s.apps[id]!.executors["0"]!.workerId]!.address, esc(id, 0, "RUNNING"));
     for (let i = 0; i < 12; i++) {
       const failing = Object.values(s.apps[id]!.executors).find((e) => e.state === "LAUNCHING")!;
-      deliver(s, workerAddr(2), esc(id, failing.id, "FAILED"));
+      deliver(s, s.workers[failing.workerId]!.address, esc(id, failing.id, "FAILED"));
     }
     expect(s.apps[id]).toBeDefined();
     expect(s.apps[id]!.retryCount).toBe(12);
@@ -178,8 +178,8 @@ describe("master: immutable mode", () => {
     setAutoFreeze(true);
     let s = aliveMaster();
     const steps: Array<[Message, string]> = [
-      [{ type: "RegisterWorker", workerId: wid(1), host: "h", port: 1, workerAddress: workerAddr(1), cores: 4, memoryMb: 4096, masterAddress: MASTER }, "w"],
-      [{ type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 512, command: { x: [1] } }, driverAddress: driverAddr(1) }, "d"],
+      [{ type: "RegisterWorker", workerId: wid(1), host: "h", port: 1, workerAddress: workerAddr(1), cores: 4, memoryMb: 4096, masterAddress: MASTER }, workerAddr(1)],
+      [{ type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 512, command: { x: [1] } }, driverAddress: driverAddr(1) }, driverAddr(1)],
     ];
     for (const [message, from] of steps) {
       const before = s;

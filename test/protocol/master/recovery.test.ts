@@ -409,7 +409,7 @@ describe("master: executor launch timeout", () => {
 describe("master: a standby", () => {
   it("answers ExecutorStateChanged (nothing to change) and ignores heartbeats", () => {
     const s = newMaster();
-    const fx = deliver(s, workerAddr(1), { type: "Heartbeat", workerId: wid(1), workerAddress: address("w") });
+    const fx = deliver(s, workerAddr(1), { type: "Heartbeat", workerId: wid(1), workerAddress: workerAddr(1) });
     expect(ignoredWhy(fx)).toEqual(["heartbeat-from-unregistered-worker"]);
   });
 });

@@ -31,7 +31,7 @@ function withDriver(desc: Partial<DriverDescription> = {}, protocol = {}): Worke
 describe("worker: LaunchDriver", () => {
   it("worker: LaunchDriver: creates a runner, counts its resources and launches it (no masterUrl check)", () => {
     const state = registeredWorker();
-    const effects = step(state, fromPeer(M2, launchDriver({ cores: 2, memoryMb: 2048 })));
+    const effects = step(state, fromPeer(M1, launchDriver({ cores: 2, memoryMb: 2048 })));
     expect(effects).toEqual([
       {
         type: "launch",

@@ -63,17 +63,29 @@ describe("worker: LaunchExecutor", () => {
     expect(Object.keys(state.executors)).toHaveLength(2);
   });
 
-  it("worker: LaunchExecutor with a stale master URL: dropped with no reply (§7 item 19)", () => {
+  it("worker: LaunchExecutor from a stale master: dropped with no reply (§7 item 19)", () => {
     const state = registeredWorker();
     const effects = step(state, fromPeer(M2, launchExecutor({ masterUrl: M2 })));
+    expect(ignoredReasons(effects)).toEqual(["not-from-active-master"]);
+    expect(effects).toHaveLength(1);
+    expect(state.executors).toEqual({});
+  });
+
+  it("worker: LaunchExecutor from the active master stamped with another master's URL: dropped as invalid-master", () => {
+    const state = registeredWorker();
+    const effects = step(state, fromPeer(M1, launchExecutor({ masterUrl: M2 })));
     expect(ignoredReasons(effects)).toEqual(["invalid-master"]);
     expect(effects).toHaveLength(1);
     expect(state.executors).toEqual({});
   });
 
-  it("worker: LaunchExecutor before any master: dropped as invalid-master", () => {
+  it("worker: LaunchExecutor before any master: refused, no master is active yet", () => {
     const { state } = startWorker();
-    expect(ignoredReasons(step(state, fromPeer(M1, launchExecutor())))).toEqual(["invalid-master"]);
+    const effects = step(state, fromPeer(M1, launchExecutor()));
+    expect(effects).toEqual([
+      { type: "log", level: "warn", event: "ignored", fields: { why: "not-from-active-master", type: "LaunchExecutor", from: M1, expected: [] } },
+    ]);
+    expect(state.executors).toEqual({});
   });
 
   it("worker: LaunchExecutor delivered twice: the duplicate is ignored", () => {
@@ -217,10 +229,18 @@ describe("worker: KillExecutor", () => {
     expect(state.coresUsed).toBe(2);
   });
 
-  it("worker: KillExecutor with a stale master URL: ignored", () => {
+  it("worker: KillExecutor from a stale master: refused", () => {
     const state = registeredWorker();
     step(state, fromPeer(M1, launchExecutor()));
     const effects = step(state, fromPeer(M2, { type: "KillExecutor", masterUrl: M2, appId: APP, execId: 0 }));
+    expect(ignoredReasons(effects)).toEqual(["not-from-active-master"]);
+    expect(state.executors[`${APP}/0`]!.killed).toBe(false);
+  });
+
+  it("worker: KillExecutor from the active master stamped with another master's URL: ignored as invalid-master", () => {
+    const state = registeredWorker();
+    step(state, fromPeer(M1, launchExecutor()));
+    const effects = step(state, fromPeer(M1, { type: "KillExecutor", masterUrl: M2, appId: APP, execId: 0 }));
     expect(ignoredReasons(effects)).toEqual(["invalid-master"]);
     expect(state.executors[`${APP}/0`]!.killed).toBe(false);
   });
@@ -283,9 +303,14 @@ describe("worker: stop command", () => {
 });
 
 describe("worker: unrelated addresses", () => {
-  it("worker: a LaunchExecutor sent from elsewhere but naming the active master is obeyed (Spark checks the URL only)", () => {
+  it("worker: a LaunchExecutor sent from elsewhere but naming the active master is refused (Spark checks the URL only)", () => {
     const state = registeredWorker();
-    step(state, fromPeer(address("somewhere"), launchExecutor()));
-    expect(Object.keys(state.executors)).toEqual([`${APP}/0`]);
+    const somewhere = address("somewhere");
+    const effects = step(state, fromPeer(somewhere, launchExecutor()));
+    expect(effects).toEqual([
+      { type: "log", level: "warn", event: "ignored", fields: { why: "not-from-active-master", type: "LaunchExecutor", from: somewhere, expected: [M1] } },
+    ]);
+    expect(state.executors).toEqual({});
+    expect(state.coresUsed).toBe(0);
   });
 });

@@ -119,7 +119,8 @@ describe("worker: ReregisterWithMaster timer", () => {
   it("worker: reregister: with preferConfiguredMasterAddress retries the configured address (SPARK-20529)", () => {
     const proxy = address("proxy-for-master-1");
     const { state } = startWorker({ masterAddresses: [proxy] }, { preferConfiguredMasterAddress: true });
-    step(state, fromPeer(M1, { type: "RegisteredWorker", masterAddress: M1, configuredMasterAddress: proxy, duplicate: false }));
+    step(state, fromPeer(proxy, { type: "RegisteredWorker", masterAddress: M1, configuredMasterAddress: proxy, duplicate: false }));
+    expect(state).toMatchObject({ registered: true, masterAddress: M1, masterAddressToConnect: proxy });
     step(state, { type: "peerDisconnected", peer: M1 });
     const effects = step(state, timer(TIMER_REREGISTER));
     expect(effects).toContainEqual({ type: "send", to: proxy, message: expect.objectContaining({ masterAddress: proxy }) });
@@ -128,7 +129,8 @@ describe("worker: ReregisterWithMaster timer", () => {
   it("worker: reregister: without preferConfiguredMasterAddress retries the master's own address", () => {
     const proxy = address("proxy-for-master-1");
     const { state } = startWorker({ masterAddresses: [proxy] });
-    step(state, fromPeer(M1, { type: "RegisteredWorker", masterAddress: M1, configuredMasterAddress: proxy, duplicate: false }));
+    // The answer comes through the proxy the worker dialed, which vouches for the master it names.
+    step(state, fromPeer(proxy, { type: "RegisteredWorker", masterAddress: M1, configuredMasterAddress: proxy, duplicate: false }));
     step(state, { type: "peerDisconnected", peer: proxy });
     const effects = step(state, timer(TIMER_REREGISTER));
     expect(effects).toContainEqual({ type: "send", to: M1, message: expect.objectContaining({ masterAddress: M1 }) });

@@ -8,11 +8,14 @@ import { fileURLToPath } from "node:url";
 import type { ProtocolConfig } from "../../../src/protocol/config.js";
 import { startLocalCluster, type LocalCluster } from "../../../src/real/cluster/local.js";
 import type { Cluster } from "../../../src/real/driver/api.js";
+import { assertFreshBuild } from "../../hygiene/build.js";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const FLINT_BIN = `${ROOT}bin/flint.js`;
 export const SLOW_APP = fileURLToPath(new URL("./apps/slow.mjs", import.meta.url));
 export const DIST_READY = existsSync(`${ROOT}dist/real/cluster/executorMain.js`);
+// These tests run dist/: after an edit without a build they would test the old code.
+assertFreshBuild(ROOT);
 
 /** Short timeouts so that failures are detected in seconds, not minutes. */
 export const FAST_PROTOCOL: Partial<ProtocolConfig> = {

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,14 +52,52 @@ describe.skipIf(!DIST_READY)("recovery flags on the command line", () => {
     expect(r.stderr).toMatch(/--masters 2 needs --recovery zookeeper:HOST:PORT/);
   });
 
-  it("flint master on a recovery directory another live master holds: refuses to start, naming the lock", () => {
+  it("flint master on a recovery directory another live master holds: refuses to start, naming the lock", async () => {
     const dir = mkdtempSync(join(tmpdir(), "flint-lock-"));
+    const masterArgs = [FLINT_BIN, "master", "--port", "0", "--status-port", "0", "--recovery", `filesystem:${dir}`];
+    // The first master is our own child (no shell, no job control), so we can always stop it; with
+    // --exit-with-parent it also stops on its own if this test process dies.
+    const first = spawn(process.execPath, [...masterArgs, "--exit-with-parent"], { stdio: ["pipe", "pipe", "pipe"] });
     try {
-      const first = spawnSync("sh", ["-c", `${process.execPath} ${FLINT_BIN} master --port 0 --status-port 0 --recovery filesystem:${dir} & sleep 1.5; ${process.execPath} ${FLINT_BIN} master --port 0 --status-port 0 --recovery filesystem:${dir}; echo "second exited $?"; kill %1`], { encoding: "utf8", timeout: 20_000 });
-      expect(first.stdout).toContain("second exited 1");
-      expect(first.stderr).toMatch(/cannot start: recovery filesystem:.*is in use by process \d+@.*\.lock/);
+      await outputMatching(first, /flint master listening on/, 15_000);
+      const second = spawnSync(process.execPath, masterArgs, { encoding: "utf8", timeout: 20_000 });
+      expect(second.status).toBe(1);
+      expect(second.stderr).toMatch(/cannot start: recovery filesystem:.*is in use by process \d+@.*\.lock/);
     } finally {
+      await stopChild(first);
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
+
+/** Resolves once the child's stdout matches `pattern`; rejects on exit or after `timeoutMs`. */
+function outputMatching(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms; got: ${seen}`)), timeoutMs);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      seen += chunk.toString("utf8");
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited (${code}) before printing ${pattern}; got: ${seen}`));
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if it is still there after 5 s; resolves once the child has exited. */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    child.once("exit", () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
