@@ -150,6 +150,13 @@ export interface Scenario {
   drivers: ClusterDriverSpec[];
   faults: FaultSpec[];
   randomFaults: RandomFaults | null;
+  /**
+   * The network's delivery model. Absent or `lossy: false`: TCP (a message on a live connection is
+   * only ever delayed; a partition that outlasts the connection timeout breaks the connection, and
+   * both ends are told). `lossy: true`: messages crossing a partition and messages a fault drops
+   * are lost silently, and liveness is not judged when such a loss can hit a message sent once.
+   */
+  network?: { lossy: boolean };
   expect: Expectation;
 }
 
@@ -372,7 +379,7 @@ function parseConfig(v: unknown, path: string): Partial<ProtocolConfig> {
 
 /** Validates a parsed scenario file; throws ScenarioError naming the bad field's path. */
 export function parseScenario(v: unknown): Scenario {
-  const root = obj(v, "scenario", ["name", "comment", "seed", "timeLimitMs", "stopWhenDone", "cluster", "config", "apps", "drivers", "faults", "randomFaults", "expect"]);
+  const root = obj(v, "scenario", ["name", "comment", "seed", "timeLimitMs", "stopWhenDone", "cluster", "config", "apps", "drivers", "faults", "randomFaults", "network", "expect"]);
   const c = obj(root["cluster"], "cluster", ["masters", "recoveryMode", "sessionTimeoutMs", "workers", "latencyMs", "launchDelayMs"]);
   const workers = arr(c, "workers", "cluster").map((w, i) => {
     const p = `cluster.workers[${i}]`;
@@ -424,6 +431,7 @@ export function parseScenario(v: unknown): Scenario {
     randomFaults,
     expect: parseExpect(root["expect"], "expect"),
   };
+  if (root["network"] !== undefined) scenario.network = { lossy: bool(obj(root["network"], "network", ["lossy"]), "lossy", "network", false) };
   const jobIds = new Set<string>();
   const names = new Set<string>();
   const allApps: Array<[string, AppSpec]> = [...apps.map((a, i): [string, AppSpec] => [`apps[${i}]`, a]), ...drivers.map((d, i): [string, AppSpec] => [`drivers[${i}].app`, d.app])];
