@@ -163,18 +163,17 @@ describe("flint sim: documented Spark weaknesses", () => {
     expect(await run([scenario("lost-tasks.json"), "--strict"])).toBe(0);
   });
 
-  it("cli: a stall Spark is known to have is a weakness judged at the end of the run", async () => {
-    const file = writeScenario(STRANDED_LAUNCH);
-    expect(await run([file])).toBe(0);
-    const hit = timelineLines(out.stdout).filter((l) => l.includes(" WEAKNESS "));
-    expect(hit).toEqual([expect.stringMatching(/428\.389s  drv-pi +WEAKNESS +PROTOCOL\.md §7\.19 executors stranded in LAUNCHING by a LaunchExecutor the worker dropped: L1:jobs-finish-after-healing at the end of the run: job pi-1/)]);
-    expect(timelineLines(out.stdout).at(-1)).toBe(hit[0]);
-    expect(out.stdout).toContain("Spark weaknesses hit: 1");
+  it("cli: a stall is never excused as a Spark weakness, even one Spark is known to have (§7.19)", async () => {
+    // Lossy: the RegisteredWorker replies are lost silently, as the scenario was written for (on TCP the loss resets the connection and the worker recovers).
+    const file = writeScenario({ ...STRANDED_LAUNCH, network: { lossy: true } });
+    await run([file]);
+    expect(timelineLines(out.stdout).filter((l) => l.includes(" WEAKNESS "))).toEqual([]);
+    expect(out.stdout).not.toContain("Spark weaknesses hit");
     out.stdout = "";
-    expect(await run([file, "--json", "--strict"])).toBe(1);
+    await run([file, "--json", "--strict"]);
     const j = JSON.parse(out.stdout);
-    expect(j.weaknesses).toEqual([expect.objectContaining({ section: "§7.19", check: "L1:jobs-finish-after-healing", step: -1, node: "drv-pi" })]);
-    expect(j.verdict.reasons[0]).toContain("§7.19");
+    expect(j.weaknesses).toEqual([]);
+    expect(j.jobs["pi-1"].state).toBe("unfinished");
   });
 
   it("cli: --verbose and --story print a hit right after the step it followed", async () => {
@@ -190,9 +189,6 @@ describe("flint sim: documented Spark weaknesses", () => {
     at = lines.findIndex((l) => l.includes(" WEAKNESS "));
     expect(lines[at - 1]).toContain("RegisterApplication from drv-etl");
     expect(lines.filter((l) => l.includes(" WEAKNESS "))).toHaveLength(1); // only I7:only-leader-registers names drv-etl
-    out.stdout = "";
-    expect(await run([writeScenario(STRANDED_LAUNCH), "--verbose"])).toBe(0);
-    expect(timelineLines(out.stdout).at(-1)).toContain("WEAKNESS  PROTOCOL.md §7.19");
   });
 
   it("cli: --limit hides ordinary timeline entries but never a weakness hit", async () => {
