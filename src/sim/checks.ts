@@ -17,6 +17,7 @@ import type { Link } from "./network.js";
 import { checkTasksAgree, comparableExecutor, executorStepMovesTasks, newTasksInFlight, noteDriverStep, noteExecutorStep, type TasksInFlight } from "./invariants/tasks-across.js";
 import { checkKillsAnswered } from "./invariants/kills.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
+import { isTaskFinished } from "../protocol/states.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
 import type { ExecutorBackendState } from "../protocol/executor/state.js";
 import type { WorkerState } from "../protocol/worker/state.js";
@@ -233,7 +234,8 @@ export class Checks {
     noteDriverStep(led, input, effects, timeMs);
     const tids = c.driverLedger!.tids;
     checkJobFailures(node.name, s, tids, led, input, effects, c.report);
-    if (input === null || input.type !== "message" || input.message.type !== "StatusUpdate") return;
+    // On a task's final update only (half of them): that is when the two sides' task sets move.
+    if (input === null || input.type !== "message" || input.message.type !== "StatusUpdate" || !isTaskFinished(input.message.state)) return;
     const exec = comparableExecutor(s, node.name, input.from, this.peer(input.from));
     if (exec !== null) checkTasksAgree(node.name, s, tids, led, input.from, exec.executorId, exec.e, c.report);
   }

@@ -12,8 +12,8 @@
  *  - every TID the driver thinks runs there runs there, or its LaunchTask or its final
  *    StatusUpdate is on the way;
  *  - every TID it runs, the driver thinks runs there (its final StatusUpdate is not sent yet).
- * Checked when the driver steps on a StatusUpdate from the executor (O(its cores)), and for every
- * pair at the end of a run.
+ * Checked when the driver steps on a final StatusUpdate from the executor (O(its cores)), and for
+ * every pair at the end of a run.
  */
 import type { Effect, Input, TaskState } from "../../protocol/index.js";
 import type { DriverRoleState } from "../../protocol/driver/state.js";
