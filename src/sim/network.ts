@@ -99,6 +99,8 @@ export interface Link {
   holding: boolean;
   /** Messages stamped up to this one were in flight when the connection broke: they are lost. */
   brokenUpToStamp: number;
+  /** `sent` when the pair's connection last broke (-1: never): nothing sent since means it is still down, and a second break is the same one. */
+  sentAtBreak: number;
 }
 
 export class Network {
@@ -148,7 +150,7 @@ export class Network {
     }
     let link = links.get(toKey);
     if (link === undefined) {
-      link = { id: this.linkCount++, lastDeliveryMs: 0, sent: 0, peered: false, fromWord: 0, fromCrashedIncarnation: -1, holding: false, brokenUpToStamp: 0 };
+      link = { id: this.linkCount++, lastDeliveryMs: 0, sent: 0, peered: false, fromWord: 0, fromCrashedIncarnation: -1, holding: false, brokenUpToStamp: 0, sentAtBreak: -1 };
       links.set(toKey, link);
     }
     return link;

@@ -639,13 +639,14 @@ export class World {
    * from its own stack (nothing has to cross the network). The next message opens a new connection.
    */
   private breakConnection(a: SimNode, b: SimNode, why: string): void {
+    const ab = this.network.link(a.key, b.key);
+    const ba = this.network.link(b.key, a.key);
+    // Nothing sent either way since the last break (e.g. a second send of the same step failed): the same broken connection.
+    if (ab.sentAtBreak === ab.sent && ba.sentAtBreak === ba.sent && !ab.holding && !ba.holding) return;
     this.counts.connectionsBroken++;
-    for (const [x, y] of [
-      [a, b],
-      [b, a],
-    ] as const) {
-      const link = this.network.link(x.key, y.key);
+    for (const link of [ab, ba]) {
       link.brokenUpToStamp = link.sent;
+      link.sentAtBreak = link.sent;
       link.peered = false;
       this.dropHold(link, why);
     }

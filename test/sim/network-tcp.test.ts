@@ -141,3 +141,21 @@ describe("sim network: TCP model", () => {
     expect(w.counts.lost["partition"]).toBe(1);
   });
 });
+
+describe("sim network: TCP model, one break per connection", () => {
+  it("tcp: two sends of one step that a fault drops break the connection once: each end is told once", () => {
+    const w = new World({ seed: 1, latency: { minMs: 1, maxMs: 5 } });
+    const b = w.addNode({ name: "b", kind: "client", role: pinger, config: { peer: "a", pings: 0, everyMs: 0 } });
+    const a = w.addNode({ name: "a", kind: "client", role: pinger, config: { peer: "b", pings: 1, everyMs: 0 } });
+    w.run(100);
+    w.network.faults.push({ id: 7, messageType: "ExecutorHeartbeat", fromHost: null, toHost: null, dropProbability: 0, dropFirst: 2, delayMs: 0, duplicateProbability: 0, fromMs: 0, untilMs: 1_000_000, hits: 0 });
+    w.at(200, () => {
+      w.inject(a, "b", { type: "ExecutorHeartbeat", executorId: "1" as never });
+      w.inject(a, "b", { type: "ExecutorHeartbeat", executorId: "2" as never });
+    });
+    w.run(1_000);
+    expect((a.state as PingState).received).toEqual(["disconnected:b"]);
+    expect((b.state as PingState).received).toEqual(["ping0", "disconnected:a"]);
+    expect(w.counts.connectionsBroken).toBe(1);
+  });
+});
