@@ -147,4 +147,25 @@ describe("cross-role checks", () => {
     checkJobFailures(driver.name, d, tids, newTasksInFlight(), { type: "command", command: { kind: "cancelJob", jobId: "pi-1" as never, reason: "user" } } as Input, [jobFailed], cancelled.report);
     expect(cancelled.checks).toEqual([]);
   });
+
+  it("C4: the driver counting a failure the cluster caused (an executor lost with its worker) is caught on the spot; one the app caused is not", () => {
+    const { driver } = midRun();
+    const d = driver.state as DriverRoleState;
+    const tsm = Object.values(d.scheduler.taskSets)[0]!;
+    const tids = new TidLedger();
+    tids.launch(1, tsm.taskSetId, 0, "0");
+    tids.launch(2, tsm.taskSetId, 0, "0");
+    const taskEnded = (taskId: number): Effect => ({ type: "notify", notification: { kind: "taskEnded", jobId: tsm.jobId, taskId: taskId as never, index: 0, state: "FAILED", reason: "lost" } });
+    const workerLost: Input = { type: "message", from: "master-1" as never, message: { type: "ExecutorUpdated", execId: 0 as never, state: "LOST", message: "worker lost", workerHost: "worker-1" } };
+    const led = newTasksInFlight();
+    // The broken history: the driver's count went up for a loss the master reported with the worker.
+    tsm.numFailures[0] = 1;
+    const slip = collect();
+    checkJobFailures(driver.name, d, tids, led, workerLost, [taskEnded(1)], slip.report);
+    expect(slip.checks).toEqual(["C4:only-app-failures-counted"]);
+    // An app-caused failure of the same index makes the count of 1 justified.
+    const fine = collect();
+    checkJobFailures(driver.name, d, tids, newTasksInFlight(), { type: "message", from: "exec-1" as never, message: { type: "StatusUpdate", executorId: "0" as never, taskId: 2 as never, state: "FAILED", data: { kind: "failure", message: "boom" } as never, taskCpus: 1 } }, [taskEnded(2)], fine.report);
+    expect(fine.checks).toEqual([]);
+  });
 });

@@ -12,6 +12,10 @@
  * its worker lost (`workerHost`). The tally is an upper bound of what the retry rules count (it
  * also counts, e.g., an attempt that was still launching), so a driver that counts right never
  * trips it; one that counts a cluster-caused loss against the app does, once a job fails for it.
+ *
+ * C4, the same tally on every failed attempt: the driver's own count of an index's failures
+ * (numFailures) never exceeds it. This catches a cluster-caused loss counted against the app the
+ * first time it happens, long before it could fail a job.
  */
 import type { Effect, Input } from "../../protocol/index.js";
 import { EXIT_CODES_NOT_CAUSED_BY_APP, type DriverRoleState } from "../../protocol/driver/state.js";
@@ -46,6 +50,17 @@ export function checkJobFailures(driverName: string, d: DriverRoleState, tids: T
       led.failures.set(taskSetId, byIndex);
     }
     byIndex.set(n.index, (byIndex.get(n.index) ?? 0) + 1);
+  }
+  // C4: the driver's own count of an index's failures never exceeds the tally (checked on every failed attempt, not only when a job fails).
+  for (let i = 0; i < effects.length; i++) {
+    const e = effects[i]!;
+    if (e.type !== "notify" || e.notification.kind !== "taskEnded" || e.notification.state === "FINISHED") continue;
+    const n = e.notification;
+    const taskSetId = tids.taskSetOf(n.taskId);
+    const counted = taskSetId === undefined ? undefined : d.scheduler.taskSets[taskSetId]?.numFailures[n.index];
+    if (counted === undefined) continue;
+    const mayCount = led.failures.get(taskSetId!)?.get(n.index) ?? 0;
+    if (counted > mayCount) report("C4:only-app-failures-counted", `${driverName} counts ${counted} failures against task ${n.index} of ${taskSetId} (TID ${n.taskId} just ended ${n.state}), but only ${mayCount} of its failed attempts may count against the app (the rest were the cluster's: killed, or an executor lost with its worker or with an exit code not the app's)`);
   }
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i]!;
