@@ -6,7 +6,7 @@
  * small budget, plans are deterministic, and `flint fuzz` / `flint shrink` work end to end.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -209,6 +209,20 @@ describe("flint fuzz / flint shrink", () => {
     expect(JSON.parse(io.stdout)).toMatchObject({ seeds: 2, failures: [] });
     expect(await fuzzCli(["--seeds", "2", "--time", "1s"])).toBe(2);
     expect(await shrinkCli([])).toBe(2);
+  });
+
+  it("cli: the fuzz summary counts the seeds whose liveness was not judged, by reason", async () => {
+    expect(await fuzzCli([join(SCENARIO_DIR, "lost-tasks.json"), "--seeds", "2", "--jobs", "1", "--quiet"])).toBe(0);
+    expect(io.stdout).toContain("liveness judged in every seed");
+    io.stdout = "";
+    // The museum's scenarios run on the lossy network: a seed that partitions or drops is not judged.
+    const out = mkdtempSync(join(tmpdir(), "flint-fuzz-"));
+    try {
+      await fuzzCli([join(MUSEUM_DIR, "SPARK-27348.json"), "--seeds", "10", "--jobs", "1", "--quiet", "--json", "--out", out, "--max-failures", "100"]);
+      expect(JSON.parse(io.stdout).livenessUnjudged).toEqual({ "lossy-network": 2 });
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it("cli: shrink refuses a scenario that does not fail", async () => {
