@@ -24,6 +24,8 @@ export interface WorkerReply {
   detail: string;
   events: number;
   weaknesses: number;
+  /** Why liveness was not judged in this seed (null: judged, or every job ended). */
+  livenessUnjudged: string | null;
   plan: Scenario | null;
   error?: string;
 }
@@ -32,7 +34,7 @@ export interface WorkerReply {
 export function runTask(bases: Scenario[], bugs: string[], strict: boolean, task: WorkerTask): WorkerReply {
   const r = fuzzSeed(bases[task.base]!, task.seed, ROLES, { bugs, strict });
   const f = r.outcome.failure;
-  return { base: task.base, seed: task.seed, ok: r.outcome.ok, check: f?.check ?? null, detail: f === null ? "" : `${f.detail}${f.step >= 0 ? ` (step ${f.step}, ${f.timeMs} ms, nodes ${f.nodes.join(", ")})` : ""}`, events: r.outcome.events, weaknesses: r.outcome.weaknesses, plan: r.plan };
+  return { base: task.base, seed: task.seed, ok: r.outcome.ok, check: f?.check ?? null, detail: f === null ? "" : `${f.detail}${f.step >= 0 ? ` (step ${f.step}, ${f.timeMs} ms, nodes ${f.nodes.join(", ")})` : ""}`, events: r.outcome.events, weaknesses: r.outcome.weaknesses, livenessUnjudged: r.outcome.livenessUnjudged, plan: r.plan };
 }
 
 if (parentPort !== null) {
@@ -49,7 +51,7 @@ if (parentPort !== null) {
       try {
         port.postMessage(runTask(bases, bugs, strict, m));
       } catch (e) {
-        port.postMessage({ base: m.base, seed: m.seed, ok: false, check: "X2:worker-crash", detail: String((e as Error).stack ?? e), events: 0, weaknesses: 0, plan: null } satisfies WorkerReply);
+        port.postMessage({ base: m.base, seed: m.seed, ok: false, check: "X2:worker-crash", detail: String((e as Error).stack ?? e), events: 0, weaknesses: 0, livenessUnjudged: null, plan: null } satisfies WorkerReply);
       }
     } else {
       port.close();

@@ -14,6 +14,10 @@ import { checkMasterStep, newMasterLedger, scanMaster } from "./invariants/maste
 import { checkExecutorStep, executorStepChecked } from "./invariants/executor.js";
 import { enqueue, inOrderAt, newFifoLedger, queueTo, receiverQueues, reportFifo, senderQueues, StampedFifo, type NodeQueues } from "./invariants/fifo.js";
 import type { Link } from "./network.js";
+import { checkTasksAgree, comparableExecutor, executorStepMovesTasks, newTasksInFlight, noteDriverStep, noteExecutorStep, type TasksInFlight } from "./invariants/tasks-across.js";
+import { checkKillsAnswered } from "./invariants/kills.js";
+import { checkJobFailures } from "./invariants/job-failures.js";
+import { isTaskFinished } from "../protocol/states.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
 import type { ExecutorBackendState } from "../protocol/executor/state.js";
 import type { WorkerState } from "../protocol/worker/state.js";
@@ -46,6 +50,8 @@ interface NodeChecks {
   driverLedger: DriverLedger | null;
   /** A driver's step view, built once and refilled on each step (a driver steps for every task event). */
   driverView: DriverStepView | null;
+  /** A driver's cross-role ledger (C1-C3): the task messages on their way between it and its executors. */
+  tasks: TasksInFlight | null;
 }
 
 /**
@@ -117,10 +123,12 @@ export class Checks {
       report: () => undefined,
       driverLedger: null,
       driverView: null,
+      tasks: null,
     };
     c.report = this.reporter(node, () => this.stepTimeMs);
     if (node.kind === "driver") {
       c.driverLedger = newDriverLedger();
+      c.tasks = newTasksInFlight();
       c.driverView = { name: node.name, s: node.state as DriverRoleState, input: null, effects: [], ledger: c.driverLedger, report: c.report };
     }
     while (this.byNode.length <= node.key) this.byNode.push(undefined); // dense: a holey array may turn into a hash table
@@ -177,6 +185,7 @@ export class Checks {
     if (!inOrder && input !== null && input.type === "message") {
       reportFifo(node.name, input, this.nodeChecks(node).report);
     }
+    if (node.kind === "executor" && executorStepMovesTasks(input, effects)) this.noteExecutorTasks(node, input, effects);
     // Executors are checked only on the few steps their checks concern: the bulk pay nothing more.
     if (node.kind === "executor" && !executorStepChecked(node.state as ExecutorBackendState, input)) return;
     const c = this.nodeChecks(node);
@@ -206,16 +215,48 @@ export class Checks {
     view.input = input;
     view.effects = effects;
     checkDriverStep(view);
+    this.checkDriverAcross(node, s, c, input, effects, timeMs);
     if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanDriver(s, report));
   }
 
-  /** The whole-state checks of every live master and driver (run at the end, or on demand). */
+  /** The executor's half of the cross-role ledger: what it stepped on and sent, in its driver's current ledger. */
+  private noteExecutorTasks(node: SimNode, input: Input | null, effects: readonly Effect[]): void {
+    const driver = this.peer((node.state as ExecutorBackendState).driverAddress);
+    if (driver === undefined || driver.kind !== "driver") return;
+    const c = this.byNode[driver.key];
+    if (c === undefined || c.incarnation !== driver.incarnation || c.tasks === null) return;
+    noteExecutorStep(c.tasks, node.name, input, effects);
+  }
+
+  /** The driver's cross-role checks of one step: C3 on the jobs it failed, C1 on the executor a StatusUpdate came from. */
+  private checkDriverAcross(node: SimNode, s: DriverRoleState, c: NodeChecks, input: Input | null, effects: readonly Effect[], timeMs: number): void {
+    const led = c.tasks!;
+    noteDriverStep(led, input, effects, timeMs);
+    const tids = c.driverLedger!.tids;
+    checkJobFailures(node.name, s, tids, led, input, effects, c.report);
+    // On a task's final update only (half of them): that is when the two sides' task sets move.
+    if (input === null || input.type !== "message" || input.message.type !== "StatusUpdate" || !isTaskFinished(input.message.state)) return;
+    const exec = comparableExecutor(s, node.name, input.from, this.peer(input.from));
+    if (exec !== null) checkTasksAgree(node.name, s, tids, led, input.from, exec.executorId, exec.e, c.report);
+  }
+
+  /** The whole-state checks of every live master and driver, with the cross-role checks C1 and C2 (run at the end, or on demand). */
   scanAll(nodes: readonly SimNode[], timeMs: number): void {
     for (const node of nodes) {
       if (!node.alive || node.state === null || node.state === undefined) continue;
       const report = this.reporter(node, () => timeMs);
       if (node.kind === "master") scanMaster(node.state as MasterState, report, node.name);
-      else if (node.kind === "driver") scanDriver(node.state as DriverRoleState, report);
+      else if (node.kind === "driver") {
+        const s = node.state as DriverRoleState;
+        scanDriver(s, report);
+        const c = this.byNode[node.key];
+        if (c === undefined || c.incarnation !== node.incarnation || c.tasks === null || node.paused) continue;
+        for (const address of Object.keys(s.backend.addressToExecutorId).sort()) {
+          const exec = comparableExecutor(s, node.name, address, this.peer(address));
+          if (exec !== null) checkTasksAgree(node.name, s, c.driverLedger!.tids, c.tasks, address, exec.executorId, exec.e, report);
+        }
+        checkKillsAnswered(node.name, s, c.tasks, timeMs, this.peer, report);
+      }
     }
   }
 }

@@ -185,6 +185,7 @@ export class ClusterRun {
       seed: this.seed,
       latency: { minMs: c.latencyMs[0], maxMs: c.latencyMs[1] },
       launchDelayMs: c.launchDelayMs,
+      network: { lossy: scenario.network?.lossy ?? false },
       ...(options.maxEvents !== undefined ? { maxEvents: options.maxEvents } : {}),
       ...(options.recordSink !== undefined ? { recordSink: options.recordSink } : {}),
       hooks: {
@@ -629,7 +630,7 @@ export class ClusterRun {
         fire(`${f.oneWay ? "one-way " : ""}partition ${f.hosts!.join(",")} | ${f.others ? f.others.join(",") : "everyone else"}${f.durationMs !== undefined ? ` for ${f.durationMs} ms` : ""}`);
         if (f.durationMs !== undefined) {
           w.at(w.now + f.durationMs, () => {
-            if (w.network.heal(id)) this.timeline.push({ timeMs: w.now, kind: "fault", node: record.target, text: "partition healed" });
+            if (w.healPartition(id)) this.timeline.push({ timeMs: w.now, kind: "fault", node: record.target, text: "partition healed" });
           });
         }
         return;

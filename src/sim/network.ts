@@ -1,20 +1,32 @@
 /**
  * The network model: latency per link, FIFO per ordered pair of nodes, partitions and message
- * faults. Which of Spark's delivery guarantees (docs/protocol.md §5) the model keeps:
- *  - §5.2 ordering: one FIFO channel per ordered pair of nodes (a message never overtakes an
- *    earlier one from the same sender to the same receiver); nothing orders messages between
- *    different pairs, so channels interleave by their own latencies. Kept.
- *  - §5.3 loss: no acknowledgements, retransmission or duplicate checks. A message to a dead node,
- *    a message still in flight when either end crashes (the connection breaks), and a message that
- *    crosses a partition are silently lost. A graceful `exit` flushes what was already sent (TCP
- *    closes after the data). Kept. Duplication is not something TCP does; it is an optional fault
- *    that models a retried ask being processed twice.
+ * faults. Two delivery models:
+ *
+ * TCP (the default). A connection between two live nodes never loses a message, it only delays
+ * it; what TCP cannot hide is a broken connection, and both ends are told of that:
+ *  - §5.2 ordering: one FIFO channel per ordered pair of nodes; channels of different pairs
+ *    interleave by their own latencies.
+ *  - A message that meets a partition (at its send or at its delivery) is held on its link, as TCP
+ *    retransmits it; every later message on the link queues behind it. When the partition heals,
+ *    the held messages are delivered at once, in order. When a link has held a message for
+ *    CONNECTION_TIMEOUT_MS (Spark's spark.network.timeout: the idle / write-timeout close), the
+ *    connection breaks: what either direction still had in flight is lost with it, and both ends
+ *    get `peerDisconnected` (each end's own stack notices; nothing has to cross the partition).
+ *  - A message fault's `dropFirst` / `dropProbability` means "the send failed and the connection
+ *    was reset": the message is lost, so is everything else in flight between the two nodes, and
+ *    both ends get `peerDisconnected` (after what was already delivered). `delayMs` only delays;
+ *    `duplicateProbability` models a retried ask processed twice (not something TCP does).
  *  - §5.4 disconnects: when a node crashes or exits, every node that exchanged messages with it
- *    gets `peerDisconnected` (unless a partition separates them, in which case nothing is seen).
- *    A silent partition produces NO disconnect: failure detection falls back to heartbeats, as in
- *    Spark. The transport's idle-connection close (~120 s) is not modelled.
- *  - Partitions are between hosts: an executor or cluster-mode driver lives on its worker's host,
- *    and traffic within one host is never cut.
+ *    gets `peerDisconnected`; a peer behind a partition notices CONNECTION_TIMEOUT_MS later (the
+ *    keepalive close). Messages in flight from a crashed node are lost; a graceful `exit` flushes
+ *    what was already sent. A message to a node that is down is refused (lost, never connected).
+ *
+ * Lossy (`lossy: true`, a scenario's `"network": {"lossy": true}`): the raw model of §5.3. A
+ * message that crosses a partition or that a fault drops is silently lost, and a silent partition
+ * produces no disconnect at all (failure detection falls back to heartbeats).
+ *
+ * Partitions are between hosts: an executor or cluster-mode driver lives on its worker's host,
+ * and traffic within one host is never cut.
  */
 import type { Stream } from "./rng.js";
 
@@ -44,6 +56,17 @@ export interface MessageFault {
   hits: number;
 }
 
+/** How long a link may hold an undelivered message before its connection breaks (Spark's spark.network.timeout, 120 s). */
+export const CONNECTION_TIMEOUT_MS = 120_000;
+
+export interface NetworkModel {
+  /** Lose messages silently at partitions and fault drops (no disconnect), instead of TCP's hold-or-break. */
+  lossy: boolean;
+  connectionTimeoutMs: number;
+}
+
+export const TCP_NETWORK: NetworkModel = { lossy: false, connectionTimeoutMs: CONNECTION_TIMEOUT_MS };
+
 export interface LatencyModel {
   minMs: number;
   maxMs: number;
@@ -72,6 +95,12 @@ export interface Link {
    */
   fromWord: number;
   fromCrashedIncarnation: number;
+  /** TCP mode: the world holds messages of this link behind a partition (every later one queues behind them). */
+  holding: boolean;
+  /** Messages stamped up to this one were in flight when the connection broke: they are lost. */
+  brokenUpToStamp: number;
+  /** `sent` when the pair's connection last broke (-1: never): nothing sent since means it is still down, and a second break is the same one. */
+  sentAtBreak: number;
 }
 
 export class Network {
@@ -86,9 +115,13 @@ export class Network {
   /** Links created so far (the next link's id). */
   linkCount = 0;
 
+  /** Set by `route` when it returned 0 because a fault dropped the message (TCP mode: the connection breaks). */
+  lostToFault = false;
+
   constructor(
     private readonly rng: Stream,
     private readonly latency: LatencyModel,
+    readonly model: NetworkModel = TCP_NETWORK,
   ) {}
 
   isCut(fromHost: string, toHost: string): boolean {
@@ -117,7 +150,7 @@ export class Network {
     }
     let link = links.get(toKey);
     if (link === undefined) {
-      link = { id: this.linkCount++, lastDeliveryMs: 0, sent: 0, peered: false, fromWord: 0, fromCrashedIncarnation: -1 };
+      link = { id: this.linkCount++, lastDeliveryMs: 0, sent: 0, peered: false, fromWord: 0, fromCrashedIncarnation: -1, holding: false, brokenUpToStamp: 0, sentAtBreak: -1 };
       links.set(toKey, link);
     }
     return link;
@@ -144,9 +177,13 @@ export class Network {
     return this.routeOn(this.link(fromKey, toKey), fromHost, toHost, messageType, nowMs);
   }
 
-  /** `route` on a link already looked up. */
+  /**
+   * `route` on a link already looked up. In TCP mode the caller holds a message that meets a
+   * partition before calling this (a cut is not a loss there).
+   */
   routeOn(link: Link, fromHost: string, toHost: string, messageType: string, nowMs: number): number {
-    if (this.isCut(fromHost, toHost)) {
+    this.lostToFault = false;
+    if (this.model.lossy && this.isCut(fromHost, toHost)) {
       this.lostReason = "partition";
       return 0;
     }
@@ -162,11 +199,13 @@ export class Network {
           f.dropFirst--;
           f.hits++;
           this.lostReason = `fault#${f.id}`;
+          this.lostToFault = true;
           return 0;
         }
         if (this.rng.chance(f.dropProbability)) {
           f.hits++;
           this.lostReason = `fault#${f.id}`;
+          this.lostToFault = true;
           return 0;
         }
         if (f.delayMs > 0) {

@@ -213,6 +213,13 @@ export interface Scenario {
   drivers: ClusterDriverSpec[];
   faults: FaultSpec[];
   randomFaults: RandomFaults | null;
+  /**
+   * The network's delivery model. Absent or `lossy: false`: TCP (a message on a live connection is
+   * only ever delayed; a partition that outlasts the connection timeout breaks the connection, and
+   * both ends are told). `lossy: true`: messages crossing a partition and messages a fault drops
+   * are lost silently, and liveness is not judged when such a loss can hit a message sent once.
+   */
+  network?: { lossy: boolean };
   expect: Expectation;
   /** What the recovery store holds before any master starts (a master recovers it at its first election). */
   store?: StoredRecords;
@@ -436,6 +443,10 @@ export const SCENARIO_FORMAT = obj({
   ),
   expect: def(EXPECT, {}),
   store: opt(STORE),
+  network: opt(
+    obj({ lossy: def({ t: "bool" }, false, "Messages crossing a partition or dropped by a fault vanish silently, with no disconnect (the raw loss model).") }),
+    "The network's delivery model: TCP by default (a message on a live connection is only delayed; a partition that outlasts the connection timeout breaks the connection, and both ends are told).",
+  ),
 });
 
 /** The JSON Schema of scenario files (scenarios/scenario.schema.json is this, written by `npm run schema`). */
@@ -455,7 +466,7 @@ export function scenarioSchemaText(): string {
 
 // ---- Parsing: the generated validator, then the checks that need the whole file ---------------
 
-const ROOT_OBJECTS = new Set(["cluster", "config", "expect", "randomFaults", "store"]);
+const ROOT_OBJECTS = new Set(["cluster", "config", "expect", "randomFaults", "store", "network"]);
 
 /** Root scalars are named `scenario.<field>`, as a reader looks for them; nested paths start at their section. */
 function rootPath(path: string): string {

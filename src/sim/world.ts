@@ -8,7 +8,7 @@
 import type { Address, Ctx, Effect, Input, LaunchSpec, Message, PersistedRecord, ProcessRef, Role, TaskDescription, TaskOutcome } from "../protocol/index.js";
 import { Fnv64, fnv32Word } from "./hash.js";
 import { EventQueue } from "./queue.js";
-import { Network, type LatencyModel, type Link } from "./network.js";
+import { Network, TCP_NETWORK, type LatencyModel, type Link, type NetworkModel } from "./network.js";
 import { stream, type Stream } from "./rng.js";
 import { hashEffect, hashInput, hashMessageInput, hashSendEffect, processName, type TraceRecord } from "./trace.js";
 
@@ -94,6 +94,18 @@ export interface StalledInput {
   sender: SimNode | null;
   link: Link | null;
   stamp: number;
+}
+
+/** TCP mode: the messages a link holds behind a partition, oldest first, with the pair they go between. */
+interface Hold {
+  from: SimNode;
+  to: SimNode;
+  /** When the first of them was held: the connection breaks CONNECTION_TIMEOUT_MS later. */
+  sinceMs: number;
+  /** The partition healed and the messages go out at the next flush (what arrives until then joins them). */
+  releasing: boolean;
+  /** In stamp order (the pair's send order), whether they were held at their send or on arrival. */
+  messages: Array<{ input: Input; stamp: number; fromInc: number; toInc: number }>;
 }
 
 /** Tasks a node tracks in two short arrays; beyond this many it switches to a Map. */
@@ -264,6 +276,8 @@ export interface WorldOptions {
   seed: number | string;
   epochMs?: number;
   latency?: LatencyModel;
+  /** The delivery model (default: TCP with Spark's 120 s connection timeout; network.ts). */
+  network?: Partial<NetworkModel>;
   /** Delay between a `launch` and the process running, in ms: [min, max]. */
   launchDelayMs?: [number, number];
   /** Delay between a `kill` and the process exiting, in ms. */
@@ -281,6 +295,10 @@ export interface WorldCounts {
   messagesSent: number;
   messagesDelivered: number;
   messagesLost: number;
+  /** TCP mode: messages a partition held (delivered at its heal or lost when their connection broke). */
+  messagesHeld: number;
+  /** TCP mode: connections broken by a partition's timeout or a fault's drop (both ends were told). */
+  connectionsBroken: number;
   /** Delivered inputs by type ("message:<Type>" for messages). */
   inputs: Record<string, number>;
   /** Why messages were lost. */
@@ -297,7 +315,7 @@ export class World {
   readonly nodes: SimNode[] = [];
   readonly byName = new Map<string, SimNode>();
   readonly network: Network;
-  readonly counts: WorldCounts = { events: 0, steps: 0, messagesSent: 0, messagesDelivered: 0, messagesLost: 0, inputs: {}, lost: {} };
+  readonly counts: WorldCounts = { events: 0, steps: 0, messagesSent: 0, messagesDelivered: 0, messagesLost: 0, messagesHeld: 0, connectionsBroken: 0, inputs: {}, lost: {} };
   readonly hooks: WorldHooks;
   /** Set by a hook to end the run after the current event. */
   stopRequested = false;
@@ -317,10 +335,12 @@ export class World {
   private readonly killDelayMs: number;
   private readonly maxEvents: number;
   private readonly recordSink: ((record: TraceRecord) => void) | null;
+  /** TCP mode: links holding messages behind a partition, in the order they started (a Map iterates in insertion order). */
+  private readonly holds = new Map<Link, Hold>();
 
   constructor(readonly options: WorldOptions) {
     this.epochMs = options.epochMs ?? DEFAULT_EPOCH_MS;
-    this.network = new Network(stream(options.seed, "network"), options.latency ?? { minMs: 1, maxMs: 3 });
+    this.network = new Network(stream(options.seed, "network"), options.latency ?? { minMs: 1, maxMs: 3 }, { ...TCP_NETWORK, ...options.network });
     this.launchDelayMs = options.launchDelayMs ?? [50, 150];
     this.killDelayMs = options.killDelayMs ?? 20;
     this.maxEvents = options.maxEvents ?? Number.MAX_SAFE_INTEGER;
@@ -514,21 +534,7 @@ export class World {
       case EV_MESSAGE: {
         // The sender's object is read only when a partition or a new connection needs it: with
         // thousands of nodes it is rarely in the cache, and the link holds what a delivery needs.
-        const to = ev.node!;
-        const link = ev.link!;
-        if (!to.alive || to.incarnation !== ev.inc) return this.lose("receiver-down");
-        if (link.fromCrashedIncarnation >= ev.fromInc) return this.lose("sender-crashed");
-        if (this.network.partitions.length > 0 && this.network.isCut(ev.from!.host, to.host)) return this.lose("partition");
-        if (!link.peered) {
-          const from = ev.from!;
-          if (from.alive) {
-            from.peers.add(to.key);
-            to.peers.add(from.key);
-            link.peered = true;
-          }
-        }
-        this.counts.messagesDelivered++;
-        this.deliver(to, ev.input!, ev.from, link, ev.stamp);
+        this.arrive(ev.node!, ev.inc, ev.from!, ev.fromInc, ev.link!, ev.stamp, ev.input!);
         return;
       }
       case EV_TIMER: {
@@ -555,6 +561,117 @@ export class World {
         ev.fn!();
         return;
     }
+  }
+
+  /** A message reaches its receiver's host: delivered, lost with its connection or its end, or (TCP) held behind a partition. */
+  private arrive(to: SimNode, toInc: number, from: SimNode, fromInc: number, link: Link, stamp: number, input: Input): void {
+    if (!to.alive || to.incarnation !== toInc) return this.lose("receiver-down");
+    if (link.fromCrashedIncarnation >= fromInc) return this.lose("sender-crashed");
+    if (stamp <= link.brokenUpToStamp) return this.lose("connection-broken");
+    if (link.holding || (this.network.partitions.length > 0 && this.network.isCut(from.host, to.host))) {
+      if (this.network.model.lossy) return this.lose("partition");
+      return this.hold(link, from, to, input, stamp, fromInc, toInc);
+    }
+    if (!link.peered && from.alive) {
+      from.peers.add(to.key);
+      to.peers.add(from.key);
+      link.peered = true;
+    }
+    this.counts.messagesDelivered++;
+    this.deliver(to, input, from, link, stamp);
+  }
+
+  /**
+   * TCP mode: a message waits on its link until the partition heals or the connection times out.
+   * Messages join the hold in the pair's send order (one held on arrival may have been sent
+   * before one held at its send), so that the flush delivers them as FIFO requires.
+   */
+  private hold(link: Link, from: SimNode, to: SimNode, input: Input, stamp: number, fromInc: number, toInc: number): void {
+    let h = this.holds.get(link);
+    if (h === undefined) {
+      h = { from, to, sinceMs: this.now, releasing: false, messages: [] };
+      this.holds.set(link, h);
+      link.holding = true;
+      this.armConnectionTimeout(link, h);
+    }
+    const messages = h.messages;
+    let i = messages.length;
+    while (i > 0 && messages[i - 1]!.stamp > stamp) i--;
+    messages.splice(i, 0, { input, stamp, fromInc, toInc });
+    this.counts.messagesHeld++;
+  }
+
+  /** The connection breaks if the hold is still waiting on a partition CONNECTION_TIMEOUT_MS after it started. */
+  private armConnectionTimeout(link: Link, h: Hold): void {
+    const sinceMs = h.sinceMs;
+    this.at(sinceMs + this.network.model.connectionTimeoutMs, () => {
+      if (this.holds.get(link) === h && !h.releasing && h.sinceMs === sinceMs) this.breakConnection(h.from, h.to, "connection-timeout");
+    });
+  }
+
+  /**
+   * Delivers what a healed link held, in send order, once every message still in flight on it from
+   * before the partition has arrived (they join the hold): at the pair's latest delivery time.
+   */
+  private flushHold(link: Link, h: Hold): void {
+    if (this.holds.get(link) !== h) return; // broken meanwhile
+    if (this.network.partitions.length > 0 && this.network.isCut(h.from.host, h.to.host)) {
+      h.releasing = false; // cut again: wait for the next heal, or time out
+      h.sinceMs = this.now;
+      this.armConnectionTimeout(link, h);
+      return;
+    }
+    this.holds.delete(link);
+    link.holding = false;
+    for (const m of h.messages) this.arrive(h.to, m.toInc, h.from, m.fromInc, link, m.stamp, m.input);
+  }
+
+  /** Drops what a link holds (each message lost for `why`). */
+  private dropHold(link: Link, why: string): void {
+    const h = this.holds.get(link);
+    if (h === undefined) return;
+    for (let i = 0; i < h.messages.length; i++) this.lose(why);
+    this.holds.delete(link);
+    link.holding = false;
+  }
+
+  /**
+   * TCP mode: the connection between two nodes breaks (a partition outlasted the timeout, or a send
+   * failed): everything in flight either way is lost, and each live end gets `peerDisconnected`
+   * from its own stack (nothing has to cross the network). The next message opens a new connection.
+   */
+  private breakConnection(a: SimNode, b: SimNode, why: string): void {
+    const ab = this.network.link(a.key, b.key);
+    const ba = this.network.link(b.key, a.key);
+    // Nothing sent either way since the last break (e.g. a second send of the same step failed): the same broken connection.
+    if (ab.sentAtBreak === ab.sent && ba.sentAtBreak === ba.sent && !ab.holding && !ba.holding) return;
+    this.counts.connectionsBroken++;
+    for (const link of [ab, ba]) {
+      link.brokenUpToStamp = link.sent;
+      link.sentAtBreak = link.sent;
+      link.peered = false;
+      this.dropHold(link, why);
+    }
+    a.peers.delete(b.key);
+    b.peers.delete(a.key);
+    if (a.alive) this.pushInput(a, { type: "peerDisconnected", peer: b.name });
+    if (b.alive) this.pushInput(b, { type: "peerDisconnected", peer: a.name });
+  }
+
+  /**
+   * Heals a partition (cluster faults call this rather than the network's `heal`): in TCP mode every
+   * link it no longer cuts delivers what it held, in order, as soon as FIFO allows (TCP's retransmission).
+   */
+  healPartition(partitionId: number): boolean {
+    if (!this.network.heal(partitionId)) return false;
+    for (const [link, h] of this.holds) {
+      if (h.releasing || this.network.isCut(h.from.host, h.to.host)) continue;
+      h.releasing = true;
+      const atMs = Math.max(this.now, link.lastDeliveryMs);
+      link.lastDeliveryMs = atMs;
+      this.at(atMs, () => this.flushHold(link, h));
+    }
+    return true;
   }
 
   private lose(why: string): void {
@@ -682,9 +799,16 @@ export class World {
       from.lastLinkTo = to;
       from.lastLink = link;
     }
-    const n = this.network.routeOn(link, from.host, to.host, message.type, this.now);
+    const network = this.network;
+    if (!network.model.lossy && (link.holding || (network.partitions.length > 0 && network.isCut(from.host, to.host)))) {
+      this.hold(link, from, to, { type: "message", from: from.name, message }, ++link.sent, from.incarnation, to.incarnation);
+      return link;
+    }
+    const n = network.routeOn(link, from.host, to.host, message.type, this.now);
     if (n === 0) {
-      this.lose(this.network.lostReason);
+      this.lose(network.lostReason);
+      // TCP: a dropped message is a failed send; the connection resets and both ends are told.
+      if (network.lostToFault && !network.model.lossy) this.breakConnection(from, to, "connection-broken");
       return link;
     }
     const input: Input = { type: "message", from: from.name, message };
@@ -788,13 +912,23 @@ export class World {
       if (child.alive && child.parent === node) this.terminate(child, EXIT_CODE_CRASHED, `its launcher ${node.name} died`, true);
     }
     node.children.clear();
+    const tcp = !this.network.model.lossy;
+    if (tcp && this.holds.size > 0) {
+      // What waited behind a partition to or from it dies with its connections.
+      for (const [link, h] of [...this.holds]) if (h.from === node || h.to === node) this.dropHold(link, h.to === node ? "receiver-down" : "sender-crashed");
+    }
     for (const peerKey of node.peers) {
       const peer = this.nodes[peerKey]!;
       peer.peers.delete(node.key);
       // The connection is gone both ways: the next delivery on either direction opens it again.
       this.network.link(node.key, peerKey).peered = false;
       this.network.link(peerKey, node.key).peered = false;
-      if (!peer.alive || this.network.isCut(node.host, peer.host)) continue;
+      if (!peer.alive) continue;
+      if (this.network.isCut(node.host, peer.host)) {
+        // TCP: the peer's keepalive (or its next write) finds the connection dead after the timeout.
+        if (tcp) this.pushInput(peer, { type: "peerDisconnected", peer: node.name }, this.now + this.network.model.connectionTimeoutMs);
+        continue;
+      }
       // The broken connection is noticed after whatever was already sent on it arrives.
       const atMs = this.network.fifoAfter(node.key, peer.key, this.now + 1);
       this.pushInput(peer, { type: "peerDisconnected", peer: node.name }, atMs);

@@ -145,8 +145,8 @@ describe("sim network", () => {
     expect(n.out[0]).toBe(10);
   });
 
-  it("network: a symmetric partition loses what crosses it both ways, and heals", () => {
-    const n = net();
+  it("network (lossy mode): a symmetric partition loses what crosses it both ways, and heals", () => {
+    const n = new Network(stream(1, "network"), { minMs: 1, maxMs: 20 }, { lossy: true, connectionTimeoutMs: 120_000 });
     n.partitions.push({ id: 1, sideA: new Set(["w1"]), sideB: null, oneWay: false });
     expect(n.route(0, 1, "w1", "m1", "Heartbeat", 0)).toBe(0);
     expect(n.lostReason).toBe("partition");

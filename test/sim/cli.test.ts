@@ -175,19 +175,17 @@ describe("flint sim: documented Spark weaknesses", () => {
     expect(await run([scenario("lost-tasks.json"), "--strict"])).toBe(0);
   });
 
-  it("cli: a stall Spark is known to have is a weakness judged at the end of the run", async () => {
+  it("cli: a stall is never excused as a Spark weakness, even one Spark is known to have (§3.5.3)", async () => {
     const file = writeScenario(LOST_APP);
-    expect(await run([file])).toBe(0);
+    const code = await run([file]);
     const hits = timelineLines(out.stdout).filter((l) => l.includes(" WEAKNESS "));
-    const stall = hits.filter((l) => l.includes("L1:jobs-finish-after-healing"));
-    expect(stall).toEqual([expect.stringMatching(/647\.909s  drv-etl +WEAKNESS +docs\/protocol\.md §3\.5\.3 the leader does not know the driver's app, and never tells it: L1:jobs-finish-after-healing at the end of the run: job etl-1/)]);
-    expect(timelineLines(out.stdout).at(-1)).toBe(stall[0]);
-    expect(out.stdout).toContain(`Spark weaknesses hit: ${hits.length}`);
+    expect(hits.filter((l) => l.includes("L1:"))).toEqual([]);
     out.stdout = "";
-    expect(await run([file, "--json", "--strict"])).toBe(1);
+    await run([file, "--json", "--strict"]);
     const j = JSON.parse(out.stdout);
-    expect(j.weaknesses.at(-1)).toEqual(expect.objectContaining({ section: "§3.5.3", check: "L1:jobs-finish-after-healing", step: -1, node: "drv-etl" }));
-    expect(j.verdict.reasons.join("\n")).toContain("§3.5.3");
+    expect(j.weaknesses.filter((w: { check: string }) => w.check.startsWith("L1:"))).toEqual([]);
+    // Whatever the run's outcome, an unfinished job is a failure, never a weakness hit.
+    if (j.jobs["etl-1"].state === "unfinished") expect(code).toBe(1);
   });
 
   it("cli: --verbose and --story print a hit right after the step it followed", async () => {
@@ -203,9 +201,6 @@ describe("flint sim: documented Spark weaknesses", () => {
     at = lines.findIndex((l) => l.includes(" WEAKNESS "));
     expect(lines[at - 1]).toContain("RegisterApplication from drv-etl");
     expect(lines.filter((l) => l.includes(" WEAKNESS "))).toHaveLength(1); // only I7:only-leader-registers names drv-etl
-    out.stdout = "";
-    expect(await run([writeScenario(LOST_APP), "--verbose"])).toBe(0);
-    expect(timelineLines(out.stdout).at(-1)).toContain("WEAKNESS  docs/protocol.md §3.5.3");
   });
 
   it("cli: --limit hides ordinary timeline entries but never a weakness hit", async () => {

@@ -9,7 +9,7 @@ import type { DriverRoleState } from "../../src/protocol/driver/state.js";
 import type { MasterState } from "../../src/protocol/master/state.js";
 import { checkDriverStep, newDriverLedger, type DriverLedger } from "../../src/sim/invariants/driver.js";
 import { checkMasterStep, newMasterLedger, scanMaster, type MasterLedger } from "../../src/sim/invariants/master.js";
-import { checkLiveness, livenessApplies, LIVENESS_BOUND_MS } from "../../src/sim/invariants/liveness.js";
+import { checkLiveness, judgeLiveness, livenessApplies, LIVENESS_BOUND_MS } from "../../src/sim/invariants/liveness.js";
 import type { Violation } from "../../src/sim/invariants/report.js";
 import { ClusterRun } from "../../src/sim/cluster.js";
 import { ROLES } from "../../src/sim/roles.js";
@@ -403,10 +403,35 @@ describe("invariants: in a run", () => {
     expect(stall!.detail).toMatch(/job pi-1 .* tasks not done.* executors/);
   });
 
-  it("invariants: L1 is not judged under silent loss of exactly-once messages (partitions, drops)", () => {
-    expect(livenessApplies(tiny({ faults: [{ atMs: 1, kind: "partition", hosts: ["worker-1"], durationMs: 10 }] }))).toBe(false);
-    expect(livenessApplies(tiny({ faults: [{ atMs: 1, kind: "messages", messageType: "StatusUpdate", dropProbability: 0.5, durationMs: 10 }] }))).toBe(false);
-    expect(livenessApplies(tiny({ faults: [{ atMs: 1, kind: "messages", messageType: "Heartbeat", dropProbability: 0.5, durationMs: 10 }] }))).toBe(true);
-    expect(livenessApplies(tiny({ faults: [{ atMs: 1, kind: "messages", messageType: "StatusUpdate", delayMs: 5, durationMs: 10 }] }))).toBe(true);
+  it("invariants: L1 is judged under partitions and drops on the TCP network; only the explicitly lossy network skips it for silent loss of exactly-once messages", () => {
+    const partition = { atMs: 1, kind: "partition", hosts: ["worker-1"], durationMs: 10 };
+    const dropStatus = { atMs: 1, kind: "messages", messageType: "StatusUpdate", dropProbability: 0.5, durationMs: 10 };
+    expect(livenessApplies(tiny({ faults: [partition] }))).toBe(true);
+    expect(livenessApplies(tiny({ faults: [dropStatus] }))).toBe(true);
+    const lossy = { network: { lossy: true } };
+    expect(livenessApplies(tiny({ ...lossy, faults: [partition] }))).toBe(false);
+    expect(livenessApplies(tiny({ ...lossy, faults: [dropStatus] }))).toBe(false);
+    expect(livenessApplies(tiny({ ...lossy, faults: [{ atMs: 1, kind: "messages", messageType: "Heartbeat", dropProbability: 0.5, durationMs: 10 }] }))).toBe(true);
+    expect(livenessApplies(tiny({ ...lossy, faults: [{ atMs: 1, kind: "messages", messageType: "StatusUpdate", delayMs: 5, durationMs: 10 }] }))).toBe(true);
+    const verdict = judgeLiveness({ scenario: tiny({ ...lossy, faults: [partition] }), nodes: [], nowMs: 1_000_000, jobs: { "pi-1": { app: "pi", state: "unfinished" } } });
+    expect(verdict).toEqual({ stall: null, unjudged: "lossy-network" });
+  });
+
+  it("invariants: L1 judges a stall when the leader has no live worker while worker processes are up (a worker stuck on an old master), and never excuses it", () => {
+    const scenario = tiny({ stopWhenDone: false, apps: [{ name: "pi", submitAtMs: 1000, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 1000 }] }] }] });
+    const run = new ClusterRun(scenario, ROLES, { untilMs: 3_000 });
+    run.run();
+    expect(run.jobs["pi-1"]!.state).toBe("unfinished");
+    const nowMs = LIVENESS_BOUND_MS + 1;
+    // The broken history: the leader lost every worker, and the worker processes are up.
+    const m = run.world.byName.get("master-1")!.state as MasterState;
+    for (const id of Object.keys(m.workers)) m.workers[id]!.state = "DEAD";
+    const stalled = judgeLiveness({ scenario, nodes: run.world.nodes, nowMs, jobs: run.jobs });
+    expect(stalled.stall).toMatchObject({ check: "L1:jobs-finish-after-healing", node: "drv-pi" });
+    expect(stalled.stall!.weakness).toBeUndefined();
+    expect(stalled.stall!.detail).toMatch(/0 ALIVE workers at the leader \(2 worker processes up\)/);
+    // With no worker process left that could hold an executor, the run is not judged, and says why.
+    for (const n of run.world.nodes.filter((x) => x.kind === "worker")) run.world.crash(n);
+    expect(judgeLiveness({ scenario, nodes: run.world.nodes, nowMs, jobs: run.jobs })).toEqual({ stall: null, unjudged: "no-capacity" });
   });
 });

@@ -240,6 +240,8 @@ export async function run(argv: string[]): Promise<number> {
   let done = 0;
   let events = 0;
   let weaknesses = 0;
+  /** Seeds whose liveness was not judged, by the named reason (liveness.ts `LivenessUnjudged`). */
+  const unjudged: Record<string, number> = {};
   const failures: Array<WorkerReply & { file: string; planFile: string | null }> = [];
   const tty = process.stderr.isTTY === true;
   let lastDraw = 0;
@@ -258,6 +260,7 @@ export async function run(argv: string[]): Promise<number> {
     done++;
     events += r.events;
     if (r.weaknesses > 0) weaknesses++;
+    if (r.livenessUnjudged !== null) unjudged[r.livenessUnjudged] = (unjudged[r.livenessUnjudged] ?? 0) + 1;
     if (!r.ok) {
       const file = files[r.base]!;
       let planFile: string | null = null;
@@ -282,8 +285,15 @@ export async function run(argv: string[]): Promise<number> {
   draw(true);
   if (tty && !args.quiet) process.stderr.write("\n");
   const seconds = (Date.now() - started) / 1000;
-  const result = { scenarios: files.length, seeds: done, seconds, seedsPerSecond: done / Math.max(seconds, 0.001), seedsPerSecondPerThread: done / Math.max(seconds, 0.001) / threads, threads, events, weaknessHits: weaknesses, failures: failures.map((f) => ({ file: f.file, seed: f.seed, check: f.check, detail: f.detail, plan: f.planFile })) };
+  const result = { scenarios: files.length, seeds: done, seconds, seedsPerSecond: done / Math.max(seconds, 0.001), seedsPerSecondPerThread: done / Math.max(seconds, 0.001) / threads, threads, events, weaknessHits: weaknesses, livenessUnjudged: unjudged, failures: failures.map((f) => ({ file: f.file, seed: f.seed, check: f.check, detail: f.detail, plan: f.planFile })) };
   if (args.json) process.stdout.write(JSON.stringify(result) + "\n");
-  else process.stdout.write(`fuzz: ${done} seeds over ${files.length} scenarios in ${seconds.toFixed(1)} s on ${threads} threads (${result.seedsPerSecond.toFixed(1)} seeds/s), ${failures.length} failures, ${weaknesses} seeds hit a documented Spark weakness\n`);
+  else process.stdout.write(`fuzz: ${done} seeds over ${files.length} scenarios in ${seconds.toFixed(1)} s on ${threads} threads (${result.seedsPerSecond.toFixed(1)} seeds/s), ${failures.length} failures, ${weaknesses} seeds hit a documented Spark weakness, ${unjudgedText(unjudged)}\n`);
   return failures.length > 0 ? 1 : 0;
+}
+
+/** "liveness judged in every seed", or the seeds it was not judged in, by reason. */
+function unjudgedText(unjudged: Record<string, number>): string {
+  const reasons = Object.entries(unjudged).sort(([a], [b]) => (a < b ? -1 : 1));
+  if (reasons.length === 0) return "liveness judged in every seed";
+  return `liveness not judged in ${reasons.map(([why, n]) => `${n} (${why})`).join(", ")}`;
 }

@@ -10,7 +10,6 @@ import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import chalk from "chalk";
 import { KNOWN_BUGS } from "../../protocol/config.js";
 import { ClusterRun, type SimResult } from "../../sim/cluster.js";
-import { checkLiveness } from "../../sim/invariants/liveness.js";
 import type { Violation } from "../../sim/invariants/report.js";
 import { ROLES } from "../../sim/roles.js";
 import { checkInjectedMessages } from "../injected-messages.js";
@@ -231,20 +230,10 @@ interface Weaknesses {
   timelineAt: number[];
 }
 
-/** Every weakness hit of the run: the checks' (at their steps), then a liveness stall Spark is known to have. */
+/** Every weakness hit of the run: the checks' (at their steps). A liveness stall is never one: it fails the run. */
 function weaknessesOf(cluster: ClusterRun, timelineAt: number[]): Weaknesses {
   const hits = cluster.checks.weaknesses.map(weaknessHit);
-  let count = cluster.checks.weaknessCount;
-  const at = timelineAt.slice(0, hits.length);
-  if (cluster.checks.violationCount === 0) {
-    const stall = checkLiveness({ scenario: cluster.scenario, nodes: cluster.world.nodes, nowMs: cluster.world.now, jobs: cluster.jobs });
-    if (stall !== null && stall.weakness !== undefined) {
-      hits.push(weaknessHit(stall));
-      at.push(cluster.timeline.length);
-      count++;
-    }
-  }
-  return { hits, count, timelineAt: at };
+  return { hits, count: cluster.checks.weaknessCount, timelineAt: timelineAt.slice(0, hits.length) };
 }
 
 /** The verdict: the run's own, failed by any weakness hit under --strict. */

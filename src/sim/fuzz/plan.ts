@@ -126,9 +126,11 @@ function drawFault(kind: FuzzFaultKind, atMs: number, r: Stream, workers: number
  * executors register within seconds of the start) or within the swarm's window (replacements
  * for lost executors), for 1-60 s: drop the first one or two replies, drop each with a drawn
  * probability, or delay each by up to 150 s (beyond the executor's 120 s ask timeout).
- * RegisteredExecutor is sent once (§5.3), so losing one puts a run outside what liveness judges:
- * `mayDrop` is false when the plan is still judged, and then the fault only delays, so that the
- * kind never costs a seed its liveness check. Every value is drawn either way (a stable stream).
+ * On the TCP network a drop resets the driver-executor connection, which both ends notice. On the
+ * lossy network RegisteredExecutor is sent once (§5.3), so losing one silently puts a run outside
+ * what liveness judges: `mayDrop` is false there when the plan is still judged, and then the fault
+ * only delays, so that the kind never costs a seed its liveness check. Every value is drawn either
+ * way (a stable stream).
  */
 function drawLaterFault(kind: LaterFaultKind, swarm: Swarm, r: Stream, mayDrop: boolean, base: Scenario): FaultSpec {
   switch (kind) {
@@ -176,7 +178,8 @@ export function drawPlan(base: Scenario, seed: number, options: PlanOptions = {}
     faults.push(drawFault(swarm.kinds[r.int(0, swarm.kinds.length - 1)]!, t, r, workers));
   }
   if (swarm.laterKinds.length > 0) {
-    const mayDrop = !livenessApplies({ ...base, faults, randomFaults: null });
+    // On the TCP network a drop resets the connection (both ends notice), which liveness survives.
+    const mayDrop = base.network?.lossy !== true || !livenessApplies({ ...base, faults, randomFaults: null });
     for (const kind of swarm.laterKinds) {
       const rk = stream(seed, `plan/${kind}`);
       for (let n = rk.int(1, MAX_LATER_FAULTS); n > 0 && faults.length < MAX_FAULTS; n--) faults.push(drawLaterFault(kind, swarm, rk, mayDrop, base));

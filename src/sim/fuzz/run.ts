@@ -4,7 +4,7 @@
  * into a replayable scenario file whose expectation fails the same way under `flint sim`.
  */
 import { ClusterRun, type RoleSet } from "../cluster.js";
-import { checkLiveness } from "../invariants/liveness.js";
+import { judgeLiveness, type LivenessUnjudged } from "../invariants/liveness.js";
 import type { Violation } from "../invariants/report.js";
 import type { Scenario } from "../scenario.js";
 
@@ -19,6 +19,8 @@ export interface PlanOutcome {
   /** Violations explained by a documented Spark weakness (docs/protocol.md §3.5): recorded, not failures unless strict. */
   weaknesses: number;
   firstWeakness: Violation | null;
+  /** Null when liveness was judged (or every job ended); else the named reason a job was not judged. */
+  livenessUnjudged: LivenessUnjudged | null;
 }
 
 export interface RunPlanOptions {
@@ -41,18 +43,17 @@ export function runPlan(plan: Scenario, roles: RoleSet, options: RunPlanOptions 
   }
   if (failure === null && run.checks.violationCount > 0) failure = run.checks.violations[0]!;
   if (failure === null && options.strict === true && run.checks.weaknesses[0] !== undefined) failure = run.checks.weaknesses[0];
-  let weaknesses = run.checks.weaknessCount;
-  let firstWeakness = run.checks.weaknesses[0] ?? null;
+  const weaknesses = run.checks.weaknessCount;
+  const firstWeakness = run.checks.weaknesses[0] ?? null;
+  let livenessUnjudged: LivenessUnjudged | null = null;
   if (failure === null) {
-    const stall = checkLiveness({ scenario: plan, nodes: run.world.nodes, nowMs: run.world.now, jobs: run.jobs });
-    if (stall !== null && stall.weakness !== undefined) {
-      weaknesses++;
-      firstWeakness ??= stall;
-      if (options.strict === true) failure = stall;
-    } else failure = stall;
+    // A hang is never excused as a weakness: a stall fails the run.
+    const verdict = judgeLiveness({ scenario: plan, nodes: run.world.nodes, nowMs: run.world.now, jobs: run.jobs });
+    failure = verdict.stall;
+    livenessUnjudged = verdict.unjudged;
   }
   const c = run.world.counts;
-  return { ok: failure === null, failure, events: c.events, steps: c.steps, virtualTimeMs: run.world.now, jobs: run.jobs, weaknesses, firstWeakness };
+  return { ok: failure === null, failure, events: c.events, steps: c.steps, virtualTimeMs: run.world.now, jobs: run.jobs, weaknesses, firstWeakness, livenessUnjudged };
 }
 
 /**

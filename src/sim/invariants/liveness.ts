@@ -1,15 +1,17 @@
 /**
- * Liveness (L1): once the faults of a run have stopped and a healthy core of the cluster exists
- * (an ALIVE leader, an ALIVE worker that could hold one of the app's executors, the job's driver
- * running and registered),
- * every submitted job ends — succeeds, or fails by the retry rules — within LIVENESS_BOUND_MS of
- * virtual time. A stall names the job, its pending and running tasks, and the executors involved.
- * It is judged only under faults the protocol claims to survive (`livenessApplies`).
+ * Liveness (L1): once the faults of a run have stopped, every submitted job of a live driver ends
+ * — succeeds, or fails by the retry rules — within LIVENESS_BOUND_MS of virtual time, as long as a
+ * master process and a worker process that could hold one of the app's executors are up. Nothing
+ * else excuses a stall: not a leader that lost its workers (a worker stuck on an old master), not
+ * a driver that never registered, not a behaviour Spark shares (a hang is never a weakness). A
+ * stall names the job, its pending and running tasks, and the executors involved.
+ * What stays unjudged is narrow and named (`LivenessVerdict.unjudged`): an explicitly lossy
+ * network, faults that never heal, no master or no fitting worker process left, the driver gone.
  */
 import type { DriverRoleState } from "../../protocol/driver/state.js";
 import { runningTaskIds } from "../../protocol/driver/attempts.js";
 import type { MasterState } from "../../protocol/master/state.js";
-import type { WorkerState as WorkerRoleState } from "../../protocol/worker/state.js";
+import type { WorkerConfig } from "../../protocol/index.js";
 import type { FaultSpec, Scenario } from "../scenario.js";
 import type { SimNode } from "../world.js";
 import type { Violation } from "./report.js";
@@ -33,10 +35,13 @@ export function faultEndMs(f: FaultSpec): number {
 export const RETRIED_MESSAGES: readonly string[] = ["RegisterWorker", "RegisteredWorker", "RegisterWorkerFailed", "MasterInStandby", "Heartbeat", "RegisterApplication", "RegisteredApplication", "ExecutorStateChanged", "ExecutorStateChangedResponse"];
 
 /**
- * Whether liveness is a property of the protocol under these faults: not when a silent partition
- * or a message fault can silently lose a message that is sent exactly once (§5.3, §5.4).
+ * Whether liveness is a property of the protocol under these faults. Always on the TCP network
+ * (network.ts: a live connection never loses a message, a broken one is noticed by both ends). On
+ * the explicitly lossy network, not when a silent partition or a message fault can silently lose
+ * a message that is sent exactly once (§5.3, §5.4).
  */
 export function livenessApplies(scenario: Scenario): boolean {
+  if (scenario.network?.lossy !== true) return true;
   if (scenario.randomFaults !== null && scenario.randomFaults.kinds.includes("partitionWorker")) return false;
   for (const f of scenario.faults) {
     if (f.kind === "partition") return false;
@@ -60,6 +65,16 @@ export interface LivenessInput {
   jobs: Record<string, { app: string; state: string }>;
 }
 
+/** Why a run's liveness was not judged (each a stable name, counted by the fuzzer). */
+export type LivenessUnjudged = "lossy-network" | "not-healed-long-enough" | "no-master" | "no-capacity" | "driver-gone";
+
+export interface LivenessVerdict {
+  /** The first stall, or null. */
+  stall: Violation | null;
+  /** Null when every unfinished job was judged (or none was unfinished); else why one was not. */
+  unjudged: LivenessUnjudged | null;
+}
+
 /** The live ALIVE master, if any. */
 function leaderOf(nodes: readonly SimNode[]): SimNode | null {
   for (const n of nodes) if (n.kind === "master" && n.alive && !n.paused && (n.state as MasterState).recoveryState === "ALIVE") return n;
@@ -67,26 +82,29 @@ function leaderOf(nodes: readonly SimNode[]): SimNode | null {
 }
 
 /**
- * "Enough workers": the app's executor fits its own core limit and some ALIVE worker, counted
- * empty (a worker frees its cores when other apps end), could hold one.
+ * "Enough workers": the app's executor fits its own core limit and some live worker process,
+ * counted empty (a worker frees its cores when other apps end). Judged on the processes, not on
+ * the leader's view: a leader that does not know a live worker is the stall to report.
  */
-function servable(d: DriverRoleState, m: MasterState): boolean {
+function servable(d: DriverRoleState, nodes: readonly SimNode[], defaultCores: number): boolean {
   const desc = d.appDesc;
   const coresPerExecutor = desc.coresPerExecutor ?? 1;
-  if ((desc.maxCores ?? m.config.defaultCores) < coresPerExecutor) return false;
-  for (const id in m.workers) {
-    const w = m.workers[id]!;
-    if (w.state === "ALIVE" && w.cores >= coresPerExecutor && w.memoryMb >= desc.memoryPerExecutorMb) return true;
+  if ((desc.maxCores ?? defaultCores) < coresPerExecutor) return false;
+  for (const n of nodes) {
+    if (n.kind !== "worker" || !n.alive || n.paused) continue;
+    const c = n.config as WorkerConfig;
+    if (c.cores >= coresPerExecutor && c.memoryMb >= desc.memoryPerExecutorMb) return true;
   }
   return false;
 }
 
 /** Describes what a stalled job waits for, from its driver's and the leader's state. */
-function describeStall(jobId: string, driver: SimNode, leader: SimNode): string {
+function describeStall(jobId: string, driver: SimNode, leader: SimNode | null, nodes: readonly SimNode[]): string {
   const d = driver.state as DriverRoleState;
-  const m = leader.state as MasterState;
   const job = d.jobs.active[jobId];
   const parts: string[] = [];
+  if (d.phase !== "running") parts.push(`driver ${driver.name} is ${d.phase} (${d.endReason ?? ""})`);
+  if (!d.appClient.registered) parts.push(`driver ${driver.name} never registered its app`);
   if (job === undefined) parts.push(`driver ${driver.name} has no active job ${jobId}`);
   else {
     const tsm = Object.values(d.scheduler.taskSets).find((t) => t.jobId === jobId && !t.isZombie);
@@ -95,6 +113,12 @@ function describeStall(jobId: string, driver: SimNode, leader: SimNode): string 
   }
   const execs = Object.values(d.backend.executors).map((e) => `${e.executorId}@${e.host} ${e.freeCores}/${e.totalCores} free${e.launched ? "" : " (not launched)"}`);
   parts.push(`driver sees ${execs.length} executors${execs.length > 0 ? `: ${execs.slice(0, 5).join(", ")}` : ""}`);
+  const workers = nodes.filter((n) => n.kind === "worker" && n.alive).length;
+  if (leader === null) {
+    parts.push(`no ALIVE leader (${nodes.filter((n) => n.kind === "master" && n.alive).length} master processes up, ${workers} worker processes up)`);
+    return parts.join("; ");
+  }
+  const m = leader.state as MasterState;
   const app = d.appClient.appId === null ? undefined : m.apps[d.appClient.appId];
   if (app === undefined) parts.push(`leader ${leader.name} has no app ${d.appClient.appId ?? "(unregistered)"}`);
   else {
@@ -102,63 +126,53 @@ function describeStall(jobId: string, driver: SimNode, leader: SimNode): string 
     parts.push(`leader ${leader.name}: app ${app.id} ${app.state}, ${app.coresGranted} cores granted, executors [${execsM.join(", ")}]`);
   }
   const alive = Object.values(m.workers).filter((w) => w.state === "ALIVE");
-  parts.push(`${alive.length} ALIVE workers, ${alive.reduce((s, w) => s + w.cores - w.coresUsed, 0)} cores free`);
+  parts.push(`${alive.length} ALIVE workers at the leader (${workers} worker processes up), ${alive.reduce((s, w) => s + w.cores - w.coresUsed, 0)} cores free`);
   return parts.join("; ");
 }
 
-/**
- * L1: every job of a driver that is healthy at the end has ended, if the run went on at least
- * LIVENESS_BOUND_MS past healing. Returns the stall, or null when the run is live (or unjudgeable).
- */
+/** L1 as a stall or null (see `judgeLiveness` for why a run may go unjudged). */
 export function checkLiveness(x: LivenessInput): Violation | null {
-  if (!livenessApplies(x.scenario)) return null;
+  return judgeLiveness(x).stall;
+}
+
+/**
+ * L1: every submitted job of a live driver has ended, if the run went on at least
+ * LIVENESS_BOUND_MS past healing. Returns the first stall, and why a job could not be judged.
+ */
+export function judgeLiveness(x: LivenessInput): LivenessVerdict {
+  let unjudged: LivenessUnjudged | null = null;
+  const skip = (why: LivenessUnjudged): void => {
+    unjudged ??= why;
+  };
+  const unfinished = Object.entries(x.jobs).filter(([, job]) => job.state === "unfinished");
+  if (unfinished.length === 0) return { stall: null, unjudged: null };
+  if (!livenessApplies(x.scenario)) return { stall: null, unjudged: "lossy-network" };
   const healed = healedAtMs(x.scenario);
-  if (x.nowMs < healed + LIVENESS_BOUND_MS) return null;
+  if (x.nowMs < healed + LIVENESS_BOUND_MS) return { stall: null, unjudged: "not-healed-long-enough" };
+  if (!x.nodes.some((n) => n.kind === "master" && n.alive)) return { stall: null, unjudged: "no-master" };
   const leader = leaderOf(x.nodes);
-  if (leader === null) return null;
-  const aliveWorkers = Object.values((leader.state as MasterState).workers).filter((w) => w.state === "ALIVE").length;
-  if (aliveWorkers === 0) return null;
-  for (const [jobId, job] of Object.entries(x.jobs)) {
-    if (job.state !== "unfinished") continue;
+  for (const [jobId, job] of unfinished) {
     const driver = x.nodes.find((n) => n.kind === "driver" && n.alive && !n.paused && n.labels["app"] === job.app);
-    if (driver === undefined) continue;
+    if (driver === undefined) {
+      skip("driver-gone");
+      continue;
+    }
     const d = driver.state as DriverRoleState;
-    if (d.phase !== "running" || !d.appClient.registered) continue;
     if (d.jobs.active[jobId] === undefined && d.jobs.finished[jobId] === undefined) continue; // not submitted yet
-    if (!servable(d, leader.state as MasterState)) continue; // no healthy core can ever run this app's executors
-    const weakness = explainedStall(d, leader, x.nodes);
-    return {
-      ...(weakness !== null ? { weakness } : {}),
+    const defaultCores = leader === null ? d.protocol.defaultCores : (leader.state as MasterState).config.defaultCores;
+    if (!servable(d, x.nodes, defaultCores)) {
+      skip("no-capacity");
+      continue;
+    }
+    const stall: Violation = {
       check: "L1:jobs-finish-after-healing",
       timeMs: x.nowMs,
       step: -1,
       node: driver.name,
-      nodes: [driver.name, leader.name],
-      detail: `job ${jobId} (app ${job.app}) unfinished ${x.nowMs - healed} ms after the faults healed: ${describeStall(jobId, driver, leader)}`,
+      nodes: leader === null ? [driver.name] : [driver.name, leader.name],
+      detail: `job ${jobId} (app ${job.app}) unfinished ${x.nowMs - healed} ms after the faults healed: ${describeStall(jobId, driver, leader, x.nodes)}`,
     };
+    return { stall, unjudged };
   }
-  return null;
-}
-
-/**
- * A stall docs/protocol.md documents for Spark itself, or null:
- *  - §7 item 19: every executor the leader gave the app is LAUNCHING on a worker that never heard
- *    of it (the worker dropped a LaunchExecutor from a master it did not yet accept), so the app's
- *    cores are held by ghosts for ever;
- *  - §3.5.3 / §3.5.1: the leader does not know the app the driver believes registered (finished
- *    silently during recovery, or registered by a deposed leader), and the driver is never told.
- */
-function explainedStall(d: DriverRoleState, leader: SimNode, nodes: readonly SimNode[]): string | null {
-  const m = leader.state as MasterState;
-  const app = d.appClient.appId === null ? undefined : m.apps[d.appClient.appId];
-  if (app === undefined) return "§3.5.3 the leader does not know the driver's app, and never tells it";
-  const execs = Object.values(app.executors);
-  if (execs.length === 0) return null;
-  for (const e of execs) {
-    if (e.state !== "LAUNCHING") return null;
-    const w = m.workers[e.workerId];
-    const node = w === undefined ? undefined : nodes.find((n) => n.name === w.address && n.alive);
-    if (node === undefined || (node.state as WorkerRoleState).executors[`${e.appId}/${e.id}`] !== undefined) return null;
-  }
-  return "§7.19 executors stranded in LAUNCHING by a LaunchExecutor the worker dropped";
+  return { stall: null, unjudged };
 }
