@@ -10,6 +10,7 @@ import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import chalk from "chalk";
 import { KNOWN_BUGS } from "../../protocol/config.js";
 import { ClusterRun, type SimResult } from "../../sim/cluster.js";
+import { judgeLiveness, type LivenessUnjudged } from "../../sim/invariants/liveness.js";
 import type { Violation } from "../../sim/invariants/report.js";
 import { ROLES } from "../../sim/roles.js";
 import { checkInjectedMessages } from "../injected-messages.js";
@@ -367,10 +368,21 @@ export async function run(argv: string[]): Promise<number> {
   }
   let result: SimResult;
   let weaknesses: Weaknesses;
+  let livenessUnjudged: LivenessUnjudged | null = null;
   try {
     cluster = new ClusterRun(scenario, ROLES, { seed, ...(args.untilMs !== undefined ? { untilMs: args.untilMs } : {}), recordSink: sink, includeStates: args.json });
     result = cluster.run();
     noteHits();
+    // Liveness as the fuzzer judges it, so that a fuzz failure's replay fails here too (not for a run cut short by --until).
+    if (args.untilMs === undefined && result.violationCount === 0) {
+      const liveness = judgeLiveness({ scenario: cluster.scenario, nodes: cluster.world.nodes, nowMs: cluster.world.now, jobs: cluster.jobs });
+      livenessUnjudged = liveness.unjudged;
+      if (liveness.stall !== null) {
+        result.violations.push(liveness.stall);
+        result.violationCount++;
+        result.verdict = { ok: false, reasons: [...result.verdict.reasons, `check ${liveness.stall.check} failed at the end of the run: ${liveness.stall.detail}`] };
+      }
+    }
     weaknesses = weaknessesOf(cluster, timelineAt);
   } catch (e) {
     trace?.close();
@@ -397,6 +409,7 @@ export async function run(argv: string[]): Promise<number> {
         jobs: result.jobs,
         verdict,
         violations: result.violations,
+        livenessUnjudged,
         weaknessCount: weaknesses.count,
         weaknesses: weaknesses.hits,
         election: result.election,
