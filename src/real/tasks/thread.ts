@@ -129,7 +129,10 @@ function serve(channel: ThreadChannel): void {
     if (Atomics.exchange(words, STATE, STATE_DONE) === STATE_WAITING) {
       Atomics.add(bell, 0, 1);
       Atomics.notify(bell, 0);
-    } else if (length >= 0) {
+    } else {
+      // The ping, even when the reply itself is on the port: the main thread completes a task only
+      // once it is DONE. Had it completed on the reply alone, it could hand over the next task
+      // before the swap above, which would then mark that next task DONE (issue 13, item 4).
       port.postMessage(result.taskId);
     }
   };
