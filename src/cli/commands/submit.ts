@@ -9,7 +9,8 @@ import type { DriverDescription, Message } from "../../protocol/messages.js";
 import type { DriverCommand } from "../../real/cluster/driverMain.js";
 import { Transport } from "../../real/transport.js";
 import { protocolConfigFromEnv } from "../../real/cluster/runtime.js";
-import { formatResult, runApp } from "../../real/driver/app.js";
+import { appMainOf, formatResult, runApp } from "../../real/driver/app.js";
+import { importAppModule, checkModuleSyntax } from "../../real/driver/load.js";
 import { createLogger } from "../../real/log.js";
 import { loadModule } from "../../real/tasks/module.js";
 import { integerOption, mastersOption, memoryOption, optionalInteger, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
@@ -65,6 +66,15 @@ export async function run(argv: string[]): Promise<number> {
     const name = parsed.values["name"];
 
     if (mode === "client") {
+      // Load and check the module before connecting: a syntax error is reported with its file and line.
+      let exports: Record<string, unknown>;
+      try {
+        exports = await importAppModule(app);
+        appMainOf(exports, app);
+      } catch (err) {
+        process.stderr.write(`flint submit: ${(err as Error).message}\n`);
+        return 1;
+      }
       const bar = parsed.flags.has("quiet") ? undefined : progressBar();
       // SIGTERM or Ctrl-C stops the application cleanly (UnregisterApplication, StopExecutor).
       const abort = new AbortController();
@@ -75,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
         const result = await runApp({
           master: masterText!,
           module: app,
+          exports,
           ...(name !== undefined ? { app: name } : {}),
           ...(secret !== undefined ? { secret } : {}),
           ...(maxCores !== undefined ? { cores: maxCores } : {}),
@@ -102,6 +113,11 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
 
+    const syntaxError = checkModuleSyntax(app);
+    if (syntaxError !== undefined) {
+      process.stderr.write(`flint submit: ${syntaxError.message}\n`);
+      return 1;
+    }
     const shipped = loadModule(app);
     const command: DriverCommand & Record<string, unknown> = {
       ...shipped,

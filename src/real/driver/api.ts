@@ -30,6 +30,8 @@ export interface ConnectOptions {
   master: string;
   /** The application module (a path): its exported functions are the tasks. */
   module: string;
+  /** How errors name the module (default: `module`); stack traces of tasks point at it, not at an executor's cached copy. */
+  moduleShownAs?: string;
   /** The application's name (default: the module's file name). */
   app?: string;
   /** The shared secret, or a file holding it (mode 0600). Without either, no authentication. */
@@ -108,6 +110,29 @@ export function taskPayloads(moduleHash: string, fn: string, inputs: readonly un
   });
 }
 
+/**
+ * Executors import the module from their cache (`.../modules/<hash>.mjs`, module.ts), so a task's
+ * stack trace names that copy; the user knows the module as `shownAs`.
+ */
+export function renameCachedModule(text: string, moduleHash: string, shownAs: string): string {
+  if (!text.includes(moduleHash)) return text;
+  const cached = new RegExp(`(?:file://)?[^\\s()]*/modules/${moduleHash}\\.mjs`, "g");
+  return text.replace(cached, () => shownAs);
+}
+
+/** The driver's log with task failures (their reasons carry stacks) naming the user's module. */
+function renamingCachedModule(logger: Logger, moduleHash: string, shownAs: string): Logger {
+  return {
+    log(level, event, fields) {
+      if (fields === undefined) return logger.log(level, event);
+      const renamed: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(fields)) renamed[key] = typeof value === "string" ? renameCachedModule(value, moduleHash, shownAs) : value;
+      logger.log(level, event, renamed);
+    },
+    close: () => logger.close(),
+  };
+}
+
 /** Builds the application description that ships the module (exported for `flint submit`). */
 export function applicationDescription(shipped: ShippedModule, options: Pick<ConnectOptions, "app" | "cores" | "executorCores" | "executorMemoryMb">, protocol: ProtocolConfig): ApplicationDescription {
   const desc: ApplicationDescription = {
@@ -126,7 +151,8 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   const protocol = protocolConfigFromEnv(process.env, options.protocol ?? {});
   const shipped = loadModule(options.module);
   const appDesc = applicationDescription(shipped, options, protocol);
-  const logger = options.logger ?? createLogger({ node: "driver", consoleLevel: "warn" });
+  const shownAs = options.moduleShownAs ?? options.module;
+  const logger = renamingCachedModule(options.logger ?? createLogger({ node: "driver", consoleLevel: "warn" }), shipped.moduleHash, shownAs);
   const masterHost = parseAddress(masters[0]!).host;
   const listenHost = options.host ?? (isLoopbackHost(masterHost) ? "127.0.0.1" : "0.0.0.0");
   const transport = new Transport({
@@ -151,7 +177,8 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   });
   ready.catch(() => {});
 
-  const failAll = (reason: string): void => {
+  const failAll = (rawReason: string): void => {
+    const reason = renameCachedModule(rawReason, shipped.moduleHash, shownAs);
     deadReason ??= reason;
     for (const [id, job] of pending) job.reject(new JobFailedError(id, reason));
     pending.clear();
@@ -179,7 +206,7 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
       case "jobFailed": {
         const job = pending.get(n.jobId);
         pending.delete(n.jobId);
-        job?.reject(new JobFailedError(n.jobId, n.reason));
+        job?.reject(new JobFailedError(n.jobId, renameCachedModule(n.reason, shipped.moduleHash, shownAs)));
         break;
       }
       case "executorAdded":

@@ -85,11 +85,19 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
+/** Stack frames of this file: how flint called the task, noise in the user's stack trace. */
+const OWN_FRAME = ` (${import.meta.url}:`;
+const OWN_BARE_FRAME = `at ${import.meta.url}:`;
+
 function failure(taskId: number, err: unknown): TaskReply {
   if (err instanceof Error) {
     const message = `${err.name}: ${err.message}`;
     // V8's stack repeats the message on its first line(s); the driver prints message then stack.
-    const stack = err.stack?.startsWith(message) ? err.stack.slice(message.length).replace(/^\n/, "") : err.stack;
+    const full = err.stack?.startsWith(message) ? err.stack.slice(message.length).replace(/^\n/, "") : err.stack;
+    const stack = full
+      ?.split("\n")
+      .filter((line) => !line.includes(OWN_FRAME) && !line.trimStart().startsWith(OWN_BARE_FRAME))
+      .join("\n");
     return { taskId, ok: false, message, ...(stack !== undefined ? { stack } : {}) };
   }
   return { taskId, ok: false, message: `thrown: ${String(err)}` };

@@ -3,8 +3,11 @@
  * to fix it. Runs `node bin/flint.js` from dist/ (build first: `npm run build`).
  */
 import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { describe, expect, it } from "vitest";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { DIST_READY, FLINT_BIN } from "./harness.js";
 
 /** Runs `flint ...args` to its end (bounded), collecting its output. */
@@ -52,7 +55,71 @@ async function occupiedWithFreeBelow(): Promise<{ server: Server; port: number }
   throw new Error("no port P with P - 1 free found");
 }
 
+const apps = mkdtempSync(join(tmpdir(), "flint-cli-errors-"));
+afterAll(() => rmSync(apps, { recursive: true, force: true }));
+/** Writes an application module into the test's folder; returns its path. */
+function app(name: string, source: string): string {
+  const path = join(apps, name);
+  writeFileSync(path, source);
+  return path;
+}
+const BAD_SYNTAX = "export function f(x) {\n  return x;\n}\nconst y = (1 + ;\nexport async function main(ctx) { return 1; }\n";
+
 describe.skipIf(!DIST_READY)("flint command errors", () => {
+  it("flint local with a syntax error in the app: file:line:column and the line, before any cluster starts", async () => {
+    const bad = app("bad.mjs", BAD_SYNTAX);
+    const r = await flint(["local", bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${bad}:4:16: SyntaxError: Unexpected token ';'\nconst y = (1 + ;\n${" ".repeat(15)}^`);
+    expect(r.stderr).not.toMatch(/cluster ready|logs/);
+  });
+
+  it("flint submit with a syntax error: file:line:column in client mode (no master needed) and in cluster mode", async () => {
+    const bad = app("bad-submit.mjs", BAD_SYNTAX);
+    for (const mode of ["client", "cluster"]) {
+      const r = await flint(["submit", bad, "--master", "flint://127.0.0.1:1", "--deploy-mode", mode]);
+      expect(r.code, mode).toBe(1);
+      expect(r.stderr, mode).toContain(`${bad}:4:16: SyntaxError: Unexpected token ';'`);
+    }
+  });
+
+  it("flint local with an app without main(): says so before any cluster starts", async () => {
+    const r = await flint(["local", app("nomain.mjs", "export function f() {}\n")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/nomain\.mjs exports no main\(ctx\) function/);
+    expect(r.stderr).not.toMatch(/cluster ready/);
+  });
+
+  it("flint local: a task's stack names the user's file, not the executor's cached copy; a failed run keeps its logs but not the secret", async () => {
+    const failing = app("failing.mjs", "export function work(x) {\n  throw new Error('bad input ' + x);\n}\nexport async function main(ctx) { return ctx.run('work', [1]); }\n");
+    const r = await flint(["local", failing, "--workers", "1"], 60_000);
+    const logDir = /logs kept in (\S+)\)/.exec(r.stderr)?.[1];
+    try {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("Error: bad input 1");
+      expect(r.stderr).toContain(`at work (${failing}:2:9)`);
+      expect(r.stderr).not.toMatch(/modules\/[0-9a-f]{64}\.mjs/);
+      // How flint called the task is noise in the user's stack.
+      expect(r.stderr).not.toContain("tasks/thread.js");
+      expect(logDir).toBeDefined();
+      expect(existsSync(logDir!)).toBe(true);
+      expect(readdirSync(join(logDir!, ".."))).not.toContain("secret");
+    } finally {
+      if (logDir !== undefined) rmSync(join(logDir, ".."), { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it("flint local: a successful run deletes its folder and says how to keep it", async () => {
+    const ok = app("ok.mjs", "export function work(x) { return x * 2; }\nexport async function main(ctx) { return (await ctx.run('work', [1, 2])).join(','); }\n");
+    const r = await flint(["local", ok, "--workers", "1"], 60_000);
+    const logDir = /logs in (\S+)/.exec(r.stderr)?.[1];
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("2,4\n");
+    expect(r.stderr).toContain("logs deleted (use --keep to keep them)");
+    expect(logDir).toBeDefined();
+    expect(existsSync(join(logDir!, ".."))).toBe(false);
+  }, 90_000);
+
   it("flint master whose status port (port + 1) is taken names the status port and --status-port", async () => {
     const { server, port } = await occupiedWithFreeBelow();
     try {
