@@ -222,8 +222,8 @@ describe.skipIf(!DIST_READY)("task pool (shared-memory channel)", () => {
       const post = "if (length < 0)\n            port.postMessage(result);";
       expect(threadJs.split(post)).toHaveLength(2);
       writeFileSync(join(copy, "thread.js"), threadJs.replace(post, `${post} { const until = performance.now() + 2; while (performance.now() < until) {} }`));
-      for (const file of ["pool.js", "channel.js"]) copyFileSync(fileURLToPath(new URL(`../../dist/real/tasks/${file}`, import.meta.url)), join(copy, file));
-      for (const file of ["pool.js", "channel.js", "thread.js"]) copyFileSync(fileURLToPath(new URL(`../../dist/real/tasks/${file}.map`, import.meta.url)), join(copy, `${file}.map`));
+      for (const file of ["pool.js", "channel.js", "serializable.js"]) copyFileSync(fileURLToPath(new URL(`../../dist/real/tasks/${file}`, import.meta.url)), join(copy, file));
+      for (const file of ["pool.js", "channel.js", "thread.js", "serializable.js"]) copyFileSync(fileURLToPath(new URL(`../../dist/real/tasks/${file}.map`, import.meta.url)), join(copy, `${file}.map`));
       const p = await makePool(1, undefined, pathToFileURL(join(copy, "pool.js")).href);
       const expected = new Map<TaskId, { kind: string; message?: string; value?: unknown }>();
       for (let round = 0; round < 40; round++) {

@@ -23,6 +23,7 @@ import { Transport } from "../transport.js";
 import { createLogger, type Logger } from "../log.js";
 import { protocolConfigFromEnv, randomSeed } from "../cluster/runtime.js";
 import { loadModule, type ShippedModule } from "../tasks/module.js";
+import { notSerializable } from "../tasks/serializable.js";
 import type { TaskData } from "../tasks/pool.js";
 
 export interface ConnectOptions {
@@ -248,6 +249,9 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
     run<T>(fn: string, inputs: readonly unknown[], runOptions: RunOptions = {}): Promise<T[]> {
       if (!host.running || deadReason !== undefined) return Promise.reject(new Error(`the application has ended: ${deadReason ?? "closed"}`));
       if (inputs.length === 0) return Promise.resolve([]);
+      // Refused here, by path, rather than changed silently on the way (serializable.ts).
+      const bad = notSerializable(inputs, "inputs");
+      if (bad !== undefined) return Promise.reject(new TypeError(`cannot run ${fn}: ${bad}`));
       const id: JobId = toJobId(`job-${nextJob++}`);
       const tasks: TaskPayload[] = taskPayloads(shipped.moduleHash, fn, inputs);
       const { signal } = runOptions;

@@ -24,6 +24,7 @@ import {
   writeArea,
   type ThreadChannel,
 } from "./channel.js";
+import { notSerializable } from "./serializable.js";
 
 export interface TaskRequest {
   taskId: number;
@@ -103,7 +104,13 @@ function failure(taskId: number, err: unknown): TaskReply {
   return { taskId, ok: false, message: `thrown: ${String(err)}` };
 }
 
+/**
+ * The result as JSON, or a failure naming the part of it that JSON would change (serializable.ts).
+ * A task that returns nothing (undefined) gives null.
+ */
 function serialize(taskId: number, value: unknown): TaskReply {
+  const bad = value === undefined ? undefined : notSerializable(value, "result");
+  if (bad !== undefined) return { taskId, ok: false, message: `task result is not serializable: ${bad}`, notSerializable: true };
   try {
     const json = JSON.stringify(value === undefined ? null : value) as string | undefined;
     if (typeof json !== "string") return { taskId, ok: false, message: `task result is not serializable: a ${typeof value}`, notSerializable: true };
