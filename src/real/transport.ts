@@ -35,6 +35,7 @@ import {
   type HandshakeSide,
 } from "./handshake.js";
 import type { Logger } from "./log.js";
+import { describePeer, rejectionFailure, socketFailure, type DialFailure } from "./dial-failure.js";
 
 export interface TransportHandlers {
   onMessage(from: Address, message: Message): void;
@@ -63,6 +64,12 @@ export interface TransportOptions {
   nodeAddress?: Address;
   /** The host to announce when listening on a wildcard address (0.0.0.0). */
   advertiseHost?: string;
+  /**
+   * Told when a connection we dialed ends before its handshake completed, with why (dial-failure.ts):
+   * callers decide what is transient (a refused connection while a master restarts) and what is
+   * not (a failed authentication).
+   */
+  onDialFailed?(peer: Address, failure: DialFailure): void;
 }
 
 export const DEFAULT_OUTBOX_LIMIT_MESSAGES = 100_000;
@@ -95,6 +102,8 @@ interface Connection {
   blocked: boolean;
   /** Remote ip:port, for logs. */
   readonly remote: string;
+  /** Why a connection we dialed failed before it opened (its first socket error or rejection). */
+  failure: DialFailure | undefined;
 }
 
 interface Outbox {
@@ -118,7 +127,7 @@ export interface TransportStats {
 }
 
 export class Transport {
-  private readonly options: Required<Omit<TransportOptions, "secret" | "nodeAddress" | "advertiseHost">> & TransportOptions;
+  private readonly options: Required<Omit<TransportOptions, "secret" | "nodeAddress" | "advertiseHost" | "onDialFailed">> & TransportOptions;
   private readonly logger: Logger;
   private handlers: TransportHandlers | undefined;
   /** Inputs that arrived before `attach`, bounded by the outbox limit. */
@@ -360,11 +369,13 @@ export class Transport {
       timer: undefined,
       blocked: false,
       remote: remoteOf(socket),
+      failure: undefined,
     };
     this.connections.add(conn);
     if (side === "server") this.armHandshakeTimer(conn);
     socket.on("data", (chunk: Buffer) => this.onData(conn, chunk));
     socket.on("error", (err) => {
+      if (conn.state === "handshaking" && conn.dialed !== undefined) conn.failure ??= socketFailure(conn.dialed, err);
       if (conn.state !== "closed") this.logger.log(conn.state === "open" ? "warn" : "info", "connection-error", { id: conn.id, remote: conn.remote, peer: conn.peer ?? conn.dialed, error: err.message });
     });
     socket.on("close", () => this.onClose(conn));
@@ -446,6 +457,7 @@ export class Transport {
   private reject(conn: Connection, rejection: HandshakeRejection | { reason: "bad-frame" | "bad-message"; detail: string }): void {
     if (conn.state === "closed") return;
     const wasHandshaking = conn.state === "handshaking";
+    if (wasHandshaking && conn.dialed !== undefined) conn.failure ??= rejectionFailure(conn.dialed, rejection);
     this.logger.log("warn", "connection-rejected", {
       why: rejection.reason,
       detail: rejection.detail,
@@ -493,6 +505,14 @@ export class Transport {
         this.logger.log("warn", "send-dropped", { why: outbox.conn === conn ? "connection-lost" : "connect-failed", to: outbox.peer, dropped: lost });
       this.outboxes.delete(outbox.peer);
       this.dirty.delete(outbox);
+    }
+    if (!conn.wasOpen && conn.dialed !== undefined && this.options.onDialFailed !== undefined) {
+      const failure = conn.failure ?? { kind: "closed", detail: `${describePeer(conn.dialed)} closed the connection during the handshake` };
+      try {
+        this.options.onDialFailed(conn.dialed, failure);
+      } catch (err) {
+        this.logger.log("error", "handler-threw", { handler: "onDialFailed", peer: conn.dialed, error: (err as Error).stack ?? String(err) });
+      }
     }
     if (conn.wasOpen) {
       this.logger.log("info", "peer-disconnected", { id: conn.id, peer: conn.peer, remote: conn.remote });

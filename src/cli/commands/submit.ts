@@ -8,6 +8,7 @@ import type { DriverId } from "../../protocol/ids.js";
 import type { DriverDescription, Message } from "../../protocol/messages.js";
 import type { DriverCommand } from "../../real/cluster/driverMain.js";
 import { Transport } from "../../real/transport.js";
+import type { DialFailure } from "../../real/dial-failure.js";
 import { protocolConfigFromEnv } from "../../real/cluster/runtime.js";
 import { appMainOf, formatResult, runApp } from "../../real/driver/app.js";
 import { importAppModule, checkModuleSyntax } from "../../real/driver/load.js";
@@ -154,14 +155,26 @@ export async function run(argv: string[]): Promise<number> {
 
 /** One request and its reply, as Spark's submission Client does it (not a protocol role). */
 async function askMaster(master: string, request: Message, replyType: Message["type"], secret: string | undefined): Promise<Message> {
-  const logger = createLogger({ node: "submit", consoleLevel: "warn" });
+  // The failed connection is reported below by name: no log line repeating it.
+  const logger = createLogger({ node: "submit", consoleLevel: "error" });
   const protocol = protocolConfigFromEnv();
-  const transport = new Transport({ logger, ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }), maxFrameBytes: protocol.maxMessageSizeBytes });
+  let dialFailed: (failure: DialFailure) => void = () => {};
+  const transport = new Transport({
+    logger,
+    ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
+    maxFrameBytes: protocol.maxMessageSizeBytes,
+    onDialFailed: (_peer, failure) => dialFailed(failure),
+  });
   // The reply comes back on the connection we open, so the announced address is never dialed.
   await transport.listen("127.0.0.1", 0);
   try {
     return await new Promise<Message>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer from ${master} within 10 s`)), 10_000);
+      // A refused connection or a failed authentication is known at once: no need to wait 10 s.
+      dialFailed = (failure) => {
+        clearTimeout(timer);
+        reject(new Error(failure.kind === "auth" ? failure.detail : `cannot reach the master: ${failure.detail}`));
+      };
       transport.attach({
         onMessage: (_from, message) => {
           if (message.type !== replyType) return;

@@ -20,6 +20,7 @@ import { isLoopbackHost, parseAddress, parseAddressList } from "../address.js";
 import { readSecretFile } from "../handshake.js";
 import { startHost, type Host } from "../host.js";
 import { Transport } from "../transport.js";
+import { isTransient, type DialFailure } from "../dial-failure.js";
 import { createLogger, type Logger } from "../log.js";
 import { protocolConfigFromEnv, randomSeed } from "../cluster/runtime.js";
 import { loadModule, type ShippedModule } from "../tasks/module.js";
@@ -156,11 +157,13 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   const logger = renamingCachedModule(options.logger ?? createLogger({ node: "driver", consoleLevel: "warn" }), shipped.moduleHash, shownAs);
   const masterHost = parseAddress(masters[0]!).host;
   const listenHost = options.host ?? (isLoopbackHost(masterHost) ? "127.0.0.1" : "0.0.0.0");
+  let onDialFailed: (peer: Address, failure: DialFailure) => void = () => {};
   const transport = new Transport({
     logger,
     ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
     maxFrameBytes: protocol.maxMessageSizeBytes,
     ...(listenHost === "0.0.0.0" ? { advertiseHost: hostname() } : {}),
+    onDialFailed: (peer, failure) => onDialFailed(peer, failure),
   });
   const address = await transport.listen(listenHost, 0);
   const advertisedHost = parseAddress(address).host;
@@ -184,6 +187,22 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
     for (const [id, job] of pending) job.reject(new JobFailedError(id, reason));
     pending.clear();
     failed(new Error(`the application could not start: ${reason}`));
+  };
+
+  // Before the application is registered, a master that cannot be reached is said at once: a
+  // failed authentication (it never heals by itself), or every master failing (nothing to wait
+  // for). After that the protocol's own timeouts and retries apply.
+  const unreachable = new Map<Address, string>();
+  onDialFailed = (peer, failure) => {
+    if (appId !== undefined || deadReason !== undefined || !masters.includes(peer)) return;
+    if (!isTransient(failure)) {
+      failAll(failure.detail);
+      return;
+    }
+    if (!unreachable.has(peer)) unreachable.set(peer, failure.detail);
+    if (unreachable.size === masters.length) failAll(`cannot reach any master: ${[...unreachable.values()].join("; ")}`);
+    // Some master may still answer: say which one did not, and carry on.
+    else logger.log("warn", "master-unreachable", { master: peer, kind: failure.kind, why: failure.detail });
   };
 
   const onNotify = (n: Notification): void => {

@@ -2,7 +2,8 @@
  * What a user sees when a cluster command cannot do its job: each error names what failed and how
  * to fix it. Runs `node bin/flint.js` from dist/ (build first: `npm run build`).
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,10 +12,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DIST_READY, FLINT_BIN } from "./harness.js";
 
 /** Runs `flint ...args` to its end (bounded), collecting its output. */
-function flint(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string; elapsedMs: number }> {
+function flint(args: string[], timeoutMs = 20_000, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string; elapsedMs: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FLINT_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [FLINT_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -145,4 +146,101 @@ describe.skipIf(!DIST_READY)("flint command errors", () => {
       await close(server);
     }
   });
+});
+
+/** A port of 127.0.0.1 that nothing listens on (it was free a moment ago). */
+async function freePort(): Promise<number> {
+  const server = (await listenOn(0))!;
+  const port = (server.address() as { port: number }).port;
+  await close(server);
+  return port;
+}
+
+function secretFile(name: string): string {
+  const path = join(apps, name);
+  writeFileSync(path, randomBytes(32).toString("hex"), { mode: 0o600 });
+  return path;
+}
+
+/** Starts `flint master` with a secret; resolves with its URL once it listens. */
+async function startMaster(secret: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [FLINT_BIN, "master", "--port", "0", "--status-port", "0", "--recovery", "none", "--secret-file", secret], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the master did not start: ${out}`)), 15_000);
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (flint:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+  });
+  return { child, url };
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+describe.skipIf(!DIST_READY)("connecting to a master: unreachable or wrong secret is said at once, by name", () => {
+  const OK_APP = (): string => app("submit-ok.mjs", "export function f(x) { return x; }\nexport async function main(ctx) { return ctx.run('f', [1]); }\n");
+
+  it("flint submit with no master running: 'cannot reach any master: ... refused the connection' within seconds, in both modes", async () => {
+    const port = await freePort();
+    const client = await flint(["submit", OK_APP(), "--master", `flint://127.0.0.1:${port}`, "--quiet"]);
+    expect(client.code).toBe(1);
+    expect(client.stderr).toContain(`cannot reach any master: 127.0.0.1:${port} refused the connection`);
+    expect(client.stderr).not.toContain("unresponsive");
+    expect(client.elapsedMs).toBeLessThan(5_000);
+    const cluster = await flint(["submit", OK_APP(), "--master", `flint://127.0.0.1:${port}`, "--deploy-mode", "cluster"]);
+    expect(cluster.code).toBe(1);
+    expect(cluster.stderr).toContain(`cannot reach the master: 127.0.0.1:${port} refused the connection`);
+    expect(cluster.stderr).not.toContain("no answer");
+    expect(cluster.elapsedMs).toBeLessThan(5_000);
+  });
+
+  it("a wrong secret is an authentication failure, said at once: flint submit (both modes) and flint worker, which stops", async () => {
+    const master = await startMaster(secretFile("right.secret"));
+    const wrong = secretFile("wrong.secret");
+    const hostPort = master.url.replace("flint://", "");
+    try {
+      for (const mode of ["client", "cluster"]) {
+        const r = await flint(["submit", OK_APP(), "--master", master.url, "--deploy-mode", mode, "--secret-file", wrong, "--quiet"]);
+        expect(r.code, mode).toBe(1);
+        expect(r.stderr, mode).toContain(`authentication with ${hostPort} failed (wrong secret)`);
+        expect(r.elapsedMs, mode).toBeLessThan(5_000);
+      }
+      const w = await flint(["worker", master.url, "--secret-file", wrong, "--work-dir", join(apps, "work")], 15_000);
+      expect(w.code).toBe(1);
+      expect(w.stderr).toContain(`flint worker: stopped: authentication with ${hostPort} failed (wrong secret)`);
+      expect(w.elapsedMs).toBeLessThan(5_000);
+      // Without a secret against a master that has one: named as such.
+      const none = await flint(["submit", OK_APP(), "--master", master.url, "--quiet"]);
+      expect(none.stderr).toContain(`authentication with ${hostPort} failed (it requires a secret and this side has none)`);
+    } finally {
+      await stopProcess(master.child);
+    }
+  });
+
+  it("flint worker with no master: each registration attempt is a WARN line with its number and cause", async () => {
+    const port = await freePort();
+    // Short retry intervals, so that a retry comes within the test.
+    const env = { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify({ initialRegistrationIntervalBaseMs: 300, initialRegistrationRetries: 2, totalRegistrationRetries: 3, prolongedRegistrationIntervalBaseMs: 300 }) };
+    const w = await flint(["worker", `flint://127.0.0.1:${port}`, "--work-dir", join(apps, "work")], 20_000, env);
+    const warnings = w.stderr.split("\n").filter((line) => /WARN .*master-unreachable/.test(line));
+    expect(warnings.length, w.stderr).toBe(4);
+    expect(warnings[0]).toContain(`why="127.0.0.1:${port} refused the connection"`);
+    expect(warnings[0]).toMatch(/registration="first attempt of 4, next in 0\.\d s"/);
+    expect(warnings[1]).toMatch(/registration="retry 1 of 3, next in 0\.\d s"/);
+    expect(warnings[3]).toMatch(/registration="retry 3 of 3, the last"/);
+    // Then it gives up, as the protocol says.
+    expect(w.code).toBe(1);
+  }, 30_000);
 });
