@@ -8,7 +8,7 @@ const dist = resolve(process.env.FLINT_DIST ?? new URL("../dist", import.meta.ur
 const { Transport } = await import(pathToFileURL(`${dist}/real/transport.js`).href);
 const { createMemoryLogger } = await import(pathToFileURL(`${dist}/real/log.js`).href);
 
-const secret = "bench-secret";
+const secret = "bench-secret-0123456789abcdef";
 async function node(onMessage) {
   const t = new Transport({ logger: createMemoryLogger("bench"), secret });
   t.attach({ onMessage, onDisconnected: () => {} });
@@ -53,10 +53,45 @@ for (let i = 0; i < R + 200; i++) {
 }
 rtts.sort((x, y) => x - y);
 const pct = (p) => rtts[Math.min(rtts.length - 1, Math.floor((p / 100) * rtts.length))] * 1000;
+
+// Handshake cost: the first message's round trip on a FRESH connection (connect, handshake, message,
+// echo), with the secret and without it (the hello and challenge only), over K connections each.
+// The difference is what authentication adds per connection; per message it adds nothing (the
+// round trips above run on an authenticated connection, with no per-message MAC).
+const K = Number(process.env.K ?? 300);
+async function freshRoundTrips(withSecret) {
+  const auth = withSecret ? { secret } : { allowUnauthenticated: true };
+  let echo;
+  const server = new Transport({ logger: createMemoryLogger("bench"), ...auth });
+  server.attach({ onMessage: (from, m) => server.send(from, m), onDisconnected: () => {} });
+  await server.listen("127.0.0.1", 0);
+  const times = [];
+  for (let i = 0; i < K + 20; i++) {
+    const client = new Transport({ logger: createMemoryLogger("bench"), ...auth, nodeAddress: `flint://127.0.0.1:${40000 + i}` });
+    client.attach({ onMessage: () => echo(), onDisconnected: () => {} });
+    const t0 = performance.now();
+    await new Promise((r) => {
+      echo = r;
+      client.send(server.address, statusUpdate(i));
+    });
+    if (i >= 20) times.push(performance.now() - t0);
+    await client.close({ drainMs: 0 });
+  }
+  await server.close({ drainMs: 0 });
+  times.sort((x, y) => x - y);
+  return (p) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))] * 1000;
+}
+const plain = await freshRoundTrips(false);
+const authed = await freshRoundTrips(true);
+
 console.log(`transport (node ${process.version}, JSON codec, HMAC auth, 127.0.0.1)`);
 console.table([
   { measure: `one-way throughput, ${N} StatusUpdates`, value: `${Math.round(N / seconds).toLocaleString("en")} msg/s` },
   { measure: `round trip p50 (${R} echoes)`, value: `${pct(50).toFixed(0)} us` },
   { measure: `round trip p99`, value: `${pct(99).toFixed(0)} us` },
+  { measure: `fresh connection + first round trip p50, no secret (${K})`, value: `${plain(50).toFixed(0)} us` },
+  { measure: `fresh connection + first round trip p50, mutual HMAC handshake`, value: `${authed(50).toFixed(0)} us` },
+  { measure: `  p99 no secret / with handshake`, value: `${plain(99).toFixed(0)} / ${authed(99).toFixed(0)} us` },
+  { measure: `handshake cost per connection (p50 difference)`, value: `${(authed(50) - plain(50)).toFixed(0)} us` },
 ]);
 await Promise.all([a.close(), b.close(), c.close()]);

@@ -3,6 +3,8 @@
  * checks that the payload is a JSON object whose `type` is one of MESSAGE_TYPES and whose fields
  * have the types messages.ts declares (the table below), and reports what was wrong as a value.
  * Unknown extra fields are tolerated (a newer peer may add some); missing or mistyped ones are not.
+ * Ids (appId, driverId, workerId, executorId) must match ID_PATTERN where they enter: a worker makes
+ * directories named after them, so one like `../../x` must never get past the codec.
  * JSON was measured before choosing it (bench/codec.js; numbers in the report of issue 5).
  */
 import { MESSAGE_TYPES, type Message, type MessageType } from "../protocol/messages.js";
@@ -34,7 +36,7 @@ export type DecodeMessageResult = { ok: true; message: Message } | { ok: false; 
 // ---- Field specs -----------------------------------------------------------------------------
 
 type Spec =
-  | { t: "string" | "number" | "integer" | "boolean" | "any" }
+  | { t: "string" | "id" | "number" | "integer" | "boolean" | "any" }
   | { t: "enum"; values: readonly string[] }
   | { t: "array"; of: Spec }
   | { t: "object"; fields: Schema }
@@ -43,7 +45,20 @@ type Spec =
   | { t: "optional"; of: Spec };
 type Schema = Record<string, Spec>;
 
+/**
+ * What an id may look like: a letter or digit, then letters, digits, `.`, `_`, `:` or `-`, at most
+ * 200 characters in all. No `/`, no `\`, never `.` or `..`: safe as one path component. (Ids flint
+ * makes: `app-<stamp>-0000`, `driver-<stamp>-0000`, `worker-<stamp>-<host>-<port>`, `0`.)
+ */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+
+/** Whether `text` is a valid id (ID_PATTERN). */
+export function isValidId(text: unknown): text is string {
+  return typeof text === "string" && ID_PATTERN.test(text);
+}
+
 const str: Spec = { t: "string" };
+const id: Spec = { t: "id" };
 const num: Spec = { t: "number" };
 const int: Spec = { t: "integer" };
 const bool: Spec = { t: "boolean" };
@@ -67,11 +82,11 @@ const applicationDescription = obj({
   command: obj({}),
 });
 const driverDescription = obj({ cores: int, memoryMb: num, supervise: bool, command: obj({}) });
-const executorDescription = obj({ appId: str, execId: int, cores: int, memoryMb: num, state: executorState });
+const executorDescription = obj({ appId: id, execId: int, cores: int, memoryMb: num, state: executorState });
 const taskDescription = obj({
   taskId: int,
   attemptNumber: int,
-  executorId: str,
+  executorId: id,
   taskSetId: str,
   index: int,
   cpus: int,
@@ -89,51 +104,51 @@ const statusData = union("kind", {
 
 /** The required (and optional) fields of every message, besides `type`. */
 export const MESSAGE_FIELDS: Readonly<Record<MessageType, Schema>> = {
-  RegisterWorker: { workerId: str, host: str, port: int, workerAddress: str, cores: int, memoryMb: num, masterAddress: str },
+  RegisterWorker: { workerId: id, host: str, port: int, workerAddress: str, cores: int, memoryMb: num, masterAddress: str },
   RegisteredWorker: { masterAddress: str, configuredMasterAddress: str, duplicate: bool },
   RegisterWorkerFailed: { message: str },
   MasterInStandby: {},
-  Heartbeat: { workerId: str, workerAddress: str },
+  Heartbeat: { workerId: id, workerAddress: str },
   ReconnectWorker: { masterUrl: str },
-  WorkerLatestState: { workerId: str, executors: arr(executorDescription), driverIds: arr(str) },
+  WorkerLatestState: { workerId: id, executors: arr(executorDescription), driverIds: arr(id) },
   MasterChanged: { masterAddress: str },
-  WorkerSchedulerStateResponse: { workerId: str, executors: arr(executorDescription), driverIds: arr(str) },
-  LaunchExecutor: { masterUrl: str, appId: str, execId: int, appDesc: applicationDescription, driverAddress: str, cores: int, memoryMb: num },
-  KillExecutor: { masterUrl: str, appId: str, execId: int },
-  ExecutorStateChanged: { appId: str, execId: int, state: executorState, message: opt(str), exitStatus: opt(int) },
-  ExecutorStateChangedResponse: { appId: str, execId: int, state: executorState },
-  LaunchDriver: { driverId: str, desc: driverDescription },
-  KillDriver: { driverId: str },
-  DriverStateChanged: { driverId: str, state: driverState, exception: opt(str) },
-  ApplicationFinished: { appId: str },
+  WorkerSchedulerStateResponse: { workerId: id, executors: arr(executorDescription), driverIds: arr(id) },
+  LaunchExecutor: { masterUrl: str, appId: id, execId: int, appDesc: applicationDescription, driverAddress: str, cores: int, memoryMb: num },
+  KillExecutor: { masterUrl: str, appId: id, execId: int },
+  ExecutorStateChanged: { appId: id, execId: int, state: executorState, message: opt(str), exitStatus: opt(int) },
+  ExecutorStateChangedResponse: { appId: id, execId: int, state: executorState },
+  LaunchDriver: { driverId: id, desc: driverDescription },
+  KillDriver: { driverId: id },
+  DriverStateChanged: { driverId: id, state: driverState, exception: opt(str) },
+  ApplicationFinished: { appId: id },
   RegisterApplication: { appDesc: applicationDescription, driverAddress: str },
-  RegisteredApplication: { appId: str, masterAddress: str },
-  UnregisterApplication: { appId: str },
-  MasterChangeAcknowledged: { appId: str },
-  ExecutorAdded: { execId: int, workerId: str, hostPort: str, cores: int, memoryMb: num },
+  RegisteredApplication: { appId: id, masterAddress: str },
+  UnregisterApplication: { appId: id },
+  MasterChangeAcknowledged: { appId: id },
+  ExecutorAdded: { execId: int, workerId: id, hostPort: str, cores: int, memoryMb: num },
   ExecutorUpdated: { execId: int, state: executorState, message: opt(str), exitStatus: opt(int), workerHost: opt(str) },
   ApplicationRemoved: { message: str },
-  WorkerRemoved: { workerId: str, host: str, message: str },
-  RequestExecutors: { appId: str, requestedTotal: int },
-  RequestExecutorsResponse: { appId: str, acknowledged: bool },
-  KillExecutors: { appId: str, executorIds: arr(str) },
-  KillExecutorsResponse: { appId: str, acknowledged: bool },
+  WorkerRemoved: { workerId: id, host: str, message: str },
+  RequestExecutors: { appId: id, requestedTotal: int },
+  RequestExecutorsResponse: { appId: id, acknowledged: bool },
+  KillExecutors: { appId: id, executorIds: arr(id) },
+  KillExecutorsResponse: { appId: id, acknowledged: bool },
   RequestSubmitDriver: { desc: driverDescription },
-  SubmitDriverResponse: { masterAddress: str, success: bool, driverId: opt(str), message: str },
-  RequestKillDriver: { driverId: str },
-  KillDriverResponse: { masterAddress: str, driverId: str, success: bool, message: str },
-  RequestDriverStatus: { driverId: str },
-  DriverStatusResponse: { found: bool, state: opt(driverState), workerId: opt(str), workerHostPort: opt(str), exception: opt(str) },
-  RegisterExecutor: { executorId: str, executorAddress: str, hostname: str, cores: int },
+  SubmitDriverResponse: { masterAddress: str, success: bool, driverId: opt(id), message: str },
+  RequestKillDriver: { driverId: id },
+  KillDriverResponse: { masterAddress: str, driverId: id, success: bool, message: str },
+  RequestDriverStatus: { driverId: id },
+  DriverStatusResponse: { found: bool, state: opt(driverState), workerId: opt(id), workerHostPort: opt(str), exception: opt(str) },
+  RegisterExecutor: { executorId: id, executorAddress: str, hostname: str, cores: int },
   RegisteredExecutor: {},
   RegisterExecutorFailed: { message: str },
-  LaunchedExecutor: { executorId: str },
-  StatusUpdate: { executorId: str, taskId: int, state: taskState, data: statusData, taskCpus: int },
+  LaunchedExecutor: { executorId: id },
+  StatusUpdate: { executorId: id, taskId: int, state: taskState, data: statusData, taskCpus: int },
   LaunchTask: { task: taskDescription },
-  KillTask: { taskId: int, executorId: str, interruptThread: bool, reason: str },
+  KillTask: { taskId: int, executorId: id, interruptThread: bool, reason: str },
   StopExecutor: {},
-  RemoveExecutor: { executorId: str, reason: str },
-  ExecutorHeartbeat: { executorId: str },
+  RemoveExecutor: { executorId: id, reason: str },
+  ExecutorHeartbeat: { executorId: id },
   HeartbeatResponse: { reregisterBlockManager: bool },
 };
 
@@ -187,6 +202,9 @@ function check(value: unknown, spec: Spec, path: string): FieldProblem | undefin
       return value === undefined ? bad("a value") : undefined;
     case "string":
       return typeof value === "string" ? undefined : bad("a string");
+    case "id":
+      if (typeof value !== "string") return bad("a string");
+      return ID_PATTERN.test(value) ? undefined : bad("an id (letters, digits, . _ : -, starting with a letter or digit, at most 200)");
     case "number":
       return typeof value === "number" && Number.isFinite(value) ? undefined : bad("a finite number");
     case "integer":

@@ -13,17 +13,37 @@
  *   logged reason. Nothing here throws at a caller because of a peer.
  * - Bad input (a broken frame, a failed handshake, an undecodable message) closes THAT
  *   connection with a logged reason; the listener and every other connection carry on.
- * - An authenticated connection that closes is reported as `onDisconnected(peer)` for the
- *   listening address the peer announced (and for the address we dialed, if that differs).
+ * - An authenticated connection that closes is reported as `onDisconnected(peer)`: for a
+ *   connection we dialed, the address we dialed (the handshake proved that peer answers there);
+ *   for one the peer opened, the listening address it announced (and proved with the secret).
+ * - Floods: unauthenticated inbound connections are capped per listener and per source IP (the
+ *   oldest pending one of the heaviest source is cut for a newcomer, see admission.ts), must
+ *   finish the handshake within `handshakeTimeoutMs`, and the total is capped below the process's
+ *   file-descriptor limit. Refusals and pre-authentication rejections are logged as counts per
+ *   interval, not one line each.
+ * - A connection we dialed that ends before its handshake completed is reported once to
+ *   `onDialFailed` listeners with its cause (dial-failure.ts: refused, unresolved, unreachable,
+ *   auth, incompatible, closed). One that failed to authenticate (wrong or missing secret, a
+ *   version apart, not the node we dialed: `isAuthFailure`) carries a typed `AuthFailure`, which
+ *   `onAuthFailure` listeners get: retrying will not fix it.
  * - `close()` drains before it closes: what was sent before it (the last messages of a node, sent
  *   in the same step as its `exit`) is written out at once, each open connection is ended
  *   gracefully (FIN after the data, then the peer's FIN) and a connection still being dialed for
  *   queued messages may finish its handshake, all within a bounded time (`closeDrainMs`).
  */
+import { readFileSync } from "node:fs";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import type { Address } from "../protocol/ids.js";
 import type { Message } from "../protocol/messages.js";
 import { formatAddress, isLoopbackHost, parseAddress } from "./address.js";
+import {
+  DEFAULT_MAX_PENDING_CONNECTIONS,
+  DEFAULT_MAX_PENDING_PER_IP,
+  DEFAULT_REJECTION_DETAIL_LINES,
+  PendingConnections,
+  RefusalLog,
+  sourceIp,
+} from "./admission.js";
 import { decodeMessage, describeCodecError, encodeMessage } from "./codec.js";
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES, FrameDecoder, describeFrameError } from "./framing.js";
 import {
@@ -31,11 +51,17 @@ import {
   Handshake,
   MAX_HANDSHAKE_FRAME_BYTES,
   encodeHandshakeFrame,
+  weakSecretProblem,
+  type HandshakeRejectReason,
   type HandshakeRejection,
   type HandshakeSide,
 } from "./handshake.js";
 import type { Logger } from "./log.js";
-import { describePeer, rejectionFailure, socketFailure, type DialFailure } from "./dial-failure.js";
+import { SelfNames, dialedOfHello } from "./selfNames.js";
+import { closedFailure, rejectionFailure, socketFailure, type AuthFailure, type DialFailure, type TransportRejection } from "./dial-failure.js";
+
+// The typed authentication failure lives with the other dial failures; re-exported for callers of the transport.
+export { AuthenticationError, type AuthFailure, type DialFailure } from "./dial-failure.js";
 
 export interface TransportHandlers {
   onMessage(from: Address, message: Message): void;
@@ -56,25 +82,27 @@ export interface TransportOptions {
   outboxLimitMessages?: number;
   /** Payload bytes an outbox holds before it drops new ones. */
   outboxLimitBytes?: number;
-  /** Open connections (both directions) before new inbound ones are refused. */
+  /** Open connections (both directions) before new inbound ones are refused (also capped below the fd limit). */
   maxConnections?: number;
+  /** Inbound connections still in their handshake, at most (authenticated ones do not count). */
+  maxPendingConnections?: number;
+  /** Inbound connections still in their handshake from one source IP, at most. */
+  maxPendingPerIp?: number;
+  /** Refused or rejected unauthenticated connections logged one by one per interval; the rest are counted. */
+  rejectionDetailLines?: number;
   /** How long `close()` may wait for queued messages to leave and peers to hang up (default 1 s). */
   closeDrainMs?: number;
   /** Our address when this transport never listens (announced in the handshake). */
   nodeAddress?: Address;
   /** The host to announce when listening on a wildcard address (0.0.0.0). */
   advertiseHost?: string;
-  /**
-   * Told when a connection we dialed ends before its handshake completed, with why (dial-failure.ts):
-   * callers decide what is transient (a refused connection while a master restarts) and what is
-   * not (a failed authentication).
-   */
-  onDialFailed?(peer: Address, failure: DialFailure): void;
 }
 
 export const DEFAULT_OUTBOX_LIMIT_MESSAGES = 100_000;
 export const DEFAULT_OUTBOX_LIMIT_BYTES = 256 * 1024 * 1024;
-export const DEFAULT_MAX_CONNECTIONS = 1_024;
+export const DEFAULT_MAX_CONNECTIONS = 4_096;
+/** File descriptors kept free for everything else a process opens (logs, recovery files, children). */
+const FD_RESERVE = 128;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_CLOSE_DRAIN_MS = 1_000;
 /** Small frames are copied into batches of about this size; larger ones are written as they are. */
@@ -102,6 +130,12 @@ interface Connection {
   blocked: boolean;
   /** Remote ip:port, for logs. */
   readonly remote: string;
+  /** Source IP (inbound), for the per-IP share. */
+  readonly ip: string;
+  /** Inbound: whether the hello's dialed address was looked at (and a DNS name resolved if needed). */
+  namesChecked: boolean;
+  /** Inbound: waiting for a DNS lookup before the hello is handed to the handshake. */
+  resolving: boolean;
   /** Why a connection we dialed failed before it opened (its first socket error or rejection). */
   failure: DialFailure | undefined;
 }
@@ -127,7 +161,18 @@ export interface TransportStats {
 }
 
 export class Transport {
-  private readonly options: Required<Omit<TransportOptions, "secret" | "nodeAddress" | "advertiseHost" | "onDialFailed">> & TransportOptions;
+  private readonly options: Required<Omit<TransportOptions, "secret" | "nodeAddress" | "advertiseHost">> & TransportOptions;
+  /** Inbound connections still in their handshake. */
+  private readonly pending: PendingConnections<Connection>;
+  private readonly refusals: RefusalLog;
+  private readonly dialFailureListeners = new Set<(failure: DialFailure) => void>();
+  /** The host and port we listen on (for which dialed addresses name us). */
+  private listenHost: string | undefined;
+  private listenPort: number | undefined;
+  private readonly selfNames = new SelfNames(
+    () => [this.ownAddress !== undefined ? parseAddress(this.ownAddress).host : undefined, this.listenHost],
+    () => this.listenPort,
+  );
   private readonly logger: Logger;
   private handlers: TransportHandlers | undefined;
   /** Inputs that arrived before `attach`, bounded by the outbox limit. */
@@ -152,7 +197,10 @@ export class Transport {
   constructor(options: TransportOptions) {
     if (options.secret === undefined && !options.allowUnauthenticated)
       throw new Error("authentication is on by default: give the transport a secret (or allowUnauthenticated, loopback only)");
-    if (options.secret !== undefined && options.secret.length === 0) throw new Error("the secret is empty");
+    if (options.secret !== undefined) {
+      const weak = weakSecretProblem(options.secret);
+      if (weak !== undefined) throw new Error(weak);
+    }
     this.options = {
       allowUnauthenticated: false,
       maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
@@ -161,9 +209,15 @@ export class Transport {
       outboxLimitMessages: DEFAULT_OUTBOX_LIMIT_MESSAGES,
       outboxLimitBytes: DEFAULT_OUTBOX_LIMIT_BYTES,
       maxConnections: DEFAULT_MAX_CONNECTIONS,
+      maxPendingConnections: DEFAULT_MAX_PENDING_CONNECTIONS,
+      maxPendingPerIp: DEFAULT_MAX_PENDING_PER_IP,
+      rejectionDetailLines: DEFAULT_REJECTION_DETAIL_LINES,
       closeDrainMs: DEFAULT_CLOSE_DRAIN_MS,
       ...options,
     };
+    this.options.maxConnections = Math.min(this.options.maxConnections, connectionCapBelowFdLimit());
+    this.pending = new PendingConnections({ maxPending: this.options.maxPendingConnections, maxPendingPerIp: this.options.maxPendingPerIp });
+    this.refusals = new RefusalLog(options.logger, "transport", this.options.rejectionDetailLines);
     this.logger = options.logger;
     this.ownAddress = options.nodeAddress;
     new FrameDecoder(this.options.maxFrameBytes); // validates the limit early
@@ -172,6 +226,28 @@ export class Transport {
   /** Our listening address (after `listen`), or the configured node address. */
   get address(): Address | undefined {
     return this.ownAddress;
+  }
+
+  /**
+   * Calls `listener` once for each connection we dialed that ends before its handshake completed,
+   * with why (dial-failure.ts): callers decide what is transient (a refused connection while a
+   * master restarts) and what is not (a failed authentication). Not while closing. Returns an
+   * unsubscribe.
+   */
+  onDialFailed(listener: (failure: DialFailure) => void): () => void {
+    this.dialFailureListeners.add(listener);
+    return () => this.dialFailureListeners.delete(listener);
+  }
+
+  /**
+   * The dial failures that are authentication failures (a wrong or missing secret, a protocol
+   * version apart, the peer is not the node we dialed): `listener` gets their `AuthFailure`.
+   * Returns an unsubscribe.
+   */
+  onAuthFailure(listener: (failure: AuthFailure) => void): () => void {
+    return this.onDialFailed((failure) => {
+      if (failure.auth !== undefined) listener(failure.auth);
+    });
   }
 
   /** Sets the receiver of messages and disconnects; what arrived before is delivered now. */
@@ -206,6 +282,8 @@ export class Transport {
         const actualPort = typeof bound === "object" && bound ? bound.port : port;
         const shownHost = this.options.advertiseHost ?? (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host);
         this.ownAddress = formatAddress(shownHost, actualPort);
+        this.listenHost = host;
+        this.listenPort = actualPort;
         this.logger.log("info", "listening", { address: this.ownAddress, auth: this.options.secret !== undefined });
         resolve(this.ownAddress);
       });
@@ -285,6 +363,7 @@ export class Transport {
       this.onAllClosed = undefined;
     }
     for (const conn of [...this.connections]) this.destroy(conn);
+    this.refusals.close();
     this.connections.clear();
     this.byPeer.clear();
     this.outboxes.clear();
@@ -323,13 +402,30 @@ export class Transport {
       socket.destroy();
       return;
     }
+    const ip = sourceIp(socket.remoteAddress);
+    // Make room: cut the oldest pending handshake of the heaviest source rather than refuse the newcomer.
+    let victim = this.pending.victimFor(ip);
+    if (victim === undefined && this.connections.size >= this.options.maxConnections) victim = this.pending.oldestOfHeaviest();
+    if (victim !== undefined) this.refuse(victim, "evicted-for-newer", `unauthenticated connection cut to admit a newer one (limits: ${this.options.maxPendingConnections} pending, ${this.options.maxPendingPerIp} per IP)`);
     if (this.connections.size >= this.options.maxConnections) {
-      this.logger.log("warn", "connection-refused", { why: "too-many-connections", remote: remoteOf(socket), limit: this.options.maxConnections });
+      // Every slot holds an authenticated peer: the newcomer has to wait.
+      this.refusals.count("over-connection-cap", { event: "connection-refused", fields: { why: "too-many-connections", remote: remoteOf(socket), limit: this.options.maxConnections } });
       socket.destroy();
       return;
     }
     const conn = this.setUp(socket, "server", undefined);
-    this.sendRaw(conn, conn.handshake.hello());
+    this.pending.add(conn, ip);
+  }
+
+  /** Cuts a pending inbound connection, counting it rather than logging it. */
+  private refuse(conn: Connection, reason: string, detail: string): void {
+    this.refusals.count(reason, { event: "connection-rejected", fields: { why: reason, detail, id: conn.id, side: conn.side, remote: conn.remote, peer: null } });
+    this.destroy(conn);
+  }
+
+  /** Whether `dialed` (the address a client says it dialed) names this node (selfNames.ts). */
+  private isOwnAddress(socket: Socket, dialed: string): boolean {
+    return dialed === this.ownAddress || this.selfNames.isOwn(dialed, socket.localAddress);
   }
 
   private dial(outbox: Outbox): void {
@@ -349,7 +445,7 @@ export class Transport {
       if (conn.state === "closed") return;
       clearTimeout(conn.timer);
       this.armHandshakeTimer(conn);
-      this.sendRaw(conn, conn.handshake.hello());
+      for (const frame of conn.handshake.start()) this.sendRaw(conn, frame);
     });
   }
 
@@ -365,10 +461,18 @@ export class Transport {
       wasOpen: false,
       // Until the peer has proven itself, only handshake-sized frames are buffered.
       decoder: new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES),
-      handshake: new Handshake({ side, ourAddress: this.ownAddress!, ...(this.options.secret !== undefined ? { secret: this.options.secret } : {}) }),
+      handshake: new Handshake({
+        side,
+        ourAddress: this.ownAddress!,
+        ...(dialed !== undefined ? { dialed } : { isOwnAddress: (a: string) => this.isOwnAddress(socket, a) }),
+        ...(this.options.secret !== undefined ? { secret: this.options.secret } : {}),
+      }),
       timer: undefined,
       blocked: false,
       remote: remoteOf(socket),
+      ip: sourceIp(socket.remoteAddress),
+      namesChecked: false,
+      resolving: false,
       failure: undefined,
     };
     this.connections.add(conn);
@@ -376,7 +480,11 @@ export class Transport {
     socket.on("data", (chunk: Buffer) => this.onData(conn, chunk));
     socket.on("error", (err) => {
       if (conn.state === "handshaking" && conn.dialed !== undefined) conn.failure ??= socketFailure(conn.dialed, err);
-      if (conn.state !== "closed") this.logger.log(conn.state === "open" ? "warn" : "info", "connection-error", { id: conn.id, remote: conn.remote, peer: conn.peer ?? conn.dialed, error: err.message });
+      if (conn.state === "closed") return;
+      const fields = { id: conn.id, remote: conn.remote, peer: conn.peer ?? conn.dialed, error: err.message };
+      // An inbound connection that never authenticated is anyone's: counted, not logged one by one.
+      if (side === "server" && !conn.wasOpen) this.refusals.count("socket-error", { event: "connection-error", fields });
+      else this.logger.log(conn.state === "open" ? "warn" : "info", "connection-error", fields);
     });
     socket.on("close", () => this.onClose(conn));
     socket.on("drain", () => {
@@ -399,7 +507,7 @@ export class Transport {
     conn.decoder.feed(chunk);
     for (;;) {
       // A handler may have closed this connection (or the whole transport) meanwhile.
-      if ((conn.state as ConnectionState) === "closed") return;
+      if ((conn.state as ConnectionState) === "closed" || conn.resolving) return;
       const item = conn.decoder.next();
       if (item === undefined) return;
       if (!Buffer.isBuffer(item)) {
@@ -412,6 +520,22 @@ export class Transport {
   }
 
   private onHandshakeFrame(conn: Connection, payload: Buffer): void {
+    if (conn.side === "server" && !conn.namesChecked && this.options.secret !== undefined) {
+      // A client that dialed us by a DNS name we do not know yet: resolve it before the hello is read.
+      conn.namesChecked = true;
+      const dialed = dialedOfHello(payload);
+      const name = dialed !== undefined ? this.selfNames.nameToLookUp(dialed, conn.socket.localAddress, Date.now()) : undefined;
+      if (name !== undefined) {
+        conn.resolving = true;
+        void this.selfNames.lookup(name).then(() => {
+          conn.resolving = false;
+          if (conn.state !== "handshaking" || this.closed) return;
+          this.onHandshakeFrame(conn, payload);
+          this.onData(conn, Buffer.alloc(0));
+        });
+        return;
+      }
+    }
     const progress = conn.handshake.receive(payload);
     for (const frame of progress.send) this.sendRaw(conn, frame);
     if (progress.reject) {
@@ -431,6 +555,7 @@ export class Transport {
   }
 
   private open(conn: Connection, peer: Address): void {
+    this.pending.remove(conn);
     clearTimeout(conn.timer);
     conn.timer = undefined;
     conn.state = "open";
@@ -442,7 +567,6 @@ export class Transport {
     set.add(conn);
     this.logger.log("debug", "connection-open", { id: conn.id, side: conn.side, remote: conn.remote, peer });
     if (conn.dialed !== undefined) {
-      if (conn.dialed !== peer) this.logger.log("warn", "peer-address-differs", { dialed: conn.dialed, announced: peer });
       const outbox = this.outboxes.get(conn.dialed);
       if (outbox && outbox.dialing === conn) {
         outbox.dialing = undefined;
@@ -454,18 +578,15 @@ export class Transport {
   }
 
   /** Closes a connection because of what the peer did (or failed to do), saying why. */
-  private reject(conn: Connection, rejection: HandshakeRejection | { reason: "bad-frame" | "bad-message"; detail: string }): void {
+  private reject(conn: Connection, rejection: HandshakeRejection | TransportRejection): void {
     if (conn.state === "closed") return;
     const wasHandshaking = conn.state === "handshaking";
+    const fields = { why: rejection.reason, detail: rejection.detail, id: conn.id, side: conn.side, remote: conn.remote, peer: conn.peer ?? conn.dialed ?? null };
+    // Inbound connections that never authenticated are anyone's: counted per interval (a flood must
+    // not flood the log). Our own dials and authenticated peers are logged one by one.
+    if (conn.side === "server" && wasHandshaking) this.refusals.count(rejection.reason, { event: "connection-rejected", fields });
+    else this.logger.log("warn", "connection-rejected", fields);
     if (wasHandshaking && conn.dialed !== undefined) conn.failure ??= rejectionFailure(conn.dialed, rejection);
-    this.logger.log("warn", "connection-rejected", {
-      why: rejection.reason,
-      detail: rejection.detail,
-      id: conn.id,
-      side: conn.side,
-      remote: conn.remote,
-      peer: conn.peer ?? conn.dialed ?? null,
-    });
     this.closeConnection(conn);
     const tellPeer = wasHandshaking && rejection.reason !== "rejected-by-peer" && !conn.socket.connecting && conn.socket.writable;
     if (tellPeer) {
@@ -482,6 +603,7 @@ export class Transport {
 
   /** Forgets a connection (idempotent): unbinds its outboxes and reports the loss once. */
   private closeConnection(conn: Connection): void {
+    this.pending.remove(conn);
     if (!this.connections.has(conn)) return;
     this.connections.delete(conn);
     clearTimeout(conn.timer);
@@ -502,18 +624,11 @@ export class Transport {
       if (outbox.conn !== conn && outbox.dialing !== conn) continue;
       const lost = outbox.queue.length - outbox.head;
       if (lost > 0)
-        this.logger.log("warn", "send-dropped", { why: outbox.conn === conn ? "connection-lost" : "connect-failed", to: outbox.peer, dropped: lost });
+        this.logger.log("warn", "send-dropped", { why: outbox.conn === conn ? "connection-lost" : (conn.failure?.auth !== undefined ? "auth-failed" : "connect-failed"), to: outbox.peer, dropped: lost });
       this.outboxes.delete(outbox.peer);
       this.dirty.delete(outbox);
     }
-    if (!conn.wasOpen && conn.dialed !== undefined && this.options.onDialFailed !== undefined) {
-      const failure = conn.failure ?? { kind: "closed", detail: `${describePeer(conn.dialed)} closed the connection during the handshake` };
-      try {
-        this.options.onDialFailed(conn.dialed, failure);
-      } catch (err) {
-        this.logger.log("error", "handler-threw", { handler: "onDialFailed", peer: conn.dialed, error: (err as Error).stack ?? String(err) });
-      }
-    }
+    if (!conn.wasOpen && conn.dialed !== undefined) this.reportDialFailure(conn.failure ?? closedFailure(conn.dialed));
     if (conn.wasOpen) {
       this.logger.log("info", "peer-disconnected", { id: conn.id, peer: conn.peer, remote: conn.remote });
       this.reportDisconnected(conn.peer!);
@@ -544,6 +659,16 @@ export class Transport {
       this.handlers.onMessage(from, message);
     } catch (err) {
       this.logger.log("error", "handler-threw", { handler: "onMessage", from, type: message.type, error: (err as Error).stack ?? String(err) });
+    }
+  }
+
+  private reportDialFailure(failure: DialFailure): void {
+    for (const listener of [...this.dialFailureListeners]) {
+      try {
+        listener(failure);
+      } catch (err) {
+        this.logger.log("error", "handler-threw", { handler: "onDialFailed", peer: failure.peer, error: (err as Error).stack ?? String(err) });
+      }
     }
   }
 
@@ -651,6 +776,26 @@ function frameOf(payload: Buffer): Buffer {
 
 function remoteOf(socket: Socket): string {
   return `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+}
+
+/**
+ * The most connections one listener may hold: below this process's soft file-descriptor limit
+ * (read from /proc/self/limits on Linux), keeping `FD_RESERVE` for everything else. Elsewhere, or
+ * when unreadable, no extra cap.
+ */
+export function connectionCapBelowFdLimit(limitsText?: string): number {
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = readFileSync("/proc/self/limits", "utf8");
+    } catch {
+      return Number.MAX_SAFE_INTEGER;
+    }
+  }
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(text);
+  if (!m || m[1] === "unlimited") return Number.MAX_SAFE_INTEGER;
+  // Several listeners share the limit (a master has the transport and the status port): take half.
+  return Math.max(16, Math.floor((Number(m[1]) - FD_RESERVE) / 2));
 }
 
 /** Creates a transport and, when `listen` is given, starts listening. */

@@ -64,7 +64,7 @@ export function attacks(options: { maxFrameBytes: number }): fc.Arbitrary<Attack
     pre("oversized-length-pre", fc.integer({ min: MAX_HANDSHAKE_FRAME_BYTES + 1, max: 0xffffffff }).map((n) => Buffer.concat([header(n), Buffer.from("xx")]))),
     pre("oversized-frame-pre", fc.integer({ min: MAX_HANDSHAKE_FRAME_BYTES + 1, max: 64 * 1024 }).map((n) => Buffer.concat([header(n), Buffer.alloc(n, 0x7b)]))),
     pre("message-before-hello", fc.constantFrom(...MESSAGE_TYPES).map((t) => encodeFrame(encodeMessage(SAMPLE_MESSAGES[t])))),
-    pre("wrong-version", fc.integer({ min: 2, max: 1_000 }).map((v) => frameJson({ hs: "hello", protocolVersion: PROTOCOL_VERSION + v, nodeAddress: "flint://127.0.0.1:9", nonce: NONCE, auth: true }))),
+    pre("wrong-version", fc.integer({ min: 2, max: 1_000 }).map((v) => frameJson({ hs: "hello", protocolVersion: PROTOCOL_VERSION + v, nodeAddress: "flint://127.0.0.1:9", dialed: "flint://127.0.0.1:9", nonce: NONCE, auth: true }))),
     pre("junk-json-pre", fc.jsonValue().map((v) => frameJson(v))),
     pre("empty-frame-pre", fc.constant(header(0))),
     fc.string({ minLength: 1, maxLength: 40 }).map((secret): Attack => ({ kind: "wrong-secret", phase: "impostor", secret: `not-the-secret-${secret}` })),
@@ -160,8 +160,8 @@ export async function throwAttacks(target: Address, list: readonly Attack[], opt
 
 /** Plays an honest-looking client with the wrong secret (or none) until the target hangs up. */
 async function impostor(raw: RawPeer, ourAddress: Address, secret: string | undefined, timeoutMs: number): Promise<void> {
-  const hs = new Handshake({ side: "client", ourAddress, ...(secret !== undefined ? { secret } : {}) });
-  raw.frame(hs.hello());
+  const hs = new Handshake({ side: "client", ourAddress, dialed: raw.target, ...(secret !== undefined ? { secret } : {}) });
+  for (const f of hs.start()) raw.frame(f);
   let used = 0;
   let gaveUp = false;
   while (!raw.closed) {

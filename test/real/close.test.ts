@@ -43,7 +43,7 @@ async function deafServer(): Promise<{ address: Address; sockets: Socket[] }> {
     sockets.push(socket);
     socket.on("error", () => undefined);
     const hs = new Handshake({ side: "server", ourAddress: addr, secret: SECRET });
-    socket.write(encodeFrame(hs.hello()));
+    for (const f of hs.start()) socket.write(encodeFrame(f));
     let buffered = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       buffered = Buffer.concat([buffered, chunk]);

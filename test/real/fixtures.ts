@@ -69,8 +69,12 @@ export const SAMPLE_MESSAGES: Record<MessageType, Message> = {
 };
 
 /** A numbered message for ordering tests. */
-export const numbered = (n: number): Message => ({ type: "RemoveExecutor", executorId: executorId(n), reason: `#${n}` });
-export const numberOf = (message: Message): number => Number((message as { executorId: string }).executorId);
+/** A message carrying `n` in its executor id (a negative `n` as `m<-n>`: an id starts with a letter or digit). */
+export const numbered = (n: number): Message => ({ type: "RemoveExecutor", executorId: executorId(n < 0 ? `m${-n}` : n), reason: `#${n}` });
+export const numberOf = (message: Message): number => {
+  const id = (message as { executorId: string }).executorId;
+  return id.startsWith("m") ? -Number(id.slice(1)) : Number(id);
+};
 
 // ---- Transports that are closed after each test ----------------------------------------------
 
@@ -131,7 +135,10 @@ export class RawPeer {
   private readonly decoder = new FrameDecoder(1 << 30);
   readonly connected: Promise<void>;
 
+  readonly target: Address;
+
   constructor(target: Address) {
+    this.target = target;
     const port = Number(target.slice(target.lastIndexOf(":") + 1));
     this.socket = connect({ host: "127.0.0.1", port });
     this.socket.on("data", (chunk: Buffer) => this.frames.push(...this.decoder.push(chunk).frames));
@@ -152,8 +159,8 @@ export class RawPeer {
   /** Completes the handshake as a client announcing `ourAddress`. */
   async handshake(ourAddress: Address, options: Partial<HandshakeOptions> = {}): Promise<void> {
     await this.connected;
-    const hs = new Handshake({ side: "client", ourAddress, secret: SECRET, ...options });
-    this.frame(hs.hello());
+    const hs = new Handshake({ side: "client", ourAddress, dialed: this.target, secret: SECRET, ...options });
+    for (const f of hs.start()) this.frame(f);
     let used = 0;
     while (!hs.done) {
       await waitFor(() => this.frames.length > used || this.closed, "a handshake frame", 5_000);

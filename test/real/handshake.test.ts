@@ -11,10 +11,13 @@ import {
   createSecretFile,
   encodeHandshakeFrame,
   readSecretFile,
+  type HandshakeOptions,
   type HandshakeProgress,
+  type HelloFrame,
 } from "../../src/real/handshake.js";
 import { createMemoryLogger } from "../../src/real/log.js";
 import { Transport } from "../../src/real/transport.js";
+import { isAuthFailure } from "../../src/real/handshake.js";
 import { RawPeer, SAMPLE_MESSAGES, SECRET, closeAll, rejections, startNode, waitFor } from "./fixtures.js";
 import { encodeMessage } from "../../src/real/codec.js";
 
@@ -24,8 +27,8 @@ const B = address("flint://127.0.0.1:1002");
 /** Runs two in-memory handshakes against each other until both stop making progress. */
 function pair(client: Handshake, server: Handshake): { client: HandshakeProgress[]; server: HandshakeProgress[] } {
   const log = { client: [] as HandshakeProgress[], server: [] as HandshakeProgress[] };
-  let toServer = [client.hello()];
-  let toClient = [server.hello()];
+  let toServer = client.start();
+  let toClient = server.start();
   while (toServer.length > 0 || toClient.length > 0) {
     const nextToClient: Buffer[] = [];
     const nextToServer: Buffer[] = [];
@@ -46,63 +49,155 @@ function pair(client: Handshake, server: Handshake): { client: HandshakeProgress
 }
 
 const rejectOf = (ps: HandshakeProgress[]) => ps.find((p) => p.reject)?.reject;
+const frameOf = (b: Buffer): Record<string, unknown> => JSON.parse(b.toString()) as Record<string, unknown>;
+const client = (extra: Partial<HandshakeOptions> = {}) => new Handshake({ side: "client", ourAddress: A, dialed: B, secret: SECRET, ...extra });
+const server = (extra: Partial<HandshakeOptions> = {}) => new Handshake({ side: "server", ourAddress: B, secret: SECRET, ...extra });
+const helloFrame = (extra: Record<string, unknown> = {}) =>
+  encodeHandshakeFrame({ hs: "hello", protocolVersion: PROTOCOL_VERSION, nodeAddress: A, dialed: B, nonce: "c".repeat(64), auth: true, ...extra } as HelloFrame);
 
-describe("handshake: hello + HMAC challenge-response", () => {
+describe("handshake: mutual HMAC challenge-response bound to the connection", () => {
   afterEach(closeAll);
 
-  it("handshake: both sides with the secret learn each other's announced address", () => {
-    const c = new Handshake({ side: "client", ourAddress: A, secret: SECRET });
-    const s = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
+  it("handshake: both sides with the secret complete; the server learns the client's address, the client the address it dialed", () => {
+    const c = client();
+    const s = server();
     const log = pair(c, s);
     expect(c.done && s.done).toBe(true);
     expect(log.client.at(-1)?.peerAddress).toBe(B);
     expect(log.server.at(-1)?.peerAddress).toBe(A);
   });
 
-  it("handshake: without secrets on both sides (explicitly unauthenticated) it completes after the hellos", () => {
-    const c = new Handshake({ side: "client", ourAddress: A });
+  it("handshake: without secrets on both sides (explicitly unauthenticated) it completes after hello and challenge", () => {
+    const c = new Handshake({ side: "client", ourAddress: A, dialed: B });
     const s = new Handshake({ side: "server", ourAddress: B });
     pair(c, s);
     expect(c.done && s.done).toBe(true);
   });
 
-  it("handshake: a wrong secret fails both sides with bad-proof", () => {
-    const c = new Handshake({ side: "client", ourAddress: A, secret: "other" });
-    const s = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
+  it("handshake: a wrong secret fails at the server with bad-proof, and the server never reveals its own proof", () => {
+    const c = client({ secret: "other-secret-0123456789" });
+    const s = server();
     const log = pair(c, s);
     expect(rejectOf(log.server)).toMatchObject({ reason: "bad-proof", detail: expect.stringContaining("wrong secret") });
-    expect(rejectOf(log.client)).toMatchObject({ reason: "bad-proof" });
+    expect(c.done).toBe(false);
+    const sent = log.server.flatMap((p) => p.send).map(frameOf);
+    expect(sent.map((f) => f["hs"])).toEqual(["challenge"]);
+  });
+
+  it("handshake: a server with the wrong secret fails at the client with bad-proof", () => {
+    const c = client();
+    const s = server({ secret: "other-secret-0123456789" });
+    const log = pair(c, s);
+    expect(rejectOf(log.server)).toMatchObject({ reason: "bad-proof" });
+    // The server rejected the client's proof: its own proof was never computed nor sent.
+    expect(log.server.flatMap((p) => p.send).map(frameOf).some((f) => f["hs"] === "auth")).toBe(false);
   });
 
   it("handshake: a peer without a secret is refused by a node that has one, and vice versa", () => {
-    const c = new Handshake({ side: "client", ourAddress: A });
-    const s = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
-    const log = pair(c, s);
+    const c = new Handshake({ side: "client", ourAddress: A, dialed: B });
+    const log = pair(c, server());
     expect(rejectOf(log.server)).toMatchObject({ reason: "peer-missing-secret" });
-    expect(rejectOf(log.client)).toMatchObject({ reason: "local-missing-secret" });
+    const c2 = client();
+    const log2 = pair(c2, new Handshake({ side: "server", ourAddress: B }));
+    expect(rejectOf(log2.server)).toMatchObject({ reason: "local-missing-secret" });
   });
 
-  it("handshake: a proof is bound to the prover's side, so it cannot be reflected back", () => {
-    const server = new Handshake({ side: "server", ourAddress: B, secret: SECRET, nonce: "a".repeat(64) });
-    // An attacker claiming B's own address replays the proof B would give for its own nonce.
-    server.receive(encodeHandshakeFrame({ hs: "hello", protocolVersion: PROTOCOL_VERSION, nodeAddress: B, nonce: "b".repeat(64), auth: true }));
-    const reflected = computeProof(SECRET, "server", "a".repeat(64), B, B);
-    expect(server.receive(encodeHandshakeFrame({ hs: "auth", proof: reflected })).reject).toMatchObject({ reason: "bad-proof" });
+  it("handshake: no proof oracle: a server answers a hello with a challenge only, never with a proof", () => {
+    const s = server();
+    const progress = s.receive(helloFrame());
+    expect(progress.reject).toBeUndefined();
+    expect(progress.send.map(frameOf)).toEqual([{ hs: "challenge", protocolVersion: PROTOCOL_VERSION, nonce: s.nonce, auth: true }]);
+  });
+
+  it("handshake: reflection: a client's own proof sent back to it as the server's fails (distinct labels per direction)", () => {
+    const c = client();
+    const [hello] = c.start();
+    const cN = String(frameOf(hello!)["nonce"]);
+    const sN = "a".repeat(64);
+    const [proofC] = c.receive(encodeHandshakeFrame({ hs: "challenge", protocolVersion: PROTOCOL_VERSION, nonce: sN, auth: true })).send;
+    expect(frameOf(proofC!)["proof"]).toBe(computeProof(SECRET, "client", cN, sN, B, A));
+    // The attacker reflects the client's proof back as if it were the server's.
+    expect(c.receive(proofC!).reject).toMatchObject({ reason: "bad-proof" });
+  });
+
+  it("handshake: reflection at a server: a proof it would give as server is refused as a client's", () => {
+    const s = server({ nonce: "a".repeat(64) });
+    s.receive(helloFrame({ nonce: "b".repeat(64) }));
+    const reflected = computeProof(SECRET, "server", "b".repeat(64), "a".repeat(64), B, A);
+    expect(s.receive(encodeHandshakeFrame({ hs: "auth", proof: reflected })).reject).toMatchObject({ reason: "bad-proof" });
+  });
+
+  it("handshake: replay: a proof recorded from one connection fails on the next (the server's fresh nonce)", () => {
+    // Record a complete exchange.
+    const c1 = client();
+    const s1 = server();
+    const hello1 = c1.start()[0]!;
+    const challenge1 = s1.receive(hello1).send[0]!;
+    const proof1 = c1.receive(challenge1).send[0]!;
+    expect(s1.receive(proof1).peerAddress).toBe(A);
+    // Replay the client's hello and proof to a fresh server.
+    const s2 = server();
+    expect(s2.receive(hello1).reject).toBeUndefined();
+    expect(s2.receive(proof1).reject).toMatchObject({ reason: "bad-proof" });
+    // And a server's proof from one exchange, replayed to a client that got the same challenge, fails (its fresh nonce).
+    const c3 = client();
+    const s3 = server();
+    const challenge3 = s3.receive(c3.start()[0]!).send[0]!;
+    const proofS3 = s3.receive(c3.receive(challenge3).send[0]!).send[0]!;
+    const c4 = client();
+    c4.start();
+    c4.receive(challenge3);
+    expect(c4.receive(proofS3).reject).toMatchObject({ reason: "bad-proof" });
+  });
+
+  it("handshake: relay: a hello meant for another node (its dialed address) is refused before any proof", () => {
+    // A worker dialed the attacker at M; the attacker relays the worker's hello to the node at B.
+    const M = address("flint://127.0.0.1:7077");
+    const relayedHello = client({ dialed: M }).start()[0]!;
+    const progress = server().receive(relayedHello);
+    expect(progress.reject).toMatchObject({ reason: "not-our-address", detail: expect.stringContaining("flint://127.0.0.1:7077") });
+    expect(progress.send).toEqual([]);
+  });
+
+  it("handshake: relay: a server proof is checked against the address the client dialed, so one made for another address fails", () => {
+    const M = address("flint://127.0.0.1:7077");
+    const c = client({ dialed: M });
+    const hello = c.start()[0]!;
+    // The node at B would only ever prove itself for B: play such a proof over the client's nonces.
+    const s = server({ nonce: "a".repeat(64), isOwnAddress: () => true });
+    const challenge = s.receive(hello).send[0]!;
+    const proofC = c.receive(challenge).send[0]!;
+    expect(s.receive(proofC).peerAddress).toBe(A);
+    const cN = String(frameOf(hello)["nonce"]);
+    const forB = computeProof(SECRET, "server", cN, "a".repeat(64), B, A);
+    expect(c.receive(encodeHandshakeFrame({ hs: "auth", proof: forB })).reject).toMatchObject({ reason: "bad-proof" });
+  });
+
+  it("handshake: a client whose server rejects it learns the server's reason (typed, for reporting)", () => {
+    const c = client();
+    c.start();
+    const progress = c.receive(encodeHandshakeFrame({ hs: "reject", reason: "bad-proof", detail: "wrong secret" }));
+    expect(progress.reject).toMatchObject({ reason: "rejected-by-peer", peerReason: "bad-proof" });
+    expect(isAuthFailure(progress.reject!)).toBe(true);
+    expect(isAuthFailure({ reason: "timeout", detail: "" })).toBe(false);
   });
 
   const badFrames: Array<[string, unknown, string, RegExp]> = [
-    ["a wrong version", { hs: "hello", protocolVersion: 99, nodeAddress: A, nonce: "c".repeat(64), auth: true }, "version-mismatch", /version 99, we speak 1/],
+    ["a wrong version", { hs: "hello", protocolVersion: 99, nodeAddress: A, dialed: B, nonce: "c".repeat(64), auth: true }, "version-mismatch", /version 99, we speak 2/],
     ["not JSON", "garbage", "bad-handshake-frame", /not JSON/],
     ["a JSON array", [], "bad-handshake-frame", /not an object/],
     ["a message before the handshake", SAMPLE_MESSAGES.RegisterWorker, "bad-handshake-frame", /message before the handshake completed/],
     ["an auth frame instead of hello", { hs: "auth", proof: "0".repeat(64) }, "bad-handshake-frame", /expected a hello, got 'auth'/],
     ["an unknown frame", { what: 1 }, "bad-handshake-frame", /unknown frame/],
     ["no version", { hs: "hello" }, "bad-handshake-frame", /no protocolVersion/],
-    ["no address", { hs: "hello", protocolVersion: 1 }, "bad-handshake-frame", /no nodeAddress/],
-    ["a bad address", { hs: "hello", protocolVersion: 1, nodeAddress: "http://x:1" }, "bad-handshake-frame", /scheme/],
-    ["a short nonce", { hs: "hello", protocolVersion: 1, nodeAddress: A, nonce: "ab" }, "bad-handshake-frame", /nonce/],
-    ["our own nonce", { hs: "hello", protocolVersion: 1, nodeAddress: A, nonce: "d".repeat(64), auth: true }, "bad-handshake-frame", /echoed our nonce/],
-    ["no auth flag", { hs: "hello", protocolVersion: 1, nodeAddress: A, nonce: "c".repeat(64) }, "bad-handshake-frame", /no auth flag/],
+    ["no address", { hs: "hello", protocolVersion: 2 }, "bad-handshake-frame", /no nodeAddress/],
+    ["a bad address", { hs: "hello", protocolVersion: 2, nodeAddress: "http://x:1" }, "bad-handshake-frame", /scheme/],
+    ["a short nonce", { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "ab" }, "bad-handshake-frame", /nonce/],
+    ["our own nonce", { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "d".repeat(64), auth: true }, "bad-handshake-frame", /echoed our nonce/],
+    ["no auth flag", { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "c".repeat(64) }, "bad-handshake-frame", /no auth flag/],
+    ["no dialed address", { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "c".repeat(64), auth: true }, "bad-handshake-frame", /which address it dialed/],
+    ["another node's dialed address", { hs: "hello", protocolVersion: 2, nodeAddress: A, dialed: A, nonce: "c".repeat(64), auth: true }, "not-our-address", /dialed/],
+    ["a challenge to a server", { hs: "challenge", protocolVersion: 2, nonce: "c".repeat(64), auth: true }, "bad-handshake-frame", /expected a hello, got 'challenge'/],
     ["a reject frame", { hs: "reject", reason: "bad-proof", detail: "nope" }, "rejected-by-peer", /peer rejected the handshake: bad-proof: nope/],
   ];
   for (const [what, frame, reason, detail] of badFrames) {
@@ -116,7 +211,7 @@ describe("handshake: hello + HMAC challenge-response", () => {
   }
 
   it("handshake: a malformed proof, an oversized frame and a frame after completion are rejected", () => {
-    const hello = encodeHandshakeFrame({ hs: "hello", protocolVersion: 1, nodeAddress: A, nonce: "c".repeat(64), auth: true });
+    const hello = helloFrame();
     const s1 = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
     s1.receive(hello);
     expect(s1.receive(encodeHandshakeFrame({ hs: "auth", proof: "xyz" })).reject).toMatchObject({ reason: "bad-proof", detail: expect.stringMatching(/malformed proof/) });
@@ -125,7 +220,7 @@ describe("handshake: hello + HMAC challenge-response", () => {
     const s3 = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
     s3.receive(hello);
     expect(s3.receive(hello).reject).toMatchObject({ detail: expect.stringMatching(/expected an auth frame/) });
-    const c = new Handshake({ side: "client", ourAddress: A });
+    const c = new Handshake({ side: "client", ourAddress: A, dialed: B });
     const s4 = new Handshake({ side: "server", ourAddress: B });
     pair(c, s4);
     expect(s4.receive(hello).reject).toMatchObject({ detail: expect.stringMatching(/after the handshake completed/) });
@@ -149,7 +244,7 @@ describe("handshake over TCP", () => {
 
   it("handshake: a wrong secret is rejected and logged on both sides, nothing is delivered", async () => {
     const a = await startNode("a");
-    const b = await startNode("b", { secret: "not-the-secret" });
+    const b = await startNode("b", { secret: "not-the-secret-0123456789" });
     b.transport.send(a.address, SAMPLE_MESSAGES.Heartbeat);
     await waitFor(() => rejections(a.log).length > 0 && rejections(b.log).length > 0, "both rejections");
     expect(rejections(a.log)[0]!.fields).toMatchObject({ why: "bad-proof", detail: expect.stringContaining("wrong secret") });
@@ -173,7 +268,7 @@ describe("handshake over TCP", () => {
     const a = await startNode("a");
     const raw = new RawPeer(a.address);
     await raw.connected;
-    raw.frame(JSON.stringify({ hs: "hello", protocolVersion: PROTOCOL_VERSION + 1, nodeAddress: A, nonce: "e".repeat(64), auth: true }));
+    raw.frame(JSON.stringify({ hs: "hello", protocolVersion: PROTOCOL_VERSION + 1, nodeAddress: A, dialed: a.address, nonce: "e".repeat(64), auth: true }));
     await raw.waitClosed();
     expect(rejections(a.log)[0]!.fields).toMatchObject({ why: "version-mismatch" });
     const reject = raw.frames.map((f) => JSON.parse(f.toString()) as { hs: string; reason?: string }).find((f) => f.hs === "reject");
@@ -216,6 +311,9 @@ describe("handshake over TCP", () => {
   it("handshake: authentication is on by default: a transport without a secret refuses to start", () => {
     expect(() => new Transport({ logger: createMemoryLogger() })).toThrow(/authentication is on by default/);
     expect(() => new Transport({ logger: createMemoryLogger(), secret: "" })).toThrow(/empty/);
+    expect(() => new Transport({ logger: createMemoryLogger(), secret: "x" })).toThrow(/1 bytes, shorter than 16 \(128 bits\); make one with: head -c 32 \/dev\/urandom/);
+    expect(() => new Transport({ logger: createMemoryLogger(), secret: "0123456789abcde" })).toThrow(/15 bytes/);
+    expect(() => new Transport({ logger: createMemoryLogger(), secret: "0123456789abcdef" })).not.toThrow();
   });
 
   it("handshake: without a secret a server refuses to listen on a non-loopback address", async () => {

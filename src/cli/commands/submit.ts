@@ -163,8 +163,8 @@ async function askMaster(master: string, request: Message, replyType: Message["t
     logger,
     ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
     maxFrameBytes: protocol.maxMessageSizeBytes,
-    onDialFailed: (_peer, failure) => dialFailed(failure),
   });
+  transport.onDialFailed((failure) => dialFailed(failure));
   // The reply comes back on the connection we open, so the announced address is never dialed.
   await transport.listen("127.0.0.1", 0);
   try {

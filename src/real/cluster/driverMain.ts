@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { formatResult, runApp } from "../driver/app.js";
 import { renameModule } from "../driver/load.js";
 import { cacheModule, shippedModuleOf } from "../tasks/module.js";
-import { SECRET_ENV, type LaunchFile } from "./launcher.js";
+import { readSecretFromFd, type LaunchFile } from "./launcher.js";
 import { stopOnSignals, watchStdin } from "./runtime.js";
 
 /** The settings `flint submit --deploy-mode cluster` puts in DriverDescription.command. */
@@ -30,8 +30,8 @@ async function main(): Promise<number> {
   if (launchPath === undefined) throw new Error("usage: driverMain.js <launch.json>");
   const spec = JSON.parse(readFileSync(launchPath, "utf8")) as LaunchFile;
   if (spec.kind !== "driver") throw new Error(`${launchPath} does not launch a driver`);
-  const secret = process.env[SECRET_ENV];
-  delete process.env[SECRET_ENV];
+  // On a pipe at fd 3, read and closed at once: never in our environment, where a task could find it.
+  const secret = readSecretFromFd();
   const command = spec.desc.command as unknown as DriverCommand;
   const shipped = shippedModuleOf(spec.desc.command);
   const modulePath = fileURLToPath(cacheModule(spec.workDir, shipped));

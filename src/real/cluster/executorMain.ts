@@ -1,6 +1,6 @@
 /**
  * The executor process (Spark's CoarseGrainedExecutorBackend), started by a worker as
- * `node executorMain.js <workDir>/launch.json` with the secret in FLINT_SECRET. It caches the
+ * `node executorMain.js <workDir>/launch.json` with the secret on file descriptor 3. It caches the
  * application's module in its work directory, listens on an ephemeral port of the worker's host,
  * and hosts the executor role, running tasks on a pool of worker threads. The end of stdin (the
  * pipe from its worker) is the WorkerWatcher's lost connection: reported as the worker's
@@ -14,7 +14,7 @@ import { startHost } from "../host.js";
 import { Transport } from "../transport.js";
 import { cacheModule, shippedModuleOf } from "../tasks/module.js";
 import { TaskPool } from "../tasks/pool.js";
-import { SECRET_ENV, type LaunchFile } from "./launcher.js";
+import { readSecretFromFd, type LaunchFile } from "./launcher.js";
 import { processLogger, protocolConfigFromEnv, randomSeed, stopOnSignals, watchStdin } from "./runtime.js";
 
 async function main(): Promise<void> {
@@ -22,8 +22,8 @@ async function main(): Promise<void> {
   if (launchPath === undefined) throw new Error("usage: executorMain.js <launch.json>");
   const spec = JSON.parse(readFileSync(launchPath, "utf8")) as LaunchFile;
   if (spec.kind !== "executor") throw new Error(`${launchPath} does not launch an executor`);
-  const secret = process.env[SECRET_ENV];
-  delete process.env[SECRET_ENV];
+  // On a pipe at fd 3, read and closed at once: never in our environment, where a task could find it.
+  const secret = readSecretFromFd();
   const protocol = protocolConfigFromEnv();
   const logger = processLogger(`executor-${spec.appId}/${spec.execId}`, join(spec.workDir, "executor.log"));
 

@@ -5,19 +5,63 @@
  * `stdout` and `stderr`. It answers `launch` with processLaunched or processLaunchFailed, then
  * processExited; `kill` is SIGTERM, then SIGKILL after the grace period. A child's stdin is a pipe
  * from the worker: when the worker dies, even by kill -9, the child sees it end and exits.
+ *
+ * Security: work directories are 0700 and launch.json (it holds the application's module) 0600;
+ * every path made from an id is resolved and checked to lie inside the work directory before
+ * anything is created or removed (ids are validated by the codec too; this is the second wall).
+ * The secret reaches the child on a pipe at file descriptor 3 (SECRET_FD), which the child reads to
+ * the end and closes at start: never in its environment (which /proc/<pid>/environ shows to the
+ * process's tasks), never on its command line.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { constants } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve, isAbsolute, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AppId } from "../../protocol/ids.js";
 import type { Input, LaunchSpec, ProcessRef } from "../../protocol/io.js";
 import type { Logger } from "../log.js";
 
-/** Environment variable that hands the shared secret to a child (never on its command line). */
+/** Environment variable a worker used to hand the secret to a child; now removed from a child's environment. */
 export const SECRET_ENV = "FLINT_SECRET";
+/** The file descriptor on which a child reads the shared secret (a pipe the worker writes once and closes). */
+export const SECRET_FD = 3;
+/** Environment variable telling a child that the secret waits on SECRET_FD (its value is not secret). */
+export const SECRET_ON_FD_ENV = "FLINT_SECRET_FD";
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+
+/**
+ * Reads the secret its worker passed on SECRET_FD, and closes the descriptor so that nothing else
+ * in the process (a task) can read it again. Undefined when the worker runs without a secret.
+ */
+export function readSecretFromFd(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  delete env[SECRET_ENV];
+  if (env[SECRET_ON_FD_ENV] !== String(SECRET_FD)) return undefined;
+  delete env[SECRET_ON_FD_ENV];
+  let text: string;
+  try {
+    text = readFileSync(SECRET_FD, "utf8");
+  } finally {
+    try {
+      closeSync(SECRET_FD);
+    } catch {
+      // Already closed: nothing to protect.
+    }
+  }
+  const secret = text.trim();
+  if (secret.length === 0) throw new Error(`the worker passed an empty secret on file descriptor ${SECRET_FD}`);
+  return secret;
+}
+
+/** `root/parts...` when it lies strictly inside `root`; undefined when the parts would climb out (or are empty). */
+export function pathInside(root: string, ...parts: string[]): string | undefined {
+  const target = resolve(root, ...parts);
+  const rel = relative(root, target);
+  if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
+  return target;
+}
 export const LAUNCH_FILE = "launch.json";
 /** Extra node options for executor and driver processes, space-separated (Spark's extraJavaOptions), e.g. `--cpu-prof`. */
 export const CHILD_NODE_OPTIONS_ENV = "FLINT_CHILD_NODE_OPTIONS";
@@ -81,7 +125,8 @@ export class ProcessLauncher {
   constructor(options: LauncherOptions) {
     this.options = options;
     this.options.workDir = resolve(options.workDir);
-    mkdirSync(this.options.workDir, { recursive: true });
+    mkdirSync(this.options.workDir, { recursive: true, mode: DIR_MODE });
+    chmodSync(this.options.workDir, DIR_MODE);
     const cpus = (options.executorCpus ?? process.env[EXECUTOR_CPUS_ENV] ?? "").trim();
     if (cpus !== "" && !CPU_LIST.test(cpus)) options.logger.log("warn", "executor-cpus-ignored", { cpus, why: "not a CPU list like 0 or 0-3,6" });
     this.executorCpus = cpus !== "" && CPU_LIST.test(cpus) ? cpus : undefined;
@@ -103,26 +148,43 @@ export class ProcessLauncher {
       this.options.report({ type: "processLaunchFailed", process: ref, error: `a process ${key} is already running` });
       return;
     }
-    const workDir = spec.kind === "executor" ? join(this.options.workDir, spec.appId, String(spec.execId)) : join(this.options.workDir, spec.driverId);
+    const root = this.options.workDir;
+    const workDir = spec.kind === "executor" ? pathInside(root, spec.appId, String(spec.execId)) : pathInside(root, spec.driverId);
+    if (workDir === undefined || (spec.kind === "executor" && pathInside(root, spec.appId) === undefined)) {
+      logger.log("warn", "launch-refused", { why: "path-outside-work-dir", process: key, workDir: root });
+      this.options.report({ type: "processLaunchFailed", process: ref, error: `refusing to launch ${JSON.stringify(key)}: its work directory would lie outside ${root}` });
+      return;
+    }
     let child: ChildProcess;
     try {
-      mkdirSync(workDir, { recursive: true });
+      mkdirSync(workDir, { recursive: true, mode: DIR_MODE });
+      // mkdir's mode covers only what it creates: tighten the app's folder and the child's own too.
+      if (spec.kind === "executor") chmodSync(pathInside(root, spec.appId)!, DIR_MODE);
+      chmodSync(workDir, DIR_MODE);
       const launchFile: LaunchFile = { ...spec, host: this.options.host, workDir };
-      writeFileSync(join(workDir, LAUNCH_FILE), JSON.stringify(launchFile));
-      const stdout = openSync(join(workDir, "stdout"), "a");
-      const stderr = openSync(join(workDir, "stderr"), "a");
+      writeFileSync(join(workDir, LAUNCH_FILE), JSON.stringify(launchFile), { mode: FILE_MODE });
+      chmodSync(join(workDir, LAUNCH_FILE), FILE_MODE);
+      const stdout = openSync(join(workDir, "stdout"), "a", FILE_MODE);
+      const stderr = openSync(join(workDir, "stderr"), "a", FILE_MODE);
       const entry = spec.kind === "executor" ? (this.options.executorEntry ?? EXECUTOR_ENTRY) : (this.options.driverEntry ?? DRIVER_ENTRY);
       const memoryMb = spec.kind === "executor" ? spec.memoryMb : spec.desc.memoryMb;
       const env: NodeJS.ProcessEnv = { ...process.env };
-      if (this.options.secret !== undefined) env[SECRET_ENV] = this.options.secret;
-      else delete env[SECRET_ENV];
+      delete env[SECRET_ENV];
+      if (this.options.secret !== undefined) env[SECRET_ON_FD_ENV] = String(SECRET_FD);
+      else delete env[SECRET_ON_FD_ENV];
       try {
         const extra = (process.env[CHILD_NODE_OPTIONS_ENV] ?? "").split(" ").filter((o) => o.length > 0);
         child = spawn(process.execPath, [`--max-old-space-size=${Math.max(64, Math.floor(memoryMb))}`, ...extra, entry, join(workDir, LAUNCH_FILE)], {
           cwd: workDir,
           env,
-          stdio: ["pipe", stdout, stderr],
+          stdio: ["pipe", stdout, stderr, this.options.secret !== undefined ? "pipe" : "ignore"],
         });
+        const secretPipe = child.stdio[SECRET_FD];
+        if (this.options.secret !== undefined && secretPipe && "end" in secretPipe) {
+          // A child that dies before reading it breaks the pipe: expected, and reported by its exit.
+          secretPipe.on("error", () => {});
+          secretPipe.end(this.options.secret + "\n");
+        }
       } finally {
         closeSync(stdout);
         closeSync(stderr);
@@ -195,7 +257,11 @@ export class ProcessLauncher {
   }
 
   async cleanupApp(appId: AppId): Promise<void> {
-    const dir = join(this.options.workDir, appId);
+    const dir = pathInside(this.options.workDir, appId);
+    if (dir === undefined) {
+      this.options.logger.log("warn", "app-dir-cleanup-refused", { why: "path-outside-work-dir", appId: String(appId).slice(0, 200), workDir: this.options.workDir });
+      return;
+    }
     try {
       await rm(dir, { recursive: true, force: true });
       this.options.logger.log("info", "app-dir-removed", { appId, dir });

@@ -16,8 +16,9 @@ import type { Address } from "../../protocol/ids.js";
 import { startHost, type Host } from "../host.js";
 import type { Logger } from "../log.js";
 import { openRecovery, type OpenedRecovery, type RecoverySpec, type RecoveryTuning } from "../recovery/index.js";
+import { retryTransient } from "../recovery/retry.js";
 import { Transport } from "../transport.js";
-import { advertiseHostFor, randomSeed } from "./runtime.js";
+import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "./runtime.js";
 import { masterSnapshot } from "./snapshot.js";
 import { startStatusServer, type StatusServer } from "./status.js";
 
@@ -67,6 +68,7 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
     ...(options.secret !== undefined ? { secret: options.secret } : { allowUnauthenticated: true }),
     maxFrameBytes: options.protocol.maxMessageSizeBytes,
     advertiseHost: advertiseHostFor(options.host),
+    ...rejectionDetailLinesFromEnv(),
   });
   let address: Address;
   try {
@@ -93,8 +95,9 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
     transport,
     logger,
     handlers: {
-      persist: (e) => store.persist(e.key, e.record),
-      unpersist: (e) => store.unpersist(e.key),
+      // A transient failure (EMFILE under a connection flood) is retried for a while before the master gives up.
+      persist: (e) => retryTransient(() => store.persist(e.key, e.record), { onRetry: persistRetryLog(logger, e.key) }),
+      unpersist: (e) => retryTransient(() => store.unpersist(e.key), { onRetry: persistRetryLog(logger, e.key) }),
     },
     mayAct: () => (leading && !election.holdsLeadership() ? "leadership lost: this master may no longer act" : undefined),
   });
@@ -180,4 +183,8 @@ function describe(spec: RecoverySpec): string {
     case "zookeeper":
       return `zookeeper:${spec.connectString}${spec.root}`;
   }
+}
+
+function persistRetryLog(logger: Logger, key: string): (error: NodeJS.ErrnoException, attempt: number, delayMs: number) => void {
+  return (error, attempt, delayMs) => logger.log("warn", "persist-retry", { key, code: error.code, error: error.message, attempt, delayMs });
 }

@@ -76,3 +76,18 @@ export function watchStdin(onEnd: () => void): void {
 export function advertiseHostFor(listenHost: string): string {
   return listenHost === "0.0.0.0" || listenHost === "::" ? hostname() : listenHost;
 }
+
+/**
+ * How many refused or rejected unauthenticated connections a listener logs one by one per interval
+ * (the rest are counted in one line per interval): a number, or `all` (tests that check each).
+ * Unset: the transport's default.
+ */
+export const REJECTION_LOG_ENV = "FLINT_REJECTION_LOG_LINES";
+
+export function rejectionDetailLinesFromEnv(env: NodeJS.ProcessEnv = process.env): { rejectionDetailLines?: number } {
+  const text = (env[REJECTION_LOG_ENV] ?? "").trim();
+  if (text === "") return {};
+  if (text === "all") return { rejectionDetailLines: Number.POSITIVE_INFINITY };
+  if (!/^[0-9]+$/.test(text)) throw new Error(`${REJECTION_LOG_ENV} must be a whole number or 'all', not '${text}'`);
+  return { rejectionDetailLines: Number(text) };
+}

@@ -12,7 +12,7 @@ import { Transport } from "../transport.js";
 import { isTransient, type DialFailure } from "../dial-failure.js";
 import { makeWorkerId } from "./ids.js";
 import { ProcessLauncher } from "./launcher.js";
-import { advertiseHostFor, randomSeed } from "./runtime.js";
+import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "./runtime.js";
 
 export interface WorkerOptions {
   masters: Address[];
@@ -47,9 +47,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
     ...(options.secret !== undefined ? { secret: options.secret } : { allowUnauthenticated: true }),
     maxFrameBytes: protocol.maxMessageSizeBytes,
     advertiseHost: advertisedHost,
-    onDialFailed: (peer, failure) => {
-      if (host !== undefined && options.masters.includes(peer)) reportMasterDialFailure(host, peer, failure, logger);
-    },
+    ...rejectionDetailLinesFromEnv(),
+  });
+  transport.onDialFailed((failure) => {
+    if (host !== undefined && options.masters.includes(failure.peer)) reportMasterDialFailure(host, failure, logger);
   });
   const address = await transport.listen(options.host, options.port);
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
@@ -113,23 +114,31 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
  * A master the worker dialed could not be reached. Transient causes (refused while it restarts, no
  * route) are retried on the protocol's schedule; each is said at WARN with the attempt's number.
  * A failed authentication, an unknown host or an incompatible peer will not heal by retrying:
- * the worker stops at once, saying why.
+ * before this worker ever registered, that is its own configuration (a wrong secret, a mistyped
+ * master), so it stops at once, saying why. Once a master has accepted it, its secret and master
+ * list are known good: a peer at a master's address that fails to authenticate is then the
+ * peer's fault (another process took the port of a dead master, or a master came back with
+ * another secret), and anyone who can bind that port or answer for it could otherwise stop every
+ * worker with one reject frame. So it is said at ERROR, by name, and retried like an outage.
  */
-function reportMasterDialFailure(host: Host<WorkerState>, master: Address, failure: DialFailure, logger: Logger): void {
+function reportMasterDialFailure(host: Host<WorkerState>, failure: DialFailure, logger: Logger): void {
   if (!host.running) return;
-  if (!isTransient(failure)) {
+  const master = failure.peer;
+  const s = host.state;
+  const everRegistered = s.activeMasterUrl !== null;
+  if (!isTransient(failure) && !everRegistered) {
     logger.log("error", "master-unreachable", { master, kind: failure.kind, why: failure.detail });
     void host.stop(1, failure.detail);
     return;
   }
-  const s = host.state;
+  const level = isTransient(failure) ? "warn" : "error";
   if (s.registered) {
-    logger.log("warn", "master-unreachable", { master, kind: failure.kind, why: failure.detail });
+    logger.log(level, "master-unreachable", { master, kind: failure.kind, why: failure.detail });
     return;
   }
   const retries = s.protocol.totalRegistrationRetries;
   const attempt = s.connectionAttemptCount === 0 ? `first attempt of ${retries + 1}` : `retry ${s.connectionAttemptCount} of ${retries}`;
   const seconds = s.registrationIntervalMs / 1000;
   const next = s.connectionAttemptCount < retries ? `, next in ${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s` : ", the last";
-  logger.log("warn", "master-unreachable", { master, kind: failure.kind, why: failure.detail, registration: `${attempt}${next}` });
+  logger.log(level, "master-unreachable", { master, kind: failure.kind, why: failure.detail, registration: `${attempt}${next}` });
 }

@@ -157,14 +157,14 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   const logger = renamingCachedModule(options.logger ?? createLogger({ node: "driver", consoleLevel: "warn" }), shipped.moduleHash, shownAs);
   const masterHost = parseAddress(masters[0]!).host;
   const listenHost = options.host ?? (isLoopbackHost(masterHost) ? "127.0.0.1" : "0.0.0.0");
-  let onDialFailed: (peer: Address, failure: DialFailure) => void = () => {};
+  let onDialFailed: (failure: DialFailure) => void = () => {};
   const transport = new Transport({
     logger,
     ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
     maxFrameBytes: protocol.maxMessageSizeBytes,
     ...(listenHost === "0.0.0.0" ? { advertiseHost: hostname() } : {}),
-    onDialFailed: (peer, failure) => onDialFailed(peer, failure),
   });
+  transport.onDialFailed((failure) => onDialFailed(failure));
   const address = await transport.listen(listenHost, 0);
   const advertisedHost = parseAddress(address).host;
 
@@ -193,7 +193,8 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   // failed authentication (it never heals by itself), or every master failing (nothing to wait
   // for). After that the protocol's own timeouts and retries apply.
   const unreachable = new Map<Address, string>();
-  onDialFailed = (peer, failure) => {
+  onDialFailed = (failure) => {
+    const peer = failure.peer;
     if (appId !== undefined || deadReason !== undefined || !masters.includes(peer)) return;
     if (!isTransient(failure)) {
       failAll(failure.detail);

@@ -17,6 +17,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from "../../../src/real/framing.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../../../src/real/handshake.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
 import { ATTACK_KINDS, REJECTION_REASONS, attacks, throwAttacks, type Attack, type AttackResult } from "../badframes.js";
+import { REJECTION_LOG_ENV } from "../../../src/real/cluster/runtime.js";
 import { DIST_READY, expected, naps, FAST_PROTOCOL, ProcessTracker, SLOW_APP, isAlive, startTestCluster, waitFor } from "./harness.js";
 
 const SEED = 20240611;
@@ -63,7 +64,14 @@ async function newDriver(c: LocalCluster): Promise<Cluster> {
 
 describe.skipIf(!DIST_READY)("bad input against a live master and worker", () => {
   it(`fuzz: ${BAD_FRAMES} bad frames each at the master's and a worker's port while jobs run: both stay up, log every rejection with its reason, every job finishes with every result, a new app runs afterwards (seed ${SEED})`, async () => {
-    cluster = await startTestCluster(tracker);
+    // Every rejection logged one by one (by default only the first few per interval are, the rest
+    // counted), so that each can be matched to its attack below. Inherited by the cluster's processes.
+    process.env[REJECTION_LOG_ENV] = "all";
+    try {
+      cluster = await startTestCluster(tracker);
+    } finally {
+      delete process.env[REJECTION_LOG_ENV];
+    }
     const c = cluster;
     const masterLogPath = join(c.logDir, "master.log");
     const workerLogPath = join(c.logDir, "worker-1.log");
