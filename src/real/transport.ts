@@ -109,6 +109,11 @@ export const DEFAULT_CLOSE_DRAIN_MS = 1_000;
 const BATCH_BYTES = 64 * 1024;
 /** How long a rejected peer gets to read our reject frame before we cut the socket. */
 const REJECT_LINGER_MS = 500;
+/**
+ * Rejected sockets lingering at once, at most: each holds a file descriptor, and a flood of bad
+ * handshakes must not pile them up. Past this, a rejected peer is cut without the reason.
+ */
+const MAX_LINGERING = 64;
 
 type ConnectionState = "handshaking" | "open" | "closed";
 
@@ -157,6 +162,8 @@ interface Outbox {
 export interface TransportStats {
   connections: number;
   openConnections: number;
+  /** Rejected sockets left open for a moment so that the peer can read why. */
+  lingering: number;
   outboxes: Record<string, { queued: number; queuedBytes: number; bound: boolean; blocked: boolean }>;
 }
 
@@ -193,6 +200,8 @@ export class Transport {
   /** Called when the last connection is gone while closing. */
   private onAllClosed: (() => void) | undefined;
   private nextConnectionId = 1;
+  /** Rejected sockets still open so that the peer can read why (bounded by MAX_LINGERING). */
+  private lingering = 0;
 
   constructor(options: TransportOptions) {
     if (options.secret === undefined && !options.allowUnauthenticated)
@@ -327,7 +336,7 @@ export class Transport {
       outboxes[peer] = { queued: o.queue.length - o.head, queuedBytes: o.queuedBytes, bound: o.conn !== undefined, blocked: o.conn?.blocked ?? false };
     let open = 0;
     for (const c of this.connections) if (c.state === "open") open++;
-    return { connections: this.connections.size, openConnections: open, outboxes };
+    return { connections: this.connections.size, openConnections: open, lingering: this.lingering, outboxes };
   }
 
   /**
@@ -589,9 +598,15 @@ export class Transport {
     if (wasHandshaking && conn.dialed !== undefined) conn.failure ??= rejectionFailure(conn.dialed, rejection);
     this.closeConnection(conn);
     const tellPeer = wasHandshaking && rejection.reason !== "rejected-by-peer" && !conn.socket.connecting && conn.socket.writable;
-    if (tellPeer) {
+    if (tellPeer && this.lingering < MAX_LINGERING) {
+      this.lingering++;
       conn.socket.end(frameOf(encodeHandshakeFrame({ hs: "reject", reason: rejection.reason as HandshakeRejection["reason"], detail: rejection.detail })));
-      setTimeout(() => conn.socket.destroy(), REJECT_LINGER_MS).unref();
+      const timer = setTimeout(() => conn.socket.destroy(), REJECT_LINGER_MS);
+      timer.unref();
+      conn.socket.once("close", () => {
+        clearTimeout(timer);
+        this.lingering--;
+      });
     } else {
       conn.socket.destroy();
     }

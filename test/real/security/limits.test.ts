@@ -79,6 +79,36 @@ describe("security: admission of unauthenticated connections", () => {
     expect(target.log.filter((e) => e.event === "connection-rejected" && e.fields["why"] === "evicted-for-newer").length).toBeGreaterThan(0);
   });
 
+  it("transport: a flood of bad handshakes leaves at most 64 rejected sockets lingering (to tell the peer why); the rest are cut at once", async () => {
+    const target = await startNode("target", { rejectionDetailLines: Number.POSITIVE_INFINITY });
+    const rejected = (log: typeof target.log): number => log.filter((e) => e.event === "connection-rejected").length;
+    const port = Number(target.address.split(":").at(-1));
+    const garbage = Buffer.concat([Buffer.from([0, 0, 0, 1]), Buffer.from("x")]);
+    let maxLingering = 0;
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 200; i++) {
+      // allowHalfOpen: the attacker keeps its end open after the target's FIN (never hangs up by itself).
+      const s = dial({ host: "127.0.0.1", port, allowHalfOpen: true });
+      s.on("error", () => undefined);
+      s.on("data", () => undefined);
+      s.once("connect", () => s.write(garbage));
+      sockets.push(s);
+      track({ close: () => s.destroy() });
+    }
+    await waitFor(() => {
+      maxLingering = Math.max(maxLingering, target.transport.stats().lingering);
+      return rejected(target.log) === 200;
+    }, "every bad connection rejected");
+    const until = Date.now() + 200;
+    while (Date.now() < until) {
+      maxLingering = Math.max(maxLingering, target.transport.stats().lingering);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(maxLingering).toBeGreaterThan(0);
+    expect(maxLingering).toBeLessThanOrEqual(64);
+    await waitFor(() => target.transport.stats().lingering === 0, "no socket lingering");
+  });
+
   it("fd bound: the connection cap stays below the soft fd limit, sharing it between two listeners", () => {
     const limits = (n: string) => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${n}                 1048576              files\n`;
     expect(connectionCapBelowFdLimit(limits("1024"))).toBe(448);
