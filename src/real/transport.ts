@@ -52,7 +52,6 @@ import {
   MAX_HANDSHAKE_FRAME_BYTES,
   encodeHandshakeFrame,
   weakSecretProblem,
-  type HandshakeRejectReason,
   type HandshakeRejection,
   type HandshakeSide,
 } from "./handshake.js";
