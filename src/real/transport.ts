@@ -21,9 +21,11 @@
  *   finish the handshake within `handshakeTimeoutMs`, and the total is capped below the process's
  *   file-descriptor limit. Refusals and pre-authentication rejections are logged as counts per
  *   interval, not one line each.
- * - A connection we dialed that fails to authenticate (wrong or missing secret, a version apart,
- *   not the node we dialed) is reported to `onAuthFailure` listeners as a typed `AuthFailure`:
- *   retrying will not fix it.
+ * - A connection we dialed that ends before its handshake completed is reported once to
+ *   `onDialFailed` listeners with its cause (dial-failure.ts: refused, unresolved, unreachable,
+ *   auth, incompatible, closed). One that failed to authenticate (wrong or missing secret, a
+ *   version apart, not the node we dialed: `isAuthFailure`) carries a typed `AuthFailure`, which
+ *   `onAuthFailure` listeners get: retrying will not fix it.
  * - `close()` drains before it closes: what was sent before it (the last messages of a node, sent
  *   in the same step as its `exit`) is written out at once, each open connection is ended
  *   gracefully (FIN after the data, then the peer's FIN) and a connection still being dialed for
@@ -49,36 +51,16 @@ import {
   Handshake,
   MAX_HANDSHAKE_FRAME_BYTES,
   encodeHandshakeFrame,
-  isAuthFailure,
   weakSecretProblem,
-  type HandshakeRejectReason,
   type HandshakeRejection,
   type HandshakeSide,
 } from "./handshake.js";
 import type { Logger } from "./log.js";
 import { SelfNames, dialedOfHello } from "./selfNames.js";
+import { closedFailure, rejectionFailure, socketFailure, type AuthFailure, type DialFailure, type TransportRejection } from "./dial-failure.js";
 
-/** A connection we dialed failed to authenticate: retrying will not help (see `isAuthFailure`). */
-export interface AuthFailure {
-  /** The address we dialed. */
-  peer: Address;
-  reason: HandshakeRejectReason;
-  /** For `rejected-by-peer`: the reason the peer gave. */
-  peerReason?: HandshakeRejectReason;
-  detail: string;
-}
-
-/** An `AuthFailure` as an error, for callers that fail an operation with it. */
-export class AuthenticationError extends Error {
-  readonly peer: Address;
-  readonly reason: HandshakeRejectReason;
-  constructor(failure: AuthFailure) {
-    super(`authentication with ${failure.peer} failed (${failure.peerReason ?? failure.reason}): ${failure.detail}`);
-    this.name = "AuthenticationError";
-    this.peer = failure.peer;
-    this.reason = failure.peerReason ?? failure.reason;
-  }
-}
+// The typed authentication failure lives with the other dial failures; re-exported for callers of the transport.
+export { AuthenticationError, type AuthFailure, type DialFailure } from "./dial-failure.js";
 
 export interface TransportHandlers {
   onMessage(from: Address, message: Message): void;
@@ -158,6 +140,8 @@ interface Connection {
   namesChecked: boolean;
   /** Inbound: waiting for a DNS lookup before the hello is handed to the handshake. */
   resolving: boolean;
+  /** Why a connection we dialed failed before it opened (its first socket error or rejection). */
+  failure: DialFailure | undefined;
 }
 
 interface Outbox {
@@ -187,7 +171,7 @@ export class Transport {
   /** Inbound connections still in their handshake. */
   private readonly pending: PendingConnections<Connection>;
   private readonly refusals: RefusalLog;
-  private readonly authFailureListeners = new Set<(failure: AuthFailure) => void>();
+  private readonly dialFailureListeners = new Set<(failure: DialFailure) => void>();
   /** The host and port we listen on (for which dialed addresses name us). */
   private listenHost: string | undefined;
   private listenPort: number | undefined;
@@ -253,12 +237,25 @@ export class Transport {
   }
 
   /**
-   * Calls `listener` whenever a connection we dialed fails to authenticate (a wrong or missing
-   * secret, a protocol version apart, the peer is not the node we dialed). Returns an unsubscribe.
+   * Calls `listener` once for each connection we dialed that ends before its handshake completed,
+   * with why (dial-failure.ts): callers decide what is transient (a refused connection while a
+   * master restarts) and what is not (a failed authentication). Not while closing. Returns an
+   * unsubscribe.
+   */
+  onDialFailed(listener: (failure: DialFailure) => void): () => void {
+    this.dialFailureListeners.add(listener);
+    return () => this.dialFailureListeners.delete(listener);
+  }
+
+  /**
+   * The dial failures that are authentication failures (a wrong or missing secret, a protocol
+   * version apart, the peer is not the node we dialed): `listener` gets their `AuthFailure`.
+   * Returns an unsubscribe.
    */
   onAuthFailure(listener: (failure: AuthFailure) => void): () => void {
-    this.authFailureListeners.add(listener);
-    return () => this.authFailureListeners.delete(listener);
+    return this.onDialFailed((failure) => {
+      if (failure.auth !== undefined) listener(failure.auth);
+    });
   }
 
   /** Sets the receiver of messages and disconnects; what arrived before is delivered now. */
@@ -484,11 +481,13 @@ export class Transport {
       ip: sourceIp(socket.remoteAddress),
       namesChecked: false,
       resolving: false,
+      failure: undefined,
     };
     this.connections.add(conn);
     if (side === "server") this.armHandshakeTimer(conn);
     socket.on("data", (chunk: Buffer) => this.onData(conn, chunk));
     socket.on("error", (err) => {
+      if (conn.state === "handshaking" && conn.dialed !== undefined) conn.failure ??= socketFailure(conn.dialed, err);
       if (conn.state === "closed") return;
       const fields = { id: conn.id, remote: conn.remote, peer: conn.peer ?? conn.dialed, error: err.message };
       // An inbound connection that never authenticated is anyone's: counted, not logged one by one.
@@ -587,7 +586,7 @@ export class Transport {
   }
 
   /** Closes a connection because of what the peer did (or failed to do), saying why. */
-  private reject(conn: Connection, rejection: HandshakeRejection | { reason: "bad-frame" | "bad-message"; detail: string }): void {
+  private reject(conn: Connection, rejection: HandshakeRejection | TransportRejection): void {
     if (conn.state === "closed") return;
     const wasHandshaking = conn.state === "handshaking";
     const fields = { why: rejection.reason, detail: rejection.detail, id: conn.id, side: conn.side, remote: conn.remote, peer: conn.peer ?? conn.dialed ?? null };
@@ -595,9 +594,8 @@ export class Transport {
     // not flood the log). Our own dials and authenticated peers are logged one by one.
     if (conn.side === "server" && wasHandshaking) this.refusals.count(rejection.reason, { event: "connection-rejected", fields });
     else this.logger.log("warn", "connection-rejected", fields);
-    const authFailed = conn.dialed !== undefined && wasHandshaking && rejection.reason !== "bad-frame" && rejection.reason !== "bad-message" && isAuthFailure(rejection as HandshakeRejection);
-    this.closeConnection(conn, authFailed ? "auth-failed" : undefined);
-    if (authFailed) this.reportAuthFailure(conn.dialed!, rejection as HandshakeRejection);
+    if (wasHandshaking && conn.dialed !== undefined) conn.failure ??= rejectionFailure(conn.dialed, rejection);
+    this.closeConnection(conn);
     const tellPeer = wasHandshaking && rejection.reason !== "rejected-by-peer" && !conn.socket.connecting && conn.socket.writable;
     if (tellPeer && this.lingering < MAX_LINGERING) {
       this.lingering++;
@@ -618,7 +616,7 @@ export class Transport {
   }
 
   /** Forgets a connection (idempotent): unbinds its outboxes and reports the loss once. */
-  private closeConnection(conn: Connection, why?: "auth-failed"): void {
+  private closeConnection(conn: Connection): void {
     this.pending.remove(conn);
     if (!this.connections.has(conn)) return;
     this.connections.delete(conn);
@@ -640,10 +638,11 @@ export class Transport {
       if (outbox.conn !== conn && outbox.dialing !== conn) continue;
       const lost = outbox.queue.length - outbox.head;
       if (lost > 0)
-        this.logger.log("warn", "send-dropped", { why: outbox.conn === conn ? "connection-lost" : (why ?? "connect-failed"), to: outbox.peer, dropped: lost });
+        this.logger.log("warn", "send-dropped", { why: outbox.conn === conn ? "connection-lost" : (conn.failure?.auth !== undefined ? "auth-failed" : "connect-failed"), to: outbox.peer, dropped: lost });
       this.outboxes.delete(outbox.peer);
       this.dirty.delete(outbox);
     }
+    if (!conn.wasOpen && conn.dialed !== undefined) this.reportDialFailure(conn.failure ?? closedFailure(conn.dialed));
     if (conn.wasOpen) {
       this.logger.log("info", "peer-disconnected", { id: conn.id, peer: conn.peer, remote: conn.remote });
       this.reportDisconnected(conn.peer!);
@@ -677,13 +676,12 @@ export class Transport {
     }
   }
 
-  private reportAuthFailure(peer: Address, rejection: HandshakeRejection): void {
-    const failure: AuthFailure = { peer, reason: rejection.reason, detail: rejection.detail, ...(rejection.peerReason !== undefined ? { peerReason: rejection.peerReason } : {}) };
-    for (const listener of [...this.authFailureListeners]) {
+  private reportDialFailure(failure: DialFailure): void {
+    for (const listener of [...this.dialFailureListeners]) {
       try {
         listener(failure);
       } catch (err) {
-        this.logger.log("error", "handler-threw", { handler: "onAuthFailure", peer, error: (err as Error).stack ?? String(err) });
+        this.logger.log("error", "handler-threw", { handler: "onDialFailed", peer: failure.peer, error: (err as Error).stack ?? String(err) });
       }
     }
   }

@@ -4,7 +4,7 @@
  * large for the channel, failures, kills and a thread's leftover timers. Runs the compiled thread
  * from dist/ (build first: `npm run build`).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -63,8 +63,8 @@ function task(fn: string, input: unknown, module = "app"): TaskDescription {
 }
 
 /** A pool whose completions are recorded, with whether they came inside `run` (the quick path). */
-async function makePool(threads = 1, syncWaitMs?: number) {
-  const { TaskPool } = (await import(pathToFileURL(DIST_POOL).href)) as typeof PoolModule;
+async function makePool(threads = 1, syncWaitMs?: number, poolUrl = pathToFileURL(DIST_POOL).href) {
+  const { TaskPool } = (await import(poolUrl)) as typeof PoolModule;
   const finished: Finished[] = [];
   let inRun = false;
   const waiters: Array<() => void> = [];
@@ -212,6 +212,51 @@ describe.skipIf(!DIST_READY)("task pool (shared-memory channel)", () => {
     await new Promise((r) => setTimeout(r, 250));
     expect((await p.runOne(task("leftover", null))).outcome).toEqual(success("ran"));
   });
+
+  it("pool: failures and successes alternating on one thread keep their own outcomes (a failure's late DONE never leaks into the next task)", async () => {
+    // A failure's reply is posted on the port before the thread marks the task DONE. Posting it wakes
+    // the main thread; were the task counted as finished on that reply alone, the main thread could
+    // hand over the next task before the thread's swap to DONE, which then marks the next task DONE:
+    // a run() meanwhile took the stale DONE as its reply ("the reply was announced but is missing").
+    // Naturally the thread must be preempted right after posting (about once per 5,000 failures);
+    // here a copy of the thread pauses 2 ms at exactly that point, so every round opens the window.
+    const copy = mkdtempSync(join(tmpdir(), "flint-pool-race-"));
+    try {
+      const threadJs = readFileSync(fileURLToPath(new URL("../../dist/real/tasks/thread.js", import.meta.url)), "utf8");
+      const post = "if (length < 0)\n            port.postMessage(result);";
+      expect(threadJs.split(post)).toHaveLength(2);
+      writeFileSync(join(copy, "thread.js"), threadJs.replace(post, `${post} { const until = performance.now() + 2; while (performance.now() < until) {} }`));
+      for (const file of ["pool.js", "channel.js", "serializable.js"]) copyFileSync(fileURLToPath(new URL(`../../dist/real/tasks/${file}`, import.meta.url)), join(copy, file));
+      for (const file of ["pool.js", "channel.js", "thread.js", "serializable.js"]) copyFileSync(fileURLToPath(new URL(`../../dist/real/tasks/${file}.map`, import.meta.url)), join(copy, `${file}.map`));
+      const p = await makePool(1, undefined, pathToFileURL(join(copy, "pool.js")).href);
+      const expected = new Map<TaskId, { kind: string; message?: string; value?: unknown }>();
+      for (let round = 0; round < 40; round++) {
+        const failing = task("boom", round);
+        const next = round % 2 === 0 ? task("spin", { ms: 8 }) : task("boom", -round);
+        const probe = task("echo", round);
+        expected.set(failing.taskId, { kind: "failure", message: `RangeError: input ${round} is out of range` });
+        expected.set(next.taskId, round % 2 === 0 ? { kind: "success", value: "spun" } : { kind: "failure", message: `RangeError: input ${-round} is out of range` });
+        expected.set(probe.taskId, { kind: "success", value: round });
+        p.run(failing);
+        p.run(next);
+        // The failure comes back while the main thread sleeps; a new task arrives while `next` runs.
+        await new Promise((r) => setTimeout(r, 4));
+        p.run(probe);
+        await p.waitFor(probe.taskId);
+      }
+      const wrong: string[] = [];
+      for (const f of p.finished) {
+        const want = expected.get(f.taskId);
+        const got = f.outcome.kind === "failure" ? { kind: "failure", message: f.outcome.message } : f.outcome.kind === "success" ? { kind: "success", value: f.outcome.value } : f.outcome;
+        if (JSON.stringify(got) !== JSON.stringify(want)) wrong.push(`task ${f.taskId}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+      }
+      expect({ wrong: wrong.slice(0, 3), count: wrong.length }).toEqual({ wrong: [], count: 0 });
+      expect(p.finished).toHaveLength(expected.size);
+    } finally {
+      await Promise.all(pools.splice(0).map((q) => q.close()));
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it("pool: close() terminates idle threads (sleeping in Atomics.wait) promptly", async () => {
     const p = await makePool(2);

@@ -7,7 +7,8 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startLocalCluster, type LocalCluster } from "../../real/cluster/local.js";
-import { formatResult, runApp } from "../../real/driver/app.js";
+import { appMainOf, formatResult, runApp } from "../../real/driver/app.js";
+import { importAppModule } from "../../real/driver/load.js";
 import { integerOption, memoryOption, parseOptions, UsageError, withUsage } from "./cluster-options.js";
 import { progressBar } from "./progress-bar.js";
 import { parseRecoverySpec, RecoverySpecError } from "../../real/recovery/index.js";
@@ -32,7 +33,8 @@ Options:
                   zookeeper:HOST:PORT[/root] for an existing ZooKeeper)
   --cores C       cores per worker (default 1)
   --memory M      memory per worker, e.g. 2g (default 2g)
-  --keep          keep the temporary directory (logs, work directories)
+  --keep          keep the temporary directory (logs, work directories) after a successful run;
+                  after a failure it is always kept (without the secret file) and its path printed
   --low-latency   keep the CPUs out of deep idle states while the cluster runs (Linux PM QoS,
                   /dev/cpu_dma_latency; needs root): faster tiny tasks on a VM, idle CPUs spin
   --quiet         no progress bar or cluster messages
@@ -67,13 +69,29 @@ export async function run(argv: string[]): Promise<number> {
       if (!quiet) process.stderr.write(message + "\n");
     };
 
+    // Load and check the module before anything starts: a syntax error, or no main(), is reported
+    // at once with its file and line, not after a cluster has been started for nothing.
+    let exports: Record<string, unknown>;
+    try {
+      exports = await importAppModule(app);
+      appMainOf(exports, app);
+    } catch (err) {
+      process.stderr.write(`flint local: ${(err as Error).message}\n`);
+      return 1;
+    }
+
     let cluster: LocalCluster | undefined;
     let zooKeeper: EmbeddedZooKeeper | undefined;
     let stopping: Promise<void> | undefined;
     let failed = false;
     const stop = (): Promise<void> =>
       (stopping ??= (async () => {
-        if (cluster) await cluster.stop({ keepDir: parsed.flags.has("keep") || failed });
+        if (cluster) {
+          const keep = parsed.flags.has("keep") || failed;
+          await cluster.stop({ keepDir: keep });
+          // A failure already said where its logs are.
+          if (!failed) say(keep ? `logs kept in ${cluster.logDir}` : "logs deleted (use --keep to keep them)");
+        }
         if (zooKeeper) await zooKeeper.destroy();
       })());
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -104,7 +122,7 @@ export async function run(argv: string[]): Promise<number> {
       } catch (err) {
         process.stderr.write(`flint local: the cluster did not start: ${(err as Error).message}\n`);
         const logDir = (err as { logDir?: string }).logDir;
-        if (logDir) process.stderr.write(`logs: ${logDir}\n`);
+        if (logDir) process.stderr.write(`(logs kept in ${logDir})\n`);
         return 1;
       }
       say(`cluster ready in ${Date.now() - startedMs} ms: ${masters > 1 ? "masters" : "master"} ${cluster.masterUrl}, ${workers} worker(s) x ${cores} core(s); logs in ${cluster.logDir}`);
@@ -113,6 +131,7 @@ export async function run(argv: string[]): Promise<number> {
         const result = await runApp({
           master: cluster.masterUrl,
           module: app,
+          exports,
           secret: cluster.secret,
           argv: appArgs,
           ...(bar ? { onProgress: (p) => bar.update(p) } : {}),

@@ -1,6 +1,6 @@
 /** `flint master`: runs a master (the master role over TCP) until SIGTERM or Ctrl-C. */
 import { isLoopbackHost } from "../../real/address.js";
-import { startMaster } from "../../real/cluster/master.js";
+import { startMaster, StatusPortError } from "../../real/cluster/master.js";
 import { DEFAULT_ZK_SESSION_TIMEOUT_MS } from "../../real/recovery/zookeeper.js";
 import { parseRecoverySpec, RecoverySpecError, type RecoverySpec } from "../../real/recovery/index.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
@@ -80,7 +80,8 @@ export async function run(argv: string[]): Promise<number> {
         tuning: { sessionTimeoutMs },
       });
     } catch (err) {
-      process.stderr.write(`flint master: cannot start: ${(err as Error).message}\n`);
+      const hint = err instanceof StatusPortError ? " (choose another with --status-port P)" : "";
+      process.stderr.write(`flint master: cannot start: ${(err as Error).message}${hint}\n`);
       await logger.close();
       return 1;
     }

@@ -8,8 +8,10 @@ import type { DriverId } from "../../protocol/ids.js";
 import type { DriverDescription, Message } from "../../protocol/messages.js";
 import type { DriverCommand } from "../../real/cluster/driverMain.js";
 import { Transport } from "../../real/transport.js";
+import type { DialFailure } from "../../real/dial-failure.js";
 import { protocolConfigFromEnv } from "../../real/cluster/runtime.js";
-import { formatResult, runApp } from "../../real/driver/app.js";
+import { appMainOf, formatResult, runApp } from "../../real/driver/app.js";
+import { importAppModule, checkModuleSyntax } from "../../real/driver/load.js";
 import { createLogger } from "../../real/log.js";
 import { loadModule } from "../../real/tasks/module.js";
 import { integerOption, mastersOption, memoryOption, optionalInteger, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
@@ -65,6 +67,15 @@ export async function run(argv: string[]): Promise<number> {
     const name = parsed.values["name"];
 
     if (mode === "client") {
+      // Load and check the module before connecting: a syntax error is reported with its file and line.
+      let exports: Record<string, unknown>;
+      try {
+        exports = await importAppModule(app);
+        appMainOf(exports, app);
+      } catch (err) {
+        process.stderr.write(`flint submit: ${(err as Error).message}\n`);
+        return 1;
+      }
       const bar = parsed.flags.has("quiet") ? undefined : progressBar();
       // SIGTERM or Ctrl-C stops the application cleanly (UnregisterApplication, StopExecutor).
       const abort = new AbortController();
@@ -75,6 +86,7 @@ export async function run(argv: string[]): Promise<number> {
         const result = await runApp({
           master: masterText!,
           module: app,
+          exports,
           ...(name !== undefined ? { app: name } : {}),
           ...(secret !== undefined ? { secret } : {}),
           ...(maxCores !== undefined ? { cores: maxCores } : {}),
@@ -102,6 +114,11 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
 
+    const syntaxError = checkModuleSyntax(app);
+    if (syntaxError !== undefined) {
+      process.stderr.write(`flint submit: ${syntaxError.message}\n`);
+      return 1;
+    }
     const shipped = loadModule(app);
     const command: DriverCommand & Record<string, unknown> = {
       ...shipped,
@@ -138,14 +155,26 @@ export async function run(argv: string[]): Promise<number> {
 
 /** One request and its reply, as Spark's submission Client does it (not a protocol role). */
 async function askMaster(master: string, request: Message, replyType: Message["type"], secret: string | undefined): Promise<Message> {
-  const logger = createLogger({ node: "submit", consoleLevel: "warn" });
+  // The failed connection is reported below by name: no log line repeating it.
+  const logger = createLogger({ node: "submit", consoleLevel: "error" });
   const protocol = protocolConfigFromEnv();
-  const transport = new Transport({ logger, ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }), maxFrameBytes: protocol.maxMessageSizeBytes });
+  let dialFailed: (failure: DialFailure) => void = () => {};
+  const transport = new Transport({
+    logger,
+    ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
+    maxFrameBytes: protocol.maxMessageSizeBytes,
+  });
+  transport.onDialFailed((failure) => dialFailed(failure));
   // The reply comes back on the connection we open, so the announced address is never dialed.
   await transport.listen("127.0.0.1", 0);
   try {
     return await new Promise<Message>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer from ${master} within 10 s`)), 10_000);
+      // A refused connection or a failed authentication is known at once: no need to wait 10 s.
+      dialFailed = (failure) => {
+        clearTimeout(timer);
+        reject(new Error(failure.kind === "auth" ? failure.detail : `cannot reach the master: ${failure.detail}`));
+      };
       transport.attach({
         onMessage: (_from, message) => {
           if (message.type !== replyType) return;

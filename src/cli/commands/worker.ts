@@ -77,7 +77,8 @@ export async function run(argv: string[]): Promise<number> {
       logger.log("info", "worker-stopping", { why });
       void worker.stop();
     }, { withStdin: parsed.flags.has("exit-with-parent") });
-    const { code } = await worker.host.exited;
+    const { code, reason } = await worker.host.exited;
+    if (code !== 0) process.stderr.write(`flint worker: stopped: ${reason}\n`);
     await worker.launcher.idle();
     cpuLatency?.release();
     await logger.close();

@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatResult, runApp } from "../driver/app.js";
+import { renameModule } from "../driver/load.js";
 import { cacheModule, shippedModuleOf } from "../tasks/module.js";
 import { readSecretFromFd, type LaunchFile } from "./launcher.js";
 import { stopOnSignals, watchStdin } from "./runtime.js";
@@ -46,6 +47,7 @@ async function main(): Promise<number> {
   const result = await runApp({
     master: command.masters,
     module: modulePath,
+    moduleShownAs: shipped.moduleName,
     app: command.app ?? shipped.moduleName.replace(/\.[cm]?js$/, ""),
     host: spec.host,
     ...(secret !== undefined ? { secret } : {}),
@@ -56,6 +58,8 @@ async function main(): Promise<number> {
     signal: abort.signal,
   }).catch((err: unknown) => {
     if (signalled) process.exit(143);
+    // The user knows the module by its name, not as this driver's cached copy.
+    if (err instanceof Error && err.stack !== undefined) err.stack = renameModule(err.stack, modulePath, shipped.moduleName);
     throw err;
   });
   const shown = formatResult(result);

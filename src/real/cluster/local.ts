@@ -93,7 +93,7 @@ export interface LocalCluster {
   restartMaster(index: number): Promise<LocalProcess>;
   /** Starts one more worker. */
   addWorker(): Promise<LocalProcess>;
-  /** SIGTERM every process (workers first), SIGKILL what outlives `graceMs`; removes `dir` unless kept. */
+  /** SIGTERM every process (workers first), SIGKILL what outlives `graceMs`; removes the secret file, and `dir` unless kept. */
   stop(options?: { graceMs?: number; keepDir?: boolean }): Promise<void>;
 }
 
@@ -348,12 +348,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       async stop(stopOptions = {}) {
         await stopAll(stopOptions.graceMs ?? 15_000);
         cpuLatency?.release();
+        // The secret is of no use once the cluster is gone; kept logs must not carry it.
+        rmSync(secretFile, { force: true });
         if (!stopOptions.keepDir && options.dir === undefined) rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
     await stopAll(2_000);
     cpuLatency?.release();
+    // The logs stay for the user to read; the secret goes.
+    rmSync(secretFile, { force: true });
     throw Object.assign(err as Error, { logDir });
   }
 }

@@ -25,6 +25,20 @@ import { startStatusServer, type StatusServer } from "./status.js";
 /** Exit code of a master whose leadership was revoked (Spark exits 0; non-zero lets a supervisor restart it as a standby). */
 export const EXIT_LEADERSHIP_LOST = 3;
 
+/** The master's own port was free but its status port was not: says which listener failed. */
+export class StatusPortError extends Error {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    /** The port was derived (the master's port + 1), not given. */
+    readonly derived: boolean,
+    cause: Error,
+  ) {
+    super(`the status port ${host}:${port}${derived ? " (the master's port + 1)" : ""} is not available: ${cause.message}`, { cause });
+    this.name = "StatusPortError";
+  }
+}
+
 export interface MasterOptions {
   host: string;
   port: number;
@@ -56,7 +70,12 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
     advertiseHost: advertiseHostFor(options.host),
     ...rejectionDetailLinesFromEnv(),
   });
-  const address = await transport.listen(options.host, options.port);
+  let address: Address;
+  try {
+    address = await transport.listen(options.host, options.port);
+  } catch (err) {
+    throw new Error(`the master's port ${options.host}:${options.port} is not available: ${(err as Error).message}`, { cause: err });
+  }
   const spec = options.recovery ?? { mode: "none" };
   let recovery: OpenedRecovery;
   try {
@@ -126,10 +145,11 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
   }
 
   let status: StatusServer;
+  const statusPort = options.statusPort ?? (options.port === 0 ? 0 : options.port + 1);
   try {
     status = await startStatusServer({
       host: options.host,
-      port: options.statusPort ?? (options.port === 0 ? 0 : options.port + 1),
+      port: statusPort,
       nodeAddress: address,
       ...(options.secret !== undefined ? { secret: options.secret } : {}),
       logger,
@@ -138,7 +158,7 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
   } catch (err) {
     await host.stop(1, "status port unavailable");
     await cleanedUp;
-    throw err;
+    throw new StatusPortError(options.host, statusPort, options.statusPort === undefined, err as Error);
   }
   void host.exited.then(() => status.close());
   logger.log("info", "master-ready", { address, status: status.address, recovery: describe(spec) });

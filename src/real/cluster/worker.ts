@@ -9,6 +9,7 @@ import type { Address, WorkerId } from "../../protocol/ids.js";
 import { startHost, type Host } from "../host.js";
 import type { Logger } from "../log.js";
 import { Transport } from "../transport.js";
+import { isTransient, type DialFailure } from "../dial-failure.js";
 import { makeWorkerId } from "./ids.js";
 import { ProcessLauncher } from "./launcher.js";
 import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "./runtime.js";
@@ -40,6 +41,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
   const { logger, protocol } = options;
   // On a wildcard address, peers reach us by this machine's name (executors listen there too).
   const advertisedHost = advertiseHostFor(options.host);
+  let host: Host<WorkerState> | undefined;
   const transport = new Transport({
     logger,
     ...(options.secret !== undefined ? { secret: options.secret } : { allowUnauthenticated: true }),
@@ -47,10 +49,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
     advertiseHost: advertisedHost,
     ...rejectionDetailLinesFromEnv(),
   });
+  transport.onDialFailed((failure) => {
+    if (host !== undefined && options.masters.includes(failure.peer)) reportMasterDialFailure(host, failure, logger);
+  });
   const address = await transport.listen(options.host, options.port);
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
   const workerId = makeWorkerId(advertisedHost, port);
-  let host: Host<WorkerState> | undefined;
   const early: Parameters<Host<WorkerState>["input"]>[0][] = [];
   const launcher = new ProcessLauncher({
     workDir: options.workDir,
@@ -104,4 +108,37 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
       await launcher.killAll(0);
     },
   };
+}
+
+/**
+ * A master the worker dialed could not be reached. Transient causes (refused while it restarts, no
+ * route) are retried on the protocol's schedule; each is said at WARN with the attempt's number.
+ * A failed authentication, an unknown host or an incompatible peer will not heal by retrying:
+ * before this worker ever registered, that is its own configuration (a wrong secret, a mistyped
+ * master), so it stops at once, saying why. Once a master has accepted it, its secret and master
+ * list are known good: a peer at a master's address that fails to authenticate is then the
+ * peer's fault (another process took the port of a dead master, or a master came back with
+ * another secret), and anyone who can bind that port or answer for it could otherwise stop every
+ * worker with one reject frame. So it is said at ERROR, by name, and retried like an outage.
+ */
+function reportMasterDialFailure(host: Host<WorkerState>, failure: DialFailure, logger: Logger): void {
+  if (!host.running) return;
+  const master = failure.peer;
+  const s = host.state;
+  const everRegistered = s.activeMasterUrl !== null;
+  if (!isTransient(failure) && !everRegistered) {
+    logger.log("error", "master-unreachable", { master, kind: failure.kind, why: failure.detail });
+    void host.stop(1, failure.detail);
+    return;
+  }
+  const level = isTransient(failure) ? "warn" : "error";
+  if (s.registered) {
+    logger.log(level, "master-unreachable", { master, kind: failure.kind, why: failure.detail });
+    return;
+  }
+  const retries = s.protocol.totalRegistrationRetries;
+  const attempt = s.connectionAttemptCount === 0 ? `first attempt of ${retries + 1}` : `retry ${s.connectionAttemptCount} of ${retries}`;
+  const seconds = s.registrationIntervalMs / 1000;
+  const next = s.connectionAttemptCount < retries ? `, next in ${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s` : ", the last";
+  logger.log(level, "master-unreachable", { master, kind: failure.kind, why: failure.detail, registration: `${attempt}${next}` });
 }

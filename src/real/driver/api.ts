@@ -20,9 +20,11 @@ import { isLoopbackHost, parseAddress, parseAddressList } from "../address.js";
 import { readSecretFile } from "../handshake.js";
 import { startHost, type Host } from "../host.js";
 import { Transport } from "../transport.js";
+import { isTransient, type DialFailure } from "../dial-failure.js";
 import { createLogger, type Logger } from "../log.js";
 import { protocolConfigFromEnv, randomSeed } from "../cluster/runtime.js";
 import { loadModule, type ShippedModule } from "../tasks/module.js";
+import { notSerializable } from "../tasks/serializable.js";
 import type { TaskData } from "../tasks/pool.js";
 
 export interface ConnectOptions {
@@ -30,6 +32,8 @@ export interface ConnectOptions {
   master: string;
   /** The application module (a path): its exported functions are the tasks. */
   module: string;
+  /** How errors name the module (default: `module`); stack traces of tasks point at it, not at an executor's cached copy. */
+  moduleShownAs?: string;
   /** The application's name (default: the module's file name). */
   app?: string;
   /** The shared secret, or a file holding it (mode 0600). Without either, no authentication. */
@@ -108,6 +112,29 @@ export function taskPayloads(moduleHash: string, fn: string, inputs: readonly un
   });
 }
 
+/**
+ * Executors import the module from their cache (`.../modules/<hash>.mjs`, module.ts), so a task's
+ * stack trace names that copy; the user knows the module as `shownAs`.
+ */
+export function renameCachedModule(text: string, moduleHash: string, shownAs: string): string {
+  if (!text.includes(moduleHash)) return text;
+  const cached = new RegExp(`(?:file://)?[^\\s()]*/modules/${moduleHash}\\.mjs`, "g");
+  return text.replace(cached, () => shownAs);
+}
+
+/** The driver's log with task failures (their reasons carry stacks) naming the user's module. */
+function renamingCachedModule(logger: Logger, moduleHash: string, shownAs: string): Logger {
+  return {
+    log(level, event, fields) {
+      if (fields === undefined) return logger.log(level, event);
+      const renamed: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(fields)) renamed[key] = typeof value === "string" ? renameCachedModule(value, moduleHash, shownAs) : value;
+      logger.log(level, event, renamed);
+    },
+    close: () => logger.close(),
+  };
+}
+
 /** Builds the application description that ships the module (exported for `flint submit`). */
 export function applicationDescription(shipped: ShippedModule, options: Pick<ConnectOptions, "app" | "cores" | "executorCores" | "executorMemoryMb">, protocol: ProtocolConfig): ApplicationDescription {
   const desc: ApplicationDescription = {
@@ -126,15 +153,18 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   const protocol = protocolConfigFromEnv(process.env, options.protocol ?? {});
   const shipped = loadModule(options.module);
   const appDesc = applicationDescription(shipped, options, protocol);
-  const logger = options.logger ?? createLogger({ node: "driver", consoleLevel: "warn" });
+  const shownAs = options.moduleShownAs ?? options.module;
+  const logger = renamingCachedModule(options.logger ?? createLogger({ node: "driver", consoleLevel: "warn" }), shipped.moduleHash, shownAs);
   const masterHost = parseAddress(masters[0]!).host;
   const listenHost = options.host ?? (isLoopbackHost(masterHost) ? "127.0.0.1" : "0.0.0.0");
+  let onDialFailed: (failure: DialFailure) => void = () => {};
   const transport = new Transport({
     logger,
     ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
     maxFrameBytes: protocol.maxMessageSizeBytes,
     ...(listenHost === "0.0.0.0" ? { advertiseHost: hostname() } : {}),
   });
+  transport.onDialFailed((failure) => onDialFailed(failure));
   const address = await transport.listen(listenHost, 0);
   const advertisedHost = parseAddress(address).host;
 
@@ -151,11 +181,29 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   });
   ready.catch(() => {});
 
-  const failAll = (reason: string): void => {
+  const failAll = (rawReason: string): void => {
+    const reason = renameCachedModule(rawReason, shipped.moduleHash, shownAs);
     deadReason ??= reason;
     for (const [id, job] of pending) job.reject(new JobFailedError(id, reason));
     pending.clear();
     failed(new Error(`the application could not start: ${reason}`));
+  };
+
+  // Before the application is registered, a master that cannot be reached is said at once: a
+  // failed authentication (it never heals by itself), or every master failing (nothing to wait
+  // for). After that the protocol's own timeouts and retries apply.
+  const unreachable = new Map<Address, string>();
+  onDialFailed = (failure) => {
+    const peer = failure.peer;
+    if (appId !== undefined || deadReason !== undefined || !masters.includes(peer)) return;
+    if (!isTransient(failure)) {
+      failAll(failure.detail);
+      return;
+    }
+    if (!unreachable.has(peer)) unreachable.set(peer, failure.detail);
+    if (unreachable.size === masters.length) failAll(`cannot reach any master: ${[...unreachable.values()].join("; ")}`);
+    // Some master may still answer: say which one did not, and carry on.
+    else logger.log("warn", "master-unreachable", { master: peer, kind: failure.kind, why: failure.detail });
   };
 
   const onNotify = (n: Notification): void => {
@@ -179,7 +227,7 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
       case "jobFailed": {
         const job = pending.get(n.jobId);
         pending.delete(n.jobId);
-        job?.reject(new JobFailedError(n.jobId, n.reason));
+        job?.reject(new JobFailedError(n.jobId, renameCachedModule(n.reason, shipped.moduleHash, shownAs)));
         break;
       }
       case "executorAdded":
@@ -221,6 +269,9 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
     run<T>(fn: string, inputs: readonly unknown[], runOptions: RunOptions = {}): Promise<T[]> {
       if (!host.running || deadReason !== undefined) return Promise.reject(new Error(`the application has ended: ${deadReason ?? "closed"}`));
       if (inputs.length === 0) return Promise.resolve([]);
+      // Refused here, by path, rather than changed silently on the way (serializable.ts).
+      const bad = notSerializable(inputs, "inputs");
+      if (bad !== undefined) return Promise.reject(new TypeError(`cannot run ${fn}: ${bad}`));
       const id: JobId = toJobId(`job-${nextJob++}`);
       const tasks: TaskPayload[] = taskPayloads(shipped.moduleHash, fn, inputs);
       const { signal } = runOptions;

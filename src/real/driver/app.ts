@@ -9,8 +9,7 @@
  *     return `result: ${out}`;
  *   }
  */
-import { pathToFileURL } from "node:url";
-import { resolve } from "node:path";
+import { AppModuleError, importAppModule } from "./load.js";
 import { connect, type Cluster, type ConnectOptions, type Progress, type RunOptions } from "./api.js";
 
 export interface AppContext {
@@ -31,16 +30,16 @@ export interface RunAppOptions extends ConnectOptions {
   log?(message: string): void;
   /** The module to import for `main` (default: `module`); cluster-mode drivers use a cached copy. */
   importFrom?: string;
+  /** The module's exports when the caller has imported it already (importAppModule), to check it before anything starts. */
+  exports?: Record<string, unknown>;
   /** Aborting stops the application (its jobs fail, its executors stop). */
   signal?: AbortSignal;
 }
 
 /** Imports the module, checks that it has `main`, connects, runs it, and always closes. */
 export async function runApp(options: RunAppOptions): Promise<unknown> {
-  const url = pathToFileURL(resolve(options.importFrom ?? options.module)).href;
-  const mod = (await import(url)) as Record<string, unknown>;
-  const main = mod["main"];
-  if (typeof main !== "function") throw new Error(`${options.module} exports no main(ctx) function`);
+  const mod = options.exports ?? (await importAppModule(options.importFrom ?? options.module, options.moduleShownAs ?? options.module));
+  const main = appMainOf(mod, options.moduleShownAs ?? options.module);
   const cluster: Cluster = await connect(options);
   const onAbort = (): void => void cluster.close();
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -58,11 +57,18 @@ export async function runApp(options: RunAppOptions): Promise<unknown> {
           },
         }),
     };
-    return await (main as AppMain)(ctx);
+    return await main(ctx);
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     await cluster.close();
   }
+}
+
+/** The module's `main`, or an error naming the module. */
+export function appMainOf(exports: Record<string, unknown>, shownAs: string): AppMain {
+  const main = exports["main"];
+  if (typeof main !== "function") throw new AppModuleError(`${shownAs} exports no main(ctx) function`);
+  return main as AppMain;
 }
 
 /** How the CLI prints an application's result. */

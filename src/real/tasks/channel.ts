@@ -11,9 +11,13 @@
  * core is busy with a task that is expected to be quick, the main thread may switch the busy slots
  * to WAITING and sleep on the shared doorbell for a bounded time (pool.ts). The thread, once its
  * reply is written, swaps in DONE: if it replaced WAITING it rings the doorbell (the main thread
- * collects the reply itself), if it replaced ASYNC it posts on the port (a ping with the task id,
- * or the whole reply), which wakes the main thread's event loop as before. Every swap is atomic, so
- * a reply is collected exactly once whichever side moves first.
+ * collects the reply itself), if it replaced ASYNC it posts a ping with the task id on the port,
+ * which wakes the main thread's event loop as before. A reply too large for the area (and every
+ * failure) is queued on the port before the swap, so whoever sees DONE finds it; but the main thread
+ * treats a task as finished only once it is DONE (by the swap or the ping after it), never on the
+ * queued reply alone: it would otherwise hand over the next task before the swap, and the late swap
+ * would mark that next task DONE. Every swap is atomic, so a reply is collected exactly once
+ * whichever side moves first.
  */
 import type { MessagePort } from "node:worker_threads";
 

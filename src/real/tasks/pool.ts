@@ -57,6 +57,8 @@ interface Slot {
   startedAt: number;
   /** The last task of this slot finished within SYNC_WAIT_MS: the next one is worth waiting for. */
   quick: boolean;
+  /** The running task's reply, taken off the port before its ping: it counts only once the task is DONE. */
+  portReply: TaskReply | undefined;
 }
 
 export interface TaskPoolOptions {
@@ -133,13 +135,19 @@ export class TaskPool {
     const { port1, port2 } = new MessageChannel();
     const channel: ThreadChannel = { control, doorbell: this.doorbell, port: port2 };
     const thread = new Worker(THREAD_ENTRY, { workerData: channel, transferList: [port2] });
-    const slot: Slot = { thread, port: port1, words: new Int32Array(control, 0, 4), bytes: Buffer.from(control), taskId: undefined, startedAt: 0, quick: false };
-    // A number is a ping (the result is in the reply area); an object is a whole reply. Either may be
-    // stale: the reply was collected on the main thread meanwhile.
+    const slot: Slot = { thread, port: port1, words: new Int32Array(control, 0, 4), bytes: Buffer.from(control), taskId: undefined, startedAt: 0, quick: false, portReply: undefined };
+    // A number is a ping: the task is DONE, its reply in the reply area or queued on the port ahead
+    // of the ping. An object is a whole reply; it is kept until its ping, because the thread posts it
+    // before it marks the task DONE. Either may be stale: the reply was collected on the main thread
+    // meanwhile.
     port1.on("message", (message: number | TaskReply) => {
       const taskId = typeof message === "number" ? message : message.taskId;
       if (slot.taskId !== taskId || this.slots.indexOf(slot) < 0) return;
-      this.complete(slot, typeof message === "number" ? this.replyFromArea(slot, taskId) : message);
+      if (typeof message !== "number") {
+        slot.portReply = message;
+        return;
+      }
+      this.complete(slot, Atomics.load(slot.words, REPLY_BYTES) >= 0 ? this.replyFromArea(slot, taskId) : this.replyFromPort(slot, taskId));
       this.dispatch();
     });
     const onDeath = (why: string, stack?: string): void => {
@@ -225,8 +233,12 @@ export class TaskPool {
     return { taskId, ok: true, json: readArea(slot.bytes, REPLY_AREA, Atomics.load(slot.words, REPLY_BYTES)) };
   }
 
-  /** The reply the thread queued on the port before DONE (stale pings and replies ahead of it are dropped). */
+  /**
+   * The reply the thread queued on the port before DONE: already taken off the port by the message
+   * listener, or still queued (stale pings and replies ahead of it are dropped).
+   */
   private replyFromPort(slot: Slot, taskId: TaskId): TaskReply {
+    if (slot.portReply?.taskId === taskId) return slot.portReply;
     for (;;) {
       const received = receiveMessageOnPort(slot.port);
       if (received === undefined) return { taskId, ok: false, message: "task thread: the reply was announced but is missing" };
@@ -237,6 +249,7 @@ export class TaskPool {
 
   private complete(slot: Slot, reply: TaskReply): void {
     slot.taskId = undefined;
+    slot.portReply = undefined;
     slot.quick = performance.now() - slot.startedAt < this.syncWaitMs;
     if (reply.ok) {
       this.finish(reply.taskId, { kind: "success", value: JSON.parse(reply.json) as unknown, sizeBytes: Buffer.byteLength(reply.json) });

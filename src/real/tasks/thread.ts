@@ -24,6 +24,7 @@ import {
   writeArea,
   type ThreadChannel,
 } from "./channel.js";
+import { notSerializable } from "./serializable.js";
 
 export interface TaskRequest {
   taskId: number;
@@ -85,17 +86,31 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
+/** Stack frames of this file: how flint called the task, noise in the user's stack trace. */
+const OWN_FRAME = ` (${import.meta.url}:`;
+const OWN_BARE_FRAME = `at ${import.meta.url}:`;
+
 function failure(taskId: number, err: unknown): TaskReply {
   if (err instanceof Error) {
     const message = `${err.name}: ${err.message}`;
     // V8's stack repeats the message on its first line(s); the driver prints message then stack.
-    const stack = err.stack?.startsWith(message) ? err.stack.slice(message.length).replace(/^\n/, "") : err.stack;
+    const full = err.stack?.startsWith(message) ? err.stack.slice(message.length).replace(/^\n/, "") : err.stack;
+    const stack = full
+      ?.split("\n")
+      .filter((line) => !line.includes(OWN_FRAME) && !line.trimStart().startsWith(OWN_BARE_FRAME))
+      .join("\n");
     return { taskId, ok: false, message, ...(stack !== undefined ? { stack } : {}) };
   }
   return { taskId, ok: false, message: `thrown: ${String(err)}` };
 }
 
+/**
+ * The result as JSON, or a failure naming the part of it that JSON would change (serializable.ts).
+ * A task that returns nothing (undefined) gives null.
+ */
 function serialize(taskId: number, value: unknown): TaskReply {
+  const bad = value === undefined ? undefined : notSerializable(value, "result");
+  if (bad !== undefined) return { taskId, ok: false, message: `task result is not serializable: ${bad}`, notSerializable: true };
   try {
     const json = JSON.stringify(value === undefined ? null : value) as string | undefined;
     if (typeof json !== "string") return { taskId, ok: false, message: `task result is not serializable: a ${typeof value}`, notSerializable: true };
@@ -129,7 +144,10 @@ function serve(channel: ThreadChannel): void {
     if (Atomics.exchange(words, STATE, STATE_DONE) === STATE_WAITING) {
       Atomics.add(bell, 0, 1);
       Atomics.notify(bell, 0);
-    } else if (length >= 0) {
+    } else {
+      // The ping, even when the reply itself is on the port: the main thread completes a task only
+      // once it is DONE. Had it completed on the reply alone, it could hand over the next task
+      // before the swap above, which would then mark that next task DONE (issue 13, item 4).
       port.postMessage(result.taskId);
     }
   };

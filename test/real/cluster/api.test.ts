@@ -59,12 +59,30 @@ describe.skipIf(!DIST_READY)("driver API on a real cluster", () => {
     const error = await driver.run("boom", [0, 1, 2]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobFailedError);
     expect((error as Error).message).toContain("RangeError: input 1 is out of range");
-    expect((error as Error).message).toMatch(/at boom \(file:.*modules\/[0-9a-f]{64}\.mjs/);
+    // The stack names the user's module, not the executor's cached copy (modules/<sha256>.mjs).
+    expect((error as Error).message).toContain(`at boom (${KINDS_APP}:6:`);
+    expect((error as Error).message).not.toMatch(/modules\/[0-9a-f]{64}\.mjs/);
     expect((error as Error).message).toContain("failed 4 times");
   });
 
   it("run: a result that cannot be serialized fails the task with a clear reason", async () => {
     await expect(driver.run("unserializable", [0])).rejects.toThrow(/not serializable/);
+  });
+
+  it("run: a result JSON would change (a Map deep inside) fails the task naming its path, not retried", async () => {
+    const error = (await driver.run("nested", [0]).catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain("task result is not serializable: result.a[1]: a Map is not serializable");
+    expect(error.message).not.toContain("failed 4 times");
+  });
+
+  it("run: inputs JSON would change are refused at run(), by path, before anything is submitted", async () => {
+    await expect(driver.run("echo", [() => 1])).rejects.toThrow("cannot run echo: inputs[0]: a function is not serializable");
+    await expect(driver.run("echo", [1, { m: new Map() }])).rejects.toThrow("inputs[1].m: a Map is not serializable");
+    await expect(driver.run("echo", [[NaN]])).rejects.toThrow("inputs[0][0]: NaN is not serializable");
+    await expect(driver.run("echo", [undefined])).rejects.toThrow("inputs[0]: undefined is not serializable");
+    await expect(driver.run("echo", [new Date(0)])).rejects.toThrow("inputs[0]: a Date is not serializable");
+    // Plain data still travels unchanged.
+    expect(await driver.run("echo", [{ a: [1, "b", null, true] }])).toEqual([{ a: [1, "b", null, true] }]);
   });
 
   it("run: an unknown function fails the job naming it", async () => {

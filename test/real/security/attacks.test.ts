@@ -137,6 +137,12 @@ describe.skipIf(!DIST_READY)("security: attacks on a live cluster", () => {
     expect(readdirSync(c.workDir).sort()).toEqual(workDirBefore);
     expect(existsSync(join(victim, "precious"))).toBe(true);
     for (const w of c.workers) expect(isAlive(w.pid)).toBe(true);
+    // The dialing worker reported the failed authentication by name, but a master had accepted it
+    // before: the impostor's rejection must not stop it (it keeps retrying for the real master).
+    await waitFor("the dialing worker's report", () => logOf(c, dialer[0]).some((e) => e.event === "master-unreachable" && e["kind"] === "auth" && e["master"] === c.masterUrl), 5_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(logOf(c, dialer[0]).find((e) => e.event === "master-unreachable" && e["kind"] === "auth")).toMatchObject({ level: "error" });
+    for (const w of c.workers) expect(isAlive(w.pid)).toBe(true);
   }, 60_000);
 
   it("replay: a recorded handshake replayed on a new connection fails; a hello gets a challenge, never a proof", async () => {

@@ -9,6 +9,12 @@ export function boom(x) {
 export function unserializable() {
   return () => 1;
 }
+export function nested() {
+  return { a: [1, new Map([["k", 1]])] };
+}
+export function echo(x) {
+  return x;
+}
 export function spin({ ms }) {
   const end = Date.now() + ms;
   while (Date.now() < end) {}
