@@ -177,7 +177,7 @@ describe("flint fuzz / flint shrink", () => {
     expect(code).toBe(1);
     expect(io.stderr).toMatch(/FAIL .*SPARK-12552\.json seed \d+: I6:/);
     const plan = /plan: {3}(\S+)/.exec(io.stderr)![1]!;
-    expect(io.stderr).toContain(`replay: flint sim ${plan} --seed`);
+    expect(io.stderr).toContain(`replay: npx flint sim ${plan} --seed`);
     const written = parseScenario(JSON.parse(readFileSync(plan, "utf8")));
     expect(runScenario(written, ROLES).verdict.ok).toBe(false);
     io.stdout = "";

@@ -19,6 +19,11 @@ export interface PlanOutcome {
   /** Violations explained by a documented Spark weakness (PROTOCOL.md §3.5): recorded, not failures unless strict. */
   weaknesses: number;
   firstWeakness: Violation | null;
+  /**
+   * The documented weaknesses the run hit, each once, in order of first hit (from the hits the
+   * checks keep, MAX_VIOLATIONS, and a liveness stall Spark is known to have).
+   */
+  weaknessNames: string[];
 }
 
 export interface RunPlanOptions {
@@ -43,16 +48,21 @@ export function runPlan(plan: Scenario, roles: RoleSet, options: RunPlanOptions 
   if (failure === null && options.strict === true && run.checks.weaknesses[0] !== undefined) failure = run.checks.weaknesses[0];
   let weaknesses = run.checks.weaknessCount;
   let firstWeakness = run.checks.weaknesses[0] ?? null;
+  let stallWeakness: string | null = null;
   if (failure === null) {
     const stall = checkLiveness({ scenario: plan, nodes: run.world.nodes, nowMs: run.world.now, jobs: run.jobs });
     if (stall !== null && stall.weakness !== undefined) {
       weaknesses++;
       firstWeakness ??= stall;
+      stallWeakness = stall.weakness;
       if (options.strict === true) failure = stall;
     } else failure = stall;
   }
+  const weaknessNames: string[] = [];
+  for (const v of run.checks.weaknesses) if (v.weakness !== undefined && !weaknessNames.includes(v.weakness)) weaknessNames.push(v.weakness);
+  if (stallWeakness !== null && !weaknessNames.includes(stallWeakness)) weaknessNames.push(stallWeakness);
   const c = run.world.counts;
-  return { ok: failure === null, failure, events: c.events, steps: c.steps, virtualTimeMs: run.world.now, jobs: run.jobs, weaknesses, firstWeakness };
+  return { ok: failure === null, failure, events: c.events, steps: c.steps, virtualTimeMs: run.world.now, jobs: run.jobs, weaknesses, firstWeakness, weaknessNames };
 }
 
 /**
