@@ -77,6 +77,13 @@ const ROLE_STRIDE = MAX_PHASES * INPUT_LABELS.length;
 /** Size of the dense cell space: role x phase x input label. */
 export const CELL_SPACE = COVERED_ROLES.length * ROLE_STRIDE;
 
+/** The input's index in INPUT_LABELS, without building its label (runs on every step). */
+function inputIndex(input: Input): number {
+  if (input.type === "message") return INPUT_INDEX.get(input.message.type) ?? 0;
+  if (input.type === "command") return INPUT_INDEX.get(`command:${input.command.kind}`) ?? 0;
+  return INPUT_INDEX.get(input.type) ?? 0;
+}
+
 export function inputLabel(input: Input): string {
   if (input.type === "message") return input.message.type;
   if (input.type === "command") return `command:${input.command.kind}`;
@@ -107,9 +114,12 @@ export class Coverage {
     this.branches.clear();
   }
 
-  /** Roles that count into this coverage; otherwise identical to `roles`. */
+  private wrapped: { of: RoleSet; as: RoleSet } | null = null;
+
+  /** Roles that count into this coverage; otherwise identical to `roles` (built once per role set). */
   wrap(roles: RoleSet): RoleSet {
-    return { master: this.wrapRole(roles.master, 0), worker: this.wrapRole(roles.worker, 1), driver: this.wrapRole(roles.driver, 2), executor: this.wrapRole(roles.executor, 3) };
+    if (this.wrapped?.of !== roles) this.wrapped = { of: roles, as: { master: this.wrapRole(roles.master, 0), worker: this.wrapRole(roles.worker, 1), driver: this.wrapRole(roles.driver, 2), executor: this.wrapRole(roles.executor, 3) } };
+    return this.wrapped.as;
   }
 
   private wrapRole(inner: AnyRole, role: number): AnyRole {
@@ -117,18 +127,19 @@ export class Coverage {
     const hits = this.hits;
     const branches = this.branches;
     const roleName = COVERED_ROLES[role]!;
+    const roleBase = role * ROLE_STRIDE;
+    const labels = INPUT_LABELS.length;
     return {
       name: inner.name,
       init: (config, ctx) => inner.init(config, ctx),
       step: (state, input, ctx) => {
-        const label = inputLabel(input);
-        const index = INPUT_INDEX.get(label) ?? 0;
-        hits[cellOf(role, phaseOf(state), index)]!++;
+        const index = inputIndex(input);
+        hits[roleBase + phaseOf(state) * labels + index]!++;
         const effects: Effect[] = inner.step(state, input, ctx);
         for (let i = 0; i < effects.length; i++) {
           const e = effects[i]!;
           if (e.type === "log" && e.event === "ignored") {
-            const key = `${roleName} ${label} ${String(e.fields["why"])}`;
+            const key = `${roleName} ${INPUT_LABELS[index]} ${String(e.fields["why"])}`;
             branches.set(key, (branches.get(key) ?? 0) + 1);
           }
         }
