@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KNOWN_BUGS } from "../../protocol/config.js";
 import { knownCells, summarize, type CoverageSummary } from "../../sim/coverage.js";
@@ -342,11 +342,10 @@ export async function run(argv: string[]): Promise<number> {
       if (args.corpus !== null) saveCorpusPlan(args.corpus, file, plan);
     }
     if (!r.ok) {
-      const f: Failure = { file, seed: r.seed, mutant: task.plan !== undefined ? (task.plan.comment.match(/mutant of [^\]]*/)?.[0] ?? "mutant") : null, check: r.check ?? "?", detail: r.detail, dir: null, planFile: null, shrunkFile: null, plan: r.plan };
-      if (r.plan !== null) {
-        f.dir = failureDir(args.out, file, r.seed, mutantIndex);
-        f.planFile = writeFailure(f, r.plan);
-      }
+      // A crash of the worker's own code comes without the replayable plan: the drawn plan still replays the run.
+      const plan = r.plan ?? planOf();
+      const f: Failure = { file, seed: r.seed, mutant: task.plan !== undefined ? (task.plan.comment.match(/mutant of [^\]]*/)?.[0] ?? "mutant") : null, check: r.check ?? "?", detail: r.detail, dir: failureDir(args.out, file, r.seed, mutantIndex), planFile: null, shrunkFile: null, plan };
+      f.planFile = writeFailure(f, plan);
       failures.push(f);
       if (tty && !args.quiet) process.stderr.write("\n");
       process.stderr.write(`FAIL ${file} seed ${r.seed}${f.mutant !== null ? ` (${f.mutant})` : ""}: ${f.check}: ${f.detail}\n`);
@@ -410,6 +409,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const table = args.coverage ? knownCells(ROLES) : null;
   const coverage: CoverageSummary | null = table === null ? null : summarize(table, cells, branches);
+  if (args.junit !== null) mkdirSync(dirname(args.junit), { recursive: true });
   if (args.junit !== null) writeFileSync(args.junit, junitXml(files.map((file, b) => ({ file, seeds: perBase[b]!, failures: failures.filter((f) => f.file === file) })), shardLabel, seconds));
 
   const threads = pool.threads;
