@@ -80,6 +80,9 @@ export const MUTANTS = [
     name: "killed-task-never-reported",
     witness: null,
     cause: "d",
+    // task-retry-abort takes this path (its aborted task set kills 7 running attempts) and still
+    // passes: the driver's ledger keeps the killed attempts running, and no check compares it
+    // with the executors' (hence no witness).
     what: "an executor whose task was killed drops it without the KILLED StatusUpdate to the driver",
     patches: [
       {

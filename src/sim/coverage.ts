@@ -6,7 +6,7 @@
  *
  * The table of cells known comes from the code: the phases from the roles' state enumerations
  * (typed records the compiler keeps complete), the input types from MESSAGE_TYPES and the Input
- * and Command unions, minus the input types a role's dispatch rejects as unexpected (found once
+ * and Command unions, minus the input types a role's dispatch rejects as not for it (found once
  * by stepping a copy of a live state of each role with each input type, see `knownCells`).
  * Deterministic (no clock, no I/O) and cheap: one Map lookup and one array increment per step.
  */
@@ -179,7 +179,7 @@ function probeInput(label: string): Input {
   return { type: label } as Input;
 }
 
-/** Whether a role's dispatch turns the input away as not for it (its `unexpected-*` reasons). */
+/** Whether a role's dispatch turns the input away as not for it (its `unexpected-*` and `unsupported-command` reasons). */
 function rejects(role: AnyRole, state: unknown, input: Input): boolean {
   let effects: Effect[];
   try {
@@ -187,7 +187,7 @@ function rejects(role: AnyRole, state: unknown, input: Input): boolean {
   } catch {
     return false; // the input reached a handler, which choked on the probe's empty fields
   }
-  return effects.some((e) => e.type === "log" && e.event === "ignored" && /^unexpected-(message|input)$/.test(String(e.fields["why"])));
+  return effects.some((e) => e.type === "log" && e.event === "ignored" && /^(unexpected-(message|input|command)|unsupported-command)$/.test(String(e.fields["why"])));
 }
 
 export interface CoverageTable {

@@ -184,6 +184,10 @@ describe("coverage that steers", () => {
     expect(t.roles.master.inputs).not.toContain("LaunchTask"); // the master's dispatch rejects it as unexpected
     expect(t.roles.executor.inputs).toContain("LaunchTask");
     expect(t.roles.executor.inputs).not.toContain("RegisterWorker");
+    expect(t.roles.driver.inputs).toContain("command:killExecutors"); // the driver's user actions
+    expect(t.roles.master.inputs).toEqual(expect.arrayContaining(["command:stop"]));
+    expect(t.roles.master.inputs).not.toContain("command:killExecutors"); // "unsupported-command"
+    expect(t.roles.worker.inputs).not.toContain("command:submitJob"); // "unexpected-command"
     for (const role of COVERED_ROLES) expect(t.roles[role].cells.length).toBe(t.roles[role].phases.length * t.roles[role].inputs.length);
     const cov = new Coverage();
     fuzzPlan(drawPlan(loadScenario("master-failover.json"), 1), ROLES, { coverage: cov });
