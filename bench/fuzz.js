@@ -9,6 +9,7 @@ const { parseScenario } = await import("../dist/sim/scenario.js");
 const { fuzzSeed } = await import("../dist/sim/fuzz/index.js");
 const { shrink } = await import("../dist/sim/shrink/index.js");
 const { ROLES } = await import("../dist/sim/roles.js");
+const { Coverage } = await import("../dist/sim/coverage.js");
 
 const argSeconds = process.argv.indexOf("--seconds");
 const SECONDS = argSeconds > 0 ? Number(process.argv[argSeconds + 1]) : 10;
@@ -26,13 +27,14 @@ const eightWorkers = parseScenario({
   ],
 });
 
-function rate(base, seconds) {
+/** `coverage`: count protocol coverage as `flint fuzz` does by default (src/sim/coverage.ts). */
+function rate(base, seconds, coverage = null) {
   const start = performance.now();
   let seeds = 0;
   let events = 0;
   let failures = 0;
   for (let seed = 1; performance.now() - start < seconds * 1000; seed++) {
-    const r = fuzzSeed(base, seed, ROLES);
+    const r = fuzzSeed(base, seed, ROLES, coverage === null ? {} : { coverage });
     seeds++;
     events += r.outcome.events;
     if (!r.outcome.ok) failures++;
@@ -45,6 +47,8 @@ const fmt = (x) => x.toFixed(1).padStart(7);
 console.log(`fuzz seeds/s per core (one thread, ${SECONDS} s each)`);
 const ref = rate(eightWorkers, SECONDS);
 console.log(`  ${"8 workers, 1,000 tasks, faults".padEnd(34)} ${fmt(ref.seedsPerSecond)} seeds/s  (${ref.seeds} seeds, ${ref.eventsPerSeed} events/seed, ${ref.failures} failures)  target >= 50`);
+const cov = rate(eightWorkers, SECONDS, new Coverage());
+console.log(`  ${"  the same, counting coverage".padEnd(34)} ${fmt(cov.seedsPerSecond)} seeds/s  (${cov.seeds} seeds; flint fuzz counts it unless --no-coverage)  target >= 50`);
 for (const f of readdirSync(dir("../scenarios/")).filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json") && f !== "big-cluster.json").sort()) {
   const base = parseScenario(JSON.parse(readFileSync(dir(`../scenarios/${f}`), "utf8")));
   const r = rate(base, Math.max(1, SECONDS / 5));

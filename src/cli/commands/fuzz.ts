@@ -1,21 +1,39 @@
 /**
- * `flint fuzz [scenario...] --seeds N | --time 60s [--jobs K] [--bug NAME] [--strict] [--out DIR]`:
+ * `flint fuzz [scenario...] --seeds N | --time 60s [--jobs K] [--shard I/N] [--junit FILE] ...`:
  * swarm-fuzzes scenarios (fault kinds and rates drawn per seed, faults made explicit), checking
- * safety after every step and liveness after healing, across worker threads. A failure prints the
- * exact `flint sim` replay command and writes the failing run's plan as a scenario file.
+ * safety after every step and liveness after healing, across worker threads. Tracks the protocol
+ * coverage the runs reach (src/sim/coverage.ts), keeps the plans that reached new ground as a
+ * corpus and mutates them beside fresh seeds. A failure gets a folder with its plan, its shrunk
+ * scenario and a report, and the exact replay command; seeds that hit a documented Spark weakness
+ * are listed per weakness; --junit writes the JUnit XML report CI systems read.
  */
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { basename, join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
 import { KNOWN_BUGS } from "../../protocol/config.js";
-import { scenarioJson, SWARM_BASE_NAME, swarmBase } from "../../sim/fuzz/index.js";
+import { knownCells, summarize, type CoverageSummary } from "../../sim/coverage.js";
+import { drawPlan, mutatePlan, replayable, scenarioJson, SWARM_BASE_NAME, swarmBase } from "../../sim/fuzz/index.js";
+import { stream } from "../../sim/rng.js";
+import { ROLES } from "../../sim/roles.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.js";
+import { shrink } from "../../sim/shrink/index.js";
+import { FuzzPool } from "../fuzz-pool.js";
 import { checkInjectedMessages } from "../injected-messages.js";
-import { runTask, type WorkerReply, type WorkerRequest, type WorkerTask } from "../fuzz-worker.js";
+import { failureDir, failureReport, junitXml, replayCommand, scenarioName, WeaknessTable, writeFailure, type FuzzFailure } from "../fuzz-report.js";
+import type { WorkerReply, WorkerTask } from "../fuzz-worker.js";
 
 export const summary = "fuzz scenarios with random fault plans (swarm testing), safety + liveness checks";
+
+/** Shrinking is on by default only when a run has at most this many failures. */
+export const AUTO_SHRINK_MAX_FAILURES = 3;
+/** The default shrink budget per failure. */
+export const DEFAULT_SHRINK_BUDGET_MS = 30_000;
+/** Runs per round: a round's mutants come from the corpus as the previous round left it, so results do not depend on thread timing. */
+export const ROUND_SIZE = 64;
+/** Never-reached cells printed per role (--json has them all). */
+const NEVER_SHOWN = 8;
 
 const USAGE = `Usage: flint fuzz [scenario.json | swarm ...] (--seeds N | --time T) [options]
 
@@ -27,33 +45,55 @@ job, kill a task) and faults of every kind the simulator has. Each seed draws
 which fault kinds are on and how often (swarm testing), then an explicit fault plan: worker
 crashes (some for good), pauses, partitions, executor crashes, leader crashes and pauses,
 message drops, delays and duplicates, and lost or late executor registration replies
-(RegisteredExecutor). Safety invariants (docs/protocol.md §6) are checked after every
-step; liveness (every job ends once faults heal) at the end.
+(RegisteredExecutor). Safety invariants are checked after every step; liveness (every job ends
+once faults heal) at the end.
+
+Coverage: each role's (phase x input type) cells and the reasons it ignored inputs for are
+counted; a plan that reached something no earlier run had joins the corpus, and mutants of
+corpus plans (faults shifted, removed, added, stretched, or a new run seed) run beside fresh
+seeds. The cells reached of those known, per role, and the ones never reached are printed.
 
 Options:
   --seeds N       seeds per scenario (from --from, default 1)
   --time T        keep going until T of wall time has passed (90s, 5m, ...)
   --from S        first seed (default 1)
+  --shard I/N     run only shard I of N (1 <= I <= N): seed from+j where j mod N = I-1, so the
+                  N jobs of a CI matrix run disjoint seeds whose union is the whole set
   --jobs K        worker threads (default: one per core)
   --bug NAME      turn on a historic bug (repeatable): ${Object.keys(KNOWN_BUGS).join(", ")}
   --strict        also fail on documented Spark weaknesses (docs/protocol.md §3.5: split brain, ...)
-  --out DIR       where failing plans go (default .flint/fuzz)
+  --out DIR       where failures go (default .flint/fuzz): DIR/failures/<scenario>-seed-<N>/
+                  holds plan.json, shrunk.json and report.txt; DIR/weaknesses/ the plans of the
+                  first seeds that hit each documented weakness
+  --junit FILE    write a JUnit XML report (one testcase per scenario x shard, a failure per seed)
+  --shrink-budget T  shrink each failure for at most T (default ${DEFAULT_SHRINK_BUDGET_MS / 1000}s, and only when there are
+                  at most ${AUTO_SHRINK_MAX_FAILURES} failures; given explicitly, every failure is shrunk; 0 = never)
+  --corpus DIR    keep the corpus across runs in DIR (e.g. .flint/fuzz/corpus): load it, add to it
+  --mutations M   mutant runs besides the seeds (default: 0 with --seeds, so a seed budget runs
+                  exactly those seeds; with --time, half the runs once the corpus has a plan)
+  --no-coverage   do not track coverage (no corpus growth, no coverage table)
   --max-failures N  stop after N failures (default 10)
   --json          print a JSON summary on stdout
   --quiet         no progress bar
   -h, --help      this help
 
-Exit status: 0 no failure, 1 some seed failed, 2 bad usage or scenario file.`;
+Exit status: 0 no failure, 1 some seed failed, 2 bad usage, scenario or corpus file.`;
 
 interface Args {
   files: string[];
   seeds: number | null;
   timeMs: number | null;
   from: number;
+  shard: { index: number; count: number };
   jobs: number;
   bugs: string[];
   strict: boolean;
   out: string;
+  junit: string | null;
+  shrinkBudgetMs: number | null;
+  corpus: string | null;
+  mutations: number | null;
+  coverage: boolean;
   maxFailures: number;
   json: boolean;
   quiet: boolean;
@@ -73,8 +113,19 @@ function int(v: string, flag: string, min: number): number {
   return Number(v);
 }
 
+/** `I/N` with 1 <= I <= N. */
+export function parseShard(v: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+  if (!m) throw new UsageError(`--shard must be I/N, e.g. 2/4 (got ${JSON.stringify(v)})`);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (!Number.isSafeInteger(count) || count < 1) throw new UsageError(`--shard ${v}: N must be at least 1`);
+  if (index < 1 || index > count) throw new UsageError(`--shard ${v}: I must be between 1 and N (${count})`);
+  return { index, count };
+}
+
 function parseArgs(argv: string[]): Args | "help" {
-  const a: Args = { files: [], seeds: null, timeMs: null, from: 1, jobs: availableParallelism(), bugs: [], strict: false, out: ".flint/fuzz", maxFailures: 10, json: false, quiet: false };
+  const a: Args = { files: [], seeds: null, timeMs: null, from: 1, shard: { index: 1, count: 1 }, jobs: availableParallelism(), bugs: [], strict: false, out: ".flint/fuzz", junit: null, shrinkBudgetMs: null, corpus: null, mutations: null, coverage: true, maxFailures: 10, json: false, quiet: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
@@ -95,6 +146,9 @@ function parseArgs(argv: string[]): Args | "help" {
       case "--from":
         a.from = int(value(i++, arg), arg, 0);
         break;
+      case "--shard":
+        a.shard = parseShard(value(i++, arg));
+        break;
       case "--jobs":
         a.jobs = int(value(i++, arg), arg, 1);
         break;
@@ -109,6 +163,21 @@ function parseArgs(argv: string[]): Args | "help" {
         break;
       case "--out":
         a.out = value(i++, arg);
+        break;
+      case "--junit":
+        a.junit = value(i++, arg);
+        break;
+      case "--shrink-budget":
+        a.shrinkBudgetMs = parseDuration(value(i++, arg), arg);
+        break;
+      case "--corpus":
+        a.corpus = value(i++, arg);
+        break;
+      case "--mutations":
+        a.mutations = int(value(i++, arg), arg, 0);
+        break;
+      case "--no-coverage":
+        a.coverage = false;
         break;
       case "--max-failures":
         a.maxFailures = int(value(i++, arg), arg, 1);
@@ -160,54 +229,48 @@ export function loadScenarioFile(file: string): Scenario {
   }
 }
 
-/** Runs tasks on K worker threads (or in this thread when K is 1 or the compiled worker is missing). */
-async function execute(tasks: () => WorkerTask | null, bases: Scenario[], args: Args, onReply: (r: WorkerReply) => boolean): Promise<number> {
-  const workerFile = new URL("../fuzz-worker.js", import.meta.url);
-  const threads = args.jobs > 1 && existsSync(fileURLToPath(workerFile)) ? args.jobs : 1;
-  if (threads === 1) {
-    for (let t = tasks(); t !== null; t = tasks()) {
-      if (!onReply(runTask(bases, args.bugs, args.strict, t))) break;
-      await new Promise<void>((resolve) => setImmediate(resolve)); // let the progress bar draw
-    }
-    return 1;
-  }
-  const init: WorkerRequest = { type: "init", bases, bugs: args.bugs, strict: args.strict };
-  let stopped = false;
-  await Promise.all(
-    Array.from({ length: threads }, () => {
-      const w = new Worker(workerFile);
-      w.postMessage(init);
-      return new Promise<void>((resolve, reject) => {
-        let inFlight = 0;
-        const feed = (): void => {
-          while (!stopped && inFlight < 2) {
-            const t = tasks();
-            if (t === null) break;
-            inFlight++;
-            w.postMessage(t);
-          }
-          if (inFlight === 0) {
-            w.postMessage({ type: "stop" } satisfies WorkerRequest);
-            void w.terminate().then(() => resolve());
-          }
-        };
-        w.on("message", (r: WorkerReply) => {
-          inFlight--;
-          if (!onReply(r)) stopped = true;
-          feed();
-        });
-        w.on("error", reject);
-        feed();
-      });
-    }),
-  );
-  return threads;
+/**
+ * The seeds of a shard: from + j for j = I-1, I-1+N, I-1+2N, ... (below `seeds` when given).
+ * Disjoint across the N shards, and together exactly from..from+seeds-1.
+ */
+export function shardSeeds(from: number, seeds: number | null, shard: { index: number; count: number }): { at(k: number): number | null; size: number } {
+  const first = shard.index - 1;
+  const size = seeds === null ? Number.POSITIVE_INFINITY : Math.max(0, Math.ceil((seeds - first) / shard.count));
+  return { at: (k) => (k < size ? from + first + k * shard.count : null), size };
+}
+
+/** A corpus plan: it reached coverage no earlier run had (or was loaded from --corpus). */
+interface CorpusEntry {
+  base: number;
+  plan: Scenario;
+}
+
+function loadCorpus(dir: string, files: string[]): CorpusEntry[] {
+  const out: CorpusEntry[] = [];
+  files.forEach((file, base) => {
+    const sub = join(dir, scenarioName(file));
+    if (!existsSync(sub)) return;
+    for (const f of readdirSync(sub).filter((n) => n.endsWith(".json")).sort()) out.push({ base, plan: loadScenarioFile(join(sub, f)) });
+  });
+  return out;
+}
+
+function saveCorpusPlan(dir: string, file: string, plan: Scenario): void {
+  const json = scenarioJson(plan);
+  const sub = join(dir, scenarioName(file));
+  mkdirSync(sub, { recursive: true });
+  writeFileSync(join(sub, `${scenarioName(file)}-seed-${plan.seed}-${createHash("sha1").update(json).digest("hex").slice(0, 10)}.json`), json);
+}
+
+interface Failure extends FuzzFailure {
+  plan: Scenario | null;
 }
 
 export async function run(argv: string[]): Promise<number> {
   let args: Args;
   let bases: Scenario[];
   let files: string[];
+  let corpus: CorpusEntry[] = [];
   try {
     const parsed = parseArgs(argv);
     if (parsed === "help") {
@@ -217,6 +280,7 @@ export async function run(argv: string[]): Promise<number> {
     args = parsed;
     files = args.files.length > 0 ? args.files : [...shippedScenarios(), SWARM_BASE_NAME];
     bases = files.map((f) => (f === SWARM_BASE_NAME ? swarmBase() : loadScenarioFile(f)));
+    if (args.corpus !== null) corpus = loadCorpus(args.corpus, files);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`flint fuzz: ${e.message}\n\n${USAGE}\n`);
@@ -228,26 +292,34 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw e;
   }
+  const loadedCorpus = corpus.length;
   const started = Date.now();
   const deadline = args.timeMs === null ? Number.POSITIVE_INFINITY : started + args.timeMs;
-  let next = 0;
-  const total = args.seeds === null ? Number.POSITIVE_INFINITY : args.seeds * bases.length;
-  const tasks = (): WorkerTask | null => {
-    if (next >= total || Date.now() >= deadline) return null;
-    const i = next++;
-    return { type: "seed", base: i % bases.length, seed: args.from + Math.floor(i / bases.length) };
-  };
+  const shardLabel = `${args.shard.index}/${args.shard.count}`;
+  const seedsOfShard = shardSeeds(args.from, args.seeds, args.shard);
+  const freshTotal = seedsOfShard.size * bases.length;
+  let mutantsLeft = args.mutations ?? (args.seeds === null ? Number.POSITIVE_INFINITY : 0);
+  const pool = new FuzzPool({ bases, bugs: args.bugs, strict: args.strict, coverage: args.coverage, threads: args.jobs });
+  const mutantRng = stream(`${args.from}/${shardLabel}`, "fuzz/mutants");
+
+  let ran = 0;
   let done = 0;
   let events = 0;
-  let weaknesses = 0;
+  let weaknessSeeds = 0;
+  let mutantsRun = 0;
+  let corpusAdded = 0;
+  const perBase = files.map(() => 0);
+  const failures: Failure[] = [];
+  const weaknesses = new WeaknessTable();
   /** Seeds whose liveness was not judged, by the named reason (liveness.ts `LivenessUnjudged`). */
   const unjudged: Record<string, number> = {};
-  const failures: Array<WorkerReply & { file: string; planFile: string | null }> = [];
+  const cells = new Set<number>();
+  const branches = new Set<string>();
   const tty = process.stderr.isTTY === true;
   let lastDraw = 0;
   const status = (): string => {
     const s = (Date.now() - started) / 1000;
-    return `fuzz: ${done}${Number.isFinite(total) ? `/${total}` : ""} seeds, ${(done / Math.max(s, 0.001)).toFixed(1)} seeds/s, ${failures.length} failures, ${weaknesses} weakness hits, ${s.toFixed(0)}s`;
+    return `fuzz: ${ran}${Number.isFinite(freshTotal) && mutantsLeft === 0 ? `/${freshTotal}` : ""} runs, ${(ran / Math.max(s, 0.001)).toFixed(1)} runs/s, ${failures.length} failures, ${weaknessSeeds} weakness hits, ${cells.size} cells, ${s.toFixed(0)}s`;
   };
   const draw = (force: boolean): void => {
     if (args.quiet) return;
@@ -256,39 +328,157 @@ export async function run(argv: string[]): Promise<number> {
     lastDraw = now;
     process.stderr.write(tty ? `\r${status()}\x1b[K` : `${status()}\n`);
   };
-  const onReply = (r: WorkerReply): boolean => {
+
+  /** Takes in one reply, in schedule order; false once the failure limit is reached. */
+  const take = (r: WorkerReply, task: WorkerTask): boolean => {
     done++;
-    events += r.events;
-    if (r.weaknesses > 0) weaknesses++;
     if (r.livenessUnjudged !== null) unjudged[r.livenessUnjudged] = (unjudged[r.livenessUnjudged] ?? 0) + 1;
+    perBase[r.base]!++;
+    events += r.events;
+    const file = files[r.base]!;
+    const mutantIndex = task.plan !== undefined ? task.index : null;
+    const planOf = (): Scenario => task.plan ?? drawPlan(bases[r.base]!, r.seed, { bugs: args.bugs });
+    if (r.weaknesses > 0) {
+      weaknessSeeds++;
+      weaknesses.add(r.weaknessNames, file, r.seed, () => {
+        const dir = join(args.out, "weaknesses");
+        mkdirSync(dir, { recursive: true });
+        const planFile = join(dir, `${scenarioName(file)}-seed-${r.seed}${mutantIndex === null ? "" : `-m${mutantIndex}`}.json`);
+        writeFileSync(planFile, scenarioJson(planOf()));
+        return planFile;
+      });
+    }
+    let fresh = false;
+    for (const c of r.cells) if (!cells.has(c)) (fresh = true), cells.add(c);
+    for (const b of r.branches) if (!branches.has(b)) (fresh = true), branches.add(b);
+    if (fresh && r.ok) {
+      const plan = planOf();
+      corpus.push({ base: r.base, plan });
+      corpusAdded++;
+      if (args.corpus !== null) saveCorpusPlan(args.corpus, file, plan);
+    }
     if (!r.ok) {
-      const file = files[r.base]!;
-      let planFile: string | null = null;
-      if (r.plan !== null) {
-        mkdirSync(args.out, { recursive: true });
-        planFile = join(args.out, `${basename(file, ".json")}-seed-${r.seed}.json`);
-        writeFileSync(planFile, scenarioJson(r.plan));
-      }
-      failures.push({ ...r, file, planFile });
+      // A crash of the worker's own code comes without the replayable plan: the drawn plan still replays the run.
+      const plan = r.plan ?? planOf();
+      const f: Failure = { file, seed: r.seed, mutant: task.plan !== undefined ? (task.plan.comment.match(/mutant of [^\]]*/)?.[0] ?? "mutant") : null, check: r.check ?? "?", detail: r.detail, dir: failureDir(args.out, file, r.seed, mutantIndex), planFile: null, shrunkFile: null, plan };
+      f.planFile = writeFailure(f, plan);
+      failures.push(f);
       if (tty && !args.quiet) process.stderr.write("\n");
-      process.stderr.write(`FAIL ${file} seed ${r.seed}: ${r.check}: ${r.detail}\n`);
-      if (planFile !== null) {
-        process.stderr.write(`  plan:   ${planFile}\n`);
-        process.stderr.write(`  replay: npx flint sim ${planFile} --seed ${r.seed}\n`);
-        process.stderr.write(`  shrink: npx flint shrink ${planFile}\n`);
+      process.stderr.write(`FAIL ${file} seed ${r.seed}${f.mutant !== null ? ` (${f.mutant})` : ""}: ${f.check}: ${f.detail}\n`);
+      if (f.planFile !== null) {
+        process.stderr.write(`  plan:   ${f.planFile}\n`);
+        process.stderr.write(`  replay: ${replayCommand(f.planFile, r.seed)}\n`);
+        process.stderr.write(`  shrink: npx flint shrink ${f.planFile}\n`);
       }
     }
-    draw(!r.ok);
     return failures.length < args.maxFailures;
   };
-  const threads = await execute(tasks, bases, args, onReply);
+
+  let nextFresh = 0;
+  let nextIndex = 0;
+  let stop = false;
+  try {
+    while (!stop && Date.now() < deadline) {
+      const batch: WorkerTask[] = [];
+      const mutants = corpus.length > 0 ? Math.min(mutantsLeft, ROUND_SIZE / 2) : 0;
+      while (batch.length < ROUND_SIZE - mutants && nextFresh < freshTotal) {
+        const i = nextFresh++;
+        batch.push({ type: "seed", base: i % bases.length, seed: seedsOfShard.at(Math.floor(i / bases.length))!, index: nextIndex++ });
+      }
+      for (let m = 0; m < mutants; m++) {
+        const parent = corpus[mutantRng.int(0, corpus.length - 1)]!;
+        const plan = mutatePlan(bases[parent.base]!, parent.plan, mutantRng.uint32(), { bugs: args.bugs });
+        batch.push({ type: "seed", base: parent.base, seed: plan.seed, plan, index: nextIndex++ });
+      }
+      if (batch.length === 0) break;
+      mutantsLeft -= mutants;
+      const replies = await pool.runBatch(
+        batch,
+        () => {
+          ran++;
+          draw(false);
+        },
+        () => Date.now() < deadline,
+      );
+      replies.sort((a, b) => a.index - b.index);
+      const first = batch[0]!.index;
+      for (const r of replies) {
+        const task = batch[r.index - first]!;
+        if (task.plan !== undefined) mutantsRun++;
+        if (!take(r, task)) {
+          stop = true;
+          break;
+        }
+      }
+    }
+  } finally {
+    await pool.close();
+  }
   draw(true);
   if (tty && !args.quiet) process.stderr.write("\n");
   const seconds = (Date.now() - started) / 1000;
-  const result = { scenarios: files.length, seeds: done, seconds, seedsPerSecond: done / Math.max(seconds, 0.001), seedsPerSecondPerThread: done / Math.max(seconds, 0.001) / threads, threads, events, weaknessHits: weaknesses, livenessUnjudged: unjudged, failures: failures.map((f) => ({ file: f.file, seed: f.seed, check: f.check, detail: f.detail, plan: f.planFile })) };
-  if (args.json) process.stdout.write(JSON.stringify(result) + "\n");
-  else process.stdout.write(`fuzz: ${done} seeds over ${files.length} scenarios in ${seconds.toFixed(1)} s on ${threads} threads (${result.seedsPerSecond.toFixed(1)} seeds/s), ${failures.length} failures, ${weaknesses} seeds hit a documented Spark weakness, ${unjudgedText(unjudged)}\n`);
+
+  // Shrinking: on by default only when failures are few; each failure gets the same time budget.
+  const shrinkBudgetMs = args.shrinkBudgetMs ?? (failures.length <= AUTO_SHRINK_MAX_FAILURES ? DEFAULT_SHRINK_BUDGET_MS : 0);
+  if (failures.length > 0 && shrinkBudgetMs === 0 && args.shrinkBudgetMs === null) process.stderr.write(`fuzz: ${failures.length} failures: not shrinking them (more than ${AUTO_SHRINK_MAX_FAILURES}; --shrink-budget 30s shrinks each)\n`);
+  if (shrinkBudgetMs > 0) for (const f of failures) shrinkFailure(f, shrinkBudgetMs, args.strict);
+
+  const table = args.coverage ? knownCells(ROLES) : null;
+  const coverage: CoverageSummary | null = table === null ? null : summarize(table, cells, branches);
+  if (args.junit !== null) mkdirSync(dirname(args.junit), { recursive: true });
+  if (args.junit !== null) writeFileSync(args.junit, junitXml(files.map((file, b) => ({ file, seeds: perBase[b]!, failures: failures.filter((f) => f.file === file) })), shardLabel, seconds));
+
+  const threads = pool.threads;
+  const result = {
+    scenarios: files.length,
+    shard: shardLabel,
+    seeds: done,
+    mutants: mutantsRun,
+    seconds,
+    seedsPerSecond: done / Math.max(seconds, 0.001),
+    seedsPerSecondPerThread: done / Math.max(seconds, 0.001) / threads,
+    threads,
+    events,
+    weaknessHits: weaknessSeeds,
+    livenessUnjudged: unjudged,
+    weaknesses: weaknesses.list(),
+    coverage: coverage === null ? null : { ...coverage, cellsReached: cells.size, handlerOutcomes: [...branches].sort() },
+    corpus: { loaded: loadedCorpus, added: corpusAdded, dir: args.corpus },
+    failures: failures.map((f) => ({ file: f.file, seed: f.seed, mutant: f.mutant, check: f.check, detail: f.detail, dir: f.dir, plan: f.planFile, shrunk: f.shrunkFile, replay: f.planFile === null ? null : replayCommand(f.planFile, f.seed) })),
+  };
+  if (args.json) {
+    process.stdout.write(JSON.stringify(result) + "\n");
+    return failures.length > 0 ? 1 : 0;
+  }
+  const out = (line: string): void => void process.stdout.write(line + "\n");
+  out(`fuzz: ${done} runs (${mutantsRun} mutants) over ${files.length} scenarios${args.shard.count > 1 ? `, shard ${shardLabel}` : ""} in ${seconds.toFixed(1)} s on ${threads} threads (${result.seedsPerSecond.toFixed(1)} runs/s), ${failures.length} failures, ${weaknessSeeds} seeds hit a documented Spark weakness, ${unjudgedText(unjudged)}`);
+  const w = weaknesses.lines();
+  if (w.length > 0) {
+    out("documented Spark weaknesses hit (not failures; --strict fails them), with replay commands:");
+    for (const line of w) out(line);
+  }
+  if (coverage !== null) {
+    out(`coverage: ${Object.entries(coverage.roles).map(([role, c]) => `${role} ${c.reached}/${c.known}`).join(", ")} (phase x input cells reached/known); ${coverage.branches} ignored-input reasons seen; corpus ${corpus.length} plans (${corpusAdded} new)`);
+    for (const [role, c] of Object.entries(coverage.roles)) if (c.never.length > 0) out(`  never reached, ${role}: ${c.never.slice(0, NEVER_SHOWN).join("; ")}${c.never.length > NEVER_SHOWN ? `; ... ${c.never.length - NEVER_SHOWN} more (--json lists all)` : ""}`);
+  }
   return failures.length > 0 ? 1 : 0;
+}
+
+/** Shrinks one failure within the budget and writes shrunk.json beside its plan. */
+function shrinkFailure(f: Failure, budgetMs: number, strict: boolean): void {
+  if (f.plan === null || f.dir === null) return;
+  const until = Date.now() + budgetMs;
+  let note: string;
+  try {
+    const r = shrink(f.plan, ROLES, { strict, stop: () => Date.now() >= until });
+    f.shrunkFile = join(f.dir, "shrunk.json");
+    writeFileSync(f.shrunkFile, scenarioJson(replayable({ ...r.scenario, name: `${f.plan.name}-min` }, r.outcome)));
+    const size = (z: { faults: number; nodes: number; tasks: number; events: number }): string => `${z.faults} faults, ${z.nodes} nodes, ${z.tasks} tasks, ${z.events} events`;
+    note = `shrunk in ${r.runs} runs${Date.now() >= until ? ` (stopped by the ${budgetMs / 1000}s budget)` : ""}: ${size(r.before)} -> ${size(r.after)}, still ${r.check}`;
+  } catch (e) {
+    note = `not shrunk: ${(e as Error).message}`;
+  }
+  writeFileSync(join(f.dir, "report.txt"), failureReport(f, note));
 }
 
 /** "liveness judged in every seed", or the seeds it was not judged in, by reason. */

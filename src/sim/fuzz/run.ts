@@ -21,6 +21,11 @@ export interface PlanOutcome {
   firstWeakness: Violation | null;
   /** Null when liveness was judged (or every job ended); else the named reason a job was not judged. */
   livenessUnjudged: LivenessUnjudged | null;
+  /**
+   * The documented weaknesses the run hit, each once, in order of first hit (from the hits the
+   * checks keep, MAX_VIOLATIONS, and a liveness stall Spark is known to have).
+   */
+  weaknessNames: string[];
 }
 
 export interface RunPlanOptions {
@@ -52,8 +57,10 @@ export function runPlan(plan: Scenario, roles: RoleSet, options: RunPlanOptions 
     failure = verdict.stall;
     livenessUnjudged = verdict.unjudged;
   }
+  const weaknessNames: string[] = [];
+  for (const v of run.checks.weaknesses) if (v.weakness !== undefined && !weaknessNames.includes(v.weakness)) weaknessNames.push(v.weakness);
   const c = run.world.counts;
-  return { ok: failure === null, failure, events: c.events, steps: c.steps, virtualTimeMs: run.world.now, jobs: run.jobs, weaknesses, firstWeakness, livenessUnjudged };
+  return { ok: failure === null, failure, events: c.events, steps: c.steps, virtualTimeMs: run.world.now, jobs: run.jobs, weaknesses, firstWeakness, livenessUnjudged, weaknessNames };
 }
 
 /**

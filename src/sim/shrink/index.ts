@@ -190,9 +190,10 @@ export function smaller(a: ScenarioSize, b: ScenarioSize): boolean {
 /**
  * Shrinks a failing scenario to a smaller one failing the same check. Throws if the scenario does
  * not fail. `strict` counts documented Spark weaknesses as failures (to shrink one of those).
- * `progress` hears every accepted step.
+ * `progress` hears every accepted step. `stop`, asked before each run after the first, ends the
+ * search early with the smallest failing scenario found so far (a host's time budget).
  */
-export function shrink(failing: Scenario, roles: RoleSet, options: { maxRuns?: number; strict?: boolean; progress?: (size: ScenarioSize, runs: number) => void } = {}): ShrinkResult {
+export function shrink(failing: Scenario, roles: RoleSet, options: { maxRuns?: number; strict?: boolean; progress?: (size: ScenarioSize, runs: number) => void; stop?: () => boolean } = {}): ShrinkResult {
   const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
   const runOptions = { strict: options.strict === true };
   let best = clone(failing);
@@ -203,11 +204,11 @@ export function shrink(failing: Scenario, roles: RoleSet, options: { maxRuns?: n
   const before = sizeOf(best, outcome.events);
   let bestSize = before;
   let progress = true;
-  while (progress && runs < maxRuns) {
+  while (progress && runs < maxRuns && options.stop?.() !== true) {
     progress = false;
     for (const pass of PASSES) {
       for (const candidate of pass(best)) {
-        if (runs >= maxRuns) break;
+        if (runs >= maxRuns || options.stop?.() === true) break;
         if (!loadable(candidate)) continue;
         let o: PlanOutcome;
         runs++;
