@@ -160,7 +160,8 @@ describe("flint fuzz failures for CI", () => {
 
   it("cli: seeds that hit a documented weakness are listed per weakness with a replay command whose plan hits it", async () => {
     const out = temp();
-    const { code, j } = await fuzzJson([join(SCENARIO_DIR, "master-failover.json"), "--seeds", "3", "--out", out]);
+    // Seed 22 of master-failover hits §3.5.1 (no fencing) and fails nothing else.
+    const { code, j } = await fuzzJson([join(SCENARIO_DIR, "master-failover.json"), "--from", "22", "--seeds", "1", "--out", out]);
     expect(code).toBe(0);
     expect(j.weaknesses.length).toBeGreaterThan(0);
     const w = j.weaknesses[0];
@@ -170,7 +171,7 @@ describe("flint fuzz failures for CI", () => {
     const plan = parseScenario(JSON.parse(readFileSync(hit.plan, "utf8")));
     expect(runPlan(plan, ROLES).weaknessNames).toContain(w.weakness);
     io.stdout = "";
-    await fuzzCli([join(SCENARIO_DIR, "master-failover.json"), "--seeds", "3", "--out", out, "--jobs", "1", "--quiet"]);
+    await fuzzCli([join(SCENARIO_DIR, "master-failover.json"), "--from", "22", "--seeds", "1", "--out", out, "--jobs", "1", "--quiet"]);
     expect(io.stdout).toContain(`${w.weakness}: ${w.count} seed`);
     expect(io.stdout).toContain(hit.replay);
   });
