@@ -42,6 +42,7 @@ export function initWorker(config: WorkerConfig): { state: WorkerState; effects:
     masterAddress: null,
     activeMasterUrl: null,
     masterAddressToConnect: null,
+    masterSender: null,
     registered: false,
     connected: false,
     connectionAttemptCount: 0,

@@ -127,6 +127,12 @@ export interface WorkerState {
   masterAddress: Address | null;
   /** The master URL LaunchExecutor/KillExecutor must carry; null (Spark's "") until changeMaster. */
   activeMasterUrl: Address | null;
+  /**
+   * The address the RegisteredWorker or MasterChanged that made masterAddress active came from: the
+   * same master, by the name this worker reaches it (a configured alias such as localhost, where
+   * masterAddress is what the master announces); orders from it count as the active master's.
+   */
+  masterSender: Address | null;
   /** The address to re-register with (Spark's masterAddressToConnect); set by changeMaster. */
   masterAddressToConnect: Address | null;
   /** True once a RegisteredWorker arrived since the last registerWithMaster(). */

@@ -39,7 +39,12 @@ export function stepWorker(s: WorkerState, input: Input, ctx: Ctx): Effect[] {
     case "message": {
       const refusal = workerRefusal(s, input.from, input.message);
       if (refusal !== null) fx.push(refused(refusal, input.from, input.message.type));
-      else onMessage(s, input.message, fx);
+      else {
+        onMessage(s, input.message, fx);
+        // The master that just took this worker over may be reached by another name than the one
+        // it announces (a configured alias such as localhost): its orders come from that name.
+        if (input.message.type === "RegisteredWorker" || input.message.type === "MasterChanged") s.masterSender = input.from;
+      }
       break;
     }
     case "timer":

@@ -125,6 +125,19 @@ describe("worker: who may send what", () => {
     expect(sent(effects)).toEqual([]);
   });
 
+  it("worker: a master configured by an alias (localhost) that announces another address takes the worker's orders by either name", () => {
+    const alias = address("flint://localhost:7077");
+    const announced = address("flint://127.0.0.1:7077");
+    const { state } = startWorker({ masterAddresses: [alias] });
+    step(state, fromPeer(alias, { type: "RegisteredWorker", masterAddress: announced, configuredMasterAddress: alias, duplicate: false }));
+    expect(state.masterAddress).toBe(announced);
+    step(state, fromPeer(alias, { ...launchExecutor(), masterUrl: announced }));
+    expect(Object.keys(state.executors)).toEqual([`${APP}/0`]);
+    expect(ignoredReasons(step(state, fromPeer(announced, { type: "KillExecutor", masterUrl: announced, appId: APP, execId: 0 })))).toEqual([]);
+    // A stranger is still refused.
+    expect(ignoredReasons(step(state, fromPeer(OTHER_WORKER, { type: "ApplicationFinished", appId: APP })))).toEqual(["not-from-active-master"]);
+  });
+
   it("worker: a master reached through a configured proxy (SPARK-20529) counts as known and active", () => {
     const proxy = address("proxy-for-master-1");
     const { state } = startWorker({ masterAddresses: [proxy] });
