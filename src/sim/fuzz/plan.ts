@@ -56,6 +56,25 @@ export const MESSAGE_TYPES = [
 export const LATER_FAULT_KINDS = ["executorRegistration", "forge"] as const;
 export type LaterFaultKind = (typeof LATER_FAULT_KINDS)[number];
 
+/**
+ * The share of seeds that run a scenario as written (its faults, its own expectations, only the
+ * seed drawn), drawn from a stream of its own; a fault plan is drawn for the others.
+ */
+export const FIXED_POINT_CHANCE = 0.125;
+
+/** The scenario as written, under another seed, with its own expectations and bug switches. */
+function fixedPoint(base: Scenario, seed: number, options: PlanOptions): Scenario {
+  const bugs = [...new Set([...(base.config.bugs ?? []), ...(options.bugs ?? [])])];
+  return {
+    ...base,
+    name: base.name.endsWith(`-seed-${seed}`) ? base.name : `${base.name}-seed-${seed}`,
+    comment: `${base.comment.split(" [fuzz:")[0]} [fuzz: the scenario as written, with its own expectations]`,
+    seed,
+    config: bugs.length > 0 ? { ...base.config, bugs } : { ...base.config },
+    faults: base.faults.map((f) => ({ ...f })),
+  };
+}
+
 /** At most this many faults in one plan (a named limit on drawn data). */
 export const MAX_FAULTS = 40;
 
@@ -165,6 +184,9 @@ function drawLaterFault(kind: LaterFaultKind, swarm: Swarm, r: Stream, mayDrop: 
 export function drawPlan(base: Scenario, seed: number, options: PlanOptions = {}): Scenario {
   // The swarm base draws its cluster and workload too (swarm.ts); every other base keeps its own.
   if (isSwarmBase(base)) return drawSwarmPlan(seed, options);
+  // A shipped scenario is a fixed point of the space: some seeds run it as written, its own
+  // expectations included (a timing only that scenario checks is checked under fuzzing too).
+  if (stream(seed, "fixed-point").chance(FIXED_POINT_CHANCE)) return fixedPoint(base, seed, options);
   const swarm = drawSwarm(base, seed);
   const r = stream(seed, "plan");
   const faults: FaultSpec[] = base.faults.map((f) => ({ ...f }));
