@@ -11,12 +11,12 @@
  * other branch. A refused message is ignored with a `log` effect naming a stable reason
  * (`why: "not-from-active-master"`, ...), never thrown.
  *
- * `from` is the sender's listening address as the host reports it: the node's name in the
- * simulator; on the real transport, the address the peer announced in its authenticated
- * handshake. The tables compare it with addresses the role already holds (its configured
- * masters, its active master, the address a worker, an application or an executor registered
- * with). A master configured under another spelling than the one it announces (`localhost` for
- * `127.0.0.1`) is therefore not recognised: the refusals name the address they expected.
+ * `from` is the sender's address as the host reports it: the node's name in the simulator; on the
+ * real transport, the address this node dialed for a connection it opened, or the address the
+ * peer announced in its authenticated handshake for one it accepted. The tables compare it with
+ * addresses the role already holds (its configured masters, its active master and the address it
+ * reached that master by, the address a worker, an application or an executor registered with);
+ * the refusals name the addresses they expected.
  */
 import type { Address } from "./ids.js";
 import { ignored, type Effect } from "./io.js";

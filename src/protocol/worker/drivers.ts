@@ -30,7 +30,8 @@ function launchEffect(s: WorkerState, runner: DriverRunner): Effect {
 }
 
 export function onLaunchDriver(s: WorkerState, m: LaunchDriver, fx: Effect[]): void {
-  // No masterUrl check here, as in Spark (I16 covers executors only).
+  // LaunchDriver carries no masterUrl (as in Spark): the sender check (authority.ts) already
+  // took it only from the active master.
   if (m.driverId in s.drivers || s.finishedDrivers.some((d) => d.driverId === m.driverId)) {
     // Driver ids are fresh per launch (I12): a known id is a duplicated delivery.
     fx.push(ignored("duplicate-driver", { driverId: m.driverId }));
