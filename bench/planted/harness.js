@@ -11,7 +11,7 @@
 // scenario takes.
 //
 // Budget: by default 50 seeds per standard scenario (a documented smaller budget); --ci uses CI's
-// (`npm run fuzz`: 2,000 seeds per standard scenario, then 4 of big-cluster).
+// (`npm run fuzz`: 2,000 seeds per standard scenario, 4 of big-cluster, 3,000 of swarm).
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -72,9 +72,11 @@ function fuzz(dir, files, n) {
 /** The fuzz budget of CI (or the smaller one) over the copy; stops at the first failing run. */
 function runBudget(dir) {
   const scen = join(dir, "scenarios");
-  const standard = readdirSync(scen).filter((f) => f.endsWith(".json") && f !== "big-cluster.json").sort().map((f) => join(scen, f));
+  const standard = readdirSync(scen).filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json") && f !== "big-cluster.json").sort().map((f) => join(scen, f));
+  // As `npm run fuzz`: the shipped scenarios, big-cluster, then the swarm base (3,000 seeds under --ci).
   const steps = [[standard, seeds]];
   if (ci) steps.push([[join(scen, "big-cluster.json")], 4]);
+  steps.push([["swarm"], ci ? 3000 : seeds]);
   let runs = 0;
   let weaknessHits = 0;
   for (const [files, n] of steps) {
@@ -114,7 +116,7 @@ if (chosen.length === 0) {
   console.error(`planted: no mutant named ${only} (have: ${MUTANTS.map((m) => m.name).join(", ")})`);
   process.exit(2);
 }
-console.log(`planted bugs: ${ci ? "CI's fuzz budget (2,000 seeds per standard scenario, then 4 of big-cluster)" : `${seeds} seeds per standard scenario (smaller than CI's 2,000; --ci for CI's)`}, stop at the first failing seed`);
+console.log(`planted bugs: ${ci ? "CI's fuzz budget (2,000 seeds per standard scenario, 4 of big-cluster, 3,000 of swarm)" : `${seeds} seeds per standard scenario (smaller than CI's 2,000; --ci for CI's)`}, stop at the first failing seed`);
 const baseline = runOne("baseline", []);
 console.log(`  baseline (no bug planted): ${baseline.verdict === "missed" ? "passes" : `FAILS (${baseline.how}): a catch below may not be the planted bug's`} (${baseline.runs} runs, ${baseline.seconds.toFixed(0)} s)`);
 const rows = [];

@@ -8,7 +8,7 @@ import type { Scenario } from "../scenario.js";
 import { drawPlan } from "./plan.js";
 import { replayable, runPlan, type PlanOutcome } from "./run.js";
 
-export { drawPlan, drawSwarm, planScenario, FAULT_KINDS, LATER_FAULT_KINDS, MAX_LATER_FAULTS, MESSAGE_TYPES } from "./plan.js";
+export { drawFaultPlan, drawPlan, drawSwarm, FIXED_POINT_CHANCE, isFixedPoint, planScenario, FAULT_KINDS, LATER_FAULT_KINDS, MAX_LATER_FAULTS, MESSAGE_TYPES } from "./plan.js";
 export { drawSwarmPlan, drawSwarmWorkload, drawSwarmKinds, isSwarmBase, swarmBase, SWARM_BASE_NAME, SWARM_FAULT_KINDS, SWARM_ACTION_KINDS } from "./swarm.js";
 export { replayable, runPlan, scenarioJson, type PlanOutcome } from "./run.js";
 export { mutatePlan, MUTATIONS } from "./mutate.js";

@@ -186,7 +186,17 @@ export function drawPlan(base: Scenario, seed: number, options: PlanOptions = {}
   if (isSwarmBase(base)) return drawSwarmPlan(seed, options);
   // A shipped scenario is a fixed point of the space: some seeds run it as written, its own
   // expectations included (a timing only that scenario checks is checked under fuzzing too).
-  if (stream(seed, "fixed-point").chance(FIXED_POINT_CHANCE)) return fixedPoint(base, seed, options);
+  if (isFixedPoint(seed)) return fixedPoint(base, seed, options);
+  return drawFaultPlan(base, seed, options);
+}
+
+/** Whether a seed runs a shipped scenario as written (its own stream: the fault draws of every seed are unchanged by it). */
+export function isFixedPoint(seed: number): boolean {
+  return stream(seed, "fixed-point").chance(FIXED_POINT_CHANCE);
+}
+
+/** The base with a fault plan drawn from the seed (what every seed that is not a fixed point runs). */
+export function drawFaultPlan(base: Scenario, seed: number, options: PlanOptions = {}): Scenario {
   const swarm = drawSwarm(base, seed);
   const r = stream(seed, "plan");
   const faults: FaultSpec[] = base.faults.map((f) => ({ ...f }));

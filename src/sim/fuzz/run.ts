@@ -39,18 +39,17 @@ export const MAX_EVENTS = 5_000_000;
 export function runPlan(plan: Scenario, roles: RoleSet, options: RunPlanOptions = {}): PlanOutcome {
   const run = new ClusterRun(plan, roles, { seed: plan.seed, timelineLimit: 0, maxEvents: MAX_EVENTS });
   let failure: Violation | null = null;
+  let expectationFailure: Violation | null = null;
   try {
     const result = run.run();
     // A plan's own expectations: liberal for a drawn fault plan, the scenario's own for a fixed point (plan.ts).
-    if (!result.verdict.ok && run.checks.violationCount === 0) {
-      failure = { check: "E1:scenario-expectation", timeMs: run.world.now, step: -1, node: "", nodes: [], detail: result.verdict.reasons.join("; ") };
-    }
+    if (!result.verdict.ok) expectationFailure = { check: "E1:scenario-expectation", timeMs: run.world.now, step: -1, node: "", nodes: [], detail: result.verdict.reasons.join("; ") };
     // The whole-state checks once more at the end: a break since the last periodic scan shows too.
     if (run.checks.violationCount === 0) run.checks.scanAll(run.world.nodes, run.world.now);
   } catch (e) {
     failure = { check: "X1:exception", timeMs: run.world.now, step: run.world.counts.steps, node: "", nodes: [], detail: String((e as Error).message ?? e).split("\n")[0]! };
   }
-  if (run.checks.violationCount > 0 && (failure === null || failure.check === "E1:scenario-expectation")) failure = run.checks.violations[0]!;
+  if (failure === null && run.checks.violationCount > 0) failure = run.checks.violations[0]!;
   if (failure === null && options.strict === true && run.checks.weaknesses[0] !== undefined) failure = run.checks.weaknesses[0];
   const weaknesses = run.checks.weaknessCount;
   const firstWeakness = run.checks.weaknesses[0] ?? null;
@@ -61,6 +60,8 @@ export function runPlan(plan: Scenario, roles: RoleSet, options: RunPlanOptions 
     failure = verdict.stall;
     livenessUnjudged = verdict.unjudged;
   }
+  // The broken expectation last: a safety or liveness failure says more about the same run.
+  if (failure === null) failure = expectationFailure;
   const weaknessNames: string[] = [];
   for (const v of run.checks.weaknesses) if (v.weakness !== undefined && !weaknessNames.includes(v.weakness)) weaknessNames.push(v.weakness);
   const c = run.world.counts;
