@@ -228,7 +228,10 @@ describe("flint fuzz / flint shrink", () => {
     const out = mkdtempSync(join(tmpdir(), "flint-fuzz-"));
     try {
       await fuzzCli([join(MUSEUM_DIR, "SPARK-27348.json"), "--seeds", "10", "--jobs", "1", "--quiet", "--json", "--out", out, "--max-failures", "100"]);
-      expect(JSON.parse(io.stdout).livenessUnjudged).toEqual({ "lossy-network": 2 });
+      // Seed 5 ends with its job unfinished on the lossy network. (Seed 1 did too before the master
+      // reserved executor ids across a failover: a recovered leader reused executor id 0 and the job
+      // stalled; now it gets a fresh id and finishes.)
+      expect(JSON.parse(io.stdout).livenessUnjudged).toEqual({ "lossy-network": 1 });
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
