@@ -279,16 +279,21 @@ describe("found by the swarm", () => {
    * Swarm seed 1681, shrunk: the store goes down (the leader steps down) while a cluster-mode app
    * ends; its executors, stopped late (StopExecutor delayed), end while the next leader recovers
    * and the app is still UNKNOWN, so they leave their workers but stay in the app (docs/protocol.md
-   * §1.2, `!app.isFinished`); a worker then dies. Spark does the same: a weakness, not a failure.
+   * §1.2, `!app.isFinished`); a worker then dies. Spark does the same: with the GHOST-EXECUTOR switch
+   * on, a weakness, not a failure. flint removes an ended executor from an UNKNOWN app (§7.26).
    */
   const SEED_1681 = parseScenario({ name: "swarm-1681-min", comment: "swarm seed 1681, shrunk", seed: 1681, timeLimitMs: 600_000, ...SCENARIO_1681, expect: { allJobsSucceed: false } });
+  const withGhosts = parseScenario({ ...JSON.parse(scenarioJson(SEED_1681)), config: { ...SCENARIO_1681.config, bugs: ["GHOST-EXECUTOR"] } });
 
-  it("I13: an ended executor an UNKNOWN app keeps on a worker that dies is Spark's own bookkeeping (a weakness; --strict fails it)", () => {
-    const r = runPlan(SEED_1681, ROLES);
+  it("I13: an ended executor an UNKNOWN app keeps on a worker that dies is Spark's own bookkeeping (GHOST-EXECUTOR: a weakness; --strict fails it); flint keeps no such executor", () => {
+    const r = runPlan(withGhosts, ROLES);
     expect(r.failure).toBeNull();
     expect(r.firstWeakness).toMatchObject({ check: "I13:worker-loss-reported", weakness: expect.stringContaining("!app.isFinished") });
     expect(r.firstWeakness!.detail).toMatch(/still holds executor \d+ \(EXITED\) there/);
-    expect(runPlan(SEED_1681, ROLES, { strict: true }).failure?.check).toBe("I13:worker-loss-reported");
+    expect(runPlan(withGhosts, ROLES, { strict: true }).failure?.check).toBe("I13:worker-loss-reported");
+    const fixed = runPlan(SEED_1681, ROLES, { strict: true });
+    expect(fixed.failure).toBeNull();
+    expect(fixed.weaknesses).toBe(0);
   });
 });
 
