@@ -112,7 +112,7 @@ describe("cross-role checks", () => {
     e.runningTaskIds.splice(at, 1);
     e.runningTaskCpus.splice(at, 1);
     run.checks.scanAll(run.world.nodes, run.world.now);
-    expect(run.checks.violations.map((v) => v.detail).join("\n")).toContain(`holds CPUs of executor ${executorId} (${node.name}) for TID ${tids[0]}`);
+    expect(run.checks.violations.map((v) => v.detail).join("\n")).toContain(`holds CPUs of executor ${executorId} (${node.name}) for TID ${tids[0]}, a LOST update`);
   });
 
   it("C1 and C2 in a run: an executor that kills a task but never reports it is caught (the planted 'killed task never reported' slip)", () => {

@@ -297,6 +297,15 @@ describe("found by the swarm", () => {
   });
 });
 
+describe("found by the swarm: C1 and LOST updates", () => {
+  it("C1: a LOST update's executor loss while a LaunchTask to that executor is on the way holds that task's CPUs, and agrees (swarm seeds 58, 116)", () => {
+    for (const seed of [58, 116]) {
+      const r = runPlan(drawPlan(swarmBase(), seed), ROLES);
+      expect(r.failure, `seed ${seed}`).toBeNull();
+    }
+  });
+});
+
 describe("flint fuzz swarm", () => {
   const io = captureOutput();
   it("cli: `flint fuzz swarm` runs the built-in base and names it in its summary", async () => {
