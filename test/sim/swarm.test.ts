@@ -245,6 +245,8 @@ describe("the swarm base", () => {
         expect(apps.has(f.app)).toBe(true);
         if (f.job !== undefined) expect(apps.get(f.app)!.jobs.map((j) => j.id)).toContain(f.job);
         if (f.kind === "requestExecutors") expect(f.total!).toBeGreaterThan(killed.get(f.app) ?? 0);
+        // A kill before any request would lower a target of 0: every app that kills asks first.
+        if (f.kind === "killExecutors") expect(plan.faults.some((g: FaultSpec) => g.kind === "requestExecutors" && g.app === f.app && g.atMs <= f.atMs)).toBe(true);
       }
       // A kill lost with its master stalls Spark itself: a judged plan keeps them apart.
       if (livenessApplies(plan) && draw.kinds.some((k) => MASTER_KINDS.includes(k))) expect(plan.faults.some((f: FaultSpec) => f.kind === "killExecutors")).toBe(false);
