@@ -619,7 +619,9 @@ export class ClusterRun {
         if (node.kind === "master") this.election.masterPaused(node);
         fire(`${node.name} paused for ${f.durationMs} ms`);
         w.at(w.now + f.durationMs!, () => {
-          if (w.resume(node)) this.timeline.push({ timeMs: w.now, kind: "fault", node: node.name, text: `${node.name} resumed` });
+          if (!w.resume(node)) return;
+          this.timeline.push({ timeMs: w.now, kind: "fault", node: node.name, text: `${node.name} resumed` });
+          if (node.kind === "master") this.election.masterResumed(node);
         });
         return;
       }

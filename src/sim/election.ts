@@ -4,8 +4,9 @@
  *  - zookeeper: each live master holds a session; the leader is the master with the oldest
  *    unexpired session. A master that dies keeps its session until the session timeout expires,
  *    then the next master is elected and gets `leaderElected` with what the store holds. A master
- *    paused longer than the session timeout loses its session while alive: `leadershipRevoked`
- *    (it sees it on resume). While the store (ZooKeeper) is unavailable the leader's latch is
+ *    paused longer than the session timeout loses its session while alive: a leader gets
+ *    `leadershipRevoked` (it sees it on resume); a standby opens a new session on resume and takes
+ *    part in the election again, last in line. While the store (ZooKeeper) is unavailable the leader's latch is
  *    suspended, which Spark treats as lost leadership (SPARK-29861), and nobody is elected.
  *  - filesystem: no election (MonarchyLeaderAgent): every master that starts is leader at once
  *    and reads the store.
@@ -90,6 +91,12 @@ export class Election {
   readonly events: ElectionEvent[] = [];
   /** Bumped on every pause, so a session check knows whether the same pause is still going on. */
   private readonly pauseGeneration = new Map<number, number>();
+  /**
+   * Standbys whose session expired while they were paused: Curator reconnects with a new session
+   * and the LeaderLatch takes part again (only a leader is told notLeader and exits), so each
+   * rejoins the election, last in line, when it resumes.
+   */
+  private readonly rejoinOnResume = new Set<SimNode>();
 
   constructor(
     private readonly world: World,
@@ -124,6 +131,7 @@ export class Election {
 
   masterDown(master: SimNode): void {
     if (this.mode !== "zookeeper") return;
+    this.rejoinOnResume.delete(master);
     const session = this.sessionOf(master);
     if (session === undefined) return;
     this.world.at(this.world.now + this.sessionTimeoutMs, () => this.expire(session));
@@ -138,6 +146,13 @@ export class Election {
     this.world.at(this.world.now + this.sessionTimeoutMs, () => {
       if (master.paused && this.pauseGeneration.get(master.key) === generation) this.expire(session);
     });
+  }
+
+  /** A paused master resumed: a standby whose session expired meanwhile opens a new one. */
+  masterResumed(master: SimNode): void {
+    if (this.mode !== "zookeeper" || !this.rejoinOnResume.delete(master) || !master.alive) return;
+    this.sessions.push({ master, incarnation: master.incarnation, expired: false });
+    this.elect();
   }
 
   storeDown(): void {
@@ -158,6 +173,7 @@ export class Election {
     if (session.expired) return;
     session.expired = true;
     this.events.push({ timeMs: this.world.now, what: "sessionExpired", master: session.master.name });
+    if (this.leader !== session.master && session.master.alive && session.master.paused && session.master.incarnation === session.incarnation) this.rejoinOnResume.add(session.master);
     if (this.leader === session.master) {
       this.leader = null;
       if (session.master.alive && session.master.incarnation === session.incarnation) this.revoke(session.master);

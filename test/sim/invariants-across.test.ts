@@ -73,6 +73,48 @@ describe("cross-role checks", () => {
     expect(run2.checks.violations.map((v) => v.detail).join("\n")).toMatch(/with 2 cores, but it registered 3/);
   });
 
+  it("C1: a task a LOST update took out of the driver's scheduler still runs where the driver holds its CPUs: agreed; held CPUs for a task the executor dropped are caught", () => {
+    // Two 2-core executors run two tasks each; the first attempt to finish after 4 s is lost by its
+    // host, so its executor is marked lost in the scheduler while its other task runs on (Spark keeps
+    // the executor in the backend, and flint holds that task's CPUs until its own final update).
+    const s = parseScenario({
+      name: "lost",
+      comment: "a LOST task on an executor that runs another",
+      seed: 3,
+      timeLimitMs: 300_000,
+      cluster: { masters: 1, workers: [{ count: 2, cores: 4, memoryMb: 8192 }] },
+      apps: [{ name: "pi", submitAtMs: 0, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 2000, jitterMs: 1500 }] }] }],
+      faults: [{ atMs: 4000, kind: "loseTasks", count: 1 }],
+      expect: { allJobsSucceed: false },
+    });
+    // Stop just after the driver steps on the LOST update.
+    let lostAtMs = -1;
+    new ClusterRun(s, ROLES, {
+      recordSink: (r) => {
+        if (lostAtMs < 0 && r.node === "drv-pi" && r.input?.type === "message" && r.input.message.type === "StatusUpdate" && r.input.message.state === "LOST") lostAtMs = r.timeMs;
+      },
+    }).run();
+    expect(lostAtMs).toBeGreaterThan(4000);
+    const run = new ClusterRun(s, ROLES, { untilMs: lostAtMs + 1 });
+    run.run();
+    expect(run.checks.violations.map((v) => v.detail)).toEqual([]);
+    const d = run.world.byName.get("drv-pi")!.state as DriverRoleState;
+    const held = Object.entries(d.backend.lostExecutorTaskIds);
+    expect(held).toHaveLength(1);
+    const [executorId, tids] = held[0]!;
+    const node = run.world.nodes.find((n) => n.alive && n.kind === "executor" && (n.state as ExecutorBackendState).executorId === executorId)!;
+    const e = node.state as ExecutorBackendState;
+    expect(e.runningTaskIds).toContain(tids[0]);
+    run.checks.scanAll(run.world.nodes, run.world.now);
+    expect(run.checks.violations).toEqual([]);
+    // The broken history: the executor drops that task without a final update; the driver's CPUs for it would leak.
+    const at = e.runningTaskIds.indexOf(tids[0]! as never);
+    e.runningTaskIds.splice(at, 1);
+    e.runningTaskCpus.splice(at, 1);
+    run.checks.scanAll(run.world.nodes, run.world.now);
+    expect(run.checks.violations.map((v) => v.detail).join("\n")).toContain(`holds CPUs of executor ${executorId} (${node.name}) for TID ${tids[0]}, a LOST update`);
+  });
+
   it("C1 and C2 in a run: an executor that kills a task but never reports it is caught (the planted 'killed task never reported' slip)", () => {
     // The executor role with the slip: the StatusUpdate of a killed task is never sent.
     const executor: AnyRole = {

@@ -339,6 +339,26 @@ describe("invariants: driver", () => {
     expect(checks(driverStep(s, [], status(l, "FINISHED"), ledger))).toContain("I26:stale-status-update-changes-nothing");
   });
 
+  it("invariants: I26 judges a TID by this incarnation's launches: an earlier incarnation's late update does not make its own later launch of that TID stale", () => {
+    const { s, launches } = busyDriver();
+    const ledger = newDriverLedger();
+    const l = launches[0]!;
+    // An executor of the driver's earlier incarnation reports the same TID before this one launched it.
+    expect(checks(driverStep(s, [], status(l, "FINISHED"), ledger))).toEqual([]);
+    driverStep(s, [launchFx(l)], null, ledger);
+    s.backend.executors[l.task.executorId]!.freeCores -= 1;
+    driverStep(s, [], msg("x", { type: "LaunchedExecutor", executorId: l.task.executorId }), ledger);
+    // Its own final update gives the core back: not stale.
+    s.backend.executors[l.task.executorId]!.freeCores += 1;
+    expect(checks(driverStep(s, [], status(l, "FINISHED"), ledger))).toEqual([]);
+    // A final update in another executor's name for a launched TID is stale, and must change nothing.
+    const other = { ...l, task: { ...l.task, executorId: launches.find((x) => x.task.executorId !== l.task.executorId)!.task.executorId } };
+    const before = s.backend.executors[other.task.executorId]!.freeCores;
+    driverStep(s, [], msg("x", { type: "LaunchedExecutor", executorId: other.task.executorId }), ledger);
+    s.backend.executors[other.task.executorId]!.freeCores = before + 1;
+    expect(checks(driverStep(s, [], status(other, "FINISHED"), ledger))).toContain("I26:stale-status-update-changes-nothing");
+  });
+
   it("invariants: I27 fires when a task goes to an unknown, killed or not yet launched executor", () => {
     const { s, launches } = busyDriver();
     const l = launches[0]!;

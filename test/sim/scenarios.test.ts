@@ -95,6 +95,19 @@ describe("sim faults and election", () => {
     expect(result.nodes["master-1"]!.alive).toBe(false);
   });
 
+  it("election: a standby paused past its session timeout opens a new session on resume and is elected once the leader is gone (swarm seed 667)", () => {
+    const scenario = loadScenario("master-failover.json");
+    scenario.faults = [
+      { atMs: 5_000, kind: "pause", target: "master-2", durationMs: 30_000 },
+      { atMs: 50_000, kind: "crash", target: "leader" },
+    ];
+    scenario.expect.events = [{ node: "master-2", input: "leaderElected", minCount: 1, absent: false, afterMs: 50_000 }];
+    const result = runScenario(scenario, ROLES, { seed: 1 });
+    expect(result.election.map((e) => `${e.what}:${e.master}`)).toEqual(["elected:master-1", "sessionExpired:master-2", "sessionExpired:master-1", "elected:master-2"]);
+    expect(result.nodes["master-2"]!.alive).toBe(true);
+    expect(result.verdict.reasons).toEqual([]);
+  });
+
   it("faults: random faults are drawn from the seed: the same seed draws the same plan", () => {
     const scenario = loadScenario("lost-tasks.json");
     scenario.faults = [];

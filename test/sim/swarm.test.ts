@@ -245,6 +245,8 @@ describe("the swarm base", () => {
         expect(apps.has(f.app)).toBe(true);
         if (f.job !== undefined) expect(apps.get(f.app)!.jobs.map((j) => j.id)).toContain(f.job);
         if (f.kind === "requestExecutors") expect(f.total!).toBeGreaterThan(killed.get(f.app) ?? 0);
+        // A kill before any request would lower a target of 0: every app that kills asks first.
+        if (f.kind === "killExecutors") expect(plan.faults.some((g: FaultSpec) => g.kind === "requestExecutors" && g.app === f.app && g.atMs <= f.atMs)).toBe(true);
       }
       // A kill lost with its master stalls Spark itself: a judged plan keeps them apart.
       if (livenessApplies(plan) && draw.kinds.some((k) => MASTER_KINDS.includes(k))) expect(plan.faults.some((f: FaultSpec) => f.kind === "killExecutors")).toBe(false);
@@ -279,16 +281,30 @@ describe("found by the swarm", () => {
    * Swarm seed 1681, shrunk: the store goes down (the leader steps down) while a cluster-mode app
    * ends; its executors, stopped late (StopExecutor delayed), end while the next leader recovers
    * and the app is still UNKNOWN, so they leave their workers but stay in the app (docs/protocol.md
-   * §1.2, `!app.isFinished`); a worker then dies. Spark does the same: a weakness, not a failure.
+   * §1.2, `!app.isFinished`); a worker then dies. Spark does the same: with the GHOST-EXECUTOR switch
+   * on, a weakness, not a failure. flint removes an ended executor from an UNKNOWN app (§7.27).
    */
   const SEED_1681 = parseScenario({ name: "swarm-1681-min", comment: "swarm seed 1681, shrunk", seed: 1681, timeLimitMs: 600_000, ...SCENARIO_1681, expect: { allJobsSucceed: false } });
+  const withGhosts = parseScenario({ ...JSON.parse(scenarioJson(SEED_1681)), config: { ...SCENARIO_1681.config, bugs: ["GHOST-EXECUTOR"] } });
 
-  it("I13: an ended executor an UNKNOWN app keeps on a worker that dies is Spark's own bookkeeping (a weakness; --strict fails it)", () => {
-    const r = runPlan(SEED_1681, ROLES);
+  it("I13: an ended executor an UNKNOWN app keeps on a worker that dies is Spark's own bookkeeping (GHOST-EXECUTOR: a weakness; --strict fails it); flint keeps no such executor", () => {
+    const r = runPlan(withGhosts, ROLES);
     expect(r.failure).toBeNull();
     expect(r.firstWeakness).toMatchObject({ check: "I13:worker-loss-reported", weakness: expect.stringContaining("!app.isFinished") });
     expect(r.firstWeakness!.detail).toMatch(/still holds executor \d+ \(EXITED\) there/);
-    expect(runPlan(SEED_1681, ROLES, { strict: true }).failure?.check).toBe("I13:worker-loss-reported");
+    expect(runPlan(withGhosts, ROLES, { strict: true }).failure?.check).toBe("I13:worker-loss-reported");
+    const fixed = runPlan(SEED_1681, ROLES, { strict: true });
+    expect(fixed.failure).toBeNull();
+    expect(fixed.weaknesses).toBe(0);
+  });
+});
+
+describe("found by the swarm: C1 and LOST updates", () => {
+  it("C1: a LOST update's executor loss while a LaunchTask to that executor is on the way holds that task's CPUs, and agrees (swarm seeds 58, 116)", () => {
+    for (const seed of [58, 116]) {
+      const r = runPlan(drawPlan(swarmBase(), seed), ROLES);
+      expect(r.failure, `seed ${seed}`).toBeNull();
+    }
   });
 });
 

@@ -172,7 +172,11 @@ export function onExecutorStateChanged(m: MasterStep, from: Address, msg: Execut
     }),
   );
   if (isExecutorFinished(msg.state)) {
-    if (!isAppFinished(app.state)) appRemoveExecutor(app, exec);
+    // Spark keeps an ended executor in an app that looks finished (`!app.isFinished`, to show it
+    // on the UI), and an app still UNKNOWN in a recovery looks finished: once the app answers, the
+    // ghost keeps its cores granted and an app at maxCores never gets an executor again. flint
+    // keeps only a really finished app's executors (docs/protocol.md §7.27; GHOST-EXECUTOR restores Spark's).
+    if (!isAppFinished(app.state) || (app.state === "UNKNOWN" && !hasBug(m.s.config, "GHOST-EXECUTOR"))) appRemoveExecutor(app, exec);
     const w = m.s.workers[exec.workerId];
     if (w) workerRemoveExecutor(w, exec);
     const normalExit = msg.exitStatus === 0;

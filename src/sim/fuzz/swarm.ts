@@ -339,8 +339,9 @@ function drawFault(kind: SwarmFaultKind, atMs: number, r: Stream, s: Scenario): 
 /**
  * The driver actions of one app, from its start to two minutes after. A requestExecutors total is
  * at least one more than every executor the app's actions kill (killExecutors lowers the target
- * it asked for by the executors it kills), so the app never asks for none: a user who asks for no
- * executors gets none, which is no protocol's stall to judge.
+ * it asked for by the executors it kills), and an app that kills asks for a total no later than its
+ * first kill, so the app never asks for none: a user who asks for no executors gets none, which is
+ * no protocol's stall to judge.
  */
 function drawActions(r: Stream, actions: readonly SwarmActionKind[], app: AppSpec, startMs: number): FaultSpec[] {
   const out: FaultSpec[] = [];
@@ -365,6 +366,11 @@ function drawActions(r: Stream, actions: readonly SwarmActionKind[], app: AppSpe
   }
   const killed = out.reduce((sum, f) => sum + (f.kind === "killExecutors" ? f.count! : 0), 0);
   for (const f of out) if (f.kind === "requestExecutors") f.total = f.total! + killed + 1;
+  // Without a request first, a kill lowers a target nobody asked for (0) to 0: killing every
+  // executor would then ask for none. The user asks for a total when first killing (no draw: the
+  // streams stay as they were).
+  const firstKill = out.filter((f) => f.kind === "killExecutors").sort((a, b) => a.atMs - b.atMs)[0];
+  if (firstKill !== undefined && !out.some((f) => f.kind === "requestExecutors" && f.atMs <= firstKill.atMs)) out.unshift({ atMs: firstKill.atMs, kind: "requestExecutors", app: app.name, total: killed + 1 });
   return out;
 }
 

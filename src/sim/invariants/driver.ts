@@ -194,7 +194,8 @@ export function checkDriverStep(v: DriverStepView): void {
       update = m;
       touched = m.executorId;
       finished = isTaskFinished(m.state);
-      if (finished && (tids.finished(m.taskId) || !tids.launched(m.taskId))) {
+      // Stale: already finished, never launched by this incarnation, or launched on another executor.
+      if (finished && (tids.finished(m.taskId) || tids.executorOf(m.taskId) !== m.executorId)) {
         stale = true;
         staleBefore = v.ledger.freeCores[m.executorId];
       }
@@ -234,7 +235,10 @@ export function checkDriverStep(v: DriverStepView): void {
       const taskSetId = tids.taskSetOf(update.taskId);
       if (taskSetId !== undefined) checkOneSuccessPerIndex(v, taskSetId, tids.indexOf(update.taskId));
       if (stale) checkStaleStatusUpdate(v, update.executorId, staleBefore);
-      tids.finish(update.taskId);
+      // Only an update for a TID this incarnation launched there ends it: a late update of an earlier
+      // incarnation's TID (its executor outlived it and reports to the relaunched driver at the same
+      // address) must not make the same TID stale once this incarnation launches it.
+      else tids.finish(update.taskId);
     }
   }
   checkOneActiveTaskSet(v);

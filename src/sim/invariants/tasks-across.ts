@@ -11,7 +11,10 @@
  *  - its registered cores are the driver's totalCores for it;
  *  - every TID the driver thinks runs there runs there, or its LaunchTask or its final
  *    StatusUpdate is on the way;
- *  - every TID it runs, the driver thinks runs there (its final StatusUpdate is not sent yet).
+ *  - every TID it runs, the driver thinks runs there (its final StatusUpdate is not sent yet), or
+ *    is one a LOST update took out of the driver's scheduler while it still runs there (the driver's
+ *    backend keeps it in lostExecutorTaskIds, holding its CPUs until its own final update);
+ *  - every such TID the driver holds CPUs for runs there, or its LaunchTask or final StatusUpdate is on the way.
  * Checked when the driver steps on a final StatusUpdate from the executor (O(its cores)), and for
  * every pair at the end of a run.
  */
@@ -112,9 +115,17 @@ export function checkTasksAgree(driverName: string, d: DriverRoleState, tids: Ti
     report(check, `${driverName} thinks TID ${taskId} runs on executor ${executorId} (${address}), which does not run it, and no LaunchTask or final StatusUpdate for it is on the way`, [address]);
     return;
   }
+  const heldAfterLost: readonly number[] = d.backend.lostExecutorTaskIds[executorId] ?? [];
+  for (const taskId of heldAfterLost) {
+    if ((e.runningTaskIds as readonly number[]).includes(taskId) || launches?.has(taskId) === true || finals?.has(taskId) === true) continue;
+    report(check, `${driverName} holds CPUs of executor ${executorId} (${address}) for TID ${taskId}, a LOST update's executor loss took out of its scheduler, but the executor does not run it and no LaunchTask or final StatusUpdate for it is on the way`, [address]);
+    return;
+  }
   for (const taskId of e.runningTaskIds) {
     const status = driverStatus(d, tids, taskId, executorId);
     if (status !== null && !isTaskFinished(status)) continue;
+    // Still running where the driver knows it holds CPUs, though its scheduler failed it (a LOST update).
+    if (heldAfterLost.includes(taskId)) continue;
     report(check, `executor ${executorId} (${address}) runs TID ${taskId}, which ${driverName} ${status === null ? "never launched there" : `thinks ended (${status})`}`, [address]);
     return;
   }

@@ -80,6 +80,34 @@ describe("master: the failover sequence", () => {
     expect(messagesOf(fx, "LaunchExecutor").map((l) => l.execId)).toEqual([6]);
   });
 
+  /** An app capped at 4 cores whose only (recovered) executor ends while the app is still UNKNOWN, then the app answers. */
+  function executorEndsWhileAppUnknown(bugs: string[]) {
+    const { s } = recovering(store({ apps: [{ id: APP, desc: appDesc({ maxCores: 4 }), driverAddress: driverAddr(1), startTimeMs: T0 - 1000 }] }), { bugs });
+    deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [{ appId: APP, execId: 5, cores: 4, memoryMb: 1024, state: "RUNNING" }], driverIds: [] });
+    deliver(s, workerAddr(2), { type: "WorkerSchedulerStateResponse", workerId: wid(2), executors: [], driverIds: [] });
+    expect(s.apps[APP]!.state).toBe("UNKNOWN");
+    deliver(s, workerAddr(1), { type: "ExecutorStateChanged", appId: APP, execId: 5, state: "EXITED", message: "Command exited with code 1", exitStatus: 1 });
+    const fx = deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
+    return { s, fx };
+  }
+
+  it("an executor that ends while its app is UNKNOWN leaves the app: once the app answers, its cores are free and it gets a new executor (§7.27)", () => {
+    const { s, fx } = executorEndsWhileAppUnknown([]);
+    expect(s.recoveryState).toBe("ALIVE");
+    expect(s.apps[APP]!.executors["5"]).toBeUndefined();
+    expect(s.apps[APP]!.coresGranted).toBe(4);
+    const launches = messagesOf(fx, "LaunchExecutor");
+    expect(launches.map((l) => l.execId)).toEqual([6, 7]);
+    expect(launches.reduce((n, l) => n + l.cores, 0)).toBe(4);
+  });
+
+  it("with the GHOST-EXECUTOR switch on: the ended executor stays in the UNKNOWN app with its cores granted, and the app at maxCores gets no executor (Spark's !app.isFinished)", () => {
+    const { s, fx } = executorEndsWhileAppUnknown(["GHOST-EXECUTOR"]);
+    expect(s.apps[APP]!.executors["5"]).toMatchObject({ state: "EXITED" });
+    expect(s.apps[APP]!.coresGranted).toBe(4);
+    expect(messagesOf(fx, "LaunchExecutor")).toEqual([]);
+  });
+
   it("at the timeout: removes silent workers and silently finishes silent apps (§3.5 weakness 3)", () => {
     const { s } = recovering();
     deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
