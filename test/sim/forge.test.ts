@@ -4,7 +4,7 @@ import { worker } from "../../src/protocol/worker/index.js";
 import type { WorkerState } from "../../src/protocol/worker/state.js";
 import { runScenario, type RoleSet } from "../../src/sim/cluster.js";
 import { FORGED_MESSAGE_TYPES } from "../../src/sim/forge.js";
-import { drawPlan, drawSwarm } from "../../src/sim/fuzz/index.js";
+import { drawFaultPlan, drawSwarm } from "../../src/sim/fuzz/index.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../src/sim/scenario.js";
 import type { AnyRole } from "../../src/sim/world.js";
@@ -81,7 +81,7 @@ describe("sim: the forge fault", () => {
     let on = 0;
     for (let seed = 1; seed <= 40; seed++) {
       const swarm = drawSwarm(base, seed);
-      const plan = drawPlan(base, seed);
+      const plan = drawFaultPlan(base, seed);
       const mine = plan.faults.filter((f) => f.kind === "forge");
       expect(mine.length > 0, `seed ${seed}`).toBe(swarm.laterKinds.includes("forge"));
       if (mine.length > 0) on++;
