@@ -223,6 +223,7 @@ export const KNOWN_BUGS: Readonly<Record<string, string>> = {
   "EXECUTOR-ID-REUSE": "a recovered master restarts an app's executor ids above the ones workers report only, so the id of an executor that died while no master led is handed out again (derived, §3.5 item 6)",
   "GHOST-APP": "a retried RegisterApplication creates a second app id (derived, §7 item 20)",
   "GHOST-EXECUTOR": "an executor that ends while its app is UNKNOWN in a recovery stays in the app with its cores granted: an app at maxCores never gets an executor again (derived, §7 item 27)",
+  "OLD-MASTER-ONLY": "a disconnected worker retries only the master it last knew, for all its retries: if that master is gone for good and the new leader's MasterChanged was lost, the worker never finds the new leader (§3.5.5)",
 };
 
 export const hasBug = (config: ProtocolConfig, name: string): boolean => config.bugs.includes(name);

@@ -5,7 +5,7 @@
  * pins both, so that a reducer change that fixes or alters one says so here.
  */
 import { describe, expect, it } from "vitest";
-import { runPlan } from "../../src/sim/fuzz/index.js";
+import { fuzzSeed, runPlan, swarmBase } from "../../src/sim/fuzz/index.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { parseScenario } from "../../src/sim/scenario.js";
 
@@ -68,5 +68,15 @@ describe("regressions: fuzz findings", () => {
     expect(outcome.jobs["pi-2"]!.state).toBe("succeeded");
     expect(outcome.jobs["etl-1"]!.state).toBe("unfinished");
     expect(outcome.firstWeakness).toMatchObject({ check: "I7:only-leader-registers", weakness: "§3.5.1 no fencing" });
+  });
+
+  it("regression swarm seed 63: a worker that missed the new leader's MasterChanged while its old master is gone asks every master after its fast retries (§3.5.5)", () => {
+    // Found by `flint fuzz swarm` seed 63: a partition around a cluster-mode driver's host also cut
+    // worker-1 off, so it missed MasterChanged; its old master never came back, and Spark's worker
+    // retries only that master, so the app waited for ever. OLD-MASTER-ONLY restores Spark's retries.
+    expect(fuzzSeed(swarmBase(), 63, ROLES).outcome.failure).toBeNull();
+    const spark = fuzzSeed(swarmBase(), 63, ROLES, { bugs: ["OLD-MASTER-ONLY"] }).outcome;
+    expect(spark.failure).toMatchObject({ check: "L1:jobs-finish-after-healing" });
+    expect(spark.failure!.weakness).toBeUndefined();
   });
 });

@@ -94,7 +94,14 @@ export function onReregisterTimer(s: WorkerState, fx: Effect[]): void {
     fx.push(exit(1, GIVE_UP_REASON));
     return;
   }
-  if (s.masterAddress !== null && !hasBug(s.protocol, "SPARK-4592")) {
+  // Past its fast retries, a worker whose old master stays silent asks every master (flint; Spark
+  // keeps asking the old one only, docs/protocol.md §3.5.5: when that master is gone for good and
+  // the new leader's MasterChanged was lost, the worker is stranded; switch OLD-MASTER-ONLY). Safe
+  // only because a master that already knows the worker answers its registration as a duplicate
+  // (SPARK-23191's fix): with that bug on, the worker keeps to its old master as in Spark.
+  const oldMasterOnly =
+    s.connectionAttemptCount <= s.protocol.initialRegistrationRetries || hasBug(s.protocol, "OLD-MASTER-ONLY") || hasBug(s.protocol, "SPARK-23191");
+  if (s.masterAddress !== null && !hasBug(s.protocol, "SPARK-4592") && oldMasterOnly) {
     // SPARK-4592: once a master is known, retry with that master only (before 1.2 every retry
     // went to every master, so a retry could reach a new leader that already knew the worker).
     const target =

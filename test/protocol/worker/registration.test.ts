@@ -116,6 +116,30 @@ describe("worker: ReregisterWithMaster timer", () => {
     expect(effects.filter((e) => e.type === "send").map((e) => (e as { to: string }).to)).toEqual([M1]);
   });
 
+  it("worker: reregister: past its fast retries to a silent old master, asks every master (a lost MasterChanged must not strand it, §3.5.5)", () => {
+    const state = registeredWorker();
+    step(state, { type: "peerDisconnected", peer: M1 });
+    const targets: string[][] = [];
+    for (let i = 0; i < state.protocol.initialRegistrationRetries + 2; i++) {
+      const effects = step(state, timer(TIMER_REREGISTER));
+      targets.push(sentOfType(effects, "RegisterWorker").map((m) => m.masterAddress));
+    }
+    const fast = state.protocol.initialRegistrationRetries;
+    expect(targets.slice(0, fast)).toEqual(Array.from({ length: fast }, () => [M1]));
+    expect(targets.slice(fast)).toEqual([[M1, M2], [M1, M2]]);
+  });
+
+  it("worker: reregister: with OLD-MASTER-ONLY (Spark) or SPARK-23191 on, keeps asking the old master only", () => {
+    for (const bug of ["OLD-MASTER-ONLY", "SPARK-23191"]) {
+      const state = registeredWorker({}, { bugs: [bug] });
+      step(state, { type: "peerDisconnected", peer: M1 });
+      for (let i = 0; i < state.protocol.initialRegistrationRetries + 2; i++) {
+        const effects = step(state, timer(TIMER_REREGISTER));
+        expect(sentOfType(effects, "RegisterWorker").map((m) => m.masterAddress), `${bug} attempt ${i + 1}`).toEqual([M1]);
+      }
+    }
+  });
+
   it("worker: reregister: with preferConfiguredMasterAddress retries the configured address (SPARK-20529)", () => {
     const proxy = address("proxy-for-master-1");
     const { state } = startWorker({ masterAddresses: [proxy] }, { preferConfiguredMasterAddress: true });
