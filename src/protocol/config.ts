@@ -66,6 +66,16 @@ export interface ProtocolConfig {
   appRegistrationTimeoutMs: number;
   /** StandaloneAppClient.REGISTRATION_RETRIES (3), hard-coded. */
   appRegistrationRetries: number;
+  /**
+   * flint (10 s): after the connection to its master breaks while registered, how long the driver
+   * waits for a MasterChanged before it registers again with every master (Spark waits for ever).
+   */
+  appReregistrationGraceMs: number;
+  /**
+   * flint (30): re-registration attempts, appRegistrationTimeoutMs apart, before the driver gives up
+   * ("All masters are unresponsive! Giving up."): 10 minutes by default.
+   */
+  appReregistrationAttempts: number;
   /** spark.scheduler.revive.interval (1 s). */
   reviveIntervalMs: number;
   /** spark.task.maxFailures (4). */
@@ -133,6 +143,8 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
 
   appRegistrationTimeoutMs: 20_000,
   appRegistrationRetries: 3,
+  appReregistrationGraceMs: 10_000,
+  appReregistrationAttempts: 30,
   reviveIntervalMs: 1_000,
   taskMaxFailures: 4,
   taskCpus: 1,
@@ -222,6 +234,8 @@ export const KNOWN_BUGS: Readonly<Record<string, string>> = {
   "SPARK-46346": "a worker that registers during recovery stays UNKNOWN and is removed",
   "EXECUTOR-ID-REUSE": "a recovered master restarts an app's executor ids above the ones workers report only, so the id of an executor that died while no master led is handed out again (derived, §3.5 item 6)",
   "GHOST-APP": "a retried RegisterApplication creates a second app id (derived, §7 item 20)",
+  "WAIT-FOR-MASTER":
+    "a driver whose connection to its master broke waits for ever for a MasterChanged, never registering again (StandaloneAppClient, derived, §7 item 26)",
 };
 
 export const hasBug = (config: ProtocolConfig, name: string): boolean => config.bugs.includes(name);

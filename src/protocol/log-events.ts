@@ -44,6 +44,8 @@ export const LOG_EVENTS = [
   "masterAnswered",
   "masterDisconnected",
   "registeredApplicationAgain",
+  "reregisteringWithMasters",
+  "applicationReplaced",
   "applicationDead",
   "jobSubmitted",
   "taskSetSubmitted",
