@@ -26,6 +26,7 @@ export const LOG_EVENTS = [
   "reportedExecutorOverCapacity",
   "executorLaunchTimedOut",
   "badExecutorIdReservation",
+  "olderAppOfDriverNotRecovered",
   // worker
   "registeringWithMasters",
   "registration-retry-pending",

@@ -122,6 +122,19 @@ describe("master: the failover sequence", () => {
     expect(s.apps[again.id]!.state).toBe("WAITING");
   });
 
+  it("two stored apps for one driver (a deposed leader also stored one, §3.5.1): the one registered last is recovered, the one its driver follows", () => {
+    const LATER = "app-20251231000100-0000" as AppId;
+    const stored = store();
+    stored.apps = [stored.apps[0]!, { id: LATER, desc: appDesc(), driverAddress: driverAddr(1), startTimeMs: T0 - 500 }];
+    const { s, fx } = recovering(stored);
+    expect(Object.keys(s.apps)).toEqual([LATER]);
+    expect(messagesOf(fx, "MasterChanged")).toHaveLength(3); // the driver once, two workers
+    for (const n of [1, 2]) deliver(s, workerAddr(n), { type: "WorkerSchedulerStateResponse", workerId: wid(n), executors: [], driverIds: [] });
+    deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: LATER });
+    expect(s.recoveryState).toBe("ALIVE");
+    expect(s.apps[LATER]!.state).toBe("RUNNING");
+  });
+
   it("completes only once (I10): a late acknowledgement after completion changes nothing", () => {
     const { s } = recovering();
     step(s, { type: "timer", key: "completeRecovery" }, T0 + 60_000);
