@@ -12,6 +12,7 @@ import type {
   ExecutorAdded,
   ExecutorUpdated,
   MasterChanged,
+  Message,
   RegisteredApplication,
   WorkerRemoved,
 } from "../messages.js";
@@ -28,13 +29,17 @@ import { error as schedulerError } from "./taskScheduler.js";
 export const ALL_MASTERS_UNRESPONSIVE = "All masters are unresponsive! Giving up.";
 export const APPLICATION_STOPPED = "Application has been stopped.";
 
+const registerApplication = (d: DriverStep): Message => ({
+  type: "RegisterApplication",
+  appDesc: copyPlain<ApplicationDescription>(d.s.appDesc),
+  driverAddress: d.s.address,
+});
+
 /** registerWithMaster(round): RegisterApplication to every master, then one check after the timeout. */
 export function registerWithMaster(d: DriverStep, round: number): void {
   const s = d.s;
   s.appClient.registrationRound = round;
-  for (const master of s.masterAddresses) {
-    d.fx.push(send(master, { type: "RegisterApplication", appDesc: copyPlain<ApplicationDescription>(s.appDesc), driverAddress: s.address }));
-  }
+  for (const master of s.masterAddresses) d.fx.push(send(master, registerApplication(d)));
   d.fx.push(log("info", "registeringWithMasters", { round, masters: s.masterAddresses.length }));
   d.fx.push(setTimer(APP_REGISTRATION_TIMER, s.protocol.appRegistrationTimeoutMs));
 }
@@ -135,18 +140,31 @@ export function onWorkerRemoved(d: DriverStep, msg: WorkerRemoved): void {
   d.fx.push(log("info", "workerRemoved", { workerId: msg.workerId, host: msg.host, message: msg.message }));
 }
 
-/** MasterChanged: a new leader recovered us; acknowledge it so that it keeps the application. */
+/**
+ * MasterChanged: a new leader recovered us; acknowledge it so that it keeps the application.
+ * flint then confirms the app with it: one RegisterApplication, answered with the app's id if the
+ * leader still has it, or with a new id if not (a MasterChanged that arrived after recovery had
+ * already finished the silent app, §3.5.3, or one from a leader that recovered another app of
+ * ours, §3.5.1); without an answer the re-registration goes on with every master. Spark only
+ * acknowledges, and a late MasterChanged leaves its driver waiting for ever (§7 item 26).
+ */
 export function onMasterChanged(d: DriverStep, msg: MasterChanged): void {
   const client = d.s.appClient;
   if (client.appId === null) {
     d.fx.push(ignored("not-registered", { type: msg.type, master: msg.masterAddress }));
     return;
   }
-  if (client.reregistrationAttempt !== null) endReregistration(d);
   client.master = msg.masterAddress;
   client.alreadyDisconnected = false;
   d.fx.push(log("info", "masterChanged", { master: msg.masterAddress }));
   d.fx.push(send(msg.masterAddress, { type: "MasterChangeAcknowledged", appId: client.appId }));
+  if (hasBug(d.s.protocol, "WAIT-FOR-MASTER")) {
+    if (client.reregistrationAttempt !== null) endReregistration(d);
+    return;
+  }
+  client.reregistrationAttempt = 1;
+  d.fx.push(send(msg.masterAddress, registerApplication(d)));
+  d.fx.push(setTimer(APP_REREGISTRATION_TIMER, d.s.protocol.appRegistrationTimeoutMs));
 }
 
 /**
@@ -185,9 +203,7 @@ export function onReregistrationTimer(d: DriverStep): void {
   }
   if (attempt >= d.s.protocol.appReregistrationAttempts) return markDead(d, ALL_MASTERS_UNRESPONSIVE);
   client.reregistrationAttempt = attempt + 1;
-  for (const master of d.s.masterAddresses) {
-    d.fx.push(send(master, { type: "RegisterApplication", appDesc: copyPlain<ApplicationDescription>(d.s.appDesc), driverAddress: d.s.address }));
-  }
+  for (const master of d.s.masterAddresses) d.fx.push(send(master, registerApplication(d)));
   d.fx.push(log("warn", "reregisteringWithMasters", { attempt: attempt + 1, appId: client.appId, masters: d.s.masterAddresses.length }));
   d.fx.push(setTimer(APP_REREGISTRATION_TIMER, d.s.protocol.appRegistrationTimeoutMs));
 }

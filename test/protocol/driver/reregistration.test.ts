@@ -72,13 +72,43 @@ describe("driver: re-registration after the master's connection broke", () => {
     expect(s.appClient.reregistrationAttempt).toBe(1);
   });
 
-  it("a MasterChanged during the grace wins: the re-registration is cancelled and a stale timer does nothing", () => {
+  it("a MasterChanged: acknowledged, then the app is confirmed with the new leader by one RegisterApplication (answer within appRegistrationTimeoutMs)", () => {
     const { s } = disconnectedDriver();
     const fx = deliver(s, MASTER2, { type: "MasterChanged", masterAddress: MASTER2 });
-    expect(fx).toContainEqual({ type: "cancelTimer", key: APP_REREGISTRATION_TIMER });
-    expect(sends(fx, "MasterChangeAcknowledged")).toHaveLength(1);
+    const sent = sends(fx).map((e) => (e.type === "send" ? `${e.message.type}->${e.to}` : ""));
+    expect(sent).toEqual([`MasterChangeAcknowledged->${MASTER2}`, `RegisterApplication->${MASTER2}`]);
+    expect(fx).toContainEqual({ type: "setTimer", key: APP_REREGISTRATION_TIMER, afterMs: ROUND_MS });
+    expect(s.appClient).toMatchObject({ master: MASTER2, alreadyDisconnected: false, reregistrationAttempt: 1 });
+    // Answered with the same id: done, nothing else changes.
+    const answer = deliver(s, MASTER2, { type: "RegisteredApplication", appId: APP, masterAddress: MASTER2 });
+    expect(answer).toContainEqual({ type: "cancelTimer", key: APP_REREGISTRATION_TIMER });
     expect(s.appClient.reregistrationAttempt).toBeNull();
-    expect(ignoredWhy(timer(s, APP_REREGISTRATION_TIMER, T0 + GRACE_MS))).toEqual(["not-reregistering"]);
+    expect(ignoredWhy(timer(s, APP_REREGISTRATION_TIMER, T0 + ROUND_MS))).toEqual(["not-reregistering"]);
+  });
+
+  it("a late MasterChanged from a leader that finished the app: the confirmation gets a new id and the driver carries on under it", () => {
+    const s = registeredDriver({}, { masters: [MASTER, MASTER2] });
+    addExecutor(s, 0);
+    deliver(s, MASTER2, { type: "MasterChanged", masterAddress: MASTER2 });
+    const fx = deliver(s, MASTER2, { type: "RegisteredApplication", appId: NEW_APP, masterAddress: MASTER2 });
+    expect(s.appClient.appId).toBe(NEW_APP);
+    expect(logEvents(fx)).toContain("applicationReplaced");
+    expect(s.backend.executors).toEqual({});
+  });
+
+  it("a MasterChanged whose confirmation is not answered: the re-registration goes on with every master", () => {
+    const { s } = disconnectedDriver();
+    deliver(s, MASTER2, { type: "MasterChanged", masterAddress: MASTER2 });
+    const fx = timer(s, APP_REREGISTRATION_TIMER, T0 + ROUND_MS);
+    expect(sends(fx, "RegisterApplication").map((e) => e.to)).toEqual([MASTER, MASTER2]);
+    expect(s.appClient.reregistrationAttempt).toBe(2);
+  });
+
+  it("with WAIT-FOR-MASTER on (Spark): a MasterChanged is only acknowledged", () => {
+    const s = registeredDriver({ bugs: ["WAIT-FOR-MASTER"] }, { masters: [MASTER, MASTER2] });
+    const fx = deliver(s, MASTER2, { type: "MasterChanged", masterAddress: MASTER2 });
+    expect(sends(fx).map((e) => (e.type === "send" ? e.message.type : ""))).toEqual(["MasterChangeAcknowledged"]);
+    expect(fx.filter((e) => e.type === "setTimer")).toEqual([]);
   });
 
   it("the same app id back (the master still had the app): executors and tasks are kept, the answering master is followed", () => {
