@@ -66,6 +66,16 @@ export interface ProtocolConfig {
   appRegistrationTimeoutMs: number;
   /** StandaloneAppClient.REGISTRATION_RETRIES (3), hard-coded. */
   appRegistrationRetries: number;
+  /**
+   * flint (10 s): after the connection to its master breaks while registered, how long the driver
+   * waits for a MasterChanged before it registers again with every master (Spark waits for ever).
+   */
+  appReregistrationGraceMs: number;
+  /**
+   * flint (30): re-registration attempts, appRegistrationTimeoutMs apart, before the driver gives up
+   * ("All masters are unresponsive! Giving up."): 10 minutes by default.
+   */
+  appReregistrationAttempts: number;
   /** spark.scheduler.revive.interval (1 s). */
   reviveIntervalMs: number;
   /** spark.task.maxFailures (4). */
@@ -133,6 +143,8 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
 
   appRegistrationTimeoutMs: 20_000,
   appRegistrationRetries: 3,
+  appReregistrationGraceMs: 10_000,
+  appReregistrationAttempts: 30,
   reviveIntervalMs: 1_000,
   taskMaxFailures: 4,
   taskCpus: 1,
@@ -224,6 +236,8 @@ export const KNOWN_BUGS: Readonly<Record<string, string>> = {
   "GHOST-APP": "a retried RegisterApplication creates a second app id (derived, §7 item 20)",
   "GHOST-EXECUTOR": "an executor that ends while its app is UNKNOWN in a recovery stays in the app with its cores granted: an app at maxCores never gets an executor again (derived, §7 item 27)",
   "OLD-MASTER-ONLY": "a disconnected worker retries only the master it last knew, for all its retries: if that master is gone for good and the new leader's MasterChanged was lost, the worker never finds the new leader (§3.5.5)",
+  "WAIT-FOR-MASTER":
+    "a driver whose connection to its master broke waits for ever for a MasterChanged, never registering again (StandaloneAppClient, derived, §7 item 28)",
 };
 
 export const hasBug = (config: ProtocolConfig, name: string): boolean => config.bugs.includes(name);

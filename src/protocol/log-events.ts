@@ -26,6 +26,7 @@ export const LOG_EVENTS = [
   "reportedExecutorOverCapacity",
   "executorLaunchTimedOut",
   "badExecutorIdReservation",
+  "olderAppOfDriverNotRecovered",
   // worker
   "registeringWithMasters",
   "registration-retry-pending",
@@ -44,6 +45,8 @@ export const LOG_EVENTS = [
   "masterAnswered",
   "masterDisconnected",
   "registeredApplicationAgain",
+  "reregisteringWithMasters",
+  "applicationReplaced",
   "applicationDead",
   "jobSubmitted",
   "taskSetSubmitted",

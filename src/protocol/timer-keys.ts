@@ -4,7 +4,7 @@
  * misspelled key is an error when the file loads instead of a check that can never fail.
  * test/sim/validation-schema.test.ts runs scenarios and checks every key they set is listed here.
  */
-import { APP_REGISTRATION_TIMER, EXPIRE_DEAD_HOSTS_TIMER, REVIVE_TIMER } from "./driver/state.js";
+import { APP_REGISTRATION_TIMER, APP_REREGISTRATION_TIMER, EXPIRE_DEAD_HOSTS_TIMER, REVIVE_TIMER } from "./driver/state.js";
 import { TIMER_HEARTBEAT as EXECUTOR_HEARTBEAT, TIMER_REGISTRATION } from "./executor/state.js";
 import { CHECK_WORKER_TIMEOUT_TIMER } from "./master/index.js";
 import { COMPLETE_RECOVERY_TIMER } from "./master/recovery.js";
@@ -12,7 +12,7 @@ import { DRIVER_RELAUNCH_PREFIX, EXECUTOR_STATE_SYNC_PREFIX, TIMER_HEARTBEAT as 
 
 /** Fixed timer keys (a key several roles use is listed once). */
 export const TIMER_KEYS: readonly string[] = [
-  ...new Set([CHECK_WORKER_TIMEOUT_TIMER, COMPLETE_RECOVERY_TIMER, TIMER_REREGISTER, WORKER_HEARTBEAT, APP_REGISTRATION_TIMER, REVIVE_TIMER, EXPIRE_DEAD_HOSTS_TIMER, TIMER_REGISTRATION, EXECUTOR_HEARTBEAT]),
+  ...new Set([CHECK_WORKER_TIMEOUT_TIMER, COMPLETE_RECOVERY_TIMER, TIMER_REREGISTER, WORKER_HEARTBEAT, APP_REGISTRATION_TIMER, APP_REREGISTRATION_TIMER, REVIVE_TIMER, EXPIRE_DEAD_HOSTS_TIMER, TIMER_REGISTRATION, EXECUTOR_HEARTBEAT]),
 ];
 
 /** Prefixes of per-entity timer keys (`executorStateSync:<appId>/<execId>`, `driverRelaunch:<driverId>`). */

@@ -47,6 +47,8 @@ const MUSEUM: Array<{ bug: string; with?: string[]; check: string; budget: numbe
   { bug: "SPARK-27348", check: "I27:no-task-to-lost-executor", budget: 50 }, // [21]
   // Found when the executor dies between the leader's crash and the standby's recovery.
   { bug: "EXECUTOR-ID-REUSE", check: "I4:executor-id-never-reused", budget: 10 }, // [1]
+  // Found when a dropped message between the master and the driver resets their connection (TCP network).
+  { bug: "WAIT-FOR-MASTER", check: "L1:jobs-finish-after-healing", budget: 100 }, // [58]
 ];
 
 function museum(bug: string, bugOn: boolean): Scenario {

@@ -4,36 +4,42 @@
  * driver ends (markDead and stopApplication).
  */
 import { assert } from "../assert.js";
-import { exit, ignored, log, notify, send, setTimer } from "../io.js";
+import { hasBug } from "../config.js";
+import { cancelTimer, exit, ignored, log, notify, send, setTimer } from "../io.js";
 import type {
   ApplicationDescription,
   ApplicationRemoved,
   ExecutorAdded,
   ExecutorUpdated,
   MasterChanged,
+  Message,
   RegisteredApplication,
   WorkerRemoved,
 } from "../messages.js";
-import { executorId as toExecutorId } from "../ids.js";
+import { executorId as toExecutorId, type AppId } from "../ids.js";
 import { isExecutorFinished } from "../states.js";
-import { onRemoveExecutor, stopAllExecutors } from "./backend.js";
+import { onRemoveExecutor, removeExecutor, stopAllExecutors } from "./backend.js";
 import { copyPlain } from "../copy.js";
 import { activeJobsInOrder, failJob, processDagEvents } from "./jobs.js";
 import { sendToMaster } from "./masterLink.js";
 import type { ExecutorLossReason } from "./reasons.js";
-import { APP_REGISTRATION_TIMER, EXIT_CODES_NOT_CAUSED_BY_APP, type DriverStep } from "./state.js";
+import { APP_REGISTRATION_TIMER, APP_REREGISTRATION_TIMER, EXIT_CODES_NOT_CAUSED_BY_APP, type DriverStep } from "./state.js";
 import { error as schedulerError } from "./taskScheduler.js";
 
 export const ALL_MASTERS_UNRESPONSIVE = "All masters are unresponsive! Giving up.";
 export const APPLICATION_STOPPED = "Application has been stopped.";
 
+const registerApplication = (d: DriverStep): Message => ({
+  type: "RegisterApplication",
+  appDesc: copyPlain<ApplicationDescription>(d.s.appDesc),
+  driverAddress: d.s.address,
+});
+
 /** registerWithMaster(round): RegisterApplication to every master, then one check after the timeout. */
 export function registerWithMaster(d: DriverStep, round: number): void {
   const s = d.s;
   s.appClient.registrationRound = round;
-  for (const master of s.masterAddresses) {
-    d.fx.push(send(master, { type: "RegisterApplication", appDesc: copyPlain<ApplicationDescription>(s.appDesc), driverAddress: s.address }));
-  }
+  for (const master of s.masterAddresses) d.fx.push(send(master, registerApplication(d)));
   d.fx.push(log("info", "registeringWithMasters", { round, masters: s.masterAddresses.length }));
   d.fx.push(setTimer(APP_REGISTRATION_TIMER, s.protocol.appRegistrationTimeoutMs));
 }
@@ -46,17 +52,51 @@ export function onRegistrationTimer(d: DriverStep): void {
   registerWithMaster(d, client.registrationRound + 1);
 }
 
-/** RegisteredApplication: no deduplication; a second one overwrites the first (Spark's FIXME, §7 item 20). */
+/**
+ * RegisteredApplication: no deduplication; a second one overwrites the first (Spark's FIXME, §7
+ * item 20). An answer to a re-registration ends it; one with a new app id means the master no
+ * longer had our app (it finished it when the connection broke, or never knew it): the new id is
+ * adopted and the old app's executors are dropped (see adoptNewApp).
+ */
 export function onRegisteredApplication(d: DriverStep, msg: RegisteredApplication): void {
   const client = d.s.appClient;
-  if (client.registered) {
-    d.fx.push(log("warn", "registeredApplicationAgain", { previousAppId: client.appId, appId: msg.appId, master: msg.masterAddress }));
+  const previousAppId = client.appId;
+  const reregistering = client.reregistrationAttempt !== null;
+  if (client.registered && !reregistering) {
+    d.fx.push(log("warn", "registeredApplicationAgain", { previousAppId, appId: msg.appId, master: msg.masterAddress }));
   }
+  if (reregistering) endReregistration(d);
   client.appId = msg.appId;
   client.registered = true;
   client.master = msg.masterAddress;
+  client.alreadyDisconnected = false;
   d.fx.push(log("info", "applicationRegistered", { appId: msg.appId, master: msg.masterAddress }));
   d.fx.push(notify({ kind: "appRegistered", appId: msg.appId }));
+  if (reregistering && previousAppId !== null && previousAppId !== msg.appId) adoptNewApp(d, previousAppId);
+}
+
+/**
+ * The master answered a re-registration with a new app id: the old app is gone there, and with
+ * it the master's claim on its executors (it killed them, or a worker will once it hears of the
+ * app's end). Every executor the driver knows belonged to the old app: each is stopped and
+ * removed as lost through no fault of its tasks (they rerun without counting toward
+ * taskMaxFailures), which also frees their ids for the new app's executors, numbered from 0 again.
+ * The new app starts with the master's default executor target: a target the driver had asked for
+ * is asked again.
+ */
+function adoptNewApp(d: DriverStep, previousAppId: AppId): void {
+  const b = d.s.backend;
+  const newAppId = d.s.appClient.appId!;
+  const executorIds = Object.keys(b.executors); // integer-like keys: ascending numeric order
+  d.fx.push(log("warn", "applicationReplaced", { previousAppId, appId: newAppId, executorsDropped: executorIds.length }));
+  const message = `Application ${previousAppId} was lost by the master; re-registered as ${newAppId}`;
+  for (const executorId of executorIds) {
+    d.fx.push(send(b.executors[executorId]!.address, { type: "StopExecutor" }));
+    removeExecutor(d, toExecutorId(executorId), { kind: "ExecutorProcessLost", message, causedByApp: false });
+  }
+  const total = b.requestedTotalExecutors;
+  if (total !== null) sendToMaster(d, (appId) => ({ type: "RequestExecutors", appId, requestedTotal: total }), "RequestExecutors");
+  d.reviveRequested = true;
 }
 
 export function onApplicationRemoved(d: DriverStep, msg: ApplicationRemoved): void {
@@ -100,7 +140,14 @@ export function onWorkerRemoved(d: DriverStep, msg: WorkerRemoved): void {
   d.fx.push(log("info", "workerRemoved", { workerId: msg.workerId, host: msg.host, message: msg.message }));
 }
 
-/** MasterChanged: a new leader recovered us; acknowledge it so that it keeps the application. */
+/**
+ * MasterChanged: a new leader recovered us; acknowledge it so that it keeps the application.
+ * flint then confirms the app with it: one RegisterApplication, answered with the app's id if the
+ * leader still has it, or with a new id if not (a MasterChanged that arrived after recovery had
+ * already finished the silent app, §3.5.3, or one from a leader that recovered another app of
+ * ours, §3.5.1); without an answer the re-registration goes on with every master. Spark only
+ * acknowledges, and a late MasterChanged leaves its driver waiting for ever (§7 item 28).
+ */
 export function onMasterChanged(d: DriverStep, msg: MasterChanged): void {
   const client = d.s.appClient;
   if (client.appId === null) {
@@ -111,9 +158,23 @@ export function onMasterChanged(d: DriverStep, msg: MasterChanged): void {
   client.alreadyDisconnected = false;
   d.fx.push(log("info", "masterChanged", { master: msg.masterAddress }));
   d.fx.push(send(msg.masterAddress, { type: "MasterChangeAcknowledged", appId: client.appId }));
+  if (hasBug(d.s.protocol, "WAIT-FOR-MASTER")) {
+    if (client.reregistrationAttempt !== null) endReregistration(d);
+    return;
+  }
+  client.reregistrationAttempt = 1;
+  d.fx.push(send(msg.masterAddress, registerApplication(d)));
+  d.fx.push(setTimer(APP_REREGISTRATION_TIMER, d.s.protocol.appRegistrationTimeoutMs));
 }
 
-/** markDisconnected: reported once; the client waits for a MasterChanged, never re-registers. */
+/**
+ * markDisconnected: reported once. Spark's client then waits for a MasterChanged for ever ("waiting
+ * for master to reconnect"), but none comes when the master finished the app on the same broken
+ * connection, or when the leader that recovers never knew the app (a deposed leader registered it):
+ * the driver would hang (§7 item 28, switch WAIT-FOR-MASTER). flint waits appReregistrationGraceMs
+ * for a failover's MasterChanged, then registers again with every master (onReregistrationTimer).
+ * Before the first RegisteredApplication the registration rounds are still running: nothing to do.
+ */
 export function onMasterDisconnected(d: DriverStep): void {
   const client = d.s.appClient;
   if (client.alreadyDisconnected) {
@@ -122,6 +183,34 @@ export function onMasterDisconnected(d: DriverStep): void {
   }
   client.alreadyDisconnected = true;
   d.fx.push(log("warn", "masterDisconnected", { master: client.master }));
+  if (!client.registered || hasBug(d.s.protocol, "WAIT-FOR-MASTER")) return;
+  client.reregistrationAttempt = 0;
+  d.fx.push(setTimer(APP_REREGISTRATION_TIMER, d.s.protocol.appReregistrationGraceMs));
+}
+
+/**
+ * One re-registration attempt: RegisterApplication (as at start) to every master, the next attempt
+ * appRegistrationTimeoutMs later; after appReregistrationAttempts unanswered ones the driver gives
+ * up as an unregistered one does. A master that still has our app answers with its id (and counts
+ * the answer as the app's MasterChangeAcknowledged during recovery); one that lost it gives a new id.
+ */
+export function onReregistrationTimer(d: DriverStep): void {
+  const client = d.s.appClient;
+  const attempt = client.reregistrationAttempt;
+  if (attempt === null) {
+    d.fx.push(ignored("not-reregistering", { appId: client.appId }));
+    return;
+  }
+  if (attempt >= d.s.protocol.appReregistrationAttempts) return markDead(d, ALL_MASTERS_UNRESPONSIVE);
+  client.reregistrationAttempt = attempt + 1;
+  for (const master of d.s.masterAddresses) d.fx.push(send(master, registerApplication(d)));
+  d.fx.push(log("warn", "reregisteringWithMasters", { attempt: attempt + 1, appId: client.appId, masters: d.s.masterAddresses.length }));
+  d.fx.push(setTimer(APP_REREGISTRATION_TIMER, d.s.protocol.appRegistrationTimeoutMs));
+}
+
+function endReregistration(d: DriverStep): void {
+  d.s.appClient.reregistrationAttempt = null;
+  d.fx.push(cancelTimer(APP_REREGISTRATION_TIMER));
 }
 
 /** requestTotalExecutors command: RequestExecutors to the master (dynamic allocation's message only). */

@@ -8,7 +8,8 @@
  * speculation, exclusion, barrier stages, FAIR pools, decommissioning, the dynamic-allocation
  * policy (only its messages), block managers.
  *
- * Timers: "appRegistration" (one-shot per registration round), "revive" (every reviveIntervalMs:
+ * Timers: "appRegistration" (one-shot per registration round), "appReregistration" (one-shot per
+ * re-registration attempt after the master's connection broke), "revive" (every reviveIntervalMs:
  * makeOffers()), "expireDeadHosts" (every networkTimeoutIntervalMs: the heartbeat check).
  */
 import { assert, assertNever } from "../assert.js";
@@ -27,6 +28,7 @@ import {
   onMasterDisconnected,
   onRegisteredApplication,
   onRegistrationTimer,
+  onReregistrationTimer,
   onWorkerRemoved,
   registerWithMaster,
   requestTotalExecutors,
@@ -48,6 +50,7 @@ import { cancelJob, processDagEvents, submitJob } from "./jobs.js";
 import { killTaskAttempt } from "./kill.js";
 import {
   APP_REGISTRATION_TIMER,
+  APP_REREGISTRATION_TIMER,
   EXPIRE_DEAD_HOSTS_TIMER,
   MAX_SETTLE_ROUNDS,
   NO_DAG_EVENTS,
@@ -66,7 +69,7 @@ export type {
   BackendState,
   AppClientState,
 } from "./state.js";
-export { APP_REGISTRATION_TIMER, EXPIRE_DEAD_HOSTS_TIMER, REVIVE_TIMER } from "./state.js";
+export { APP_REGISTRATION_TIMER, APP_REREGISTRATION_TIMER, EXPIRE_DEAD_HOSTS_TIMER, REVIVE_TIMER } from "./state.js";
 export { checkDriverInvariants } from "./invariants.js";
 
 function init(config: DriverConfig, ctx: Ctx): { state: DriverRoleState; effects: Effect[] } {
@@ -84,6 +87,7 @@ function init(config: DriverConfig, ctx: Ctx): { state: DriverRoleState; effects
       registered: false,
       master: null,
       alreadyDisconnected: false,
+      reregistrationAttempt: null,
       alreadyDead: false,
       registrationRound: 0,
     },
@@ -181,6 +185,9 @@ function onTimer(d: DriverStep, key: string): void {
   switch (key) {
     case APP_REGISTRATION_TIMER:
       onRegistrationTimer(d);
+      return;
+    case APP_REREGISTRATION_TIMER:
+      onReregistrationTimer(d);
       return;
     case REVIVE_TIMER:
       d.reviveRequested = true;

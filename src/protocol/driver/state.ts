@@ -16,6 +16,11 @@ import type { AttemptTable } from "./attempts.js";
 
 /** One-shot check of a registration round (StandaloneAppClient's registrationRetryTimer). */
 export const APP_REGISTRATION_TIMER = "appRegistration";
+/**
+ * One-shot, flint (not Spark): the next re-registration attempt after the connection to the master
+ * broke while registered and no MasterChanged came (see appClient.ts, onMasterDisconnected).
+ */
+export const APP_REREGISTRATION_TIMER = "appReregistration";
 /** Periodic, reviveIntervalMs: DriverEndpoint's ReviveOffers -> makeOffers(). */
 export const REVIVE_TIMER = "revive";
 /** Periodic, networkTimeoutIntervalMs: HeartbeatReceiver's ExpireDeadHosts. */
@@ -48,8 +53,13 @@ export interface AppClientState {
   registered: boolean;
   /** The active master: set by RegisteredApplication and MasterChanged; null before registration. */
   master: Address | null;
-  /** One-shot: the master's disconnect was reported once; MasterChanged re-arms it. */
+  /** One-shot: the master's disconnect was reported once; MasterChanged or a RegisteredApplication re-arms it. */
   alreadyDisconnected: boolean;
+  /**
+   * Re-registration after the master's connection broke while registered (flint): the attempts
+   * sent so far (0 during the grace before the first), or null when not re-registering.
+   */
+  reregistrationAttempt: number | null;
   /** One-shot: markDead ran (or the application was stopped); it never runs twice. */
   alreadyDead: boolean;
   /** The registration round in progress (1-based, at most appRegistrationRetries). */

@@ -119,8 +119,15 @@ export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): 
   if (existingId !== undefined && !hasBug(m.s.config, "GHOST-APP")) {
     // docs/protocol.md §7 item 20: Spark persists and acknowledges a second, untracked app id. flint
     // answers a retried registration with the app this driver already has.
+    // A driver whose connection to its master broke registers again (driver/appClient.ts): during
+    // recovery its registration is its answer, as MasterChangeAcknowledged would be.
     m.fx.push(log("warn", "duplicateAppRegistration", { appId: existingId, driverAddress: msg.driverAddress }));
     m.fx.push(send(msg.driverAddress, { type: "RegisteredApplication", appId: existingId, masterAddress: m.s.address }));
+    const app = m.s.apps[existingId]!;
+    if (app.state === "UNKNOWN") {
+      app.state = "WAITING";
+      if (m.s.recoveryState === "RECOVERING" && canCompleteRecovery(m)) completeRecovery(m);
+    }
     return;
   }
   const app: ApplicationInfo = {

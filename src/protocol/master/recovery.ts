@@ -39,8 +39,29 @@ function recoveredExecutorIdStart(m: MasterStep, rec: PersistedApp): number {
   return reserved;
 }
 
+/**
+ * The stored app to recover for each driver address. Only a second leader (no fencing, §3.5.1)
+ * stores two apps for one driver; Spark keeps the first it reads. flint keeps the one registered
+ * last, the one the driver follows (a driver takes the newest RegisteredApplication, and registers
+ * again after its master is lost: driver/appClient.ts), so that its MasterChangeAcknowledged names
+ * an app this master has. Ties (same start time) go to the greater id.
+ */
+function latestAppPerDriver(apps: readonly PersistedApp[]): Set<PersistedApp> {
+  const chosen = new Map<string, PersistedApp>();
+  for (const rec of apps) {
+    const kept = chosen.get(rec.driverAddress);
+    if (kept === undefined || rec.startTimeMs > kept.startTimeMs || (rec.startTimeMs === kept.startTimeMs && rec.id > kept.id)) chosen.set(rec.driverAddress, rec);
+  }
+  return new Set(chosen.values());
+}
+
 export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
+  const recoverable = latestAppPerDriver(stored.apps);
   for (const rec of stored.apps) {
+    if (!recoverable.has(rec)) {
+      m.fx.push(log("warn", "olderAppOfDriverNotRecovered", { appId: rec.id, driverAddress: rec.driverAddress }));
+      continue;
+    }
     const firstExecutorId = recoveredExecutorIdStart(m, rec);
     const app: ApplicationInfo = {
       id: rec.id,

@@ -67,6 +67,7 @@ export interface RunOptions {
 }
 
 export interface Cluster {
+  /** The application's id; a new one when the driver had to register again (its master had lost the app). */
   readonly appId: AppId;
   /** The driver's listening address. */
   readonly address: Address;
@@ -262,7 +263,10 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   }
 
   return {
-    appId: appId!,
+    // A getter: a driver that registers again after losing its master may be given a new id.
+    get appId(): AppId {
+      return appId!;
+    },
     address,
     closed: host.exited,
     onNotification: (listener) => void listeners.push(listener),

@@ -17,7 +17,8 @@ export interface AppContext {
   run<T = unknown>(fn: string, inputs: readonly unknown[], options?: RunOptions): Promise<T[]>;
   /** The application's own arguments (what follows the module on the command line). */
   argv: string[];
-  appId: string;
+  /** The application's id now (a new one if the driver had to register again). */
+  readonly appId: string;
   log(message: string): void;
 }
 
@@ -47,7 +48,9 @@ export async function runApp(options: RunAppOptions): Promise<unknown> {
   try {
     const ctx: AppContext = {
       argv: options.argv ?? [],
-      appId: cluster.appId,
+      get appId(): string {
+        return cluster.appId;
+      },
       log: options.log ?? ((message) => process.stderr.write(`${message}\n`)),
       run: (fn, inputs, runOptions = {}) =>
         cluster.run(fn, inputs, {

@@ -128,7 +128,7 @@ describe("driver: registration with the masters (§1.4)", () => {
     expect(s.appClient.master).toBeNull();
   });
 
-  it("driver: the master's connection drops: reported once, no re-registration; a second drop is ignored", () => {
+  it("driver: the master's connection drops: reported once, nothing sent yet (the re-registration waits a grace: reregistration.test.ts); a second drop is ignored", () => {
     const s = registeredDriver();
     const fx = step(s, { type: "peerDisconnected", peer: MASTER });
     expect(fx).toContainEqual(expect.objectContaining({ type: "log", event: "masterDisconnected" }));

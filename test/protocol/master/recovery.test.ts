@@ -119,6 +119,50 @@ describe("master: the failover sequence", () => {
     expect(messagesOf(fx, "ApplicationRemoved")).toHaveLength(0);
   });
 
+  it("a RegisterApplication from a recovered app's driver answers with its id and counts as its acknowledgement", () => {
+    // The driver's connection to the old leader broke and no MasterChanged reached it: it registers again (driver/appClient.ts).
+    const { s } = recovering();
+    for (const n of [1, 2]) deliver(s, workerAddr(n), { type: "WorkerSchedulerStateResponse", workerId: wid(n), executors: [], driverIds: [] });
+    expect(s.recoveryState).toBe("RECOVERING");
+    const again = addApp(s, 1);
+    expect(again.id).toBe(APP);
+    expect(Object.keys(s.apps)).toEqual([APP]);
+    expect(s.recoveryState).toBe("ALIVE");
+    expect(s.apps[APP]!.state).toBe("RUNNING");
+    expect(again.fx).toContainEqual({ type: "cancelTimer", key: "completeRecovery" });
+  });
+
+  it("a recovered app's re-registration before the workers answered: the app is no longer UNKNOWN, recovery waits for the workers", () => {
+    const { s } = recovering();
+    addApp(s, 1);
+    expect(s.apps[APP]!.state).toBe("WAITING");
+    expect(s.recoveryState).toBe("RECOVERING");
+    // At the timeout the app is kept, not finished silently (§3.5.3).
+    step(s, { type: "timer", key: "completeRecovery" }, T0 + 60_000);
+    expect(s.apps[APP]).toMatchObject({ state: "RUNNING" });
+  });
+
+  it("a re-registration after recovery finished the silent app: a new app id", () => {
+    const { s } = recovering();
+    step(s, { type: "timer", key: "completeRecovery" }, T0 + 60_000);
+    const again = addApp(s, 1, {}, T0 + 70_000);
+    expect(again.id).not.toBe(APP);
+    expect(s.apps[again.id]!.state).toBe("WAITING");
+  });
+
+  it("two stored apps for one driver (a deposed leader also stored one, §3.5.1): the one registered last is recovered, the one its driver follows", () => {
+    const LATER = "app-20251231000100-0000" as AppId;
+    const stored = store();
+    stored.apps = [stored.apps[0]!, { id: LATER, desc: appDesc(), driverAddress: driverAddr(1), startTimeMs: T0 - 500 }];
+    const { s, fx } = recovering(stored);
+    expect(Object.keys(s.apps)).toEqual([LATER]);
+    expect(messagesOf(fx, "MasterChanged")).toHaveLength(3); // the driver once, two workers
+    for (const n of [1, 2]) deliver(s, workerAddr(n), { type: "WorkerSchedulerStateResponse", workerId: wid(n), executors: [], driverIds: [] });
+    deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: LATER });
+    expect(s.recoveryState).toBe("ALIVE");
+    expect(s.apps[LATER]!.state).toBe("RUNNING");
+  });
+
   it("completes only once (I10): a late acknowledgement after completion changes nothing", () => {
     const { s } = recovering();
     step(s, { type: "timer", key: "completeRecovery" }, T0 + 60_000);
