@@ -231,10 +231,16 @@ export function onMasterChangeAcknowledged(m: MasterStep, appId: AppId): void {
   if (canCompleteRecovery(m)) completeRecovery(m);
 }
 
-export function onWorkerSchedulerStateResponse(m: MasterStep, msg: WorkerSchedulerStateResponse): void {
+export function onWorkerSchedulerStateResponse(m: MasterStep, from: Address, msg: WorkerSchedulerStateResponse): void {
   const w = m.s.workers[msg.workerId];
   if (!w || w.state === "DEAD") {
     m.fx.push(ignored("unknown-worker-state-response", { workerId: msg.workerId }));
+    // Spark only logs this. But the worker took our MasterChanged (meant for the worker that had
+    // its address before it restarted under a new id, or for its own dead record) and stopped
+    // retrying its registration: unless asked to register, it would wait for ever (swarm and
+    // deposed-leader fuzz seeds). Ask it, as Spark's master does for a heartbeat from a worker it
+    // has removed.
+    m.fx.push(send(from, { type: "ReconnectWorker", masterUrl: m.s.address }));
   } else {
     w.state = "ALIVE";
     // A full report: a worker that a registration revived owes no WorkerLatestState any more.

@@ -137,7 +137,7 @@ function onMessage(m: MasterStep, from: Address, msg: Message): void {
     case "MasterChangeAcknowledged":
       return onMasterChangeAcknowledged(m, msg.appId);
     case "WorkerSchedulerStateResponse":
-      return onWorkerSchedulerStateResponse(m, msg);
+      return onWorkerSchedulerStateResponse(m, from, msg);
     case "WorkerLatestState":
       return onWorkerLatestState(m, msg);
     case "UnregisterApplication":

@@ -226,10 +226,12 @@ describe("master: the failover sequence", () => {
     expect(s.workers[wid(1)]!.coresUsed).toBe(0);
   });
 
-  it("a response from an unknown worker is ignored", () => {
+  it("a response from an unknown worker is not adopted, and the worker is asked to register (it took a MasterChanged meant for the id its address had before a restart)", () => {
     const { s } = recovering();
     const fx = deliver(s, workerAddr(9), { type: "WorkerSchedulerStateResponse", workerId: wid(9), executors: [], driverIds: [] });
     expect(ignoredWhy(fx)).toEqual(["unknown-worker-state-response"]);
+    expect(s.workers[wid(9)]).toBeUndefined();
+    expect(fx).toContainEqual({ type: "send", to: workerAddr(9), message: { type: "ReconnectWorker", masterUrl: MASTER } });
   });
 
   it("a worker registering during recovery with a known id becomes ALIVE and its state is adopted (SPARK-46346)", () => {
