@@ -101,6 +101,12 @@ export interface Link {
   brokenUpToStamp: number;
   /** `sent` when the pair's connection last broke (-1: never): nothing sent since means it is still down, and a second break is the same one. */
   sentAtBreak: number;
+  /**
+   * TCP mode: the receiver died behind a partition and the sender has not noticed yet (its
+   * keepalive does after the connection timeout): what it sends goes on the dead connection and is
+   * lost, even to a restarted receiver, until it is told or the receiver dials it again.
+   */
+  dead: boolean;
 }
 
 export class Network {
@@ -150,7 +156,7 @@ export class Network {
     }
     let link = links.get(toKey);
     if (link === undefined) {
-      link = { id: this.linkCount++, lastDeliveryMs: 0, sent: 0, peered: false, fromWord: 0, fromCrashedIncarnation: -1, holding: false, brokenUpToStamp: 0, sentAtBreak: -1 };
+      link = { id: this.linkCount++, lastDeliveryMs: 0, sent: 0, peered: false, fromWord: 0, fromCrashedIncarnation: -1, holding: false, brokenUpToStamp: 0, sentAtBreak: -1, dead: false };
       links.set(toKey, link);
     }
     return link;

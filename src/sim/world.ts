@@ -337,6 +337,8 @@ export class World {
   private readonly recordSink: ((record: TraceRecord) => void) | null;
   /** TCP mode: links holding messages behind a partition, in the order they started (a Map iterates in insertion order). */
   private readonly holds = new Map<Link, Hold>();
+  /** How many links are `dead` (a receiver died behind a partition, unnoticed yet): 0 keeps the send path free of the check. */
+  private deadLinks = 0;
 
   constructor(readonly options: WorldOptions) {
     this.epochMs = options.epochMs ?? DEFAULT_EPOCH_MS;
@@ -800,6 +802,18 @@ export class World {
       from.lastLink = link;
     }
     const network = this.network;
+    if (this.deadLinks > 0) {
+      if (link.dead) {
+        this.lose("connection-dead");
+        return link;
+      }
+      // A node that comes back and writes to a peer dials it anew: the peer's dead connection to it is replaced.
+      const back = network.link(to.key, from.key);
+      if (back.dead) {
+        back.dead = false;
+        this.deadLinks--;
+      }
+    }
     if (!network.model.lossy && (link.holding || (network.partitions.length > 0 && network.isCut(from.host, to.host)))) {
       this.hold(link, from, to, { type: "message", from: from.name, message }, ++link.sent, from.incarnation, to.incarnation);
       return link;
@@ -925,8 +939,22 @@ export class World {
       this.network.link(peerKey, node.key).peered = false;
       if (!peer.alive) continue;
       if (this.network.isCut(node.host, peer.host)) {
-        // TCP: the peer's keepalive (or its next write) finds the connection dead after the timeout.
-        if (tcp) this.pushInput(peer, { type: "peerDisconnected", peer: node.name }, this.now + this.network.model.connectionTimeoutMs);
+        // TCP: the peer's keepalive (or its next write) finds the connection dead after the timeout;
+        // until then what it writes to that address goes on the dead connection. If the node comes
+        // back and dials the peer again first, the peer holds a live connection to that address and
+        // the stale one closing says nothing about it (the real transport reports a peer gone only
+        // when no connection to it is left).
+        if (tcp) {
+          const back = this.network.link(peerKey, node.key);
+          if (!back.dead) this.deadLinks++;
+          back.dead = true;
+          this.at(this.now + this.network.model.connectionTimeoutMs, () => {
+            if (!back.dead) return;
+            back.dead = false;
+            this.deadLinks--;
+            if (peer.alive) this.pushInput(peer, { type: "peerDisconnected", peer: node.name });
+          });
+        }
         continue;
       }
       // The broken connection is noticed after whatever was already sent on it arrives.

@@ -79,4 +79,15 @@ describe("regressions: fuzz findings", () => {
     expect(spark.failure).toMatchObject({ check: "L1:jobs-finish-after-healing" });
     expect(spark.failure!.weakness).toBeUndefined();
   });
+
+  it("regression swarm seeds 652 and 2926: a node that crashed behind a partition and came back is not mistaken for its old incarnation", () => {
+    // 652: a client driver crashed while cut off, restarted and registered again; the master's
+    // keepalive on the old connection then reported the driver gone and finished its new app.
+    // Now a stale connection closing says nothing once the node has dialed its peer again.
+    // 2926: an executor kept writing to its dead driver's address; its heartbeats reached the
+    // restarted driver, which answered them, so the executor never noticed its driver had died and
+    // held its cores for ever. Now they go on the dead connection until the keepalive tells it.
+    for (const seed of [652, 2926]) expect(fuzzSeed(swarmBase(), seed, ROLES).outcome.failure, `swarm seed ${seed}`).toBeNull();
+  });
 });
+
