@@ -574,6 +574,15 @@ export class World {
       if (this.network.model.lossy) return this.lose("partition");
       return this.hold(link, from, to, input, stamp, fromInc, toInc);
     }
+    if (this.deadLinks > 0) {
+      // A node that came back reached a peer on a new connection: the peer's dead connection to
+      // that address is replaced (a dial that a partition holds up does not count: it never opened).
+      const back = this.network.link(to.key, from.key);
+      if (back.dead) {
+        back.dead = false;
+        this.deadLinks--;
+      }
+    }
     if (!link.peered && from.alive) {
       from.peers.add(to.key);
       to.peers.add(from.key);
@@ -802,17 +811,9 @@ export class World {
       from.lastLink = link;
     }
     const network = this.network;
-    if (this.deadLinks > 0) {
-      if (link.dead) {
-        this.lose("connection-dead");
-        return link;
-      }
-      // A node that comes back and writes to a peer dials it anew: the peer's dead connection to it is replaced.
-      const back = network.link(to.key, from.key);
-      if (back.dead) {
-        back.dead = false;
-        this.deadLinks--;
-      }
+    if (this.deadLinks > 0 && link.dead) {
+      this.lose("connection-dead");
+      return link;
     }
     if (!network.model.lossy && (link.holding || (network.partitions.length > 0 && network.isCut(from.host, to.host)))) {
       this.hold(link, from, to, { type: "message", from: from.name, message }, ++link.sent, from.incarnation, to.incarnation);

@@ -4,6 +4,7 @@
  * classified as that weakness (a recorded hit); a hang never is: it fails the run (L1). The test
  * pins both, so that a reducer change that fixes or alters one says so here.
  */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fuzzSeed, runPlan, swarmBase } from "../../src/sim/fuzz/index.js";
 import { ROLES } from "../../src/sim/roles.js";
@@ -88,6 +89,11 @@ describe("regressions: fuzz findings", () => {
     // restarted driver, which answered them, so the executor never noticed its driver had died and
     // held its cores for ever. Now they go on the dead connection until the keepalive tells it.
     for (const seed of [652, 2926]) expect(fuzzSeed(swarmBase(), seed, ROLES).outcome.failure, `swarm seed ${seed}`).toBeNull();
+    // supervised-driver-relaunch seed 697: the driver relaunched under the same id behind the
+    // partition dialed the master, but the partition held the dial: that is no new connection, and
+    // the master's keepalive must still report the old one gone (or the dead app keeps its executors).
+    const relaunch = JSON.parse(readFileSync(new URL("../../scenarios/supervised-driver-relaunch.json", import.meta.url), "utf8"));
+    expect(fuzzSeed(parseScenario(relaunch), 697, ROLES).outcome.failure).toBeNull();
   });
 });
 
