@@ -82,7 +82,8 @@ function sample(items, k, seed) {
 const all = await allMutants();
 const locations = [...new Set(all.map((m) => `${relative(ROOT, m.fileName)}:${m.location.start.line + 1}:${m.location.start.column}-${m.location.end.line + 1}:${m.location.end.column}`))];
 const mutate = sample(locations, SAMPLE, SEED);
-const standard = readdirSync(join(ROOT, "scenarios")).filter((f) => f.endsWith(".json") && f !== "big-cluster.json").sort().map((f) => `scenarios/${f}`);
+// The shipped scenarios (not the JSON Schema, not big-cluster) and the swarm base, as `npm run fuzz`.
+const standard = [...readdirSync(join(ROOT, "scenarios")).filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json") && f !== "big-cluster.json").sort().map((f) => `scenarios/${f}`), "swarm"];
 const command = `node bin/flint.js fuzz ${standard.join(" ")} --seeds ${SEEDS} --jobs 1 --quiet --max-failures 1 --shrink-budget 0 --no-coverage --out .flint-mutation`;
 
 const temp = mkdtempSync(join(tmpdir(), "flint-stryker-"));

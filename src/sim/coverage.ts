@@ -10,7 +10,7 @@
  * by stepping a copy of a live state of each role with each input type, see `knownCells`).
  * Deterministic (no clock, no I/O) and cheap: one Map lookup and one array increment per step.
  */
-import type { Command, Effect, Input, InputType } from "../protocol/io.js";
+import { INPUT_TYPES, type Command, type Effect, type Input, type InputType } from "../protocol/io.js";
 import { MESSAGE_TYPES } from "../protocol/messages.js";
 import type { RecoveryState } from "../protocol/states.js";
 import type { DriverPhase, DriverRoleState } from "../protocol/driver/state.js";
@@ -27,16 +27,8 @@ export type CoveredRole = (typeof COVERED_ROLES)[number];
 // Records keyed by a union type: adding a state to the union fails compilation until it is here.
 const RECOVERY_STATES: Record<RecoveryState, true> = { STANDBY: true, ALIVE: true, RECOVERING: true, COMPLETING_RECOVERY: true };
 const DRIVER_PHASES: Record<DriverPhase, true> = { running: true, dead: true, stopped: true };
-const OTHER_INPUTS: Record<Exclude<InputType, "message" | "command">, true> = {
-  timer: true,
-  peerDisconnected: true,
-  processLaunched: true,
-  processLaunchFailed: true,
-  processExited: true,
-  taskFinished: true,
-  leaderElected: true,
-  leadershipRevoked: true,
-};
+/** The inputs that are neither a message nor a command (io.ts's list, which the compiler keeps complete). */
+const OTHER_INPUTS: readonly InputType[] = INPUT_TYPES.filter((t) => t !== "message" && t !== "command");
 const COMMAND_KINDS: Record<Command["kind"], true> = { submitJob: true, cancelJob: true, killTask: true, requestTotalExecutors: true, killExecutors: true, stopApplication: true, stop: true };
 
 /**
@@ -70,7 +62,7 @@ const executorPhase = (s: ExecutorBackendState): number => (s.stopping ? 2 : s.c
 const PHASE_OF: { [R in CoveredRole]: (state: never) => number } = { master: masterPhase, worker: workerPhase, driver: driverPhase, executor: executorPhase };
 
 /** Every input label: message types, the other input types, and `command:<kind>`. */
-export const INPUT_LABELS: readonly string[] = [...MESSAGE_TYPES, ...Object.keys(OTHER_INPUTS), ...Object.keys(COMMAND_KINDS).map((k) => `command:${k}`)];
+export const INPUT_LABELS: readonly string[] = [...MESSAGE_TYPES, ...OTHER_INPUTS, ...Object.keys(COMMAND_KINDS).map((k) => `command:${k}`)];
 const INPUT_INDEX: ReadonlyMap<string, number> = new Map(INPUT_LABELS.map((l, i) => [l, i]));
 const MAX_PHASES = 4;
 const ROLE_STRIDE = MAX_PHASES * INPUT_LABELS.length;
