@@ -9,7 +9,7 @@ import { stream, type Stream } from "../rng.js";
 import { livenessApplies } from "../invariants/liveness.js";
 import { FORGED_MESSAGE_TYPES } from "../forge.js";
 import type { FaultSpec, Scenario } from "../scenario.js";
-import { planScenario, type PlanOptions } from "./planScenario.js";
+import { planScenario, seeded, type PlanOptions } from "./planScenario.js";
 import { drawSwarmPlan, isSwarmBase } from "./swarm.js";
 
 export { planScenario, type PlanOptions } from "./planScenario.js";
@@ -64,15 +64,7 @@ export const FIXED_POINT_CHANCE = 0.125;
 
 /** The scenario as written, under another seed, with its own expectations and bug switches. */
 function fixedPoint(base: Scenario, seed: number, options: PlanOptions): Scenario {
-  const bugs = [...new Set([...(base.config.bugs ?? []), ...(options.bugs ?? [])])];
-  return {
-    ...base,
-    name: base.name.endsWith(`-seed-${seed}`) ? base.name : `${base.name}-seed-${seed}`,
-    comment: `${base.comment.split(" [fuzz:")[0]} [fuzz: the scenario as written, with its own expectations]`,
-    seed,
-    config: bugs.length > 0 ? { ...base.config, bugs } : { ...base.config },
-    faults: base.faults.map((f) => ({ ...f })),
-  };
+  return { ...seeded(base, seed, "the scenario as written, with its own expectations", options), faults: base.faults.map((f) => ({ ...f })) };
 }
 
 /** At most this many faults in one plan (a named limit on drawn data). */
