@@ -192,7 +192,7 @@ export function validateConfig(config: ProtocolConfig): string[] {
         continue;
       }
       for (const name of value as string[]) {
-        if (!Object.hasOwn(KNOWN_BUGS, name)) problems.push(`bugs: unknown bug ${JSON.stringify(name)} (known: ${Object.keys(KNOWN_BUGS).join(", ")})`);
+        if (!isBugName(name)) problems.push(`bugs: unknown bug ${JSON.stringify(name)} (known: ${Object.keys(KNOWN_BUGS).join(", ")})`);
       }
       continue;
     }
@@ -218,7 +218,7 @@ export function validateConfig(config: ProtocolConfig): string[] {
  * it restores. A name not listed here is refused by validateConfig, so a typo never runs a
  * "buggy" run that is in fact correct.
  */
-export const KNOWN_BUGS: Readonly<Record<string, string>> = {
+export const KNOWN_BUGS = {
   "SPARK-4592": "a worker re-registers with every master on every retry (with SPARK-23191: the duplicate kills it)",
   "SPARK-12552": "a recovered driver's cores and memory are not counted on its worker",
   "SPARK-13604": "no WorkerLatestState after a re-registration: executors the master forgot keep running",
@@ -238,6 +238,12 @@ export const KNOWN_BUGS: Readonly<Record<string, string>> = {
   "OLD-MASTER-ONLY": "a disconnected worker retries only the master it last knew, for all its retries: if that master is gone for good and the new leader's MasterChanged was lost, the worker never finds the new leader (§3.5.5)",
   "WAIT-FOR-MASTER":
     "a driver whose connection to its master broke waits for ever for a MasterChanged, never registering again (StandaloneAppClient, derived, §7 item 28)",
-};
+} as const satisfies Readonly<Record<string, string>>;
 
-export const hasBug = (config: ProtocolConfig, name: string): boolean => config.bugs.includes(name);
+/** A historic bug's name: a misspelt name in a `hasBug` branch does not compile. */
+export type BugName = keyof typeof KNOWN_BUGS;
+
+/** Whether `name` is a bug the museum knows (a scenario file or a flag gives plain strings). */
+export const isBugName = (name: string): name is BugName => Object.hasOwn(KNOWN_BUGS, name);
+
+export const hasBug = (config: ProtocolConfig, name: BugName): boolean => (config.bugs as readonly string[]).includes(name);

@@ -13,7 +13,6 @@ import { checkDriverStep, newDriverLedger, type DriverLedger, type DriverStepVie
 import { checkMasterStep, newMasterLedger, scanMaster } from "./invariants/master.js";
 import { checkExecutorStep, executorStepChecked } from "./invariants/executor.js";
 import { enqueue, inOrderAt, newFifoLedger, queueTo, receiverQueues, reportFifo, senderQueues, StampedFifo, type NodeQueues } from "./invariants/fifo.js";
-import type { Link } from "./network.js";
 import { checkTasksAgree, comparableExecutor, executorStepMovesTasks, newTasksInFlight, noteDriverStep, noteExecutorStep, type TasksInFlight } from "./invariants/tasks-across.js";
 import { checkKillsAnswered } from "./invariants/kills.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
@@ -23,7 +22,7 @@ import type { ExecutorBackendState } from "../protocol/executor/state.js";
 import type { WorkerState } from "../protocol/worker/state.js";
 import type { Report, Violation } from "./invariants/report.js";
 import type { Election } from "./election.js";
-import type { SimNode } from "./world.js";
+import type { SimNode, StepInfo } from "./world.js";
 
 export type { Violation } from "./invariants/report.js";
 
@@ -154,17 +153,8 @@ export class Checks {
    * came over and its stamp. With stamps, FIFO (I28) is checked on them; without, on queues of the
    * messages sent, by name.
    */
-  afterStep(
-    node: SimNode,
-    timeMs: number,
-    input: Input | null,
-    effects: readonly Effect[],
-    sender: SimNode | null = null,
-    targets: ReadonlyArray<SimNode | undefined> | null = null,
-    inputLink: Link | null = null,
-    links: ReadonlyArray<Link | null> | null = null,
-    inputStamp = 0,
-  ): void {
+  afterStep(step: StepInfo, timeMs: number): void {
+    const { node, input, effects, sender, targets, inputLink, links, inputStamp } = step;
     this.stepTimeMs = timeMs;
     // A stamping host's sends need no bookkeeping: their stamps carry their order.
     if (links === null) {

@@ -37,8 +37,7 @@ import { nodeSeed, stream, type Stream } from "./rng.js";
 import type { AppSpec, EventExpectation, FaultSpec, Scenario, StageSpec } from "./scenario.js";
 import { timelineOf, type TimelineEntry } from "./timeline.js";
 import type { TraceRecord } from "./trace.js";
-import type { Link } from "./network.js";
-import { World, type AnyRole, type NodeSpec, type SimNode, type TaskPlan } from "./world.js";
+import { World, type AnyRole, type NodeSpec, type SimNode, type StepInfo, type TaskPlan } from "./world.js";
 
 export interface RoleSet {
   master: AnyRole;
@@ -193,7 +192,7 @@ export class ClusterRun {
         taskPlan: (task) => this.taskPlan(task),
         persist: (_node, key, record) => this.election.store.persist(key, record),
         unpersist: (_node, key) => this.election.store.unpersist(key),
-        afterStep: (node, input, effects, sender, targets, inputLink, links, inputStamp) => this.afterStep(node, input, effects, sender ?? null, targets ?? null, inputLink ?? null, links ?? null, inputStamp ?? 0),
+        afterStep: (step) => this.afterStep(step),
         nodeDown: (node) => this.nodeDown(node),
         nodeUp: (node) => this.nodeUp(node),
         restartConfig: (node) => this.restartConfig(node),
@@ -407,10 +406,11 @@ export class ClusterRun {
     if (node.kind === "driver" || node.kind === "master" || node.kind === "worker") this.checkDone();
   }
 
-  private afterStep(node: SimNode, input: Input | null, effects: readonly Effect[], sender: SimNode | null, targets: ReadonlyArray<SimNode | undefined> | null, inputLink: Link | null, links: ReadonlyArray<Link | null> | null, inputStamp: number): void {
+  private afterStep(step: StepInfo): void {
+    const { node, input, effects } = step;
     const now = this.world.now;
     if (this.safetyChecks) {
-      this.checks.afterStep(node, now, input, effects, sender, targets, inputLink, links, inputStamp);
+      this.checks.afterStep(step, now);
       if (this.checks.violationCount > 0) this.world.stopRequested = true;
     }
     if (node.kind !== "executor" || effects.length > 0) this.addTimeline(node, now, input, effects);

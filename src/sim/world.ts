@@ -245,31 +245,34 @@ export interface WorldHooks {
   taskPlan?(task: TaskDescription, node: SimNode): TaskPlan;
   persist?(node: SimNode, key: string, record: PersistedRecord): void;
   unpersist?(node: SimNode, key: string): void;
-  /**
-   * After every step, with the effects (already applied). `sender`: the node a message input came
-   * from (null when not known); `targets[i]`: the node send effect i went to (undefined for an
-   * unknown address; entries of other effects are stale); `inputLink`: the link a message input
-   * came over (null when not known); `links[i]`: the link send effect i went out on (null when it
-   * was lost before the network: unknown address, dead receiver). `targets` and `links` are the
-   * world's scratch: read them during the call only. `inputStamp`: a message input's send stamp
-   * on `inputLink` (its place in the pair's send order, see `Link.sent`), 0 when not known.
-   */
-  afterStep?(
-    node: SimNode,
-    input: Input | null,
-    effects: readonly Effect[],
-    sender?: SimNode | null,
-    targets?: ReadonlyArray<SimNode | undefined>,
-    inputLink?: Link | null,
-    links?: ReadonlyArray<Link | null>,
-    inputStamp?: number,
-  ): void;
+  /** After every step, with the effects (already applied): see `StepInfo` (the world's scratch). */
+  afterStep?(step: StepInfo): void;
   /** A node stopped (crash, kill or exit). */
   nodeDown?(node: SimNode, code: number, reason: string, crashed: boolean): void;
   /** A node started (first start or restart). */
   nodeUp?(node: SimNode): void;
   /** A fresh config for a restart (e.g. a new worker id); default: the same config. */
   restartConfig?(node: SimNode): unknown;
+}
+
+/**
+ * One step as the host saw it. `sender`: the node a message input came from (null when not known);
+ * `targets[i]`: the node send effect i went to (undefined for an unknown address; entries of other
+ * effects are stale); `inputLink`: the link a message input came over (null when not known);
+ * `links[i]`: the link send effect i went out on (null when it was lost before the network: unknown
+ * address, dead receiver). `inputStamp`: a message input's send stamp on `inputLink` (its place in
+ * the pair's send order, see `Link.sent`), 0 when not known. The world passes the same object to
+ * every call (no allocation per step): read it during the call only.
+ */
+export interface StepInfo {
+  node: SimNode;
+  input: Input | null;
+  effects: readonly Effect[];
+  sender: SimNode | null;
+  targets: ReadonlyArray<SimNode | undefined> | null;
+  inputLink: Link | null;
+  links: ReadonlyArray<Link | null> | null;
+  inputStamp: number;
 }
 
 export interface WorldOptions {
@@ -329,6 +332,7 @@ export class World {
   private readonly sendTargets: Array<SimNode | undefined> = [];
   /** Scratch of one step: the link of each `send` effect, by effect index (null: lost before the network). */
   private readonly sendLinks: Array<Link | null> = [];
+  private readonly stepInfo: StepInfo = { node: null as unknown as SimNode, input: null, effects: [], sender: null, targets: null, inputLink: null, links: null, inputStamp: 0 };
   private readonly ctx: Ctx = { now: 0 };
   private readonly hash = new Fnv64();
   private readonly launchDelayMs: [number, number];
@@ -431,7 +435,7 @@ export class World {
     node.state = state;
     this.record(node, null, effects);
     this.applyEffects(node, effects);
-    this.hooks.afterStep?.(node, null, effects, null, this.sendTargets, null, this.sendLinks);
+    this.afterStepHook(node, null, effects, null, null, 0);
   }
 
   /** Crash: the state is lost, in-flight messages from it are lost, its processes die. */
@@ -704,7 +708,21 @@ export class World {
     const effects = node.role.step(node.state, input, this.ctx);
     this.record(node, input, effects, link);
     this.applyEffects(node, effects);
-    this.hooks.afterStep?.(node, input, effects, sender, this.sendTargets, link, this.sendLinks, stamp);
+    this.afterStepHook(node, input, effects, sender ?? null, link ?? null, stamp ?? 0);
+  }
+
+  private afterStepHook(node: SimNode, input: Input | null, effects: readonly Effect[], sender: SimNode | null, link: Link | null, stamp: number): void {
+    if (this.hooks.afterStep === undefined) return;
+    const info = this.stepInfo;
+    info.node = node;
+    info.input = input;
+    info.effects = effects;
+    info.sender = sender;
+    info.targets = this.sendTargets;
+    info.inputLink = link;
+    info.links = this.sendLinks;
+    info.inputStamp = stamp;
+    this.hooks.afterStep(info);
   }
 
   /** `link`: the link a message input came over, when known (it holds the sender's name's hash word). */

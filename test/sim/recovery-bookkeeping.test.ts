@@ -41,8 +41,9 @@ function checkedRun(scenario: Scenario, seed: number): { steps: number; problems
   let unknownSeen = false;
   let deadSeen = false;
   const problems: string[] = [];
-  hooks.afterStep = (node, input, effects) => {
-    afterStep(node, input, effects);
+  hooks.afterStep = (step) => {
+    afterStep(step);
+    const { node } = step;
     if (node.kind !== "master" || !node.alive) return;
     const s = node.state as MasterState;
     steps++;

@@ -78,7 +78,7 @@ describe("sim world", () => {
       config: null,
     });
     const times: Array<[string, number]> = [];
-    w.hooks.afterStep = (n, input) => {
+    w.hooks.afterStep = ({ input }) => {
       if (input?.type === "timer") times.push([input.key, w.now]);
     };
     w.run(10_000);
@@ -292,7 +292,7 @@ describe("sim world", () => {
     const seen: Array<{ from: string | null; link: number | null; stamp: number }> = [];
     const w = world({
       hooks: {
-        afterStep: (node, input, _effects, sender, _targets, inputLink, _links, inputStamp) => {
+        afterStep: ({ node, input, sender, inputLink, inputStamp }) => {
           if (node.name === "b" && input?.type === "message") seen.push({ from: sender?.name ?? null, link: inputLink?.id ?? null, stamp: inputStamp ?? 0 });
         },
       },

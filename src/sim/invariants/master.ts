@@ -4,6 +4,7 @@
  * input name, so a step costs O(effects), not O(cluster); `scanMaster` re-checks every worker of a
  * master and runs every few hundred steps.
  */
+import { hasBug } from "../../protocol/config.js";
 import type { Effect, Input } from "../../protocol/index.js";
 import type { MasterState, WorkerInfo } from "../../protocol/master/state.js";
 import { isAppFinished, isExecutorFinished, type ExecutorState, type RecoveryState } from "../../protocol/states.js";
@@ -143,7 +144,7 @@ export function checkExecutorIdFresh(v: MasterStepView, e: Send & { message: { t
   if (by !== undefined) {
     const sameMaster = by === v.key || by === v.key + WITHOUT_LEADERSHIP;
     const splitBrain = !sameMaster && (!v.isLeader || by.endsWith(WITHOUT_LEADERSHIP));
-    if (!sameMaster && (splitBrain || v.s.config.bugs.includes("EXECUTOR-ID-REUSE"))) v.ledger.reusedExecutors.add(key);
+    if (!sameMaster && (splitBrain || hasBug(v.s.config, "EXECUTOR-ID-REUSE"))) v.ledger.reusedExecutors.add(key);
     v.report("I4:executor-id-never-reused", `${v.name} launched executor ${key} a second time (first by ${by})`, [e.to], splitBrain ? "§3.5.1 no fencing: a master without the leadership launched under the same id" : undefined);
   }
   v.ledger.launchedExecutors.set(key, v.isLeader ? v.key : v.key + WITHOUT_LEADERSHIP);
