@@ -80,7 +80,94 @@ function violations(dir: string, allowedPackages: string[], allowedDirs: string[
   return problems;
 }
 
+/** Every relative import of every file under src (type-only ones too), resolved to src-relative .ts paths. */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of sourceFiles("src")) {
+    const targets = importsOf(readFileSync(file, "utf8"))
+      .filter((spec) => spec.startsWith("."))
+      .map((spec) => relative(ROOT, resolve(dirname(file), spec)).replace(/\.js$/, ".ts"));
+    graph.set(relative(ROOT, file), targets);
+  }
+  return graph;
+}
+
+/** Each import cycle found by a depth-first search, as the files along it (`a -> b -> a`). */
+export function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const cycles: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, "open");
+    path.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (!graph.has(next)) continue;
+      if (state.get(next) === "open") cycles.push([...path.slice(path.indexOf(next)), next].join(" -> "));
+      else if (state.get(next) === undefined) visit(next);
+    }
+    path.pop();
+    state.set(file, "done");
+  };
+  for (const file of [...graph.keys()].sort()) if (state.get(file) === undefined) visit(file);
+  return cycles;
+}
+
+/**
+ * The layers of src/real, lowest first: a module imports its own folder or a lower layer only. The
+ * root's shared pieces (transport, codec, log, runtime) are the bottom; the package entry
+ * (src/real/index.ts) sits on top. A new folder must be placed here before it can import anything.
+ */
+const REAL_LAYERS: Record<string, number> = { "": 0, tasks: 1, recovery: 1, driver: 2, cluster: 3, index: 9 };
+
+function realLayer(file: string): number | undefined {
+  const rest = file.slice("src/real/".length);
+  if (rest === "index.ts") return REAL_LAYERS.index;
+  return REAL_LAYERS[rest.includes("/") ? rest.slice(0, rest.indexOf("/")) : ""];
+}
+
 describe("architecture", () => {
+  it("no import cycles anywhere in src (type-only imports included)", () => {
+    const graph = importGraph();
+    expect(graph.size).toBeGreaterThan(100);
+    expect(importCycles(graph)).toEqual([]);
+  });
+
+  it("the cycle check finds a cycle it is given", () => {
+    const graph = new Map([
+      ["a.ts", ["b.ts"]],
+      ["b.ts", ["c.ts"]],
+      ["c.ts", ["a.ts", "d.ts"]],
+      ["d.ts", []],
+    ]);
+    expect(importCycles(graph)).toEqual(["a.ts -> b.ts -> c.ts -> a.ts"]);
+  });
+
+  it("src/cli is the top layer: nothing outside it imports it", () => {
+    const problems = [...importGraph()].flatMap(([file, targets]) =>
+      file.startsWith("src/cli/") ? [] : targets.filter((t) => t.startsWith("src/cli/")).map((t) => `${file} imports ${t}`),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it("src/real imports only its own layer or lower ones (no import back up, e.g. driver -> cluster)", () => {
+    const problems: string[] = [];
+    for (const [file, targets] of importGraph()) {
+      if (!file.startsWith("src/real/")) continue;
+      const from = realLayer(file);
+      if (from === undefined) {
+        problems.push(`${file}: its folder has no place in REAL_LAYERS (test/architecture.test.ts)`);
+        continue;
+      }
+      for (const target of targets) {
+        if (!target.startsWith("src/real/")) continue;
+        const to = realLayer(target);
+        const sameFolder = dirname(file) === dirname(target);
+        if (to === undefined || (!sameFolder && to >= from && from !== REAL_LAYERS.index)) problems.push(`${file} imports ${target} (a layer not below its own)`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it("src/protocol imports nothing outside itself but immer, and never touches the clock, randomness, timers, process or console", () => {
     expect(sourceFiles("src/protocol").length).toBeGreaterThan(10);
     expect(violations("src/protocol", ["immer"], ["src/protocol"])).toEqual([]);

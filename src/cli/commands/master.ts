@@ -3,7 +3,7 @@ import { isLoopbackHost } from "../../real/address.js";
 import { startMaster, StatusPortError } from "../../real/cluster/master.js";
 import { DEFAULT_ZK_SESSION_TIMEOUT_MS } from "../../real/recovery/zookeeper.js";
 import { parseRecoverySpec, RecoverySpecError, type RecoverySpec } from "../../real/recovery/index.js";
-import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
+import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/runtime.js";
 import { integerOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
 
 export const summary = "run a cluster master (flint://host:7077)";

@@ -9,7 +9,7 @@ import type { DriverDescription, Message } from "../../protocol/messages.js";
 import type { DriverCommand } from "../../real/cluster/driverMain.js";
 import { Transport } from "../../real/transport.js";
 import type { DialFailure } from "../../real/dial-failure.js";
-import { protocolConfigFromEnv } from "../../real/cluster/runtime.js";
+import { protocolConfigFromEnv } from "../../real/runtime.js";
 import { appMainOf, formatResult, runApp } from "../../real/driver/app.js";
 import { importAppModule, checkModuleSyntax } from "../../real/driver/load.js";
 import { createLogger } from "../../real/log.js";

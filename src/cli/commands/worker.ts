@@ -2,7 +2,7 @@
 import { holdCpuLatency, type CpuLatencyRequest } from "../../real/cluster/cpuLatency.js";
 import { isCpuList } from "../../real/cluster/launcher.js";
 import { startWorker } from "../../real/cluster/worker.js";
-import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
+import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/runtime.js";
 import { defaultCores, defaultMemoryMb, integerOption, mastersOption, memoryOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
 
 export const summary = "run a worker that registers with a master and launches executors";

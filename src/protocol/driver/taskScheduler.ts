@@ -77,16 +77,6 @@ export function resourceOffers(d: DriverStep, offers: readonly WorkerOffer[]): T
   return tasks;
 }
 
-/** taskIdToExecutorId: the executor of a TID not yet cleaned up (its attempt's, which never moves), else undefined. */
-export function executorOfTask(sched: SchedulerState, taskId: TaskId): ExecutorId | undefined {
-  const taskSetId = tidGet(sched.taskIdToTaskSetId, taskId);
-  if (taskSetId === undefined) return undefined;
-  const tsm = sched.taskSets[taskSetId];
-  if (tsm === undefined) return undefined;
-  const slot = attemptSlot(tsm.attempts, taskId);
-  return slot < 0 ? undefined : tsm.attempts.executorId[slot];
-}
-
 /** Adds a TID to an executor's ascending list (a fresh TID is the largest: it goes last). */
 function addRunningTaskId(running: number[], taskId: TaskId): void {
   let at = running.length;

@@ -3,54 +3,17 @@
  * drivers, relaunching drivers and killing executors, with the persistence writes of §3.2.
  */
 import { hasBug } from "../config.js";
-import { copyPlain } from "../copy.js";
 import { ignored, log, send } from "../io.js";
 import type { DriverId, WorkerId } from "../ids.js";
 import type { DriverDescription } from "../messages.js";
-import type { PersistedRecord } from "../records.js";
-import { recordKey } from "../records.js";
 import type { ApplicationState, DriverState } from "../states.js";
 import { appRemoveExecutor, workerRemoveDriver, workerRemoveExecutor } from "./accounting.js";
 import { newDriverId } from "./ids.js";
+import { copy, persistDriver, unpersist } from "./persistence.js";
 import { schedule } from "./schedule.js";
 import type { ApplicationInfo, DriverInfo, ExecutorDesc, MasterStep, WorkerInfo } from "./state.js";
 
-// ---- persistence -----------------------------------------------------------------------------
-
-export function persist(m: MasterStep, record: PersistedRecord): void {
-  m.fx.push({ type: "persist", key: recordKey(record), record });
-}
-
-export function unpersist(m: MasterStep, key: string): void {
-  m.fx.push({ type: "unpersist", key });
-}
-
-export function persistWorker(m: MasterStep, w: WorkerInfo): void {
-  persist(m, {
-    kind: "worker",
-    worker: { id: w.id, host: w.host, port: w.port, address: w.address, cores: w.cores, memoryMb: w.memoryMb },
-  });
-}
-
-export function persistApp(m: MasterStep, app: ApplicationInfo): void {
-  persist(m, {
-    kind: "app",
-    app: {
-      id: app.id,
-      desc: copy(app.desc),
-      driverAddress: app.driverAddress,
-      startTimeMs: app.startTimeMs,
-      ...(app.executorIdsReserved > 0 ? { executorIdsReserved: app.executorIdsReserved } : {}),
-    },
-  });
-}
-
-export function persistDriver(m: MasterStep, d: DriverInfo): void {
-  persist(m, { kind: "driver", driver: { id: d.id, desc: copy(d.desc), startTimeMs: d.startTimeMs } });
-}
-
-/** A fresh deep copy for effects: effects never share objects with the state. */
-export const copy = copyPlain;
+export { copy, persist, persistApp, persistDriver, persistWorker, unpersist } from "./persistence.js";
 
 // ---- workers ---------------------------------------------------------------------------------
 

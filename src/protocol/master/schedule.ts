@@ -4,7 +4,7 @@ import { send } from "../io.js";
 import { assert } from "../assert.js";
 import { copyPlain } from "../copy.js";
 import { appAddExecutor, coresFree, coresLeft, memoryFree, workerAddDriver, workerAddExecutor } from "./accounting.js";
-import { persistApp } from "./lifecycle.js";
+import { persistApp } from "./persistence.js";
 import type { ApplicationInfo, DriverInfo, ExecutorDesc, MasterStep, WorkerInfo } from "./state.js";
 
 /** The fields of a usable worker that the placement algorithm reads. */

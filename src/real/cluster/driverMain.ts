@@ -13,7 +13,7 @@ import { formatResult, runApp } from "../driver/app.js";
 import { renameModule } from "../driver/load.js";
 import { cacheModule, shippedModuleOf } from "../tasks/module.js";
 import { readSecretFromFd, type LaunchFile } from "./launcher.js";
-import { stopOnSignals, watchStdin } from "./runtime.js";
+import { stopOnSignals, watchStdin } from "../runtime.js";
 
 /** The settings `flint submit --deploy-mode cluster` puts in DriverDescription.command. */
 export interface DriverCommand {

@@ -15,7 +15,7 @@ import { Transport } from "../transport.js";
 import { cacheModule, shippedModuleOf } from "../tasks/module.js";
 import { TaskPool } from "../tasks/pool.js";
 import { readSecretFromFd, type LaunchFile } from "./launcher.js";
-import { processLogger, protocolConfigFromEnv, randomSeed, stopOnSignals, watchStdin } from "./runtime.js";
+import { processLogger, protocolConfigFromEnv, randomSeed, stopOnSignals, watchStdin } from "../runtime.js";
 
 async function main(): Promise<void> {
   const launchPath = process.argv[2];

@@ -17,7 +17,7 @@ import { parseAddress } from "../address.js";
 import { createSecretFile } from "../handshake.js";
 import { holdCpuLatency, type CpuLatencyRequest } from "./cpuLatency.js";
 import { EXECUTOR_CPUS_ENV } from "./launcher.js";
-import { PROTOCOL_ENV } from "./runtime.js";
+import { PROTOCOL_ENV } from "../runtime.js";
 import type { ClusterStatus } from "./snapshot.js";
 import { requestStatus } from "./status.js";
 

@@ -18,7 +18,7 @@ import type { Logger } from "../log.js";
 import { openRecovery, type OpenedRecovery, type RecoverySpec, type RecoveryTuning } from "../recovery/index.js";
 import { retryTransient } from "../recovery/retry.js";
 import { Transport } from "../transport.js";
-import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "./runtime.js";
+import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "../runtime.js";
 import { masterSnapshot } from "./snapshot.js";
 import { startStatusServer, type StatusServer } from "./status.js";
 

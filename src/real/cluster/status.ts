@@ -16,7 +16,7 @@ import { FrameDecoder, encodeFrame } from "../framing.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, Handshake, MAX_HANDSHAKE_FRAME_BYTES, type HandshakeSide } from "../handshake.js";
 import type { Logger } from "../log.js";
 import { SelfNames, dialedOfHello } from "../selfNames.js";
-import { advertiseHostFor } from "./runtime.js";
+import { advertiseHostFor } from "../runtime.js";
 
 /** Largest status reply accepted by the client. */
 const MAX_STATUS_BYTES = 64 * 1024 * 1024;

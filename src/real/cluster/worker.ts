@@ -12,7 +12,7 @@ import { Transport } from "../transport.js";
 import { isTransient, type DialFailure } from "../dial-failure.js";
 import { makeWorkerId } from "./ids.js";
 import { ProcessLauncher } from "./launcher.js";
-import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "./runtime.js";
+import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "../runtime.js";
 
 export interface WorkerOptions {
   masters: Address[];

@@ -22,7 +22,7 @@ import { startHost, type Host } from "../host.js";
 import { Transport } from "../transport.js";
 import { isTransient, type DialFailure } from "../dial-failure.js";
 import { createLogger, type Logger } from "../log.js";
-import { protocolConfigFromEnv, randomSeed } from "../cluster/runtime.js";
+import { protocolConfigFromEnv, randomSeed } from "../runtime.js";
 import { loadModule, type ShippedModule } from "../tasks/module.js";
 import { notSerializable } from "../tasks/serializable.js";
 import type { TaskData } from "../tasks/pool.js";

@@ -17,7 +17,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from "../../../src/real/framing.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../../../src/real/handshake.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
 import { ATTACK_KINDS, REJECTION_REASONS, attacks, throwAttacks, type Attack, type AttackResult } from "../badframes.js";
-import { REJECTION_LOG_ENV } from "../../../src/real/cluster/runtime.js";
+import { REJECTION_LOG_ENV } from "../../../src/real/runtime.js";
 import { DIST_READY, expected, naps, FAST_PROTOCOL, ProcessTracker, SLOW_APP, isAlive, startTestCluster, waitFor } from "./harness.js";
 
 const SEED = 20240611;

@@ -11,7 +11,7 @@ import { makeWorkerId } from "../../../src/real/cluster/ids.js";
 import { ProcessLauncher } from "../../../src/real/cluster/launcher.js";
 import { allowedCpus, workerCpus } from "../../../src/real/cluster/local.js";
 import { taskPayloads } from "../../../src/real/driver/api.js";
-import { protocolConfigFromEnv } from "../../../src/real/cluster/runtime.js";
+import { protocolConfigFromEnv } from "../../../src/real/runtime.js";
 import { requestStatus, startStatusServer } from "../../../src/real/cluster/status.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
 import { InMemoryRecoveryStore } from "../../../src/real/recovery/memory.js";

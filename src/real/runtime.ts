@@ -5,9 +5,9 @@
  */
 import { randomInt } from "node:crypto";
 import { hostname } from "node:os";
-import { resolveConfig, type ProtocolConfig } from "../../protocol/config.js";
-import type { LogLevel } from "../../protocol/io.js";
-import { createLogger, type Logger } from "../log.js";
+import { resolveConfig, type ProtocolConfig } from "../protocol/config.js";
+import type { LogLevel } from "../protocol/io.js";
+import { createLogger, type Logger } from "./log.js";
 
 /** JSON object of ProtocolConfig overrides, inherited by every child process. */
 export const PROTOCOL_ENV = "FLINT_PROTOCOL_CONFIG";
