@@ -10,11 +10,17 @@ import { fnv32Word, type Fnv64 } from "./hash.js";
 
 /** One step of one node, as the trace and the `--trace` file hold it. */
 export interface TraceRecord {
-  /** Step number in the run (a stimulus id: `<node>#<step>`). */
+  /** Step number in the run: the id of this step's input, which its effects' records name as `cause`. */
   step: number;
   /** Virtual ms since the run started. */
   timeMs: number;
   node: string;
+  /**
+   * The step whose effects caused this input (its stimulus): a message's sending step, a timer's
+   * setting step, a task's launching step. -1 when no step did: a fault, the scenario's workload,
+   * or the network (a connection that broke). Not part of the trace hash.
+   */
+  cause: number;
   /** The input, or null for a role's `init`. */
   input: Input | null;
   effects: readonly Effect[];

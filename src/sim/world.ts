@@ -94,6 +94,8 @@ export interface StalledInput {
   sender: SimNode | null;
   link: Link | null;
   stamp: number;
+  /** The step that caused it (see `TraceRecord.cause`). */
+  cause: number;
 }
 
 /** TCP mode: the messages a link holds behind a partition, oldest first, with the pair they go between. */
@@ -105,7 +107,7 @@ interface Hold {
   /** The partition healed and the messages go out at the next flush (what arrives until then joins them). */
   releasing: boolean;
   /** In stamp order (the pair's send order), whether they were held at their send or on arrival. */
-  messages: Array<{ input: Input; stamp: number; fromInc: number; toInc: number }>;
+  messages: Array<{ input: Input; stamp: number; fromInc: number; toInc: number; cause: number }>;
 }
 
 /** Tasks a node tracks in two short arrays; beyond this many it switches to a Map. */
@@ -230,6 +232,8 @@ interface SimEvent {
   link: Link | null;
   /** A message's send stamp on its link (`Link.sent` after its send); 0 for other events. */
   stamp: number;
+  /** The step whose effects scheduled it, -1 when none did (a fault, the workload): `TraceRecord.cause`. */
+  cause: number;
   fn: (() => void) | null;
 }
 
@@ -332,6 +336,14 @@ export class World {
   private readonly sendTargets: Array<SimNode | undefined> = [];
   /** Scratch of one step: the link of each `send` effect, by effect index (null: lost before the network). */
   private readonly sendLinks: Array<Link | null> = [];
+  /**
+   * Causes (Dask's stimulus ids): a step's id is its number. `stepCause` is the step whose effects
+   * are being applied (what they schedule carries it); `inputCause`, the cause of the input being
+   * delivered (a message: the sender's step; a timer: the step that set it). -1: no step (a fault,
+   * the workload, the network itself).
+   */
+  private stepCause = -1;
+  private inputCause = -1;
   private readonly stepInfo: StepInfo = { node: null as unknown as SimNode, input: null, effects: [], sender: null, targets: null, inputLink: null, links: null, inputStamp: 0 };
   private readonly ctx: Ctx = { now: 0 };
   private readonly hash = new Fnv64();
@@ -433,9 +445,12 @@ export class World {
     this.ctx.now = this.epochMs + this.now;
     const { state, effects } = node.role.init(node.config, this.ctx);
     node.state = state;
-    this.record(node, null, effects);
+    const step = this.record(node, null, effects);
+    const outer = this.stepCause;
+    this.stepCause = step;
     this.applyEffects(node, effects);
     this.afterStepHook(node, null, effects, null, null, 0);
+    this.stepCause = outer;
   }
 
   /** Crash: the state is lost, in-flight messages from it are lost, its processes die. */
@@ -458,7 +473,10 @@ export class World {
     node.stalled = [];
     // Delivered now, in order, before anything else due now: a message already queued for this
     // instant was sent after them (re-queued behind it, they would break FIFO per pair, I28).
-    for (const x of stalled) this.deliver(node, x.input, x.sender, x.link, x.stamp);
+    for (const x of stalled) {
+      this.inputCause = x.cause;
+      this.deliver(node, x.input, x.sender, x.link, x.stamp);
+    }
     return true;
   }
 
@@ -470,7 +488,7 @@ export class World {
     const fromInc = from === null ? 0 : from.incarnation;
     const ev = this.freeEvents.pop();
     if (ev === undefined) {
-      this.queue.push({ time, seq, kind, node, inc, input, key, from, fromInc, link, stamp, fn });
+      this.queue.push({ time, seq, kind, node, inc, input, key, from, fromInc, link, stamp, cause: this.stepCause, fn });
       return seq;
     }
     ev.time = time;
@@ -484,6 +502,7 @@ export class World {
     ev.fromInc = fromInc;
     ev.link = link;
     ev.stamp = stamp;
+    ev.cause = this.stepCause;
     ev.fn = fn;
     this.queue.push(ev);
     return seq;
@@ -528,7 +547,9 @@ export class World {
         return "time-limit";
       }
       this.now = next.time;
+      this.inputCause = next.cause;
       this.dispatch(next);
+      this.inputCause = -1;
       this.release(next);
       if (++this.counts.events > this.maxEvents) throw new Error(`more than ${this.maxEvents} events: livelock?`);
       if (this.stopRequested) return "stopped";
@@ -563,9 +584,14 @@ export class World {
         this.deliver(node, ev.input!, ev.from, ev.link, ev.stamp);
         return;
       }
-      case EV_CALL:
+      case EV_CALL: {
+        // A callback acts for the step that scheduled it: what it schedules has that step as cause.
+        const outer = this.stepCause;
+        this.stepCause = ev.cause;
         ev.fn!();
+        this.stepCause = outer;
         return;
+      }
     }
   }
 
@@ -612,7 +638,7 @@ export class World {
     const messages = h.messages;
     let i = messages.length;
     while (i > 0 && messages[i - 1]!.stamp > stamp) i--;
-    messages.splice(i, 0, { input, stamp, fromInc, toInc });
+    messages.splice(i, 0, { input, stamp, fromInc, toInc, cause: this.inputCause });
     this.counts.messagesHeld++;
   }
 
@@ -638,7 +664,10 @@ export class World {
     }
     this.holds.delete(link);
     link.holding = false;
-    for (const m of h.messages) this.arrive(h.to, m.toInc, h.from, m.fromInc, link, m.stamp, m.input);
+    for (const m of h.messages) {
+      this.inputCause = m.cause;
+      this.arrive(h.to, m.toInc, h.from, m.fromInc, link, m.stamp, m.input);
+    }
   }
 
   /** Drops what a link holds (each message lost for `why`). */
@@ -698,7 +727,7 @@ export class World {
   private deliver(node: SimNode, input: Input, sender: SimNode | null = null, link: Link | null = null, stamp = 0): void {
     if (!node.alive || node.role === null) return;
     if (node.paused) {
-      node.stalled.push({ input, sender, link, stamp });
+      node.stalled.push({ input, sender, link, stamp, cause: this.inputCause });
       return;
     }
     const inputs = this.counts.inputs;
@@ -706,9 +735,12 @@ export class World {
     inputs[countKey] = (inputs[countKey] ?? 0) + 1;
     this.ctx.now = this.epochMs + this.now;
     const effects = node.role.step(node.state, input, this.ctx);
-    this.record(node, input, effects, link);
+    const step = this.record(node, input, effects, link);
+    const outer = this.stepCause;
+    this.stepCause = step;
     this.applyEffects(node, effects);
     this.afterStepHook(node, input, effects, sender ?? null, link ?? null, stamp ?? 0);
+    this.stepCause = outer;
   }
 
   private afterStepHook(node: SimNode, input: Input | null, effects: readonly Effect[], sender: SimNode | null, link: Link | null, stamp: number): void {
@@ -726,7 +758,7 @@ export class World {
   }
 
   /** `link`: the link a message input came over, when known (it holds the sender's name's hash word). */
-  private record(node: SimNode, input: Input | null, effects: readonly Effect[], link: Link | null = null): void {
+  private record(node: SimNode, input: Input | null, effects: readonly Effect[], link: Link | null = null): number {
     const step = this.counts.steps++;
     const h = this.hash;
     h.num(this.now).word(node.nameWord);
@@ -754,7 +786,8 @@ export class World {
       this.sendLinks[i] = null; // set by `send` if the effect is applied
       hashSendEffect(h, e, to === undefined ? null : to.nameWord);
     }
-    if (this.recordSink !== null) this.recordSink({ step, timeMs: this.now, node: node.name, input, effects });
+    if (this.recordSink !== null) this.recordSink({ step, timeMs: this.now, node: node.name, cause: this.inputCause, input, effects });
+    return step;
   }
 
   // ---- Effects ----------------------------------------------------------------------------

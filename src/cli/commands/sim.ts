@@ -12,6 +12,7 @@ import { KNOWN_BUGS } from "../../protocol/config.js";
 import { ClusterRun, type SimResult } from "../../sim/cluster.js";
 import { judgeLiveness, type LivenessUnjudged } from "../../sim/invariants/liveness.js";
 import type { Violation } from "../../sim/invariants/report.js";
+import { mentions, storyOf } from "../../sim/story.js";
 import { ROLES } from "../../sim/roles.js";
 import { checkInjectedMessages } from "../injected-messages.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.js";
@@ -31,7 +32,9 @@ Options:
   --trace FILE    write every delivered input as JSON lines (time, node, input, effects)
   --json          print one JSON object (seed, trace hash, counts, faults, jobs, node states, verdict)
   --verbose       show every step (every message, timer and effect), not only the timeline
-  --story ID      show only the steps that mention ID (a worker, app, executor, driver or task id)
+  --story ID      show only the steps of ID (a node, app, executor, driver or task id, matched
+                  exactly) and, dimmed, the steps that caused them (#step <- #cause), back to a
+                  fault, the workload or a node's start
   --limit N       timeline lines to print (default 200; 0 = all)
   --strict        fail the run when it hits a weakness docs/protocol.md documents for Spark itself
                   (no fencing §3.5.1, ...); without it such hits are shown, not failed
@@ -173,7 +176,7 @@ class TraceFile {
     this.fd = openSync(path, "w");
   }
   add(r: TraceRecord): void {
-    this.buffer.push(JSON.stringify({ step: r.step, t: r.timeMs, node: r.node, input: r.input ?? { type: "init" }, effects: r.effects }));
+    this.buffer.push(JSON.stringify({ step: r.step, t: r.timeMs, node: r.node, cause: r.cause, input: r.input ?? { type: "init" }, effects: r.effects }));
     if (this.buffer.length >= 2000) this.flush();
   }
   flush(): void {
@@ -245,9 +248,12 @@ function verdictOf(result: SimResult, hits: readonly WeaknessHit[], strict: bool
   return { ok: false, reasons };
 }
 
-function printStep(r: TraceRecord): void {
+/** One step: its id (`#12`) and its cause's (`<- #9`), so that a reader can follow why it happened. `dim`: a step shown as a cause only. */
+function printStep(r: TraceRecord, dim = false): void {
   const effects = r.effects.map(describeEffect);
-  out(`${chalk.dim(fmtTime(r.timeMs))}  ${chalk.bold(r.node.padEnd(28))} ${describeInput(r.input)}${effects.length > 0 ? chalk.dim(`  => ${effects.join("; ")}`) : ""}`);
+  const ids = `#${r.step}${r.cause >= 0 ? ` <- #${r.cause}` : ""}`.padEnd(16);
+  const line = `${chalk.dim(fmtTime(r.timeMs))}  ${chalk.dim(ids)} ${chalk.bold(r.node.padEnd(28))} ${describeInput(r.input)}${effects.length > 0 ? chalk.dim(`  => ${effects.join("; ")}`) : ""}`;
+  out(dim ? chalk.dim(line) : line);
 }
 
 function printResult(result: SimResult, args: Args, scenario: Scenario, weaknesses: Weaknesses, verdict: SimResult["verdict"]): void {
@@ -348,16 +354,21 @@ export async function run(argv: string[]): Promise<number> {
     const all = cluster?.checks.weaknesses ?? [];
     for (; hitsShown < all.length && all[hitsShown]!.step < step; hitsShown++) {
       const h = weaknessHit(all[hitsShown]!);
-      if (story === undefined || JSON.stringify(h).includes(story)) printWeakness(h);
+      if (story === undefined || mentions(h, story)) printWeakness(h);
     }
   };
+  // A story is chosen once the run is over: a step's causes come before it, and are known only by then.
+  const storyRecords: TraceRecord[] = [];
   // The sink runs before each step's checks: a hit seen here came from an earlier, finished step.
   const sink = (r: TraceRecord): void => {
     noteHits();
     trace?.add(r);
     if (!showSteps) return;
+    if (story !== undefined) {
+      storyRecords.push({ ...r });
+      return;
+    }
     showHitsBefore(r.step);
-    if (story !== undefined && !JSON.stringify(r).includes(story)) return;
     printStep(r);
   };
   if (!args.json) {
@@ -391,9 +402,17 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   trace?.close();
+  if (showSteps && story !== undefined) {
+    const { own, causes } = storyOf(storyRecords, story);
+    for (const r of storyRecords) {
+      if (!own.has(r.step) && !causes.has(r.step)) continue;
+      showHitsBefore(r.step);
+      printStep(r, !own.has(r.step));
+    }
+  }
   if (showSteps) {
     showHitsBefore(Number.POSITIVE_INFINITY);
-    for (const h of weaknesses.hits) if (h.step < 0 && (story === undefined || JSON.stringify(h).includes(story))) printWeakness(h);
+    for (const h of weaknesses.hits) if (h.step < 0 && (story === undefined || mentions(h, story))) printWeakness(h);
   }
   const verdict = verdictOf(result, weaknesses.hits, args.strict);
   if (args.json) {
