@@ -250,7 +250,9 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
         return;
       }
       case "log":
-        logger.log(effect.level, effect.event, effect.fields);
+        // The step whose input caused it (its stimulus id; the debug "step" line names that input).
+        // No other step runs while a step's effects are applied, so stepCount is still that step.
+        logger.log(effect.level, effect.event, { ...effect.fields, step: stepCount });
         return;
       case "notify":
         if (!deps.onNotify) return;
