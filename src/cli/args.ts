@@ -159,19 +159,17 @@ function show(text: string): string {
   return /^[\w.:/,@+=%-]+$/.test(text) ? text : JSON.stringify(text);
 }
 
-/** Edit distance, for "did you mean". */
+/** Edit distance with a swap of two neighbours as one edit (`jsno` is one slip from `json`), for "did you mean". */
 function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   }
-  return row[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 /** The closest of `names` to `wrong`, when close enough to be a slip (or `wrong` is a prefix). */
@@ -182,7 +180,7 @@ export function closest(wrong: string, names: readonly string[]): string | undef
     const d = name.startsWith(wrong) && wrong.length >= 2 ? 0.5 : distance(wrong, name);
     if (d < bestDistance) (best = name), (bestDistance = d);
   }
-  return bestDistance <= Math.max(1, Math.floor(wrong.length / 3)) ? best : undefined;
+  return bestDistance <= Math.max(1, Math.floor(wrong.length / 4)) ? best : undefined;
 }
 
 function readInt(text: string, flag: string, min: number | undefined, max: number | undefined): number {
