@@ -62,6 +62,19 @@ describe("flint --help and --version", () => {
     expect(await run([])).toBe(2);
   });
 
+  it("usage: every option that is a time is a duration (a unit required), in every command", async () => {
+    let durations = 0;
+    for (const [name, spec] of await specs()) {
+      for (const [option, o] of Object.entries(spec.options)) {
+        if (!/time|until|timeout|budget|interval|delay|wait|grace|-ms$/.test(option)) continue;
+        expect(o.type, `flint ${name} --${option}`).toBe("duration");
+        expect(() => parseCommandLine(spec, [...(spec.positionals?.min ? ["x"] : []), `--${option}`, "90"]), `flint ${name} --${option} 90`).toThrow(`--${option} 90: a duration needs a unit, e.g. 90s or 90ms`);
+        durations++;
+      }
+    }
+    expect(durations).toBeGreaterThanOrEqual(4); // sim --until, fuzz --time and --shrink-budget, master --zk-session-timeout
+  });
+
   it("version: flint --version and -V print package.json's version", async () => {
     const version = (JSON.parse(read("package.json")) as { version: string }).version;
     expect(await run(["--version"])).toBe(0);
