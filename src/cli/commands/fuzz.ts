@@ -25,8 +25,6 @@ import { checkInjectedMessages } from "../injected-messages.js";
 import { failureDir, failureReport, junitXml, replayCommand, scenarioName, WeaknessTable, writeFailure, type FuzzFailure } from "../fuzz-report.js";
 import type { WorkerReply, WorkerTask } from "../fuzz-worker.js";
 
-export const summary = "fuzz scenarios with random fault plans (swarm testing), safety + liveness checks";
-
 /** Shrinking is on by default only when a run has at most this many failures. */
 export const AUTO_SHRINK_MAX_FAILURES = 3;
 /** The default shrink budget per failure. */
@@ -38,7 +36,7 @@ const NEVER_SHOWN = 8;
 
 export const spec = defineCommand({
   name: "fuzz",
-  summary,
+  summary: "fuzz scenarios with random fault plans (swarm testing), safety + liveness checks",
   usage: "[scenario.json | swarm ...] (--seeds N | --time T) [options]",
   description: `Runs every scenario (default: the shipped scenarios/*.json but big-cluster.json, which is slow:
 name it to fuzz it, and the built-in base "swarm") under many seeds. The base "swarm" draws the

@@ -46,8 +46,6 @@ module (or after --) are the application's own.`,
   environment: [PROTOCOL_CONFIG, PIN_EXECUTORS, CHILD_NODE_OPTIONS, REJECTION_LOG_LINES],
 });
 
-export const summary = spec.summary;
-
 export function run(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ options, positionals, rest }) => {
     const app = positionals[0] ?? DEFAULT_APP;

@@ -49,8 +49,6 @@ Ctrl-C. Give workers and drivers every master: flint://m1:7077,m2:7077.`,
   environment: [PROTOCOL_CONFIG, LOG_LEVEL, REJECTION_LOG_LINES],
 });
 
-export const summary = spec.summary;
-
 export function run(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ options }) => {
     const { host, port } = options;

@@ -33,8 +33,6 @@ fails the same check. Writes the smallest failing scenario (default: FILE with .
   environment: [],
 });
 
-export const summary = spec.summary;
-
 const fmt = (s: ScenarioSize): string => `${s.faults} faults, ${s.nodes} nodes, ${s.tasks} tasks, ${s.events} events`;
 
 export function run(argv: string[]): Promise<number> {

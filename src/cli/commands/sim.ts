@@ -245,8 +245,6 @@ function withBugs(scenario: Scenario, args: Args): Scenario {
   return { ...scenario, config: { ...scenario.config, bugs } };
 }
 
-export const summary = spec.summary;
-
 export function run(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async (parsed) => {
     const args = argsOf(parsed);

@@ -26,8 +26,6 @@ master (STANDBY, RECOVERING, or why it did not answer).`,
   environment: [],
 });
 
-export const summary = spec.summary;
-
 export function run(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ options }) => {
     const masters = mastersOption(options.master, "--master");

@@ -52,8 +52,6 @@ after --) are the application's own.`,
   environment: [PROTOCOL_CONFIG],
 });
 
-export const summary = spec.summary;
-
 export function run(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ options, positionals, rest }) => {
     const app = positionals[0]!;

@@ -44,8 +44,6 @@ SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`,
   environment: [PROTOCOL_CONFIG, LOG_LEVEL, REJECTION_LOG_LINES, CHILD_NODE_OPTIONS],
 });
 
-export const summary = spec.summary;
-
 export function run(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ options, positionals }) => {
     const masters = mastersOption(positionals[0], "the master URL");
