@@ -255,7 +255,8 @@ export function parseCommandLine<S extends CommandSpec>(spec: S, argv: readonly 
       else positionals.push(token.value);
       continue;
     }
-    const o = spec.options[token.name];
+    // Own properties only: `--constructor` is no option of any command.
+    const o = Object.hasOwn(spec.options, token.name) ? spec.options[token.name] : undefined;
     if (o === undefined || !token.rawName.startsWith("--")) {
       // `-seed` reaches here as the short options s, e, e, d: name the word as it was typed.
       const typed = argv[token.index]!.split("=")[0]!;

@@ -98,6 +98,8 @@ describe("flint's command-line parser", () => {
     expect(problem(["f", "--verbose"])).toBe("unknown option --verbose");
     expect(problem(["f", "-x"])).toBe("unknown option -x");
     expect(problem(["f", "--bogus=1"])).toBe("unknown option --bogus");
+    expect(problem(["f", "--constructor"])).toBe("unknown option --constructor");
+    expect(problem(["f", "--__proto__=1"])).toBe("unknown option --__proto__");
     expect(closest("simm", ["sim", "fuzz", "shrink"])).toBe("sim");
     expect(closest("status", ["sim", "fuzz"])).toBeUndefined();
   });

@@ -90,6 +90,9 @@ describe("flint --help and --version", () => {
     out.stderr = "";
     expect(await run(["--versoin"])).toBe(2);
     expect(out.stderr).toContain("flint: unknown option --versoin (did you mean --version?");
+    out.stderr = "";
+    expect(await run(["constructor"])).toBe(2);
+    expect(out.stderr).toContain("flint: unknown command 'constructor'");
   });
 
   it("usage: a bad option exits 2 naming it, with the usage line and where the options are", async () => {
