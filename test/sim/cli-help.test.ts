@@ -127,13 +127,18 @@ function shellBlocks(markdown: string): string {
 }
 
 describe("the documented command lines", () => {
-  it("docs: every flint command line in the README's shell blocks, package.json's scripts and the fuzz workflow parses", async () => {
+  it("docs: every flint command line in the README's shell blocks, package.json's scripts, the fuzz workflow, the examples and bench/mutation.js parses", async () => {
     const all = await specs();
     const workflow = read(".github/workflows/fuzz.yml").replace(/\n\s{10}(?=--)/g, " "); // its folded `run: >` lines
     const sources: Array<[string, string]> = [
       ["README.md", shellBlocks(read("README.md"))],
       ["package.json", (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts["fuzz"]!],
       [".github/workflows/fuzz.yml", workflow],
+      ...readdirSync(`${ROOT}examples`)
+        .filter((f) => f.endsWith(".mjs"))
+        .map((f): [string, string] => [`examples/${f}`, read(`examples/${f}`)]),
+      // bench/mutation.js's fuzz command, its ${...} parts as values.
+      ["bench/mutation.js", read("bench/mutation.js").replace(/\$\{[^}]*\}/g, "1")],
     ];
     let checked = 0;
     for (const [source, text] of sources) {
