@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { run as shrinkCli } from "../../src/cli/commands/shrink.js";
 import { run } from "../../src/cli/commands/sim.js";
 import { fileTempDir } from "../hygiene/tempDir.js";
 import { captureOutput, SCENARIO_DIR } from "./helpers.js";
@@ -75,6 +76,17 @@ describe("flint sim", () => {
     out.stdout = "";
     expect(await run([scenario("master-failover.json"), "--until", "5s", "--json"])).toBe(1);
     expect(JSON.parse(out.stdout).virtualTimeMs).toBe(5000);
+  });
+
+  it("cli: --until takes a duration with a unit (--until=... too); a bare number is refused with a hint; the replay command prints a unit", async () => {
+    expect(await run([scenario("master-failover.json"), "--until=4s500ms", "--json", "--seed", "4"])).toBe(1);
+    const j = JSON.parse(out.stdout);
+    expect(j.virtualTimeMs).toBe(4_500);
+    expect(j.replay).toBe(`npx flint sim ${scenario("master-failover.json")} --seed 4 --until 4500ms`);
+    expect(out.stderr).toContain(`replay: npx flint sim ${scenario("master-failover.json")} --seed 4 --until 4500ms\n`);
+    out.stderr = "";
+    expect(await run([scenario("master-failover.json"), "--until", "90"])).toBe(2);
+    expect(out.stderr).toContain("flint sim: --until 90: a duration needs a unit, e.g. 90s or 90ms");
   });
 });
 
@@ -173,6 +185,15 @@ describe("flint sim: documented Spark weaknesses", () => {
     expect(j.replay).toBe(`npx flint sim ${file} --seed 22 --strict`);
     out.stdout = "";
     expect(await run([scenario("lost-tasks.json"), "--strict"])).toBe(0);
+  });
+
+  it("cli: flint shrink --strict shrinks a run that only hits a documented weakness, and its replay command keeps --strict", async () => {
+    const file = writeScenario(NO_FENCING);
+    const min = join(dirname(file), "min.json");
+    expect(await shrinkCli([file, "--strict", "--max-runs=40", "--out", min])).toBe(0);
+    expect(out.stdout).toMatch(new RegExp(`replay: npx flint sim ${min} --seed \\d+ --strict\n`));
+    out.stdout = "";
+    expect(await run([min, "--strict"])).toBe(1);
   });
 
   it("cli: a stall is never excused as a Spark weakness, even one Spark is known to have (§3.5.3)", async () => {

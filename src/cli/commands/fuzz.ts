@@ -19,12 +19,11 @@ import { stream } from "../../sim/rng.js";
 import { ROLES } from "../../sim/roles.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.js";
 import { shrink } from "../../sim/shrink/index.js";
+import { defineCommand, runCommand, UsageError, type ParsedArgs } from "../args.js";
 import { FuzzPool } from "../fuzz-pool.js";
 import { checkInjectedMessages } from "../injected-messages.js";
 import { failureDir, failureReport, junitXml, replayCommand, scenarioName, WeaknessTable, writeFailure, type FuzzFailure } from "../fuzz-report.js";
 import type { WorkerReply, WorkerTask } from "../fuzz-worker.js";
-
-export const summary = "fuzz scenarios with random fault plans (swarm testing), safety + liveness checks";
 
 /** Shrinking is on by default only when a run has at most this many failures. */
 export const AUTO_SHRINK_MAX_FAILURES = 3;
@@ -35,9 +34,11 @@ export const ROUND_SIZE = 64;
 /** Never-reached cells printed per role (--json has them all). */
 const NEVER_SHOWN = 8;
 
-const USAGE = `Usage: flint fuzz [scenario.json | swarm ...] (--seeds N | --time T) [options]
-
-Runs every scenario (default: the shipped scenarios/*.json but big-cluster.json, which is slow:
+export const spec = defineCommand({
+  name: "fuzz",
+  summary: "fuzz scenarios with random fault plans (swarm testing), safety + liveness checks",
+  usage: "[scenario.json | swarm ...] (--seeds N | --time T) [options]",
+  description: `Runs every scenario (default: the shipped scenarios/*.json but big-cluster.json, which is slow:
 name it to fuzz it, and the built-in base "swarm") under many seeds. The base "swarm" draws the
 whole run from the seed: the cluster (1-3 masters, 1-8 workers, tight memory), the apps and
 cluster-mode drivers, their jobs, the driver's own actions (request or kill executors, cancel a
@@ -51,33 +52,34 @@ once faults heal) at the end.
 Coverage: each role's (phase x input type) cells and the reasons it ignored inputs for are
 counted; a plan that reached something no earlier run had joins the corpus, and mutants of
 corpus plans (faults shifted, removed, added, stretched, or a new run seed) run beside fresh
-seeds. The cells reached of those known, per role, and the ones never reached are printed.
-
-Options:
-  --seeds N       seeds per scenario (from --from, default 1)
-  --time T        keep going until T of wall time has passed (90s, 5m, ...)
-  --from S        first seed (default 1)
-  --shard I/N     run only shard I of N (1 <= I <= N): seed from+j where j mod N = I-1, so the
-                  N jobs of a CI matrix run disjoint seeds whose union is the whole set
-  --jobs K        worker threads (default: one per core)
-  --bug NAME      turn on a historic bug (repeatable): ${Object.keys(KNOWN_BUGS).join(", ")}
-  --strict        also fail on documented Spark weaknesses (docs/protocol.md §3.5: split brain, ...)
-  --out DIR       where failures go (default .flint/fuzz): DIR/failures/<scenario>-seed-<N>/
-                  holds plan.json, shrunk.json and report.txt; DIR/weaknesses/ the plans of the
-                  first seeds that hit each documented weakness
-  --junit FILE    write a JUnit XML report (one testcase per scenario x shard, a failure per seed)
-  --shrink-budget T  shrink each failure for at most T (default ${DEFAULT_SHRINK_BUDGET_MS / 1000}s, and only when there are
-                  at most ${AUTO_SHRINK_MAX_FAILURES} failures; given explicitly, every failure is shrunk; 0 = never)
-  --corpus DIR    keep the corpus across runs in DIR (e.g. .flint/fuzz/corpus): load it, add to it
-  --mutations M   mutant runs besides the seeds (default: 0 with --seeds, so a seed budget runs
-                  exactly those seeds; with --time, half the runs once the corpus has a plan)
-  --no-coverage   do not track coverage (no corpus growth, no coverage table)
-  --max-failures N  stop after N failures (default 10)
-  --json          print a JSON summary on stdout
-  --quiet         no progress bar
-  -h, --help      this help
-
-Exit status: 0 no failure, 1 some seed failed, 2 bad usage, scenario or corpus file.`;
+seeds. The cells reached of those known, per role, and the ones never reached are printed.`,
+  positionals: { name: "scenario", max: Number.POSITIVE_INFINITY },
+  options: {
+    seeds: { type: "int", min: 1, value: "N", help: "seeds per scenario (from --from)" },
+    time: { type: "duration", value: "T", help: "keep going until T of wall time has passed (a duration: 90s, 5m, 1h)" },
+    from: { type: "int", min: 0, value: "S", default: 1, help: "first seed" },
+    shard: { type: "string", value: "I/N", check: shardProblem, defaultHelp: "1/1", help: "run only shard I of N (1 <= I <= N): seed from+j where j mod N = I-1, so the\nN jobs of a CI matrix run disjoint seeds whose union is the whole set" },
+    jobs: { type: "int", min: 1, value: "K", defaultHelp: "one per core", help: "worker threads" },
+    bug: { type: "strings", choices: Object.keys(KNOWN_BUGS), noun: "bug", value: "NAME", help: "turn on a historic bug" },
+    strict: { type: "boolean", help: "also fail on documented Spark weaknesses (docs/protocol.md §3.5: split brain, ...)" },
+    out: { type: "string", value: "DIR", default: ".flint/fuzz", help: "where failures go: DIR/failures/<scenario>-seed-<N>/ holds plan.json,\nshrunk.json and report.txt; DIR/weaknesses/ the plans of the first seeds\nthat hit each documented weakness" },
+    junit: { type: "string", value: "FILE", help: "write a JUnit XML report (one testcase per scenario x shard, a failure per seed)" },
+    "shrink-budget": { type: "duration", value: "T", defaultHelp: `${DEFAULT_SHRINK_BUDGET_MS / 1000}s when there are at most ${AUTO_SHRINK_MAX_FAILURES} failures, else 0`, help: "shrink each failure for at most T (given explicitly, every failure is\nshrunk; 0 = never)" },
+    corpus: { type: "string", value: "DIR", help: "keep the corpus across runs in DIR (e.g. .flint/fuzz/corpus): load it, add to it" },
+    mutations: { type: "int", min: 0, value: "M", defaultHelp: "0 with --seeds, so a seed budget runs exactly those seeds; with --time, half the runs once the corpus has a plan", help: "mutant runs besides the seeds" },
+    "no-coverage": { type: "boolean", help: "do not track coverage (no corpus growth, no coverage table)" },
+    "max-failures": { type: "int", min: 1, value: "N", default: 10, help: "stop after N failures" },
+    json: { type: "boolean", help: "print a JSON summary on stdout" },
+    quiet: { type: "boolean", help: "no progress bar" },
+  },
+  footer: "Give exactly one of --seeds and --time. A failure prints the `npx flint sim` command that replays it.",
+  exitCodes: [
+    [0, "no seed failed"],
+    [1, "some seed failed (its plan, shrunk scenario and replay command are printed)"],
+    [2, "bad usage, or a bad scenario or corpus file"],
+  ],
+  environment: [],
+});
 
 interface Args {
   files: string[];
@@ -99,102 +101,46 @@ interface Args {
   quiet: boolean;
 }
 
-class UsageError extends Error {}
-
-export function parseDuration(s: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) throw new UsageError(`${flag}: cannot read ${JSON.stringify(s)} (try 60s, 5m)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
-  return Math.round(Number(m[1]) * unit);
-}
-
-function int(v: string, flag: string, min: number): number {
-  if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) throw new UsageError(`${flag} must be an integer >= ${min} (got ${JSON.stringify(v)})`);
-  return Number(v);
+/** Why `I/N` is not a shard (1 <= I <= N), or undefined. */
+function shardProblem(v: string): string | undefined {
+  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+  if (!m) return "must be I/N, e.g. 2/4";
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (!Number.isSafeInteger(count) || count < 1) return "N must be at least 1";
+  if (index < 1 || index > count) return `I must be between 1 and N (${count})`;
+  return undefined;
 }
 
 /** `I/N` with 1 <= I <= N. */
 export function parseShard(v: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
-  if (!m) throw new UsageError(`--shard must be I/N, e.g. 2/4 (got ${JSON.stringify(v)})`);
-  const index = Number(m[1]);
-  const count = Number(m[2]);
-  if (!Number.isSafeInteger(count) || count < 1) throw new UsageError(`--shard ${v}: N must be at least 1`);
-  if (index < 1 || index > count) throw new UsageError(`--shard ${v}: I must be between 1 and N (${count})`);
-  return { index, count };
+  const problem = shardProblem(v);
+  if (problem !== undefined) throw new UsageError(`--shard ${v}: ${problem}`);
+  const [index, count] = v.trim().split("/").map(Number);
+  return { index: index!, count: count! };
 }
 
-function parseArgs(argv: string[]): Args | "help" {
-  const a: Args = { files: [], seeds: null, timeMs: null, from: 1, shard: { index: 1, count: 1 }, jobs: availableParallelism(), bugs: [], strict: false, out: ".flint/fuzz", junit: null, shrinkBudgetMs: null, corpus: null, mutations: null, coverage: true, maxFailures: 10, json: false, quiet: false };
-  const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-    return v;
+function argsOf({ options: o, positionals }: ParsedArgs<typeof spec>): Args {
+  if ((o.seeds === undefined) === (o.time === undefined)) throw new UsageError("give exactly one of --seeds N or --time T");
+  return {
+    files: positionals,
+    seeds: o.seeds ?? null,
+    timeMs: o.time ?? null,
+    from: o.from,
+    shard: o.shard === undefined ? { index: 1, count: 1 } : parseShard(o.shard),
+    jobs: o.jobs ?? availableParallelism(),
+    bugs: o.bug,
+    strict: o.strict,
+    out: o.out,
+    junit: o.junit ?? null,
+    shrinkBudgetMs: o["shrink-budget"] ?? null,
+    corpus: o.corpus ?? null,
+    mutations: o.mutations ?? null,
+    coverage: !o["no-coverage"],
+    maxFailures: o["max-failures"],
+    json: o.json,
+    quiet: o.quiet,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    switch (arg) {
-      case "-h":
-      case "--help":
-        return "help";
-      case "--seeds":
-        a.seeds = int(value(i++, arg), arg, 1);
-        break;
-      case "--time":
-        a.timeMs = parseDuration(value(i++, arg), arg);
-        break;
-      case "--from":
-        a.from = int(value(i++, arg), arg, 0);
-        break;
-      case "--shard":
-        a.shard = parseShard(value(i++, arg));
-        break;
-      case "--jobs":
-        a.jobs = int(value(i++, arg), arg, 1);
-        break;
-      case "--bug": {
-        const bug = value(i++, arg);
-        if (!Object.hasOwn(KNOWN_BUGS, bug)) throw new UsageError(`--bug ${bug}: unknown bug (known: ${Object.keys(KNOWN_BUGS).join(", ")})`);
-        a.bugs.push(bug);
-        break;
-      }
-      case "--strict":
-        a.strict = true;
-        break;
-      case "--out":
-        a.out = value(i++, arg);
-        break;
-      case "--junit":
-        a.junit = value(i++, arg);
-        break;
-      case "--shrink-budget":
-        a.shrinkBudgetMs = parseDuration(value(i++, arg), arg);
-        break;
-      case "--corpus":
-        a.corpus = value(i++, arg);
-        break;
-      case "--mutations":
-        a.mutations = int(value(i++, arg), arg, 0);
-        break;
-      case "--no-coverage":
-        a.coverage = false;
-        break;
-      case "--max-failures":
-        a.maxFailures = int(value(i++, arg), arg, 1);
-        break;
-      case "--json":
-        a.json = true;
-        break;
-      case "--quiet":
-        a.quiet = true;
-        break;
-      default:
-        if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
-        a.files.push(arg);
-    }
-  }
-  if ((a.seeds === null) === (a.timeMs === null)) throw new UsageError("give exactly one of --seeds N or --time T");
-  return a;
 }
 
 /**
@@ -266,32 +212,28 @@ interface Failure extends FuzzFailure {
   plan: Scenario | null;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  let args: Args;
-  let bases: Scenario[];
-  let files: string[];
-  let corpus: CorpusEntry[] = [];
-  try {
-    const parsed = parseArgs(argv);
-    if (parsed === "help") {
-      process.stdout.write(USAGE + "\n");
-      return 0;
+export function run(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async (parsed) => {
+    const args = argsOf(parsed);
+    let bases: Scenario[];
+    let files: string[];
+    let corpus: CorpusEntry[] = [];
+    try {
+      files = args.files.length > 0 ? args.files : [...shippedScenarios(), SWARM_BASE_NAME];
+      bases = files.map((f) => (f === SWARM_BASE_NAME ? swarmBase() : loadScenarioFile(f)));
+      if (args.corpus !== null) corpus = loadCorpus(args.corpus, files);
+    } catch (e) {
+      if (e instanceof ScenarioError) {
+        process.stderr.write(`flint fuzz: bad scenario: ${e.message}\n`);
+        return 2;
+      }
+      throw e;
     }
-    args = parsed;
-    files = args.files.length > 0 ? args.files : [...shippedScenarios(), SWARM_BASE_NAME];
-    bases = files.map((f) => (f === SWARM_BASE_NAME ? swarmBase() : loadScenarioFile(f)));
-    if (args.corpus !== null) corpus = loadCorpus(args.corpus, files);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`flint fuzz: ${e.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    if (e instanceof ScenarioError) {
-      process.stderr.write(`flint fuzz: bad scenario: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+    return fuzz(args, files, bases, corpus);
+  });
+}
+
+async function fuzz(args: Args, files: string[], bases: Scenario[], corpus: CorpusEntry[]): Promise<number> {
   const loadedCorpus = corpus.length;
   const started = Date.now();
   const deadline = args.timeMs === null ? Number.POSITIVE_INFINITY : started + args.timeMs;

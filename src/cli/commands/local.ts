@@ -9,62 +9,61 @@ import { fileURLToPath } from "node:url";
 import { startLocalCluster, type LocalCluster } from "../../real/cluster/local.js";
 import { appMainOf, formatResult, runApp } from "../../real/driver/app.js";
 import { importAppModule } from "../../real/driver/load.js";
-import { integerOption, memoryOption, parseOptions, UsageError, withUsage } from "./cluster-options.js";
+import { defineCommand, runCommand, UsageError } from "../args.js";
+import { CHILD_NODE_OPTIONS, PIN_EXECUTORS, PROTOCOL_CONFIG, REJECTION_LOG_LINES } from "../environment.js";
 import { progressBar } from "./progress-bar.js";
 import { parseRecoverySpec, RecoverySpecError } from "../../real/recovery/index.js";
 import { EmbeddedZooKeeper, zooKeeperMissing } from "../../real/recovery/zkServer.js";
 
-export const summary = "start a master and workers on 127.0.0.1, run an app (default: pi), stop them";
-
 export const DEFAULT_APP = fileURLToPath(new URL("../../../examples/pi.mjs", import.meta.url));
 
-const USAGE = `Usage: flint local [app.mjs] [options] [-- app arguments]
-
-Starts a master and N workers on 127.0.0.1 as child processes (authenticated with a fresh secret
+export const spec = defineCommand({
+  name: "local",
+  summary: "start a master and workers on 127.0.0.1, run an app (default: pi), stop them",
+  usage: "[app.mjs] [options] [-- app arguments]",
+  description: `Starts a master and N workers on 127.0.0.1 as child processes (authenticated with a fresh secret
 file, mode 0600, in a temporary directory), runs the application (default: examples/pi.mjs),
-prints its result, then stops every process it started.
+prints its result, then stops every process it started, also on Ctrl-C. Arguments after the
+module (or after --) are the application's own.`,
+  positionals: { name: "app.mjs", max: Number.POSITIVE_INFINITY },
+  passThrough: "app arguments",
+  options: {
+    workers: { type: "int", min: 1, max: 64, value: "N", default: 2, help: "workers to start" },
+    masters: { type: "int", min: 1, max: 9, value: "N", default: 1, help: "masters to start; with 2 or more, ZooKeeper elects the leader and the\nothers wait as standbys. Without --recovery, flint starts a private ZooKeeper\n(Debian's zookeeper package and java must be installed)" },
+    recovery: { type: "string", value: "SPEC", defaultHelp: "filesystem:<tmpdir>/recovery with one master", help: "the masters' recovery (zookeeper:HOST:PORT[/root] for an existing ZooKeeper)" },
+    cores: { type: "int", min: 1, max: 1024, value: "C", default: 1, help: "cores per worker" },
+    memory: { type: "size", value: "M", default: 2048, help: "memory per worker, e.g. 2g" },
+    keep: { type: "boolean", help: "keep the temporary directory (logs, work directories) after a successful run;\nafter a failure it is always kept (without the secret file) and its path printed" },
+    "low-latency": { type: "boolean", help: "keep the CPUs out of deep idle states while the cluster runs (Linux PM QoS,\n/dev/cpu_dma_latency; needs root): faster tiny tasks on a VM, idle CPUs spin" },
+    quiet: { type: "boolean", help: "no progress bar or cluster messages" },
+  },
+  exitCodes: [
+    [0, "the application succeeded (its result printed)"],
+    [1, "the application failed or does not load, or the cluster (or ZooKeeper) did not start"],
+    [2, "bad usage (an unknown option, a bad value, no such module)"],
+    [130, "stopped by SIGTERM or Ctrl-C (every process it started is stopped)"],
+  ],
+  environment: [PROTOCOL_CONFIG, PIN_EXECUTORS, CHILD_NODE_OPTIONS, REJECTION_LOG_LINES],
+});
 
-Options:
-  --workers N     workers to start (default 2)
-  --masters N     masters to start (default 1); with 2 or more, ZooKeeper elects the leader and the
-                  others wait as standbys. Without --recovery, flint starts a private ZooKeeper
-                  (Debian's zookeeper package and java must be installed)
-  --recovery SPEC the masters' recovery (default filesystem:<tmpdir>/recovery with one master;
-                  zookeeper:HOST:PORT[/root] for an existing ZooKeeper)
-  --cores C       cores per worker (default 1)
-  --memory M      memory per worker, e.g. 2g (default 2g)
-  --keep          keep the temporary directory (logs, work directories) after a successful run;
-                  after a failure it is always kept (without the secret file) and its path printed
-  --low-latency   keep the CPUs out of deep idle states while the cluster runs (Linux PM QoS,
-                  /dev/cpu_dma_latency; needs root): faster tiny tasks on a VM, idle CPUs spin
-  --quiet         no progress bar or cluster messages
-  -h, --help      this help`;
-
-export async function run(argv: string[]): Promise<number> {
-  return withUsage("local", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["workers", "masters", "recovery", "cores", "memory"], flags: ["keep", "quiet", "low-latency"] }, { stopAtFirstPositional: true });
-    if (parsed.help) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
-    const app = parsed.positionals[0] ?? DEFAULT_APP;
+export function run(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async ({ options, positionals, rest }) => {
+    const app = positionals[0] ?? DEFAULT_APP;
     if (!existsSync(app)) throw new UsageError(`the application module '${app}' does not exist`);
-    const appArgs = [...parsed.positionals.slice(1), ...parsed.rest];
-    const workers = integerOption(parsed, "workers", 2, 1, 64);
-    const masters = integerOption(parsed, "masters", 1, 1, 9);
-    let recovery = parsed.values["recovery"];
+    const appArgs = [...positionals.slice(1), ...rest];
+    const { workers, masters, cores } = options;
+    let recovery = options.recovery;
     if (recovery !== undefined) {
       try {
-        const spec = parseRecoverySpec(recovery);
-        if (masters > 1 && spec.mode !== "zookeeper") throw new UsageError(`--masters ${masters} needs --recovery zookeeper:HOST:PORT (or no --recovery, for a private ZooKeeper), not ${recovery}`);
+        const recoverySpec = parseRecoverySpec(recovery);
+        if (masters > 1 && recoverySpec.mode !== "zookeeper") throw new UsageError(`--masters ${masters} needs --recovery zookeeper:HOST:PORT (or no --recovery, for a private ZooKeeper), not ${recovery}`);
       } catch (err) {
         if (err instanceof RecoverySpecError) throw new UsageError(`--${err.message}`);
         throw err;
       }
     }
-    const cores = integerOption(parsed, "cores", 1, 1, 1024);
-    const memoryMb = memoryOption(parsed, "memory", 2048);
-    const quiet = parsed.flags.has("quiet");
+    const memoryMb = options.memory;
+    const quiet = options.quiet;
     const say = (message: string): void => {
       if (!quiet) process.stderr.write(message + "\n");
     };
@@ -87,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
     const stop = (): Promise<void> =>
       (stopping ??= (async () => {
         if (cluster) {
-          const keep = parsed.flags.has("keep") || failed;
+          const keep = options.keep || failed;
           await cluster.stop({ keepDir: keep });
           // A failure already said where its logs are.
           if (!failed) say(keep ? `logs kept in ${cluster.logDir}` : "logs deleted (use --keep to keep them)");
@@ -118,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
         say(`ZooKeeper on ${zooKeeper.connectString} (data in ${zooKeeper.dir})`);
       }
       try {
-        cluster = await startLocalCluster({ workers, masters, ...(recovery !== undefined ? { recovery } : {}), coresPerWorker: cores, memoryPerWorkerMb: memoryMb, logLevel: "info", lowLatency: parsed.flags.has("low-latency") });
+        cluster = await startLocalCluster({ workers, masters, ...(recovery !== undefined ? { recovery } : {}), coresPerWorker: cores, memoryPerWorkerMb: memoryMb, logLevel: "info", lowLatency: options["low-latency"] });
       } catch (err) {
         process.stderr.write(`flint local: the cluster did not start: ${(err as Error).message}\n`);
         const logDir = (err as { logDir?: string }).logDir;

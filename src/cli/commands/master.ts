@@ -4,60 +4,64 @@ import { startMaster, StatusPortError } from "../../real/cluster/master.js";
 import { DEFAULT_ZK_SESSION_TIMEOUT_MS } from "../../real/recovery/zookeeper.js";
 import { parseRecoverySpec, RecoverySpecError, type RecoverySpec } from "../../real/recovery/index.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/runtime.js";
-import { integerOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
-
-export const summary = "run a cluster master (flint://host:7077)";
-
-const USAGE = `Usage: flint master [options]
-
-Runs a master: workers register with it, drivers submit applications to it.
-
-Options:
-  --host H            address to listen on (default 127.0.0.1)
-  --port P            port to listen on (default 7077; 0 picks a free one)
-  --status-port P     port of the status channel that \`flint status\` reads (default port + 1)
-  --recovery SPEC     where the master keeps its state, and how it becomes leader:
-                        filesystem:DIR   one master; restarted, it reads its state back (default:
-                                         filesystem:./flint-recovery; one master per directory)
-                        zookeeper:HOST:PORT[,HOST:PORT...][/root]
-                                         several masters; ZooKeeper elects the leader, the others
-                                         wait as standbys (default root /flint)
-                        none             nothing survives a restart
-  --zk-session-timeout MS
-                      ZooKeeper session timeout in ms (default ${DEFAULT_ZK_SESSION_TIMEOUT_MS}, Spark's); a dead
-                      leader is replaced after about this long (the server may clamp it)
-  --secret-file F     shared secret (a file of mode 0600); required off loopback
-  --log-file F        also write every event as JSON lines to F
-  --exit-with-parent  stop when stdin closes (used by \`flint local\`)
-  -h, --help          this help
-
-Environment: FLINT_PROTOCOL_CONFIG (JSON of protocol overrides, e.g. {"workerTimeoutMs":5000}),
-FLINT_LOG_LEVEL (debug|info|warn|error).
-Prints "flint master listening on <url> (status: <url>)" once ready. Give workers and drivers
-every master: flint://m1:7077,m2:7077.`;
+import { EXIT_EFFECT_FAILED, EXIT_STEP_THREW } from "../../real/host.js";
+import { defineCommand, runCommand, UsageError } from "../args.js";
+import { LOG_LEVEL, PROTOCOL_CONFIG, REJECTION_LOG_LINES } from "../environment.js";
+import { secretOption } from "./cluster-options.js";
 
 export const DEFAULT_RECOVERY = "filesystem:flint-recovery";
 
-export async function run(argv: string[]): Promise<number> {
-  return withUsage("master", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["host", "port", "status-port", "secret-file", "log-file", "recovery", "zk-session-timeout"], flags: ["exit-with-parent"] });
-    if (parsed.help) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
-    const host = parsed.values["host"] ?? "127.0.0.1";
-    const port = integerOption(parsed, "port", 7077, 0, 65535);
-    const statusPort = parsed.values["status-port"] === undefined ? undefined : integerOption(parsed, "status-port", 0, 0, 65535);
-    const secret = secretOption(parsed);
+export const spec = defineCommand({
+  name: "master",
+  summary: "run a cluster master (flint://host:7077)",
+  usage: "[options]",
+  description: `Runs a master: workers register with it, drivers submit applications to it.
+Prints "flint master listening on <url> (status: <url>)" once ready, and runs until SIGTERM or
+Ctrl-C. Give workers and drivers every master: flint://m1:7077,m2:7077.`,
+  options: {
+    host: { type: "string", value: "H", default: "127.0.0.1", help: "address to listen on" },
+    port: { type: "int", min: 0, max: 65535, value: "P", default: 7077, help: "port to listen on (0 picks a free one)" },
+    "status-port": { type: "int", min: 0, max: 65535, value: "P", defaultHelp: "port + 1", help: "port of the status channel that `flint status` reads" },
+    recovery: {
+      type: "string",
+      value: "SPEC",
+      default: DEFAULT_RECOVERY,
+      help: `where the master keeps its state, and how it becomes leader:
+  filesystem:DIR   one master; restarted, it reads its state back
+                   (one master per directory)
+  zookeeper:HOST:PORT[,HOST:PORT...][/root]
+                   several masters; ZooKeeper elects the leader, the
+                   others wait as standbys (default root /flint)
+  none             nothing survives a restart`,
+    },
+    "zk-session-timeout": { type: "duration", min: 1_000, max: 3_600_000, value: "T", default: DEFAULT_ZK_SESSION_TIMEOUT_MS, help: "ZooKeeper session timeout (Spark's default); a dead leader is replaced\nafter about this long (the server may clamp it)" },
+    "secret-file": { type: "string", value: "F", help: "shared secret (a file of mode 0600); required off loopback" },
+    "log-file": { type: "string", value: "F", help: "also write every event as JSON lines to F" },
+    "exit-with-parent": { type: "boolean", help: "stop when stdin closes (used by `flint local`)" },
+  },
+  exitCodes: [
+    [0, "stopped (SIGTERM, Ctrl-C, or its leadership revoked)"],
+    [1, "could not start (the port or status port taken, the recovery store locked, ...)"],
+    [2, "bad usage (an unknown option, a bad value, no --secret-file off loopback)"],
+    [EXIT_STEP_THREW, "internal error (the protocol code threw)"],
+    [EXIT_EFFECT_FAILED, "a durable write to the recovery store failed"],
+  ],
+  environment: [PROTOCOL_CONFIG, LOG_LEVEL, REJECTION_LOG_LINES],
+});
+
+export function run(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async ({ options }) => {
+    const { host, port } = options;
+    const statusPort = options["status-port"];
+    const secret = secretOption(options["secret-file"]);
     let recovery: RecoverySpec;
     try {
-      recovery = parseRecoverySpec(parsed.values["recovery"] ?? DEFAULT_RECOVERY);
+      recovery = parseRecoverySpec(options.recovery);
     } catch (err) {
       if (err instanceof RecoverySpecError) throw new UsageError(`--${err.message}`);
       throw err;
     }
-    const sessionTimeoutMs = integerOption(parsed, "zk-session-timeout", DEFAULT_ZK_SESSION_TIMEOUT_MS, 1_000, 3_600_000);
+    const sessionTimeoutMs = options["zk-session-timeout"];
     if (secret === undefined && !isLoopbackHost(host)) throw new UsageError(`--host ${host} is not a loopback address: give --secret-file (authentication is required off loopback)`);
     let protocol;
     try {
@@ -65,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const logger = processLogger("master", parsed.values["log-file"]);
+    const logger = processLogger("master", options["log-file"]);
     if (secret === undefined) logger.log("warn", "no-secret", { why: "no --secret-file: anyone on this machine can join the cluster and run code" });
     let m;
     try {
@@ -90,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     stopOnSignals((why) => {
       logger.log("info", "master-stopping", { why });
       void master.stop();
-    }, { withStdin: parsed.flags.has("exit-with-parent") });
+    }, { withStdin: options["exit-with-parent"] });
     const { code } = await master.host.exited;
     await logger.close();
     // The stdin watch (--exit-with-parent) would keep the event loop alive.

@@ -1,5 +1,5 @@
 /**
- * `flint shrink FILE [--out FILE] [--max-runs N]`: from a failing scenario (e.g. a plan `flint
+ * `flint shrink FILE [--out FILE] [--max-runs N] [--strict]`: from a failing scenario (e.g. a plan `flint
  * fuzz` wrote), finds a smaller one that still fails the same check — fewer faults, shorter
  * durations, fewer workers, apps, jobs and tasks — and writes it as a scenario that replays the
  * failure with `flint sim`. Reports the sizes before and after.
@@ -9,62 +9,37 @@ import { replayable, scenarioJson } from "../../sim/fuzz/index.js";
 import { ROLES } from "../../sim/roles.js";
 import { DEFAULT_MAX_RUNS, shrink, type ScenarioSize } from "../../sim/shrink/index.js";
 import { ScenarioError } from "../../sim/scenario.js";
+import { defineCommand, runCommand } from "../args.js";
 import { loadScenarioFile } from "./fuzz.js";
 
-export const summary = "minimize a failing scenario (faults, durations, nodes, tasks) to one that fails the same check";
-
-const USAGE = `Usage: flint shrink <failing-scenario.json> [--out FILE] [--max-runs N] [--strict]
-
-Re-runs the scenario (with its own seed) while removing faults, shortening fault durations and
+export const spec = defineCommand({
+  name: "shrink",
+  summary: "minimize a failing scenario (faults, durations, nodes, tasks) to one that fails the same check",
+  usage: "<failing-scenario.json> [options]",
+  description: `Re-runs the scenario (with its own seed) while removing faults, shortening fault durations and
 removing workers, masters, apps, drivers, jobs, stages and tasks, keeping each change that still
-fails the same check. Writes the smallest failing scenario (default: FILE with .min.json).
-
-Options:
-  --out FILE      where to write the minimal scenario
-  --max-runs N    simulations allowed (default ${DEFAULT_MAX_RUNS})
-  --strict        a documented Spark weakness counts as the failure (to shrink a \`flint fuzz --strict\` plan)
-  -h, --help      this help
-
-Exit status: 0 shrunk and written, 1 the scenario does not fail, 2 bad usage or scenario file.`;
+fails the same check. Writes the smallest failing scenario (default: FILE with .min.json).`,
+  positionals: { name: "scenario", min: 1, max: 1, missing: "missing the scenario file" },
+  options: {
+    out: { type: "string", value: "FILE", help: "where to write the minimal scenario" },
+    "max-runs": { type: "int", min: 1, value: "N", default: DEFAULT_MAX_RUNS, help: "simulations allowed" },
+    strict: { type: "boolean", help: "a documented Spark weakness counts as the failure (to shrink a `flint fuzz --strict` plan)" },
+  },
+  exitCodes: [
+    [0, "shrunk, and the minimal scenario written"],
+    [1, "the scenario does not fail (nothing to shrink)"],
+    [2, "bad usage, or a bad scenario file"],
+  ],
+  environment: [],
+});
 
 const fmt = (s: ScenarioSize): string => `${s.faults} faults, ${s.nodes} nodes, ${s.tasks} tasks, ${s.events} events`;
 
-export async function run(argv: string[]): Promise<number> {
-  let file: string | undefined;
-  let out: string | undefined;
-  let maxRuns = DEFAULT_MAX_RUNS;
-  let strict = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "-h" || a === "--help") {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
-    if (a === "--strict") {
-      strict = true;
-      continue;
-    }
-    if (a === "--out" || a === "--max-runs") {
-      const v = argv[++i];
-      if (v === undefined) {
-        process.stderr.write(`flint shrink: ${a} needs a value\n\n${USAGE}\n`);
-        return 2;
-      }
-      if (a === "--out") out = v;
-      else if (/^\d+$/.test(v) && Number(v) > 0) maxRuns = Number(v);
-      else {
-        process.stderr.write(`flint shrink: --max-runs must be a positive integer (got ${JSON.stringify(v)})\n`);
-        return 2;
-      }
-    } else if (a.startsWith("-") || file !== undefined) {
-      process.stderr.write(`flint shrink: ${a.startsWith("-") ? `unknown option ${a}` : "one scenario at a time"}\n\n${USAGE}\n`);
-      return 2;
-    } else file = a;
-  }
-  if (file === undefined) {
-    process.stderr.write(`flint shrink: missing the scenario file\n\n${USAGE}\n`);
-    return 2;
-  }
+export function run(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async ({ options, positionals }) => minimize(positionals[0]!, options.out, options["max-runs"], options.strict));
+}
+
+async function minimize(file: string, out: string | undefined, maxRuns: number, strict: boolean): Promise<number> {
   let scenario;
   try {
     scenario = loadScenarioFile(file);
@@ -95,6 +70,6 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(`  before: ${fmt(result.before)}\n`);
   process.stdout.write(`  after:  ${fmt(result.after)}\n`);
   process.stdout.write(`  ${result.runs} simulations in ${(ms / 1000).toFixed(1)} s; wrote ${target}\n`);
-  process.stdout.write(`  replay: npx flint sim ${target} --seed ${minimal.seed}\n`);
+  process.stdout.write(`  replay: npx flint sim ${target} --seed ${minimal.seed}${strict ? " --strict" : ""}\n`);
   return 0;
 }

@@ -1,6 +1,6 @@
 /**
- * `flint sim <scenario> [--seed N] [--until T] [--trace FILE] [--json] [--verbose] [--story ID] [--strict] [--bug NAME] [--no-bugs]`:
- * runs a scenario in the deterministic simulator and prints a timeline and a verdict.
+ * `flint sim <scenario> [options]` (the options: `spec` below): runs a scenario in the
+ * deterministic simulator and prints a timeline and a verdict.
  * Exit status: 0 when the expectation and every check hold, 1 when not, 2 for bad usage or a bad
  * scenario file. A failing run prints the one-line command that replays it. A run that hits a
  * weakness docs/protocol.md documents for Spark itself (the checks record those apart from failures)
@@ -14,48 +14,50 @@ import { judgeLiveness, type LivenessUnjudged } from "../../sim/invariants/liven
 import type { Violation } from "../../sim/invariants/report.js";
 import { mentions, storyOf } from "../../sim/story.js";
 import { ROLES } from "../../sim/roles.js";
+import { defineCommand, formatDuration, runCommand, type ParsedArgs } from "../args.js";
+import { FORCE_COLOR } from "../environment.js";
 import { checkInjectedMessages } from "../injected-messages.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.js";
 import type { TimelineEntry } from "../../sim/timeline.js";
 import { describeEffect, describeInput, type TraceRecord } from "../../sim/trace.js";
 
-export const summary = "run a scenario in the deterministic simulator (timeline, verdict, trace)";
-
-const USAGE = `Usage: flint sim <scenario.json> [options]
-
-Runs a cluster scenario in virtual time with the real protocol reducers, injects its faults,
-checks safety after every step, and says whether the expected outcome happened.
-
-Options:
-  --seed N        run with this seed instead of the scenario's (same seed = same run, bit for bit)
-  --until T       stop at virtual time T (ms, or with a unit: 90s, 5m, 1h)
-  --trace FILE    write every delivered input as JSON lines (time, node, input, effects)
-  --json          print one JSON object (seed, trace hash, counts, faults, jobs, node states, verdict)
-  --verbose       show every step (every message, timer and effect), not only the timeline
-  --story ID      show only the steps of ID (a node, app, executor, driver or task id, matched
-                  exactly) and, dimmed, the steps that caused them (#step <- #cause), back to a
-                  fault, the workload or a node's start
-  --limit N       timeline lines to print (default 200; 0 = all)
-  --strict        fail the run when it hits a weakness docs/protocol.md documents for Spark itself
-                  (no fencing §3.5.1, ...); without it such hits are shown, not failed
-  --no-bugs       turn off the historic bugs the scenario's config switches on (run a museum
-                  scenario with its bug fixed)
-  --bug NAME      turn on a historic bug (repeatable; after --no-bugs): ${Object.keys(KNOWN_BUGS).join(", ")}
-  -h, --help      this help
-
-The scenario format: scenarios/scenario.schema.json (name it with "$schema" for editor checks)
-and the README's "Writing a scenario".
-
-Exit status: 0 expectation met, 1 not met (or a check failed), 2 bad usage or scenario file.`;
+export const spec = defineCommand({
+  name: "sim",
+  summary: "run a scenario in the deterministic simulator (timeline, verdict, trace)",
+  usage: "<scenario.json> [options]",
+  description: `Runs a cluster scenario in virtual time with the real protocol reducers, injects its faults,
+checks safety after every step, and says whether the expected outcome happened.`,
+  positionals: { name: "scenario", min: 1, max: 1, missing: "missing the scenario file" },
+  options: {
+    seed: { type: "int", min: 0, value: "N", help: "run with this seed instead of the scenario's (same seed = same run, bit for bit)" },
+    until: { type: "duration", value: "T", help: "stop at virtual time T (a duration: 90s, 5m, 1h30m, 500ms)" },
+    trace: { type: "string", value: "FILE", help: "write every delivered input as JSON lines (step, time, node, cause, input, effects)" },
+    json: { type: "boolean", help: "print one JSON object (seed, trace hash, counts, faults, jobs, node states, verdict)" },
+    verbose: { type: "boolean", help: "show every step (every message, timer and effect), not only the timeline" },
+    story: { type: "string", value: "ID", help: "show only the steps of ID (a node, app, executor, driver or task id, matched\nexactly) and, dimmed, the steps that caused them (#step <- #cause), back to a\nfault, the workload or a node's start" },
+    limit: { type: "int", min: 0, value: "N", default: 200, help: "timeline lines to print (0 = all)" },
+    strict: { type: "boolean", help: "fail the run when it hits a weakness docs/protocol.md documents for Spark itself\n(no fencing §3.5.1, ...); without it such hits are shown, not failed" },
+    "no-bugs": { type: "boolean", help: "turn off the historic bugs the scenario's config switches on (run a museum\nscenario with its bug fixed)" },
+    bug: { type: "strings", choices: Object.keys(KNOWN_BUGS), noun: "bug", value: "NAME", help: "turn on a historic bug (on top of the scenario's, or of none with --no-bugs)" },
+  },
+  footer: `The scenario format: scenarios/scenario.schema.json (name it with "$schema" for editor checks)
+and the README's "Writing a scenario". A failing run prints the command that replays it.`,
+  exitCodes: [
+    [0, "the expectation was met and every check held"],
+    [1, "the expectation was not met, a check failed (or, with --strict, a documented weakness was hit)"],
+    [2, "bad usage, or a bad scenario file"],
+  ],
+  environment: [FORCE_COLOR],
+});
 
 interface Args {
   file: string;
-  seed?: number;
-  untilMs?: number;
-  trace?: string;
+  seed: number | undefined;
+  untilMs: number | undefined;
+  trace: string | undefined;
   json: boolean;
   verbose: boolean;
-  story?: string;
+  story: string | undefined;
   limit: number;
   strict: boolean;
   /** Bugs switched on from the command line, on top of the scenario's (or instead, with noBugs). */
@@ -63,75 +65,8 @@ interface Args {
   noBugs: boolean;
 }
 
-class UsageError extends Error {}
-
-function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) throw new UsageError(`--until: cannot read ${JSON.stringify(s)} (try 90000, 90s, 5m)`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "ms") as "ms" | "s" | "m" | "h"];
-  return Math.round(Number(m[1]) * unit);
-}
-
-function parseArgs(argv: string[]): Args | "help" {
-  const args: Partial<Args> & { json: boolean; verbose: boolean; limit: number; strict: boolean; bugs: string[]; noBugs: boolean } = { json: false, verbose: false, limit: 200, strict: false, bugs: [], noBugs: false };
-  const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    switch (a) {
-      case "-h":
-      case "--help":
-        return "help";
-      case "--json":
-        args.json = true;
-        break;
-      case "--verbose":
-        args.verbose = true;
-        break;
-      case "--strict":
-        args.strict = true;
-        break;
-      case "--no-bugs":
-        args.noBugs = true;
-        break;
-      case "--bug": {
-        const bug = value(i++, a);
-        if (!Object.hasOwn(KNOWN_BUGS, bug)) throw new UsageError(`--bug ${bug}: unknown bug (known: ${Object.keys(KNOWN_BUGS).join(", ")})`);
-        if (!args.bugs.includes(bug)) args.bugs.push(bug);
-        break;
-      }
-      case "--seed": {
-        const v = value(i++, a);
-        if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--seed must be a non-negative integer (got ${JSON.stringify(v)})`);
-        args.seed = Number(v);
-        break;
-      }
-      case "--until":
-        args.untilMs = parseDuration(value(i++, a));
-        break;
-      case "--trace":
-        args.trace = value(i++, a);
-        break;
-      case "--story":
-        args.story = value(i++, a);
-        break;
-      case "--limit": {
-        const v = value(i++, a);
-        if (!/^\d+$/.test(v)) throw new UsageError(`--limit must be a non-negative integer (got ${JSON.stringify(v)})`);
-        args.limit = Number(v);
-        break;
-      }
-      default:
-        if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
-        if (args.file !== undefined) throw new UsageError(`one scenario at a time (got ${args.file} and ${a})`);
-        args.file = a;
-    }
-  }
-  if (args.file === undefined) throw new UsageError("missing the scenario file");
-  return args as Args;
+function argsOf({ options: o, positionals }: ParsedArgs<typeof spec>): Args {
+  return { file: positionals[0]!, seed: o.seed, untilMs: o.until, trace: o.trace, json: o.json, verbose: o.verbose, story: o.story, limit: o.limit, strict: o.strict, bugs: [...new Set(o.bug)], noBugs: o["no-bugs"] };
 }
 
 function loadScenario(file: string): Scenario {
@@ -304,7 +239,7 @@ function printResult(result: SimResult, args: Args, scenario: Scenario, weakness
 
 function replayCommand(args: Args, seed: number): string {
   const bugs = `${args.noBugs ? " --no-bugs" : ""}${args.bugs.map((b) => ` --bug ${b}`).join("")}`;
-  return `npx flint sim ${args.file} --seed ${seed}${args.untilMs !== undefined ? ` --until ${args.untilMs}` : ""}${args.strict ? " --strict" : ""}${bugs}`;
+  return `npx flint sim ${args.file} --seed ${seed}${args.untilMs !== undefined ? ` --until ${formatDuration(args.untilMs)}` : ""}${args.strict ? " --strict" : ""}${bugs}`;
 }
 
 /** The scenario with the command line's bug switches applied: --no-bugs drops the file's, --bug adds. */
@@ -314,28 +249,24 @@ function withBugs(scenario: Scenario, args: Args): Scenario {
   return { ...scenario, config: { ...scenario.config, bugs } };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  let args: Args;
-  let scenario: Scenario;
-  try {
-    const parsed = parseArgs(argv);
-    if (parsed === "help") {
-      out(USAGE);
-      return 0;
+export function run(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async (parsed) => {
+    const args = argsOf(parsed);
+    let scenario: Scenario;
+    try {
+      scenario = withBugs(loadScenario(args.file), args);
+    } catch (e) {
+      if (e instanceof ScenarioError) {
+        process.stderr.write(`flint sim: bad scenario: ${e.message}\n`);
+        return 2;
+      }
+      throw e;
     }
-    args = parsed;
-    scenario = withBugs(loadScenario(args.file), args);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`flint sim: ${e.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    if (e instanceof ScenarioError) {
-      process.stderr.write(`flint sim: bad scenario: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+    return simulate(args, scenario);
+  });
+}
+
+async function simulate(args: Args, scenario: Scenario): Promise<number> {
   const seed = args.seed ?? scenario.seed;
   const trace = args.trace !== undefined ? new TraceFile(args.trace) : null;
   const story = args.story;

@@ -2,39 +2,41 @@
 import { parseAddress } from "../../real/address.js";
 import type { ClusterStatus } from "../../real/cluster/snapshot.js";
 import { requestStatus } from "../../real/cluster/status.js";
-import { integerOption, mastersOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
+import { defineCommand, runCommand, UsageError } from "../args.js";
+import { mastersOption, secretOption } from "./cluster-options.js";
 
-export const summary = "show a master's workers, applications, executors and drivers";
-
-const USAGE = `Usage: flint status --master flint://host:port[,host:port...] [options]
-
-Asks the master's status channel (its port + 1 unless --status-port) for its state and prints it
+export const spec = defineCommand({
+  name: "status",
+  summary: "show a master's workers, applications, executors and drivers",
+  usage: "--master flint://host:port[,host:port...] [options]",
+  description: `Asks the master's status channel (its port + 1 unless --status-port) for its state and prints it
 as tables. With several masters, asks each and shows the leader (ALIVE), then one line per other
-master (STANDBY, RECOVERING, or why it did not answer).
+master (STANDBY, RECOVERING, or why it did not answer).`,
+  options: {
+    master: { type: "string", value: "URL", help: "the master, or every master (required)" },
+    "status-port": { type: "int", min: 1, max: 65535, value: "P", defaultHelp: "each master's port + 1", help: "the status port (only with one master)" },
+    "secret-file": { type: "string", value: "F", help: "the cluster's shared secret" },
+    json: { type: "boolean", help: "print the raw status as JSON" },
+  },
+  exitCodes: [
+    [0, "the status was printed"],
+    [1, "no master answered (each one's reason is printed)"],
+    [2, "bad usage (an unknown option, a bad value, no --master)"],
+  ],
+  environment: [],
+});
 
-Options:
-  --master URL        the master, or every master (required)
-  --status-port P     the status port (default: each master's port + 1; only with one master)
-  --secret-file F     the cluster's shared secret
-  --json              print the raw status as JSON
-  -h, --help          this help`;
-
-export async function run(argv: string[]): Promise<number> {
-  return withUsage("status", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["master", "status-port", "secret-file"], flags: ["json"] });
-    if (parsed.help) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
-    const masters = mastersOption(parsed.values["master"], "--master");
-    if (masters.length > 1 && parsed.values["status-port"] !== undefined) throw new UsageError("--status-port works with one master only (each master's status port is its port + 1)");
-    const secret = secretOption(parsed);
+export function run(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async ({ options }) => {
+    const masters = mastersOption(options.master, "--master");
+    const statusPortOption = options["status-port"];
+    if (masters.length > 1 && statusPortOption !== undefined) throw new UsageError("--status-port works with one master only (each master's status port is its port + 1)");
+    const secret = secretOption(options["secret-file"]);
     type Answer = { master: string; status: ClusterStatus } | { master: string; error: string };
     const answers = await Promise.all(
       masters.map(async (master): Promise<Answer> => {
         const { host, port } = parseAddress(master);
-        const statusPort = integerOption(parsed, "status-port", port + 1, 1, 65535);
+        const statusPort = statusPortOption ?? port + 1;
         try {
           return { master, status: (await requestStatus({ host, port: statusPort }, secret !== undefined ? { secret } : {})) as ClusterStatus };
         } catch (err) {
@@ -48,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       for (const a of answers) if ("error" in a) process.stderr.write(`flint status: ${a.master}: ${a.error}\n`);
       return 1;
     }
-    if (parsed.flags.has("json")) {
+    if (options.json) {
       process.stdout.write(JSON.stringify(masters.length === 1 ? shown : { leader: shown, masters: answers.map((a) => ("status" in a ? { master: a.master, recoveryState: a.status.recoveryState } : { master: a.master, error: a.error })) }, null, 2) + "\n");
       return 0;
     }

@@ -14,57 +14,58 @@ import { appMainOf, formatResult, runApp } from "../../real/driver/app.js";
 import { importAppModule, checkModuleSyntax } from "../../real/driver/load.js";
 import { createLogger } from "../../real/log.js";
 import { loadModule } from "../../real/tasks/module.js";
-import { integerOption, mastersOption, memoryOption, optionalInteger, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
+import { DEFAULT_CONFIG } from "../../protocol/config.js";
+import { defineCommand, formatSizeMb, runCommand, UsageError } from "../args.js";
+import { PROTOCOL_CONFIG } from "../environment.js";
+import { mastersOption, secretOption } from "./cluster-options.js";
 import { progressBar } from "./progress-bar.js";
 
-export const summary = "run an application (an ES module with main(ctx)) on a cluster";
+export const spec = defineCommand({
+  name: "submit",
+  summary: "run an application (an ES module with main(ctx)) on a cluster",
+  usage: "<app.mjs> --master flint://host:port [options] [-- app arguments]",
+  description: `The application is an ES module exporting its task functions and main(ctx); ctx.run(fn, inputs)
+runs one job on the cluster, and what main returns is printed. In cluster mode the master places
+the driver on a worker and this command prints the driver's id. Arguments after the module (or
+after --) are the application's own.`,
+  positionals: { name: "app.mjs", min: 1, max: Number.POSITIVE_INFINITY, missing: "the application module is required" },
+  passThrough: "app arguments",
+  options: {
+    master: { type: "string", value: "URL", help: "the master(s) (required)" },
+    "deploy-mode": { type: "enum", choices: ["client", "cluster"], noun: "deploy mode", value: "MODE", default: "client", help: "client: the driver runs here; cluster: on a worker" },
+    supervise: { type: "boolean", help: "cluster mode: restart the driver when it fails" },
+    name: { type: "string", value: "NAME", defaultHelp: "the module's file name", help: "the application's name" },
+    "executor-cores": { type: "int", min: 1, max: 100_000, value: "N", defaultHelp: "all free cores of a worker", help: "cores per executor" },
+    "executor-memory": { type: "size", value: "M", defaultHelp: `${formatSizeMb(DEFAULT_CONFIG.executorMemoryMb)}, or ${PROTOCOL_CONFIG.name}'s executorMemoryMb`, help: "memory per executor, e.g. 1g" },
+    "max-cores": { type: "int", min: 1, max: 10_000_000, value: "N", defaultHelp: "all", help: "most cores the application takes" },
+    "driver-cores": { type: "int", min: 1, max: 100_000, value: "N", default: 1, help: "cluster mode: cores of the driver" },
+    "driver-memory": { type: "size", value: "M", default: 1024, help: "cluster mode: memory of the driver" },
+    "secret-file": { type: "string", value: "F", help: "the cluster's shared secret" },
+    quiet: { type: "boolean", help: "no progress bar" },
+  },
+  exitCodes: [
+    [0, "client mode: the application succeeded (its result printed); cluster mode: the\nmaster took the driver (its id printed)"],
+    [1, "the application failed, the module does not load, or the master is unreachable\nor refused the driver"],
+    [2, "bad usage (an unknown option, a bad value, no module or no --master)"],
+    [130, "stopped by SIGTERM or Ctrl-C (the application was stopped)"],
+  ],
+  environment: [PROTOCOL_CONFIG],
+});
 
-const USAGE = `Usage: flint submit <app.mjs> --master flint://host:port [options] [-- app arguments]
-
-The application is an ES module exporting its task functions and main(ctx); ctx.run(fn, inputs)
-runs one job on the cluster, and what main returns is printed.
-
-Options:
-  --master URL            the master(s) (required)
-  --deploy-mode MODE      client (default: the driver runs here) or cluster (on a worker)
-  --supervise             cluster mode: restart the driver when it fails
-  --name NAME             the application's name (default: the module's file name)
-  --executor-cores N      cores per executor (default: all free cores of a worker)
-  --executor-memory M     memory per executor, e.g. 1g (default 1g)
-  --max-cores N           most cores the application takes (default: all)
-  --driver-cores N        cluster mode: cores of the driver (default 1)
-  --driver-memory M       cluster mode: memory of the driver (default 1g)
-  --secret-file F         the cluster's shared secret
-  --quiet                 no progress bar
-  -h, --help              this help
-
-Exit status: 0 success, 1 the application failed, 2 bad usage.`;
-
-export async function run(argv: string[]): Promise<number> {
-  return withUsage("submit", USAGE, async () => {
-    const parsed = parseOptions(
-      argv,
-      { values: ["master", "deploy-mode", "name", "executor-cores", "executor-memory", "max-cores", "driver-cores", "driver-memory", "secret-file"], flags: ["supervise", "quiet"] },
-      { stopAtFirstPositional: true },
-    );
-    if (parsed.help) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
-    const app = parsed.positionals[0];
-    if (app === undefined) throw new UsageError("the application module is required");
+export function run(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async ({ options, positionals, rest }) => {
+    const app = positionals[0]!;
     if (!existsSync(app)) throw new UsageError(`the application module '${app}' does not exist`);
-    const appArgs = [...parsed.positionals.slice(1), ...parsed.rest];
-    const masterText = parsed.values["master"];
+    const appArgs = [...positionals.slice(1), ...rest];
+    const masterText = options.master;
     const masters = mastersOption(masterText, "--master");
-    const mode = parsed.values["deploy-mode"] ?? "client";
-    if (mode !== "client" && mode !== "cluster") throw new UsageError(`--deploy-mode: '${mode}' is neither client nor cluster`);
-    if (parsed.flags.has("supervise") && mode !== "cluster") throw new UsageError("--supervise needs --deploy-mode cluster");
-    const executorCores = optionalInteger(parsed, "executor-cores", 1, 100_000);
-    const maxCores = optionalInteger(parsed, "max-cores", 1, 10_000_000);
-    const executorMemoryMb = parsed.values["executor-memory"] === undefined ? undefined : memoryOption(parsed, "executor-memory", 1024);
-    const secret = secretOption(parsed);
-    const name = parsed.values["name"];
+    const mode = options["deploy-mode"];
+    if (options.supervise && mode !== "cluster") throw new UsageError("--supervise needs --deploy-mode cluster");
+    const executorCores = options["executor-cores"];
+    const maxCores = options["max-cores"];
+    const executorMemoryMb = options["executor-memory"];
+    const secret = secretOption(options["secret-file"]);
+    const name = options.name;
 
     if (mode === "client") {
       // Load and check the module before connecting: a syntax error is reported with its file and line.
@@ -76,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(`flint submit: ${(err as Error).message}\n`);
         return 1;
       }
-      const bar = parsed.flags.has("quiet") ? undefined : progressBar();
+      const bar = options.quiet ? undefined : progressBar();
       // SIGTERM or Ctrl-C stops the application cleanly (UnregisterApplication, StopExecutor).
       const abort = new AbortController();
       const onSignal = (): void => abort.abort();
@@ -130,9 +131,9 @@ export async function run(argv: string[]): Promise<number> {
       ...(executorMemoryMb !== undefined ? { executorMemoryMb } : {}),
     };
     const desc: DriverDescription = {
-      cores: integerOption(parsed, "driver-cores", 1, 1, 100_000),
-      memoryMb: memoryOption(parsed, "driver-memory", 1024),
-      supervise: parsed.flags.has("supervise"),
+      cores: options["driver-cores"],
+      memoryMb: options["driver-memory"],
+      supervise: options.supervise,
       command,
     };
     let reply: Message;

@@ -1,51 +1,57 @@
 /** `flint worker flint://H:P`: runs a worker that offers its cores and memory to a master. */
 import { holdCpuLatency, type CpuLatencyRequest } from "../../real/cluster/cpuLatency.js";
-import { isCpuList } from "../../real/cluster/launcher.js";
+import { EXECUTOR_CPUS_ENV, isCpuList } from "../../real/cluster/launcher.js";
 import { startWorker } from "../../real/cluster/worker.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/runtime.js";
-import { defaultCores, defaultMemoryMb, integerOption, mastersOption, memoryOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
+import { EXIT_STEP_THREW } from "../../real/host.js";
+import { defineCommand, runCommand, UsageError } from "../args.js";
+import { CHILD_NODE_OPTIONS, LOG_LEVEL, PROTOCOL_CONFIG, REJECTION_LOG_LINES } from "../environment.js";
+import { defaultCores, defaultMemoryMb, mastersOption, secretOption } from "./cluster-options.js";
 
-export const summary = "run a worker that registers with a master and launches executors";
-
-const USAGE = `Usage: flint worker <flint://host:port[,host:port...]> [options]
-
-Runs a worker: it registers with the master(s) and launches executors (child processes, each in
+export const spec = defineCommand({
+  name: "worker",
+  summary: "run a worker that registers with a master and launches executors",
+  usage: "<flint://host:port[,host:port...]> [options]",
+  description: `Runs a worker: it registers with the master(s) and launches executors (child processes, each in
 <work-dir>/<app>/<executor>/ with its stdout and stderr) and cluster-mode drivers.
+SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`,
+  positionals: { name: "master URL", max: 1 },
+  options: {
+    cores: { type: "int", min: 1, max: 100_000, value: "N", defaultHelp: "every core of this machine", help: "cores to offer" },
+    memory: { type: "size", value: "M", defaultHelp: "all but 1g", help: "memory to offer, e.g. 8g or 512m" },
+    "work-dir": { type: "string", value: "DIR", default: "work", help: "where executors run" },
+    host: { type: "string", value: "H", default: "127.0.0.1", help: "address to listen on" },
+    port: { type: "int", min: 0, max: 65535, value: "P", default: 0, help: "port to listen on (0: a free one)" },
+    "secret-file": { type: "string", value: "F", help: "the cluster's shared secret (a file of mode 0600)" },
+    "log-file": { type: "string", value: "F", help: "also write every event as JSON lines to F" },
+    "executor-cpus": {
+      type: "string",
+      value: "L",
+      env: EXECUTOR_CPUS_ENV,
+      defaultHelp: "none",
+      check: (text) => (isCpuList(text) ? undefined : "not a CPU list such as 0, 2-3 or 0-3,6"),
+      help: "pin executors to these CPUs (a taskset list such as 2-3 or 0,4;\nneeds util-linux's taskset)",
+    },
+    "low-latency": { type: "boolean", help: "keep this machine's CPUs out of deep idle states while the worker runs\n(Linux PM QoS, /dev/cpu_dma_latency; needs root): faster tiny tasks on\na VM, idle CPUs spin" },
+    "exit-with-parent": { type: "boolean", help: "stop when stdin closes (used by `flint local`)" },
+  },
+  exitCodes: [
+    [0, "stopped (SIGTERM or Ctrl-C)"],
+    [1, "could not start, gave up registering, or a master refused it (--low-latency without root)"],
+    [2, "bad usage (an unknown option, a bad value, no master URL)"],
+    [EXIT_STEP_THREW, "internal error (the protocol code threw)"],
+  ],
+  environment: [PROTOCOL_CONFIG, LOG_LEVEL, REJECTION_LOG_LINES, CHILD_NODE_OPTIONS],
+});
 
-Options:
-  --cores N           cores to offer (default: every core of this machine)
-  --memory M          memory to offer, e.g. 8g or 512m (default: all but 1g)
-  --work-dir DIR      where executors run (default ./work)
-  --host H            address to listen on (default 127.0.0.1)
-  --port P            port to listen on (default 0: a free one)
-  --secret-file F     the cluster's shared secret (a file of mode 0600)
-  --log-file F        also write every event as JSON lines to F
-  --executor-cpus L   pin executors to these CPUs (a taskset list such as 2-3 or 0,4;
-                      needs util-linux's taskset; default: FLINT_EXECUTOR_CPUS, else none)
-  --low-latency       keep this machine's CPUs out of deep idle states while the worker runs
-                      (Linux PM QoS, /dev/cpu_dma_latency; needs root): faster tiny tasks on
-                      a VM, idle CPUs spin
-  --exit-with-parent  stop when stdin closes (used by \`flint local\`)
-  -h, --help          this help
-
-SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`;
-
-export async function run(argv: string[]): Promise<number> {
-  return withUsage("worker", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file", "executor-cpus"], flags: ["exit-with-parent", "low-latency"] });
-    if (parsed.help) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
-    if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument '${parsed.positionals[1]}'`);
-    const masters = mastersOption(parsed.positionals[0], "the master URL");
-    const cores = integerOption(parsed, "cores", defaultCores(), 1, 100_000);
-    const memoryMb = memoryOption(parsed, "memory", defaultMemoryMb());
-    const port = integerOption(parsed, "port", 0, 0, 65535);
-    const host = parsed.values["host"] ?? "127.0.0.1";
-    const secret = secretOption(parsed);
-    const executorCpus = parsed.values["executor-cpus"];
-    if (executorCpus !== undefined && !isCpuList(executorCpus)) throw new UsageError(`--executor-cpus: '${executorCpus}' is not a CPU list such as 0, 2-3 or 0-3,6`);
+export function run(argv: string[]): Promise<number> {
+  return runCommand(spec, argv, async ({ options, positionals }) => {
+    const masters = mastersOption(positionals[0], "the master URL");
+    const cores = options.cores ?? defaultCores();
+    const memoryMb = options.memory ?? defaultMemoryMb();
+    const { port, host } = options;
+    const secret = secretOption(options["secret-file"]);
+    const executorCpus = options["executor-cpus"];
     let protocol;
     try {
       protocol = protocolConfigFromEnv();
@@ -53,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError((err as Error).message);
     }
     let cpuLatency: CpuLatencyRequest | undefined;
-    if (parsed.flags.has("low-latency")) {
+    if (options["low-latency"]) {
       const held = holdCpuLatency(0);
       if (!held.ok) {
         process.stderr.write(`flint worker: --low-latency: ${held.why}\n`);
@@ -61,10 +67,10 @@ export async function run(argv: string[]): Promise<number> {
       }
       cpuLatency = held.request;
     }
-    const logger = processLogger("worker", parsed.values["log-file"]);
+    const logger = processLogger("worker", options["log-file"]);
     let w;
     try {
-      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: parsed.values["work-dir"] ?? "work", ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), protocol, logger });
+      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: options["work-dir"], ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), protocol, logger });
     } catch (err) {
       process.stderr.write(`flint worker: cannot start: ${(err as Error).message}\n`);
       cpuLatency?.release();
@@ -76,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     stopOnSignals((why) => {
       logger.log("info", "worker-stopping", { why });
       void worker.stop();
-    }, { withStdin: parsed.flags.has("exit-with-parent") });
+    }, { withStdin: options["exit-with-parent"] });
     const { code, reason } = await worker.host.exited;
     if (code !== 0) process.stderr.write(`flint worker: stopped: ${reason}\n`);
     await worker.launcher.idle();

@@ -255,7 +255,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const chosen = ports ?? (await pickMasterPorts());
       const args = ["master", "--host", "127.0.0.1", "--port", String(chosen.port), "--status-port", String(chosen.statusPort), "--secret-file", secretFile];
       args.push("--recovery", recovery, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`));
-      if (options.zkSessionTimeoutMs !== undefined) args.push("--zk-session-timeout", String(options.zkSessionTimeoutMs));
+      if (options.zkSessionTimeoutMs !== undefined) args.push("--zk-session-timeout", `${options.zkSessionTimeoutMs}ms`);
       const proc = launch(name, args, { env, logDir, onStdoutLine: (line) => lines.push(line) });
       all.push(proc);
       const ready = await waitForLine(proc, /listening on (flint:\/\/\S+) \(status: (flint:\/\/\S+)\)/, readyTimeoutMs, lines);

@@ -155,7 +155,7 @@ describe.skipIf(!DIST_READY)("flint CLI against a real cluster", () => {
       [["worker"], /master URL is required/],
       [["worker", "spark://h:1"], /scheme/],
       [["worker", "flint://127.0.0.1:7077", "--memory", "lots"], /--memory/],
-      [["worker", "flint://127.0.0.1:7077", "--executor-cpus", "first"], /--executor-cpus: 'first' is not a CPU list/],
+      [["worker", "flint://127.0.0.1:7077", "--executor-cpus", "first"], /--executor-cpus first: not a CPU list/],
       [["submit", KINDS_APP], /--master is required/],
       [["submit", KINDS_APP, "--master", "flint://127.0.0.1:7077", "--deploy-mode", "moon"], /--deploy-mode/],
       [["submit", KINDS_APP, "--master", "flint://127.0.0.1:7077", "--supervise"], /--supervise/],

@@ -6,7 +6,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { address, appId, workerId } from "../../../src/protocol/ids.js";
 import type { Input } from "../../../src/protocol/io.js";
 import type { PersistedRecord } from "../../../src/protocol/records.js";
-import { parseMemoryMb, parseOptions, UsageError } from "../../../src/cli/commands/cluster-options.js";
+import { parseCommandLine, parseSizeMb, UsageError } from "../../../src/cli/args.js";
+import { spec as statusSpec } from "../../../src/cli/commands/status.js";
+import { spec as submitSpec } from "../../../src/cli/commands/submit.js";
 import { makeWorkerId } from "../../../src/real/cluster/ids.js";
 import { ProcessLauncher } from "../../../src/real/cluster/launcher.js";
 import { allowedCpus, workerCpus } from "../../../src/real/cluster/local.js";
@@ -56,21 +58,23 @@ describe("ids, options and config", () => {
   });
 
   it("memory sizes read as Spark's (512m, 8g) and a bad one names its option", () => {
-    expect(parseMemoryMb("512m", "memory")).toBe(512);
-    expect(parseMemoryMb("8g", "memory")).toBe(8192);
-    expect(parseMemoryMb("2048", "memory")).toBe(2048);
-    expect(() => parseMemoryMb("lots", "executor-memory")).toThrow(/--executor-memory/);
+    expect(parseSizeMb("512m", "--memory")).toBe(512);
+    expect(parseSizeMb("8g", "--memory")).toBe(8192);
+    expect(parseSizeMb("2048", "--memory")).toBe(2048);
+    expect(() => parseSizeMb("lots", "--executor-memory")).toThrow(/--executor-memory/);
   });
 
   it("options: values, flags, --x=y, and the application's own arguments after the module", () => {
-    const parsed = parseOptions(["app.mjs", "--master=flint://h:1", "--supervise", "a", "--", "-b"], { values: ["master"], flags: ["supervise"] }, { stopAtFirstPositional: true });
-    expect(parsed.values["master"]).toBe("flint://h:1");
-    expect(parsed.flags.has("supervise")).toBe(true);
+    const parsed = parseCommandLine(submitSpec, ["app.mjs", "--master=flint://h:1", "--supervise", "a", "--", "-b"]);
+    if (parsed.help) throw new Error("not a help request");
+    expect(parsed.options.master).toBe("flint://h:1");
+    expect(parsed.options.supervise).toBe(true);
     expect(parsed.positionals).toEqual(["app.mjs", "a"]);
     expect(parsed.rest).toEqual(["-b"]);
-    expect(() => parseOptions(["--nope"], { values: [], flags: [] })).toThrow(UsageError);
-    expect(() => parseOptions(["--master"], { values: ["master"], flags: [] })).toThrow(/--master needs a value/);
-    expect(parseOptions(["x", "--", "--raw"], { values: [], flags: [] }).rest).toEqual(["--raw"]);
+    expect(() => parseCommandLine(statusSpec, ["--nope"])).toThrow(UsageError);
+    expect(() => parseCommandLine(statusSpec, ["--master"])).toThrow(/--master needs a value/);
+    const raw = parseCommandLine(submitSpec, ["x", "--", "--raw"]);
+    expect(raw.help === false && raw.rest).toEqual(["--raw"]);
   });
 
   it("config: FLINT_PROTOCOL_CONFIG overrides the defaults; bad JSON is reported", () => {
