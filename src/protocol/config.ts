@@ -90,6 +90,12 @@ export interface ProtocolConfig {
   driverMemoryMb: number;
   /** spark.driver.maxResultSize (1g), in bytes; 0 means unlimited. */
   maxResultSizeBytes: number;
+  /**
+   * flint (5 s): the submission client asks a master that answered it is not ALIVE (a standby, a
+   * leader still recovering) again this often, until askTimeoutMs after the submission. Spark's
+   * client asks once and waits for the leader's answer.
+   */
+  submitRetryIntervalMs: number;
 
   // ---- Executor and heartbeats (§2.4) ----
   /** spark.executor.heartbeatInterval (10 s). */
@@ -152,6 +158,7 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   driverCores: 1,
   driverMemoryMb: 1024,
   maxResultSizeBytes: 1024 * MIB,
+  submitRetryIntervalMs: 5_000,
 
   executorHeartbeatIntervalMs: 10_000,
   executorHeartbeatMaxFailures: 60,
@@ -204,7 +211,7 @@ export function validateConfig(config: ProtocolConfig): string[] {
     if (key === "maxExecutorRetries") continue; // negative disables the limit
     if (value < 0) problems.push(`${key} must not be negative (got ${value})`);
   }
-  for (const key of ["workerTimeoutMs", "workerHeartbeatIntervalMs", "reviveIntervalMs", "executorHeartbeatIntervalMs", "networkTimeoutIntervalMs", "taskCpus", "taskMaxFailures", "executorLaunchTimeoutMs"] as const) {
+  for (const key of ["workerTimeoutMs", "workerHeartbeatIntervalMs", "reviveIntervalMs", "executorHeartbeatIntervalMs", "networkTimeoutIntervalMs", "submitRetryIntervalMs", "taskCpus", "taskMaxFailures", "executorLaunchTimeoutMs"] as const) {
     if (config[key] <= 0) problems.push(`${key} must be positive (got ${config[key]})`);
   }
   if (config.maxMessageSizeBytes > 2047 * MIB) problems.push(`maxMessageSizeBytes must be at most 2047 MiB`);

@@ -69,6 +69,8 @@ export const LOG_EVENTS = [
   "told-to-reregister-block-manager",
   "executor-self-exiting",
   "peer-disconnected-while-stopping",
+  // submission client
+  "driverSubmissionFailed",
   // every role: an input ignored on purpose (`ignored`, with a `why`)
   "ignored",
 ] as const;

@@ -30,7 +30,7 @@ import { assertNever } from "../protocol/assert.js";
 import type { DriverRoleState } from "../protocol/driver/state.js";
 import { Checks, type Violation } from "./checks.js";
 import { driverAction } from "./driverActions.js";
-import { submissionClient } from "./client.js";
+import { submissionClient, submitDriverInput } from "./client.js";
 import { Election, RecoveryStore, type ElectionEvent } from "./election.js";
 import { forgeMessage, type ForgedMessageType } from "./forge.js";
 import { nodeSeed, stream, type Stream } from "./rng.js";
@@ -255,7 +255,7 @@ export class ClusterRun {
       w.at(f.atMs, () => this.inject(f, record));
     }
     for (const name of this.masterNames) w.addNode({ name, kind: "master", role: this.roles.master, config: this.masterConfig(name) });
-    w.addNode({ name: CLIENT, kind: "client", role: submissionClient as AnyRole, config: null });
+    w.addNode({ name: CLIENT, kind: "client", role: submissionClient as AnyRole, config: { masterAddresses: this.masterNames.slice(), protocol: this.config } });
     let n = 0;
     for (const group of s.cluster.workers) {
       for (let i = 0; i < group.count; i++) {
@@ -272,8 +272,7 @@ export class ClusterRun {
     }
     for (const d of s.drivers) {
       w.at(d.submitAtMs, () => {
-        const client = w.byName.get(CLIENT)!;
-        for (const m of this.masterNames) w.inject(client, m, { type: "RequestSubmitDriver", desc: { cores: d.cores, memoryMb: d.memoryMb, supervise: d.supervise, command: { simDriver: d.name } } });
+        w.pushInput(w.byName.get(CLIENT)!, submitDriverInput({ cores: d.cores, memoryMb: d.memoryMb, supervise: d.supervise, command: { simDriver: d.name } }));
       });
     }
   }

@@ -35,11 +35,11 @@ import {
   removeWorker,
 } from "./lifecycle.js";
 import { canCompleteRecovery, completeRecovery, countDriverResourcesOnRecovery } from "./recovery.js";
+import { notAliveReply } from "../not-alive.js";
 import { schedule } from "./schedule.js";
 import type { ApplicationInfo, MasterStep, WorkerInfo } from "./state.js";
 
-const notAlive = (state: string, what: string): string =>
-  `Current state is not alive: ${state}. Can only ${what} in ALIVE state.`;
+const notAlive = notAliveReply;
 
 export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
   if (m.s.recoveryState === "STANDBY") {
