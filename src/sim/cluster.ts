@@ -6,10 +6,8 @@
  */
 import {
   address,
-  formatTimestamp,
-  nextFloat,
+  formatWorkerId,
   resolveConfig,
-  seedRng,
   type Address,
   type ApplicationDescription,
   type DriverConfig,
@@ -30,6 +28,7 @@ import { assertNever } from "../protocol/assert.js";
 import type { DriverRoleState } from "../protocol/driver/state.js";
 import { Checks, type Violation } from "./checks.js";
 import { driverAction } from "./driverActions.js";
+import { workerGiveUpAfterMs } from "../protocol/worker/init.js";
 import { submissionClient, submitDriverInput } from "./client.js";
 import { Election, RecoveryStore, type ElectionEvent } from "./election.js";
 import { forgeMessage, type ForgedMessageType } from "./forge.js";
@@ -219,7 +218,7 @@ export class ClusterRun {
   private workerConfig(name: Address, cores: number, memoryMb: number, life: number): WorkerConfig {
     const port = 7078;
     return {
-      workerId: `worker-${formatTimestamp(this.world.epochMs + this.world.now)}-${name}-${port}` as WorkerId,
+      workerId: formatWorkerId(this.world.epochMs + this.world.now, name, port),
       host: name,
       port,
       address: name,
@@ -504,19 +503,10 @@ export class ClusterRun {
     return true;
   }
 
-  /** The virtual time docs/protocol.md §2.2 predicts a worker gives up: 6 initial + 11 prolonged intervals after it starts. */
+  /** The virtual time docs/protocol.md §2.2 predicts a worker gives up: the worker role's own formula, from its start. */
   predictedGiveUpMs(node: SimNode): number {
     const c = node.config as WorkerConfig;
-    const f = 0.5 + nextFloat({ rng: seedRng(c.seed) });
-    const interval = (baseMs: number): number => {
-      const ms = Math.round((baseMs / 1000) * f) * 1000;
-      return ms > 0 ? ms : Math.round(baseMs * f);
-    };
-    const initialMs = interval(c.protocol.initialRegistrationIntervalBaseMs);
-    const prolongedMs = interval(c.protocol.prolongedRegistrationIntervalBaseMs);
-    const initial = c.protocol.initialRegistrationRetries;
-    const prolonged = c.protocol.totalRegistrationRetries - initial + 1;
-    return node.startedAtMs + initial * initialMs + prolonged * prolongedMs;
+    return node.startedAtMs + workerGiveUpAfterMs(c.protocol, c.seed);
   }
 
   private hitsOf(x: CompiledExpectation): CompiledExpectation["hits"] {
