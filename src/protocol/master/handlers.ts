@@ -34,18 +34,12 @@ import {
   removeDriver,
   removeWorker,
 } from "./lifecycle.js";
-import { canCompleteRecovery, completeRecovery, countDriverResourcesOnRecovery } from "./recovery.js";
-import { notAliveReply } from "../not-alive.js";
+import { completeRecoveryIfAnswered, countDriverResourcesOnRecovery } from "./recovery.js";
 import { schedule } from "./schedule.js";
 import type { ApplicationInfo, MasterStep, WorkerInfo } from "./state.js";
 
-const notAlive = notAliveReply;
 
 export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
-  if (m.s.recoveryState === "STANDBY") {
-    m.fx.push(send(msg.workerAddress, { type: "MasterInStandby" }));
-    return;
-  }
   const known = m.s.workers[msg.workerId];
   if (known && known.state !== "DEAD" && hasBug(m.s.config, "SPARK-23191")) {
     // [2.3/2.4] a known id is refused, and a worker not yet registered exits on the refusal.
@@ -70,7 +64,7 @@ export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
         duplicate: true,
       }),
     );
-    if (m.s.recoveryState === "RECOVERING" && canCompleteRecovery(m)) completeRecovery(m);
+    completeRecoveryIfAnswered(m);
     return;
   }
   const w: WorkerInfo = {
@@ -111,10 +105,6 @@ export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
 }
 
 export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): void {
-  if (m.s.recoveryState === "STANDBY") {
-    m.fx.push(ignored("standby-ignores-app-registration", { driverAddress: msg.driverAddress }));
-    return;
-  }
   const existingId = m.s.addressToApp[msg.driverAddress];
   if (existingId !== undefined && !hasBug(m.s.config, "GHOST-APP")) {
     // docs/protocol.md §7 item 20: Spark persists and acknowledges a second, untracked app id. flint
@@ -126,7 +116,7 @@ export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): 
     const app = m.s.apps[existingId]!;
     if (app.state === "UNKNOWN") {
       app.state = "WAITING";
-      if (m.s.recoveryState === "RECOVERING" && canCompleteRecovery(m)) completeRecovery(m);
+      completeRecoveryIfAnswered(m);
     }
     return;
   }
@@ -228,7 +218,7 @@ export function onMasterChangeAcknowledged(m: MasterStep, appId: AppId): void {
   const app = m.s.apps[appId];
   if (app) app.state = "WAITING";
   else m.fx.push(ignored("unknown-app-acknowledged", { appId }));
-  if (canCompleteRecovery(m)) completeRecovery(m);
+  completeRecoveryIfAnswered(m);
 }
 
 export function onWorkerSchedulerStateResponse(m: MasterStep, from: Address, msg: WorkerSchedulerStateResponse): void {
@@ -247,7 +237,7 @@ export function onWorkerSchedulerStateResponse(m: MasterStep, from: Address, msg
     w.adoptOnLatestState = false;
     adoptReported(m, w, msg.executors, msg.driverIds, false);
   }
-  if (canCompleteRecovery(m)) completeRecovery(m);
+  completeRecoveryIfAnswered(m);
 }
 
 /**
@@ -312,8 +302,7 @@ export function onWorkerLatestState(m: MasterStep, msg: WorkerLatestState): void
     w.adoptOnLatestState = false;
     adoptReported(m, w, msg.executors, msg.driverIds, true);
     // The revived worker has now answered: recovery may be complete (which schedules).
-    if (m.s.recoveryState === "RECOVERING" && canCompleteRecovery(m)) completeRecovery(m);
-    else schedule(m);
+    if (!completeRecoveryIfAnswered(m)) schedule(m);
     return;
   }
   for (const e of msg.executors) {
@@ -336,17 +325,6 @@ export function onUnregisterApplication(m: MasterStep, appId: AppId): void {
 }
 
 export function onRequestSubmitDriver(m: MasterStep, from: Address, msg: RequestSubmitDriver): void {
-  if (m.s.recoveryState !== "ALIVE") {
-    m.fx.push(
-      send(from, {
-        type: "SubmitDriverResponse",
-        masterAddress: m.s.address,
-        success: false,
-        message: notAlive(m.s.recoveryState, "accept driver submissions"),
-      }),
-    );
-    return;
-  }
   const d = createDriver(m, msg.desc);
   persistDriver(m, d);
   m.s.waitingDrivers.push(d.id);
@@ -367,10 +345,6 @@ export function onRequestSubmitDriver(m: MasterStep, from: Address, msg: Request
 export function onRequestKillDriver(m: MasterStep, from: Address, msg: RequestKillDriver): void {
   const reply = (success: boolean, message: string) =>
     m.fx.push(send(from, { type: "KillDriverResponse", masterAddress: m.s.address, driverId: msg.driverId, success, message }));
-  if (m.s.recoveryState !== "ALIVE") {
-    reply(false, notAlive(m.s.recoveryState, "kill drivers"));
-    return;
-  }
   const d = m.s.drivers[msg.driverId];
   if (!d) {
     reply(false, `Driver ${msg.driverId} has already finished or does not exist`);
@@ -389,12 +363,6 @@ export function onRequestKillDriver(m: MasterStep, from: Address, msg: RequestKi
 }
 
 export function onRequestDriverStatus(m: MasterStep, from: Address, msg: RequestDriverStatus): void {
-  if (m.s.recoveryState !== "ALIVE") {
-    m.fx.push(
-      send(from, { type: "DriverStatusResponse", found: false, exception: notAlive(m.s.recoveryState, "request driver status") }),
-    );
-    return;
-  }
   const active = m.s.drivers[msg.driverId];
   const done = active ? undefined : m.s.completedDrivers.find((d) => d.id === msg.driverId);
   const found = active ?? done;
@@ -450,7 +418,7 @@ export function onPeerDisconnected(m: MasterStep, peer: Address): void {
   if (workerId !== undefined) removeWorker(m, m.s.workers[workerId]!, `${peer} got disassociated`);
   const appId = m.s.addressToApp[peer];
   if (appId !== undefined) finishApplication(m, m.s.apps[appId]!);
-  if (m.s.recoveryState === "RECOVERING" && canCompleteRecovery(m)) completeRecovery(m);
+  completeRecoveryIfAnswered(m);
 }
 
 /** CheckForWorkerTimeOut: remove silent workers, and cull DEAD ones after the reaper iterations. */
