@@ -36,6 +36,7 @@ import {
 } from "./lifecycle.js";
 import { completeRecoveryIfAnswered, countDriverResourcesOnRecovery } from "./recovery.js";
 import { schedule } from "./schedule.js";
+import { canTransition, transition } from "./transitions.js";
 import type { ApplicationInfo, MasterStep, WorkerInfo } from "./state.js";
 
 
@@ -51,7 +52,7 @@ export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
     // SPARK-23191 [3.0+]: a duplicate id is answered as a success. SPARK-46346 [4.0]: an UNKNOWN
     // worker that registers during recovery is alive, and its next WorkerLatestState is adopted.
     if (known.state === "UNKNOWN" && !hasBug(m.s.config, "SPARK-46346")) {
-      known.state = "ALIVE";
+      transition("worker", known, "ALIVE");
       known.lastHeartbeatMs = m.now;
       known.adoptOnLatestState = true;
     }
@@ -115,7 +116,7 @@ export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): 
     m.fx.push(send(msg.driverAddress, { type: "RegisteredApplication", appId: existingId, masterAddress: m.s.address }));
     const app = m.s.apps[existingId]!;
     if (app.state === "UNKNOWN") {
-      app.state = "WAITING";
+      transition("app", app, "WAITING");
       completeRecoveryIfAnswered(m);
     }
     return;
@@ -157,7 +158,12 @@ export function onExecutorStateChanged(m: MasterStep, from: Address, msg: Execut
     m.fx.push(ignored("executor-not-launching", { appId: msg.appId, execId: msg.execId, oldState }));
     return;
   }
-  exec.state = msg.state;
+  if (!canTransition("executor", oldState, msg.state)) {
+    // A report no worker sends for this executor (an ended one reported again in another state, a forged one).
+    m.fx.push(ignored("executor-transition-not-allowed", { appId: msg.appId, execId: msg.execId, oldState, state: msg.state }));
+    return;
+  }
+  transition("executor", exec, msg.state);
   if (msg.state === "RUNNING") app.retryCount = 0;
   m.fx.push(
     send(app.driverAddress, {
@@ -216,7 +222,7 @@ export function onHeartbeat(m: MasterStep, msg: Heartbeat): void {
 
 export function onMasterChangeAcknowledged(m: MasterStep, appId: AppId): void {
   const app = m.s.apps[appId];
-  if (app) app.state = "WAITING";
+  if (app) transition("app", app, "WAITING");
   else m.fx.push(ignored("unknown-app-acknowledged", { appId }));
   completeRecoveryIfAnswered(m);
 }
@@ -232,7 +238,7 @@ export function onWorkerSchedulerStateResponse(m: MasterStep, from: Address, msg
     // has removed.
     m.fx.push(send(from, { type: "ReconnectWorker", masterUrl: m.s.address }));
   } else {
-    w.state = "ALIVE";
+    transition("worker", w, "ALIVE");
     // A full report: a worker that a registration revived owes no WorkerLatestState any more.
     w.adoptOnLatestState = false;
     adoptReported(m, w, msg.executors, msg.driverIds, false);
@@ -276,7 +282,7 @@ function adoptReported(
     const e = appAddExecutor(app, w, reported.cores, m.now, reported.execId);
     e.memoryMb = reported.memoryMb;
     workerAddExecutor(w, e);
-    e.state = reported.state;
+    transition("executor", e, reported.state);
   }
   for (const id of driverIds) {
     const d = m.s.drivers[id];
@@ -287,7 +293,7 @@ function adoptReported(
     }
     if (d.workerId === w.id) continue;
     d.workerId = w.id;
-    d.state = "RUNNING";
+    transition("driver", d, "RUNNING");
     workerAddDriver(w, d, countDriverResourcesOnRecovery(m));
   }
 }
@@ -451,8 +457,7 @@ export function timeOutLaunchingExecutors(m: MasterStep): void {
       m.fx.push(log("warn", "executorLaunchTimedOut", { appId: app.id, execId: e.id, workerId: e.workerId }));
       m.fx.push(send(app.driverAddress, { type: "ExecutorUpdated", execId: e.id, state: "FAILED", message }));
       appRemoveExecutor(app, e);
-      killExecutor(m, e);
-      e.state = "FAILED";
+      killExecutor(m, e, "FAILED");
       gaveUp = true;
     }
   }

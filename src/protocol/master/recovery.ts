@@ -5,6 +5,7 @@ import { log, send, setTimer } from "../io.js";
 import type { PersistedApp, StoredRecords } from "../records.js";
 import { finishApplication, registerApplication, registerWorker, relaunchDriver, removeDriver, removeWorker } from "./lifecycle.js";
 import { schedule } from "./schedule.js";
+import { transition } from "./transitions.js";
 import type { ApplicationInfo, MasterState, MasterStep, WorkerInfo } from "./state.js";
 import type { AppId, WorkerId } from "../ids.js";
 import { assert } from "../assert.js";
@@ -70,7 +71,8 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
       desc: copyPlain(rec.desc),
       driverAddress: rec.driverAddress,
       startTimeMs: rec.startTimeMs,
-      state: "WAITING",
+      // Until it acknowledges this master (or re-registers).
+      state: "UNKNOWN",
       executors: {},
       removedExecutorCount: 0,
       coresGranted: 0,
@@ -81,7 +83,6 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
       endTimeMs: -1,
     };
     if (!registerApplication(m, app)) continue;
-    app.state = "UNKNOWN";
     m.s.recoveryPendingApps.push(app.id);
     m.fx.push(send(app.driverAddress, { type: "MasterChanged", masterAddress: m.s.address }));
   }
@@ -101,7 +102,8 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
       address: rec.address,
       cores: rec.cores,
       memoryMb: rec.memoryMb,
-      state: "ALIVE",
+      // Until it answers MasterChanged (or registers again).
+      state: "UNKNOWN",
       coresUsed: 0,
       memoryUsed: 0,
       executors: {},
@@ -110,7 +112,6 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
       adoptOnLatestState: false,
     };
     if (!registerWorker(m, w)) continue;
-    w.state = "UNKNOWN";
     m.s.recoveryPendingWorkers.push(w.id);
     m.fx.push(send(w.address, { type: "MasterChanged", masterAddress: m.s.address }));
   }
@@ -173,7 +174,7 @@ export function completeRecovery(m: MasterStep): void {
   // SPARK-21169: before the fix, an app that acknowledged the new leader stayed WAITING for ever.
   if (!hasBug(m.s.config, "SPARK-21169")) {
     for (const a of Object.values(m.s.apps)) {
-      if (a.state === "WAITING") a.state = "RUNNING";
+      if (a.state === "WAITING") transition("app", a, "RUNNING");
     }
   }
   for (const d of Object.values(m.s.drivers)) {
