@@ -16,10 +16,22 @@ export interface ProtocolConfig {
   spreadOutApps: boolean;
   /** spark.deploy.defaultCores (Int.MaxValue): max cores of an app that sets no spark.cores.max. */
   defaultCores: number;
-  /** spark.deploy.retainedApplications (200). */
+  /** spark.deploy.retainedApplications (200): finished apps kept for status pages; beyond it the oldest tenth goes. */
   retainedApplications: number;
-  /** spark.deploy.retainedDrivers (200). */
+  /** spark.deploy.retainedDrivers (200): finished drivers kept; beyond it the oldest tenth goes. */
   retainedDrivers: number;
+  /**
+   * flint (10,000): live workers the master keeps. Anyone may register one, so the table is
+   * bounded: a new worker beyond it is refused with RegisterWorkerFailed naming the limit.
+   */
+  maxWorkers: number;
+  /**
+   * flint (10,000): active applications. A registration beyond it is answered ApplicationRemoved
+   * naming the limit (its driver ends with that reason), and nothing is kept of it.
+   */
+  maxApplications: number;
+  /** flint (10,000): active drivers (waiting or running). A submission beyond it is refused naming the limit. */
+  maxDrivers: number;
   /**
    * flint only (120 s): a LAUNCHING executor with no report from its worker for this long is
    * given up: failed towards its driver, killed on the worker in case it starts late, and its
@@ -131,6 +143,9 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   defaultCores: 2147483647,
   retainedApplications: 200,
   retainedDrivers: 200,
+  maxWorkers: 10_000,
+  maxApplications: 10_000,
+  maxDrivers: 10_000,
   executorLaunchTimeoutMs: 120_000,
 
   workerHeartbeatIntervalMs: 15_000,

@@ -27,6 +27,7 @@ export const LOG_EVENTS = [
   "executorLaunchTimedOut",
   "badExecutorIdReservation",
   "olderAppOfDriverNotRecovered",
+  "limitReached",
   // worker
   "registeringWithMasters",
   "registration-retry-pending",

@@ -68,6 +68,11 @@ export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
     completeRecoveryIfAnswered(m);
     return;
   }
+  if (Object.keys(m.s.addressToWorker).length >= m.s.config.maxWorkers) {
+    m.fx.push(log("warn", "limitReached", { limit: "maxWorkers", value: m.s.config.maxWorkers, workerId: msg.workerId }));
+    m.fx.push(send(msg.workerAddress, { type: "RegisterWorkerFailed", message: `The master already has ${m.s.config.maxWorkers} workers (maxWorkers)` }));
+    return;
+  }
   const w: WorkerInfo = {
     id: msg.workerId,
     host: msg.host,
@@ -119,6 +124,11 @@ export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): 
       transition("app", app, "WAITING");
       completeRecoveryIfAnswered(m);
     }
+    return;
+  }
+  if (Object.keys(m.s.apps).length >= m.s.config.maxApplications) {
+    m.fx.push(log("warn", "limitReached", { limit: "maxApplications", value: m.s.config.maxApplications, driverAddress: msg.driverAddress }));
+    m.fx.push(send(msg.driverAddress, { type: "ApplicationRemoved", message: `The master already runs ${m.s.config.maxApplications} applications (maxApplications)` }));
     return;
   }
   const app: ApplicationInfo = {
@@ -331,6 +341,11 @@ export function onUnregisterApplication(m: MasterStep, appId: AppId): void {
 }
 
 export function onRequestSubmitDriver(m: MasterStep, from: Address, msg: RequestSubmitDriver): void {
+  if (Object.keys(m.s.drivers).length >= m.s.config.maxDrivers) {
+    m.fx.push(log("warn", "limitReached", { limit: "maxDrivers", value: m.s.config.maxDrivers }));
+    m.fx.push(send(from, { type: "SubmitDriverResponse", masterAddress: m.s.address, success: false, message: `The master already has ${m.s.config.maxDrivers} active drivers (maxDrivers)` }));
+    return;
+  }
   const d = createDriver(m, msg.desc);
   persistDriver(m, d);
   m.s.waitingDrivers.push(d.id);
