@@ -1,6 +1,7 @@
 /** The master by phase (src/protocol/master/phases.ts): one table says what each recovery state accepts. */
 import { describe, expect, it } from "vitest";
 import { AssertionError, MESSAGE_TYPES, type AppId, type Message, type StoredRecords } from "../../../src/protocol/index.js";
+import { MASTER_SENDERS } from "../../../src/protocol/master/authority.js";
 import { MASTER_HANDLED_MESSAGES, MASTER_IGNORED_MESSAGES, MASTER_PHASES } from "../../../src/protocol/master/phases.js";
 import { completeRecovery, COMPLETE_RECOVERY_TIMER } from "../../../src/protocol/master/recovery.js";
 import { aliveMaster, appDesc, deliver, driverAddr, ignoredWhy, messagesOf, newMaster, registerWorkerMsg, step, T0, wid, workerAddr } from "./fixtures.js";
@@ -20,6 +21,8 @@ describe("master: phases", () => {
     for (const t of MESSAGE_TYPES) expect(handled.has(t) !== ignored.has(t), t).toBe(true);
     expect(handled.size + ignored.size).toBe(MESSAGE_TYPES.length);
     for (const rules of Object.values(MASTER_PHASES)) expect(Object.keys(rules).sort()).toEqual([...MASTER_HANDLED_MESSAGES].sort());
+    // The authority table names who may send exactly the messages the master handles.
+    expect(Object.keys(MASTER_SENDERS).sort()).toEqual([...MASTER_HANDLED_MESSAGES].sort());
   });
 
   it("STANDBY: a worker is told MasterInStandby, a submission refused as not alive; RECOVERING refuses it too; ALIVE accepts it", () => {
