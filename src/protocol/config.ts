@@ -16,10 +16,22 @@ export interface ProtocolConfig {
   spreadOutApps: boolean;
   /** spark.deploy.defaultCores (Int.MaxValue): max cores of an app that sets no spark.cores.max. */
   defaultCores: number;
-  /** spark.deploy.retainedApplications (200). */
+  /** spark.deploy.retainedApplications (200): finished apps kept for status pages; beyond it the oldest tenth goes. */
   retainedApplications: number;
-  /** spark.deploy.retainedDrivers (200). */
+  /** spark.deploy.retainedDrivers (200): finished drivers kept; beyond it the oldest tenth goes. */
   retainedDrivers: number;
+  /**
+   * flint (10,000): live workers the master keeps. Anyone may register one, so the table is
+   * bounded: a new worker beyond it is refused with RegisterWorkerFailed naming the limit.
+   */
+  maxWorkers: number;
+  /**
+   * flint (10,000): active applications. A registration beyond it is answered ApplicationRemoved
+   * naming the limit (its driver ends with that reason), and nothing is kept of it.
+   */
+  maxApplications: number;
+  /** flint (10,000): active drivers (waiting or running). A submission beyond it is refused naming the limit. */
+  maxDrivers: number;
   /**
    * flint only (120 s): a LAUNCHING executor with no report from its worker for this long is
    * given up: failed towards its driver, killed on the worker in case it starts late, and its
@@ -90,6 +102,12 @@ export interface ProtocolConfig {
   driverMemoryMb: number;
   /** spark.driver.maxResultSize (1g), in bytes; 0 means unlimited. */
   maxResultSizeBytes: number;
+  /**
+   * flint (5 s): the submission client asks a master that answered it is not ALIVE (a standby, a
+   * leader still recovering) again this often, until askTimeoutMs after the submission. Spark's
+   * client asks once and waits for the leader's answer.
+   */
+  submitRetryIntervalMs: number;
 
   // ---- Executor and heartbeats (§2.4) ----
   /** spark.executor.heartbeatInterval (10 s). */
@@ -125,6 +143,9 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   defaultCores: 2147483647,
   retainedApplications: 200,
   retainedDrivers: 200,
+  maxWorkers: 10_000,
+  maxApplications: 10_000,
+  maxDrivers: 10_000,
   executorLaunchTimeoutMs: 120_000,
 
   workerHeartbeatIntervalMs: 15_000,
@@ -152,6 +173,7 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   driverCores: 1,
   driverMemoryMb: 1024,
   maxResultSizeBytes: 1024 * MIB,
+  submitRetryIntervalMs: 5_000,
 
   executorHeartbeatIntervalMs: 10_000,
   executorHeartbeatMaxFailures: 60,
@@ -204,7 +226,7 @@ export function validateConfig(config: ProtocolConfig): string[] {
     if (key === "maxExecutorRetries") continue; // negative disables the limit
     if (value < 0) problems.push(`${key} must not be negative (got ${value})`);
   }
-  for (const key of ["workerTimeoutMs", "workerHeartbeatIntervalMs", "reviveIntervalMs", "executorHeartbeatIntervalMs", "networkTimeoutIntervalMs", "taskCpus", "taskMaxFailures", "executorLaunchTimeoutMs"] as const) {
+  for (const key of ["workerTimeoutMs", "workerHeartbeatIntervalMs", "reviveIntervalMs", "executorHeartbeatIntervalMs", "networkTimeoutIntervalMs", "submitRetryIntervalMs", "taskCpus", "taskMaxFailures", "executorLaunchTimeoutMs"] as const) {
     if (config[key] <= 0) problems.push(`${key} must be positive (got ${config[key]})`);
   }
   if (config.maxMessageSizeBytes > 2047 * MIB) problems.push(`maxMessageSizeBytes must be at most 2047 MiB`);

@@ -88,6 +88,8 @@ export type Command =
   | { kind: "requestTotalExecutors"; total: number }
   | { kind: "killExecutors"; executorIds: string[] }
   | { kind: "stopApplication" }
+  /** The submission client: ask the masters to run this driver (cluster deploy mode). */
+  | { kind: "submitDriver"; desc: DriverDescription }
   | { kind: "stop" };
 
 export type Input =
@@ -128,7 +130,11 @@ export type Notification =
   | { kind: "jobProgress"; jobId: JobId; tasksFinished: number; tasksTotal: number }
   | { kind: "jobSucceeded"; jobId: JobId; results: unknown[] }
   | { kind: "jobFailed"; jobId: JobId; reason: string }
-  | { kind: "taskEnded"; jobId: JobId; taskId: TaskId; index: number; state: TaskState; reason?: string };
+  | { kind: "taskEnded"; jobId: JobId; taskId: TaskId; index: number; state: TaskState; reason?: string }
+  /** The submission client: the leader accepted submission number `submission` as `driverId`. */
+  | { kind: "driverSubmitted"; submission: number; driverId: DriverId; master: Address; message: string }
+  /** The submission client: no master accepted it (a leader refused, every master was lost, or the ask timed out). */
+  | { kind: "driverSubmissionFailed"; submission: number; reason: string };
 
 export type NotificationKind = Notification["kind"];
 
@@ -142,6 +148,8 @@ export const NOTIFICATION_KINDS = Object.keys({
   jobSucceeded: true,
   jobFailed: true,
   taskEnded: true,
+  driverSubmitted: true,
+  driverSubmissionFailed: true,
 } satisfies Record<NotificationKind, true>) as NotificationKind[];
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

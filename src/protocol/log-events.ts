@@ -27,6 +27,7 @@ export const LOG_EVENTS = [
   "executorLaunchTimedOut",
   "badExecutorIdReservation",
   "olderAppOfDriverNotRecovered",
+  "limitReached",
   // worker
   "registeringWithMasters",
   "registration-retry-pending",
@@ -69,6 +70,8 @@ export const LOG_EVENTS = [
   "told-to-reregister-block-manager",
   "executor-self-exiting",
   "peer-disconnected-while-stopping",
+  // submission client
+  "driverSubmissionFailed",
   // every role: an input ignored on purpose (`ignored`, with a `why`)
   "ignored",
 ] as const;

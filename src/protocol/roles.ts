@@ -49,3 +49,9 @@ export interface ExecutorConfig {
   /** Seeds the executor's PRNG (the first heartbeat's jitter). */
   seed: number;
 }
+
+export interface SubmissionClientConfig {
+  /** Every configured master, in order (`flint://m1:7077,m2:7077`); each is asked. */
+  masterAddresses: Address[];
+  protocol: ProtocolConfig;
+}

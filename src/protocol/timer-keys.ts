@@ -8,6 +8,7 @@ import { APP_REGISTRATION_TIMER, APP_REREGISTRATION_TIMER, EXPIRE_DEAD_HOSTS_TIM
 import { TIMER_HEARTBEAT as EXECUTOR_HEARTBEAT, TIMER_REGISTRATION } from "./executor/state.js";
 import { CHECK_WORKER_TIMEOUT_TIMER } from "./master/index.js";
 import { COMPLETE_RECOVERY_TIMER } from "./master/recovery.js";
+import { SUBMIT_DEADLINE_PREFIX, SUBMIT_RETRY_PREFIX } from "./client/state.js";
 import { DRIVER_RELAUNCH_PREFIX, EXECUTOR_STATE_SYNC_PREFIX, TIMER_HEARTBEAT as WORKER_HEARTBEAT, TIMER_REREGISTER } from "./worker/state.js";
 
 /** Fixed timer keys (a key several roles use is listed once). */
@@ -16,4 +17,4 @@ export const TIMER_KEYS: readonly string[] = [
 ];
 
 /** Prefixes of per-entity timer keys (`executorStateSync:<appId>/<execId>`, `driverRelaunch:<driverId>`). */
-export const TIMER_KEY_PREFIXES: readonly string[] = [EXECUTOR_STATE_SYNC_PREFIX, DRIVER_RELAUNCH_PREFIX];
+export const TIMER_KEY_PREFIXES: readonly string[] = [EXECUTOR_STATE_SYNC_PREFIX, DRIVER_RELAUNCH_PREFIX, SUBMIT_RETRY_PREFIX, SUBMIT_DEADLINE_PREFIX];

@@ -5,7 +5,7 @@
  */
 import {
   address,
-  formatTimestamp,
+  formatWorkerId,
   type Address,
   type ApplicationDescription,
   type DriverConfig,
@@ -14,9 +14,8 @@ import {
   type MasterConfig,
   type ProtocolConfig,
   type WorkerConfig,
-  type WorkerId,
 } from "../protocol/index.js";
-import { submissionClient } from "./client.js";
+import { submissionClient, submitDriverInput } from "./client.js";
 import { nodeSeed } from "./rng.js";
 import type { AppSpec, Scenario } from "./scenario.js";
 import type { AnyRole, NodeSpec, SimNode, World } from "./world.js";
@@ -53,7 +52,7 @@ export class ClusterBuilder {
     const s = this.scenario;
     const w = this.world;
     for (const name of this.masterNames) w.addNode({ name, kind: "master", role: this.roles.master, config: this.masterConfig(name) });
-    w.addNode({ name: CLIENT, kind: "client", role: submissionClient as AnyRole, config: null });
+    w.addNode({ name: CLIENT, kind: "client", role: submissionClient as AnyRole, config: { masterAddresses: this.masterNames.slice(), protocol: this.config } });
     let n = 0;
     for (const group of s.cluster.workers) {
       for (let i = 0; i < group.count; i++) {
@@ -70,8 +69,7 @@ export class ClusterBuilder {
     }
     for (const d of s.drivers) {
       w.at(d.submitAtMs, () => {
-        const client = w.byName.get(CLIENT)!;
-        for (const m of this.masterNames) w.inject(client, m, { type: "RequestSubmitDriver", desc: { cores: d.cores, memoryMb: d.memoryMb, supervise: d.supervise, command: { simDriver: d.name } } });
+        w.pushInput(w.byName.get(CLIENT)!, submitDriverInput({ cores: d.cores, memoryMb: d.memoryMb, supervise: d.supervise, command: { simDriver: d.name } }));
       });
     }
   }
@@ -120,7 +118,7 @@ export class ClusterBuilder {
   private workerConfig(name: Address, cores: number, memoryMb: number, life: number): WorkerConfig {
     const port = 7078;
     return {
-      workerId: `worker-${formatTimestamp(this.world.epochMs + this.world.now)}-${name}-${port}` as WorkerId,
+      workerId: formatWorkerId(this.world.epochMs + this.world.now, name, port),
       host: name,
       port,
       address: name,

@@ -1,21 +1,13 @@
 /**
- * The submission client of cluster deploy mode (Spark's `Client`), as a tiny role the simulator
- * hosts: the run injects `RequestSubmitDriver` on its behalf; it keeps every answer it gets.
+ * The submission client of cluster deploy mode in the simulator: the protocol role
+ * (src/protocol/client), the same reducer `flint submit --deploy-mode cluster` hosts. A scenario's
+ * driver submission is a `submitDriver` command to it; it asks every master and keeps asking the
+ * standbys until the leader accepts.
  */
-import type { Effect, Input, Message, Role } from "../protocol/index.js";
+import type { DriverDescription, Input } from "../protocol/index.js";
 
-export interface SubmissionClientState {
-  /** Every answer received, in arrival order (bounded by the scenario's submissions). */
-  answers: Array<{ from: string; message: Message }>;
-}
+export { submissionClient } from "../protocol/client/index.js";
+export type { SubmissionClientState } from "../protocol/client/index.js";
 
-const MAX_ANSWERS = 10_000;
-
-export const submissionClient: Role<SubmissionClientState, null> = {
-  name: "client",
-  init: () => ({ state: { answers: [] }, effects: [] }),
-  step(state: SubmissionClientState, input: Input): Effect[] {
-    if (input.type === "message" && state.answers.length < MAX_ANSWERS) state.answers.push({ from: input.from, message: input.message });
-    return [];
-  },
-};
+/** The input that submits `desc` through the client. */
+export const submitDriverInput = (desc: DriverDescription): Input => ({ type: "command", command: { kind: "submitDriver", desc } });

@@ -29,7 +29,7 @@ const RECOVERY_STATES: Record<RecoveryState, true> = { STANDBY: true, ALIVE: tru
 const DRIVER_PHASES: Record<DriverPhase, true> = { running: true, dead: true, stopped: true };
 /** The inputs that are neither a message nor a command (io.ts's list, which the compiler keeps complete). */
 const OTHER_INPUTS: readonly InputType[] = INPUT_TYPES.filter((t) => t !== "message" && t !== "command");
-const COMMAND_KINDS: Record<Command["kind"], true> = { submitJob: true, cancelJob: true, killTask: true, requestTotalExecutors: true, killExecutors: true, stopApplication: true, stop: true };
+const COMMAND_KINDS: Record<Command["kind"], true> = { submitJob: true, cancelJob: true, killTask: true, requestTotalExecutors: true, killExecutors: true, stopApplication: true, stop: true, submitDriver: true };
 
 /**
  * Each role's phases, read off its state. The master's is its RecoveryState; the others' states

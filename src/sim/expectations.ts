@@ -2,7 +2,8 @@
  * The expectation engine: a scenario's `expect.events`, compiled once, matched against every step
  * of the nodes they are about, and judged at the end (or whenever the run asks whether all are met).
  */
-import { nextFloat, seedRng, type Effect, type Input, type Message, type WorkerConfig } from "../protocol/index.js";
+import type { Effect, Input, Message, WorkerConfig } from "../protocol/index.js";
+import { workerGiveUpAfterMs } from "../protocol/worker/init.js";
 import type { EventExpectation } from "./scenario.js";
 import type { SimNode } from "./world.js";
 
@@ -139,19 +140,10 @@ function fieldsMatch(x: CompiledExpectation, subject: Message | object): boolean
   return true;
 }
 
-/** The virtual time docs/protocol.md §2.2 predicts a worker gives up: 6 initial + 11 prolonged intervals after it starts. */
+/** The virtual time docs/protocol.md §2.2 predicts a worker gives up: the worker role's own formula, from its start. */
 export function predictedGiveUpMs(node: SimNode): number {
   const c = node.config as WorkerConfig;
-  const f = 0.5 + nextFloat({ rng: seedRng(c.seed) });
-  const interval = (baseMs: number): number => {
-    const ms = Math.round((baseMs / 1000) * f) * 1000;
-    return ms > 0 ? ms : Math.round(baseMs * f);
-  };
-  const initialMs = interval(c.protocol.initialRegistrationIntervalBaseMs);
-  const prolongedMs = interval(c.protocol.prolongedRegistrationIntervalBaseMs);
-  const initial = c.protocol.initialRegistrationRetries;
-  const prolonged = c.protocol.totalRegistrationRetries - initial + 1;
-  return node.startedAtMs + initial * initialMs + prolonged * prolongedMs;
+  return node.startedAtMs + workerGiveUpAfterMs(c.protocol, c.seed);
 }
 
 function hitsOf(x: CompiledExpectation): CompiledExpectation["hits"] {

@@ -4,16 +4,14 @@
  * driver on a worker (restarted on failure with --supervise) and this command prints its id.
  */
 import { existsSync } from "node:fs";
-import type { DriverId } from "../../protocol/ids.js";
-import type { DriverDescription, Message } from "../../protocol/messages.js";
+import type { DriverDescription } from "../../protocol/messages.js";
 import type { DriverCommand } from "../../real/cluster/driverMain.js";
-import { Transport } from "../../real/transport.js";
-import type { DialFailure } from "../../real/dial-failure.js";
 import { protocolConfigFromEnv } from "../../real/runtime.js";
 import { appMainOf, formatResult, runApp } from "../../real/driver/app.js";
 import { importAppModule, checkModuleSyntax } from "../../real/driver/load.js";
 import { createLogger } from "../../real/log.js";
 import { loadModule } from "../../real/tasks/module.js";
+import { submitDriver, type SubmitOutcome } from "../../real/submit.js";
 import { DEFAULT_CONFIG } from "../../protocol/config.js";
 import { defineCommand, formatSizeMb, runCommand, UsageError } from "../args.js";
 import { PROTOCOL_CONFIG } from "../environment.js";
@@ -136,61 +134,20 @@ export function run(argv: string[]): Promise<number> {
       supervise: options.supervise,
       command,
     };
-    let reply: Message;
+    // Every master is asked (a standby listed first answers "not ALIVE"); the leader's acceptance wins.
+    const logger = createLogger({ node: "submit", consoleLevel: "error" });
+    let outcome: SubmitOutcome;
     try {
-      reply = await askMaster(masters[0]!, { type: "RequestSubmitDriver", desc }, "SubmitDriverResponse", secret);
-    } catch (err) {
-      process.stderr.write(`flint submit: ${(err as Error).message}\n`);
+      outcome = await submitDriver({ masters, desc, protocol: protocolConfigFromEnv(), logger, ...(secret !== undefined ? { secret } : {}) });
+    } finally {
+      await logger.close();
+    }
+    if (!outcome.ok) {
+      process.stderr.write(`flint submit: ${outcome.reason}\n`);
       return 1;
     }
-    if (reply.type !== "SubmitDriverResponse") return 1;
-    if (!reply.success) {
-      process.stderr.write(`flint submit: the master refused the driver: ${reply.message}\n`);
-      return 1;
-    }
-    process.stdout.write(`${reply.driverId as DriverId}\n`);
-    process.stderr.write(`${reply.message}\n`);
+    process.stdout.write(`${outcome.driverId}\n`);
+    process.stderr.write(`${outcome.message}\n`);
     return 0;
   });
-}
-
-/** One request and its reply, as Spark's submission Client does it (not a protocol role). */
-async function askMaster(master: string, request: Message, replyType: Message["type"], secret: string | undefined): Promise<Message> {
-  // The failed connection is reported below by name: no log line repeating it.
-  const logger = createLogger({ node: "submit", consoleLevel: "error" });
-  const protocol = protocolConfigFromEnv();
-  let dialFailed: (failure: DialFailure) => void = () => {};
-  const transport = new Transport({
-    logger,
-    ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
-    maxFrameBytes: protocol.maxMessageSizeBytes,
-  });
-  transport.onDialFailed((failure) => dialFailed(failure));
-  // The reply comes back on the connection we open, so the announced address is never dialed.
-  await transport.listen("127.0.0.1", 0);
-  try {
-    return await new Promise<Message>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer from ${master} within 10 s`)), 10_000);
-      // A refused connection or a failed authentication is known at once: no need to wait 10 s.
-      dialFailed = (failure) => {
-        clearTimeout(timer);
-        reject(new Error(failure.kind === "auth" ? failure.detail : `cannot reach the master: ${failure.detail}`));
-      };
-      transport.attach({
-        onMessage: (_from, message) => {
-          if (message.type !== replyType) return;
-          clearTimeout(timer);
-          resolve(message);
-        },
-        onDisconnected: () => {
-          clearTimeout(timer);
-          reject(new Error(`the master ${master} closed the connection (wrong secret?)`));
-        },
-      });
-      transport.send(master as Parameters<typeof transport.send>[0], request);
-    });
-  } finally {
-    await transport.close();
-    await logger.close();
-  }
 }

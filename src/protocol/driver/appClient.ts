@@ -4,7 +4,7 @@
  * driver ends (markDead and stopApplication).
  */
 import { assert } from "../assert.js";
-import { hasBug } from "../config.js";
+import { hasBug, type ProtocolConfig } from "../config.js";
 import { cancelTimer, exit, ignored, log, notify, send, setTimer } from "../io.js";
 import type {
   ApplicationDescription,
@@ -34,6 +34,16 @@ const registerApplication = (d: DriverStep): Message => ({
   appDesc: copyPlain<ApplicationDescription>(d.s.appDesc),
   driverAddress: d.s.address,
 });
+
+/**
+ * When the app client has, at the latest, either registered or declared the application dead
+ * ("All masters are unresponsive"): appRegistrationRetries rounds of appRegistrationTimeoutMs
+ * each (onRegistrationTimer gives up at the end of the last one). A host that waits for the
+ * registration waits this long plus one more round, so that the role's own verdict comes first.
+ */
+export function appRegistrationDeadlineMs(protocol: ProtocolConfig): number {
+  return protocol.appRegistrationTimeoutMs * (protocol.appRegistrationRetries + 1);
+}
 
 /** registerWithMaster(round): RegisterApplication to every master, then one check after the timeout. */
 export function registerWithMaster(d: DriverStep, round: number): void {

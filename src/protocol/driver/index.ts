@@ -226,6 +226,7 @@ function onCommand(d: DriverStep, command: Command): void {
     case "stopApplication":
       return stopApplication(d);
     case "stop":
+    case "submitDriver":
       d.fx.push(ignored("unexpected-command", { kind: command.kind }));
       return;
     default:

@@ -34,18 +34,13 @@ import {
   removeDriver,
   removeWorker,
 } from "./lifecycle.js";
-import { canCompleteRecovery, completeRecovery, countDriverResourcesOnRecovery } from "./recovery.js";
+import { completeRecoveryIfAnswered, countDriverResourcesOnRecovery } from "./recovery.js";
 import { schedule } from "./schedule.js";
+import { canTransition, transition } from "./transitions.js";
 import type { ApplicationInfo, MasterStep, WorkerInfo } from "./state.js";
 
-const notAlive = (state: string, what: string): string =>
-  `Current state is not alive: ${state}. Can only ${what} in ALIVE state.`;
 
 export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
-  if (m.s.recoveryState === "STANDBY") {
-    m.fx.push(send(msg.workerAddress, { type: "MasterInStandby" }));
-    return;
-  }
   const known = m.s.workers[msg.workerId];
   if (known && known.state !== "DEAD" && hasBug(m.s.config, "SPARK-23191")) {
     // [2.3/2.4] a known id is refused, and a worker not yet registered exits on the refusal.
@@ -57,7 +52,7 @@ export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
     // SPARK-23191 [3.0+]: a duplicate id is answered as a success. SPARK-46346 [4.0]: an UNKNOWN
     // worker that registers during recovery is alive, and its next WorkerLatestState is adopted.
     if (known.state === "UNKNOWN" && !hasBug(m.s.config, "SPARK-46346")) {
-      known.state = "ALIVE";
+      transition("worker", known, "ALIVE");
       known.lastHeartbeatMs = m.now;
       known.adoptOnLatestState = true;
     }
@@ -70,7 +65,12 @@ export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
         duplicate: true,
       }),
     );
-    if (m.s.recoveryState === "RECOVERING" && canCompleteRecovery(m)) completeRecovery(m);
+    completeRecoveryIfAnswered(m);
+    return;
+  }
+  if (Object.keys(m.s.addressToWorker).length >= m.s.config.maxWorkers) {
+    m.fx.push(log("warn", "limitReached", { limit: "maxWorkers", value: m.s.config.maxWorkers, workerId: msg.workerId }));
+    m.fx.push(send(msg.workerAddress, { type: "RegisterWorkerFailed", message: `The master already has ${m.s.config.maxWorkers} workers (maxWorkers)` }));
     return;
   }
   const w: WorkerInfo = {
@@ -111,10 +111,6 @@ export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
 }
 
 export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): void {
-  if (m.s.recoveryState === "STANDBY") {
-    m.fx.push(ignored("standby-ignores-app-registration", { driverAddress: msg.driverAddress }));
-    return;
-  }
   const existingId = m.s.addressToApp[msg.driverAddress];
   if (existingId !== undefined && !hasBug(m.s.config, "GHOST-APP")) {
     // docs/protocol.md §7 item 20: Spark persists and acknowledges a second, untracked app id. flint
@@ -125,9 +121,14 @@ export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): 
     m.fx.push(send(msg.driverAddress, { type: "RegisteredApplication", appId: existingId, masterAddress: m.s.address }));
     const app = m.s.apps[existingId]!;
     if (app.state === "UNKNOWN") {
-      app.state = "WAITING";
-      if (m.s.recoveryState === "RECOVERING" && canCompleteRecovery(m)) completeRecovery(m);
+      transition("app", app, "WAITING");
+      completeRecoveryIfAnswered(m);
     }
+    return;
+  }
+  if (Object.keys(m.s.apps).length >= m.s.config.maxApplications) {
+    m.fx.push(log("warn", "limitReached", { limit: "maxApplications", value: m.s.config.maxApplications, driverAddress: msg.driverAddress }));
+    m.fx.push(send(msg.driverAddress, { type: "ApplicationRemoved", message: `The master already runs ${m.s.config.maxApplications} applications (maxApplications)` }));
     return;
   }
   const app: ApplicationInfo = {
@@ -167,7 +168,12 @@ export function onExecutorStateChanged(m: MasterStep, from: Address, msg: Execut
     m.fx.push(ignored("executor-not-launching", { appId: msg.appId, execId: msg.execId, oldState }));
     return;
   }
-  exec.state = msg.state;
+  if (!canTransition("executor", oldState, msg.state)) {
+    // A report no worker sends for this executor (an ended one reported again in another state, a forged one).
+    m.fx.push(ignored("executor-transition-not-allowed", { appId: msg.appId, execId: msg.execId, oldState, state: msg.state }));
+    return;
+  }
+  transition("executor", exec, msg.state);
   if (msg.state === "RUNNING") app.retryCount = 0;
   m.fx.push(
     send(app.driverAddress, {
@@ -226,9 +232,9 @@ export function onHeartbeat(m: MasterStep, msg: Heartbeat): void {
 
 export function onMasterChangeAcknowledged(m: MasterStep, appId: AppId): void {
   const app = m.s.apps[appId];
-  if (app) app.state = "WAITING";
+  if (app) transition("app", app, "WAITING");
   else m.fx.push(ignored("unknown-app-acknowledged", { appId }));
-  if (canCompleteRecovery(m)) completeRecovery(m);
+  completeRecoveryIfAnswered(m);
 }
 
 export function onWorkerSchedulerStateResponse(m: MasterStep, from: Address, msg: WorkerSchedulerStateResponse): void {
@@ -242,12 +248,12 @@ export function onWorkerSchedulerStateResponse(m: MasterStep, from: Address, msg
     // has removed.
     m.fx.push(send(from, { type: "ReconnectWorker", masterUrl: m.s.address }));
   } else {
-    w.state = "ALIVE";
+    transition("worker", w, "ALIVE");
     // A full report: a worker that a registration revived owes no WorkerLatestState any more.
     w.adoptOnLatestState = false;
     adoptReported(m, w, msg.executors, msg.driverIds, false);
   }
-  if (canCompleteRecovery(m)) completeRecovery(m);
+  completeRecoveryIfAnswered(m);
 }
 
 /**
@@ -286,7 +292,7 @@ function adoptReported(
     const e = appAddExecutor(app, w, reported.cores, m.now, reported.execId);
     e.memoryMb = reported.memoryMb;
     workerAddExecutor(w, e);
-    e.state = reported.state;
+    transition("executor", e, reported.state);
   }
   for (const id of driverIds) {
     const d = m.s.drivers[id];
@@ -297,7 +303,7 @@ function adoptReported(
     }
     if (d.workerId === w.id) continue;
     d.workerId = w.id;
-    d.state = "RUNNING";
+    transition("driver", d, "RUNNING");
     workerAddDriver(w, d, countDriverResourcesOnRecovery(m));
   }
 }
@@ -312,8 +318,7 @@ export function onWorkerLatestState(m: MasterStep, msg: WorkerLatestState): void
     w.adoptOnLatestState = false;
     adoptReported(m, w, msg.executors, msg.driverIds, true);
     // The revived worker has now answered: recovery may be complete (which schedules).
-    if (m.s.recoveryState === "RECOVERING" && canCompleteRecovery(m)) completeRecovery(m);
-    else schedule(m);
+    if (!completeRecoveryIfAnswered(m)) schedule(m);
     return;
   }
   for (const e of msg.executors) {
@@ -336,15 +341,9 @@ export function onUnregisterApplication(m: MasterStep, appId: AppId): void {
 }
 
 export function onRequestSubmitDriver(m: MasterStep, from: Address, msg: RequestSubmitDriver): void {
-  if (m.s.recoveryState !== "ALIVE") {
-    m.fx.push(
-      send(from, {
-        type: "SubmitDriverResponse",
-        masterAddress: m.s.address,
-        success: false,
-        message: notAlive(m.s.recoveryState, "accept driver submissions"),
-      }),
-    );
+  if (Object.keys(m.s.drivers).length >= m.s.config.maxDrivers) {
+    m.fx.push(log("warn", "limitReached", { limit: "maxDrivers", value: m.s.config.maxDrivers }));
+    m.fx.push(send(from, { type: "SubmitDriverResponse", masterAddress: m.s.address, success: false, message: `The master already has ${m.s.config.maxDrivers} active drivers (maxDrivers)` }));
     return;
   }
   const d = createDriver(m, msg.desc);
@@ -367,10 +366,6 @@ export function onRequestSubmitDriver(m: MasterStep, from: Address, msg: Request
 export function onRequestKillDriver(m: MasterStep, from: Address, msg: RequestKillDriver): void {
   const reply = (success: boolean, message: string) =>
     m.fx.push(send(from, { type: "KillDriverResponse", masterAddress: m.s.address, driverId: msg.driverId, success, message }));
-  if (m.s.recoveryState !== "ALIVE") {
-    reply(false, notAlive(m.s.recoveryState, "kill drivers"));
-    return;
-  }
   const d = m.s.drivers[msg.driverId];
   if (!d) {
     reply(false, `Driver ${msg.driverId} has already finished or does not exist`);
@@ -389,12 +384,6 @@ export function onRequestKillDriver(m: MasterStep, from: Address, msg: RequestKi
 }
 
 export function onRequestDriverStatus(m: MasterStep, from: Address, msg: RequestDriverStatus): void {
-  if (m.s.recoveryState !== "ALIVE") {
-    m.fx.push(
-      send(from, { type: "DriverStatusResponse", found: false, exception: notAlive(m.s.recoveryState, "request driver status") }),
-    );
-    return;
-  }
   const active = m.s.drivers[msg.driverId];
   const done = active ? undefined : m.s.completedDrivers.find((d) => d.id === msg.driverId);
   const found = active ?? done;
@@ -450,7 +439,7 @@ export function onPeerDisconnected(m: MasterStep, peer: Address): void {
   if (workerId !== undefined) removeWorker(m, m.s.workers[workerId]!, `${peer} got disassociated`);
   const appId = m.s.addressToApp[peer];
   if (appId !== undefined) finishApplication(m, m.s.apps[appId]!);
-  if (m.s.recoveryState === "RECOVERING" && canCompleteRecovery(m)) completeRecovery(m);
+  completeRecoveryIfAnswered(m);
 }
 
 /** CheckForWorkerTimeOut: remove silent workers, and cull DEAD ones after the reaper iterations. */
@@ -483,8 +472,7 @@ export function timeOutLaunchingExecutors(m: MasterStep): void {
       m.fx.push(log("warn", "executorLaunchTimedOut", { appId: app.id, execId: e.id, workerId: e.workerId }));
       m.fx.push(send(app.driverAddress, { type: "ExecutorUpdated", execId: e.id, state: "FAILED", message }));
       appRemoveExecutor(app, e);
-      killExecutor(m, e);
-      e.state = "FAILED";
+      killExecutor(m, e, "FAILED");
       gaveUp = true;
     }
   }

@@ -8,7 +8,8 @@
  */
 import { assertNever } from "../assert.js";
 import { refused } from "../authority.js";
-import { exit, ignored, log, setTimer, type Ctx, type Effect, type Input, type Role } from "../io.js";
+import { exit, ignored, log, send, setTimer, type Ctx, type Effect, type Input, type Role } from "../io.js";
+import { notAliveReply } from "../not-alive.js";
 import type { Address } from "../ids.js";
 import type { Message } from "../messages.js";
 import { seedRng } from "../random.js";
@@ -33,6 +34,7 @@ import {
   timeOutLaunchingExecutors,
 } from "./handlers.js";
 import { masterRefusal } from "./authority.js";
+import { ACCEPTS_COMPLETE_RECOVERY_TIMER, ACCEPTS_LEADER_ELECTED, isIgnoredByMaster, MASTER_PHASES, type MasterHandledType } from "./phases.js";
 import { COMPLETE_RECOVERY_TIMER, completeRecovery, electedLeader } from "./recovery.js";
 import type { MasterState, MasterStep } from "./state.js";
 
@@ -84,7 +86,7 @@ function step(state: MasterState, input: Input, ctx: Ctx): Effect[] {
       onPeerDisconnected(m, input.peer);
       break;
     case "leaderElected":
-      if (state.recoveryState !== "STANDBY") m.fx.push(ignored("already-leader", { state: state.recoveryState }));
+      if (!ACCEPTS_LEADER_ELECTED[state.recoveryState]) m.fx.push(ignored("already-leader", { state: state.recoveryState }));
       else electedLeader(m, input.stored);
       break;
     case "leadershipRevoked":
@@ -115,14 +117,38 @@ function onTimer(m: MasterStep, key: string): void {
       m.fx.push(setTimer(CHECK_WORKER_TIMEOUT_TIMER, m.s.config.workerTimeoutMs));
       return;
     case COMPLETE_RECOVERY_TIMER:
-      completeRecovery(m);
+      // Cancelled when recovery completes early, so only a stale firing finds another phase.
+      if (ACCEPTS_COMPLETE_RECOVERY_TIMER[m.s.recoveryState]) completeRecovery(m);
+      else m.fx.push(ignored("recovery-not-in-progress", { key, state: m.s.recoveryState }));
       return;
     default:
       m.fx.push(ignored("unknown-timer", { key }));
   }
 }
 
+/** A message, by the rule its type has in the master's phase (phases.ts). */
 function onMessage(m: MasterStep, from: Address, msg: Message): void {
+  if (isIgnoredByMaster(msg.type)) {
+    m.fx.push(ignored("unexpected-message", { type: msg.type, from }));
+    return;
+  }
+  const handled = msg as MasterHandledMessage;
+  const rule = MASTER_PHASES[m.s.recoveryState][handled.type];
+  switch (rule) {
+    case "handle":
+      return handle(m, from, handled);
+    case "answer-standby":
+      return answerAsStandby(m, handled);
+    case "answer-not-alive":
+      return answerNotAlive(m, from, handled);
+    default:
+      assertNever(rule, "message rule");
+  }
+}
+
+type MasterHandledMessage = Extract<Message, { type: MasterHandledType }>;
+
+function handle(m: MasterStep, from: Address, msg: MasterHandledMessage): void {
   switch (msg.type) {
     case "RegisterWorker":
       return onRegisterWorker(m, msg);
@@ -152,42 +178,40 @@ function onMessage(m: MasterStep, from: Address, msg: Message): void {
       return onRequestExecutors(m, from, msg);
     case "KillExecutors":
       return onKillExecutors(m, from, msg);
-    case "RegisteredWorker":
-    case "RegisterWorkerFailed":
-    case "MasterInStandby":
-    case "ReconnectWorker":
-    case "MasterChanged":
-    case "LaunchExecutor":
-    case "KillExecutor":
-    case "ExecutorStateChangedResponse":
-    case "LaunchDriver":
-    case "KillDriver":
-    case "ApplicationFinished":
-    case "RegisteredApplication":
-    case "ExecutorAdded":
-    case "ExecutorUpdated":
-    case "ApplicationRemoved":
-    case "WorkerRemoved":
-    case "RequestExecutorsResponse":
-    case "KillExecutorsResponse":
-    case "SubmitDriverResponse":
-    case "KillDriverResponse":
-    case "DriverStatusResponse":
-    case "RegisterExecutor":
-    case "RegisteredExecutor":
-    case "RegisterExecutorFailed":
-    case "LaunchedExecutor":
-    case "StatusUpdate":
-    case "LaunchTask":
-    case "KillTask":
-    case "StopExecutor":
-    case "RemoveExecutor":
-    case "ExecutorHeartbeat":
-    case "HeartbeatResponse":
-      m.fx.push(ignored("unexpected-message", { type: msg.type, from }));
-      return;
     default:
       assertNever(msg, "message");
+  }
+}
+
+/** A standby's answers (Spark's): a worker is told to try another master; a driver's registration goes unanswered. */
+function answerAsStandby(m: MasterStep, msg: MasterHandledMessage): void {
+  switch (msg.type) {
+    case "RegisterWorker":
+      m.fx.push(send(msg.workerAddress, { type: "MasterInStandby" }));
+      return;
+    case "RegisterApplication":
+      m.fx.push(ignored("standby-ignores-app-registration", { driverAddress: msg.driverAddress }));
+      return;
+    default:
+      m.fx.push(ignored("no-standby-answer", { type: msg.type }));
+  }
+}
+
+/** A leader-only request while not ALIVE: refused with "Current state is not alive" (not-alive.ts). */
+function answerNotAlive(m: MasterStep, from: Address, msg: MasterHandledMessage): void {
+  const state = m.s.recoveryState;
+  switch (msg.type) {
+    case "RequestSubmitDriver":
+      m.fx.push(send(from, { type: "SubmitDriverResponse", masterAddress: m.s.address, success: false, message: notAliveReply(state, "accept driver submissions") }));
+      return;
+    case "RequestKillDriver":
+      m.fx.push(send(from, { type: "KillDriverResponse", masterAddress: m.s.address, driverId: msg.driverId, success: false, message: notAliveReply(state, "kill drivers") }));
+      return;
+    case "RequestDriverStatus":
+      m.fx.push(send(from, { type: "DriverStatusResponse", found: false, exception: notAliveReply(state, "request driver status") }));
+      return;
+    default:
+      m.fx.push(ignored("no-not-alive-answer", { type: msg.type }));
   }
 }
 

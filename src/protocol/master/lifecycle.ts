@@ -11,6 +11,8 @@ import { appRemoveExecutor, workerRemoveDriver, workerRemoveExecutor } from "./a
 import { newDriverId } from "./ids.js";
 import { copy, persistDriver, unpersist } from "./persistence.js";
 import { schedule } from "./schedule.js";
+import { transition } from "./transitions.js";
+import { isExecutorFinished } from "../states.js";
 import type { ApplicationInfo, DriverInfo, ExecutorDesc, MasterStep, WorkerInfo } from "./state.js";
 
 export { copy, persist, persistApp, persistDriver, persistWorker, unpersist } from "./persistence.js";
@@ -45,7 +47,7 @@ export function registerWorker(m: MasterStep, w: WorkerInfo): boolean {
 export function removeWorker(m: MasterStep, w: WorkerInfo, message: string): void {
   m.fx.push(log("info", "workerRemoved", { workerId: w.id, message }));
   if (w.state !== "DEAD") m.s.deadWorkerIds.push(w.id);
-  w.state = "DEAD";
+  transition("worker", w, "DEAD");
   if (m.s.addressToWorker[w.address] === w.id) delete m.s.addressToWorker[w.address];
   for (const slot of Object.values(w.executors)) {
     const app = m.s.apps[slot.appId];
@@ -60,7 +62,7 @@ export function removeWorker(m: MasterStep, w: WorkerInfo, message: string): voi
         workerHost: w.host,
       }),
     );
-    e.state = "LOST";
+    transition("executor", e, "LOST");
     appRemoveExecutor(app, e);
   }
   for (const id of Object.keys(w.drivers)) {
@@ -100,7 +102,7 @@ export function removeApplication(m: MasterStep, app: ApplicationInfo, finalStat
   m.s.completedApps.push({ id: app.id, name: app.desc.name, state: finalState, endTimeMs: m.now });
   m.s.waitingApps = m.s.waitingApps.filter((id) => id !== app.id);
   for (const e of Object.values(app.executors)) killExecutor(m, e);
-  app.state = finalState;
+  transition("app", app, finalState);
   app.endTimeMs = m.now;
   if (finalState !== "FINISHED") {
     m.fx.push(send(app.driverAddress, { type: "ApplicationRemoved", message: finalState }));
@@ -112,14 +114,18 @@ export function removeApplication(m: MasterStep, app: ApplicationInfo, finalStat
   }
 }
 
-/** Frees the worker's resources before it confirms, as Spark does, then orders the kill. */
-export function killExecutor(m: MasterStep, e: ExecutorDesc): void {
+/**
+ * Frees the worker's resources before it confirms, as Spark does, then orders the kill. `endState`:
+ * KILLED, or FAILED for a launch given up. An executor already ended (one an UNKNOWN app kept under
+ * GHOST-EXECUTOR) keeps its end.
+ */
+export function killExecutor(m: MasterStep, e: ExecutorDesc, endState: "KILLED" | "FAILED" = "KILLED"): void {
   const w = m.s.workers[e.workerId];
   if (w) {
     workerRemoveExecutor(w, e);
     m.fx.push(send(w.address, { type: "KillExecutor", masterUrl: m.s.address, appId: e.appId, execId: e.id }));
   }
-  e.state = "KILLED";
+  if (!isExecutorFinished(e.state)) transition("executor", e, endState);
 }
 
 // ---- drivers ---------------------------------------------------------------------------------
@@ -133,7 +139,7 @@ export function relaunchDriver(m: MasterStep, d: DriverInfo): void {
     // Spark <= 2.2: the same DriverInfo, same id, queued again; a late report for it removes it.
     const w = d.workerId ? m.s.workers[d.workerId] : undefined;
     if (w) workerRemoveDriver(w, d, true);
-    d.state = "RELAUNCHING";
+    transition("driver", d, "RELAUNCHING");
     d.workerId = undefined;
     m.s.waitingDrivers.push(d.id);
     schedule(m);
@@ -158,7 +164,7 @@ export function removeDriver(m: MasterStep, id: DriverId, finalState: DriverStat
   trimRetained(m.s.completedDrivers, m.s.config.retainedDrivers);
   m.s.completedDrivers.push({ id, state: finalState, exception, workerId: d.workerId });
   unpersist(m, `driver_${id}`);
-  d.state = finalState;
+  transition("driver", d, finalState);
   d.exception = exception;
   const w = d.workerId ? m.s.workers[d.workerId] : undefined;
   if (w) workerRemoveDriver(w, d, true);

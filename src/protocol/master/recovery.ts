@@ -5,7 +5,10 @@ import { log, send, setTimer } from "../io.js";
 import type { PersistedApp, StoredRecords } from "../records.js";
 import { finishApplication, registerApplication, registerWorker, relaunchDriver, removeDriver, removeWorker } from "./lifecycle.js";
 import { schedule } from "./schedule.js";
-import type { ApplicationInfo, MasterStep, WorkerInfo } from "./state.js";
+import { transition } from "./transitions.js";
+import type { ApplicationInfo, MasterState, MasterStep, WorkerInfo } from "./state.js";
+import type { AppId, WorkerId } from "../ids.js";
+import { assert } from "../assert.js";
 
 export const COMPLETE_RECOVERY_TIMER = "completeRecovery";
 
@@ -68,7 +71,8 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
       desc: copyPlain(rec.desc),
       driverAddress: rec.driverAddress,
       startTimeMs: rec.startTimeMs,
-      state: "WAITING",
+      // Until it acknowledges this master (or re-registers).
+      state: "UNKNOWN",
       executors: {},
       removedExecutorCount: 0,
       coresGranted: 0,
@@ -79,7 +83,6 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
       endTimeMs: -1,
     };
     if (!registerApplication(m, app)) continue;
-    app.state = "UNKNOWN";
     m.s.recoveryPendingApps.push(app.id);
     m.fx.push(send(app.driverAddress, { type: "MasterChanged", masterAddress: m.s.address }));
   }
@@ -99,7 +102,8 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
       address: rec.address,
       cores: rec.cores,
       memoryMb: rec.memoryMb,
-      state: "ALIVE",
+      // Until it answers MasterChanged (or registers again).
+      state: "UNKNOWN",
       coresUsed: 0,
       memoryUsed: 0,
       executors: {},
@@ -108,38 +112,58 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
       adoptOnLatestState: false,
     };
     if (!registerWorker(m, w)) continue;
-    w.state = "UNKNOWN";
     m.s.recoveryPendingWorkers.push(w.id);
     m.fx.push(send(w.address, { type: "MasterChanged", masterAddress: m.s.address }));
   }
   // SPARK-46664 [4.0]: nothing left to hear from, so do not wait for the timeout.
-  if (canCompleteRecovery(m)) completeRecovery(m);
+  completeRecoveryIfAnswered(m);
 }
+
+/** A worker beginRecovery marked has answered: it is gone, DEAD, or ALIVE and owes no report. */
+const workerAnswered = (s: MasterState, id: WorkerId): boolean => {
+  const w = s.workers[id];
+  return w === undefined || !(w.state === "UNKNOWN" || (w.state === "ALIVE" && w.adoptOnLatestState));
+};
+const appAnswered = (s: MasterState, id: AppId): boolean => s.apps[id]?.state !== "UNKNOWN";
 
 /**
  * Every worker and app has answered: none is UNKNOWN, and no worker that a registration revived
  * (SPARK-46346) still owes the WorkerLatestState that reports its executors. Completing before
  * that report would schedule onto cores its executors already hold (Spark stays RECOVERING
- * there too). O(1) amortized: only the ids beginRecovery marked are looked at, and each one is
- * dropped once it is seen to have answered.
+ * there too). A pure predicate; completeRecoveryIfAnswered prunes the lists first, so that it
+ * looks only at entries not yet seen to answer.
  */
-export function canCompleteRecovery(m: MasterStep): boolean {
-  const workers = m.s.recoveryPendingWorkers;
-  while (workers.length > 0) {
-    const w = m.s.workers[workers[workers.length - 1]!];
-    if (w !== undefined && (w.state === "UNKNOWN" || (w.state === "ALIVE" && w.adoptOnLatestState))) return false;
-    workers.pop();
-  }
-  const apps = m.s.recoveryPendingApps;
-  while (apps.length > 0) {
-    if (m.s.apps[apps[apps.length - 1]!]?.state === "UNKNOWN") return false;
-    apps.pop();
-  }
+export function canCompleteRecovery(s: MasterState): boolean {
+  return s.recoveryPendingWorkers.every((id) => workerAnswered(s, id)) && s.recoveryPendingApps.every((id) => appAnswered(s, id));
+}
+
+/**
+ * Drops the ids seen to have answered from the end of the pending lists, stopping at the first
+ * that has not: O(1) amortized per recovery response, since each id is dropped once. After it,
+ * both lists are empty exactly when canCompleteRecovery holds.
+ */
+function pruneAnswered(s: MasterState): void {
+  const workers = s.recoveryPendingWorkers;
+  while (workers.length > 0 && workerAnswered(s, workers[workers.length - 1]!)) workers.pop();
+  const apps = s.recoveryPendingApps;
+  while (apps.length > 0 && appAnswered(s, apps[apps.length - 1]!)) apps.pop();
+}
+
+/**
+ * The one guard of completeRecovery on an answer: while RECOVERING, once every worker and app has
+ * answered, recovery completes now (SPARK-46664 [4.0]: no wait for the timeout). True when it did.
+ */
+export function completeRecoveryIfAnswered(m: MasterStep): boolean {
+  if (m.s.recoveryState !== "RECOVERING") return false;
+  pruneAnswered(m.s);
+  if (m.s.recoveryPendingWorkers.length > 0 || m.s.recoveryPendingApps.length > 0) return false;
+  completeRecovery(m);
   return true;
 }
 
+/** Ends recovery (on its timer, or once everyone answered): callers check the phase (phases.ts, completeRecoveryIfAnswered). */
 export function completeRecovery(m: MasterStep): void {
-  if (m.s.recoveryState !== "RECOVERING") return;
+  assert(m.s.recoveryState === "RECOVERING", `completeRecovery in ${m.s.recoveryState}`);
   m.s.recoveryState = "COMPLETING_RECOVERY";
   for (const w of Object.values(m.s.workers)) {
     if (w.state === "UNKNOWN") removeWorker(m, w, "Not responding for recovery");
@@ -150,7 +174,7 @@ export function completeRecovery(m: MasterStep): void {
   // SPARK-21169: before the fix, an app that acknowledged the new leader stayed WAITING for ever.
   if (!hasBug(m.s.config, "SPARK-21169")) {
     for (const a of Object.values(m.s.apps)) {
-      if (a.state === "WAITING") a.state = "RUNNING";
+      if (a.state === "WAITING") transition("app", a, "RUNNING");
     }
   }
   for (const d of Object.values(m.s.drivers)) {

@@ -6,6 +6,7 @@ import { copyPlain } from "../copy.js";
 import { appAddExecutor, coresFree, coresLeft, memoryFree, workerAddDriver, workerAddExecutor } from "./accounting.js";
 import { persistApp } from "./persistence.js";
 import type { ApplicationInfo, DriverInfo, ExecutorDesc, MasterStep, WorkerInfo } from "./state.js";
+import { transition } from "./transitions.js";
 
 /** The fields of a usable worker that the placement algorithm reads. */
 export interface PlacementWorker {
@@ -106,7 +107,7 @@ function scheduleDrivers(m: MasterStep): void {
 function launchDriver(m: MasterStep, w: WorkerInfo, d: DriverInfo): void {
   workerAddDriver(w, d, true);
   d.workerId = w.id;
-  d.state = "RUNNING";
+  transition("driver", d, "RUNNING");
   m.fx.push(send(w.address, { type: "LaunchDriver", driverId: d.id, desc: copyPlain(d.desc) }));
 }
 
@@ -159,7 +160,7 @@ function allocateWorkerResourceToExecutors(
   for (let i = 0; i < numExecutors; i++) {
     const e = appAddExecutor(app, w, coresEach, m.now);
     launchExecutor(m, w, e, app);
-    app.state = "RUNNING";
+    transition("app", app, "RUNNING");
   }
 }
 

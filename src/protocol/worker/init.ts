@@ -1,5 +1,6 @@
 /** The worker's start (Spark's Worker.onStart): draw the registration fuzz, then register. */
 import { assert } from "../assert.js";
+import type { ProtocolConfig } from "../config.js";
 import type { Effect } from "../io.js";
 import { nextFloat, seedRng } from "../random.js";
 import type { WorkerConfig } from "../roles.js";
@@ -15,14 +16,38 @@ export function fuzzedIntervalMs(baseMs: number, fuzz: number): number {
   return wholeSecondsMs > 0 ? wholeSecondsMs : Math.round(baseMs * fuzz);
 }
 
+/** The fuzz f in [0.5, 1.5), drawn once per worker process from its seed (the first draw of its PRNG). */
+function drawRegistrationFuzz(random: { rng: number }): number {
+  return 0.5 + nextFloat(random);
+}
+
+/** The worker's two registration retry periods, from its protocol config and its fuzz. */
+export function registrationIntervalsMs(protocol: ProtocolConfig, fuzz: number): { initialMs: number; prolongedMs: number } {
+  return {
+    initialMs: fuzzedIntervalMs(protocol.initialRegistrationIntervalBaseMs, fuzz),
+    prolongedMs: fuzzedIntervalMs(protocol.prolongedRegistrationIntervalBaseMs, fuzz),
+  };
+}
+
+/**
+ * How long after it starts a worker that no master ever answers gives up ("All masters are
+ * unresponsive!", docs/protocol.md §2.2): initialRegistrationRetries initial intervals, then
+ * prolonged intervals up to totalRegistrationRetries (one more, the attempt that gives up). The
+ * simulator predicts a scenario's `"atMs": "workerGiveUp"` with it; the worker draws the same fuzz.
+ */
+export function workerGiveUpAfterMs(protocol: ProtocolConfig, seed: number): number {
+  const { initialMs, prolongedMs } = registrationIntervalsMs(protocol, drawRegistrationFuzz({ rng: seedRng(seed) }));
+  const initial = protocol.initialRegistrationRetries;
+  const prolonged = protocol.totalRegistrationRetries - initial + 1;
+  return initial * initialMs + prolonged * prolongedMs;
+}
+
 export function initWorker(config: WorkerConfig): { state: WorkerState; effects: Effect[] } {
   assert(config.masterAddresses.length > 0, "a worker needs at least one master address");
   const random = { rng: seedRng(config.seed) };
-  // Drawn once per worker process: f in [0.5, 1.5).
-  const fuzz = 0.5 + nextFloat(random);
+  const fuzz = drawRegistrationFuzz(random);
   const protocol = { ...config.protocol, bugs: config.protocol.bugs.slice() };
-  const initialRegistrationIntervalMs = fuzzedIntervalMs(protocol.initialRegistrationIntervalBaseMs, fuzz);
-  const prolongedRegistrationIntervalMs = fuzzedIntervalMs(protocol.prolongedRegistrationIntervalBaseMs, fuzz);
+  const { initialMs: initialRegistrationIntervalMs, prolongedMs: prolongedRegistrationIntervalMs } = registrationIntervalsMs(protocol, fuzz);
   assert(
     initialRegistrationIntervalMs > 0 && prolongedRegistrationIntervalMs > 0,
     "registration retry intervals must be positive",

@@ -197,6 +197,7 @@ function onCommand(s: WorkerState, command: Command, fx: Effect[]): void {
     case "requestTotalExecutors":
     case "killExecutors":
     case "stopApplication":
+    case "submitDriver":
       fx.push(ignored("unexpected-command", { kind: command.kind }));
       break;
     default:

@@ -12,6 +12,7 @@
  */
 import { hostname } from "node:os";
 import { driver } from "../../protocol/driver/index.js";
+import { appRegistrationDeadlineMs } from "../../protocol/driver/appClient.js";
 import type { ProtocolConfig } from "../../protocol/config.js";
 import { jobId as toJobId, type Address, type AppId, type JobId } from "../../protocol/ids.js";
 import type { Notification } from "../../protocol/io.js";
@@ -245,7 +246,7 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
     { transport, logger, onNotify, onExit: (code, reason) => failAll(code === 0 ? `driver stopped: ${reason}` : reason) },
   ) as Host<unknown>;
 
-  const registrationWindowMs = options.connectTimeoutMs ?? protocol.appRegistrationTimeoutMs * (protocol.appRegistrationRetries + 1);
+  const registrationWindowMs = options.connectTimeoutMs ?? appRegistrationDeadlineMs(protocol);
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

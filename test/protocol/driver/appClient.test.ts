@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { APP_REGISTRATION_TIMER, EXPIRE_DEAD_HOSTS_TIMER, REVIVE_TIMER } from "../../../src/protocol/driver/index.js";
 import { appId, workerId } from "../../../src/protocol/index.js";
+import { appRegistrationDeadlineMs } from "../../../src/protocol/driver/appClient.js";
 import {
   addExecutor,
   APP,
@@ -43,6 +44,19 @@ describe("driver: registration with the masters (§1.4)", () => {
     expect(sends(fx, "RegisterApplication").map((e) => e.to)).toEqual([MASTER, MASTER2]);
     expect(fx).toContainEqual({ type: "setTimer", key: APP_REGISTRATION_TIMER, afterMs: 20_000 });
     expect(s.appClient.registrationRound).toBe(2);
+  });
+
+  it("driver: appRegistrationDeadlineMs, which the real driver API waits, is one round after the app client gives up", () => {
+    for (const overrides of [{}, { appRegistrationTimeoutMs: 700, appRegistrationRetries: 5 }]) {
+      const s = newDriver(overrides);
+      const p = s.protocol;
+      let gaveUpAtMs: number | undefined;
+      for (let t = p.appRegistrationTimeoutMs; gaveUpAtMs === undefined && t <= 100 * p.appRegistrationTimeoutMs; t += p.appRegistrationTimeoutMs) {
+        if (exits(timer(s, APP_REGISTRATION_TIMER, T0 + t)).length > 0) gaveUpAtMs = t;
+      }
+      expect(gaveUpAtMs).toBe(p.appRegistrationTimeoutMs * p.appRegistrationRetries);
+      expect(appRegistrationDeadlineMs(p)).toBe(gaveUpAtMs! + p.appRegistrationTimeoutMs);
+    }
   });
 
   it("driver: appRegistration timer after the third round: gives up, fails running jobs and exits 1", () => {

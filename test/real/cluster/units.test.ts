@@ -1,9 +1,10 @@
 /** The real-cluster pieces that need no cluster: store, ids, options, modules, status channel, launcher. */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { address, appId, workerId } from "../../../src/protocol/ids.js";
+import { address, appId, formatWorkerId, workerId } from "../../../src/protocol/ids.js";
 import type { Input } from "../../../src/protocol/io.js";
 import type { PersistedRecord } from "../../../src/protocol/records.js";
 import { parseCommandLine, parseSizeMb, UsageError } from "../../../src/cli/args.js";
@@ -18,7 +19,7 @@ import { requestStatus, startStatusServer } from "../../../src/real/cluster/stat
 import { createMemoryLogger } from "../../../src/real/log.js";
 import { InMemoryRecoveryStore } from "../../../src/real/recovery/memory.js";
 import { cacheModule, hashSource, shippedModuleOf } from "../../../src/real/tasks/module.js";
-import { isAlive, waitFor } from "./harness.js";
+import { isAlive, ROOT, waitFor } from "./harness.js";
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -54,7 +55,16 @@ describe("recovery store (in memory)", () => {
 
 describe("ids, options and config", () => {
   it("worker id: worker-<yyyyMMddHHmmss>-<host>-<port>", () => {
-    expect(makeWorkerId("10.0.0.1", 7078, new Date(2024, 0, 2, 3, 4, 5))).toBe("worker-20240102030405-10.0.0.1-7078");
+    expect(makeWorkerId("10.0.0.1", 7078, Date.UTC(2024, 0, 2, 3, 4, 5))).toBe("worker-20240102030405-10.0.0.1-7078");
+  });
+
+  it("worker id: its timestamp is UTC whatever the process's time zone, as the simulator's (one formatter)", () => {
+    const src = `import { makeWorkerId } from ${JSON.stringify(join(ROOT, "dist/real/cluster/ids.js"))}; process.stdout.write(makeWorkerId("h", 1, Date.UTC(2024, 0, 2, 23, 4, 5)));`;
+    for (const tz of ["Asia/Tokyo", "America/Los_Angeles"]) {
+      const out = spawnSync(process.execPath, ["--input-type=module", "-e", src], { env: { ...process.env, TZ: tz }, encoding: "utf8" });
+      expect(out.stdout, out.stderr).toBe("worker-20240102230405-h-1");
+    }
+    expect(makeWorkerId("h", 1, 0)).toBe(formatWorkerId(0, "h", 1));
   });
 
   it("memory sizes read as Spark's (512m, 8g) and a bad one names its option", () => {
