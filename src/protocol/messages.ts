@@ -16,7 +16,8 @@ import { DriverState, ExecutorState, TaskState } from "./states.js";
 
 // ---- Field types -------------------------------------------------------------------------------
 
-const address = brandedString<Address>("Address", { description: "A node's listening address (`flint://host:port`)." });
+/** A node's listening address (`flint://host:port`). */
+const address = brandedString<Address>("Address");
 const workerId = id<WorkerId>("WorkerId");
 const appId = id<AppId>("AppId");
 const driverId = id<DriverId>("DriverId");
