@@ -3,7 +3,7 @@
 //  - scenarios/scenario.schema.json from the scenario format (SCENARIO_FORMAT in src/sim/scenario.ts);
 //    test/sim/validation-schema.test.ts fails when the checked-in file differs;
 //  - docs/messages.md from the wire format (the schemas in src/protocol/messages.ts) and the roles'
-//    authority tables; test/docs-messages.test.ts fails when the checked-in file differs.
+//    authority tables; test/protocol/common/messages-doc.test.ts fails when the checked-in file differs.
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { messagesDocumentText } from "../dist/protocol/messages-doc.js";

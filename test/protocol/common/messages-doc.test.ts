@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { messagesDocumentText } from "../src/protocol/messages-doc.js";
-import { MESSAGE_SCHEMAS, MESSAGE_TYPES } from "../src/protocol/messages.js";
+import { messagesDocumentText } from "../../../src/protocol/messages-doc.js";
+import { MESSAGE_SCHEMAS, MESSAGE_TYPES } from "../../../src/protocol/messages.js";
 
-const ROOT = resolve(import.meta.dirname, "..");
+const ROOT = resolve(import.meta.dirname, "../../..");
 
 describe("docs/messages.md", () => {
   const text = messagesDocumentText();
