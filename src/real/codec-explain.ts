@@ -77,8 +77,11 @@ function checkObject(value: Record<string, unknown>, schema: TSchema, path: stri
   }
   if (schema["additionalProperties"] !== false) return undefined;
   const unknown = Object.getOwnPropertyNames(value).find((field) => !Object.hasOwn(properties, field));
-  return unknown === undefined ? undefined : { kind: "unknown-field", field: join(path, unknown), known: Object.keys(properties) };
+  return unknown === undefined ? undefined : { kind: "unknown-field", field: join(path, shownName(unknown)), known: Object.keys(properties) };
 }
+
+/** A field name the peer chose, safe to log: as it is when it looks like one, else quoted and cut short. */
+const shownName = (name: string): string => (/^[A-Za-z_$][\w$]{0,63}$/.test(name) ? name : JSON.stringify(name.slice(0, 64)));
 
 function checkUnion(value: unknown, variants: readonly TSchema[], path: string, bad: (expected: string) => Problem): Problem | undefined {
   // A state enumeration: one of its literals.

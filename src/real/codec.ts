@@ -41,7 +41,7 @@ export function describeCodecError(error: CodecError): string {
     case "bad-field":
       return `${error.type}.${error.field}: expected ${error.expected}, got ${error.got}`;
     case "unknown-field":
-      return `${error.type}.${error.field.slice(0, 100)}: unknown field (the fields are ${error.known.length === 0 ? "none" : error.known.join(", ")})`;
+      return `${error.type}.${error.field}: unknown field (the fields are ${error.known.length === 0 ? "none" : error.known.join(", ")})`;
   }
 }
 

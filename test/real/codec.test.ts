@@ -37,6 +37,10 @@ describe("codec: JSON messages", () => {
     const inArray = validateMessage({ ...SAMPLE_MESSAGES.WorkerLatestState, executors: [{ appId: "a", execId: 0, cores: 1, memoryMb: 1, state: "RUNNING", pid: 7 }] });
     expect(inArray.ok).toBe(false);
     if (!inArray.ok) expect(inArray.error).toMatchObject({ kind: "unknown-field", field: "executors[0].pid" });
+    // A name the peer chose is quoted and cut short when it does not look like a field name.
+    const odd = validateMessage({ type: "StopExecutor", ["line\nbreak" + "x".repeat(200)]: 1 });
+    expect(odd.ok).toBe(false);
+    if (!odd.ok) expect(describeCodecError(odd.error)).toBe(`StopExecutor.${JSON.stringify("line\nbreak" + "x".repeat(54))}: unknown field (the fields are type)`);
     // An opaque object (a command) may hold anything.
     expect(validateMessage({ ...SAMPLE_MESSAGES.LaunchDriver, desc: { cores: 1, memoryMb: 1, supervise: true, command: { any: { thing: [1] } } } }).ok).toBe(true);
   });
