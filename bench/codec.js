@@ -1,12 +1,12 @@
-// Codec speed: encode (JSON.stringify + UTF-8) and decode (parse + validation) of representative
-// messages, and the cost of validation alone. Run after `npm run build` (or set FLINT_DIST to a
+// Codec speed: encode (JSON.stringify + UTF-8) and decode (parse + validation against the compiled
+// message schemas) of representative messages, and the cost of validation alone. Run after `npm run build` (or set FLINT_DIST to a
 // compiled src/ tree): node bench/codec.js
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 
 const dist = resolve(process.env.FLINT_DIST ?? new URL("../dist", import.meta.url).pathname);
-const { encodeMessage, decodeMessage } = await import(pathToFileURL(`${dist}/real/codec.js`).href);
+const { encodeMessage, decodeMessage, validateMessage } = await import(pathToFileURL(`${dist}/real/codec.js`).href);
 const { encodeFrame, FrameDecoder } = await import(pathToFileURL(`${dist}/real/framing.js`).href);
 
 const samples = {
@@ -39,6 +39,8 @@ for (const [name, message] of Object.entries(samples)) {
   const encodeMs = time(() => encodeMessage(message), N);
   const decodeMs = time(() => decodeMessage(bytes), N);
   const parseOnlyMs = time(() => JSON.parse(bytes.toString("utf8")), N);
+  const parsed = JSON.parse(bytes.toString("utf8"));
+  const validateMs = time(() => validateMessage(parsed), N);
   const decoder = new FrameDecoder();
   const framedDecodeMs = time(() => {
     decoder.feed(frame);
@@ -50,6 +52,7 @@ for (const [name, message] of Object.entries(samples)) {
     "encode us": +(encodeMs * 1000).toFixed(3),
     "decode us": +(decodeMs * 1000).toFixed(3),
     "JSON.parse only us": +(parseOnlyMs * 1000).toFixed(3),
+    "validate only us": +(validateMs * 1000).toFixed(3),
     "unframe+decode us": +(framedDecodeMs * 1000).toFixed(3),
     "encode/s": Math.round(1 / encodeMs * 1000),
     "decode/s": Math.round(1 / decodeMs * 1000),

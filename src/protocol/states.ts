@@ -1,24 +1,26 @@
-/** The state enumerations of docs/protocol.md §1.1, as string unions (plain, serializable data). */
+/**
+ * The state enumerations of docs/protocol.md §1.1, defined once as schemas (string unions: plain,
+ * serializable data); each TypeScript type is derived from its schema.
+ */
+import { oneOf, type Static } from "./schema.js";
 
-export type RecoveryState = "STANDBY" | "ALIVE" | "RECOVERING" | "COMPLETING_RECOVERY";
+export const RecoveryState = oneOf("RecoveryState", ["STANDBY", "ALIVE", "RECOVERING", "COMPLETING_RECOVERY"]);
+export type RecoveryState = Static<typeof RecoveryState>;
 
-export type WorkerState = "ALIVE" | "DEAD" | "DECOMMISSIONED" | "UNKNOWN";
+export const WorkerState = oneOf("WorkerState", ["ALIVE", "DEAD", "DECOMMISSIONED", "UNKNOWN"]);
+export type WorkerState = Static<typeof WorkerState>;
 
-export type ApplicationState = "WAITING" | "RUNNING" | "FINISHED" | "FAILED" | "KILLED" | "UNKNOWN";
+export const ApplicationState = oneOf("ApplicationState", ["WAITING", "RUNNING", "FINISHED", "FAILED", "KILLED", "UNKNOWN"]);
+export type ApplicationState = Static<typeof ApplicationState>;
 
-export type DriverState =
-  | "SUBMITTED"
-  | "RUNNING"
-  | "FINISHED"
-  | "RELAUNCHING"
-  | "UNKNOWN"
-  | "KILLED"
-  | "FAILED"
-  | "ERROR";
+export const DriverState = oneOf("DriverState", ["SUBMITTED", "RUNNING", "FINISHED", "RELAUNCHING", "UNKNOWN", "KILLED", "FAILED", "ERROR"]);
+export type DriverState = Static<typeof DriverState>;
 
-export type ExecutorState = "LAUNCHING" | "RUNNING" | "KILLED" | "FAILED" | "LOST" | "EXITED";
+export const ExecutorState = oneOf("ExecutorState", ["LAUNCHING", "RUNNING", "KILLED", "FAILED", "LOST", "EXITED"]);
+export type ExecutorState = Static<typeof ExecutorState>;
 
-export type TaskState = "LAUNCHING" | "RUNNING" | "FINISHED" | "FAILED" | "KILLED" | "LOST";
+export const TaskState = oneOf("TaskState", ["LAUNCHING", "RUNNING", "FINISHED", "FAILED", "KILLED", "LOST"]);
+export type TaskState = Static<typeof TaskState>;
 
 export const isExecutorFinished = (s: ExecutorState): boolean =>
   s === "KILLED" || s === "FAILED" || s === "LOST" || s === "EXITED";

@@ -8,8 +8,8 @@
 import fc from "fast-check";
 import { address, type Address } from "../../src/protocol/ids.js";
 import type { Message } from "../../src/protocol/messages.js";
-import { MESSAGE_TYPES, type MessageType } from "../../src/protocol/messages.js";
-import { encodeMessage, MESSAGE_FIELDS } from "../../src/real/codec.js";
+import { MESSAGE_SCHEMAS, MESSAGE_TYPES, type MessageType } from "../../src/protocol/messages.js";
+import { encodeMessage } from "../../src/real/codec.js";
 import { encodeFrame } from "../../src/real/framing.js";
 import { Handshake, MAX_HANDSHAKE_FRAME_BYTES, PROTOCOL_VERSION } from "../../src/real/handshake.js";
 import { RawPeer, SAMPLE_MESSAGES, numbered, waitFor } from "./fixtures.js";
@@ -45,10 +45,13 @@ const unparsable = (s: string): boolean => {
 const frameJson = (value: unknown): Buffer => encodeFrame(Buffer.from(JSON.stringify(value)));
 const NONCE = "f".repeat(64);
 
-/** Every (type, field) pair whose sample holds a value, to corrupt it. */
+/** Every (type, field) pair besides `type` whose sample holds a value, to corrupt it. */
 const FIELDS: Array<[MessageType, string]> = MESSAGE_TYPES.flatMap((t) =>
-  Object.keys(MESSAGE_FIELDS[t]).filter((f) => (SAMPLE_MESSAGES[t] as unknown as Record<string, unknown>)[f] !== undefined).map((f) => [t, f] as [MessageType, string]),
+  Object.keys(MESSAGE_SCHEMAS[t].properties)
+    .filter((f) => f !== "type" && (SAMPLE_MESSAGES[t] as unknown as Record<string, unknown>)[f] !== undefined)
+    .map((f) => [t, f] as [MessageType, string]),
 );
+const isRequired = ([t, f]: [MessageType, string]): boolean => (MESSAGE_SCHEMAS[t].required ?? []).includes(f);
 const wrongValue = (v: unknown): unknown => (typeof v === "string" ? 42 : typeof v === "number" ? "1" : typeof v === "boolean" ? "yes" : Array.isArray(v) ? "[]" : 7);
 
 const goodBefore = fc.integer({ min: 0, max: 3 });
@@ -84,10 +87,18 @@ export function attacks(options: { maxFrameBytes: number }): fc.Arbitrary<Attack
     ),
     post(
       "missing-field",
-      fc.constantFrom(...FIELDS.filter(([t, f]) => !JSON.stringify(MESSAGE_FIELDS[t][f]).includes("optional"))).map(([t, f]) => {
+      fc.constantFrom(...FIELDS.filter(isRequired)).map(([t, f]) => {
         const m = { ...(SAMPLE_MESSAGES[t] as unknown as Record<string, unknown>) };
         delete m[f];
         return frameJson(m);
+      }),
+    ),
+    post(
+      "extra-field",
+      fc.tuple(fc.constantFrom(...MESSAGE_TYPES), fc.string({ minLength: 1, maxLength: 20 })).map(([t, f]) => {
+        const m = { ...(SAMPLE_MESSAGES[t] as unknown as Record<string, unknown>) };
+        const extra = Object.hasOwn(MESSAGE_SCHEMAS[t].properties, f) ? `${f}Extra` : f;
+        return frameJson({ ...m, [extra]: 1 });
       }),
     ),
     post("empty-frame", fc.constant(header(0))),
@@ -95,7 +106,7 @@ export function attacks(options: { maxFrameBytes: number }): fc.Arbitrary<Attack
 }
 
 /** How many kinds `attacks` draws from. */
-export const ATTACK_KINDS = 17;
+export const ATTACK_KINDS = 18;
 
 export interface AttackResult {
   /** Index of the attack in the list thrown. */

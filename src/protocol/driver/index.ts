@@ -16,7 +16,8 @@ import { assert, assertNever } from "../assert.js";
 import { refused } from "../authority.js";
 import { ignored, log, notify, setTimer, type Command, type Ctx, type Effect, type Input, type Role } from "../io.js";
 import type { Address } from "../ids.js";
-import type { Message } from "../messages.js";
+import { messageTypeGuard } from "../ignored-messages.js";
+import type { Message, MessageType } from "../messages.js";
 import { seedRng } from "../random.js";
 import type { DriverConfig } from "../roles.js";
 import { driverRefusal } from "./authority.js";
@@ -234,6 +235,25 @@ function onCommand(d: DriverStep, command: Command): void {
   }
 }
 
+/**
+ * Messages the driver never acts on (the workers' and the master's business, and what the driver
+ * itself sends): ignored as `unexpected-message`. StatusUpdate is handled before the switch.
+ */
+export const DRIVER_IGNORED_MESSAGES = [
+  // worker <-> master
+  "RegisterWorker", "RegisteredWorker", "RegisterWorkerFailed", "MasterInStandby", "Heartbeat", "ReconnectWorker",
+  "WorkerLatestState", "WorkerSchedulerStateResponse", "LaunchExecutor", "KillExecutor", "ExecutorStateChanged",
+  "ExecutorStateChangedResponse", "LaunchDriver", "KillDriver", "DriverStateChanged", "ApplicationFinished",
+  // app client <-> master
+  "RegisterApplication", "UnregisterApplication", "MasterChangeAcknowledged", "RequestExecutors", "KillExecutors",
+  // submission client <-> master
+  "RequestSubmitDriver", "SubmitDriverResponse", "RequestKillDriver", "KillDriverResponse", "RequestDriverStatus",
+  "DriverStatusResponse",
+  // driver <-> executor
+  "RegisteredExecutor", "RegisterExecutorFailed", "LaunchTask", "KillTask", "StopExecutor", "HeartbeatResponse",
+] as const satisfies readonly MessageType[];
+const isIgnoredByDriver = messageTypeGuard(DRIVER_IGNORED_MESSAGES);
+
 function onMessage(d: DriverStep, from: Address, msg: Message): void {
   // The per-task message first: a switch on strings compares its cases in order.
   if (msg.type === "StatusUpdate") return onStatusUpdate(d, msg);
@@ -264,43 +284,9 @@ function onMessage(d: DriverStep, from: Address, msg: Message): void {
       return onRemoveExecutor(d, msg.executorId, { kind: "ExecutorLossReason", message: msg.reason });
     case "ExecutorHeartbeat":
       return onExecutorHeartbeat(d, from, msg);
-    case "RegisterWorker":
-    case "RegisteredWorker":
-    case "RegisterWorkerFailed":
-    case "MasterInStandby":
-    case "Heartbeat":
-    case "ReconnectWorker":
-    case "WorkerLatestState":
-    case "WorkerSchedulerStateResponse":
-    case "LaunchExecutor":
-    case "KillExecutor":
-    case "ExecutorStateChanged":
-    case "ExecutorStateChangedResponse":
-    case "LaunchDriver":
-    case "KillDriver":
-    case "DriverStateChanged":
-    case "ApplicationFinished":
-    case "RegisterApplication":
-    case "UnregisterApplication":
-    case "MasterChangeAcknowledged":
-    case "RequestExecutors":
-    case "KillExecutors":
-    case "RequestSubmitDriver":
-    case "SubmitDriverResponse":
-    case "RequestKillDriver":
-    case "KillDriverResponse":
-    case "RequestDriverStatus":
-    case "DriverStatusResponse":
-    case "RegisteredExecutor":
-    case "RegisterExecutorFailed":
-    case "LaunchTask":
-    case "KillTask":
-    case "StopExecutor":
-    case "HeartbeatResponse":
-      d.fx.push(ignored("unexpected-message", { type: msg.type, from }));
-      return;
     default:
-      assertNever(msg, "message");
+      if (isIgnoredByDriver(msg)) d.fx.push(ignored("unexpected-message", { type: msg.type, from }));
+      else assertNever(msg, "message");
   }
 }
 

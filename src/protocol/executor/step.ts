@@ -2,13 +2,32 @@
 import { assertNever } from "../assert.js";
 import { refused } from "../authority.js";
 import { ignored, type Ctx, type Effect, type Input } from "../io.js";
-import type { Message } from "../messages.js";
+import { messageTypeGuard } from "../ignored-messages.js";
+import type { Message, MessageType } from "../messages.js";
 import { executorRefusal } from "./authority.js";
 import { onHeartbeatResponse, onHeartbeatTimer } from "./heartbeat.js";
 import { onPeerDisconnected, onStopExecutor } from "./lifecycle.js";
 import { onRegisteredExecutor, onRegisterExecutorFailed, onRegistrationTimer } from "./registration.js";
 import { TIMER_HEARTBEAT, TIMER_REGISTRATION, type ExecutorBackendState } from "./state.js";
 import { onKillTask, onLaunchTask, onTaskFinished } from "./tasks.js";
+
+/** Messages the executor never acts on (everyone's but its driver's): ignored as `unexpected-message`. */
+export const EXECUTOR_IGNORED_MESSAGES = [
+  // worker <-> master
+  "RegisterWorker", "RegisteredWorker", "RegisterWorkerFailed", "MasterInStandby", "Heartbeat", "ReconnectWorker",
+  "WorkerLatestState", "MasterChanged", "WorkerSchedulerStateResponse", "LaunchExecutor", "KillExecutor", "ExecutorStateChanged",
+  "ExecutorStateChangedResponse", "LaunchDriver", "KillDriver", "DriverStateChanged", "ApplicationFinished",
+  // app client <-> master
+  "RegisterApplication", "RegisteredApplication", "UnregisterApplication", "MasterChangeAcknowledged", "ExecutorAdded",
+  "ExecutorUpdated", "ApplicationRemoved", "WorkerRemoved", "RequestExecutors", "RequestExecutorsResponse", "KillExecutors",
+  "KillExecutorsResponse",
+  // submission client <-> master
+  "RequestSubmitDriver", "SubmitDriverResponse", "RequestKillDriver", "KillDriverResponse", "RequestDriverStatus",
+  "DriverStatusResponse",
+  // driver <-> executor
+  "RegisterExecutor", "LaunchedExecutor", "StatusUpdate", "RemoveExecutor", "ExecutorHeartbeat",
+] as const satisfies readonly MessageType[];
+const isIgnoredByExecutor = messageTypeGuard(EXECUTOR_IGNORED_MESSAGES);
 
 export function stepExecutor(s: ExecutorBackendState, input: Input, _ctx: Ctx): Effect[] {
   const fx: Effect[] = [];
@@ -59,50 +78,9 @@ function onMessage(s: ExecutorBackendState, m: Message, fx: Effect[]): void {
     case "HeartbeatResponse":
       onDriverMessage(s, m, fx);
       break;
-    case "RegisterWorker":
-    case "RegisteredWorker":
-    case "RegisterWorkerFailed":
-    case "MasterInStandby":
-    case "Heartbeat":
-    case "ReconnectWorker":
-    case "WorkerLatestState":
-    case "MasterChanged":
-    case "WorkerSchedulerStateResponse":
-    case "LaunchExecutor":
-    case "KillExecutor":
-    case "ExecutorStateChanged":
-    case "ExecutorStateChangedResponse":
-    case "LaunchDriver":
-    case "KillDriver":
-    case "DriverStateChanged":
-    case "ApplicationFinished":
-    case "RegisterApplication":
-    case "RegisteredApplication":
-    case "UnregisterApplication":
-    case "MasterChangeAcknowledged":
-    case "ExecutorAdded":
-    case "ExecutorUpdated":
-    case "ApplicationRemoved":
-    case "WorkerRemoved":
-    case "RequestExecutors":
-    case "RequestExecutorsResponse":
-    case "KillExecutors":
-    case "KillExecutorsResponse":
-    case "RequestSubmitDriver":
-    case "SubmitDriverResponse":
-    case "RequestKillDriver":
-    case "KillDriverResponse":
-    case "RequestDriverStatus":
-    case "DriverStatusResponse":
-    case "RegisterExecutor":
-    case "LaunchedExecutor":
-    case "StatusUpdate":
-    case "RemoveExecutor":
-    case "ExecutorHeartbeat":
-      fx.push(ignored("unexpected-message", { type: m.type }));
-      break;
     default:
-      assertNever(m, "message");
+      if (isIgnoredByExecutor(m)) fx.push(ignored("unexpected-message", { type: m.type }));
+      else assertNever(m, "message");
   }
 }
 

@@ -3,7 +3,8 @@ import { assertNever } from "../assert.js";
 import { refused } from "../authority.js";
 import type { DriverId } from "../ids.js";
 import { ignored, type Command, type Ctx, type Effect, type Input } from "../io.js";
-import type { Message } from "../messages.js";
+import { messageTypeGuard } from "../ignored-messages.js";
+import type { Message, MessageType } from "../messages.js";
 import { killAllDrivers, onDriverExited, onDriverLaunched, onDriverLaunchFailed, onDriverRelaunchTimer, onKillDriver, onLaunchDriver } from "./drivers.js";
 import { workerRefusal } from "./authority.js";
 import { onExecutorStateChangedResponse, onExecutorStateSyncTimer } from "./executor-sync.js";
@@ -32,6 +33,24 @@ import {
   TIMER_REREGISTER,
   type WorkerState,
 } from "./state.js";
+
+/** Messages the worker never acts on (the master's, the drivers' and the executors' business): ignored as `unexpected-message`. */
+export const WORKER_IGNORED_MESSAGES = [
+  // worker <-> master
+  "RegisterWorker", "Heartbeat", "WorkerLatestState", "WorkerSchedulerStateResponse", "ExecutorStateChanged",
+  "DriverStateChanged",
+  // app client <-> master
+  "RegisterApplication", "RegisteredApplication", "UnregisterApplication", "MasterChangeAcknowledged", "ExecutorAdded",
+  "ExecutorUpdated", "ApplicationRemoved", "WorkerRemoved", "RequestExecutors", "RequestExecutorsResponse", "KillExecutors",
+  "KillExecutorsResponse",
+  // submission client <-> master
+  "RequestSubmitDriver", "SubmitDriverResponse", "RequestKillDriver", "KillDriverResponse", "RequestDriverStatus",
+  "DriverStatusResponse",
+  // driver <-> executor
+  "RegisterExecutor", "RegisteredExecutor", "RegisterExecutorFailed", "LaunchedExecutor", "StatusUpdate", "LaunchTask",
+  "KillTask", "StopExecutor", "RemoveExecutor", "ExecutorHeartbeat", "HeartbeatResponse",
+] as const satisfies readonly MessageType[];
+const isIgnoredByWorker = messageTypeGuard(WORKER_IGNORED_MESSAGES);
 
 export function stepWorker(s: WorkerState, input: Input, ctx: Ctx): Effect[] {
   const fx: Effect[] = [];
@@ -132,45 +151,9 @@ function onMessage(s: WorkerState, m: Message, fx: Effect[]): void {
     case "ApplicationFinished":
       onApplicationFinished(s, m, fx);
       break;
-    case "RegisterWorker":
-    case "Heartbeat":
-    case "WorkerLatestState":
-    case "WorkerSchedulerStateResponse":
-    case "ExecutorStateChanged":
-    case "DriverStateChanged":
-    case "RegisterApplication":
-    case "RegisteredApplication":
-    case "UnregisterApplication":
-    case "MasterChangeAcknowledged":
-    case "ExecutorAdded":
-    case "ExecutorUpdated":
-    case "ApplicationRemoved":
-    case "WorkerRemoved":
-    case "RequestExecutors":
-    case "RequestExecutorsResponse":
-    case "KillExecutors":
-    case "KillExecutorsResponse":
-    case "RequestSubmitDriver":
-    case "SubmitDriverResponse":
-    case "RequestKillDriver":
-    case "KillDriverResponse":
-    case "RequestDriverStatus":
-    case "DriverStatusResponse":
-    case "RegisterExecutor":
-    case "RegisteredExecutor":
-    case "RegisterExecutorFailed":
-    case "LaunchedExecutor":
-    case "StatusUpdate":
-    case "LaunchTask":
-    case "KillTask":
-    case "StopExecutor":
-    case "RemoveExecutor":
-    case "ExecutorHeartbeat":
-    case "HeartbeatResponse":
-      fx.push(ignored("unexpected-message", { type: m.type }));
-      break;
     default:
-      assertNever(m, "message");
+      if (isIgnoredByWorker(m)) fx.push(ignored("unexpected-message", { type: m.type }));
+      else assertNever(m, "message");
   }
 }
 
