@@ -1,0 +1,167 @@
+/**
+ * `flint view RUN [RUN2] -o run.html [--seed N] [--chrome-trace FILE]`: writes a run (or two runs,
+ * side by side from their first difference) as one self-contained HTML page, and/or as Chrome
+ * trace-event JSON for Perfetto. RUN is a scenario file, a fuzz failure's folder or a
+ * `flint sim --trace` file.
+ */
+import { writeFileSync } from "node:fs";
+import { KNOWN_BUGS } from "../../protocol/config.js";
+import { ScenarioError, type Scenario } from "../../sim/scenario.js";
+import { captureRun, DEFAULT_DETAIL_BUDGET_BYTES } from "../../view/capture.js";
+import { chromeTrace } from "../../view/chrome-trace.js";
+import { resolveRun, RunSourceError, type RunSource } from "../../view/load.js";
+import type { ViewRun } from "../../view/model.js";
+import { firstDifference, renderPage } from "../../view/page.js";
+import { TraceFileError, viewOfTraceFile } from "../../view/trace-file.js";
+
+export const summary = "draw a run as one HTML page (lanes, messages, faults, states; two runs: their first difference)";
+
+const USAGE = `Usage: flint view RUN [RUN2] [-o FILE] [options]
+
+Writes a run as one self-contained HTML page (works offline): a lane per node, time running down,
+messages as arrows (lost, duplicated and delayed ones drawn apart), crashes, pauses, partitions,
+leader changes and invariant violations where they act; click a step for its input, its effects
+and the node's state before and after it. With two runs, shows them side by side from the first
+step where they differ.
+
+RUN is one of:
+  a scenario file          run in the simulator (with --seed, or the scenario's seed)
+  a fuzz failure's folder  e.g. .flint/fuzz/failures/<scenario>-seed-<N>/ (its shrunk scenario, else its plan)
+  a trace file             what \`flint sim --trace\` writes (no states, faults or checks in it)
+
+Options:
+  -o, --out FILE        the HTML page to write (default run.html, or diff.html for two runs)
+  --seed N              the seed for a scenario RUN (with two runs: RUN's seed; see --seed2)
+  --seed2 N             the seed for RUN2 (RUN2 defaults to RUN: compare two seeds of one scenario)
+  --bug NAME            turn on a historic bug in the second run (repeatable): ${Object.keys(KNOWN_BUGS).join(", ")}
+  --chrome-trace FILE   also write the (first) run as Chrome trace-event JSON (Perfetto, chrome://tracing)
+  --detail-mb N         keep inputs, effects and states for the first N MB of detail (default ${DEFAULT_DETAIL_BUDGET_BYTES / 1e6})
+  -h, --help            this help
+
+Examples:
+  flint view scenarios/master-failover.json -o failover.html
+  flint view scenarios/master-failover.json --seed 1 --seed2 2 -o diff.html
+  flint view .flint/fuzz/failures/partition-heal-seed-42/ -o failure.html`;
+
+interface ViewArgs {
+  runs: string[];
+  out: string | null;
+  seed: number | null;
+  seed2: number | null;
+  bugs: string[];
+  chromeTrace: string | null;
+  detailBudgetBytes: number;
+}
+
+class UsageError extends Error {}
+
+/** All of the command's flags in one place (names, types, defaults). */
+function parseViewArgs(argv: string[]): ViewArgs | "help" {
+  const args: ViewArgs = { runs: [], out: null, seed: null, seed2: null, bugs: [], chromeTrace: null, detailBudgetBytes: DEFAULT_DETAIL_BUDGET_BYTES };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  const integer = (v: string, flag: string): number => {
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`${flag} must be a non-negative integer (got ${JSON.stringify(v)})`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    switch (a) {
+      case "-h":
+      case "--help":
+        return "help";
+      case "-o":
+      case "--out":
+        args.out = value(i++, a);
+        break;
+      case "--seed":
+        args.seed = integer(value(i++, a), a);
+        break;
+      case "--seed2":
+        args.seed2 = integer(value(i++, a), a);
+        break;
+      case "--bug": {
+        const bug = value(i++, a);
+        if (!Object.hasOwn(KNOWN_BUGS, bug)) throw new UsageError(`--bug ${bug}: unknown bug (known: ${Object.keys(KNOWN_BUGS).join(", ")})`);
+        args.bugs.push(bug);
+        break;
+      }
+      case "--chrome-trace":
+        args.chromeTrace = value(i++, a);
+        break;
+      case "--detail-mb":
+        args.detailBudgetBytes = integer(value(i++, a), a) * 1e6;
+        break;
+      default:
+        if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
+        args.runs.push(a);
+    }
+  }
+  if (args.runs.length === 0) throw new UsageError("missing the run to view (a scenario file, a fuzz failure's folder or a trace file)");
+  if (args.runs.length > 2) throw new UsageError(`at most two runs (got ${args.runs.length})`);
+  return args;
+}
+
+function out(s: string): void {
+  process.stdout.write(s + "\n");
+}
+
+/** The view of one run: a trace file as it is, a scenario run with its seed (and bugs). */
+export function viewOf(source: RunSource, seed: number | null, bugs: readonly string[], detailBudgetBytes: number): ViewRun {
+  if (source.kind === "trace") return viewOfTraceFile(source.file);
+  const scenario: Scenario = bugs.length === 0 ? source.scenario : { ...source.scenario, config: { ...source.scenario.config, bugs: [...new Set([...(source.scenario.config.bugs ?? []), ...bugs])] } };
+  const s = seed ?? source.seed ?? scenario.seed;
+  const bugText = bugs.map((b) => ` --bug ${b}`).join("");
+  const { view } = captureRun(scenario, { seed: s, source: `flint sim ${source.file} --seed ${s}${bugText}`, detailBudgetBytes });
+  if (bugs.length > 0) view.title += ` with ${bugs.join(", ")}`;
+  return view;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args: ViewArgs;
+  try {
+    const parsed = parseViewArgs(argv);
+    if (parsed === "help") {
+      out(USAGE);
+      return 0;
+    }
+    args = parsed;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`flint view: ${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  try {
+    const sources = args.runs.map(resolveRun);
+    const first = viewOf(sources[0]!, args.seed, [], args.detailBudgetBytes);
+    const views = [first];
+    // Two runs: the second file, or the same scenario again with another seed or bugs.
+    const secondSource = sources[1] ?? (args.seed2 !== null || args.bugs.length > 0 ? sources[0]! : null);
+    if (secondSource !== null) views.push(viewOf(secondSource, args.seed2 ?? (sources[1] === undefined ? args.seed : null), args.bugs, args.detailBudgetBytes));
+    const file = args.out ?? (views.length === 2 ? "diff.html" : "run.html");
+    const divergence = views.length === 2 ? firstDifference(views[0]!, views[1]!) : null;
+    writeFileSync(file, renderPage(views, divergence));
+    out(`flint view: wrote ${file} (${views.map((v) => `${v.title}: ${v.step.length} steps`).join("; ")})`);
+    if (views.length === 2) out(divergence === null ? "the runs are the same, step for step" : divergence.text);
+    if (args.chromeTrace !== null) {
+      writeFileSync(args.chromeTrace, JSON.stringify(chromeTrace(first)));
+      out(`flint view: wrote ${args.chromeTrace} (Chrome trace events: open it in https://ui.perfetto.dev or chrome://tracing)`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof RunSourceError || e instanceof TraceFileError) {
+      process.stderr.write(`flint view: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof ScenarioError) {
+      process.stderr.write(`flint view: bad scenario: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The run viewer's page: one self-contained HTML file (its script, style and data inlined, nothing
+ * fetched), for one run or two runs side by side aligned at their first difference.
+ */
+import { PAGE_SCRIPT } from "./page-script.js";
+import { PAGE_STYLE } from "./page-style.js";
+import type { ViewRun } from "./model.js";
+
+/** Where two runs first differ: the row in each, and a sentence saying how. */
+export interface Divergence {
+  rows: [number, number];
+  text: string;
+}
+
+/** The HTML page of one run, or of two runs with their first difference. */
+export function renderPage(runs: readonly ViewRun[], divergence: Divergence | null = null): string {
+  const data = JSON.stringify({ runs, divergence });
+  // Inside <script>, "</" would end the element and "<!--" open a comment: escape the "<".
+  const safe = data.replace(/</g, "\\u003c");
+  const title = runs.map((r) => r.title).join(" vs ");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>flint view: ${escapeHtml(title)}</title>
+<style>${PAGE_STYLE}</style>
+</head>
+<body>
+<header><h1>flint view: ${escapeHtml(title)}</h1><span id="verdict"></span><span class="source" id="source"></span></header>
+<div id="controls">
+  <label>nodes <input type="text" id="lanes" placeholder="master, worker-1 (all when empty)"></label>
+  <label>follow <input type="text" id="follow" placeholder="a task, executor, app or worker id"></label>
+  <button id="zoom-in" title="zoom in (+)">+</button><button id="zoom-out" title="zoom out (-)">-</button><button id="fit">whole run</button>
+  <button id="prev-mark">&lt; mark</button><button id="next-mark">mark &gt;</button>
+  <span class="legend">
+    <span><i style="border-color:rgba(60,90,160,0.8)"></i>delivered</span>
+    <span><i style="border-color:#e67800;border-top-style:dashed"></i>duplicate</span>
+    <span><i style="border-color:#8c3cc8;border-top-style:dotted"></i>delayed</span>
+    <span><i style="border-color:#d22828"></i>lost (x)</span>
+    <span><i style="border-color:#00968c;border-top-style:dashed"></i>injected</span>
+    <span style="color:#d00">x crash</span><span>- exit</span>
+    <span style="background:rgba(90,90,90,0.28)">&nbsp;paused&nbsp;</span>
+    <span style="background:rgba(255,140,0,0.25)">&nbsp;partitioned&nbsp;</span>
+    <span style="color:#b08000">&#9670; leader</span>
+    <span style="background:rgba(220,0,0,0.25)">&nbsp;violation&nbsp;</span>
+  </span>
+</div>
+<div id="banner"></div>
+<div id="main"><div id="panes"></div><div id="detail"><p class="note">Click a step (a dot) to see its input, its effects and the node's state before and after it.</p></div></div>
+<div id="status"></div>
+<script id="run-data" type="application/json">${safe}</script>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** A row's identity for comparing runs: the node, what it got and what it did. */
+function rowKey(v: ViewRun, row: number): string {
+  const effects: string[] = [];
+  for (let e = v.effectStart[row]!; e < v.effectStart[row + 1]!; e++) effects.push(v.strings[v.effectSummary[e]!]!);
+  return `${v.timeMs[row]} ${v.lanes[v.lane[row]!]!.name} ${v.strings[v.summary[row]!]} => ${effects.join("; ")}`;
+}
+
+/** The first row at which two runs differ (time, node, input or effects), or null when they are the same. */
+export function firstDifference(a: ViewRun, b: ViewRun): Divergence | null {
+  const n = Math.min(a.step.length, b.step.length);
+  for (let i = 0; i < n; i++) {
+    const ka = rowKey(a, i);
+    const kb = rowKey(b, i);
+    if (ka !== kb) return { rows: [i, i], text: `The runs are the same for ${i} steps and first differ at step ${a.step[i]}: A: ${ka}  |  B: ${kb}` };
+  }
+  if (a.step.length === b.step.length) return null;
+  const longer = a.step.length > b.step.length ? "A" : "B";
+  return { rows: [Math.min(n, a.step.length - 1), Math.min(n, b.step.length - 1)], text: `The runs are the same for ${n} steps; then ${longer} goes on (${Math.max(a.step.length, b.step.length) - n} more steps).` };
+}
