@@ -448,4 +448,12 @@ function jumpMark(dir) {
 }
 
 setup();
+// For tests and tools: where a row and a lane are drawn, and selection by row.
+window.flintView = {
+  panes: panes,
+  rowY: function (pane, row) { return panes[pane].y(row); },
+  laneX: function (pane, lane) { return panes[pane].laneX[lane]; },
+  select: function (pane, row) { select(pane, row, true); },
+  scrollTo: function (row) { shared.top = Math.max(0, row - (panes[0].canvas.clientHeight - HEAD) / shared.rowPx / 2); panes.forEach(function (p) { p.draw(); }); }
+};
 `;

@@ -27,7 +27,8 @@ header .source { color: #aab; font-family: ui-monospace, monospace; }
 #detail table { border-collapse: collapse; width: 100%; font: 11px/1.35 ui-monospace, monospace; }
 #detail td { border-top: 1px solid #eee; padding: 2px 4px; vertical-align: top; word-break: break-all; }
 #detail tr.changed td { background: #fff3b0; }
-#detail td.path { color: #2b4a8b; white-space: nowrap; }
+#detail td.path { color: #2b4a8b; width: 40%; }
+#detail td.before, #detail td.after { width: 30%; }
 #detail td.before { color: #a33; }
 #detail td.after { color: #174; }
 #detail .violation { background: #ffe1e1; border: 1px solid #e99; padding: 4px 6px; margin: 4px 0; border-radius: 3px; }

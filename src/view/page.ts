@@ -59,11 +59,19 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-/** A row's identity for comparing runs: the node, what it got and what it did. */
+/** A row's identity for comparing runs: time, node, the input and the effects (as JSON where kept, else their summaries). */
 function rowKey(v: ViewRun, row: number): string {
+  const text = (full: number, brief: number): string => v.strings[full >= 0 ? full : brief]!;
+  const effects: string[] = [];
+  for (let e = v.effectStart[row]!; e < v.effectStart[row + 1]!; e++) effects.push(text(v.effectIds[e]!, v.effectSummary[e]!));
+  return `${v.timeMs[row]} ${v.lanes[v.lane[row]!]!.name} ${text(v.input[row]!, v.summary[row]!)} => ${effects.join("; ")}`;
+}
+
+/** A row in a sentence, for the banner. */
+function rowText(v: ViewRun, row: number): string {
   const effects: string[] = [];
   for (let e = v.effectStart[row]!; e < v.effectStart[row + 1]!; e++) effects.push(v.strings[v.effectSummary[e]!]!);
-  return `${v.timeMs[row]} ${v.lanes[v.lane[row]!]!.name} ${v.strings[v.summary[row]!]} => ${effects.join("; ")}`;
+  return `${(v.timeMs[row]! / 1000).toFixed(3)}s ${v.lanes[v.lane[row]!]!.name}: ${v.strings[v.summary[row]!]}${effects.length > 0 ? ` => ${effects.join("; ")}` : ""}`;
 }
 
 /** The first row at which two runs differ (time, node, input or effects), or null when they are the same. */
@@ -72,7 +80,7 @@ export function firstDifference(a: ViewRun, b: ViewRun): Divergence | null {
   for (let i = 0; i < n; i++) {
     const ka = rowKey(a, i);
     const kb = rowKey(b, i);
-    if (ka !== kb) return { rows: [i, i], text: `The runs are the same for ${i} steps and first differ at step ${a.step[i]}: A: ${ka}  |  B: ${kb}` };
+    if (ka !== kb) return { rows: [i, i], text: `The runs are the same for ${i} steps and first differ at step ${a.step[i]}: A: ${rowText(a, i)}  |  B: ${rowText(b, i)}` };
   }
   if (a.step.length === b.step.length) return null;
   const longer = a.step.length > b.step.length ? "A" : "B";
