@@ -13,6 +13,12 @@ import { run as view } from "../../src/cli/commands/view.js";
 import { fileTempDir } from "../hygiene/tempDir.js";
 import { captureOutput, SCENARIO_DIR } from "../sim/helpers.js";
 
+// The page's globals, for the functions page.evaluate runs in the browser (the tests compile without the DOM library).
+declare const document: { querySelector(selector: string): unknown };
+declare const window: unknown;
+declare const devicePixelRatio: number;
+type HTMLCanvasElement = { getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
+
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) console.warn(`test/view: skipping the browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
@@ -68,7 +74,7 @@ describe.skipIf(!HAVE_CHROMIUM)("flint view in a browser", () => {
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(`file://${file}`);
-    await page.waitForFunction(() => document.body.getAttribute("data-drawn") !== null);
+    await page.waitForSelector("body[data-drawn]");
     expect(errors).toEqual([]);
     return page;
   }

@@ -1,12 +1,12 @@
 /**
- * `flint sim <scenario> [--seed N] [--until T] [--trace FILE] [--json] [--verbose] [--story ID] [--strict] [--bug NAME] [--no-bugs]`:
+ * `flint sim <scenario> [--seed N] [--until T] [--trace FILE] [--html FILE] [--chrome-trace FILE] [--json] [--verbose] [--story ID] [--strict] [--bug NAME] [--no-bugs]`:
  * runs a scenario in the deterministic simulator and prints a timeline and a verdict.
  * Exit status: 0 when the expectation and every check hold, 1 when not, 2 for bad usage or a bad
  * scenario file. A failing run prints the one-line command that replays it. A run that hits a
  * weakness docs/protocol.md documents for Spark itself (the checks record those apart from failures)
  * shows it in the timeline, the summary and the JSON; `--strict` fails such a run.
  */
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import chalk from "chalk";
 import { KNOWN_BUGS } from "../../protocol/config.js";
 import { ClusterRun, type SimResult } from "../../sim/cluster.js";
@@ -17,6 +17,9 @@ import { checkInjectedMessages } from "../injected-messages.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.js";
 import type { TimelineEntry } from "../../sim/timeline.js";
 import { describeEffect, describeInput, type TraceRecord } from "../../sim/trace.js";
+import { captureRun } from "../../view/capture.js";
+import { chromeTrace } from "../../view/chrome-trace.js";
+import { renderPage } from "../../view/page.js";
 
 export const summary = "run a scenario in the deterministic simulator (timeline, verdict, trace)";
 
@@ -29,6 +32,8 @@ Options:
   --seed N        run with this seed instead of the scenario's (same seed = same run, bit for bit)
   --until T       stop at virtual time T (ms, or with a unit: 90s, 5m, 1h)
   --trace FILE    write every delivered input as JSON lines (time, node, input, effects)
+  --html FILE     also write the run as one self-contained HTML page (see \`flint view --help\`)
+  --chrome-trace FILE  also write the run as Chrome trace-event JSON (Perfetto, chrome://tracing)
   --json          print one JSON object (seed, trace hash, counts, faults, jobs, node states, verdict)
   --verbose       show every step (every message, timer and effect), not only the timeline
   --story ID      show only the steps that mention ID (a worker, app, executor, driver or task id)
@@ -50,6 +55,9 @@ interface Args {
   seed?: number;
   untilMs?: number;
   trace?: string;
+  /** Write the run's page (flint view) / Chrome trace-event JSON here too. */
+  html?: string;
+  chromeTrace?: string;
   json: boolean;
   verbose: boolean;
   story?: string;
@@ -111,6 +119,12 @@ function parseArgs(argv: string[]): Args | "help" {
         break;
       case "--trace":
         args.trace = value(i++, a);
+        break;
+      case "--html":
+        args.html = value(i++, a);
+        break;
+      case "--chrome-trace":
+        args.chromeTrace = value(i++, a);
         break;
       case "--story":
         args.story = value(i++, a);
@@ -296,6 +310,17 @@ function printResult(result: SimResult, args: Args, scenario: Scenario, weakness
   }
 }
 
+/**
+ * The run's page and/or Chrome trace: the scenario is run once more, observed step by step (the
+ * simulator is deterministic: the same run), so that the plain run pays nothing for them.
+ */
+function writeViews(scenario: Scenario, seed: number, args: Args): void {
+  const { view } = captureRun(scenario, { seed, ...(args.untilMs !== undefined ? { untilMs: args.untilMs } : {}), source: replayCommand(args, seed) });
+  if (args.html !== undefined) writeFileSync(args.html, renderPage([view]));
+  if (args.chromeTrace !== undefined) writeFileSync(args.chromeTrace, JSON.stringify(chromeTrace(view)));
+  if (!args.json) out(chalk.dim(`wrote ${[args.html, args.chromeTrace].filter((f) => f !== undefined).join(" and ")}`));
+}
+
 function replayCommand(args: Args, seed: number): string {
   const bugs = `${args.noBugs ? " --no-bugs" : ""}${args.bugs.map((b) => ` --bug ${b}`).join("")}`;
   return `npx flint sim ${args.file} --seed ${seed}${args.untilMs !== undefined ? ` --until ${args.untilMs}` : ""}${args.strict ? " --strict" : ""}${bugs}`;
@@ -396,6 +421,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const h of weaknesses.hits) if (h.step < 0 && (story === undefined || JSON.stringify(h).includes(story))) printWeakness(h);
   }
   const verdict = verdictOf(result, weaknesses.hits, args.strict);
+  if (args.html !== undefined || args.chromeTrace !== undefined) writeViews(scenario, seed, args);
   if (args.json) {
     out(
       JSON.stringify({
