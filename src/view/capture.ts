@@ -32,7 +32,7 @@ export interface CaptureOptions {
 }
 
 /** The default detail budget: enough for every step of the shipped scenarios but big-cluster. */
-export const DEFAULT_DETAIL_BUDGET_BYTES = 200_000_000;
+export const DEFAULT_DETAIL_BUDGET_BYTES = 64_000_000;
 
 /** The default limit of state comparison work: about ten seconds (every shipped scenario but big-cluster fits). */
 export const DEFAULT_STATE_VISITS_MAX = 300_000_000;
