@@ -242,7 +242,12 @@ function finishMarks(b: ViewBuilder, result: SimResult): void {
   const v = b.run;
   for (const e of result.election) {
     if (e.what !== "elected" && e.what !== "revoked") continue;
-    v.leaders.push({ row: rowAtTime(v, e.timeMs), lane: b.laneOf(e.master), what: e.what });
+    // At the master's own step that took the news (its first at or after the event), else at the time.
+    const lane = b.laneOf(e.master);
+    const at = rowAtTime(v, e.timeMs);
+    let row = at;
+    while (row < v.lane.length && v.lane[row] !== lane) row++;
+    v.leaders.push({ row: row < v.lane.length ? row : at, lane, what: e.what });
   }
   for (const x of result.violations) {
     v.violations.push({ row: rowOfStep(v, x.step), lane: b.hasLane(x.node) ? b.laneOf(x.node) : -1, check: x.check, detail: x.detail, weakness: x.weakness ?? null });

@@ -454,6 +454,7 @@ window.flintView = {
   rowY: function (pane, row) { return panes[pane].y(row); },
   laneX: function (pane, lane) { return panes[pane].laneX[lane]; },
   select: function (pane, row) { select(pane, row, true); },
+  setRowPx: function (px) { shared.rowPx = px; },
   scrollTo: function (row) { shared.top = Math.max(0, row - (panes[0].canvas.clientHeight - HEAD) / shared.rowPx / 2); panes.forEach(function (p) { p.draw(); }); }
 };
 `;
