@@ -74,15 +74,22 @@ function rowText(v: ViewRun, row: number): string {
   return `${(v.timeMs[row]! / 1000).toFixed(3)}s ${v.lanes[v.lane[row]!]!.name}: ${v.strings[v.summary[row]!]}${effects.length > 0 ? ` => ${effects.join("; ")}` : ""}`;
 }
 
-/** The first row at which two runs differ (time, node, input or effects), or null when they are the same. */
+/** Where two runs of one scenario first differ, or null when they are the same step for step. */
 export function firstDifference(a: ViewRun, b: ViewRun): Divergence | null {
   const n = Math.min(a.step.length, b.step.length);
-  for (let i = 0; i < n; i++) {
-    const ka = rowKey(a, i);
-    const kb = rowKey(b, i);
-    if (ka !== kb) return { rows: [i, i], text: `The runs are the same for ${i} steps and first differ at step ${a.step[i]}: A: ${rowText(a, i)}  |  B: ${rowText(b, i)}` };
+  // What the nodes did (time, node, input, effects) is the difference to open on; a step whose
+  // state changes differ while it did the same (a seed, or a bug that has not shown yet) is noted.
+  let acted = -1;
+  let stated = -1;
+  for (let i = 0; i < n && acted < 0; i++) {
+    if (rowKey(a, i) !== rowKey(b, i)) acted = i;
+    else if (stated < 0 && a.changes[i]! >= 0 && b.changes[i]! >= 0 && a.strings[a.changes[i]!] !== b.strings[b.changes[i]!]) stated = i;
   }
-  if (a.step.length === b.step.length) return null;
+  const stateNote = stated >= 0 ? ` The nodes' states first differ earlier, at step ${a.step[stated]} (${a.lanes[a.lane[stated]!]!.name}).` : "";
+  if (acted >= 0) return { rows: [acted, acted], text: `The runs do the same for ${acted} steps and first differ at step ${a.step[acted]}: A: ${rowText(a, acted)}  |  B: ${rowText(b, acted)}.${stateNote}` };
+  if (a.step.length === b.step.length && stated < 0) return null;
   const longer = a.step.length > b.step.length ? "A" : "B";
-  return { rows: [Math.min(n, a.step.length - 1), Math.min(n, b.step.length - 1)], text: `The runs are the same for ${n} steps; then ${longer} goes on (${Math.max(a.step.length, b.step.length) - n} more steps).` };
+  const ended = a.step.length === b.step.length ? "" : ` then ${longer} goes on (${Math.abs(a.step.length - b.step.length)} more steps).`;
+  if (stated >= 0) return { rows: [stated, stated], text: `The runs do the same for ${n} steps;${ended} The nodes' states first differ at step ${a.step[stated]}: ${rowText(a, stated)}.` };
+  return { rows: [Math.min(n, a.step.length - 1), Math.min(n, b.step.length - 1)], text: `The runs do the same for ${n} steps;${ended}` };
 }

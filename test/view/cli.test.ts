@@ -69,6 +69,21 @@ describe("flint view (files)", () => {
     expect(v!.source).toContain("shrunk.json --seed 7");
   });
 
+  it("view --no-bugs: a museum scenario's fix and bug side by side, from the first step whose state the bug changes", async () => {
+    const html = join(TMP, "bug.html");
+    expect(await view([join(SCENARIO_DIR, "museum", "SPARK-12552.json"), "--no-bugs", "-o", html])).toBe(0);
+    expect(out.stdout).toContain("first differ at step");
+    const page = readFileSync(html, "utf8");
+    const data = JSON.parse(/<script id="run-data" type="application\/json">(.*?)<\/script>/s.exec(page)![1]!);
+    const [fixed, buggy] = data.runs as ViewRun[];
+    expect(fixed!.violations).toEqual([]);
+    expect(buggy!.violations.map((v) => v.check)).toContain("I6:executor-recorded-on-worker-and-app");
+    const row = data.divergence.rows[0];
+    expect(row).toBeLessThan(buggy!.step.length - 1);
+    expect(fixed!.changes[row]).not.toBe(-1);
+    expect(fixed!.strings[fixed!.changes[row]!]).not.toBe(buggy!.strings[buggy!.changes[row]!]);
+  });
+
   it("view: bad input exits 2 with a message naming what is wrong", async () => {
     expect(await view([join(TMP, "missing.json")])).toBe(2);
     expect(out.stderr).toContain("no such file or folder");

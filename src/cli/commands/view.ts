@@ -34,6 +34,8 @@ Options:
   --seed N              the seed for a scenario RUN (with two runs: RUN's seed; see --seed2)
   --seed2 N             the seed for RUN2 (RUN2 defaults to RUN: compare two seeds of one scenario)
   --bug NAME            turn on a historic bug in the second run (repeatable): ${Object.keys(KNOWN_BUGS).join(", ")}
+  --no-bugs             run RUN with its scenario's historic bugs off, and compare it with the run
+                        with them on (a museum scenario: the fix against the bug)
   --chrome-trace FILE   also write the (first) run as Chrome trace-event JSON (Perfetto, chrome://tracing)
   --detail-mb N         keep inputs, effects and states for the first N MB of detail (default ${DEFAULT_DETAIL_BUDGET_BYTES / 1e6})
   -h, --help            this help
@@ -41,6 +43,7 @@ Options:
 Examples:
   flint view scenarios/master-failover.json -o failover.html
   flint view scenarios/master-failover.json --seed 1 --seed2 2 -o diff.html
+  flint view scenarios/museum/SPARK-12552.json --no-bugs -o bug.html
   flint view .flint/fuzz/failures/partition-heal-seed-42/ -o failure.html`;
 
 interface ViewArgs {
@@ -49,6 +52,7 @@ interface ViewArgs {
   seed: number | null;
   seed2: number | null;
   bugs: string[];
+  noBugs: boolean;
   chromeTrace: string | null;
   detailBudgetBytes: number;
 }
@@ -57,7 +61,7 @@ class UsageError extends Error {}
 
 /** All of the command's flags in one place (names, types, defaults). */
 function parseViewArgs(argv: string[]): ViewArgs | "help" {
-  const args: ViewArgs = { runs: [], out: null, seed: null, seed2: null, bugs: [], chromeTrace: null, detailBudgetBytes: DEFAULT_DETAIL_BUDGET_BYTES };
+  const args: ViewArgs = { runs: [], out: null, seed: null, seed2: null, bugs: [], noBugs: false, chromeTrace: null, detailBudgetBytes: DEFAULT_DETAIL_BUDGET_BYTES };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
@@ -89,6 +93,9 @@ function parseViewArgs(argv: string[]): ViewArgs | "help" {
         args.bugs.push(bug);
         break;
       }
+      case "--no-bugs":
+        args.noBugs = true;
+        break;
       case "--chrome-trace":
         args.chromeTrace = value(i++, a);
         break;
@@ -110,13 +117,15 @@ function out(s: string): void {
 }
 
 /** The view of one run: a trace file as it is, a scenario run with its seed (and bugs). */
-export function viewOf(source: RunSource, seed: number | null, bugs: readonly string[], detailBudgetBytes: number): ViewRun {
+export function viewOf(source: RunSource, seed: number | null, bugs: readonly string[], detailBudgetBytes: number, noBugs = false): ViewRun {
   if (source.kind === "trace") return viewOfTraceFile(source.file);
-  const scenario: Scenario = bugs.length === 0 ? source.scenario : { ...source.scenario, config: { ...source.scenario.config, bugs: [...new Set([...(source.scenario.config.bugs ?? []), ...bugs])] } };
+  const scenarioBugs = noBugs ? [] : (source.scenario.config.bugs ?? []);
+  const scenario: Scenario = bugs.length === 0 && !noBugs ? source.scenario : { ...source.scenario, config: { ...source.scenario.config, bugs: [...new Set([...scenarioBugs, ...bugs])] } };
   const s = seed ?? source.seed ?? scenario.seed;
-  const bugText = bugs.map((b) => ` --bug ${b}`).join("");
+  const bugText = `${noBugs ? " --no-bugs" : ""}${bugs.map((b) => ` --bug ${b}`).join("")}`;
   const { view } = captureRun(scenario, { seed: s, source: `flint sim ${source.file} --seed ${s}${bugText}`, detailBudgetBytes });
-  if (bugs.length > 0) view.title += ` with ${bugs.join(", ")}`;
+  if (noBugs) view.title += " with historic bugs off";
+  else if ((scenario.config.bugs ?? []).length > 0) view.title += ` with ${(scenario.config.bugs ?? []).join(", ")}`;
   return view;
 }
 
@@ -138,10 +147,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     const sources = args.runs.map(resolveRun);
-    const first = viewOf(sources[0]!, args.seed, [], args.detailBudgetBytes);
+    const first = viewOf(sources[0]!, args.seed, [], args.detailBudgetBytes, args.noBugs);
     const views = [first];
     // Two runs: the second file, or the same scenario again with another seed or bugs.
-    const secondSource = sources[1] ?? (args.seed2 !== null || args.bugs.length > 0 ? sources[0]! : null);
+    const secondSource = sources[1] ?? (args.seed2 !== null || args.bugs.length > 0 || args.noBugs ? sources[0]! : null);
     if (secondSource !== null) views.push(viewOf(secondSource, args.seed2 ?? (sources[1] === undefined ? args.seed : null), args.bugs, args.detailBudgetBytes));
     const file = args.out ?? (views.length === 2 ? "diff.html" : "run.html");
     const divergence = views.length === 2 ? firstDifference(views[0]!, views[1]!) : null;
