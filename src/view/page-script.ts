@@ -67,14 +67,15 @@ function laneVisible(run, i) {
   return f.split(",").some(function (p) { p = p.trim(); return p !== "" && name.indexOf(p) >= 0; });
 }
 
-/** Rows whose summary, input or effects mention the followed id (null: follow nothing). */
+/** Rows of a node whose name holds the followed id (an app's executors), or whose input or effects mention it (null: follow nothing). */
 function followRows(run, id) {
   if (!id) return null;
   var hit = new Uint8Array(run.strings.length);
   for (var s = 0; s < run.strings.length; s++) if (run.strings[s].indexOf(id) >= 0) hit[s] = 1;
+  var laneHit = run.lanes.map(function (l) { return l.name.indexOf(id) >= 0; });
   var rows = new Uint8Array(run.step.length);
   for (var r = 0; r < run.step.length; r++) {
-    var on = hit[run.summary[r]] === 1 || (run.input[r] >= 0 && hit[run.input[r]] === 1);
+    var on = laneHit[run.lane[r]] || hit[run.summary[r]] === 1 || (run.input[r] >= 0 && hit[run.input[r]] === 1);
     for (var e = run.effectStart[r]; !on && e < run.effectStart[r + 1]; e++) on = (run.effectIds[e] >= 0 && hit[run.effectIds[e]] === 1) || hit[run.effectSummary[e]] === 1;
     rows[r] = on ? 1 : 0;
   }

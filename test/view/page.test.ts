@@ -178,6 +178,37 @@ describe.skipIf(!HAVE_CHROMIUM)("flint view in a browser", () => {
     await page.close();
   });
 
+  it("view: typing node names shows only their lanes; following an id marks exactly the steps whose node, input or effects mention it", async () => {
+    const scenario = join(SCENARIO_DIR, "lost-tasks.json");
+    const trace = join(TMP, "lost.jsonl");
+    expect(await sim([scenario, "--trace", trace, "--json"])).toBe(0);
+    const timeline = JSON.parse(out.stdout).timeline as Array<{ text: string }>;
+    const html = join(TMP, "lost.html");
+    expect(await view([scenario, "-o", html])).toBe(0);
+    const page = await open(html);
+    await page.fill("#lanes", "worker-1, master");
+    const shown = await page.evaluate(() => {
+      const pane = (window as unknown as { flintView: { panes: Array<{ lanesShown: number[]; run: PageRun }> } }).flintView.panes[0]!;
+      pane.draw();
+      return pane.lanesShown.map((l) => pane.run.lanes[l]!.name);
+    });
+    expect(shown.length).toBeGreaterThan(1);
+    expect(shown.every((n) => n.includes("worker-1") || n.includes("master"))).toBe(true);
+
+    const lines = readFileSync(trace, "utf8").trim().split("\n");
+    const id = timeline.map((e) => /app-\d+-\d+/.exec(e.text)?.[0]).find((x) => x !== undefined)!;
+    expect(id).toBeDefined();
+    await page.fill("#follow", id);
+    await page.press("#follow", "Enter");
+    const followed = await page.evaluate(() => {
+      const pane = (window as unknown as { flintView: { panes: Array<{ follow: Uint8Array | null }> } }).flintView.panes[0]!;
+      return pane.follow === null ? null : Array.from(pane.follow).flatMap((on, row) => (on ? [row] : []));
+    });
+    const expected = lines.flatMap((line, row) => (line.includes(id) ? [row] : []));
+    expect(followed).toEqual(expected);
+    await page.close();
+  });
+
   it("view A B: two seeds side by side, opened at the first step where their traces differ", async () => {
     const scenario = join(SCENARIO_DIR, "partition-heal.json");
     const traces = [1, 2].map((seed) => join(TMP, `t${seed}.jsonl`));
