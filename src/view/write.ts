@@ -11,11 +11,18 @@ import { renderPage } from "./page.js";
 /** The page's path for a scenario file. */
 export const pageFileFor = (scenarioFile: string): string => scenarioFile.replace(/(\.json)?$/, ".html");
 
+/**
+ * A failure's page keeps less detail than `flint view`'s default: a fuzz run of a big cluster must
+ * not spend minutes on each failure (`flint view` of the plan keeps more).
+ */
+const FAILURE_DETAIL_BUDGET_BYTES = 32_000_000;
+const FAILURE_STATE_VISITS_MAX = 100_000_000;
+
 /** Writes the run's page next to the scenario file; returns its path, or an error message. */
 export function writeRunPage(scenarioFile: string, scenario: Scenario, seed: number): { file: string } | { error: string } {
   const file = pageFileFor(scenarioFile);
   try {
-    const { view } = captureRun(scenario, { seed, source: `flint sim ${scenarioFile} --seed ${seed}` });
+    const { view } = captureRun(scenario, { seed, source: `flint sim ${scenarioFile} --seed ${seed}`, detailBudgetBytes: FAILURE_DETAIL_BUDGET_BYTES, stateVisitsMax: FAILURE_STATE_VISITS_MAX });
     writeFileSync(file, renderPage([view]));
     return { file };
   } catch (e) {

@@ -188,7 +188,7 @@ describe.skipIf(!HAVE_CHROMIUM)("flint view in a browser", () => {
     const page = await open(html);
     await page.fill("#lanes", "worker-1, master");
     const shown = await page.evaluate(() => {
-      const pane = (window as unknown as { flintView: { panes: Array<{ lanesShown: number[]; run: PageRun }> } }).flintView.panes[0]!;
+      const pane = (window as unknown as { flintView: { panes: Array<{ lanesShown: number[]; run: PageRun; draw(): void }> } }).flintView.panes[0]!;
       pane.draw();
       return pane.lanesShown.map((l) => pane.run.lanes[l]!.name);
     });
