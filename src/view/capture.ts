@@ -116,11 +116,12 @@ export function captureRun(scenario: Scenario, options: CaptureOptions): Capture
     if (tracker === undefined) trackers.set(node, (tracker = new StateTracker()));
     if (detail && b.detailBytes > budget) {
       detail = false;
-      v.statesNote = `details and states kept for the first ${row} steps only (the detail budget, ${Math.round(budget / 1e6)} MB, ran out; --detail-mb raises it)`;
+      const note = `inputs and effects kept for the first ${row} steps only (the detail budget, ${Math.round(budget / 1e6)} MB, ran out; --detail-mb raises it)`;
+      v.statesNote = v.statesNote === null ? `states, ${note}` : `${v.statesNote}; ${note}`;
     }
     if (states && detail && StateTracker.visits > visitsMax) {
       states = false;
-      v.statesNote = `states kept for the first ${row} steps only (comparing big states step by step hit its limit; inputs and effects are kept)`;
+      v.statesNote = `states kept for the first ${row} steps only (comparing big states step by step hit its limit)`;
     }
     const changes = states && detail ? tracker.changes(node.state) : null;
     b.addStep(record.step, record.timeMs, lane, input, effects, changes, detail);

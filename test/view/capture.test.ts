@@ -37,3 +37,17 @@ describe("capture", () => {
     }
   });
 });
+
+describe("capture limits", () => {
+  it("capture: past the state-comparison limit steps keep no states, and the note says from which step; past the detail budget, no inputs either", () => {
+    const scenario = loadScenario("master-failover.json");
+    const { view } = captureRun(scenario, { source: "test", stateVisitsMax: 20_000, detailBudgetBytes: 400_000 });
+    const firstWithoutState = view.changes.indexOf(-1);
+    const firstWithoutInput = view.input.indexOf(-1);
+    expect(firstWithoutState).toBeGreaterThan(0);
+    expect(firstWithoutInput).toBeGreaterThan(firstWithoutState);
+    expect(view.changes.slice(firstWithoutState).every((c) => c === -1)).toBe(true);
+    expect(view.statesNote).toContain(`states kept for the first ${firstWithoutState} steps only`);
+    expect(view.statesNote).toContain(`inputs and effects kept for the first ${firstWithoutInput} steps only`);
+  });
+});
