@@ -1,6 +1,6 @@
 // `npm run screenshots`: the README's picture of the run viewer, docs/img/view-failover.png: the
-// page `flint view` draws of scenarios/master-failover.json, opened at the standby's election
-// (the leader's lane ended by its crash above it). Needs /usr/bin/chromium and `npm run build`.
+// page `flint view` draws of scenarios/master-failover.json on its virtual time axis: the leader's
+// lane ended by its crash, the standby's election selected, the old leader's restart below. Needs /usr/bin/chromium and `npm run build`.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,18 +23,15 @@ try {
   const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
   await page.goto(`file://${html}`);
   await page.waitForSelector("body[data-drawn]");
-  // The second election: the standby master taking over after the leader's crash.
+  // The whole run on the virtual time axis, with the standby's election (after the leader's crash) selected.
   await page.evaluate(() => {
     const v = window.flintView;
-    const run = v.panes[0].run;
-    const elected = run.leaders.filter((l) => l.what === "elected");
-    const row = elected[elected.length - 1].row;
-    // Zoomed so that the leader's crash and the standby's election are both in view.
-    const crash = run.lives.find((l) => l.endedBy === "crash").toRow;
-    v.select(0, row);
-    const canvas = document.querySelector("canvas");
-    v.setRowPx((canvas.clientHeight - 90) / ((row - crash) * 1.4));
-    v.scrollTo(Math.round((row + crash) / 2));
+    const elected = v.panes[0].run.leaders.filter((l) => l.what === "elected");
+    v.select(0, elected[elected.length - 1].row);
+    const axis = document.getElementById("axis");
+    axis.value = "time";
+    axis.dispatchEvent(new Event("change"));
+    document.getElementById("fit").click();
   });
   await page.waitForTimeout(200);
   mkdirSync(here("../docs/img"), { recursive: true });

@@ -19,7 +19,8 @@ var KIND_COLOR = { master: "#8a3ffc", worker: "#1f6feb", driver: "#1a7f37", exec
 var GUTTER = 64, HEAD = 70, MIN_LANE = 16;
 var DATA = JSON.parse(document.getElementById("run-data").textContent);
 var RUNS = DATA.runs;
-var shared = { top: 0, rowPx: 6, laneFilter: "", follow: "", followRows: null, selected: null, pane: 0 };
+// top and rowPx are in axis units: steps (one unit a step), or virtual ms when the axis is time.
+var shared = { axis: "steps", top: 0, rowPx: 6, laneFilter: "", follow: "", followRows: null, selected: null, pane: 0 };
 
 function el(tag, attrs, text) {
   var e = document.createElement(tag);
@@ -107,8 +108,18 @@ Pane.prototype.layout = function () {
   for (var k = 0; k < shown.length; k++) this.laneX[shown[k]] = GUTTER + (k - this.left) * this.laneW + this.laneW / 2;
 };
 
-Pane.prototype.y = function (row) { return HEAD + 12 + (row - shared.top) * shared.rowPx; };
-Pane.prototype.rowAt = function (y) { return shared.top + (y - HEAD - 12) / shared.rowPx; };
+/** A row's place on the axis: its index, or its virtual ms. */
+Pane.prototype.pos = function (row) { return shared.axis === "time" ? this.run.timeMs[row] : row; };
+Pane.prototype.y = function (row) { return HEAD + 12 + (this.pos(row) - shared.top) * shared.rowPx; };
+function posAt(y) { return shared.top + (y - HEAD - 12) / shared.rowPx; }
+/** The row at height y (fractional on the step axis; on the time axis the first row at or after that time). */
+Pane.prototype.rowAt = function (y) {
+  var p = posAt(y);
+  if (shared.axis !== "time") return p;
+  var t = this.run.timeMs, lo = 0, hi = t.length;
+  while (lo < hi) { var mid = (lo + hi) >> 1; if (t[mid] < p) lo = mid + 1; else hi = mid; }
+  return lo;
+};
 
 Pane.prototype.draw = function () {
   var c = this.canvas, dpr = window.devicePixelRatio || 1;
@@ -120,13 +131,14 @@ Pane.prototype.draw = function () {
   this.layout();
   var run = this.run, n = run.step.length, self = this;
   var r0 = Math.max(0, Math.floor(this.rowAt(HEAD)) - 1), r1 = Math.min(n - 1, Math.ceil(this.rowAt(H)) + 1);
+  if (shared.axis === "time") while (r1 < n - 1 && this.y(r1) <= H) r1++;
   var xOf = function (lane) { var x = self.laneX[lane]; return x < GUTTER - 2 || x > W + 2 ? -1 : x; };
   // Partitions: a band over the lanes they cut.
   g.fillStyle = "rgba(255,140,0,0.13)";
   run.partitions.forEach(function (p) {
     var to = p.toRow < 0 ? n - 1 : p.toRow;
     if (to < r0 || p.fromRow > r1) return;
-    p.lanes.forEach(function (l) { var x = xOf(l); if (x >= 0) g.fillRect(x - self.laneW / 2, self.y(p.fromRow), self.laneW, Math.max(2, (to - p.fromRow) * shared.rowPx)); });
+    p.lanes.forEach(function (l) { var x = xOf(l); if (x >= 0) g.fillRect(x - self.laneW / 2, self.y(p.fromRow), self.laneW, Math.max(2, self.y(to) - self.y(p.fromRow))); });
     g.fillStyle = "rgba(200,100,0,0.9)"; g.font = "10px sans-serif";
     g.fillRect(GUTTER, self.y(p.fromRow), W - GUTTER, 1);
     g.fillText(p.label, GUTTER + 4, self.y(p.fromRow) - 2);
@@ -153,7 +165,7 @@ Pane.prototype.draw = function () {
     var x = xOf(p.lane); if (x < 0) return;
     var to = p.toRow < 0 ? n - 1 : p.toRow;
     if (to < r0 || p.fromRow > r1) return;
-    g.fillRect(x - self.laneW / 2 + 1, self.y(p.fromRow), self.laneW - 2, Math.max(2, (to - p.fromRow) * shared.rowPx));
+    g.fillRect(x - self.laneW / 2 + 1, self.y(p.fromRow), self.laneW - 2, Math.max(2, self.y(to) - self.y(p.fromRow)));
   });
   // Messages: arrows from send to delivery, styled by fate; at most ARROWS_MAX per frame.
   var ARROWS_MAX = 30000, drawn = 0, seen = new Set(), skipped = 0, fol = this.follow;
@@ -178,7 +190,7 @@ Pane.prototype.draw = function () {
       }
       var yd = self.y(d), bx = x2 < 0 ? ax : x2;
       g.beginPath(); g.moveTo(ax, ys); g.lineTo(bx, yd); g.stroke();
-      if (shared.rowPx >= 2) { var ang = Math.atan2(yd - ys, bx - ax); g.setLineDash([]); g.beginPath(); g.moveTo(bx, yd); g.lineTo(bx - 6 * Math.cos(ang - 0.4), yd - 6 * Math.sin(ang - 0.4)); g.moveTo(bx, yd); g.lineTo(bx - 6 * Math.cos(ang + 0.4), yd - 6 * Math.sin(ang + 0.4)); g.stroke(); }
+      if (Math.abs(yd - ys) >= 2 || shared.rowPx >= 2) { var ang = Math.atan2(yd - ys, bx - ax); g.setLineDash([]); g.beginPath(); g.moveTo(bx, yd); g.lineTo(bx - 6 * Math.cos(ang - 0.4), yd - 6 * Math.sin(ang - 0.4)); g.moveTo(bx, yd); g.lineTo(bx - 6 * Math.cos(ang + 0.4), yd - 6 * Math.sin(ang + 0.4)); g.stroke(); }
     }
   }
   g.setLineDash([]);
@@ -190,7 +202,7 @@ Pane.prototype.draw = function () {
     if (y3 - lastY[lane] < 1) continue;
     lastY[lane] = y3;
     g.fillStyle = fol ? (fol[r] ? "#000" : "rgba(0,0,0,0.12)") : "#222";
-    var rad = shared.rowPx >= 4 ? 2.5 : 1.5;
+    var rad = shared.rowPx >= 4 || shared.axis === "time" ? 2.5 : 1.5;
     g.fillRect(x3 - rad, y3 - rad, rad * 2, rad * 2);
   }
   // Leader changes.
@@ -231,8 +243,10 @@ Pane.prototype.draw = function () {
   // Time gutter and lane names (drawn last: they stay on top).
   g.fillStyle = "#f0f2f5"; g.fillRect(0, 0, GUTTER, H); g.fillRect(0, 0, W, HEAD);
   g.fillStyle = "#555"; g.font = "10px ui-monospace, monospace";
-  var every = Math.max(1, Math.ceil(40 / shared.rowPx));
-  for (var tr = Math.ceil(r0 / every) * every; tr <= r1; tr += every) { var ty = self.y(tr); if (ty > HEAD + 6) g.fillText((run.timeMs[tr] / 1000).toFixed(3) + "s", 2, ty + 3); }
+  for (var ty = HEAD + 30; ty < H; ty += 40) {
+    var label = shared.axis === "time" ? posAt(ty) : run.timeMs[Math.min(n - 1, Math.max(0, Math.round(posAt(ty))))];
+    g.fillText((label / 1000).toFixed(3) + "s", 2, ty + 3);
+  }
   g.save(); g.font = "10px sans-serif";
   for (var k = 0; k < this.lanesShown.length; k++) {
     var li = this.lanesShown[k], lx = xOf(li); if (lx < 0) continue;
@@ -309,7 +323,7 @@ function select(paneIndex, row, scroll) {
   var pane = panes[paneIndex], run = pane.run;
   if (scroll) {
     var H = pane.canvas.clientHeight;
-    shared.top = Math.max(0, row - (H - HEAD) / shared.rowPx / 2);
+    shared.top = Math.max(0, pane.pos(row) - (H - HEAD) / shared.rowPx / 2);
   }
   var d = document.getElementById("detail");
   d.textContent = "";
@@ -372,17 +386,18 @@ function redraw() {
     frame = 0;
     panes.forEach(function (p) { p.draw(); });
     var w = panes[0].lastWindow || { r0: 0, r1: 0, arrows: 0, skipped: 0 };
-    document.getElementById("status").textContent = "rows " + w.r0 + "-" + w.r1 + " of " + panes[0].run.step.length + ", " + w.arrows + " arrows" + (w.skipped ? " (" + w.skipped + " more: zoom in)" : "") + ", zoom " + shared.rowPx.toFixed(3) + " px/step. Wheel scrolls, ctrl+wheel or +/- zooms, shift+wheel pans lanes, click a step.";
+    document.getElementById("status").textContent = "rows " + w.r0 + "-" + w.r1 + " of " + panes[0].run.step.length + ", " + w.arrows + " arrows" + (w.skipped ? " (" + w.skipped + " more: zoom in)" : "") + ", zoom " + shared.rowPx.toFixed(3) + (shared.axis === "time" ? " px/ms." : " px/step.") + " Wheel scrolls, ctrl+wheel or +/- zooms, shift+wheel pans lanes, click a step.";
     document.body.setAttribute("data-drawn", String(Number(document.body.getAttribute("data-drawn") || 0) + 1));
   });
 }
 
-function maxRows() { return Math.max.apply(null, panes.map(function (p) { return p.run.step.length; })); }
+/** The axis' end: the last row, or the last step's virtual ms. */
+function maxPos() { return Math.max.apply(null, panes.map(function (p) { return p.pos(p.run.step.length - 1); })); }
 function zoom(factor, atY) {
   var y = atY === undefined ? panes[0].canvas.clientHeight / 2 : atY;
-  var row = panes[0].rowAt(y);
-  shared.rowPx = Math.min(40, Math.max(0.0005, shared.rowPx * factor));
-  shared.top = Math.max(0, row - (y - HEAD) / shared.rowPx);
+  var at = posAt(y);
+  shared.rowPx = Math.min(40, Math.max(0.0000005, shared.rowPx * factor));
+  shared.top = Math.max(0, at - (y - HEAD - 12) / shared.rowPx);
   redraw();
 }
 
@@ -407,7 +422,18 @@ function setup() {
   });
   document.getElementById("zoom-in").onclick = function () { zoom(2); };
   document.getElementById("zoom-out").onclick = function () { zoom(0.5); };
-  document.getElementById("fit").onclick = function () { shared.top = 0; shared.rowPx = Math.max(0.0005, (panes[0].canvas.clientHeight - HEAD) / maxRows()); redraw(); };
+  document.getElementById("fit").onclick = function () { shared.top = 0; shared.rowPx = Math.max(0.0000005, (panes[0].canvas.clientHeight - HEAD - 24) / Math.max(1, maxPos())); redraw(); };
+  // The axis: steps evenly spaced, or virtual time (steps of one ms share a height); the middle row stays in view.
+  document.getElementById("axis").addEventListener("change", function (e) {
+    var p = panes[0], H = p.canvas.clientHeight;
+    var a = Math.max(0, Math.floor(p.rowAt(HEAD + 12))), b = Math.min(p.run.step.length - 1, Math.ceil(p.rowAt(H)));
+    var middle = Math.round((a + b) / 2);
+    shared.axis = e.target.value;
+    var span = Math.max(1, p.pos(b) - p.pos(a));
+    shared.rowPx = Math.max(0.0000005, (H - HEAD - 12) / span);
+    shared.top = Math.max(0, p.pos(middle) - (H - HEAD) / shared.rowPx / 2);
+    redraw();
+  });
   document.getElementById("next-mark").onclick = function () { jumpMark(1); };
   document.getElementById("prev-mark").onclick = function () { jumpMark(-1); };
   panes.forEach(function (p) {
@@ -415,7 +441,7 @@ function setup() {
       ev.preventDefault();
       if (ev.ctrlKey || ev.metaKey) { zoom(ev.deltaY < 0 ? 1.25 : 0.8, ev.offsetY); return; }
       if (ev.shiftKey) { panes.forEach(function (q) { q.left = Math.max(0, Math.min(q.lanesShown.length - 1, q.left + Math.sign(ev.deltaY || ev.deltaX))); }); redraw(); return; }
-      shared.top = Math.max(0, Math.min(maxRows() - 1, shared.top + ev.deltaY / shared.rowPx));
+      shared.top = Math.max(0, Math.min(maxPos(), shared.top + ev.deltaY / shared.rowPx));
       redraw();
     }, { passive: false });
   });
@@ -456,6 +482,6 @@ window.flintView = {
   laneX: function (pane, lane) { return panes[pane].laneX[lane]; },
   select: function (pane, row) { select(pane, row, true); },
   setRowPx: function (px) { shared.rowPx = px; },
-  scrollTo: function (row) { shared.top = Math.max(0, row - (panes[0].canvas.clientHeight - HEAD) / shared.rowPx / 2); panes.forEach(function (p) { p.draw(); }); }
+  scrollTo: function (row) { shared.top = Math.max(0, panes[0].pos(row) - (panes[0].canvas.clientHeight - HEAD) / shared.rowPx / 2); panes.forEach(function (p) { p.draw(); }); }
 };
 `;

@@ -30,6 +30,7 @@ export function renderPage(runs: readonly ViewRun[], divergence: Divergence | nu
 <div id="controls">
   <label>nodes <input type="text" id="lanes" placeholder="master, worker-1 (all when empty)"></label>
   <label>follow <input type="text" id="follow" placeholder="a task, executor, app or worker id"></label>
+  <label>axis <select id="axis"><option value="steps">steps</option><option value="time">virtual time</option></select></label>
   <button id="zoom-in" title="zoom in (+)">+</button><button id="zoom-out" title="zoom out (-)">-</button><button id="fit">whole run</button>
   <button id="prev-mark">&lt; mark</button><button id="next-mark">mark &gt;</button>
   <span class="legend">

@@ -69,9 +69,10 @@ describe.skipIf(!HAVE_CHROMIUM)("flint view in a browser", () => {
     await browser?.close();
   });
 
+  /** Errors the pages threw (checked at each page's end as well as on load). */
+  const errors: string[] = [];
   async function open(file: string): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(`file://${file}`);
     await page.waitForSelector("body[data-drawn]");
@@ -206,6 +207,21 @@ describe.skipIf(!HAVE_CHROMIUM)("flint view in a browser", () => {
     });
     const expected = lines.flatMap((line, row) => (line.includes(id) ? [row] : []));
     expect(followed).toEqual(expected);
+
+    // On the virtual time axis, heights follow the steps' times: steps of one ms share a height.
+    await page.selectOption("#axis", "time");
+    const heights = await page.evaluate(() => {
+      const v = (window as unknown as { flintView: { panes: Array<{ run: PageRun; draw(): void }>; rowY(p: number, r: number): number } }).flintView;
+      const run = v.panes[0]!.run;
+      v.panes[0]!.draw();
+      return [10, 200, 400, 600].map((row) => ({ t: run.timeMs[row]!, y: v.rowY(0, row) }));
+    });
+    const pxPerMs = (heights[3]!.y - heights[0]!.y) / (heights[3]!.t - heights[0]!.t);
+    expect(pxPerMs).toBeGreaterThan(0);
+    for (const h of heights) expect(h.y - heights[0]!.y).toBeCloseTo((h.t - heights[0]!.t) * pxPerMs, 3);
+    const box = (await page.locator('canvas[data-pane="0"]').boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    expect(errors).toEqual([]);
     await page.close();
   });
 
