@@ -1,12 +1,12 @@
 // `npm run bench`: runs every benchmark in this folder in turn (each prints its own numbers).
 // Pass names to run a subset: `npm run bench -- sim codec`. `planted` (planted bugs vs the fuzz
-// budget) and `mutation` (the fuzzer's mutation score) take many minutes: they run only by name.
+// budget), `mutation` (the fuzzer's mutation score) and `view` (the run viewer on big-cluster) take minutes: they run only by name.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const ORDER = ["sim", "fuzz", "codec", "transport", "floor", "real", "failover"];
-const BY_NAME_ONLY = ["planted", "mutation"];
+const BY_NAME_ONLY = ["planted", "mutation", "view"];
 const here = (name) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
 // Names first, then options for the benchmarks: `npm run bench -- planted --seeds 100`.
 const args = process.argv.slice(2);

@@ -41,6 +41,8 @@ interface OptionCommon {
   env?: string;
   /** The default as the help shows it, when `default` cannot say it (e.g. "one per core"). */
   defaultHelp?: string;
+  /** A one-letter alias (`-o` for `--out`), for the few options people type all the time. */
+  short?: string;
 }
 
 export type OptionSpec =
@@ -237,7 +239,7 @@ export type CommandLine<S extends CommandSpec> = { help: true } | ({ help: false
  */
 export function parseCommandLine<S extends CommandSpec>(spec: S, argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): CommandLine<S> {
   const config: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
-  for (const [name, o] of Object.entries(spec.options)) config[name] = { type: o.type === "boolean" ? "boolean" : "string" };
+  for (const [name, o] of Object.entries(spec.options)) config[name] = { type: o.type === "boolean" ? "boolean" : "string", ...(o.short !== undefined ? { short: o.short } : {}) };
   const { tokens } = parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
   // --help wins over any other problem on the line: someone unsure of the options asks for them.
   if (tokens.some((t) => t.kind === "option" && t.name === "help")) return { help: true };
@@ -257,7 +259,7 @@ export function parseCommandLine<S extends CommandSpec>(spec: S, argv: readonly 
     }
     // Own properties only: `--constructor` is no option of any command.
     const o = Object.hasOwn(spec.options, token.name) ? spec.options[token.name] : undefined;
-    if (o === undefined || !token.rawName.startsWith("--")) {
+    if (o === undefined || !(token.rawName.startsWith("--") || (o.short !== undefined && token.rawName === `-${o.short}`))) {
       // `-seed` reaches here as the short options s, e, e, d: name the word as it was typed.
       const typed = argv[token.index]!.split("=")[0]!;
       const near = closest(typed.replace(/^-+/, ""), Object.keys(spec.options));
@@ -364,7 +366,7 @@ export function usageLine(spec: CommandSpec): string {
 /** The --help text, generated from the spec. */
 export function helpText(spec: CommandSpec): string {
   const rows: Array<readonly [string, string]> = Object.entries(spec.options).map(([name, o]) => {
-    const left = `--${name}${o.type === "boolean" ? "" : ` ${o.value ?? defaultPlaceholder(o)}`}`;
+    const left = `${o.short !== undefined ? `-${o.short}, ` : ""}--${name}${o.type === "boolean" ? "" : ` ${o.value ?? defaultPlaceholder(o)}`}`;
     const extras = [o.type === "strings" ? "repeatable" : undefined, defaultText(o) !== undefined ? `default: ${defaultText(o)}` : undefined, o.env !== undefined ? `env ${o.env}` : undefined].filter((x) => x !== undefined);
     const choices = (o.type === "enum" || o.type === "strings") && o.choices !== undefined ? `\none of: ${o.choices.join(", ")}` : "";
     // On a help of several lines, the default goes on a line of its own rather than after the last.

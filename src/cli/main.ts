@@ -24,6 +24,7 @@ export const COMMANDS: Record<string, Loader> = {
   worker: async () => (await import("./commands/worker.js")) as SubCommand,
   submit: async () => (await import("./commands/submit.js")) as SubCommand,
   status: async () => (await import("./commands/status.js")) as SubCommand,
+  view: async () => (await import("./commands/view.js")) as SubCommand,
 };
 
 /** The package's version, read from package.json beside dist/ (or src/) at run time. */

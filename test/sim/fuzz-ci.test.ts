@@ -139,7 +139,7 @@ describe("flint fuzz failures for CI", () => {
     expect(code).toBe(1);
     const f = j.failures[0];
     expect(f.dir).toBe(join(out, "failures", `SPARK-12552-seed-${f.seed}`));
-    expect(readdirSync(f.dir).sort()).toEqual(["plan.json", "report.txt", "shrunk.json"]);
+    expect(readdirSync(f.dir).sort()).toEqual(["plan.html", "plan.json", "report.txt", "shrunk.html", "shrunk.json"]);
     const plan = parseScenario(JSON.parse(readFileSync(join(f.dir, "plan.json"), "utf8")));
     const shrunk = parseScenario(JSON.parse(readFileSync(join(f.dir, "shrunk.json"), "utf8")));
     expect(runPlan(plan, ROLES).failure?.check).toBe(f.check);

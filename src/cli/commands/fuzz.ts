@@ -21,7 +21,8 @@ import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.
 import { shrink } from "../../sim/shrink/index.js";
 import { defineCommand, runCommand, UsageError, type ParsedArgs } from "../args.js";
 import { FuzzPool } from "../fuzz-pool.js";
-import { checkInjectedMessages } from "../injected-messages.js";
+import { checkInjectedMessages } from "../../harness/injected-messages.js";
+import { pageHint, writeRunPage } from "../../view/write.js";
 import { failureDir, failureReport, junitXml, replayCommand, scenarioName, WeaknessTable, writeFailure, type FuzzFailure } from "../fuzz-report.js";
 import type { WorkerReply, WorkerTask } from "../fuzz-worker.js";
 
@@ -309,7 +310,7 @@ async function fuzz(args: Args, files: string[], bases: Scenario[], corpus: Corp
       process.stderr.write(`FAIL ${file} seed ${r.seed}${f.mutant !== null ? ` (${f.mutant})` : ""}: ${f.check}: ${f.detail}\n`);
       if (f.planFile !== null) {
         process.stderr.write(`  plan:   ${f.planFile}\n`);
-        process.stderr.write(`  replay: ${replayCommand(f.planFile, r.seed)}\n`);
+        process.stderr.write(`  replay: ${replayCommand(f.planFile, r.seed)}${pageHint(writeRunPage(f.planFile, plan, r.seed))}\n`);
         process.stderr.write(`  shrink: npx flint shrink ${f.planFile}\n`);
       }
     }
@@ -414,7 +415,10 @@ function shrinkFailure(f: Failure, budgetMs: number, strict: boolean): void {
   try {
     const r = shrink(f.plan, ROLES, { strict, stop: () => Date.now() >= until });
     f.shrunkFile = join(f.dir, "shrunk.json");
-    writeFileSync(f.shrunkFile, scenarioJson(replayable({ ...r.scenario, name: `${f.plan.name}-min` }, r.outcome)));
+    const shrunk = replayable({ ...r.scenario, name: `${f.plan.name}-min` }, r.outcome);
+    writeFileSync(f.shrunkFile, scenarioJson(shrunk));
+    const page = writeRunPage(f.shrunkFile, shrunk, f.seed);
+    process.stderr.write(`shrunk: ${f.shrunkFile}${pageHint(page)}\n`);
     const size = (z: { faults: number; nodes: number; tasks: number; events: number }): string => `${z.faults} faults, ${z.nodes} nodes, ${z.tasks} tasks, ${z.events} events`;
     note = `shrunk in ${r.runs} runs${Date.now() >= until ? ` (stopped by the ${budgetMs / 1000}s budget)` : ""}: ${size(r.before)} -> ${size(r.after)}, still ${r.check}`;
   } catch (e) {

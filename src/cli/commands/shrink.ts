@@ -4,6 +4,7 @@
  * durations, fewer workers, apps, jobs and tasks — and writes it as a scenario that replays the
  * failure with `flint sim`. Reports the sizes before and after.
  */
+import { pageHint, writeRunPage } from "../../view/write.js";
 import { writeFileSync } from "node:fs";
 import { replayable, scenarioJson } from "../../sim/fuzz/index.js";
 import { ROLES } from "../../sim/roles.js";
@@ -70,6 +71,6 @@ async function minimize(file: string, out: string | undefined, maxRuns: number, 
   process.stdout.write(`  before: ${fmt(result.before)}\n`);
   process.stdout.write(`  after:  ${fmt(result.after)}\n`);
   process.stdout.write(`  ${result.runs} simulations in ${(ms / 1000).toFixed(1)} s; wrote ${target}\n`);
-  process.stdout.write(`  replay: npx flint sim ${target} --seed ${minimal.seed}${strict ? " --strict" : ""}\n`);
+  process.stdout.write(`  replay: npx flint sim ${target} --seed ${minimal.seed}${strict ? " --strict" : ""}${pageHint(writeRunPage(target, minimal, minimal.seed))}\n`);
   return 0;
 }

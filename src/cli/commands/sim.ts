@@ -6,7 +6,7 @@
  * weakness docs/protocol.md documents for Spark itself (the checks record those apart from failures)
  * shows it in the timeline, the summary and the JSON; `--strict` fails such a run.
  */
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import chalk from "chalk";
 import { KNOWN_BUGS } from "../../protocol/config.js";
 import { ClusterRun, type SimResult } from "../../sim/cluster.js";
@@ -16,10 +16,13 @@ import { mentions, storyOf } from "../../sim/story.js";
 import { ROLES } from "../../sim/roles.js";
 import { defineCommand, formatDuration, runCommand, type ParsedArgs } from "../args.js";
 import { FORCE_COLOR } from "../environment.js";
-import { checkInjectedMessages } from "../injected-messages.js";
+import { checkInjectedMessages } from "../../harness/injected-messages.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../sim/scenario.js";
 import type { TimelineEntry } from "../../sim/timeline.js";
 import { describeEffect, describeInput, type TraceRecord } from "../../sim/trace.js";
+import { captureRun } from "../../view/capture.js";
+import { chromeTrace } from "../../view/chrome-trace.js";
+import { renderPage } from "../../view/page.js";
 
 export const spec = defineCommand({
   name: "sim",
@@ -32,6 +35,8 @@ checks safety after every step, and says whether the expected outcome happened.`
     seed: { type: "int", min: 0, value: "N", help: "run with this seed instead of the scenario's (same seed = same run, bit for bit)" },
     until: { type: "duration", value: "T", help: "stop at virtual time T (a duration: 90s, 5m, 1h30m, 500ms)" },
     trace: { type: "string", value: "FILE", help: "write every delivered input as JSON lines (step, time, node, cause, input, effects)" },
+    html: { type: "string", value: "FILE", help: "also write the run as one self-contained HTML page (see `flint view --help`)" },
+    "chrome-trace": { type: "string", value: "FILE", help: "also write the run as Chrome trace-event JSON (Perfetto, chrome://tracing)" },
     json: { type: "boolean", help: "print one JSON object (seed, trace hash, counts, faults, jobs, node states, verdict)" },
     verbose: { type: "boolean", help: "show every step (every message, timer and effect), not only the timeline" },
     story: { type: "string", value: "ID", help: "show only the steps of ID (a node, app, executor, driver or task id, matched\nexactly) and, dimmed, the steps that caused them (#step <- #cause), back to a\nfault, the workload or a node's start" },
@@ -55,6 +60,9 @@ interface Args {
   seed: number | undefined;
   untilMs: number | undefined;
   trace: string | undefined;
+  /** Write the run's page (flint view) / Chrome trace-event JSON here too. */
+  html: string | undefined;
+  chromeTrace: string | undefined;
   json: boolean;
   verbose: boolean;
   story: string | undefined;
@@ -66,7 +74,7 @@ interface Args {
 }
 
 function argsOf({ options: o, positionals }: ParsedArgs<typeof spec>): Args {
-  return { file: positionals[0]!, seed: o.seed, untilMs: o.until, trace: o.trace, json: o.json, verbose: o.verbose, story: o.story, limit: o.limit, strict: o.strict, bugs: [...new Set(o.bug)], noBugs: o["no-bugs"] };
+  return { file: positionals[0]!, seed: o.seed, untilMs: o.until, trace: o.trace, html: o.html, chromeTrace: o["chrome-trace"], json: o.json, verbose: o.verbose, story: o.story, limit: o.limit, strict: o.strict, bugs: [...new Set(o.bug)], noBugs: o["no-bugs"] };
 }
 
 function loadScenario(file: string): Scenario {
@@ -237,6 +245,17 @@ function printResult(result: SimResult, args: Args, scenario: Scenario, weakness
   }
 }
 
+/**
+ * The run's page and/or Chrome trace: the scenario is run once more, observed step by step (the
+ * simulator is deterministic: the same run), so that the plain run pays nothing for them.
+ */
+function writeViews(scenario: Scenario, seed: number, args: Args): void {
+  const { view } = captureRun(scenario, { seed, ...(args.untilMs !== undefined ? { untilMs: args.untilMs } : {}), source: replayCommand(args, seed) });
+  if (args.html !== undefined) writeFileSync(args.html, renderPage([view]));
+  if (args.chromeTrace !== undefined) writeFileSync(args.chromeTrace, JSON.stringify(chromeTrace(view)));
+  if (!args.json) out(chalk.dim(`wrote ${[args.html, args.chromeTrace].filter((f) => f !== undefined).join(" and ")}`));
+}
+
 function replayCommand(args: Args, seed: number): string {
   const bugs = `${args.noBugs ? " --no-bugs" : ""}${args.bugs.map((b) => ` --bug ${b}`).join("")}`;
   return `npx flint sim ${args.file} --seed ${seed}${args.untilMs !== undefined ? ` --until ${formatDuration(args.untilMs)}` : ""}${args.strict ? " --strict" : ""}${bugs}`;
@@ -346,6 +365,7 @@ async function simulate(args: Args, scenario: Scenario): Promise<number> {
     for (const h of weaknesses.hits) if (h.step < 0 && (story === undefined || mentions(h, story))) printWeakness(h);
   }
   const verdict = verdictOf(result, weaknesses.hits, args.strict);
+  if (args.html !== undefined || args.chromeTrace !== undefined) writeViews(scenario, seed, args);
   if (args.json) {
     out(
       JSON.stringify({

@@ -1,0 +1,117 @@
+/**
+ * `flint view RUN [RUN2] -o run.html [--seed N] [--chrome-trace FILE]`: writes a run (or two runs,
+ * side by side from their first difference) as one self-contained HTML page, and/or as Chrome
+ * trace-event JSON for Perfetto. RUN is a scenario file, a fuzz failure's folder or a
+ * `flint sim --trace` file.
+ */
+import { writeFileSync } from "node:fs";
+import { KNOWN_BUGS } from "../../protocol/config.js";
+import { defineCommand, runCommand, type ParsedArgs } from "../args.js";
+import { ScenarioError, type Scenario } from "../../sim/scenario.js";
+import { captureRun, DEFAULT_DETAIL_BUDGET_BYTES } from "../../view/capture.js";
+import { chromeTrace } from "../../view/chrome-trace.js";
+import { resolveRun, RunSourceError, type RunSource } from "../../view/load.js";
+import type { ViewRun } from "../../view/model.js";
+import { firstDifference, renderPage } from "../../view/page.js";
+import { TraceFileError, viewOfTraceFile } from "../../view/trace-file.js";
+
+export const spec = defineCommand({
+  name: "view",
+  summary: "draw a run as one HTML page (lanes, messages, faults, states; two runs: their first difference)",
+  usage: "RUN [RUN2] [-o FILE] [options]",
+  description: `Writes a run as one self-contained HTML page (works offline): a lane per node, time running down,
+messages as arrows (lost, duplicated and delayed ones drawn apart), crashes, pauses, partitions,
+leader changes and invariant violations where they act; click a step for its input, its effects
+and the node's state before and after it. With two runs, shows them side by side from the first
+step where they differ.
+
+RUN is one of:
+  a scenario file          run in the simulator (with --seed, or the scenario's seed)
+  a fuzz failure's folder  e.g. .flint/fuzz/failures/<scenario>-seed-<N>/ (its shrunk scenario, else its plan)
+  a trace file             what \`flint sim --trace\` writes (no states, faults or checks in it)`,
+  positionals: { name: "RUN", min: 1, max: 2, missing: "missing the run to view (a scenario file, a fuzz failure's folder or a trace file)" },
+  options: {
+    out: { type: "string", short: "o", value: "FILE", help: "the HTML page to write (default run.html, or diff.html for two runs)" },
+    seed: { type: "int", min: 0, value: "N", help: "the seed for a scenario RUN (with two runs: RUN's seed; see --seed2)" },
+    seed2: { type: "int", min: 0, value: "N", help: "the seed for RUN2 (RUN2 defaults to RUN: compare two seeds of one scenario)" },
+    bug: { type: "strings", choices: Object.keys(KNOWN_BUGS), noun: "bug", value: "NAME", help: "turn on a historic bug in the second run (repeatable)" },
+    "no-bugs": { type: "boolean", help: "run RUN with its scenario's historic bugs off, and compare it with the run\nwith them on (a museum scenario: the fix against the bug)" },
+    "chrome-trace": { type: "string", value: "FILE", help: "also write the (first) run as Chrome trace-event JSON (Perfetto, chrome://tracing)" },
+    "detail-mb": { type: "int", min: 0, value: "N", default: DEFAULT_DETAIL_BUDGET_BYTES / 1e6, help: "keep inputs, effects and states for the first N MB of detail" },
+  },
+  footer: `Examples:
+  npx flint view scenarios/master-failover.json -o failover.html
+  npx flint view scenarios/master-failover.json --seed 1 --seed2 2 -o diff.html
+  npx flint view scenarios/museum/SPARK-12552.json --no-bugs -o bug.html
+  npx flint view .flint/fuzz/failures/partition-heal-seed-42/ -o failure.html`,
+  exitCodes: [
+    [0, "the page (and the trace) was written"],
+    [2, "bad usage, or a run that cannot be read (a bad scenario, folder or trace file)"],
+  ],
+  environment: [],
+});
+
+interface ViewArgs {
+  runs: string[];
+  out: string | null;
+  seed: number | null;
+  seed2: number | null;
+  bugs: string[];
+  noBugs: boolean;
+  chromeTrace: string | null;
+  detailBudgetBytes: number;
+}
+
+function argsOf({ options: o, positionals }: ParsedArgs<typeof spec>): ViewArgs {
+  return { runs: positionals, out: o.out ?? null, seed: o.seed ?? null, seed2: o.seed2 ?? null, bugs: o.bug, noBugs: o["no-bugs"], chromeTrace: o["chrome-trace"] ?? null, detailBudgetBytes: o["detail-mb"] * 1e6 };
+}
+
+function out(s: string): void {
+  process.stdout.write(s + "\n");
+}
+
+/** The view of one run: a trace file as it is, a scenario run with its seed (and bugs). */
+export function viewOf(source: RunSource, seed: number | null, bugs: readonly string[], detailBudgetBytes: number, noBugs = false): ViewRun {
+  if (source.kind === "trace") return viewOfTraceFile(source.file);
+  const scenarioBugs = noBugs ? [] : (source.scenario.config.bugs ?? []);
+  const scenario: Scenario = bugs.length === 0 && !noBugs ? source.scenario : { ...source.scenario, config: { ...source.scenario.config, bugs: [...new Set([...scenarioBugs, ...bugs])] } };
+  const s = seed ?? source.seed ?? scenario.seed;
+  const bugText = `${noBugs ? " --no-bugs" : ""}${bugs.map((b) => ` --bug ${b}`).join("")}`;
+  const { view } = captureRun(scenario, { seed: s, source: `flint sim ${source.file} --seed ${s}${bugText}`, detailBudgetBytes });
+  if (noBugs) view.title += " with historic bugs off";
+  else if ((scenario.config.bugs ?? []).length > 0) view.title += ` with ${(scenario.config.bugs ?? []).join(", ")}`;
+  return view;
+}
+
+export const run = (argv: string[]): Promise<number> => runCommand(spec, argv, async (parsed) => view(argsOf(parsed)));
+
+async function view(args: ViewArgs): Promise<number> {
+  try {
+    const sources = args.runs.map(resolveRun);
+    const first = viewOf(sources[0]!, args.seed, [], args.detailBudgetBytes, args.noBugs);
+    const views = [first];
+    // Two runs: the second file, or the same scenario again with another seed or bugs.
+    const secondSource = sources[1] ?? (args.seed2 !== null || args.bugs.length > 0 || args.noBugs ? sources[0]! : null);
+    if (secondSource !== null) views.push(viewOf(secondSource, args.seed2 ?? (sources[1] === undefined ? args.seed : null), args.bugs, args.detailBudgetBytes));
+    const file = args.out ?? (views.length === 2 ? "diff.html" : "run.html");
+    const divergence = views.length === 2 ? firstDifference(views[0]!, views[1]!) : null;
+    writeFileSync(file, renderPage(views, divergence));
+    out(`flint view: wrote ${file} (${views.map((v) => `${v.title}: ${v.step.length} steps`).join("; ")})`);
+    if (views.length === 2) out(divergence === null ? "the runs are the same, step for step" : divergence.text);
+    if (args.chromeTrace !== null) {
+      writeFileSync(args.chromeTrace, JSON.stringify(chromeTrace(first)));
+      out(`flint view: wrote ${args.chromeTrace} (Chrome trace events: open it in https://ui.perfetto.dev or chrome://tracing)`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof RunSourceError || e instanceof TraceFileError) {
+      process.stderr.write(`flint view: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof ScenarioError) {
+      process.stderr.write(`flint view: bad scenario: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
