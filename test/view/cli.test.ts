@@ -96,7 +96,7 @@ describe("flint view (files)", () => {
     expect(await view([bad])).toBe(2);
     expect(out.stderr).toContain("not a trace record");
     expect(await view([scenario("lost-tasks.json"), "--seed", "x"])).toBe(2);
-    expect(out.stderr).toContain("--seed must be a non-negative integer");
+    expect(out.stderr).toContain("--seed x: not a whole number");
     expect(await view([])).toBe(2);
     expect(out.stderr).toContain("missing the run");
   });
