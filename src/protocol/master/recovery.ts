@@ -71,6 +71,7 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
       state: "WAITING",
       executors: {},
       removedExecutorCount: 0,
+      workerIdsUsed: [],
       coresGranted: 0,
       nextExecutorId: firstExecutorId,
       executorIdsReserved: firstExecutorId,
