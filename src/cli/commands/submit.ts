@@ -16,6 +16,7 @@ import { createLogger } from "../../real/log.js";
 import { loadModule } from "../../real/tasks/module.js";
 import { integerOption, mastersOption, memoryOption, optionalInteger, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
 import { progressBar } from "./progress-bar.js";
+import { DRIVER_CONTROL_USAGE, isDriverControl, parseDriverControl, runDriverControl } from "./driver-control.js";
 
 export const summary = "run an application (an ES module with main(ctx)) on a cluster";
 
@@ -38,9 +39,21 @@ Options:
   --quiet                 no progress bar
   -h, --help              this help
 
-Exit status: 0 success, 1 the application failed, 2 bad usage.`;
+Exit status: 0 success, 1 the application failed, 2 bad usage.
+
+${DRIVER_CONTROL_USAGE}`;
 
 export async function run(argv: string[]): Promise<number> {
+  if (isDriverControl(argv)) {
+    return withUsage("submit", DRIVER_CONTROL_USAGE, async () => {
+      const request = parseDriverControl(argv);
+      if (request === "help") {
+        process.stdout.write(DRIVER_CONTROL_USAGE + "\n");
+        return 0;
+      }
+      return runDriverControl(request, askMaster, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+    });
+  }
   return withUsage("submit", USAGE, async () => {
     const parsed = parseOptions(
       argv,
@@ -154,7 +167,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** One request and its reply, as Spark's submission Client does it (not a protocol role). */
-async function askMaster(master: string, request: Message, replyType: Message["type"], secret: string | undefined): Promise<Message> {
+export async function askMaster(master: string, request: Message, replyType: Message["type"], secret: string | undefined): Promise<Message> {
   // The failed connection is reported below by name: no log line repeating it.
   const logger = createLogger({ node: "submit", consoleLevel: "error" });
   const protocol = protocolConfigFromEnv();
