@@ -132,6 +132,11 @@ export class ProcessLauncher {
     this.executorCpus = cpus !== "" && CPU_LIST.test(cpus) ? cpus : undefined;
   }
 
+  /** The absolute work directory. */
+  get workDir(): string {
+    return this.options.workDir;
+  }
+
   get running(): number {
     return this.children.size;
   }
@@ -256,7 +261,8 @@ export class ProcessLauncher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  async cleanupApp(appId: AppId): Promise<void> {
+  /** Removes an app's (or a driver's) directory of the work dir; a name that climbs out is refused. */
+  async cleanupApp(appId: AppId | string): Promise<void> {
     const dir = pathInside(this.options.workDir, appId);
     if (dir === undefined) {
       this.options.logger.log("warn", "app-dir-cleanup-refused", { why: "path-outside-work-dir", appId: String(appId).slice(0, 200), workDir: this.options.workDir });

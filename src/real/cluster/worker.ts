@@ -13,6 +13,7 @@ import { isTransient, type DialFailure } from "../dial-failure.js";
 import { makeWorkerId } from "./ids.js";
 import { ProcessLauncher } from "./launcher.js";
 import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "./runtime.js";
+import { DEFAULT_CLEANUP_POLICY, WorkDirCleaner, type WorkDirCleanupPolicy } from "./workDirCleanup.js";
 
 export interface WorkerOptions {
   masters: Address[];
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   executorCpus?: string;
   protocol: ProtocolConfig;
   logger: Logger;
+  /** When finished apps' and drivers' directories go (default: DEFAULT_CLEANUP_POLICY). */
+  cleanup?: WorkDirCleanupPolicy;
 }
 
 export interface WorkerProcess {
@@ -33,6 +36,7 @@ export interface WorkerProcess {
   readonly workerId: WorkerId;
   readonly host: Host<WorkerState>;
   readonly launcher: ProcessLauncher;
+  readonly cleaner: WorkDirCleaner;
   /** Kills the executors and drivers, waits for them, then ends the worker. */
   stop(): Promise<void>;
 }
@@ -64,6 +68,17 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
     logger,
     report: (input) => (host ? host.input(input) : early.push(input)),
   });
+  const cleaner = new WorkDirCleaner({
+    workDir: launcher.workDir,
+    policy: options.cleanup ?? DEFAULT_CLEANUP_POLICY,
+    logger,
+    inUse: () => {
+      const s = host?.state;
+      if (s === undefined) return new Set();
+      return new Set([...Object.values(s.executors).map((e) => String(e.appId)), ...Object.keys(s.drivers)]);
+    },
+    remove: (name) => launcher.cleanupApp(name),
+  });
   host = startHost(
     worker,
     {
@@ -83,13 +98,18 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
       handlers: {
         launch: (e) => launcher.launch(e.spec),
         kill: (e) => launcher.kill(e.process, e.graceMs),
-        cleanupApp: (e) => void launcher.cleanupApp(e.appId),
+        // Logs that stay: the directory waits for the sweep's time to live (workDirCleanup.ts).
+        cleanupApp: (e) => cleaner.appFinished(e.appId),
       },
       // The host contract (rule 6): every process a node launched dies with it.
-      onExit: () => void launcher.killAll(protocol.executorKillGraceMs),
+      onExit: () => {
+        cleaner.stop();
+        void launcher.killAll(protocol.executorKillGraceMs);
+      },
     },
   );
   for (const input of early.splice(0)) host.input(input);
+  cleaner.start();
   const h = host;
   logger.log("info", "worker-ready", { workerId, address, cores: options.cores, memoryMb: options.memoryMb, workDir: options.workDir });
   return {
@@ -97,7 +117,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
     workerId,
     host: h,
     launcher,
+    cleaner,
     async stop() {
+      cleaner.stop();
       if (h.running) {
         h.input({ type: "command", command: { kind: "stop" } });
         const graceMs = Math.max(protocol.executorKillGraceMs, protocol.driverTerminateTimeoutMs);
