@@ -20,11 +20,12 @@ const COMMANDS: Record<string, Loader> = {
   worker: async () => (await import("./commands/worker.js")) as SubCommand,
   submit: async () => (await import("./commands/submit.js")) as SubCommand,
   status: async () => (await import("./commands/status.js")) as SubCommand,
+  "web-token": async () => (await import("./commands/web-token.js")) as SubCommand,
 };
 
 export async function helpText(): Promise<string> {
   const lines = ["flint: a Spark-standalone-style cluster protocol as pure reducers", "", "Usage: flint <command> [options]", "", "Commands:"];
-  for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${(await load()).summary}`);
+  for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${(await load()).summary}`);
   lines.push("", "Run `flint <command> --help` for a command's options.");
   return lines.join("\n");
 }

@@ -5,6 +5,7 @@ import { DEFAULT_ZK_SESSION_TIMEOUT_MS } from "../../real/recovery/zookeeper.js"
 import { parseRecoverySpec, RecoverySpecError, type RecoverySpec } from "../../real/recovery/index.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
 import { integerOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
+import { WEB_OPTION_NAMES, webOption, webOptionsHelp } from "./web-options.js";
 
 export const summary = "run a cluster master (flint://host:7077)";
 
@@ -27,6 +28,7 @@ Options:
                       ZooKeeper session timeout in ms (default ${DEFAULT_ZK_SESSION_TIMEOUT_MS}, Spark's); a dead
                       leader is replaced after about this long (the server may clamp it)
   --secret-file F     shared secret (a file of mode 0600); required off loopback
+${webOptionsHelp(8080)}
   --log-file F        also write every event as JSON lines to F
   --exit-with-parent  stop when stdin closes (used by \`flint local\`)
   -h, --help          this help
@@ -40,7 +42,7 @@ export const DEFAULT_RECOVERY = "filesystem:flint-recovery";
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("master", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["host", "port", "status-port", "secret-file", "log-file", "recovery", "zk-session-timeout"], flags: ["exit-with-parent"] });
+    const parsed = parseOptions(argv, { values: ["host", "port", "status-port", "secret-file", "log-file", "recovery", "zk-session-timeout", ...WEB_OPTION_NAMES], flags: ["exit-with-parent"] });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -57,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       if (err instanceof RecoverySpecError) throw new UsageError(`--${err.message}`);
       throw err;
     }
+    const web = webOption(parsed, 8080, secret !== undefined);
     const sessionTimeoutMs = integerOption(parsed, "zk-session-timeout", DEFAULT_ZK_SESSION_TIMEOUT_MS, 1_000, 3_600_000);
     if (secret === undefined && !isLoopbackHost(host)) throw new UsageError(`--host ${host} is not a loopback address: give --secret-file (authentication is required off loopback)`);
     let protocol;
@@ -78,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
         logger,
         recovery,
         tuning: { sessionTimeoutMs },
+        ...(web !== undefined ? { web } : {}),
       });
     } catch (err) {
       const hint = err instanceof StatusPortError ? " (choose another with --status-port P)" : "";
@@ -85,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
       await logger.close();
       return 1;
     }
-    process.stdout.write(`flint master listening on ${m.address} (status: ${m.statusAddress})\n`);
+    process.stdout.write(`flint master listening on ${m.address} (status: ${m.statusAddress})${m.webUrl !== undefined ? ` web UI ${m.webUrl}` : ""}\n`);
     const master = m;
     stopOnSignals((why) => {
       logger.log("info", "master-stopping", { why });

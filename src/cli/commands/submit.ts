@@ -16,6 +16,7 @@ import { createLogger } from "../../real/log.js";
 import { loadModule } from "../../real/tasks/module.js";
 import { integerOption, mastersOption, memoryOption, optionalInteger, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
 import { progressBar } from "./progress-bar.js";
+import { WEB_OPTION_NAMES, webOption, webOptionsHelp } from "./web-options.js";
 import { DRIVER_CONTROL_USAGE, isDriverControl, parseDriverControl, runDriverControl } from "./driver-control.js";
 
 export const summary = "run an application (an ES module with main(ctx)) on a cluster";
@@ -37,6 +38,7 @@ Options:
   --driver-memory M       cluster mode: memory of the driver (default 1g)
   --secret-file F         the cluster's shared secret
   --quiet                 no progress bar
+${webOptionsHelp(4040, 26)}
   -h, --help              this help
 
 Exit status: 0 success, 1 the application failed, 2 bad usage.
@@ -57,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   return withUsage("submit", USAGE, async () => {
     const parsed = parseOptions(
       argv,
-      { values: ["master", "deploy-mode", "name", "executor-cores", "executor-memory", "max-cores", "driver-cores", "driver-memory", "secret-file"], flags: ["supervise", "quiet"] },
+      { values: ["master", "deploy-mode", "name", "executor-cores", "executor-memory", "max-cores", "driver-cores", "driver-memory", "secret-file", ...WEB_OPTION_NAMES], flags: ["supervise", "quiet"] },
       { stopAtFirstPositional: true },
     );
     if (parsed.help) {
@@ -78,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     const executorMemoryMb = parsed.values["executor-memory"] === undefined ? undefined : memoryOption(parsed, "executor-memory", 1024);
     const secret = secretOption(parsed);
     const name = parsed.values["name"];
+    const web = webOption(parsed, 4040, secret !== undefined);
 
     if (mode === "client") {
       // Load and check the module before connecting: a syntax error is reported with its file and line.
@@ -107,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
           ...(executorMemoryMb !== undefined ? { executorMemoryMb } : {}),
           argv: appArgs,
           signal: abort.signal,
+          ...(web !== undefined ? { webUi: web } : {}),
           ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
         });
         bar?.done();

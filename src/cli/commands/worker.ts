@@ -3,6 +3,7 @@ import { holdCpuLatency, type CpuLatencyRequest } from "../../real/cluster/cpuLa
 import { isCpuList } from "../../real/cluster/launcher.js";
 import { startWorker } from "../../real/cluster/worker.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
+import { WEB_OPTION_NAMES, webOption, webOptionsHelp } from "./web-options.js";
 import { defaultCores, defaultMemoryMb, integerOption, mastersOption, memoryOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
 
 export const summary = "run a worker that registers with a master and launches executors";
@@ -20,6 +21,7 @@ Options:
   --port P            port to listen on (default 0: a free one)
   --secret-file F     the cluster's shared secret (a file of mode 0600)
   --log-file F        also write every event as JSON lines to F
+${webOptionsHelp(8081)}
   --executor-cpus L   pin executors to these CPUs (a taskset list such as 2-3 or 0,4;
                       needs util-linux's taskset; default: FLINT_EXECUTOR_CPUS, else none)
   --low-latency       keep this machine's CPUs out of deep idle states while the worker runs
@@ -32,7 +34,7 @@ SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`;
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("worker", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file", "executor-cpus"], flags: ["exit-with-parent", "low-latency"] });
+    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file", "executor-cpus", ...WEB_OPTION_NAMES], flags: ["exit-with-parent", "low-latency"] });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -44,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     const port = integerOption(parsed, "port", 0, 0, 65535);
     const host = parsed.values["host"] ?? "127.0.0.1";
     const secret = secretOption(parsed);
+    const web = webOption(parsed, 8081, secret !== undefined);
     const executorCpus = parsed.values["executor-cpus"];
     if (executorCpus !== undefined && !isCpuList(executorCpus)) throw new UsageError(`--executor-cpus: '${executorCpus}' is not a CPU list such as 0, 2-3 or 0-3,6`);
     let protocol;
@@ -64,14 +67,14 @@ export async function run(argv: string[]): Promise<number> {
     const logger = processLogger("worker", parsed.values["log-file"]);
     let w;
     try {
-      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: parsed.values["work-dir"] ?? "work", ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), protocol, logger });
+      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: parsed.values["work-dir"] ?? "work", ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), ...(web !== undefined ? { web } : {}), protocol, logger });
     } catch (err) {
       process.stderr.write(`flint worker: cannot start: ${(err as Error).message}\n`);
       cpuLatency?.release();
       await logger.close();
       return 1;
     }
-    process.stdout.write(`flint worker ${w.workerId} listening on ${w.address}\n`);
+    process.stdout.write(`flint worker ${w.workerId} listening on ${w.address}${w.webUrl !== undefined ? ` web UI ${w.webUrl}` : ""}\n`);
     const worker = w;
     stopOnSignals((why) => {
       logger.log("info", "worker-stopping", { why });

@@ -13,6 +13,9 @@ import { isTransient, type DialFailure } from "../dial-failure.js";
 import { makeWorkerId } from "./ids.js";
 import { ProcessLauncher } from "./launcher.js";
 import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "./runtime.js";
+import { observeRole, workerMetrics } from "../web/metrics.js";
+import { startWebServer, type WebServer } from "../web/server.js";
+import { workerSite } from "../web/workerSite.js";
 import { DEFAULT_CLEANUP_POLICY, WorkDirCleaner, type WorkDirCleanupPolicy } from "./workDirCleanup.js";
 
 export interface WorkerOptions {
@@ -29,6 +32,8 @@ export interface WorkerOptions {
   logger: Logger;
   /** When finished apps' and drivers' directories go (default: DEFAULT_CLEANUP_POLICY). */
   cleanup?: WorkDirCleanupPolicy;
+  /** The web UI, JSON API and /metrics (src/real/web); undefined: none. */
+  web?: { host: string; port: number };
 }
 
 export interface WorkerProcess {
@@ -37,6 +42,8 @@ export interface WorkerProcess {
   readonly host: Host<WorkerState>;
   readonly launcher: ProcessLauncher;
   readonly cleaner: WorkDirCleaner;
+  /** The web UI's URL, when it runs. */
+  readonly webUrl: string | undefined;
   /** Kills the executors and drivers, waits for them, then ends the worker. */
   stop(): Promise<void>;
 }
@@ -79,8 +86,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
     },
     remove: (name) => launcher.cleanupApp(name),
   });
+  const metrics = workerMetrics(() => host!.state);
   host = startHost(
-    worker,
+    observeRole(worker, metrics.observe, metrics.before),
     {
       workerId,
       host: advertisedHost,
@@ -111,15 +119,27 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
   for (const input of early.splice(0)) host.input(input);
   cleaner.start();
   const h = host;
-  logger.log("info", "worker-ready", { workerId, address, cores: options.cores, memoryMb: options.memoryMb, workDir: options.workDir });
+  let web: WebServer | undefined;
+  if (options.web !== undefined) {
+    try {
+      web = await startWebServer({ ...options.web, ...(options.secret !== undefined ? { secret: options.secret } : {}), logger, site: workerSite(() => h.state, launcher.workDir, metrics.registry) });
+    } catch (err) {
+      // The UI is for people: a taken port costs the UI, never the worker.
+      logger.log("error", "web-ui-unavailable", { error: (err as Error).message });
+    }
+  }
+  void h.exited.then(() => web?.close());
+  logger.log("info", "worker-ready", { workerId, address, cores: options.cores, memoryMb: options.memoryMb, workDir: options.workDir, ...(web ? { web: web.url } : {}) });
   return {
     address,
     workerId,
     host: h,
     launcher,
     cleaner,
+    webUrl: web?.url,
     async stop() {
       cleaner.stop();
+      await web?.close();
       if (h.running) {
         h.input({ type: "command", command: { kind: "stop" } });
         const graceMs = Math.max(protocol.executorKillGraceMs, protocol.driverTerminateTimeoutMs);
