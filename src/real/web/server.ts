@@ -5,7 +5,7 @@
  *   GET /               the page: server-rendered HTML; a small inline script fetches /fragment
  *                       every second and swaps it in, so the page updates live
  *   GET /fragment       the page's body alone
- *   GET /api/<name>     the same data as JSON (shapes: src/real/web/README.md)
+ *   GET /api/<name>     the same data as JSON (shapes: README.md, "Web UI, JSON API and metrics")
  *   GET /metrics        Prometheus text format (prom-client)
  *   GET /login, POST /login   the login form (off loopback only; auth.ts)
  *   anything a site adds (a worker's logs)

@@ -50,7 +50,7 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 /** The text of the cells of `table#id`, row by row (live: the page replaces it every second). */
-const rows = (page: Page, id: string): Promise<string[][]> => page.$$eval(`#${id} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
+const rows = (page: Page, id: string): Promise<string[][]> => page.locator(`#${id} tbody tr`).evaluateAll((trs) => trs.map((tr) => Array.from((tr as unknown as { children: ArrayLike<{ textContent: string | null }> }).children, (td) => td.textContent ?? "")));
 
 describe.skipIf(!HAVE_CHROMIUM || !DIST_READY)("web UI in a browser", () => {
   it("master page: a worker appears when it registers and turns DEAD when killed -9; no cores or executors shown on it", async () => {
@@ -59,16 +59,16 @@ describe.skipIf(!HAVE_CHROMIUM || !DIST_READY)("web UI in a browser", () => {
     expect(c.master.webUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const page = await open(c.master.webUrl!);
     expect(await page.title()).toContain("flint master");
-    await page.waitForFunction(() => document.querySelectorAll("#workers tbody tr").length === 1);
+    await page.waitForFunction('document.querySelectorAll("#workers tbody tr").length === 1');
     expect(await page.textContent("#recovery-state")).toBe("ALIVE");
     const added = await c.addWorker();
     tracker.track(added.pid);
     // No reload: the page updates itself.
-    await page.waitForFunction(() => document.querySelectorAll("#workers tbody tr").length === 2, undefined, { timeout: 10_000 });
+    await page.waitForFunction('document.querySelectorAll("#workers tbody tr").length === 2', undefined, { timeout: 10_000 });
     expect((await rows(page, "workers")).map((r) => r[2])).toEqual(["ALIVE", "ALIVE"]);
     await shot(page, "master");
     kill(added.pid, "SIGKILL");
-    await page.waitForFunction(() => [...document.querySelectorAll("#workers tbody tr")].some((tr) => tr.children[2]?.textContent === "DEAD"), undefined, { timeout: 15_000 });
+    await page.waitForFunction('[...document.querySelectorAll("#workers tbody tr")].some((tr) => tr.children[2]?.textContent === "DEAD")', undefined, { timeout: 15_000 });
     const dead = (await rows(page, "workers")).find((r) => r[2] === "DEAD")!;
     expect(dead[3]).toBe("0 / 1");
     expect(dead[5]).toBe("0");
@@ -97,7 +97,7 @@ describe.skipIf(!HAVE_CHROMIUM || !DIST_READY)("web UI in a browser", () => {
     }, 15_000, 100);
     expect(later).toBeGreaterThan(first);
     await job;
-    await appPage.waitForFunction(() => document.querySelector("#jobs tbody tr td:nth-child(2)")?.textContent === "SUCCEEDED", undefined, { timeout: 10_000 });
+    await appPage.waitForFunction('document.querySelector("#jobs tbody tr td:nth-child(2)")?.textContent === "SUCCEEDED"', undefined, { timeout: 10_000 });
     expect(await appPage.textContent("#jobs .count")).toBe("40/40");
     expect((await rows(appPage, "executors")).length).toBeGreaterThan(0);
     await appPage.close();
