@@ -10,12 +10,13 @@
  */
 import type { Address, DriverId } from "../../protocol/ids.js";
 import type { Message } from "../../protocol/messages.js";
+import { applyConfigFile } from "./config-options.js";
 import { mastersOption, parseOptions, secretOption, UsageError, type Parsed } from "./cluster-options.js";
 
 export const EXIT_DRIVER_UNKNOWN = 3;
 
-export const DRIVER_CONTROL_USAGE = `Usage: flint submit --status DRIVER_ID --master flint://host:port[,host:port...] [--secret-file F] [--json]
-       flint submit --kill DRIVER_ID --master flint://host:port[,host:port...] [--secret-file F]
+export const DRIVER_CONTROL_USAGE = `Usage: flint submit --status DRIVER_ID --master flint://host:port[,host:port...] [--secret-file F] [--config F] [--json]
+       flint submit --kill DRIVER_ID --master flint://host:port[,host:port...] [--secret-file F] [--config F]
 
 Asks the leading master for a cluster-mode driver's state (and the worker it runs or ran on), or
 to kill it. --status prints the state; --json prints the answer as one JSON object.
@@ -42,8 +43,9 @@ export function isDriverControl(argv: readonly string[]): boolean {
 
 /** Every option of --status/--kill, in one place (names, checks, help). */
 export function parseDriverControl(argv: readonly string[]): DriverControlRequest | "help" {
-  const parsed: Parsed = parseOptions(argv, { values: ["status", "kill", "master", "secret-file"], flags: ["json"] });
+  const parsed: Parsed = parseOptions(argv, { values: ["status", "kill", "master", "secret-file", "config"], flags: ["json"] });
   if (parsed.help) return "help";
+  applyConfigFile(parsed, "status");
   const status = parsed.values["status"];
   const kill = parsed.values["kill"];
   if (status !== undefined && kill !== undefined) throw new UsageError("give --status or --kill, not both");

@@ -5,6 +5,7 @@ import { DEFAULT_ZK_SESSION_TIMEOUT_MS } from "../../real/recovery/zookeeper.js"
 import { parseRecoverySpec, RecoverySpecError, type RecoverySpec } from "../../real/recovery/index.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
 import { integerOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
+import { applyConfigFile, CONFIG_HELP } from "./config-options.js";
 import { WEB_OPTION_NAMES, webOption, webOptionsHelp } from "./web-options.js";
 
 export const summary = "run a cluster master (flint://host:7077)";
@@ -16,6 +17,8 @@ Runs a master: workers register with it, drivers submit applications to it.
 Options:
   --host H            address to listen on (default 127.0.0.1)
   --port P            port to listen on (default 7077; 0 picks a free one)
+  --advertised-host H the host name peers reach this master by, when not --host (NAT,
+                      several interfaces; default: --host, or this machine's name on 0.0.0.0)
   --status-port P     port of the status channel that \`flint status\` reads (default port + 1)
   --recovery SPEC     where the master keeps its state, and how it becomes leader:
                         filesystem:DIR   one master; restarted, it reads its state back (default:
@@ -29,6 +32,7 @@ Options:
                       leader is replaced after about this long (the server may clamp it)
   --secret-file F     shared secret (a file of mode 0600); required off loopback
 ${webOptionsHelp(8080)}
+${CONFIG_HELP}
   --log-file F        also write every event as JSON lines to F
   --exit-with-parent  stop when stdin closes (used by \`flint local\`)
   -h, --help          this help
@@ -42,12 +46,14 @@ export const DEFAULT_RECOVERY = "filesystem:flint-recovery";
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("master", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["host", "port", "status-port", "secret-file", "log-file", "recovery", "zk-session-timeout", ...WEB_OPTION_NAMES], flags: ["exit-with-parent"] });
+    const parsed = parseOptions(argv, { values: ["host", "port", "status-port", "secret-file", "log-file", "recovery", "zk-session-timeout", "config", "advertised-host", ...WEB_OPTION_NAMES], flags: ["exit-with-parent"] });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
     }
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+    applyConfigFile(parsed, "master");
+    const advertisedHost = parsed.values["advertised-host"];
     const host = parsed.values["host"] ?? "127.0.0.1";
     const port = integerOption(parsed, "port", 7077, 0, 65535);
     const statusPort = parsed.values["status-port"] === undefined ? undefined : integerOption(parsed, "status-port", 0, 0, 65535);
@@ -82,6 +88,7 @@ export async function run(argv: string[]): Promise<number> {
         recovery,
         tuning: { sessionTimeoutMs },
         ...(web !== undefined ? { web } : {}),
+        ...(advertisedHost !== undefined ? { advertisedHost } : {}),
       });
     } catch (err) {
       const hint = err instanceof StatusPortError ? " (choose another with --status-port P)" : "";

@@ -2,6 +2,7 @@
 import { parseAddress } from "../../real/address.js";
 import type { ClusterStatus } from "../../real/cluster/snapshot.js";
 import { requestStatus } from "../../real/cluster/status.js";
+import { applyConfigFile, CONFIG_HELP } from "./config-options.js";
 import { integerOption, mastersOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
 
 export const summary = "show a master's workers, applications, executors and drivers";
@@ -17,16 +18,18 @@ Options:
   --status-port P     the status port (default: each master's port + 1; only with one master)
   --secret-file F     the cluster's shared secret
   --json              print the raw status as JSON
+${CONFIG_HELP}
   -h, --help          this help`;
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("status", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["master", "status-port", "secret-file"], flags: ["json"] });
+    const parsed = parseOptions(argv, { values: ["master", "status-port", "secret-file", "config"], flags: ["json"] });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
     }
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+    applyConfigFile(parsed, "status");
     const masters = mastersOption(parsed.values["master"], "--master");
     if (masters.length > 1 && parsed.values["status-port"] !== undefined) throw new UsageError("--status-port works with one master only (each master's status port is its port + 1)");
     const secret = secretOption(parsed);

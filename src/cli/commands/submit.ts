@@ -16,6 +16,8 @@ import { createLogger } from "../../real/log.js";
 import { loadModule } from "../../real/tasks/module.js";
 import { integerOption, mastersOption, memoryOption, optionalInteger, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
 import { progressBar } from "./progress-bar.js";
+import { applyConfigFile, CONFIG_HELP } from "./config-options.js";
+import { parsePortRange, type PortRange } from "../../real/portRange.js";
 import { WEB_OPTION_NAMES, webOption, webOptionsHelp } from "./web-options.js";
 import { DRIVER_CONTROL_USAGE, isDriverControl, parseDriverControl, runDriverControl } from "./driver-control.js";
 
@@ -38,6 +40,10 @@ Options:
   --driver-memory M       cluster mode: memory of the driver (default 1g)
   --secret-file F         the cluster's shared secret
   --quiet                 no progress bar
+  --advertised-host H     client mode: the host name executors reach this driver by (NAT)
+  --driver-ports R        client mode: ports this driver listens on, e.g. 40000-40099
+  --config F              a config file (JSON; default /etc/flint/flint.json when it
+                          exists); flags override it
 ${webOptionsHelp(4040, 26)}
   -h, --help              this help
 
@@ -59,13 +65,14 @@ export async function run(argv: string[]): Promise<number> {
   return withUsage("submit", USAGE, async () => {
     const parsed = parseOptions(
       argv,
-      { values: ["master", "deploy-mode", "name", "executor-cores", "executor-memory", "max-cores", "driver-cores", "driver-memory", "secret-file", ...WEB_OPTION_NAMES], flags: ["supervise", "quiet"] },
+      { values: ["master", "deploy-mode", "name", "executor-cores", "executor-memory", "max-cores", "driver-cores", "driver-memory", "secret-file", "config", "advertised-host", "driver-ports", ...WEB_OPTION_NAMES], flags: ["supervise", "quiet"] },
       { stopAtFirstPositional: true },
     );
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
     }
+    applyConfigFile(parsed, "submit");
     const app = parsed.positionals[0];
     if (app === undefined) throw new UsageError("the application module is required");
     if (!existsSync(app)) throw new UsageError(`the application module '${app}' does not exist`);
@@ -81,6 +88,13 @@ export async function run(argv: string[]): Promise<number> {
     const secret = secretOption(parsed);
     const name = parsed.values["name"];
     const web = webOption(parsed, 4040, secret !== undefined);
+    const advertisedHost = parsed.values["advertised-host"];
+    let driverPorts: PortRange | undefined;
+    try {
+      driverPorts = parsed.values["driver-ports"] === undefined ? undefined : parsePortRange(parsed.values["driver-ports"]);
+    } catch (err) {
+      throw new UsageError(`--driver-ports: ${(err as Error).message}`);
+    }
 
     if (mode === "client") {
       // Load and check the module before connecting: a syntax error is reported with its file and line.
@@ -111,6 +125,8 @@ export async function run(argv: string[]): Promise<number> {
           argv: appArgs,
           signal: abort.signal,
           ...(web !== undefined ? { webUi: web } : {}),
+          ...(advertisedHost !== undefined ? { advertisedHost } : {}),
+          ...(driverPorts !== undefined ? { ports: driverPorts } : {}),
           ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
         });
         bar?.done();

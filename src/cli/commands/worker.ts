@@ -3,8 +3,10 @@ import { holdCpuLatency, type CpuLatencyRequest } from "../../real/cluster/cpuLa
 import { isCpuList } from "../../real/cluster/launcher.js";
 import { startWorker } from "../../real/cluster/worker.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
+import { applyConfigFile, CONFIG_HELP } from "./config-options.js";
+import { parsePortRange, type PortRange } from "../../real/portRange.js";
 import { WEB_OPTION_NAMES, webOption, webOptionsHelp } from "./web-options.js";
-import { defaultCores, defaultMemoryMb, integerOption, mastersOption, memoryOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
+import { defaultCores, defaultMemoryMb, integerOption, mastersOption, memoryOption, parseOptions, secretOption, UsageError, withUsage, type Parsed } from "./cluster-options.js";
 
 export const summary = "run a worker that registers with a master and launches executors";
 
@@ -19,6 +21,11 @@ Options:
   --work-dir DIR      where executors run (default ./work)
   --host H            address to listen on (default 127.0.0.1)
   --port P            port to listen on (default 0: a free one)
+  --advertised-host H the host name peers reach this worker and its executors by, when not
+                      --host (NAT, several interfaces)
+  --executor-ports R  ports its executors listen on, e.g. 40100-40199 (default: any free)
+  --driver-ports R    ports its cluster-mode drivers listen on (default: any free)
+${CONFIG_HELP}
   --secret-file F     the cluster's shared secret (a file of mode 0600)
   --log-file F        also write every event as JSON lines to F
 ${webOptionsHelp(8081)}
@@ -34,13 +41,17 @@ SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`;
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("worker", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file", "executor-cpus", ...WEB_OPTION_NAMES], flags: ["exit-with-parent", "low-latency"] });
+    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file", "executor-cpus", "config", "advertised-host", "executor-ports", "driver-ports", ...WEB_OPTION_NAMES], flags: ["exit-with-parent", "low-latency"] });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
     }
     if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument '${parsed.positionals[1]}'`);
-    const masters = mastersOption(parsed.positionals[0], "the master URL");
+    const file = applyConfigFile(parsed, "worker");
+    const masters = mastersOption(parsed.positionals[0] ?? parsed.values["masters"], "the master URL");
+    const advertisedHost = parsed.values["advertised-host"];
+    const executorPorts = portRangeOption(parsed, "executor-ports");
+    const driverPorts = portRangeOption(parsed, "driver-ports");
     const cores = integerOption(parsed, "cores", defaultCores(), 1, 100_000);
     const memoryMb = memoryOption(parsed, "memory", defaultMemoryMb());
     const port = integerOption(parsed, "port", 0, 0, 65535);
@@ -67,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     const logger = processLogger("worker", parsed.values["log-file"]);
     let w;
     try {
-      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: parsed.values["work-dir"] ?? "work", ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), ...(web !== undefined ? { web } : {}), protocol, logger });
+      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: parsed.values["work-dir"] ?? "work", ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), ...(web !== undefined ? { web } : {}), ...(advertisedHost !== undefined ? { advertisedHost } : {}), ...(executorPorts !== undefined ? { executorPorts } : {}), ...(driverPorts !== undefined ? { driverPorts } : {}), ...(file?.cleanup !== undefined ? { cleanup: file.cleanup } : {}), protocol, logger });
     } catch (err) {
       process.stderr.write(`flint worker: cannot start: ${(err as Error).message}\n`);
       cpuLatency?.release();
@@ -89,4 +100,14 @@ export async function run(argv: string[]): Promise<number> {
     process.stdin.destroy();
     return code;
   });
+}
+
+function portRangeOption(parsed: Parsed, name: string): PortRange | undefined {
+  const text = parsed.values[name];
+  if (text === undefined) return undefined;
+  try {
+    return parsePortRange(text);
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
 }

@@ -56,6 +56,8 @@ export interface MasterOptions {
   tuning?: RecoveryTuning;
   /** The web UI, JSON API and /metrics (src/real/web); undefined: none. */
   web?: { host: string; port: number };
+  /** The host name peers reach this master by, when not `host` (NAT, several interfaces). */
+  advertisedHost?: string;
 }
 
 export interface MasterProcess {
@@ -74,7 +76,7 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
     logger,
     ...(options.secret !== undefined ? { secret: options.secret } : { allowUnauthenticated: true }),
     maxFrameBytes: options.protocol.maxMessageSizeBytes,
-    advertiseHost: advertiseHostFor(options.host),
+    advertiseHost: options.advertisedHost ?? advertiseHostFor(options.host),
     ...rejectionDetailLinesFromEnv(),
   });
   let address: Address;
@@ -161,6 +163,7 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
       host: options.host,
       port: statusPort,
       nodeAddress: address,
+      ...(options.advertisedHost !== undefined ? { advertisedHost: options.advertisedHost } : {}),
       ...(options.secret !== undefined ? { secret: options.secret } : {}),
       logger,
       snapshot: () => masterSnapshot(host.state, Date.now()),

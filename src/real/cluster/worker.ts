@@ -9,6 +9,7 @@ import type { Address, WorkerId } from "../../protocol/ids.js";
 import { startHost, type Host } from "../host.js";
 import type { Logger } from "../log.js";
 import { Transport } from "../transport.js";
+import type { PortRange } from "../portRange.js";
 import { isTransient, type DialFailure } from "../dial-failure.js";
 import { makeWorkerId } from "./ids.js";
 import { ProcessLauncher } from "./launcher.js";
@@ -34,6 +35,11 @@ export interface WorkerOptions {
   cleanup?: WorkDirCleanupPolicy;
   /** The web UI, JSON API and /metrics (src/real/web); undefined: none. */
   web?: { host: string; port: number };
+  /** The host name peers reach this worker (and its executors) by, when not `host` (NAT, several interfaces). */
+  advertisedHost?: string;
+  /** Port ranges for its executors and cluster-mode drivers (a firewall's opening); default: any free port. */
+  executorPorts?: PortRange;
+  driverPorts?: PortRange;
 }
 
 export interface WorkerProcess {
@@ -51,7 +57,7 @@ export interface WorkerProcess {
 export async function startWorker(options: WorkerOptions): Promise<WorkerProcess> {
   const { logger, protocol } = options;
   // On a wildcard address, peers reach us by this machine's name (executors listen there too).
-  const advertisedHost = advertiseHostFor(options.host);
+  const advertisedHost = options.advertisedHost ?? advertiseHostFor(options.host);
   let host: Host<WorkerState> | undefined;
   const transport = new Transport({
     logger,
@@ -70,6 +76,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
   const launcher = new ProcessLauncher({
     workDir: options.workDir,
     host: advertisedHost,
+    ...(options.advertisedHost !== undefined ? { listenHost: options.host } : {}),
+    ...(options.executorPorts !== undefined ? { executorPorts: options.executorPorts } : {}),
+    ...(options.driverPorts !== undefined ? { driverPorts: options.driverPorts } : {}),
     ...(options.secret !== undefined ? { secret: options.secret } : {}),
     ...(options.executorCpus !== undefined ? { executorCpus: options.executorCpus } : {}),
     logger,

@@ -20,6 +20,7 @@ import { isLoopbackHost, parseAddress, parseAddressList } from "../address.js";
 import { readSecretFile } from "../handshake.js";
 import { startHost, type Host } from "../host.js";
 import { Transport } from "../transport.js";
+import { listenInRange, type PortRange } from "../portRange.js";
 import { isTransient, type DialFailure } from "../dial-failure.js";
 import { createLogger, type Logger } from "../log.js";
 import { protocolConfigFromEnv, randomSeed } from "../cluster/runtime.js";
@@ -50,6 +51,10 @@ export interface ConnectOptions {
   executorMemoryMb?: number;
   /** The host this driver listens on for its executors (default: 127.0.0.1 for a loopback master). */
   host?: string;
+  /** The host name executors and masters reach this driver by, when not `host` (NAT, several interfaces). */
+  advertisedHost?: string;
+  /** The ports this driver may listen on (a firewall's opening), e.g. { from: 40000, to: 40099 }; default: any free port. */
+  ports?: PortRange;
   /** Protocol overrides on top of FLINT_PROTOCOL_CONFIG. */
   protocol?: Partial<ProtocolConfig>;
   logger?: Logger;
@@ -174,10 +179,10 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
     logger,
     ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
     maxFrameBytes: protocol.maxMessageSizeBytes,
-    ...(listenHost === "0.0.0.0" ? { advertiseHost: hostname() } : {}),
+    ...(options.advertisedHost !== undefined ? { advertiseHost: options.advertisedHost } : listenHost === "0.0.0.0" ? { advertiseHost: hostname() } : {}),
   });
   transport.onDialFailed((failure) => onDialFailed(failure));
-  const address = await transport.listen(listenHost, 0);
+  const address = await listenInRange(transport, listenHost, options.ports);
   const advertisedHost = parseAddress(address).host;
 
   const pending = new Map<string, PendingJob>();
