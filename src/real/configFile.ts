@@ -23,13 +23,28 @@ export const DEFAULT_CONFIG_FILE = "/etc/flint/flint.json";
 
 export class ConfigFileError extends Error {}
 
-type Kind = "string" | "port" | "count" | "memory" | "portRange" | "masters" | "durationMs" | "webPort";
+type Kind = "string" | "port" | "count" | "memory" | "portRange" | "masters" | "durationMs" | "webPort" | "switch" | "deployMode";
 
 /** Each section's keys, their kinds, and the flag each one stands for. */
 const SECTIONS = {
   master: { host: "string", port: "port", statusPort: "port", advertisedHost: "string", recovery: "string", zkSessionTimeoutMs: "durationMs", logFile: "string", webHost: "string", webPort: "webPort" },
-  worker: { masters: "masters", host: "string", port: "port", advertisedHost: "string", cores: "count", memory: "memory", workDir: "string", executorCpus: "string", logFile: "string", webHost: "string", webPort: "webPort", executorPorts: "portRange", driverPorts: "portRange" },
-  submit: { master: "masters", advertisedHost: "string", driverPorts: "portRange", webHost: "string", webPort: "webPort", executorCores: "count", executorMemory: "memory", maxCores: "count" },
+  worker: { masters: "masters", host: "string", port: "port", advertisedHost: "string", cores: "count", memory: "memory", workDir: "string", executorCpus: "string", logFile: "string", webHost: "string", webPort: "webPort", executorPorts: "portRange", driverPorts: "portRange", lowLatency: "switch" },
+  submit: {
+    master: "masters",
+    deployMode: "deployMode",
+    supervise: "switch",
+    name: "string",
+    executorCores: "count",
+    executorMemory: "memory",
+    maxCores: "count",
+    driverCores: "count",
+    driverMemory: "memory",
+    quiet: "switch",
+    advertisedHost: "string",
+    driverPorts: "portRange",
+    webHost: "string",
+    webPort: "webPort",
+  },
   status: { master: "masters" },
 } as const satisfies Record<string, Record<string, Kind>>;
 
@@ -43,6 +58,8 @@ export interface ConfigFile {
   protocol: Partial<ProtocolConfig>;
   /** Per section, the options as the flags would give them (`--work-dir /x` is `{ "work-dir": "/x" }`). */
   flags: Record<Section, Record<string, string>>;
+  /** Per section, the flags without a value the file turns on (`"supervise": true` is `--supervise`). */
+  switches: Record<Section, string[]>;
   cleanup?: WorkDirCleanupPolicy;
 }
 
@@ -74,7 +91,7 @@ export function checkConfig(raw: unknown, path: string): ConfigFile {
   };
   if (!isObject(raw)) return fail("(top)", "must be a JSON object");
   for (const key of Object.keys(raw)) if (!TOP_KEYS.includes(key)) fail(key, `not a key${suggest(key, TOP_KEYS)} (keys: ${TOP_KEYS.filter((k) => !k.startsWith("$")).join(", ")})`);
-  const out: ConfigFile = { path, protocol: {}, flags: { master: {}, worker: {}, submit: {}, status: {} } };
+  const out: ConfigFile = { path, protocol: {}, flags: { master: {}, worker: {}, submit: {}, status: {} }, switches: { master: [], worker: [], submit: [], status: [] } };
   if (raw["secretFile"] !== undefined) {
     if (typeof raw["secretFile"] !== "string" || raw["secretFile"] === "") fail("secretFile", "must be a file name");
     out.secretFile = raw["secretFile"] as string;
@@ -105,6 +122,11 @@ export function checkConfig(raw: unknown, path: string): ConfigFile {
       }
       const kind = spec[key];
       if (kind === undefined) return fail(where, `not a key${suggest(key, allowed)} (keys: ${allowed.join(", ")})`);
+      if (kind === "switch") {
+        if (typeof value !== "boolean") fail(where, `must be true or false, not ${JSON.stringify(value)}`);
+        if (value === true) out.switches[section].push(flagOf(key));
+        continue;
+      }
       out.flags[section][flagOf(key)] = checkValue(kind, value, where, fail);
     }
   }
@@ -135,6 +157,11 @@ function checkValue(kind: Kind, value: unknown, where: string, fail: (key: strin
       if (typeof value === "number") return integer(1, 1 << 30);
       if (typeof value !== "string" || !/^[0-9]+[kmgt]?b?$/i.test(value.trim())) fail(where, `must be a size such as 512m or 8g (or MiB as a number), not ${JSON.stringify(value)}`);
       return value as string;
+    case "deployMode":
+      if (value !== "client" && value !== "cluster") fail(where, `must be "client" or "cluster", not ${JSON.stringify(value)}`);
+      return value as string;
+    case "switch":
+      return fail(where, "a switch has no value"); // handled by the caller
     case "portRange":
       if (typeof value !== "string") fail(where, `must be a port range such as "40000-40099", not ${JSON.stringify(value)}`);
       try {

@@ -57,6 +57,11 @@ describe("config file checks", () => {
     expect(file.cleanup).toEqual({ enabled: true, intervalMs: 1_800_000, appDataTtlMs: 1000 });
     expect(file.protocol).toEqual({ workerTimeoutMs: 5000 });
     expect(flagOf("advertisedHost")).toBe("advertised-host");
+    const submit = checkConfig({ submit: { deployMode: "cluster", supervise: true, quiet: false, driverMemory: "512m" } }, "f.json");
+    expect(submit.flags.submit).toEqual({ "deploy-mode": "cluster", "driver-memory": "512m" });
+    expect(submit.switches.submit).toEqual(["supervise"]);
+    expect(bad({ submit: { deployMode: "yarn" } })).toBe('f.json: submit.deployMode: must be "client" or "cluster", not "yarn"');
+    expect(bad({ worker: { lowLatency: "yes" } })).toBe('f.json: worker.lowLatency: must be true or false, not "yes"');
     expect(parsePortRange("40000-40099")).toEqual({ from: 40000, to: 40099 });
   });
 });

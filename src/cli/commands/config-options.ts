@@ -20,6 +20,7 @@ export function applyConfigFile(parsed: Parsed, section: Section, env: NodeJS.Pr
   }
   if (file === undefined) return undefined;
   for (const [flag, value] of Object.entries(file.flags[section])) if (parsed.values[flag] === undefined) parsed.values[flag] = value;
+  for (const flag of file.switches[section]) parsed.flags.add(flag);
   if (file.secretFile !== undefined && parsed.values["secret-file"] === undefined) parsed.values["secret-file"] = file.secretFile;
   if (Object.keys(file.protocol).length > 0) {
     let fromEnv: Record<string, unknown> = {};
