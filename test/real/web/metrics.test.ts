@@ -21,7 +21,7 @@ describe("metrics observers", () => {
     let samples = parsePrometheus(await metrics.registry.metrics());
     expect(sampleValue(samples, "flint_master_executors_launched_total")).toBe(1);
     expect(sampleValue(samples, "flint_master_cores", { kind: "used" })).toBe(2);
-    expect(sampleValue(samples, "flint_master_apps", { state: "WAITING" })).toBe(1); // RUNNING once an executor reports RUNNING
+    expect(sampleValue(samples, "flint_master_apps", { state: "RUNNING" })).toBe(1); // RUNNING once an executor is launched for it (Spark 3.x)
     // Only worker-2 heartbeats; worker-1 times out, and its executor is told LOST to the driver.
     const holder = Object.values(s.apps)[0]!.executors["0"]!.workerId;
     const other = holder === wid(1) ? 2 : 1;
