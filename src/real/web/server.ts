@@ -18,7 +18,7 @@ import type { Registry } from "prom-client";
 import { isLoopbackHost } from "../address.js";
 import type { Logger } from "../log.js";
 import { TOKEN_COOKIE, WebAuth, webToken } from "./auth.js";
-import { escapeHtml, pageShell } from "./html.js";
+import { pageShell } from "./html.js";
 
 /** Ports tried after the asked one is taken (Spark's spark.port.maxRetries). */
 export const WEB_PORT_RETRIES = 16;
@@ -114,7 +114,8 @@ function handle(req: IncomingMessage, res: ServerResponse, site: WebSite, auth: 
   if (path === "/login") return login(req, res, auth);
   if (!auth.allows(req)) {
     const wantsHtml = (req.headers.accept ?? "").includes("text/html");
-    if (wantsHtml) return send(res, 401, "text/html; charset=utf-8", loginPage(site.title, false));
+    // The generic title: the site's own names the node, which a stranger need not learn.
+    if (wantsHtml) return send(res, 401, "text/html; charset=utf-8", loginPage("flint", false));
     return send(res, 401, "application/json", JSON.stringify({ error: "unauthorized: send the web token (Authorization: Bearer TOKEN, or log in at /login)" }) + "\n");
   }
   if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "text/plain", "only GET\n");
@@ -168,7 +169,7 @@ function loginPage(title: string, failed: boolean): string {
 ${failed ? '<p class="error">That token is wrong.</p>' : ""}
 <form method="post" action="/login"><input name="token" type="password" autocomplete="off" size="70" autofocus> <button type="submit">Log in</button></form>`,
     { live: false },
-  ).replace("<title>", `<title>${escapeHtml("login: ")}`);
+  );
 }
 
 export function send(res: ServerResponse, status: number, type: string, body: string): void {

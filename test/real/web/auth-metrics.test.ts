@@ -52,6 +52,12 @@ describe("web UI auth off loopback", () => {
       const body = await anonymous.text();
       expect(body, path).not.toContain("flint_master");
       expect(body, path).not.toContain("ALIVE");
+      expect(body, path).not.toContain(master!.address);
+      const asBrowser = await fetch(base + path, { headers: { accept: "text/html" } });
+      expect(asBrowser.status, path).toBe(401);
+      const form = await asBrowser.text();
+      expect(form, path).toContain('<form method="post" action="/login">');
+      expect(form, path).not.toContain(master!.address);
       expect((await fetch(base + path, { headers: { authorization: "Bearer nope" } })).status, path).toBe(401);
       expect((await fetch(base + path, { headers: { authorization: `Bearer ${SECRET}` } })).status, path).toBe(401);
       expect((await fetch(base + path, { headers: { cookie: `flint_token=${SECRET}` } })).status, path).toBe(401);
