@@ -58,6 +58,12 @@ async function main(): Promise<number> {
     ...(command.executorMemoryMb !== undefined ? { executorMemoryMb: command.executorMemoryMb } : {}),
     argv: command.argv ?? [],
     signal: abort.signal,
+    // The application's page on the worker's machine (loopback: reach it through an SSH tunnel);
+    // its address goes to the driver's stderr, which the worker's page links to.
+    webUi: { port: 4040 },
+    onConnected: (cluster) => {
+      if (cluster.webUrl !== undefined) process.stderr.write(`application ${cluster.appId} web UI ${cluster.webUrl}\n`);
+    },
   }).catch((err: unknown) => {
     if (signalled) process.exit(143);
     // The user knows the module by its name, not as this driver's cached copy.

@@ -3,6 +3,8 @@
  * RUNNING with its worker, killed, then reported KILLED; an unknown id and a second kill exit 3.
  */
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type AskMaster, isDriverControl, runDriverControl } from "../../../src/cli/commands/driver-control.js";
 import { address, type DriverId } from "../../../src/protocol/ids.js";
@@ -43,6 +45,12 @@ describe.skipIf(!DIST_READY)("flint submit --status / --kill", () => {
     expect(running.code).toBe(0);
     expect(running.stdout).toContain(`State of driver ${driverId} is RUNNING`);
     expect(running.stdout).toMatch(/Driver ran on worker worker-\S+ \(127\.0\.0\.1:\d+\)/);
+
+    // The cluster-mode driver serves its application's page on its worker's loopback, and says where on its stderr.
+    const stderrFile = join(c.workDir, driverId, "stderr");
+    const uiLine = await waitFor("the driver's web UI line", () => (existsSync(stderrFile) ? /web UI (http:\/\/127\.0\.0\.1:\d+\/)/.exec(readFileSync(stderrFile, "utf8")) ?? undefined : undefined), 10_000);
+    const app = (await (await fetch(uiLine[1] + "api/app")).json()) as { state: string; jobs: unknown[] };
+    expect(app.state).toBe("RUNNING");
 
     const json = await flint(["submit", "--status", driverId, ...auth, "--json"]);
     expect(json.code).toBe(0);
