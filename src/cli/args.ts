@@ -411,9 +411,15 @@ export function usageErrorText(spec: CommandSpec, err: UsageError): string {
  * Runs a command: reads its command line (printing the help on -h/--help), then `body`. A
  * UsageError from either prints the problem and the usage line, and exits 2.
  */
-export async function runCommand<S extends CommandSpec>(spec: S, argv: readonly string[], body: (args: ParsedArgs<S>) => Promise<number>): Promise<number> {
+/**
+ * Parses `argv` by `spec` and runs `body`; a UsageError (from the parser, `expand` or `body`)
+ * prints the message with the usage line and exits 2. `expand`: what the command line stands for
+ * before it is parsed (e.g. a config file's options put in front of the flags, which override them).
+ */
+export async function runCommand<S extends CommandSpec>(spec: S, argv: readonly string[], body: (args: ParsedArgs<S>) => Promise<number>, expand?: (argv: readonly string[]) => readonly string[]): Promise<number> {
   try {
-    const line = parseCommandLine(spec, argv, process.env);
+    const wantsHelp = argv.includes("--help") || argv.includes("-h");
+    const line = parseCommandLine(spec, expand === undefined || wantsHelp ? argv : expand(argv), process.env);
     if (line.help) {
       process.stdout.write(helpText(spec) + "\n");
       return 0;

@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, Loader> = {
   submit: async () => (await import("./commands/submit.js")) as SubCommand,
   status: async () => (await import("./commands/status.js")) as SubCommand,
   view: async () => (await import("./commands/view.js")) as SubCommand,
+  "web-token": async () => (await import("./commands/web-token.js")) as SubCommand,
 };
 
 /** The package's version, read from package.json beside dist/ (or src/) at run time. */
@@ -35,7 +36,7 @@ export function version(): string {
 
 export async function helpText(): Promise<string> {
   const lines = ["flint: a Spark-standalone-style cluster protocol as pure reducers", "", "Usage: flint <command> [options]", "       flint --help | --version", "", "Commands:"];
-  for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${(await load()).spec.summary}`);
+  for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${(await load()).spec.summary}`);
   lines.push(
     "",
     "Options:",

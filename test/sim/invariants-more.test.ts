@@ -144,7 +144,7 @@ describe("invariants: I13 (a dead worker's executors, drivers and apps are told)
     const w = s.workers[s.drivers[driverId]!.workerId!]!;
     delete s.drivers[driverId];
     delete w.drivers[driverId];
-    s.completedDrivers.push({ id: driverId as never, state: "ERROR", workerId: w.id });
+    s.completedDrivers.push({ id: driverId as never, state: "ERROR", workerId: w.id, startTimeMs: 0, endTimeMs: 0 });
     w.state = "DEAD";
     w.executors = {};
     for (const a of Object.values(s.apps)) for (const id of Object.keys(a.executors)) if (a.executors[id]!.workerId === w.id) delete a.executors[id];

@@ -124,7 +124,7 @@ export function run(argv: string[]): Promise<number> {
         if (logDir) process.stderr.write(`(logs kept in ${logDir})\n`);
         return 1;
       }
-      say(`cluster ready in ${Date.now() - startedMs} ms: ${masters > 1 ? "masters" : "master"} ${cluster.masterUrl}, ${workers} worker(s) x ${cores} core(s); logs in ${cluster.logDir}`);
+      say(`cluster ready in ${Date.now() - startedMs} ms: ${masters > 1 ? "masters" : "master"} ${cluster.masterUrl}, ${workers} worker(s) x ${cores} core(s); logs in ${cluster.logDir}${cluster.master.webUrl !== undefined ? `; web UI ${cluster.master.webUrl}` : ""}`);
       const bar = quiet ? undefined : progressBar();
       try {
         const result = await runApp({
@@ -133,6 +133,8 @@ export function run(argv: string[]): Promise<number> {
           exports,
           secret: cluster.secret,
           argv: appArgs,
+          // The app's page, on a free port (several `flint local` runs may share a machine).
+          webUi: { port: 0 },
           ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
         });
         bar?.done();

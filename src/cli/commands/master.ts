@@ -8,6 +8,8 @@ import { EXIT_EFFECT_FAILED, EXIT_STEP_THREW } from "../../real/host.js";
 import { defineCommand, runCommand, UsageError } from "../args.js";
 import { LOG_LEVEL, PROTOCOL_CONFIG, REJECTION_LOG_LINES } from "../environment.js";
 import { secretOption } from "./cluster-options.js";
+import { CONFIG_OPTION, withConfigFile } from "./config-options.js";
+import { webOption, webOptions } from "./web-options.js";
 
 export const DEFAULT_RECOVERY = "filesystem:flint-recovery";
 
@@ -21,6 +23,7 @@ Ctrl-C. Give workers and drivers every master: flint://m1:7077,m2:7077.`,
   options: {
     host: { type: "string", value: "H", default: "127.0.0.1", help: "address to listen on" },
     port: { type: "int", min: 0, max: 65535, value: "P", default: 7077, help: "port to listen on (0 picks a free one)" },
+    "advertised-host": { type: "string", value: "H", help: "the host name peers reach this master by, when not --host (NAT, several\ninterfaces; default: --host, or this machine's name on 0.0.0.0)" },
     "status-port": { type: "int", min: 0, max: 65535, value: "P", defaultHelp: "port + 1", help: "port of the status channel that `flint status` reads" },
     recovery: {
       type: "string",
@@ -36,6 +39,8 @@ Ctrl-C. Give workers and drivers every master: flint://m1:7077,m2:7077.`,
     },
     "zk-session-timeout": { type: "duration", min: 1_000, max: 3_600_000, value: "T", default: DEFAULT_ZK_SESSION_TIMEOUT_MS, help: "ZooKeeper session timeout (Spark's default); a dead leader is replaced\nafter about this long (the server may clamp it)" },
     "secret-file": { type: "string", value: "F", help: "shared secret (a file of mode 0600); required off loopback" },
+    ...webOptions(8080),
+    config: CONFIG_OPTION,
     "log-file": { type: "string", value: "F", help: "also write every event as JSON lines to F" },
     "exit-with-parent": { type: "boolean", help: "stop when stdin closes (used by `flint local`)" },
   },
@@ -52,6 +57,7 @@ Ctrl-C. Give workers and drivers every master: flint://m1:7077,m2:7077.`,
 export function run(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ options }) => {
     const { host, port } = options;
+    const advertisedHost = options["advertised-host"];
     const statusPort = options["status-port"];
     const secret = secretOption(options["secret-file"]);
     let recovery: RecoverySpec;
@@ -61,6 +67,7 @@ export function run(argv: string[]): Promise<number> {
       if (err instanceof RecoverySpecError) throw new UsageError(`--${err.message}`);
       throw err;
     }
+    const web = webOption(options["web-port"], options["web-host"], secret !== undefined);
     const sessionTimeoutMs = options["zk-session-timeout"];
     if (secret === undefined && !isLoopbackHost(host)) throw new UsageError(`--host ${host} is not a loopback address: give --secret-file (authentication is required off loopback)`);
     let protocol;
@@ -82,6 +89,8 @@ export function run(argv: string[]): Promise<number> {
         logger,
         recovery,
         tuning: { sessionTimeoutMs },
+        ...(web !== undefined ? { web } : {}),
+        ...(advertisedHost !== undefined ? { advertisedHost } : {}),
       });
     } catch (err) {
       const hint = err instanceof StatusPortError ? " (choose another with --status-port P)" : "";
@@ -89,7 +98,7 @@ export function run(argv: string[]): Promise<number> {
       await logger.close();
       return 1;
     }
-    process.stdout.write(`flint master listening on ${m.address} (status: ${m.statusAddress})\n`);
+    process.stdout.write(`flint master listening on ${m.address} (status: ${m.statusAddress})${m.webUrl !== undefined ? ` web UI ${m.webUrl}` : ""}\n`);
     const master = m;
     stopOnSignals((why) => {
       logger.log("info", "master-stopping", { why });
@@ -100,5 +109,5 @@ export function run(argv: string[]): Promise<number> {
     // The stdin watch (--exit-with-parent) would keep the event loop alive.
     process.stdin.destroy();
     return code;
-  });
+  }, (a) => withConfigFile(a, "master").argv);
 }

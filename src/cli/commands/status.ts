@@ -4,6 +4,7 @@ import type { ClusterStatus } from "../../real/cluster/snapshot.js";
 import { requestStatus } from "../../real/cluster/status.js";
 import { defineCommand, runCommand, UsageError } from "../args.js";
 import { mastersOption, secretOption } from "./cluster-options.js";
+import { CONFIG_OPTION, withConfigFile } from "./config-options.js";
 
 export const spec = defineCommand({
   name: "status",
@@ -17,6 +18,7 @@ master (STANDBY, RECOVERING, or why it did not answer).`,
     "status-port": { type: "int", min: 1, max: 65535, value: "P", defaultHelp: "each master's port + 1", help: "the status port (only with one master)" },
     "secret-file": { type: "string", value: "F", help: "the cluster's shared secret" },
     json: { type: "boolean", help: "print the raw status as JSON" },
+    config: CONFIG_OPTION,
   },
   exitCodes: [
     [0, "the status was printed"],
@@ -61,7 +63,7 @@ export function run(argv: string[]): Promise<number> {
     }
     process.stdout.write(text);
     return 0;
-  });
+  }, (a) => withConfigFile(a, "status").argv);
 }
 
 export function formatStatus(s: ClusterStatus): string {
@@ -69,15 +71,30 @@ export function formatStatus(s: ClusterStatus): string {
   out.push(`Workers (${s.workers.length})`);
   out.push(table(["ID", "ADDRESS", "STATE", "CORES", "MEMORY", "EXECUTORS", "LAST HEARTBEAT"], s.workers.map((w) => [w.id, w.address, w.state, `${w.coresUsed}/${w.cores}`, `${w.memoryUsed}/${w.memoryMb} MiB`, String(w.executors), `${(w.lastHeartbeatAgoMs / 1000).toFixed(1)} s ago`])));
   out.push("", `Applications (${s.apps.length} running, ${s.completedApps.length} completed)`);
-  const apps = [...s.apps.map((a) => [a.id, a.name, a.state, String(a.coresGranted), a.maxCores === null ? "-" : String(a.maxCores), a.driverAddress]), ...s.completedApps.map((a) => [a.id, a.name, a.state, "-", "-", "-"])];
-  out.push(table(["ID", "NAME", "STATE", "CORES", "MAX CORES", "DRIVER"], apps));
+  const apps = [
+    ...s.apps.map((a) => [a.id, a.name, a.state, String(a.coresGranted), a.maxCores === null ? "-" : String(a.maxCores), clockTime(a.startTimeMs), seconds(a.durationMs), a.driverAddress]),
+    ...s.completedApps.map((a) => [a.id, a.name, a.state, "-", "-", clockTime(a.startTimeMs), seconds(a.durationMs), a.workerIds.length === 0 ? "ran on no worker" : `ran on ${a.workerIds.join(",")}`]),
+  ];
+  out.push(table(["ID", "NAME", "STATE", "CORES", "MAX CORES", "SUBMITTED", "DURATION", "DRIVER / WORKERS"], apps));
   const executors = s.apps.flatMap((a) => a.executors.map((e) => [`${a.id}/${e.id}`, e.workerId, e.state, String(e.cores), `${e.memoryMb} MiB`]));
   out.push("", `Executors (${executors.length})`);
   out.push(table(["ID", "WORKER", "STATE", "CORES", "MEMORY"], executors));
   out.push("", `Drivers (${s.drivers.length} active, ${s.completedDrivers.length} completed)`);
-  const drivers = [...s.drivers.map((d) => [d.id, d.state, d.workerId ?? "-", String(d.cores), d.supervise ? "yes" : "no"]), ...s.completedDrivers.map((d) => [d.id, d.state, "-", "-", "-"])];
-  out.push(table(["ID", "STATE", "WORKER", "CORES", "SUPERVISE"], drivers));
+  const drivers = [
+    ...s.drivers.map((d) => [d.id, d.state, d.workerId ?? "-", String(d.cores), d.supervise ? "yes" : "no", clockTime(d.startTimeMs), "-"]),
+    ...s.completedDrivers.map((d) => [d.id, d.state, d.workerId ?? "-", "-", "-", clockTime(d.startTimeMs), seconds(d.durationMs)]),
+  ];
+  out.push(table(["ID", "STATE", "WORKER", "CORES", "SUPERVISE", "SUBMITTED", "DURATION"], drivers));
   return out.join("\n") + "\n";
+}
+
+/** A master's clock reading as UTC date and time (the master's clock, not this machine's). */
+function clockTime(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace("T", " ").slice(0, 19);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 function table(header: string[], rows: string[][]): string {

@@ -17,16 +17,23 @@ import { defineCommand, formatSizeMb, runCommand, UsageError } from "../args.js"
 import { PROTOCOL_CONFIG } from "../environment.js";
 import { mastersOption, secretOption } from "./cluster-options.js";
 import { progressBar } from "./progress-bar.js";
+import { CONFIG_OPTION, withConfigFile } from "./config-options.js";
+import { parsePortRange } from "../../real/portRange.js";
+import { webOption, webOptions } from "./web-options.js";
+import { driverControlRequest, EXIT_DRIVER_UNKNOWN, runDriverControl } from "./driver-control.js";
+import { askMaster } from "../../real/ask-master.js";
 
 export const spec = defineCommand({
   name: "submit",
   summary: "run an application (an ES module with main(ctx)) on a cluster",
-  usage: "<app.mjs> --master flint://host:port [options] [-- app arguments]",
+  usage: "<app.mjs> --master flint://host:port [options] [-- app arguments]\n       flint submit --status DRIVER_ID | --kill DRIVER_ID --master flint://host:port [--json]",
   description: `The application is an ES module exporting its task functions and main(ctx); ctx.run(fn, inputs)
 runs one job on the cluster, and what main returns is printed. In cluster mode the master places
 the driver on a worker and this command prints the driver's id. Arguments after the module (or
-after --) are the application's own.`,
-  positionals: { name: "app.mjs", min: 1, max: Number.POSITIVE_INFINITY, missing: "the application module is required" },
+after --) are the application's own.
+--status and --kill ask the leading master about a cluster-mode driver (its state and the worker it
+runs or ran on), or to kill it; each master in --master is asked in turn until the leader answers.`,
+  positionals: { name: "app.mjs", min: 0, max: Number.POSITIVE_INFINITY },
   passThrough: "app arguments",
   options: {
     master: { type: "string", value: "URL", help: "the master(s) (required)" },
@@ -40,11 +47,19 @@ after --) are the application's own.`,
     "driver-memory": { type: "size", value: "M", default: 1024, help: "cluster mode: memory of the driver" },
     "secret-file": { type: "string", value: "F", help: "the cluster's shared secret" },
     quiet: { type: "boolean", help: "no progress bar" },
+    "advertised-host": { type: "string", value: "H", help: "client mode: the host name executors reach this driver by (NAT)" },
+    "driver-ports": { type: "string", value: "R", check: portRangeProblem, help: "client mode: ports this driver listens on, e.g. 40000-40099" },
+    ...webOptions(4040),
+    config: CONFIG_OPTION,
+    status: { type: "string", value: "DRIVER_ID", help: "print a cluster-mode driver's state and its worker (no application)" },
+    kill: { type: "string", value: "DRIVER_ID", help: "kill a cluster-mode driver (no application)" },
+    json: { type: "boolean", help: "with --status: print the answer as one JSON object" },
   },
   exitCodes: [
     [0, "client mode: the application succeeded (its result printed); cluster mode: the\nmaster took the driver (its id printed)"],
     [1, "the application failed, the module does not load, or the master is unreachable\nor refused the driver"],
     [2, "bad usage (an unknown option, a bad value, no module or no --master)"],
+    [EXIT_DRIVER_UNKNOWN, "--status/--kill: the master does not know the driver (or, for --kill, it has\nalready finished)"],
     [130, "stopped by SIGTERM or Ctrl-C (the application was stopped)"],
   ],
   environment: [PROTOCOL_CONFIG],
@@ -52,7 +67,13 @@ after --) are the application's own.`,
 
 export function run(argv: string[]): Promise<number> {
   return runCommand(spec, argv, async ({ options, positionals, rest }) => {
-    const app = positionals[0]!;
+    if (options.status !== undefined || options.kill !== undefined) {
+      const request = driverControlRequest({ status: options.status, kill: options.kill, json: options.json, master: options.master, secret: secretOption(options["secret-file"]) }, positionals[0]);
+      return runDriverControl(request, askMaster, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+    }
+    if (options.json) throw new UsageError("--json works with --status only");
+    const app = positionals[0];
+    if (app === undefined) throw new UsageError("the application module is required");
     if (!existsSync(app)) throw new UsageError(`the application module '${app}' does not exist`);
     const appArgs = [...positionals.slice(1), ...rest];
     const masterText = options.master;
@@ -64,6 +85,9 @@ export function run(argv: string[]): Promise<number> {
     const executorMemoryMb = options["executor-memory"];
     const secret = secretOption(options["secret-file"]);
     const name = options.name;
+    const web = webOption(options["web-port"], options["web-host"], secret !== undefined);
+    const advertisedHost = options["advertised-host"];
+    const driverPorts = options["driver-ports"] === undefined ? undefined : parsePortRange(options["driver-ports"]);
 
     if (mode === "client") {
       // Load and check the module before connecting: a syntax error is reported with its file and line.
@@ -93,6 +117,9 @@ export function run(argv: string[]): Promise<number> {
           ...(executorMemoryMb !== undefined ? { executorMemoryMb } : {}),
           argv: appArgs,
           signal: abort.signal,
+          ...(web !== undefined ? { webUi: web } : {}),
+          ...(advertisedHost !== undefined ? { advertisedHost } : {}),
+          ...(driverPorts !== undefined ? { ports: driverPorts } : {}),
           ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
         });
         bar?.done();
@@ -149,5 +176,14 @@ export function run(argv: string[]): Promise<number> {
     process.stdout.write(`${outcome.driverId}\n`);
     process.stderr.write(`${outcome.message}\n`);
     return 0;
-  });
+  }, (a) => withConfigFile(a, "submit").argv);
+}
+
+function portRangeProblem(text: string): string | undefined {
+  try {
+    parsePortRange(text);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }

@@ -7,6 +7,10 @@ import { EXIT_STEP_THREW } from "../../real/host.js";
 import { defineCommand, runCommand, UsageError } from "../args.js";
 import { CHILD_NODE_OPTIONS, LOG_LEVEL, PROTOCOL_CONFIG, REJECTION_LOG_LINES } from "../environment.js";
 import { defaultCores, defaultMemoryMb, mastersOption, secretOption } from "./cluster-options.js";
+import { CONFIG_OPTION, configMasters, withConfigFile } from "./config-options.js";
+import { webOption, webOptions } from "./web-options.js";
+import { parsePortRange, type PortRange } from "../../real/portRange.js";
+import type { ConfigFile } from "../../real/configFile.js";
 
 export const spec = defineCommand({
   name: "worker",
@@ -22,8 +26,13 @@ SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`,
     "work-dir": { type: "string", value: "DIR", default: "work", help: "where executors run" },
     host: { type: "string", value: "H", default: "127.0.0.1", help: "address to listen on" },
     port: { type: "int", min: 0, max: 65535, value: "P", default: 0, help: "port to listen on (0: a free one)" },
+    "advertised-host": { type: "string", value: "H", help: "the host name peers reach this worker and its executors by, when not\n--host (NAT, several interfaces)" },
+    "executor-ports": { type: "string", value: "R", defaultHelp: "any free", check: portRangeProblem, help: "ports its executors listen on, e.g. 40100-40199" },
+    "driver-ports": { type: "string", value: "R", defaultHelp: "any free", check: portRangeProblem, help: "ports its cluster-mode drivers listen on" },
+    config: CONFIG_OPTION,
     "secret-file": { type: "string", value: "F", help: "the cluster's shared secret (a file of mode 0600)" },
     "log-file": { type: "string", value: "F", help: "also write every event as JSON lines to F" },
+    ...webOptions(8081),
     "executor-cpus": {
       type: "string",
       value: "L",
@@ -45,13 +54,23 @@ SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`,
 });
 
 export function run(argv: string[]): Promise<number> {
+  let file: ConfigFile | undefined;
+  const expand = (a: readonly string[]): readonly string[] => {
+    const expanded = withConfigFile(a, "worker");
+    file = expanded.file;
+    return expanded.argv;
+  };
   return runCommand(spec, argv, async ({ options, positionals }) => {
-    const masters = mastersOption(positionals[0], "the master URL");
+    const masters = mastersOption(positionals[0] ?? configMasters(file), "the master URL");
+    const advertisedHost = options["advertised-host"];
+    const executorPorts = portRange(options["executor-ports"]);
+    const driverPorts = portRange(options["driver-ports"]);
     const cores = options.cores ?? defaultCores();
     const memoryMb = options.memory ?? defaultMemoryMb();
     const { port, host } = options;
     const secret = secretOption(options["secret-file"]);
     const executorCpus = options["executor-cpus"];
+    const web = webOption(options["web-port"], options["web-host"], secret !== undefined);
     let protocol;
     try {
       protocol = protocolConfigFromEnv();
@@ -70,14 +89,14 @@ export function run(argv: string[]): Promise<number> {
     const logger = processLogger("worker", options["log-file"]);
     let w;
     try {
-      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: options["work-dir"], ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), protocol, logger });
+      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: options["work-dir"], ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), ...(web !== undefined ? { web } : {}), ...(advertisedHost !== undefined ? { advertisedHost } : {}), ...(executorPorts !== undefined ? { executorPorts } : {}), ...(driverPorts !== undefined ? { driverPorts } : {}), ...(file?.cleanup !== undefined ? { cleanup: file.cleanup } : {}), protocol, logger });
     } catch (err) {
       process.stderr.write(`flint worker: cannot start: ${(err as Error).message}\n`);
       cpuLatency?.release();
       await logger.close();
       return 1;
     }
-    process.stdout.write(`flint worker ${w.workerId} listening on ${w.address}\n`);
+    process.stdout.write(`flint worker ${w.workerId} listening on ${w.address}${w.webUrl !== undefined ? ` web UI ${w.webUrl}` : ""}\n`);
     const worker = w;
     stopOnSignals((why) => {
       logger.log("info", "worker-stopping", { why });
@@ -91,5 +110,16 @@ export function run(argv: string[]): Promise<number> {
     // The stdin watch (--exit-with-parent) would keep the event loop alive.
     process.stdin.destroy();
     return code;
-  });
+  }, expand);
 }
+
+function portRangeProblem(text: string): string | undefined {
+  try {
+    parsePortRange(text);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+const portRange = (text: string | undefined): PortRange | undefined => (text === undefined ? undefined : parsePortRange(text));

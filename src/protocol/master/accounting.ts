@@ -57,6 +57,7 @@ export function appAddExecutor(app: ApplicationInfo, w: WorkerInfo, cores: numbe
   };
   app.executors[String(id)] = e;
   app.coresGranted += cores;
+  if (!app.workerIdsUsed.includes(w.id)) app.workerIdsUsed.push(w.id);
   return e;
 }
 

@@ -139,6 +139,7 @@ export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): 
     state: "WAITING",
     executors: {},
     removedExecutorCount: 0,
+    workerIdsUsed: [],
     coresGranted: 0,
     nextExecutorId: 0,
     executorIdsReserved: 0,

@@ -99,7 +99,7 @@ export function removeApplication(m: MasterStep, app: ApplicationInfo, finalStat
   delete m.s.apps[app.id];
   if (m.s.addressToApp[app.driverAddress] === app.id) delete m.s.addressToApp[app.driverAddress];
   trimRetained(m.s.completedApps, m.s.config.retainedApplications);
-  m.s.completedApps.push({ id: app.id, name: app.desc.name, state: finalState, endTimeMs: m.now });
+  m.s.completedApps.push({ id: app.id, name: app.desc.name, state: finalState, startTimeMs: app.startTimeMs, endTimeMs: m.now, workerIds: [...app.workerIdsUsed] });
   m.s.waitingApps = m.s.waitingApps.filter((id) => id !== app.id);
   for (const e of Object.values(app.executors)) killExecutor(m, e);
   transition("app", app, finalState);
@@ -162,7 +162,7 @@ export function removeDriver(m: MasterStep, id: DriverId, finalState: DriverStat
   }
   delete m.s.drivers[id];
   trimRetained(m.s.completedDrivers, m.s.config.retainedDrivers);
-  m.s.completedDrivers.push({ id, state: finalState, exception, workerId: d.workerId });
+  m.s.completedDrivers.push({ id, state: finalState, exception, workerId: d.workerId, startTimeMs: d.startTimeMs, endTimeMs: m.now });
   unpersist(m, `driver_${id}`);
   transition("driver", d, finalState);
   d.exception = exception;

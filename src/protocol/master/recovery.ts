@@ -75,6 +75,7 @@ export function beginRecovery(m: MasterStep, stored: StoredRecords): void {
       state: "UNKNOWN",
       executors: {},
       removedExecutorCount: 0,
+      workerIdsUsed: [],
       coresGranted: 0,
       nextExecutorId: firstExecutorId,
       executorIdsReserved: firstExecutorId,

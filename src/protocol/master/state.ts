@@ -64,6 +64,11 @@ export interface ApplicationInfo {
   /** Live executors by executor number; removed ones leave (counted in removedExecutorCount). */
   executors: Record<string, ExecutorDesc>;
   removedExecutorCount: number;
+  /**
+   * Every worker that ever held an executor of this app, in first-use order, no duplicates (so at
+   * most the number of workers): where the app ran, kept for its completed record.
+   */
+  workerIdsUsed: WorkerId[];
   /** Sum of the cores of `executors`; never above the app's max cores (I2). */
   coresGranted: number;
   /** The next executor number; above every id this app ever used, recovered ones included (I4). */
@@ -97,13 +102,20 @@ export interface CompletedApp {
   id: AppId;
   name: string;
   state: ApplicationState;
+  /** ctx.now when the app registered (or was recovered): its submit time, as far as the master knows. */
+  startTimeMs: number;
   endTimeMs: number;
+  /** The workers its executors ran on (ApplicationInfo.workerIdsUsed). */
+  workerIds: WorkerId[];
 }
 export interface CompletedDriver {
   id: DriverId;
   state: DriverState;
   exception?: string;
   workerId?: WorkerId;
+  /** ctx.now when the driver was submitted (or relaunched under this id). */
+  startTimeMs: number;
+  endTimeMs: number;
 }
 
 export interface MasterState {

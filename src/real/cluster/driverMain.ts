@@ -49,13 +49,21 @@ async function main(): Promise<number> {
     module: modulePath,
     moduleShownAs: shipped.moduleName,
     app: command.app ?? shipped.moduleName.replace(/\.[cm]?js$/, ""),
-    host: spec.host,
+    host: spec.listenHost ?? spec.host,
+    ...(spec.listenHost !== undefined && spec.listenHost !== spec.host ? { advertisedHost: spec.host } : {}),
+    ...(spec.ports !== undefined ? { ports: spec.ports } : {}),
     ...(secret !== undefined ? { secret } : {}),
     ...(command.maxCores !== undefined ? { cores: command.maxCores } : {}),
     ...(command.executorCores !== undefined ? { executorCores: command.executorCores } : {}),
     ...(command.executorMemoryMb !== undefined ? { executorMemoryMb: command.executorMemoryMb } : {}),
     argv: command.argv ?? [],
     signal: abort.signal,
+    // The application's page on the worker's machine (loopback: reach it through an SSH tunnel);
+    // its address goes to the driver's stderr, which the worker's page links to.
+    webUi: { port: 4040 },
+    onConnected: (cluster) => {
+      if (cluster.webUrl !== undefined) process.stderr.write(`application ${cluster.appId} web UI ${cluster.webUrl}\n`);
+    },
   }).catch((err: unknown) => {
     if (signalled) process.exit(143);
     // The user knows the module by its name, not as this driver's cached copy.

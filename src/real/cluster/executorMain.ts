@@ -12,6 +12,7 @@ import { executor } from "../../protocol/executor/index.js";
 import { executorId } from "../../protocol/ids.js";
 import { startHost } from "../host.js";
 import { Transport } from "../transport.js";
+import { listenInRange } from "../portRange.js";
 import { cacheModule, shippedModuleOf } from "../tasks/module.js";
 import { TaskPool } from "../tasks/pool.js";
 import { readSecretFromFd, type LaunchFile } from "./launcher.js";
@@ -33,8 +34,10 @@ async function main(): Promise<void> {
     logger,
     ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
     maxFrameBytes: protocol.maxMessageSizeBytes,
+    // Listening elsewhere (NAT): announce the worker's advertised host.
+    ...(spec.listenHost !== undefined && spec.listenHost !== spec.host ? { advertiseHost: spec.host } : {}),
   });
-  const address = await transport.listen(spec.host, 0);
+  const address = await listenInRange(transport, spec.listenHost ?? spec.host, spec.ports);
   let pool: TaskPool | undefined;
   const host = startHost(
     executor,

@@ -16,6 +16,7 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import type { PortRange } from "../portRange.js";
 import { constants } from "node:os";
 import { join, relative, resolve, isAbsolute, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -88,6 +89,10 @@ export type LaunchFile = LaunchSpec & {
   host: string;
   /** The child's work directory (absolute). */
   workDir: string;
+  /** Where the child listens, when not on `host` (a NAT: listen on 0.0.0.0, announce `host`). */
+  listenHost?: string;
+  /** The ports the child may listen on (a firewall's opening); absent: any free port. */
+  ports?: PortRange;
 };
 
 export const EXECUTOR_ENTRY = fileURLToPath(new URL("./executorMain.js", import.meta.url));
@@ -102,6 +107,11 @@ export interface LauncherOptions {
   report(input: Input): void;
   /** CPUs to pin executors to (`taskset -c` list); default: FLINT_EXECUTOR_CPUS, else none. */
   executorCpus?: string;
+  /** Where children listen when not on `host` (NAT: the worker advertises a name it cannot bind). */
+  listenHost?: string;
+  /** Port ranges for executors and cluster-mode drivers (absent: any free port). */
+  executorPorts?: PortRange;
+  driverPorts?: PortRange;
   /** Overrides of the child entry points (tests). */
   executorEntry?: string;
   driverEntry?: string;
@@ -130,6 +140,11 @@ export class ProcessLauncher {
     const cpus = (options.executorCpus ?? process.env[EXECUTOR_CPUS_ENV] ?? "").trim();
     if (cpus !== "" && !CPU_LIST.test(cpus)) options.logger.log("warn", "executor-cpus-ignored", { cpus, why: "not a CPU list like 0 or 0-3,6" });
     this.executorCpus = cpus !== "" && CPU_LIST.test(cpus) ? cpus : undefined;
+  }
+
+  /** The absolute work directory. */
+  get workDir(): string {
+    return this.options.workDir;
   }
 
   get running(): number {
@@ -161,7 +176,8 @@ export class ProcessLauncher {
       // mkdir's mode covers only what it creates: tighten the app's folder and the child's own too.
       if (spec.kind === "executor") chmodSync(pathInside(root, spec.appId)!, DIR_MODE);
       chmodSync(workDir, DIR_MODE);
-      const launchFile: LaunchFile = { ...spec, host: this.options.host, workDir };
+      const ports = spec.kind === "executor" ? this.options.executorPorts : this.options.driverPorts;
+      const launchFile: LaunchFile = { ...spec, host: this.options.host, workDir, ...(this.options.listenHost !== undefined ? { listenHost: this.options.listenHost } : {}), ...(ports !== undefined ? { ports } : {}) };
       writeFileSync(join(workDir, LAUNCH_FILE), JSON.stringify(launchFile), { mode: FILE_MODE });
       chmodSync(join(workDir, LAUNCH_FILE), FILE_MODE);
       const stdout = openSync(join(workDir, "stdout"), "a", FILE_MODE);
@@ -256,7 +272,8 @@ export class ProcessLauncher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  async cleanupApp(appId: AppId): Promise<void> {
+  /** Removes an app's (or a driver's) directory of the work dir; a name that climbs out is refused. */
+  async cleanupApp(appId: AppId | string): Promise<void> {
     const dir = pathInside(this.options.workDir, appId);
     if (dir === undefined) {
       this.options.logger.log("warn", "app-dir-cleanup-refused", { why: "path-outside-work-dir", appId: String(appId).slice(0, 200), workDir: this.options.workDir });

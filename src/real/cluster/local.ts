@@ -65,6 +65,8 @@ export interface LocalProcess {
   /** Settles with the exit code (128 + signal for a signal) once the process has exited. */
   readonly exited: Promise<number>;
   exitCode: number | undefined;
+  /** Its web UI (a free port on 127.0.0.1), once it said where. */
+  webUrl: string | undefined;
 }
 
 export interface LocalCluster {
@@ -120,6 +122,7 @@ function launch(name: string, args: string[], options: { env: NodeJS.ProcessEnv;
     child,
     pid: child.pid ?? -1,
     exitCode: undefined,
+    webUrl: undefined,
     exited: new Promise<number>((resolve) => {
       child.once("exit", (code, signal) => {
         proc.exitCode = code ?? 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 0) : 0);
@@ -253,13 +256,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const name = masterCount === 1 ? "master" : `master-${index + 1}`;
       const lines: string[] = [];
       const chosen = ports ?? (await pickMasterPorts());
-      const args = ["master", "--host", "127.0.0.1", "--port", String(chosen.port), "--status-port", String(chosen.statusPort), "--secret-file", secretFile];
+      const args = ["master", "--host", "127.0.0.1", "--port", String(chosen.port), "--status-port", String(chosen.statusPort), "--secret-file", secretFile, "--web-port", "0"];
       args.push("--recovery", recovery, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`));
       if (options.zkSessionTimeoutMs !== undefined) args.push("--zk-session-timeout", `${options.zkSessionTimeoutMs}ms`);
       const proc = launch(name, args, { env, logDir, onStdoutLine: (line) => lines.push(line) });
       all.push(proc);
       const ready = await waitForLine(proc, /listening on (flint:\/\/\S+) \(status: (flint:\/\/\S+)\)/, readyTimeoutMs, lines);
       masterPorts[index] = { port: parseAddress(ready[1]!).port, statusPort: parseAddress(ready[2]!).port };
+      proc.webUrl = /web UI (http:\/\/\S+)/.exec(ready.input)?.[1];
       masters[index] = proc;
       return proc;
     };
@@ -281,11 +285,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const lines: string[] = [];
       const w = launch(
         name,
-        ["worker", masterUrl, "--host", "127.0.0.1", "--cores", String(options.coresPerWorker), "--memory", `${options.memoryPerWorkerMb}m`, "--work-dir", workDir, "--secret-file", secretFile, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`)],
+        ["worker", masterUrl, "--host", "127.0.0.1", "--cores", String(options.coresPerWorker), "--memory", `${options.memoryPerWorkerMb}m`, "--work-dir", workDir, "--secret-file", secretFile, "--web-port", "0", "--exit-with-parent", "--log-file", join(logDir, `${name}.log`)],
         { env: workerEnv, logDir, onStdoutLine: (line) => lines.push(line) },
       );
       all.push(w);
-      await waitForLine(w, /listening on flint:/, readyTimeoutMs, lines);
+      const ready = await waitForLine(w, /listening on flint:/, readyTimeoutMs, lines);
+      w.webUrl = /web UI (http:\/\/\S+)/.exec(ready.input)?.[1];
       return w;
     };
     const workers = await Promise.all(Array.from({ length: options.workers }, () => addWorker()));

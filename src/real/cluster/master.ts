@@ -21,6 +21,9 @@ import { Transport } from "../transport.js";
 import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "../runtime.js";
 import { masterSnapshot } from "./snapshot.js";
 import { startStatusServer, type StatusServer } from "./status.js";
+import { masterMetrics, observeRole } from "../web/metrics.js";
+import { masterSite } from "../web/masterSite.js";
+import { startWebServer, type WebServer } from "../web/server.js";
 
 /** Exit code of a master whose leadership was revoked (Spark exits 0; non-zero lets a supervisor restart it as a standby). */
 export const EXIT_LEADERSHIP_LOST = 3;
@@ -51,11 +54,17 @@ export interface MasterOptions {
   recovery?: RecoverySpec;
   /** ZooKeeper session and grace (default: Spark's 60 s session). */
   tuning?: RecoveryTuning;
+  /** The web UI, JSON API and /metrics (src/real/web); undefined: none. */
+  web?: { host: string; port: number };
+  /** The host name peers reach this master by, when not `host` (NAT, several interfaces). */
+  advertisedHost?: string;
 }
 
 export interface MasterProcess {
   readonly address: Address;
   readonly statusAddress: Address;
+  /** The web UI's URL, when it runs. */
+  readonly webUrl: string | undefined;
   readonly host: Host<MasterState>;
   stop(): Promise<void>;
 }
@@ -67,7 +76,7 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
     logger,
     ...(options.secret !== undefined ? { secret: options.secret } : { allowUnauthenticated: true }),
     maxFrameBytes: options.protocol.maxMessageSizeBytes,
-    advertiseHost: advertiseHostFor(options.host),
+    advertiseHost: options.advertisedHost ?? advertiseHostFor(options.host),
     ...rejectionDetailLinesFromEnv(),
   });
   let address: Address;
@@ -91,16 +100,19 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
   const { store, election } = recovery;
   /** Set once `leaderElected` is fed: from then on every step needs a valid leadership. */
   let leading = false;
-  const host = startHost(master, { address, protocol: options.protocol, seed: randomSeed() }, {
+  let hostRef: Host<MasterState> | undefined;
+  const metrics = masterMetrics(() => hostRef!.state);
+  const host = startHost(observeRole(master, metrics.observe), { address, protocol: options.protocol, seed: randomSeed() }, {
     transport,
     logger,
     handlers: {
       // A transient failure (EMFILE under a connection flood) is retried for a while before the master gives up.
-      persist: (e) => retryTransient(() => store.persist(e.key, e.record), { onRetry: persistRetryLog(logger, e.key) }),
-      unpersist: (e) => retryTransient(() => store.unpersist(e.key), { onRetry: persistRetryLog(logger, e.key) }),
+      persist: (e) => retryTransient(() => metrics.timeStoreWrite(() => store.persist(e.key, e.record)), { onRetry: persistRetryLog(logger, e.key) }),
+      unpersist: (e) => retryTransient(() => metrics.timeStoreWrite(() => store.unpersist(e.key)), { onRetry: persistRetryLog(logger, e.key) }),
     },
     mayAct: () => (leading && !election.holdsLeadership() ? "leadership lost: this master may no longer act" : undefined),
   });
+  hostRef = host;
   const cleanedUp = host.exited.then(async () => {
     await election.stop().catch((err: unknown) => logger.log("warn", "election-stop-failed", { error: String(err) }));
     await store.close().catch((err: unknown) => logger.log("warn", "store-close-failed", { error: String(err) }));
@@ -151,6 +163,7 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
       host: options.host,
       port: statusPort,
       nodeAddress: address,
+      ...(options.advertisedHost !== undefined ? { advertisedHost: options.advertisedHost } : {}),
       ...(options.secret !== undefined ? { secret: options.secret } : {}),
       logger,
       snapshot: () => masterSnapshot(host.state, Date.now()),
@@ -160,13 +173,24 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
     await cleanedUp;
     throw new StatusPortError(options.host, statusPort, options.statusPort === undefined, err as Error);
   }
-  void host.exited.then(() => status.close());
-  logger.log("info", "master-ready", { address, status: status.address, recovery: describe(spec) });
+  let web: WebServer | undefined;
+  if (options.web !== undefined) {
+    try {
+      web = await startWebServer({ ...options.web, ...(options.secret !== undefined ? { secret: options.secret } : {}), logger, site: masterSite(() => host.state, metrics.registry) });
+    } catch (err) {
+      // The UI is for people: a taken port costs the UI, never the master.
+      logger.log("error", "web-ui-unavailable", { error: (err as Error).message });
+    }
+  }
+  void host.exited.then(() => Promise.all([status.close(), web?.close()]));
+  logger.log("info", "master-ready", { address, status: status.address, recovery: describe(spec), ...(web ? { web: web.url } : {}) });
   return {
     address,
     statusAddress: status.address,
+    webUrl: web?.url,
     host,
     async stop() {
+      await web?.close();
       await status.close();
       await host.stop(0, "stopped");
       await cleanedUp;

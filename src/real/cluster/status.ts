@@ -40,6 +40,8 @@ export interface StatusServerOptions {
   port: number;
   /** The master's own address (announced in the handshake). */
   nodeAddress: Address;
+  /** The host name clients reach it by, when not `host`. */
+  advertisedHost?: string;
   secret?: string;
   logger: Logger;
   snapshot(): unknown;
@@ -53,7 +55,8 @@ export function startStatusServer(options: StatusServerOptions): Promise<StatusS
   const pending = new PendingConnections<Socket>({ maxPending: options.maxPending ?? STATUS_MAX_PENDING, maxPendingPerIp: options.maxPendingPerIp ?? STATUS_MAX_PENDING_PER_IP });
   const refusals = new RefusalLog(options.logger, "status");
   let listenPort = options.port;
-  const selfNames = new SelfNames(() => [advertiseHostFor(options.host), options.host], () => listenPort);
+  const advertisedHost = options.advertisedHost ?? advertiseHostFor(options.host);
+  const selfNames = new SelfNames(() => [advertisedHost, options.host], () => listenPort);
   const server: Server = createServer({ noDelay: true }, (socket) => {
     const ip = sourceIp(socket.remoteAddress);
     const victim = pending.victimFor(ip);
@@ -83,7 +86,7 @@ export function startStatusServer(options: StatusServerOptions): Promise<StatusS
       const bound = server.address();
       const port = typeof bound === "object" && bound ? bound.port : options.port;
       listenPort = port;
-      const statusAddress = formatAddress(advertiseHostFor(options.host), port);
+      const statusAddress = formatAddress(advertisedHost, port);
       resolve({
         address: statusAddress,
         close: () =>
@@ -99,7 +102,7 @@ export function startStatusServer(options: StatusServerOptions): Promise<StatusS
 
 function serve(socket: Socket, options: StatusServerOptions, port: number, selfNames: SelfNames, refusals: RefusalLog, authenticatedNow: () => void): void {
   const remote = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
-  const advertised = advertiseHostFor(options.host);
+  const advertised = options.advertisedHost ?? advertiseHostFor(options.host);
   let namesChecked = false;
   let resolving = false;
   /** The hello, kept while its dialed name is looked up. */

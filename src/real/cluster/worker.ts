@@ -9,10 +9,15 @@ import type { Address, WorkerId } from "../../protocol/ids.js";
 import { startHost, type Host } from "../host.js";
 import type { Logger } from "../log.js";
 import { Transport } from "../transport.js";
+import type { PortRange } from "../portRange.js";
 import { isTransient, type DialFailure } from "../dial-failure.js";
 import { makeWorkerId } from "./ids.js";
 import { ProcessLauncher } from "./launcher.js";
 import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "../runtime.js";
+import { observeRole, workerMetrics } from "../web/metrics.js";
+import { startWebServer, type WebServer } from "../web/server.js";
+import { workerSite } from "../web/workerSite.js";
+import { DEFAULT_CLEANUP_POLICY, WorkDirCleaner, type WorkDirCleanupPolicy } from "./workDirCleanup.js";
 
 export interface WorkerOptions {
   masters: Address[];
@@ -26,6 +31,15 @@ export interface WorkerOptions {
   executorCpus?: string;
   protocol: ProtocolConfig;
   logger: Logger;
+  /** When finished apps' and drivers' directories go (default: DEFAULT_CLEANUP_POLICY). */
+  cleanup?: WorkDirCleanupPolicy;
+  /** The web UI, JSON API and /metrics (src/real/web); undefined: none. */
+  web?: { host: string; port: number };
+  /** The host name peers reach this worker (and its executors) by, when not `host` (NAT, several interfaces). */
+  advertisedHost?: string;
+  /** Port ranges for its executors and cluster-mode drivers (a firewall's opening); default: any free port. */
+  executorPorts?: PortRange;
+  driverPorts?: PortRange;
 }
 
 export interface WorkerProcess {
@@ -33,6 +47,9 @@ export interface WorkerProcess {
   readonly workerId: WorkerId;
   readonly host: Host<WorkerState>;
   readonly launcher: ProcessLauncher;
+  readonly cleaner: WorkDirCleaner;
+  /** The web UI's URL, when it runs. */
+  readonly webUrl: string | undefined;
   /** Kills the executors and drivers, waits for them, then ends the worker. */
   stop(): Promise<void>;
 }
@@ -40,7 +57,7 @@ export interface WorkerProcess {
 export async function startWorker(options: WorkerOptions): Promise<WorkerProcess> {
   const { logger, protocol } = options;
   // On a wildcard address, peers reach us by this machine's name (executors listen there too).
-  const advertisedHost = advertiseHostFor(options.host);
+  const advertisedHost = options.advertisedHost ?? advertiseHostFor(options.host);
   let host: Host<WorkerState> | undefined;
   const transport = new Transport({
     logger,
@@ -59,13 +76,28 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
   const launcher = new ProcessLauncher({
     workDir: options.workDir,
     host: advertisedHost,
+    ...(options.advertisedHost !== undefined ? { listenHost: options.host } : {}),
+    ...(options.executorPorts !== undefined ? { executorPorts: options.executorPorts } : {}),
+    ...(options.driverPorts !== undefined ? { driverPorts: options.driverPorts } : {}),
     ...(options.secret !== undefined ? { secret: options.secret } : {}),
     ...(options.executorCpus !== undefined ? { executorCpus: options.executorCpus } : {}),
     logger,
     report: (input) => (host ? host.input(input) : early.push(input)),
   });
+  const cleaner = new WorkDirCleaner({
+    workDir: launcher.workDir,
+    policy: options.cleanup ?? DEFAULT_CLEANUP_POLICY,
+    logger,
+    inUse: () => {
+      const s = host?.state;
+      if (s === undefined) return new Set();
+      return new Set([...Object.values(s.executors).map((e) => String(e.appId)), ...Object.keys(s.drivers)]);
+    },
+    remove: (name) => launcher.cleanupApp(name),
+  });
+  const metrics = workerMetrics(() => host!.state);
   host = startHost(
-    worker,
+    observeRole(worker, metrics.observe, metrics.before),
     {
       workerId,
       host: advertisedHost,
@@ -83,21 +115,40 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
       handlers: {
         launch: (e) => launcher.launch(e.spec),
         kill: (e) => launcher.kill(e.process, e.graceMs),
-        cleanupApp: (e) => void launcher.cleanupApp(e.appId),
+        // Logs that stay: the directory waits for the sweep's time to live (workDirCleanup.ts).
+        cleanupApp: (e) => cleaner.appFinished(e.appId),
       },
       // The host contract (rule 6): every process a node launched dies with it.
-      onExit: () => void launcher.killAll(protocol.executorKillGraceMs),
+      onExit: () => {
+        cleaner.stop();
+        void launcher.killAll(protocol.executorKillGraceMs);
+      },
     },
   );
   for (const input of early.splice(0)) host.input(input);
+  cleaner.start();
   const h = host;
-  logger.log("info", "worker-ready", { workerId, address, cores: options.cores, memoryMb: options.memoryMb, workDir: options.workDir });
+  let web: WebServer | undefined;
+  if (options.web !== undefined) {
+    try {
+      web = await startWebServer({ ...options.web, ...(options.secret !== undefined ? { secret: options.secret } : {}), logger, site: workerSite(() => h.state, launcher.workDir, metrics.registry) });
+    } catch (err) {
+      // The UI is for people: a taken port costs the UI, never the worker.
+      logger.log("error", "web-ui-unavailable", { error: (err as Error).message });
+    }
+  }
+  void h.exited.then(() => web?.close());
+  logger.log("info", "worker-ready", { workerId, address, cores: options.cores, memoryMb: options.memoryMb, workDir: options.workDir, ...(web ? { web: web.url } : {}) });
   return {
     address,
     workerId,
     host: h,
     launcher,
+    cleaner,
+    webUrl: web?.url,
     async stop() {
+      cleaner.stop();
+      await web?.close();
       if (h.running) {
         h.input({ type: "command", command: { kind: "stop" } });
         const graceMs = Math.max(protocol.executorKillGraceMs, protocol.driverTerminateTimeoutMs);

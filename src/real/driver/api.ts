@@ -21,12 +21,16 @@ import { isLoopbackHost, parseAddress, parseAddressList } from "../address.js";
 import { readSecretFile } from "../handshake.js";
 import { startHost, type Host } from "../host.js";
 import { Transport } from "../transport.js";
+import { listenInRange, type PortRange } from "../portRange.js";
 import { isTransient, type DialFailure } from "../dial-failure.js";
 import { createLogger, type Logger } from "../log.js";
 import { protocolConfigFromEnv, randomSeed } from "../runtime.js";
 import { loadModule, type ShippedModule } from "../tasks/module.js";
 import { notSerializable } from "../tasks/serializable.js";
 import type { TaskData } from "../tasks/pool.js";
+import { AppModel, appSite } from "../web/appSite.js";
+import { driverMetrics, observeRole } from "../web/metrics.js";
+import { startWebServer, type WebServer } from "../web/server.js";
 
 export interface ConnectOptions {
   /** `flint://host:port` (several masters: `flint://m1:7077,m2:7077`). */
@@ -48,11 +52,21 @@ export interface ConnectOptions {
   executorMemoryMb?: number;
   /** The host this driver listens on for its executors (default: 127.0.0.1 for a loopback master). */
   host?: string;
+  /** The host name executors and masters reach this driver by, when not `host` (NAT, several interfaces). */
+  advertisedHost?: string;
+  /** The ports this driver may listen on (a firewall's opening), e.g. { from: 40000, to: 40099 }; default: any free port. */
+  ports?: PortRange;
   /** Protocol overrides on top of FLINT_PROTOCOL_CONFIG. */
   protocol?: Partial<ProtocolConfig>;
   logger?: Logger;
   /** How long to wait for the master to register the application (default: the protocol's whole registration window). */
   connectTimeoutMs?: number;
+  /**
+   * The application's web UI, JSON API and /metrics (Spark's port 4040; src/real/web): host
+   * (default 127.0.0.1; off loopback the secret guards it) and port (0: any free one; a taken
+   * port tries the next 16). Undefined: no UI.
+   */
+  webUi?: { host?: string; port: number };
 }
 
 export interface Progress {
@@ -80,6 +94,8 @@ export interface Cluster {
   onNotification(listener: (notification: Notification) => void): void;
   /** Settles when the driver has ended (closed, or the application died). */
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** The application's web UI (http://host:port/), when asked for and started. */
+  readonly webUrl: string | undefined;
 }
 
 export class JobFailedError extends Error {
@@ -164,10 +180,10 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
     logger,
     ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
     maxFrameBytes: protocol.maxMessageSizeBytes,
-    ...(listenHost === "0.0.0.0" ? { advertiseHost: hostname() } : {}),
+    ...(options.advertisedHost !== undefined ? { advertiseHost: options.advertisedHost } : listenHost === "0.0.0.0" ? { advertiseHost: hostname() } : {}),
   });
   transport.onDialFailed((failure) => onDialFailed(failure));
-  const address = await transport.listen(listenHost, 0);
+  const address = await listenInRange(transport, listenHost, options.ports);
   const advertisedHost = parseAddress(address).host;
 
   const pending = new Map<string, PendingJob>();
@@ -208,7 +224,10 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
     else logger.log("warn", "master-unreachable", { master: peer, kind: failure.kind, why: failure.detail });
   };
 
+  const appModel = new AppModel(appDesc.name);
+  const metrics = driverMetrics(() => appModel.snapshot());
   const onNotify = (n: Notification): void => {
+    appModel.onNotification(n);
     switch (n.kind) {
       case "appRegistered":
         appId = n.appId;
@@ -241,7 +260,7 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   };
 
   const host: Host<unknown> = startHost(
-    driver,
+    observeRole(driver, metrics.observe),
     { address, host: advertisedHost, masterAddresses: masters, appDesc, protocol, seed: randomSeed() },
     { transport, logger, onNotify, onExit: (code, reason) => failAll(code === 0 ? `driver stopped: ${reason}` : reason) },
   ) as Host<unknown>;
@@ -262,6 +281,16 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   } finally {
     clearTimeout(timer);
   }
+  let web: WebServer | undefined;
+  if (options.webUi !== undefined) {
+    try {
+      web = await startWebServer({ host: options.webUi.host ?? "127.0.0.1", port: options.webUi.port, ...(secret !== undefined ? { secret } : {}), logger, site: appSite(appModel, metrics.registry) });
+    } catch (err) {
+      // The UI is for people: a taken port costs the UI, never the application.
+      logger.log("error", "web-ui-unavailable", { error: (err as Error).message });
+    }
+  }
+  void host.exited.then(() => web?.close());
 
   return {
     // A getter: a driver that registers again after losing its master may be given a new id.
@@ -269,6 +298,7 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
       return appId!;
     },
     address,
+    webUrl: web?.url,
     closed: host.exited,
     onNotification: (listener) => void listeners.push(listener),
     run<T>(fn: string, inputs: readonly unknown[], runOptions: RunOptions = {}): Promise<T[]> {
@@ -296,6 +326,7 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
           },
           onProgress: runOptions.onProgress,
         });
+        appModel.jobSubmitted(id, tasks.length);
         host.input({ type: "command", command: { kind: "submitJob", jobId: id, taskSets: [{ tasks }] } });
       });
     },
@@ -303,6 +334,7 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
       if (host.running) host.input({ type: "command", command: { kind: "stopApplication" } });
       const stopped = await Promise.race([host.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 3_000).unref())]);
       if (stopped === undefined) await host.stop(0, "closed");
+      await web?.close();
       if (!options.logger) await logger.close();
     },
   };

@@ -35,6 +35,8 @@ export interface RunAppOptions extends ConnectOptions {
   exports?: Record<string, unknown>;
   /** Aborting stops the application (its jobs fail, its executors stop). */
   signal?: AbortSignal;
+  /** Called once the application is registered, before `main` runs (e.g. to say where its web UI is). */
+  onConnected?(cluster: Cluster): void;
 }
 
 /** Imports the module, checks that it has `main`, connects, runs it, and always closes. */
@@ -42,6 +44,7 @@ export async function runApp(options: RunAppOptions): Promise<unknown> {
   const mod = options.exports ?? (await importAppModule(options.importFrom ?? options.module, options.moduleShownAs ?? options.module));
   const main = appMainOf(mod, options.moduleShownAs ?? options.module);
   const cluster: Cluster = await connect(options);
+  options.onConnected?.(cluster);
   const onAbort = (): void => void cluster.close();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) onAbort();

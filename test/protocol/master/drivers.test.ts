@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DriverDescription, DriverId, Message } from "../../../src/protocol/index.js";
-import { addWorker, aliveMaster, deliver, ignoredWhy, messagesOf, newMaster, step, wid, workerAddr } from "./fixtures.js";
+import { addWorker, aliveMaster, deliver, ignoredWhy, messagesOf, newMaster, step, T0, wid, workerAddr } from "./fixtures.js";
 
 const desc = (supervise = false): DriverDescription => ({ cores: 1, memoryMb: 1024, supervise, command: { main: "x" } });
 
@@ -49,7 +49,7 @@ describe("master: DriverStateChanged", () => {
     const { id } = submit(s);
     const fx = deliver(s, workerAddr(1), { type: "DriverStateChanged", driverId: id, state: "FINISHED" });
     expect(s.drivers[id]).toBeUndefined();
-    expect(s.completedDrivers).toEqual([{ id, state: "FINISHED", exception: undefined, workerId: wid(1) }]);
+    expect(s.completedDrivers).toEqual([{ id, state: "FINISHED", exception: undefined, workerId: wid(1), startTimeMs: T0, endTimeMs: T0 }]);
     expect(s.workers[wid(1)]!.coresUsed).toBe(0);
     expect(fx).toContainEqual({ type: "unpersist", key: `driver_${id}` });
   });
