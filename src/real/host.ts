@@ -8,6 +8,7 @@
  */
 import type { Address } from "../protocol/ids.js";
 import type { Effect, Input, Notification, Role } from "../protocol/io.js";
+import type { JournalSink } from "./journal/writer.js";
 import { safeStringify, type Logger } from "./log.js";
 import type { Transport } from "./transport.js";
 
@@ -55,6 +56,8 @@ export interface HostDeps {
    * lease ran out while the process was paused), and the host ends it at once instead of stepping.
    */
   mayAct?(): string | undefined;
+  /** The flight recorder: every step's `now`, input and effects (src/real/journal; `flint replay` reads it). */
+  journal?: JournalSink;
 }
 
 /** What handlers and the process around the host may use. */
@@ -86,6 +89,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
   const selfAddress = transport.address;
   if (selfAddress === undefined) throw new Error("startHost: the transport has no address (listen first)");
   const clock = deps.clock ?? Date.now;
+  const journal = deps.journal;
   const queue: Queued[] = [];
   let queueHead = 0;
   const timers = new Map<string, PendingTimer>();
@@ -175,6 +179,8 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     const ctx = { now: now() };
     let effects: Effect[];
     stepCount++;
+    // Serialized before the step: the reducer may keep the input in its state and change it later.
+    const inputJson = journal === undefined ? "" : JSON.stringify(input);
     try {
       effects = role.step(state, input, ctx);
     } catch (err) {
@@ -187,6 +193,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
       end(EXIT_STEP_THREW, `${role.name} step threw: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
+    journal?.step(stepCount, ctx.now, inputJson, effects);
     if (deps.trace) logger.log("debug", "step", { step: stepCount, now: ctx.now, input: input.type, effects: effects.length });
     apply(effects);
   }
@@ -315,6 +322,11 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     timers.clear();
     queue.length = 0;
     queueHead = 0;
+    try {
+      journal?.close();
+    } catch (err) {
+      logger.log("error", "journal-close-failed", { error: String(err) });
+    }
     closing = transport.close().catch((err: unknown) => logger.log("error", "transport-close-failed", { error: String(err) }));
     void closing.then(() => {
       try {
@@ -328,8 +340,10 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
 
   // ---- Start -------------------------------------------------------------------------------
 
-  const initial = role.init(config, { now: now() });
+  const initNow = now();
+  const initial = role.init(config, { now: initNow });
   const state: S = initial.state;
+  journal?.init(config, initNow, initial.effects, () => state);
   logger.log("info", "host-started", { role: role.name, address: selfAddress });
   // Inputs that arrive during start-up (the transport's early ones) wait until init's effects are done.
   stepping = true;

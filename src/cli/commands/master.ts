@@ -5,6 +5,7 @@ import { DEFAULT_ZK_SESSION_TIMEOUT_MS } from "../../real/recovery/zookeeper.js"
 import { parseRecoverySpec, RecoverySpecError, type RecoverySpec } from "../../real/recovery/index.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
 import { integerOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
+import { JOURNAL_FLAGS, JOURNAL_HELP, JOURNAL_VALUES, journalOption, masterJournalDefault } from "./journal-option.js";
 
 export const summary = "run a cluster master (flint://host:7077)";
 
@@ -28,6 +29,7 @@ Options:
                       leader is replaced after about this long (the server may clamp it)
   --secret-file F     shared secret (a file of mode 0600); required off loopback
   --log-file F        also write every event as JSON lines to F
+${JOURNAL_HELP.replace("%DEFAULT%", "<recovery DIR>/journal with\n                      filesystem recovery, none otherwise")}
   --exit-with-parent  stop when stdin closes (used by \`flint local\`)
   -h, --help          this help
 
@@ -40,7 +42,7 @@ export const DEFAULT_RECOVERY = "filesystem:flint-recovery";
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("master", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["host", "port", "status-port", "secret-file", "log-file", "recovery", "zk-session-timeout"], flags: ["exit-with-parent"] });
+    const parsed = parseOptions(argv, { values: ["host", "port", "status-port", "secret-file", "log-file", "recovery", "zk-session-timeout", ...JOURNAL_VALUES], flags: ["exit-with-parent", ...JOURNAL_FLAGS] });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -57,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       if (err instanceof RecoverySpecError) throw new UsageError(`--${err.message}`);
       throw err;
     }
+    journalOption(parsed, masterJournalDefault(recovery));
     const sessionTimeoutMs = integerOption(parsed, "zk-session-timeout", DEFAULT_ZK_SESSION_TIMEOUT_MS, 1_000, 3_600_000);
     if (secret === undefined && !isLoopbackHost(host)) throw new UsageError(`--host ${host} is not a loopback address: give --secret-file (authentication is required off loopback)`);
     let protocol;

@@ -3,6 +3,8 @@ import { holdCpuLatency, type CpuLatencyRequest } from "../../real/cluster/cpuLa
 import { isCpuList } from "../../real/cluster/launcher.js";
 import { startWorker } from "../../real/cluster/worker.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
+import { JOURNAL_FLAGS, JOURNAL_HELP, JOURNAL_VALUES, journalOption } from "./journal-option.js";
+import { join } from "node:path";
 import { defaultCores, defaultMemoryMb, integerOption, mastersOption, memoryOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
 
 export const summary = "run a worker that registers with a master and launches executors";
@@ -20,6 +22,7 @@ Options:
   --port P            port to listen on (default 0: a free one)
   --secret-file F     the cluster's shared secret (a file of mode 0600)
   --log-file F        also write every event as JSON lines to F
+${JOURNAL_HELP.replace("%DEFAULT%", "<work-dir>/journal")}
   --executor-cpus L   pin executors to these CPUs (a taskset list such as 2-3 or 0,4;
                       needs util-linux's taskset; default: FLINT_EXECUTOR_CPUS, else none)
   --low-latency       keep this machine's CPUs out of deep idle states while the worker runs
@@ -32,7 +35,7 @@ SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`;
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("worker", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file", "executor-cpus"], flags: ["exit-with-parent", "low-latency"] });
+    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file", "executor-cpus", ...JOURNAL_VALUES], flags: ["exit-with-parent", "low-latency", ...JOURNAL_FLAGS] });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -52,6 +55,8 @@ export async function run(argv: string[]): Promise<number> {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
+    const workDir = parsed.values["work-dir"] ?? "work";
+    journalOption(parsed, join(workDir, "journal"));
     let cpuLatency: CpuLatencyRequest | undefined;
     if (parsed.flags.has("low-latency")) {
       const held = holdCpuLatency(0);
@@ -64,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     const logger = processLogger("worker", parsed.values["log-file"]);
     let w;
     try {
-      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: parsed.values["work-dir"] ?? "work", ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), protocol, logger });
+      w = await startWorker({ masters, host, port, cores, memoryMb, workDir, ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), protocol, logger });
     } catch (err) {
       process.stderr.write(`flint worker: cannot start: ${(err as Error).message}\n`);
       cpuLatency?.release();

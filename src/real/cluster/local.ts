@@ -56,6 +56,8 @@ export interface LocalClusterOptions {
    * error, not a silent no-op. Default false.
    */
   lowLatency?: boolean;
+  /** Where every process records its steps (`flint replay` reads it); default `<dir>/journal`; false: nowhere. */
+  journal?: string | false;
 }
 
 export interface LocalProcess {
@@ -83,6 +85,8 @@ export interface LocalCluster {
   readonly workers: LocalProcess[];
   readonly workDir: string;
   readonly logDir: string;
+  /** Where every process journals (undefined: journals are off). */
+  readonly journalDir: string | undefined;
   /** The status of the master that leads (ALIVE), else of the first one that answers. */
   status(): Promise<ClusterStatus>;
   /** The status of master `index` (throws when it does not answer). */
@@ -225,6 +229,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const env: NodeJS.ProcessEnv = { ...process.env, FLINT_LOG_LEVEL: options.logLevel ?? "info" };
   if (options.protocol) env[PROTOCOL_ENV] = JSON.stringify(options.protocol);
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const journalDir = options.journal === false ? undefined : (options.journal ?? join(dir, "journal"));
+  const journalArgs = journalDir === undefined ? ["--no-journal"] : ["--journal", journalDir];
   const all: LocalProcess[] = [];
   const stopAll = async (graceMs: number): Promise<void> => {
     const workers = all.filter((p) => !p.name.startsWith("master"));
@@ -254,7 +260,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const lines: string[] = [];
       const chosen = ports ?? (await pickMasterPorts());
       const args = ["master", "--host", "127.0.0.1", "--port", String(chosen.port), "--status-port", String(chosen.statusPort), "--secret-file", secretFile];
-      args.push("--recovery", recovery, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`));
+      args.push("--recovery", recovery, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`), ...journalArgs);
       if (options.zkSessionTimeoutMs !== undefined) args.push("--zk-session-timeout", String(options.zkSessionTimeoutMs));
       const proc = launch(name, args, { env, logDir, onStdoutLine: (line) => lines.push(line) });
       all.push(proc);
@@ -281,7 +287,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const lines: string[] = [];
       const w = launch(
         name,
-        ["worker", masterUrl, "--host", "127.0.0.1", "--cores", String(options.coresPerWorker), "--memory", `${options.memoryPerWorkerMb}m`, "--work-dir", workDir, "--secret-file", secretFile, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`)],
+        ["worker", masterUrl, "--host", "127.0.0.1", "--cores", String(options.coresPerWorker), "--memory", `${options.memoryPerWorkerMb}m`, "--work-dir", workDir, "--secret-file", secretFile, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`), ...journalArgs],
         { env: workerEnv, logDir, onStdoutLine: (line) => lines.push(line) },
       );
       all.push(w);
@@ -330,6 +336,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       workers,
       workDir,
       logDir,
+      journalDir,
       status,
       masterStatus,
       waitForWorkers,

@@ -14,6 +14,7 @@ import { master, type MasterState } from "../../protocol/master/index.js";
 import type { ProtocolConfig } from "../../protocol/config.js";
 import type { Address } from "../../protocol/ids.js";
 import { startHost, type Host } from "../host.js";
+import { journalDep } from "../journal/env.js";
 import type { Logger } from "../log.js";
 import { openRecovery, type OpenedRecovery, type RecoverySpec, type RecoveryTuning } from "../recovery/index.js";
 import { retryTransient } from "../recovery/retry.js";
@@ -100,6 +101,7 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
       unpersist: (e) => retryTransient(() => store.unpersist(e.key), { onRetry: persistRetryLog(logger, e.key) }),
     },
     mayAct: () => (leading && !election.holdsLeadership() ? "leadership lost: this master may no longer act" : undefined),
+    ...journalDep("master", address),
   });
   const cleanedUp = host.exited.then(async () => {
     await election.stop().catch((err: unknown) => logger.log("warn", "election-stop-failed", { error: String(err) }));

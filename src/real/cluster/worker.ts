@@ -7,6 +7,7 @@ import { worker, type WorkerState } from "../../protocol/worker/index.js";
 import type { ProtocolConfig } from "../../protocol/config.js";
 import type { Address, WorkerId } from "../../protocol/ids.js";
 import { startHost, type Host } from "../host.js";
+import { journalDep } from "../journal/env.js";
 import type { Logger } from "../log.js";
 import { Transport } from "../transport.js";
 import { isTransient, type DialFailure } from "../dial-failure.js";
@@ -87,6 +88,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
       },
       // The host contract (rule 6): every process a node launched dies with it.
       onExit: () => void launcher.killAll(protocol.executorKillGraceMs),
+      ...journalDep("worker", address),
     },
   );
   for (const input of early.splice(0)) host.input(input);

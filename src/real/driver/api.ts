@@ -19,6 +19,8 @@ import type { ApplicationDescription, TaskPayload } from "../../protocol/message
 import { isLoopbackHost, parseAddress, parseAddressList } from "../address.js";
 import { readSecretFile } from "../handshake.js";
 import { startHost, type Host } from "../host.js";
+import { journalDep } from "../journal/env.js";
+import { JOURNAL_ENV } from "../journal/format.js";
 import { Transport } from "../transport.js";
 import { isTransient, type DialFailure } from "../dial-failure.js";
 import { createLogger, type Logger } from "../log.js";
@@ -39,6 +41,8 @@ export interface ConnectOptions {
   /** The shared secret, or a file holding it (mode 0600). Without either, no authentication. */
   secret?: string;
   secretFile?: string;
+  /** Journal the driver's steps into this directory (`flint replay` reads it); false: not at all. Default: FLINT_JOURNAL. */
+  journal?: string | false;
   /** Most cores the application takes over the cluster (spark.cores.max); default: all. */
   cores?: number;
   /** Cores per executor (spark.executor.cores); default: every free core of a worker. */
@@ -242,7 +246,13 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   const host: Host<unknown> = startHost(
     driver,
     { address, host: advertisedHost, masterAddresses: masters, appDesc, protocol, seed: randomSeed() },
-    { transport, logger, onNotify, onExit: (code, reason) => failAll(code === 0 ? `driver stopped: ${reason}` : reason) },
+    {
+      transport,
+      logger,
+      onNotify,
+      onExit: (code, reason) => failAll(code === 0 ? `driver stopped: ${reason}` : reason),
+      ...journalDep("driver", address, options.journal === undefined ? process.env : { [JOURNAL_ENV]: options.journal === false ? "off" : options.journal }),
+    },
   ) as Host<unknown>;
 
   const registrationWindowMs = options.connectTimeoutMs ?? protocol.appRegistrationTimeoutMs * (protocol.appRegistrationRetries + 1);
