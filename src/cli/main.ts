@@ -20,6 +20,7 @@ const COMMANDS: Record<string, Loader> = {
   worker: async () => (await import("./commands/worker.js")) as SubCommand,
   submit: async () => (await import("./commands/submit.js")) as SubCommand,
   status: async () => (await import("./commands/status.js")) as SubCommand,
+  replay: async () => (await import("./commands/replay.js")) as SubCommand,
 };
 
 export async function helpText(): Promise<string> {
