@@ -136,6 +136,8 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
         const input = toInput(item);
         if (input) runStep(input);
       }
+      // Write-ahead: the batch's records reach the journal before its sends reach the wire (a microtask).
+      journal?.flush();
       if (queueHead === queue.length) {
         queue.length = 0;
         queueHead = 0;

@@ -39,6 +39,13 @@ export interface JournalSink {
   init(config: unknown, now: number, effects: readonly unknown[], state: () => unknown): void;
   /** After a step: its number, `now`, its input serialized before the step ran, and its effects. */
   step(seq: number, now: number, inputJson: string, effects: readonly unknown[]): void;
+  /**
+   * Writes what is buffered. The host calls it at the end of each batch of steps, before the
+   * transport's microtask puts their messages on the wire: a message never leaves the process
+   * before the step that sent it is in the journal (the page cache keeps it if the process is
+   * killed), so every message a peer journals as received has its send in the sender's journal.
+   */
+  flush(): void;
   /** Flushes and closes (the node ended). */
   close(): void;
   /** The segment being written. */
@@ -137,6 +144,7 @@ export function openJournal(options: JournalOptions): JournalSink {
       readState = state;
       append(header({ initNow: now, initEffects: effects as unknown[] }));
     },
+    flush,
     step(seq, now, inputJson, effects) {
       if (fd === undefined) return;
       append(`{"s":${seq},"t":${now},"i":${inputJson},"e":${JSON.stringify(effects)}}\n`);
