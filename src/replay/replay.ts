@@ -10,6 +10,7 @@
  * skipped over. A receiver whose sender has no journal (a `flint submit` client) is not held back.
  */
 import type { Effect, Input } from "../protocol/io.js";
+import type { Address } from "../protocol/ids.js";
 import type { Message } from "../protocol/messages.js";
 import { Checks, type Violation } from "../sim/checks.js";
 import type { Election } from "../sim/election.js";
@@ -38,6 +39,11 @@ export interface ReplayResult {
   /** Invariant violations, in the order they were found (the first is the one to read). */
   violations: Array<Violation & { file: string; nodeStep: number }>;
   weaknesses: Violation[];
+  /**
+   * Messages received from a node whose journal holds no such send: its last buffered records were
+   * lost when its process was killed (the journal is flushed every 100 ms, not before each send).
+   */
+  unrecordedSends: number;
 }
 
 interface Run {
@@ -52,9 +58,20 @@ interface Run {
 
 const stringify = (v: unknown): string => JSON.stringify(v) ?? "undefined";
 
+/** JSON with every object's keys sorted: two effects are the same whatever order their fields were written in. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (typeof v === "object" && v !== null) {
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
+  }
+  return stringify(v);
+}
+
 function firstDifference(expected: readonly unknown[], got: readonly unknown[]): number {
   const n = Math.min(expected.length, got.length);
-  for (let i = 0; i < n; i++) if (stringify(expected[i]) !== stringify(got[i])) return i;
+  for (let i = 0; i < n; i++) if (canonical(expected[i]) !== canonical(got[i])) return i;
   return expected.length === got.length ? -1 : n;
 }
 
@@ -151,7 +168,7 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
   const where: Array<{ file: string; nodeStep: number }> = [];
   const inFlight = new InFlight();
   const journaled = new Set(journals.map((j) => j.node));
-  const result: ReplayResult = { nodes: journals.length, steps: 0, divergence: null, violations: [], weaknesses: [] };
+  const result: ReplayResult = { nodes: journals.length, steps: 0, divergence: null, violations: [], weaknesses: [], unrecordedSends: 0 };
   const started = new Set<Run>();
 
   /** Whether `run`'s next record may be replayed now: a message whose send is still to come waits. */
@@ -208,6 +225,11 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
     if (input.type === "message") {
       const sent = inFlight.take(input.from, run.journal.node, input.message);
       if (sent !== undefined) input = { ...input, message: sent };
+      else if (journaled.has(input.from)) {
+        result.unrecordedSends++;
+        const sender = byName.get(input.from);
+        if (checks !== null && sender !== undefined) checks.noteUnrecordedSends(sender, [{ type: "send", to: run.journal.node as Address, message: input.message }]);
+      }
     }
     const effects: Effect[] = run.role.step(run.state, input, { now: record.t });
     counts.steps++;

@@ -67,7 +67,11 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(`flint replay: ${result.steps} steps of ${result.nodes} journals replayed; ${describeViolation(result.violations[0]!)}\n`);
       return 1;
     }
-    const weak = result.weaknesses.length > 0 ? ` (${result.weaknesses.length} documented Spark weaknesses seen)` : "";
+    const notes = [
+      ...(result.weaknesses.length > 0 ? [`${result.weaknesses.length} documented Spark weaknesses seen`] : []),
+      ...(result.unrecordedSends > 0 ? [`${result.unrecordedSends} messages whose sending step was lost with a killed process's last journal records`] : []),
+    ];
+    const weak = notes.length > 0 ? ` (${notes.join("; ")})` : "";
     process.stdout.write(`flint replay: ${result.steps} steps of ${result.nodes} journals replayed: every effect as recorded${args.checks ? ", no invariant broken" : ""}${weak}\n`);
     return 0;
   });

@@ -37,8 +37,8 @@ export interface JournalOptions {
 export interface JournalSink {
   /** After init: the config and `now` it was given and the effects it returned; `state` reads the live state (for snapshots). */
   init(config: unknown, now: number, effects: readonly unknown[], state: () => unknown): void;
-  /** After a step: its number, `now`, its input serialized before the step ran, and its effects. */
-  step(seq: number, now: number, inputJson: string, effects: readonly unknown[]): void;
+  /** After a step: its number, `now`, its input serialized before the step ran, and its effects serialized. */
+  step(seq: number, now: number, inputJson: string, effectsJson: string): void;
   /**
    * Writes what is buffered. The host calls it at the end of each batch of steps, before the
    * transport's microtask puts their messages on the wire: a message never leaves the process
@@ -145,9 +145,9 @@ export function openJournal(options: JournalOptions): JournalSink {
       append(header({ initNow: now, initEffects: effects as unknown[] }));
     },
     flush,
-    step(seq, now, inputJson, effects) {
+    step(seq, now, inputJson, effectsJson) {
       if (fd === undefined) return;
-      append(`{"s":${seq},"t":${now},"i":${inputJson},"e":${JSON.stringify(effects)}}\n`);
+      append(`{"s":${seq},"t":${now},"i":${inputJson},"e":${effectsJson}}\n`);
       if (writtenBytes >= segmentBytes) rotate(seq);
     },
     close() {
