@@ -58,7 +58,15 @@ export interface HostDeps {
   mayAct?(): string | undefined;
   /** The flight recorder: every step's `now`, input and effects (src/real/journal; `flint replay` reads it). */
   journal?: JournalSink;
+  /**
+   * Called after every step with the state it left (`--validate`: the node's own invariants,
+   * src/replay/validate.ts). It must not change the state; if it throws, the error is logged.
+   */
+  afterStep?: StepObserver;
 }
+
+/** What `afterStep` is told of one step (`step` 0 is init, with a null input). */
+export type StepObserver = (step: number, input: Input | null, effects: readonly Effect[], now: number, state: unknown) => void;
 
 /** What handlers and the process around the host may use. */
 export interface HostHandle {
@@ -226,8 +234,17 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
       encoded = new Array<string | undefined>(effects.length);
       journal.step(stepCount, ctx.now, inputJson, journalEffects(effects, encoded));
     }
+    if (deps.afterStep) observe(stepCount, input, effects, ctx.now);
     if (deps.trace) logger.log("debug", "step", { step: stepCount, now: ctx.now, input: input.type, effects: effects.length });
     apply(effects, 0, encoded);
+  }
+
+  function observe(step: number, input: Input | null, effects: readonly Effect[], at: number): void {
+    try {
+      deps.afterStep!(step, input, effects, at, state);
+    } catch (err) {
+      logger.log("error", "handler-threw", { handler: "afterStep", step, error: (err as Error).stack ?? String(err) });
+    }
   }
 
   /** Carries out `effects` from index `from`; stops early, to resume later, when one must be awaited. */
@@ -378,6 +395,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
   const initial = role.init(config, { now: initNow });
   const state: S = initial.state;
   journal?.init(config, initNow, initial.effects, () => state);
+  if (deps.afterStep) observe(0, null, initial.effects, initNow);
   logger.log("info", "host-started", { role: role.name, address: selfAddress });
   // Inputs that arrive during start-up (the transport's early ones) wait until init's effects are done.
   stepping = true;

@@ -5,6 +5,7 @@ import { DEFAULT_ZK_SESSION_TIMEOUT_MS } from "../../real/recovery/zookeeper.js"
 import { parseRecoverySpec, RecoverySpecError, type RecoverySpec } from "../../real/recovery/index.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
 import { integerOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
+import { nodeValidator } from "../../replay/validate.js";
 import { JOURNAL_FLAGS, JOURNAL_HELP, JOURNAL_VALUES, journalOption, masterJournalDefault } from "./journal-option.js";
 
 export const summary = "run a cluster master (flint://host:7077)";
@@ -30,6 +31,8 @@ Options:
   --secret-file F     shared secret (a file of mode 0600); required off loopback
   --log-file F        also write every event as JSON lines to F
 ${JOURNAL_HELP.replace("%DEFAULT%", "<recovery DIR>/journal with\n                      filesystem recovery, none otherwise")}
+  --validate          check the master's own invariants after every step, in process; the first
+                      violation is logged at ERROR (invariant-violated) with its step
   --exit-with-parent  stop when stdin closes (used by \`flint local\`)
   -h, --help          this help
 
@@ -42,7 +45,7 @@ export const DEFAULT_RECOVERY = "filesystem:flint-recovery";
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("master", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["host", "port", "status-port", "secret-file", "log-file", "recovery", "zk-session-timeout", ...JOURNAL_VALUES], flags: ["exit-with-parent", ...JOURNAL_FLAGS] });
+    const parsed = parseOptions(argv, { values: ["host", "port", "status-port", "secret-file", "log-file", "recovery", "zk-session-timeout", ...JOURNAL_VALUES], flags: ["exit-with-parent", "validate", ...JOURNAL_FLAGS] });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -81,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
         logger,
         recovery,
         tuning: { sessionTimeoutMs },
+        ...(parsed.flags.has("validate") ? { validate: (address: string) => nodeValidator("master", address, logger) } : {}),
       });
     } catch (err) {
       const hint = err instanceof StatusPortError ? " (choose another with --status-port P)" : "";

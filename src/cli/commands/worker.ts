@@ -3,6 +3,7 @@ import { holdCpuLatency, type CpuLatencyRequest } from "../../real/cluster/cpuLa
 import { isCpuList } from "../../real/cluster/launcher.js";
 import { startWorker } from "../../real/cluster/worker.js";
 import { processLogger, protocolConfigFromEnv, stopOnSignals } from "../../real/cluster/runtime.js";
+import { nodeValidator } from "../../replay/validate.js";
 import { JOURNAL_FLAGS, JOURNAL_HELP, JOURNAL_VALUES, journalOption } from "./journal-option.js";
 import { join } from "node:path";
 import { defaultCores, defaultMemoryMb, integerOption, mastersOption, memoryOption, parseOptions, secretOption, UsageError, withUsage } from "./cluster-options.js";
@@ -28,6 +29,8 @@ ${JOURNAL_HELP.replace("%DEFAULT%", "<work-dir>/journal")}
   --low-latency       keep this machine's CPUs out of deep idle states while the worker runs
                       (Linux PM QoS, /dev/cpu_dma_latency; needs root): faster tiny tasks on
                       a VM, idle CPUs spin
+  --validate          check the worker's own invariants after every step, in process; the first
+                      violation is logged at ERROR (invariant-violated) with its step
   --exit-with-parent  stop when stdin closes (used by \`flint local\`)
   -h, --help          this help
 
@@ -35,7 +38,7 @@ SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`;
 
 export async function run(argv: string[]): Promise<number> {
   return withUsage("worker", USAGE, async () => {
-    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file", "executor-cpus", ...JOURNAL_VALUES], flags: ["exit-with-parent", "low-latency", ...JOURNAL_FLAGS] });
+    const parsed = parseOptions(argv, { values: ["cores", "memory", "work-dir", "host", "port", "secret-file", "log-file", "executor-cpus", ...JOURNAL_VALUES], flags: ["exit-with-parent", "low-latency", "validate", ...JOURNAL_FLAGS] });
     if (parsed.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -69,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
     const logger = processLogger("worker", parsed.values["log-file"]);
     let w;
     try {
-      w = await startWorker({ masters, host, port, cores, memoryMb, workDir, ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), protocol, logger });
+      w = await startWorker({ masters, host, port, cores, memoryMb, workDir, ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), protocol, logger, ...(parsed.flags.has("validate") ? { validate: (address: string) => nodeValidator("worker", address, logger) } : {}) });
     } catch (err) {
       process.stderr.write(`flint worker: cannot start: ${(err as Error).message}\n`);
       cpuLatency?.release();

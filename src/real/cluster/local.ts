@@ -58,6 +58,8 @@ export interface LocalClusterOptions {
   lowLatency?: boolean;
   /** Where every process records its steps (`flint replay` reads it); default `<dir>/journal`; false: nowhere. */
   journal?: string | false;
+  /** Start the masters and workers with --validate (their own invariants checked after every step). */
+  validate?: boolean;
 }
 
 export interface LocalProcess {
@@ -230,7 +232,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   if (options.protocol) env[PROTOCOL_ENV] = JSON.stringify(options.protocol);
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const journalDir = options.journal === false ? undefined : (options.journal ?? join(dir, "journal"));
-  const journalArgs = journalDir === undefined ? ["--no-journal"] : ["--journal", journalDir];
+  const journalArgs = [...(journalDir === undefined ? ["--no-journal"] : ["--journal", journalDir]), ...(options.validate ? ["--validate"] : [])];
   const all: LocalProcess[] = [];
   const stopAll = async (graceMs: number): Promise<void> => {
     const workers = all.filter((p) => !p.name.startsWith("master"));

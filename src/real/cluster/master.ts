@@ -13,7 +13,7 @@
 import { master, type MasterState } from "../../protocol/master/index.js";
 import type { ProtocolConfig } from "../../protocol/config.js";
 import type { Address } from "../../protocol/ids.js";
-import { startHost, type Host } from "../host.js";
+import { startHost, type Host, type StepObserver } from "../host.js";
 import { journalDep } from "../journal/env.js";
 import type { Logger } from "../log.js";
 import { openRecovery, type OpenedRecovery, type RecoverySpec, type RecoveryTuning } from "../recovery/index.js";
@@ -52,6 +52,8 @@ export interface MasterOptions {
   recovery?: RecoverySpec;
   /** ZooKeeper session and grace (default: Spark's 60 s session). */
   tuning?: RecoveryTuning;
+  /** `--validate`: called with the master's address, returns what checks every step (src/replay/validate.ts). */
+  validate?: (address: Address) => StepObserver;
 }
 
 export interface MasterProcess {
@@ -102,6 +104,7 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
     },
     mayAct: () => (leading && !election.holdsLeadership() ? "leadership lost: this master may no longer act" : undefined),
     ...journalDep("master", address),
+    ...(options.validate ? { afterStep: options.validate(address) } : {}),
   });
   const cleanedUp = host.exited.then(async () => {
     await election.stop().catch((err: unknown) => logger.log("warn", "election-stop-failed", { error: String(err) }));

@@ -6,7 +6,7 @@
 import { worker, type WorkerState } from "../../protocol/worker/index.js";
 import type { ProtocolConfig } from "../../protocol/config.js";
 import type { Address, WorkerId } from "../../protocol/ids.js";
-import { startHost, type Host } from "../host.js";
+import { startHost, type Host, type StepObserver } from "../host.js";
 import { journalDep } from "../journal/env.js";
 import type { Logger } from "../log.js";
 import { Transport } from "../transport.js";
@@ -27,6 +27,8 @@ export interface WorkerOptions {
   executorCpus?: string;
   protocol: ProtocolConfig;
   logger: Logger;
+  /** `--validate`: called with the worker's address, returns what checks every step (src/replay/validate.ts). */
+  validate?: (address: Address) => StepObserver;
 }
 
 export interface WorkerProcess {
@@ -89,6 +91,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
       // The host contract (rule 6): every process a node launched dies with it.
       onExit: () => void launcher.killAll(protocol.executorKillGraceMs),
       ...journalDep("worker", address),
+      ...(options.validate ? { afterStep: options.validate(address) } : {}),
     },
   );
   for (const input of early.splice(0)) host.input(input);

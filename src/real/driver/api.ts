@@ -18,7 +18,7 @@ import type { Notification } from "../../protocol/io.js";
 import type { ApplicationDescription, TaskPayload } from "../../protocol/messages.js";
 import { isLoopbackHost, parseAddress, parseAddressList } from "../address.js";
 import { readSecretFile } from "../handshake.js";
-import { startHost, type Host } from "../host.js";
+import { startHost, type Host, type StepObserver } from "../host.js";
 import { journalDep } from "../journal/env.js";
 import { JOURNAL_ENV } from "../journal/format.js";
 import { Transport } from "../transport.js";
@@ -43,6 +43,12 @@ export interface ConnectOptions {
   secretFile?: string;
   /** Journal the driver's steps into this directory (`flint replay` reads it); false: not at all. Default: FLINT_JOURNAL. */
   journal?: string | false;
+  /**
+   * Checks the driver's own invariants after every step, in process: pass
+   * `(address) => nodeValidator("driver", address, logger)` from src/replay/validate.ts. The first
+   * violation is logged at ERROR (event invariant-violated) with the step that caused it.
+   */
+  validate?: (address: Address) => StepObserver;
   /** Most cores the application takes over the cluster (spark.cores.max); default: all. */
   cores?: number;
   /** Cores per executor (spark.executor.cores); default: every free core of a worker. */
@@ -251,6 +257,7 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
       logger,
       onNotify,
       onExit: (code, reason) => failAll(code === 0 ? `driver stopped: ${reason}` : reason),
+      ...(options.validate ? { afterStep: options.validate(address) } : {}),
       ...journalDep("driver", address, options.journal === undefined ? process.env : { [JOURNAL_ENV]: options.journal === false ? "off" : options.journal }),
     },
   ) as Host<unknown>;
