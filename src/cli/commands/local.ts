@@ -133,6 +133,8 @@ export async function run(argv: string[]): Promise<number> {
           module: app,
           exports,
           secret: cluster.secret,
+          // The driver journals with the cluster (flint replay <dir>/journal).
+          journal: cluster.journalDir ?? false,
           argv: appArgs,
           ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
         });
