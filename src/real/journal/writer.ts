@@ -24,7 +24,7 @@ export interface JournalOptions {
   dir: string;
   role: string;
   node: string;
-  /** Start a new segment when one passes this size (default 64 MiB). */
+  /** Start a new segment when one's records pass this size (default 64 MiB; its snapshot header not counted). */
   segmentBytes?: number;
   /** Segments kept (default 4): older ones are deleted. */
   keepSegments?: number;
@@ -128,8 +128,9 @@ export function openJournal(options: JournalOptions): JournalSink {
       fail(err as Error);
       return;
     }
-    writtenBytes = 0;
     append(header({ firstStep: lastSeq + 1, state: readState() }));
+    // The bound counts records only: a snapshot bigger than a segment must not rotate on every step.
+    writtenBytes = 0;
     const old = segment - keep;
     if (old >= 0) rmSync(join(options.dir, segmentFileName(options.role, options.node, pid, old)), { force: true });
   };
