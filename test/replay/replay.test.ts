@@ -124,6 +124,22 @@ describe.skipIf(!DIST_READY)("flight recorder and flint replay", () => {
     expect(r.out).toMatch(/"key":"heartbeat","afterMs":(\d+)\}\n {2}replayed: .*"afterMs":\d+/);
   });
 
+  it("--to-scenario writes the observed cluster, workload and faults as a scenario the simulator accepts", async () => {
+    const file = join(tmp, "recorded.json");
+    const r = flint("replay", journal, "--to-scenario", file);
+    expect(r.status, r.out).toBe(0);
+    const scenario = JSON.parse(readFileSync(file, "utf8")) as { cluster: { masters: number; workers: Array<{ count: number; cores: number }> }; apps: Array<{ name: string; jobs: Array<{ stages: Array<{ tasks: number }> }> }>; faults: Array<{ kind: string; target: string; restartAfterMs?: number }> };
+    const { parseScenario } = await import("../../src/sim/scenario.js");
+    expect(() => parseScenario(scenario)).not.toThrow();
+    expect(scenario.cluster).toMatchObject({ masters: 1, workers: [{ count: 2, cores: 1 }] });
+    expect(scenario.apps).toHaveLength(1);
+    expect(scenario.apps[0]!.jobs.map((j) => j.stages[0]!.tasks)).toEqual([30, 30, 20, 4]);
+    // The three kills: an executor, worker-1 (never back), the master (restarted on its directory).
+    expect(scenario.faults.some((f) => f.kind === "crash" && f.target.startsWith("executor:"))).toBe(true);
+    expect(scenario.faults.some((f) => f.kind === "crash" && f.target === "master-1" && (f.restartAfterMs ?? -1) >= 0)).toBe(true);
+    expect(scenario.faults.filter((f) => f.target.startsWith("worker-"))).toHaveLength(1);
+  });
+
   it("a truncated journal: an error naming the file and the step", () => {
     const dir = copyOfJournal("truncated");
     const file = files(dir, "master-")[0]!;

@@ -2,6 +2,9 @@
 import { loadCode } from "../../replay/code.js";
 import { JournalError, readJournalDir } from "../../replay/reader.js";
 import { describeDivergence, describeViolation, replay } from "../../replay/replay.js";
+import { scenarioFromJournals, scenarioText } from "../../replay/to-scenario.js";
+import { writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import { parseOptions, UsageError, withUsage } from "./cluster-options.js";
 
 export const summary = "re-run recorded journals: same effects at every step, no invariant broken";
@@ -17,6 +20,8 @@ Options:
   --code PATH         replay with the reducers of another build of flint (a checkout or package
                       with a built dist/), e.g. the next version in CI
   --no-checks         compare effects only; skip the invariants
+  --to-scenario FILE  also write the cluster, the workload and the faults observed (executor,
+                      worker and master crashes, restarts) as a scenario for flint sim / fuzz
   -h, --help          this help
 
 Exit codes: 0 every step matched and no invariant broke; 1 a step differed or an invariant broke;
@@ -26,15 +31,16 @@ interface ReplayArgs {
   dir: string;
   code: string | undefined;
   checks: boolean;
+  toScenario: string | undefined;
 }
 
 /** Every option of `flint replay`, in one place. */
 export function parseReplayArgs(argv: readonly string[]): ReplayArgs | "help" {
-  const parsed = parseOptions(argv, { values: ["code"], flags: ["no-checks"] });
+  const parsed = parseOptions(argv, { values: ["code", "to-scenario"], flags: ["no-checks"] });
   if (parsed.help) return "help";
   if (parsed.positionals.length === 0) throw new UsageError("give the journal directory: flint replay DIR");
   if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument '${parsed.positionals[1]}'`);
-  return { dir: parsed.positionals[0]!, code: parsed.values["code"], checks: !parsed.flags.has("no-checks") };
+  return { dir: parsed.positionals[0]!, code: parsed.values["code"], checks: !parsed.flags.has("no-checks"), toScenario: parsed.values["to-scenario"] };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -57,6 +63,17 @@ export async function run(argv: string[]): Promise<number> {
     } catch (err) {
       process.stderr.write(`flint replay: ${err instanceof JournalError ? "bad journal " : ""}${(err as Error).message}\n`);
       return 2;
+    }
+    if (args.toScenario !== undefined) {
+      let text;
+      try {
+        text = scenarioText(scenarioFromJournals(journals, `recorded-${basename(args.dir.replace(/\/+$/, "")) || "run"}`));
+        writeFileSync(args.toScenario, text);
+      } catch (err) {
+        process.stderr.write(`flint replay: --to-scenario ${args.toScenario}: ${(err as Error).message}\n`);
+        return 1;
+      }
+      process.stdout.write(`flint replay: wrote the recorded cluster, workload and faults to ${args.toScenario}\n`);
     }
     const result = replay(journals, code, { checks: args.checks });
     if (result.divergence !== null) {
