@@ -4,6 +4,7 @@
  * directory goes into FLINT_JOURNAL, which the executors and drivers a worker starts inherit.
  */
 import { join } from "node:path";
+import { JOURNAL_SUBDIR } from "../../real/recovery/filesystem.js";
 import { journalDirFromEnv, setJournalEnv } from "../../real/journal/env.js";
 import { JOURNAL_ENV } from "../../real/journal/format.js";
 import { UsageError, type Parsed } from "./cluster-options.js";
@@ -28,7 +29,10 @@ export function journalOption(parsed: Parsed, fallback: string | undefined, env:
   return journalDirFromEnv(env);
 }
 
-/** The master's default: next to its filesystem recovery store; none with another store (it has no directory of its own). */
+/**
+ * The master's default: `journal/` in its filesystem recovery directory (the store skips it);
+ * none with another store (the master has no directory of its own then).
+ */
 export function masterJournalDefault(recovery: { mode: string; dir?: string }): string | undefined {
-  return recovery.mode === "filesystem" && recovery.dir !== undefined ? join(recovery.dir, "journal") : undefined;
+  return recovery.mode === "filesystem" && recovery.dir !== undefined ? join(recovery.dir, JOURNAL_SUBDIR) : undefined;
 }
