@@ -13,7 +13,8 @@ export const JOURNAL_VALUES = ["journal"];
 export const JOURNAL_FLAGS = ["no-journal"];
 
 export const JOURNAL_HELP = `  --journal DIR       record every step of this node (and of the executors and drivers it
-                      starts) in DIR, for \`flint replay DIR\` (default: FLINT_JOURNAL, else %DEFAULT%)
+                      starts) in DIR, for \`flint replay DIR\`
+                      (default: FLINT_JOURNAL, else %DEFAULT%)
   --no-journal        record nothing`;
 
 /**

@@ -30,7 +30,7 @@ Options:
                       leader is replaced after about this long (the server may clamp it)
   --secret-file F     shared secret (a file of mode 0600); required off loopback
   --log-file F        also write every event as JSON lines to F
-${JOURNAL_HELP.replace("%DEFAULT%", "<recovery DIR>/journal with\n                      filesystem recovery, none otherwise")}
+${JOURNAL_HELP.replace("%DEFAULT%", "<recovery DIR>/journal with filesystem\n                      recovery, none otherwise")}
   --validate          check the master's own invariants after every step, in process; the first
                       violation is logged at ERROR (invariant-violated) with its step
   --exit-with-parent  stop when stdin closes (used by \`flint local\`)
