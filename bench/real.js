@@ -8,7 +8,7 @@
 // Where the machine allows it (root, Linux PM QoS), flint's throughput and round trips are measured
 // a second time on a cluster started with --low-latency (src/real/cluster/cpuLatency.ts).
 //
-//   node bench/real.js [--quick] [--no-dask] [--no-low-latency]
+//   node bench/real.js [--quick] [--no-dask] [--no-low-latency] [--no-journal] [--validate]
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -17,9 +17,14 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 const { startLocalCluster, connect } = await import(`${root}dist/real/index.js`);
 const { createMemoryLogger } = await import(`${root}dist/real/log.js`);
 const { holdCpuLatency } = await import(`${root}dist/real/cluster/cpuLatency.js`);
+const { nodeValidator } = await import(`${root}dist/replay/validate.js`);
 const NOOP = `${root}examples/noop.mjs`;
 const quick = process.argv.includes("--quick");
 const noDask = process.argv.includes("--no-dask");
+/** --no-journal: the flight recorder off in every process (its cost is the difference; issue 17 allows 5%). */
+const journal = !process.argv.includes("--no-journal");
+/** --validate: master and workers check their own invariants after every step (issue 17 asks for its cost). */
+const validate = process.argv.includes("--validate");
 const SIZES = quick ? [10_000] : [10_000, 100_000];
 const ROUND_TRIPS = quick ? 200 : 1_000;
 /**
@@ -93,8 +98,16 @@ function checkResults(results, n) {
 async function flintBench(lowLatency = false) {
   const out = {};
   const t0 = performance.now();
-  const cluster = await startLocalCluster({ workers: 2, coresPerWorker: 1, memoryPerWorkerMb: 2048, logLevel: "warn", lowLatency });
-  const driver = await connect({ master: cluster.masterUrl, module: NOOP, secret: cluster.secret, logger: createMemoryLogger("bench") });
+  const cluster = await startLocalCluster({ workers: 2, coresPerWorker: 1, memoryPerWorkerMb: 2048, logLevel: "warn", lowLatency, validate, ...(journal ? {} : { journal: false }) });
+  const driverLogger = createMemoryLogger("bench");
+  const driver = await connect({
+    master: cluster.masterUrl,
+    module: NOOP,
+    secret: cluster.secret,
+    logger: driverLogger,
+    journal: cluster.journalDir ?? false,
+    ...(validate ? { validate: (address) => nodeValidator("driver", address, driverLogger) } : {}),
+  });
   // Ready = both executors registered with the driver (a job can run at full width).
   await driver.run("noop", [0, 1]);
   out.readyMs = performance.now() - t0;

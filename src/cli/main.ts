@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, Loader> = {
   submit: async () => (await import("./commands/submit.js")) as SubCommand,
   status: async () => (await import("./commands/status.js")) as SubCommand,
   view: async () => (await import("./commands/view.js")) as SubCommand,
+  replay: async () => (await import("./commands/replay.js")) as SubCommand,
   "web-token": async () => (await import("./commands/web-token.js")) as SubCommand,
 };
 

@@ -85,9 +85,14 @@ export function encodeMessage(message: Message): Buffer {
 }
 
 export function decodeMessage(payload: Uint8Array): DecodeMessageResult {
+  return decodeMessageText(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8"));
+}
+
+/** `decodeMessage` of the payload's text (the transport keeps the text for the flight recorder). */
+export function decodeMessageText(text: string): DecodeMessageResult {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8"));
+    value = JSON.parse(text);
   } catch (err) {
     return { ok: false, error: { kind: "malformed-json", detail: (err as Error).message.slice(0, 200) } };
   }

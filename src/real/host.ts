@@ -8,6 +8,7 @@
  */
 import type { Address } from "../protocol/ids.js";
 import type { Effect, Input, Notification, Role } from "../protocol/io.js";
+import type { JournalSink } from "./journal/writer.js";
 import { safeStringify, type Logger } from "./log.js";
 import type { Transport } from "./transport.js";
 
@@ -55,7 +56,17 @@ export interface HostDeps {
    * lease ran out while the process was paused), and the host ends it at once instead of stepping.
    */
   mayAct?(): string | undefined;
+  /** The flight recorder: every step's `now`, input and effects (src/real/journal; `flint replay` reads it). */
+  journal?: JournalSink;
+  /**
+   * Called after every step with the state it left (`--validate`: the node's own invariants,
+   * src/replay/validate.ts). It must not change the state; if it throws, the error is logged.
+   */
+  afterStep?: StepObserver;
 }
+
+/** What `afterStep` is told of one step (`step` 0 is init, with a null input). */
+export type StepObserver = (step: number, input: Input | null, effects: readonly Effect[], now: number, state: unknown) => void;
 
 /** What handlers and the process around the host may use. */
 export interface HostHandle {
@@ -74,11 +85,39 @@ export interface Host<S> extends HostHandle {
   readonly exited: Promise<{ code: number; reason: string }>;
 }
 
-type Queued = { kind: "input"; input: Input } | { kind: "timer"; key: string; generation: number };
+/** `json`: a received message's payload as it came (the journal records it without serializing again). */
+type Queued = { kind: "input"; input: Input; json?: string } | { kind: "timer"; key: string; generation: number };
 
 interface PendingTimer {
   handle: NodeJS.Timeout;
   generation: number;
+}
+
+/**
+ * An input's JSON for the journal: a received message's payload is used as it came (it was JSON
+ * already), unless it holds a line break, which would cut the journal's line.
+ */
+function journalInput(input: Input, messageJson: string | undefined): string {
+  if (input.type !== "message" || messageJson === undefined || messageJson.includes("\n") || messageJson.includes("\r")) return JSON.stringify(input);
+  return `{"type":"message","from":${JSON.stringify(input.from)},"message":${messageJson}}`;
+}
+
+/**
+ * The effects' JSON for the journal. Each send's message is serialized once, into `encoded[i]`,
+ * and that text is what the transport sends too.
+ */
+function journalEffects(effects: readonly Effect[], encoded: Array<string | undefined>): string {
+  let out = "[";
+  for (let i = 0; i < effects.length; i++) {
+    const e = effects[i]!;
+    if (i > 0) out += ",";
+    if (e.type === "send") {
+      const json = JSON.stringify(e.message);
+      encoded[i] = json;
+      out += `{"type":"send","to":${JSON.stringify(e.to)},"message":${json}}`;
+    } else out += JSON.stringify(e);
+  }
+  return out + "]";
 }
 
 export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Host<S> {
@@ -86,6 +125,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
   const selfAddress = transport.address;
   if (selfAddress === undefined) throw new Error("startHost: the transport has no address (listen first)");
   const clock = deps.clock ?? Date.now;
+  const journal = deps.journal;
   const queue: Queued[] = [];
   let queueHead = 0;
   const timers = new Map<string, PendingTimer>();
@@ -130,7 +170,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
         const item = queue[queueHead]!;
         queue[queueHead++] = undefined as unknown as Queued;
         const input = toInput(item);
-        if (input) runStep(input);
+        if (input) runStep(input, item.kind === "input" ? item.json : undefined);
       }
       if (queueHead === queue.length) {
         queue.length = 0;
@@ -165,7 +205,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     return { type: "timer", key: item.key };
   }
 
-  function runStep(input: Input): void {
+  function runStep(input: Input, messageJson: string | undefined): void {
     const forbidden = deps.mayAct?.();
     if (forbidden !== undefined) {
       logger.log("error", "may-not-act", { reason: forbidden, input: input.type });
@@ -175,6 +215,8 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     const ctx = { now: now() };
     let effects: Effect[];
     stepCount++;
+    // Serialized before the step: the reducer may keep the input in its state and change it later.
+    const inputJson = journal === undefined ? "" : journalInput(input, messageJson);
     try {
       effects = role.step(state, input, ctx);
     } catch (err) {
@@ -187,26 +229,40 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
       end(EXIT_STEP_THREW, `${role.name} step threw: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
+    let encoded: Array<string | undefined> | undefined;
+    if (journal !== undefined) {
+      encoded = new Array<string | undefined>(effects.length);
+      journal.step(stepCount, ctx.now, inputJson, journalEffects(effects, encoded));
+    }
+    if (deps.afterStep) observe(stepCount, input, effects, ctx.now);
     if (deps.trace) logger.log("debug", "step", { step: stepCount, now: ctx.now, input: input.type, effects: effects.length });
-    apply(effects);
+    apply(effects, 0, encoded);
+  }
+
+  function observe(step: number, input: Input | null, effects: readonly Effect[], at: number): void {
+    try {
+      deps.afterStep!(step, input, effects, at, state);
+    } catch (err) {
+      logger.log("error", "handler-threw", { handler: "afterStep", step, error: (err as Error).stack ?? String(err) });
+    }
   }
 
   /** Carries out `effects` from index `from`; stops early, to resume later, when one must be awaited. */
-  function apply(effects: Effect[], from = 0): void {
+  function apply(effects: Effect[], from = 0, encoded?: Array<string | undefined>): void {
     for (let i = from; i < effects.length; i++) {
       if (!running) {
         logger.log("debug", "effects-after-exit", { skipped: effects.length - i });
         return;
       }
-      const pending = applyOne(effects[i]!);
+      const pending = applyOne(effects[i]!, encoded?.[i]);
       if (pending) {
-        awaitEffect(pending, effects[i]!.type, effects, i + 1);
+        awaitEffect(pending, effects[i]!.type, effects, i + 1, encoded);
         return;
       }
     }
   }
 
-  function awaitEffect(pending: Promise<void>, type: string, effects: Effect[], resumeAt: number): void {
+  function awaitEffect(pending: Promise<void>, type: string, effects: Effect[], resumeAt: number, encoded: Array<string | undefined> | undefined): void {
     blocked = true;
     pending.then(
       () => {
@@ -214,7 +270,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
         if (!running) return;
         stepping = true;
         try {
-          apply(effects, resumeAt);
+          apply(effects, resumeAt, encoded);
         } finally {
           stepping = false;
         }
@@ -230,12 +286,14 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
   }
 
   /** Returns a promise when the effect must be awaited before the next one. */
-  function applyOne(effect: Effect): Promise<void> | undefined {
+  /** `json`: a send's message, serialized already for the journal. */
+  function applyOne(effect: Effect, json?: string): Promise<void> | undefined {
     if (deps.trace && effect.type !== "log") logger.log("debug", "effect", { type: effect.type });
     switch (effect.type) {
       case "send":
         // A send to ourselves is a local delivery, processed after the current step (docs/protocol.md §5.2).
         if (effect.to === selfAddress) enqueue({ kind: "input", input: { type: "message", from: selfAddress, message: effect.message } });
+        else if (json !== undefined) transport.sendJson(effect.to, effect.message.type, json);
         else transport.send(effect.to, effect.message);
         return;
       case "setTimer":
@@ -317,6 +375,11 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     timers.clear();
     queue.length = 0;
     queueHead = 0;
+    try {
+      journal?.close();
+    } catch (err) {
+      logger.log("error", "journal-close-failed", { error: String(err) });
+    }
     closing = transport.close().catch((err: unknown) => logger.log("error", "transport-close-failed", { error: String(err) }));
     void closing.then(() => {
       try {
@@ -330,14 +393,17 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
 
   // ---- Start -------------------------------------------------------------------------------
 
-  const initial = role.init(config, { now: now() });
+  const initNow = now();
+  const initial = role.init(config, { now: initNow });
   const state: S = initial.state;
+  journal?.init(config, initNow, initial.effects, () => state);
+  if (deps.afterStep) observe(0, null, initial.effects, initNow);
   logger.log("info", "host-started", { role: role.name, address: selfAddress });
   // Inputs that arrive during start-up (the transport's early ones) wait until init's effects are done.
   stepping = true;
   try {
     transport.attach({
-      onMessage: (from, message) => enqueue({ kind: "input", input: { type: "message", from, message } }),
+      onMessage: (from, message, json) => enqueue(json === undefined ? { kind: "input", input: { type: "message", from, message } } : { kind: "input", input: { type: "message", from, message }, json }),
       onDisconnected: (peer) => enqueue({ kind: "input", input: { type: "peerDisconnected", peer } }),
     });
     apply(initial.effects);

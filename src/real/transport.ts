@@ -44,7 +44,7 @@ import {
   RefusalLog,
   sourceIp,
 } from "./admission.js";
-import { decodeMessage, describeCodecError, encodeMessage } from "./codec.js";
+import { decodeMessageText, describeCodecError, encodeMessage } from "./codec.js";
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES, FrameDecoder, describeFrameError } from "./framing.js";
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -63,7 +63,8 @@ import { closedFailure, rejectionFailure, socketFailure, type AuthFailure, type 
 export { AuthenticationError, type AuthFailure, type DialFailure } from "./dial-failure.js";
 
 export interface TransportHandlers {
-  onMessage(from: Address, message: Message): void;
+  /** `json` is the message's payload as received (the flight recorder journals it without serializing again). */
+  onMessage(from: Address, message: Message, json?: string): void;
   onDisconnected(peer: Address): void;
 }
 
@@ -182,7 +183,7 @@ export class Transport {
   private readonly logger: Logger;
   private handlers: TransportHandlers | undefined;
   /** Inputs that arrived before `attach`, bounded by the outbox limit. */
-  private early: Array<{ kind: "message"; from: Address; message: Message } | { kind: "disconnected"; peer: Address }> = [];
+  private early: Array<{ kind: "message"; from: Address; message: Message; json: string } | { kind: "disconnected"; peer: Address }> = [];
   private server: Server | undefined;
   private ownAddress: Address | undefined;
   private readonly connections = new Set<Connection>();
@@ -264,7 +265,7 @@ export class Transport {
     const early = this.early;
     this.early = [];
     for (const item of early) {
-      if (item.kind === "message") this.deliver(item.from, item.message);
+      if (item.kind === "message") this.deliver(item.from, item.message, item.json);
       else this.reportDisconnected(item.peer);
     }
   }
@@ -300,11 +301,19 @@ export class Transport {
 
   /** Queues `message` for `to`; never throws because of the peer. */
   send(to: Address, message: Message): void {
+    this.sendEncoded(to, message.type, encodeMessage(message));
+  }
+
+  /** `send` of a message its caller already serialized (`json` is JSON.stringify of a Message of type `type`). */
+  sendJson(to: Address, type: string, json: string): void {
+    this.sendEncoded(to, type, Buffer.from(json, "utf8"));
+  }
+
+  private sendEncoded(to: Address, type: string, payload: Buffer): void {
     if (this.closed) return;
     if (this.ownAddress === undefined) throw new Error("transport has no address: listen first (or give nodeAddress)");
-    const payload = encodeMessage(message);
     if (payload.length > this.options.maxFrameBytes) {
-      this.logger.log("warn", "send-dropped", { why: "message-too-large", to, type: message.type, sizeBytes: payload.length, limitBytes: this.options.maxFrameBytes });
+      this.logger.log("warn", "send-dropped", { why: "message-too-large", to, type, sizeBytes: payload.length, limitBytes: this.options.maxFrameBytes });
       return;
     }
     let outbox = this.outboxes.get(to);
@@ -315,7 +324,7 @@ export class Transport {
     const queued = outbox.queue.length - outbox.head;
     if (queued >= this.options.outboxLimitMessages || outbox.queuedBytes + payload.length > this.options.outboxLimitBytes) {
       if (outbox.dropped === 0)
-        this.logger.log("warn", "send-dropped", { why: "outbox-full", to, type: message.type, queued, queuedBytes: outbox.queuedBytes });
+        this.logger.log("warn", "send-dropped", { why: "outbox-full", to, type, queued, queuedBytes: outbox.queuedBytes });
       outbox.dropped++;
       return;
     }
@@ -554,12 +563,13 @@ export class Transport {
   }
 
   private onMessageFrame(conn: Connection, payload: Buffer): void {
-    const decoded = decodeMessage(payload);
+    const json = payload.toString("utf8");
+    const decoded = decodeMessageText(json);
     if (!decoded.ok) {
       this.reject(conn, { reason: "bad-message", detail: describeCodecError(decoded.error) });
       return;
     }
-    this.deliver(conn.peer!, decoded.message);
+    this.deliver(conn.peer!, decoded.message, json);
   }
 
   private open(conn: Connection, peer: Address): void {
@@ -663,14 +673,14 @@ export class Transport {
     return out;
   }
 
-  private deliver(from: Address, message: Message): void {
+  private deliver(from: Address, message: Message, json: string): void {
     if (!this.handlers) {
-      if (this.early.length < this.options.outboxLimitMessages) this.early.push({ kind: "message", from, message });
+      if (this.early.length < this.options.outboxLimitMessages) this.early.push({ kind: "message", from, message, json });
       else this.logger.log("warn", "receive-dropped", { why: "not-attached", from, type: message.type });
       return;
     }
     try {
-      this.handlers.onMessage(from, message);
+      this.handlers.onMessage(from, message, json);
     } catch (err) {
       this.logger.log("error", "handler-threw", { handler: "onMessage", from, type: message.type, error: (err as Error).stack ?? String(err) });
     }

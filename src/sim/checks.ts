@@ -209,6 +209,15 @@ export class Checks {
     if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanDriver(s, report));
   }
 
+  /**
+   * Sends a node made in steps its host did not record (a flight recorder's last buffered steps,
+   * lost when its process was killed), known because their receiver got them: queued for the FIFO
+   * check (I28) as sent, so that their delivery is checked like any other.
+   */
+  noteUnrecordedSends(node: SimNode, effects: readonly Effect[]): void {
+    for (const e of effects) if (e.type === "send") enqueue(queueTo(this.fifoLedger, this.fifoOf(node).out, node.name, null, e.to), e.message);
+  }
+
   /** The executor's half of the cross-role ledger: what it stepped on and sent, in its driver's current ledger. */
   private noteExecutorTasks(node: SimNode, input: Input | null, effects: readonly Effect[]): void {
     const driver = this.peer((node.state as ExecutorBackendState).driverAddress);

@@ -132,6 +132,8 @@ export function run(argv: string[]): Promise<number> {
           module: app,
           exports,
           secret: cluster.secret,
+          // The driver journals with the cluster (flint replay <dir>/journal).
+          journal: cluster.journalDir ?? false,
           argv: appArgs,
           // The app's page, on a free port (several `flint local` runs may share a machine).
           webUi: { port: 0 },

@@ -10,6 +10,8 @@ import { LOG_LEVEL, PROTOCOL_CONFIG, REJECTION_LOG_LINES } from "../environment.
 import { secretOption } from "./cluster-options.js";
 import { CONFIG_OPTION, withConfigFile } from "./config-options.js";
 import { webOption, webOptions } from "./web-options.js";
+import { nodeValidator } from "../../replay/validate.js";
+import { journalOption, journalOptions, masterJournalDefault } from "./journal-option.js";
 
 export const DEFAULT_RECOVERY = "filesystem:flint-recovery";
 
@@ -41,6 +43,7 @@ Ctrl-C. Give workers and drivers every master: flint://m1:7077,m2:7077.`,
     "secret-file": { type: "string", value: "F", help: "shared secret (a file of mode 0600); required off loopback" },
     ...webOptions(8080),
     config: CONFIG_OPTION,
+    ...journalOptions("<recovery DIR>/journal with filesystem recovery, none otherwise"),
     "log-file": { type: "string", value: "F", help: "also write every event as JSON lines to F" },
     "exit-with-parent": { type: "boolean", help: "stop when stdin closes (used by `flint local`)" },
   },
@@ -68,6 +71,7 @@ export function run(argv: string[]): Promise<number> {
       throw err;
     }
     const web = webOption(options["web-port"], options["web-host"], secret !== undefined);
+    journalOption(options.journal, options["no-journal"], masterJournalDefault(recovery));
     const sessionTimeoutMs = options["zk-session-timeout"];
     if (secret === undefined && !isLoopbackHost(host)) throw new UsageError(`--host ${host} is not a loopback address: give --secret-file (authentication is required off loopback)`);
     let protocol;
@@ -88,6 +92,7 @@ export function run(argv: string[]): Promise<number> {
         protocol,
         logger,
         recovery,
+        ...(options.validate ? { validate: (address: string) => nodeValidator("master", address, logger) } : {}),
         tuning: { sessionTimeoutMs },
         ...(web !== undefined ? { web } : {}),
         ...(advertisedHost !== undefined ? { advertisedHost } : {}),

@@ -9,6 +9,9 @@ import { CHILD_NODE_OPTIONS, LOG_LEVEL, PROTOCOL_CONFIG, REJECTION_LOG_LINES } f
 import { defaultCores, defaultMemoryMb, mastersOption, secretOption } from "./cluster-options.js";
 import { CONFIG_OPTION, configMasters, withConfigFile } from "./config-options.js";
 import { webOption, webOptions } from "./web-options.js";
+import { nodeValidator } from "../../replay/validate.js";
+import { journalOption, journalOptions } from "./journal-option.js";
+import { join } from "node:path";
 import { parsePortRange, type PortRange } from "../../real/portRange.js";
 import type { ConfigFile } from "../../real/configFile.js";
 
@@ -30,6 +33,7 @@ SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`,
     "executor-ports": { type: "string", value: "R", defaultHelp: "any free", check: portRangeProblem, help: "ports its executors listen on, e.g. 40100-40199" },
     "driver-ports": { type: "string", value: "R", defaultHelp: "any free", check: portRangeProblem, help: "ports its cluster-mode drivers listen on" },
     config: CONFIG_OPTION,
+    ...journalOptions("<work-dir>/journal"),
     "secret-file": { type: "string", value: "F", help: "the cluster's shared secret (a file of mode 0600)" },
     "log-file": { type: "string", value: "F", help: "also write every event as JSON lines to F" },
     ...webOptions(8081),
@@ -71,6 +75,7 @@ export function run(argv: string[]): Promise<number> {
     const secret = secretOption(options["secret-file"]);
     const executorCpus = options["executor-cpus"];
     const web = webOption(options["web-port"], options["web-host"], secret !== undefined);
+    journalOption(options.journal, options["no-journal"], join(options["work-dir"], "journal"));
     let protocol;
     try {
       protocol = protocolConfigFromEnv();
@@ -89,7 +94,7 @@ export function run(argv: string[]): Promise<number> {
     const logger = processLogger("worker", options["log-file"]);
     let w;
     try {
-      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: options["work-dir"], ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), ...(web !== undefined ? { web } : {}), ...(advertisedHost !== undefined ? { advertisedHost } : {}), ...(executorPorts !== undefined ? { executorPorts } : {}), ...(driverPorts !== undefined ? { driverPorts } : {}), ...(file?.cleanup !== undefined ? { cleanup: file.cleanup } : {}), protocol, logger });
+      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: options["work-dir"], ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), ...(web !== undefined ? { web } : {}), ...(advertisedHost !== undefined ? { advertisedHost } : {}), ...(executorPorts !== undefined ? { executorPorts } : {}), ...(driverPorts !== undefined ? { driverPorts } : {}), ...(file?.cleanup !== undefined ? { cleanup: file.cleanup } : {}), protocol, logger, ...(options.validate ? { validate: (address: string) => nodeValidator("worker", address, logger) } : {}) });
     } catch (err) {
       process.stderr.write(`flint worker: cannot start: ${(err as Error).message}\n`);
       cpuLatency?.release();

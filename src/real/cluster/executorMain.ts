@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { executor } from "../../protocol/executor/index.js";
 import { executorId } from "../../protocol/ids.js";
 import { startHost } from "../host.js";
+import { journalDep } from "../journal/env.js";
 import { Transport } from "../transport.js";
 import { listenInRange } from "../portRange.js";
 import { cacheModule, shippedModuleOf } from "../tasks/module.js";
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
       onExit: (code) => {
         void Promise.all([pool?.close(), logger.close()]).finally(() => process.exit(code));
       },
+      ...journalDep("executor", address),
     },
   );
   pool = new TaskPool({

@@ -56,6 +56,10 @@ export interface LocalClusterOptions {
    * error, not a silent no-op. Default false.
    */
   lowLatency?: boolean;
+  /** Where every process records its steps (`flint replay` reads it); default `<dir>/journal`; false: nowhere. */
+  journal?: string | false;
+  /** Start the masters and workers with --validate (their own invariants checked after every step). */
+  validate?: boolean;
 }
 
 export interface LocalProcess {
@@ -85,6 +89,8 @@ export interface LocalCluster {
   readonly workers: LocalProcess[];
   readonly workDir: string;
   readonly logDir: string;
+  /** Where every process journals (undefined: journals are off). */
+  readonly journalDir: string | undefined;
   /** The status of the master that leads (ALIVE), else of the first one that answers. */
   status(): Promise<ClusterStatus>;
   /** The status of master `index` (throws when it does not answer). */
@@ -228,6 +234,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const env: NodeJS.ProcessEnv = { ...process.env, FLINT_LOG_LEVEL: options.logLevel ?? "info" };
   if (options.protocol) env[PROTOCOL_ENV] = JSON.stringify(options.protocol);
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const journalDir = options.journal === false ? undefined : (options.journal ?? join(dir, "journal"));
+  const journalArgs = [...(journalDir === undefined ? ["--no-journal"] : ["--journal", journalDir]), ...(options.validate ? ["--validate"] : [])];
   const all: LocalProcess[] = [];
   const stopAll = async (graceMs: number): Promise<void> => {
     const workers = all.filter((p) => !p.name.startsWith("master"));
@@ -257,7 +265,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const lines: string[] = [];
       const chosen = ports ?? (await pickMasterPorts());
       const args = ["master", "--host", "127.0.0.1", "--port", String(chosen.port), "--status-port", String(chosen.statusPort), "--secret-file", secretFile, "--web-port", "0"];
-      args.push("--recovery", recovery, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`));
+      args.push("--recovery", recovery, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`), ...journalArgs);
       if (options.zkSessionTimeoutMs !== undefined) args.push("--zk-session-timeout", `${options.zkSessionTimeoutMs}ms`);
       const proc = launch(name, args, { env, logDir, onStdoutLine: (line) => lines.push(line) });
       all.push(proc);
@@ -285,7 +293,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const lines: string[] = [];
       const w = launch(
         name,
-        ["worker", masterUrl, "--host", "127.0.0.1", "--cores", String(options.coresPerWorker), "--memory", `${options.memoryPerWorkerMb}m`, "--work-dir", workDir, "--secret-file", secretFile, "--web-port", "0", "--exit-with-parent", "--log-file", join(logDir, `${name}.log`)],
+        ["worker", masterUrl, "--host", "127.0.0.1", "--cores", String(options.coresPerWorker), "--memory", `${options.memoryPerWorkerMb}m`, "--work-dir", workDir, "--secret-file", secretFile, "--web-port", "0", "--exit-with-parent", "--log-file", join(logDir, `${name}.log`), ...journalArgs],
         { env: workerEnv, logDir, onStdoutLine: (line) => lines.push(line) },
       );
       all.push(w);
@@ -335,6 +343,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       workers,
       workDir,
       logDir,
+      journalDir,
       status,
       masterStatus,
       waitForWorkers,

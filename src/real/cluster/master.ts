@@ -13,7 +13,8 @@
 import { master, type MasterState } from "../../protocol/master/index.js";
 import type { ProtocolConfig } from "../../protocol/config.js";
 import type { Address } from "../../protocol/ids.js";
-import { startHost, type Host } from "../host.js";
+import { startHost, type Host, type StepObserver } from "../host.js";
+import { journalDep } from "../journal/env.js";
 import type { Logger } from "../log.js";
 import { openRecovery, type OpenedRecovery, type RecoverySpec, type RecoveryTuning } from "../recovery/index.js";
 import { retryTransient } from "../recovery/retry.js";
@@ -58,6 +59,8 @@ export interface MasterOptions {
   web?: { host: string; port: number };
   /** The host name peers reach this master by, when not `host` (NAT, several interfaces). */
   advertisedHost?: string;
+  /** `--validate`: called with the master's address, returns what checks every step (src/replay/validate.ts). */
+  validate?: (address: Address) => StepObserver;
 }
 
 export interface MasterProcess {
@@ -111,6 +114,8 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
       unpersist: (e) => retryTransient(() => metrics.timeStoreWrite(() => store.unpersist(e.key)), { onRetry: persistRetryLog(logger, e.key) }),
     },
     mayAct: () => (leading && !election.holdsLeadership() ? "leadership lost: this master may no longer act" : undefined),
+    ...journalDep("master", address),
+    ...(options.validate ? { afterStep: options.validate(address) } : {}),
   });
   hostRef = host;
   const cleanedUp = host.exited.then(async () => {

@@ -6,7 +6,8 @@
 import { worker, type WorkerState } from "../../protocol/worker/index.js";
 import type { ProtocolConfig } from "../../protocol/config.js";
 import type { Address, WorkerId } from "../../protocol/ids.js";
-import { startHost, type Host } from "../host.js";
+import { startHost, type Host, type StepObserver } from "../host.js";
+import { journalDep } from "../journal/env.js";
 import type { Logger } from "../log.js";
 import { Transport } from "../transport.js";
 import type { PortRange } from "../portRange.js";
@@ -40,6 +41,8 @@ export interface WorkerOptions {
   /** Port ranges for its executors and cluster-mode drivers (a firewall's opening); default: any free port. */
   executorPorts?: PortRange;
   driverPorts?: PortRange;
+  /** `--validate`: called with the worker's address, returns what checks every step (src/replay/validate.ts). */
+  validate?: (address: Address) => StepObserver;
 }
 
 export interface WorkerProcess {
@@ -123,6 +126,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
         cleaner.stop();
         void launcher.killAll(protocol.executorKillGraceMs);
       },
+      ...journalDep("worker", address),
+      ...(options.validate ? { afterStep: options.validate(address) } : {}),
     },
   );
   for (const input of early.splice(0)) host.input(input);

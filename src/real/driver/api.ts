@@ -19,7 +19,9 @@ import type { Notification } from "../../protocol/io.js";
 import type { ApplicationDescription, TaskPayload } from "../../protocol/messages.js";
 import { isLoopbackHost, parseAddress, parseAddressList } from "../address.js";
 import { readSecretFile } from "../handshake.js";
-import { startHost, type Host } from "../host.js";
+import { startHost, type Host, type StepObserver } from "../host.js";
+import { journalDep } from "../journal/env.js";
+import { JOURNAL_ENV } from "../journal/format.js";
 import { Transport } from "../transport.js";
 import { listenInRange, type PortRange } from "../portRange.js";
 import { isTransient, type DialFailure } from "../dial-failure.js";
@@ -44,6 +46,14 @@ export interface ConnectOptions {
   /** The shared secret, or a file holding it (mode 0600). Without either, no authentication. */
   secret?: string;
   secretFile?: string;
+  /** Journal the driver's steps into this directory (`flint replay` reads it); false: not at all. Default: FLINT_JOURNAL. */
+  journal?: string | false;
+  /**
+   * Checks the driver's own invariants after every step, in process: pass
+   * `(address) => nodeValidator("driver", address, logger)` from src/replay/validate.ts. The first
+   * violation is logged at ERROR (event invariant-violated) with the step that caused it.
+   */
+  validate?: (address: Address) => StepObserver;
   /** Most cores the application takes over the cluster (spark.cores.max); default: all. */
   cores?: number;
   /** Cores per executor (spark.executor.cores); default: every free core of a worker. */
@@ -262,7 +272,14 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   const host: Host<unknown> = startHost(
     observeRole(driver, metrics.observe),
     { address, host: advertisedHost, masterAddresses: masters, appDesc, protocol, seed: randomSeed() },
-    { transport, logger, onNotify, onExit: (code, reason) => failAll(code === 0 ? `driver stopped: ${reason}` : reason) },
+    {
+      transport,
+      logger,
+      onNotify,
+      onExit: (code, reason) => failAll(code === 0 ? `driver stopped: ${reason}` : reason),
+      ...(options.validate ? { afterStep: options.validate(address) } : {}),
+      ...journalDep("driver", address, options.journal === undefined ? process.env : { [JOURNAL_ENV]: options.journal === false ? "off" : options.journal }),
+    },
   ) as Host<unknown>;
 
   const registrationWindowMs = options.connectTimeoutMs ?? appRegistrationDeadlineMs(protocol);

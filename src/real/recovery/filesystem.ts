@@ -23,6 +23,9 @@ const TEMP_PREFIX = ".tmp-";
  */
 export const LOCK_FILE = ".lock";
 
+/** The master's flight-recorder journal, kept inside the recovery directory by default: not a record. */
+export const JOURNAL_SUBDIR = "journal";
+
 export class FileSystemRecoveryStore implements DurableRecoveryStore {
   private closed = false;
 
@@ -51,7 +54,7 @@ export class FileSystemRecoveryStore implements DurableRecoveryStore {
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const name = entry.name;
-      if (name.startsWith(TEMP_PREFIX) || name === LOCK_FILE) continue;
+      if (name.startsWith(TEMP_PREFIX) || name === LOCK_FILE || (name === JOURNAL_SUBDIR && entry.isDirectory())) continue;
       if (!isRecordKey(name)) {
         problems.push(`recovery file ${name}: not a record name (app_/driver_/worker_<id>), ignored`);
         continue;

@@ -1,0 +1,39 @@
+/**
+ * `--journal DIR` / `--no-journal` of `flint master` and `flint worker` (the flight recorder,
+ * src/real/journal): one function so the command-line parser can take it over whole. The chosen
+ * directory goes into FLINT_JOURNAL, which the executors and drivers a worker starts inherit.
+ */
+import { join } from "node:path";
+import { JOURNAL_SUBDIR } from "../../real/recovery/filesystem.js";
+import { journalDirFromEnv, setJournalEnv } from "../../real/journal/env.js";
+import { JOURNAL_ENV } from "../../real/journal/format.js";
+import { UsageError } from "../args.js";
+
+/** The options, for a command whose default journal is `defaultHelp`. */
+export function journalOptions(defaultHelp: string) {
+  return {
+    journal: { type: "string", value: "DIR", defaultHelp: `${JOURNAL_ENV}, else ${defaultHelp}`, help: "record every step of this node (and of the executors and drivers it\nstarts) in DIR, for `flint replay DIR`" },
+    "no-journal": { type: "boolean", help: "record nothing" },
+    validate: { type: "boolean", help: "check this node's own invariants after every step, in process; the first\nviolation is logged at ERROR (invariant-violated) with its step" },
+  } as const;
+}
+
+/**
+ * The journal directory (undefined: none), from the options, else FLINT_JOURNAL, else `fallback`;
+ * sets FLINT_JOURNAL accordingly for this process and its children.
+ */
+export function journalOption(given: string | undefined, none: boolean, fallback: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (given !== undefined && none) throw new UsageError("--journal and --no-journal contradict each other");
+  if (given !== undefined && given.trim() === "") throw new UsageError("--journal needs a directory");
+  const dir = none ? undefined : given !== undefined ? given : env[JOURNAL_ENV] !== undefined ? journalDirFromEnv(env) : fallback;
+  setJournalEnv(dir, env);
+  return journalDirFromEnv(env);
+}
+
+/**
+ * The master's default: `journal/` in its filesystem recovery directory (the store skips it);
+ * none with another store (the master has no directory of its own then).
+ */
+export function masterJournalDefault(recovery: { mode: string; dir?: string }): string | undefined {
+  return recovery.mode === "filesystem" && recovery.dir !== undefined ? join(recovery.dir, JOURNAL_SUBDIR) : undefined;
+}

@@ -1,0 +1,275 @@
+/**
+ * `flint replay`: re-runs every node's reducer from its journal and checks that each step gives
+ * exactly the effects that were recorded (a difference is nondeterminism, or code that changed),
+ * and runs the simulator's invariants over the merged history of the whole cluster.
+ *
+ * The merged history interleaves the nodes' steps by their clocks (the nodes of one machine share
+ * it), with one causal rule on top: a node does not take a message before the step that sent it
+ * has been replayed. A message is matched to its send by its sender, receiver and content, in the
+ * order the pair's TCP connection keeps; sends that never arrive (a connection that broke) are
+ * skipped over. A receiver whose sender has no journal (a `flint submit` client) is not held back.
+ */
+import type { Effect, Input } from "../protocol/io.js";
+import type { Address } from "../protocol/ids.js";
+import type { Message } from "../protocol/messages.js";
+import { Checks, type Violation } from "../sim/checks.js";
+import type { Election } from "../sim/election.js";
+import type { SimNode } from "../sim/world.js";
+import type { ReplayCode, AnyRole } from "./code.js";
+import type { NodeJournal } from "./reader.js";
+
+/** A step whose replayed effects differ from the recorded ones. */
+export interface Divergence {
+  file: string;
+  node: string;
+  role: string;
+  /** The step number (0: init). */
+  step: number;
+  input: unknown;
+  /** Index of the first effect that differs (or the shorter list's length). */
+  index: number;
+  expected: unknown;
+  got: unknown;
+}
+
+export interface ReplayResult {
+  nodes: number;
+  steps: number;
+  divergence: Divergence | null;
+  /** Invariant violations, in the order they were found (the first is the one to read). */
+  violations: Array<Violation & { file: string; nodeStep: number }>;
+  weaknesses: Violation[];
+  /**
+   * Messages received from a node whose journal holds no such send: its last buffered records were
+   * lost when its process was killed (the journal is flushed every 100 ms, not before each send).
+   */
+  unrecordedSends: number;
+}
+
+interface Run {
+  journal: NodeJournal;
+  role: AnyRole;
+  node: SimNode;
+  state: unknown;
+  next: number;
+  /** Whether it was told it leads (a master fed `leaderElected`). */
+  leading: boolean;
+}
+
+const stringify = (v: unknown): string => JSON.stringify(v) ?? "undefined";
+
+/** JSON with every object's keys sorted: two effects are the same whatever order their fields were written in. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (typeof v === "object" && v !== null) {
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
+  }
+  return stringify(v);
+}
+
+function firstDifference(expected: readonly unknown[], got: readonly unknown[]): number {
+  const n = Math.min(expected.length, got.length);
+  for (let i = 0; i < n; i++) if (canonical(expected[i]) !== canonical(got[i])) return i;
+  return expected.length === got.length ? -1 : n;
+}
+
+/**
+ * Sends not yet matched with their delivery, per `sender|receiver`, in send order: the message
+ * object the sender's replayed step made, and its JSON to match deliveries by.
+ */
+class InFlight {
+  private readonly queues = new Map<string, { items: Array<{ text: string; message: Message } | null>; head: number }>();
+
+  sent(from: string, to: string, message: Message): void {
+    const key = `${from}|${to}`;
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = { items: [], head: 0 }));
+    q.items.push({ text: stringify(message), message });
+  }
+
+  private find(from: string, to: string, message: unknown): { q: { items: Array<{ text: string; message: Message } | null>; head: number }; i: number } | undefined {
+    const q = this.queues.get(`${from}|${to}`);
+    if (!q) return undefined;
+    const text = stringify(message);
+    for (let i = q.head; i < q.items.length; i++) if (q.items[i]!.text === text) return { q, i };
+    return undefined;
+  }
+
+  /**
+   * Takes the delivery of `message`: the sender's own message object when its send was replayed
+   * (the sends before it on the pair were lost), so that the checks see the object that was sent,
+   * as in the simulator.
+   */
+  take(from: string, to: string, message: unknown): Message | undefined {
+    const found = this.find(from, to, message);
+    if (found === undefined) return undefined;
+    const sent = found.q.items[found.i]!.message;
+    for (let k = found.q.head; k <= found.i; k++) found.q.items[k] = null;
+    found.q.head = found.i + 1;
+    return sent;
+  }
+
+  has(from: string, to: string, message: unknown): boolean {
+    return this.find(from, to, message) !== undefined;
+  }
+}
+
+/** When a journal's node started (init), or its oldest remaining segment's first step. */
+const startTime = (j: NodeJournal): number => j.header.initNow ?? j.records[0]?.t ?? 0;
+
+function newRun(journal: NodeJournal, code: ReplayCode, key: number, incarnation: number): Run {
+  const role = code.roles[journal.role as keyof ReplayCode["roles"]];
+  const node = { key, name: journal.node, kind: journal.role, state: null, alive: false, paused: false, incarnation, labels: {} } as unknown as SimNode;
+  return { journal, role, node, state: null, next: 0, leading: false };
+}
+
+/**
+ * Starts a node: init from its config (compared with the recorded init effects), or the state
+ * snapshot of its oldest remaining segment.
+ */
+function start(run: Run): Divergence | null {
+  const h = run.journal.header;
+  run.node.alive = true;
+  if (h.segment > 0) {
+    run.state = structuredClone(h.state);
+    run.node.state = run.state;
+    return null;
+  }
+  const { state, effects } = run.role.init(structuredClone(h.config), { now: h.initNow! });
+  run.state = state;
+  run.node.state = state;
+  const index = firstDifference(h.initEffects!, effects);
+  if (index < 0) return null;
+  return { file: run.journal.file, node: h.node, role: h.role, step: 0, input: "init", index, expected: h.initEffects![index], got: effects[index] };
+}
+
+/**
+ * Replays `journals` with `code`; stops at the first divergence. With `checks` off, only the
+ * per-node comparison runs.
+ */
+export function replay(journals: readonly NodeJournal[], code: ReplayCode, options: { checks?: boolean } = {}): ReplayResult {
+  // One key per node name; a name seen again (a master restarted on its port) is a new incarnation.
+  const keys = new Map<string, number>();
+  const incarnations = new Map<string, number>();
+  const ordered = [...journals].sort((a, b) => startTime(a) - startTime(b) || a.pid - b.pid);
+  const runs: Run[] = [];
+  for (const j of ordered) {
+    if (!keys.has(j.node)) keys.set(j.node, keys.size);
+    const incarnation = (incarnations.get(j.node) ?? -1) + 1;
+    incarnations.set(j.node, incarnation);
+    runs.push(newRun(j, code, keys.get(j.node)!, incarnation));
+  }
+  const byName = new Map<string, SimNode>();
+  const counts = { steps: 0 };
+  const election = { isLeader: (n: SimNode) => n.alive && runs.some((r) => r.node === n && r.leading) } as unknown as Election;
+  const checks = options.checks === false ? null : new Checks(election, { counts, byName, epochMs: 0 });
+  const where: Array<{ file: string; nodeStep: number }> = [];
+  const inFlight = new InFlight();
+  const journaled = new Set(journals.map((j) => j.node));
+  const result: ReplayResult = { nodes: journals.length, steps: 0, divergence: null, violations: [], weaknesses: [], unrecordedSends: 0 };
+  const started = new Set<Run>();
+
+  /** Whether `run`'s next record may be replayed now: a message whose send is still to come waits. */
+  const ready = (run: Run): boolean => {
+    const r = run.journal.records[run.next]!;
+    const input = r.i as Input;
+    if (input.type !== "message" || !journaled.has(input.from)) return true;
+    if (inFlight.has(input.from, run.journal.node, input.message)) return true;
+    // The sender's journal is over (its send was lost with it): nothing to wait for.
+    return !runs.some((s) => s !== run && s.journal.node === input.from && hasNext(s));
+  };
+
+  /** When a run's next event happens: its start (init, or its oldest segment's snapshot), then its records. */
+  const nextTime = (run: Run): number => (started.has(run) ? run.journal.records[run.next]!.t : startTime(run.journal));
+  const hasNext = (run: Run): boolean => !started.has(run) || run.next < run.journal.records.length;
+
+  for (;;) {
+    // The earliest ready event; when none is ready (a send that was never recorded), the earliest of all.
+    let best: Run | undefined;
+    let earliest: Run | undefined;
+    for (const run of runs) {
+      if (!hasNext(run)) continue;
+      const t = nextTime(run);
+      if (earliest === undefined || t < nextTime(earliest)) earliest = run;
+      if ((best === undefined || t < nextTime(best)) && (!started.has(run) || ready(run))) best = run;
+    }
+    const run = best ?? earliest;
+    if (run === undefined) break;
+    if (!started.has(run)) {
+      started.add(run);
+      // A node that starts on a name replaces the one before (a restart): the older one is gone.
+      const before = byName.get(run.journal.node);
+      if (before !== undefined) before.alive = false;
+      byName.set(run.journal.node, run.node);
+      const d = start(run);
+      if (d !== null) {
+        result.divergence = d;
+        break;
+      }
+      const initEffects = (run.journal.header.initEffects ?? []) as Effect[];
+      for (const e of initEffects) if (e.type === "send") inFlight.sent(run.journal.node, e.to, e.message);
+      where.push({ file: run.journal.file, nodeStep: 0 });
+      counts.steps++;
+      if (checks !== null && run.journal.header.segment === 0) {
+        const before = checks.violationCount;
+        checks.afterStep({ node: run.node, input: null, effects: initEffects, sender: null, targets: null, inputLink: null, links: null, inputStamp: 0 }, startTime(run.journal));
+        if (checks.violationCount > before) break;
+      }
+      if (run.journal.records.length === 0) run.node.alive = false;
+      continue;
+    }
+    const record = run.journal.records[run.next++]!;
+    let input = structuredClone(record.i) as Input;
+    if (input.type === "message") {
+      const sent = inFlight.take(input.from, run.journal.node, input.message);
+      if (sent !== undefined) input = { ...input, message: sent };
+      else if (journaled.has(input.from)) {
+        result.unrecordedSends++;
+        const sender = byName.get(input.from);
+        if (checks !== null && sender !== undefined) checks.noteUnrecordedSends(sender, [{ type: "send", to: run.journal.node as Address, message: input.message }]);
+      }
+    }
+    const effects: Effect[] = run.role.step(run.state, input, { now: record.t });
+    counts.steps++;
+    result.steps++;
+    const index = firstDifference(record.e, effects);
+    if (index >= 0) {
+      result.divergence = { file: record.file, node: run.journal.node, role: run.journal.role, step: record.s, input: record.i, index, expected: record.e[index], got: effects[index] };
+      break;
+    }
+    if (input.type === "leaderElected") run.leading = true;
+    if (input.type === "leadershipRevoked") run.leading = false;
+    for (const e of effects) if (e.type === "send") inFlight.sent(run.journal.node, e.to, e.message);
+    where.push({ file: record.file, nodeStep: record.s });
+    if (checks !== null) {
+      const before = checks.violationCount;
+      checks.afterStep({ node: run.node, input, effects, sender: input.type === "message" ? (byName.get(input.from) ?? null) : null, targets: null, inputLink: null, links: null, inputStamp: 0 }, record.t);
+      if (checks.violationCount > before) break;
+    }
+    // A node whose journal is over has stopped (it exited, or was killed after its last step).
+    if (run.next >= run.journal.records.length) run.node.alive = false;
+  }
+  if (checks !== null && result.divergence === null && checks.violationCount === 0) {
+    const lastT = Math.max(0, ...runs.map((r) => r.journal.records.at(-1)?.t ?? 0));
+    checks.scanAll([...byName.values()], lastT);
+  }
+  if (checks !== null) {
+    result.violations = checks.violations.map((v) => ({ ...v, ...(where[v.step] ?? { file: "", nodeStep: -1 }) }));
+    result.weaknesses = checks.weaknesses;
+  }
+  return result;
+}
+
+/** One line per problem, the way the simulator says them, with the journal file and step. */
+export function describeDivergence(d: Divergence): string {
+  const what = d.step === 0 ? "init" : `step ${d.step}`;
+  const input = d.step === 0 ? "" : `\n  input:    ${stringify(d.input)}`;
+  return `${d.role} ${d.node}: ${what} gives other effects than recorded (effect ${d.index}), in ${d.file}${input}\n  recorded: ${stringify(d.expected)}\n  replayed: ${stringify(d.got)}`;
+}
+
+export function describeViolation(v: Violation & { file: string; nodeStep: number }): string {
+  const at = v.nodeStep >= 0 ? ` (its step ${v.nodeStep}, ${v.file})` : "";
+  return `check ${v.check} failed at ${v.timeMs} ms on ${v.node}${at}: ${v.detail}`;
+}
