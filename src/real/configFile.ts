@@ -17,7 +17,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolveConfig, type ProtocolConfig } from "../protocol/config.js";
 import { parsePortRange } from "./portRange.js";
-import type { WorkDirCleanupPolicy } from "./cluster/workDirCleanup.js";
+
+/** When a worker removes finished apps' and drivers' work directories (Spark's spark.worker.cleanup.*). */
+export interface WorkDirCleanupPolicy {
+  /** spark.worker.cleanup.enabled (Spark: false; flint: true). */
+  enabled: boolean;
+  /** spark.worker.cleanup.interval (1800 s): how often the sweep runs. */
+  intervalMs: number;
+  /** spark.worker.cleanup.appDataTtl (7 days): a directory with no file newer than this goes. */
+  appDataTtlMs: number;
+}
 
 export const DEFAULT_CONFIG_FILE = "/etc/flint/flint.json";
 

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ClusterStatus } from "../../src/real/cluster/snapshot.js";
+import type { ClusterStatus } from "../../src/real/snapshot.js";
 import { webToken } from "../../src/real/web/auth.js";
 import { DIST_READY, FAST_PROTOCOL, FLINT_BIN, ProcessTracker, SLOW_APP, waitFor } from "./cluster/harness.js";
 

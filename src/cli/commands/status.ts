@@ -1,6 +1,6 @@
 /** `flint status --master URL`: the master's workers, applications, executors and drivers. */
 import { parseAddress } from "../../real/address.js";
-import type { ClusterStatus } from "../../real/cluster/snapshot.js";
+import type { ClusterStatus } from "../../real/snapshot.js";
 import { requestStatus } from "../../real/cluster/status.js";
 import { defineCommand, runCommand, UsageError } from "../args.js";
 import { mastersOption, secretOption } from "./cluster-options.js";

@@ -13,6 +13,7 @@
  * the end and closes at start: never in its environment (which /proc/<pid>/environ shows to the
  * process's tasks), never on its command line.
  */
+import { pathInside } from "../paths.js";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -56,13 +57,7 @@ export function readSecretFromFd(env: NodeJS.ProcessEnv = process.env): string |
   return secret;
 }
 
-/** `root/parts...` when it lies strictly inside `root`; undefined when the parts would climb out (or are empty). */
-export function pathInside(root: string, ...parts: string[]): string | undefined {
-  const target = resolve(root, ...parts);
-  const rel = relative(root, target);
-  if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
-  return target;
-}
+export { pathInside } from "../paths.js";
 export const LAUNCH_FILE = "launch.json";
 /** Extra node options for executor and driver processes, space-separated (Spark's extraJavaOptions), e.g. `--cpu-prof`. */
 export const CHILD_NODE_OPTIONS_ENV = "FLINT_CHILD_NODE_OPTIONS";

@@ -18,7 +18,7 @@ import { createSecretFile } from "../handshake.js";
 import { holdCpuLatency, type CpuLatencyRequest } from "./cpuLatency.js";
 import { EXECUTOR_CPUS_ENV } from "./launcher.js";
 import { PROTOCOL_ENV } from "../runtime.js";
-import type { ClusterStatus } from "./snapshot.js";
+import type { ClusterStatus } from "../snapshot.js";
 import { requestStatus } from "./status.js";
 
 export const FLINT_BIN = fileURLToPath(new URL("../../../bin/flint.js", import.meta.url));

@@ -20,7 +20,7 @@ import { openRecovery, type OpenedRecovery, type RecoverySpec, type RecoveryTuni
 import { retryTransient } from "../recovery/retry.js";
 import { Transport } from "../transport.js";
 import { advertiseHostFor, randomSeed, rejectionDetailLinesFromEnv } from "../runtime.js";
-import { masterSnapshot } from "./snapshot.js";
+import { masterSnapshot } from "../snapshot.js";
 import { startStatusServer, type StatusServer } from "./status.js";
 import { masterMetrics, observeRole } from "../web/metrics.js";
 import { masterSite } from "../web/masterSite.js";

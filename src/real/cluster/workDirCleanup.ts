@@ -6,19 +6,13 @@
  * Spark has the sweep off by default (directories pile up for ever), flint has it on.
  * Host-side only: the protocol's `cleanupApp` effect just says an app is done here.
  */
+import type { WorkDirCleanupPolicy } from "../configFile.js";
 import { readdirSync, type Dirent } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
 
-export interface WorkDirCleanupPolicy {
-  /** spark.worker.cleanup.enabled (Spark: false; flint: true). */
-  enabled: boolean;
-  /** spark.worker.cleanup.interval (1800 s): how often the sweep runs. */
-  intervalMs: number;
-  /** spark.worker.cleanup.appDataTtl (7 days): a directory with no file newer than this goes. */
-  appDataTtlMs: number;
-}
+export type { WorkDirCleanupPolicy } from "../configFile.js";
 
 export const DEFAULT_CLEANUP_POLICY: WorkDirCleanupPolicy = { enabled: true, intervalMs: 30 * 60_000, appDataTtlMs: 7 * 24 * 3_600_000 };
 

@@ -1,7 +1,7 @@
 /** The master's web page (Spark's port 8080): workers, applications, executors, drivers, recovery state. */
 import type { Registry } from "prom-client";
 import type { MasterState } from "../../protocol/master/index.js";
-import { masterSnapshot, type ClusterStatus } from "../cluster/snapshot.js";
+import { masterSnapshot, type ClusterStatus } from "../snapshot.js";
 import { clockTime, escapeHtml, section, seconds, table } from "./html.js";
 import type { WebSite } from "./server.js";
 

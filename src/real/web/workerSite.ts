@@ -6,7 +6,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
 import type { WorkerState } from "../../protocol/worker/index.js";
-import { pathInside } from "../cluster/launcher.js";
+import { pathInside } from "../paths.js";
 import { escapeHtml, link, section, table } from "./html.js";
 import { send, type WebSite } from "./server.js";
 

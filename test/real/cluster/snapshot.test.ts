@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CHECK_WORKER_TIMEOUT_TIMER } from "../../../src/protocol/master/index.js";
-import { masterSnapshot } from "../../../src/real/cluster/snapshot.js";
+import { masterSnapshot } from "../../../src/real/snapshot.js";
 import { formatStatus } from "../../../src/cli/commands/status.js";
 import { addApp, addWorker, aliveMaster, deliver, driverAddr, step, T0, wid } from "../../protocol/master/fixtures.js";
 

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { resolveConfig } from "../../../src/protocol/config.js";
 import type { LocalCluster } from "../../../src/real/cluster/local.js";
 import { startMaster, type MasterProcess } from "../../../src/real/cluster/master.js";
-import type { ClusterStatus } from "../../../src/real/cluster/snapshot.js";
+import type { ClusterStatus } from "../../../src/real/snapshot.js";
 import { connect, type Cluster } from "../../../src/real/driver/api.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
 import { webToken } from "../../../src/real/web/auth.js";

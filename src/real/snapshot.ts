@@ -1,5 +1,5 @@
 /** Plain, JSON-ready views of a master's state for `flint status` (read outside the reducer). */
-import type { MasterState, WorkerInfo } from "../../protocol/master/index.js";
+import type { MasterState, WorkerInfo } from "../protocol/master/index.js";
 
 export interface ClusterStatus {
   address: string;
