@@ -10,6 +10,9 @@
  * codec and the document alike.
  */
 import { Type } from "@sinclair/typebox";
+// Named so that the emitted declarations can name the symbols the schemas' types carry (TS4023 otherwise).
+// biome-ignore lint/correctness/noUnusedImports: used by the declaration emit, not by the code
+import type { Hint, Kind, OptionalKind, ReadonlyKind } from "@sinclair/typebox";
 import type { Address, AppId, DriverId, ExecutorId, WorkerId } from "./ids.js";
 import { brandedString, exact, finite, id, integer, message, type Static, type TObject } from "./schema.js";
 import { DriverState, ExecutorState, TaskState } from "./states.js";
