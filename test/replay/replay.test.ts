@@ -7,7 +7,7 @@
  * and the step.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalCluster } from "../../src/real/cluster/local.js";
@@ -106,6 +106,8 @@ describe.skipIf(!DIST_READY)("flight recorder and flint replay", () => {
   it("replay --code with a planted slip in the worker's reducer names the first step that differs", () => {
     const other = join(tmp, "other-build");
     cpSync(join(ROOT, "dist"), join(other, "dist"), { recursive: true });
+    // Another build is a checkout with its dependencies (the protocol's schemas import TypeBox).
+    symlinkSync(join(ROOT, "node_modules"), join(other, "node_modules"));
     const file = join(other, "dist", "protocol", "worker", "registration.js");
     const source = readFileSync(file, "utf8");
     const line = "fx.push(setTimer(TIMER_HEARTBEAT, s.protocol.workerHeartbeatIntervalMs));";
