@@ -13,6 +13,7 @@ import { parseScenario } from "../../src/sim/scenario.js";
 import { TidLedger } from "../../src/sim/invariants/dense.js";
 import { checkDriverCores, checkFreeCoresConserved, checkRegistry, newDriverCoresLedger, type DriverCoresLedger } from "../../src/sim/invariants/driver-cores.js";
 import { checkOfferRound } from "../../src/sim/invariants/driver-offers.js";
+import { checkAppFailuresCounted } from "../../src/sim/invariants/driver-failures.js";
 import { checkJobResults, newDriverResultsLedger } from "../../src/sim/invariants/driver-results.js";
 import type { Report } from "../../src/sim/invariants/report.js";
 
@@ -210,5 +211,41 @@ describe("D1-D4 in a run", () => {
     const run = new ClusterRun(tiny, leaky as never, { untilMs: 20_000 });
     run.run();
     expect(run.checks.violations.map((v) => v.check)).toContain("D2:free-cores-conserved");
+  });
+});
+
+describe("D5: a failure that is surely the app's is counted", () => {
+  const failed = (taskId: number, failure: Record<string, unknown>): Input => ({
+    type: "message",
+    from: "exec" as never,
+    message: { type: "StatusUpdate", executorId: "1" as never, taskId: taskId as never, state: "FAILED", data: { kind: "failure", failure }, taskCpus: 1 } as never,
+  });
+  const ended = (taskId: number): Effect => ({ type: "notify", notification: { kind: "taskEnded", jobId: jobId("j"), taskId: taskId as never, index: 0, state: "FAILED", reason: "boom" } });
+  function setup(numFailures: number): { s: DriverRoleState; tids: TidLedger } {
+    const s = { protocol: { taskMaxFailures: 4 }, scheduler: { taskSets: { "j.0.0": { isZombie: false, numFailures: [numFailures] } } } } as unknown as DriverRoleState;
+    const tids = new TidLedger();
+    for (let taskId = 0; taskId < 5; taskId++) tids.launch(taskId, "j.0.0", 0, "1");
+    return { s, tids };
+  }
+
+  it("holds when the driver counts each exception; an exception not counted is caught, a kill is not required to count", () => {
+    const { s, tids } = setup(1);
+    const r = collect();
+    const tally = new Map();
+    checkAppFailuresCounted("drv", s, tids, tally, failed(0, { kind: "exception", message: "boom" }), [ended(0)], r.report);
+    expect(r.checks).toEqual([]);
+    checkAppFailuresCounted("drv", s, tids, tally, failed(1, { kind: "killed", reason: "stop" }), [ended(1)], r.report);
+    expect(r.checks).toEqual([]);
+    checkAppFailuresCounted("drv", s, tids, tally, failed(2, { kind: "exception", message: "boom" }), [ended(2)], r.report);
+    expect(r.details).toEqual(["drv counts 1 failures against task 0 of j.0.0, but 2 of its attempts failed for the app's own reasons (TID 2 just ended FAILED)"]);
+  });
+
+  it("a task set still active once the app's failures of one task reach taskMaxFailures is caught", () => {
+    const { s, tids } = setup(4);
+    const r = collect();
+    const tally = new Map();
+    for (let taskId = 0; taskId < 4; taskId++) checkAppFailuresCounted("drv", s, tids, tally, failed(taskId, { kind: "exception", message: "boom" }), [ended(taskId)], r.report);
+    expect(r.checks).toEqual(["D5:app-failures-counted"]);
+    expect(r.details[0]).toMatch(/failed 4 times for the app's own reasons \(limit 4/);
   });
 });
