@@ -14,6 +14,7 @@ import { TidLedger } from "../../src/sim/invariants/dense.js";
 import { checkDriverCores, checkFreeCoresConserved, checkRegistry, newDriverCoresLedger, type DriverCoresLedger } from "../../src/sim/invariants/driver-cores.js";
 import { checkOfferRound } from "../../src/sim/invariants/driver-offers.js";
 import { checkAppFailuresCounted } from "../../src/sim/invariants/driver-failures.js";
+import { checkExecutorRequests } from "../../src/sim/invariants/driver-requests.js";
 import { checkJobResults, newDriverResultsLedger } from "../../src/sim/invariants/driver-results.js";
 import type { Report } from "../../src/sim/invariants/report.js";
 
@@ -247,5 +248,31 @@ describe("D5: a failure that is surely the app's is counted", () => {
     for (let taskId = 0; taskId < 4; taskId++) checkAppFailuresCounted("drv", s, tids, tally, failed(taskId, { kind: "exception", message: "boom" }), [ended(taskId)], r.report);
     expect(r.checks).toEqual(["D5:app-failures-counted"]);
     expect(r.details[0]).toMatch(/failed 4 times for the app's own reasons \(limit 4/);
+  });
+});
+
+describe("D6: executor requests follow the user's target", () => {
+  const state = (running: Record<string, number[]>, pending: Record<string, boolean> = {}): DriverRoleState =>
+    ({ phase: "running", backend: { executors: { "1": {}, "2": {} }, executorsPendingToRemove: pending, requestedTotalExecutors: null }, scheduler: { executorIdToRunningTaskIds: running } }) as unknown as DriverRoleState;
+  const command = (c: Record<string, unknown>): Input => ({ type: "command", command: c as never });
+  const ask = (total: number): Effect => ({ type: "send", to: "master" as never, message: { type: "RequestExecutors", appId: "app" as never, requestedTotal: total } });
+  const kill = (ids: string[]): Effect => ({ type: "send", to: "master" as never, message: { type: "KillExecutors", appId: "app" as never, executorIds: ids } });
+
+  it("holds when a kill lowers the target by the executors killed; a total off the target, or an idle executor the kill spared, is caught", () => {
+    const target = { total: null as number | null };
+    const ok = collect();
+    checkExecutorRequests("drv", state({ "1": [], "2": [7] }), target, command({ kind: "requestTotalExecutors", total: 3 }), [ask(3)], ok.report);
+    checkExecutorRequests("drv", state({ "1": [], "2": [7] }, { "1": false }), target, command({ kind: "killExecutors", executorIds: ["1", "2"] }), [ask(2), kill(["1"])], ok.report);
+    expect(ok.checks).toEqual([]);
+    expect(target.total).toBe(2);
+    const off = collect();
+    checkExecutorRequests("drv", state({}), { total: 3 }, command({ kind: "killExecutors", executorIds: ["1"] }), [ask(3), kill(["1"])], off.report);
+    expect(off.details).toContain("drv asked the master for 3 executors in total, but the user's target is 2");
+    const spared = collect();
+    checkExecutorRequests("drv", state({ "1": [] }), { total: 3 }, command({ kind: "killExecutors", executorIds: ["1"] }), [], spared.report);
+    expect(spared.details).toEqual(["drv holds executor 1, which runs no task, but the user's killExecutors of it did not kill it"]);
+    const unasked = collect();
+    checkExecutorRequests("drv", state({}), { total: null }, { type: "timer", key: "revive" }, [ask(1)], unasked.report);
+    expect(unasked.checks).toEqual(["D6:executor-requests-follow-the-target"]);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The driver-side conservation checks D1-D5 (driver-cores.ts, driver-offers.ts, driver-results.ts)
+ * The driver-side conservation checks D1-D6 (driver-cores.ts, driver-offers.ts, driver-results.ts)
  * behind one ledger and one call, so that the step loop (checks.ts) registers them in one line.
  */
 import type { Effect, Input } from "../../protocol/index.js";
@@ -7,23 +7,26 @@ import type { DriverRoleState } from "../../protocol/driver/state.js";
 import { checkDriverCores, newDriverCoresLedger, type DriverCoresLedger } from "./driver-cores.js";
 import { checkAppFailuresCounted, type AppFailureTally } from "./driver-failures.js";
 import { checkOfferRound } from "./driver-offers.js";
+import { checkExecutorRequests, type ExecutorTarget } from "./driver-requests.js";
 import { checkJobResults, newDriverResultsLedger, type DriverResultsLedger } from "./driver-results.js";
 import type { TidLedger } from "./dense.js";
 import type { Report } from "./report.js";
 
-/** What D1-D5 remember about one driver incarnation. */
+/** What D1-D6 remember about one driver incarnation. */
 export interface DriverBooks {
   cores: DriverCoresLedger;
   results: DriverResultsLedger;
   failures: AppFailureTally;
+  target: ExecutorTarget;
 }
 
-export const newDriverBooks = (): DriverBooks => ({ cores: newDriverCoresLedger(), results: newDriverResultsLedger(), failures: new Map() });
+export const newDriverBooks = (): DriverBooks => ({ cores: newDriverCoresLedger(), results: newDriverResultsLedger(), failures: new Map(), target: { total: null } });
 
-/** D1-D5 for one driver step; `tids` is the driver ledger's, already updated for the step (checkDriverStep runs first). */
+/** D1-D6 for one driver step; `tids` is the driver ledger's, already updated for the step (checkDriverStep runs first). */
 export function checkDriverBooks(name: string, s: DriverRoleState, tids: TidLedger, books: DriverBooks, input: Input | null, effects: readonly Effect[], report: Report): void {
   checkDriverCores(name, s, tids, books.cores, input, effects, report);
   checkOfferRound(name, s, input, effects, report);
   checkJobResults(name, s, tids, books.results, input, effects, report);
   checkAppFailuresCounted(name, s, tids, books.failures, input, effects, report);
+  checkExecutorRequests(name, s, books.target, input, effects, report);
 }
