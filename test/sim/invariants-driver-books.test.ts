@@ -15,6 +15,7 @@ import { checkDriverCores, checkFreeCoresConserved, checkRegistry, newDriverCore
 import { checkOfferRound } from "../../src/sim/invariants/driver-offers.js";
 import { checkAppFailuresCounted } from "../../src/sim/invariants/driver-failures.js";
 import { checkExecutorRequests } from "../../src/sim/invariants/driver-requests.js";
+import { checkAttemptNumbers } from "../../src/sim/invariants/driver-attempts.js";
 import { checkJobResults, newDriverResultsLedger } from "../../src/sim/invariants/driver-results.js";
 import type { Report } from "../../src/sim/invariants/report.js";
 
@@ -274,5 +275,26 @@ describe("D6: executor requests follow the user's target", () => {
     const unasked = collect();
     checkExecutorRequests("drv", state({}), { total: null }, { type: "timer", key: "revive" }, [ask(1)], unasked.report);
     expect(unasked.checks).toEqual(["D6:executor-requests-follow-the-target"]);
+  });
+});
+
+describe("D7: attempt numbers count the task's earlier attempts", () => {
+  const launch = (taskId: number, index: number, attemptNumber: number): Effect => ({
+    type: "send",
+    to: "exec" as never,
+    message: { type: "LaunchTask", task: { taskId: taskId as never, attemptNumber, executorId: "1" as never, taskSetId: "j.0.0", index, cpus: 1, payload: { data: null, sizeBytes: 1 } } },
+  });
+  const submitted: Effect = { type: "log", level: "info", event: "taskSetSubmitted", fields: { taskSetId: "j.0.0", tasks: 2 } };
+
+  it("holds for 0, 1, 2 per task (and again from 0 when the task set id is submitted anew); a repeated or skipped number is caught", () => {
+    const counts = new Map();
+    const ok = collect();
+    checkAttemptNumbers("drv", counts, [submitted, launch(0, 0, 0), launch(1, 1, 0)], ok.report);
+    checkAttemptNumbers("drv", counts, [launch(2, 0, 1), launch(3, 0, 2)], ok.report);
+    checkAttemptNumbers("drv", counts, [submitted, launch(4, 0, 0)], ok.report);
+    expect(ok.checks).toEqual([]);
+    const again = collect();
+    checkAttemptNumbers("drv", counts, [launch(5, 0, 0)], again.report);
+    expect(again.details).toEqual(["drv launched TID 5 as attempt 0 of task 0 of j.0.0, which had 1 attempts before"]);
   });
 });
