@@ -15,7 +15,7 @@ import { checkDriverCores, checkFreeCoresConserved, checkRegistry, newDriverCore
 import { checkOfferRound } from "../../src/sim/invariants/driver-offers.js";
 import { checkAppFailuresCounted } from "../../src/sim/invariants/driver-failures.js";
 import { checkExecutorRequests } from "../../src/sim/invariants/driver-requests.js";
-import { checkAttemptNumbers } from "../../src/sim/invariants/driver-attempts.js";
+import { checkAttemptNumbers, checkKillsNameRunningAttempts } from "../../src/sim/invariants/driver-attempts.js";
 import { checkJobResults, newDriverResultsLedger } from "../../src/sim/invariants/driver-results.js";
 import type { Report } from "../../src/sim/invariants/report.js";
 
@@ -296,5 +296,27 @@ describe("D7: attempt numbers count the task's earlier attempts", () => {
     const again = collect();
     checkAttemptNumbers("drv", counts, [launch(5, 0, 0)], again.report);
     expect(again.details).toEqual(["drv launched TID 5 as attempt 0 of task 0 of j.0.0, which had 1 attempts before"]);
+  });
+});
+
+describe("D8: a KillTask names an attempt the driver holds as running", () => {
+  const killTask = (taskId: number, executorId: string, to: string): Effect => ({ type: "send", to: to as never, message: { type: "KillTask", taskId: taskId as never, executorId: executorId as never, interruptThread: false, reason: "stop" } });
+
+  it("holds mid-run for a running attempt; a kill of a finished attempt, or sent to another executor, is caught", () => {
+    const { s, tids } = midRun();
+    const [id] = Object.keys(s.backend.executors);
+    const address = s.backend.executors[id!]!.address;
+    const taskId = s.scheduler.executorIdToRunningTaskIds[id!]![0]!;
+    const ok = collect();
+    checkKillsNameRunningAttempts("drv-pi", s, tids, [killTask(taskId, id!, address)], ok.report);
+    expect(ok.checks).toEqual([]);
+    const wrongExecutor = collect();
+    checkKillsNameRunningAttempts("drv-pi", s, tids, [killTask(taskId, "77", address)], wrongExecutor.report);
+    expect(wrongExecutor.details).toEqual([`drv-pi sent KillTask for TID ${taskId} naming executor 77, but launched it on ${id}`]);
+    const tsm = s.scheduler.taskSets[tids.taskSetOf(taskId)!]!;
+    tsm.attempts.status[attemptSlot(tsm.attempts, taskId)] = "FINISHED";
+    const finished = collect();
+    checkKillsNameRunningAttempts("drv-pi", s, tids, [killTask(taskId, id!, address)], finished.report);
+    expect(finished.details).toEqual([`drv-pi sent KillTask for TID ${taskId}, which it holds as FINISHED, not running`]);
   });
 });
