@@ -16,6 +16,7 @@ import { enqueue, inOrderAt, newFifoLedger, queueTo, receiverQueues, reportFifo,
 import { checkTasksAgree, comparableExecutor, executorStepMovesTasks, newTasksInFlight, noteDriverStep, noteExecutorStep, type TasksInFlight } from "./invariants/tasks-across.js";
 import { checkKillsAnswered } from "./invariants/kills.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
+import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
 import { isTaskFinished } from "../protocol/states.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
 import type { ExecutorBackendState } from "../protocol/executor/state.js";
@@ -51,6 +52,8 @@ interface NodeChecks {
   driverView: DriverStepView | null;
   /** A driver's cross-role ledger (C1-C3): the task messages on their way between it and its executors. */
   tasks: TasksInFlight | null;
+  /** A driver's conservation ledger (D1-D8). */
+  books: DriverBooks | null;
 }
 
 /**
@@ -123,11 +126,13 @@ export class Checks {
       driverLedger: null,
       driverView: null,
       tasks: null,
+      books: null,
     };
     c.report = this.reporter(node, () => this.stepTimeMs);
     if (node.kind === "driver") {
       c.driverLedger = newDriverLedger();
       c.tasks = newTasksInFlight();
+      c.books = newDriverBooks();
       c.driverView = { name: node.name, s: node.state as DriverRoleState, input: null, effects: [], ledger: c.driverLedger, report: c.report };
     }
     while (this.byNode.length <= node.key) this.byNode.push(undefined); // dense: a holey array may turn into a hash table
@@ -205,6 +210,7 @@ export class Checks {
     view.input = input;
     view.effects = effects;
     checkDriverStep(view);
+    checkDriverBooks(node.name, s, c.driverLedger!.tids, c.books!, input, effects, report);
     this.checkDriverAcross(node, s, c, input, effects, timeMs);
     if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanDriver(s, report));
   }

@@ -42,7 +42,8 @@ const MUSEUM: Array<{ bug: string; with?: string[]; check: string; budget: numbe
   { bug: "SPARK-21169", check: "I11:recovered-app-confirmed", budget: 10 }, // [2]
   // Found through the fuzzer's executorRegistration kind (a lost RegisteredExecutor).
   { bug: "SPARK-29287", check: "I27:no-task-to-unbuilt-executor", budget: 30 }, // [8]
-  { bug: "SPARK-41848", check: "L1:jobs-finish-after-healing", budget: 10 }, // [1]
+  // Caught as a safety violation at the first finished 2-CPU task (D2), before the job could hang (L1).
+  { bug: "SPARK-41848", check: "D2:free-cores-conserved", budget: 10 }, // [1]
   // Found when a partition cuts the worker's host off while the leader is paused (so the master does not time the worker out first).
   { bug: "SPARK-27348", check: "I27:no-task-to-lost-executor", budget: 50 }, // [21]
   // Found when the executor dies between the leader's crash and the standby's recovery.

@@ -1,0 +1,37 @@
+/**
+ * The driver-side conservation checks D1-D8 (driver-cores.ts, driver-offers.ts, driver-results.ts,
+ * driver-failures.ts, driver-requests.ts, driver-attempts.ts) behind one ledger and one call, so
+ * that the step loop (checks.ts) registers them in one line.
+ */
+import type { Effect, Input } from "../../protocol/index.js";
+import type { DriverRoleState } from "../../protocol/driver/state.js";
+import { checkDriverCores, newDriverCoresLedger, type DriverCoresLedger } from "./driver-cores.js";
+import { checkAttemptNumbers, checkKillsNameRunningAttempts, type LaunchCounts } from "./driver-attempts.js";
+import { checkAppFailuresCounted, type AppFailureTally } from "./driver-failures.js";
+import { checkOfferRound } from "./driver-offers.js";
+import { checkExecutorRequests, type ExecutorTarget } from "./driver-requests.js";
+import { checkJobResults, newDriverResultsLedger, type DriverResultsLedger } from "./driver-results.js";
+import type { TidLedger } from "./dense.js";
+import type { Report } from "./report.js";
+
+/** What D1-D8 remember about one driver incarnation. */
+export interface DriverBooks {
+  cores: DriverCoresLedger;
+  results: DriverResultsLedger;
+  failures: AppFailureTally;
+  target: ExecutorTarget;
+  launches: LaunchCounts;
+}
+
+export const newDriverBooks = (): DriverBooks => ({ cores: newDriverCoresLedger(), results: newDriverResultsLedger(), failures: new Map(), target: { total: null }, launches: new Map() });
+
+/** D1-D8 for one driver step; `tids` is the driver ledger's, already updated for the step (checkDriverStep runs first). */
+export function checkDriverBooks(name: string, s: DriverRoleState, tids: TidLedger, books: DriverBooks, input: Input | null, effects: readonly Effect[], report: Report): void {
+  checkDriverCores(name, s, tids, books.cores, input, effects, report);
+  checkOfferRound(name, s, input, effects, report);
+  checkJobResults(name, s, tids, books.results, input, effects, report);
+  checkAppFailuresCounted(name, s, tids, books.failures, input, effects, report);
+  checkExecutorRequests(name, s, books.target, input, effects, report);
+  checkAttemptNumbers(name, books.launches, effects, report);
+  checkKillsNameRunningAttempts(name, s, tids, effects, report);
+}
