@@ -11,7 +11,14 @@
 // `a <= b`, `a >= b`, `true`, `false`), so more mutants than locations run: the counts printed are
 // Stryker's.
 //
-//   node bench/mutation.js [--sample N] [--seed S] [--seeds B] [--concurrency C]
+//   node bench/mutation.js [--sample N] [--seed S] [--seeds B] [--concurrency C] [--files master|driver|all]
+//
+// --files: which side's decision code to mutate (default all six files; master: handlers,
+// schedule, recovery; driver: backend, taskScheduler, taskSetManager), for a per-side study.
+//
+// Every surviving mutant is printed (file:line:column, mutator, original -> replacement). A mutant
+// is counted "equivalent" (left out of the score, printed apart) only by the rule EQUIVALENT_RULE
+// below, decided from the mutated file's syntax tree, never from a list of mutant ids.
 //
 // --sample N: source locations to mutate (default 60, about 150 mutants).
 //
@@ -40,16 +47,22 @@ const SAMPLE = flag("--sample", 60);
 const SEED = flag("--seed", 1);
 const SEEDS = flag("--seeds", 5);
 const CONCURRENCY = flag("--concurrency", 2);
+const SIDES = ["master", "driver", "all"];
+const SIDE = (() => {
+  const i = argv.indexOf("--files");
+  if (i < 0) return "all";
+  const v = argv[i + 1];
+  if (!SIDES.includes(v)) {
+    console.error(`mutation: --files must be one of ${SIDES.join(", ")} (got ${v})`);
+    process.exit(2);
+  }
+  return v;
+})();
 
 /** The decision code: handlers, scheduling, recovery, backend, task scheduler. */
-const FILES = [
-  "dist/protocol/master/handlers.js",
-  "dist/protocol/master/schedule.js",
-  "dist/protocol/master/recovery.js",
-  "dist/protocol/driver/backend.js",
-  "dist/protocol/driver/taskScheduler.js",
-  "dist/protocol/driver/taskSetManager.js",
-];
+const MASTER_FILES = ["dist/protocol/master/handlers.js", "dist/protocol/master/schedule.js", "dist/protocol/master/recovery.js"];
+const DRIVER_FILES = ["dist/protocol/driver/backend.js", "dist/protocol/driver/taskScheduler.js", "dist/protocol/driver/taskSetManager.js"];
+const FILES = SIDE === "master" ? MASTER_FILES : SIDE === "driver" ? DRIVER_FILES : [...MASTER_FILES, ...DRIVER_FILES];
 for (const f of FILES) {
   if (!existsSync(join(ROOT, f))) {
     console.error(`mutation: ${f} is missing: run npm run build first`);
@@ -117,21 +130,84 @@ try {
 }
 const seconds = (performance.now() - started) / 1000;
 
-const by = (status) => results.filter((r) => r.status === status).length;
+/**
+ * EQUIVALENT_RULE: a mutant is equivalent when every character it changes lies inside the message
+ * argument (the second) of a call to `assert(condition, message)`. The message is only read when
+ * the condition is false, and then the assertion throws whatever the message says, so no run can
+ * tell the mutant from the original. Decided on the syntax tree of the built file (TypeScript's
+ * parser), so the rule can be checked on each mutant it names.
+ */
+const EQUIVALENT_RULE = "the mutant changes only the message argument of assert(condition, message), read only when the assertion throws anyway";
+const ts = (await import("typescript")).default;
+const assertMessageRanges = new Map();
+function assertMessages(file) {
+  let ranges = assertMessageRanges.get(file);
+  if (ranges !== undefined) return ranges;
+  ranges = [];
+  const text = readFileSync(join(ROOT, file), "utf8");
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
+  const visit = (node) => {
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === "assert" && node.arguments.length >= 2) {
+      const msg = node.arguments[1];
+      ranges.push([msg.getStart(sf), msg.getEnd()]);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  assertMessageRanges.set(file, ranges);
+  return ranges;
+}
+/** Character offset of a Stryker location (0-based line, 0-based column) in a file. */
+const lineStarts = new Map();
+function offsetOf(file, loc) {
+  let starts = lineStarts.get(file);
+  if (starts === undefined) {
+    const text = readFileSync(join(ROOT, file), "utf8");
+    starts = [0];
+    for (let i = 0; i < text.length; i++) if (text[i] === "\n") starts.push(i + 1);
+    lineStarts.set(file, starts);
+  }
+  return starts[loc.line] + loc.column;
+}
+const fileOf = (r) => relative(ROOT, r.fileName);
+const isEquivalent = (r) => {
+  const from = offsetOf(fileOf(r), r.location.start);
+  const to = offsetOf(fileOf(r), r.location.end);
+  return assertMessages(fileOf(r)).some(([a, b]) => a <= from && to <= b);
+};
+/** The original source text a mutant replaces (one line, shortened). */
+const original = (r) => {
+  const text = readFileSync(join(ROOT, fileOf(r)), "utf8");
+  return text.slice(offsetOf(fileOf(r), r.location.start), offsetOf(fileOf(r), r.location.end)).replace(/\s+/g, " ");
+};
+const short = (t) => (t.length > 80 ? `${t.slice(0, 77)}...` : t);
+
+const equivalent = results.filter((r) => (r.status === "Survived" || r.status === "NoCoverage") && isEquivalent(r));
+const by = (status) => results.filter((r) => r.status === status && !equivalent.includes(r)).length;
 const killed = by("Killed");
 const timedOut = by("Timeout");
 const survived = by("Survived");
 const noCoverage = by("NoCoverage");
-const errors = results.length - killed - timedOut - survived - noCoverage;
+const errors = results.length - killed - timedOut - survived - noCoverage - equivalent.length;
 const detected = killed + timedOut;
 const valid = detected + survived + noCoverage;
-console.log(`\nmutation score of the fuzzer alone: ${((100 * detected) / Math.max(valid, 1)).toFixed(1)}% (${detected} detected = ${killed} killed + ${timedOut} timed out, ${survived} survived${noCoverage ? `, ${noCoverage} not covered` : ""}; ${errors} compile/runtime errors left out) of ${results.length} mutants run, in ${seconds.toFixed(0)} s`);
-console.log(`budget: ${SEEDS} seeds of each of ${standard.length} standard scenarios per mutant; sample: ${mutate.length} of ${locations.length} locations (seed ${SEED}), ${results.length} of ${all.length} mutants`);
+console.log(`\nmutation score of the fuzzer alone: ${((100 * detected) / Math.max(valid, 1)).toFixed(1)}% of the non-equivalent mutants (${detected} detected = ${killed} killed + ${timedOut} timed out, ${survived} survived${noCoverage ? `, ${noCoverage} not covered` : ""}; ${equivalent.length} equivalent; ${errors} compile/runtime errors left out) of ${results.length} mutants run, in ${seconds.toFixed(0)} s`);
+console.log(`total ${results.length}, killed ${killed}, survived ${survived + noCoverage}, timed out ${timedOut}, equivalent ${equivalent.length}, errors ${errors}; score over non-equivalent ${((100 * detected) / Math.max(valid, 1)).toFixed(1)}%`);
+console.log(`equivalent rule: ${EQUIVALENT_RULE}`);
+console.log(`budget: ${SEEDS} seeds of each of ${standard.length} standard scenarios per mutant; files: ${SIDE}; sample: ${mutate.length} of ${locations.length} locations (seed ${SEED}), ${results.length} of ${all.length} mutants`);
+const describe = (r) => `    ${r.location.start.line + 1}:${r.location.start.column} ${r.mutatorName}: ${short(original(r))} -> ${short(r.replacement ?? "")}`;
 console.log("\nsurviving mutants by file:");
-const survivors = results.filter((r) => r.status === "Survived" || r.status === "NoCoverage");
+const survivors = results.filter((r) => (r.status === "Survived" || r.status === "NoCoverage") && !equivalent.includes(r));
 for (const f of FILES) {
-  const inFile = results.filter((r) => relative(ROOT, r.fileName) === f);
-  const left = survivors.filter((r) => relative(ROOT, r.fileName) === f);
-  console.log(`  ${f}: ${left.length} of ${inFile.length} survived`);
-  for (const r of left.sort((a, b) => a.location.start.line - b.location.start.line)) console.log(`    ${r.location.start.line + 1}:${r.location.start.column} ${r.mutatorName}: ${JSON.stringify(r.replacement ?? "").slice(0, 100)}`);
+  const inFile = results.filter((r) => fileOf(r) === f);
+  const left = survivors.filter((r) => fileOf(r) === f);
+  console.log(`  ${f}: ${left.length} of ${inFile.length} survived (${inFile.length - left.length - equivalent.filter((r) => fileOf(r) === f).length} killed or timed out)`);
+  for (const r of left.sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column)) console.log(describe(r));
+}
+const kinds = new Map();
+for (const r of survivors) kinds.set(r.mutatorName, (kinds.get(r.mutatorName) ?? 0) + 1);
+console.log(`\nsurvivors by mutator: ${[...kinds].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`);
+if (equivalent.length > 0) {
+  console.log(`\nequivalent mutants (${EQUIVALENT_RULE}):`);
+  for (const r of equivalent) console.log(`  ${fileOf(r)}:${describe(r).trimStart()}`);
 }

@@ -16,6 +16,10 @@ import { enqueue, inOrderAt, newFifoLedger, queueTo, receiverQueues, reportFifo,
 import type { Link } from "./network.js";
 import { checkTasksAgree, comparableExecutor, executorStepMovesTasks, newTasksInFlight, noteDriverStep, noteExecutorStep, type TasksInFlight } from "./invariants/tasks-across.js";
 import { checkKillsAnswered } from "./invariants/kills.js";
+import { N1, undeclaredLogName } from "./invariants/declared-names.js";
+import { BOOKKEEPING_SIZE_LIMIT, checkMasterBooks, masterSmallerThan } from "./invariants/master-bookkeeping.js";
+import { checkStoreFollowsRegistrations, newReservationLedger } from "./invariants/master-store.js";
+import { checkMasterTransitions, newTransitionLedger } from "./invariants/master-transitions.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { isTaskFinished } from "../protocol/states.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
@@ -71,6 +75,9 @@ export class Checks {
   readonly weaknesses: Violation[] = [];
   weaknessCount = 0;
   private readonly masterLedger = newMasterLedger();
+  /** M2's executor id reservations and M3's snapshots, per master incarnation. */
+  private readonly masterReservations = newReservationLedger();
+  private readonly masterTransitions = newTransitionLedger();
   private readonly workerLedger = newWorkerLedger();
   private readonly fifoLedger = newFifoLedger();
   private readonly peer = (address: string): SimNode | undefined => this.steps?.byName?.get(address);
@@ -185,6 +192,8 @@ export class Checks {
     if (!inOrder && input !== null && input.type === "message") {
       reportFifo(node.name, input, this.nodeChecks(node).report);
     }
+    const undeclared = undeclaredLogName(effects);
+    if (undeclared !== null) this.nodeChecks(node).report(N1, `${node.name}: ${undeclared}`);
     if (node.kind === "executor" && executorStepMovesTasks(input, effects)) this.noteExecutorTasks(node, input, effects);
     // Executors are checked only on the few steps their checks concern: the bulk pay nothing more.
     if (node.kind === "executor" && !executorStepChecked(node.state as ExecutorBackendState, input)) return;
@@ -204,7 +213,12 @@ export class Checks {
     if (node.kind === "master") {
       const s = node.state as MasterState;
       const nowMs = this.steps?.epochMs === undefined ? -1 : this.steps.epochMs + timeMs;
-      checkMasterStep({ key: c.key, name: node.name, s, input, effects, isLeader: this.election.isLeader(node), ledger: this.masterLedger, report, nowMs });
+      const view = { key: c.key, name: node.name, s, input, effects, isLeader: this.election.isLeader(node), ledger: this.masterLedger, report, nowMs };
+      checkMasterStep(view);
+      checkStoreFollowsRegistrations(view, this.masterReservations);
+      const small = masterSmallerThan(s, BOOKKEEPING_SIZE_LIMIT);
+      if (small) checkMasterBooks(s, report, node.name);
+      checkMasterTransitions(view, this.masterTransitions, small);
       if (this.workerLedger.reconciliations.size > 0) checkReconciled({ name: node.name, s, input, effects, timeMs, ledger: this.workerLedger, peer: this.peer, report });
       if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanMaster(s, report, node.name));
       return;
