@@ -16,7 +16,7 @@ import { enqueue, inOrderAt, newFifoLedger, queueTo, receiverQueues, reportFifo,
 import type { Link } from "./network.js";
 import { checkTasksAgree, comparableExecutor, executorStepMovesTasks, newTasksInFlight, noteDriverStep, noteExecutorStep, type TasksInFlight } from "./invariants/tasks-across.js";
 import { checkKillsAnswered } from "./invariants/kills.js";
-import { N1, undeclaredLogName } from "./invariants/declared-names.js";
+import { emptyText, N1, N2, undeclaredLogName } from "./invariants/declared-names.js";
 import { BOOKKEEPING_SIZE_LIMIT, checkMasterBooks, masterSmallerThan } from "./invariants/master-bookkeeping.js";
 import { checkStoreFollowsRegistrations, newReservationLedger } from "./invariants/master-store.js";
 import { checkMasterTransitions, newTransitionLedger } from "./invariants/master-transitions.js";
@@ -194,6 +194,8 @@ export class Checks {
     }
     const undeclared = undeclaredLogName(effects);
     if (undeclared !== null) this.nodeChecks(node).report(N1, `${node.name}: ${undeclared}`);
+    const empty = emptyText(effects);
+    if (empty !== null) this.nodeChecks(node).report(N2, `${node.name}: ${empty}`);
     if (node.kind === "executor" && executorStepMovesTasks(input, effects)) this.noteExecutorTasks(node, input, effects);
     // Executors are checked only on the few steps their checks concern: the bulk pay nothing more.
     if (node.kind === "executor" && !executorStepChecked(node.state as ExecutorBackendState, input)) return;

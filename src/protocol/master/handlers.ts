@@ -107,7 +107,10 @@ export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
       duplicate: false,
     }),
   );
-  schedule(m);
+  // A worker that restarted under a new id replaced its UNKNOWN old self at this address: that
+  // may have been the last entity recovery waited for (removeWorker does not look).
+  if (m.s.recoveryState === "RECOVERING" && canCompleteRecovery(m)) completeRecovery(m);
+  else schedule(m);
 }
 
 export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): void {

@@ -112,6 +112,15 @@ function checkRecoveryState(s: MasterState, report: Report, master: string): voi
     for (const _ in s.drivers) return report(M1, `${master} is STANDBY but holds drivers`);
     return;
   }
+  if (s.recoveryState === "RECOVERING") {
+    // SPARK-46664: a recovery with nothing left to hear from completes at once, not on its timeout.
+    for (const id in s.workers) {
+      const w = s.workers[id]!;
+      if (w.state === "UNKNOWN" || (w.state === "ALIVE" && w.adoptOnLatestState)) return;
+    }
+    for (const id in s.apps) if (s.apps[id]!.state === "UNKNOWN") return;
+    return report(M1, `${master} is still RECOVERING with every worker and app answered`);
+  }
   if (s.recoveryState !== "ALIVE") return;
   for (const id in s.workers) if (s.workers[id]!.state === "UNKNOWN") report(M1, `${master} is ALIVE with worker ${id} still UNKNOWN`, [s.workers[id]!.address]);
   for (const id in s.apps) if (s.apps[id]!.state === "UNKNOWN") report(M1, `${master} is ALIVE with app ${id} still UNKNOWN`, [s.apps[id]!.driverAddress]);
