@@ -20,6 +20,8 @@ import { emptyText, N1, N2, undeclaredLogName } from "./invariants/declared-name
 import { BOOKKEEPING_SIZE_LIMIT, checkMasterBooks, masterSmallerThan } from "./invariants/master-bookkeeping.js";
 import { checkStoreFollowsRegistrations, newReservationLedger } from "./invariants/master-store.js";
 import { checkMasterTransitions, newTransitionLedger } from "./invariants/master-transitions.js";
+import { checkScheduleOutcome } from "./invariants/master-schedule.js";
+import { checkMasterTimeouts } from "./invariants/master-timeouts.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { isTaskFinished } from "../protocol/states.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
@@ -219,7 +221,11 @@ export class Checks {
       checkMasterStep(view);
       checkStoreFollowsRegistrations(view, this.masterReservations);
       const small = masterSmallerThan(s, BOOKKEEPING_SIZE_LIMIT);
-      if (small) checkMasterBooks(s, report, node.name);
+      if (small) {
+        checkMasterBooks(s, report, node.name);
+        checkScheduleOutcome(view);
+      }
+      checkMasterTimeouts(view);
       checkMasterTransitions(view, this.masterTransitions, small);
       if (this.workerLedger.reconciliations.size > 0) checkReconciled({ name: node.name, s, input, effects, timeMs, ledger: this.workerLedger, peer: this.peer, report });
       if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanMaster(s, report, node.name));
