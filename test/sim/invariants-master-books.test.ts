@@ -9,12 +9,14 @@ import { describe, expect, it } from "vitest";
 import { address, log, send, type Effect, type Input, type Message } from "../../src/protocol/index.js";
 import { IGNORE_REASONS } from "../../src/protocol/log-events.js";
 import { master, type MasterState } from "../../src/protocol/master/index.js";
-import { N1, undeclaredLogName } from "../../src/sim/invariants/declared-names.js";
+import { emptyText, N1, undeclaredLogName } from "../../src/sim/invariants/declared-names.js";
+import { checkScheduleOutcome, M4 } from "../../src/sim/invariants/master-schedule.js";
+import { checkMasterTimeouts, M5 } from "../../src/sim/invariants/master-timeouts.js";
 import { checkMasterBooks, M1 } from "../../src/sim/invariants/master-bookkeeping.js";
 import { checkStoreFollowsRegistrations, M2, newReservationLedger, type ReservationLedger } from "../../src/sim/invariants/master-store.js";
 import { checkMasterTransitions, M3, newTransitionLedger, type TransitionLedger } from "../../src/sim/invariants/master-transitions.js";
 import { newMasterLedger } from "../../src/sim/invariants/master.js";
-import { addWorker, aliveMaster, driverAddr, registerWorkerMsg, T0, workerAddr } from "../protocol/master/fixtures.js";
+import { addWorker, aliveMaster, driverAddr, newMaster, registerWorkerMsg, T0, wid, workerAddr } from "../protocol/master/fixtures.js";
 
 interface Ledgers {
   reservations: ReservationLedger;
@@ -65,7 +67,16 @@ describe("N1: every log effect names a declared event, level and ignore reason",
     expect(undeclaredLogName([{ type: "log", level: "" as never, event: "workerRegistered", fields: {} }])).toMatch(/undeclared level/);
     expect(undeclaredLogName([{ type: "log", level: "warn", event: "ignored", fields: { why: "Stryker was here" } }])).toMatch(/undeclared reason "Stryker was here"/);
     expect(undeclaredLogName([{ type: "log", level: "warn", event: "ignored", fields: {} }])).toMatch(/undeclared reason undefined/);
+    expect(undeclaredLogName([send(driverAddr(1), { type: "" } as never)])).toMatch(/undeclared type ""/);
     expect(N1).toBe("N1:log-names-declared");
+  });
+
+  it("N2: an empty address, message field or log field is named; the real master's effects have none", () => {
+    const { s } = cluster();
+    expect(emptyText(master.step(s, heartbeat(s), { now: T0 }))).toBeNull();
+    expect(emptyText([send(address(""), { type: "MasterInStandby" })])).toMatch(/empty address/);
+    expect(emptyText([send(driverAddr(1), { type: "ApplicationRemoved", message: "" })])).toMatch(/empty message/);
+    expect(emptyText([log("info", "workerRemoved", { workerId: "w", message: "" })])).toMatch(/empty message/);
   });
 
   it("N1: IGNORE_REASONS lists exactly the reasons src/protocol gives (no dead names)", () => {
@@ -236,7 +247,7 @@ describe("M3: master state transitions", () => {
     const a = cluster();
     const e = firstExecutor(a.s);
     e.state = "RUNNING";
-    expect(judge(a.s, heartbeat(a.s), [], a.led)).toEqual([]);
+    expect(judge(a.s, msg(a.s.workers[e.workerId]!.address, { type: "ExecutorStateChanged", appId: e.appId, execId: e.id, state: "RUNNING" }), [], a.led)).toEqual([]);
     e.state = "LAUNCHING";
     expect(judge(a.s, heartbeat(a.s), [], a.led)).toContain(M3);
     const b = cluster();
@@ -255,5 +266,157 @@ describe("M3: master state transitions", () => {
     expect(judge(a.s, heartbeat(a.s), [], a.led)).toContain(M3);
     a.s.apps[app.id] = app;
     expect(judge(a.s, msg(driverAddr(1), { type: "RegisterApplication", appDesc: app.desc, driverAddress: driverAddr(1) }), [send(driverAddr(1), { type: "RegisteredApplication", appId: app.id, masterAddress: a.s.address })], a.led)).toContain(M3);
+  });
+});
+
+/** Runs M4 and M5 on one step. */
+function judgeSchedule(s: MasterState, input: Input | null, effects: readonly Effect[], nowMs = T0): string[] {
+  const fired: string[] = [];
+  const v = { key: "master-1#0", name: "master-1", s, input, effects, isLeader: true, ledger: newMasterLedger(), report: (c: string) => void fired.push(c), nowMs };
+  checkScheduleOutcome(v);
+  checkMasterTimeouts(v);
+  return fired;
+}
+
+describe("M4: what schedule() leaves", () => {
+  const register = (s: MasterState, over: Record<string, unknown> = {}) =>
+    master.step(s, msg(driverAddr(1), { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 1024, command: {}, ...over }, driverAddress: driverAddr(1) }), { now: T0 });
+
+  it("M4: the real master's schedule (spread out, and not) passes", () => {
+    for (const spreadOutApps of [true, false]) {
+      for (const over of [{ maxCores: 5 }, { maxCores: 6, coresPerExecutor: 2 }, {}]) {
+        const s = aliveMaster({ spreadOutApps });
+        for (const n of [1, 2, 3]) addWorker(s, n, 4);
+        const fx = register(s, over);
+        expect(judgeSchedule(s, null, fx), `${spreadOutApps} ${JSON.stringify(over)}`).toEqual([]);
+      }
+    }
+  });
+
+  it("M4: an app left short while a worker could give it cores fires", () => {
+    const s = aliveMaster();
+    for (const n of [1, 2]) addWorker(s, n, 4);
+    const fx = register(s, { maxCores: 6 });
+    // Undo one of the launches in the master's books: its worker is free again, the app short.
+    const app = firstApp(s);
+    const e = Object.values(app.executors)[0]!;
+    delete app.executors[String(e.id)];
+    app.coresGranted -= e.cores;
+    const w = s.workers[e.workerId]!;
+    delete w.executors[`${app.id}/${e.id}`];
+    w.coresUsed -= e.cores;
+    w.memoryUsed -= e.memoryMb;
+    expect(judgeSchedule(s, null, fx.filter((x) => !(x.type === "send" && x.message.type === "LaunchExecutor" && x.to === w.address)))).toContain(M4);
+  });
+
+  it("M4: a spread-out launch that piles cores on one worker fires; so does a consolidating one that leaves two open", () => {
+    const s = aliveMaster();
+    for (const n of [1, 2]) addWorker(s, n, 4);
+    const fx = register(s, { maxCores: 4, coresPerExecutor: 1 });
+    // Claim the step gave all four cores on worker 1 and none on worker 2 (which still has room).
+    const lopsided = fx.map((x) => (x.type === "send" && x.message.type === "LaunchExecutor" ? { ...x, to: workerAddr(1) } : x));
+    const w2 = s.workers[wid(2)]!;
+    for (const k of Object.keys(w2.executors)) delete w2.executors[k];
+    w2.coresUsed = 0;
+    w2.memoryUsed = 0;
+    firstApp(s).desc.maxCores = 4;
+    expect(judgeSchedule(s, null, lopsided)).toContain(M4);
+    const c = aliveMaster({ spreadOutApps: false });
+    for (const n of [1, 2]) addWorker(c, n, 4);
+    const fx2 = register(c, { maxCores: 3, coresPerExecutor: 1 });
+    expect(judgeSchedule(c, null, fx2)).toEqual([]);
+    // Pretend each worker got one core and both still have room: a consolidating schedule never does that.
+    const spread = fx2.filter((x) => x.type === "send" && x.message.type === "LaunchExecutor").slice(0, 2).map((x, i) => ({ ...x, to: workerAddr(i + 1) }));
+    firstApp(c).desc.maxCores = firstApp(c).coresGranted;
+    expect(judgeSchedule(c, null, spread)).toContain(M4);
+  });
+
+  it("M4: a waiting driver that fits on a live worker fires", () => {
+    const s = aliveMaster();
+    addWorker(s, 1, 4);
+    master.step(s, msg("client", { type: "RequestSubmitDriver", desc: { jarUrl: "x", mainClass: "M", cores: 1, memoryMb: 256, supervise: false, command: {} } } as unknown as Message), { now: T0 });
+    expect(judgeSchedule(s, null, [])).toEqual([]);
+    const d = Object.values(s.drivers)[0]!;
+    const w = s.workers[d.workerId!]!;
+    delete w.drivers[d.id];
+    w.coresUsed -= 1;
+    w.memoryUsed -= 256;
+    d.workerId = undefined;
+    d.state = "SUBMITTED";
+    s.waitingDrivers.push(d.id);
+    expect(judgeSchedule(s, null, [])).toContain(M4);
+  });
+});
+
+describe("M5: master timeouts on time", () => {
+  const timer: Input = { type: "timer", key: "checkForWorkerTimeOut" };
+
+  it("M5: the real master's timer step passes; a worker removed within its timeout fires", () => {
+    const s = aliveMaster();
+    addWorker(s, 1, 4);
+    const later = T0 + s.config.workerTimeoutMs + 1;
+    const fx = master.step(s, timer, { now: later });
+    expect(fx.some((e) => e.type === "log" && e.event === "workerRemoved")).toBe(true);
+    expect(judgeSchedule(s, timer, fx, later)).toEqual([]);
+    // The same removal judged at a time when the worker's heartbeat was still fresh.
+    expect(judgeSchedule(s, timer, fx, T0 + s.config.workerTimeoutMs)).toContain(M5);
+  });
+
+  it("M5: an executor left LAUNCHING past its launch timeout fires", () => {
+    const s = aliveMaster();
+    addWorker(s, 1, 4);
+    master.step(s, msg(driverAddr(1), { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 1024, command: {} }, driverAddress: driverAddr(1) }), { now: T0 });
+    expect(Object.values(firstApp(s).executors)[0]!.state).toBe("LAUNCHING");
+    expect(judgeSchedule(s, timer, [], T0 + s.config.executorLaunchTimeoutMs - 1)).toEqual([]);
+    expect(judgeSchedule(s, timer, [], T0 + s.config.executorLaunchTimeoutMs)).toContain(M5);
+  });
+});
+
+describe("M1/M3: recovery and executor ends", () => {
+  it("M1: a master still RECOVERING with nothing left to hear from fires", () => {
+    const s = newMaster();
+    master.step(s, { type: "leaderElected", stored: { apps: [], drivers: [], workers: [{ id: wid(1), host: "h", port: 1, address: workerAddr(1), cores: 4, memoryMb: 4096 }] } }, { now: T0 });
+    expect(s.recoveryState).toBe("RECOVERING");
+    const ok: string[] = [];
+    checkMasterBooks(s, (c) => void ok.push(c), "master-1");
+    expect(ok).toEqual([]);
+    s.workers[wid(1)]!.state = "ALIVE";
+    const fired: string[] = [];
+    checkMasterBooks(s, (c) => void fired.push(c), "master-1");
+    expect(fired).toEqual([M1]);
+  });
+
+  it("M3: an executor ended without its worker's report, or ended in another state than reported, fires", () => {
+    const a = cluster();
+    const e = firstExecutor(a.s);
+    e.state = "EXITED";
+    expect(judge(a.s, heartbeat(a.s), [], a.led)).toContain(M3);
+    const b = cluster();
+    const f = firstExecutor(b.s);
+    const w = b.s.workers[f.workerId]!;
+    f.state = "FAILED";
+    expect(judge(b.s, msg(w.address, { type: "ExecutorStateChanged", appId: f.appId, execId: f.id, state: "RUNNING" }), [], b.led)).toContain(M3);
+  });
+
+  it("M3: a worker dropped as UNKNOWN on an answer (not a timeout) fires", () => {
+    const s = newMaster();
+    const led = newLedgers();
+    judge(s, null, [], led);
+    const stored = { apps: [], drivers: [], workers: [1, 2].map((n) => ({ id: wid(n), host: `h${n}`, port: n, address: workerAddr(n), cores: 4, memoryMb: 4096 })) };
+    expect(stepAndJudge(s, { type: "leaderElected", stored }, led).fired).toEqual([]);
+    const input = msg(workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
+    master.step(s, input, { now: T0 });
+    s.workers[wid(2)]!.state = "DEAD";
+    expect(judge(s, input, [log("info", "workerRemoved", { workerId: wid(2), message: "x" }), { type: "unpersist", key: `worker_${wid(2)}` }], led)).toContain(M3);
+  });
+
+  it("M3: a driver reported FINISHED that stays, or is removed as another state, fires", () => {
+    const { s, led } = cluster();
+    stepAndJudge(s, msg("client", { type: "RequestSubmitDriver", desc: { jarUrl: "x", mainClass: "M", cores: 1, memoryMb: 256, supervise: false, command: {} } } as unknown as Message), led);
+    const d = Object.values(s.drivers)[0]!;
+    const w = s.workers[d.workerId!]!;
+    const report = msg(w.address, { type: "DriverStateChanged", driverId: d.id, state: "FINISHED" });
+    expect(judge(s, report, [], led)).toContain(M3);
+    expect(stepAndJudge(s, report, led).fired).toEqual([]);
   });
 });
