@@ -22,6 +22,7 @@ import { checkStoreFollowsRegistrations, newReservationLedger } from "./invarian
 import { checkMasterTransitions, newTransitionLedger } from "./invariants/master-transitions.js";
 import { checkScheduleOutcome } from "./invariants/master-schedule.js";
 import { checkMasterTimeouts } from "./invariants/master-timeouts.js";
+import { checkAppRemovedAtMaxRetries } from "./invariants/master-retries.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { isTaskFinished } from "../protocol/states.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
@@ -226,6 +227,7 @@ export class Checks {
         checkScheduleOutcome(view);
       }
       checkMasterTimeouts(view);
+      checkAppRemovedAtMaxRetries(view);
       checkMasterTransitions(view, this.masterTransitions, small);
       if (this.workerLedger.reconciliations.size > 0) checkReconciled({ name: node.name, s, input, effects, timeMs, ledger: this.workerLedger, peer: this.peer, report });
       if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanMaster(s, report, node.name));

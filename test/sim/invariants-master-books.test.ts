@@ -12,6 +12,8 @@ import { master, type MasterState } from "../../src/protocol/master/index.js";
 import { emptyText, N1, undeclaredLogName } from "../../src/sim/invariants/declared-names.js";
 import { checkScheduleOutcome, M4 } from "../../src/sim/invariants/master-schedule.js";
 import { checkMasterTimeouts, M5 } from "../../src/sim/invariants/master-timeouts.js";
+import { checkAppRemovedAtMaxRetries, M6 } from "../../src/sim/invariants/master-retries.js";
+import { checkMasterStep } from "../../src/sim/invariants/master.js";
 import { checkMasterBooks, M1 } from "../../src/sim/invariants/master-bookkeeping.js";
 import { checkStoreFollowsRegistrations, M2, newReservationLedger, type ReservationLedger } from "../../src/sim/invariants/master-store.js";
 import { checkMasterTransitions, M3, newTransitionLedger, type TransitionLedger } from "../../src/sim/invariants/master-transitions.js";
@@ -418,5 +420,67 @@ describe("M1/M3: recovery and executor ends", () => {
     const report = msg(w.address, { type: "DriverStateChanged", driverId: d.id, state: "FINISHED" });
     expect(judge(s, report, [], led)).toContain(M3);
     expect(stepAndJudge(s, report, led).fired).toEqual([]);
+  });
+});
+
+describe("M2: the duplicate flag of RegisteredWorker", () => {
+  it("M2: a new registration acknowledged as a duplicate, or a duplicate as new, fires", () => {
+    const s = aliveMaster();
+    const input = msg(workerAddr(1), registerWorkerMsg(1));
+    const fx = master.step(s, input, { now: T0 });
+    const judgeFx = (effects: Effect[]) => {
+      const fired: string[] = [];
+      checkStoreFollowsRegistrations({ key: "m#0", name: "m", s, input, effects, isLeader: true, ledger: newMasterLedger(), report: (c) => void fired.push(c) }, newReservationLedger());
+      return fired;
+    };
+    expect(judgeFx(fx)).toEqual([]);
+    const flip = (effects: Effect[]) => effects.map((e) => (e.type === "send" && e.message.type === "RegisteredWorker" ? { ...e, message: { ...e.message, duplicate: !e.message.duplicate } } : e));
+    expect(judgeFx(flip(fx))).toContain(M2);
+    const again = master.step(s, input, { now: T0 });
+    expect(judgeFx(again)).toEqual([]);
+    expect(judgeFx(flip(again))).toContain(M2);
+  });
+});
+
+describe("M6: an app is removed at its executor retry limit", () => {
+  it("M6: the real master removes it at the limit; one kept there fires", () => {
+    const s = aliveMaster({ maxExecutorRetries: 2 });
+    addWorker(s, 1, 4);
+    master.step(s, msg(driverAddr(1), { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 1024, command: {}, maxCores: 1 }, driverAddress: driverAddr(1) }), { now: T0 });
+    const ledger = newMasterLedger();
+    const judgeStep = (input: Input, effects: Effect[]) => {
+      const fired: string[] = [];
+      const v = { key: "master-1#0", name: "master-1", s, input, effects, isLeader: true, ledger, report: (c: string) => void fired.push(c) };
+      checkMasterStep(v);
+      checkAppRemovedAtMaxRetries(v);
+      return fired;
+    };
+    const fail = (): { input: Input; fx: Effect[] } => {
+      const e = firstExecutor(s);
+      const input = msg(workerAddr(1), { type: "ExecutorStateChanged", appId: e.appId, execId: e.id, state: "FAILED", exitStatus: 1 });
+      return { input, fx: master.step(s, input, { now: T0 }) };
+    };
+    const one = fail();
+    expect(judgeStep(one.input, one.fx)).toEqual([]);
+    expect(Object.keys(s.apps)).toHaveLength(1);
+    // The second failure reaches the limit: the real master removes the app.
+    const appId = firstApp(s).id;
+    const two = fail();
+    expect(s.apps[appId]).toBeUndefined();
+    expect(judgeStep(two.input, two.fx)).toEqual([]);
+    // A master that kept it: put the app back as it was, and judge the same step again.
+    const t = aliveMaster({ maxExecutorRetries: 1 });
+    addWorker(t, 1, 4);
+    master.step(t, msg(driverAddr(1), { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 1024, command: {}, maxCores: 1 }, driverAddress: driverAddr(1) }), { now: T0 });
+    const e = Object.values(Object.values(t.apps)[0]!.executors)[0]!;
+    const input = msg(workerAddr(1), { type: "ExecutorStateChanged", appId: e.appId, execId: e.id, state: "FAILED", exitStatus: 1 });
+    const kept = { ...Object.values(t.apps)[0]! };
+    const fx = master.step(t, input, { now: T0 });
+    t.apps[kept.id] = kept;
+    const fired: string[] = [];
+    const v = { key: "master-1#0", name: "master-1", s: t, input, effects: fx.filter((x) => !(x.type === "send" && x.message.type === "ApplicationRemoved")), isLeader: true, ledger: newMasterLedger(), report: (c: string) => void fired.push(c) };
+    checkMasterStep(v);
+    checkAppRemovedAtMaxRetries(v);
+    expect(fired).toContain(M6);
   });
 });

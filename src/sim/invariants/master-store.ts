@@ -7,6 +7,8 @@
  *    SubmitDriverResponse) or, for a relaunched driver, in the step that creates it;
  *  - a removed one (the applicationRemoved, workerRemoved, driverRemoved logs) is deleted
  *    (`unpersist` of its key) in the step that removes it;
+ *  - a RegisteredWorker says whether the registration was a duplicate exactly when it was one
+ *    (the duplicateWorkerRegistration log), so a new worker's record is the one written;
  *  - an executor id is launched only below the reservation the master wrote for its app, or
  *    read from the store when it was elected (the I4 guarantee across failovers).
  * A master whose next leader reads a store missing a registration forgets it (I11); one that
@@ -96,6 +98,9 @@ export function checkStoreFollowsRegistrations(v: MasterStepView, reservations: 
       if (isNew && !written?.has(`app_${m.appId}`)) v.report(M2, `${v.name} acknowledged app ${m.appId} before writing its record`, [e.to]);
     } else if (m.type === "RegisteredWorker") {
       const id = s.addressToWorker[e.to];
+      // The flag tells the worker whether this registration was new: it must say what the master did.
+      const duplicate = v.effects.some((x) => x.type === "log" && x.event === "duplicateWorkerRegistration");
+      if (m.duplicate !== duplicate) v.report(M2, `${v.name} acknowledged worker ${id ?? e.to} with duplicate=${m.duplicate}, but the registration was ${duplicate ? "a duplicate" : "new"}`, [e.to]);
       if (!m.duplicate && id !== undefined && !written?.has(`worker_${id}`)) v.report(M2, `${v.name} acknowledged worker ${id} before writing its record`, [e.to]);
     } else if (m.type === "SubmitDriverResponse") {
       if (m.success && m.driverId !== undefined && !written?.has(`driver_${m.driverId}`)) v.report(M2, `${v.name} accepted driver ${m.driverId} before writing its record`, [e.to]);
