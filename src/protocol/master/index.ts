@@ -33,7 +33,7 @@ import {
   timeOutLaunchingExecutors,
 } from "./handlers.js";
 import { masterRefusal } from "./authority.js";
-import { COMPLETE_RECOVERY_TIMER, completeRecovery, electedLeader } from "./recovery.js";
+import { canCompleteRecovery, COMPLETE_RECOVERY_TIMER, completeRecovery, electedLeader } from "./recovery.js";
 import type { MasterState, MasterStep } from "./state.js";
 
 export type { MasterState, WorkerInfo, ApplicationInfo, DriverInfo, ExecutorDesc } from "./state.js";
@@ -113,6 +113,8 @@ function onTimer(m: MasterStep, key: string): void {
       timeOutDeadWorkers(m);
       timeOutLaunchingExecutors(m);
       m.fx.push(setTimer(CHECK_WORKER_TIMEOUT_TIMER, m.s.config.workerTimeoutMs));
+      // A silent worker removed during a recovery may have been the last one it waited for.
+      if (m.s.recoveryState === "RECOVERING" && canCompleteRecovery(m)) completeRecovery(m);
       return;
     case COMPLETE_RECOVERY_TIMER:
       completeRecovery(m);

@@ -59,6 +59,20 @@ describe("master: leaderElected", () => {
 });
 
 describe("master: the failover sequence", () => {
+  it("completes when the heartbeat timeout removes the last UNKNOWN worker", () => {
+    const { s } = recovering();
+    deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
+    deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
+    // Worker 1 keeps heartbeating; worker 2 never answered and falls silent past the timeout.
+    const later = T0 + s.config.workerTimeoutMs + 1;
+    deliver(s, workerAddr(1), { type: "Heartbeat", workerId: wid(1), workerAddress: workerAddr(1) }, later);
+    expect(s.recoveryState).toBe("RECOVERING");
+    const fx = step(s, { type: "timer", key: "checkForWorkerTimeOut" }, later);
+    expect(s.workers[wid(2)]!.state).toBe("DEAD");
+    expect(s.recoveryState).toBe("ALIVE");
+    expect(fx).toContainEqual({ type: "cancelTimer", key: "completeRecovery" });
+  });
+
   it("completes when a worker restarted under a new id replaces the last UNKNOWN one at its address", () => {
     const { s } = recovering();
     deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
