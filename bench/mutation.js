@@ -157,8 +157,9 @@ if (SAVE_RESULTS !== null) writeFileSync(SAVE_RESULTS, JSON.stringify(results));
  *    false, and then the assertion throws whatever it says.
  *  - bug-switch-only: every character the mutant changes lies inside the arguments of a
  *    `hasBug(...)` call, or inside an operand of an `&&` chain one of whose operands is a bare
- *    `hasBug(...)` call, or inside the then-branch of an `if` whose condition is such a chain or
- *    call. That code decides nothing while every bug switch is off (`hasBug` is false whatever its
+ *    `hasBug(...)` call (or inside an `&&` of that chain that leaves the hasBug call out), or
+ *    inside the then-branch of an `if` whose condition is such a chain or call, or it replaces the
+ *    whole chain by `false`. That code decides nothing while every bug switch is off (`hasBug` is false whatever its
  *    argument names, and so is the chain), and the fuzz budget, like `npm run fuzz`, runs with
  *    every bug switch off: no fuzz run can tell the mutant from the original. (Only survivors are
  *    classified; a mutant that makes such an operand throw is killed.)
@@ -184,7 +185,7 @@ const bare = (node) => {
 function equivalentRanges(file) {
   let ranges = rangeCache.get(file);
   if (ranges !== undefined) return ranges;
-  ranges = { "assert-message": [], "bug-switch-only": [] };
+  ranges = { "assert-message": [], "bug-switch-only": [], "bug-switch-only:false": [] };
   const text = readFileSync(join(ROOT, file), "utf8");
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
   const span = (n) => [n.getStart(sf), n.getEnd()];
@@ -192,7 +193,20 @@ function equivalentRanges(file) {
     if (isCallTo(node, "assert") && node.arguments.length >= 2) ranges["assert-message"].push(span(node.arguments[1]));
     if (isCallTo(node, "hasBug")) for (const a of node.arguments) ranges["bug-switch-only"].push(span(a));
     const ops = andOperands(node);
-    if (ops !== null && ops.some((o) => isCallTo(bare(o), "hasBug"))) for (const o of ops) ranges["bug-switch-only"].push(span(o));
+    if (ops !== null && ops.some((o) => isCallTo(bare(o), "hasBug")) && !(ts.isBinaryExpression(node.parent) && node.parent.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken)) {
+      for (const o of ops) ranges["bug-switch-only"].push(span(o));
+      // Every && node inside the chain that leaves the hasBug operand out (`a && b` of `a && b && hasBug(...)`).
+      const inner = (n) => {
+        const b = bare(n);
+        if (!ts.isBinaryExpression(b) || b.operatorToken.kind !== ts.SyntaxKind.AmpersandAmpersandToken) return;
+        if (!(andOperands(b) ?? []).some((o) => isCallTo(bare(o), "hasBug"))) ranges["bug-switch-only"].push(span(b));
+        inner(b.left);
+        inner(b.right);
+      };
+      inner(node);
+      // The whole chain, replaced by `false`: what it is whenever the switch is off.
+      ranges["bug-switch-only:false"].push(span(node));
+    }
     if (ts.isIfStatement(node)) {
       const cond = bare(node.expression);
       if (isCallTo(cond, "hasBug") || (andOperands(cond) ?? []).some((o) => isCallTo(bare(o), "hasBug"))) ranges["bug-switch-only"].push(span(node.thenStatement));
@@ -222,6 +236,7 @@ const equivalenceRule = (r) => {
   const to = offsetOf(fileOf(r), r.location.end);
   const ranges = equivalentRanges(fileOf(r));
   for (const rule of Object.keys(EQUIVALENT_RULES)) if (ranges[rule].some(([a, b]) => a <= from && to <= b)) return rule;
+  if (r.replacement === "false" && ranges["bug-switch-only:false"].some(([a, b]) => a === from && to === b)) return "bug-switch-only";
   return null;
 };
 /** The original source text a mutant replaces (one line, shortened). */
