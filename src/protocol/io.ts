@@ -28,7 +28,7 @@ import type {
   TaskPayload,
 } from "./messages.js";
 import type { PersistedRecord, StoredRecords } from "./records.js";
-import type { LogEvent } from "./log-events.js";
+import type { IgnoreReason, LOG_LEVELS, LogEvent } from "./log-events.js";
 import type { TaskState } from "./states.js";
 
 /** What the host tells a role besides the input: the time now, in integer milliseconds. */
@@ -152,7 +152,7 @@ export const NOTIFICATION_KINDS = Object.keys({
   driverSubmissionFailed: true,
 } satisfies Record<NotificationKind, true>) as NotificationKind[];
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type Effect =
   | { type: "send"; to: Address; message: Message }
@@ -208,7 +208,7 @@ export const log = (level: LogLevel, event: LogEvent, fields: Record<string, unk
   fields,
 });
 /** An input ignored on purpose, with a stable reason (STYLE.md rule 7). */
-export const ignored = (why: string, fields: Record<string, unknown> = {}): Effect => ({
+export const ignored = (why: IgnoreReason, fields: Record<string, unknown> = {}): Effect => ({
   type: "log",
   level: "warn",
   event: "ignored",

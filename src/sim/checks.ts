@@ -15,6 +15,13 @@ import { checkExecutorStep, executorStepChecked } from "./invariants/executor.js
 import { enqueue, inOrderAt, newFifoLedger, queueTo, receiverQueues, reportFifo, senderQueues, StampedFifo, type NodeQueues } from "./invariants/fifo.js";
 import { checkTasksAgree, comparableExecutor, executorStepMovesTasks, newTasksInFlight, noteDriverStep, noteExecutorStep, type TasksInFlight } from "./invariants/tasks-across.js";
 import { checkKillsAnswered } from "./invariants/kills.js";
+import { emptyText, N1, N2, undeclaredLogName } from "./invariants/declared-names.js";
+import { BOOKKEEPING_SIZE_LIMIT, checkMasterBooks, masterSmallerThan } from "./invariants/master-bookkeeping.js";
+import { checkStoreFollowsRegistrations, newReservationLedger } from "./invariants/master-store.js";
+import { checkMasterTransitions, newTransitionLedger } from "./invariants/master-transitions.js";
+import { checkScheduleOutcome } from "./invariants/master-schedule.js";
+import { checkMasterTimeouts } from "./invariants/master-timeouts.js";
+import { checkAppRemovedAtMaxRetries } from "./invariants/master-retries.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
 import { isTaskFinished } from "../protocol/states.js";
@@ -73,6 +80,9 @@ export class Checks {
   readonly weaknesses: Violation[] = [];
   weaknessCount = 0;
   private readonly masterLedger = newMasterLedger();
+  /** M2's executor id reservations and M3's snapshots, per master incarnation. */
+  private readonly masterReservations = newReservationLedger();
+  private readonly masterTransitions = newTransitionLedger();
   private readonly workerLedger = newWorkerLedger();
   private readonly fifoLedger = newFifoLedger();
   private readonly peer = (address: string): SimNode | undefined => this.steps?.byName?.get(address);
@@ -180,6 +190,10 @@ export class Checks {
     if (!inOrder && input !== null && input.type === "message") {
       reportFifo(node.name, input, this.nodeChecks(node).report);
     }
+    const undeclared = undeclaredLogName(effects);
+    if (undeclared !== null) this.nodeChecks(node).report(N1, `${node.name}: ${undeclared}`);
+    const empty = emptyText(effects);
+    if (empty !== null) this.nodeChecks(node).report(N2, `${node.name}: ${empty}`);
     if (node.kind === "executor" && executorStepMovesTasks(input, effects)) this.noteExecutorTasks(node, input, effects);
     // Executors are checked only on the few steps their checks concern: the bulk pay nothing more.
     if (node.kind === "executor" && !executorStepChecked(node.state as ExecutorBackendState, input)) return;
@@ -199,7 +213,22 @@ export class Checks {
     if (node.kind === "master") {
       const s = node.state as MasterState;
       const nowMs = this.steps?.epochMs === undefined ? -1 : this.steps.epochMs + timeMs;
-      checkMasterStep({ key: c.key, name: node.name, s, input, effects, isLeader: this.election.isLeader(node), ledger: this.masterLedger, report, nowMs });
+      const view = { key: c.key, name: node.name, s, input, effects, isLeader: this.election.isLeader(node), ledger: this.masterLedger, report, nowMs };
+      checkMasterStep(view);
+      checkStoreFollowsRegistrations(view, this.masterReservations);
+      checkMasterTimeouts(view);
+      checkAppRemovedAtMaxRetries(view);
+      // The whole-state passes (M1, M3, M4) skip a heartbeat the master answered with nothing, the
+      // bulk of its steps: it only moves a worker's lastHeartbeatMs, which none of them reads, and
+      // M3's next step compares with the snapshot taken before it.
+      if (!(effects.length === 0 && input !== null && input.type === "message" && input.message.type === "Heartbeat")) {
+        const small = masterSmallerThan(s, BOOKKEEPING_SIZE_LIMIT);
+        if (small) {
+          checkMasterBooks(s, report, node.name);
+          checkScheduleOutcome(view);
+        }
+        checkMasterTransitions(view, this.masterTransitions, small);
+      }
       if (this.workerLedger.reconciliations.size > 0) checkReconciled({ name: node.name, s, input, effects, timeMs, ledger: this.workerLedger, peer: this.peer, report });
       if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanMaster(s, report, node.name));
       return;

@@ -107,7 +107,9 @@ export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
       duplicate: false,
     }),
   );
-  schedule(m);
+  // A worker that restarted under a new id replaced its UNKNOWN old self at this address: that
+  // may have been the last entity recovery waited for (removeWorker does not look).
+  if (!completeRecoveryIfAnswered(m)) schedule(m);
 }
 
 export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): void {

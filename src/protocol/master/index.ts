@@ -35,7 +35,7 @@ import {
 } from "./handlers.js";
 import { masterRefusal } from "./authority.js";
 import { ACCEPTS_COMPLETE_RECOVERY_TIMER, ACCEPTS_LEADER_ELECTED, isIgnoredByMaster, MASTER_PHASES, type MasterHandledType } from "./phases.js";
-import { COMPLETE_RECOVERY_TIMER, completeRecovery, electedLeader } from "./recovery.js";
+import { COMPLETE_RECOVERY_TIMER, completeRecovery, completeRecoveryIfAnswered, electedLeader } from "./recovery.js";
 import type { MasterState, MasterStep } from "./state.js";
 
 export type { MasterState, WorkerInfo, ApplicationInfo, DriverInfo, ExecutorDesc } from "./state.js";
@@ -115,6 +115,8 @@ function onTimer(m: MasterStep, key: string): void {
       timeOutDeadWorkers(m);
       timeOutLaunchingExecutors(m);
       m.fx.push(setTimer(CHECK_WORKER_TIMEOUT_TIMER, m.s.config.workerTimeoutMs));
+      // A silent worker removed during a recovery may have been the last one it waited for.
+      completeRecoveryIfAnswered(m);
       return;
     case COMPLETE_RECOVERY_TIMER:
       // Cancelled when recovery completes early, so only a stale firing finds another phase.

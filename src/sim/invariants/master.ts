@@ -9,6 +9,7 @@ import type { Effect, Input } from "../../protocol/index.js";
 import type { MasterState, WorkerInfo } from "../../protocol/master/state.js";
 import { isAppFinished, isExecutorFinished, type ExecutorState, type RecoveryState } from "../../protocol/states.js";
 import type { Report } from "./report.js";
+import { checkMasterBooks } from "./master-bookkeeping.js";
 
 /** Bookkeeping shared by every master of a run (ids are unique cluster-wide, across failovers). */
 export interface MasterLedger {
@@ -488,5 +489,6 @@ export function scanMaster(s: MasterState, report: Report, master: string): numb
   for (const id in s.apps) {
     checkAppCoresWithinLimit(s, id, report, master);
   }
+  checkMasterBooks(s, report, master);
   return size;
 }

@@ -59,6 +59,33 @@ describe("master: leaderElected", () => {
 });
 
 describe("master: the failover sequence", () => {
+  it("completes when the heartbeat timeout removes the last UNKNOWN worker", () => {
+    const { s } = recovering();
+    deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
+    deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
+    // Worker 1 keeps heartbeating; worker 2 never answered and falls silent past the timeout.
+    const later = T0 + s.config.workerTimeoutMs + 1;
+    deliver(s, workerAddr(1), { type: "Heartbeat", workerId: wid(1), workerAddress: workerAddr(1) }, later);
+    expect(s.recoveryState).toBe("RECOVERING");
+    const fx = step(s, { type: "timer", key: "checkForWorkerTimeOut" }, later);
+    expect(s.workers[wid(2)]!.state).toBe("DEAD");
+    expect(s.recoveryState).toBe("ALIVE");
+    expect(fx).toContainEqual({ type: "cancelTimer", key: "completeRecovery" });
+  });
+
+  it("completes when a worker restarted under a new id replaces the last UNKNOWN one at its address", () => {
+    const { s } = recovering();
+    deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
+    deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
+    expect(s.recoveryState).toBe("RECOVERING");
+    // Worker 2 restarted: it registers under a new id at the same address; its old self was the last UNKNOWN.
+    const fx = deliver(s, workerAddr(2), { type: "RegisterWorker", workerId: wid(22), host: "host-2", port: 7002, workerAddress: workerAddr(2), cores: 4, memoryMb: 8192, masterAddress: MASTER });
+    expect(messagesOf(fx, "RegisteredWorker")).toHaveLength(1);
+    expect(s.workers[wid(2)]!.state).toBe("DEAD");
+    expect(s.recoveryState).toBe("ALIVE");
+    expect(fx).toContainEqual({ type: "cancelTimer", key: "completeRecovery" });
+  });
+
   it("completes as soon as every worker and app has answered, then schedules", () => {
     const { s } = recovering();
     deliver(s, workerAddr(1), {
