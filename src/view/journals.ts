@@ -54,6 +54,7 @@ interface SentMessage {
 export function viewOfJournals(journals: readonly NodeJournal[], code: ReplayCode, options: JournalViewOptions): ViewRun {
   const b = new ViewBuilder(options.title, options.source);
   const v = b.run;
+  v.clock = "real";
   const budget = options.detailBudgetBytes ?? DEFAULT_DETAIL_BUDGET_BYTES;
   const visitsMax = options.stateVisitsMax ?? DEFAULT_STATE_VISITS_MAX;
   let detail = true;

@@ -26,6 +26,8 @@ export interface ViewRun {
   /** Where the run came from (a scenario and seed, a trace file). */
   source: string;
   seed: number | null;
+  /** What `timeMs` counts: the simulator's virtual ms, or real ms from the first node's start (a real cluster's journals). */
+  clock: "virtual" | "real";
   traceHash: string | null;
   verdict: { ok: boolean; reasons: string[] } | null;
   /** Why the state panel is empty, when states were not recorded (a trace file, a detail budget). */
@@ -76,6 +78,7 @@ export class ViewBuilder {
       title,
       source,
       seed: null,
+      clock: "virtual",
       traceHash: null,
       verdict: null,
       statesNote: null,

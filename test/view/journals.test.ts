@@ -16,6 +16,7 @@ import { loadCode } from "../../src/replay/code.js";
 import { readJournalDir } from "../../src/replay/reader.js";
 import { replay } from "../../src/replay/replay.js";
 import type { ViewRun } from "../../src/view/model.js";
+import { firstDifference } from "../../src/view/page.js";
 import { fileTempDir } from "../hygiene/tempDir.js";
 import { DIST_READY, expected, executorsUnder, FAST_PROTOCOL, kill, ProcessTracker, runUntil, SLOW_APP, startTestCluster } from "../real/cluster/harness.js";
 import { captureOutput } from "../sim/helpers.js";
@@ -142,6 +143,28 @@ describe.skipIf(!DIST_READY)("flint view of a real cluster's journals", () => {
       await browser.close();
     }
   }, 60_000);
+
+  it("two runs: the same journals are the same step for step (real clocks are not compared); without the killed executor's journal they differ where it started", async () => {
+    const copy = join(tmp, "copy");
+    cpSync(journal, copy, { recursive: true });
+    const same = join(tmp, "same.html");
+    expect(await view([journal, copy, "-o", same])).toBe(0);
+    expect(out.stdout).toContain("the runs are the same, step for step");
+    expect(readFileSync(same, "utf8")).toContain('<option value="time">real time</option>');
+    // Two real runs never read their clocks alike: a run whose steps came a minute later is the same run.
+    const a = pageRun(same);
+    const later: ViewRun = { ...a, timeMs: a.timeMs.map((t) => t + 60_000) };
+    expect(firstDifference(a, later)).toBeNull();
+    expect(firstDifference({ ...a, clock: "virtual" }, { ...later, clock: "virtual" })).not.toBeNull();
+
+    const fewer = join(tmp, "fewer");
+    cpSync(journal, fewer, { recursive: true });
+    rmSync(join(fewer, readdirSync(fewer).find((f) => f.startsWith("executor-") && f.endsWith(`-${killedPid}.0.jsonl`))!));
+    const killedLane = a.lives.find((l) => l.endedBy === "crash")!;
+    expect(await view([journal, fewer, "-o", join(tmp, "fewer.html")])).toBe(0);
+    expect(out.stdout).toContain(`first differ at step ${a.step[killedLane.fromRow]}: A: `);
+    expect(out.stdout).toContain(`${a.lanes[killedLane.lane]!.name}: init`);
+  });
 
   it("bad input: no journals, a corrupt journal, a seed for journals: exit 2 naming what is wrong", async () => {
     const empty = join(tmp, "empty");
