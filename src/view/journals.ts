@@ -7,10 +7,12 @@
  * the object its replayed send made), leader changes, lives' ends and the checks' violations.
  *
  * Time is the journals' `now` (real ms), counted from the first node's start. Journals do not say
- * how a process ended: a journal whose last step returned an `exit` effect ended with it; one
- * followed by a restart on its address, or ending while the rest of the run went on (more than
- * END_SLACK_MS before the last record of all), is drawn as a crash (kill -9 and a clean stop by
- * hand look the same in a journal); the others lived to the end of the recording.
+ * how a process ended: a journal whose last step returned an `exit` effect ended with it; an
+ * executor whose worker recorded its exit ended with that exit code when the worker had asked it
+ * to stop, else crashed; any other journal followed by a restart on its address, or ending while
+ * the rest of the run went on (more than END_SLACK_MS before the last record of all), is drawn as
+ * a crash (kill -9 and a clean stop by hand look the same in a journal); the others lived to the
+ * end of the recording.
  */
 import type { Effect, Input, Message } from "../protocol/index.js";
 import type { ReplayCode } from "../replay/code.js";
@@ -37,11 +39,45 @@ const endOf = (j: NodeJournal): number => j.records.at(-1)?.t ?? startOf(j);
 const bare = (address: string): string => address.replace(/^flint:\/\//, "");
 const hostOf = (address: string): string => bare(address).replace(/:.*$/, "");
 
-/** How a journal's life ended: "exit N" (its last step exited), "crash", or "" (it lived to the end of the recording). */
-function endOfLife(j: NodeJournal, restarted: boolean, runEndMs: number): string {
+/** How an executor process ended, as its worker saw it: its exit code, and whether the worker had asked it to stop. */
+interface ExecutorExit {
+  exitCode: number;
+  killedByWorker: boolean;
+}
+
+const executorKey = (appId: unknown, execId: unknown): string => `${String(appId)}/${String(execId)}`;
+
+/** Every executor exit the workers' journals record (`processExited`), by app and executor number. */
+function executorExits(journals: readonly NodeJournal[]): Map<string, ExecutorExit> {
+  const exits = new Map<string, ExecutorExit>();
+  for (const w of journals) {
+    if (w.role !== "worker") continue;
+    const killed = new Set<string>();
+    for (const r of w.records) {
+      for (const e of r.e as Effect[]) if (e.type === "kill" && e.process.kind === "executor") killed.add(executorKey(e.process.appId, e.process.execId));
+      const input = r.i as Input;
+      if (input.type !== "processExited" || input.process.kind !== "executor") continue;
+      const key = executorKey(input.process.appId, input.process.execId);
+      exits.set(key, { exitCode: input.exitCode, killedByWorker: killed.has(key) });
+    }
+  }
+  return exits;
+}
+
+/**
+ * How a journal's life ended: "exit N" (its last step exited, or its worker stopped it), "crash"
+ * (an executor that died without its worker asking; a node restarted on its address or whose
+ * journal ended while the run went on), or "" (it lived to the end of the recording).
+ */
+function endOfLife(j: NodeJournal, restarted: boolean, runEndMs: number, exits: Map<string, ExecutorExit>): string {
   const lastEffects = (j.records.at(-1)?.e ?? j.header.initEffects ?? []) as Effect[];
   const exit = lastEffects.find((e) => e.type === "exit");
   if (exit !== undefined && exit.type === "exit") return `exit ${exit.code}`;
+  if (j.role === "executor") {
+    const config = j.header.config as { appId?: unknown; execId?: unknown } | null;
+    const seen = config === null ? undefined : exits.get(executorKey(config.appId, config.execId));
+    if (seen !== undefined) return seen.killedByWorker ? `exit ${seen.exitCode}` : "crash";
+  }
   return restarted || endOf(j) < runEndMs - END_SLACK_MS ? "crash" : "";
 }
 
@@ -129,9 +165,10 @@ export function viewOfJournals(journals: readonly NodeJournal[], code: ReplayCod
 
   // Lives: each journal is one; a later journal on the same address is a restart.
   const byStart = [...journals].sort((a, c) => startOf(a) - startOf(c) || a.pid - c.pid);
+  const exits = executorExits(journals);
   for (const [j, index] of lifeOf) {
     const restarted = byStart.slice(byStart.indexOf(j) + 1).some((o) => o.node === j.node);
-    const endedBy = endOfLife(j, restarted, runEndMs);
+    const endedBy = endOfLife(j, restarted, runEndMs, exits);
     const life = v.lives[index]!;
     life.endedBy = endedBy;
     if (endedBy === "") life.toRow = -1;

@@ -4,7 +4,7 @@
  * and the driver, a crash where the executor was killed, messages paired as replay pairs them, and
  * a clicked step shows the node's state as `flint replay` rebuilds it. Bad journals exit 2.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,13 +12,15 @@ import { run as view } from "../../src/cli/commands/view.js";
 import type { LocalCluster } from "../../src/real/cluster/local.js";
 import { connect } from "../../src/real/driver/api.js";
 import { createMemoryLogger } from "../../src/real/log.js";
-import { loadCode } from "../../src/replay/code.js";
+import type { Effect } from "../../src/protocol/index.js";
+import { loadCode, type ReplayCode } from "../../src/replay/code.js";
 import { readJournalDir } from "../../src/replay/reader.js";
 import { replay } from "../../src/replay/replay.js";
+import { viewOfJournals } from "../../src/view/journals.js";
 import type { ViewRun } from "../../src/view/model.js";
 import { firstDifference } from "../../src/view/page.js";
 import { fileTempDir } from "../hygiene/tempDir.js";
-import { DIST_READY, expected, executorsUnder, FAST_PROTOCOL, kill, ProcessTracker, runUntil, SLOW_APP, startTestCluster } from "../real/cluster/harness.js";
+import { DIST_READY, expected, executorsUnder, FAST_PROTOCOL, kill, ProcessTracker, runUntil, SLOW_APP, startTestCluster, waitFor } from "../real/cluster/harness.js";
 import { captureOutput } from "../sim/helpers.js";
 
 declare const window: unknown;
@@ -48,6 +50,8 @@ describe.skipIf(!DIST_READY)("flint view of a real cluster's journals", () => {
     const run = runUntil(d, 16, 100, 3);
     await run.reached;
     killedPid = executorsUnder(c.workers[0]!.pid)[0] ?? executorsUnder(c.workers[1]!.pid)[0]!;
+    // Killed once its journal has its header (an executor killed before its first flush leaves an empty file, which replay refuses).
+    await waitFor("the executor's journal header", () => readdirSync(c.journalDir!).some((f) => f.endsWith(`-${killedPid}.0.jsonl`) && statSync(join(c.journalDir!, f)).size > 0), 5_000);
     killedAtMs = Date.now();
     kill(killedPid, "SIGKILL");
     expect(await run.job).toEqual(expected(16));
@@ -164,6 +168,60 @@ describe.skipIf(!DIST_READY)("flint view of a real cluster's journals", () => {
     expect(await view([journal, fewer, "-o", join(tmp, "fewer.html")])).toBe(0);
     expect(out.stdout).toContain(`first differ at step ${a.step[killedLane.fromRow]}: A: `);
     expect(out.stdout).toContain(`${a.lanes[killedLane.lane]!.name}: init`);
+  });
+
+  it("a violation the replay's checks find is marked at the step that broke it, and the run goes on past it; a step that replays otherwise is marked on its node", async () => {
+    const code = await loadCode();
+    const journals = readJournalDir(journal, code.protocolVersion);
+    const clean = viewOfJournals(journals, code, { title: "clean", source: journal });
+    // A planted slip that changes no effect: after the step that first launches an executor, the master
+    // over-counts the cores used on its worker (put back at its next step, so that nothing after differs).
+    const master = code.roles.master;
+    let planted = false;
+    let restore: (() => void) | null = null;
+    type MasterState = { workers: Record<string, { address: string; cores: number; coresUsed: number }> };
+    const overcounting: ReplayCode = {
+      ...code,
+      roles: {
+        ...code.roles,
+        master: {
+          ...master,
+          step: (s: MasterState, input: never, ctx: never) => {
+            restore?.();
+            restore = null;
+            const effects = master.step(s, input, ctx) as Effect[];
+            const launch = effects.find((e) => e.type === "send" && e.message.type === "LaunchExecutor");
+            if (launch !== undefined && launch.type === "send" && !planted) {
+              planted = true;
+              const w = Object.values(s.workers).find((x) => x.address === launch.to)!;
+              const used = w.coresUsed;
+              w.coresUsed = w.cores + 5;
+              restore = () => (w.coresUsed = used);
+            }
+            return effects;
+          },
+        },
+      },
+    };
+    const v = viewOfJournals(readJournalDir(journal, code.protocolVersion), overcounting, { title: "planted", source: journal });
+    expect(planted).toBe(true);
+    expect(v.verdict?.ok).toBe(false);
+    expect(v.violations[0]).toMatchObject({ check: "I1:worker-not-overcommitted", lane: v.lanes.findIndex((l) => l.kind === "master") });
+    const row = v.violations[0]!.row;
+    const effects = v.effectSummary.slice(v.effectStart[row]!, v.effectStart[row + 1]!).map((id) => v.strings[id]!);
+    expect(effects.some((e) => e.includes("LaunchExecutor"))).toBe(true);
+    expect(v.step.length).toBe(clean.step.length);
+
+    // A slip that changes an effect: replay stops at that step, marked on its node at the end of what was drawn.
+    const worker = code.roles.worker;
+    const slipping: ReplayCode = { ...code, roles: { ...code.roles, worker: { ...worker, step: (s: unknown, input: { type: string }, ctx: unknown) => [...(worker.step(s, input as never, ctx as never) as Effect[]), ...(input.type === "timer" ? [{ type: "exit" as const, code: 99, reason: "planted" }] : [])] } } };
+    const d = viewOfJournals(readJournalDir(journal, code.protocolVersion), slipping, { title: "slip", source: journal });
+    expect(d.verdict?.ok).toBe(false);
+    expect(d.verdict?.reasons[0]).toMatch(/^worker flint:\/\/\S+: step \d+ gives other effects than recorded/);
+    expect(d.violations).toHaveLength(1);
+    expect(d.violations[0]).toMatchObject({ check: "replay", row: d.step.length - 1 });
+    expect(d.lanes[d.violations[0]!.lane]!.kind).toBe("worker");
+    expect(d.step.length).toBeLessThan(clean.step.length);
   });
 
   it("bad input: no journals, a corrupt journal, a seed for journals: exit 2 naming what is wrong", async () => {

@@ -53,7 +53,7 @@ RUN is one of:
   npx flint view /tmp/flint-journal -o cluster.html`,
   exitCodes: [
     [0, "the page (and the trace) was written"],
-    [2, "bad usage, or a run that cannot be read (a bad scenario, folder or trace file)"],
+    [2, "bad usage, or a run that cannot be read (a bad scenario, folder, trace file or journal)"],
   ],
   environment: [],
 });
