@@ -144,7 +144,10 @@ export function viewOfJournals(journals: readonly NodeJournal[], code: ReplayCod
     const changes = states && detail ? tracker.changes(s.state) : null;
     // Rows go down in time on the time axis: a step whose clock reads earlier than the one before (another machine's clock) is drawn level with it.
     lastTimeMs = Math.max(lastTimeMs, s.timeMs - t0);
-    b.addStep(row, lastTimeMs, lane, s.input, s.effects, changes, detail);
+    const h = s.journal.header;
+    // A journal whose older segments were rotated away starts from its oldest kept segment's snapshot, not from init.
+    const start = s.input === null && h.segment > 0 ? { summary: `snapshot (journal segment ${h.segment}, before step ${h.firstStep})`, input: { type: "snapshot", segment: h.segment, firstStep: h.firstStep } } : undefined;
+    b.addStep(row, lastTimeMs, lane, s.input, s.effects, changes, detail, start);
     if (!lifeOf.has(s.journal)) {
       lifeOf.set(s.journal, v.lives.length);
       v.lives.push({ lane, fromRow: row, toRow: -1, endedBy: "" });

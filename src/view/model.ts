@@ -138,15 +138,20 @@ export class ViewBuilder {
     return this.laneIds.has(name);
   }
 
-  /** Adds a step; returns its row. `detail` false keeps only the summaries (a detail budget ran out). */
-  addStep(step: number, timeMs: number, lane: number, input: Input | null, effects: readonly Effect[], changes: StateChange[] | null, detail: boolean): number {
+  /**
+   * Adds a step; returns its row. `detail` false keeps only the summaries (a detail budget ran out).
+   * A node's start (input null) is its init, unless `start` says otherwise (a journal that starts
+   * from a snapshot).
+   */
+  addStep(step: number, timeMs: number, lane: number, input: Input | null, effects: readonly Effect[], changes: StateChange[] | null, detail: boolean, start?: { summary: string; input: unknown }): number {
     const r = this.run;
     const row = r.step.length;
     r.step.push(step);
     r.timeMs.push(timeMs);
     r.lane.push(lane);
-    r.summary.push(this.str(describeInput(input)));
-    r.input.push(detail ? this.str(JSON.stringify(input ?? { type: "init" })) : -1);
+    const begins = input === null && start !== undefined ? start : null;
+    r.summary.push(this.str(begins === null ? describeInput(input) : begins.summary));
+    r.input.push(detail ? this.str(JSON.stringify(input ?? begins?.input ?? { type: "init" })) : -1);
     for (const e of effects) {
       r.effectIds.push(detail ? this.str(JSON.stringify(e)) : -1);
       r.effectSummary.push(this.str(describeEffect(e)));
