@@ -24,6 +24,9 @@ import { DIST_READY, expected, executorsUnder, FAST_PROTOCOL, kill, ProcessTrack
 import { captureOutput } from "../sim/helpers.js";
 
 declare const window: unknown;
+declare const document: { querySelector(selector: string): unknown };
+declare const devicePixelRatio: number;
+type HTMLCanvasElement = { getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -141,6 +144,22 @@ describe.skipIf(!DIST_READY)("flint view of a real cluster's journals", () => {
           expect(JSON.parse((await page.textContent("#state-after"))!)).toEqual(statesByRow[row]);
         }
       }
+      // The crash is drawn where the killed executor's lane ends: a red cross.
+      const crashed = run.lives.find((l) => l.endedBy === "crash")!;
+      await page.evaluate((r) => (window as { flintView: { scrollTo(r: number): void } }).flintView.scrollTo(r), crashed.toRow);
+      const [cx, cy] = await page.evaluate(([l, r]) => {
+        const v = (window as { flintView: { laneX(p: number, l: number): number; rowY(p: number, r: number): number } }).flintView;
+        return [v.laneX(0, l!), v.rowY(0, r!)];
+      }, [crashed.lane, crashed.toRow]);
+      const red = await page.evaluate(
+        ([px, py]) => {
+          const c = document.querySelector('canvas[data-pane="0"]') as HTMLCanvasElement;
+          return Array.from(c.getContext("2d")!.getImageData(Math.round(px! * devicePixelRatio), Math.round(py! * devicePixelRatio), 1, 1).data);
+        },
+        [cx + 4, cy + 4],
+      );
+      expect(red[0]).toBeGreaterThan(150);
+      expect(red[1]).toBeLessThan(90);
       expect(errors).toEqual([]);
       await page.close();
     } finally {
