@@ -54,7 +54,8 @@ function executorExits(journals: readonly NodeJournal[]): Map<string, ExecutorEx
     if (w.role !== "worker") continue;
     const killed = new Set<string>();
     for (const r of w.records) {
-      for (const e of r.e as Effect[]) if (e.type === "kill" && e.process.kind === "executor") killed.add(executorKey(e.process.appId, e.process.execId));
+      for (const e of r.e as Effect[])
+        if (e.type === "kill" && e.process.kind === "executor") killed.add(executorKey(e.process.appId, e.process.execId));
       const input = r.i as Input;
       if (input.type !== "processExited" || input.process.kind !== "executor") continue;
       const key = executorKey(input.process.appId, input.process.execId);
@@ -101,7 +102,9 @@ export function viewOfJournals(journals: readonly NodeJournal[], code: ReplayCod
   const roleOf = new Map(journals.map((j) => [j.node, j.role]));
   const laneOf = (address: string): number => {
     const role = roleOf.get(address);
-    return role === undefined ? b.laneOf(bare(address), "other", hostOf(address)) : b.laneOf(`${role} ${bare(address)}`, role, hostOf(address));
+    return role === undefined
+      ? b.laneOf(bare(address), "other", hostOf(address))
+      : b.laneOf(`${role} ${bare(address)}`, role, hostOf(address));
   };
   const trackers = new Map<NodeJournal, StateTracker>();
   const lifeOf = new Map<NodeJournal, number>();
@@ -140,13 +143,22 @@ export function viewOfJournals(journals: readonly NodeJournal[], code: ReplayCod
       v.statesNote = `states kept for the first ${row} steps only (comparing big states step by step hit its limit)`;
     }
     let tracker = trackers.get(s.journal);
-    if (tracker === undefined) trackers.set(s.journal, (tracker = new StateTracker()));
+    if (tracker === undefined) {
+      tracker = new StateTracker();
+      trackers.set(s.journal, tracker);
+    }
     const changes = states && detail ? tracker.changes(s.state) : null;
     // Rows go down in time on the time axis: a step whose clock reads earlier than the one before (another machine's clock) is drawn level with it.
     lastTimeMs = Math.max(lastTimeMs, s.timeMs - t0);
     const h = s.journal.header;
     // A journal whose older segments were rotated away starts from its oldest kept segment's snapshot, not from init.
-    const start = s.input === null && h.segment > 0 ? { summary: `snapshot (journal segment ${h.segment}, before step ${h.firstStep})`, input: { type: "snapshot", segment: h.segment, firstStep: h.firstStep } } : undefined;
+    const start =
+      s.input === null && h.segment > 0
+        ? {
+            summary: `snapshot (journal segment ${h.segment}, before step ${h.firstStep})`,
+            input: { type: "snapshot", segment: h.segment, firstStep: h.firstStep },
+          }
+        : undefined;
     b.addStep(row, lastTimeMs, lane, s.input, s.effects, changes, detail, start);
     if (!lifeOf.has(s.journal)) {
       lifeOf.set(s.journal, v.lives.length);
@@ -155,7 +167,8 @@ export function viewOfJournals(journals: readonly NodeJournal[], code: ReplayCod
     v.lives[lifeOf.get(s.journal)!]!.toRow = row;
     const input = s.input;
     if (input !== null && input.type === "message") noteDelivery(input, row, lane);
-    if (input !== null && (input.type === "leaderElected" || input.type === "leadershipRevoked")) v.leaders.push({ row, lane, what: input.type === "leaderElected" ? "elected" : "revoked" });
+    if (input !== null && (input.type === "leaderElected" || input.type === "leadershipRevoked"))
+      v.leaders.push({ row, lane, what: input.type === "leaderElected" ? "elected" : "revoked" });
     for (const e of s.effects) {
       if (e.type !== "send") continue;
       sent.set(e.message, { index: v.msgSend.length, delivered: false });
@@ -180,7 +193,13 @@ export function viewOfJournals(journals: readonly NodeJournal[], code: ReplayCod
   const reasons: string[] = [];
   for (const x of result.violations) {
     const row = x.step >= 0 && x.step < rowOfStep.length ? rowOfStep[x.step]! : last;
-    v.violations.push({ row, lane: roleOf.has(x.node) ? laneOf(x.node) : -1, check: x.check, detail: x.detail, weakness: x.weakness ?? null });
+    v.violations.push({
+      row,
+      lane: roleOf.has(x.node) ? laneOf(x.node) : -1,
+      check: x.check,
+      detail: x.detail,
+      weakness: x.weakness ?? null,
+    });
     reasons.push(describeViolation(x));
   }
   if (result.divergence !== null) {
@@ -189,9 +208,17 @@ export function viewOfJournals(journals: readonly NodeJournal[], code: ReplayCod
     v.violations.push({ row: last, lane: laneOf(d.node), check: "replay", detail: describeDivergence(d), weakness: null });
     reasons.push(describeDivergence(d));
   }
-  if (result.unrecordedSends > 0) reasons.push(`${result.unrecordedSends} messages arrived whose sending step was lost with a killed process's last journal records (drawn as injected)`);
+  if (result.unrecordedSends > 0)
+    reasons.push(
+      `${result.unrecordedSends} messages arrived whose sending step was lost with a killed process's last journal records (drawn as injected)`,
+    );
   const ok = result.divergence === null && result.violations.length === 0;
-  v.verdict = { ok, reasons: ok ? [`${result.steps} steps of ${result.nodes} journals replayed: every effect as recorded, no invariant broken`, ...reasons] : reasons };
+  v.verdict = {
+    ok,
+    reasons: ok
+      ? [`${result.steps} steps of ${result.nodes} journals replayed: every effect as recorded, no invariant broken`, ...reasons]
+      : reasons,
+  };
   markDelayed(v);
   return v;
 }

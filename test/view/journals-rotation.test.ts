@@ -38,7 +38,20 @@ function recordMaster(dir: string): void {
   const inputs: Input[] = [{ type: "leaderElected", stored: EMPTY_STORE }];
   for (let i = 0; i < 30; i++) {
     const w = `flint://127.0.0.1:${8000 + i}` as Address;
-    inputs.push({ type: "message", from: w, message: { type: "RegisterWorker", workerId: `worker-${i}` as never, host: "127.0.0.1", port: 8000 + i, workerAddress: w, cores: 2, memoryMb: 1024, masterAddress: M } });
+    inputs.push({
+      type: "message",
+      from: w,
+      message: {
+        type: "RegisterWorker",
+        workerId: `worker-${i}` as never,
+        host: "127.0.0.1",
+        port: 8000 + i,
+        workerAddress: w,
+        cores: 2,
+        memoryMb: 1024,
+        masterAddress: M,
+      },
+    });
   }
   inputs.forEach((input, k) => {
     now += 3;

@@ -20,13 +20,26 @@ import { viewOfJournals } from "../../src/view/journals.js";
 import type { ViewRun } from "../../src/view/model.js";
 import { firstDifference } from "../../src/view/page.js";
 import { fileTempDir } from "../hygiene/tempDir.js";
-import { DIST_READY, expected, executorsUnder, FAST_PROTOCOL, kill, ProcessTracker, runUntil, SLOW_APP, startTestCluster, waitFor } from "../real/cluster/harness.js";
+import {
+  DIST_READY,
+  expected,
+  executorsUnder,
+  FAST_PROTOCOL,
+  kill,
+  ProcessTracker,
+  runUntil,
+  SLOW_APP,
+  startTestCluster,
+  waitFor,
+} from "../real/cluster/harness.js";
 import { captureOutput } from "../sim/helpers.js";
 
 declare const window: unknown;
 declare const document: { querySelector(selector: string): unknown };
 declare const devicePixelRatio: number;
-type HTMLCanvasElement = { getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
+type HTMLCanvasElement = {
+  getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+};
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -48,13 +61,25 @@ function pageRun(file: string): ViewRun {
 
 describe.skipIf(!DIST_READY)("flint view of a real cluster's journals", () => {
   beforeAll(async () => {
-    const c = (cluster = await startTestCluster(tracker));
-    const d = await connect({ master: c.masterUrl, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver"), journal: c.journalDir! });
+    cluster = await startTestCluster(tracker);
+    const c = cluster;
+    const d = await connect({
+      master: c.masterUrl,
+      module: SLOW_APP,
+      secret: c.secret,
+      protocol: FAST_PROTOCOL,
+      logger: createMemoryLogger("driver"),
+      journal: c.journalDir!,
+    });
     const run = runUntil(d, 16, 100, 3);
     await run.reached;
     killedPid = executorsUnder(c.workers[0]!.pid)[0] ?? executorsUnder(c.workers[1]!.pid)[0]!;
     // Killed once its journal has its header (an executor killed before its first flush leaves an empty file, which replay refuses).
-    await waitFor("the executor's journal header", () => readdirSync(c.journalDir!).some((f) => f.endsWith(`-${killedPid}.0.jsonl`) && statSync(join(c.journalDir!, f)).size > 0), 5_000);
+    await waitFor(
+      "the executor's journal header",
+      () => readdirSync(c.journalDir!).some((f) => f.endsWith(`-${killedPid}.0.jsonl`) && statSync(join(c.journalDir!, f)).size > 0),
+      5_000,
+    );
     killedAtMs = Date.now();
     kill(killedPid, "SIGKILL");
     expect(await run.job).toEqual(expected(16));
@@ -91,7 +116,11 @@ describe.skipIf(!DIST_READY)("flint view of a real cluster's journals", () => {
     expect(life.endedBy).toBe("crash");
     expect(run.lane.lastIndexOf(lane)).toBe(life.toRow);
     // Time is real ms from the first node's start: the crash's last step is before the kill.
-    const t0 = Math.min(...readdirSync(journal).map((f) => (JSON.parse(readFileSync(join(journal, f), "utf8").split("\n")[0]!) as { initNow: number }).initNow));
+    const t0 = Math.min(
+      ...readdirSync(journal).map(
+        (f) => (JSON.parse(readFileSync(join(journal, f), "utf8").split("\n")[0]!) as { initNow: number }).initNow,
+      ),
+    );
     expect(run.timeMs[life.toRow]!).toBeLessThanOrEqual(killedAtMs - t0);
     expect(run.timeMs[life.fromRow]!).toBeGreaterThanOrEqual(header.initNow - t0 - 1);
     // The other executors and the nodes that were stopped at the end are not drawn as crashed.
@@ -110,62 +139,74 @@ describe.skipIf(!DIST_READY)("flint view of a real cluster's journals", () => {
     expect(run.leaders.some((x) => x.lane === master && x.what === "elected")).toBe(true);
   });
 
-  it.skipIf(!HAVE_CHROMIUM)("in a browser: clicking a step shows the node's state as replay rebuilds it", async () => {
-    const html = join(tmp, "browse.html");
-    expect(await view([journal, "-o", html])).toBe(0);
-    const run = pageRun(html);
-    // What replay computes: each step's state, by the order the page's rows have.
-    const code = await loadCode();
-    const statesByRow: unknown[] = [];
-    replay(readJournalDir(journal, code.protocolVersion), code, { onStep: (s) => statesByRow.push(JSON.parse(JSON.stringify(s.state))) });
-    expect(statesByRow).toHaveLength(run.step.length);
+  it.skipIf(!HAVE_CHROMIUM)(
+    "in a browser: clicking a step shows the node's state as replay rebuilds it",
+    async () => {
+      const html = join(tmp, "browse.html");
+      expect(await view([journal, "-o", html])).toBe(0);
+      const run = pageRun(html);
+      // What replay computes: each step's state, by the order the page's rows have.
+      const code = await loadCode();
+      const statesByRow: unknown[] = [];
+      replay(readJournalDir(journal, code.protocolVersion), code, { onStep: (s) => statesByRow.push(JSON.parse(JSON.stringify(s.state))) });
+      expect(statesByRow).toHaveLength(run.step.length);
 
-    const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-    try {
-      const errors: string[] = [];
-      const page: Page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      page.on("pageerror", (e) => errors.push(String(e)));
-      await page.goto(`file://${html}`);
-      await page.waitForSelector("body[data-drawn]");
-      for (const kind of ["worker", "driver", "master"]) {
-        const lane = run.lanes.findIndex((l) => l.kind === kind);
-        // A step in the middle of the node's steps, and its last.
-        const rows = run.lane.flatMap((l, r) => (l === lane ? [r] : []));
-        for (const row of [rows[rows.length >> 1]!, rows[rows.length - 1]!]) {
-          await page.evaluate((r) => (window as { flintView: { scrollTo(r: number): void } }).flintView.scrollTo(r), row);
-          const [x, y] = await page.evaluate(([l, r]) => {
+      const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+      try {
+        const errors: string[] = [];
+        const page: Page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+        page.on("pageerror", (e) => errors.push(String(e)));
+        await page.goto(`file://${html}`);
+        await page.waitForSelector("body[data-drawn]");
+        for (const kind of ["worker", "driver", "master"]) {
+          const lane = run.lanes.findIndex((l) => l.kind === kind);
+          // A step in the middle of the node's steps, and its last.
+          const rows = run.lane.flatMap((l, r) => (l === lane ? [r] : []));
+          for (const row of [rows[rows.length >> 1]!, rows[rows.length - 1]!]) {
+            await page.evaluate((r) => (window as { flintView: { scrollTo(r: number): void } }).flintView.scrollTo(r), row);
+            const [x, y] = await page.evaluate(
+              ([l, r]) => {
+                const v = (window as { flintView: { laneX(p: number, l: number): number; rowY(p: number, r: number): number } }).flintView;
+                return [v.laneX(0, l!), v.rowY(0, r!)];
+              },
+              [lane, row],
+            );
+            const box = (await page.locator('canvas[data-pane="0"]').boundingBox())!;
+            await page.mouse.click(box.x + x, box.y + y);
+            await expect.poll(() => page.getAttribute("#detail", "data-row")).toBe(String(row));
+            expect(await page.getAttribute("#detail", "data-node")).toBe(run.lanes[lane]!.name);
+            expect(JSON.parse((await page.textContent("#state-after"))!)).toEqual(statesByRow[row]);
+          }
+        }
+        // The crash is drawn where the killed executor's lane ends: a red cross.
+        const crashed = run.lives.find((l) => l.endedBy === "crash")!;
+        await page.evaluate((r) => (window as { flintView: { scrollTo(r: number): void } }).flintView.scrollTo(r), crashed.toRow);
+        const [cx, cy] = await page.evaluate(
+          ([l, r]) => {
             const v = (window as { flintView: { laneX(p: number, l: number): number; rowY(p: number, r: number): number } }).flintView;
             return [v.laneX(0, l!), v.rowY(0, r!)];
-          }, [lane, row]);
-          const box = (await page.locator('canvas[data-pane="0"]').boundingBox())!;
-          await page.mouse.click(box.x + x, box.y + y);
-          await expect.poll(() => page.getAttribute("#detail", "data-row")).toBe(String(row));
-          expect(await page.getAttribute("#detail", "data-node")).toBe(run.lanes[lane]!.name);
-          expect(JSON.parse((await page.textContent("#state-after"))!)).toEqual(statesByRow[row]);
-        }
+          },
+          [crashed.lane, crashed.toRow],
+        );
+        const red = await page.evaluate(
+          ([px, py]) => {
+            const c = document.querySelector('canvas[data-pane="0"]') as HTMLCanvasElement;
+            return Array.from(
+              c.getContext("2d")!.getImageData(Math.round(px! * devicePixelRatio), Math.round(py! * devicePixelRatio), 1, 1).data,
+            );
+          },
+          [cx + 4, cy + 4],
+        );
+        expect(red[0]).toBeGreaterThan(150);
+        expect(red[1]).toBeLessThan(90);
+        expect(errors).toEqual([]);
+        await page.close();
+      } finally {
+        await browser.close();
       }
-      // The crash is drawn where the killed executor's lane ends: a red cross.
-      const crashed = run.lives.find((l) => l.endedBy === "crash")!;
-      await page.evaluate((r) => (window as { flintView: { scrollTo(r: number): void } }).flintView.scrollTo(r), crashed.toRow);
-      const [cx, cy] = await page.evaluate(([l, r]) => {
-        const v = (window as { flintView: { laneX(p: number, l: number): number; rowY(p: number, r: number): number } }).flintView;
-        return [v.laneX(0, l!), v.rowY(0, r!)];
-      }, [crashed.lane, crashed.toRow]);
-      const red = await page.evaluate(
-        ([px, py]) => {
-          const c = document.querySelector('canvas[data-pane="0"]') as HTMLCanvasElement;
-          return Array.from(c.getContext("2d")!.getImageData(Math.round(px! * devicePixelRatio), Math.round(py! * devicePixelRatio), 1, 1).data);
-        },
-        [cx + 4, cy + 4],
-      );
-      expect(red[0]).toBeGreaterThan(150);
-      expect(red[1]).toBeLessThan(90);
-      expect(errors).toEqual([]);
-      await page.close();
-    } finally {
-      await browser.close();
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 
   it("two runs: the same journals are the same step for step (real clocks are not compared); without the killed executor's journal they differ where it started", async () => {
     const copy = join(tmp, "copy");
@@ -233,7 +274,19 @@ describe.skipIf(!DIST_READY)("flint view of a real cluster's journals", () => {
 
     // A slip that changes an effect: replay stops at that step, marked on its node at the end of what was drawn.
     const worker = code.roles.worker;
-    const slipping: ReplayCode = { ...code, roles: { ...code.roles, worker: { ...worker, step: (s: unknown, input: { type: string }, ctx: unknown) => [...(worker.step(s, input as never, ctx as never) as Effect[]), ...(input.type === "timer" ? [{ type: "exit" as const, code: 99, reason: "planted" }] : [])] } } };
+    const slipping: ReplayCode = {
+      ...code,
+      roles: {
+        ...code.roles,
+        worker: {
+          ...worker,
+          step: (s: unknown, input: { type: string }, ctx: unknown) => [
+            ...(worker.step(s, input as never, ctx as never) as Effect[]),
+            ...(input.type === "timer" ? [{ type: "exit" as const, code: 99, reason: "planted" }] : []),
+          ],
+        },
+      },
+    };
     const d = viewOfJournals(readJournalDir(journal, code.protocolVersion), slipping, { title: "slip", source: journal });
     expect(d.verdict?.ok).toBe(false);
     expect(d.verdict?.reasons[0]).toMatch(/^worker flint:\/\/\S+: step \d+ gives other effects than recorded/);
