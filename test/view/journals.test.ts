@@ -296,6 +296,23 @@ describe.skipIf(!DIST_READY)("flint view of a real cluster's journals", () => {
     expect(d.step.length).toBeLessThan(clean.step.length);
   });
 
+  it("a journal left empty by a process killed before its first write is named in the verdict, and the rest drawn", async () => {
+    const dir = join(tmp, "with-empty");
+    cpSync(journal, dir, { recursive: true });
+    const emptyFile = join(dir, "executor-127.0.0.1_1-99999.0.jsonl");
+    writeFileSync(emptyFile, "");
+    const html = join(tmp, "with-empty.html");
+    expect(await view([dir, "-o", html]), out.stderr).toBe(0);
+    const run = pageRun(html);
+    expect(run.verdict?.reasons).toContain(`${emptyFile} is empty (its process was killed before it wrote anything): not drawn`);
+    const code = await loadCode();
+    expect(run.step.length).toBe(
+      viewOfJournals(readJournalDir(journal, code.protocolVersion), code, { title: "all", source: journal }).step.length,
+    );
+    // Only the viewer leaves it out: replay still refuses a journal it cannot check.
+    expect(() => readJournalDir(dir, code.protocolVersion)).toThrow(/empty file \(no header\)/);
+  });
+
   it("bad input: no journals, a corrupt journal, a seed for journals: exit 2 naming what is wrong", async () => {
     const empty = join(tmp, "empty");
     mkdirSync(empty);

@@ -80,14 +80,18 @@ function out(s: string): void {
 /** The view of a real cluster's journals, replayed with this build's reducers. */
 async function viewOfJournalDir(dir: string, detailBudgetBytes: number): Promise<ViewRun> {
   const code = await loadCode();
+  /** Journals left empty by a process killed before its first write: nothing to draw of them, said in the verdict. */
+  const empty: string[] = [];
   let journals;
   try {
-    journals = readJournalDir(dir, code.protocolVersion);
+    journals = readJournalDir(dir, code.protocolVersion, { onEmpty: (file) => empty.push(file) });
   } catch (e) {
     if (e instanceof JournalError) throw e;
     throw new RunSourceError((e as Error).message);
   }
-  return viewOfJournals(journals, code, { title: `journals ${dir}`, source: `flint replay ${dir}`, detailBudgetBytes });
+  const view = viewOfJournals(journals, code, { title: `journals ${dir}`, source: `flint replay ${dir}`, detailBudgetBytes });
+  for (const file of empty) view.verdict?.reasons.push(`${file} is empty (its process was killed before it wrote anything): not drawn`);
+  return view;
 }
 
 /** The view of one run: a trace file as it is, a scenario run with its seed (and bugs), journals replayed. */
