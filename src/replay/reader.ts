@@ -87,8 +87,16 @@ function readSegment(path: string, protocolVersion: number, expectStep: number |
   return { header, records };
 }
 
+export interface ReadOptions {
+  /**
+   * Called with a node's last segment when that file is empty (its process was killed before the
+   * writer's first flush), which is then left out instead of refused (`flint view` draws the rest).
+   */
+  onEmpty?: (file: string) => void;
+}
+
 /** Every node's journal in `dir`, in file-name order. */
-export function readJournalDir(dir: string, protocolVersion: number): NodeJournal[] {
+export function readJournalDir(dir: string, protocolVersion: number, options: ReadOptions = {}): NodeJournal[] {
   let names: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new Error("not a directory");
@@ -113,12 +121,17 @@ export function readJournalDir(dir: string, protocolVersion: number): NodeJourna
       const segment = segments[k]!;
       const path = join(dir, `${base}.${segment}.jsonl`);
       if (journal !== undefined && segment !== segments[k - 1]! + 1) throw new JournalError(path, 1, journal.records.at(-1)?.s ?? 0, `segment ${segment - 1} is missing`);
+      if (options.onEmpty !== undefined && k === segments.length - 1 && statSync(path).size === 0) {
+        options.onEmpty(path);
+        break;
+      }
       const expect = journal === undefined ? undefined : (journal.records.at(-1)?.s ?? (journal.header.firstStep ?? 1) - 1) + 1;
       const { header, records } = readSegment(path, protocolVersion, expect);
       if (journal === undefined) journal = { node: header.node, role: header.role, pid: header.pid, header, file: path, records };
       else journal.records.push(...records);
     }
-    out.push(journal!);
+    if (journal !== undefined) out.push(journal);
   }
+  if (out.length === 0) throw new Error(`${dir} holds only empty journals (their processes were killed before they wrote anything)`);
   return out;
 }

@@ -146,10 +146,34 @@ function start(run: Run): Divergence | null {
 }
 
 /**
+ * One replayed step, as `flint view` draws it: the node's journal (one per incarnation), the step
+ * number in it (0: its start, init or a later segment's snapshot), the input (null at the start)
+ * with a delivered message being the very object its replayed send carried (matched as above;
+ * another object when no send was recorded), the effects (a send's message is the object a later
+ * delivery carries), and the node's live state after the step (the observer must copy what it keeps).
+ */
+export interface ReplayedStep {
+  journal: NodeJournal;
+  nodeStep: number;
+  timeMs: number;
+  input: Input | null;
+  effects: readonly Effect[];
+  state: unknown;
+}
+
+export interface ReplayOptions {
+  checks?: boolean;
+  /** Called for every step in the merged order, before its checks (the index of the call is the step a violation names). */
+  onStep?: (step: ReplayedStep) => void;
+  /** Replay on after the first violation (checks stop there): a viewer shows the whole run. */
+  pastViolation?: boolean;
+}
+
+/**
  * Replays `journals` with `code`; stops at the first divergence. With `checks` off, only the
  * per-node comparison runs.
  */
-export function replay(journals: readonly NodeJournal[], code: ReplayCode, options: { checks?: boolean } = {}): ReplayResult {
+export function replay(journals: readonly NodeJournal[], code: ReplayCode, options: ReplayOptions = {}): ReplayResult {
   // One key per node name; a name seen again (a master restarted on its port) is a new incarnation.
   const keys = new Map<string, number>();
   const incarnations = new Map<string, number>();
@@ -165,6 +189,14 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
   const counts = { steps: 0 };
   const election = { isLeader: (n: SimNode) => n.alive && runs.some((r) => r.node === n && r.leading) } as unknown as Election;
   const checks = options.checks === false ? null : new Checks(election, { counts, byName, epochMs: 0 });
+  /** Whether the checks still run (they stop at the first violation). */
+  let checking = checks !== null;
+  /** After a step's checks: whether the replay stops here (a violation, unless told to go on past it). */
+  const stopsAfterChecks = (before: number): boolean => {
+    if (checks === null || checks.violationCount === before) return false;
+    checking = false;
+    return options.pastViolation !== true;
+  };
   const where: Array<{ file: string; nodeStep: number }> = [];
   const inFlight = new InFlight();
   const journaled = new Set(journals.map((j) => j.node));
@@ -212,10 +244,11 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
       for (const e of initEffects) if (e.type === "send") inFlight.sent(run.journal.node, e.to, e.message);
       where.push({ file: run.journal.file, nodeStep: 0 });
       counts.steps++;
-      if (checks !== null && run.journal.header.segment === 0) {
+      options.onStep?.({ journal: run.journal, nodeStep: 0, timeMs: startTime(run.journal), input: null, effects: initEffects, state: run.state });
+      if (checks !== null && checking && run.journal.header.segment === 0) {
         const before = checks.violationCount;
         checks.afterStep({ node: run.node, input: null, effects: initEffects, sender: null, targets: null, inputLink: null, links: null, inputStamp: 0 }, startTime(run.journal));
-        if (checks.violationCount > before) break;
+        if (stopsAfterChecks(before)) break;
       }
       if (run.journal.records.length === 0) run.node.alive = false;
       continue;
@@ -243,15 +276,16 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
     if (input.type === "leadershipRevoked") run.leading = false;
     for (const e of effects) if (e.type === "send") inFlight.sent(run.journal.node, e.to, e.message);
     where.push({ file: record.file, nodeStep: record.s });
-    if (checks !== null) {
+    options.onStep?.({ journal: run.journal, nodeStep: record.s, timeMs: record.t, input, effects, state: run.state });
+    if (checks !== null && checking) {
       const before = checks.violationCount;
       checks.afterStep({ node: run.node, input, effects, sender: input.type === "message" ? (byName.get(input.from) ?? null) : null, targets: null, inputLink: null, links: null, inputStamp: 0 }, record.t);
-      if (checks.violationCount > before) break;
+      if (stopsAfterChecks(before)) break;
     }
     // A node whose journal is over has stopped (it exited, or was killed after its last step).
     if (run.next >= run.journal.records.length) run.node.alive = false;
   }
-  if (checks !== null && result.divergence === null && checks.violationCount === 0) {
+  if (checks !== null && checking && result.divergence === null && checks.violationCount === 0) {
     const lastT = Math.max(0, ...runs.map((r) => r.journal.records.at(-1)?.t ?? 0));
     checks.scanAll([...byName.values()], lastT);
   }

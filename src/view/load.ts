@@ -1,16 +1,24 @@
 /**
  * What `flint view` accepts as a run, resolved to something it can show: a scenario file (run
  * with a seed), a fuzz failure's folder (its shrunk scenario if there is one, else its plan, with
- * the failure's seed), or a `flint sim --trace` file. Real clusters' journals are not supported yet.
+ * the failure's seed), a `flint sim --trace` file, or a real cluster's journals: a directory of
+ * flight-recorder segments (`*.N.jsonl`), or a folder with one in `journal/` (a `flint local`
+ * cluster's folder, a master's recovery directory).
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { checkInjectedMessages } from "../harness/injected-messages.js";
+import { parseSegmentFileName } from "../real/journal/format.js";
 import { parseScenario, ScenarioError, type Scenario } from "../sim/scenario.js";
 
 export class RunSourceError extends Error {}
 
-export type RunSource = { kind: "scenario"; file: string; scenario: Scenario; seed: number | null } | { kind: "trace"; file: string };
+export type RunSource = { kind: "scenario"; file: string; scenario: Scenario; seed: number | null } | { kind: "trace"; file: string } | { kind: "journals"; dir: string };
+
+/** Whether `dir` holds flight-recorder segment files. */
+function holdsJournals(dir: string): boolean {
+  return readdirSync(dir).some((name) => parseSegmentFileName(name) !== undefined);
+}
 
 export function loadScenarioFile(file: string): Scenario {
   let text: string;
@@ -45,10 +53,10 @@ export function resolveRun(path: string): RunSource {
       const file = join(path, name);
       if (existsSync(file)) return { kind: "scenario", file, scenario: loadScenarioFile(file), seed: reportSeed(path) };
     }
-    if (existsSync(join(path, "journal")) || existsSync(join(path, "journal.jsonl"))) {
-      throw new RunSourceError(`${path}: a real cluster's journals are not supported yet (a scenario file, a fuzz failure's folder or a \`flint sim --trace\` file are)`);
-    }
-    throw new RunSourceError(`${path}: not a fuzz failure's folder (no shrunk.json or plan.json in it)`);
+    if (holdsJournals(path)) return { kind: "journals", dir: path };
+    const sub = join(path, "journal");
+    if (existsSync(sub) && statSync(sub).isDirectory() && holdsJournals(sub)) return { kind: "journals", dir: sub };
+    throw new RunSourceError(`${path}: neither a fuzz failure's folder (no shrunk.json or plan.json in it) nor a real cluster's journals (no *.N.jsonl files in it or in its journal/ folder)`);
   }
   const head = firstBytes(path, 4096).trimStart();
   // A trace file is JSON lines of step records; a scenario is one JSON object.

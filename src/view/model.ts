@@ -26,6 +26,8 @@ export interface ViewRun {
   /** Where the run came from (a scenario and seed, a trace file). */
   source: string;
   seed: number | null;
+  /** What `timeMs` counts: the simulator's virtual ms, or real ms from the first node's start (a real cluster's journals). */
+  clock: "virtual" | "real";
   traceHash: string | null;
   verdict: { ok: boolean; reasons: string[] } | null;
   /** Why the state panel is empty, when states were not recorded (a trace file, a detail budget). */
@@ -76,6 +78,7 @@ export class ViewBuilder {
       title,
       source,
       seed: null,
+      clock: "virtual",
       traceHash: null,
       verdict: null,
       statesNote: null,
@@ -135,15 +138,20 @@ export class ViewBuilder {
     return this.laneIds.has(name);
   }
 
-  /** Adds a step; returns its row. `detail` false keeps only the summaries (a detail budget ran out). */
-  addStep(step: number, timeMs: number, lane: number, input: Input | null, effects: readonly Effect[], changes: StateChange[] | null, detail: boolean): number {
+  /**
+   * Adds a step; returns its row. `detail` false keeps only the summaries (a detail budget ran out).
+   * A node's start (input null) is its init, unless `start` says otherwise (a journal that starts
+   * from a snapshot).
+   */
+  addStep(step: number, timeMs: number, lane: number, input: Input | null, effects: readonly Effect[], changes: StateChange[] | null, detail: boolean, start?: { summary: string; input: unknown }): number {
     const r = this.run;
     const row = r.step.length;
     r.step.push(step);
     r.timeMs.push(timeMs);
     r.lane.push(lane);
-    r.summary.push(this.str(describeInput(input)));
-    r.input.push(detail ? this.str(JSON.stringify(input ?? { type: "init" })) : -1);
+    const begins = input === null && start !== undefined ? start : null;
+    r.summary.push(this.str(begins === null ? describeInput(input) : begins.summary));
+    r.input.push(detail ? this.str(JSON.stringify(input ?? begins?.input ?? { type: "init" })) : -1);
     for (const e of effects) {
       r.effectIds.push(detail ? this.str(JSON.stringify(e)) : -1);
       r.effectSummary.push(this.str(describeEffect(e)));

@@ -18,6 +18,8 @@ export function renderPage(runs: readonly ViewRun[], divergence: Divergence | nu
   // Inside <script>, "</" would end the element and "<!--" open a comment: escape the "<".
   const safe = data.replace(/</g, "\\u003c");
   const title = runs.map((r) => r.title).join(" vs ");
+  const clocks = new Set(runs.map((r) => r.clock));
+  const timeAxis = clocks.size === 1 ? `${runs[0]!.clock} time` : "time";
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -30,7 +32,7 @@ export function renderPage(runs: readonly ViewRun[], divergence: Divergence | nu
 <div id="controls">
   <label>nodes <input type="text" id="lanes" placeholder="master, worker-1 (all when empty)"></label>
   <label>follow <input type="text" id="follow" placeholder="a task, executor, app or worker id"></label>
-  <label>axis <select id="axis"><option value="steps">steps</option><option value="time">virtual time</option></select></label>
+  <label>axis <select id="axis"><option value="steps">steps</option><option value="time">${timeAxis}</option></select></label>
   <button id="zoom-in" title="zoom in (+)">+</button><button id="zoom-out" title="zoom out (-)">-</button><button id="fit">whole run</button>
   <button id="prev-mark">&lt; mark</button><button id="next-mark">mark &gt;</button>
   <span class="legend">
@@ -60,12 +62,15 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-/** A row's identity for comparing runs: time, node, the input and the effects (as JSON where kept, else their summaries). */
-function rowKey(v: ViewRun, row: number): string {
+/**
+ * A row's identity for comparing runs: time, node, the input and the effects (as JSON where kept,
+ * else their summaries). Real time is left out: two real runs never share their clocks' readings.
+ */
+function rowKey(v: ViewRun, row: number, withTime: boolean): string {
   const text = (full: number, brief: number): string => v.strings[full >= 0 ? full : brief]!;
   const effects: string[] = [];
   for (let e = v.effectStart[row]!; e < v.effectStart[row + 1]!; e++) effects.push(text(v.effectIds[e]!, v.effectSummary[e]!));
-  return `${v.timeMs[row]} ${v.lanes[v.lane[row]!]!.name} ${text(v.input[row]!, v.summary[row]!)} => ${effects.join("; ")}`;
+  return `${withTime ? v.timeMs[row] : ""} ${v.lanes[v.lane[row]!]!.name} ${text(v.input[row]!, v.summary[row]!)} => ${effects.join("; ")}`;
 }
 
 /** A row in a sentence, for the banner. */
@@ -80,10 +85,11 @@ export function firstDifference(a: ViewRun, b: ViewRun): Divergence | null {
   const n = Math.min(a.step.length, b.step.length);
   // What the nodes did (time, node, input, effects) is the difference to open on; a step whose
   // state changes differ while it did the same (a seed, or a bug that has not shown yet) is noted.
+  const withTime = a.clock === "virtual" && b.clock === "virtual";
   let acted = -1;
   let stated = -1;
   for (let i = 0; i < n && acted < 0; i++) {
-    if (rowKey(a, i) !== rowKey(b, i)) acted = i;
+    if (rowKey(a, i, withTime) !== rowKey(b, i, withTime)) acted = i;
     else if (stated < 0 && a.changes[i]! >= 0 && b.changes[i]! >= 0 && a.strings[a.changes[i]!] !== b.strings[b.changes[i]!]) stated = i;
   }
   const stateNote = stated >= 0 ? ` The nodes' states first differ earlier, at step ${a.step[stated]} (${a.lanes[a.lane[stated]!]!.name}).` : "";

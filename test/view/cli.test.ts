@@ -90,7 +90,7 @@ describe("flint view (files)", () => {
     const journals = join(TMP, "cluster");
     mkdirSync(join(journals, "journal"), { recursive: true });
     expect(await view([journals])).toBe(2);
-    expect(out.stderr).toContain("not supported yet");
+    expect(out.stderr).toContain("no *.N.jsonl files in it or in its journal/ folder");
     const bad = join(TMP, "bad.jsonl");
     writeFileSync(bad, '{"step":0,"t":0}\n');
     expect(await view([bad])).toBe(2);
