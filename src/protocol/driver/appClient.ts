@@ -129,7 +129,8 @@ export function onExecutorUpdated(d: DriverStep, msg: ExecutorUpdated): void {
     d.fx.push(log("info", "executorUpdated", { execId: msg.execId, state: msg.state }));
     return;
   }
-  const message = msg.message ?? "";
+  // The master may send no message (a worker's report without one): the loss still gets a reason.
+  const message = msg.message ?? `executor ${msg.state}`;
   const reason: ExecutorLossReason =
     msg.exitStatus !== undefined
       ? {

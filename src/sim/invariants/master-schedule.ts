@@ -49,8 +49,10 @@ export function checkScheduleOutcome(v: MasterStepView): void {
     /** Whether the app's schedule could give this worker one more step now. */
     const couldTake = (w: WorkerInfo): boolean => {
       if (coresFree(w) < step) return false;
-      // Without coresPerExecutor, more cores for an executor this step placed there need no memory or limit.
-      if (cpe === undefined && (assigned?.get(w.id) ?? 0) > 0) return true;
+      // Only a new executor is judged: without coresPerExecutor an executor grows only within the
+      // schedule() pass that placed it, and one step may run several passes (a timer that removes
+      // three workers schedules after each), so an executor placed by an earlier pass of this step
+      // cannot take more cores now (swarm seed 657).
       return memoryFree(w) >= mem && underLimit;
     };
     if (left >= step) {
