@@ -182,10 +182,10 @@ describe("driver: ExecutorUpdated from the master (§1.4 reason rules)", () => {
     expect(s.scheduler.taskSets["j1.0.0"]!.numFailures[0]).toBe(0);
   });
 
-  it("driver: KILLED with neither exit code nor worker host: ExecutorProcessLost caused by the app", () => {
+  it("driver: KILLED with neither exit code nor worker host: ExecutorProcessLost caused by the app, with a reason that names the state (never empty text)", () => {
     const s = withRunningTask();
     const fx = deliver(s, MASTER, { type: "ExecutorUpdated", execId: 1, state: "KILLED" });
-    expect(notes(fx, "executorRemoved")).toEqual([{ kind: "executorRemoved", executorId: "1", reason: "" }]);
+    expect(notes(fx, "executorRemoved")).toEqual([{ kind: "executorRemoved", executorId: "1", reason: "executor KILLED" }]);
     expect(s.scheduler.taskSets["j1.0.0"]!.numFailures[0]).toBe(1);
   });
 
