@@ -149,7 +149,13 @@ function start(run: Run): Divergence | null {
  * Replays `journals` with `code`; stops at the first divergence. With `checks` off, only the
  * per-node comparison runs.
  */
-export function replay(journals: readonly NodeJournal[], code: ReplayCode, options: { checks?: boolean } = {}): ReplayResult {
+/**
+ * Called for every step of the merged history, in replay order: a node's start (input null, its
+ * init effects) and each record (`flint chaos` matches a scenario's expectations on them).
+ */
+export type OnReplayedStep = (journal: NodeJournal, timeMs: number, input: Input | null, effects: readonly Effect[]) => void;
+
+export function replay(journals: readonly NodeJournal[], code: ReplayCode, options: { checks?: boolean; onStep?: OnReplayedStep } = {}): ReplayResult {
   // One key per node name; a name seen again (a master restarted on its port) is a new incarnation.
   const keys = new Map<string, number>();
   const incarnations = new Map<string, number>();
@@ -212,6 +218,7 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
       for (const e of initEffects) if (e.type === "send") inFlight.sent(run.journal.node, e.to, e.message);
       where.push({ file: run.journal.file, nodeStep: 0 });
       counts.steps++;
+      if (run.journal.header.segment === 0) options.onStep?.(run.journal, startTime(run.journal), null, initEffects);
       if (checks !== null && run.journal.header.segment === 0) {
         const before = checks.violationCount;
         checks.afterStep({ node: run.node, input: null, effects: initEffects, sender: null, targets: null, inputLink: null, links: null, inputStamp: 0 }, startTime(run.journal));
@@ -243,6 +250,7 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
     if (input.type === "leadershipRevoked") run.leading = false;
     for (const e of effects) if (e.type === "send") inFlight.sent(run.journal.node, e.to, e.message);
     where.push({ file: record.file, nodeStep: record.s });
+    options.onStep?.(run.journal, record.t, input, effects);
     if (checks !== null) {
       const before = checks.violationCount;
       checks.afterStep({ node: run.node, input, effects, sender: input.type === "message" ? (byName.get(input.from) ?? null) : null, targets: null, inputLink: null, links: null, inputStamp: 0 }, record.t);
