@@ -9,7 +9,7 @@
  * through `flint replay` (every step re-run, the simulator's invariants on the merged history) and
  * the scenario's expectations are matched on that history, with the nodes named as in the scenario.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Effect, Input } from "../protocol/io.js";
 import { createSecretFile } from "../real/handshake.js";
@@ -101,6 +101,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   /** Every process ever started, by pid: how journals are named back to the scenario. */
   const names = new Map<number, { name: string; kind: string; labels: Record<string, string> }>();
   const problems: string[] = [];
+  /** Processes killed by a fault (kill -9): their journals may end in the middle of a record. */
+  const killed = new Set<number>();
   const timers: NodeJS.Timeout[] = [];
   let zk: EmbeddedZooKeeper | undefined;
   let stopping = false;
@@ -225,6 +227,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const appIds = (s?.apps ?? []).filter((a) => a.name === app && a.state !== "FINISHED").map((a) => a.id);
         const pids = appIds.flatMap((id) => executorPids(id, workers.map((w) => w.workDir)));
         if (pids.length === 0) throw new Error(`no executor of ${app} runs (the leading master knows ${appIds.length} such app(s))`);
+        killed.add(pids[0]!);
         process.kill(pids[0]!, "SIGKILL");
         return;
       }
@@ -255,6 +258,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const act = async (f: FaultSpec, proc: ChaosProcess, restart: () => Promise<void>): Promise<void> => {
       switch (f.kind) {
         case "crash":
+          killed.add(proc.pid);
           await crash(proc);
           if (f.restartAfterMs !== undefined) {
             const when = Date.now() - t0 + f.restartAfterMs;
@@ -262,6 +266,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           }
           return;
         case "restart":
+          killed.add(proc.pid);
           await crash(proc);
           await restart();
           return;
@@ -333,6 +338,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     return why === undefined;
   });
   const code = await loadCode();
+  const trimmed = trimKilledJournals(journalDir, killed);
   const journals = readJournalDir(journalDir, code.protocolVersion);
   const nodes = new Map<NodeJournal, SimNode>();
   const nodeOf = (j: NodeJournal): SimNode => {
@@ -361,6 +367,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     replayLine = `${result.steps} steps of ${result.nodes} journals replayed; ${describeViolation(result.violations[0]!)}`;
     reasons.push(`flint replay: ${replayLine}`);
   } else replayLine = `${result.steps} steps of ${result.nodes} journals replayed: every effect as recorded, no invariant broken`;
+  if (trimmed.length > 0) replayLine += ` (${trimmed.join("; ")})`;
   for (const x of checkable) {
     const problem = expectations.problem(x);
     if (problem !== null) reasons.push(problem);
@@ -368,6 +375,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const passed = reasons.length === 0;
   if (passed && options.removeWhenPassed) rmSync(dir, { recursive: true, force: true });
   return { passed, reasons, notChecked, jobs, replay: replayLine, elapsedMs: Date.now() - started };
+}
+
+/**
+ * A process killed with kill -9 loses what its journal had not flushed yet (it writes every 100
+ * ms): its file may be empty (killed before its first write) or end inside a record. Those files,
+ * of killed processes only, are cut back to their last whole record (an empty one removed), and
+ * each cut is said; any other damaged journal is still refused by the reader.
+ */
+function trimKilledJournals(dir: string, killed: ReadonlySet<number>): string[] {
+  const notes: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const pid = Number(/-(\d+)\.\d+\.jsonl$/.exec(name)?.[1]);
+    if (!killed.has(pid)) continue;
+    const path = join(dir, name);
+    const text = readFileSync(path, "utf8");
+    const end = text.lastIndexOf("\n") + 1;
+    if (end === 0) {
+      rmSync(path);
+      notes.push(`${name} was empty: its process was killed before its first write`);
+    } else if (end < text.length) {
+      writeFileSync(path, text.slice(0, end));
+      notes.push(`${name}: an incomplete last record of a killed process dropped`);
+    }
+  }
+  return notes;
 }
 
 /** The last time the timeline names (a fault, its restart or its end, an app's or a worker's start). */
