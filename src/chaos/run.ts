@@ -106,6 +106,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const timers: NodeJS.Timeout[] = [];
   let zk: EmbeddedZooKeeper | undefined;
   let stopping = false;
+  /** Apps still running when the run ended: a job they report failed was cancelled by that stop. */
+  const cutShort = new Set<string>();
   /** The scenario's time 0 (set once the masters listen): journals' times are read from it. */
   let t0 = Date.now();
 
@@ -303,6 +305,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   } finally {
     stopping = true;
     for (const t of timers) clearTimeout(t);
+    for (const [name, p] of apps) if (p.exitCode === undefined) cutShort.add(name);
     // Drivers first (they unregister their apps), then workers (their executors), then masters.
     await Promise.all([...apps.values()].map((p) => stop(p, 5_000)));
     await Promise.all(workers.flatMap((w) => (w.proc ? [stop(w.proc, 5_000)] : [])));
@@ -316,7 +319,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   for (const app of scenario.apps) {
     const proc = apps.get(app.name);
     const outcomes = proc === undefined ? undefined : outcomesIn(proc.stdout.join("\n"));
-    for (const job of app.jobs) jobs[job.id] = outcomes?.[job.id] ?? { state: "unfinished" };
+    for (const job of app.jobs) {
+      const outcome = outcomes?.[job.id];
+      jobs[job.id] = outcome === undefined || (outcome.state === "failed" && cutShort.has(app.name)) ? { state: "unfinished" } : outcome;
+    }
   }
   const reasons = [...problems];
   const ex = scenario.expect;
