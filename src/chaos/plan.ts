@@ -16,6 +16,7 @@ export function refusals(scenario: Scenario, options: { canPartition: string | u
   if (scenario.randomFaults !== null) out.push("randomFaults: random faults are drawn by the simulator's seeded generator; list them as faults for real processes");
   if (scenario.drivers.length > 0) out.push("drivers: cluster-mode drivers are not run by flint chaos yet (use apps: client-mode drivers)");
   if (scenario.store !== undefined) out.push("store: a pre-filled recovery store cannot be written for real masters");
+  if (scenario.cluster.recoveryMode === "zookeeper" && scenario.faults.some((f) => f.kind === "partition")) out.push("cluster.recoveryMode zookeeper: ZooKeeper runs outside the nodes' network namespaces; a partition scenario needs filesystem or none");
   if (scenario.cluster.recoveryMode === "zookeeper" && options.zooKeeper !== undefined) out.push(`cluster.recoveryMode zookeeper: ZooKeeper cannot be started here (${options.zooKeeper})`);
   if (scenario.cluster.masters > 1 && scenario.cluster.recoveryMode !== "zookeeper") out.push(`cluster.masters ${scenario.cluster.masters}: several masters need recoveryMode zookeeper to elect the leader`);
   scenario.apps.forEach((a, i) => {
@@ -44,7 +45,8 @@ function faultRefusal(f: FaultSpec, canPartition: string | undefined): string | 
     }
     case "partition":
       if (canPartition !== undefined) return `a partition needs network namespaces: ${canPartition}`;
-      return "partitions are not done by flint chaos yet";
+      if (f.others !== undefined || f.oneWay) return "only a partition of hosts from every other node is done on real processes (no others, no oneWay): a node's link is cut";
+      return undefined;
     case "messages":
       return "dropping, delaying or duplicating chosen messages needs the simulated network; on real processes use crash or pause";
     case "storeDown":

@@ -26,10 +26,14 @@ export interface ChaosProcess {
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
-/** Starts `flint <args>` as `name`; its stderr goes to `<logDir>/<name>.<n>.stderr`. */
-export function launch(name: string, args: string[], env: NodeJS.ProcessEnv, logDir: string, incarnation: number): ChaosProcess {
+/**
+ * Starts `flint <args>` as `name`; its stderr goes to `<logDir>/<name>.<n>.stderr`. `wrap` puts the
+ * command inside another (`ip netns exec NS ...`, which execs it: the pid stays the node's).
+ */
+export function launch(name: string, args: string[], env: NodeJS.ProcessEnv, logDir: string, incarnation: number, wrap: (command: string[]) => string[] = (c) => c): ChaosProcess {
   const stderr = openSync(join(logDir, `${name.replace(/[^A-Za-z0-9.-]/g, "_")}.${incarnation}.stderr`), "a");
-  const child = spawn(process.execPath, [FLINT_BIN, ...args], { env, stdio: ["pipe", "pipe", stderr] });
+  const [command, ...rest] = wrap([process.execPath, FLINT_BIN, ...args]);
+  const child = spawn(command!, rest, { env, stdio: ["pipe", "pipe", stderr] });
   closeSync(stderr);
   child.stdin!.on("error", () => {});
   const lines: string[] = [];

@@ -25,6 +25,7 @@ import { Expectations } from "../sim/expectations.js";
 import type { FaultSpec, Scenario } from "../sim/scenario.js";
 import type { SimNode } from "../sim/world.js";
 import { appModuleText, outcomesIn, type JobOutcome } from "./app-module.js";
+import { ChaosNetwork, namespacesUnavailable } from "./netns.js";
 import { refusals, uncheckable } from "./plan.js";
 import { crash, executorPids, launch, pause, resume, stop, waitForLine, type ChaosProcess } from "./processes.js";
 
@@ -83,7 +84,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const { scenario, dir, say } = options;
   const started = Date.now();
   const zkMissing = scenario.cluster.recoveryMode === "zookeeper" ? (await import("../real/recovery/zkServer.js")).zooKeeperMissing() : undefined;
-  const refused = refusals(scenario, { canPartition: "not implemented", zooKeeper: zkMissing });
+  const partitions = scenario.faults.some((f) => f.kind === "partition");
+  const refused = refusals(scenario, { canPartition: partitions ? namespacesUnavailable() : undefined, zooKeeper: zkMissing });
   if (refused.length > 0) throw new ChaosRefused(refused);
 
   const logDir = join(dir, "logs");
@@ -114,7 +116,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const startMaster = async (index: number): Promise<void> => {
     const slot = masters[index]!;
     const name = `master-${index + 1}`;
-    const proc = launch(name, slot.args, env, logDir, slot.incarnation++);
+    const proc = launch(name, slot.args, env, logDir, slot.incarnation++, wrapFor(name));
     names.set(proc.pid, { name, kind: "master", labels: {} });
     slot.proc = proc;
     await waitForLine(proc, /listening on flint:\/\//, READY_TIMEOUT_MS);
@@ -122,7 +124,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const startWorker = async (index: number): Promise<void> => {
     const slot = workers[index]!;
     const name = `worker-${index + 1}`;
-    const proc = launch(name, slot.args, env, logDir, slot.incarnation++);
+    const proc = launch(name, slot.args, env, logDir, slot.incarnation++, wrapFor(name));
     names.set(proc.pid, { name, kind: "worker", labels: {} });
     slot.proc = proc;
     await waitForLine(proc, /listening on flint:/, READY_TIMEOUT_MS);
@@ -130,7 +132,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const masterStatus = async (index: number): Promise<ClusterStatus | undefined> => {
     const slot = masters[index]!;
     if (slot.proc.exitCode !== undefined || slot.proc.paused) return undefined;
-    return (await requestStatus({ host: "127.0.0.1", port: slot.statusPort }, { secret, timeoutMs: 2_000 }).catch(() => undefined)) as ClusterStatus | undefined;
+    return (await requestStatus({ host: hostOf(`master-${index + 1}`), port: slot.statusPort }, { secret, timeoutMs: 2_000 }).catch(() => undefined)) as ClusterStatus | undefined;
   };
   const leader = async (): Promise<{ index: number; status: ClusterStatus } | undefined> => {
     for (let i = 0; i < masters.length; i++) {
@@ -140,8 +142,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     return undefined;
   };
 
+  let net: ChaosNetwork | undefined;
+  const hostOf = (name: string): string => net?.ipOf(name) ?? "127.0.0.1";
+  const wrapFor = (name: string) => (command: string[]): string[] => net?.wrap(name, command) ?? command;
   try {
-    // ---- the cluster ----
+    // ---- the cluster (each node in a network namespace of its own when the scenario cuts links) ----
+    if (partitions) {
+      const workerCount = scenario.cluster.workers.reduce((n, g) => n + g.count, 0);
+      net = ChaosNetwork.create([
+        ...Array.from({ length: scenario.cluster.masters }, (_, i) => `master-${i + 1}`),
+        ...Array.from({ length: workerCount }, (_, i) => `worker-${i + 1}`),
+        ...scenario.apps.map((a) => `app:${a.name}`),
+      ]);
+    }
     let recovery: string;
     if (scenario.cluster.recoveryMode === "zookeeper") {
       // Sessions may last 2-20 ticks: a tenth of the scenario's session timeout.
@@ -151,9 +164,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const masterAddresses: string[] = [];
     for (let i = 0; i < scenario.cluster.masters; i++) {
       const name = `master-${i + 1}`;
-      const args = ["master", "--host", "127.0.0.1", "--port", "0", "--status-port", "0", "--secret-file", secretFile, "--web-port", "0", "--recovery", recovery, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`), ...journalArgs];
+      const args = ["master", "--host", hostOf(name), "--port", "0", "--status-port", "0", "--secret-file", secretFile, "--web-port", "0", "--recovery", recovery, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`), ...journalArgs];
       if (scenario.cluster.recoveryMode === "zookeeper") args.push("--zk-session-timeout", `${scenario.cluster.sessionTimeoutMs}ms`);
-      const proc = launch(name, args, env, logDir, 0);
+      const proc = launch(name, args, env, logDir, 0, wrapFor(name));
       names.set(proc.pid, { name, kind: "master", labels: {} });
       // One after the other, so that the first master is the first candidate and leads.
       const ready = await waitForLine(proc, /listening on flint:\/\/([^\s:]+):(\d+) \(status: flint:\/\/[^\s:]+:(\d+)\)/, READY_TIMEOUT_MS);
@@ -161,7 +174,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       // A restart takes the same ports: workers and drivers know the master by its address.
       const fixed = args.map((a, k) => (args[k - 1] === "--port" ? port : args[k - 1] === "--status-port" ? statusPort : a));
       masters.push({ proc, args: fixed, statusPort: Number(statusPort), incarnation: 1 });
-      masterAddresses.push(`127.0.0.1:${port}`);
+      masterAddresses.push(`${hostOf(name)}:${port}`);
     }
     const masterUrl = `flint://${masterAddresses.join(",")}`;
     for (const group of scenario.cluster.workers) {
@@ -169,7 +182,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const index = workers.length;
         const workDir = join(dir, "work", `worker-${index + 1}`);
         mkdirSync(workDir, { recursive: true });
-        const args = ["worker", masterUrl, "--host", "127.0.0.1", "--cores", String(group.cores), "--memory", `${group.memoryMb}m`, "--work-dir", workDir, "--secret-file", secretFile, "--web-port", "0", "--exit-with-parent", "--log-file", join(logDir, `worker-${index + 1}.log`), ...journalArgs];
+        const args = ["worker", masterUrl, "--host", hostOf(`worker-${index + 1}`), "--cores", String(group.cores), "--memory", `${group.memoryMb}m`, "--work-dir", workDir, "--secret-file", secretFile, "--web-port", "0", "--exit-with-parent", "--log-file", join(logDir, `worker-${index + 1}.log`), ...journalArgs];
         workers.push({ proc: undefined, args, workDir, incarnation: 0 });
       }
     }
@@ -202,11 +215,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const module = join(appDir, `${app.name.replace(/[^A-Za-z0-9.-]/g, "_")}.mjs`);
       writeFileSync(module, appModuleText(app));
       const args = ["submit", module, "--master", masterUrl, "--name", app.name, "--secret-file", secretFile, "--quiet", "--web-port", "0"];
+      if (net !== undefined) args.push("--advertised-host", hostOf(`app:${app.name}`));
       if (app.maxCores !== undefined) args.push("--max-cores", String(app.maxCores));
       if (app.coresPerExecutor !== undefined) args.push("--executor-cores", String(app.coresPerExecutor));
       args.push("--executor-memory", `${app.memoryPerExecutorMb}m`);
       at(app.submitAtMs, `starting app ${app.name}`, async () => {
-        const proc = launch(`app:${app.name}`, args, env, logDir, 0);
+        const proc = launch(`app:${app.name}`, args, env, logDir, 0, wrapFor(`app:${app.name}`));
         names.set(proc.pid, { name: `app:${app.name}`, kind: "driver", labels: { app: app.name } });
         apps.set(app.name, proc);
       });
@@ -216,12 +230,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       at(f.atMs, `faults[${i}] (${f.kind} ${f.target ?? ""})`, async () => {
         await inject(f);
         fired[i] = true;
-        say(`  ${Date.now() - t0} ms: faults[${i}] ${f.kind} ${f.target}`);
+        say(`  ${Date.now() - t0} ms: faults[${i}] ${f.kind} ${f.target ?? (f.hosts ?? []).join(",")}`);
       });
     });
 
     /** Resolves the fault's target to a process slot and does it. */
     const inject = async (f: FaultSpec): Promise<void> => {
+      if (f.kind === "partition") {
+        const cut = f.hosts ?? [];
+        for (const host of cut) net!.cut(host);
+        at(Date.now() - t0 + (f.durationMs ?? 0), `healing the partition of ${cut.join(", ")}`, async () => {
+          for (const host of cut) net!.heal(host);
+        });
+        return;
+      }
       const target = f.target!;
       if (target.startsWith("executor:")) {
         const app = target.slice("executor:".length);
@@ -311,6 +333,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await Promise.all(workers.flatMap((w) => (w.proc ? [stop(w.proc, 5_000)] : [])));
     await Promise.all(masters.map((m) => stop(m.proc, 5_000)));
     await zk?.destroy();
+    net?.destroy();
     rmSync(secretFile, { force: true });
   }
 
@@ -411,7 +434,7 @@ function trimKilledJournals(dir: string, killed: ReadonlySet<number>): string[] 
 /** The last time the timeline names (a fault, its restart or its end, an app's or a worker's start). */
 function lastEventMs(s: Scenario): number {
   let last = 0;
-  for (const f of s.faults) last = Math.max(last, f.atMs + (f.restartAfterMs ?? 0) + (f.kind === "pause" ? (f.durationMs ?? 0) : 0));
+  for (const f of s.faults) last = Math.max(last, f.atMs + (f.restartAfterMs ?? 0) + (f.kind === "pause" || f.kind === "partition" ? (f.durationMs ?? 0) : 0));
   for (const a of s.apps) last = Math.max(last, a.submitAtMs);
   for (const w of s.cluster.workers) last = Math.max(last, w.startAtMs);
   return last;
