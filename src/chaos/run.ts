@@ -374,7 +374,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     let n = nodes.get(j);
     if (n === undefined) {
       const known = names.get(j.pid);
-      n = { name: known?.name ?? j.node, kind: known?.kind ?? j.role, labels: known?.labels ?? {}, alive: true } as unknown as SimNode;
+      // Executors are started by their workers: named as the simulator names them (exec-<app id>-<number>).
+      const exec = j.role === "executor" ? (j.header.config as { appId?: unknown; execId?: unknown } | undefined) : undefined;
+      const name = known?.name ?? (exec !== undefined ? `exec-${String(exec.appId)}-${String(exec.execId)}` : j.node);
+      n = { name, kind: known?.kind ?? j.role, labels: known?.labels ?? {}, alive: true } as unknown as SimNode;
       nodes.set(j, n);
     }
     return n;

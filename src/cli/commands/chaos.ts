@@ -23,9 +23,11 @@ status says ALIVE, "executor:APP" kills -9 one executor process of the app. The 
 goes to every process (FLINT_PROTOCOL_CONFIG): give a scenario short timeouts. Every process
 journals into the run folder; then the journals are replayed as by flint replay (same effects, no
 invariant broken) and the job outcomes and expect.events are checked on the merged history.
-A fault or feature processes cannot do (messages, partitions, storeDown, ...) is refused before
-anything starts, naming it; an expectation that cannot be judged is printed as "not checked on
-real processes".`,
+A partition of hosts from every other node runs each node in its own network namespace (veth
+links to a bridge) and cuts and restores the hosts' links; that needs root, and without it the
+command refuses with the reason. A fault or feature processes cannot do (messages, storeDown,
+failTasks, ...) is refused before anything starts, naming it; an expectation that cannot be
+judged is printed as "not checked on real processes".`,
   positionals: { name: "scenario.json", min: 1, max: 1, missing: "missing the scenario file" },
   options: {
     dir: { type: "string", value: "DIR", defaultHelp: "a fresh temporary folder", help: "the run folder (journals, logs, work directories, recovery store)" },
