@@ -52,7 +52,7 @@ function faultRefusal(f: FaultSpec, canPartition: string | undefined): string | 
     case "storeDown":
       return "the recovery store cannot be made unavailable to real masters";
     case "failTasks":
-      return "real tasks cannot be told to fail from outside (use a stage's failProbability)";
+      return undefined;
     case "loseTasks":
       return "a real worker cannot be told to lose chosen tasks (crash an executor instead)";
     case "inject":

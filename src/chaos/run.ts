@@ -91,7 +91,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const logDir = join(dir, "logs");
   const journalDir = join(dir, "journal");
   const appDir = join(dir, "apps");
-  for (const d of [logDir, journalDir, appDir, join(dir, "work")]) mkdirSync(d, { recursive: true });
+  const failTokens = join(dir, "fail-tokens");
+  for (const d of [logDir, journalDir, appDir, failTokens, join(dir, "work")]) mkdirSync(d, { recursive: true });
   const secretFile = join(dir, "secret");
   const secret = createSecretFile(secretFile, { overwrite: true });
   const env: NodeJS.ProcessEnv = { ...process.env, FLINT_LOG_LEVEL: "warn", [PROTOCOL_ENV]: JSON.stringify(scenario.config), [JOURNAL_ENV]: journalDir };
@@ -213,7 +214,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     for (const app of scenario.apps) {
       const module = join(appDir, `${app.name.replace(/[^A-Za-z0-9.-]/g, "_")}.mjs`);
-      writeFileSync(module, appModuleText(app));
+      writeFileSync(module, appModuleText(app, failTokens));
       const args = ["submit", module, "--master", masterUrl, "--name", app.name, "--secret-file", secretFile, "--quiet", "--web-port", "0"];
       if (net !== undefined) args.push("--advertised-host", hostOf(`app:${app.name}`));
       if (app.maxCores !== undefined) args.push("--max-cores", String(app.maxCores));
@@ -228,20 +229,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const fired: boolean[] = scenario.faults.map(() => false);
     scenario.faults.forEach((f, i) => {
       at(f.atMs, `faults[${i}] (${f.kind} ${f.target ?? ""})`, async () => {
-        await inject(f);
+        await inject(f, i);
         fired[i] = true;
         say(`  ${Date.now() - t0} ms: faults[${i}] ${f.kind} ${f.target ?? (f.hosts ?? []).join(",")}`);
       });
     });
 
     /** Resolves the fault's target to a process slot and does it. */
-    const inject = async (f: FaultSpec): Promise<void> => {
+    const inject = async (f: FaultSpec, i: number): Promise<void> => {
       if (f.kind === "partition") {
         const cut = f.hosts ?? [];
         for (const host of cut) net!.cut(host);
         at(Date.now() - t0 + (f.durationMs ?? 0), `healing the partition of ${cut.join(", ")}`, async () => {
           for (const host of cut) net!.heal(host);
         });
+        return;
+      }
+      if (f.kind === "failTasks") {
+        // One file per attempt to fail; a task claims one as it finishes (app-module.ts).
+        for (let k = 0; k < (f.count ?? 0); k++) writeFileSync(join(failTokens, `t-${String(i).padStart(4, "0")}-${String(k).padStart(6, "0")}`), "");
         return;
       }
       const target = f.target!;

@@ -79,6 +79,12 @@ describe.skipIf(!DIST_READY)("flint chaos: the mission scenarios on real process
     expect(Object.values(r.jobs).map((j) => j.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
   }, 60_000);
 
+  it("failTasks: the next 5 attempts to finish throw, exactly 5 fail and are re-run, the job succeeds", async () => {
+    const r = await chaos("scenarios/chaos/failed-tasks.json");
+    passes(r);
+    expect(r.jobs).toEqual({ "pi-1": { state: "succeeded" } });
+  }, 60_000);
+
   it("an expectation that did not happen fails the run (the history is really matched)", async () => {
     const r = await chaos("scenarios/chaos/lost-tasks.json", (s) => ({
       ...s,

@@ -19,14 +19,15 @@ store, and ZooKeeper when the scenario says so; workers with their cores and mem
 as a client-mode driver whose tasks sleep the stage's durationMs, and throws the scenario's faults
 at the processes in real time: crash is kill -9 (restarted after restartAfterMs on the same work
 directory or recovery store), pause is SIGSTOP then SIGCONT, target "leader" is the master whose
-status says ALIVE, "executor:APP" kills -9 one executor process of the app. The protocol config
+status says ALIVE, "executor:APP" kills -9 one executor process of the app, failTasks makes the
+next count task attempts to finish throw. The protocol config
 goes to every process (FLINT_PROTOCOL_CONFIG): give a scenario short timeouts. Every process
 journals into the run folder; then the journals are replayed as by flint replay (same effects, no
 invariant broken) and the job outcomes and expect.events are checked on the merged history.
 A partition of hosts from every other node runs each node in its own network namespace (veth
 links to a bridge) and cuts and restores the hosts' links; that needs root, and without it the
 command refuses with the reason. A fault or feature processes cannot do (messages, storeDown,
-failTasks, ...) is refused before anything starts, naming it; an expectation that cannot be
+loseTasks, ...) is refused before anything starts, naming it; an expectation that cannot be
 judged is printed as "not checked on real processes".`,
   positionals: { name: "scenario.json", min: 1, max: 1, missing: "missing the scenario file" },
   options: {
