@@ -13,20 +13,28 @@ export function refusals(scenario: Scenario, options: { canPartition: string | u
     const why = faultRefusal(f, options.canPartition);
     if (why !== undefined) out.push(`faults[${i}] (${f.kind}${f.target !== undefined ? ` ${f.target}` : ""}): ${why}`);
   });
-  if (scenario.randomFaults !== null) out.push("randomFaults: random faults are drawn by the simulator's seeded generator; list them as faults for real processes");
+  if (scenario.randomFaults !== null)
+    out.push("randomFaults: random faults are drawn by the simulator's seeded generator; list them as faults for real processes");
   if (scenario.drivers.length > 0) out.push("drivers: cluster-mode drivers are not run by flint chaos yet (use apps: client-mode drivers)");
   if (scenario.store !== undefined) out.push("store: a pre-filled recovery store cannot be written for real masters");
-  if (scenario.cluster.recoveryMode === "zookeeper" && scenario.faults.some((f) => f.kind === "partition")) out.push("cluster.recoveryMode zookeeper: ZooKeeper runs outside the nodes' network namespaces; a partition scenario needs filesystem or none");
-  if (scenario.cluster.recoveryMode === "zookeeper" && options.zooKeeper !== undefined) out.push(`cluster.recoveryMode zookeeper: ZooKeeper cannot be started here (${options.zooKeeper})`);
-  if (scenario.cluster.masters > 1 && scenario.cluster.recoveryMode !== "zookeeper") out.push(`cluster.masters ${scenario.cluster.masters}: several masters need recoveryMode zookeeper to elect the leader`);
+  if (scenario.cluster.recoveryMode === "zookeeper" && scenario.faults.some((f) => f.kind === "partition"))
+    out.push(
+      "cluster.recoveryMode zookeeper: ZooKeeper runs outside the nodes' network namespaces; a partition scenario needs filesystem or none",
+    );
+  if (scenario.cluster.recoveryMode === "zookeeper" && options.zooKeeper !== undefined)
+    out.push(`cluster.recoveryMode zookeeper: ZooKeeper cannot be started here (${options.zooKeeper})`);
+  if (scenario.cluster.masters > 1 && scenario.cluster.recoveryMode !== "zookeeper")
+    out.push(`cluster.masters ${scenario.cluster.masters}: several masters need recoveryMode zookeeper to elect the leader`);
   scenario.apps.forEach((a, i) => {
     if (a.executorExit !== undefined) out.push(`apps[${i}].executorExit: executors of a real app cannot be told to exit on their own`);
-    if (a.executorLaunchError !== undefined) out.push(`apps[${i}].executorLaunchError: a real worker's executor launch cannot be made to fail`);
-    a.jobs.forEach((j, k) =>
+    if (a.executorLaunchError !== undefined)
+      out.push(`apps[${i}].executorLaunchError: a real worker's executor launch cannot be made to fail`);
+    a.jobs.forEach((j, k) => {
       j.stages.forEach((s, n) => {
-        if (s.cpusPerTask !== undefined) out.push(`apps[${i}].jobs[${k}].stages[${n}].cpusPerTask: a real driver's jobs take the config's taskCpus per task`);
-      }),
-    );
+        if (s.cpusPerTask !== undefined)
+          out.push(`apps[${i}].jobs[${k}].stages[${n}].cpusPerTask: a real driver's jobs take the config's taskCpus per task`);
+      });
+    });
   });
   return out;
 }
@@ -38,14 +46,16 @@ function faultRefusal(f: FaultSpec, canPartition: string | undefined): string | 
     case "pause": {
       const t = f.target ?? "";
       if (t === "leader" || /^master-\d+$/.test(t) || /^worker-\d+$/.test(t)) return undefined;
-      if (t.startsWith("executor:") && f.kind === "crash") return f.restartAfterMs === undefined ? undefined : "an executor is not restarted (its master launches a replacement)";
+      if (t.startsWith("executor:") && f.kind === "crash")
+        return f.restartAfterMs === undefined ? undefined : "an executor is not restarted (its master launches a replacement)";
       if (t.startsWith("executor:")) return "only a crash (kill -9) of an executor is done on real processes";
       if (t.startsWith("app:") && f.kind !== "restart") return undefined;
       return `the target ${JSON.stringify(t)} cannot be ${f.kind === "pause" ? "paused" : f.kind === "crash" ? "crashed" : "restarted"} on real processes`;
     }
     case "partition":
       if (canPartition !== undefined) return `a partition needs network namespaces: ${canPartition}`;
-      if (f.others !== undefined || f.oneWay) return "only a partition of hosts from every other node is done on real processes (no others, no oneWay): a node's link is cut";
+      if (f.others !== undefined || f.oneWay)
+        return "only a partition of hosts from every other node is done on real processes (no others, no oneWay): a node's link is cut";
       return undefined;
     case "messages":
       return "dropping, delaying or duplicating chosen messages needs the simulated network; on real processes use crash or pause";

@@ -30,7 +30,14 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGT
  * Starts `flint <args>` as `name`; its stderr goes to `<logDir>/<name>.<n>.stderr`. `wrap` puts the
  * command inside another (`ip netns exec NS ...`, which execs it: the pid stays the node's).
  */
-export function launch(name: string, args: string[], env: NodeJS.ProcessEnv, logDir: string, incarnation: number, wrap: (command: string[]) => string[] = (c) => c): ChaosProcess {
+export function launch(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+  incarnation: number,
+  wrap: (command: string[]) => string[] = (c) => c,
+): ChaosProcess {
   const stderr = openSync(join(logDir, `${name.replace(/[^A-Za-z0-9.-]/g, "_")}.${incarnation}.stderr`), "a");
   const [command, ...rest] = wrap([process.execPath, FLINT_BIN, ...args]);
   const child = spawn(command!, rest, { env, stdio: ["pipe", "pipe", stderr] });
@@ -40,12 +47,9 @@ export function launch(name: string, args: string[], env: NodeJS.ProcessEnv, log
   let buffered = "";
   child.stdout!.setEncoding("utf8");
   child.stdout!.on("data", (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      lines.push(buffered.slice(0, newline));
-      buffered = buffered.slice(newline + 1);
-    }
+    const parts = (buffered + chunk).split("\n");
+    buffered = parts.pop() ?? "";
+    lines.push(...parts);
   });
   const proc: ChaosProcess = {
     name,
@@ -143,11 +147,11 @@ export function executorPids(appId: string, workDirs: readonly string[]): number
     const launchFile = cmd.find((a) => a.endsWith("launch.json"));
     if (launchFile === undefined) continue;
     for (const dir of workDirs) {
-      const m = new RegExp(`^${escape(dir)}/${escape(appId)}/(\\d+)/launch\\.json$`).exec(launchFile);
+      const m = new RegExp(`^${escapeRegExp(dir)}/${escapeRegExp(appId)}/(\\d+)/launch\\.json$`).exec(launchFile);
       if (m) found.push({ pid: Number(entry), execId: Number(m[1]) });
     }
   }
   return found.sort((a, b) => a.execId - b.execId).map((f) => f.pid);
 }
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

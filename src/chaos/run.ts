@@ -83,7 +83,8 @@ const READY_TIMEOUT_MS = 20_000;
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const { scenario, dir, say } = options;
   const started = Date.now();
-  const zkMissing = scenario.cluster.recoveryMode === "zookeeper" ? (await import("../real/recovery/zkServer.js")).zooKeeperMissing() : undefined;
+  const zkMissing =
+    scenario.cluster.recoveryMode === "zookeeper" ? (await import("../real/recovery/zkServer.js")).zooKeeperMissing() : undefined;
   const partitions = scenario.faults.some((f) => f.kind === "partition");
   const refused = refusals(scenario, { canPartition: partitions ? namespacesUnavailable() : undefined, zooKeeper: zkMissing });
   if (refused.length > 0) throw new ChaosRefused(refused);
@@ -95,7 +96,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   for (const d of [logDir, journalDir, appDir, failTokens, join(dir, "work")]) mkdirSync(d, { recursive: true });
   const secretFile = join(dir, "secret");
   const secret = createSecretFile(secretFile, { overwrite: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, FLINT_LOG_LEVEL: "warn", [PROTOCOL_ENV]: JSON.stringify(scenario.config), [JOURNAL_ENV]: journalDir };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FLINT_LOG_LEVEL: "warn",
+    [PROTOCOL_ENV]: JSON.stringify(scenario.config),
+    [JOURNAL_ENV]: journalDir,
+  };
   const journalArgs = ["--journal", journalDir];
 
   const masters: MasterSlot[] = [];
@@ -133,7 +139,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const masterStatus = async (index: number): Promise<ClusterStatus | undefined> => {
     const slot = masters[index]!;
     if (slot.proc.exitCode !== undefined || slot.proc.paused) return undefined;
-    return (await requestStatus({ host: hostOf(`master-${index + 1}`), port: slot.statusPort }, { secret, timeoutMs: 2_000 }).catch(() => undefined)) as ClusterStatus | undefined;
+    return (await requestStatus({ host: hostOf(`master-${index + 1}`), port: slot.statusPort }, { secret, timeoutMs: 2_000 }).catch(
+      () => undefined,
+    )) as ClusterStatus | undefined;
   };
   const leader = async (): Promise<{ index: number; status: ClusterStatus } | undefined> => {
     for (let i = 0; i < masters.length; i++) {
@@ -145,7 +153,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
   let net: ChaosNetwork | undefined;
   const hostOf = (name: string): string => net?.ipOf(name) ?? "127.0.0.1";
-  const wrapFor = (name: string) => (command: string[]): string[] => net?.wrap(name, command) ?? command;
+  const wrapFor =
+    (name: string) =>
+    (command: string[]): string[] =>
+      net?.wrap(name, command) ?? command;
   try {
     // ---- the cluster (each node in a network namespace of its own when the scenario cuts links) ----
     if (partitions) {
@@ -159,13 +170,34 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     let recovery: string;
     if (scenario.cluster.recoveryMode === "zookeeper") {
       // Sessions may last 2-20 ticks: a tenth of the scenario's session timeout.
-      zk = await EmbeddedZooKeeper.start({ dir: join(dir, "zookeeper"), tickMs: Math.max(50, Math.floor(scenario.cluster.sessionTimeoutMs / 10)) });
+      zk = await EmbeddedZooKeeper.start({
+        dir: join(dir, "zookeeper"),
+        tickMs: Math.max(50, Math.floor(scenario.cluster.sessionTimeoutMs / 10)),
+      });
       recovery = `zookeeper:${zk.connectString}`;
     } else recovery = scenario.cluster.recoveryMode === "none" ? "none" : `filesystem:${join(dir, "recovery")}`;
     const masterAddresses: string[] = [];
     for (let i = 0; i < scenario.cluster.masters; i++) {
       const name = `master-${i + 1}`;
-      const args = ["master", "--host", hostOf(name), "--port", "0", "--status-port", "0", "--secret-file", secretFile, "--web-port", "0", "--recovery", recovery, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`), ...journalArgs];
+      const args = [
+        "master",
+        "--host",
+        hostOf(name),
+        "--port",
+        "0",
+        "--status-port",
+        "0",
+        "--secret-file",
+        secretFile,
+        "--web-port",
+        "0",
+        "--recovery",
+        recovery,
+        "--exit-with-parent",
+        "--log-file",
+        join(logDir, `${name}.log`),
+        ...journalArgs,
+      ];
       if (scenario.cluster.recoveryMode === "zookeeper") args.push("--zk-session-timeout", `${scenario.cluster.sessionTimeoutMs}ms`);
       const proc = launch(name, args, env, logDir, 0, wrapFor(name));
       names.set(proc.pid, { name, kind: "master", labels: {} });
@@ -183,7 +215,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const index = workers.length;
         const workDir = join(dir, "work", `worker-${index + 1}`);
         mkdirSync(workDir, { recursive: true });
-        const args = ["worker", masterUrl, "--host", hostOf(`worker-${index + 1}`), "--cores", String(group.cores), "--memory", `${group.memoryMb}m`, "--work-dir", workDir, "--secret-file", secretFile, "--web-port", "0", "--exit-with-parent", "--log-file", join(logDir, `worker-${index + 1}.log`), ...journalArgs];
+        const args = [
+          "worker",
+          masterUrl,
+          "--host",
+          hostOf(`worker-${index + 1}`),
+          "--cores",
+          String(group.cores),
+          "--memory",
+          `${group.memoryMb}m`,
+          "--work-dir",
+          workDir,
+          "--secret-file",
+          secretFile,
+          "--web-port",
+          "0",
+          "--exit-with-parent",
+          "--log-file",
+          join(logDir, `worker-${index + 1}.log`),
+          ...journalArgs,
+        ];
         workers.push({ proc: undefined, args, workDir, incarnation: 0 });
       }
     }
@@ -247,7 +298,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       }
       if (f.kind === "failTasks") {
         // One file per attempt to fail; a task claims one as it finishes (app-module.ts).
-        for (let k = 0; k < (f.count ?? 0); k++) writeFileSync(join(failTokens, `t-${String(i).padStart(4, "0")}-${String(k).padStart(6, "0")}`), "");
+        for (let k = 0; k < (f.count ?? 0); k++)
+          writeFileSync(join(failTokens, `t-${String(i).padStart(4, "0")}-${String(k).padStart(6, "0")}`), "");
         return;
       }
       const target = f.target!;
@@ -255,7 +307,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const app = target.slice("executor:".length);
         const s = (await leader())?.status;
         const appIds = (s?.apps ?? []).filter((a) => a.name === app && a.state !== "FINISHED").map((a) => a.id);
-        const pids = appIds.flatMap((id) => executorPids(id, workers.map((w) => w.workDir)));
+        const pids = appIds.flatMap((id) =>
+          executorPids(
+            id,
+            workers.map((w) => w.workDir),
+          ),
+        );
         if (pids.length === 0) throw new Error(`no executor of ${app} runs (the leading master knows ${appIds.length} such app(s))`);
         killed.add(pids[0]!);
         process.kill(pids[0]!, "SIGKILL");
@@ -328,7 +385,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     for (const t of timers) clearTimeout(t);
     await Promise.allSettled([...pending]);
     scenario.faults.forEach((f, i) => {
-      if (scenario.expect.faultsMustFire && !fired[i]) problems.push(`faults[${i}] (${f.kind} ${f.target ?? ""} at ${f.atMs} ms) never took effect`);
+      if (scenario.expect.faultsMustFire && !fired[i])
+        problems.push(`faults[${i}] (${f.kind} ${f.target ?? ""} at ${f.atMs} ms) never took effect`);
     });
   } finally {
     stopping = true;
@@ -360,7 +418,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const reason = job.state === "failed" ? ` (${job.reason})` : "";
     if (want !== undefined) {
       if (job.state !== want.state) reasons.push(`job ${id}: expected ${want.state}, was ${job.state}${reason}`);
-      else if (want.failureContains !== undefined && !(job.state === "failed" && job.reason.includes(want.failureContains))) reasons.push(`job ${id}: failure reason lacks ${JSON.stringify(want.failureContains)}${reason}`);
+      else if (want.failureContains !== undefined && !(job.state === "failed" && job.reason.includes(want.failureContains)))
+        reasons.push(`job ${id}: failure reason lacks ${JSON.stringify(want.failureContains)}${reason}`);
     } else if (ex.allJobsSucceed && job.state !== "succeeded") reasons.push(`job ${id}: expected succeeded, was ${job.state}${reason}`);
   }
 
@@ -443,7 +502,8 @@ function trimKilledJournals(dir: string, killed: ReadonlySet<number>): string[] 
 /** The last time the timeline names (a fault, its restart or its end, an app's or a worker's start). */
 function lastEventMs(s: Scenario): number {
   let last = 0;
-  for (const f of s.faults) last = Math.max(last, f.atMs + (f.restartAfterMs ?? 0) + (f.kind === "pause" || f.kind === "partition" ? (f.durationMs ?? 0) : 0));
+  for (const f of s.faults)
+    last = Math.max(last, f.atMs + (f.restartAfterMs ?? 0) + (f.kind === "pause" || f.kind === "partition" ? (f.durationMs ?? 0) : 0));
   for (const a of s.apps) last = Math.max(last, a.submitAtMs);
   for (const w of s.cluster.workers) last = Math.max(last, w.startAtMs);
   return last;

@@ -73,11 +73,15 @@ describe.skipIf(!DIST_READY)("flint chaos: the mission scenarios on real process
     passes(await chaos("scenarios/chaos/heartbeat-timeout.json"));
   }, 60_000);
 
-  it.skipIf(zooKeeperMissing() !== undefined)("master failover: the leader killed, the standby elected by ZooKeeper recovers the cluster", async () => {
-    const r = await chaos("scenarios/chaos/master-failover.json");
-    passes(r);
-    expect(Object.values(r.jobs).map((j) => j.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
-  }, 60_000);
+  it.skipIf(zooKeeperMissing() !== undefined)(
+    "master failover: the leader killed, the standby elected by ZooKeeper recovers the cluster",
+    async () => {
+      const r = await chaos("scenarios/chaos/master-failover.json");
+      passes(r);
+      expect(Object.values(r.jobs).map((j) => j.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    },
+    60_000,
+  );
 
   it("failTasks: the next 5 attempts to finish throw, exactly 5 fail and are re-run, the job succeeds", async () => {
     const r = await chaos("scenarios/chaos/failed-tasks.json");
@@ -88,7 +92,14 @@ describe.skipIf(!DIST_READY)("flint chaos: the mission scenarios on real process
   it("an expectation that did not happen fails the run (the history is really matched)", async () => {
     const r = await chaos("scenarios/chaos/lost-tasks.json", (s) => ({
       ...s,
-      expect: { ...s.expect, events: [...s.expect.events, { node: "master-1", effect: "log:workerRegistered", minCount: 1, absent: true }, { node: "worker-*", input: "processExited", minCount: 500, absent: false }] },
+      expect: {
+        ...s.expect,
+        events: [
+          ...s.expect.events,
+          { node: "master-1", effect: "log:workerRegistered", minCount: 1, absent: true },
+          { node: "worker-*", input: "processExited", minCount: 500, absent: false },
+        ],
+      },
     }));
     expect(r.passed).toBe(false);
     expect(r.reasons.join("\n")).toMatch(/master-1 effect log:workerRegistered happened at \d+ ms but must not/);
@@ -127,7 +138,9 @@ describe("flint chaos refuses what real processes cannot do, before starting any
     expect(err).toBeInstanceOf(ChaosRefused);
     const why = namespacesUnavailable();
     expect((err as ChaosRefused).reasons[0]).toMatch(
-      why !== undefined ? /^faults\[0\] \(partition\): a partition needs network namespaces: / : /^faults\[0\] \(partition\): only a partition of hosts from every other node is done on real processes/,
+      why !== undefined
+        ? /^faults\[0\] \(partition\): a partition needs network namespaces: /
+        : /^faults\[0\] \(partition\): only a partition of hosts from every other node is done on real processes/,
     );
   });
 });
@@ -146,7 +159,9 @@ describe.skipIf(noNamespaces !== undefined)("flint chaos: a partition on network
 });
 
 describe.skipIf(!DIST_READY)("the chaos scenarios in the simulator: the same verdicts", () => {
-  const sim = (file: string, ...flags: string[]): number | null => spawnSync(process.execPath, [join(ROOT, "bin/flint.js"), "sim", join(ROOT, "scenarios/chaos", file), ...flags], { encoding: "utf8" }).status;
+  const sim = (file: string, ...flags: string[]): number | null =>
+    spawnSync(process.execPath, [join(ROOT, "bin/flint.js"), "sim", join(ROOT, "scenarios/chaos", file), ...flags], { encoding: "utf8" })
+      .status;
   it("every chaos scenario passes flint sim, but the museum one fails with its bug on", () => {
     for (const file of readdirSync(join(ROOT, "scenarios/chaos"))) {
       if (file.startsWith("museum-")) {

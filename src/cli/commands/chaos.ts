@@ -31,10 +31,22 @@ loseTasks, ...) is refused before anything starts, naming it; an expectation tha
 judged is printed as "not checked on real processes".`,
   positionals: { name: "scenario.json", min: 1, max: 1, missing: "missing the scenario file" },
   options: {
-    dir: { type: "string", value: "DIR", defaultHelp: "a fresh temporary folder", help: "the run folder (journals, logs, work directories, recovery store)" },
+    dir: {
+      type: "string",
+      value: "DIR",
+      defaultHelp: "a fresh temporary folder",
+      help: "the run folder (journals, logs, work directories, recovery store)",
+    },
     keep: { type: "boolean", help: "keep the run folder when the run passed (a failed run's is always kept)" },
     "no-bugs": { type: "boolean", help: "turn off the historic bugs the scenario's config switches on" },
-    settle: { type: "duration", min: 0, max: 600_000, default: 2_000, value: "T", help: "once every app ended and every fault fired, wait this long for late events" },
+    settle: {
+      type: "duration",
+      min: 0,
+      max: 600_000,
+      default: 2_000,
+      value: "T",
+      help: "once every app ended and every fault fired, wait this long for late events",
+    },
   },
   exitCodes: [
     [0, "the run passed: jobs as expected, every expectation met, the replay clean"],
@@ -60,16 +72,27 @@ export function run(argv: string[]): Promise<number> {
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), "flint-chaos-"));
     mkdirSync(dir, { recursive: true });
     try {
-      const result = await runChaos({ scenario, dir, removeWhenPassed: !options.keep && options.dir === undefined, settleMs: options.settle, say: (line) => process.stdout.write(line + "\n") });
-      for (const [id, job] of Object.entries(result.jobs)) process.stdout.write(`  job ${id}: ${job.state}${job.state === "failed" ? ` (${job.reason})` : ""}\n`);
+      const result = await runChaos({
+        scenario,
+        dir,
+        removeWhenPassed: !options.keep && options.dir === undefined,
+        settleMs: options.settle,
+        say: (line) => process.stdout.write(`${line}\n`),
+      });
+      for (const [id, job] of Object.entries(result.jobs))
+        process.stdout.write(`  job ${id}: ${job.state}${job.state === "failed" ? ` (${job.reason})` : ""}\n`);
       process.stdout.write(`  replay: ${result.replay}\n`);
       for (const line of result.notChecked) process.stdout.write(`  not checked on real processes: ${line}\n`);
       const took = `${(result.elapsedMs / 1000).toFixed(1)} s`;
       if (result.passed) {
-        process.stdout.write(`flint chaos: ${scenario.name} passed on real processes (${took})${options.keep || options.dir !== undefined ? `; run folder ${dir}` : ""}\n`);
+        process.stdout.write(
+          `flint chaos: ${scenario.name} passed on real processes (${took})${options.keep || options.dir !== undefined ? `; run folder ${dir}` : ""}\n`,
+        );
         return 0;
       }
-      process.stdout.write(`flint chaos: ${scenario.name} FAILED on real processes (${took}):\n${result.reasons.map((r) => `  ${r}`).join("\n")}\n  run folder (journals, logs): ${dir}\n`);
+      process.stdout.write(
+        `flint chaos: ${scenario.name} FAILED on real processes (${took}):\n${result.reasons.map((r) => `  ${r}`).join("\n")}\n  run folder (journals, logs): ${dir}\n`,
+      );
       return 1;
     } catch (e) {
       if (e instanceof ChaosRefused) {
