@@ -26,6 +26,7 @@ export const COMMANDS: Record<string, Loader> = {
   status: async () => (await import("./commands/status.js")) as SubCommand,
   view: async () => (await import("./commands/view.js")) as SubCommand,
   replay: async () => (await import("./commands/replay.js")) as SubCommand,
+  chaos: async () => (await import("./commands/chaos.js")) as SubCommand,
   "web-token": async () => (await import("./commands/web-token.js")) as SubCommand,
 };
 

@@ -24,7 +24,7 @@ async function specs(): Promise<Map<string, CommandSpec>> {
 describe("flint --help and --version", () => {
   it("help: every command's --help (and -h, and `flint help <command>`) has its usage, every option, exit codes and environment", async () => {
     const all = await specs();
-    expect([...all.keys()]).toEqual(["sim", "fuzz", "shrink", "local", "master", "worker", "submit", "status", "view", "replay", "web-token"]);
+    expect([...all.keys()]).toEqual(["sim", "fuzz", "shrink", "local", "master", "worker", "submit", "status", "view", "replay", "chaos", "web-token"]);
     for (const [name, spec] of all) {
       for (const argv of [[name, "--help"], [name, "-h"], ["help", name]]) {
         out.stdout = "";

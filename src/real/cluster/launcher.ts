@@ -19,7 +19,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync 
 import { rm } from "node:fs/promises";
 import type { PortRange } from "../portRange.js";
 import { constants } from "node:os";
-import { join, relative, resolve, isAbsolute, sep } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AppId } from "../../protocol/ids.js";
 import type { Input, LaunchSpec, ProcessRef } from "../../protocol/io.js";
