@@ -26,23 +26,55 @@ async function waitFor(what, probe, timeoutMs) {
 }
 
 async function measure({ label, masters, recovery, zkSessionTimeoutMs }) {
-  const cluster = await startLocalCluster({ workers: 2, coresPerWorker: 1, memoryPerWorkerMb: 1024, masters, ...(recovery ? { recovery } : {}), ...(zkSessionTimeoutMs ? { zkSessionTimeoutMs } : {}), logLevel: "error", readyTimeoutMs: 60_000 });
+  const cluster = await startLocalCluster({
+    workers: 2,
+    coresPerWorker: 1,
+    memoryPerWorkerMb: 1024,
+    masters,
+    ...(recovery ? { recovery } : {}),
+    ...(zkSessionTimeoutMs ? { zkSessionTimeoutMs } : {}),
+    logLevel: "error",
+    readyTimeoutMs: 60_000,
+  });
   try {
-    const driver = await connect({ master: cluster.masterUrl, app: "before", module: APP, secret: cluster.secret, logger: createMemoryLogger("driver") });
-    await driver.run("nap", [{ ms: 1, value: 0 }, { ms: 1, value: 1 }]);
+    const driver = await connect({
+      master: cluster.masterUrl,
+      app: "before",
+      module: APP,
+      secret: cluster.secret,
+      logger: createMemoryLogger("driver"),
+    });
+    await driver.run("nap", [
+      { ms: 1, value: 0 },
+      { ms: 1, value: 1 },
+    ]);
     const leader = 0;
     const next = masters === 1 ? 0 : 1;
     const killedAt = performance.now();
     cluster.masters[leader].child.kill("SIGKILL");
     await cluster.masters[leader].exited;
     if (masters === 1) await cluster.restartMaster(0);
-    await waitFor(`master ${next + 1} to lead`, async () => {
-      const s = await cluster.masterStatus(next);
-      return s.recoveryState === "ALIVE" && s.workers.filter((w) => w.state === "ALIVE").length === 2 && s.apps.some((a) => a.state === "RUNNING");
-    }, 120_000);
+    await waitFor(
+      `master ${next + 1} to lead`,
+      async () => {
+        const s = await cluster.masterStatus(next);
+        return (
+          s.recoveryState === "ALIVE" &&
+          s.workers.filter((w) => w.state === "ALIVE").length === 2 &&
+          s.apps.some((a) => a.state === "RUNNING")
+        );
+      },
+      120_000,
+    );
     const aliveMs = performance.now() - killedAt;
     await driver.close();
-    const fresh = await connect({ master: cluster.masterUrl, app: "after", module: APP, secret: cluster.secret, logger: createMemoryLogger("driver") });
+    const fresh = await connect({
+      master: cluster.masterUrl,
+      app: "after",
+      module: APP,
+      secret: cluster.secret,
+      logger: createMemoryLogger("driver"),
+    });
     await fresh.run("nap", [{ ms: 1, value: 0 }]);
     const scheduledMs = performance.now() - killedAt;
     await fresh.close();
@@ -61,14 +93,28 @@ if (missing) {
 } else {
   const short = await EmbeddedZooKeeper.start({ tickMs: 250 });
   try {
-    for (let i = 0; i < repeat; i++) rows.push(await measure({ label: "zookeeper, 3 s session", masters: 2, recovery: `zookeeper:${short.connectString}/bench-${i}`, zkSessionTimeoutMs: 3_000 }));
+    for (let i = 0; i < repeat; i++)
+      rows.push(
+        await measure({
+          label: "zookeeper, 3 s session",
+          masters: 2,
+          recovery: `zookeeper:${short.connectString}/bench-${i}`,
+          zkSessionTimeoutMs: 3_000,
+        }),
+      );
   } finally {
     await short.destroy();
   }
   if (!quick) {
     const standard = await EmbeddedZooKeeper.start({ tickMs: 2_000 });
     try {
-      rows.push(await measure({ label: "zookeeper, default 60 s session (server grants 40 s)", masters: 2, recovery: `zookeeper:${standard.connectString}/bench` }));
+      rows.push(
+        await measure({
+          label: "zookeeper, default 60 s session (server grants 40 s)",
+          masters: 2,
+          recovery: `zookeeper:${standard.connectString}/bench`,
+        }),
+      );
     } finally {
       await standard.destroy();
     }
@@ -77,4 +123,5 @@ if (missing) {
 
 console.log("\nfailover: SIGKILL of the leader master -> a master leads again / a new app has run a task");
 console.log(`${"mode".padEnd(56)} ${"leading again".padStart(14)} ${"new app ran".padStart(12)}`);
-for (const r of rows) console.log(`${r.label.padEnd(56)} ${(r.aliveMs / 1000).toFixed(2).padStart(12)} s ${(r.scheduledMs / 1000).toFixed(2).padStart(10)} s`);
+for (const r of rows)
+  console.log(`${r.label.padEnd(56)} ${(r.aliveMs / 1000).toFixed(2).padStart(12)} s ${(r.scheduledMs / 1000).toFixed(2).padStart(10)} s`);

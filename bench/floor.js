@@ -118,7 +118,8 @@ async function hub(kind, cpus, hubCpus, seconds) {
     }
     const deadline = performance.now() + 10_000;
     while (sockets.length < cpus.length) {
-      if (performance.now() > deadline) throw new Error(`bench/floor.js: only ${sockets.length} of ${cpus.length} '${kind}' processes connected within 10 s`);
+      if (performance.now() > deadline)
+        throw new Error(`bench/floor.js: only ${sockets.length} of ${cpus.length} '${kind}' processes connected within 10 s`);
       await new Promise((r) => setTimeout(r, 10));
     }
     // Again now that each child has connected: its task thread exists by then.
@@ -150,7 +151,10 @@ async function hub(kind, cpus, hubCpus, seconds) {
 
 /** Pins this process (every thread) to `cpus`; returns the undo. */
 function pinSelf(cpus) {
-  const before = execFileSync("taskset", ["--cpu-list", "--pid", String(process.pid)], { encoding: "utf8" }).trim().split(": ").at(-1);
+  const before = execFileSync("taskset", ["--cpu-list", "--pid", String(process.pid)], { encoding: "utf8" })
+    .trim()
+    .split(": ")
+    .at(-1);
   pin(process.pid, cpus);
   return () => pin(process.pid, before);
 }
@@ -199,7 +203,8 @@ async function benchMain() {
   const seconds = quick ? 1 : 3;
   const rounds = quick ? 20_000 : 100_000;
   const cpus = availableParallelism();
-  const fmt = (n, digits = 1) => (n === undefined ? "-" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+  const fmt = (n, digits = 1) =>
+    n === undefined ? "-" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
   let why;
   if (process.platform !== "linux") why = "Linux only (taskset, /proc)";
   else if (cpus < 2) why = `needs 2 CPUs, this process may use ${cpus}`;
@@ -241,16 +246,34 @@ async function benchMain() {
   }
 
   const rows = [
-    ["TCP round trip, 2 processes on 2 CPUs", (m) => `${fmt(m.tcpTwoCpus.usPerRoundTrip)} µs (${fmt(m.tcpTwoCpus.hubCpuUs)} µs CPU on one side, ${fmt(m.tcpTwoCpus.ipisPerRoundTrip, 2)} IPIs)`],
-    ["TCP round trip, 2 processes on 1 CPU", (m) => `${fmt(m.tcpOneCpu.usPerRoundTrip)} µs (${fmt(m.tcpOneCpu.hubCpuUs)} µs CPU on one side)`],
+    [
+      "TCP round trip, 2 processes on 2 CPUs",
+      (m) =>
+        `${fmt(m.tcpTwoCpus.usPerRoundTrip)} µs (${fmt(m.tcpTwoCpus.hubCpuUs)} µs CPU on one side, ${fmt(m.tcpTwoCpus.ipisPerRoundTrip, 2)} IPIs)`,
+    ],
+    [
+      "TCP round trip, 2 processes on 1 CPU",
+      (m) => `${fmt(m.tcpOneCpu.usPerRoundTrip)} µs (${fmt(m.tcpOneCpu.hubCpuUs)} µs CPU on one side)`,
+    ],
     ["thread hand-over round trip, 1 CPU", (m) => `${fmt(m.handOverOneCpu.usPerRoundTrip)} µs (${fmt(m.handOverOneCpu.cpuUs)} µs CPU)`],
     ["thread hand-over round trip, 2 CPUs", (m) => `${fmt(m.handOverTwoCpus.usPerRoundTrip)} µs (${fmt(m.handOverTwoCpus.cpuUs)} µs CPU)`],
-    ["skeleton: hub + 2 pinned spokes with a thread", (m) => `${fmt(m.skeleton.perSecond, 0)} tasks/s (hub ${fmt(m.skeleton.hubCpuUs)} µs CPU, ${fmt(m.skeleton.ipisPerRoundTrip, 2)} IPIs per task)`],
+    [
+      "skeleton: hub + 2 pinned spokes with a thread",
+      (m) =>
+        `${fmt(m.skeleton.perSecond, 0)} tasks/s (hub ${fmt(m.skeleton.hubCpuUs)} µs CPU, ${fmt(m.skeleton.ipisPerRoundTrip, 2)} IPIs per task)`,
+    ],
   ];
-  const table = [["hop, bare (no flint code)", ...columns.map(([name]) => name)], ...rows.map(([name, cell]) => [name, ...columns.map(([, m]) => cell(m))])];
+  const table = [
+    ["hop, bare (no flint code)", ...columns.map(([name]) => name)],
+    ...rows.map(([name, cell]) => [name, ...columns.map(([, m]) => cell(m))]),
+  ];
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  console.log(`the hops of one no-op task, bare, on this machine (node ${process.version}, ${cpus} CPUs; ${seconds} s or ${fmt(rounds, 0)} rounds each)`);
+  console.log(
+    `the hops of one no-op task, bare, on this machine (node ${process.version}, ${cpus} CPUs; ${seconds} s or ${fmt(rounds, 0)} rounds each)`,
+  );
   for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
-  console.log("the skeleton's rate is the ceiling of any design of flint local's shape whose code did nothing; compare `npm run bench -- real`");
+  console.log(
+    "the skeleton's rate is the ceiling of any design of flint local's shape whose code did nothing; compare `npm run bench -- real`",
+  );
   if (lowSkipped !== undefined) console.log(`idle-poll column: skipped: ${lowSkipped}`);
 }

@@ -22,8 +22,29 @@ const eightWorkers = parseScenario({
   timeLimitMs: 600_000,
   cluster: { masters: 2, recoveryMode: "zookeeper", sessionTimeoutMs: 15_000, workers: [{ count: 8, cores: 4, memoryMb: 8192 }] },
   apps: [
-    { name: "a", submitAtMs: 500, maxCores: 16, coresPerExecutor: 2, jobs: [{ id: "a-1", afterMs: 500, stages: [{ tasks: 400, durationMs: 1000, jitterMs: 500 }, { tasks: 100, durationMs: 500 }] }] },
-    { name: "b", submitAtMs: 2000, maxCores: 16, coresPerExecutor: 2, jobs: [{ id: "b-1", afterMs: 500, stages: [{ tasks: 500, durationMs: 800, jitterMs: 400 }] }] },
+    {
+      name: "a",
+      submitAtMs: 500,
+      maxCores: 16,
+      coresPerExecutor: 2,
+      jobs: [
+        {
+          id: "a-1",
+          afterMs: 500,
+          stages: [
+            { tasks: 400, durationMs: 1000, jitterMs: 500 },
+            { tasks: 100, durationMs: 500 },
+          ],
+        },
+      ],
+    },
+    {
+      name: "b",
+      submitAtMs: 2000,
+      maxCores: 16,
+      coresPerExecutor: 2,
+      jobs: [{ id: "b-1", afterMs: 500, stages: [{ tasks: 500, durationMs: 800, jitterMs: 400 }] }],
+    },
   ],
 });
 
@@ -46,18 +67,30 @@ function rate(base, seconds, coverage = null) {
 const fmt = (x) => x.toFixed(1).padStart(7);
 console.log(`fuzz seeds/s per core (one thread, ${SECONDS} s each)`);
 const ref = rate(eightWorkers, SECONDS);
-console.log(`  ${"8 workers, 1,000 tasks, faults".padEnd(34)} ${fmt(ref.seedsPerSecond)} seeds/s  (${ref.seeds} seeds, ${ref.eventsPerSeed} events/seed, ${ref.failures} failures)  target >= 50`);
+console.log(
+  `  ${"8 workers, 1,000 tasks, faults".padEnd(34)} ${fmt(ref.seedsPerSecond)} seeds/s  (${ref.seeds} seeds, ${ref.eventsPerSeed} events/seed, ${ref.failures} failures)  target >= 50`,
+);
 const cov = rate(eightWorkers, SECONDS, new Coverage());
-console.log(`  ${"  the same, counting coverage".padEnd(34)} ${fmt(cov.seedsPerSecond)} seeds/s  (${cov.seeds} seeds; flint fuzz counts it unless --no-coverage)  target >= 50`);
-for (const f of readdirSync(dir("../scenarios/")).filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json") && f !== "big-cluster.json").sort()) {
+console.log(
+  `  ${"  the same, counting coverage".padEnd(34)} ${fmt(cov.seedsPerSecond)} seeds/s  (${cov.seeds} seeds; flint fuzz counts it unless --no-coverage)  target >= 50`,
+);
+for (const f of readdirSync(dir("../scenarios/"))
+  .filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json") && f !== "big-cluster.json")
+  .sort()) {
   const base = parseScenario(JSON.parse(readFileSync(dir(`../scenarios/${f}`), "utf8")));
   const r = rate(base, Math.max(1, SECONDS / 5));
-  console.log(`  ${f.padEnd(34)} ${fmt(r.seedsPerSecond)} seeds/s  (${r.seeds} seeds, ${r.eventsPerSeed} events/seed, ${r.failures} failures)`);
+  console.log(
+    `  ${f.padEnd(34)} ${fmt(r.seedsPerSecond)} seeds/s  (${r.seeds} seeds, ${r.eventsPerSeed} events/seed, ${r.failures} failures)`,
+  );
 }
 
 console.log("\nbug museum: blind fuzz (cluster + workload of the museum scenario, no faults given), then shrink");
-console.log(`  ${"bug".padEnd(24)} ${"seeds to 1st".padStart(12)} ${"find ms".padStart(8)} ${"shrink ms".padStart(9)} ${"runs".padStart(5)}  check; faults/nodes/tasks/events before -> after`);
-for (const f of readdirSync(dir("../scenarios/museum/")).filter((f) => f.endsWith(".json")).sort()) {
+console.log(
+  `  ${"bug".padEnd(24)} ${"seeds to 1st".padStart(12)} ${"find ms".padStart(8)} ${"shrink ms".padStart(9)} ${"runs".padStart(5)}  check; faults/nodes/tasks/events before -> after`,
+);
+for (const f of readdirSync(dir("../scenarios/museum/"))
+  .filter((f) => f.endsWith(".json"))
+  .sort()) {
   const json = JSON.parse(readFileSync(dir(`../scenarios/museum/${f}`), "utf8"));
   // Some museum pieces need two switches (SPARK-4592 shows only with SPARK-23191).
   const bugs = json.config.bugs;
@@ -79,5 +112,7 @@ for (const f of readdirSync(dir("../scenarios/museum/")).filter((f) => f.endsWit
   const s = shrink(found.plan, ROLES);
   const shrinkMs = performance.now() - t1;
   const size = (z) => `${z.faults}/${z.nodes}/${z.tasks}/${z.events}`;
-  console.log(`  ${bug.padEnd(24)} ${String(found.seed).padStart(12)} ${findMs.toFixed(0).padStart(8)} ${shrinkMs.toFixed(0).padStart(9)} ${String(s.runs).padStart(5)}  ${s.check}; ${size(s.before)} -> ${size(s.after)}`);
+  console.log(
+    `  ${bug.padEnd(24)} ${String(found.seed).padStart(12)} ${findMs.toFixed(0).padStart(8)} ${shrinkMs.toFixed(0).padStart(9)} ${String(s.runs).padStart(5)}  ${s.check}; ${size(s.before)} -> ${size(s.after)}`,
+  );
 }

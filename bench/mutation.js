@@ -89,7 +89,17 @@ const { Stryker } = await import("@stryker-mutator/core");
 
 /** Every mutant Stryker would make in FILES (its own instrumenter, quiet). */
 async function allMutants() {
-  const quiet = { isDebugEnabled: () => false, isTraceEnabled: () => false, isInfoEnabled: () => false, debug() {}, trace() {}, info() {}, warn() {}, error() {}, fatal() {} };
+  const quiet = {
+    isDebugEnabled: () => false,
+    isTraceEnabled: () => false,
+    isInfoEnabled: () => false,
+    debug() {},
+    trace() {},
+    info() {},
+    warn() {},
+    error() {},
+    fatal() {},
+  };
   const files = FILES.map((name) => ({ name: join(ROOT, name), content: readFileSync(join(ROOT, name), "utf8"), mutate: true }));
   const { mutants } = await new Instrumenter(quiet).instrument(files, { plugins: null, excludedMutations: [], ignorers: [] });
   return mutants;
@@ -107,14 +117,29 @@ function sample(items, k, seed) {
 }
 
 const all = await allMutants();
-const locations = [...new Set(all.map((m) => `${relative(ROOT, m.fileName)}:${m.location.start.line + 1}:${m.location.start.column}-${m.location.end.line + 1}:${m.location.end.column}`))];
+const locations = [
+  ...new Set(
+    all.map(
+      (m) =>
+        `${relative(ROOT, m.fileName)}:${m.location.start.line + 1}:${m.location.start.column}-${m.location.end.line + 1}:${m.location.end.column}`,
+    ),
+  ),
+];
 const mutate = sample(locations, SAMPLE, SEED);
 // The shipped scenarios (not the JSON Schema, not big-cluster) and the swarm base, as `npm run fuzz`.
-const standard = [...readdirSync(join(ROOT, "scenarios")).filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json") && f !== "big-cluster.json").sort().map((f) => `scenarios/${f}`), "swarm"];
+const standard = [
+  ...readdirSync(join(ROOT, "scenarios"))
+    .filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json") && f !== "big-cluster.json")
+    .sort()
+    .map((f) => `scenarios/${f}`),
+  "swarm",
+];
 const command = `node bin/flint.js fuzz ${standard.join(" ")} --seeds ${SEEDS} --jobs 1 --quiet --max-failures 1 --shrink-budget 0 --no-coverage --out .flint-mutation`;
 
 const SANDBOX = join(ROOT, ".stryker-tmp");
-console.log(`mutation: ${all.length} mutants at ${locations.length} locations in ${FILES.length} files; sampled ${mutate.length} locations (seed ${SEED}); fuzz budget per mutant: ${SEEDS} seeds x ${standard.length} standard scenarios; concurrency ${CONCURRENCY}`);
+console.log(
+  `mutation: ${all.length} mutants at ${locations.length} locations in ${FILES.length} files; sampled ${mutate.length} locations (seed ${SEED}); fuzz budget per mutant: ${SEEDS} seeds x ${standard.length} standard scenarios; concurrency ${CONCURRENCY}`,
+);
 const started = performance.now();
 let results;
 if (FROM_RESULTS !== null) results = JSON.parse(readFileSync(FROM_RESULTS, "utf8"));
@@ -165,8 +190,10 @@ if (SAVE_RESULTS !== null) writeFileSync(SAVE_RESULTS, JSON.stringify(results));
  *    classified; a mutant that makes such an operand throw is killed.)
  */
 const EQUIVALENT_RULES = {
-  "assert-message": "the mutant changes only the message argument of assert(condition, message), read only when the assertion throws anyway",
-  "bug-switch-only": "the mutant changes only code that decides something when a bug switch (hasBug) is on; the fuzz budget runs with every bug switch off",
+  "assert-message":
+    "the mutant changes only the message argument of assert(condition, message), read only when the assertion throws anyway",
+  "bug-switch-only":
+    "the mutant changes only code that decides something when a bug switch (hasBug) is on; the fuzz budget runs with every bug switch off",
 };
 const ts = (await import("typescript")).default;
 const rangeCache = new Map();
@@ -193,7 +220,10 @@ function equivalentRanges(file) {
     if (isCallTo(node, "assert") && node.arguments.length >= 2) ranges["assert-message"].push(span(node.arguments[1]));
     if (isCallTo(node, "hasBug")) for (const a of node.arguments) ranges["bug-switch-only"].push(span(a));
     const ops = andOperands(node);
-    if (ops !== null && ops.some((o) => isCallTo(bare(o), "hasBug")) && !(ts.isBinaryExpression(node.parent) && node.parent.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken)) {
+    if (
+      ops?.some((o) => isCallTo(bare(o), "hasBug")) &&
+      !(ts.isBinaryExpression(node.parent) && node.parent.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken)
+    ) {
       for (const o of ops) ranges["bug-switch-only"].push(span(o));
       // Every && node inside the chain that leaves the hasBug operand out (`a && b` of `a && b && hasBug(...)`).
       const inner = (n) => {
@@ -209,7 +239,8 @@ function equivalentRanges(file) {
     }
     if (ts.isIfStatement(node)) {
       const cond = bare(node.expression);
-      if (isCallTo(cond, "hasBug") || (andOperands(cond) ?? []).some((o) => isCallTo(bare(o), "hasBug"))) ranges["bug-switch-only"].push(span(node.thenStatement));
+      if (isCallTo(cond, "hasBug") || (andOperands(cond) ?? []).some((o) => isCallTo(bare(o), "hasBug")))
+        ranges["bug-switch-only"].push(span(node.thenStatement));
     }
     ts.forEachChild(node, visit);
   };
@@ -255,22 +286,40 @@ const noCoverage = by("NoCoverage");
 const errors = results.length - killed - timedOut - survived - noCoverage - equivalent.length;
 const detected = killed + timedOut;
 const valid = detected + survived + noCoverage;
-console.log(`\nmutation score of the fuzzer alone: ${((100 * detected) / Math.max(valid, 1)).toFixed(1)}% of the non-equivalent mutants (${detected} detected = ${killed} killed + ${timedOut} timed out, ${survived} survived${noCoverage ? `, ${noCoverage} not covered` : ""}; ${equivalent.length} equivalent; ${errors} compile/runtime errors left out) of ${results.length} mutants run, in ${seconds.toFixed(0)} s`);
-console.log(`total ${results.length}, killed ${killed}, survived ${survived + noCoverage}, timed out ${timedOut}, equivalent ${equivalent.length}, errors ${errors}; score over non-equivalent ${((100 * detected) / Math.max(valid, 1)).toFixed(1)}%`);
-for (const [rule, text] of Object.entries(EQUIVALENT_RULES)) console.log(`equivalent rule ${rule}: ${text} (${equivalent.filter((r) => equivalenceRule(r) === rule).length})`);
-console.log(`budget: ${SEEDS} seeds of each of ${standard.length} standard scenarios per mutant; files: ${SIDE}; sample: ${mutate.length} of ${locations.length} locations (seed ${SEED}), ${results.length} of ${all.length} mutants`);
-const describe = (r) => `    ${r.location.start.line}:${r.location.start.column} ${r.mutatorName}: ${short(original(r))} -> ${short(r.replacement ?? "")}`;
+console.log(
+  `\nmutation score of the fuzzer alone: ${((100 * detected) / Math.max(valid, 1)).toFixed(1)}% of the non-equivalent mutants (${detected} detected = ${killed} killed + ${timedOut} timed out, ${survived} survived${noCoverage ? `, ${noCoverage} not covered` : ""}; ${equivalent.length} equivalent; ${errors} compile/runtime errors left out) of ${results.length} mutants run, in ${seconds.toFixed(0)} s`,
+);
+console.log(
+  `total ${results.length}, killed ${killed}, survived ${survived + noCoverage}, timed out ${timedOut}, equivalent ${equivalent.length}, errors ${errors}; score over non-equivalent ${((100 * detected) / Math.max(valid, 1)).toFixed(1)}%`,
+);
+for (const [rule, text] of Object.entries(EQUIVALENT_RULES))
+  console.log(`equivalent rule ${rule}: ${text} (${equivalent.filter((r) => equivalenceRule(r) === rule).length})`);
+console.log(
+  `budget: ${SEEDS} seeds of each of ${standard.length} standard scenarios per mutant; files: ${SIDE}; sample: ${mutate.length} of ${locations.length} locations (seed ${SEED}), ${results.length} of ${all.length} mutants`,
+);
+const describe = (r) =>
+  `    ${r.location.start.line}:${r.location.start.column} ${r.mutatorName}: ${short(original(r))} -> ${short(r.replacement ?? "")}`;
 console.log("\nsurviving mutants by file:");
 const survivors = results.filter((r) => (r.status === "Survived" || r.status === "NoCoverage") && !equivalent.includes(r));
 for (const f of FILES) {
   const inFile = results.filter((r) => fileOf(r) === f);
   const left = survivors.filter((r) => fileOf(r) === f);
-  console.log(`  ${f}: ${left.length} of ${inFile.length} survived (${inFile.length - left.length - equivalent.filter((r) => fileOf(r) === f).length} killed or timed out)`);
-  for (const r of left.sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column)) console.log(describe(r));
+  console.log(
+    `  ${f}: ${left.length} of ${inFile.length} survived (${inFile.length - left.length - equivalent.filter((r) => fileOf(r) === f).length} killed or timed out)`,
+  );
+  for (const r of left.sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column))
+    console.log(describe(r));
 }
 const kinds = new Map();
 for (const r of survivors) kinds.set(r.mutatorName, (kinds.get(r.mutatorName) ?? 0) + 1);
-console.log(`\nsurvivors by mutator: ${[...kinds].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`);
+console.log(
+  `\nsurvivors by mutator: ${
+    [...kinds]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ") || "none"
+  }`,
+);
 if (equivalent.length > 0) {
   console.log("\nequivalent mutants (by rule):");
   for (const r of equivalent) console.log(`  [${equivalenceRule(r)}] ${fileOf(r)}:${describe(r).trimStart()}`);

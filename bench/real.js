@@ -91,14 +91,23 @@ const fmt = (n, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 function checkResults(results, n) {
-  if (results.length !== n || results.some((r, i) => r !== i)) throw new Error(`expected the ${n} inputs back in order, got ${results.length} results`);
+  if (results.length !== n || results.some((r, i) => r !== i))
+    throw new Error(`expected the ${n} inputs back in order, got ${results.length} results`);
 }
 
 /** Every measure on a fresh cluster; `lowLatency`: throughput and round trips only, the cluster started with --low-latency. */
 async function flintBench(lowLatency = false) {
   const out = {};
   const t0 = performance.now();
-  const cluster = await startLocalCluster({ workers: 2, coresPerWorker: 1, memoryPerWorkerMb: 2048, logLevel: "warn", lowLatency, validate, ...(journal ? {} : { journal: false }) });
+  const cluster = await startLocalCluster({
+    workers: 2,
+    coresPerWorker: 1,
+    memoryPerWorkerMb: 2048,
+    logLevel: "warn",
+    lowLatency,
+    validate,
+    ...(journal ? {} : { journal: false }),
+  });
   const driverLogger = createMemoryLogger("bench");
   const driver = await connect({
     master: cluster.masterUrl,
@@ -112,7 +121,10 @@ async function flintBench(lowLatency = false) {
   await driver.run("noop", [0, 1]);
   out.readyMs = performance.now() - t0;
   try {
-    await driver.run("noop", Array.from({ length: WARM_UP_TASKS }, (_, i) => i));
+    await driver.run(
+      "noop",
+      Array.from({ length: WARM_UP_TASKS }, (_, i) => i),
+    );
     for (const n of SIZES) {
       const inputs = Array.from({ length: n }, (_, i) => i);
       const rates = [];
@@ -132,7 +144,9 @@ async function flintBench(lowLatency = false) {
       rates.sort((a, b) => a - b);
       out[`tasksPerSecond${n}`] = rates[Math.floor(rates.length / 2)];
       out[`tasksPerSecondRange${n}`] = [rates[0], rates.at(-1)];
-      out[`cpuPerTaskUs${n}`] = Object.fromEntries(Object.keys(cpuRuns[0]).map((k) => [k, cpuRuns.reduce((sum, c) => sum + c[k], 0) / cpuRuns.length]));
+      out[`cpuPerTaskUs${n}`] = Object.fromEntries(
+        Object.keys(cpuRuns[0]).map((k) => [k, cpuRuns.reduce((sum, c) => sum + c[k], 0) / cpuRuns.length]),
+      );
     }
     if (!lowLatency) await peakHeapPerTask(driver, out);
     await roundTrips(driver, out);
@@ -156,7 +170,13 @@ async function peakHeapPerTask(driver, out) {
   const sampler = setInterval(() => {
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   }, 5);
-  checkResults(await driver.run("noop", Array.from({ length: biggest }, (_, i) => i)), biggest);
+  checkResults(
+    await driver.run(
+      "noop",
+      Array.from({ length: biggest }, (_, i) => i),
+    ),
+    biggest,
+  );
   clearInterval(sampler);
   out[`heapPerTaskBytes${biggest}`] = (peakHeap - baseline.heapUsed) / biggest;
 }
@@ -183,9 +203,19 @@ function daskBench() {
   // another installer (pyenv, conda) put first on PATH.
   const probe = spawnSync(DASK_PYTHON, ["-c", "import distributed"], { encoding: "utf8" });
   if (probe.error) return { skipped: `${DASK_PYTHON} is not there (${probe.error.message}); install Debian's python3-distributed` };
-  if (probe.status !== 0) return { skipped: `python3-distributed is not installed (${DASK_PYTHON} cannot import distributed: apt-get install -y python3-distributed)` };
-  const run = spawnSync(DASK_PYTHON, [DASK_SCRIPT, "--sizes", SIZES.join(","), "--round-trips", String(ROUND_TRIPS), "--warm-up", String(WARM_UP_TASKS)], { encoding: "utf8", timeout: 900_000 });
-  if (run.status !== 0) return { skipped: `the Dask run failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}): ${(run.stderr || "").trim().split("\n").at(-1)}` };
+  if (probe.status !== 0)
+    return {
+      skipped: `python3-distributed is not installed (${DASK_PYTHON} cannot import distributed: apt-get install -y python3-distributed)`,
+    };
+  const run = spawnSync(
+    DASK_PYTHON,
+    [DASK_SCRIPT, "--sizes", SIZES.join(","), "--round-trips", String(ROUND_TRIPS), "--warm-up", String(WARM_UP_TASKS)],
+    { encoding: "utf8", timeout: 900_000 },
+  );
+  if (run.status !== 0)
+    return {
+      skipped: `the Dask run failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}): ${(run.stderr || "").trim().split("\n").at(-1)}`,
+    };
   return JSON.parse(run.stdout.trim().split("\n").at(-1));
 }
 
@@ -232,7 +262,12 @@ rows.push([`driver peak heap per in-flight task (${fmt(biggest)})`, `${fmt(flint
 if (flintLow) {
   for (const n of SIZES) {
     const [low, high] = flintLow[`tasksPerSecondRange${n}`];
-    rows.push([`with --low-latency: ${fmt(n)} tasks`, `${fmt(flintLow[`tasksPerSecond${n}`])} tasks/s${REPEATS > 1 ? ` (median of ${REPEATS}: ${fmt(low)}-${fmt(high)})` : ""}`, "-", ""]);
+    rows.push([
+      `with --low-latency: ${fmt(n)} tasks`,
+      `${fmt(flintLow[`tasksPerSecond${n}`])} tasks/s${REPEATS > 1 ? ` (median of ${REPEATS}: ${fmt(low)}-${fmt(high)})` : ""}`,
+      "-",
+      "",
+    ]);
   }
   rows.push(["with --low-latency: round trip p50, p99", `${fmt(flintLow.p50Ms, 3)} ms, ${fmt(flintLow.p99Ms, 3)} ms`, "-", ""]);
 }

@@ -15,7 +15,10 @@ const wanted = firstOption < 0 ? args : args.slice(0, firstOption);
 const passThrough = firstOption < 0 ? [] : args.slice(firstOption);
 const names = (wanted.length > 0 ? wanted : ORDER).filter((name) => {
   if (existsSync(here(name))) return true;
-  if (wanted.length > 0) console.error(`bench: no benchmark named '${name}' (have: ${[...ORDER, ...BY_NAME_ONLY].filter((n) => existsSync(here(n))).join(", ")})`);
+  if (wanted.length > 0)
+    console.error(
+      `bench: no benchmark named '${name}' (have: ${[...ORDER, ...BY_NAME_ONLY].filter((n) => existsSync(here(n))).join(", ")})`,
+    );
   return false;
 });
 

@@ -27,6 +27,8 @@ console.log("value                    check (ns)   JSON.stringify (ns)   check /
 for (const [name, [value, iterations]] of Object.entries(cases)) {
   const check = nsPerCall(() => (sink += notSerializable(value, "result") === undefined ? 1 : 0), iterations);
   const json = nsPerCall(() => (sink += JSON.stringify(value).length), iterations);
-  console.log(`${name.padEnd(24)} ${check.toFixed(1).padStart(10)}   ${json.toFixed(1).padStart(19)}   ${(check / json).toFixed(2).padStart(17)}`);
+  console.log(
+    `${name.padEnd(24)} ${check.toFixed(1).padStart(10)}   ${json.toFixed(1).padStart(19)}   ${(check / json).toFixed(2).padStart(17)}`,
+  );
 }
 if (sink === 0) console.log("(nothing measured)");

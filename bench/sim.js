@@ -39,7 +39,10 @@ async function one(name, safetyChecks, untilMs) {
   const start = performance.now();
   // safetyChecks: false is an internal switch of the simulator for this benchmark only (it says
   // how much of the time the per-step invariant checks take); every real run checks.
-  const result = runScenario(scenario, ROLES, { ...(safetyChecks ? {} : { safetyChecks: false }), ...(untilMs === undefined ? {} : { untilMs }) });
+  const result = runScenario(scenario, ROLES, {
+    ...(safetyChecks ? {} : { safetyChecks: false }),
+    ...(untilMs === undefined ? {} : { untilMs }),
+  });
   const wallMs = performance.now() - start;
   const peakMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(

@@ -16,7 +16,14 @@ async function node(onMessage) {
   return t;
 }
 
-const statusUpdate = (taskId) => ({ type: "StatusUpdate", executorId: "1", taskId, state: "FINISHED", data: { kind: "result", value: null, sizeBytes: 4 }, taskCpus: 1 });
+const statusUpdate = (taskId) => ({
+  type: "StatusUpdate",
+  executorId: "1",
+  taskId,
+  state: "FINISHED",
+  data: { kind: "result", value: null, sizeBytes: 4 },
+  taskCpus: 1,
+});
 
 // Throughput: N messages a -> b, sent in bursts of 1,000 per turn.
 const N = Number(process.env.N ?? 200_000);

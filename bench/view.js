@@ -13,7 +13,9 @@ import { chromium } from "playwright-core";
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const CHROMIUM = "/usr/bin/chromium";
 const args = process.argv.slice(2);
-const scenarios = args.includes("--scenario") ? args.filter((_, i) => args[i - 1] === "--scenario") : ["scenarios/master-failover.json", "scenarios/big-cluster.json"];
+const scenarios = args.includes("--scenario")
+  ? args.filter((_, i) => args[i - 1] === "--scenario")
+  : ["scenarios/master-failover.json", "scenarios/big-cluster.json"];
 
 if (!existsSync(CHROMIUM)) {
   console.error(`bench/view: ${CHROMIUM} is missing (apt-get install chromium)`);
@@ -26,7 +28,11 @@ try {
   for (const scenario of scenarios) {
     const html = join(dir, "run.html");
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, ["--max-old-space-size=8000", here("../bin/flint.js"), "view", here(`../${scenario}`), "-o", html], { encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      ["--max-old-space-size=8000", here("../bin/flint.js"), "view", here(`../${scenario}`), "-o", html],
+      { encoding: "utf8" },
+    );
     const writeS = (performance.now() - t0) / 1000;
     if (r.status !== 0) throw new Error(`flint view ${scenario} failed: ${r.stderr}`);
     const sizeMb = statSync(html).size / 1e6;
@@ -55,7 +61,9 @@ try {
     const median = sorted[sorted.length >> 1];
     const worst = sorted[sorted.length - 1];
     await page.close();
-    console.log(`${scenario}: ${frames.steps} steps; write ${writeS.toFixed(1)} s, page ${sizeMb.toFixed(1)} MB, open to first paint ${openS.toFixed(1)} s, redraw median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms${frames.note ? ` (${frames.note})` : ""}`);
+    console.log(
+      `${scenario}: ${frames.steps} steps; write ${writeS.toFixed(1)} s, page ${sizeMb.toFixed(1)} MB, open to first paint ${openS.toFixed(1)} s, redraw median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms${frames.note ? ` (${frames.note})` : ""}`,
+    );
   }
 } finally {
   await browser.close();

@@ -10,7 +10,10 @@ export function noop(input) {
 export async function main(ctx) {
   const tasks = Number(ctx.argv[0] ?? 1000);
   const started = performance.now();
-  const out = await ctx.run("noop", Array.from({ length: tasks }, (_, i) => i));
+  const out = await ctx.run(
+    "noop",
+    Array.from({ length: tasks }, (_, i) => i),
+  );
   const seconds = (performance.now() - started) / 1000;
   return `${out.length} no-op tasks in ${seconds.toFixed(2)} s (${Math.round(out.length / seconds)} tasks/s)`;
 }

@@ -18,7 +18,10 @@ const dir = mkdtempSync(join(tmpdir(), "flint-screenshots-"));
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 try {
   const html = join(dir, "failover.html");
-  const r = spawnSync(process.execPath, [here("../bin/flint.js"), "view", "scenarios/master-failover.json", "-o", html], { encoding: "utf8", cwd: here("..") });
+  const r = spawnSync(process.execPath, [here("../bin/flint.js"), "view", "scenarios/master-failover.json", "-o", html], {
+    encoding: "utf8",
+    cwd: here(".."),
+  });
   if (r.status !== 0) throw new Error(`flint view failed: ${r.stderr}`);
   const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
   await page.goto(`file://${html}`);

@@ -93,7 +93,7 @@ function importGraph(): Map<string, string[]> {
 }
 
 /** Each import cycle found by a depth-first search, as the files along it (`a -> b -> a`). */
-export function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[] {
+function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[] {
   const state = new Map<string, "open" | "done">();
   const path: string[] = [];
   const cycles: string[] = [];
@@ -164,7 +164,8 @@ describe("architecture", () => {
         if (!target.startsWith("src/real/")) continue;
         const to = realLayer(target);
         const sameFolder = dirname(file) === dirname(target);
-        if (to === undefined || (!sameFolder && to > from && from !== REAL_LAYERS.index)) problems.push(`${file} imports ${target} (a layer above its own)`);
+        if (to === undefined || (!sameFolder && to > from && from !== REAL_LAYERS.index))
+          problems.push(`${file} imports ${target} (a layer above its own)`);
       }
     }
     expect(problems).toEqual([]);
@@ -183,7 +184,9 @@ describe("architecture", () => {
 
   it("src/real never imports src/sim, and src/sim never imports src/real", () => {
     const real = sourceFiles("src/real").flatMap((f) =>
-      importsOf(readFileSync(f, "utf8")).filter((s) => s.includes("/sim/")).map((s) => `${relative(ROOT, f)}: ${s}`),
+      importsOf(readFileSync(f, "utf8"))
+        .filter((s) => s.includes("/sim/"))
+        .map((s) => `${relative(ROOT, f)}: ${s}`),
     );
     expect(real).toEqual([]);
   });

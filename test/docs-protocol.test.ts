@@ -36,13 +36,16 @@ describe("docs/protocol.md", () => {
   });
 
   it("docs: nothing points at a PROTOCOL.md outside the repository", () => {
-    const stale = CITING.filter((f) => f !== join("test", "docs-protocol.test.ts") && readFileSync(join(ROOT, f), "utf8").includes("PROTOCOL.md"));
+    const stale = CITING.filter(
+      (f) => f !== join("test", "docs-protocol.test.ts") && readFileSync(join(ROOT, f), "utf8").includes("PROTOCOL.md"),
+    );
     expect(stale).toEqual([]);
   });
 
   it("docs: the invariants section names every check id the simulator reports", () => {
     const ids = new Set<string>();
-    for (const f of files("src/sim")) for (const m of readFileSync(join(ROOT, f), "utf8").matchAll(/"((?:I\d+|L1):[a-z0-9-]+)"/g)) ids.add(m[1]!);
+    for (const f of files("src/sim"))
+      for (const m of readFileSync(join(ROOT, f), "utf8").matchAll(/"((?:I\d+|L1):[a-z0-9-]+)"/g)) ids.add(m[1]!);
     expect(ids.size).toBeGreaterThan(20);
     const undocumented = [...ids].filter((id) => !doc.includes(id.split(":")[1]!) || !doc.includes(`**${id.split(":")[0]}**`));
     expect(undocumented).toEqual([]);

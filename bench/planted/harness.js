@@ -50,14 +50,31 @@ function applyPatches(dir, patches) {
     const text = readFileSync(file, "utf8");
     const n = text.split(p.search).length - 1;
     if (n !== 1) return `stale: the search string occurs ${n} times in ${p.file}`;
-    writeFileSync(file, text.replace(p.search, () => p.replace));
+    writeFileSync(
+      file,
+      text.replace(p.search, () => p.replace),
+    );
   }
   return null;
 }
 
 /** Runs one fuzz invocation from the copy; returns { code, json, stderr }. */
 function fuzz(dir, files, n) {
-  const args = [join(dir, "bin", "flint.js"), "fuzz", ...files, "--seeds", String(n), "--json", "--quiet", "--max-failures", "1", "--shrink-budget", "0", "--out", join(dir, "out")];
+  const args = [
+    join(dir, "bin", "flint.js"),
+    "fuzz",
+    ...files,
+    "--seeds",
+    String(n),
+    "--json",
+    "--quiet",
+    "--max-failures",
+    "1",
+    "--shrink-budget",
+    "0",
+    "--out",
+    join(dir, "out"),
+  ];
   if (jobs !== undefined) args.push("--jobs", jobs);
   const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 64 << 20 });
   let json = null;
@@ -72,7 +89,10 @@ function fuzz(dir, files, n) {
 /** The fuzz budget of CI (or the smaller one) over the copy; stops at the first failing run. */
 function runBudget(dir) {
   const scen = join(dir, "scenarios");
-  const standard = readdirSync(scen).filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json") && f !== "big-cluster.json").sort().map((f) => join(scen, f));
+  const standard = readdirSync(scen)
+    .filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json") && f !== "big-cluster.json")
+    .sort()
+    .map((f) => join(scen, f));
   // As `npm run fuzz`: the shipped scenarios, big-cluster, then the swarm base (3,000 seeds under --ci).
   const steps = [[standard, seeds]];
   if (ci) steps.push([[join(scen, "big-cluster.json")], 4]);
@@ -81,22 +101,39 @@ function runBudget(dir) {
   let weaknessHits = 0;
   for (const [files, n] of steps) {
     const r = fuzz(dir, files, n);
-    if (r.code === 2) return { verdict: "caught", how: `scenarios refused: ${r.stderr.split("\n").find((l) => l.trim() !== "") ?? ""}`, runs, weaknessHits };
-    if (r.json === null) return { verdict: "error", how: `fuzz exited ${r.code}: ${r.stderr.split("\n").slice(0, 3).join(" | ")}`, runs, weaknessHits };
+    if (r.code === 2)
+      return {
+        verdict: "caught",
+        how: `scenarios refused: ${r.stderr.split("\n").find((l) => l.trim() !== "") ?? ""}`,
+        runs,
+        weaknessHits,
+      };
+    if (r.json === null)
+      return { verdict: "error", how: `fuzz exited ${r.code}: ${r.stderr.split("\n").slice(0, 3).join(" | ")}`, runs, weaknessHits };
     runs += r.json.seeds;
     weaknessHits += r.json.weaknessHits;
     const f = r.json.failures[0];
     if (f !== undefined) return { verdict: "caught", how: `${f.file.split("/").pop()} seed ${f.seed}: ${f.check}`, runs, weaknessHits };
   }
-  return { verdict: "missed", how: weaknessHits > 0 ? `${weaknessHits} seeds hit a documented weakness (not failures)` : "", runs, weaknessHits };
+  return {
+    verdict: "missed",
+    how: weaknessHits > 0 ? `${weaknessHits} seeds hit a documented weakness (not failures)` : "",
+    runs,
+    weaknessHits,
+  };
 }
 
 /** Whether `flint sim` passes the witness scenario in the copy. */
 function simPasses(dir, witness) {
-  return spawnSync(process.execPath, [join(dir, "bin", "flint.js"), "sim", join(dir, witness), "--json"], { encoding: "utf8", maxBuffer: 256 << 20 }).status === 0;
+  return (
+    spawnSync(process.execPath, [join(dir, "bin", "flint.js"), "sim", join(dir, witness), "--json"], {
+      encoding: "utf8",
+      maxBuffer: 256 << 20,
+    }).status === 0
+  );
 }
 
-function runOne(name, patches, witness = null) {
+function runOne(_name, patches, witness = null) {
   const t0 = performance.now();
   const dir = copyTree();
   try {
@@ -104,7 +141,14 @@ function runOne(name, patches, witness = null) {
     const witnessBefore = witness === null ? null : simPasses(dir, witness);
     const stale = applyPatches(dir, patches);
     if (stale !== null) return { verdict: "stale", how: stale, runs: 0, seconds: 0, live: "?" };
-    const live = witness === null ? "no witness" : witnessBefore && !simPasses(dir, witness) ? "live" : witnessBefore ? "NOT SHOWN (witness passes)" : "NOT SHOWN (witness fails unpatched)";
+    const live =
+      witness === null
+        ? "no witness"
+        : witnessBefore && !simPasses(dir, witness)
+          ? "live"
+          : witnessBefore
+            ? "NOT SHOWN (witness passes)"
+            : "NOT SHOWN (witness fails unpatched)";
     return { ...runBudget(dir), seconds: (performance.now() - t0) / 1000, live };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -116,17 +160,26 @@ if (chosen.length === 0) {
   console.error(`planted: no mutant named ${only} (have: ${MUTANTS.map((m) => m.name).join(", ")})`);
   process.exit(2);
 }
-console.log(`planted bugs: ${ci ? "CI's fuzz budget (2,000 seeds per standard scenario, 4 of big-cluster, 3,000 of swarm)" : `${seeds} seeds per standard scenario (smaller than CI's 2,000; --ci for CI's)`}, stop at the first failing seed`);
+console.log(
+  `planted bugs: ${ci ? "CI's fuzz budget (2,000 seeds per standard scenario, 4 of big-cluster, 3,000 of swarm)" : `${seeds} seeds per standard scenario (smaller than CI's 2,000; --ci for CI's)`}, stop at the first failing seed`,
+);
 const baseline = runOne("baseline", []);
-console.log(`  baseline (no bug planted): ${baseline.verdict === "missed" ? "passes" : `FAILS (${baseline.how}): a catch below may not be the planted bug's`} (${baseline.runs} runs, ${baseline.seconds.toFixed(0)} s)`);
+console.log(
+  `  baseline (no bug planted): ${baseline.verdict === "missed" ? "passes" : `FAILS (${baseline.how}): a catch below may not be the planted bug's`} (${baseline.runs} runs, ${baseline.seconds.toFixed(0)} s)`,
+);
 const rows = [];
 for (const m of chosen) {
   const r = runOne(m.name, m.patches, m.witness);
   rows.push({ ...m, ...r });
-  console.log(`  ${m.name.padEnd(36)} (${m.cause}) ${r.verdict.toUpperCase().padEnd(7)} ${String(r.runs).padStart(6)} runs ${r.seconds.toFixed(0).padStart(4)} s  bug ${r.live}${m.witness ? ` (${m.witness})` : ""}; ${r.how}`);
+  console.log(
+    `  ${m.name.padEnd(36)} (${m.cause}) ${r.verdict.toUpperCase().padEnd(7)} ${String(r.runs).padStart(6)} runs ${r.seconds.toFixed(0).padStart(4)} s  bug ${r.live}${m.witness ? ` (${m.witness})` : ""}; ${r.how}`,
+  );
 }
 console.log("\ncause                                                              planted bug                          result");
-for (const r of rows) console.log(`  (${r.cause}) ${CAUSES[r.cause].slice(0, 60).padEnd(62)} ${r.name.padEnd(36)} ${r.verdict}${r.verdict === "caught" ? `: ${r.how}` : ""}`);
+for (const r of rows)
+  console.log(
+    `  (${r.cause}) ${CAUSES[r.cause].slice(0, 60).padEnd(62)} ${r.name.padEnd(36)} ${r.verdict}${r.verdict === "caught" ? `: ${r.how}` : ""}`,
+  );
 const caught = rows.filter((r) => r.verdict === "caught").length;
 console.log(`\n${caught}/${rows.length} planted bugs caught`);
 if (rows.some((r) => r.verdict === "stale" || r.verdict === "error")) process.exitCode = 1;

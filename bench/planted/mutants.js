@@ -87,7 +87,8 @@ export const MUTANTS = [
     patches: [
       {
         file: "dist/protocol/executor/tasks.js",
-        search: '        case "killed":\n            statusUpdate(s, taskId, "KILLED", { kind: "failure", failure: failureData(outcome) }, cpus, fx);',
+        search:
+          '        case "killed":\n            statusUpdate(s, taskId, "KILLED", { kind: "failure", failure: failureData(outcome) }, cpus, fx);',
         replace: '        case "killed":',
       },
     ],

@@ -47,11 +47,20 @@ interface OptionCommon {
 
 export type OptionSpec =
   | (OptionCommon & { type: "boolean" })
-  | (OptionCommon & { type: "string"; default?: string; /** Why a value is refused ("is not a CPU list ..."), or undefined. */ check?: (text: string) => string | undefined })
+  | (OptionCommon & {
+      type: "string";
+      default?: string /** Why a value is refused ("is not a CPU list ..."), or undefined. */;
+      check?: (text: string) => string | undefined;
+    })
   | (OptionCommon & { type: "int"; default?: number; min?: number; max?: number })
-  | (OptionCommon & { type: "duration"; /** Milliseconds. */ default?: number; min?: number; max?: number })
-  | (OptionCommon & { type: "size"; /** MiB. */ default?: number })
-  | (OptionCommon & { type: "enum"; choices: readonly string[]; default?: string; /** What a choice is called in errors ("deploy mode"). */ noun?: string })
+  | (OptionCommon & { type: "duration" /** Milliseconds. */; default?: number; min?: number; max?: number })
+  | (OptionCommon & { type: "size" /** MiB. */; default?: number })
+  | (OptionCommon & {
+      type: "enum";
+      choices: readonly string[];
+      default?: string /** What a choice is called in errors ("deploy mode"). */;
+      noun?: string;
+    })
   | (OptionCommon & { type: "strings"; choices?: readonly string[]; noun?: string });
 
 export interface PositionalSpec {
@@ -189,7 +198,8 @@ function readInt(text: string, flag: string, min: number | undefined, max: numbe
   const t = text.trim();
   if (!/^[0-9]+$/.test(t) || !Number.isSafeInteger(Number(t))) throw new UsageError(`${flag} ${show(text)}: not a whole number`);
   const n = Number(t);
-  if (min !== undefined && max !== undefined && (n < min || n > max)) throw new UsageError(`${flag} ${n}: must be between ${min} and ${max}`);
+  if (min !== undefined && max !== undefined && (n < min || n > max))
+    throw new UsageError(`${flag} ${n}: must be between ${min} and ${max}`);
   if (min !== undefined && n < min) throw new UsageError(`${flag} ${n}: must be at least ${min}`);
   if (max !== undefined && n > max) throw new UsageError(`${flag} ${n}: must be at most ${max}`);
   return n;
@@ -198,7 +208,9 @@ function readInt(text: string, flag: string, min: number | undefined, max: numbe
 function readChoice(text: string, flag: string, choices: readonly string[], noun: string | undefined): string {
   if (choices.includes(text)) return text;
   const near = closest(text, choices);
-  throw new UsageError(`${flag} ${show(text)}: unknown ${noun ?? "value"}${near !== undefined ? ` (did you mean ${near}?)` : ""} (known: ${choices.join(", ")})`);
+  throw new UsageError(
+    `${flag} ${show(text)}: unknown ${noun ?? "value"}${near !== undefined ? ` (did you mean ${near}?)` : ""} (known: ${choices.join(", ")})`,
+  );
 }
 
 /** One value of an option, read by its type (`flag` is how errors name its source). */
@@ -213,8 +225,10 @@ function readValue(spec: Exclude<OptionSpec, { type: "boolean" }>, text: string,
       return readInt(text, flag, spec.min, spec.max);
     case "duration": {
       const ms = parseDuration(text, flag);
-      if (spec.min !== undefined && ms < spec.min) throw new UsageError(`${flag} ${show(text)}: must be at least ${formatDuration(spec.min)}`);
-      if (spec.max !== undefined && ms > spec.max) throw new UsageError(`${flag} ${show(text)}: must be at most ${formatDuration(spec.max)}`);
+      if (spec.min !== undefined && ms < spec.min)
+        throw new UsageError(`${flag} ${show(text)}: must be at least ${formatDuration(spec.min)}`);
+      if (spec.max !== undefined && ms > spec.max)
+        throw new UsageError(`${flag} ${show(text)}: must be at most ${formatDuration(spec.max)}`);
       return ms;
     }
     case "size":
@@ -237,9 +251,14 @@ export type CommandLine<S extends CommandSpec> = { help: true } | ({ help: false
  * Reads `argv` by `spec`; throws UsageError naming the first problem. Pure but for `env` (the
  * options' environment variables), so that tests and the README check can dry-run command lines.
  */
-export function parseCommandLine<S extends CommandSpec>(spec: S, argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): CommandLine<S> {
+export function parseCommandLine<S extends CommandSpec>(
+  spec: S,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): CommandLine<S> {
   const config: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
-  for (const [name, o] of Object.entries(spec.options)) config[name] = { type: o.type === "boolean" ? "boolean" : "string", ...(o.short !== undefined ? { short: o.short } : {}) };
+  for (const [name, o] of Object.entries(spec.options))
+    config[name] = { type: o.type === "boolean" ? "boolean" : "string", ...(o.short !== undefined ? { short: o.short } : {}) };
   const { tokens } = parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
   // --help wins over any other problem on the line: someone unsure of the options asks for them.
   if (tokens.some((t) => t.kind === "option" && t.name === "help")) return { help: true };
@@ -283,7 +302,12 @@ export function parseCommandLine<S extends CommandSpec>(spec: S, argv: readonly 
     if (values[name] !== undefined) continue;
     const fromEnv = o.env !== undefined ? env[o.env] : undefined;
     if (fromEnv !== undefined && fromEnv.trim() !== "") {
-      values[name] = o.type === "boolean" ? fromEnv !== "0" && fromEnv !== "false" : o.type === "strings" ? [readValue(o, fromEnv, o.env!)] : readValue(o, fromEnv, o.env!);
+      values[name] =
+        o.type === "boolean"
+          ? fromEnv !== "0" && fromEnv !== "false"
+          : o.type === "strings"
+            ? [readValue(o, fromEnv, o.env!)]
+            : readValue(o, fromEnv, o.env!);
       continue;
     }
     values[name] = o.type === "boolean" ? false : o.type === "strings" ? [] : "default" in o ? o.default : undefined;
@@ -292,7 +316,9 @@ export function parseCommandLine<S extends CommandSpec>(spec: S, argv: readonly 
   const max = p?.max ?? (p === undefined ? 0 : 1);
   if (positionals.length < (p?.min ?? 0)) throw new UsageError(p?.missing ?? `missing ${p?.name}`);
   if (positionals.length > max) {
-    throw new UsageError(max === 1 ? `one ${p!.name} at a time (got ${positionals[0]} and ${positionals[1]})` : `unexpected argument '${positionals[max]!}'`);
+    throw new UsageError(
+      max === 1 ? `one ${p!.name} at a time (got ${positionals[0]} and ${positionals[1]})` : `unexpected argument '${positionals[max]!}'`,
+    );
   }
   return { help: false, options: values as ParsedArgs<S>["options"], positionals, rest };
 }
@@ -354,7 +380,8 @@ function exitCodesOf(spec: CommandSpec): ReadonlyArray<readonly [number, string]
 /** The environment variables a command reads: its own list and its options' `env`. */
 export function environmentOf(spec: CommandSpec): EnvironmentSpec[] {
   const vars: EnvironmentSpec[] = [];
-  for (const [name, o] of Object.entries(spec.options)) if (o.env !== undefined) vars.push({ name: o.env, help: `the default of --${name}` });
+  for (const [name, o] of Object.entries(spec.options))
+    if (o.env !== undefined) vars.push({ name: o.env, help: `the default of --${name}` });
   for (const e of spec.environment) if (!vars.some((v) => v.name === e.name)) vars.push(e);
   return vars;
 }
@@ -367,7 +394,11 @@ export function usageLine(spec: CommandSpec): string {
 export function helpText(spec: CommandSpec): string {
   const rows: Array<readonly [string, string]> = Object.entries(spec.options).map(([name, o]) => {
     const left = `${o.short !== undefined ? `-${o.short}, ` : ""}--${name}${o.type === "boolean" ? "" : ` ${o.value ?? defaultPlaceholder(o)}`}`;
-    const extras = [o.type === "strings" ? "repeatable" : undefined, defaultText(o) !== undefined ? `default: ${defaultText(o)}` : undefined, o.env !== undefined ? `env ${o.env}` : undefined].filter((x) => x !== undefined);
+    const extras = [
+      o.type === "strings" ? "repeatable" : undefined,
+      defaultText(o) !== undefined ? `default: ${defaultText(o)}` : undefined,
+      o.env !== undefined ? `env ${o.env}` : undefined,
+    ].filter((x) => x !== undefined);
     const choices = (o.type === "enum" || o.type === "strings") && o.choices !== undefined ? `\none of: ${o.choices.join(", ")}` : "";
     // On a help of several lines, the default goes on a line of its own rather than after the last.
     const extraText = extras.length === 0 ? "" : `${o.help.includes("\n") ? "\n" : " "}(${extras.join("; ")})`;
@@ -378,7 +409,16 @@ export function helpText(spec: CommandSpec): string {
   if (spec.footer !== undefined) lines.push("", spec.footer);
   lines.push("", "Exit codes:", ...columns(exitCodesOf(spec).map(([code, text]) => [String(code), text])));
   const env = environmentOf(spec);
-  lines.push("", "Environment:", ...(env.length === 0 ? ["  none (this command reads no environment variable)"] : columns(env.map((e) => [e.name, e.help]), ENV_COLUMN)));
+  lines.push(
+    "",
+    "Environment:",
+    ...(env.length === 0
+      ? ["  none (this command reads no environment variable)"]
+      : columns(
+          env.map((e) => [e.name, e.help]),
+          ENV_COLUMN,
+        )),
+  );
   return lines.join("\n");
 }
 
@@ -416,7 +456,12 @@ export function usageErrorText(spec: CommandSpec, err: UsageError): string {
  * prints the message with the usage line and exits 2. `expand`: what the command line stands for
  * before it is parsed (e.g. a config file's options put in front of the flags, which override them).
  */
-export async function runCommand<S extends CommandSpec>(spec: S, argv: readonly string[], body: (args: ParsedArgs<S>) => Promise<number>, expand?: (argv: readonly string[]) => readonly string[]): Promise<number> {
+export async function runCommand<S extends CommandSpec>(
+  spec: S,
+  argv: readonly string[],
+  body: (args: ParsedArgs<S>) => Promise<number>,
+  expand?: (argv: readonly string[]) => readonly string[],
+): Promise<number> {
   try {
     const wantsHelp = argv.includes("--help") || argv.includes("-h");
     const line = parseCommandLine(spec, expand === undefined || wantsHelp ? argv : expand(argv), process.env);

@@ -31,7 +31,13 @@ export class FuzzPool {
     this.threads = options.threads > 1 && existsSync(fileURLToPath(workerFile)) ? options.threads : 1;
     this.local = { bases: options.bases, bugs: options.bugs, strict: options.strict, coverage: options.coverage ? new Coverage() : null };
     if (this.threads === 1) return;
-    const init: WorkerRequest = { type: "init", bases: options.bases, bugs: options.bugs, strict: options.strict, coverage: options.coverage };
+    const init: WorkerRequest = {
+      type: "init",
+      bases: options.bases,
+      bugs: options.bugs,
+      strict: options.strict,
+      coverage: options.coverage,
+    };
     for (let i = 0; i < this.threads; i++) {
       const w = new Worker(workerFile);
       w.postMessage(init);

@@ -78,8 +78,13 @@ export interface JunitCase {
  */
 export function junitXml(cases: readonly JunitCase[], shard: string, seconds: number): string {
   const failures = cases.reduce((n, c) => n + c.failures.length, 0);
-  const out = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="flint fuzz" tests="${cases.length}" failures="${failures}" time="${seconds.toFixed(3)}">`];
-  out.push(`  <testsuite name="flint fuzz shard ${xml(shard)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${seconds.toFixed(3)}">`);
+  const out = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="flint fuzz" tests="${cases.length}" failures="${failures}" time="${seconds.toFixed(3)}">`,
+  ];
+  out.push(
+    `  <testsuite name="flint fuzz shard ${xml(shard)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${seconds.toFixed(3)}">`,
+  );
   for (const c of cases) {
     const name = `${scenarioName(c.file)} shard ${shard}`;
     out.push(`    <testcase classname="flint.fuzz.${xml(scenarioName(c.file))}" name="${xml(name)}">`);

@@ -20,7 +20,10 @@ export interface WorkerTask {
   /** Index of the task in the run's schedule (replies are put back in this order). */
   index: number;
 }
-export type WorkerRequest = { type: "init"; bases: Scenario[]; bugs: string[]; strict: boolean; coverage: boolean } | WorkerTask | { type: "stop" };
+export type WorkerRequest =
+  | { type: "init"; bases: Scenario[]; bugs: string[]; strict: boolean; coverage: boolean }
+  | WorkerTask
+  | { type: "stop" };
 
 export interface WorkerReply {
   base: number;
@@ -74,7 +77,21 @@ export function runTask(ctx: RunContext, task: WorkerTask): WorkerReply {
 
 /** The reply for a task whose run threw outside the run's own judging (a crash of the worker's code). */
 export function crashReply(task: WorkerTask, e: unknown): WorkerReply {
-  return { base: task.base, seed: task.seed, index: task.index, ok: false, check: "X2:worker-crash", detail: String((e as Error).stack ?? e), events: 0, weaknesses: 0, weaknessNames: [], livenessUnjudged: null, plan: task.plan ?? null, cells: [], branches: [] };
+  return {
+    base: task.base,
+    seed: task.seed,
+    index: task.index,
+    ok: false,
+    check: "X2:worker-crash",
+    detail: String((e as Error).stack ?? e),
+    events: 0,
+    weaknesses: 0,
+    weaknessNames: [],
+    livenessUnjudged: null,
+    plan: task.plan ?? null,
+    cells: [],
+    branches: [],
+  };
 }
 
 if (parentPort !== null) {

@@ -37,7 +37,14 @@ export function version(): string {
 }
 
 export async function helpText(): Promise<string> {
-  const lines = ["flint: a Spark-standalone-style cluster protocol as pure reducers", "", "Usage: flint <command> [options]", "       flint --help | --version", "", "Commands:"];
+  const lines = [
+    "flint: a Spark-standalone-style cluster protocol as pure reducers",
+    "",
+    "Usage: flint <command> [options]",
+    "       flint --help | --version",
+    "",
+    "Commands:",
+  ];
   for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${(await load()).spec.summary}`);
   lines.push(
     "",

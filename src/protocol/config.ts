@@ -226,7 +226,17 @@ export function validateConfig(config: ProtocolConfig): string[] {
     if (key === "maxExecutorRetries") continue; // negative disables the limit
     if (value < 0) problems.push(`${key} must not be negative (got ${value})`);
   }
-  for (const key of ["workerTimeoutMs", "workerHeartbeatIntervalMs", "reviveIntervalMs", "executorHeartbeatIntervalMs", "networkTimeoutIntervalMs", "submitRetryIntervalMs", "taskCpus", "taskMaxFailures", "executorLaunchTimeoutMs"] as const) {
+  for (const key of [
+    "workerTimeoutMs",
+    "workerHeartbeatIntervalMs",
+    "reviveIntervalMs",
+    "executorHeartbeatIntervalMs",
+    "networkTimeoutIntervalMs",
+    "submitRetryIntervalMs",
+    "taskCpus",
+    "taskMaxFailures",
+    "executorLaunchTimeoutMs",
+  ] as const) {
     if (config[key] <= 0) problems.push(`${key} must be positive (got ${config[key]})`);
   }
   if (config.maxMessageSizeBytes > 2047 * MIB) problems.push(`maxMessageSizeBytes must be at most 2047 MiB`);
@@ -247,17 +257,21 @@ export const KNOWN_BUGS = {
   "SPARK-19900": "a relaunched supervised driver keeps its id",
   "SPARK-21169": "completeRecovery leaves acknowledged apps WAITING",
   "SPARK-23191": "a duplicate worker id is refused (RegisterWorkerFailed) and the worker exits",
-  "SPARK-27348": "a heartbeat timeout calls the scheduler's executorLost directly: the DriverEndpoint keeps offering the lost executor until it disconnects",
+  "SPARK-27348":
+    "a heartbeat timeout calls the scheduler's executorLost directly: the DriverEndpoint keeps offering the lost executor until it disconnects",
   "SPARK-27510": "the worker reports an executor RUNNING before its process started: failed launches loop for ever",
   "SPARK-29287": "the driver offers an executor's cores before the executor is fully built",
   "SPARK-34245": "ExecutorStateChanged is sent once, not asked with retries: a lost one leaks the executor's cores",
   "SPARK-36509": "removeWorker does not call schedule(): lost executors are never replaced",
   "SPARK-41848": "a finished task gives back spark.task.cpus, not the CPUs it took",
   "SPARK-46346": "a worker that registers during recovery stays UNKNOWN and is removed",
-  "EXECUTOR-ID-REUSE": "a recovered master restarts an app's executor ids above the ones workers report only, so the id of an executor that died while no master led is handed out again (derived, §3.5 item 6)",
+  "EXECUTOR-ID-REUSE":
+    "a recovered master restarts an app's executor ids above the ones workers report only, so the id of an executor that died while no master led is handed out again (derived, §3.5 item 6)",
   "GHOST-APP": "a retried RegisterApplication creates a second app id (derived, §7 item 20)",
-  "GHOST-EXECUTOR": "an executor that ends while its app is UNKNOWN in a recovery stays in the app with its cores granted: an app at maxCores never gets an executor again (derived, §7 item 27)",
-  "OLD-MASTER-ONLY": "a disconnected worker retries only the master it last knew, for all its retries: if that master is gone for good and the new leader's MasterChanged was lost, the worker never finds the new leader (§3.5.5)",
+  "GHOST-EXECUTOR":
+    "an executor that ends while its app is UNKNOWN in a recovery stays in the app with its cores granted: an app at maxCores never gets an executor again (derived, §7 item 27)",
+  "OLD-MASTER-ONLY":
+    "a disconnected worker retries only the master it last knew, for all its retries: if that master is gone for good and the new leader's MasterChanged was lost, the worker never finds the new leader (§3.5.5)",
   "WAIT-FOR-MASTER":
     "a driver whose connection to its master broke waits for ever for a MasterChanged, never registering again (StandaloneAppClient, derived, §7 item 28)",
 } as const satisfies Readonly<Record<string, string>>;

@@ -20,13 +20,7 @@
  *     peer's listening address; the role decides whether that peer matters to it.
  */
 import type { Address, AppId, DriverId, ExecutorNumber, JobId, TaskId, WorkerId } from "./ids.js";
-import type {
-  ApplicationDescription,
-  DriverDescription,
-  Message,
-  TaskDescription,
-  TaskPayload,
-} from "./messages.js";
+import type { ApplicationDescription, DriverDescription, Message, TaskDescription, TaskPayload } from "./messages.js";
 import type { PersistedRecord, StoredRecords } from "./records.js";
 import type { IgnoreReason, LOG_LEVELS, LogEvent } from "./log-events.js";
 import type { TaskState } from "./states.js";
@@ -37,9 +31,7 @@ export interface Ctx {
 }
 
 /** A process a worker launched and the host runs. */
-export type ProcessRef =
-  | { kind: "executor"; appId: AppId; execId: ExecutorNumber }
-  | { kind: "driver"; driverId: DriverId };
+export type ProcessRef = { kind: "executor"; appId: AppId; execId: ExecutorNumber } | { kind: "driver"; driverId: DriverId };
 
 export type LaunchSpec =
   | {

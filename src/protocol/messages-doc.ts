@@ -61,12 +61,25 @@ export function messagesDocumentText(): string {
       const tag = tagOf(record) ?? "?";
       out.push(`One of these, told apart by \`${tag}\`:`, "");
       for (const variant of record["anyOf"] as TSchema[]) {
-        out.push(`\`${tag}\` = \`${JSON.stringify((variant["properties"] as Record<string, TSchema>)[tag]?.["const"])}\`:`, "", ...fieldTable(variant), "");
+        out.push(
+          `\`${tag}\` = \`${JSON.stringify((variant["properties"] as Record<string, TSchema>)[tag]?.["const"])}\`:`,
+          "",
+          ...fieldTable(variant),
+          "",
+        );
       }
     } else out.push(...fieldTable(record), "");
   }
   out.push("## States", "");
-  for (const state of STATE_SCHEMAS) out.push(`### ${String(state.title)}`, "", literalsOf(state).map((v) => `\`${v}\``).join(" | "), "");
+  for (const state of STATE_SCHEMAS)
+    out.push(
+      `### ${String(state.title)}`,
+      "",
+      literalsOf(state)
+        .map((v) => `\`${v}\``)
+        .join(" | "),
+      "",
+    );
   out.push(
     "## Ids",
     "",
@@ -97,7 +110,10 @@ function fieldTable(schema: TSchema): string[] {
   return [
     "| Field | Type | Required | Description |",
     "|---|---|---|---|",
-    ...fields.map(([field, s]) => `| \`${field}\` | ${typeText(s)} | ${required.includes(field) ? "yes" : "no"} | ${oneLine(isRecord(s) ? undefined : s.description)} |`),
+    ...fields.map(
+      ([field, s]) =>
+        `| \`${field}\` | ${typeText(s)} | ${required.includes(field) ? "yes" : "no"} | ${oneLine(isRecord(s) ? undefined : s.description)} |`,
+    ),
   ];
 }
 
@@ -142,5 +158,9 @@ function tagOf(union: TSchema): string | undefined {
   return first === undefined ? undefined : Object.keys(first).find((f) => first[f]![Kind] === "Literal");
 }
 
-const anchor = (heading: string): string => heading.toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-");
+const anchor = (heading: string): string =>
+  heading
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, "")
+    .replace(/ /g, "-");
 const oneLine = (text: unknown): string => (typeof text === "string" ? text.replace(/\s+/g, " ").replace(/\|/g, "\\|") : "");

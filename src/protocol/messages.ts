@@ -73,7 +73,10 @@ export type ExecutorDescription = Static<typeof ExecutorDescription>;
 
 export const TaskPayload = exact(
   "TaskPayload",
-  { data: Type.Unknown({ description: "Opaque data (any JSON value)." }), sizeBytes: finite({ description: "Its serialized size, which the size check reads." }) },
+  {
+    data: Type.Unknown({ description: "Opaque data (any JSON value)." }),
+    sizeBytes: finite({ description: "Its serialized size, which the size check reads." }),
+  },
   { description: "A task's payload: opaque data plus its serialized size." },
 );
 export type TaskPayload = Static<typeof TaskPayload>;
@@ -105,7 +108,11 @@ export type TaskFailureData = Static<typeof TaskFailureData>;
 export const StatusData = Type.Union(
   [
     exact(undefined, { kind: Type.Literal("none") }),
-    exact(undefined, { kind: Type.Literal("result"), value: Type.Unknown({ description: "The task's result (any JSON value)." }), sizeBytes: finite() }),
+    exact(undefined, {
+      kind: Type.Literal("result"),
+      value: Type.Unknown({ description: "The task's result (any JSON value)." }),
+      sizeBytes: finite(),
+    }),
     exact(undefined, { kind: Type.Literal("failure"), failure: TaskFailureData }),
   ],
   { title: "StatusData", description: "What a StatusUpdate's `data` holds: a result for FINISHED, a failure otherwise." },
@@ -144,7 +151,11 @@ export type Heartbeat = Static<typeof Heartbeat>;
 export const ReconnectWorker = message("ReconnectWorker", { masterUrl: address });
 export type ReconnectWorker = Static<typeof ReconnectWorker>;
 
-export const WorkerLatestState = message("WorkerLatestState", { workerId, executors: Type.Array(ExecutorDescription), driverIds: Type.Array(driverId) });
+export const WorkerLatestState = message("WorkerLatestState", {
+  workerId,
+  executors: Type.Array(ExecutorDescription),
+  driverIds: Type.Array(driverId),
+});
 export type WorkerLatestState = Static<typeof WorkerLatestState>;
 
 export const MasterChanged = message("MasterChanged", { masterAddress: address });
@@ -178,7 +189,11 @@ export const ExecutorStateChanged = message(
 );
 export type ExecutorStateChanged = Static<typeof ExecutorStateChanged>;
 
-export const ExecutorStateChangedResponse = message("ExecutorStateChangedResponse", { appId, execId: executorNumber, state: ExecutorState });
+export const ExecutorStateChangedResponse = message("ExecutorStateChangedResponse", {
+  appId,
+  execId: executorNumber,
+  state: ExecutorState,
+});
 export type ExecutorStateChangedResponse = Static<typeof ExecutorStateChangedResponse>;
 
 export const LaunchDriver = message("LaunchDriver", { driverId, desc: DriverDescription });
@@ -207,7 +222,13 @@ export type UnregisterApplication = Static<typeof UnregisterApplication>;
 export const MasterChangeAcknowledged = message("MasterChangeAcknowledged", { appId });
 export type MasterChangeAcknowledged = Static<typeof MasterChangeAcknowledged>;
 
-export const ExecutorAdded = message("ExecutorAdded", { execId: executorNumber, workerId, hostPort: str(), cores: integer(), memoryMb: finite() });
+export const ExecutorAdded = message("ExecutorAdded", {
+  execId: executorNumber,
+  workerId,
+  hostPort: str(),
+  cores: integer(),
+  memoryMb: finite(),
+});
 export type ExecutorAdded = Static<typeof ExecutorAdded>;
 
 export const ExecutorUpdated = message("ExecutorUpdated", {
@@ -242,7 +263,12 @@ export type KillExecutorsResponse = Static<typeof KillExecutorsResponse>;
 export const RequestSubmitDriver = message("RequestSubmitDriver", { desc: DriverDescription });
 export type RequestSubmitDriver = Static<typeof RequestSubmitDriver>;
 
-export const SubmitDriverResponse = message("SubmitDriverResponse", { masterAddress: address, success: bool(), driverId: opt(driverId), message: str() });
+export const SubmitDriverResponse = message("SubmitDriverResponse", {
+  masterAddress: address,
+  success: bool(),
+  driverId: opt(driverId),
+  message: str(),
+});
 export type SubmitDriverResponse = Static<typeof SubmitDriverResponse>;
 
 export const RequestKillDriver = message("RequestKillDriver", { driverId });
@@ -268,7 +294,11 @@ export type DriverStatusResponse = Static<typeof DriverStatusResponse>;
 export const RegisterExecutor = message("RegisterExecutor", { executorId, executorAddress: address, hostname: str(), cores: integer() });
 export type RegisterExecutor = Static<typeof RegisterExecutor>;
 
-export const RegisteredExecutor = message("RegisteredExecutor", {}, "The driver's positive answer to RegisterExecutor (the 3.0+ ask reply, as a message).");
+export const RegisteredExecutor = message(
+  "RegisteredExecutor",
+  {},
+  "The driver's positive answer to RegisterExecutor (the 3.0+ ask reply, as a message).",
+);
 export type RegisteredExecutor = Static<typeof RegisteredExecutor>;
 
 export const RegisterExecutorFailed = message("RegisterExecutorFailed", { message: str() });
@@ -302,7 +332,11 @@ export const RemoveExecutor = message(
 );
 export type RemoveExecutor = Static<typeof RemoveExecutor>;
 
-export const ExecutorHeartbeat = message("ExecutorHeartbeat", { executorId }, "Executor -> driver's HeartbeatReceiver (Spark's `Heartbeat` ask of the executor).");
+export const ExecutorHeartbeat = message(
+  "ExecutorHeartbeat",
+  { executorId },
+  "Executor -> driver's HeartbeatReceiver (Spark's `Heartbeat` ask of the executor).",
+);
 export type ExecutorHeartbeat = Static<typeof ExecutorHeartbeat>;
 
 export const HeartbeatResponse = message("HeartbeatResponse", { reregisterBlockManager: bool() });
@@ -375,4 +409,12 @@ export const MESSAGE_SCHEMAS: { readonly [T in MessageType]: TObject } = Object.
 ) as unknown as { readonly [T in MessageType]: TObject };
 
 /** The records messages carry, for the document. */
-export const RECORD_SCHEMAS = [ApplicationDescription, DriverDescription, ExecutorDescription, TaskDescription, TaskPayload, StatusData, TaskFailureData] as const;
+export const RECORD_SCHEMAS = [
+  ApplicationDescription,
+  DriverDescription,
+  ExecutorDescription,
+  TaskDescription,
+  TaskPayload,
+  StatusData,
+  TaskFailureData,
+] as const;

@@ -7,7 +7,8 @@ import type { RecoveryState } from "./states.js";
 
 const NOT_ALIVE_PREFIX = "Current state is not alive";
 
-export const notAliveReply = (state: RecoveryState, what: string): string => `${NOT_ALIVE_PREFIX}: ${state}. Can only ${what} in ALIVE state.`;
+export const notAliveReply = (state: RecoveryState, what: string): string =>
+  `${NOT_ALIVE_PREFIX}: ${state}. Can only ${what} in ALIVE state.`;
 
 /** True when a master's refusal only says it does not lead (yet): ask again, or wait for the leader. */
-export const isNotAliveReply = (message: string | undefined): boolean => message !== undefined && message.startsWith(NOT_ALIVE_PREFIX);
+export const isNotAliveReply = (message: string | undefined): boolean => message?.startsWith(NOT_ALIVE_PREFIX) === true;

@@ -4,7 +4,17 @@
  * codec's validation (src/real/codec.ts compiles them: the compiler uses `new Function`, so it
  * stays out of src/protocol) and docs/messages.md (messages-doc.ts).
  */
-import { Type, type SchemaOptions, type Static, type TLiteral, type TObject, type TProperties, type TSchema, type TUnion, type TUnsafe } from "@sinclair/typebox";
+import {
+  Type,
+  type SchemaOptions,
+  type Static,
+  type TLiteral,
+  type TObject,
+  type TProperties,
+  type TSchema,
+  type TUnion,
+  type TUnsafe,
+} from "@sinclair/typebox";
 
 export type { Static, TObject, TSchema };
 
@@ -17,7 +27,11 @@ export type { Static, TObject, TSchema };
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 
 /** A string union of `values`, one literal each: a state enumeration. `title` names it in the document. */
-export function oneOf<const T extends readonly [string, ...string[]]>(title: string, values: T, options: SchemaOptions = {}): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
+export function oneOf<const T extends readonly [string, ...string[]]>(
+  title: string,
+  values: T,
+  options: SchemaOptions = {},
+): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
   return Type.Union(
     values.map((v) => Type.Literal(v)),
     { title, ...options },
@@ -44,7 +58,11 @@ export const exact = <P extends TProperties>(title: string | undefined, properti
   Type.Object(properties, { ...(title === undefined ? {} : { title }), ...options, additionalProperties: false });
 
 /** A wire message: `type` is its discriminant, the other fields exactly `properties`. */
-export function message<const N extends string, P extends TProperties>(type: N, properties: P, description?: string): TObject<{ type: TLiteral<N> } & P> {
+export function message<const N extends string, P extends TProperties>(
+  type: N,
+  properties: P,
+  description?: string,
+): TObject<{ type: TLiteral<N> } & P> {
   return Type.Object({ type: Type.Literal(type), ...properties } as { type: TLiteral<N> } & P, {
     title: type,
     ...(description === undefined ? {} : { description }),

@@ -127,8 +127,16 @@ export class RefusalLog {
       byReason[reason] = n;
       total += n;
     }
-    const shown = Object.entries(byReason).map(([r, n]) => `${n} ${r}`).join(", ");
-    this.logger.log("warn", "connections-refused", { listener: this.what, total, byReason, loggedOneByOne: this.detailed, summary: `refused ${total} connections: ${shown}` });
+    const shown = Object.entries(byReason)
+      .map(([r, n]) => `${n} ${r}`)
+      .join(", ");
+    this.logger.log("warn", "connections-refused", {
+      listener: this.what,
+      total,
+      byReason,
+      loggedOneByOne: this.detailed,
+      summary: `refused ${total} connections: ${shown}`,
+    });
     this.counts = new Map();
     this.detailed = 0;
   }

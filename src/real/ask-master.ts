@@ -10,7 +10,12 @@ import { protocolConfigFromEnv } from "./runtime.js";
 import { Transport } from "./transport.js";
 
 /** One request and its reply, as Spark's submission Client does it (not a protocol role). */
-export async function askMaster(master: string, request: Message, replyType: Message["type"], secret: string | undefined): Promise<Message> {
+export async function askMaster(
+  master: string,
+  request: Message,
+  replyType: Message["type"],
+  secret: string | undefined,
+): Promise<Message> {
   // The failed connection is reported below by name: no log line repeating it.
   const logger = createLogger({ node: "submit", consoleLevel: "error" });
   const protocol = protocolConfigFromEnv();

@@ -77,7 +77,9 @@ function checkObject(value: Record<string, unknown>, schema: TSchema, path: stri
   }
   if (schema["additionalProperties"] !== false) return undefined;
   const unknown = Object.getOwnPropertyNames(value).find((field) => !Object.hasOwn(properties, field));
-  return unknown === undefined ? undefined : { kind: "unknown-field", field: join(path, shownName(unknown)), known: Object.keys(properties) };
+  return unknown === undefined
+    ? undefined
+    : { kind: "unknown-field", field: join(path, shownName(unknown)), known: Object.keys(properties) };
 }
 
 /** A field name the peer chose, safe to log: as it is when it looks like one, else quoted and cut short. */
@@ -110,7 +112,9 @@ function tagOf(variants: readonly TSchema[]): string | undefined {
   if (!variants.every((v) => v[Kind] === "Object")) return undefined;
   const first = variants[0]?.["properties"] as Record<string, TSchema> | undefined;
   if (first === undefined) return undefined;
-  return Object.keys(first).find((field) => variants.every((v) => (v["properties"] as Record<string, TSchema>)[field]?.[Kind] === "Literal"));
+  return Object.keys(first).find((field) =>
+    variants.every((v) => (v["properties"] as Record<string, TSchema>)[field]?.[Kind] === "Literal"),
+  );
 }
 
 const join = (path: string, field: string): string => (path === "" ? field : `${path}.${field}`);

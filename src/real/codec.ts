@@ -63,9 +63,12 @@ interface CompiledMessage {
  */
 export function createMessageValidator(schemas: { readonly [type: string]: TObject }): (value: unknown) => DecodeMessageResult {
   // A Map, so that a type like `__proto__` finds nothing.
-  const compiled = new Map<string, CompiledMessage>(Object.entries(schemas).map(([type, schema]) => [type, { schema, check: TypeCompiler.Compile(schema) }]));
+  const compiled = new Map<string, CompiledMessage>(
+    Object.entries(schemas).map(([type, schema]) => [type, { schema, check: TypeCompiler.Compile(schema) }]),
+  );
   return (value) => {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return { ok: false, error: { kind: "not-an-object", got: describeValue(value) } };
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      return { ok: false, error: { kind: "not-an-object", got: describeValue(value) } };
     const type = (value as Record<string, unknown>)["type"];
     if (typeof type !== "string") return { ok: false, error: { kind: "missing-type" } };
     const message = compiled.get(type);

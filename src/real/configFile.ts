@@ -36,8 +36,33 @@ type Kind = "string" | "port" | "count" | "memory" | "portRange" | "masters" | "
 
 /** Each section's keys, their kinds, and the flag each one stands for. */
 const SECTIONS = {
-  master: { host: "string", port: "port", statusPort: "port", advertisedHost: "string", recovery: "string", zkSessionTimeoutMs: "durationMs", logFile: "string", webHost: "string", webPort: "webPort" },
-  worker: { masters: "masters", host: "string", port: "port", advertisedHost: "string", cores: "count", memory: "memory", workDir: "string", executorCpus: "string", logFile: "string", webHost: "string", webPort: "webPort", executorPorts: "portRange", driverPorts: "portRange", lowLatency: "switch" },
+  master: {
+    host: "string",
+    port: "port",
+    statusPort: "port",
+    advertisedHost: "string",
+    recovery: "string",
+    zkSessionTimeoutMs: "durationMs",
+    logFile: "string",
+    webHost: "string",
+    webPort: "webPort",
+  },
+  worker: {
+    masters: "masters",
+    host: "string",
+    port: "port",
+    advertisedHost: "string",
+    cores: "count",
+    memory: "memory",
+    workDir: "string",
+    executorCpus: "string",
+    logFile: "string",
+    webHost: "string",
+    webPort: "webPort",
+    executorPorts: "portRange",
+    driverPorts: "portRange",
+    lowLatency: "switch",
+  },
   submit: {
     master: "masters",
     deployMode: "deployMode",
@@ -99,8 +124,15 @@ export function checkConfig(raw: unknown, path: string): ConfigFile {
     throw new ConfigFileError(`${path}: ${key}: ${why}`);
   };
   if (!isObject(raw)) return fail("(top)", "must be a JSON object");
-  for (const key of Object.keys(raw)) if (!TOP_KEYS.includes(key)) fail(key, `not a key${suggest(key, TOP_KEYS)} (keys: ${TOP_KEYS.filter((k) => !k.startsWith("$")).join(", ")})`);
-  const out: ConfigFile = { path, protocol: {}, flags: { master: {}, worker: {}, submit: {}, status: {} }, switches: { master: [], worker: [], submit: [], status: [] } };
+  for (const key of Object.keys(raw))
+    if (!TOP_KEYS.includes(key))
+      fail(key, `not a key${suggest(key, TOP_KEYS)} (keys: ${TOP_KEYS.filter((k) => !k.startsWith("$")).join(", ")})`);
+  const out: ConfigFile = {
+    path,
+    protocol: {},
+    flags: { master: {}, worker: {}, submit: {}, status: {} },
+    switches: { master: [], worker: [], submit: [], status: [] },
+  };
   if (raw["secretFile"] !== undefined) {
     if (typeof raw["secretFile"] !== "string" || raw["secretFile"] === "") fail("secretFile", "must be a file name");
     out.secretFile = raw["secretFile"] as string;
@@ -109,7 +141,8 @@ export function checkConfig(raw: unknown, path: string): ConfigFile {
     const protocol = raw["protocol"];
     if (!isObject(protocol)) return fail("protocol", "must be an object of protocol settings (src/protocol/config.ts)");
     const known = Object.keys(resolveConfig({}));
-    for (const key of Object.keys(protocol)) if (!known.includes(key)) fail(`protocol.${key}`, `not a protocol setting${suggest(key, known)}`);
+    for (const key of Object.keys(protocol))
+      if (!known.includes(key)) fail(`protocol.${key}`, `not a protocol setting${suggest(key, known)}`);
     try {
       resolveConfig(protocol as Partial<ProtocolConfig>);
     } catch (err) {
@@ -144,14 +177,16 @@ export function checkConfig(raw: unknown, path: string): ConfigFile {
 
 function checkValue(kind: Kind, value: unknown, where: string, fail: (key: string, why: string) => never): string {
   const integer = (min: number, max: number): string => {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) fail(where, `must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
+      fail(where, `must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
     return String(value);
   };
   switch (kind) {
     case "string":
     case "masters":
       if (typeof value !== "string" || value.trim() === "") fail(where, `must be a non-empty string, not ${JSON.stringify(value)}`);
-      if (kind === "masters" && !/^flint:\/\//.test(value as string)) fail(where, `must be a master URL such as flint://host:7077, not ${JSON.stringify(value)}`);
+      if (kind === "masters" && !/^flint:\/\//.test(value as string))
+        fail(where, `must be a master URL such as flint://host:7077, not ${JSON.stringify(value)}`);
       return value as string;
     case "port":
       return integer(0, 65535);
@@ -164,7 +199,8 @@ function checkValue(kind: Kind, value: unknown, where: string, fail: (key: strin
       return `${integer(1, 86_400_000)}ms`; // the command line's durations carry a unit
     case "memory":
       if (typeof value === "number") return integer(1, 1 << 30);
-      if (typeof value !== "string" || !/^[0-9]+[kmgt]?b?$/i.test(value.trim())) fail(where, `must be a size such as 512m or 8g (or MiB as a number), not ${JSON.stringify(value)}`);
+      if (typeof value !== "string" || !/^[0-9]+[kmgt]?b?$/i.test(value.trim()))
+        fail(where, `must be a size such as 512m or 8g (or MiB as a number), not ${JSON.stringify(value)}`);
       return value as string;
     case "deployMode":
       if (value !== "client" && value !== "cluster") fail(where, `must be "client" or "cluster", not ${JSON.stringify(value)}`);
@@ -185,7 +221,8 @@ function checkValue(kind: Kind, value: unknown, where: string, fail: (key: strin
 function checkCleanup(value: unknown, where: string, fail: (key: string, why: string) => never): WorkDirCleanupPolicy {
   if (!isObject(value)) return fail(where, "must be an object with enabled, intervalMs, appDataTtlMs");
   const keys = ["enabled", "intervalMs", "appDataTtlMs"];
-  for (const key of Object.keys(value)) if (!keys.includes(key)) fail(`${where}.${key}`, `not a key${suggest(key, keys)} (keys: ${keys.join(", ")})`);
+  for (const key of Object.keys(value))
+    if (!keys.includes(key)) fail(`${where}.${key}`, `not a key${suggest(key, keys)} (keys: ${keys.join(", ")})`);
   const policy = { enabled: true, intervalMs: 30 * 60_000, appDataTtlMs: 7 * 24 * 3_600_000 };
   if (value["enabled"] !== undefined) {
     if (typeof value["enabled"] !== "boolean") fail(`${where}.enabled`, "must be true or false");
@@ -194,7 +231,8 @@ function checkCleanup(value: unknown, where: string, fail: (key: string, why: st
   for (const key of ["intervalMs", "appDataTtlMs"] as const) {
     const v = value[key];
     if (v === undefined) continue;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < (key === "intervalMs" ? 1000 : 0) || v > 10 * 365 * 86_400_000) fail(`${where}.${key}`, `must be a whole number of ms${key === "intervalMs" ? " of at least 1000" : ""}, not ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < (key === "intervalMs" ? 1000 : 0) || v > 10 * 365 * 86_400_000)
+      fail(`${where}.${key}`, `must be a whole number of ms${key === "intervalMs" ? " of at least 1000" : ""}, not ${JSON.stringify(v)}`);
     policy[key] = v as number;
   }
   return policy;

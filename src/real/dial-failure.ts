@@ -105,10 +105,21 @@ export function rejectionFailure(peer: Address, rejection: HandshakeRejection | 
   // The cause, whichever side saw it: the peer's reason when it rejected us.
   const cause = rejection.peerReason ?? rejection.reason;
   if (isAuthFailure(rejection)) {
-    const auth: AuthFailure = { peer, reason: rejection.reason, detail: rejection.detail, ...(rejection.peerReason !== undefined ? { peerReason: rejection.peerReason } : {}) };
+    const auth: AuthFailure = {
+      peer,
+      reason: rejection.reason,
+      detail: rejection.detail,
+      ...(rejection.peerReason !== undefined ? { peerReason: rejection.peerReason } : {}),
+    };
     // Final like the others, but a version apart is not a matter of secrets: named as what it is.
-    if (cause === "version-mismatch") return { peer, kind: "incompatible", detail: `${who} cannot be talked to: ${rejection.detail}`, auth };
-    return { peer, kind: "auth", detail: `authentication with ${who} failed (${authHint(cause, rejection.peerReason !== undefined)}): ${rejection.detail}`, auth };
+    if (cause === "version-mismatch")
+      return { peer, kind: "incompatible", detail: `${who} cannot be talked to: ${rejection.detail}`, auth };
+    return {
+      peer,
+      kind: "auth",
+      detail: `authentication with ${who} failed (${authHint(cause, rejection.peerReason !== undefined)}): ${rejection.detail}`,
+      auth,
+    };
   }
   if (cause === "timeout") return { peer, kind: "unreachable", detail: `${who}: ${rejection.detail}` };
   return { peer, kind: "incompatible", detail: `${who} cannot be talked to: ${rejection.detail}` };
@@ -127,7 +138,9 @@ function authHint(reason: HandshakeRejectReason, fromPeer: boolean): string {
     case "peer-missing-secret":
     case "local-missing-secret":
       // The peer's view is the mirror of ours: its "peer-missing-secret" means we have none.
-      return (reason === "peer-missing-secret") !== fromPeer ? "it has no secret and this side has one" : "it requires a secret and this side has none";
+      return (reason === "peer-missing-secret") !== fromPeer
+        ? "it has no secret and this side has one"
+        : "it requires a secret and this side has none";
     default:
       return reason;
   }

@@ -12,9 +12,7 @@ export const DEFAULT_MAX_FRAME_BYTES = DEFAULT_CONFIG.maxMessageSizeBytes;
 const MAX_UINT32 = 0xffffffff;
 
 /** Why a stream of frames is broken. After one of these the stream cannot be resynchronized. */
-export type FrameError =
-  | { kind: "frame-too-large"; lengthBytes: number; limitBytes: number }
-  | { kind: "empty-frame" };
+export type FrameError = { kind: "frame-too-large"; lengthBytes: number; limitBytes: number } | { kind: "empty-frame" };
 
 export function describeFrameError(error: FrameError): string {
   switch (error.kind) {

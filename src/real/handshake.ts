@@ -91,11 +91,20 @@ export interface HandshakeRejection {
  * Reasons that mean the two ends cannot authenticate each other (a wrong or missing secret, a
  * relayed or misaddressed connection, a protocol version apart): retrying will not help.
  */
-const AUTH_FAILURES: ReadonlySet<HandshakeRejectReason> = new Set(["version-mismatch", "peer-missing-secret", "local-missing-secret", "bad-proof", "not-our-address"]);
+const AUTH_FAILURES: ReadonlySet<HandshakeRejectReason> = new Set([
+  "version-mismatch",
+  "peer-missing-secret",
+  "local-missing-secret",
+  "bad-proof",
+  "not-our-address",
+]);
 
 /** Whether a rejection is an authentication failure (final), as opposed to a timeout or garbage. */
 export function isAuthFailure(rejection: HandshakeRejection): boolean {
-  return AUTH_FAILURES.has(rejection.reason) || (rejection.reason === "rejected-by-peer" && rejection.peerReason !== undefined && AUTH_FAILURES.has(rejection.peerReason));
+  return (
+    AUTH_FAILURES.has(rejection.reason) ||
+    (rejection.reason === "rejected-by-peer" && rejection.peerReason !== undefined && AUTH_FAILURES.has(rejection.peerReason))
+  );
 }
 
 const KNOWN_REASONS: ReadonlySet<string> = new Set<HandshakeRejectReason>([
@@ -138,8 +147,17 @@ export interface HandshakeOptions {
 }
 
 /** Computes a proof over one connection's transcript; exported so that tests can play a raw peer. */
-export function computeProof(secret: string, proverSide: HandshakeSide, clientNonce: string, serverNonce: string, dialed: string, clientAddress: string): string {
-  return createHmac("sha256", secret).update(`flint-auth-v2\n${proverSide}\n${clientNonce}\n${serverNonce}\n${dialed}\n${clientAddress}`).digest("hex");
+export function computeProof(
+  secret: string,
+  proverSide: HandshakeSide,
+  clientNonce: string,
+  serverNonce: string,
+  dialed: string,
+  clientAddress: string,
+): string {
+  return createHmac("sha256", secret)
+    .update(`flint-auth-v2\n${proverSide}\n${clientNonce}\n${serverNonce}\n${dialed}\n${clientAddress}`)
+    .digest("hex");
 }
 
 export function encodeHandshakeFrame(frame: HandshakeFrame): Buffer {
@@ -187,15 +205,18 @@ export class Handshake {
   }
 
   receive(payload: Buffer): HandshakeProgress {
-    if (this.phase === "done" || this.phase === "failed") return this.fail("bad-handshake-frame", `handshake frame after the handshake ${this.phase === "done" ? "completed" : "failed"}`);
-    if (payload.length > MAX_HANDSHAKE_FRAME_BYTES) return this.fail("bad-handshake-frame", `handshake frame of ${payload.length} bytes (limit ${MAX_HANDSHAKE_FRAME_BYTES})`);
+    if (this.phase === "done" || this.phase === "failed")
+      return this.fail("bad-handshake-frame", `handshake frame after the handshake ${this.phase === "done" ? "completed" : "failed"}`);
+    if (payload.length > MAX_HANDSHAKE_FRAME_BYTES)
+      return this.fail("bad-handshake-frame", `handshake frame of ${payload.length} bytes (limit ${MAX_HANDSHAKE_FRAME_BYTES})`);
     let frame: unknown;
     try {
       frame = JSON.parse(payload.toString("utf8"));
     } catch {
       return this.fail("bad-handshake-frame", "handshake frame is not JSON");
     }
-    if (typeof frame !== "object" || frame === null || Array.isArray(frame)) return this.fail("bad-handshake-frame", "handshake frame is not an object");
+    if (typeof frame !== "object" || frame === null || Array.isArray(frame))
+      return this.fail("bad-handshake-frame", "handshake frame is not an object");
     const f = frame as Record<string, unknown>;
     if (f["hs"] === "reject") {
       const why = typeof f["reason"] === "string" ? f["reason"].slice(0, 64) : "unknown";
@@ -239,16 +260,27 @@ export class Handshake {
     const dialed = f["dialed"];
     if (typeof dialed !== "string") return this.fail("bad-handshake-frame", "hello does not say which address it dialed");
     const secret = this.options.secret;
-    if (secret !== undefined && !auth) return this.fail("peer-missing-secret", `peer ${nodeAddress} has no secret, and this node requires authentication`);
-    if (secret === undefined && auth) return this.fail("local-missing-secret", `peer ${nodeAddress} requires authentication, and this node has no secret`);
-    const challenge = encodeHandshakeFrame({ hs: "challenge", protocolVersion: PROTOCOL_VERSION, nonce: this.nonce, auth: secret !== undefined });
+    if (secret !== undefined && !auth)
+      return this.fail("peer-missing-secret", `peer ${nodeAddress} has no secret, and this node requires authentication`);
+    if (secret === undefined && auth)
+      return this.fail("local-missing-secret", `peer ${nodeAddress} requires authentication, and this node has no secret`);
+    const challenge = encodeHandshakeFrame({
+      hs: "challenge",
+      protocolVersion: PROTOCOL_VERSION,
+      nonce: this.nonce,
+      auth: secret !== undefined,
+    });
     if (secret === undefined) {
       this.phase = "done";
       return { send: [challenge], peerAddress: nodeAddress as Address };
     }
     // Checked before anything is proven: a hello relayed from a client that meant another node fails here.
     const isOwn = this.options.isOwnAddress ?? ((a: string) => a === this.options.ourAddress);
-    if (!isOwn(dialed)) return this.fail("not-our-address", `peer ${nodeAddress} dialed ${JSON.stringify(dialed.slice(0, 200))}, which is not this node (${this.options.ourAddress}; dial it by that address, its IP, or the host it listens on)`);
+    if (!isOwn(dialed))
+      return this.fail(
+        "not-our-address",
+        `peer ${nodeAddress} dialed ${JSON.stringify(dialed.slice(0, 200))}, which is not this node (${this.options.ourAddress}; dial it by that address, its IP, or the host it listens on)`,
+      );
     this.transcript = { clientNonce: nonce, serverNonce: this.nonce, dialed, clientAddress: nodeAddress };
     this.phase = "await-client-proof";
     return { send: [challenge] };
@@ -260,14 +292,17 @@ export class Handshake {
     const version = this.checkVersion(f, "challenge");
     if (typeof version !== "number") return version;
     const nonce = f["nonce"];
-    if (typeof nonce !== "string" || !HEX_NONCE.test(nonce)) return this.fail("bad-handshake-frame", "challenge nonce is not 64 hex digits");
+    if (typeof nonce !== "string" || !HEX_NONCE.test(nonce))
+      return this.fail("bad-handshake-frame", "challenge nonce is not 64 hex digits");
     if (nonce === this.nonce) return this.fail("bad-handshake-frame", "peer echoed our nonce");
     const auth = f["auth"];
     if (typeof auth !== "boolean") return this.fail("bad-handshake-frame", "challenge has no auth flag");
     const dialed = this.options.dialed!;
     const secret = this.options.secret;
-    if (secret !== undefined && !auth) return this.fail("peer-missing-secret", `peer ${dialed} has no secret, and this node requires authentication`);
-    if (secret === undefined && auth) return this.fail("local-missing-secret", `peer ${dialed} requires authentication, and this node has no secret`);
+    if (secret !== undefined && !auth)
+      return this.fail("peer-missing-secret", `peer ${dialed} has no secret, and this node requires authentication`);
+    if (secret === undefined && auth)
+      return this.fail("local-missing-secret", `peer ${dialed} requires authentication, and this node has no secret`);
     if (secret === undefined) {
       this.phase = "done";
       return { send: [], peerAddress: dialed };
@@ -311,7 +346,8 @@ export class Handshake {
   private checkVersion(f: Record<string, unknown>, what: string): number | HandshakeProgress {
     const version = f["protocolVersion"];
     if (typeof version !== "number") return this.fail("bad-handshake-frame", `${what} has no protocolVersion`);
-    if (version !== PROTOCOL_VERSION) return this.fail("version-mismatch", `peer speaks protocol version ${version}, we speak ${PROTOCOL_VERSION}`);
+    if (version !== PROTOCOL_VERSION)
+      return this.fail("version-mismatch", `peer speaks protocol version ${version}, we speak ${PROTOCOL_VERSION}`);
     return version;
   }
 
@@ -403,10 +439,15 @@ export function readSecretFile(path: string): string {
   if (stat.isSymbolicLink()) throw new SecretFileError(`secret file ${path} is a symbolic link; point --secret-file at the file itself`);
   if (!stat.isFile()) throw new SecretFileError(`secret file ${path} is not a regular file`);
   const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
-  if (uid !== undefined && stat.uid !== uid) throw new SecretFileError(`secret file ${path} is owned by uid ${stat.uid}, not by the current user (uid ${uid}); run: chown ${uid} ${path}`);
+  if (uid !== undefined && stat.uid !== uid)
+    throw new SecretFileError(
+      `secret file ${path} is owned by uid ${stat.uid}, not by the current user (uid ${uid}); run: chown ${uid} ${path}`,
+    );
   const mode = stat.mode;
   if ((mode & 0o077) !== 0)
-    throw new SecretFileError(`secret file ${path} is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(4, "0")}); run: chmod 600 ${path}`);
+    throw new SecretFileError(
+      `secret file ${path} is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(4, "0")}); run: chmod 600 ${path}`,
+    );
   let secret: string;
   try {
     secret = readFileSync(path, "utf8").trim();

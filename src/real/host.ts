@@ -19,14 +19,20 @@ export const EXIT_EFFECT_FAILED = 74;
 /** Inputs handled in one go before the host yields to I/O. */
 const INPUTS_PER_TURN = 1_000;
 
-export type DelegatedEffect = Extract<Effect, { type: "launch" | "kill" | "runTask" | "killTask" | "persist" | "unpersist" | "cleanupApp" }>;
+export type DelegatedEffect = Extract<
+  Effect,
+  { type: "launch" | "kill" | "runTask" | "killTask" | "persist" | "unpersist" | "cleanupApp" }
+>;
 /**
  * A handler either carries its effect out at once (returns nothing) or returns a promise: then the
  * host carries out no further effect and feeds no further input until it settles (a durable
  * `persist` must be on disk before the reply that acknowledges it is sent). A rejected promise means
  * the effect may not have happened: the node ends with EXIT_EFFECT_FAILED rather than go on.
  */
-type HandlerFor<T extends DelegatedEffect["type"]> = (effect: Extract<DelegatedEffect, { type: T }>, host: HostHandle) => void | Promise<void>;
+type HandlerFor<T extends DelegatedEffect["type"]> = (
+  effect: Extract<DelegatedEffect, { type: T }>,
+  host: HostHandle,
+) => void | Promise<void>;
 
 /** Carry out the effects that touch processes, tasks and storage; each reports back via `host.input`. */
 export interface EffectHandlers {
@@ -98,7 +104,8 @@ interface PendingTimer {
  * already), unless it holds a line break, which would cut the journal's line.
  */
 function journalInput(input: Input, messageJson: string | undefined): string {
-  if (input.type !== "message" || messageJson === undefined || messageJson.includes("\n") || messageJson.includes("\r")) return JSON.stringify(input);
+  if (input.type !== "message" || messageJson === undefined || messageJson.includes("\n") || messageJson.includes("\r"))
+    return JSON.stringify(input);
   return `{"type":"message","from":${JSON.stringify(input.from)},"message":${messageJson}}`;
 }
 
@@ -262,7 +269,13 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     }
   }
 
-  function awaitEffect(pending: Promise<void>, type: string, effects: Effect[], resumeAt: number, encoded: Array<string | undefined> | undefined): void {
+  function awaitEffect(
+    pending: Promise<void>,
+    type: string,
+    effects: Effect[],
+    resumeAt: number,
+    encoded: Array<string | undefined> | undefined,
+  ): void {
     blocked = true;
     pending.then(
       () => {
@@ -403,7 +416,12 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
   stepping = true;
   try {
     transport.attach({
-      onMessage: (from, message, json) => enqueue(json === undefined ? { kind: "input", input: { type: "message", from, message } } : { kind: "input", input: { type: "message", from, message }, json }),
+      onMessage: (from, message, json) =>
+        enqueue(
+          json === undefined
+            ? { kind: "input", input: { type: "message", from, message } }
+            : { kind: "input", input: { type: "message", from, message }, json },
+        ),
       onDisconnected: (peer) => enqueue({ kind: "input", input: { type: "peerDisconnected", peer } }),
     });
     apply(initial.effects);

@@ -93,15 +93,17 @@ export function readableLine(entry: LogEntry): string {
 export function safeStringify(value: unknown): string {
   const seen = new WeakSet<object>();
   try {
-    return JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === "bigint") return v.toString();
-      if (v instanceof Error) return { name: v.name, message: v.message, stack: v.stack };
-      if (typeof v === "object" && v !== null) {
-        if (seen.has(v)) return "[cycle]";
-        seen.add(v);
-      }
-      return v;
-    }) ?? "null";
+    return (
+      JSON.stringify(value, (_key, v: unknown) => {
+        if (typeof v === "bigint") return v.toString();
+        if (v instanceof Error) return { name: v.name, message: v.message, stack: v.stack };
+        if (typeof v === "object" && v !== null) {
+          if (seen.has(v)) return "[cycle]";
+          seen.add(v);
+        }
+        return v;
+      }) ?? "null"
+    );
   } catch {
     return JSON.stringify(String(value));
   }

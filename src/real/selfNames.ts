@@ -47,7 +47,7 @@ export class SelfNames {
     if (this.names().some((n) => n !== undefined && n.toLowerCase() === host)) return true;
     if (host === "localhost") return isLoopbackHost(local);
     const cached = this.cache.get(host);
-    return cached !== undefined && cached.ips.includes(local);
+    return cached?.ips.includes(local) === true;
   }
 
   /** A DNS name worth looking up before deciding on `dialed` (undefined: decide now). */

@@ -4,13 +4,58 @@ import type { MasterState, WorkerInfo } from "../protocol/master/index.js";
 export interface ClusterStatus {
   address: string;
   recoveryState: string;
-  workers: Array<{ id: string; address: string; state: string; cores: number; coresUsed: number; memoryMb: number; memoryUsed: number; executors: number; drivers: number; lastHeartbeatAgoMs: number }>;
-  apps: Array<{ id: string; name: string; state: string; driverAddress: string; coresGranted: number; maxCores: number | null; startTimeMs: number; durationMs: number; executors: Array<{ id: number; workerId: string; cores: number; memoryMb: number; state: string }> }>;
-  drivers: Array<{ id: string; state: string; workerId: string | null; cores: number; memoryMb: number; supervise: boolean; startTimeMs: number }>;
+  workers: Array<{
+    id: string;
+    address: string;
+    state: string;
+    cores: number;
+    coresUsed: number;
+    memoryMb: number;
+    memoryUsed: number;
+    executors: number;
+    drivers: number;
+    lastHeartbeatAgoMs: number;
+  }>;
+  apps: Array<{
+    id: string;
+    name: string;
+    state: string;
+    driverAddress: string;
+    coresGranted: number;
+    maxCores: number | null;
+    startTimeMs: number;
+    durationMs: number;
+    executors: Array<{ id: number; workerId: string; cores: number; memoryMb: number; state: string }>;
+  }>;
+  drivers: Array<{
+    id: string;
+    state: string;
+    workerId: string | null;
+    cores: number;
+    memoryMb: number;
+    supervise: boolean;
+    startTimeMs: number;
+  }>;
   /** Oldest first; bounded by the master's retainedApplications. Times are the master's clock (ms since the epoch). */
-  completedApps: Array<{ id: string; name: string; state: string; startTimeMs: number; endTimeMs: number; durationMs: number; workerIds: string[] }>;
+  completedApps: Array<{
+    id: string;
+    name: string;
+    state: string;
+    startTimeMs: number;
+    endTimeMs: number;
+    durationMs: number;
+    workerIds: string[];
+  }>;
   /** Oldest first; bounded by the master's retainedDrivers. `workerId` is where it last ran (null: never placed). */
-  completedDrivers: Array<{ id: string; state: string; exception: string | null; workerId: string | null; startTimeMs: number; endTimeMs: number; durationMs: number }>;
+  completedDrivers: Array<{
+    id: string;
+    state: string;
+    exception: string | null;
+    workerId: string | null;
+    startTimeMs: number;
+    endTimeMs: number;
+    durationMs: number;
+  }>;
 }
 
 /**
@@ -21,7 +66,12 @@ export interface ClusterStatus {
  */
 function heldBy(w: WorkerInfo): { coresUsed: number; memoryUsed: number; executors: number; drivers: number } {
   if (w.state === "DEAD") return { coresUsed: 0, memoryUsed: 0, executors: 0, drivers: 0 };
-  return { coresUsed: w.coresUsed, memoryUsed: w.memoryUsed, executors: Object.keys(w.executors).length, drivers: Object.keys(w.drivers).length };
+  return {
+    coresUsed: w.coresUsed,
+    memoryUsed: w.memoryUsed,
+    executors: Object.keys(w.executors).length,
+    drivers: Object.keys(w.drivers).length,
+  };
 }
 
 export function masterSnapshot(s: MasterState, nowMs: number): ClusterStatus {
@@ -46,7 +96,13 @@ export function masterSnapshot(s: MasterState, nowMs: number): ClusterStatus {
       maxCores: a.desc.maxCores ?? null,
       startTimeMs: a.startTimeMs,
       durationMs: Math.max(0, nowMs - a.startTimeMs),
-      executors: Object.values(a.executors).map((e) => ({ id: e.id, workerId: e.workerId, cores: e.cores, memoryMb: e.memoryMb, state: e.state })),
+      executors: Object.values(a.executors).map((e) => ({
+        id: e.id,
+        workerId: e.workerId,
+        cores: e.cores,
+        memoryMb: e.memoryMb,
+        state: e.state,
+      })),
     })),
     drivers: Object.values(s.drivers).map((d) => ({
       id: d.id,
@@ -57,7 +113,23 @@ export function masterSnapshot(s: MasterState, nowMs: number): ClusterStatus {
       supervise: d.desc.supervise,
       startTimeMs: d.startTimeMs,
     })),
-    completedApps: s.completedApps.map((a) => ({ id: a.id, name: a.name, state: a.state, startTimeMs: a.startTimeMs, endTimeMs: a.endTimeMs, durationMs: Math.max(0, a.endTimeMs - a.startTimeMs), workerIds: [...a.workerIds] })),
-    completedDrivers: s.completedDrivers.map((d) => ({ id: d.id, state: d.state, exception: d.exception ?? null, workerId: d.workerId ?? null, startTimeMs: d.startTimeMs, endTimeMs: d.endTimeMs, durationMs: Math.max(0, d.endTimeMs - d.startTimeMs) })),
+    completedApps: s.completedApps.map((a) => ({
+      id: a.id,
+      name: a.name,
+      state: a.state,
+      startTimeMs: a.startTimeMs,
+      endTimeMs: a.endTimeMs,
+      durationMs: Math.max(0, a.endTimeMs - a.startTimeMs),
+      workerIds: [...a.workerIds],
+    })),
+    completedDrivers: s.completedDrivers.map((d) => ({
+      id: d.id,
+      state: d.state,
+      exception: d.exception ?? null,
+      workerId: d.workerId ?? null,
+      startTimeMs: d.startTimeMs,
+      endTimeMs: d.endTimeMs,
+      durationMs: Math.max(0, d.endTimeMs - d.startTimeMs),
+    })),
   };
 }

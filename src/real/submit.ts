@@ -12,9 +12,7 @@ import { startHost } from "./host.js";
 import type { Logger } from "./log.js";
 import { Transport } from "./transport.js";
 
-export type SubmitOutcome =
-  | { ok: true; driverId: DriverId; master: Address; message: string }
-  | { ok: false; reason: string };
+export type SubmitOutcome = { ok: true; driverId: DriverId; master: Address; message: string } | { ok: false; reason: string };
 
 export interface SubmitOptions {
   masters: Address[];
@@ -37,19 +35,24 @@ export async function submitDriver(options: SubmitOptions): Promise<SubmitOutcom
   const unreachable = new Map<Address, string>();
   let settle!: (outcome: SubmitOutcome) => void;
   const outcome = new Promise<SubmitOutcome>((resolve) => (settle = resolve));
-  const host = startHost(submissionClient, { masterAddresses: options.masters, protocol: options.protocol }, {
-    transport,
-    logger,
-    onNotify: (n) => {
-      if (n.kind === "driverSubmitted") settle({ ok: true, driverId: n.driverId, master: n.master, message: n.message });
-      else if (n.kind === "driverSubmissionFailed") {
-        const why = [...unreachable.values()];
-        if (why.length === options.masters.length) settle({ ok: false, reason: `cannot reach ${why.length === 1 ? "the master" : "any master"}: ${why.join("; ")}` });
-        else settle({ ok: false, reason: why.length === 0 ? n.reason : `${n.reason} (${why.join("; ")})` });
-      }
+  const host = startHost(
+    submissionClient,
+    { masterAddresses: options.masters, protocol: options.protocol },
+    {
+      transport,
+      logger,
+      onNotify: (n) => {
+        if (n.kind === "driverSubmitted") settle({ ok: true, driverId: n.driverId, master: n.master, message: n.message });
+        else if (n.kind === "driverSubmissionFailed") {
+          const why = [...unreachable.values()];
+          if (why.length === options.masters.length)
+            settle({ ok: false, reason: `cannot reach ${why.length === 1 ? "the master" : "any master"}: ${why.join("; ")}` });
+          else settle({ ok: false, reason: why.length === 0 ? n.reason : `${n.reason} (${why.join("; ")})` });
+        }
+      },
+      onExit: (code, reason) => settle({ ok: false, reason: `the submission client ended (${code}): ${reason}` }),
     },
-    onExit: (code, reason) => settle({ ok: false, reason: `the submission client ended (${code}): ${reason}` }),
-  });
+  );
   transport.onDialFailed((failure) => {
     unreachable.set(failure.peer, failure.detail);
     // A failed authentication will not pass on a retry: say so at once.

@@ -57,7 +57,14 @@ import {
 } from "./handshake.js";
 import type { Logger } from "./log.js";
 import { SelfNames, dialedOfHello } from "./selfNames.js";
-import { closedFailure, rejectionFailure, socketFailure, type AuthFailure, type DialFailure, type TransportRejection } from "./dial-failure.js";
+import {
+  closedFailure,
+  rejectionFailure,
+  socketFailure,
+  type AuthFailure,
+  type DialFailure,
+  type TransportRejection,
+} from "./dial-failure.js";
 
 // The typed authentication failure lives with the other dial failures; re-exported for callers of the transport.
 export { AuthenticationError, type AuthFailure, type DialFailure } from "./dial-failure.js";
@@ -225,7 +232,10 @@ export class Transport {
       ...options,
     };
     this.options.maxConnections = Math.min(this.options.maxConnections, connectionCapBelowFdLimit());
-    this.pending = new PendingConnections({ maxPending: this.options.maxPendingConnections, maxPendingPerIp: this.options.maxPendingPerIp });
+    this.pending = new PendingConnections({
+      maxPending: this.options.maxPendingConnections,
+      maxPendingPerIp: this.options.maxPendingPerIp,
+    });
     this.refusals = new RefusalLog(options.logger, "transport", this.options.rejectionDetailLines);
     this.logger = options.logger;
     this.ownAddress = options.nodeAddress;
@@ -274,7 +284,9 @@ export class Transport {
     if (this.server) return Promise.reject(new Error("transport is already listening"));
     if (this.closed) return Promise.reject(new Error("transport is closed"));
     if (this.options.secret === undefined && !isLoopbackHost(host))
-      return Promise.reject(new Error(`refusing to listen on non-loopback host ${host} without a secret (authentication is required off loopback)`));
+      return Promise.reject(
+        new Error(`refusing to listen on non-loopback host ${host} without a secret (authentication is required off loopback)`),
+      );
     const server = createServer({ noDelay: true, pauseOnConnect: false });
     this.server = server;
     server.on("connection", (socket) => this.onInbound(socket));
@@ -313,7 +325,13 @@ export class Transport {
     if (this.closed) return;
     if (this.ownAddress === undefined) throw new Error("transport has no address: listen first (or give nodeAddress)");
     if (payload.length > this.options.maxFrameBytes) {
-      this.logger.log("warn", "send-dropped", { why: "message-too-large", to, type, sizeBytes: payload.length, limitBytes: this.options.maxFrameBytes });
+      this.logger.log("warn", "send-dropped", {
+        why: "message-too-large",
+        to,
+        type,
+        sizeBytes: payload.length,
+        limitBytes: this.options.maxFrameBytes,
+      });
       return;
     }
     let outbox = this.outboxes.get(to);
@@ -341,7 +359,12 @@ export class Transport {
   stats(): TransportStats {
     const outboxes: TransportStats["outboxes"] = {};
     for (const [peer, o] of this.outboxes)
-      outboxes[peer] = { queued: o.queue.length - o.head, queuedBytes: o.queuedBytes, bound: o.conn !== undefined, blocked: o.conn?.blocked ?? false };
+      outboxes[peer] = {
+        queued: o.queue.length - o.head,
+        queuedBytes: o.queuedBytes,
+        bound: o.conn !== undefined,
+        blocked: o.conn?.blocked ?? false,
+      };
     let open = 0;
     for (const c of this.connections) if (c.state === "open") open++;
     return { connections: this.connections.size, openConnections: open, lingering: this.lingering, outboxes };
@@ -367,7 +390,8 @@ export class Transport {
     const serverClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const conn of [...this.connections]) {
       if (drainMs > 0 && conn.state === "open") this.endWhenFlushed(conn);
-      else if (drainMs > 0 && conn.state === "handshaking" && this.hasQueuedFor(conn)) continue; // open() ends it
+      else if (drainMs > 0 && conn.state === "handshaking" && this.hasQueuedFor(conn))
+        continue; // open() ends it
       else this.destroy(conn);
     }
     if (this.connections.size > 0) {
@@ -398,7 +422,8 @@ export class Transport {
   /** Messages still queued in the outboxes bound to (or dialing on) `conn`. */
   private queuedFor(conn: Connection): number {
     let queued = 0;
-    for (const outbox of this.outboxes.values()) if (outbox.conn === conn || outbox.dialing === conn) queued += outbox.queue.length - outbox.head;
+    for (const outbox of this.outboxes.values())
+      if (outbox.conn === conn || outbox.dialing === conn) queued += outbox.queue.length - outbox.head;
     return queued;
   }
 
@@ -423,10 +448,18 @@ export class Transport {
     // Make room: cut the oldest pending handshake of the heaviest source rather than refuse the newcomer.
     let victim = this.pending.victimFor(ip);
     if (victim === undefined && this.connections.size >= this.options.maxConnections) victim = this.pending.oldestOfHeaviest();
-    if (victim !== undefined) this.refuse(victim, "evicted-for-newer", `unauthenticated connection cut to admit a newer one (limits: ${this.options.maxPendingConnections} pending, ${this.options.maxPendingPerIp} per IP)`);
+    if (victim !== undefined)
+      this.refuse(
+        victim,
+        "evicted-for-newer",
+        `unauthenticated connection cut to admit a newer one (limits: ${this.options.maxPendingConnections} pending, ${this.options.maxPendingPerIp} per IP)`,
+      );
     if (this.connections.size >= this.options.maxConnections) {
       // Every slot holds an authenticated peer: the newcomer has to wait.
-      this.refusals.count("over-connection-cap", { event: "connection-refused", fields: { why: "too-many-connections", remote: remoteOf(socket), limit: this.options.maxConnections } });
+      this.refusals.count("over-connection-cap", {
+        event: "connection-refused",
+        fields: { why: "too-many-connections", remote: remoteOf(socket), limit: this.options.maxConnections },
+      });
       socket.destroy();
       return;
     }
@@ -436,7 +469,10 @@ export class Transport {
 
   /** Cuts a pending inbound connection, counting it rather than logging it. */
   private refuse(conn: Connection, reason: string, detail: string): void {
-    this.refusals.count(reason, { event: "connection-rejected", fields: { why: reason, detail, id: conn.id, side: conn.side, remote: conn.remote, peer: null } });
+    this.refusals.count(reason, {
+      event: "connection-rejected",
+      fields: { why: reason, detail, id: conn.id, side: conn.side, remote: conn.remote, peer: null },
+    });
     this.destroy(conn);
   }
 
@@ -450,14 +486,22 @@ export class Transport {
     try {
       target = parseAddress(outbox.peer);
     } catch (err) {
-      this.logger.log("warn", "send-dropped", { why: "bad-address", to: outbox.peer, detail: (err as Error).message, dropped: outbox.queue.length - outbox.head });
+      this.logger.log("warn", "send-dropped", {
+        why: "bad-address",
+        to: outbox.peer,
+        detail: (err as Error).message,
+        dropped: outbox.queue.length - outbox.head,
+      });
       this.outboxes.delete(outbox.peer);
       return;
     }
     const socket = connect({ host: target.host, port: target.port, noDelay: true });
     const conn = this.setUp(socket, "client", outbox.peer);
     outbox.dialing = conn;
-    conn.timer = setTimeout(() => this.reject(conn, { reason: "timeout", detail: `no connection to ${outbox.peer} within ${this.options.connectTimeoutMs} ms` }), this.options.connectTimeoutMs);
+    conn.timer = setTimeout(
+      () => this.reject(conn, { reason: "timeout", detail: `no connection to ${outbox.peer} within ${this.options.connectTimeoutMs} ms` }),
+      this.options.connectTimeoutMs,
+    );
     socket.once("connect", () => {
       if (conn.state === "closed") return;
       clearTimeout(conn.timer);
@@ -599,7 +643,14 @@ export class Transport {
   private reject(conn: Connection, rejection: HandshakeRejection | TransportRejection): void {
     if (conn.state === "closed") return;
     const wasHandshaking = conn.state === "handshaking";
-    const fields = { why: rejection.reason, detail: rejection.detail, id: conn.id, side: conn.side, remote: conn.remote, peer: conn.peer ?? conn.dialed ?? null };
+    const fields = {
+      why: rejection.reason,
+      detail: rejection.detail,
+      id: conn.id,
+      side: conn.side,
+      remote: conn.remote,
+      peer: conn.peer ?? conn.dialed ?? null,
+    };
     // Inbound connections that never authenticated are anyone's: counted per interval (a flood must
     // not flood the log). Our own dials and authenticated peers are logged one by one.
     if (conn.side === "server" && wasHandshaking) this.refusals.count(rejection.reason, { event: "connection-rejected", fields });
@@ -609,7 +660,9 @@ export class Transport {
     const tellPeer = wasHandshaking && rejection.reason !== "rejected-by-peer" && !conn.socket.connecting && conn.socket.writable;
     if (tellPeer && this.lingering < MAX_LINGERING) {
       this.lingering++;
-      conn.socket.end(frameOf(encodeHandshakeFrame({ hs: "reject", reason: rejection.reason as HandshakeRejection["reason"], detail: rejection.detail })));
+      conn.socket.end(
+        frameOf(encodeHandshakeFrame({ hs: "reject", reason: rejection.reason as HandshakeRejection["reason"], detail: rejection.detail })),
+      );
       const timer = setTimeout(() => conn.socket.destroy(), REJECT_LINGER_MS);
       timer.unref();
       conn.socket.once("close", () => {
@@ -640,7 +693,13 @@ export class Transport {
     if (this.closed) {
       // While closing, outboxes stay until the end: what a closed connection still held is lost.
       const unsent = this.queuedFor(conn);
-      if (unsent > 0) this.logger.log("warn", "send-dropped", { why: "closing", to: conn.peer ?? conn.dialed ?? null, dropped: unsent, drainMs: this.closeDrainMs });
+      if (unsent > 0)
+        this.logger.log("warn", "send-dropped", {
+          why: "closing",
+          to: conn.peer ?? conn.dialed ?? null,
+          dropped: unsent,
+          drainMs: this.closeDrainMs,
+        });
       if (this.connections.size === 0) this.onAllClosed?.();
       return;
     }
@@ -648,7 +707,11 @@ export class Transport {
       if (outbox.conn !== conn && outbox.dialing !== conn) continue;
       const lost = outbox.queue.length - outbox.head;
       if (lost > 0)
-        this.logger.log("warn", "send-dropped", { why: outbox.conn === conn ? "connection-lost" : (conn.failure?.auth !== undefined ? "auth-failed" : "connect-failed"), to: outbox.peer, dropped: lost });
+        this.logger.log("warn", "send-dropped", {
+          why: outbox.conn === conn ? "connection-lost" : conn.failure?.auth !== undefined ? "auth-failed" : "connect-failed",
+          to: outbox.peer,
+          dropped: lost,
+        });
       this.outboxes.delete(outbox.peer);
       this.dirty.delete(outbox);
     }
@@ -682,7 +745,12 @@ export class Transport {
     try {
       this.handlers.onMessage(from, message, json);
     } catch (err) {
-      this.logger.log("error", "handler-threw", { handler: "onMessage", from, type: message.type, error: (err as Error).stack ?? String(err) });
+      this.logger.log("error", "handler-threw", {
+        handler: "onMessage",
+        from,
+        type: message.type,
+        error: (err as Error).stack ?? String(err),
+      });
     }
   }
 
@@ -691,7 +759,11 @@ export class Transport {
       try {
         listener(failure);
       } catch (err) {
-        this.logger.log("error", "handler-threw", { handler: "onDialFailed", peer: failure.peer, error: (err as Error).stack ?? String(err) });
+        this.logger.log("error", "handler-threw", {
+          handler: "onDialFailed",
+          peer: failure.peer,
+          error: (err as Error).stack ?? String(err),
+        });
       }
     }
   }
@@ -736,7 +808,7 @@ export class Transport {
   /** Writes what the outbox holds until it is empty or the socket asks us to wait. */
   private flushOutbox(outbox: Outbox): void {
     const conn = outbox.conn;
-    if (!conn || conn.state !== "open" || conn.blocked || conn.socket.writableEnded) return;
+    if (conn?.state !== "open" || conn.blocked || conn.socket.writableEnded) return;
     const socket = conn.socket;
     const queue = outbox.queue;
     socket.cork();
@@ -780,7 +852,8 @@ export class Transport {
       outbox.queue = queue.slice(outbox.head);
       outbox.head = 0;
     }
-    const roomy = outbox.queue.length - outbox.head < this.options.outboxLimitMessages / 2 && outbox.queuedBytes < this.options.outboxLimitBytes / 2;
+    const roomy =
+      outbox.queue.length - outbox.head < this.options.outboxLimitMessages / 2 && outbox.queuedBytes < this.options.outboxLimitBytes / 2;
     if (outbox.dropped > 0 && roomy) {
       this.logger.log("warn", "outbox-recovered", { to: outbox.peer, dropped: outbox.dropped });
       outbox.dropped = 0;

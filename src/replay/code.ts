@@ -32,7 +32,8 @@ async function importRole(dist: string, folder: string, name: string): Promise<A
   const file = join(dist, "protocol", folder, "index.js");
   const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   const role = mod[name] as AnyRole | undefined;
-  if (role === undefined || typeof role.step !== "function" || typeof role.init !== "function") throw new Error(`${file} exports no '${name}' role`);
+  if (role === undefined || typeof role.step !== "function" || typeof role.init !== "function")
+    throw new Error(`${file} exports no '${name}' role`);
   return role;
 }
 

@@ -49,19 +49,33 @@ function stepOf(line: string): number {
 }
 
 function checkHeader(file: string, value: unknown, protocolVersion: number): JournalHeader {
-  if (typeof value !== "object" || value === null || !("flintJournal" in value)) throw new JournalError(file, 1, 0, "not a flint journal (its first line has no 'flintJournal' header)");
+  if (typeof value !== "object" || value === null || !("flintJournal" in value))
+    throw new JournalError(file, 1, 0, "not a flint journal (its first line has no 'flintJournal' header)");
   const h = value as JournalHeader;
-  if (h.flintJournal !== JOURNAL_FORMAT_VERSION) throw new JournalError(file, 1, 0, `journal format ${String(h.flintJournal)}; this flint reads format ${JOURNAL_FORMAT_VERSION}`);
-  if (h.protocolVersion !== protocolVersion) throw new JournalError(file, 1, 0, `written by protocol version ${String(h.protocolVersion)}; the code replaying it speaks version ${protocolVersion}`);
+  if (h.flintJournal !== JOURNAL_FORMAT_VERSION)
+    throw new JournalError(file, 1, 0, `journal format ${String(h.flintJournal)}; this flint reads format ${JOURNAL_FORMAT_VERSION}`);
+  if (h.protocolVersion !== protocolVersion)
+    throw new JournalError(
+      file,
+      1,
+      0,
+      `written by protocol version ${String(h.protocolVersion)}; the code replaying it speaks version ${protocolVersion}`,
+    );
   if (!ROLES.has(h.role)) throw new JournalError(file, 1, 0, `unknown role '${String(h.role)}'`);
-  if (typeof h.node !== "string" || typeof h.segment !== "number") throw new JournalError(file, 1, 0, "header without a node or a segment number");
-  if (h.segment === 0 && (typeof h.initNow !== "number" || !Array.isArray(h.initEffects))) throw new JournalError(file, 1, 0, "first segment without init's now and effects");
+  if (typeof h.node !== "string" || typeof h.segment !== "number")
+    throw new JournalError(file, 1, 0, "header without a node or a segment number");
+  if (h.segment === 0 && (typeof h.initNow !== "number" || !Array.isArray(h.initEffects)))
+    throw new JournalError(file, 1, 0, "first segment without init's now and effects");
   if (h.segment > 0 && typeof h.firstStep !== "number") throw new JournalError(file, 1, 0, "later segment without its first step number");
   return h;
 }
 
 /** The records of one segment file; `expectStep` is the step number its first record must have (undefined: any). */
-function readSegment(path: string, protocolVersion: number, expectStep: number | undefined): { header: JournalHeader; records: Array<JournalRecord & { file: string }> } {
+function readSegment(
+  path: string,
+  protocolVersion: number,
+  expectStep: number | undefined,
+): { header: JournalHeader; records: Array<JournalRecord & { file: string }> } {
   const text = readFileSync(path, "utf8");
   if (text.length === 0) throw new JournalError(path, 1, 0, "empty file (no header)");
   const lines = text.split("\n");
@@ -74,10 +88,18 @@ function readSegment(path: string, protocolVersion: number, expectStep: number |
   const header = checkHeader(path, parseLine(path, 1, lines[0]!, 0), protocolVersion);
   const records: Array<JournalRecord & { file: string }> = [];
   let next = expectStep ?? (header.segment === 0 ? 1 : header.firstStep!);
-  if (header.segment > 0 && header.firstStep !== next) throw new JournalError(path, 1, next - 1, `segment starts at step ${String(header.firstStep)}, expected ${next}`);
+  if (header.segment > 0 && header.firstStep !== next)
+    throw new JournalError(path, 1, next - 1, `segment starts at step ${String(header.firstStep)}, expected ${next}`);
   for (let i = 1; i < lines.length; i++) {
     const r = parseLine(path, i + 1, lines[i]!, next - 1) as JournalRecord;
-    if (typeof r !== "object" || r === null || typeof r.s !== "number" || typeof r.t !== "number" || typeof r.i !== "object" || !Array.isArray(r.e)) {
+    if (
+      typeof r !== "object" ||
+      r === null ||
+      typeof r.s !== "number" ||
+      typeof r.t !== "number" ||
+      typeof r.i !== "object" ||
+      !Array.isArray(r.e)
+    ) {
       throw new JournalError(path, i + 1, next - 1, "corrupt record: not a step {s, t, i, e}");
     }
     if (r.s !== next) throw new JournalError(path, i + 1, next - 1, `step ${r.s} where step ${next} was expected (a record is missing)`);
@@ -120,7 +142,8 @@ export function readJournalDir(dir: string, protocolVersion: number, options: Re
     for (let k = 0; k < segments.length; k++) {
       const segment = segments[k]!;
       const path = join(dir, `${base}.${segment}.jsonl`);
-      if (journal !== undefined && segment !== segments[k - 1]! + 1) throw new JournalError(path, 1, journal.records.at(-1)?.s ?? 0, `segment ${segment - 1} is missing`);
+      if (journal !== undefined && segment !== segments[k - 1]! + 1)
+        throw new JournalError(path, 1, journal.records.at(-1)?.s ?? 0, `segment ${segment - 1} is missing`);
       if (options.onEmpty !== undefined && k === segments.length - 1 && statSync(path).size === 0) {
         options.onEmpty(path);
         break;

@@ -89,7 +89,11 @@ class InFlight {
     q.items.push({ text: stringify(message), message });
   }
 
-  private find(from: string, to: string, message: unknown): { q: { items: Array<{ text: string; message: Message } | null>; head: number }; i: number } | undefined {
+  private find(
+    from: string,
+    to: string,
+    message: unknown,
+  ): { q: { items: Array<{ text: string; message: Message } | null>; head: number }; i: number } | undefined {
     const q = this.queues.get(`${from}|${to}`);
     if (!q) return undefined;
     const text = stringify(message);
@@ -121,7 +125,16 @@ const startTime = (j: NodeJournal): number => j.header.initNow ?? j.records[0]?.
 
 function newRun(journal: NodeJournal, code: ReplayCode, key: number, incarnation: number): Run {
   const role = code.roles[journal.role as keyof ReplayCode["roles"]];
-  const node = { key, name: journal.node, kind: journal.role, state: null, alive: false, paused: false, incarnation, labels: {} } as unknown as SimNode;
+  const node = {
+    key,
+    name: journal.node,
+    kind: journal.role,
+    state: null,
+    alive: false,
+    paused: false,
+    incarnation,
+    labels: {},
+  } as unknown as SimNode;
   return { journal, role, node, state: null, next: 0, leading: false };
 }
 
@@ -142,7 +155,16 @@ function start(run: Run): Divergence | null {
   run.node.state = state;
   const index = firstDifference(h.initEffects!, effects);
   if (index < 0) return null;
-  return { file: run.journal.file, node: h.node, role: h.role, step: 0, input: "init", index, expected: h.initEffects![index], got: effects[index] };
+  return {
+    file: run.journal.file,
+    node: h.node,
+    role: h.role,
+    step: 0,
+    input: "init",
+    index,
+    expected: h.initEffects![index],
+    got: effects[index],
+  };
 }
 
 /**
@@ -244,10 +266,20 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
       for (const e of initEffects) if (e.type === "send") inFlight.sent(run.journal.node, e.to, e.message);
       where.push({ file: run.journal.file, nodeStep: 0 });
       counts.steps++;
-      options.onStep?.({ journal: run.journal, nodeStep: 0, timeMs: startTime(run.journal), input: null, effects: initEffects, state: run.state });
+      options.onStep?.({
+        journal: run.journal,
+        nodeStep: 0,
+        timeMs: startTime(run.journal),
+        input: null,
+        effects: initEffects,
+        state: run.state,
+      });
       if (checks !== null && checking && run.journal.header.segment === 0) {
         const before = checks.violationCount;
-        checks.afterStep({ node: run.node, input: null, effects: initEffects, sender: null, targets: null, inputLink: null, links: null, inputStamp: 0 }, startTime(run.journal));
+        checks.afterStep(
+          { node: run.node, input: null, effects: initEffects, sender: null, targets: null, inputLink: null, links: null, inputStamp: 0 },
+          startTime(run.journal),
+        );
         if (stopsAfterChecks(before)) break;
       }
       if (run.journal.records.length === 0) run.node.alive = false;
@@ -261,7 +293,8 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
       else if (journaled.has(input.from)) {
         result.unrecordedSends++;
         const sender = byName.get(input.from);
-        if (checks !== null && sender !== undefined) checks.noteUnrecordedSends(sender, [{ type: "send", to: run.journal.node as Address, message: input.message }]);
+        if (checks !== null && sender !== undefined)
+          checks.noteUnrecordedSends(sender, [{ type: "send", to: run.journal.node as Address, message: input.message }]);
       }
     }
     const effects: Effect[] = run.role.step(run.state, input, { now: record.t });
@@ -269,7 +302,16 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
     result.steps++;
     const index = firstDifference(record.e, effects);
     if (index >= 0) {
-      result.divergence = { file: record.file, node: run.journal.node, role: run.journal.role, step: record.s, input: record.i, index, expected: record.e[index], got: effects[index] };
+      result.divergence = {
+        file: record.file,
+        node: run.journal.node,
+        role: run.journal.role,
+        step: record.s,
+        input: record.i,
+        index,
+        expected: record.e[index],
+        got: effects[index],
+      };
       break;
     }
     if (input.type === "leaderElected") run.leading = true;
@@ -279,7 +321,19 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
     options.onStep?.({ journal: run.journal, nodeStep: record.s, timeMs: record.t, input, effects, state: run.state });
     if (checks !== null && checking) {
       const before = checks.violationCount;
-      checks.afterStep({ node: run.node, input, effects, sender: input.type === "message" ? (byName.get(input.from) ?? null) : null, targets: null, inputLink: null, links: null, inputStamp: 0 }, record.t);
+      checks.afterStep(
+        {
+          node: run.node,
+          input,
+          effects,
+          sender: input.type === "message" ? (byName.get(input.from) ?? null) : null,
+          targets: null,
+          inputLink: null,
+          links: null,
+          inputStamp: 0,
+        },
+        record.t,
+      );
       if (stopsAfterChecks(before)) break;
     }
     // A node whose journal is over has stopped (it exited, or was killed after its last step).

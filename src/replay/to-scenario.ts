@@ -37,7 +37,8 @@ function stageDurations(j: NodeJournal): Map<string, number> {
   const sums = new Map<string, { total: number; n: number }>();
   for (const r of j.records) {
     for (const e of r.e as Effect[]) {
-      if (e.type === "send" && e.message.type === "LaunchTask") launched.set(e.message.task.taskId, { taskSetId: e.message.task.taskSetId, t: r.t });
+      if (e.type === "send" && e.message.type === "LaunchTask")
+        launched.set(e.message.task.taskId, { taskSetId: e.message.task.taskSetId, t: r.t });
     }
     const input = r.i as Input;
     if (input.type === "message" && input.message.type === "StatusUpdate" && input.message.state !== "RUNNING") {
@@ -75,7 +76,10 @@ export function scenarioFromJournals(journals: readonly NodeJournal[], name: str
   }
 
   const firstMaster = ordered.find((j) => j.role === "master");
-  const protocol = ((firstMaster?.header.config as { protocol?: Record<string, unknown> } | undefined)?.protocol ?? {}) as Record<string, unknown>;
+  const protocol = ((firstMaster?.header.config as { protocol?: Record<string, unknown> } | undefined)?.protocol ?? {}) as Record<
+    string,
+    unknown
+  >;
   const config: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(protocol)) {
     const fallback = (DEFAULT_CONFIG as unknown as Record<string, unknown>)[key];
@@ -86,19 +90,25 @@ export function scenarioFromJournals(journals: readonly NodeJournal[], name: str
   const jobIds = new Set<string>();
   let allJobsSucceeded = true;
   for (const j of ordered.filter((x) => x.role === "driver")) {
-    const desc = (j.header.config as { appDesc: { name: string; maxCores?: number; coresPerExecutor?: number; memoryPerExecutorMb: number } }).appDesc;
+    const desc = (
+      j.header.config as { appDesc: { name: string; maxCores?: number; coresPerExecutor?: number; memoryPerExecutorMb: number } }
+    ).appDesc;
     const durations = stageDurations(j);
     const jobs: Array<Record<string, unknown>> = [];
     const succeeded = new Set<string>();
     for (const r of j.records) {
-      for (const e of r.e as Effect[]) if (e.type === "notify" && e.notification.kind === "jobSucceeded") succeeded.add(e.notification.jobId);
+      for (const e of r.e as Effect[])
+        if (e.type === "notify" && e.notification.kind === "jobSucceeded") succeeded.add(e.notification.jobId);
       const input = r.i as Input;
       if (input.type !== "command" || input.command.kind !== "submitJob") continue;
       const { jobId, taskSets } = input.command;
       let id = `${desc.name}-${jobId}`;
       while (jobIds.has(id)) id += "'";
       jobIds.add(id);
-      const stages: Stage[] = taskSets.map((ts, k) => ({ tasks: Math.max(1, ts.tasks.length), durationMs: durations.get(`${jobId}.${k}.0`) ?? durationOfStage(durations, jobId, k) }));
+      const stages: Stage[] = taskSets.map((ts, k) => ({
+        tasks: Math.max(1, ts.tasks.length),
+        durationMs: durations.get(`${jobId}.${k}.0`) ?? durationOfStage(durations, jobId, k),
+      }));
       jobs.push({ id, afterMs: Math.max(0, r.t - startOf(j)), stages, jobId });
     }
     for (const job of jobs) {
@@ -129,14 +139,22 @@ export function scenarioFromJournals(journals: readonly NodeJournal[], name: str
     }
   }
   // Masters and workers whose journal ended while the run went on; a later start on the same address is the restart.
-  for (const [role, names] of [["master", masterNames], ["worker", workerNames]] as const) {
+  for (const [role, names] of [
+    ["master", masterNames],
+    ["worker", workerNames],
+  ] as const) {
     for (const [address, nodeName] of names) {
       const lives = ordered.filter((j) => j.role === role && j.node === address);
       lives.forEach((life, k) => {
         const end = endOf(life);
         const next = lives[k + 1];
         if (next === undefined && end >= tEnd - END_SLACK_MS) return;
-        faults.push({ atMs: rel(end), kind: "crash", target: nodeName, ...(next !== undefined ? { restartAfterMs: Math.max(0, Math.round(startOf(next) - end)) } : {}) });
+        faults.push({
+          atMs: rel(end),
+          kind: "crash",
+          target: nodeName,
+          ...(next !== undefined ? { restartAfterMs: Math.max(0, Math.round(startOf(next) - end)) } : {}),
+        });
       });
     }
   }
@@ -167,7 +185,8 @@ function appNameOf(journals: readonly NodeJournal[], appId: string): string | un
     if (j.role !== "driver") continue;
     for (const r of j.records) {
       const input = r.i as Input;
-      if (input.type === "message" && input.message.type === "RegisteredApplication" && input.message.appId === appId) return (j.header.config as { appDesc: { name: string } }).appDesc.name;
+      if (input.type === "message" && input.message.type === "RegisteredApplication" && input.message.appId === appId)
+        return (j.header.config as { appDesc: { name: string } }).appDesc.name;
     }
   }
   return undefined;

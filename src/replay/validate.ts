@@ -36,6 +36,12 @@ export function nodeValidator(role: "master" | "worker" | "driver" | "executor",
     if (checks.violationCount === 0) return;
     reported = true;
     const v = checks.violations[0]!;
-    logger.log("error", "invariant-violated", { check: v.check, step, input: input === null ? "init" : input.type, detail: v.detail, nodes: v.nodes });
+    logger.log("error", "invariant-violated", {
+      check: v.check,
+      step,
+      input: input === null ? "init" : input.type,
+      detail: v.detail,
+      nodes: v.nodes,
+    });
   };
 }

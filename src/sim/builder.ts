@@ -52,24 +52,46 @@ export class ClusterBuilder {
     const s = this.scenario;
     const w = this.world;
     for (const name of this.masterNames) w.addNode({ name, kind: "master", role: this.roles.master, config: this.masterConfig(name) });
-    w.addNode({ name: CLIENT, kind: "client", role: submissionClient as AnyRole, config: { masterAddresses: this.masterNames.slice(), protocol: this.config } });
+    w.addNode({
+      name: CLIENT,
+      kind: "client",
+      role: submissionClient as AnyRole,
+      config: { masterAddresses: this.masterNames.slice(), protocol: this.config },
+    });
     let n = 0;
     for (const group of s.cluster.workers) {
       for (let i = 0; i < group.count; i++) {
         const name = address(`worker-${++n}`);
         w.at(group.startAtMs, () => {
-          const spec: NodeSpec = { name, kind: "worker", role: this.roles.worker, config: this.workerConfig(name, group.cores, group.memoryMb, 0), labels: { cores: String(group.cores), memoryMb: String(group.memoryMb) } };
+          const spec: NodeSpec = {
+            name,
+            kind: "worker",
+            role: this.roles.worker,
+            config: this.workerConfig(name, group.cores, group.memoryMb, 0),
+            labels: { cores: String(group.cores), memoryMb: String(group.memoryMb) },
+          };
           w.addNode(spec);
         });
       }
     }
     for (const app of s.apps) {
       const name = address(`drv-${app.name}`);
-      w.at(app.submitAtMs, () => w.addNode({ name, kind: "driver", role: this.roles.driver, config: this.driverConfig(name, name, app, 0), labels: { app: app.name } }));
+      w.at(app.submitAtMs, () =>
+        w.addNode({
+          name,
+          kind: "driver",
+          role: this.roles.driver,
+          config: this.driverConfig(name, name, app, 0),
+          labels: { app: app.name },
+        }),
+      );
     }
     for (const d of s.drivers) {
       w.at(d.submitAtMs, () => {
-        w.pushInput(w.byName.get(CLIENT)!, submitDriverInput({ cores: d.cores, memoryMb: d.memoryMb, supervise: d.supervise, command: { simDriver: d.name } }));
+        w.pushInput(
+          w.byName.get(CLIENT)!,
+          submitDriverInput({ cores: d.cores, memoryMb: d.memoryMb, supervise: d.supervise, command: { simDriver: d.name } }),
+        );
       });
     }
   }
@@ -101,12 +123,19 @@ export class ClusterBuilder {
     if (d === undefined) return `unknown driver command ${JSON.stringify(spec.desc.command)}`;
     const existing = this.world.byName.get(spec.driverId);
     const life = existing === undefined ? 0 : existing.incarnation;
-    return { name: spec.driverId, kind: "driver", role: this.roles.driver, config: this.driverConfig(address(spec.driverId), parent.host, d.app, life), labels: { app: d.app.name, driver: d.name } };
+    return {
+      name: spec.driverId,
+      kind: "driver",
+      role: this.roles.driver,
+      config: this.driverConfig(address(spec.driverId), parent.host, d.app, life),
+      labels: { app: d.app.name, driver: d.name },
+    };
   }
 
   /** A restarted node's config: a worker gets a new id (it is a new process), a master a fresh one. */
   restartConfig(node: SimNode): unknown {
-    if (node.kind === "worker") return this.workerConfig(node.name, Number(node.labels["cores"]), Number(node.labels["memoryMb"]), node.incarnation);
+    if (node.kind === "worker")
+      return this.workerConfig(node.name, Number(node.labels["cores"]), Number(node.labels["memoryMb"]), node.incarnation);
     if (node.kind === "master") return this.masterConfig(node.name);
     return node.config;
   }
@@ -138,6 +167,13 @@ export class ClusterBuilder {
   }
 
   private driverConfig(name: Address, host: string, app: AppSpec, life: number): DriverConfig {
-    return { address: name, host, masterAddresses: this.masterNames.slice(), appDesc: this.appDesc(app), protocol: this.config, seed: nodeSeed(this.seed, `${name}#${life}`) };
+    return {
+      address: name,
+      host,
+      masterAddresses: this.masterNames.slice(),
+      appDesc: this.appDesc(app),
+      protocol: this.config,
+      seed: nodeSeed(this.seed, `${name}#${life}`),
+    };
   }
 }

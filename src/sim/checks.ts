@@ -12,8 +12,26 @@ import type { MasterState } from "../protocol/master/state.js";
 import { checkDriverStep, newDriverLedger, type DriverLedger, type DriverStepView } from "./invariants/driver.js";
 import { checkMasterStep, newMasterLedger, scanMaster } from "./invariants/master.js";
 import { checkExecutorStep, executorStepChecked } from "./invariants/executor.js";
-import { enqueue, inOrderAt, newFifoLedger, queueTo, receiverQueues, reportFifo, senderQueues, StampedFifo, type NodeQueues } from "./invariants/fifo.js";
-import { checkTasksAgree, comparableExecutor, executorStepMovesTasks, newTasksInFlight, noteDriverStep, noteExecutorStep, type TasksInFlight } from "./invariants/tasks-across.js";
+import {
+  enqueue,
+  inOrderAt,
+  newFifoLedger,
+  queueTo,
+  receiverQueues,
+  reportFifo,
+  senderQueues,
+  StampedFifo,
+  type NodeQueues,
+} from "./invariants/fifo.js";
+import {
+  checkTasksAgree,
+  comparableExecutor,
+  executorStepMovesTasks,
+  newTasksInFlight,
+  noteDriverStep,
+  noteExecutorStep,
+  type TasksInFlight,
+} from "./invariants/tasks-across.js";
 import { checkKillsAnswered } from "./invariants/kills.js";
 import { emptyText, N1, N2, undeclaredLogName } from "./invariants/declared-names.js";
 import { BOOKKEEPING_SIZE_LIMIT, checkMasterBooks, masterSmallerThan } from "./invariants/master-bookkeeping.js";
@@ -103,7 +121,14 @@ export class Checks {
   private reporter(node: SimNode, timeMs: () => number): Report {
     return (check, detail, nodes = [], weakness) => {
       const step = this.steps === null ? -1 : this.steps.counts.steps - 1;
-      const v: Violation = { check, timeMs: timeMs(), step, node: node.name, nodes: [node.name, ...nodes.filter((n) => n !== node.name)], detail };
+      const v: Violation = {
+        check,
+        timeMs: timeMs(),
+        step,
+        node: node.name,
+        nodes: [node.name, ...nodes.filter((n) => n !== node.name)],
+        detail,
+      };
       if (weakness !== undefined) {
         v.weakness = weakness;
         this.weaknessCount++;
@@ -143,7 +168,14 @@ export class Checks {
       c.driverLedger = newDriverLedger();
       c.tasks = newTasksInFlight();
       c.books = newDriverBooks();
-      c.driverView = { name: node.name, s: node.state as DriverRoleState, input: null, effects: [], ledger: c.driverLedger, report: c.report };
+      c.driverView = {
+        name: node.name,
+        s: node.state as DriverRoleState,
+        input: null,
+        effects: [],
+        ledger: c.driverLedger,
+        report: c.report,
+      };
     }
     while (this.byNode.length <= node.key) this.byNode.push(undefined); // dense: a holey array may turn into a hash table
     this.byNode[node.key] = c;
@@ -199,7 +231,16 @@ export class Checks {
     if (node.kind === "executor" && !executorStepChecked(node.state as ExecutorBackendState, input)) return;
     const c = this.nodeChecks(node);
     if (node.kind === "worker") {
-      checkWorkerStep({ name: node.name, s: node.state as WorkerState, input, effects, incarnation: node.incarnation, timeMs, ledger: this.workerLedger, report: c.report });
+      checkWorkerStep({
+        name: node.name,
+        s: node.state as WorkerState,
+        input,
+        effects,
+        incarnation: node.incarnation,
+        timeMs,
+        ledger: this.workerLedger,
+        report: c.report,
+      });
       return;
     }
     if (node.kind === "executor") {
@@ -213,7 +254,17 @@ export class Checks {
     if (node.kind === "master") {
       const s = node.state as MasterState;
       const nowMs = this.steps?.epochMs === undefined ? -1 : this.steps.epochMs + timeMs;
-      const view = { key: c.key, name: node.name, s, input, effects, isLeader: this.election.isLeader(node), ledger: this.masterLedger, report, nowMs };
+      const view = {
+        key: c.key,
+        name: node.name,
+        s,
+        input,
+        effects,
+        isLeader: this.election.isLeader(node),
+        ledger: this.masterLedger,
+        report,
+        nowMs,
+      };
       checkMasterStep(view);
       checkStoreFollowsRegistrations(view, this.masterReservations);
       checkMasterTimeouts(view);
@@ -229,7 +280,8 @@ export class Checks {
         }
         checkMasterTransitions(view, this.masterTransitions, small);
       }
-      if (this.workerLedger.reconciliations.size > 0) checkReconciled({ name: node.name, s, input, effects, timeMs, ledger: this.workerLedger, peer: this.peer, report });
+      if (this.workerLedger.reconciliations.size > 0)
+        checkReconciled({ name: node.name, s, input, effects, timeMs, ledger: this.workerLedger, peer: this.peer, report });
       if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanMaster(s, report, node.name));
       return;
     }
@@ -250,7 +302,8 @@ export class Checks {
    * check (I28) as sent, so that their delivery is checked like any other.
    */
   noteUnrecordedSends(node: SimNode, effects: readonly Effect[]): void {
-    for (const e of effects) if (e.type === "send") enqueue(queueTo(this.fifoLedger, this.fifoOf(node).out, node.name, null, e.to), e.message);
+    for (const e of effects)
+      if (e.type === "send") enqueue(queueTo(this.fifoLedger, this.fifoOf(node).out, node.name, null, e.to), e.message);
   }
 
   /** The executor's half of the cross-role ledger: what it stepped on and sent, in its driver's current ledger. */
@@ -263,7 +316,14 @@ export class Checks {
   }
 
   /** The driver's cross-role checks of one step: C3 on the jobs it failed, C1 on the executor a StatusUpdate came from. */
-  private checkDriverAcross(node: SimNode, s: DriverRoleState, c: NodeChecks, input: Input | null, effects: readonly Effect[], timeMs: number): void {
+  private checkDriverAcross(
+    node: SimNode,
+    s: DriverRoleState,
+    c: NodeChecks,
+    input: Input | null,
+    effects: readonly Effect[],
+    timeMs: number,
+  ): void {
     const led = c.tasks!;
     noteDriverStep(led, input, effects, timeMs);
     const tids = c.driverLedger!.tids;

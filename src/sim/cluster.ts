@@ -3,7 +3,15 @@
  * fault injector, the workload (jobs submitted to drivers, what each task does and how it ends),
  * the safety checks, the expectation engine and the verdict; collects job outcomes and a timeline.
  */
-import { resolveConfig, type Effect, type Input, type JobId, type ProtocolConfig, type TaskDescription, type TaskPayload } from "../protocol/index.js";
+import {
+  resolveConfig,
+  type Effect,
+  type Input,
+  type JobId,
+  type ProtocolConfig,
+  type TaskDescription,
+  type TaskPayload,
+} from "../protocol/index.js";
 import { ClusterBuilder, type RoleSet } from "./builder.js";
 import { Checks, type Violation } from "./checks.js";
 import { Election, RecoveryStore, type ElectionEvent } from "./election.js";
@@ -134,7 +142,9 @@ export class ClusterRun {
     this.election = new Election(this.world, store, c.recoveryMode, c.sessionTimeoutMs);
     this.checks = new Checks(this.election, this.world);
     this.builder = new ClusterBuilder(scenario, roles, this.world, this.config, this.seed);
-    this.injector = new FaultInjector(this.world, this.election, stream(this.seed, "faults"), this.timeline, (node) => this.restartNode(node));
+    this.injector = new FaultInjector(this.world, this.election, stream(this.seed, "faults"), this.timeline, (node) =>
+      this.restartNode(node),
+    );
     this.faults = this.injector.records;
     for (const a of this.builder.appsByName.values()) for (const j of a.jobs) this.jobs[j.id] = { app: a.name, state: "unfinished" };
     this.expectations = new Expectations(scenario.expect.events);
@@ -153,7 +163,8 @@ export class ClusterRun {
 
   private taskPlan(task: TaskDescription): TaskPlan {
     const work = this.stageWork.get(task.payload.data as TaskWorkKey);
-    if (work === undefined) throw new Error(`task ${task.taskId}: payload ${JSON.stringify(task.payload.data)} names no stage of the scenario`);
+    if (work === undefined)
+      throw new Error(`task ${task.taskId}: payload ${JSON.stringify(task.payload.data)} names no stage of the scenario`);
     const durationMs = work.durationMs + (work.jitterMs > 0 ? this.workloadRng.int(0, work.jitterMs) : 0);
     const fate = this.injector.nextTaskFate(work.failProbability > 0 && this.workloadRng.chance(work.failProbability));
     const plan = this.plan;
@@ -162,7 +173,10 @@ export class ClusterRun {
       plan.outcome = { kind: "lost", reason: `simulated loss of task ${task.taskId} (${task.taskSetId}#${task.index})` };
       return plan;
     }
-    plan.outcome = fate === "fail" ? { kind: "failure", message: `simulated failure of task ${task.taskId} (${task.taskSetId}#${task.index})` } : { kind: "success", value: task.index, sizeBytes: work.resultSizeBytes };
+    plan.outcome =
+      fate === "fail"
+        ? { kind: "failure", message: `simulated failure of task ${task.taskId} (${task.taskSetId}#${task.index})` }
+        : { kind: "success", value: task.index, sizeBytes: work.resultSizeBytes };
     return plan;
   }
 
@@ -186,7 +200,18 @@ export class ClusterRun {
           if (!node.alive || node.incarnation !== incarnation) return;
           run.pending.add(job.id);
           run.submitted++;
-          this.world.pushInput(node, { type: "command", command: { kind: "submitJob", jobId: job.id as JobId, taskSets: job.stages.map((s, i) => (s.cpusPerTask === undefined ? { tasks: this.payloads(job.id, i, s) } : { tasks: this.payloads(job.id, i, s), cpusPerTask: s.cpusPerTask })) } });
+          this.world.pushInput(node, {
+            type: "command",
+            command: {
+              kind: "submitJob",
+              jobId: job.id as JobId,
+              taskSets: job.stages.map((s, i) =>
+                s.cpusPerTask === undefined
+                  ? { tasks: this.payloads(job.id, i, s) }
+                  : { tasks: this.payloads(job.id, i, s), cpusPerTask: s.cpusPerTask },
+              ),
+            },
+          });
         });
       }
     } else if (node.kind === "executor") {
@@ -224,7 +249,11 @@ export class ClusterRun {
     if (node.kind === "driver") {
       for (const e of effects) if (e.type === "notify") this.onNotify(node, e.notification);
     }
-    if (node.hostData !== null && this.expectations.match(node, node.hostData as CompiledExpectation[], now, this.world.counts.steps, input, effects)) this.checkDone();
+    if (
+      node.hostData !== null &&
+      this.expectations.match(node, node.hostData as CompiledExpectation[], now, this.world.counts.steps, input, effects)
+    )
+      this.checkDone();
   }
 
   private addTimeline(node: SimNode, now: number, input: Input | null, effects: readonly Effect[]): void {
@@ -251,7 +280,8 @@ export class ClusterRun {
     if (run.pending.size === 0 && run.submitted === run.app.jobs.length && run.app.stopWhenDone) {
       const incarnation = node.incarnation;
       this.world.at(this.world.now + 1, () => {
-        if (node.alive && node.incarnation === incarnation) this.world.pushInput(node, { type: "command", command: { kind: "stopApplication" } });
+        if (node.alive && node.incarnation === incarnation)
+          this.world.pushInput(node, { type: "command", command: { kind: "stopApplication" } });
       });
     }
     this.checkDone();
@@ -309,7 +339,14 @@ export class ClusterRun {
       store: { records: this.election.store.size, writes: this.election.store.writes, lostWrites: this.election.store.lostWrites },
       timeline: this.timeline.sort((a, b) => a.timeMs - b.timeMs),
       timelineDropped: this.timelineDropped,
-      verdict: verdictOf({ scenario: this.scenario, jobs: this.jobs, expectations: this.expectations, faults: this.faults, checks: this.checks, limitMs }),
+      verdict: verdictOf({
+        scenario: this.scenario,
+        jobs: this.jobs,
+        expectations: this.expectations,
+        faults: this.faults,
+        checks: this.checks,
+        limitMs,
+      }),
     };
   }
 }

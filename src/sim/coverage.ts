@@ -29,7 +29,16 @@ const RECOVERY_STATES: Record<RecoveryState, true> = { STANDBY: true, ALIVE: tru
 const DRIVER_PHASES: Record<DriverPhase, true> = { running: true, dead: true, stopped: true };
 /** The inputs that are neither a message nor a command (io.ts's list, which the compiler keeps complete). */
 const OTHER_INPUTS: readonly InputType[] = INPUT_TYPES.filter((t) => t !== "message" && t !== "command");
-const COMMAND_KINDS: Record<Command["kind"], true> = { submitJob: true, cancelJob: true, killTask: true, requestTotalExecutors: true, killExecutors: true, stopApplication: true, stop: true, submitDriver: true };
+const COMMAND_KINDS: Record<Command["kind"], true> = {
+  submitJob: true,
+  cancelJob: true,
+  killTask: true,
+  requestTotalExecutors: true,
+  killExecutors: true,
+  stopApplication: true,
+  stop: true,
+  submitDriver: true,
+};
 
 /**
  * Each role's phases, read off its state. The master's is its RecoveryState; the others' states
@@ -59,10 +68,19 @@ function masterPhase(s: MasterState): number {
 const workerPhase = (s: WorkerState): number => (s.registered ? (s.connected ? 2 : 3) : s.masterAddress === null ? 0 : 1);
 const driverPhase = (s: DriverRoleState): number => (s.phase === "running" ? (s.appClient.registered ? 1 : 0) : s.phase === "dead" ? 2 : 3);
 const executorPhase = (s: ExecutorBackendState): number => (s.stopping ? 2 : s.constructed ? 1 : 0);
-const PHASE_OF: { [R in CoveredRole]: (state: never) => number } = { master: masterPhase, worker: workerPhase, driver: driverPhase, executor: executorPhase };
+const PHASE_OF: { [R in CoveredRole]: (state: never) => number } = {
+  master: masterPhase,
+  worker: workerPhase,
+  driver: driverPhase,
+  executor: executorPhase,
+};
 
 /** Every input label: message types, the other input types, and `command:<kind>`. */
-export const INPUT_LABELS: readonly string[] = [...MESSAGE_TYPES, ...OTHER_INPUTS, ...Object.keys(COMMAND_KINDS).map((k) => `command:${k}`)];
+export const INPUT_LABELS: readonly string[] = [
+  ...MESSAGE_TYPES,
+  ...OTHER_INPUTS,
+  ...Object.keys(COMMAND_KINDS).map((k) => `command:${k}`),
+];
 const INPUT_INDEX: ReadonlyMap<string, number> = new Map(INPUT_LABELS.map((l, i) => [l, i]));
 const MAX_PHASES = 4;
 const ROLE_STRIDE = MAX_PHASES * INPUT_LABELS.length;
@@ -110,7 +128,16 @@ export class Coverage {
 
   /** Roles that count into this coverage; otherwise identical to `roles` (built once per role set). */
   wrap(roles: RoleSet): RoleSet {
-    if (this.wrapped?.of !== roles) this.wrapped = { of: roles, as: { master: this.wrapRole(roles.master, 0), worker: this.wrapRole(roles.worker, 1), driver: this.wrapRole(roles.driver, 2), executor: this.wrapRole(roles.executor, 3) } };
+    if (this.wrapped?.of !== roles)
+      this.wrapped = {
+        of: roles,
+        as: {
+          master: this.wrapRole(roles.master, 0),
+          worker: this.wrapRole(roles.worker, 1),
+          driver: this.wrapRole(roles.driver, 2),
+          executor: this.wrapRole(roles.executor, 3),
+        },
+      };
     return this.wrapped.as;
   }
 
@@ -160,14 +187,17 @@ const PROBE_SCENARIO = {
   seed: 1,
   timeLimitMs: 20_000,
   cluster: { masters: 1, workers: [{ count: 1, cores: 2, memoryMb: 2048 }] },
-  apps: [{ name: "p", submitAtMs: 100, coresPerExecutor: 1, jobs: [{ id: "p-1", afterMs: 100, stages: [{ tasks: 2, durationMs: 60_000 }] }] }],
+  apps: [
+    { name: "p", submitAtMs: 100, coresPerExecutor: 1, jobs: [{ id: "p-1", afterMs: 100, stages: [{ tasks: 2, durationMs: 60_000 }] }] },
+  ],
   faults: [],
   expect: { allJobsSucceed: false },
 };
 
 function probeInput(label: string): Input {
   if (label.startsWith("command:")) return { type: "command", command: { kind: label.slice("command:".length) } as Command };
-  if ((INPUT_INDEX.get(label) ?? 0) < MESSAGE_TYPES.length) return { type: "message", from: "probe" as never, message: { type: label } as never };
+  if ((INPUT_INDEX.get(label) ?? 0) < MESSAGE_TYPES.length)
+    return { type: "message", from: "probe" as never, message: { type: label } as never };
   return { type: label } as Input;
 }
 
@@ -179,7 +209,12 @@ function rejects(role: AnyRole, state: unknown, input: Input): boolean {
   } catch {
     return false; // the input reached a handler, which choked on the probe's empty fields
   }
-  return effects.some((e) => e.type === "log" && e.event === "ignored" && /^(unexpected-(message|input|command)|unsupported-command)$/.test(String(e.fields["why"])));
+  return effects.some(
+    (e) =>
+      e.type === "log" &&
+      e.event === "ignored" &&
+      /^(unexpected-(message|input|command)|unsupported-command)$/.test(String(e.fields["why"])),
+  );
 }
 
 export interface CoverageTable {

@@ -20,11 +20,17 @@ export function driverAction(f: FaultSpec, d: DriverRoleState, index: number): {
       return { command: { kind: "killExecutors", executorIds: ids }, detail: `app ${f.app} kills executors ${ids.join(",")}` };
     }
     case "cancelJob":
-      return { command: { kind: "cancelJob", jobId: f.job! as JobId, reason: `Job ${f.job} cancelled by the user (scenario action #${index})` }, detail: `app ${f.app} cancels job ${f.job}` };
+      return {
+        command: { kind: "cancelJob", jobId: f.job! as JobId, reason: `Job ${f.job} cancelled by the user (scenario action #${index})` },
+        detail: `app ${f.app} cancels job ${f.job}`,
+      };
     case "killTask": {
       const taskId = lowestRunningTaskId(d);
       if (taskId === null) return `the driver of app ${f.app} has no running task to kill`;
-      return { command: { kind: "killTask", taskId, reason: `killed by the user (scenario action #${index})` }, detail: `app ${f.app} kills task ${taskId}` };
+      return {
+        command: { kind: "killTask", taskId, reason: `killed by the user (scenario action #${index})` },
+        detail: `app ${f.app} kills task ${taskId}`,
+      };
     }
     default:
       return `${f.kind} is not a driver action`;

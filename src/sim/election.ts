@@ -50,7 +50,11 @@ export class RecoveryStore {
   /** Fills the store before the run (a scenario's `store`): not counted as writes, since no master made them. */
   preload(records: StoredRecords): void {
     if (!this.keeps) return;
-    const all: PersistedRecord[] = [...records.apps.map((app) => ({ kind: "app" as const, app })), ...records.drivers.map((driver) => ({ kind: "driver" as const, driver })), ...records.workers.map((worker) => ({ kind: "worker" as const, worker }))];
+    const all: PersistedRecord[] = [
+      ...records.apps.map((app) => ({ kind: "app" as const, app })),
+      ...records.drivers.map((driver) => ({ kind: "driver" as const, driver })),
+      ...records.workers.map((worker) => ({ kind: "worker" as const, worker })),
+    ];
     for (const record of all) this.records.set(recordKey(record), structuredClone(record));
   }
 
@@ -173,7 +177,13 @@ export class Election {
     if (session.expired) return;
     session.expired = true;
     this.events.push({ timeMs: this.world.now, what: "sessionExpired", master: session.master.name });
-    if (this.leader !== session.master && session.master.alive && session.master.paused && session.master.incarnation === session.incarnation) this.rejoinOnResume.add(session.master);
+    if (
+      this.leader !== session.master &&
+      session.master.alive &&
+      session.master.paused &&
+      session.master.incarnation === session.incarnation
+    )
+      this.rejoinOnResume.add(session.master);
     if (this.leader === session.master) {
       this.leader = null;
       if (session.master.alive && session.master.incarnation === session.incarnation) this.revoke(session.master);

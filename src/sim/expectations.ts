@@ -38,19 +38,39 @@ export class Expectations {
   }
 
   /** Matches one step of `node` against `expectations` (its own); true when one of them was hit. */
-  match(node: SimNode, expectations: readonly CompiledExpectation[], now: number, step: number, input: Input | null, effects: readonly Effect[]): boolean {
+  match(
+    node: SimNode,
+    expectations: readonly CompiledExpectation[],
+    now: number,
+    step: number,
+    input: Input | null,
+    effects: readonly Effect[],
+  ): boolean {
     let any = false;
     for (const x of expectations) {
       let hit = false;
       if (x.input !== null) {
         const type = input === null ? "init" : input.type;
-        hit = type === x.input && (x.inputMessage === null || (input?.type === "message" && input.message.type === x.inputMessage) || (input?.type === "timer" && input.key === x.inputMessage));
+        hit =
+          type === x.input &&
+          (x.inputMessage === null ||
+            (input?.type === "message" && input.message.type === x.inputMessage) ||
+            (input?.type === "timer" && input.key === x.inputMessage));
         if (hit && x.fields !== null) hit = input?.type === "message" && fieldsMatch(x, input.message);
       } else {
         for (const e of effects) {
           if (e.type !== x.effect) continue;
           if (x.effectSub !== null) {
-            const sub = e.type === "send" ? e.message.type : e.type === "notify" ? e.notification.kind : e.type === "log" ? e.event : e.type === "setTimer" ? e.key : null;
+            const sub =
+              e.type === "send"
+                ? e.message.type
+                : e.type === "notify"
+                  ? e.notification.kind
+                  : e.type === "log"
+                    ? e.event
+                    : e.type === "setTimer"
+                      ? e.key
+                      : null;
             if (sub !== x.effectSub) continue;
           }
           if (x.spec.code !== undefined && !(e.type === "exit" && e.code === x.spec.code)) continue;
@@ -92,19 +112,22 @@ export class Expectations {
     // A field name no event of the selected type ever carried is a typo: the check could otherwise never fail.
     if (x.fields !== null && x.typeMatches > 0) {
       const unseen = x.fields.map(([k]) => k).filter((k) => !x.fieldsSeen!.has(k));
-      if (unseen.length > 0) return `${what}: ${x.typeMatches} events of that type were seen, none with a field ${unseen.map((k) => JSON.stringify(k)).join(" or ")} (fields they have: ${[...x.fieldsSeen!].join(", ")})`;
+      if (unseen.length > 0)
+        return `${what}: ${x.typeMatches} events of that type were seen, none with a field ${unseen.map((k) => JSON.stringify(k)).join(" or ")} (fields they have: ${[...x.fieldsSeen!].join(", ")})`;
     }
     const hits = hitsOf(x);
     const window = `${s.afterMs !== undefined ? ` after ${s.afterMs} ms` : ""}${s.byMs !== undefined ? ` by ${s.byMs} ms` : ""}`;
     if (s.absent) return hits.length === 0 ? null : `${what} happened at ${hits[0]!.timeMs} ms but must not`;
     if (s.count !== undefined) {
-      if (hits.length !== s.count) return `${what}: expected exactly ${s.count}${window}, saw ${hits.length}${hits.length >= 1000 ? " or more" : ""}`;
+      if (hits.length !== s.count)
+        return `${what}: expected exactly ${s.count}${window}, saw ${hits.length}${hits.length >= 1000 ? " or more" : ""}`;
       if (s.count === 0) return null;
     } else if (hits.length < s.minCount) return `${what}: expected at least ${s.minCount}${window}, saw ${hits.length}`;
     if (s.atMs !== undefined) {
       const first = hits[0]!;
       const want = s.atMs === "workerGiveUp" ? predictedGiveUpMs(first.node) : s.atMs;
-      if (first.timeMs !== want) return `${what}: expected at ${want} ms${s.atMs === "workerGiveUp" ? " (docs/protocol.md §2.2: 6 initial + 11 prolonged intervals)" : ""}, happened at ${first.timeMs} ms`;
+      if (first.timeMs !== want)
+        return `${what}: expected at ${want} ms${s.atMs === "workerGiveUp" ? " (docs/protocol.md §2.2: 6 initial + 11 prolonged intervals)" : ""}, happened at ${first.timeMs} ms`;
     }
     if (s.before !== undefined) {
       const other = this.all[s.before]!;
@@ -112,7 +135,8 @@ export class Expectations {
       const theirs = hitsOf(other)[0];
       const otherWhat = `expect.events[${s.before}] (${describe(other)})`;
       if (theirs === undefined) return `${what}: expected before ${otherWhat}, which never happened`;
-      if (mine.step >= theirs.step) return `${what}: expected before ${otherWhat}, but happened first at ${mine.timeMs} ms, after it (first at ${theirs.timeMs} ms)`;
+      if (mine.step >= theirs.step)
+        return `${what}: expected before ${otherWhat}, but happened first at ${mine.timeMs} ms, after it (first at ${theirs.timeMs} ms)`;
     }
     return null;
   }
@@ -128,7 +152,18 @@ function compile(spec: EventExpectation): CompiledExpectation {
   const [input, inputMessage] = spec.input === undefined ? [null, null] : split(spec.input);
   const [effect, effectSub] = spec.effect === undefined ? [null, null] : split(spec.effect);
   const fields = spec.fields === undefined ? null : Object.entries(spec.fields);
-  return { spec, matchNode, input, inputMessage, effect, effectSub, fields, fieldsSeen: fields === null ? null : new Set(), typeMatches: 0, hits: [] };
+  return {
+    spec,
+    matchNode,
+    input,
+    inputMessage,
+    effect,
+    effectSub,
+    fields,
+    fieldsSeen: fields === null ? null : new Set(),
+    typeMatches: 0,
+    hits: [],
+  };
 }
 
 /** Whether an event of the selected type has the expected field values; notes the field names it has. */

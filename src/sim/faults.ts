@@ -48,10 +48,21 @@ export class FaultInjector {
 
   /** Schedules every fault of the scenario, scripted and random, in time order (before any node starts). */
   schedule(scenario: Scenario): void {
-    const faults = [...scenario.faults.map((f) => ({ f, random: false })), ...this.randomFaults(scenario).map((f) => ({ f, random: true }))];
+    const faults = [
+      ...scenario.faults.map((f) => ({ f, random: false })),
+      ...this.randomFaults(scenario).map((f) => ({ f, random: true })),
+    ];
     faults.sort((a, b) => a.f.atMs - b.f.atMs);
     for (const { f, random } of faults) {
-      const record: FaultRecord = { index: this.records.length, atMs: f.atMs, kind: f.kind, target: f.target ?? (f.hosts ? f.hosts.join(",") : (f.messageType ?? f.app ?? f.from ?? "")), fired: false, detail: "", random };
+      const record: FaultRecord = {
+        index: this.records.length,
+        atMs: f.atMs,
+        kind: f.kind,
+        target: f.target ?? (f.hosts ? f.hosts.join(",") : (f.messageType ?? f.app ?? f.from ?? "")),
+        fired: false,
+        detail: "",
+        random,
+      };
       this.records.push(record);
       this.lastFaultAtMs = Math.max(this.lastFaultAtMs, f.atMs);
       this.world.at(f.atMs, () => this.inject(f, record));
@@ -110,8 +121,10 @@ export class FaultInjector {
       if (leader !== null) return leader.alive ? leader : null;
       return w.nodes.find((n) => n.kind === "master" && n.alive) ?? null;
     }
-    if (target.startsWith("app:")) return w.nodes.find((n) => n.alive && n.kind === "driver" && n.labels["app"] === target.slice(4)) ?? null;
-    if (target.startsWith("driver:")) return w.nodes.find((n) => n.alive && n.kind === "driver" && n.labels["driver"] === target.slice(7)) ?? null;
+    if (target.startsWith("app:"))
+      return w.nodes.find((n) => n.alive && n.kind === "driver" && n.labels["app"] === target.slice(4)) ?? null;
+    if (target.startsWith("driver:"))
+      return w.nodes.find((n) => n.alive && n.kind === "driver" && n.labels["driver"] === target.slice(7)) ?? null;
     if (target.startsWith("executor:")) {
       const app = target.slice(9);
       const live = w.nodes.filter((n) => n.alive && n.kind === "executor" && (app === "*" || n.labels["app"] === app));
@@ -142,7 +155,8 @@ export class FaultInjector {
         fire(`${node.name} crashed${tasks}${f.restartAfterMs !== undefined ? `, restarts in ${f.restartAfterMs} ms` : ""}`);
         if (f.restartAfterMs !== undefined) {
           w.at(w.now + f.restartAfterMs, () => {
-            if (this.restartNode(node)) this.timeline.push({ timeMs: w.now, kind: "fault", node: node.name, text: `${node.name} restarted` });
+            if (this.restartNode(node))
+              this.timeline.push({ timeMs: w.now, kind: "fault", node: node.name, text: `${node.name} restarted` });
           });
         }
         return;
@@ -169,7 +183,9 @@ export class FaultInjector {
         const hosts = (list: string[]): Set<string> => new Set(list.map((h) => this.resolve(h)?.host ?? h));
         const id = record.index + 1;
         w.network.partitions.push({ id, sideA: hosts(f.hosts!), sideB: f.others ? hosts(f.others) : null, oneWay: f.oneWay ?? false });
-        fire(`${f.oneWay ? "one-way " : ""}partition ${f.hosts!.join(",")} | ${f.others ? f.others.join(",") : "everyone else"}${f.durationMs !== undefined ? ` for ${f.durationMs} ms` : ""}`);
+        fire(
+          `${f.oneWay ? "one-way " : ""}partition ${f.hosts!.join(",")} | ${f.others ? f.others.join(",") : "everyone else"}${f.durationMs !== undefined ? ` for ${f.durationMs} ms` : ""}`,
+        );
         if (f.durationMs !== undefined) {
           w.at(w.now + f.durationMs, () => {
             if (w.healPartition(id)) this.timeline.push({ timeMs: w.now, kind: "fault", node: record.target, text: "partition healed" });
@@ -194,7 +210,12 @@ export class FaultInjector {
         });
         this.messageFaultRecords.push({ record, id });
         record.detail = `armed for ${f.messageType ?? "all messages"}`;
-        this.timeline.push({ timeMs: w.now, kind: "fault", node: record.target, text: `FAULT messages armed: ${f.messageType ?? "all"}${f.dropFirst ? ` drop first ${f.dropFirst}` : ""}${f.dropProbability ? ` drop p=${f.dropProbability}` : ""}${f.delayMs ? ` delay ${f.delayMs} ms` : ""}${f.duplicateProbability ? ` duplicate p=${f.duplicateProbability}` : ""}` });
+        this.timeline.push({
+          timeMs: w.now,
+          kind: "fault",
+          node: record.target,
+          text: `FAULT messages armed: ${f.messageType ?? "all"}${f.dropFirst ? ` drop first ${f.dropFirst}` : ""}${f.dropProbability ? ` drop p=${f.dropProbability}` : ""}${f.delayMs ? ` delay ${f.delayMs} ms` : ""}${f.duplicateProbability ? ` duplicate p=${f.duplicateProbability}` : ""}`,
+        });
         return;
       }
       case "storeDown": {

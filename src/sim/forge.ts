@@ -49,7 +49,12 @@ function victims(nodes: readonly SimNode[], forger: SimNode, victim: string | nu
  * Builds the forged message of `type` from `forger` to a worker (`victim`, or the first one that
  * fits), or says why none can be built now (no registered worker, no application, ...).
  */
-export function forgeMessage(nodes: readonly SimNode[], forger: SimNode, type: ForgedMessageType, victim: string | null = null): Forged | string {
+export function forgeMessage(
+  nodes: readonly SimNode[],
+  forger: SimNode,
+  type: ForgedMessageType,
+  victim: string | null = null,
+): Forged | string {
   const workers = victims(nodes, forger, victim);
   if (workers.length === 0) return `no registered worker${victim === null ? "" : ` ${victim}`} to send a forged ${type} to`;
   const master = aliveMaster(nodes);
@@ -83,7 +88,8 @@ export function forgeMessage(nodes: readonly SimNode[], forger: SimNode, type: F
         return { to: node, message };
       }
       const app = apps[0];
-      if (type === "ApplicationFinished" && app !== undefined) return { to: workers[0]!.node, message: { type: "ApplicationFinished", appId: app.id } };
+      if (type === "ApplicationFinished" && app !== undefined)
+        return { to: workers[0]!.node, message: { type: "ApplicationFinished", appId: app.id } };
       return `no running executor on a worker to forge a ${type} for`;
     }
     case "LaunchDriver": {

@@ -150,18 +150,29 @@ export function validate(d: Desc, v: unknown, path: string): unknown {
       return v === d.value ? v : fail(`must be ${JSON.stringify(d.value)} (got ${describeValue(v)})`);
     case "array": {
       if (!Array.isArray(v)) return fail(`must be an array (got ${describeValue(v)})`);
-      if (d.minItems !== undefined && v.length < d.minItems) return fail(`must hold at least ${d.minItems} item${d.minItems === 1 ? "" : "s"}`);
+      if (d.minItems !== undefined && v.length < d.minItems)
+        return fail(`must hold at least ${d.minItems} item${d.minItems === 1 ? "" : "s"}`);
       if (d.maxItems !== undefined && v.length > d.maxItems) return fail(`must hold at most ${d.maxItems} items`);
       return v.map((x, i) => validate(d.of, x, `${path}[${i}]`));
     }
     case "range": {
-      if (!Array.isArray(v) || v.length !== 2 || v.some((x) => typeof x !== "number" || !Number.isInteger(x) || x < 0) || (v[0] as number) > (v[1] as number))
+      if (
+        !Array.isArray(v) ||
+        v.length !== 2 ||
+        v.some((x) => typeof x !== "number" || !Number.isInteger(x) || x < 0) ||
+        (v[0] as number) > (v[1] as number)
+      )
         return fail(`must be [min, max], two integers with 0 <= min <= max (got ${JSON.stringify(v)})`);
       return [v[0], v[1]];
     }
     case "object":
       if (!isObject(v)) return fail(`must be an object (got ${describeValue(v)})`);
-      return validateFields(d.fields, v, path, (key) => `unknown field (expected one of: ${Object.keys(d.fields).join(", ")})${didYouMean(key, Object.keys(d.fields))}`);
+      return validateFields(
+        d.fields,
+        v,
+        path,
+        (key) => `unknown field (expected one of: ${Object.keys(d.fields).join(", ")})${didYouMean(key, Object.keys(d.fields))}`,
+      );
     case "map": {
       if (!isObject(v)) return fail(`must be an object (got ${describeValue(v)})`);
       const out: Record<string, unknown> = {};
@@ -173,7 +184,10 @@ export function validate(d: Desc, v: unknown, path: string): unknown {
       const tags = Object.keys(d.variants);
       const tag = v[d.tag];
       if (typeof tag !== "string" || !Object.hasOwn(d.variants, tag)) {
-        const problem = tag === undefined ? "is required" : `must be one of ${tags.map((x) => JSON.stringify(x)).join(", ")} (got ${describeValue(tag)})${typeof tag === "string" ? didYouMean(tag, tags) : ""}`;
+        const problem =
+          tag === undefined
+            ? "is required"
+            : `must be one of ${tags.map((x) => JSON.stringify(x)).join(", ")} (got ${describeValue(tag)})${typeof tag === "string" ? didYouMean(tag, tags) : ""}`;
         throw new FormatError(child(path, d.tag), problem);
       }
       const variant = d.variants[tag]!;
@@ -223,7 +237,12 @@ function fitsJsonType(d: Desc, v: unknown): boolean {
   }
 }
 
-function validateFields(fields: Record<string, Field>, v: Record<string, unknown>, path: string, unknown: (key: string) => string): Record<string, unknown> {
+function validateFields(
+  fields: Record<string, Field>,
+  v: Record<string, unknown>,
+  path: string,
+  unknown: (key: string) => string,
+): Record<string, unknown> {
   for (const key of Object.keys(v)) if (!Object.hasOwn(fields, key)) throw new FormatError(child(path, key), unknown(key));
   const out: Record<string, unknown> = {};
   for (const [key, f] of Object.entries(fields)) {
@@ -231,7 +250,8 @@ function validateFields(fields: Record<string, Field>, v: Record<string, unknown
     if (x === undefined) {
       // A default goes through the validator too, so that a defaulted object gets its own fields' defaults.
       if (f.default !== undefined) out[key] = validate(f.d, structuredClone(f.default), child(path, key));
-      else if (f.required) throw new FormatError(child(path, key), f.d.t === "object" || f.d.t === "map" ? "must be an object (missing)" : "is required");
+      else if (f.required)
+        throw new FormatError(child(path, key), f.d.t === "object" || f.d.t === "map" ? "must be an object (missing)" : "is required");
       continue;
     }
     out[key] = validate(f.d, x, child(path, key));
@@ -284,6 +304,7 @@ export function toJsonSchema(d: Desc): Schema {
         allOf: tags.map((tag) => {
           const variant = d.variants[tag]!;
           const fields = { ...d.common, [d.tag]: { d: { t: "const", value: tag }, required: true } as Field, ...variant.fields };
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
           return { if: { properties: { [d.tag]: { const: tag } } }, then: withDoc(objectSchema(fields), variant.doc) };
         }),
       };

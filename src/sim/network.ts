@@ -156,7 +156,18 @@ export class Network {
     }
     let link = links.get(toKey);
     if (link === undefined) {
-      link = { id: this.linkCount++, lastDeliveryMs: 0, sent: 0, peered: false, fromWord: 0, fromCrashedIncarnation: -1, holding: false, brokenUpToStamp: 0, sentAtBreak: -1, dead: false };
+      link = {
+        id: this.linkCount++,
+        lastDeliveryMs: 0,
+        sent: 0,
+        peered: false,
+        fromWord: 0,
+        fromCrashedIncarnation: -1,
+        holding: false,
+        brokenUpToStamp: 0,
+        sentAtBreak: -1,
+        dead: false,
+      };
       links.set(toKey, link);
     }
     return link;

@@ -56,7 +56,7 @@ export class EventQueue<E extends Timed> {
 
   private append(event: E): void {
     const i = event.time & MASK;
-    let bucket = this.buckets[i];
+    const bucket = this.buckets[i];
     if (bucket === undefined) {
       // Most ms hold one or two events: a one-slot list to start with.
       this.buckets[i] = { items: [event], head: 0, count: 1 };

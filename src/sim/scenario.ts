@@ -27,7 +27,17 @@ import {
 } from "../protocol/index.js";
 import { TIMER_KEY_PREFIXES, TIMER_KEYS } from "../protocol/timer-keys.js";
 import { FORGED_MESSAGE_TYPES } from "./forge.js";
-import { closest, FormatError, toJsonSchema, validate, type Choices, type Desc, type Field, type ObjectDesc, type UnionDesc } from "./format.js";
+import {
+  closest,
+  FormatError,
+  toJsonSchema,
+  validate,
+  type Choices,
+  type Desc,
+  type Field,
+  type ObjectDesc,
+  type UnionDesc,
+} from "./format.js";
 
 export type RecoveryMode = "zookeeper" | "filesystem" | "none";
 
@@ -237,7 +247,11 @@ export class ScenarioError extends Error {
 
 // ---- The format, once: every field, its type, bounds, default and meaning ----------------------
 
-const int = (min?: number, max?: number): Desc => ({ t: "int", ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) });
+const int = (min?: number, max?: number): Desc => ({
+  t: "int",
+  ...(min !== undefined ? { min } : {}),
+  ...(max !== undefined ? { max } : {}),
+});
 const probability: Desc = { t: "number", min: 0, max: 1 };
 const text: Desc = { t: "string" };
 const strings: Desc = { t: "array", of: text };
@@ -264,11 +278,18 @@ export const INPUT_SELECTORS: Choices = {
 /** Effect selectors: every effect type, "send:<Type>", "notify:<kind>", "log:<event>", "setTimer:<key>". */
 export const EFFECT_SELECTORS: Choices = {
   what: "effect selector",
-  values: [...EFFECT_TYPES, ...MESSAGE_TYPES.map((t) => `send:${t}`), ...NOTIFICATION_KINDS.map((k) => `notify:${k}`), ...LOG_EVENTS.map((e) => `log:${e}`), ...timerSelectors("setTimer:").values],
+  values: [
+    ...EFFECT_TYPES,
+    ...MESSAGE_TYPES.map((t) => `send:${t}`),
+    ...NOTIFICATION_KINDS.map((k) => `notify:${k}`),
+    ...LOG_EVENTS.map((e) => `log:${e}`),
+    ...timerSelectors("setTimer:").values,
+  ],
   patterns: timerSelectors("setTimer:").patterns,
 };
 
-const TARGET_DOC = 'A node name ("master-1", "worker-2", "client", "drv-<app>"), "leader", "app:<name>" (its driver), "driver:<name>" (a cluster-mode driver) or "executor:<app>" / "executor:*" (a live executor, busy ones first).';
+const TARGET_DOC =
+  'A node name ("master-1", "worker-2", "client", "drv-<app>"), "leader", "app:<name>" (its driver), "driver:<name>" (a cluster-mode driver) or "executor:<app>" / "executor:*" (a live executor, busy ones first).';
 
 const STAGE = obj({
   tasks: req(int(1, 10_000_000)),
@@ -292,7 +313,10 @@ const APP_FIELDS: Record<string, Field> = {
   memoryPerExecutorMb: def(int(1), 1024),
   jobs: def({ t: "array", of: JOB }, []),
   stopWhenDone: def({ t: "bool" }, true, "Stop the application (and end the driver) once every job has ended."),
-  executorExit: opt(obj({ afterMs: req(int(1)), code: req(int(0, 255)) }), "Every executor of this app exits on its own after afterMs with code (a crash loop)."),
+  executorExit: opt(
+    obj({ afterMs: req(int(1)), code: req(int(0, 255)) }),
+    "Every executor of this app exits on its own after afterMs with code (a crash loop).",
+  ),
   executorLaunchError: opt(text, "Every executor launch of this app fails with this error (the worker reports FAILED)."),
 };
 
@@ -300,7 +324,18 @@ const CLUSTER = obj({
   masters: def(int(1, 9), 1),
   recoveryMode: def({ t: "string", choices: { what: "recovery mode", values: ["zookeeper", "filesystem", "none"] } }, "none"),
   sessionTimeoutMs: def(int(1), 60_000, "The election service's session timeout (ZooKeeper: 60 s)."),
-  workers: req({ t: "array", of: obj({ count: def(int(1, 100_000), 1), cores: req(int(1)), memoryMb: req(int(1)), startAtMs: def(int(0), 0, "When these workers start, in virtual ms.") }) }, "Worker groups; workers are named worker-1, worker-2, ... in order."),
+  workers: req(
+    {
+      t: "array",
+      of: obj({
+        count: def(int(1, 100_000), 1),
+        cores: req(int(1)),
+        memoryMb: req(int(1)),
+        startAtMs: def(int(0), 0, "When these workers start, in virtual ms."),
+      }),
+    },
+    "Worker groups; workers are named worker-1, worker-2, ... in order.",
+  ),
   latencyMs: def({ t: "range" }, [1, 3], "Network latency per message, [min, max] ms."),
   launchDelayMs: def({ t: "range" }, [50, 150], "How long a process launch takes, [min, max] ms."),
 });
@@ -309,7 +344,14 @@ const CLUSTER = obj({
 const CONFIG = obj(
   Object.fromEntries(
     Object.entries(DEFAULT_CONFIG).map(([key, value]): [string, Field] => {
-      if (key === "bugs") return [key, opt({ t: "array", of: { t: "string", choices: { what: "bug", values: Object.keys(KNOWN_BUGS) } } }, "Historic bugs switched back on (docs/protocol.md §7).")];
+      if (key === "bugs")
+        return [
+          key,
+          opt(
+            { t: "array", of: { t: "string", choices: { what: "bug", values: Object.keys(KNOWN_BUGS) } } },
+            "Historic bugs switched back on (docs/protocol.md §7).",
+          ),
+        ];
       return [key, opt(typeof value === "boolean" ? { t: "bool" } : { t: "number" })];
     }),
   ),
@@ -322,14 +364,27 @@ const during = (doc: string): Field => opt(int(0), doc);
 export const FAULT_VARIANTS: UnionDesc["variants"] = {
   crash: {
     doc: "Kill a node (a launched process exits with exitCode).",
-    fields: { target: req(text, TARGET_DOC), restartAfterMs: opt(int(0), "Restart the node this long after (masters, workers, client drivers)."), exitCode: opt(int(0), "The exit code a crashed launched process reports (default 137).") },
+    fields: {
+      target: req(text, TARGET_DOC),
+      restartAfterMs: opt(int(0), "Restart the node this long after (masters, workers, client drivers)."),
+      exitCode: opt(int(0), "The exit code a crashed launched process reports (default 137)."),
+    },
     hints: { durationMs: "restartAfterMs" },
   },
   restart: { doc: "Restart a dead node.", fields: { target: req(text, "A node name.") } },
-  pause: { doc: "Stop a node (SIGSTOP) and resume it after durationMs.", fields: { target: req(text, TARGET_DOC), durationMs: req(int(0)) }, hints: { restartAfterMs: "durationMs" } },
+  pause: {
+    doc: "Stop a node (SIGSTOP) and resume it after durationMs.",
+    fields: { target: req(text, TARGET_DOC), durationMs: req(int(0)) },
+    hints: { restartAfterMs: "durationMs" },
+  },
   partition: {
     doc: "Cut the network between two sides.",
-    fields: { hosts: req({ t: "array", of: text, minItems: 1 }, "The hosts cut off (node names or targets)."), others: opt(strings, "The other side (default: every other host)."), oneWay: opt({ t: "bool" }, "Only messages from hosts to others are lost."), durationMs: during("Heal after this long (default: never).") },
+    fields: {
+      hosts: req({ t: "array", of: text, minItems: 1 }, "The hosts cut off (node names or targets)."),
+      others: opt(strings, "The other side (default: every other host)."),
+      oneWay: opt({ t: "bool" }, "Only messages from hosts to others are lost."),
+      durationMs: during("Heal after this long (default: never)."),
+    },
   },
   messages: {
     doc: "Drop, delay or duplicate messages.",
@@ -346,10 +401,17 @@ export const FAULT_VARIANTS: UnionDesc["variants"] = {
   },
   storeDown: { doc: "The recovery store (ZooKeeper) is unavailable for durationMs.", fields: { durationMs: req(int(0)) } },
   failTasks: { doc: "The next count task attempts to finish throw instead.", fields: { count: req(int(1)) } },
-  loseTasks: { doc: "The next count task attempts to finish are lost by their host: the executor reports them LOST.", fields: { count: req(int(1)) } },
+  loseTasks: {
+    doc: "The next count task attempts to finish are lost by their host: the executor reports them LOST.",
+    fields: { count: req(int(1)) },
+  },
   inject: {
     doc: "A node sends a message it would not send by itself (reconciliation tests as data).",
-    fields: { from: req(text, TARGET_DOC), to: req(text, TARGET_DOC), message: req({ t: "anyObject" }, 'A protocol message: { "type": "<MessageType>", ...its fields }.') },
+    fields: {
+      from: req(text, TARGET_DOC),
+      to: req(text, TARGET_DOC),
+      message: req({ t: "anyObject" }, 'A protocol message: { "type": "<MessageType>", ...its fields }.'),
+    },
   },
   forge: {
     doc: "A node with the cluster's secret (a worker, a driver) sends a worker an order only its active master may give, built from the run's real ids; the roles must refuse it.",
@@ -359,18 +421,30 @@ export const FAULT_VARIANTS: UnionDesc["variants"] = {
       to: opt(text, "The worker it goes to (default: the first registered worker that fits)."),
     },
   },
-  requestExecutors: { doc: "An application's driver asks for a total number of executors.", fields: { app: req(text), total: req(int(0)) } },
+  requestExecutors: {
+    doc: "An application's driver asks for a total number of executors.",
+    fields: { app: req(text), total: req(int(0)) },
+  },
   killExecutors: { doc: "An application's driver kills some of its executors.", fields: { app: req(text), count: req(int(1)) } },
   cancelJob: { doc: "An application's driver cancels a job.", fields: { app: req(text), job: req(text) } },
   killTask: { doc: "An application's driver kills one of its running tasks.", fields: { app: req(text) } },
 };
 
-const FAULT: UnionDesc = { t: "union", tag: "kind", what: "fault", common: { atMs: req(int(0)), comment: COMMENT }, variants: FAULT_VARIANTS };
+const FAULT: UnionDesc = {
+  t: "union",
+  tag: "kind",
+  what: "fault",
+  common: { atMs: req(int(0)), comment: COMMENT },
+  variants: FAULT_VARIANTS,
+};
 
 const EVENT = obj({
   node: req(text, 'A node name, a prefix pattern ("worker-*"), "app:<name>" or "driver:<name>".'),
   input: opt({ t: "string", choices: INPUT_SELECTORS }, 'An input type, "message:<Type>" or "timer:<key>" (give input or effect).'),
-  effect: opt({ t: "string", choices: EFFECT_SELECTORS }, 'An effect type, "send:<Type>", "notify:<kind>", "log:<event>" or "setTimer:<key>".'),
+  effect: opt(
+    { t: "string", choices: EFFECT_SELECTORS },
+    'An effect type, "send:<Type>", "notify:<kind>", "log:<event>" or "setTimer:<key>".',
+  ),
   code: opt(int(0), 'For the "exit" effect: the exit code.'),
   fields: opt({ t: "map", of: { t: "json" } }, "The message's (notification's, log's) fields must have these values."),
   // A run keeps the first 1000 matches of an expectation: counts up to 999 can tell "more".
@@ -378,10 +452,16 @@ const EVENT = obj({
   count: opt(int(0, 999), "Exactly this many matching steps."),
   afterMs: opt(int(0)),
   byMs: opt(int(0)),
-  atMs: opt({ t: "either", what: 'a number or "workerGiveUp"', of: [int(0), { t: "const", value: "workerGiveUp" }] }, "The first match happens exactly then."),
+  atMs: opt(
+    { t: "either", what: 'a number or "workerGiveUp"', of: [int(0), { t: "const", value: "workerGiveUp" }] },
+    "The first match happens exactly then.",
+  ),
   absent: def({ t: "bool" }, false, "The event must not happen."),
   label: opt(text, "A name for `before` to use."),
-  before: opt({ t: "either", what: "an expectation's index or label", of: [int(0), text] }, "This event first happens before the first occurrence of that expectation (index in events, or label)."),
+  before: opt(
+    { t: "either", what: "an expectation's index or label", of: [int(0), text] },
+    "This event first happens before the first occurrence of that expectation (index in events, or label).",
+  ),
   comment: COMMENT,
 });
 
@@ -389,7 +469,17 @@ const JOB_STATE: Desc = { t: "string", choices: { what: "job state", values: ["s
 
 const EXPECT = obj({
   allJobsSucceed: opt({ t: "bool" }, "Every job succeeds (default: true unless jobs is given)."),
-  jobs: opt({ t: "map", of: { t: "either", what: "a job state or { state, failureContains }", of: [JOB_STATE, obj({ state: req(JOB_STATE), failureContains: opt(text) })] } }, "Per job id: its end state."),
+  jobs: opt(
+    {
+      t: "map",
+      of: {
+        t: "either",
+        what: "a job state or { state, failureContains }",
+        of: [JOB_STATE, obj({ state: req(JOB_STATE), failureContains: opt(text) })],
+      },
+    },
+    "Per job id: its end state.",
+  ),
   events: def({ t: "array", of: EVENT }, []),
   faultsMustFire: def({ t: "bool" }, true, "Every scheduled fault must take effect."),
   comment: COMMENT,
@@ -402,15 +492,49 @@ const STORE = obj(
         t: "array",
         of: obj({
           id: req(text),
-          desc: req(obj({ name: req(text), maxCores: opt(int(1)), memoryPerExecutorMb: def(int(1), 1024), coresPerExecutor: opt(int(1)), initialExecutorLimit: opt(int(0)), command: def({ t: "anyObject" }, {}) })),
+          desc: req(
+            obj({
+              name: req(text),
+              maxCores: opt(int(1)),
+              memoryPerExecutorMb: def(int(1), 1024),
+              coresPerExecutor: opt(int(1)),
+              initialExecutorLimit: opt(int(0)),
+              command: def({ t: "anyObject" }, {}),
+            }),
+          ),
           driverAddress: req(text),
           startTimeMs: def(int(0), 0),
         }),
       },
       [],
     ),
-    drivers: def({ t: "array", of: obj({ id: req(text), desc: req(obj({ cores: req(int(1)), memoryMb: req(int(1)), supervise: def({ t: "bool" }, false), command: def({ t: "anyObject" }, {}) })), startTimeMs: def(int(0), 0) }) }, []),
-    workers: def({ t: "array", of: obj({ id: req(text), host: req(text), port: def(int(0, 65535), 7078), address: req(text), cores: req(int(1)), memoryMb: req(int(1)) }) }, []),
+    drivers: def(
+      {
+        t: "array",
+        of: obj({
+          id: req(text),
+          desc: req(
+            obj({ cores: req(int(1)), memoryMb: req(int(1)), supervise: def({ t: "bool" }, false), command: def({ t: "anyObject" }, {}) }),
+          ),
+          startTimeMs: def(int(0), 0),
+        }),
+      },
+      [],
+    ),
+    workers: def(
+      {
+        t: "array",
+        of: obj({
+          id: req(text),
+          host: req(text),
+          port: def(int(0, 65535), 7078),
+          address: req(text),
+          cores: req(int(1)),
+          memoryMb: req(int(1)),
+        }),
+      },
+      [],
+    ),
   },
   "What the recovery store holds before any master starts: the records a master recovers at its first election (needs a recovery mode).",
 );
@@ -425,9 +549,23 @@ export const SCENARIO_FORMAT = obj({
   stopWhenDone: def({ t: "bool" }, true, "End the run once every job has ended and every expected event happened."),
   cluster: req(CLUSTER),
   config: def(CONFIG, {}),
-  apps: def({ t: "array", of: obj({ ...APP_FIELDS, submitAtMs: def(int(0), 0) }) }, [], "Client-mode applications: each runs its driver as node drv-<name>."),
+  apps: def(
+    { t: "array", of: obj({ ...APP_FIELDS, submitAtMs: def(int(0), 0) }) },
+    [],
+    "Client-mode applications: each runs its driver as node drv-<name>.",
+  ),
   drivers: def(
-    { t: "array", of: obj({ name: req(text), submitAtMs: def(int(0), 0), supervise: def({ t: "bool" }, false), cores: def(int(1), 1), memoryMb: def(int(1), 1024), app: req(obj(APP_FIELDS)) }) },
+    {
+      t: "array",
+      of: obj({
+        name: req(text),
+        submitAtMs: def(int(0), 0),
+        supervise: def({ t: "bool" }, false),
+        cores: def(int(1), 1),
+        memoryMb: def(int(1), 1024),
+        app: req(obj(APP_FIELDS)),
+      }),
+    },
     [],
     "Cluster-mode drivers, submitted to the masters and launched on a worker.",
   ),
@@ -437,14 +575,26 @@ export const SCENARIO_FORMAT = obj({
       fromMs: def(int(0), 0),
       untilMs: req(int(0)),
       perMinute: req({ t: "number", min: 0 }, "Mean number of faults per virtual minute."),
-      kinds: req({ t: "array", of: { t: "string", choices: { what: "random fault kind", values: ["crashWorker", "pauseWorker", "partitionWorker", "crashExecutor"] } } }),
+      kinds: req({
+        t: "array",
+        of: {
+          t: "string",
+          choices: { what: "random fault kind", values: ["crashWorker", "pauseWorker", "partitionWorker", "crashExecutor"] },
+        },
+      }),
       durationMs: def(int(1), 30_000, "How long a pause or partition lasts, and when a crashed worker restarts."),
     }),
   ),
   expect: def(EXPECT, {}),
   store: opt(STORE),
   network: opt(
-    obj({ lossy: def({ t: "bool" }, false, "Messages crossing a partition or dropped by a fault vanish silently, with no disconnect (the raw loss model).") }),
+    obj({
+      lossy: def(
+        { t: "bool" },
+        false,
+        "Messages crossing a partition or dropped by a fault vanish silently, with no disconnect (the raw loss model).",
+      ),
+    }),
     "The network's delivery model: TCP by default (a message on a live connection is only delayed; a partition that outlasts the connection timeout breaks the connection, and both ends are told).",
   ),
 });
@@ -454,7 +604,8 @@ export function scenarioJsonSchema(): Record<string, unknown> {
   return {
     $schema: "http://json-schema.org/draft-07/schema#",
     title: "flint scenario",
-    description: "A cluster scenario for `npx flint sim` and `npx flint fuzz`: a cluster, its applications, a fault timeline and the expected outcome. Generated from SCENARIO_FORMAT in src/sim/scenario.ts by `npm run schema`; README.md \"Writing a scenario\" explains it.",
+    description:
+      'A cluster scenario for `npx flint sim` and `npx flint fuzz`: a cluster, its applications, a fault timeline and the expected outcome. Generated from SCENARIO_FORMAT in src/sim/scenario.ts by `npm run schema`; README.md "Writing a scenario" explains it.',
     ...toJsonSchema(SCENARIO_FORMAT),
   };
 }
@@ -496,12 +647,18 @@ export function parseScenario(v: unknown): Scenario {
 
 function normaliseExpect(o: Record<string, unknown>): Expectation {
   const jobs: Expectation["jobs"] = {};
-  for (const [id, spec] of Object.entries((o["jobs"] ?? {}) as Record<string, unknown>)) jobs[id] = typeof spec === "string" ? { state: spec as Expectation["jobs"][string]["state"] } : (spec as Expectation["jobs"][string]);
+  for (const [id, spec] of Object.entries((o["jobs"] ?? {}) as Record<string, unknown>))
+    jobs[id] = typeof spec === "string" ? { state: spec as Expectation["jobs"][string]["state"] } : (spec as Expectation["jobs"][string]);
   const events = (o["events"] as Array<Record<string, unknown>>).map((e) => {
     const { comment: _comment, ...rest } = e;
     return rest as unknown as EventExpectation & { before?: number | string };
   });
-  return { allJobsSucceed: (o["allJobsSucceed"] as boolean | undefined) ?? o["jobs"] === undefined, jobs, events: events as EventExpectation[], faultsMustFire: o["faultsMustFire"] as boolean };
+  return {
+    allJobsSucceed: (o["allJobsSucceed"] as boolean | undefined) ?? o["jobs"] === undefined,
+    jobs,
+    events: events as EventExpectation[],
+    faultsMustFire: o["faultsMustFire"] as boolean,
+  };
 }
 
 /** The names a scenario's nodes can have: fixed ones, and families whose members get ids at run time. */
@@ -515,11 +672,21 @@ export interface NodeNames {
 
 export function nodeNamesOf(s: Scenario): NodeNames {
   const workers = s.cluster.workers.reduce((n, g) => n + g.count, 0);
-  const fixed = [...Array.from({ length: s.cluster.masters }, (_, i) => `master-${i + 1}`), "client", ...Array.from({ length: workers }, (_, i) => `worker-${i + 1}`), ...s.apps.map((a) => `drv-${a.name}`)];
+  const fixed = [
+    ...Array.from({ length: s.cluster.masters }, (_, i) => `master-${i + 1}`),
+    "client",
+    ...Array.from({ length: workers }, (_, i) => `worker-${i + 1}`),
+    ...s.apps.map((a) => `drv-${a.name}`),
+  ];
   const families: string[] = [];
   if (s.apps.length + s.drivers.length > 0) families.push("exec-");
   if (s.drivers.length > 0) families.push("driver-");
-  return { fixed, families, apps: [...s.apps.map((a) => a.name), ...s.drivers.map((d) => d.app.name)], drivers: s.drivers.map((d) => d.name) };
+  return {
+    fixed,
+    families,
+    apps: [...s.apps.map((a) => a.name), ...s.drivers.map((d) => d.app.name)],
+    drivers: s.drivers.map((d) => d.name),
+  };
 }
 
 function nodeExists(name: string, n: NodeNames): boolean {
@@ -544,10 +711,14 @@ function checkNodePattern(pattern: string, path: string, n: NodeNames): void {
     if (!n.drivers.includes(pattern.slice(7))) throw new ScenarioError(path, known("cluster-mode driver", pattern.slice(7), n.drivers));
   } else if (pattern.endsWith("*")) {
     const prefix = pattern.slice(0, -1);
-    if (!n.fixed.some((x) => x.startsWith(prefix)) && !n.families.some((f) => f.startsWith(prefix) || prefix.startsWith(f))) throw new ScenarioError(path, `${JSON.stringify(pattern)} matches no node (${describeNodes(n)})`);
+    if (!n.fixed.some((x) => x.startsWith(prefix)) && !n.families.some((f) => f.startsWith(prefix) || prefix.startsWith(f)))
+      throw new ScenarioError(path, `${JSON.stringify(pattern)} matches no node (${describeNodes(n)})`);
   } else if (!nodeExists(pattern, n)) {
     const near = closest(pattern, n.fixed);
-    throw new ScenarioError(path, `no node ${JSON.stringify(pattern)} in this cluster${near !== null ? ` (did you mean ${JSON.stringify(near)}?)` : ""} (${describeNodes(n)})`);
+    throw new ScenarioError(
+      path,
+      `no node ${JSON.stringify(pattern)} in this cluster${near !== null ? ` (did you mean ${JSON.stringify(near)}?)` : ""} (${describeNodes(n)})`,
+    );
   }
 }
 
@@ -569,7 +740,8 @@ function checkFault(f: FaultSpec, path: string, s: Scenario, n: NodeNames): void
     case "pause":
       return checkTarget(f.target!, `${path}.target`, n);
     case "restart":
-      if (f.target!.includes(":") || f.target!.endsWith("*") || f.target === "leader") throw new ScenarioError(`${path}.target`, `a restart names a node (got ${JSON.stringify(f.target)})`);
+      if (f.target!.includes(":") || f.target!.endsWith("*") || f.target === "leader")
+        throw new ScenarioError(`${path}.target`, `a restart names a node (got ${JSON.stringify(f.target)})`);
       return checkNodePattern(f.target!, `${path}.target`, n);
     case "partition":
       f.hosts!.forEach((h, i) => checkTarget(h, `${path}.hosts[${i}]`, n));
@@ -583,10 +755,14 @@ function checkFault(f: FaultSpec, path: string, s: Scenario, n: NodeNames): void
       checkTarget(f.from!, `${path}.from`, n);
       checkTarget(f.to!, `${path}.to`, n);
       const type = f.message!["type"];
-      if (typeof type !== "string") throw new ScenarioError(`${path}.message.type`, 'is required: the message type, e.g. "WorkerLatestState"');
+      if (typeof type !== "string")
+        throw new ScenarioError(`${path}.message.type`, 'is required: the message type, e.g. "WorkerLatestState"');
       if (!(MESSAGE_TYPES as readonly string[]).includes(type)) {
         const near = closest(type, MESSAGE_TYPES);
-        throw new ScenarioError(`${path}.message.type`, `unknown message type ${JSON.stringify(type)}${near !== null ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`);
+        throw new ScenarioError(
+          `${path}.message.type`,
+          `unknown message type ${JSON.stringify(type)}${near !== null ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`,
+        );
       }
       return;
     }
@@ -627,7 +803,8 @@ function checkEvents(s: Scenario, n: NodeNames, given: Array<{ minCount?: unknow
   events.forEach((e, i) => {
     const path = `expect.events[${i}]`;
     if (e.label !== undefined) {
-      if (labels.has(e.label)) throw new ScenarioError(`${path}.label`, `duplicate label ${JSON.stringify(e.label)} (also expect.events[${labels.get(e.label)}])`);
+      if (labels.has(e.label))
+        throw new ScenarioError(`${path}.label`, `duplicate label ${JSON.stringify(e.label)} (also expect.events[${labels.get(e.label)}])`);
       labels.set(e.label, i);
     }
   });
@@ -636,18 +813,30 @@ function checkEvents(s: Scenario, n: NodeNames, given: Array<{ minCount?: unknow
     checkNodePattern(e.node, `${path}.node`, n);
     if ((e.input === undefined) === (e.effect === undefined)) throw new ScenarioError(path, "give exactly one of `input` or `effect`");
     if (e.code !== undefined && e.effect !== "exit") throw new ScenarioError(`${path}.code`, 'only an "exit" effect has a code');
-    if (e.fields !== undefined && !hasFields(e)) throw new ScenarioError(`${path}.fields`, 'only "message:<Type>", "send:<Type>", "notify:<kind>" and "log:<event>" selectors carry fields');
-    if (e.count !== undefined && given[i]?.minCount !== undefined) throw new ScenarioError(`${path}.count`, "give count (exactly) or minCount (at least), not both");
+    if (e.fields !== undefined && !hasFields(e))
+      throw new ScenarioError(
+        `${path}.fields`,
+        'only "message:<Type>", "send:<Type>", "notify:<kind>" and "log:<event>" selectors carry fields',
+      );
+    if (e.count !== undefined && given[i]?.minCount !== undefined)
+      throw new ScenarioError(`${path}.count`, "give count (exactly) or minCount (at least), not both");
     if (e.absent && e.count !== undefined) throw new ScenarioError(`${path}.count`, "an absent event has no count (absent means count 0)");
     if (e.absent && e.before !== undefined) throw new ScenarioError(`${path}.before`, "an absent event happens before nothing");
-    if (e.afterMs !== undefined && e.byMs !== undefined && e.afterMs > e.byMs) throw new ScenarioError(`${path}.byMs`, `is before afterMs (${e.afterMs})`);
+    if (e.afterMs !== undefined && e.byMs !== undefined && e.afterMs > e.byMs)
+      throw new ScenarioError(`${path}.byMs`, `is before afterMs (${e.afterMs})`);
     if (e.before !== undefined) {
       const ref = e.before;
       const target = typeof ref === "number" ? ref : labels.get(ref);
-      if (target === undefined) throw new ScenarioError(`${path}.before`, `no expectation is labelled ${JSON.stringify(ref)}${labels.size > 0 ? ` (labels: ${[...labels.keys()].join(", ")})` : ""}`);
-      if (target >= events.length) throw new ScenarioError(`${path}.before`, `there is no expect.events[${target}] (${events.length} expectations)`);
+      if (target === undefined)
+        throw new ScenarioError(
+          `${path}.before`,
+          `no expectation is labelled ${JSON.stringify(ref)}${labels.size > 0 ? ` (labels: ${[...labels.keys()].join(", ")})` : ""}`,
+        );
+      if (target >= events.length)
+        throw new ScenarioError(`${path}.before`, `there is no expect.events[${target}] (${events.length} expectations)`);
       if (target === i) throw new ScenarioError(`${path}.before`, "an event cannot happen before itself");
-      if (events[target]!.absent) throw new ScenarioError(`${path}.before`, `expect.events[${target}] is an absent event: it never happens`);
+      if (events[target]!.absent)
+        throw new ScenarioError(`${path}.before`, `expect.events[${target}] is an absent event: it never happens`);
       e.before = target;
     }
   });
@@ -656,7 +845,10 @@ function checkEvents(s: Scenario, n: NodeNames, given: Array<{ minCount?: unknow
 function checkWhole(scenario: Scenario, given: { expect?: { events?: Array<{ minCount?: unknown }> } }): void {
   const jobIds = new Set<string>();
   const names = new Set<string>();
-  const allApps: Array<[string, AppSpec]> = [...scenario.apps.map((a, i): [string, AppSpec] => [`apps[${i}]`, a]), ...scenario.drivers.map((d, i): [string, AppSpec] => [`drivers[${i}].app`, d.app])];
+  const allApps: Array<[string, AppSpec]> = [
+    ...scenario.apps.map((a, i): [string, AppSpec] => [`apps[${i}]`, a]),
+    ...scenario.drivers.map((d, i): [string, AppSpec] => [`drivers[${i}].app`, d.app]),
+  ];
   for (const [p, app] of allApps) {
     if (names.has(app.name)) throw new ScenarioError(`${p}.name`, `duplicate app name ${JSON.stringify(app.name)}`);
     names.add(app.name);
@@ -668,8 +860,10 @@ function checkWhole(scenario: Scenario, given: { expect?: { events?: Array<{ min
   for (const id of Object.keys(scenario.expect.jobs)) {
     if (!jobIds.has(id)) throw new ScenarioError(`expect.jobs.${id}`, "names no job of the scenario");
   }
-  if (scenario.cluster.recoveryMode === "none" && scenario.cluster.masters > 1) throw new ScenarioError("cluster.recoveryMode", "several masters need recovery mode \"zookeeper\" (or \"filesystem\")");
-  if (scenario.store !== undefined && scenario.cluster.recoveryMode === "none") throw new ScenarioError("store", 'a store needs recovery mode "zookeeper" or "filesystem" (mode "none" keeps nothing)');
+  if (scenario.cluster.recoveryMode === "none" && scenario.cluster.masters > 1)
+    throw new ScenarioError("cluster.recoveryMode", 'several masters need recovery mode "zookeeper" (or "filesystem")');
+  if (scenario.store !== undefined && scenario.cluster.recoveryMode === "none")
+    throw new ScenarioError("store", 'a store needs recovery mode "zookeeper" or "filesystem" (mode "none" keeps nothing)');
   const n = nodeNamesOf(scenario);
   scenario.faults.forEach((f, i) => checkFault(f, `faults[${i}]`, scenario, n));
   checkEvents(scenario, n, given.expect?.events ?? []);

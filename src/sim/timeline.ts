@@ -47,7 +47,8 @@ export function timelineOf(node: SimNode, timeMs: number, input: Input | null, e
     if (e.type === "exit") out.push({ timeMs, kind: "exit", node: node.name, text: `exited with code ${e.code}: ${e.reason}` });
     else if (e.type === "notify") {
       const n = e.notification;
-      if (n.kind === "jobSucceeded") out.push({ timeMs, kind: "job", node: node.name, text: `job ${n.jobId} succeeded (${n.results.length} results)` });
+      if (n.kind === "jobSucceeded")
+        out.push({ timeMs, kind: "job", node: node.name, text: `job ${n.jobId} succeeded (${n.results.length} results)` });
       else if (n.kind === "jobFailed") out.push({ timeMs, kind: "job", node: node.name, text: `job ${n.jobId} FAILED: ${n.reason}` });
       else if (n.kind === "appDead") out.push({ timeMs, kind: "job", node: node.name, text: `application dead: ${n.reason}` });
     } else if (e.type === "log" && SHOWN_LOGS.has(e.event)) {
@@ -63,7 +64,13 @@ function add(out: TimelineEntry[], timeMs: number, node: SimNode, kind: Timeline
 function timelineOfInput(node: SimNode, timeMs: number, input: Input, out: TimelineEntry[]): void {
   switch (input.type) {
     case "leaderElected":
-      add(out, timeMs, node, "election", `elected leader; store holds ${input.stored.apps.length} apps, ${input.stored.drivers.length} drivers, ${input.stored.workers.length} workers`);
+      add(
+        out,
+        timeMs,
+        node,
+        "election",
+        `elected leader; store holds ${input.stored.apps.length} apps, ${input.stored.drivers.length} drivers, ${input.stored.workers.length} workers`,
+      );
       break;
     case "leadershipRevoked":
       add(out, timeMs, node, "election", "leadership revoked");
@@ -87,10 +94,23 @@ function timelineOfInput(node: SimNode, timeMs: number, input: Input, out: Timel
           add(out, timeMs, node, "executor", `executor ${m.execId} added on ${m.workerId} (${m.cores} cores)`);
           break;
         case "ExecutorUpdated":
-          if (m.state !== "RUNNING" && m.state !== "LAUNCHING") add(out, timeMs, node, "executor", `executor ${m.execId} ${m.state}${m.message ? `: ${m.message}` : ""}${m.exitStatus !== undefined ? ` (exit ${m.exitStatus})` : ""}`);
+          if (m.state !== "RUNNING" && m.state !== "LAUNCHING")
+            add(
+              out,
+              timeMs,
+              node,
+              "executor",
+              `executor ${m.execId} ${m.state}${m.message ? `: ${m.message}` : ""}${m.exitStatus !== undefined ? ` (exit ${m.exitStatus})` : ""}`,
+            );
           break;
         case "SubmitDriverResponse":
-          add(out, timeMs, node, "cluster", m.success ? `driver submitted as ${m.driverId} via ${input.from}` : `submission refused by ${input.from}: ${m.message}`);
+          add(
+            out,
+            timeMs,
+            node,
+            "cluster",
+            m.success ? `driver submitted as ${m.driverId} via ${input.from}` : `submission refused by ${input.from}: ${m.message}`,
+          );
           break;
         case "DriverStateChanged":
           add(out, timeMs, node, "cluster", `driver ${m.driverId} ${m.state}${m.exception ? `: ${m.exception}` : ""}`);

@@ -35,13 +35,21 @@ export function verdictOf({ scenario, jobs, expectations, faults, checks, limitM
   for (const [id, job] of Object.entries(jobs)) {
     const want = ex.jobs[id];
     if (want !== undefined) {
-      if (job.state !== want.state) reasons.push(`job ${id}: expected ${want.state}, was ${job.state}${job.reason ? ` (${job.reason})` : ""}`);
-      else if (want.failureContains !== undefined && !(job.reason ?? "").includes(want.failureContains)) reasons.push(`job ${id}: failure reason ${JSON.stringify(job.reason)} lacks ${JSON.stringify(want.failureContains)}`);
-    } else if (ex.allJobsSucceed && job.state !== "succeeded") reasons.push(`job ${id}: expected succeeded, was ${job.state}${job.reason ? ` (${job.reason})` : ""}`);
+      if (job.state !== want.state)
+        reasons.push(`job ${id}: expected ${want.state}, was ${job.state}${job.reason ? ` (${job.reason})` : ""}`);
+      else if (want.failureContains !== undefined && !(job.reason ?? "").includes(want.failureContains))
+        reasons.push(`job ${id}: failure reason ${JSON.stringify(job.reason)} lacks ${JSON.stringify(want.failureContains)}`);
+    } else if (ex.allJobsSucceed && job.state !== "succeeded")
+      reasons.push(`job ${id}: expected succeeded, was ${job.state}${job.reason ? ` (${job.reason})` : ""}`);
   }
   reasons.push(...expectations.problems());
-  if (ex.faultsMustFire) for (const f of faults) if (!f.fired && !f.random) reasons.push(`fault #${f.index} (${f.kind} ${f.target} at ${f.atMs} ms) never took effect${f.detail ? `: ${f.detail}` : ""}`);
-  if (checks.violationCount > 0) reasons.push(`${checks.violationCount} check violations (first: ${checks.violations[0]!.check}: ${checks.violations[0]!.detail})`);
-  if (limitMs < scenario.timeLimitMs) reasons.push(`run cut short at ${limitMs} ms by --until (the scenario allows ${scenario.timeLimitMs} ms)`);
+  if (ex.faultsMustFire)
+    for (const f of faults)
+      if (!f.fired && !f.random)
+        reasons.push(`fault #${f.index} (${f.kind} ${f.target} at ${f.atMs} ms) never took effect${f.detail ? `: ${f.detail}` : ""}`);
+  if (checks.violationCount > 0)
+    reasons.push(`${checks.violationCount} check violations (first: ${checks.violations[0]!.check}: ${checks.violations[0]!.detail})`);
+  if (limitMs < scenario.timeLimitMs)
+    reasons.push(`run cut short at ${limitMs} ms by --until (the scenario allows ${scenario.timeLimitMs} ms)`);
   return { ok: reasons.length === 0, reasons };
 }

@@ -5,7 +5,19 @@
  * It knows nothing about masters or workers: what a `launch` starts, what a task does and where
  * persisted records go are hooks supplied by the cluster (cluster.ts) or by a test.
  */
-import type { Address, Ctx, Effect, Input, LaunchSpec, Message, PersistedRecord, ProcessRef, Role, TaskDescription, TaskOutcome } from "../protocol/index.js";
+import type {
+  Address,
+  Ctx,
+  Effect,
+  Input,
+  LaunchSpec,
+  Message,
+  PersistedRecord,
+  ProcessRef,
+  Role,
+  TaskDescription,
+  TaskOutcome,
+} from "../protocol/index.js";
 import { Fnv64, fnv32Word } from "./hash.js";
 import { EventQueue } from "./queue.js";
 import { Network, TCP_NETWORK, type LatencyModel, type Link, type NetworkModel } from "./network.js";
@@ -322,7 +334,17 @@ export class World {
   readonly nodes: SimNode[] = [];
   readonly byName = new Map<string, SimNode>();
   readonly network: Network;
-  readonly counts: WorldCounts = { events: 0, steps: 0, messagesSent: 0, messagesDelivered: 0, messagesLost: 0, messagesHeld: 0, connectionsBroken: 0, inputs: {}, lost: {} };
+  readonly counts: WorldCounts = {
+    events: 0,
+    steps: 0,
+    messagesSent: 0,
+    messagesDelivered: 0,
+    messagesLost: 0,
+    messagesHeld: 0,
+    connectionsBroken: 0,
+    inputs: {},
+    lost: {},
+  };
   readonly hooks: WorldHooks;
   /** Set by a hook to end the run after the current event. */
   stopRequested = false;
@@ -344,7 +366,16 @@ export class World {
    */
   private stepCause = -1;
   private inputCause = -1;
-  private readonly stepInfo: StepInfo = { node: null as unknown as SimNode, input: null, effects: [], sender: null, targets: null, inputLink: null, links: null, inputStamp: 0 };
+  private readonly stepInfo: StepInfo = {
+    node: null as unknown as SimNode,
+    input: null,
+    effects: [],
+    sender: null,
+    targets: null,
+    inputLink: null,
+    links: null,
+    inputStamp: 0,
+  };
   private readonly ctx: Ctx = { now: 0 };
   private readonly hash = new Fnv64();
   private readonly launchDelayMs: [number, number];
@@ -358,7 +389,10 @@ export class World {
 
   constructor(readonly options: WorldOptions) {
     this.epochMs = options.epochMs ?? DEFAULT_EPOCH_MS;
-    this.network = new Network(stream(options.seed, "network"), options.latency ?? { minMs: 1, maxMs: 3 }, { ...TCP_NETWORK, ...options.network });
+    this.network = new Network(stream(options.seed, "network"), options.latency ?? { minMs: 1, maxMs: 3 }, {
+      ...TCP_NETWORK,
+      ...options.network,
+    });
     this.launchDelayMs = options.launchDelayMs ?? [50, 150];
     this.killDelayMs = options.killDelayMs ?? 20;
     this.maxEvents = options.maxEvents ?? Number.MAX_SAFE_INTEGER;
@@ -482,7 +516,17 @@ export class World {
 
   // ---- Scheduling -------------------------------------------------------------------------
 
-  private push(time: number, kind: number, node: SimNode | null, input: Input | null, key: string, from: SimNode | null, fn: (() => void) | null, link: Link | null = null, stamp = 0): number {
+  private push(
+    time: number,
+    kind: number,
+    node: SimNode | null,
+    input: Input | null,
+    key: string,
+    from: SimNode | null,
+    fn: (() => void) | null,
+    link: Link | null = null,
+    stamp = 0,
+  ): number {
     const seq = this.seq++;
     const inc = node === null ? 0 : node.incarnation;
     const fromInc = from === null ? 0 : from.incarnation;
@@ -743,7 +787,14 @@ export class World {
     this.stepCause = outer;
   }
 
-  private afterStepHook(node: SimNode, input: Input | null, effects: readonly Effect[], sender: SimNode | null, link: Link | null, stamp: number): void {
+  private afterStepHook(
+    node: SimNode,
+    input: Input | null,
+    effects: readonly Effect[],
+    sender: SimNode | null,
+    link: Link | null,
+    stamp: number,
+  ): void {
     if (this.hooks.afterStep === undefined) return;
     const info = this.stepInfo;
     info.node = node;
@@ -885,7 +936,8 @@ export class World {
   }
 
   private launch(parent: SimNode, spec: LaunchSpec): void {
-    const ref: ProcessRef = spec.kind === "executor" ? { kind: "executor", appId: spec.appId, execId: spec.execId } : { kind: "driver", driverId: spec.driverId };
+    const ref: ProcessRef =
+      spec.kind === "executor" ? { kind: "executor", appId: spec.appId, execId: spec.execId } : { kind: "driver", driverId: spec.driverId };
     const name = processName(ref);
     const pending = { killed: false };
     parent.pendingLaunches.set(name, pending);
@@ -948,7 +1000,9 @@ export class World {
   }
 
   private runTask(node: SimNode, task: TaskDescription): void {
-    const plan = this.hooks.taskPlan ? this.hooks.taskPlan(task, node) : { durationMs: 1000, outcome: { kind: "success", value: null, sizeBytes: 0 } as TaskOutcome };
+    const plan = this.hooks.taskPlan
+      ? this.hooks.taskPlan(task, node)
+      : { durationMs: 1000, outcome: { kind: "success", value: null, sizeBytes: 0 } as TaskOutcome };
     const input: Input = { type: "taskFinished", taskId: task.taskId, outcome: plan.outcome };
     node.tasks.set(task.taskId, this.push(this.now + Math.max(1, Math.round(plan.durationMs)), EV_TASK, node, input, "", null, null));
   }
@@ -981,7 +1035,8 @@ export class World {
     const tcp = !this.network.model.lossy;
     if (tcp && this.holds.size > 0) {
       // What waited behind a partition to or from it dies with its connections.
-      for (const [link, h] of [...this.holds]) if (h.from === node || h.to === node) this.dropHold(link, h.to === node ? "receiver-down" : "sender-crashed");
+      for (const [link, h] of [...this.holds])
+        if (h.from === node || h.to === node) this.dropHold(link, h.to === node ? "receiver-down" : "sender-crashed");
     }
     for (const peerKey of node.peers) {
       const peer = this.nodes[peerKey]!;

@@ -204,7 +204,10 @@ export function captureRun(scenario: Scenario, options: CaptureOptions): Capture
     if (liveness.stall !== null) {
       result.violations.push(liveness.stall);
       result.violationCount++;
-      result.verdict = { ok: false, reasons: [...result.verdict.reasons, `check ${liveness.stall.check} failed at the end of the run: ${liveness.stall.detail}`] };
+      result.verdict = {
+        ok: false,
+        reasons: [...result.verdict.reasons, `check ${liveness.stall.check} failed at the end of the run: ${liveness.stall.detail}`],
+      };
     }
   }
   finishMarks(b, result);
@@ -252,7 +255,13 @@ function finishMarks(b: ViewBuilder, result: SimResult): void {
     v.leaders.push({ row: row < v.lane.length ? row : at, lane, what: e.what });
   }
   for (const x of result.violations) {
-    v.violations.push({ row: rowOfStep(v, x.step), lane: b.hasLane(x.node) ? b.laneOf(x.node) : -1, check: x.check, detail: x.detail, weakness: x.weakness ?? null });
+    v.violations.push({
+      row: rowOfStep(v, x.step),
+      lane: b.hasLane(x.node) ? b.laneOf(x.node) : -1,
+      check: x.check,
+      detail: x.detail,
+      weakness: x.weakness ?? null,
+    });
   }
   for (const e of result.timeline) {
     if (e.kind !== "fault") continue;

@@ -39,7 +39,16 @@ export function chromeTrace(v: ViewRun): { traceEvents: TraceEvent[]; displayTim
   for (let r = 0; r < v.step.length; r++) {
     const effects: string[] = [];
     for (let e = v.effectStart[r]!; e < v.effectStart[r + 1]!; e++) effects.push(v.strings[v.effectSummary[e]!]!);
-    events.push({ name: v.strings[v.summary[r]!]!, cat: "step", ph: "X", pid, tid: v.lane[r]! + 1, ts: ts[r]!, dur: 1, args: { step: v.step[r], effects } });
+    events.push({
+      name: v.strings[v.summary[r]!]!,
+      cat: "step",
+      ph: "X",
+      pid,
+      tid: v.lane[r]! + 1,
+      ts: ts[r]!,
+      dur: 1,
+      args: { step: v.step[r], effects },
+    });
   }
   for (let m = 0; m < v.msgSend.length; m++) {
     const s = v.msgSend[m]!;
@@ -51,7 +60,14 @@ export function chromeTrace(v: ViewRun): { traceEvents: TraceEvent[]; displayTim
   }
   for (const x of v.violations) {
     const r = Math.max(0, x.row);
-    events.push({ name: `${x.weakness ? "weakness" : "VIOLATION"} ${x.check}`, ph: "i", pid, tid: x.lane + 1, ts: ts[r] ?? 0, args: { detail: x.detail } });
+    events.push({
+      name: `${x.weakness ? "weakness" : "VIOLATION"} ${x.check}`,
+      ph: "i",
+      pid,
+      tid: x.lane + 1,
+      ts: ts[r] ?? 0,
+      args: { detail: x.detail },
+    });
   }
   for (const f of v.faults) events.push({ name: f.text, ph: "i", pid, tid: f.lane + 1, ts: ts[f.row] ?? 0 });
   return { traceEvents: events, displayTimeUnit: "ms", otherData: { source: v.source, seed: v.seed, traceHash: v.traceHash } };

@@ -13,7 +13,10 @@ import { parseScenario, ScenarioError, type Scenario } from "../sim/scenario.js"
 
 export class RunSourceError extends Error {}
 
-export type RunSource = { kind: "scenario"; file: string; scenario: Scenario; seed: number | null } | { kind: "trace"; file: string } | { kind: "journals"; dir: string };
+export type RunSource =
+  | { kind: "scenario"; file: string; scenario: Scenario; seed: number | null }
+  | { kind: "trace"; file: string }
+  | { kind: "journals"; dir: string };
 
 /** Whether `dir` holds flight-recorder segment files. */
 function holdsJournals(dir: string): boolean {
@@ -56,7 +59,9 @@ export function resolveRun(path: string): RunSource {
     if (holdsJournals(path)) return { kind: "journals", dir: path };
     const sub = join(path, "journal");
     if (existsSync(sub) && statSync(sub).isDirectory() && holdsJournals(sub)) return { kind: "journals", dir: sub };
-    throw new RunSourceError(`${path}: neither a fuzz failure's folder (no shrunk.json or plan.json in it) nor a real cluster's journals (no *.N.jsonl files in it or in its journal/ folder)`);
+    throw new RunSourceError(
+      `${path}: neither a fuzz failure's folder (no shrunk.json or plan.json in it) nor a real cluster's journals (no *.N.jsonl files in it or in its journal/ folder)`,
+    );
   }
   const head = firstBytes(path, 4096).trimStart();
   // A trace file is JSON lines of step records; a scenario is one JSON object.

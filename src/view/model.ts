@@ -143,7 +143,16 @@ export class ViewBuilder {
    * A node's start (input null) is its init, unless `start` says otherwise (a journal that starts
    * from a snapshot).
    */
-  addStep(step: number, timeMs: number, lane: number, input: Input | null, effects: readonly Effect[], changes: StateChange[] | null, detail: boolean, start?: { summary: string; input: unknown }): number {
+  addStep(
+    step: number,
+    timeMs: number,
+    lane: number,
+    input: Input | null,
+    effects: readonly Effect[],
+    changes: StateChange[] | null,
+    detail: boolean,
+    start?: { summary: string; input: unknown },
+  ): number {
     const r = this.run;
     const row = r.step.length;
     r.step.push(step);

@@ -5,6 +5,7 @@
  * the node's recorded state changes from its init. Written as plain JavaScript in a string: the
  * page runs it as is.
  */
+// biome-ignore lint/complexity/noUselessStringRaw: raw on purpose, so that a backslash added to the page's code stays one
 export const PAGE_SCRIPT = String.raw`
 "use strict";
 var FATES = ["delivered", "duplicate", "delayed", "lost", "injected"];

@@ -92,11 +92,20 @@ export function firstDifference(a: ViewRun, b: ViewRun): Divergence | null {
     if (rowKey(a, i, withTime) !== rowKey(b, i, withTime)) acted = i;
     else if (stated < 0 && a.changes[i]! >= 0 && b.changes[i]! >= 0 && a.strings[a.changes[i]!] !== b.strings[b.changes[i]!]) stated = i;
   }
-  const stateNote = stated >= 0 ? ` The nodes' states first differ earlier, at step ${a.step[stated]} (${a.lanes[a.lane[stated]!]!.name}).` : "";
-  if (acted >= 0) return { rows: [acted, acted], text: `The runs do the same for ${acted} steps and first differ at step ${a.step[acted]}: A: ${rowText(a, acted)}  |  B: ${rowText(b, acted)}.${stateNote}` };
+  const stateNote =
+    stated >= 0 ? ` The nodes' states first differ earlier, at step ${a.step[stated]} (${a.lanes[a.lane[stated]!]!.name}).` : "";
+  if (acted >= 0)
+    return {
+      rows: [acted, acted],
+      text: `The runs do the same for ${acted} steps and first differ at step ${a.step[acted]}: A: ${rowText(a, acted)}  |  B: ${rowText(b, acted)}.${stateNote}`,
+    };
   if (a.step.length === b.step.length && stated < 0) return null;
   const longer = a.step.length > b.step.length ? "A" : "B";
   const ended = a.step.length === b.step.length ? "" : ` then ${longer} goes on (${Math.abs(a.step.length - b.step.length)} more steps).`;
-  if (stated >= 0) return { rows: [stated, stated], text: `The runs do the same for ${n} steps;${ended} The nodes' states first differ at step ${a.step[stated]}: ${rowText(a, stated)}.` };
+  if (stated >= 0)
+    return {
+      rows: [stated, stated],
+      text: `The runs do the same for ${n} steps;${ended} The nodes' states first differ at step ${a.step[stated]}: ${rowText(a, stated)}.`,
+    };
   return { rows: [Math.min(n, a.step.length - 1), Math.min(n, b.step.length - 1)], text: `The runs do the same for ${n} steps;${ended}` };
 }

@@ -14,7 +14,6 @@ export type StateChange = [StatePath] | [StatePath, unknown];
 
 type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
 
-
 /** A deep copy of plain data (undefined fields dropped, as JSON drops them). */
 export function copyPlain(v: unknown): Plain {
   if (typeof v !== "object" || v === null) return v as Plain;

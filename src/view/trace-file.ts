@@ -33,8 +33,17 @@ export function viewOfTraceFile(file: string): ViewRun {
     } catch (e) {
       throw new TraceFileError(`${file}:${lineNo}: not a JSON line: ${(e as Error).message}`);
     }
-    if (typeof r.step !== "number" || typeof r.t !== "number" || typeof r.node !== "string" || typeof r.input !== "object" || r.input === null || !Array.isArray(r.effects)) {
-      throw new TraceFileError(`${file}:${lineNo}: not a trace record (want step, t, node, input, effects as \`flint sim --trace\` writes them)`);
+    if (
+      typeof r.step !== "number" ||
+      typeof r.t !== "number" ||
+      typeof r.node !== "string" ||
+      typeof r.input !== "object" ||
+      r.input === null ||
+      !Array.isArray(r.effects)
+    ) {
+      throw new TraceFileError(
+        `${file}:${lineNo}: not a trace record (want step, t, node, input, effects as \`flint sim --trace\` writes them)`,
+      );
     }
     const input = (r.input as { type?: unknown }).type === "init" ? null : (r.input as Input);
     const effects = r.effects as Effect[];

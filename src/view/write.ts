@@ -22,7 +22,12 @@ const FAILURE_STATE_VISITS_MAX = 100_000_000;
 export function writeRunPage(scenarioFile: string, scenario: Scenario, seed: number): { file: string } | { error: string } {
   const file = pageFileFor(scenarioFile);
   try {
-    const { view } = captureRun(scenario, { seed, source: `flint sim ${scenarioFile} --seed ${seed}`, detailBudgetBytes: FAILURE_DETAIL_BUDGET_BYTES, stateVisitsMax: FAILURE_STATE_VISITS_MAX });
+    const { view } = captureRun(scenario, {
+      seed,
+      source: `flint sim ${scenarioFile} --seed ${seed}`,
+      detailBudgetBytes: FAILURE_DETAIL_BUDGET_BYTES,
+      stateVisitsMax: FAILURE_STATE_VISITS_MAX,
+    });
     writeFileSync(file, renderPage([view]));
     return { file };
   } catch (e) {

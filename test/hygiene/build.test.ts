@@ -13,7 +13,8 @@ describe("test hygiene: real-process tests refuse a stale build", () => {
     for (const file of ["src/main.ts", "src/real/host.ts", "src/real/types.d.ts"]) writeFileSync(join(root, file), "");
     for (const file of ["dist/main.js", "dist/real/host.js"]) writeFileSync(join(root, file), "");
     const builtAt = new Date(Date.now() - 10_000);
-    for (const file of ["src/main.ts", "src/real/host.ts"]) utimesSync(join(root, file), new Date(builtAt.getTime() - 1_000), new Date(builtAt.getTime() - 1_000));
+    for (const file of ["src/main.ts", "src/real/host.ts"])
+      utimesSync(join(root, file), new Date(builtAt.getTime() - 1_000), new Date(builtAt.getTime() - 1_000));
     for (const file of ["dist/main.js", "dist/real/host.js"]) utimesSync(join(root, file), builtAt, builtAt);
     return root;
   }

@@ -53,7 +53,12 @@ export function processesMarked(marks: readonly string[]): Proc[] {
 }
 
 /** What the run left behind, after a grace period; kills and removes it. Empty when clean. */
-export async function leftovers(runTmp: string, marks: readonly string[], before: ReadonlySet<number>, settleMs = SETTLE_MS): Promise<string[]> {
+export async function leftovers(
+  runTmp: string,
+  marks: readonly string[],
+  before: ReadonlySet<number>,
+  settleMs = SETTLE_MS,
+): Promise<string[]> {
   const fresh = () => processesMarked(marks).filter((p) => !before.has(p.pid));
   let stray = fresh();
   for (const deadline = Date.now() + settleMs; stray.length > 0 && Date.now() < deadline; stray = fresh()) {
@@ -92,7 +97,9 @@ export default function setup(): () => Promise<void> {
     if (problems.length > 0) {
       // Vitest reports an error thrown here but keeps its exit status: set ours so the run fails.
       process.exitCode = 1;
-      throw new Error(`the tests left ${problems.length} thing(s) behind; each test must stop what it starts and remove what it writes:\n  ${problems.join("\n  ")}`);
+      throw new Error(
+        `the tests left ${problems.length} thing(s) behind; each test must stop what it starts and remove what it writes:\n  ${problems.join("\n  ")}`,
+      );
     }
   };
 }

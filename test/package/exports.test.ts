@@ -17,7 +17,13 @@ let project: string;
 
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), "flint-package-"));
-  const tarball = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", project], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").pop()!;
+  const tarball = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", project], {
+    cwd: ROOT,
+    encoding: "utf8",
+  })
+    .trim()
+    .split("\n")
+    .pop()!;
   const modules = join(project, "node_modules");
   mkdirSync(join(modules, "flint"), { recursive: true });
   execFileSync("tar", ["-xzf", join(project, tarball), "-C", join(modules, "flint"), "--strip-components=1"]);
@@ -28,7 +34,10 @@ beforeAll(() => {
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "user-project", type: "module", private: true }));
   writeFileSync(
     join(project, "tsconfig.json"),
-    JSON.stringify({ compilerOptions: { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", noEmit: true, types: ["node"] }, files: ["main.ts"] }),
+    JSON.stringify({
+      compilerOptions: { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", noEmit: true, types: ["node"] },
+      files: ["main.ts"],
+    }),
   );
 }, 60_000);
 
@@ -43,7 +52,7 @@ describe("the package's exports", () => {
       [
         'import { connect, type Cluster } from "flint";',
         'import { resolveConfig, type ProtocolConfig } from "flint/protocol";',
-        'const open: (options: Parameters<typeof connect>[0]) => Promise<Cluster> = connect;',
+        "const open: (options: Parameters<typeof connect>[0]) => Promise<Cluster> = connect;",
         "const config: ProtocolConfig = resolveConfig({ workerTimeoutMs: 1000 });",
         "export { open, config };",
       ].join("\n"),
@@ -61,9 +70,14 @@ describe("the package's exports", () => {
   }, 60_000);
 
   it("resolves at run time, and the deep dist/ path is closed", () => {
-    const script = 'const m = await import("flint"); const p = await import("flint/protocol"); console.log(typeof m.connect, typeof p.resolveConfig);';
-    expect(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: project, encoding: "utf8" }).trim()).toBe("function function");
+    const script =
+      'const m = await import("flint"); const p = await import("flint/protocol"); console.log(typeof m.connect, typeof p.resolveConfig);';
+    expect(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: project, encoding: "utf8" }).trim()).toBe(
+      "function function",
+    );
     const deep = 'await import("flint/dist/real/index.js")';
-    expect(() => execFileSync(process.execPath, ["--input-type=module", "-e", deep], { cwd: project, encoding: "utf8", stdio: "pipe" })).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
+    expect(() =>
+      execFileSync(process.execPath, ["--input-type=module", "-e", deep], { cwd: project, encoding: "utf8", stdio: "pipe" }),
+    ).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
   });
 });

@@ -17,16 +17,40 @@ const faultArb = (workers: number, masters: number): fc.Arbitrary<Record<string,
   const at = fc.integer({ min: 0, max: 60_000 });
   const worker = fc.integer({ min: 1, max: workers }).map((n) => `worker-${n}`);
   const duration = fc.integer({ min: 1, max: 150 }).map((s) => s * 1000);
-  const message = fc.constantFrom("RegisterWorker", "RegisteredWorker", "Heartbeat", "RegisterApplication", "RegisteredApplication", "ExecutorStateChanged", "LaunchTask", "StatusUpdate", "MasterChanged", "LaunchedExecutor", "ExecutorUpdated");
+  const message = fc.constantFrom(
+    "RegisterWorker",
+    "RegisteredWorker",
+    "Heartbeat",
+    "RegisterApplication",
+    "RegisteredApplication",
+    "ExecutorStateChanged",
+    "LaunchTask",
+    "StatusUpdate",
+    "MasterChanged",
+    "LaunchedExecutor",
+    "ExecutorUpdated",
+  );
   const kinds: Array<fc.Arbitrary<Record<string, unknown>>> = [
     fc.record({ atMs: at, kind: fc.constant("crash"), target: worker, restartAfterMs: duration }),
     fc.record({ atMs: at, kind: fc.constant("crash"), target: worker }),
     fc.record({ atMs: at, kind: fc.constant("pause"), target: worker, durationMs: duration }),
     fc.record({ atMs: at, kind: fc.constant("partition"), hosts: worker.map((w) => [w]), durationMs: duration }),
     fc.record({ atMs: at, kind: fc.constant("crash"), target: fc.constant("executor:*") }),
-    fc.record({ atMs: at, kind: fc.constant("messages"), messageType: message, dropProbability: fc.double({ min: 0, max: 1, noNaN: true }), durationMs: duration }),
+    fc.record({
+      atMs: at,
+      kind: fc.constant("messages"),
+      messageType: message,
+      dropProbability: fc.double({ min: 0, max: 1, noNaN: true }),
+      durationMs: duration,
+    }),
     fc.record({ atMs: at, kind: fc.constant("messages"), messageType: message, delayMs: duration, durationMs: duration }),
-    fc.record({ atMs: at, kind: fc.constant("messages"), messageType: message, duplicateProbability: fc.double({ min: 0, max: 1, noNaN: true }), durationMs: duration }),
+    fc.record({
+      atMs: at,
+      kind: fc.constant("messages"),
+      messageType: message,
+      duplicateProbability: fc.double({ min: 0, max: 1, noNaN: true }),
+      durationMs: duration,
+    }),
   ];
   if (masters > 1) {
     kinds.push(fc.record({ atMs: at, kind: fc.constant("crash"), target: fc.constant("leader"), restartAfterMs: duration }));
@@ -41,14 +65,22 @@ const appArb = (i: number): fc.Arbitrary<Record<string, unknown>> =>
     submitAtMs: fc.integer({ min: 0, max: 5000 }),
     coresPerExecutor: fc.integer({ min: 1, max: 2 }),
     maxCores: fc.integer({ min: 1, max: 8 }),
-    jobs: fc.tuple(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 100, max: 3000 }), fc.integer({ min: 1, max: 2 })).map(([tasks, durationMs, stages]) => [
-      { id: `app${i}-job`, afterMs: 500, stages: Array.from({ length: stages }, () => ({ tasks, durationMs, jitterMs: 200 })) },
-    ]),
+    jobs: fc
+      .tuple(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 100, max: 3000 }), fc.integer({ min: 1, max: 2 }))
+      .map(([tasks, durationMs, stages]) => [
+        { id: `app${i}-job`, afterMs: 500, stages: Array.from({ length: stages }, () => ({ tasks, durationMs, jitterMs: 200 })) },
+      ]),
   });
 
 /** A whole scenario: cluster shape, workload, seed and fault plan. */
 const scenarioArb: fc.Arbitrary<Scenario> = fc
-  .record({ masters: fc.integer({ min: 1, max: 2 }), workers: fc.integer({ min: 1, max: 4 }), cores: fc.integer({ min: 1, max: 4 }), apps: fc.integer({ min: 1, max: 2 }), seed: fc.nat({ max: 1_000_000 }) })
+  .record({
+    masters: fc.integer({ min: 1, max: 2 }),
+    workers: fc.integer({ min: 1, max: 4 }),
+    cores: fc.integer({ min: 1, max: 4 }),
+    apps: fc.integer({ min: 1, max: 2 }),
+    seed: fc.nat({ max: 1_000_000 }),
+  })
   .chain((shape) =>
     fc.record({
       shape: fc.constant(shape),
@@ -62,7 +94,12 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
       comment: "a generated cluster, workload and fault plan",
       seed: shape.seed,
       timeLimitMs: 700_000,
-      cluster: { masters: shape.masters, recoveryMode: shape.masters > 1 ? "zookeeper" : "none", sessionTimeoutMs: 15_000, workers: [{ count: shape.workers, cores: shape.cores, memoryMb: 8192 }] },
+      cluster: {
+        masters: shape.masters,
+        recoveryMode: shape.masters > 1 ? "zookeeper" : "none",
+        sessionTimeoutMs: 15_000,
+        workers: [{ count: shape.workers, cores: shape.cores, memoryMb: 8192 }],
+      },
       apps,
       faults,
       expect: { allJobsSucceed: false, faultsMustFire: false },
@@ -74,7 +111,13 @@ describe("properties: cluster runs", () => {
     fc.assert(
       fc.property(scenarioArb, (scenario) => {
         const outcome = runPlan(scenario, ROLES);
-        expect(outcome.failure, JSON.stringify({ failure: outcome.failure, scenario: { seed: scenario.seed, cluster: scenario.cluster, apps: scenario.apps, faults: scenario.faults } })).toBeNull();
+        expect(
+          outcome.failure,
+          JSON.stringify({
+            failure: outcome.failure,
+            scenario: { seed: scenario.seed, cluster: scenario.cluster, apps: scenario.apps, faults: scenario.faults },
+          }),
+        ).toBeNull();
       }),
       { numRuns: NUM_RUNS },
     );

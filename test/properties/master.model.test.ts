@@ -58,7 +58,11 @@ function checkAgainstModel(m: Model, r: Real): void {
     expect(granted).toBeLessThanOrEqual(spec.maxCores);
   }
   for (const w of alive) {
-    expect({ w: w.id, cores: w.coresUsed, mem: w.memoryUsed }).toEqual({ w: w.id, cores: held[w.id]?.cores ?? 0, mem: held[w.id]?.memoryMb ?? 0 });
+    expect({ w: w.id, cores: w.coresUsed, mem: w.memoryUsed }).toEqual({
+      w: w.id,
+      cores: held[w.id]?.cores ?? 0,
+      mem: held[w.id]?.memoryMb ?? 0,
+    });
     expect(w.coresUsed).toBeLessThanOrEqual(w.cores);
     expect(w.memoryUsed).toBeLessThanOrEqual(w.memoryMb);
   }
@@ -138,7 +142,10 @@ class ExecutorExits implements fc.Command<Model, Real> {
     if (execs.length > 0) {
       const e = execs[this.pick % execs.length]!;
       const w = r.s.workers[e.workerId]!;
-      recordLaunches(r, deliver(r.s, address(w.address), { type: "ExecutorStateChanged", appId: e.appId, execId: e.id, state: "EXITED", exitStatus: 0 }));
+      recordLaunches(
+        r,
+        deliver(r.s, address(w.address), { type: "ExecutorStateChanged", appId: e.appId, execId: e.id, state: "EXITED", exitStatus: 0 }),
+      );
     }
     checkAgainstModel(m, r);
   }
@@ -148,7 +155,9 @@ class ExecutorExits implements fc.Command<Model, Real> {
 const commands = [
   fc.tuple(fc.integer({ min: 1, max: 8 }), fc.constantFrom(2048, 4096, 8192)).map(([c, mem]) => new RegisterWorker(c, mem)),
   fc.nat().map((p) => new LoseWorker(p)),
-  fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom(512, 1024, 3072)).map(([max, cpe, mem]) => new RegisterApp(max, cpe, mem)),
+  fc
+    .tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom(512, 1024, 3072))
+    .map(([max, cpe, mem]) => new RegisterApp(max, cpe, mem)),
   fc.nat().map((p) => new UnregisterApp(p)),
   fc.nat().map((p) => new ExecutorExits(p)),
 ];

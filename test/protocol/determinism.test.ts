@@ -8,7 +8,17 @@ import { master } from "../../src/protocol/master/index.js";
 import { worker } from "../../src/protocol/worker/index.js";
 import { executor } from "../../src/protocol/executor/index.js";
 import { driver } from "../../src/protocol/driver/index.js";
-import { address, appId, executorId, jobId, resolveConfig, workerId, type Effect, type Input, type Role } from "../../src/protocol/index.js";
+import {
+  address,
+  appId,
+  executorId,
+  jobId,
+  resolveConfig,
+  workerId,
+  type Effect,
+  type Input,
+  type Role,
+} from "../../src/protocol/index.js";
 
 const T0 = 1_767_225_600_000;
 
@@ -38,7 +48,7 @@ function replayTwice<S extends object, C>(role: Role<S, C>, config: C, inputs: A
   return first;
 }
 
-const msg = (from: string, message: object): Input => ({ type: "message", from: address(from), message } as Input);
+const msg = (from: string, message: object): Input => ({ type: "message", from: address(from), message }) as Input;
 
 describe("determinism", () => {
   it("master: the same inputs from the same state give the same states and effects", () => {
@@ -58,7 +68,14 @@ describe("determinism", () => {
       [w(1), T0 + 1],
       [w(2), T0 + 2],
       [msg("client", { type: "RequestSubmitDriver", desc: { cores: 1, memoryMb: 512, supervise: true, command: {} } }), T0 + 3],
-      [msg("d1", { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 512, command: {} }, driverAddress: address("d1") }), T0 + 4],
+      [
+        msg("d1", {
+          type: "RegisterApplication",
+          appDesc: { name: "a", memoryPerExecutorMb: 512, command: {} },
+          driverAddress: address("d1"),
+        }),
+        T0 + 4,
+      ],
       [{ type: "peerDisconnected", peer: address("w1") }, T0 + 5],
       [{ type: "timer", key: "checkForWorkerTimeOut" }, T0 + 200_000],
     ]);
@@ -126,7 +143,15 @@ describe("determinism", () => {
         [
           msg("d", {
             type: "LaunchTask",
-            task: { taskId: 0, attemptNumber: 0, executorId: executorId(0), taskSetId: "j.0.0", index: 0, cpus: 1, payload: { data: { x: 1 }, sizeBytes: 10 } },
+            task: {
+              taskId: 0,
+              attemptNumber: 0,
+              executorId: executorId(0),
+              taskSetId: "j.0.0",
+              index: 0,
+              cpus: 1,
+              payload: { data: { x: 1 }, sizeBytes: 10 },
+            },
           }),
           T0 + 2,
         ],

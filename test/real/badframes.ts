@@ -27,7 +27,15 @@ export type Attack =
   | { kind: string; phase: "impostor"; secret: string | undefined };
 
 /** Every reason a target may give for closing an attacker's connection. */
-export const REJECTION_REASONS = ["bad-frame", "bad-handshake-frame", "version-mismatch", "bad-message", "timeout", "bad-proof", "peer-missing-secret"];
+export const REJECTION_REASONS = [
+  "bad-frame",
+  "bad-handshake-frame",
+  "version-mismatch",
+  "bad-message",
+  "timeout",
+  "bad-proof",
+  "peer-missing-secret",
+];
 
 const header = (length: number): Buffer => {
   const h = Buffer.alloc(4);
@@ -52,31 +60,89 @@ const FIELDS: Array<[MessageType, string]> = MESSAGE_TYPES.flatMap((t) =>
     .map((f) => [t, f] as [MessageType, string]),
 );
 const isRequired = ([t, f]: [MessageType, string]): boolean => (MESSAGE_SCHEMAS[t].required ?? []).includes(f);
-const wrongValue = (v: unknown): unknown => (typeof v === "string" ? 42 : typeof v === "number" ? "1" : typeof v === "boolean" ? "yes" : Array.isArray(v) ? "[]" : 7);
+const wrongValue = (v: unknown): unknown =>
+  typeof v === "string" ? 42 : typeof v === "number" ? "1" : typeof v === "boolean" ? "yes" : Array.isArray(v) ? "[]" : 7;
 
 const goodBefore = fc.integer({ min: 0, max: 3 });
 const post = (kind: string, bytes: fc.Arbitrary<Buffer>): fc.Arbitrary<Attack> =>
   fc.tuple(bytes, goodBefore).map(([b, g]) => ({ kind, phase: "post" as const, goodBefore: g, bytes: b }));
-const pre = (kind: string, bytes: fc.Arbitrary<Buffer>): fc.Arbitrary<Attack> => bytes.map((b) => ({ kind, phase: "pre" as const, bytes: b }));
+const pre = (kind: string, bytes: fc.Arbitrary<Buffer>): fc.Arbitrary<Attack> =>
+  bytes.map((b) => ({ kind, phase: "pre" as const, bytes: b }));
 
 /** The attack generator, for a target whose frame limit (after the handshake) is `maxFrameBytes`. */
 export function attacks(options: { maxFrameBytes: number }): fc.Arbitrary<Attack> {
   const { maxFrameBytes } = options;
   return fc.oneof(
-    pre("random-bytes", fc.uint8Array({ minLength: 1, maxLength: 300 }).map((a) => Buffer.from(a))),
-    pre("oversized-length-pre", fc.integer({ min: MAX_HANDSHAKE_FRAME_BYTES + 1, max: 0xffffffff }).map((n) => Buffer.concat([header(n), Buffer.from("xx")]))),
-    pre("oversized-frame-pre", fc.integer({ min: MAX_HANDSHAKE_FRAME_BYTES + 1, max: 64 * 1024 }).map((n) => Buffer.concat([header(n), Buffer.alloc(n, 0x7b)]))),
-    pre("message-before-hello", fc.constantFrom(...MESSAGE_TYPES).map((t) => encodeFrame(encodeMessage(SAMPLE_MESSAGES[t])))),
-    pre("wrong-version", fc.integer({ min: 2, max: 1_000 }).map((v) => frameJson({ hs: "hello", protocolVersion: PROTOCOL_VERSION + v, nodeAddress: "flint://127.0.0.1:9", dialed: "flint://127.0.0.1:9", nonce: NONCE, auth: true }))),
-    pre("junk-json-pre", fc.jsonValue().map((v) => frameJson(v))),
+    pre(
+      "random-bytes",
+      fc.uint8Array({ minLength: 1, maxLength: 300 }).map((a) => Buffer.from(a)),
+    ),
+    pre(
+      "oversized-length-pre",
+      fc.integer({ min: MAX_HANDSHAKE_FRAME_BYTES + 1, max: 0xffffffff }).map((n) => Buffer.concat([header(n), Buffer.from("xx")])),
+    ),
+    pre(
+      "oversized-frame-pre",
+      fc.integer({ min: MAX_HANDSHAKE_FRAME_BYTES + 1, max: 64 * 1024 }).map((n) => Buffer.concat([header(n), Buffer.alloc(n, 0x7b)])),
+    ),
+    pre(
+      "message-before-hello",
+      fc.constantFrom(...MESSAGE_TYPES).map((t) => encodeFrame(encodeMessage(SAMPLE_MESSAGES[t]))),
+    ),
+    pre(
+      "wrong-version",
+      fc
+        .integer({ min: 2, max: 1_000 })
+        .map((v) =>
+          frameJson({
+            hs: "hello",
+            protocolVersion: PROTOCOL_VERSION + v,
+            nodeAddress: "flint://127.0.0.1:9",
+            dialed: "flint://127.0.0.1:9",
+            nonce: NONCE,
+            auth: true,
+          }),
+        ),
+    ),
+    pre(
+      "junk-json-pre",
+      fc.jsonValue().map((v) => frameJson(v)),
+    ),
     pre("empty-frame-pre", fc.constant(header(0))),
-    fc.string({ minLength: 1, maxLength: 40 }).map((secret): Attack => ({ kind: "wrong-secret", phase: "impostor", secret: `not-the-secret-${secret}` })),
+    fc
+      .string({ minLength: 1, maxLength: 40 })
+      .map((secret): Attack => ({ kind: "wrong-secret", phase: "impostor", secret: `not-the-secret-${secret}` })),
     fc.constant<Attack>({ kind: "no-secret-handshake", phase: "impostor", secret: undefined }),
-    post("oversized-length", fc.integer({ min: maxFrameBytes + 1, max: 0xffffffff }).map((n) => Buffer.concat([header(n), Buffer.alloc(16)]))),
-    post("random-frame", fc.uint8Array({ minLength: 1, maxLength: 300 }).filter((a) => unparsable(Buffer.from(a).toString())).map((a) => encodeFrame(a))),
-    post("malformed-json", fc.string({ maxLength: 60 }).map((s) => `{"type":"Heartbeat"${s}`).filter(unparsable).map((s) => encodeFrame(Buffer.from(s)))),
-    post("unknown-type", fc.string({ minLength: 1, maxLength: 40 }).filter((t) => !(MESSAGE_TYPES as readonly string[]).includes(t)).map((t) => frameJson({ type: t, workerId: "w" }))),
-    post("not-an-object", fc.oneof(fc.integer(), fc.string(), fc.array(fc.integer()), fc.constant(null)).map((v) => frameJson(v))),
+    post(
+      "oversized-length",
+      fc.integer({ min: maxFrameBytes + 1, max: 0xffffffff }).map((n) => Buffer.concat([header(n), Buffer.alloc(16)])),
+    ),
+    post(
+      "random-frame",
+      fc
+        .uint8Array({ minLength: 1, maxLength: 300 })
+        .filter((a) => unparsable(Buffer.from(a).toString()))
+        .map((a) => encodeFrame(a)),
+    ),
+    post(
+      "malformed-json",
+      fc
+        .string({ maxLength: 60 })
+        .map((s) => `{"type":"Heartbeat"${s}`)
+        .filter(unparsable)
+        .map((s) => encodeFrame(Buffer.from(s))),
+    ),
+    post(
+      "unknown-type",
+      fc
+        .string({ minLength: 1, maxLength: 40 })
+        .filter((t) => !(MESSAGE_TYPES as readonly string[]).includes(t))
+        .map((t) => frameJson({ type: t, workerId: "w" })),
+    ),
+    post(
+      "not-an-object",
+      fc.oneof(fc.integer(), fc.string(), fc.array(fc.integer()), fc.constant(null)).map((v) => frameJson(v)),
+    ),
     post(
       "wrong-shape",
       fc.constantFrom(...FIELDS).map(([t, f]) => {

@@ -64,7 +64,12 @@ async function deafServer(): Promise<{ address: Address; sockets: Socket[] }> {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   addr = address(`flint://127.0.0.1:${(server.address() as { port: number }).port}`);
-  track({ close: () => { for (const s of sockets) s.destroy(); server.close(); } });
+  track({
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  });
   return { address: addr, sockets };
 }
 

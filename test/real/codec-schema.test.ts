@@ -35,7 +35,10 @@ describe("codec: the schema is the wire format", () => {
     // The trimmed schema: the other way round.
     expect(trimmed(lacking).ok).toBe(true);
     const extra = trimmed(full);
-    expect(extra).toEqual({ ok: false, error: { kind: "unknown-field", type: "Heartbeat", field: "workerAddress", known: ["type", "workerId"] } });
+    expect(extra).toEqual({
+      ok: false,
+      error: { kind: "unknown-field", type: "Heartbeat", field: "workerAddress", known: ["type", "workerId"] },
+    });
   });
 
   it("codec: taking out each field of each message's schema changes what the codec accepts", () => {
@@ -73,10 +76,21 @@ describe("codec: the schema is the wire format", () => {
 
   it("codec: the explainer finds a problem exactly when the compiled check refuses (one field of a valid message changed)", () => {
     const types = fc.constantFrom(...MESSAGE_TYPES);
-    const oddValue = fc.oneof(fc.constant(null), fc.constant("x/../y"), fc.integer(), fc.double(), fc.boolean(), fc.constant([]), fc.constant({}), fc.constant("RUNNING"));
+    const oddValue = fc.oneof(
+      fc.constant(null),
+      fc.constant("x/../y"),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant([]),
+      fc.constant({}),
+      fc.constant("RUNNING"),
+    );
     fc.assert(
       fc.property(
-        types.chain((type) => fc.tuple(fc.constant(type), arbitraryOf(MESSAGE_SCHEMAS[type]), fc.string({ maxLength: 12 }), oddValue, fc.nat())),
+        types.chain((type) =>
+          fc.tuple(fc.constant(type), arbitraryOf(MESSAGE_SCHEMAS[type]), fc.string({ maxLength: 12 }), oddValue, fc.nat()),
+        ),
         ([type, valid, extraField, odd, pick]) => {
           const message = { ...(valid as Record<string, unknown>) };
           const fields = Object.keys(message).filter((f) => f !== "type");

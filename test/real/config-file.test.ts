@@ -42,16 +42,28 @@ describe("config file checks", () => {
     expect(bad({ worker: { cors: 4 } })).toMatch(/^f\.json: worker\.cors: not a key \(did you mean cores\?\)/);
     expect(bad({ worker: { memory: "8 gigs" } })).toMatch(/^f\.json: worker\.memory: must be a size/);
     expect(bad({ worker: { executorPorts: "40100-40000" } })).toMatch(/^f\.json: worker\.executorPorts: .*low to high/);
-    expect(bad({ worker: { cleanup: { appDataTTLMs: 1 } } })).toMatch(/^f\.json: worker\.cleanup\.appDataTTLMs: not a key \(did you mean appDataTtlMs\?\)/);
+    expect(bad({ worker: { cleanup: { appDataTTLMs: 1 } } })).toMatch(
+      /^f\.json: worker\.cleanup\.appDataTTLMs: not a key \(did you mean appDataTtlMs\?\)/,
+    );
     expect(bad({ worker: { cleanup: { enabled: "yes" } } })).toBe("f.json: worker.cleanup.enabled: must be true or false");
     expect(bad({ master: { webPort: "8080" } })).toMatch(/^f\.json: master\.webPort: must be a whole number/);
     expect(bad({ submit: { master: "m1:7077" } })).toMatch(/^f\.json: submit\.master: must be a master URL/);
-    expect(bad({ protocol: { workerTimeoutMz: 1 } })).toMatch(/^f\.json: protocol\.workerTimeoutMz: not a protocol setting \(did you mean workerTimeoutMs\?\)/);
+    expect(bad({ protocol: { workerTimeoutMz: 1 } })).toMatch(
+      /^f\.json: protocol\.workerTimeoutMz: not a protocol setting \(did you mean workerTimeoutMs\?\)/,
+    );
     expect(bad({ protocol: { workerTimeoutMs: -5 } })).toMatch(/^f\.json: protocol: .*workerTimeoutMs/);
   });
 
   it("maps every key to its flag and keeps the cleanup policy", () => {
-    const file = checkConfig({ secretFile: "/s", protocol: { workerTimeoutMs: 5000 }, master: { zkSessionTimeoutMs: 3000, webPort: "off" }, worker: { masters: "flint://m:7077", workDir: "/w", memory: "8g", cleanup: { appDataTtlMs: 1000 } } }, "f.json");
+    const file = checkConfig(
+      {
+        secretFile: "/s",
+        protocol: { workerTimeoutMs: 5000 },
+        master: { zkSessionTimeoutMs: 3000, webPort: "off" },
+        worker: { masters: "flint://m:7077", workDir: "/w", memory: "8g", cleanup: { appDataTtlMs: 1000 } },
+      },
+      "f.json",
+    );
     expect(file.flags.master).toEqual({ "zk-session-timeout": "3000ms", "web-port": "off" });
     expect(file.flags.worker).toEqual({ masters: "flint://m:7077", "work-dir": "/w", memory: "8g" });
     expect(file.cleanup).toEqual({ enabled: true, intervalMs: 1_800_000, appDataTtlMs: 1000 });
@@ -86,17 +98,28 @@ describe.skipIf(!DIST_READY)("config file on the command line", () => {
     const dir = mkdtempSync(join(tmpdir(), "flint-config-"));
     dirs.push(dir);
     const file = join(dir, "flint.json");
-    writeFileSync(file, JSON.stringify({ master: { port: 1, statusPort: 0, recovery: "none", webPort: "off", logFile: join(dir, "master.log") } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ master: { port: 1, statusPort: 0, recovery: "none", webPort: "off", logFile: join(dir, "master.log") } }),
+    );
     const child = spawn(process.execPath, [FLINT_BIN, "master", "--config", file, "--port", "0"], { stdio: ["pipe", "pipe", "pipe"] });
     tracker.track(child.pid!);
     let stdout = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    const listening = await waitFor("the master to listen", () => /listening on flint:\/\/127\.0\.0\.1:(\d+)/.exec(stdout) ?? undefined, 10_000);
+    const listening = await waitFor(
+      "the master to listen",
+      () => /listening on flint:\/\/127\.0\.0\.1:(\d+)/.exec(stdout) ?? undefined,
+      10_000,
+    );
     const port = Number(listening[1]);
     expect(port).not.toBe(1); // --port 0 beat the file's 1
     expect(stdout).not.toContain("web UI"); // webPort off, from the file
     // logFile, from the file (written through a stream: the line may land just after the ready line on stdout)
-    await waitFor("master-ready in the file's log file", () => (existsSync(join(dir, "master.log")) && readFileSync(join(dir, "master.log"), "utf8").includes("master-ready")) || undefined, 5_000);
+    await waitFor(
+      "master-ready in the file's log file",
+      () => (existsSync(join(dir, "master.log")) && readFileSync(join(dir, "master.log"), "utf8").includes("master-ready")) || undefined,
+      5_000,
+    );
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
   });
@@ -105,7 +128,14 @@ describe.skipIf(!DIST_READY)("config file on the command line", () => {
     cluster = await startTestCluster(tracker, 1, 1);
     const c = cluster;
     const base = 42000 + (process.pid % 500) * 10;
-    driver = await connect({ master: c.masterUrl, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver"), ports: { from: base, to: base + 9 } });
+    driver = await connect({
+      master: c.masterUrl,
+      module: SLOW_APP,
+      secret: c.secret,
+      protocol: FAST_PROTOCOL,
+      logger: createMemoryLogger("driver"),
+      ports: { from: base, to: base + 9 },
+    });
     const port = Number(driver.address.slice(driver.address.lastIndexOf(":") + 1));
     expect(port).toBeGreaterThanOrEqual(base);
     expect(port).toBeLessThanOrEqual(base + 9);

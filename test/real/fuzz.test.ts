@@ -19,7 +19,11 @@ describe("bad-input fuzz against a live transport", () => {
 
   it(`fuzz: ${BAD_FRAMES} bad frames from many connections: the listener stays up, each bad connection is closed with a logged reason, a good peer loses nothing (seed ${SEED})`, async () => {
     // Every rejection logged one by one (by default only the first few per interval are, the rest counted), so each can be checked.
-    const target = await startNode("target", { handshakeTimeoutMs: 400, maxFrameBytes: MAX_FRAME_BYTES, rejectionDetailLines: Number.POSITIVE_INFINITY });
+    const target = await startNode("target", {
+      handshakeTimeoutMs: 400,
+      maxFrameBytes: MAX_FRAME_BYTES,
+      rejectionDetailLines: Number.POSITIVE_INFINITY,
+    });
     const good = await startNode("good");
     const list = fc.sample(attacks({ maxFrameBytes: MAX_FRAME_BYTES }), { seed: SEED, numRuns: BAD_FRAMES });
 
@@ -34,13 +38,20 @@ describe("bad-input fuzz against a live transport", () => {
     })();
 
     // Raw attackers, LANES at a time; each post-handshake one announces its own address so its good messages can be checked.
-    const results = await throwAttacks(target.address, list, { lanes: LANES, secret: SECRET, announcedPortBase: 20_000, closeTimeoutMs: 5_000 });
+    const results = await throwAttacks(target.address, list, {
+      lanes: LANES,
+      secret: SECRET,
+      announcedPortBase: 20_000,
+      closeTimeoutMs: 5_000,
+    });
     attacking = false;
     await goodLoop;
 
     // 1. Every bad connection was closed (throwAttacks waits for it) with a logged reason.
     const rejectedPorts = new Map<number, string>();
-    for (const e of target.log) if (e.event === "connection-rejected") rejectedPorts.set(Number(String(e.fields["remote"]).split(":").at(-1)), String(e.fields["why"]));
+    for (const e of target.log)
+      if (e.event === "connection-rejected")
+        rejectedPorts.set(Number(String(e.fields["remote"]).split(":").at(-1)), String(e.fields["why"]));
     const unexplained = results.filter((r) => !rejectedPorts.has(r.localPort));
     expect(unexplained).toEqual([]);
     const reasons = new Set(results.map((r) => rejectedPorts.get(r.localPort)));
@@ -62,7 +73,9 @@ describe("bad-input fuzz against a live transport", () => {
       expect(target.received.filter((m) => m.from === r.announced).map((m) => m.message)).toEqual(r.goodSent);
     }
     // Impostors delivered nothing.
-    const impostors = new Set(results.filter((r) => r.kind === "wrong-secret" || r.kind === "no-secret-handshake").map((r) => 20_000 + r.index));
+    const impostors = new Set(
+      results.filter((r) => r.kind === "wrong-secret" || r.kind === "no-secret-handshake").map((r) => 20_000 + r.index),
+    );
     expect(target.received.filter((m) => impostors.has(Number(m.from.split(":").at(-1))))).toEqual([]);
 
     // 4. The listener is still up: a new peer gets through.

@@ -50,10 +50,19 @@ function pair(client: Handshake, server: Handshake): { client: HandshakeProgress
 
 const rejectOf = (ps: HandshakeProgress[]) => ps.find((p) => p.reject)?.reject;
 const frameOf = (b: Buffer): Record<string, unknown> => JSON.parse(b.toString()) as Record<string, unknown>;
-const client = (extra: Partial<HandshakeOptions> = {}) => new Handshake({ side: "client", ourAddress: A, dialed: B, secret: SECRET, ...extra });
+const client = (extra: Partial<HandshakeOptions> = {}) =>
+  new Handshake({ side: "client", ourAddress: A, dialed: B, secret: SECRET, ...extra });
 const server = (extra: Partial<HandshakeOptions> = {}) => new Handshake({ side: "server", ourAddress: B, secret: SECRET, ...extra });
 const helloFrame = (extra: Record<string, unknown> = {}) =>
-  encodeHandshakeFrame({ hs: "hello", protocolVersion: PROTOCOL_VERSION, nodeAddress: A, dialed: B, nonce: "c".repeat(64), auth: true, ...extra } as HelloFrame);
+  encodeHandshakeFrame({
+    hs: "hello",
+    protocolVersion: PROTOCOL_VERSION,
+    nodeAddress: A,
+    dialed: B,
+    nonce: "c".repeat(64),
+    auth: true,
+    ...extra,
+  } as HelloFrame);
 
 describe("handshake: mutual HMAC challenge-response bound to the connection", () => {
   afterEach(closeAll);
@@ -90,7 +99,12 @@ describe("handshake: mutual HMAC challenge-response bound to the connection", ()
     const log = pair(c, s);
     expect(rejectOf(log.server)).toMatchObject({ reason: "bad-proof" });
     // The server rejected the client's proof: its own proof was never computed nor sent.
-    expect(log.server.flatMap((p) => p.send).map(frameOf).some((f) => f["hs"] === "auth")).toBe(false);
+    expect(
+      log.server
+        .flatMap((p) => p.send)
+        .map(frameOf)
+        .some((f) => f["hs"] === "auth"),
+    ).toBe(false);
   });
 
   it("handshake: a peer without a secret is refused by a node that has one, and vice versa", () => {
@@ -183,7 +197,12 @@ describe("handshake: mutual HMAC challenge-response bound to the connection", ()
   });
 
   const badFrames: Array<[string, unknown, string, RegExp]> = [
-    ["a wrong version", { hs: "hello", protocolVersion: 99, nodeAddress: A, dialed: B, nonce: "c".repeat(64), auth: true }, "version-mismatch", /version 99, we speak 2/],
+    [
+      "a wrong version",
+      { hs: "hello", protocolVersion: 99, nodeAddress: A, dialed: B, nonce: "c".repeat(64), auth: true },
+      "version-mismatch",
+      /version 99, we speak 2/,
+    ],
     ["not JSON", "garbage", "bad-handshake-frame", /not JSON/],
     ["a JSON array", [], "bad-handshake-frame", /not an object/],
     ["a message before the handshake", SAMPLE_MESSAGES.RegisterWorker, "bad-handshake-frame", /message before the handshake completed/],
@@ -193,12 +212,37 @@ describe("handshake: mutual HMAC challenge-response bound to the connection", ()
     ["no address", { hs: "hello", protocolVersion: 2 }, "bad-handshake-frame", /no nodeAddress/],
     ["a bad address", { hs: "hello", protocolVersion: 2, nodeAddress: "http://x:1" }, "bad-handshake-frame", /scheme/],
     ["a short nonce", { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "ab" }, "bad-handshake-frame", /nonce/],
-    ["our own nonce", { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "d".repeat(64), auth: true }, "bad-handshake-frame", /echoed our nonce/],
+    [
+      "our own nonce",
+      { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "d".repeat(64), auth: true },
+      "bad-handshake-frame",
+      /echoed our nonce/,
+    ],
     ["no auth flag", { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "c".repeat(64) }, "bad-handshake-frame", /no auth flag/],
-    ["no dialed address", { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "c".repeat(64), auth: true }, "bad-handshake-frame", /which address it dialed/],
-    ["another node's dialed address", { hs: "hello", protocolVersion: 2, nodeAddress: A, dialed: A, nonce: "c".repeat(64), auth: true }, "not-our-address", /dialed/],
-    ["a challenge to a server", { hs: "challenge", protocolVersion: 2, nonce: "c".repeat(64), auth: true }, "bad-handshake-frame", /expected a hello, got 'challenge'/],
-    ["a reject frame", { hs: "reject", reason: "bad-proof", detail: "nope" }, "rejected-by-peer", /peer rejected the handshake: bad-proof: nope/],
+    [
+      "no dialed address",
+      { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "c".repeat(64), auth: true },
+      "bad-handshake-frame",
+      /which address it dialed/,
+    ],
+    [
+      "another node's dialed address",
+      { hs: "hello", protocolVersion: 2, nodeAddress: A, dialed: A, nonce: "c".repeat(64), auth: true },
+      "not-our-address",
+      /dialed/,
+    ],
+    [
+      "a challenge to a server",
+      { hs: "challenge", protocolVersion: 2, nonce: "c".repeat(64), auth: true },
+      "bad-handshake-frame",
+      /expected a hello, got 'challenge'/,
+    ],
+    [
+      "a reject frame",
+      { hs: "reject", reason: "bad-proof", detail: "nope" },
+      "rejected-by-peer",
+      /peer rejected the handshake: bad-proof: nope/,
+    ],
   ];
   for (const [what, frame, reason, detail] of badFrames) {
     it(`handshake: rejects ${what} as ${reason}`, () => {
@@ -206,7 +250,10 @@ describe("handshake: mutual HMAC challenge-response bound to the connection", ()
       const payload = typeof frame === "string" ? Buffer.from(frame) : Buffer.from(JSON.stringify(frame));
       const progress = s.receive(payload);
       expect(progress.reject).toMatchObject({ reason, detail: expect.stringMatching(detail) });
-      expect(s.receive(payload).reject).toMatchObject({ reason: "bad-handshake-frame", detail: expect.stringMatching(/after the handshake failed/) });
+      expect(s.receive(payload).reject).toMatchObject({
+        reason: "bad-handshake-frame",
+        detail: expect.stringMatching(/after the handshake failed/),
+      });
     });
   }
 
@@ -214,9 +261,15 @@ describe("handshake: mutual HMAC challenge-response bound to the connection", ()
     const hello = helloFrame();
     const s1 = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
     s1.receive(hello);
-    expect(s1.receive(encodeHandshakeFrame({ hs: "auth", proof: "xyz" })).reject).toMatchObject({ reason: "bad-proof", detail: expect.stringMatching(/malformed proof/) });
+    expect(s1.receive(encodeHandshakeFrame({ hs: "auth", proof: "xyz" })).reject).toMatchObject({
+      reason: "bad-proof",
+      detail: expect.stringMatching(/malformed proof/),
+    });
     const s2 = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
-    expect(s2.receive(Buffer.alloc(5_000, 32)).reject).toMatchObject({ reason: "bad-handshake-frame", detail: expect.stringMatching(/5000 bytes/) });
+    expect(s2.receive(Buffer.alloc(5_000, 32)).reject).toMatchObject({
+      reason: "bad-handshake-frame",
+      detail: expect.stringMatching(/5000 bytes/),
+    });
     const s3 = new Handshake({ side: "server", ourAddress: B, secret: SECRET });
     s3.receive(hello);
     expect(s3.receive(hello).reject).toMatchObject({ detail: expect.stringMatching(/expected an auth frame/) });
@@ -268,7 +321,16 @@ describe("handshake over TCP", () => {
     const a = await startNode("a");
     const raw = new RawPeer(a.address);
     await raw.connected;
-    raw.frame(JSON.stringify({ hs: "hello", protocolVersion: PROTOCOL_VERSION + 1, nodeAddress: A, dialed: a.address, nonce: "e".repeat(64), auth: true }));
+    raw.frame(
+      JSON.stringify({
+        hs: "hello",
+        protocolVersion: PROTOCOL_VERSION + 1,
+        nodeAddress: A,
+        dialed: a.address,
+        nonce: "e".repeat(64),
+        auth: true,
+      }),
+    );
     await raw.waitClosed();
     expect(rejections(a.log)[0]!.fields).toMatchObject({ why: "version-mismatch" });
     const reject = raw.frames.map((f) => JSON.parse(f.toString()) as { hs: string; reason?: string }).find((f) => f.hs === "reject");
@@ -311,7 +373,9 @@ describe("handshake over TCP", () => {
   it("handshake: authentication is on by default: a transport without a secret refuses to start", () => {
     expect(() => new Transport({ logger: createMemoryLogger() })).toThrow(/authentication is on by default/);
     expect(() => new Transport({ logger: createMemoryLogger(), secret: "" })).toThrow(/empty/);
-    expect(() => new Transport({ logger: createMemoryLogger(), secret: "x" })).toThrow(/1 bytes, shorter than 16 \(128 bits\); make one with: head -c 32 \/dev\/urandom/);
+    expect(() => new Transport({ logger: createMemoryLogger(), secret: "x" })).toThrow(
+      /1 bytes, shorter than 16 \(128 bits\); make one with: head -c 32 \/dev\/urandom/,
+    );
     expect(() => new Transport({ logger: createMemoryLogger(), secret: "0123456789abcde" })).toThrow(/15 bytes/);
     expect(() => new Transport({ logger: createMemoryLogger(), secret: "0123456789abcdef" })).not.toThrow();
   });

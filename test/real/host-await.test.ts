@@ -21,7 +21,12 @@ interface RecorderState {
 
 const record: PersistedRecord = {
   kind: "app",
-  app: { id: appId("app-1"), desc: { name: "a", memoryPerExecutorMb: 1, command: {} }, driverAddress: address("flint://127.0.0.1:1"), startTimeMs: 0 },
+  app: {
+    id: appId("app-1"),
+    desc: { name: "a", memoryPerExecutorMb: 1, command: {} },
+    driverAddress: address("flint://127.0.0.1:1"),
+    startTimeMs: 0,
+  },
 };
 
 /** On a `stop` command: persist, then log "after-persist"; every input is recorded by its type. */
@@ -30,12 +35,15 @@ const recorder: Role<RecorderState, Record<string, never>> = {
   init: () => ({ state: { stepped: [] }, effects: [] }),
   step(state, input): Effect[] {
     state.stepped.push(input.type === "command" ? `command:${input.command.kind}` : input.type);
-    if (input.type === "command" && input.command.kind === "stop") return [{ type: "persist", key: "app_app-1", record }, log("info", "after-persist" as LogEvent)];
+    if (input.type === "command" && input.command.kind === "stop")
+      return [{ type: "persist", key: "app_app-1", record }, log("info", "after-persist" as LogEvent)];
     return [];
   },
 };
 
-async function start(deps: Partial<HostDeps>): Promise<{ host: ReturnType<typeof startHost<RecorderState, Record<string, never>>>; entries: LogEntry[] }> {
+async function start(
+  deps: Partial<HostDeps>,
+): Promise<{ host: ReturnType<typeof startHost<RecorderState, Record<string, never>>>; entries: LogEntry[] }> {
   const logger = createMemoryLogger("recorder");
   const transport = track(new Transport({ logger, secret: SECRET }));
   await transport.listen("127.0.0.1", 0);

@@ -26,13 +26,17 @@ async function startToy(name: string, config: Omit<ToyConfig, "self">, deps: Par
   const self = await transport.listen("127.0.0.1", 0);
   const notes: Notification[] = [];
   const exits: Array<{ code: number; reason: string }> = [];
-  const host = startHost(toy, { ...config, self }, {
-    transport,
-    logger,
-    onNotify: (n) => notes.push(n),
-    onExit: (code, reason) => exits.push({ code, reason }),
-    ...deps,
-  });
+  const host = startHost(
+    toy,
+    { ...config, self },
+    {
+      transport,
+      logger,
+      onNotify: (n) => notes.push(n),
+      onExit: (code, reason) => exits.push({ code, reason }),
+      ...deps,
+    },
+  );
   track({ close: () => host.stop() });
   return { host, log: "entries" in logger ? (logger as { entries: LogEntry[] }).entries : [], notes, exits };
 }
@@ -71,7 +75,11 @@ describe("host: a role over real TCP", () => {
     expect(result.reason).toMatch(/toy step threw: toy bug in a timer/);
     const entry = a.log.find((e) => e.event === "step-threw")!;
     expect(entry.level).toBe("error");
-    expect(entry.fields).toMatchObject({ role: "toy", input: { type: "timer", key: "boom" }, error: expect.stringContaining("toy bug in a timer") });
+    expect(entry.fields).toMatchObject({
+      role: "toy",
+      input: { type: "timer", key: "boom" },
+      error: expect.stringContaining("toy bug in a timer"),
+    });
     a.host.input({ type: "command", command: { kind: "stop" } });
     expect(a.host.state.seen.at(-1)).toBe("timer:boom"); // nothing stepped after the throw
   });
@@ -87,23 +95,33 @@ describe("host: a role over real TCP", () => {
 
   it("host: delegated effects go to their handlers, which report back as inputs; a missing one is logged by name", async () => {
     const ran: unknown[] = [];
-    const a = await startToy("a", { pings: 0, intervalMs: 10 }, {
-      handlers: {
-        runTask: (effect, host) => {
-          ran.push(effect.task.taskId);
-          host.input({ type: "taskFinished", taskId: effect.task.taskId, outcome: { kind: "success", value: 1, sizeBytes: 1 } });
-        },
-        persist: () => {
-          throw new Error("disk full");
+    const a = await startToy(
+      "a",
+      { pings: 0, intervalMs: 10 },
+      {
+        handlers: {
+          runTask: (effect, host) => {
+            ran.push(effect.task.taskId);
+            host.input({ type: "taskFinished", taskId: effect.task.taskId, outcome: { kind: "success", value: 1, sizeBytes: 1 } });
+          },
+          persist: () => {
+            throw new Error("disk full");
+          },
         },
       },
-    });
+    );
     a.host.input({ type: "command", command: { kind: "requestTotalExecutors", total: 42 } });
     expect(ran).toEqual([42]);
     expect(a.host.state.seen.slice(-2)).toEqual(["command:requestTotalExecutors", "taskFinished"]);
     expect(a.host.state.reentered).toBe(false); // the handler's input waited for the step to end
-    expect(a.log.find((e) => e.event === "effect-unhandled")!.fields).toMatchObject({ effect: "launch", why: expect.stringContaining("'launch'") });
-    expect(a.log.find((e) => e.event === "handler-threw")!.fields).toMatchObject({ effect: "persist", error: expect.stringContaining("disk full") });
+    expect(a.log.find((e) => e.event === "effect-unhandled")!.fields).toMatchObject({
+      effect: "launch",
+      why: expect.stringContaining("'launch'"),
+    });
+    expect(a.log.find((e) => e.event === "handler-threw")!.fields).toMatchObject({
+      effect: "persist",
+      error: expect.stringContaining("disk full"),
+    });
     expect(a.host.running).toBe(true);
   });
 
@@ -136,7 +154,13 @@ describe("host: a role over real TCP", () => {
     const steps = a.host.state.seen.length;
     await new Promise((r) => setTimeout(r, 30));
     expect(a.host.state.seen.length).toBe(steps); // its timers died with it
-    expect(() => startHost(toy, { self: "x" as Address, pings: 0, intervalMs: 1 }, { transport: new Transport({ logger: createMemoryLogger(), secret: SECRET }), logger: createMemoryLogger() })).toThrow(/no address/);
+    expect(() =>
+      startHost(
+        toy,
+        { self: "x" as Address, pings: 0, intervalMs: 1 },
+        { transport: new Transport({ logger: createMemoryLogger(), secret: SECRET }), logger: createMemoryLogger() },
+      ),
+    ).toThrow(/no address/);
   });
 
   it("host: log effects go to the file as JSON lines and to the console as readable lines", async () => {
@@ -149,25 +173,37 @@ describe("host: a role over real TCP", () => {
     const a = await startToy("a", { peer: b.host.address, pings: 1, intervalMs: 5 }, { logger });
     await a.host.exited;
     await logger.close();
-    const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.find((l) => l["event"] === "toy-started")).toMatchObject({ level: "info", node: "toy-a", peer: b.host.address, ts: expect.stringMatching(/^\d{4}-/) });
+    const lines = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l["event"] === "toy-started")).toMatchObject({
+      level: "info",
+      node: "toy-a",
+      peer: b.host.address,
+      ts: expect.stringMatching(/^\d{4}-/),
+    });
     expect(lines.find((l) => l["event"] === "exit")).toMatchObject({ code: 0, reason: "all pongs received" });
-    expect(console).toMatch(/\d\d:\d\d:\d\d\.\d{3} INFO  toy-a toy-started peer=flint:\/\/127\.0\.0\.1:\d+/);
+    expect(console).toMatch(/\d\d:\d\d:\d\d\.\d{3} INFO {2}toy-a toy-started peer=flint:\/\/127\.0\.0\.1:\d+/);
     expect(console).toMatch(/exit code=0 reason="all pongs received"/);
   });
 
   it("host: a timer that went off but was cancelled before its turn is not delivered", async () => {
     const cmd = (reason: string) => ({ type: "command" as const, command: { kind: "cancelJob" as const, jobId: jobId("j"), reason } });
-    const a = await startToy("a", { pings: 0, intervalMs: 10 }, {
-      handlers: {
-        // Floods the queue from inside a step, so the host yields mid-queue and the timer goes off meanwhile.
-        runTask: (_effect, host) => {
-          host.input(cmd("set:x:0"));
-          for (let k = 0; k < 30_000; k++) host.input({ type: "command", command: { kind: "stop" } });
-          host.input(cmd("cancel:x"));
+    const a = await startToy(
+      "a",
+      { pings: 0, intervalMs: 10 },
+      {
+        handlers: {
+          // Floods the queue from inside a step, so the host yields mid-queue and the timer goes off meanwhile.
+          runTask: (_effect, host) => {
+            host.input(cmd("set:x:0"));
+            for (let k = 0; k < 30_000; k++) host.input({ type: "command", command: { kind: "stop" } });
+            host.input(cmd("cancel:x"));
+          },
         },
       },
-    });
+    );
     a.host.input({ type: "command", command: { kind: "requestTotalExecutors", total: 1 } });
     await waitFor(() => a.host.state.seen.at(-1) === "command:cancelJob" && a.host.state.seen.length > 30_000, "the whole flood");
     await new Promise((r) => setTimeout(r, 30));
@@ -178,15 +214,19 @@ describe("host: a role over real TCP", () => {
 
   it("host: misbehaving callbacks and unknown effects are logged, never fatal; trace logs steps", async () => {
     const cmd = (reason: string) => ({ type: "command" as const, command: { kind: "cancelJob" as const, jobId: jobId("j"), reason } });
-    const a = await startToy("a", { pings: 0, intervalMs: 10 }, {
-      trace: true,
-      onNotify: () => {
-        throw new Error("notify bug");
+    const a = await startToy(
+      "a",
+      { pings: 0, intervalMs: 10 },
+      {
+        trace: true,
+        onNotify: () => {
+          throw new Error("notify bug");
+        },
+        onExit: () => {
+          throw new Error("exit bug");
+        },
       },
-      onExit: () => {
-        throw new Error("exit bug");
-      },
-    });
+    );
     a.host.input(cmd("notify"));
     a.host.input(cmd("unknown-effect"));
     expect(a.host.running).toBe(true);

@@ -16,7 +16,12 @@ import { DIST_READY, FAST_PROTOCOL, FLINT_BIN, ProcessTracker, SLOW_APP, waitFor
 
 const TAG = `f${process.pid % 100000}`;
 const HUB = `${TAG}-hub`;
-const NODES = { master: { ns: `${TAG}-m`, ip: "10.77.0.1" }, w1: { ns: `${TAG}-w1`, ip: "10.77.0.11" }, w2: { ns: `${TAG}-w2`, ip: "10.77.0.12" }, driver: { ns: `${TAG}-d`, ip: "10.77.0.100" } } as const;
+const NODES = {
+  master: { ns: `${TAG}-m`, ip: "10.77.0.1" },
+  w1: { ns: `${TAG}-w1`, ip: "10.77.0.11" },
+  w2: { ns: `${TAG}-w2`, ip: "10.77.0.12" },
+  driver: { ns: `${TAG}-d`, ip: "10.77.0.100" },
+} as const;
 const SECRET = "netns-test-secret-0123456789abcdef";
 
 function ip(args: string[]): { ok: boolean; err: string } {
@@ -103,34 +108,98 @@ describe.skipIf(why !== undefined)("a cluster across network namespaces", () => 
   });
 
   it("a job runs on non-loopback addresses with the secret; a worker's link is cut and restored, and the cluster recovers", async () => {
-    const master = inNs(NODES.master.ns, ["master", "--host", NODES.master.ip, "--port", "7077", "--secret-file", secretFile, "--recovery", "none", "--web-host", NODES.master.ip, "--web-port", "8080", "--exit-with-parent"]);
+    const master = inNs(NODES.master.ns, [
+      "master",
+      "--host",
+      NODES.master.ip,
+      "--port",
+      "7077",
+      "--secret-file",
+      secretFile,
+      "--recovery",
+      "none",
+      "--web-host",
+      NODES.master.ip,
+      "--web-port",
+      "8080",
+      "--exit-with-parent",
+    ]);
     let masterOut = "";
     master.stdout!.on("data", (c: Buffer) => (masterOut += c.toString()));
     await waitFor("the master", () => masterOut.includes("listening on"), 15_000);
     for (const w of [NODES.w1, NODES.w2]) {
-      inNs(w.ns, ["worker", MASTER_URL, "--host", w.ip, "--cores", "1", "--memory", "1g", "--work-dir", join(dir, `work-${w.ip}`), "--secret-file", secretFile, "--executor-ports", "40100-40109", "--web-port", "off", "--exit-with-parent"]);
+      inNs(w.ns, [
+        "worker",
+        MASTER_URL,
+        "--host",
+        w.ip,
+        "--cores",
+        "1",
+        "--memory",
+        "1g",
+        "--work-dir",
+        join(dir, `work-${w.ip}`),
+        "--secret-file",
+        secretFile,
+        "--executor-ports",
+        "40100-40109",
+        "--web-port",
+        "off",
+        "--exit-with-parent",
+      ]);
     }
     await waitFor("two ALIVE workers", () => (status()?.workers.filter((w) => w.state === "ALIVE").length ?? 0) === 2, 30_000, 300);
 
     // The web UI off loopback: refused without the token, served with it (from the driver's machine).
-    const fetchStatus = (headers: string): string => runInNs(NODES.driver.ns, ["-e", `fetch("http://${NODES.master.ip}:8080/api/status",{headers:${headers}}).then(r=>console.log(r.status))`]).stdout.trim();
+    const fetchStatus = (headers: string): string =>
+      runInNs(NODES.driver.ns, [
+        "-e",
+        `fetch("http://${NODES.master.ip}:8080/api/status",{headers:${headers}}).then(r=>console.log(r.status))`,
+      ]).stdout.trim();
     expect(fetchStatus("{}")).toBe("401");
     expect(fetchStatus(JSON.stringify({ authorization: `Bearer ${webToken(SECRET)}` }))).toBe("200");
 
     // 30 tasks of 400 ms on 2 one-core workers: ~6 s, long enough to cut a link mid-job.
-    const submit = inNs(NODES.driver.ns, ["submit", SLOW_APP, "--master", MASTER_URL, "--secret-file", secretFile, "--advertised-host", NODES.driver.ip, "--driver-ports", "40000-40009", "--web-port", "off", "--quiet", "--", "30", "400"]);
+    const submit = inNs(NODES.driver.ns, [
+      "submit",
+      SLOW_APP,
+      "--master",
+      MASTER_URL,
+      "--secret-file",
+      secretFile,
+      "--advertised-host",
+      NODES.driver.ip,
+      "--driver-ports",
+      "40000-40009",
+      "--web-port",
+      "off",
+      "--quiet",
+      "--",
+      "30",
+      "400",
+    ]);
     let out = "";
     let err = "";
     submit.stdout!.on("data", (c: Buffer) => (out += c.toString()));
     submit.stderr!.on("data", (c: Buffer) => (err += c.toString()));
     const submitted = new Promise<number | null>((resolve) => submit.on("exit", resolve));
-    await waitFor("executors on both workers", () => {
-      const s = status();
-      return (s?.apps[0]?.executors.filter((e) => e.state === "RUNNING").length ?? 0) === 2;
-    }, 30_000, 300);
+    await waitFor(
+      "executors on both workers",
+      () => {
+        const s = status();
+        return (s?.apps[0]?.executors.filter((e) => e.state === "RUNNING").length ?? 0) === 2;
+      },
+      30_000,
+      300,
+    );
 
     must(["-n", NODES.w1.ns, "link", "set", "eth0", "down"]);
-    const dead = await waitFor("worker 1 DEAD", () => status()?.workers.find((w) => w.address.includes(NODES.w1.ip) && w.state === "DEAD"), 30_000, 500);
+    const dead = await waitFor(
+      "worker 1 DEAD",
+      () => status()?.workers.find((w) => w.address.includes(NODES.w1.ip) && w.state === "DEAD"),
+      30_000,
+      500,
+    );
     expect(dead.coresUsed).toBe(0);
     expect(dead.executors).toBe(0);
     const code = await submitted;
@@ -138,9 +207,19 @@ describe.skipIf(why !== undefined)("a cluster across network namespaces", () => 
     expect(out.trim()).toBe(`sum=${(29 * 30) / 2}`);
 
     must(["-n", NODES.w1.ns, "link", "set", "eth0", "up"]);
-    await waitFor("worker 1 ALIVE again", () => status()?.workers.some((w) => w.address.includes(NODES.w1.ip) && w.state === "ALIVE"), 60_000, 500);
+    await waitFor(
+      "worker 1 ALIVE again",
+      () => status()?.workers.some((w) => w.address.includes(NODES.w1.ip) && w.state === "ALIVE"),
+      60_000,
+      500,
+    );
     const after = status()!;
-    expect(after.workers.filter((w) => w.state === "ALIVE").map((w) => w.address.split(":")[1]).sort()).toEqual([`//${NODES.w1.ip}`, `//${NODES.w2.ip}`]);
+    expect(
+      after.workers
+        .filter((w) => w.state === "ALIVE")
+        .map((w) => w.address.split(":")[1])
+        .sort(),
+    ).toEqual([`//${NODES.w1.ip}`, `//${NODES.w2.ip}`]);
     expect(after.completedApps.map((a) => a.state)).toEqual(["FINISHED"]);
     // Every executor listened inside the workers' --executor-ports range (its log says where).
     const appId = after.completedApps[0]!.id;

@@ -162,9 +162,15 @@ describe.skipIf(!DIST_READY)("task pool (shared-memory channel)", () => {
     expect(thrown.outcome).toMatchObject({ kind: "failure", message: "RangeError: input 7 is out of range" });
     expect((thrown.outcome as { stack?: string }).stack).toMatch(/at boom/);
     expect((await p.runOne(task("fn", null))).outcome).toMatchObject({ kind: "failure", notSerializable: true });
-    expect((await p.runOne(task("nothing", null))).outcome).toMatchObject({ kind: "failure", message: "the application module exports no function 'nothing'" });
+    expect((await p.runOne(task("nothing", null))).outcome).toMatchObject({
+      kind: "failure",
+      message: "the application module exports no function 'nothing'",
+    });
     expect((await p.runOne(task("f", null, "broken"))).outcome).toMatchObject({ kind: "failure", message: "Error: cannot load" });
-    expect((await p.runOne(task("f", null, "unknown"))).outcome).toMatchObject({ kind: "failure", message: "module unknown was not shipped to this executor" });
+    expect((await p.runOne(task("f", null, "unknown"))).outcome).toMatchObject({
+      kind: "failure",
+      message: "module unknown was not shipped to this executor",
+    });
     expect((await p.runOne(task("echo", "fine"))).outcome).toEqual(success("fine"));
   });
 
@@ -225,9 +231,14 @@ describe.skipIf(!DIST_READY)("task pool (shared-memory channel)", () => {
       const threadJs = readFileSync(fileURLToPath(new URL("../../dist/real/tasks/thread.js", import.meta.url)), "utf8");
       const post = "if (length < 0)\n            port.postMessage(result);";
       expect(threadJs.split(post)).toHaveLength(2);
-      writeFileSync(join(copy, "thread.js"), threadJs.replace(post, `${post} { const until = performance.now() + 2; while (performance.now() < until) {} }`));
-      for (const file of ["pool.js", "channel.js", "serializable.js"]) copyFileSync(fileURLToPath(new URL(`../../dist/real/tasks/${file}`, import.meta.url)), join(copy, file));
-      for (const file of ["pool.js", "channel.js", "thread.js", "serializable.js"]) copyFileSync(fileURLToPath(new URL(`../../dist/real/tasks/${file}.map`, import.meta.url)), join(copy, `${file}.map`));
+      writeFileSync(
+        join(copy, "thread.js"),
+        threadJs.replace(post, `${post} { const until = performance.now() + 2; while (performance.now() < until) {} }`),
+      );
+      for (const file of ["pool.js", "channel.js", "serializable.js"])
+        copyFileSync(fileURLToPath(new URL(`../../dist/real/tasks/${file}`, import.meta.url)), join(copy, file));
+      for (const file of ["pool.js", "channel.js", "thread.js", "serializable.js"])
+        copyFileSync(fileURLToPath(new URL(`../../dist/real/tasks/${file}.map`, import.meta.url)), join(copy, `${file}.map`));
       const p = await makePool(1, undefined, pathToFileURL(join(copy, "pool.js")).href);
       const expected = new Map<TaskId, { kind: string; message?: string; value?: unknown }>();
       for (let round = 0; round < 40; round++) {
@@ -235,7 +246,12 @@ describe.skipIf(!DIST_READY)("task pool (shared-memory channel)", () => {
         const next = round % 2 === 0 ? task("spin", { ms: 8 }) : task("boom", -round);
         const probe = task("echo", round);
         expected.set(failing.taskId, { kind: "failure", message: `RangeError: input ${round} is out of range` });
-        expected.set(next.taskId, round % 2 === 0 ? { kind: "success", value: "spun" } : { kind: "failure", message: `RangeError: input ${-round} is out of range` });
+        expected.set(
+          next.taskId,
+          round % 2 === 0
+            ? { kind: "success", value: "spun" }
+            : { kind: "failure", message: `RangeError: input ${-round} is out of range` },
+        );
         expected.set(probe.taskId, { kind: "success", value: round });
         p.run(failing);
         p.run(next);
@@ -247,8 +263,14 @@ describe.skipIf(!DIST_READY)("task pool (shared-memory channel)", () => {
       const wrong: string[] = [];
       for (const f of p.finished) {
         const want = expected.get(f.taskId);
-        const got = f.outcome.kind === "failure" ? { kind: "failure", message: f.outcome.message } : f.outcome.kind === "success" ? { kind: "success", value: f.outcome.value } : f.outcome;
-        if (JSON.stringify(got) !== JSON.stringify(want)) wrong.push(`task ${f.taskId}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+        const got =
+          f.outcome.kind === "failure"
+            ? { kind: "failure", message: f.outcome.message }
+            : f.outcome.kind === "success"
+              ? { kind: "success", value: f.outcome.value }
+              : f.outcome;
+        if (JSON.stringify(got) !== JSON.stringify(want))
+          wrong.push(`task ${f.taskId}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
       }
       expect({ wrong: wrong.slice(0, 3), count: wrong.length }).toEqual({ wrong: [], count: 0 });
       expect(p.finished).toHaveLength(expected.size);

@@ -11,7 +11,19 @@ class Point {
 
 describe("notSerializable", () => {
   it("plain JSON data travels: null, booleans, strings, finite numbers, arrays and plain objects, nested", () => {
-    for (const value of [null, true, "é✓", 0, -1.5, 1e308, [], {}, [1, "a", null, [true]], { a: { b: [1, { c: "d" }] } }, Object.assign(Object.create(null) as object, { k: 1 })]) {
+    for (const value of [
+      null,
+      true,
+      "é✓",
+      0,
+      -1.5,
+      1e308,
+      [],
+      {},
+      [1, "a", null, [true]],
+      { a: { b: [1, { c: "d" }] } },
+      Object.assign(Object.create(null) as object, { k: 1 }),
+    ]) {
       expect(notSerializable(value, "inputs"), JSON.stringify(value)).toBeUndefined();
     }
     // The same object twice (not a cycle) is fine: JSON writes it twice.
@@ -43,7 +55,7 @@ describe("notSerializable", () => {
   });
 
   it("refuses holes and cycles, by path", () => {
-    // eslint-disable-next-line no-sparse-arrays
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what the test is about
     expect(notSerializable([1, , 3], "inputs")).toBe("inputs[1]: an empty array slot is not serializable");
     const cyclic: { self?: unknown; list: unknown[] } = { list: [] };
     cyclic.list.push(cyclic);

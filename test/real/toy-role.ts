@@ -42,7 +42,10 @@ export const toy: Role<ToyState, ToyConfig> = {
       inStep: false,
       reentered: false,
     };
-    return { state, effects: config.peer ? [setTimer("ping", config.intervalMs), log("info", "toy-started" as LogEvent, { peer: config.peer })] : [] };
+    return {
+      state,
+      effects: config.peer ? [setTimer("ping", config.intervalMs), log("info", "toy-started" as LogEvent, { peer: config.peer })] : [],
+    };
   },
   step(state, input, ctx) {
     if (state.inStep) state.reentered = true;
@@ -88,7 +91,11 @@ function react(state: ToyState, input: Input): Effect[] {
         case "HeartbeatResponse":
           state.pongsReceived++;
           if (state.pongsReceived === state.pings)
-            return [notify({ kind: "jobSucceeded", jobId: jobId("pings"), results: [state.pongsReceived] }), exit(0, "all pongs received"), log("info", "never-logged" as LogEvent)];
+            return [
+              notify({ kind: "jobSucceeded", jobId: jobId("pings"), results: [state.pongsReceived] }),
+              exit(0, "all pongs received"),
+              log("info", "never-logged" as LogEvent),
+            ];
           return [];
         case "StopExecutor":
           throw new Error("toy bug on StopExecutor");
@@ -99,9 +106,36 @@ function react(state: ToyState, input: Input): Effect[] {
       switch (input.command.kind) {
         case "requestTotalExecutors":
           return [
-            { type: "launch", spec: { kind: "driver", driverId: "d-1" as never, desc: { cores: 1, memoryMb: 1, supervise: false, command: {} }, workerAddress: state.peer ?? ("x" as Address), workerId: "w" as never } },
-            { type: "runTask", task: { taskId: input.command.total, attemptNumber: 0, executorId: executorId(0), taskSetId: "j.0.0", index: 0, cpus: 1, payload: { data: null, sizeBytes: 0 } } },
-            { type: "persist", key: "k", record: { kind: "worker", worker: { id: "w" as never, host: "h", port: 1, address: "flint://h:1" as Address, cores: 1, memoryMb: 1 } } },
+            {
+              type: "launch",
+              spec: {
+                kind: "driver",
+                driverId: "d-1" as never,
+                desc: { cores: 1, memoryMb: 1, supervise: false, command: {} },
+                workerAddress: state.peer ?? ("x" as Address),
+                workerId: "w" as never,
+              },
+            },
+            {
+              type: "runTask",
+              task: {
+                taskId: input.command.total,
+                attemptNumber: 0,
+                executorId: executorId(0),
+                taskSetId: "j.0.0",
+                index: 0,
+                cpus: 1,
+                payload: { data: null, sizeBytes: 0 },
+              },
+            },
+            {
+              type: "persist",
+              key: "k",
+              record: {
+                kind: "worker",
+                worker: { id: "w" as never, host: "h", port: 1, address: "flint://h:1" as Address, cores: 1, memoryMb: 1 },
+              },
+            },
           ];
         case "killTask":
           return [setTimer("later", 60), setTimer("later", 20), setTimer("cancelled", 10), cancelTimer("cancelled")];

@@ -13,7 +13,8 @@ import { SAMPLE_MESSAGES, SECRET, closeAll, numberOf, numbered, startNode, track
 
 /** Whether this machine's host name resolves to 127.0.0.1 (and is not `localhost`): the DNS alias test needs one. */
 const HOST_NAME_IS_LOOPBACK =
-  hostname() !== "localhost" && (await lookup(hostname(), { all: true }).catch(() => [] as Array<{ address: string }>)).some((a) => a.address === "127.0.0.1");
+  hostname() !== "localhost" &&
+  (await lookup(hostname(), { all: true }).catch(() => [] as Array<{ address: string }>)).some((a) => a.address === "127.0.0.1");
 
 /** A hand-driven server: completes the handshake as `server`, then records messages and chunks. */
 async function rawServer(options: { pauseAfterHandshake?: boolean } = {}) {
@@ -40,7 +41,12 @@ async function rawServer(options: { pauseAfterHandshake?: boolean } = {}) {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const addr = address(`flint://127.0.0.1:${(server.address() as { port: number }).port}`);
-  track({ close: () => { for (const s of state.sockets) s.destroy(); server.close(); } });
+  track({
+    close: () => {
+      for (const s of state.sockets) s.destroy();
+      server.close();
+    },
+  });
   return { address: addr, state };
 }
 
@@ -106,7 +112,10 @@ describe("transport: TCP, framed, authenticated", () => {
     // The reader wakes up: what was accepted arrives, in the order it was sent (the gaps are the drops).
     for (const s of peer.state.sockets) s.resume();
     await waitFor(() => a.transport.stats().outboxes[peer.address]?.queued === 0, "the outbox to drain", 20_000);
-    await waitFor(() => a.log.some((e) => e.event === "outbox-recovered") && !a.transport.stats().outboxes[peer.address]!.blocked, "recovery");
+    await waitFor(
+      () => a.log.some((e) => e.event === "outbox-recovered") && !a.transport.stats().outboxes[peer.address]!.blocked,
+      "recovery",
+    );
     // No accepted message is lost: every one not received was reported dropped at send time.
     const droppedTotal = a.log.filter((e) => e.event === "outbox-recovered").reduce((n, e) => n + (e.fields["dropped"] as number), 0);
     expect(droppedTotal).toBeGreaterThan(100); // most of the 64 MiB was refused, not buffered
@@ -141,7 +150,10 @@ describe("transport: TCP, framed, authenticated", () => {
     const b = await startNode("b", { maxFrameBytes: 1_000 });
     a.transport.send(b.address, big(1, 5_000));
     await waitFor(() => b.log.some((e) => e.event === "connection-rejected"), "the rejection");
-    expect(b.log.find((e) => e.event === "connection-rejected")!.fields).toMatchObject({ why: "bad-frame", detail: expect.stringContaining("exceeds the limit of 1000 bytes") });
+    expect(b.log.find((e) => e.event === "connection-rejected")!.fields).toMatchObject({
+      why: "bad-frame",
+      detail: expect.stringContaining("exceeds the limit of 1000 bytes"),
+    });
     await waitFor(() => a.disconnected.length === 1 && b.disconnected.length === 1, "both disconnects");
     expect(a.disconnected).toEqual([b.address]);
     expect(b.disconnected).toEqual([a.address]);
@@ -210,14 +222,17 @@ describe("transport: TCP, framed, authenticated", () => {
     expect(a.disconnected).toEqual([alias]);
   });
 
-  it.skipIf(!HOST_NAME_IS_LOOPBACK)("transport: dialing a DNS name of the peer (not its advertised host) is accepted once the name resolves to the IP the connection reached", async () => {
-    const a = await startNode("a");
-    const b = await startNode("b");
-    const byName = address(b.address.replace("127.0.0.1", hostname()));
-    a.transport.send(byName, numbered(1));
-    await waitFor(() => b.received.length === 1, "the message");
-    expect(b.received[0]!.from).toBe(a.address);
-  });
+  it.skipIf(!HOST_NAME_IS_LOOPBACK)(
+    "transport: dialing a DNS name of the peer (not its advertised host) is accepted once the name resolves to the IP the connection reached",
+    async () => {
+      const a = await startNode("a");
+      const b = await startNode("b");
+      const byName = address(b.address.replace("127.0.0.1", hostname()));
+      a.transport.send(byName, numbered(1));
+      await waitFor(() => b.received.length === 1, "the message");
+      expect(b.received[0]!.from).toBe(a.address);
+    },
+  );
 
   it("transport: a client that reached us through a forwarder (another port) is refused: not-our-address", async () => {
     const { createServer, connect } = await import("node:net");
@@ -232,7 +247,12 @@ describe("transport: TCP, framed, authenticated", () => {
       inbound.pipe(out).pipe(inbound);
     });
     await new Promise<void>((r) => forwarder.listen(0, "127.0.0.1", () => r()));
-    track({ close: () => { for (const p of pipes) p.destroy(); forwarder.close(); } });
+    track({
+      close: () => {
+        for (const p of pipes) p.destroy();
+        forwarder.close();
+      },
+    });
     const a = await startNode("a");
     const failures: unknown[] = [];
     a.transport.onAuthFailure((f) => failures.push(f));

@@ -25,7 +25,14 @@ describe("regressions: fuzz findings", () => {
       seed: 332,
       timeLimitMs: 428_389,
       cluster: { masters: 1, workers: [{ count: 1, cores: 4, memoryMb: 8192 }] },
-      apps: [{ name: "pi", submitAtMs: 500, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 2000, jitterMs: 1000 }] }] }],
+      apps: [
+        {
+          name: "pi",
+          submitAtMs: 500,
+          coresPerExecutor: 2,
+          jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 2000, jitterMs: 1000 }] }],
+        },
+      ],
       faults: [{ atMs: 0, kind: "messages", messageType: "RegisteredWorker", dropProbability: 0.78, durationMs: 23_000 }],
       expect: liberal,
     });
@@ -53,8 +60,20 @@ describe("regressions: fuzz findings", () => {
       timeLimitMs: 647_909,
       cluster: { masters: 2, recoveryMode: "zookeeper", sessionTimeoutMs: 15_000, workers: [{ count: 1, cores: 4, memoryMb: 8192 }] },
       apps: [
-        { name: "pi", maxCores: 8, coresPerExecutor: 2, submitAtMs: 1000, jobs: [{ id: "pi-2", afterMs: 60_000, stages: [{ tasks: 1, durationMs: 200 }] }] },
-        { name: "etl", maxCores: 8, coresPerExecutor: 2, submitAtMs: 70_000, jobs: [{ id: "etl-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 300 }] }] },
+        {
+          name: "pi",
+          maxCores: 8,
+          coresPerExecutor: 2,
+          submitAtMs: 1000,
+          jobs: [{ id: "pi-2", afterMs: 60_000, stages: [{ tasks: 1, durationMs: 200 }] }],
+        },
+        {
+          name: "etl",
+          maxCores: 8,
+          coresPerExecutor: 2,
+          submitAtMs: 70_000,
+          jobs: [{ id: "etl-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 300 }] }],
+        },
       ],
       faults: [
         { atMs: 58_137, kind: "pause", target: "leader", durationMs: 84_000 },
@@ -96,4 +115,3 @@ describe("regressions: fuzz findings", () => {
     expect(fuzzSeed(parseScenario(relaunch), 697, ROLES).outcome.failure).toBeNull();
   });
 });
-

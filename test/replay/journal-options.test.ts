@@ -12,14 +12,23 @@ import { FileSystemRecoveryStore } from "../../src/real/recovery/filesystem.js";
 import { fileTempDir } from "../hygiene/tempDir.js";
 
 const tmp = fileTempDir("flint-journal-options-");
-const spec = defineCommand({ name: "t", summary: "", usage: "", description: "", options: journalOptions("/default"), exitCodes: [], environment: [] });
+const spec = defineCommand({
+  name: "t",
+  summary: "",
+  usage: "",
+  description: "",
+  options: journalOptions("/default"),
+  exitCodes: [],
+  environment: [],
+});
 /** The journal options as a command line gives them (through the shared parser). */
 const parse = (...argv: string[]) => {
   const line = parseCommandLine(spec, argv);
   if (line.help) throw new Error("help");
   return line.options;
 };
-const journalOption = (o: ReturnType<typeof parse>, fallback: string | undefined, env: NodeJS.ProcessEnv) => journalOptionOf(o.journal, o["no-journal"], fallback, env);
+const journalOption = (o: ReturnType<typeof parse>, fallback: string | undefined, env: NodeJS.ProcessEnv) =>
+  journalOptionOf(o.journal, o["no-journal"], fallback, env);
 
 describe("journal options", () => {
   it("--journal DIR wins, and goes to FLINT_JOURNAL for the processes this one starts", () => {

@@ -14,7 +14,21 @@ import type { LocalCluster } from "../../src/real/cluster/local.js";
 import { connect, type Cluster } from "../../src/real/driver/api.js";
 import { createMemoryLogger } from "../../src/real/log.js";
 import { fileTempDir } from "../hygiene/tempDir.js";
-import { DIST_READY, expected, executorsUnder, FAST_PROTOCOL, FLINT_BIN, kill, naps, ProcessTracker, ROOT, runUntil, SLOW_APP, startTestCluster, waitFor } from "../real/cluster/harness.js";
+import {
+  DIST_READY,
+  expected,
+  executorsUnder,
+  FAST_PROTOCOL,
+  FLINT_BIN,
+  kill,
+  naps,
+  ProcessTracker,
+  ROOT,
+  runUntil,
+  SLOW_APP,
+  startTestCluster,
+  waitFor,
+} from "../real/cluster/harness.js";
 
 const tracker = new ProcessTracker();
 const tmp = fileTempDir("flint-replay-");
@@ -35,13 +49,24 @@ function copyOfJournal(name: string): string {
   return dir;
 }
 
-const files = (dir: string, prefix: string): string[] => readdirSync(dir).filter((f) => f.startsWith(prefix)).sort().map((f) => join(dir, f));
+const files = (dir: string, prefix: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.startsWith(prefix))
+    .sort()
+    .map((f) => join(dir, f));
 
 describe.skipIf(!DIST_READY)("flight recorder and flint replay", () => {
   beforeAll(async () => {
     const c = (cluster = await startTestCluster(tracker));
     expect(c.journalDir).toBeDefined();
-    const d = (driver = await connect({ master: c.masterUrl, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver"), journal: c.journalDir! }));
+    const d = (driver = await connect({
+      master: c.masterUrl,
+      module: SLOW_APP,
+      secret: c.secret,
+      protocol: FAST_PROTOCOL,
+      logger: createMemoryLogger("driver"),
+      journal: c.journalDir!,
+    }));
     // An executor killed mid-job.
     let run = runUntil(d, 30, 100, 4);
     await run.reached;
@@ -58,7 +83,12 @@ describe.skipIf(!DIST_READY)("flight recorder and flint replay", () => {
     kill(c.master.pid, "SIGKILL");
     await c.master.exited;
     tracker.track((await c.restartMaster(0)).pid);
-    await waitFor("the restarted master ALIVE", async () => (await c.status().catch(() => undefined))?.recoveryState === "ALIVE", 20_000, 100);
+    await waitFor(
+      "the restarted master ALIVE",
+      async () => (await c.status().catch(() => undefined))?.recoveryState === "ALIVE",
+      20_000,
+      100,
+    );
     expect(await run.job).toEqual(expected(20));
     expect(await d.run("nap", naps(4, 10))).toEqual(expected(4));
     await d.close();
@@ -120,7 +150,11 @@ describe.skipIf(!DIST_READY)("flight recorder and flint replay", () => {
     expect(m, r.out).not.toBeNull();
     const [, , step, named] = m!;
     // The named step is a heartbeat timer of that worker, and the first one it handled after registering.
-    const records = readFileSync(named!, "utf8").trim().split("\n").slice(1).map((l) => JSON.parse(l) as { s: number; i: { type: string; key?: string } });
+    const records = readFileSync(named!, "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => JSON.parse(l) as { s: number; i: { type: string; key?: string } });
     const firstHeartbeat = records.find((rec) => rec.i.type === "timer" && rec.i.key === "heartbeat");
     expect(firstHeartbeat?.s).toBe(Number(step));
     expect(r.out).toMatch(/"key":"heartbeat","afterMs":(\d+)\}\n {2}replayed: .*"afterMs":\d+/);
@@ -130,7 +164,11 @@ describe.skipIf(!DIST_READY)("flight recorder and flint replay", () => {
     const file = join(tmp, "recorded.json");
     const r = flint("replay", journal, "--to-scenario", file);
     expect(r.status, r.out).toBe(0);
-    const scenario = JSON.parse(readFileSync(file, "utf8")) as { cluster: { masters: number; workers: Array<{ count: number; cores: number }> }; apps: Array<{ name: string; jobs: Array<{ stages: Array<{ tasks: number }> }> }>; faults: Array<{ kind: string; target: string; restartAfterMs?: number }> };
+    const scenario = JSON.parse(readFileSync(file, "utf8")) as {
+      cluster: { masters: number; workers: Array<{ count: number; cores: number }> };
+      apps: Array<{ name: string; jobs: Array<{ stages: Array<{ tasks: number }> }> }>;
+      faults: Array<{ kind: string; target: string; restartAfterMs?: number }>;
+    };
     const { parseScenario } = await import("../../src/sim/scenario.js");
     expect(() => parseScenario(scenario)).not.toThrow();
     expect(scenario.cluster).toMatchObject({ masters: 1, workers: [{ count: 2, cores: 1 }] });

@@ -37,7 +37,20 @@ function recordMaster(dir: string): void {
   for (let i = 0; i < 40; i++) {
     const w = `flint://127.0.0.1:${8000 + i}` as Address;
     const id = `worker-${i}` as never;
-    inputs.push({ type: "message", from: w, message: { type: "RegisterWorker", workerId: id, host: "127.0.0.1", port: 8000 + i, workerAddress: w, cores: 2, memoryMb: 1024, masterAddress: M } });
+    inputs.push({
+      type: "message",
+      from: w,
+      message: {
+        type: "RegisterWorker",
+        workerId: id,
+        host: "127.0.0.1",
+        port: 8000 + i,
+        workerAddress: w,
+        cores: 2,
+        memoryMb: 1024,
+        masterAddress: M,
+      },
+    });
     inputs.push({ type: "message", from: w, message: { type: "Heartbeat", workerId: id, workerAddress: w } });
   }
   inputs.forEach((input, k) => {
@@ -56,7 +69,11 @@ describe("journal rotation", () => {
     const names = readdirSync(dir).sort((a, b) => Number(a.split(".").at(-2)) - Number(b.split(".").at(-2)));
     expect(names.length).toBe(2);
     expect(names[0]).not.toMatch(/\.0\.jsonl$/); // the first segments were deleted
-    const header = JSON.parse(readFileSync(join(dir, names[0]!), "utf8").split("\n")[0]!) as { segment: number; firstStep: number; state: unknown };
+    const header = JSON.parse(readFileSync(join(dir, names[0]!), "utf8").split("\n")[0]!) as {
+      segment: number;
+      firstStep: number;
+      state: unknown;
+    };
     expect(header.segment).toBeGreaterThan(1);
     expect(header.firstStep).toBeGreaterThan(1);
     expect(header.state).toBeTypeOf("object");
@@ -74,7 +91,14 @@ describe("journal rotation", () => {
     const dir = join(tmp, "changed");
     recordMaster(dir);
     // The kept segment that holds a registration's answer (steps after the oldest snapshot).
-    const file = readdirSync(dir).map((n) => join(dir, n)).find((f) => readFileSync(f, "utf8").split("\n").slice(1).some((l) => l.includes('"RegisteredWorker"')))!;
+    const file = readdirSync(dir)
+      .map((n) => join(dir, n))
+      .find((f) =>
+        readFileSync(f, "utf8")
+          .split("\n")
+          .slice(1)
+          .some((l) => l.includes('"RegisteredWorker"')),
+      )!;
     expect(file).toBeDefined();
     const lines = readFileSync(file, "utf8").split("\n");
     const k = lines.findIndex((l, i) => i > 0 && l.includes('"RegisteredWorker"'));

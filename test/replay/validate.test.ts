@@ -19,7 +19,10 @@ import { DIST_READY, expected, FAST_PROTOCOL, naps, ProcessTracker, SLOW_APP } f
 const M = "flint://127.0.0.1:7077" as Address;
 const W = "flint://127.0.0.1:7078" as Address;
 
-function logged(): { entries: Array<{ level: string; event: string; fields: Record<string, unknown> }>; log(level: "info" | "error", event: string, fields: Record<string, unknown>): void } {
+function logged(): {
+  entries: Array<{ level: string; event: string; fields: Record<string, unknown> }>;
+  log(level: "info" | "error", event: string, fields: Record<string, unknown>): void;
+} {
   const entries: Array<{ level: string; event: string; fields: Record<string, unknown> }> = [];
   return { entries, log: (level, event, fields) => entries.push({ level, event, fields }) };
 }
@@ -34,13 +37,25 @@ describe("--validate: a node's own invariants after every step", () => {
     const launch: Effect = {
       type: "send",
       to: W,
-      message: { type: "LaunchExecutor", masterUrl: M, appId: "app-1" as never, execId: 0, appDesc: { name: "a", memoryPerExecutorMb: 512, coresPerExecutor: 1, command: { module: "a.mjs" } }, driverAddress: W, cores: 1, memoryMb: 512 },
+      message: {
+        type: "LaunchExecutor",
+        masterUrl: M,
+        appId: "app-1" as never,
+        execId: 0,
+        appDesc: { name: "a", memoryPerExecutorMb: 512, coresPerExecutor: 1, command: { module: "a.mjs" } },
+        driverAddress: W,
+        cores: 1,
+        memoryMb: 512,
+      },
     };
     validate(7, { type: "timer", key: "x" }, [launch], 1_001, state);
     validate(8, { type: "timer", key: "x" }, [launch], 1_002, state);
     const errors = log.entries.filter((e) => e.level === "error");
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ event: "invariant-violated", fields: { check: "I7:only-leader-schedules", step: 7, input: "timer" } });
+    expect(errors[0]).toMatchObject({
+      event: "invariant-violated",
+      fields: { check: "I7:only-leader-schedules", step: 7, input: "timer" },
+    });
     expect(String(errors[0]!.fields["detail"])).toMatch(/sent LaunchExecutor .* in STANDBY/);
   });
 });
@@ -54,11 +69,28 @@ describe.skipIf(!DIST_READY)("--validate on a real cluster", () => {
   });
 
   it("master, workers and the driver validate every step of a job and find nothing", async () => {
-    const c = (cluster = await startLocalCluster({ workers: 2, coresPerWorker: 1, memoryPerWorkerMb: 2048, protocol: FAST_PROTOCOL, logLevel: "warn", readyTimeoutMs: 15_000, validate: true, journal: false }));
+    const c = (cluster = await startLocalCluster({
+      workers: 2,
+      coresPerWorker: 1,
+      memoryPerWorkerMb: 2048,
+      protocol: FAST_PROTOCOL,
+      logLevel: "warn",
+      readyTimeoutMs: 15_000,
+      validate: true,
+      journal: false,
+    }));
     tracker.track(c.master.pid);
     for (const w of c.workers) tracker.track(w.pid);
     const driverLog = createMemoryLogger("driver");
-    const d = await connect({ master: c.masterUrl, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: driverLog, journal: false, validate: (address) => nodeValidator("driver", address, driverLog) });
+    const d = await connect({
+      master: c.masterUrl,
+      module: SLOW_APP,
+      secret: c.secret,
+      protocol: FAST_PROTOCOL,
+      logger: driverLog,
+      journal: false,
+      validate: (address) => nodeValidator("driver", address, driverLog),
+    });
     expect(await d.run("nap", naps(12, 10))).toEqual(expected(12));
     await d.close();
     const logs = ["master", "worker-1", "worker-2"].map((n) => readFileSync(join(c.logDir, `${n}.log`), "utf8"));

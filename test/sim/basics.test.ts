@@ -95,7 +95,21 @@ describe("sim hash", () => {
       const x = BigInt.asUintN(64, BigInt(n));
       return [x & 0xffffffffn, x >> 32n];
     };
-    for (const n of [0, 1, 7, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 5, 1_767_225_600_000, 2 ** 53 - 1, -1, -(2 ** 31), -(2 ** 40)]) {
+    for (const n of [
+      0,
+      1,
+      7,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 40 + 5,
+      1_767_225_600_000,
+      2 ** 53 - 1,
+      -1,
+      -(2 ** 31),
+      -(2 ** 40),
+    ]) {
       expect(new Fnv64().num(n).hex(), String(n)).toBe(reference(halves(n)));
     }
     expect(new Fnv64().num(1.5).hex()).toBe(new Fnv64().str("1.5").hex());
@@ -167,7 +181,17 @@ describe("sim network", () => {
 
   it("network: message faults drop the first n, delay, and duplicate by type", () => {
     const n = net();
-    const base = { fromHost: null, toHost: null, dropProbability: 0, dropFirst: 0, delayMs: 0, duplicateProbability: 0, fromMs: 0, untilMs: 1000, hits: 0 };
+    const base = {
+      fromHost: null,
+      toHost: null,
+      dropProbability: 0,
+      dropFirst: 0,
+      delayMs: 0,
+      duplicateProbability: 0,
+      fromMs: 0,
+      untilMs: 1000,
+      hits: 0,
+    };
     n.faults.push({ ...base, id: 1, messageType: "RegisterWorker", dropFirst: 2 });
     n.faults.push({ ...base, id: 2, messageType: "Heartbeat", delayMs: 500 });
     n.faults.push({ ...base, id: 3, messageType: "StatusUpdate", duplicateProbability: 1 });

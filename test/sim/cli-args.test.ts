@@ -1,6 +1,16 @@
 /** The one command-line parser every `flint` command uses (src/cli/args.ts). */
 import { describe, expect, it } from "vitest";
-import { closest, defineCommand, formatDuration, helpText, parseCommandLine, parseDuration, UsageError, type CommandSpec, type ParsedArgs } from "../../src/cli/args.js";
+import {
+  closest,
+  defineCommand,
+  formatDuration,
+  helpText,
+  parseCommandLine,
+  parseDuration,
+  UsageError,
+  type CommandSpec,
+  type ParsedArgs,
+} from "../../src/cli/args.js";
 
 const spec = defineCommand({
   name: "demo",
@@ -16,10 +26,21 @@ const spec = defineCommand({
     timeout: { type: "duration", min: 1_000, max: 60_000, default: 10_000, value: "T", help: "a bounded duration" },
     memory: { type: "size", default: 1024, value: "M", help: "a size" },
     mode: { type: "enum", choices: ["client", "cluster"], noun: "deploy mode", default: "client", help: "an enum" },
-    bug: { type: "strings", choices: ["SPARK-36509", "SPARK-12552", "GHOST-APP"], noun: "bug", value: "NAME", help: "repeatable, from a list" },
+    bug: {
+      type: "strings",
+      choices: ["SPARK-36509", "SPARK-12552", "GHOST-APP"],
+      noun: "bug",
+      value: "NAME",
+      help: "repeatable, from a list",
+    },
     tag: { type: "strings", value: "T", help: "repeatable, free" },
     name: { type: "string", value: "NAME", help: "a string" },
-    cpus: { type: "string", env: "DEMO_CPUS", check: (t) => (/^\d+(-\d+)?$/.test(t) ? undefined : "not a CPU list"), help: "checked, with an env default" },
+    cpus: {
+      type: "string",
+      env: "DEMO_CPUS",
+      check: (t) => (/^\d+(-\d+)?$/.test(t) ? undefined : "not a CPU list"),
+      help: "checked, with an env default",
+    },
     json: { type: "boolean", help: "a flag" },
     "no-bugs": { type: "boolean", help: "a flag named no-..." },
   },
@@ -70,17 +91,49 @@ describe("flint's command-line parser", () => {
   });
 
   it("args: a duration prints back in the largest unit that says it exactly, and reads back the same", () => {
-    for (const [ms, text] of [[0, "0"], [5_000, "5s"], [90_000, "90s"], [120_000, "2m"], [3_600_000, "1h"], [90_500, "90500ms"], [1, "1ms"]] as const) {
+    for (const [ms, text] of [
+      [0, "0"],
+      [5_000, "5s"],
+      [90_000, "90s"],
+      [120_000, "2m"],
+      [3_600_000, "1h"],
+      [90_500, "90500ms"],
+      [1, "1ms"],
+    ] as const) {
       expect(formatDuration(ms)).toBe(text);
       expect(parseDuration(text, "--until")).toBe(ms);
     }
   });
 
   it("args: --opt=value and --opt value read the same, for every type", () => {
-    const spaced = parse(["f", "--seed", "7", "--until", "9s", "--memory", "2g", "--mode", "cluster", "--bug", "GHOST-APP", "--name", "x=y", "--cpus", "2-3"]);
+    const spaced = parse([
+      "f",
+      "--seed",
+      "7",
+      "--until",
+      "9s",
+      "--memory",
+      "2g",
+      "--mode",
+      "cluster",
+      "--bug",
+      "GHOST-APP",
+      "--name",
+      "x=y",
+      "--cpus",
+      "2-3",
+    ]);
     const joined = parse(["f", "--seed=7", "--until=9s", "--memory=2g", "--mode=cluster", "--bug=GHOST-APP", "--name=x=y", "--cpus=2-3"]);
     expect(joined).toEqual(spaced);
-    expect(spaced.options).toMatchObject({ seed: 7, until: 9_000, memory: 2048, mode: "cluster", bug: ["GHOST-APP"], name: "x=y", cpus: "2-3" });
+    expect(spaced.options).toMatchObject({
+      seed: 7,
+      until: 9_000,
+      memory: 2048,
+      mode: "cluster",
+      bug: ["GHOST-APP"],
+      name: "x=y",
+      cpus: "2-3",
+    });
     // An empty value is a value (and a bad one for a number).
     expect(parse(["f", "--name="]).options.name).toBe("");
     expect(problem(["f", "--seed="])).toBe('--seed "": not a whole number');
@@ -88,7 +141,20 @@ describe("flint's command-line parser", () => {
 
   it("args: defaults, and the types of absent options", () => {
     const { options } = parse(["f"]);
-    expect(options).toEqual({ seed: undefined, port: 7077, until: undefined, timeout: 10_000, memory: 1024, mode: "client", bug: [], tag: [], name: undefined, cpus: undefined, json: false, "no-bugs": false });
+    expect(options).toEqual({
+      seed: undefined,
+      port: 7077,
+      until: undefined,
+      timeout: 10_000,
+      memory: 1024,
+      mode: "client",
+      bug: [],
+      tag: [],
+      name: undefined,
+      cpus: undefined,
+      json: false,
+      "no-bugs": false,
+    });
   });
 
   it("args: an unknown option is named, with the closest one when it looks like a slip", () => {
@@ -123,8 +189,13 @@ describe("flint's command-line parser", () => {
   });
 
   it("args: a repeatable option collects every value in order; a choice list refuses others, naming them", () => {
-    expect(parse(["f", "--bug", "SPARK-36509", "--bug=GHOST-APP", "--tag", "a", "--tag", "b"]).options).toMatchObject({ bug: ["SPARK-36509", "GHOST-APP"], tag: ["a", "b"] });
-    expect(problem(["f", "--bug", "SPARK-3650"])).toBe("--bug SPARK-3650: unknown bug (did you mean SPARK-36509?) (known: SPARK-36509, SPARK-12552, GHOST-APP)");
+    expect(parse(["f", "--bug", "SPARK-36509", "--bug=GHOST-APP", "--tag", "a", "--tag", "b"]).options).toMatchObject({
+      bug: ["SPARK-36509", "GHOST-APP"],
+      tag: ["a", "b"],
+    });
+    expect(problem(["f", "--bug", "SPARK-3650"])).toBe(
+      "--bug SPARK-3650: unknown bug (did you mean SPARK-36509?) (known: SPARK-36509, SPARK-12552, GHOST-APP)",
+    );
     expect(problem(["f", "--bug", "SPARK-99999"])).toBe("--bug SPARK-99999: unknown bug (known: SPARK-36509, SPARK-12552, GHOST-APP)");
   });
 
@@ -157,7 +228,16 @@ describe("flint's command-line parser", () => {
     expect(problem([])).toBe("missing the file");
     expect(problem(["a", "b", "c"])).toBe("unexpected argument 'c'");
     // A command without pass-through arguments takes what follows -- as positional (a file named -x.json).
-    const single = defineCommand({ name: "one", summary: "s", usage: "<f>", description: "d", positionals: { name: "scenario", max: 1 }, options: {}, exitCodes: [], environment: [] });
+    const single = defineCommand({
+      name: "one",
+      summary: "s",
+      usage: "<f>",
+      description: "d",
+      positionals: { name: "scenario", max: 1 },
+      options: {},
+      exitCodes: [],
+      environment: [],
+    });
     const line = parseCommandLine(single, ["--", "-x.json"]);
     expect(line.help === false && line.positionals).toEqual(["-x.json"]);
     expect(() => parseCommandLine(single, ["a.json", "b.json"])).toThrow("one scenario at a time (got a.json and b.json)");
@@ -171,11 +251,34 @@ describe("flint's command-line parser", () => {
 
   it("args: the help is generated from the spec: usage, every option with its placeholder and default, exit codes (2 added) and environment", () => {
     const help = helpText(spec as CommandSpec);
-    expect(help.startsWith("Usage: flint demo <file> [options] [-- program arguments]\n\nReads options of every type.\n\nOptions:\n")).toBe(true);
-    for (const line of ["--seed N", "--port P", "(default: 7077)", "(default: 10s)", "(default: 1g)", "--bug NAME", "(repeatable)", "one of: SPARK-36509, SPARK-12552, GHOST-APP", "(env DEMO_CPUS)", "--json", "-h, --help"]) expect(help).toContain(line);
+    expect(help.startsWith("Usage: flint demo <file> [options] [-- program arguments]\n\nReads options of every type.\n\nOptions:\n")).toBe(
+      true,
+    );
+    for (const line of [
+      "--seed N",
+      "--port P",
+      "(default: 7077)",
+      "(default: 10s)",
+      "(default: 1g)",
+      "--bug NAME",
+      "(repeatable)",
+      "one of: SPARK-36509, SPARK-12552, GHOST-APP",
+      "(env DEMO_CPUS)",
+      "--json",
+      "-h, --help",
+    ])
+      expect(help).toContain(line);
     expect(help).toMatch(/Exit codes:\n {2}0 +fine\n {2}1 +not fine\n {2}2 +bad usage/);
     expect(help).toMatch(/Environment:\n {2}DEMO_CPUS +the default of --cpus\n {2}DEMO_LEVEL +how loud/);
-    const quiet = defineCommand({ name: "q", summary: "s", usage: "", description: "d", options: {}, exitCodes: [[0, "ok"]], environment: [] });
+    const quiet = defineCommand({
+      name: "q",
+      summary: "s",
+      usage: "",
+      description: "d",
+      options: {},
+      exitCodes: [[0, "ok"]],
+      environment: [],
+    });
     expect(helpText(quiet)).toMatch(/Environment:\n {2}none/);
     for (const line of help.split("\n")) expect(line.length, line).toBeLessThanOrEqual(100);
   });

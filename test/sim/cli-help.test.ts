@@ -24,9 +24,26 @@ async function specs(): Promise<Map<string, CommandSpec>> {
 describe("flint --help and --version", () => {
   it("help: every command's --help (and -h, and `flint help <command>`) has its usage, every option, exit codes and environment", async () => {
     const all = await specs();
-    expect([...all.keys()]).toEqual(["sim", "fuzz", "shrink", "local", "master", "worker", "submit", "status", "view", "replay", "chaos", "web-token"]);
+    expect([...all.keys()]).toEqual([
+      "sim",
+      "fuzz",
+      "shrink",
+      "local",
+      "master",
+      "worker",
+      "submit",
+      "status",
+      "view",
+      "replay",
+      "chaos",
+      "web-token",
+    ]);
     for (const [name, spec] of all) {
-      for (const argv of [[name, "--help"], [name, "-h"], ["help", name]]) {
+      for (const argv of [
+        [name, "--help"],
+        [name, "-h"],
+        ["help", name],
+      ]) {
         out.stdout = "";
         expect(await run(argv), argv.join(" ")).toBe(0);
         const help = out.stdout;
@@ -68,7 +85,10 @@ describe("flint --help and --version", () => {
       for (const [option, o] of Object.entries(spec.options)) {
         if (!/time|until|timeout|budget|interval|delay|wait|grace|-ms$/.test(option)) continue;
         expect(o.type, `flint ${name} --${option}`).toBe("duration");
-        expect(() => parseCommandLine(spec, [...(spec.positionals?.min ? ["x"] : []), `--${option}`, "90"]), `flint ${name} --${option} 90`).toThrow(`--${option} 90: a duration needs a unit, e.g. 90s or 90ms`);
+        expect(
+          () => parseCommandLine(spec, [...(spec.positionals?.min ? ["x"] : []), `--${option}`, "90"]),
+          `flint ${name} --${option} 90`,
+        ).toThrow(`--${option} 90: a duration needs a unit, e.g. 90s or 90ms`);
         durations++;
       }
     }
@@ -97,7 +117,9 @@ describe("flint --help and --version", () => {
 
   it("usage: a bad option exits 2 naming it, with the usage line and where the options are", async () => {
     expect(await run(["fuzz", "--time", "90"])).toBe(2);
-    expect(out.stderr).toBe("flint fuzz: --time 90: a duration needs a unit, e.g. 90s or 90ms\nUsage: flint fuzz [scenario.json | swarm ...] (--seeds N | --time T) [options]\nRun `flint fuzz --help` for every option.\n");
+    expect(out.stderr).toBe(
+      "flint fuzz: --time 90: a duration needs a unit, e.g. 90s or 90ms\nUsage: flint fuzz [scenario.json | swarm ...] (--seeds N | --time T) [options]\nRun `flint fuzz --help` for every option.\n",
+    );
     out.stderr = "";
     expect(await run(["status", "--master=flint://127.0.0.1:1", "--jsno"])).toBe(2);
     expect(out.stderr).toContain("flint status: unknown option --jsno (did you mean --json?)");
@@ -158,17 +180,25 @@ describe("the documented command lines", () => {
 
   it("docs: every option an inline `npx flint ...` of the README or docs/ names is an option of that command", async () => {
     const all = await specs();
-    const files = ["README.md", ...readdirSync(`${ROOT}docs`).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+    const files = [
+      "README.md",
+      ...readdirSync(`${ROOT}docs`)
+        .filter((f) => f.endsWith(".md"))
+        .map((f) => `docs/${f}`),
+    ];
     let checked = 0;
     for (const file of files) {
       for (const m of read(file).matchAll(/`npx flint ([^`]*)`/g)) {
         const [name, ...argv] = words(m[1]!);
         const dashdash = argv.indexOf("--");
-        const options = (dashdash < 0 ? argv : argv.slice(0, dashdash)).filter((w) => w.startsWith("--")).map((w) => w.slice(2).split("=")[0]!);
+        const options = (dashdash < 0 ? argv : argv.slice(0, dashdash))
+          .filter((w) => w.startsWith("--"))
+          .map((w) => w.slice(2).split("=")[0]!);
         if (name === "--help" || name === "--version") continue;
         const spec = all.get(name!);
         expect(spec, `${file}: npx flint ${m[1]}`).toBeDefined();
-        for (const option of options) expect(option === "help" || Object.hasOwn(spec!.options, option), `${file}: npx flint ${m[1]}: --${option}`).toBe(true);
+        for (const option of options)
+          expect(option === "help" || Object.hasOwn(spec!.options, option), `${file}: npx flint ${m[1]}: --${option}`).toBe(true);
         checked++;
       }
     }

@@ -34,7 +34,10 @@ describe("flint sim", () => {
     const dir = mkdtempSync(join(TMP, "case-"));
     const file = join(dir, "trace.jsonl");
     expect(await run([scenario("task-retry-abort.json"), "--trace", file, "--json"])).toBe(0);
-    const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBe(JSON.parse(out.stdout).counts.steps);
     expect(lines[0]).toMatchObject({ step: 0, t: 0, node: "master-1", input: { type: "init" } });
   });
@@ -96,12 +99,22 @@ describe("flint sim", () => {
  */
 const NO_FENCING = {
   name: "weakness-no-fencing",
-  comment: "The only master (ZooKeeper mode) is paused past its session timeout; on resuming it registers the app and launches executors before it hears that it lost the leadership (docs/protocol.md §3.5.1 no fencing).",
+  comment:
+    "The only master (ZooKeeper mode) is paused past its session timeout; on resuming it registers the app and launches executors before it hears that it lost the leadership (docs/protocol.md §3.5.1 no fencing).",
   seed: 22,
   timeLimitMs: 630892,
   stopWhenDone: true,
   cluster: { masters: 1, recoveryMode: "zookeeper", sessionTimeoutMs: 15000, workers: [{ count: 1, cores: 4, memoryMb: 8192 }] },
-  apps: [{ name: "etl", submitAtMs: 70000, maxCores: 8, coresPerExecutor: 2, stopWhenDone: true, jobs: [{ id: "etl-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 300, jitterMs: 200 }] }] }],
+  apps: [
+    {
+      name: "etl",
+      submitAtMs: 70000,
+      maxCores: 8,
+      coresPerExecutor: 2,
+      stopWhenDone: true,
+      jobs: [{ id: "etl-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 300, jitterMs: 200 }] }],
+    },
+  ],
   faults: [{ atMs: 65981, kind: "pause", target: "leader", durationMs: 23000 }],
   expect: { allJobsSucceed: true },
 };
@@ -113,14 +126,29 @@ const NO_FENCING = {
  */
 const LOST_APP = {
   name: "weakness-lost-app",
-  comment: "The leader is paused across the election and registers app etl from its stalled inbox as if it still led (docs/protocol.md §3.5.1); the leader that recovers never knew etl, and its driver is never told (§3.5.3).",
+  comment:
+    "The leader is paused across the election and registers app etl from its stalled inbox as if it still led (docs/protocol.md §3.5.1); the leader that recovers never knew etl, and its driver is never told (§3.5.3).",
   seed: 205,
   timeLimitMs: 647909,
   stopWhenDone: true,
   cluster: { masters: 2, recoveryMode: "zookeeper", sessionTimeoutMs: 15000, workers: [{ count: 1, cores: 4, memoryMb: 8192 }] },
   apps: [
-    { name: "pi", maxCores: 8, coresPerExecutor: 2, submitAtMs: 1000, stopWhenDone: true, jobs: [{ id: "pi-2", afterMs: 60000, stages: [{ tasks: 1, durationMs: 200 }] }] },
-    { name: "etl", maxCores: 8, coresPerExecutor: 2, submitAtMs: 70000, stopWhenDone: true, jobs: [{ id: "etl-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 300 }] }] },
+    {
+      name: "pi",
+      maxCores: 8,
+      coresPerExecutor: 2,
+      submitAtMs: 1000,
+      stopWhenDone: true,
+      jobs: [{ id: "pi-2", afterMs: 60000, stages: [{ tasks: 1, durationMs: 200 }] }],
+    },
+    {
+      name: "etl",
+      maxCores: 8,
+      coresPerExecutor: 2,
+      submitAtMs: 70000,
+      stopWhenDone: true,
+      jobs: [{ id: "etl-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 300 }] }],
+    },
   ],
   faults: [
     { atMs: 58137, kind: "pause", target: "leader", durationMs: 84000 },
@@ -135,7 +163,7 @@ function writeScenario(s: object): string {
   return file;
 }
 
-const timelineLines = (text: string): string[] => text.split("\n").filter((l) => /^\s+\d+\.\d{3}s  /.test(l));
+const timelineLines = (text: string): string[] => text.split("\n").filter((l) => /^\s+\d+\.\d{3}s {2}/.test(l));
 
 describe("flint sim: documented Spark weaknesses", () => {
   it("cli: a run that hits a documented weakness passes, with a marked timeline line right after its step, a summary and a note on the verdict", async () => {
@@ -143,13 +171,20 @@ describe("flint sim: documented Spark weaknesses", () => {
     const lines = timelineLines(out.stdout);
     const hits = lines.filter((l) => l.includes(" WEAKNESS "));
     expect(hits).toHaveLength(3);
-    for (const l of hits) expect(l).toMatch(/master-1 +WEAKNESS +docs\/protocol\.md §3\.5\.1 no fencing: I7:only-leader-(registers|schedules) after step \d+: master-1 sent \w+ to /);
+    for (const l of hits)
+      expect(l).toMatch(
+        /master-1 +WEAKNESS +docs\/protocol\.md §3\.5\.1 no fencing: I7:only-leader-(registers|schedules) after step \d+: master-1 sent \w+ to /,
+      );
     const first = lines.indexOf(hits[0]!);
     expect(lines[first - 1]).toContain("applicationRegistered"); // the step that broke I7
     expect(lines.slice(first + 3).some((l) => l.includes("leadership revoked"))).toBe(true);
     expect(lines.slice(0, first).some((l) => l.includes("leadership revoked"))).toBe(false);
-    expect(out.stdout).toContain("Spark weaknesses hit: 3 (documented in docs/protocol.md for Spark itself; not failures, --strict fails them)");
-    expect(out.stdout).toMatch(/ 1x docs\/protocol\.md §3\.5\.1 no fencing: I7:only-leader-registers, first at 88\.981s after step \d+ on master-1/);
+    expect(out.stdout).toContain(
+      "Spark weaknesses hit: 3 (documented in docs/protocol.md for Spark itself; not failures, --strict fails them)",
+    );
+    expect(out.stdout).toMatch(
+      / 1x docs\/protocol\.md §3\.5\.1 no fencing: I7:only-leader-registers, first at 88\.981s after step \d+ on master-1/,
+    );
     expect(out.stdout).toMatch(/ 2x docs\/protocol\.md §3\.5\.1 no fencing: I7:only-leader-schedules/);
     expect(out.stdout).toContain("PASS weakness-no-fencing");
     expect(out.stdout).toContain("with 3 documented Spark weakness hits: docs/protocol.md §3.5.1 no fencing (--strict fails them)");
@@ -163,7 +198,16 @@ describe("flint sim: documented Spark weaknesses", () => {
     expect(j.violations).toEqual([]);
     expect(j.weaknessCount).toBe(3);
     expect(j.weaknesses).toHaveLength(3);
-    expect(j.weaknesses[0]).toEqual({ section: "§3.5.1", weakness: "no fencing", check: "I7:only-leader-registers", timeMs: 88981, step: expect.any(Number), node: "master-1", nodes: ["master-1", "drv-etl"], detail: expect.stringContaining("without holding the leadership") });
+    expect(j.weaknesses[0]).toEqual({
+      section: "§3.5.1",
+      weakness: "no fencing",
+      check: "I7:only-leader-registers",
+      timeMs: 88981,
+      step: expect.any(Number),
+      node: "master-1",
+      nodes: ["master-1", "drv-etl"],
+      detail: expect.stringContaining("without holding the leadership"),
+    });
     expect(j.weaknesses[0].step).toBeGreaterThan(0);
     out.stdout = "";
     expect(await run([scenario("lost-tasks.json"), "--json"])).toBe(0);
@@ -175,7 +219,9 @@ describe("flint sim: documented Spark weaknesses", () => {
     expect(await run([file, "--strict"])).toBe(1);
     expect(out.stdout).toContain("FAIL weakness-no-fencing");
     expect(out.stdout).toContain("--strict fails them)");
-    expect(out.stdout).toMatch(/- documented Spark weakness hit \(--strict\): docs\/protocol\.md §3\.5\.1 no fencing: I7:only-leader-registers 1x, first at 88981 ms on master-1/);
+    expect(out.stdout).toMatch(
+      /- documented Spark weakness hit \(--strict\): docs\/protocol\.md §3\.5\.1 no fencing: I7:only-leader-registers 1x, first at 88981 ms on master-1/,
+    );
     expect(out.stderr).toContain(`replay: npx flint sim ${file} --seed 22 --strict`);
     out.stdout = "";
     expect(await run([file, "--strict", "--json"])).toBe(1);

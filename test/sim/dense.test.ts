@@ -25,7 +25,11 @@ describe("sim checks: dense per-TID bookkeeping", () => {
     for (let i = 0; i < 20_000; i++) {
       const taskId = keyOf(r, i);
       if (r.chance(0.6)) {
-        const entry = { taskSetId: `job-${r.int(0, 3)}.0.0`, index: r.chance(0.05) ? -r.int(1, 9) : r.int(0, 100_000), executorId: String(r.int(1, 50)) };
+        const entry = {
+          taskSetId: `job-${r.int(0, 3)}.0.0`,
+          index: r.chance(0.05) ? -r.int(1, 9) : r.int(0, 100_000),
+          executorId: String(r.int(1, 50)),
+        };
         ledger.launch(taskId, entry.taskSetId, entry.index, entry.executorId);
         launched.set(taskId, entry);
       } else {

@@ -31,7 +31,10 @@ function hashesInWorker(jobs: Array<{ file: string; seed: number }>): Promise<st
   `;
   const url = (p: string) => new URL(`../../dist/sim/${p}`, import.meta.url).href;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(code, { eval: true, workerData: { jobs, dir: SCENARIO_DIR, cluster: url("cluster.js"), roles: url("roles.js"), scenario: url("scenario.js") } });
+    const worker = new Worker(code, {
+      eval: true,
+      workerData: { jobs, dir: SCENARIO_DIR, cluster: url("cluster.js"), roles: url("roles.js"), scenario: url("scenario.js") },
+    });
     worker.once("message", resolve);
     worker.once("error", reject);
   });

@@ -31,7 +31,14 @@ function forged(type: string, extra: Record<string, unknown> = {}): Scenario {
     seed: 1,
     timeLimitMs: 300_000,
     cluster: { masters: 1, workers: [{ count: 3, cores: 4, memoryMb: 8192 }] },
-    apps: [{ name: "pi", submitAtMs: 500, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 60, durationMs: 2000, jitterMs: 1000 }] }] }],
+    apps: [
+      {
+        name: "pi",
+        submitAtMs: 500,
+        coresPerExecutor: 2,
+        jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 60, durationMs: 2000, jitterMs: 1000 }] }],
+      },
+    ],
     faults: [{ atMs: 6_000, kind: "forge", target: "worker-2", messageType: type, ...extra }],
     expect: { allJobsSucceed: true, faultsMustFire: true },
   };
@@ -52,8 +59,13 @@ describe("sim: the forge fault", () => {
     for (const type of ["LaunchExecutor", "KillExecutor", "LaunchDriver", "ApplicationFinished"]) {
       const result = runScenario(forged(type), TRUSTING_ROLES);
       expect(result.faults[0]!.fired, type).toBe(true);
-      expect(result.violations.map((v) => v.check), type).toContain("I16:orders-from-current-master");
-      expect(result.violations.find((v) => v.check === "I16:orders-from-current-master")!.detail, type).toContain(`obeyed ${type} from worker-2`);
+      expect(
+        result.violations.map((v) => v.check),
+        type,
+      ).toContain("I16:orders-from-current-master");
+      expect(result.violations.find((v) => v.check === "I16:orders-from-current-master")!.detail, type).toContain(
+        `obeyed ${type} from worker-2`,
+      );
       expect(result.verdict.ok, type).toBe(false);
     }
   });
@@ -70,9 +82,17 @@ describe("sim: the forge fault", () => {
 
   it("forge: a scenario's forge fault needs a sender and a forgeable message type", () => {
     const bad = (fault: Record<string, unknown>) => () =>
-      parseScenario({ name: "x", comment: "y", timeLimitMs: 1000, cluster: { workers: [{ cores: 1, memoryMb: 1 }] }, faults: [{ atMs: 0, kind: "forge", ...fault }] });
+      parseScenario({
+        name: "x",
+        comment: "y",
+        timeLimitMs: 1000,
+        cluster: { workers: [{ cores: 1, memoryMb: 1 }] },
+        faults: [{ atMs: 0, kind: "forge", ...fault }],
+      });
     expect(bad({ messageType: "LaunchExecutor" })).toThrow(ScenarioError);
-    expect(bad({ target: "worker-1", messageType: "Heartbeat" })).toThrow(/faults\[0\]\.messageType: unknown forged message type "Heartbeat"/);
+    expect(bad({ target: "worker-1", messageType: "Heartbeat" })).toThrow(
+      /faults\[0\]\.messageType: unknown forged message type "Heartbeat"/,
+    );
     expect(bad({ target: "worker-1", messageType: "LaunchDriver" })).not.toThrow();
   });
 

@@ -82,7 +82,19 @@ describe("flint fuzz --shard", () => {
     const fromShards: number[] = [];
     let seeds = 0;
     for (const shard of ["1/3", "2/3", "3/3"]) {
-      const { j } = await fuzzJson([BUGGY, "--seeds", "6", "--shard", shard, "--max-failures", "100", "--shrink-budget", "0", "--out", temp()]);
+      const { j } = await fuzzJson([
+        BUGGY,
+        "--seeds",
+        "6",
+        "--shard",
+        shard,
+        "--max-failures",
+        "100",
+        "--shrink-budget",
+        "0",
+        "--out",
+        temp(),
+      ]);
       expect(j.shard).toBe(shard);
       seeds += j.seeds;
       const index = Number(shard[0]);
@@ -115,7 +127,22 @@ describe("flint fuzz failures for CI", () => {
   it("cli: --junit writes well-formed JUnit XML with one testcase per scenario x shard and a failure per failing seed", async () => {
     const dir = temp();
     const file = join(dir, "junit.xml");
-    const { code, j } = await fuzzJson([BUGGY, join(SCENARIO_DIR, "lost-tasks.json"), "--seeds", "4", "--shard", "1/2", "--max-failures", "100", "--shrink-budget", "0", "--out", dir, "--junit", file]);
+    const { code, j } = await fuzzJson([
+      BUGGY,
+      join(SCENARIO_DIR, "lost-tasks.json"),
+      "--seeds",
+      "4",
+      "--shard",
+      "1/2",
+      "--max-failures",
+      "100",
+      "--shrink-budget",
+      "0",
+      "--out",
+      dir,
+      "--junit",
+      file,
+    ]);
     expect(code).toBe(1);
     const xml = readFileSync(file, "utf8");
     expect(wellFormed(xml)).toBe(true);
@@ -129,7 +156,32 @@ describe("flint fuzz failures for CI", () => {
       expect(m[3]).toContain("replay: npx flint sim ");
       expect(m[3]).toMatch(/counts 0 cores/); // the detail
     }
-    expect(wellFormed(junitXml([{ file: "a&b.json", seeds: 1, failures: [{ file: "a&b.json", seed: 1, mutant: null, check: "I1:<x>", detail: 'a "quoted" <detail> & more', dir: null, planFile: null, shrunkFile: null }] }], "1/1", 1))).toBe(true);
+    expect(
+      wellFormed(
+        junitXml(
+          [
+            {
+              file: "a&b.json",
+              seeds: 1,
+              failures: [
+                {
+                  file: "a&b.json",
+                  seed: 1,
+                  mutant: null,
+                  check: "I1:<x>",
+                  detail: 'a "quoted" <detail> & more',
+                  dir: null,
+                  planFile: null,
+                  shrunkFile: null,
+                },
+              ],
+            },
+          ],
+          "1/1",
+          1,
+        ),
+      ),
+    ).toBe(true);
     expect(wellFormed("<a><b></a></b>")).toBe(false); // the checker can fail
   });
 
@@ -226,9 +278,25 @@ describe("coverage that steers", () => {
     const saved = readdirSync(join(corpus, "lost-tasks"));
     expect(saved.length).toBe(first.j.corpus.added);
     const again = await fuzzJson([...args]);
-    const pick = (j: any) => ({ coverage: j.coverage, failures: j.failures.length, mutants: j.mutants, added: j.corpus.added, events: j.events });
+    const pick = (j: any) => ({
+      coverage: j.coverage,
+      failures: j.failures.length,
+      mutants: j.mutants,
+      added: j.corpus.added,
+      events: j.events,
+    });
     expect(pick(again.j)).toEqual(pick(first.j));
-    const later = await fuzzJson([join(SCENARIO_DIR, "lost-tasks.json"), "--seeds", "2", "--mutations", "4", "--corpus", corpus, "--out", temp()]);
+    const later = await fuzzJson([
+      join(SCENARIO_DIR, "lost-tasks.json"),
+      "--seeds",
+      "2",
+      "--mutations",
+      "4",
+      "--corpus",
+      corpus,
+      "--out",
+      temp(),
+    ]);
     expect(later.j.corpus.loaded).toBe(saved.length);
     expect(later.j.mutants).toBe(4);
   });

@@ -13,7 +13,18 @@ import { describe, expect, it } from "vitest";
 import { run as fuzzCli } from "../../src/cli/commands/fuzz.js";
 import { run as shrinkCli } from "../../src/cli/commands/shrink.js";
 import { runScenario } from "../../src/sim/cluster.js";
-import { drawFaultPlan, drawPlan, drawSwarm, FIXED_POINT_CHANCE, fuzzSeed, fuzzSeeds, isFixedPoint, MAX_LATER_FAULTS, MESSAGE_TYPES, runPlan } from "../../src/sim/fuzz/index.js";
+import {
+  drawFaultPlan,
+  drawPlan,
+  drawSwarm,
+  FIXED_POINT_CHANCE,
+  fuzzSeed,
+  fuzzSeeds,
+  isFixedPoint,
+  MAX_LATER_FAULTS,
+  MESSAGE_TYPES,
+  runPlan,
+} from "../../src/sim/fuzz/index.js";
 import { livenessApplies } from "../../src/sim/invariants/liveness.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
@@ -67,7 +78,9 @@ function blindBase(bug: string): Scenario {
 
 describe("bug museum", () => {
   it("museum: there is one scenario per bug switch, each naming its §7 entry", () => {
-    const files = readdirSync(MUSEUM_DIR).filter((f) => f.endsWith(".json")).sort();
+    const files = readdirSync(MUSEUM_DIR)
+      .filter((f) => f.endsWith(".json"))
+      .sort();
     expect(files).toEqual(MUSEUM.map((m) => `${m.bug}.json`).sort());
     for (const m of MUSEUM) expect(museum(m.bug, true).comment).toMatch(/docs\/protocol\.md §7 item \d+/);
   });
@@ -98,7 +111,10 @@ describe("bug museum", () => {
         if (r.outcome.ok) continue;
         if (r.outcome.failure?.check === m.check) found = r;
         else {
-          expect(fuzzSeed(base, seed, ROLES, { bugs: m.with ?? [] }).outcome.failure?.check, `seed ${seed} fails ${r.outcome.failure?.check} with the bug on`).toBe(r.outcome.failure?.check);
+          expect(
+            fuzzSeed(base, seed, ROLES, { bugs: m.with ?? [] }).outcome.failure?.check,
+            `seed ${seed} fails ${r.outcome.failure?.check} with the bug on`,
+          ).toBe(r.outcome.failure?.check);
           notTheBugs.push(seed);
         }
       }
@@ -107,7 +123,9 @@ describe("bug museum", () => {
       const shrunk = shrink(hit.plan!, ROLES, { maxRuns: 300 });
       expect(shrunk.check).toBe(m.check);
       expect(shrunk.after.faults).toBeLessThanOrEqual(shrunk.before.faults);
-      expect(shrunk.after.faults + shrunk.after.nodes + shrunk.after.tasks).toBeLessThan(shrunk.before.faults + shrunk.before.nodes + shrunk.before.tasks);
+      expect(shrunk.after.faults + shrunk.after.nodes + shrunk.after.tasks).toBeLessThan(
+        shrunk.before.faults + shrunk.before.nodes + shrunk.before.tasks,
+      );
       expect(runPlan(shrunk.scenario, ROLES).failure?.check).toBe(m.check);
       // The same seeds with the bug off find nothing else: the museum's failures are the bug's, not noise.
       expect(fuzzSeeds(base, 1, hit.seed, ROLES, { bugs: m.with ?? [] }).failures.map((f) => f.seed)).toEqual(notTheBugs);
@@ -183,7 +201,13 @@ describe("fuzz", () => {
     const plan = drawPlan(base, seed);
     expect(runPlan(plan, ROLES).ok).toBe(true);
     // The same run checked against an expectation it cannot meet: a give-up ten seconds early.
-    const broken = { ...plan, expect: { ...plan.expect, events: plan.expect.events.map((e) => (e.atMs === "workerGiveUp" ? { ...e, atMs: undefined, byMs: 10_000 } : e)) } };
+    const broken = {
+      ...plan,
+      expect: {
+        ...plan.expect,
+        events: plan.expect.events.map((e) => (e.atMs === "workerGiveUp" ? { ...e, atMs: undefined, byMs: 10_000 } : e)),
+      },
+    };
     const outcome = runPlan(broken, ROLES);
     expect(outcome.ok).toBe(false);
     expect(outcome.failure).toMatchObject({ check: "E1:scenario-expectation" });
@@ -218,9 +242,18 @@ describe("fuzz", () => {
     }
   });
 
-
   it("fuzz: with every bug off, 15 seeds of each small shipped scenario find nothing", () => {
-    for (const file of ["lost-tasks.json", "partition-heal.json", "master-failover.json", "supervised-driver-relaunch.json", "zombie-worker.json", "heartbeat-timeout.json", "registration-retries.json", "task-retry-abort.json", "executor-crash-loop.json"]) {
+    for (const file of [
+      "lost-tasks.json",
+      "partition-heal.json",
+      "master-failover.json",
+      "supervised-driver-relaunch.json",
+      "zombie-worker.json",
+      "heartbeat-timeout.json",
+      "registration-retries.json",
+      "task-retry-abort.json",
+      "executor-crash-loop.json",
+    ]) {
       const { failures } = fuzzSeeds(loadScenario(file), 1, 15, ROLES);
       expect(failures.map((f) => `${file} seed ${f.seed}: ${f.outcome.failure?.check} ${f.outcome.failure?.detail}`)).toEqual([]);
     }
@@ -233,7 +266,18 @@ describe("flint fuzz / flint shrink", () => {
 
   it("cli: fuzz with a bug on prints the replay command, writes the plan, and shrink minimizes it", async () => {
     const out = mkdtempSync(join(tmp, "out-"));
-    const code = await fuzzCli([join(MUSEUM_DIR, "SPARK-12552.json"), "--seeds", "3", "--jobs", "1", "--out", out, "--quiet", "--max-failures", "1"]);
+    const code = await fuzzCli([
+      join(MUSEUM_DIR, "SPARK-12552.json"),
+      "--seeds",
+      "3",
+      "--jobs",
+      "1",
+      "--out",
+      out,
+      "--quiet",
+      "--max-failures",
+      "1",
+    ]);
     expect(code).toBe(1);
     expect(io.stderr).toMatch(/FAIL .*SPARK-12552\.json seed \d+: I6:/);
     const plan = /plan: {3}(\S+)/.exec(io.stderr)![1]!;
@@ -262,7 +306,21 @@ describe("flint fuzz / flint shrink", () => {
     // The museum's scenarios run on the lossy network: a seed that partitions or drops is not judged.
     const out = mkdtempSync(join(tmpdir(), "flint-fuzz-"));
     try {
-      await fuzzCli([join(MUSEUM_DIR, "SPARK-27348.json"), "--seeds", "40", "--jobs", "1", "--quiet", "--json", "--out", out, "--max-failures", "100", "--shrink-budget", "0"]);
+      await fuzzCli([
+        join(MUSEUM_DIR, "SPARK-27348.json"),
+        "--seeds",
+        "40",
+        "--jobs",
+        "1",
+        "--quiet",
+        "--json",
+        "--out",
+        out,
+        "--max-failures",
+        "100",
+        "--shrink-budget",
+        "0",
+      ]);
       const j = JSON.parse(io.stdout) as { seeds: number; failures: unknown[]; livenessUnjudged: Record<string, number> };
       expect(j.livenessUnjudged["lossy-network"]).toBeGreaterThan(0);
       const unjudged = Object.values(j.livenessUnjudged).reduce((a, b) => a + b, 0);

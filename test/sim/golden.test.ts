@@ -17,7 +17,9 @@ const LIMIT = "1000";
 
 const shipped = [
   ...readdirSync(SCENARIO_DIR).filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json")),
-  ...readdirSync(join(SCENARIO_DIR, "museum")).filter((f) => f.endsWith(".json")).map((f) => `museum/${f}`),
+  ...readdirSync(join(SCENARIO_DIR, "museum"))
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => `museum/${f}`),
 ].sort();
 
 const goldenPath = (scenario: string): string => join(SCENARIO_DIR, "testdata", scenario.replace(/\.json$/, ".txt"));
@@ -27,7 +29,9 @@ describe("golden transcripts (scenarios/testdata)", () => {
   it("covers every shipped scenario, and nothing else", () => {
     const golden = [
       ...readdirSync(join(SCENARIO_DIR, "testdata")).filter((f) => f.endsWith(".txt")),
-      ...(existsSync(join(SCENARIO_DIR, "testdata", "museum")) ? readdirSync(join(SCENARIO_DIR, "testdata", "museum")).map((f) => `museum/${f}`) : []),
+      ...(existsSync(join(SCENARIO_DIR, "testdata", "museum"))
+        ? readdirSync(join(SCENARIO_DIR, "testdata", "museum")).map((f) => `museum/${f}`)
+        : []),
     ].sort();
     expect(golden).toEqual(shipped.map((s) => s.replace(/\.json$/, ".txt")));
   });
@@ -43,7 +47,9 @@ describe("golden transcripts (scenarios/testdata)", () => {
         return;
       }
       expect(existsSync(path), `${path} is missing: run npm run golden`).toBe(true);
-      expect(transcript, `${scenario}: the transcript changed; if the change is deliberate, run npm run golden and review the diff`).toBe(readFileSync(path, "utf8"));
+      expect(transcript, `${scenario}: the transcript changed; if the change is deliberate, run npm run golden and review the diff`).toBe(
+        readFileSync(path, "utf8"),
+      );
     }, 60_000);
   }
 });

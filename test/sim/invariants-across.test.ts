@@ -18,7 +18,14 @@ const tiny = (extra: Record<string, unknown> = {}) =>
     comment: "two workers, one app, one job: for the cross-role checks' tests",
     timeLimitMs: 400_000,
     cluster: { masters: 1, workers: [{ count: 2, cores: 2, memoryMb: 4096 }] },
-    apps: [{ name: "pi", submitAtMs: 1000, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 1000 }] }] }],
+    apps: [
+      {
+        name: "pi",
+        submitAtMs: 1000,
+        coresPerExecutor: 2,
+        jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 1000 }] }],
+      },
+    ],
     ...extra,
   });
 
@@ -40,7 +47,9 @@ function midRun(): { run: ClusterRun; driver: SimNode; executors: SimNode[] } {
   const run = new ClusterRun(tiny(), ROLES, { untilMs: 3_500 });
   run.run();
   const driver = run.world.byName.get("drv-pi")!;
-  const executors = run.world.nodes.filter((n) => n.kind === "executor" && n.alive && (n.state as ExecutorBackendState).runningTaskIds.length > 0);
+  const executors = run.world.nodes.filter(
+    (n) => n.kind === "executor" && n.alive && (n.state as ExecutorBackendState).runningTaskIds.length > 0,
+  );
   return { run, driver, executors };
 }
 
@@ -83,7 +92,14 @@ describe("cross-role checks", () => {
       seed: 3,
       timeLimitMs: 300_000,
       cluster: { masters: 1, workers: [{ count: 2, cores: 4, memoryMb: 8192 }] },
-      apps: [{ name: "pi", submitAtMs: 0, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 2000, jitterMs: 1500 }] }] }],
+      apps: [
+        {
+          name: "pi",
+          submitAtMs: 0,
+          coresPerExecutor: 2,
+          jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 2000, jitterMs: 1500 }] }],
+        },
+      ],
       faults: [{ atMs: 4000, kind: "loseTasks", count: 1 }],
       expect: { allJobsSucceed: false },
     });
@@ -91,7 +107,14 @@ describe("cross-role checks", () => {
     let lostAtMs = -1;
     new ClusterRun(s, ROLES, {
       recordSink: (r) => {
-        if (lostAtMs < 0 && r.node === "drv-pi" && r.input?.type === "message" && r.input.message.type === "StatusUpdate" && r.input.message.state === "LOST") lostAtMs = r.timeMs;
+        if (
+          lostAtMs < 0 &&
+          r.node === "drv-pi" &&
+          r.input?.type === "message" &&
+          r.input.message.type === "StatusUpdate" &&
+          r.input.message.state === "LOST"
+        )
+          lostAtMs = r.timeMs;
       },
     }).run();
     expect(lostAtMs).toBeGreaterThan(4000);
@@ -102,7 +125,9 @@ describe("cross-role checks", () => {
     const held = Object.entries(d.backend.lostExecutorTaskIds);
     expect(held).toHaveLength(1);
     const [executorId, tids] = held[0]!;
-    const node = run.world.nodes.find((n) => n.alive && n.kind === "executor" && (n.state as ExecutorBackendState).executorId === executorId)!;
+    const node = run.world.nodes.find(
+      (n) => n.alive && n.kind === "executor" && (n.state as ExecutorBackendState).executorId === executorId,
+    )!;
     const e = node.state as ExecutorBackendState;
     expect(e.runningTaskIds).toContain(tids[0]);
     run.checks.scanAll(run.world.nodes, run.world.now);
@@ -112,7 +137,9 @@ describe("cross-role checks", () => {
     e.runningTaskIds.splice(at, 1);
     e.runningTaskCpus.splice(at, 1);
     run.checks.scanAll(run.world.nodes, run.world.now);
-    expect(run.checks.violations.map((v) => v.detail).join("\n")).toContain(`holds CPUs of executor ${executorId} (${node.name}) for TID ${tids[0]}, a LOST update`);
+    expect(run.checks.violations.map((v) => v.detail).join("\n")).toContain(
+      `holds CPUs of executor ${executorId} (${node.name}) for TID ${tids[0]}, a LOST update`,
+    );
   });
 
   it("C1 and C2 in a run: an executor that kills a task but never reports it is caught (the planted 'killed task never reported' slip)", () => {
@@ -128,7 +155,15 @@ describe("cross-role checks", () => {
     // Every task fails: the job aborts after taskMaxFailures, and the driver kills the attempts still running.
     const scenario = tiny({
       stopWhenDone: false,
-      apps: [{ name: "pi", submitAtMs: 1000, coresPerExecutor: 2, stopWhenDone: false, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 1000, jitterMs: 900, failProbability: 0.9 }] }] }],
+      apps: [
+        {
+          name: "pi",
+          submitAtMs: 1000,
+          coresPerExecutor: 2,
+          stopWhenDone: false,
+          jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 1000, jitterMs: 900, failProbability: 0.9 }] }],
+        },
+      ],
     });
     const healthy = new ClusterRun(scenario, ROLES);
     healthy.run();
@@ -168,10 +203,24 @@ describe("cross-role checks", () => {
     const tids = new TidLedger();
     for (let t = 0; t < 8; t++) tids.launch(t, "pi-1.0.0", 3, "0");
     const led = newTasksInFlight();
-    const jobFailed: Effect = { type: "notify", notification: { kind: "jobFailed", jobId: "pi-1" as never, reason: "Task 3 in stage pi-1.0.0 failed 4 times" } };
-    const taskEnded = (taskId: number): Effect => ({ type: "notify", notification: { kind: "taskEnded", jobId: "pi-1" as never, taskId: taskId as never, index: 3, state: "FAILED", reason: "lost" } });
-    const workerLost: Input = { type: "message", from: "master-1" as never, message: { type: "ExecutorUpdated", execId: 0 as never, state: "LOST", message: "worker lost", workerHost: "worker-1" } };
-    const exitedByApp: Input = { type: "message", from: "master-1" as never, message: { type: "ExecutorUpdated", execId: 0 as never, state: "EXITED", exitStatus: 1 } };
+    const jobFailed: Effect = {
+      type: "notify",
+      notification: { kind: "jobFailed", jobId: "pi-1" as never, reason: "Task 3 in stage pi-1.0.0 failed 4 times" },
+    };
+    const taskEnded = (taskId: number): Effect => ({
+      type: "notify",
+      notification: { kind: "taskEnded", jobId: "pi-1" as never, taskId: taskId as never, index: 3, state: "FAILED", reason: "lost" },
+    });
+    const workerLost: Input = {
+      type: "message",
+      from: "master-1" as never,
+      message: { type: "ExecutorUpdated", execId: 0 as never, state: "LOST", message: "worker lost", workerHost: "worker-1" },
+    };
+    const exitedByApp: Input = {
+      type: "message",
+      from: "master-1" as never,
+      message: { type: "ExecutorUpdated", execId: 0 as never, state: "EXITED", exitStatus: 1 },
+    };
     const noise = collect();
     // Three losses with the worker (cluster-caused) and three app exits: three count.
     for (let t = 0; t < 3; t++) checkJobFailures(driver.name, d, tids, led, workerLost, [taskEnded(t)], noise.report);
@@ -186,7 +235,15 @@ describe("cross-role checks", () => {
     expect(justified.checks).toEqual([]);
     // A cancel (a command) needs no failures.
     const cancelled = collect();
-    checkJobFailures(driver.name, d, tids, newTasksInFlight(), { type: "command", command: { kind: "cancelJob", jobId: "pi-1" as never, reason: "user" } } as Input, [jobFailed], cancelled.report);
+    checkJobFailures(
+      driver.name,
+      d,
+      tids,
+      newTasksInFlight(),
+      { type: "command", command: { kind: "cancelJob", jobId: "pi-1" as never, reason: "user" } } as Input,
+      [jobFailed],
+      cancelled.report,
+    );
     expect(cancelled.checks).toEqual([]);
   });
 
@@ -197,8 +254,15 @@ describe("cross-role checks", () => {
     const tids = new TidLedger();
     tids.launch(1, tsm.taskSetId, 0, "0");
     tids.launch(2, tsm.taskSetId, 0, "0");
-    const taskEnded = (taskId: number): Effect => ({ type: "notify", notification: { kind: "taskEnded", jobId: tsm.jobId, taskId: taskId as never, index: 0, state: "FAILED", reason: "lost" } });
-    const workerLost: Input = { type: "message", from: "master-1" as never, message: { type: "ExecutorUpdated", execId: 0 as never, state: "LOST", message: "worker lost", workerHost: "worker-1" } };
+    const taskEnded = (taskId: number): Effect => ({
+      type: "notify",
+      notification: { kind: "taskEnded", jobId: tsm.jobId, taskId: taskId as never, index: 0, state: "FAILED", reason: "lost" },
+    });
+    const workerLost: Input = {
+      type: "message",
+      from: "master-1" as never,
+      message: { type: "ExecutorUpdated", execId: 0 as never, state: "LOST", message: "worker lost", workerHost: "worker-1" },
+    };
     const led = newTasksInFlight();
     // The broken history: the driver's count went up for a loss the master reported with the worker.
     tsm.numFailures[0] = 1;
@@ -207,7 +271,26 @@ describe("cross-role checks", () => {
     expect(slip.checks).toEqual(["C4:only-app-failures-counted"]);
     // An app-caused failure of the same index makes the count of 1 justified.
     const fine = collect();
-    checkJobFailures(driver.name, d, tids, newTasksInFlight(), { type: "message", from: "exec-1" as never, message: { type: "StatusUpdate", executorId: "0" as never, taskId: 2 as never, state: "FAILED", data: { kind: "failure", message: "boom" } as never, taskCpus: 1 } }, [taskEnded(2)], fine.report);
+    checkJobFailures(
+      driver.name,
+      d,
+      tids,
+      newTasksInFlight(),
+      {
+        type: "message",
+        from: "exec-1" as never,
+        message: {
+          type: "StatusUpdate",
+          executorId: "0" as never,
+          taskId: 2 as never,
+          state: "FAILED",
+          data: { kind: "failure", message: "boom" } as never,
+          taskCpus: 1,
+        },
+      },
+      [taskEnded(2)],
+      fine.report,
+    );
     expect(fine.checks).toEqual([]);
   });
 });

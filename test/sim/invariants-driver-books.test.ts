@@ -11,7 +11,13 @@ import { ClusterRun } from "../../src/sim/cluster.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { parseScenario } from "../../src/sim/scenario.js";
 import { TidLedger } from "../../src/sim/invariants/dense.js";
-import { checkDriverCores, checkFreeCoresConserved, checkRegistry, newDriverCoresLedger, type DriverCoresLedger } from "../../src/sim/invariants/driver-cores.js";
+import {
+  checkDriverCores,
+  checkFreeCoresConserved,
+  checkRegistry,
+  newDriverCoresLedger,
+  type DriverCoresLedger,
+} from "../../src/sim/invariants/driver-cores.js";
 import { checkOfferRound } from "../../src/sim/invariants/driver-offers.js";
 import { checkAppFailuresCounted } from "../../src/sim/invariants/driver-failures.js";
 import { checkExecutorRequests } from "../../src/sim/invariants/driver-requests.js";
@@ -24,7 +30,9 @@ const tiny = parseScenario({
   comment: "two workers, one app, one job: for the driver conservation checks' tests",
   timeLimitMs: 400_000,
   cluster: { masters: 1, workers: [{ count: 2, cores: 2, memoryMb: 4096 }] },
-  apps: [{ name: "pi", submitAtMs: 1000, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 1000 }] }] }],
+  apps: [
+    { name: "pi", submitAtMs: 1000, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 1000 }] }] },
+  ],
 });
 
 const collect = (): { report: Report; checks: string[]; details: string[] } => {
@@ -41,7 +49,8 @@ function midRun(): { s: DriverRoleState; tids: TidLedger; cores: DriverCoresLedg
   const s = run.world.byName.get("drv-pi")!.state as DriverRoleState;
   const tids = new TidLedger();
   const cores = newDriverCoresLedger();
-  for (const id in s.backend.executors) cores.registered.set(id, { cores: s.backend.executors[id]!.totalCores, address: s.backend.executors[id]!.address });
+  for (const id in s.backend.executors)
+    cores.registered.set(id, { cores: s.backend.executors[id]!.totalCores, address: s.backend.executors[id]!.address });
   for (const taskSetId of s.scheduler.pool) {
     const tsm = s.scheduler.taskSets[taskSetId]!;
     cores.cpusByTaskSet.set(taskSetId, tsm.cpusPerTask);
@@ -80,14 +89,36 @@ describe("D1: the backend agrees with the registrations and removals it saw", ()
     const register = (executorId: string): Input => ({
       type: "message",
       from: "exec-new" as never,
-      message: { type: "RegisterExecutor", executorId: executorId as never, executorAddress: "exec-new" as never, hostname: "h", cores: 2 } as never,
+      message: {
+        type: "RegisterExecutor",
+        executorId: executorId as never,
+        executorAddress: "exec-new" as never,
+        hostname: "h",
+        cores: 2,
+      } as never,
     });
     const refused = collect();
-    checkDriverCores("drv-pi", s, tids, cores, register("99"), [{ type: "send", to: "exec-new" as never, message: { type: "RegisterExecutorFailed", message: "no" } }], refused.report);
+    checkDriverCores(
+      "drv-pi",
+      s,
+      tids,
+      cores,
+      register("99"),
+      [{ type: "send", to: "exec-new" as never, message: { type: "RegisterExecutorFailed", message: "no" } }],
+      refused.report,
+    );
     expect(refused.details).toEqual(["drv-pi refused executor 99, whose id is not registered"]);
     const [known] = Object.keys(s.backend.executors);
     const again = collect();
-    checkDriverCores("drv-pi", s, tids, cores, register(known!), [{ type: "send", to: "exec-new" as never, message: { type: "RegisteredExecutor" } }], again.report);
+    checkDriverCores(
+      "drv-pi",
+      s,
+      tids,
+      cores,
+      register(known!),
+      [{ type: "send", to: "exec-new" as never, message: { type: "RegisteredExecutor" } }],
+      again.report,
+    );
     expect(again.details).toEqual([`drv-pi accepted executor ${known} again while it is registered`]);
   });
 });
@@ -155,16 +186,37 @@ describe("D4: a job's results come from accepted successes", () => {
     tids.launch(0, "j.0.0", 0, "1");
     tids.launch(1, "j.0.0", 1, "1");
     const led = newDriverResultsLedger();
-    checkJobResults("drv", s, tids, led, null, [{ type: "log", level: "info", event: "jobSubmitted", fields: { jobId: "j", stages: 1, tasks: 2 } }], collect().report);
+    checkJobResults(
+      "drv",
+      s,
+      tids,
+      led,
+      null,
+      [{ type: "log", level: "info", event: "jobSubmitted", fields: { jobId: "j", stages: 1, tasks: 2 } }],
+      collect().report,
+    );
     return { s, tids, led };
   }
   const finished = (taskId: number, value: unknown): Input => ({
     type: "message",
     from: "exec" as never,
-    message: { type: "StatusUpdate", executorId: "1" as never, taskId: taskId as never, state: "FINISHED", data: { kind: "result", value, sizeBytes: 8 }, taskCpus: 1 } as never,
+    message: {
+      type: "StatusUpdate",
+      executorId: "1" as never,
+      taskId: taskId as never,
+      state: "FINISHED",
+      data: { kind: "result", value, sizeBytes: 8 },
+      taskCpus: 1,
+    } as never,
   });
-  const ended = (taskId: number, index: number): Effect => ({ type: "notify", notification: { kind: "taskEnded", jobId: job, taskId: taskId as never, index, state: "FINISHED" } });
-  const progress = (n: number): Effect => ({ type: "notify", notification: { kind: "jobProgress", jobId: job, tasksFinished: n, tasksTotal: 2 } });
+  const ended = (taskId: number, index: number): Effect => ({
+    type: "notify",
+    notification: { kind: "taskEnded", jobId: job, taskId: taskId as never, index, state: "FINISHED" },
+  });
+  const progress = (n: number): Effect => ({
+    type: "notify",
+    notification: { kind: "jobProgress", jobId: job, tasksFinished: n, tasksTotal: 2 },
+  });
   const succeeded = (results: unknown[]): Effect => ({ type: "notify", notification: { kind: "jobSucceeded", jobId: job, results } });
 
   it("holds for a job whose results are its tasks' values", () => {
@@ -220,11 +272,24 @@ describe("D5: a failure that is surely the app's is counted", () => {
   const failed = (taskId: number, failure: Record<string, unknown>): Input => ({
     type: "message",
     from: "exec" as never,
-    message: { type: "StatusUpdate", executorId: "1" as never, taskId: taskId as never, state: "FAILED", data: { kind: "failure", failure }, taskCpus: 1 } as never,
+    message: {
+      type: "StatusUpdate",
+      executorId: "1" as never,
+      taskId: taskId as never,
+      state: "FAILED",
+      data: { kind: "failure", failure },
+      taskCpus: 1,
+    } as never,
   });
-  const ended = (taskId: number): Effect => ({ type: "notify", notification: { kind: "taskEnded", jobId: jobId("j"), taskId: taskId as never, index: 0, state: "FAILED", reason: "boom" } });
+  const ended = (taskId: number): Effect => ({
+    type: "notify",
+    notification: { kind: "taskEnded", jobId: jobId("j"), taskId: taskId as never, index: 0, state: "FAILED", reason: "boom" },
+  });
   function setup(numFailures: number): { s: DriverRoleState; tids: TidLedger } {
-    const s = { protocol: { taskMaxFailures: 4 }, scheduler: { taskSets: { "j.0.0": { isZombie: false, numFailures: [numFailures] } } } } as unknown as DriverRoleState;
+    const s = {
+      protocol: { taskMaxFailures: 4 },
+      scheduler: { taskSets: { "j.0.0": { isZombie: false, numFailures: [numFailures] } } },
+    } as unknown as DriverRoleState;
     const tids = new TidLedger();
     for (let taskId = 0; taskId < 5; taskId++) tids.launch(taskId, "j.0.0", 0, "1");
     return { s, tids };
@@ -239,14 +304,17 @@ describe("D5: a failure that is surely the app's is counted", () => {
     checkAppFailuresCounted("drv", s, tids, tally, failed(1, { kind: "killed", reason: "stop" }), [ended(1)], r.report);
     expect(r.checks).toEqual([]);
     checkAppFailuresCounted("drv", s, tids, tally, failed(2, { kind: "exception", message: "boom" }), [ended(2)], r.report);
-    expect(r.details).toEqual(["drv counts 1 failures against task 0 of j.0.0, but 2 of its attempts failed for the app's own reasons (TID 2 just ended FAILED)"]);
+    expect(r.details).toEqual([
+      "drv counts 1 failures against task 0 of j.0.0, but 2 of its attempts failed for the app's own reasons (TID 2 just ended FAILED)",
+    ]);
   });
 
   it("a task set still active once the app's failures of one task reach taskMaxFailures is caught", () => {
     const { s, tids } = setup(4);
     const r = collect();
     const tally = new Map();
-    for (let taskId = 0; taskId < 4; taskId++) checkAppFailuresCounted("drv", s, tids, tally, failed(taskId, { kind: "exception", message: "boom" }), [ended(taskId)], r.report);
+    for (let taskId = 0; taskId < 4; taskId++)
+      checkAppFailuresCounted("drv", s, tids, tally, failed(taskId, { kind: "exception", message: "boom" }), [ended(taskId)], r.report);
     expect(r.checks).toEqual(["D5:app-failures-counted"]);
     expect(r.details[0]).toMatch(/failed 4 times for the app's own reasons \(limit 4/);
   });
@@ -254,23 +322,63 @@ describe("D5: a failure that is surely the app's is counted", () => {
 
 describe("D6: executor requests follow the user's target", () => {
   const state = (running: Record<string, number[]>, pending: Record<string, boolean> = {}): DriverRoleState =>
-    ({ phase: "running", backend: { executors: { "1": {}, "2": {} }, executorsPendingToRemove: pending, requestedTotalExecutors: null }, scheduler: { executorIdToRunningTaskIds: running } }) as unknown as DriverRoleState;
+    ({
+      phase: "running",
+      backend: { executors: { "1": {}, "2": {} }, executorsPendingToRemove: pending, requestedTotalExecutors: null },
+      scheduler: { executorIdToRunningTaskIds: running },
+    }) as unknown as DriverRoleState;
   const command = (c: Record<string, unknown>): Input => ({ type: "command", command: c as never });
-  const ask = (total: number): Effect => ({ type: "send", to: "master" as never, message: { type: "RequestExecutors", appId: "app" as never, requestedTotal: total } });
-  const kill = (ids: string[]): Effect => ({ type: "send", to: "master" as never, message: { type: "KillExecutors", appId: "app" as never, executorIds: ids } });
+  const ask = (total: number): Effect => ({
+    type: "send",
+    to: "master" as never,
+    message: { type: "RequestExecutors", appId: "app" as never, requestedTotal: total },
+  });
+  const kill = (ids: string[]): Effect => ({
+    type: "send",
+    to: "master" as never,
+    message: { type: "KillExecutors", appId: "app" as never, executorIds: ids },
+  });
 
   it("holds when a kill lowers the target by the executors killed; a total off the target, or an idle executor the kill spared, is caught", () => {
     const target = { total: null as number | null };
     const ok = collect();
-    checkExecutorRequests("drv", state({ "1": [], "2": [7] }), target, command({ kind: "requestTotalExecutors", total: 3 }), [ask(3)], ok.report);
-    checkExecutorRequests("drv", state({ "1": [], "2": [7] }, { "1": false }), target, command({ kind: "killExecutors", executorIds: ["1", "2"] }), [ask(2), kill(["1"])], ok.report);
+    checkExecutorRequests(
+      "drv",
+      state({ "1": [], "2": [7] }),
+      target,
+      command({ kind: "requestTotalExecutors", total: 3 }),
+      [ask(3)],
+      ok.report,
+    );
+    checkExecutorRequests(
+      "drv",
+      state({ "1": [], "2": [7] }, { "1": false }),
+      target,
+      command({ kind: "killExecutors", executorIds: ["1", "2"] }),
+      [ask(2), kill(["1"])],
+      ok.report,
+    );
     expect(ok.checks).toEqual([]);
     expect(target.total).toBe(2);
     const off = collect();
-    checkExecutorRequests("drv", state({}), { total: 3 }, command({ kind: "killExecutors", executorIds: ["1"] }), [ask(3), kill(["1"])], off.report);
+    checkExecutorRequests(
+      "drv",
+      state({}),
+      { total: 3 },
+      command({ kind: "killExecutors", executorIds: ["1"] }),
+      [ask(3), kill(["1"])],
+      off.report,
+    );
     expect(off.details).toContain("drv asked the master for 3 executors in total, but the user's target is 2");
     const spared = collect();
-    checkExecutorRequests("drv", state({ "1": [] }), { total: 3 }, command({ kind: "killExecutors", executorIds: ["1"] }), [], spared.report);
+    checkExecutorRequests(
+      "drv",
+      state({ "1": [] }),
+      { total: 3 },
+      command({ kind: "killExecutors", executorIds: ["1"] }),
+      [],
+      spared.report,
+    );
     expect(spared.details).toEqual(["drv holds executor 1, which runs no task, but the user's killExecutors of it did not kill it"]);
     const unasked = collect();
     checkExecutorRequests("drv", state({}), { total: null }, { type: "timer", key: "revive" }, [ask(1)], unasked.report);
@@ -282,7 +390,18 @@ describe("D7: attempt numbers count the task's earlier attempts", () => {
   const launch = (taskId: number, index: number, attemptNumber: number): Effect => ({
     type: "send",
     to: "exec" as never,
-    message: { type: "LaunchTask", task: { taskId: taskId as never, attemptNumber, executorId: "1" as never, taskSetId: "j.0.0", index, cpus: 1, payload: { data: null, sizeBytes: 1 } } },
+    message: {
+      type: "LaunchTask",
+      task: {
+        taskId: taskId as never,
+        attemptNumber,
+        executorId: "1" as never,
+        taskSetId: "j.0.0",
+        index,
+        cpus: 1,
+        payload: { data: null, sizeBytes: 1 },
+      },
+    },
   });
   const submitted: Effect = { type: "log", level: "info", event: "taskSetSubmitted", fields: { taskSetId: "j.0.0", tasks: 2 } };
 
@@ -300,7 +419,11 @@ describe("D7: attempt numbers count the task's earlier attempts", () => {
 });
 
 describe("D8: a KillTask names an attempt the driver holds as running", () => {
-  const killTask = (taskId: number, executorId: string, to: string): Effect => ({ type: "send", to: to as never, message: { type: "KillTask", taskId: taskId as never, executorId: executorId as never, interruptThread: false, reason: "stop" } });
+  const killTask = (taskId: number, executorId: string, to: string): Effect => ({
+    type: "send",
+    to: to as never,
+    message: { type: "KillTask", taskId: taskId as never, executorId: executorId as never, interruptThread: false, reason: "stop" },
+  });
 
   it("holds mid-run for a running attempt; a kill of a finished attempt, or sent to another executor, is caught", () => {
     const { s, tids } = midRun();

@@ -56,7 +56,9 @@ function cluster(): { s: MasterState; led: Ledgers } {
   expect(judge(s, null, [], led)).toEqual([]);
   for (const n of [1, 2]) expect(stepAndJudge(s, msg(workerAddr(n), registerWorkerMsg(n)), led).fired).toEqual([]);
   const desc = { name: "app", memoryPerExecutorMb: 1024, command: {}, maxCores: 2, coresPerExecutor: 2 };
-  expect(stepAndJudge(s, msg(driverAddr(1), { type: "RegisterApplication", appDesc: desc, driverAddress: driverAddr(1) }), led).fired).toEqual([]);
+  expect(
+    stepAndJudge(s, msg(driverAddr(1), { type: "RegisterApplication", appDesc: desc, driverAddress: driverAddr(1) }), led).fired,
+  ).toEqual([]);
   return { s, led };
 }
 const firstApp = (s: MasterState) => Object.values(s.apps)[0]!;
@@ -64,10 +66,17 @@ const firstExecutor = (s: MasterState) => Object.values(firstApp(s).executors)[0
 
 describe("N1: every log effect names a declared event, level and ignore reason", () => {
   it("N1: declared names pass, an undeclared event, level or reason is named", () => {
-    expect(undeclaredLogName([log("info", "workerRegistered"), { type: "log", level: "warn", event: "ignored", fields: { why: "unknown-timer" } }])).toBeNull();
+    expect(
+      undeclaredLogName([
+        log("info", "workerRegistered"),
+        { type: "log", level: "warn", event: "ignored", fields: { why: "unknown-timer" } },
+      ]),
+    ).toBeNull();
     expect(undeclaredLogName([{ type: "log", level: "info", event: "" as never, fields: {} }])).toMatch(/undeclared event ""/);
     expect(undeclaredLogName([{ type: "log", level: "" as never, event: "workerRegistered", fields: {} }])).toMatch(/undeclared level/);
-    expect(undeclaredLogName([{ type: "log", level: "warn", event: "ignored", fields: { why: "Stryker was here" } }])).toMatch(/undeclared reason "Stryker was here"/);
+    expect(undeclaredLogName([{ type: "log", level: "warn", event: "ignored", fields: { why: "Stryker was here" } }])).toMatch(
+      /undeclared reason "Stryker was here"/,
+    );
     expect(undeclaredLogName([{ type: "log", level: "warn", event: "ignored", fields: {} }])).toMatch(/undeclared reason undefined/);
     expect(undeclaredLogName([send(driverAddr(1), { type: "" } as never)])).toMatch(/undeclared type ""/);
     expect(N1).toBe("N1:log-names-declared");
@@ -101,7 +110,17 @@ describe("M1: the master's books agree", () => {
   it("M1: the real master's steps keep its books", () => {
     const { s, led } = cluster();
     expect(stepAndJudge(s, heartbeat(s), led).fired).toEqual([]);
-    expect(stepAndJudge(s, msg(driverAddr(2), { type: "RegisterApplication", appDesc: { name: "b", memoryPerExecutorMb: 512, command: {} }, driverAddress: driverAddr(2) }), led).fired).toEqual([]);
+    expect(
+      stepAndJudge(
+        s,
+        msg(driverAddr(2), {
+          type: "RegisterApplication",
+          appDesc: { name: "b", memoryPerExecutorMb: 512, command: {} },
+          driverAddress: driverAddr(2),
+        }),
+        led,
+      ).fired,
+    ).toEqual([]);
   });
 
   it("M1: granted cores that are not the sum of the app's executors fire", () => {
@@ -143,7 +162,14 @@ describe("M1: the master's books agree", () => {
   it("M1: a driver placed on a worker that does not list it, or queued while placed, fires", () => {
     const { s } = cluster();
     const w = Object.values(s.workers)[1]!;
-    master.step(s, msg("client", { type: "RequestSubmitDriver", desc: { jarUrl: "x", mainClass: "M", cores: 1, memoryMb: 256, supervise: false, command: {} } } as unknown as Message), { now: T0 });
+    master.step(
+      s,
+      msg("client", {
+        type: "RequestSubmitDriver",
+        desc: { jarUrl: "x", mainClass: "M", cores: 1, memoryMb: 256, supervise: false, command: {} },
+      } as unknown as Message),
+      { now: T0 },
+    );
     const d = Object.values(s.drivers)[0]!;
     expect(d.workerId).toBeDefined();
     const ok: string[] = [];
@@ -175,8 +201,31 @@ describe("M2: the store follows registrations", () => {
     const s = aliveMaster();
     const led = newLedgers();
     judge(s, null, [], led);
-    expect(stepAndJudge(s, msg(workerAddr(1), { type: "RegisterWorker", workerId: "w1" as never, host: "h", port: 1, workerAddress: workerAddr(1), cores: 8, memoryMb: 8192, masterAddress: s.address }), led).fired).toEqual([]);
-    const { fired, fx } = stepAndJudge(s, msg(driverAddr(1), { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 512, command: {} }, driverAddress: driverAddr(1) }), led);
+    expect(
+      stepAndJudge(
+        s,
+        msg(workerAddr(1), {
+          type: "RegisterWorker",
+          workerId: "w1" as never,
+          host: "h",
+          port: 1,
+          workerAddress: workerAddr(1),
+          cores: 8,
+          memoryMb: 8192,
+          masterAddress: s.address,
+        }),
+        led,
+      ).fired,
+    ).toEqual([]);
+    const { fired, fx } = stepAndJudge(
+      s,
+      msg(driverAddr(1), {
+        type: "RegisterApplication",
+        appDesc: { name: "a", memoryPerExecutorMb: 512, command: {} },
+        driverAddress: driverAddr(1),
+      }),
+      led,
+    );
     expect(fired).toEqual([]);
     expect(fx.some((e) => e.type === "send" && e.message.type === "LaunchExecutor")).toBe(true);
     expect(stepAndJudge(s, { type: "peerDisconnected", peer: driverAddr(1) }, led).fired).toEqual([]);
@@ -184,7 +233,11 @@ describe("M2: the store follows registrations", () => {
 
   it("M2: an acknowledgement before the write, a launch past the reservation, a removal that keeps the record: each fires", () => {
     const s = aliveMaster();
-    const input = msg(driverAddr(1), { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 512, command: {} }, driverAddress: driverAddr(1) });
+    const input = msg(driverAddr(1), {
+      type: "RegisterApplication",
+      appDesc: { name: "a", memoryPerExecutorMb: 512, command: {} },
+      driverAddress: driverAddr(1),
+    });
     addWorker(s, 1);
     const fx = master.step(s, input, { now: T0 });
     const app = firstApp(s);
@@ -192,17 +245,35 @@ describe("M2: the store follows registrations", () => {
     const acked = fx.filter((e) => e.type === "send" && e.message.type === "RegisteredApplication");
     const reordered = [...acked, ...fx.filter((e) => !acked.includes(e))];
     const fired: string[] = [];
-    checkStoreFollowsRegistrations({ key: "m#0", name: "m", s, input, effects: reordered, isLeader: true, ledger: newMasterLedger(), report: (c) => void fired.push(c) }, newReservationLedger());
+    checkStoreFollowsRegistrations(
+      { key: "m#0", name: "m", s, input, effects: reordered, isLeader: true, ledger: newMasterLedger(), report: (c) => void fired.push(c) },
+      newReservationLedger(),
+    );
     expect(fired).toContain(M2);
     // Without the reservation's rewrite, the launch goes past what the store reserves.
     const noWrites = fx.filter((e) => e.type !== "persist");
     const fired2: string[] = [];
-    checkStoreFollowsRegistrations({ key: "m#0", name: "m", s, input, effects: noWrites, isLeader: true, ledger: newMasterLedger(), report: (c) => void fired2.push(c) }, newReservationLedger());
+    checkStoreFollowsRegistrations(
+      { key: "m#0", name: "m", s, input, effects: noWrites, isLeader: true, ledger: newMasterLedger(), report: (c) => void fired2.push(c) },
+      newReservationLedger(),
+    );
     expect(fired2.filter((c) => c === M2).length).toBeGreaterThanOrEqual(2);
     // A removal without its unpersist.
     const removal = [log("info", "applicationRemoved", { appId: app.id, state: "FINISHED" })];
     const fired3: string[] = [];
-    checkStoreFollowsRegistrations({ key: "m#0", name: "m", s, input: null, effects: removal, isLeader: true, ledger: newMasterLedger(), report: (c) => void fired3.push(c) }, newReservationLedger());
+    checkStoreFollowsRegistrations(
+      {
+        key: "m#0",
+        name: "m",
+        s,
+        input: null,
+        effects: removal,
+        isLeader: true,
+        ledger: newMasterLedger(),
+        report: (c) => void fired3.push(c),
+      },
+      newReservationLedger(),
+    );
     expect(fired3).toEqual([M2]);
   });
 
@@ -211,8 +282,17 @@ describe("M2: the store follows registrations", () => {
     addWorker(s, 1, 8);
     const w = Object.values(s.workers)[0]!;
     const fired: string[] = [];
-    const effects: Effect[] = [{ type: "persist", key: `worker_${w.id}`, record: { kind: "worker", worker: { id: w.id, host: w.host, port: w.port, address: w.address, cores: 9, memoryMb: w.memoryMb } } }];
-    checkStoreFollowsRegistrations({ key: "m#0", name: "m", s, input: null, effects, isLeader: true, ledger: newMasterLedger(), report: (c) => void fired.push(c) }, newReservationLedger());
+    const effects: Effect[] = [
+      {
+        type: "persist",
+        key: `worker_${w.id}`,
+        record: { kind: "worker", worker: { id: w.id, host: w.host, port: w.port, address: w.address, cores: 9, memoryMb: w.memoryMb } },
+      },
+    ];
+    checkStoreFollowsRegistrations(
+      { key: "m#0", name: "m", s, input: null, effects, isLeader: true, ledger: newMasterLedger(), report: (c) => void fired.push(c) },
+      newReservationLedger(),
+    );
     expect(fired).toEqual([M2]);
   });
 });
@@ -222,8 +302,13 @@ describe("M3: master state transitions", () => {
     const { s, led } = cluster();
     const e = firstExecutor(s);
     const w = s.workers[e.workerId]!;
-    expect(stepAndJudge(s, msg(w.address, { type: "ExecutorStateChanged", appId: e.appId, execId: e.id, state: "RUNNING" }), led).fired).toEqual([]);
-    expect(stepAndJudge(s, msg(w.address, { type: "ExecutorStateChanged", appId: e.appId, execId: e.id, state: "EXITED", exitStatus: 0 }), led).fired).toEqual([]);
+    expect(
+      stepAndJudge(s, msg(w.address, { type: "ExecutorStateChanged", appId: e.appId, execId: e.id, state: "RUNNING" }), led).fired,
+    ).toEqual([]);
+    expect(
+      stepAndJudge(s, msg(w.address, { type: "ExecutorStateChanged", appId: e.appId, execId: e.id, state: "EXITED", exitStatus: 0 }), led)
+        .fired,
+    ).toEqual([]);
     expect(stepAndJudge(s, { type: "peerDisconnected", peer: driverAddr(1) }, led).fired).toEqual([]);
     expect(stepAndJudge(s, { type: "peerDisconnected", peer: w.address }, led).fired).toEqual([]);
   });
@@ -249,7 +334,14 @@ describe("M3: master state transitions", () => {
     const a = cluster();
     const e = firstExecutor(a.s);
     e.state = "RUNNING";
-    expect(judge(a.s, msg(a.s.workers[e.workerId]!.address, { type: "ExecutorStateChanged", appId: e.appId, execId: e.id, state: "RUNNING" }), [], a.led)).toEqual([]);
+    expect(
+      judge(
+        a.s,
+        msg(a.s.workers[e.workerId]!.address, { type: "ExecutorStateChanged", appId: e.appId, execId: e.id, state: "RUNNING" }),
+        [],
+        a.led,
+      ),
+    ).toEqual([]);
     e.state = "LAUNCHING";
     expect(judge(a.s, heartbeat(a.s), [], a.led)).toContain(M3);
     const b = cluster();
@@ -267,14 +359,31 @@ describe("M3: master state transitions", () => {
     delete a.s.apps[app.id];
     expect(judge(a.s, heartbeat(a.s), [], a.led)).toContain(M3);
     a.s.apps[app.id] = app;
-    expect(judge(a.s, msg(driverAddr(1), { type: "RegisterApplication", appDesc: app.desc, driverAddress: driverAddr(1) }), [send(driverAddr(1), { type: "RegisteredApplication", appId: app.id, masterAddress: a.s.address })], a.led)).toContain(M3);
+    expect(
+      judge(
+        a.s,
+        msg(driverAddr(1), { type: "RegisterApplication", appDesc: app.desc, driverAddress: driverAddr(1) }),
+        [send(driverAddr(1), { type: "RegisteredApplication", appId: app.id, masterAddress: a.s.address })],
+        a.led,
+      ),
+    ).toContain(M3);
   });
 });
 
 /** Runs M4 and M5 on one step. */
 function judgeSchedule(s: MasterState, input: Input | null, effects: readonly Effect[], nowMs = T0): string[] {
   const fired: string[] = [];
-  const v = { key: "master-1#0", name: "master-1", s, input, effects, isLeader: true, ledger: newMasterLedger(), report: (c: string) => void fired.push(c), nowMs };
+  const v = {
+    key: "master-1#0",
+    name: "master-1",
+    s,
+    input,
+    effects,
+    isLeader: true,
+    ledger: newMasterLedger(),
+    report: (c: string) => void fired.push(c),
+    nowMs,
+  };
   checkScheduleOutcome(v);
   checkMasterTimeouts(v);
   return fired;
@@ -282,7 +391,15 @@ function judgeSchedule(s: MasterState, input: Input | null, effects: readonly Ef
 
 describe("M4: what schedule() leaves", () => {
   const register = (s: MasterState, over: Record<string, unknown> = {}) =>
-    master.step(s, msg(driverAddr(1), { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 1024, command: {}, ...over }, driverAddress: driverAddr(1) }), { now: T0 });
+    master.step(
+      s,
+      msg(driverAddr(1), {
+        type: "RegisterApplication",
+        appDesc: { name: "a", memoryPerExecutorMb: 1024, command: {}, ...over },
+        driverAddress: driverAddr(1),
+      }),
+      { now: T0 },
+    );
 
   it("M4: the real master's schedule (spread out, and not) passes", () => {
     for (const spreadOutApps of [true, false]) {
@@ -308,7 +425,13 @@ describe("M4: what schedule() leaves", () => {
     delete w.executors[`${app.id}/${e.id}`];
     w.coresUsed -= e.cores;
     w.memoryUsed -= e.memoryMb;
-    expect(judgeSchedule(s, null, fx.filter((x) => !(x.type === "send" && x.message.type === "LaunchExecutor" && x.to === w.address)))).toContain(M4);
+    expect(
+      judgeSchedule(
+        s,
+        null,
+        fx.filter((x) => !(x.type === "send" && x.message.type === "LaunchExecutor" && x.to === w.address)),
+      ),
+    ).toContain(M4);
   });
 
   it("M4: a spread-out launch that piles cores on one worker fires; so does a consolidating one that leaves two open", () => {
@@ -328,7 +451,10 @@ describe("M4: what schedule() leaves", () => {
     const fx2 = register(c, { maxCores: 3, coresPerExecutor: 1 });
     expect(judgeSchedule(c, null, fx2)).toEqual([]);
     // Pretend each worker got one core and both still have room: a consolidating schedule never does that.
-    const spread = fx2.filter((x) => x.type === "send" && x.message.type === "LaunchExecutor").slice(0, 2).map((x, i) => ({ ...x, to: workerAddr(i + 1) }));
+    const spread = fx2
+      .filter((x) => x.type === "send" && x.message.type === "LaunchExecutor")
+      .slice(0, 2)
+      .map((x, i) => ({ ...x, to: workerAddr(i + 1) }));
     firstApp(c).desc.maxCores = firstApp(c).coresGranted;
     expect(judgeSchedule(c, null, spread)).toContain(M4);
   });
@@ -336,7 +462,14 @@ describe("M4: what schedule() leaves", () => {
   it("M4: a waiting driver that fits on a live worker fires", () => {
     const s = aliveMaster();
     addWorker(s, 1, 4);
-    master.step(s, msg("client", { type: "RequestSubmitDriver", desc: { jarUrl: "x", mainClass: "M", cores: 1, memoryMb: 256, supervise: false, command: {} } } as unknown as Message), { now: T0 });
+    master.step(
+      s,
+      msg("client", {
+        type: "RequestSubmitDriver",
+        desc: { jarUrl: "x", mainClass: "M", cores: 1, memoryMb: 256, supervise: false, command: {} },
+      } as unknown as Message),
+      { now: T0 },
+    );
     expect(judgeSchedule(s, null, [])).toEqual([]);
     const d = Object.values(s.drivers)[0]!;
     const w = s.workers[d.workerId!]!;
@@ -367,7 +500,15 @@ describe("M5: master timeouts on time", () => {
   it("M5: an executor left LAUNCHING past its launch timeout fires", () => {
     const s = aliveMaster();
     addWorker(s, 1, 4);
-    master.step(s, msg(driverAddr(1), { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 1024, command: {} }, driverAddress: driverAddr(1) }), { now: T0 });
+    master.step(
+      s,
+      msg(driverAddr(1), {
+        type: "RegisterApplication",
+        appDesc: { name: "a", memoryPerExecutorMb: 1024, command: {} },
+        driverAddress: driverAddr(1),
+      }),
+      { now: T0 },
+    );
     expect(Object.values(firstApp(s).executors)[0]!.state).toBe("LAUNCHING");
     expect(judgeSchedule(s, timer, [], T0 + s.config.executorLaunchTimeoutMs - 1)).toEqual([]);
     expect(judgeSchedule(s, timer, [], T0 + s.config.executorLaunchTimeoutMs)).toContain(M5);
@@ -377,7 +518,14 @@ describe("M5: master timeouts on time", () => {
 describe("M1/M3: recovery and executor ends", () => {
   it("M1: a master still RECOVERING with nothing left to hear from fires", () => {
     const s = newMaster();
-    master.step(s, { type: "leaderElected", stored: { apps: [], drivers: [], workers: [{ id: wid(1), host: "h", port: 1, address: workerAddr(1), cores: 4, memoryMb: 4096 }] } }, { now: T0 });
+    master.step(
+      s,
+      {
+        type: "leaderElected",
+        stored: { apps: [], drivers: [], workers: [{ id: wid(1), host: "h", port: 1, address: workerAddr(1), cores: 4, memoryMb: 4096 }] },
+      },
+      { now: T0 },
+    );
     expect(s.recoveryState).toBe("RECOVERING");
     const ok: string[] = [];
     checkMasterBooks(s, (c) => void ok.push(c), "master-1");
@@ -397,24 +545,44 @@ describe("M1/M3: recovery and executor ends", () => {
     const f = firstExecutor(b.s);
     const w = b.s.workers[f.workerId]!;
     f.state = "FAILED";
-    expect(judge(b.s, msg(w.address, { type: "ExecutorStateChanged", appId: f.appId, execId: f.id, state: "RUNNING" }), [], b.led)).toContain(M3);
+    expect(
+      judge(b.s, msg(w.address, { type: "ExecutorStateChanged", appId: f.appId, execId: f.id, state: "RUNNING" }), [], b.led),
+    ).toContain(M3);
   });
 
   it("M3: a worker dropped as UNKNOWN on an answer (not a timeout) fires", () => {
     const s = newMaster();
     const led = newLedgers();
     judge(s, null, [], led);
-    const stored = { apps: [], drivers: [], workers: [1, 2].map((n) => ({ id: wid(n), host: `h${n}`, port: n, address: workerAddr(n), cores: 4, memoryMb: 4096 })) };
+    const stored = {
+      apps: [],
+      drivers: [],
+      workers: [1, 2].map((n) => ({ id: wid(n), host: `h${n}`, port: n, address: workerAddr(n), cores: 4, memoryMb: 4096 })),
+    };
     expect(stepAndJudge(s, { type: "leaderElected", stored }, led).fired).toEqual([]);
     const input = msg(workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
     master.step(s, input, { now: T0 });
     s.workers[wid(2)]!.state = "DEAD";
-    expect(judge(s, input, [log("info", "workerRemoved", { workerId: wid(2), message: "x" }), { type: "unpersist", key: `worker_${wid(2)}` }], led)).toContain(M3);
+    expect(
+      judge(
+        s,
+        input,
+        [log("info", "workerRemoved", { workerId: wid(2), message: "x" }), { type: "unpersist", key: `worker_${wid(2)}` }],
+        led,
+      ),
+    ).toContain(M3);
   });
 
   it("M3: a driver reported FINISHED that stays, or is removed as another state, fires", () => {
     const { s, led } = cluster();
-    stepAndJudge(s, msg("client", { type: "RequestSubmitDriver", desc: { jarUrl: "x", mainClass: "M", cores: 1, memoryMb: 256, supervise: false, command: {} } } as unknown as Message), led);
+    stepAndJudge(
+      s,
+      msg("client", {
+        type: "RequestSubmitDriver",
+        desc: { jarUrl: "x", mainClass: "M", cores: 1, memoryMb: 256, supervise: false, command: {} },
+      } as unknown as Message),
+      led,
+    );
     const d = Object.values(s.drivers)[0]!;
     const w = s.workers[d.workerId!]!;
     const report = msg(w.address, { type: "DriverStateChanged", driverId: d.id, state: "FINISHED" });
@@ -430,11 +598,19 @@ describe("M2: the duplicate flag of RegisteredWorker", () => {
     const fx = master.step(s, input, { now: T0 });
     const judgeFx = (effects: Effect[]) => {
       const fired: string[] = [];
-      checkStoreFollowsRegistrations({ key: "m#0", name: "m", s, input, effects, isLeader: true, ledger: newMasterLedger(), report: (c) => void fired.push(c) }, newReservationLedger());
+      checkStoreFollowsRegistrations(
+        { key: "m#0", name: "m", s, input, effects, isLeader: true, ledger: newMasterLedger(), report: (c) => void fired.push(c) },
+        newReservationLedger(),
+      );
       return fired;
     };
     expect(judgeFx(fx)).toEqual([]);
-    const flip = (effects: Effect[]) => effects.map((e) => (e.type === "send" && e.message.type === "RegisteredWorker" ? { ...e, message: { ...e.message, duplicate: !e.message.duplicate } } : e));
+    const flip = (effects: Effect[]) =>
+      effects.map((e) =>
+        e.type === "send" && e.message.type === "RegisteredWorker"
+          ? { ...e, message: { ...e.message, duplicate: !e.message.duplicate } }
+          : e,
+      );
     expect(judgeFx(flip(fx))).toContain(M2);
     const again = master.step(s, input, { now: T0 });
     expect(judgeFx(again)).toEqual([]);
@@ -446,11 +622,28 @@ describe("M6: an app is removed at its executor retry limit", () => {
   it("M6: the real master removes it at the limit; one kept there fires", () => {
     const s = aliveMaster({ maxExecutorRetries: 2 });
     addWorker(s, 1, 4);
-    master.step(s, msg(driverAddr(1), { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 1024, command: {}, maxCores: 1 }, driverAddress: driverAddr(1) }), { now: T0 });
+    master.step(
+      s,
+      msg(driverAddr(1), {
+        type: "RegisterApplication",
+        appDesc: { name: "a", memoryPerExecutorMb: 1024, command: {}, maxCores: 1 },
+        driverAddress: driverAddr(1),
+      }),
+      { now: T0 },
+    );
     const ledger = newMasterLedger();
     const judgeStep = (input: Input, effects: Effect[]) => {
       const fired: string[] = [];
-      const v = { key: "master-1#0", name: "master-1", s, input, effects, isLeader: true, ledger, report: (c: string) => void fired.push(c) };
+      const v = {
+        key: "master-1#0",
+        name: "master-1",
+        s,
+        input,
+        effects,
+        isLeader: true,
+        ledger,
+        report: (c: string) => void fired.push(c),
+      };
       checkMasterStep(v);
       checkAppRemovedAtMaxRetries(v);
       return fired;
@@ -471,14 +664,31 @@ describe("M6: an app is removed at its executor retry limit", () => {
     // A master that kept it: put the app back as it was, and judge the same step again.
     const t = aliveMaster({ maxExecutorRetries: 1 });
     addWorker(t, 1, 4);
-    master.step(t, msg(driverAddr(1), { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 1024, command: {}, maxCores: 1 }, driverAddress: driverAddr(1) }), { now: T0 });
+    master.step(
+      t,
+      msg(driverAddr(1), {
+        type: "RegisterApplication",
+        appDesc: { name: "a", memoryPerExecutorMb: 1024, command: {}, maxCores: 1 },
+        driverAddress: driverAddr(1),
+      }),
+      { now: T0 },
+    );
     const e = Object.values(Object.values(t.apps)[0]!.executors)[0]!;
     const input = msg(workerAddr(1), { type: "ExecutorStateChanged", appId: e.appId, execId: e.id, state: "FAILED", exitStatus: 1 });
     const kept = { ...Object.values(t.apps)[0]! };
     const fx = master.step(t, input, { now: T0 });
     t.apps[kept.id] = kept;
     const fired: string[] = [];
-    const v = { key: "master-1#0", name: "master-1", s: t, input, effects: fx.filter((x) => !(x.type === "send" && x.message.type === "ApplicationRemoved")), isLeader: true, ledger: newMasterLedger(), report: (c: string) => void fired.push(c) };
+    const v = {
+      key: "master-1#0",
+      name: "master-1",
+      s: t,
+      input,
+      effects: fx.filter((x) => !(x.type === "send" && x.message.type === "ApplicationRemoved")),
+      isLeader: true,
+      ledger: newMasterLedger(),
+      report: (c: string) => void fired.push(c),
+    };
     checkMasterStep(v);
     checkAppRemovedAtMaxRetries(v);
     expect(fired).toContain(M6);

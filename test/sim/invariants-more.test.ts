@@ -20,7 +20,18 @@ import { ROLES } from "../../src/sim/roles.js";
 import { ClusterRun } from "../../src/sim/cluster.js";
 import { parseScenario } from "../../src/sim/scenario.js";
 import type { WorkerState } from "../../src/protocol/worker/state.js";
-import { addApp, addWorker, aliveMaster, deliver, driverAddr, newMaster, registerWorkerMsg, step as masterStep, T0, wid, workerAddr } from "../protocol/master/fixtures.js";
+import {
+  addApp,
+  addWorker,
+  aliveMaster,
+  driverAddr,
+  newMaster,
+  registerWorkerMsg,
+  step as masterStep,
+  T0,
+  wid,
+  workerAddr,
+} from "../protocol/master/fixtures.js";
 import { addExecutor, fail, launched, registeredDriver, submit, taskSet } from "../protocol/driver/fixtures.js";
 import { executorConfig } from "../protocol/executor/fixtures.js";
 import { launchExecutor, M1, M2, registeredMessage, registeredWorker, step as workerStep, W } from "../protocol/worker/fixtures.js";
@@ -37,9 +48,24 @@ const checks = (list: Reported[]) => list.filter((r) => r.weakness === undefined
 const msg = (from: string, message: Message): Input => ({ type: "message", from: address(from), message });
 
 /** Runs the master checks on one step; the real reducer's effects when `input` is given and `effects` is not. */
-function masterCheck(s: MasterState, input: Input | null, effects: Effect[], opts: { ledger?: MasterLedger; nowMs?: number; key?: string } = {}): Reported[] {
+function masterCheck(
+  s: MasterState,
+  input: Input | null,
+  effects: Effect[],
+  opts: { ledger?: MasterLedger; nowMs?: number; key?: string } = {},
+): Reported[] {
   const c = collector();
-  checkMasterStep({ key: opts.key ?? "master-1#1", name: "master-1", s, input, effects, isLeader: true, ledger: opts.ledger ?? newMasterLedger(), report: c.report, nowMs: opts.nowMs ?? -1 });
+  checkMasterStep({
+    key: opts.key ?? "master-1#1",
+    name: "master-1",
+    s,
+    input,
+    effects,
+    isLeader: true,
+    ledger: opts.ledger ?? newMasterLedger(),
+    report: c.report,
+    nowMs: opts.nowMs ?? -1,
+  });
   return c.list;
 }
 
@@ -69,7 +95,9 @@ describe("invariants: I11 (no acknowledged worker, app or driver forgotten)", ()
   function recovering(ledger: MasterLedger) {
     const s = newMaster();
     const stored = {
-      apps: [{ id: "app-1" as never, desc: { name: "a", memoryPerExecutorMb: 1, command: {} }, driverAddress: driverAddr(1), startTimeMs: T0 }],
+      apps: [
+        { id: "app-1" as never, desc: { name: "a", memoryPerExecutorMb: 1, command: {} }, driverAddress: driverAddr(1), startTimeMs: T0 },
+      ],
       drivers: [{ id: "driver-1" as never, desc: { cores: 1, memoryMb: 1, supervise: true, command: {} }, startTimeMs: T0 }],
       workers: [{ id: wid(1), host: "h1", port: 1, address: workerAddr(1), cores: 4, memoryMb: 4096 }],
     };
@@ -99,7 +127,12 @@ describe("invariants: I11 (no acknowledged worker, app or driver forgotten)", ()
   it("invariants: I11 records an app dropped because two stored apps share its driver as the split-brain weakness", () => {
     const ledger = newMasterLedger();
     const s = newMaster();
-    const app = (id: string) => ({ id: id as never, desc: { name: "a", memoryPerExecutorMb: 1, command: {} }, driverAddress: driverAddr(1), startTimeMs: T0 });
+    const app = (id: string) => ({
+      id: id as never,
+      desc: { name: "a", memoryPerExecutorMb: 1, command: {} },
+      driverAddress: driverAddr(1),
+      startTimeMs: T0,
+    });
     const fx = masterStep(s, { type: "leaderElected", stored: { apps: [app("app-1"), app("app-2")], drivers: [], workers: [] } });
     masterCheck(s, { type: "leaderElected", stored: { apps: [app("app-1"), app("app-2")], drivers: [], workers: [] } }, fx, { ledger });
     const list = masterRun(s, { type: "timer", key: "completeRecovery" }, T0 + 60_000, ledger);
@@ -133,7 +166,9 @@ describe("invariants: I13 (a dead worker's executors, drivers and apps are told)
     const driverId = Object.keys(s.drivers)[0]!;
     s.drivers[driverId]!.workerId = w.id;
     w.state = "DEAD";
-    const list = checks(masterCheck(s, null, [{ type: "log", level: "info", event: "workerRemoved", fields: { workerId: w.id } }], { ledger }));
+    const list = checks(
+      masterCheck(s, null, [{ type: "log", level: "info", event: "workerRemoved", fields: { workerId: w.id } }], { ledger }),
+    );
     expect(list.filter((c) => c === "I13:worker-loss-reported")).toHaveLength(4);
     expect(Object.values(app.executors).some((e) => e.workerId === w.id)).toBe(true);
   });
@@ -147,13 +182,16 @@ describe("invariants: I13 (a dead worker's executors, drivers and apps are told)
     s.completedDrivers.push({ id: driverId as never, state: "ERROR", workerId: w.id, startTimeMs: 0, endTimeMs: 0 });
     w.state = "DEAD";
     w.executors = {};
-    for (const a of Object.values(s.apps)) for (const id of Object.keys(a.executors)) if (a.executors[id]!.workerId === w.id) delete a.executors[id];
+    for (const a of Object.values(s.apps))
+      for (const id of Object.keys(a.executors)) if (a.executors[id]!.workerId === w.id) delete a.executors[id];
     const fx: Effect[] = [
       { type: "log", level: "info", event: "workerRemoved", fields: { workerId: w.id } },
       { type: "log", level: "info", event: "driverRemoved", fields: { driverId, state: "ERROR" } },
       ...Object.values(s.apps).map((a) => send(a.driverAddress, { type: "WorkerRemoved", workerId: w.id, host: w.host, message: "gone" })),
     ];
-    expect(masterCheck(s, null, fx, { ledger }).map((r) => r.detail)).toEqual([expect.stringMatching(/supervised driver .* as ERROR, not RELAUNCHING/)]);
+    expect(masterCheck(s, null, fx, { ledger }).map((r) => r.detail)).toEqual([
+      expect.stringMatching(/supervised driver .* as ERROR, not RELAUNCHING/),
+    ]);
   });
 });
 
@@ -182,7 +220,8 @@ describe("invariants: I15 (an app fails only after maxExecutorRetries consecutiv
     const { id } = addApp(s, 1, { maxCores: 2, coresPerExecutor: 2 });
     return { s, id, ledger: newMasterLedger() };
   }
-  const failed = (appId: string, execId: number): Input => msg(workerAddr(1), { type: "ExecutorStateChanged", appId: appId as never, execId, state: "FAILED", message: "boom" });
+  const failed = (appId: string, execId: number): Input =>
+    msg(workerAddr(1), { type: "ExecutorStateChanged", appId: appId as never, execId, state: "FAILED", message: "boom" });
 
   it("invariants: I15 holds when the real master removes the app after its limit", () => {
     const { s, id, ledger } = failingApp(3);
@@ -194,15 +233,27 @@ describe("invariants: I15 (an app fails only after maxExecutorRetries consecutiv
 
   it("invariants: I15 fires on a removal before the limit, and on one while an executor is RUNNING", () => {
     const { s, id, ledger } = failingApp(3);
-    const removal: Effect[] = [send(driverAddr(1), { type: "ApplicationRemoved", message: "FAILED" }), send(workerAddr(1), { type: "KillExecutor", masterUrl: s.address, appId: id, execId: 7 })];
+    const removal: Effect[] = [
+      send(driverAddr(1), { type: "ApplicationRemoved", message: "FAILED" }),
+      send(workerAddr(1), { type: "KillExecutor", masterUrl: s.address, appId: id, execId: 7 }),
+    ];
     ledger.executorStates.set(`master-1#1|${id}/7`, "RUNNING");
     const list = masterCheck(s, failed(id, 0), removal, { ledger });
-    expect(list.map((r) => r.detail)).toEqual([expect.stringMatching(/after 1 consecutive executor failures \(limit 3\)/), expect.stringMatching(/while its executor 7 was RUNNING/)]);
+    expect(list.map((r) => r.detail)).toEqual([
+      expect.stringMatching(/after 1 consecutive executor failures \(limit 3\)/),
+      expect.stringMatching(/while its executor 7 was RUNNING/),
+    ]);
   });
 });
 
 describe("invariants: I16-I18 (worker and executor)", () => {
-  function workerCheck(s: WorkerState, input: Input | null, effects: Effect[], ledger: WorkerLedger = newWorkerLedger(), timeMs = 0): Reported[] {
+  function workerCheck(
+    s: WorkerState,
+    input: Input | null,
+    effects: Effect[],
+    ledger: WorkerLedger = newWorkerLedger(),
+    timeMs = 0,
+  ): Reported[] {
     const c = collector();
     checkWorkerStep({ name: "worker-1", s, input, effects, incarnation: 1, timeMs, ledger, report: c.report });
     return c.list;
@@ -211,7 +262,20 @@ describe("invariants: I16-I18 (worker and executor)", () => {
   it("invariants: I16 fires on an executor launch or kill that is no order of the worker's active master", () => {
     const s = registeredWorker();
     const stale = launchExecutor({ masterUrl: M2 });
-    const launch: Effect = { type: "launch", spec: { kind: "executor", appId: stale.appId, execId: 0, cores: 2, memoryMb: 1, appDesc: stale.appDesc, driverAddress: stale.driverAddress, workerAddress: W, workerId: s.workerId } };
+    const launch: Effect = {
+      type: "launch",
+      spec: {
+        kind: "executor",
+        appId: stale.appId,
+        execId: 0,
+        cores: 2,
+        memoryMb: 1,
+        appDesc: stale.appDesc,
+        driverAddress: stale.driverAddress,
+        workerAddress: W,
+        workerId: s.workerId,
+      },
+    };
     expect(checks(workerCheck(s, msg(M2, stale), [launch]))).toEqual(["I16:orders-from-current-master"]);
     const kill: Effect = { type: "kill", process: { kind: "executor", appId: stale.appId, execId: 0 }, graceMs: 1 };
     expect(checks(workerCheck(s, { type: "timer", key: "heartbeat" }, [kill]))).toEqual(["I16:orders-from-current-master"]);
@@ -221,10 +285,25 @@ describe("invariants: I16-I18 (worker and executor)", () => {
     const s = registeredWorker();
     const other = address("worker-2");
     const forged = launchExecutor(); // masterUrl M1: the active master's
-    const launch: Effect = { type: "launch", spec: { kind: "executor", appId: forged.appId, execId: 0, cores: 2, memoryMb: 1, appDesc: forged.appDesc, driverAddress: forged.driverAddress, workerAddress: W, workerId: s.workerId } };
+    const launch: Effect = {
+      type: "launch",
+      spec: {
+        kind: "executor",
+        appId: forged.appId,
+        execId: 0,
+        cores: 2,
+        memoryMb: 1,
+        appDesc: forged.appDesc,
+        driverAddress: forged.driverAddress,
+        workerAddress: W,
+        workerId: s.workerId,
+      },
+    };
     expect(checks(workerCheck(s, msg(other, forged), [launch]))).toEqual(["I16:orders-from-current-master"]);
     // An ApplicationFinished acts later (when the app's last executor exits): not refusing it is enough.
-    expect(checks(workerCheck(s, msg(other, { type: "ApplicationFinished", appId: forged.appId }), []))).toEqual(["I16:orders-from-current-master"]);
+    expect(checks(workerCheck(s, msg(other, { type: "ApplicationFinished", appId: forged.appId }), []))).toEqual([
+      "I16:orders-from-current-master",
+    ]);
     // The real worker refuses both.
     for (const message of [forged, { type: "ApplicationFinished", appId: forged.appId } as const]) {
       const input = msg(other, message);
@@ -256,7 +335,15 @@ describe("invariants: I16-I18 (worker and executor)", () => {
 
   it("invariants: I27 (executor half) fires when a task reaches an executor not yet built, and not once it is", () => {
     const e = executor.init(executorConfig(), { now: 0 }).state;
-    const task = { taskId: 1, attemptNumber: 0, executorId: e.executorId, taskSetId: "j.0.0", index: 0, cpus: 1, payload: { data: null, sizeBytes: 1 } };
+    const task = {
+      taskId: 1,
+      attemptNumber: 0,
+      executorId: e.executorId,
+      taskSetId: "j.0.0",
+      index: 0,
+      cpus: 1,
+      payload: { data: null, sizeBytes: 1 },
+    };
     const input = msg(e.driverAddress, { type: "LaunchTask", task });
     const c = collector();
     checkExecutorStep("exec-1", e, input, c.report);
@@ -278,7 +365,22 @@ describe("invariants: I16-I18 (worker and executor)", () => {
     expect(workerCheck(s, input, fx, ledger, 1000)).toEqual([]);
     const peer = (a: string): PeerView | undefined => (a === W ? { alive: true, incarnation: 1, state: s } : undefined);
     const m = aliveMaster();
-    m.workers[s.workerId] = { ...m.workers[s.workerId]!, id: s.workerId, host: s.host, port: s.port, address: W, cores: 8, memoryMb: 8192, state: "ALIVE", coresUsed: 0, memoryUsed: 0, executors: {}, drivers: {}, lastHeartbeatMs: T0, adoptOnLatestState: false };
+    m.workers[s.workerId] = {
+      ...m.workers[s.workerId]!,
+      id: s.workerId,
+      host: s.host,
+      port: s.port,
+      address: W,
+      cores: 8,
+      memoryMb: 8192,
+      state: "ALIVE",
+      coresUsed: 0,
+      memoryUsed: 0,
+      executors: {},
+      drivers: {},
+      lastHeartbeatMs: T0,
+      adoptOnLatestState: false,
+    };
     m.addressToWorker[W] = s.workerId;
     return { s, fx, ledger, peer, m };
   }
@@ -314,7 +416,14 @@ describe("invariants: I24 (a task failing maxFailures times aborts its task set 
     const ledger = newDriverLedger();
     let tasks = launched(submit(s, "job-1", taskSet(1)));
     const c = collector();
-    checkDriverStep({ name: "drv", s, input: null, effects: tasks.map((t) => send(address("executor-1"), { type: "LaunchTask", task: t })), ledger, report: c.report });
+    checkDriverStep({
+      name: "drv",
+      s,
+      input: null,
+      effects: tasks.map((t) => send(address("executor-1"), { type: "LaunchTask", task: t })),
+      ledger,
+      report: c.report,
+    });
     const fx1 = fail(s, tasks[0]!);
     checkDriverStep({ name: "drv", s, input: null, effects: fx1, ledger, report: c.report });
     tasks = launched(fx1); // the retry went out with the failure
@@ -364,7 +473,15 @@ describe("invariants: I28 (FIFO per ordered pair)", () => {
       comment: "one 2-core executor gets two LaunchTasks in one offer round; the network reorders them",
       timeLimitMs: 60_000,
       cluster: { masters: 1, workers: [{ count: 1, cores: 2, memoryMb: 4096 }] },
-      apps: [{ name: "pi", submitAtMs: 1000, maxCores: 2, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 4, durationMs: 1000 }] }] }],
+      apps: [
+        {
+          name: "pi",
+          submitAtMs: 1000,
+          maxCores: 2,
+          coresPerExecutor: 2,
+          jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 4, durationMs: 1000 }] }],
+        },
+      ],
     });
     const sound = new ClusterRun(scenario, ROLES).run();
     expect(sound.violations).toEqual([]);
@@ -379,7 +496,11 @@ describe("invariants: I28 (FIFO per ordered pair)", () => {
       return n;
     };
     const result = run.run();
-    expect(result.violations[0]).toMatchObject({ check: "I28:fifo-per-pair", node: expect.stringMatching(/^exec-/), nodes: [expect.stringMatching(/^exec-/), "drv-pi"] });
+    expect(result.violations[0]).toMatchObject({
+      check: "I28:fifo-per-pair",
+      node: expect.stringMatching(/^exec-/),
+      nodes: [expect.stringMatching(/^exec-/), "drv-pi"],
+    });
   });
 });
 
@@ -391,7 +512,12 @@ describe("invariants: the new checks on runs", () => {
     // check has nothing to find there even with the bug; cut the worker off from everyone instead,
     // silently (the lossy network): on the TCP network a cut this long breaks the executors'
     // connections to their driver, and they exit before the reconciliation this test is about.
-    const cut = { ...scenario, network: { lossy: true }, config: { bugs: ["SPARK-13604"] }, faults: [{ atMs: 10_000, kind: "partition" as const, hosts: ["worker-2"], durationMs: 150_000 }] };
+    const cut = {
+      ...scenario,
+      network: { lossy: true },
+      config: { bugs: ["SPARK-13604"] },
+      faults: [{ atMs: 10_000, kind: "partition" as const, hosts: ["worker-2"], durationMs: 150_000 }],
+    };
     expect(runPlan(cut, ROLES).failure?.check).toBe("I17:worker-and-master-agree");
     expect(runPlan({ ...cut, config: {} }, ROLES).ok).toBe(true);
   });

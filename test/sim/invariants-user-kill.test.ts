@@ -10,12 +10,23 @@ import { checkUserKillSparesBusy, newDriverLedger, type DriverStepView } from ".
 function view(running: Record<string, number[]>, effects: Effect[], input: Input): { v: DriverStepView; reports: string[] } {
   const reports: string[] = [];
   const s = { scheduler: { executorIdToRunningTaskIds: running, taskSets: {} } } as unknown as DriverRoleState;
-  const v: DriverStepView = { name: "drv-pi", s, input, effects, ledger: newDriverLedger(), report: (check: string) => void reports.push(check) };
+  const v: DriverStepView = {
+    name: "drv-pi",
+    s,
+    input,
+    effects,
+    ledger: newDriverLedger(),
+    report: (check: string) => void reports.push(check),
+  };
   return { v, reports };
 }
 
 const killCommand: Input = { type: "command", command: { kind: "killExecutors", executorIds: ["1", "2"] } };
-const killSent = (ids: string[]): Effect => ({ type: "send", to: "master-1" as never, message: { type: "KillExecutors", appId: "app-1" as never, executorIds: ids } });
+const killSent = (ids: string[]): Effect => ({
+  type: "send",
+  to: "master-1" as never,
+  message: { type: "KillExecutors", appId: "app-1" as never, executorIds: ids },
+});
 
 describe("I29: the user's killExecutors spares busy executors", () => {
   it("I29: a kill request naming an executor that runs a task breaks it", () => {

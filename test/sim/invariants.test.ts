@@ -35,16 +35,38 @@ function masterWithExecutor(): MasterState {
   return s;
 }
 
-function masterStep(s: MasterState, effects: Effect[], opts: { input?: Input | null; isLeader?: boolean; ledger?: MasterLedger; key?: string } = {}): Reported[] {
+function masterStep(
+  s: MasterState,
+  effects: Effect[],
+  opts: { input?: Input | null; isLeader?: boolean; ledger?: MasterLedger; key?: string } = {},
+): Reported[] {
   const c = collector();
-  checkMasterStep({ key: opts.key ?? "master-1#0", name: "master-1", s, input: opts.input ?? null, effects, isLeader: opts.isLeader ?? true, ledger: opts.ledger ?? newMasterLedger(), report: c.report });
+  checkMasterStep({
+    key: opts.key ?? "master-1#0",
+    name: "master-1",
+    s,
+    input: opts.input ?? null,
+    effects,
+    isLeader: opts.isLeader ?? true,
+    ledger: opts.ledger ?? newMasterLedger(),
+    report: c.report,
+  });
   return c.list;
 }
 
 const firstApp = (s: MasterState) => Object.values(s.apps)[0]!;
 const firstWorker = (s: MasterState) => Object.values(s.workers)[0]!;
 const launch = (s: MasterState, execId: number, to = workerAddr(1)): Effect =>
-  send(to, { type: "LaunchExecutor", masterUrl: s.address, appId: firstApp(s).id, execId: execId as never, appDesc: firstApp(s).desc, driverAddress: driverAddr(1), cores: 2, memoryMb: 1024 });
+  send(to, {
+    type: "LaunchExecutor",
+    masterUrl: s.address,
+    appId: firstApp(s).id,
+    execId: execId as never,
+    appDesc: firstApp(s).desc,
+    driverAddress: driverAddr(1),
+    cores: 2,
+    memoryMb: 1024,
+  });
 const checks = (list: Reported[]) => list.filter((r) => r.weakness === undefined).map((r) => r.check);
 
 describe("invariants: master", () => {
@@ -59,16 +81,22 @@ describe("invariants: master", () => {
     const s = masterWithExecutor();
     const w = firstWorker(s);
     w.coresUsed = w.cores + 1;
-    expect(checks(masterStep(s, [], { input: msg(w.address, { type: "Heartbeat", workerId: w.id, workerAddress: w.address }) }))).toContain("I1:worker-not-overcommitted");
+    expect(checks(masterStep(s, [], { input: msg(w.address, { type: "Heartbeat", workerId: w.id, workerAddress: w.address }) }))).toContain(
+      "I1:worker-not-overcommitted",
+    );
     w.coresUsed = -1;
-    expect(checks(masterStep(s, [], { input: msg(w.address, { type: "Heartbeat", workerId: w.id, workerAddress: w.address }) }))).toContain("I1:worker-not-overcommitted");
+    expect(checks(masterStep(s, [], { input: msg(w.address, { type: "Heartbeat", workerId: w.id, workerAddress: w.address }) }))).toContain(
+      "I1:worker-not-overcommitted",
+    );
   });
 
   it("invariants: I1 over-commit while adopting a worker's report is a failure, not a weakness (flint adopts only what fits)", () => {
     const s = masterWithExecutor();
     const w = firstWorker(s);
     w.coresUsed = w.cores + 2;
-    const list = masterStep(s, [], { input: msg(w.address, { type: "WorkerSchedulerStateResponse", workerId: w.id, executors: [], driverIds: [] }) });
+    const list = masterStep(s, [], {
+      input: msg(w.address, { type: "WorkerSchedulerStateResponse", workerId: w.id, executors: [], driverIds: [] }),
+    });
     expect(list.map((r) => [r.check, r.weakness])).toContainEqual(["I1:worker-not-overcommitted", undefined]);
   });
 
@@ -77,7 +105,14 @@ describe("invariants: master", () => {
     const w = firstWorker(s);
     const app = firstApp(s);
     app.coresGranted = 6;
-    const list = masterStep(s, [], { input: msg(w.address, { type: "WorkerSchedulerStateResponse", workerId: w.id, executors: [{ appId: app.id, execId: 0 as never, cores: 1, memoryMb: 1, state: "RUNNING" }], driverIds: [] }) });
+    const list = masterStep(s, [], {
+      input: msg(w.address, {
+        type: "WorkerSchedulerStateResponse",
+        workerId: w.id,
+        executors: [{ appId: app.id, execId: 0 as never, cores: 1, memoryMb: 1, state: "RUNNING" }],
+        driverIds: [],
+      }),
+    });
     expect(list.map((r) => [r.check, r.weakness])).toContainEqual(["I2:app-cores-within-limit", undefined]);
   });
 
@@ -130,7 +165,24 @@ describe("invariants: master", () => {
     const s = masterWithExecutor();
     const ledger = newMasterLedger();
     const upd = (state: "RUNNING" | "EXITED"): Effect => send(driverAddr(1), { type: "ExecutorUpdated", execId: 9 as never, state });
-    expect(masterStep(s, [send(driverAddr(1), { type: "ExecutorAdded", execId: 9 as never, workerId: firstWorker(s).id, hostPort: "h:1", cores: 2, memoryMb: 1 }), upd("RUNNING"), upd("EXITED")], { ledger })).toEqual([]);
+    expect(
+      masterStep(
+        s,
+        [
+          send(driverAddr(1), {
+            type: "ExecutorAdded",
+            execId: 9 as never,
+            workerId: firstWorker(s).id,
+            hostPort: "h:1",
+            cores: 2,
+            memoryMb: 1,
+          }),
+          upd("RUNNING"),
+          upd("EXITED"),
+        ],
+        { ledger },
+      ),
+    ).toEqual([]);
     expect(checks(masterStep(s, [upd("RUNNING")], { ledger }))).toContain("I5:executor-state-order");
   });
 
@@ -138,7 +190,9 @@ describe("invariants: master", () => {
     const s = masterWithExecutor();
     const w = firstWorker(s);
     w.executors["ghost/99"] = { appId: firstApp(s).id, execId: 99 as never, cores: 1, memoryMb: 1 };
-    expect(checks(masterStep(s, [], { input: msg(w.address, { type: "Heartbeat", workerId: w.id, workerAddress: w.address }) }))).toContain("I6:executor-recorded-on-worker-and-app");
+    expect(checks(masterStep(s, [], { input: msg(w.address, { type: "Heartbeat", workerId: w.id, workerAddress: w.address }) }))).toContain(
+      "I6:executor-recorded-on-worker-and-app",
+    );
   });
 
   it("invariants: I7 fires on a launch outside ALIVE and on a registration in STANDBY; a launch by an ALIVE master without leadership is §3.5.1", () => {
@@ -146,7 +200,13 @@ describe("invariants: master", () => {
     s.recoveryState = "RECOVERING";
     expect(checks(masterStep(s, [launch(s, 7)]))).toContain("I7:only-leader-schedules");
     s.recoveryState = "STANDBY";
-    expect(checks(masterStep(s, [send(workerAddr(1), { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: false })]))).toContain("I7:only-leader-registers");
+    expect(
+      checks(
+        masterStep(s, [
+          send(workerAddr(1), { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: false }),
+        ]),
+      ),
+    ).toContain("I7:only-leader-registers");
     s.recoveryState = "ALIVE";
     const split = masterStep(s, [launch(s, 8)], { isLeader: false });
     expect(split.find((r) => r.check === "I7:only-leader-schedules")?.weakness).toMatch(/§3.5.1/);
@@ -156,7 +216,13 @@ describe("invariants: master", () => {
     const s = masterWithExecutor();
     const [w1, w2] = Object.values(s.workers);
     w2!.address = w1!.address;
-    expect(checks(masterStep(s, [send(w1!.address, { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: false })]))).toContain("I8:worker-registered-once");
+    expect(
+      checks(
+        masterStep(s, [
+          send(w1!.address, { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: false }),
+        ]),
+      ),
+    ).toContain("I8:worker-registered-once");
   });
 
   it("invariants: I8's whole-state scan finds two live workers sharing an address that no step acknowledged", () => {
@@ -172,19 +238,34 @@ describe("invariants: master", () => {
   it("invariants: I8 on a registration step sees a worker added after its address index was built", () => {
     const s = masterWithExecutor();
     const [w1, w2] = Object.values(s.workers);
-    const ack = (to: MasterState["address"]): Effect => send(to, { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: false });
+    const ack = (to: MasterState["address"]): Effect =>
+      send(to, { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: false });
     expect(checks(masterStep(s, [ack(w1!.address)])).filter((c) => c.startsWith("I8"))).toEqual([]); // builds the index
     // A second live record at worker 1's address, under a new id, as a buggy registration would leave it.
     const dup = { ...w2!, id: "worker-dup" as never, address: w1!.address };
     s.workers[dup.id] = dup;
-    const input = msg(w1!.address, { type: "RegisterWorker", workerId: dup.id, host: dup.host, port: dup.port, workerAddress: w1!.address, cores: dup.cores, memoryMb: dup.memoryMb, masterAddress: s.address });
+    const input = msg(w1!.address, {
+      type: "RegisterWorker",
+      workerId: dup.id,
+      host: dup.host,
+      port: dup.port,
+      workerAddress: w1!.address,
+      cores: dup.cores,
+      memoryMb: dup.memoryMb,
+      masterAddress: s.address,
+    });
     expect(checks(masterStep(s, [ack(w1!.address)], { input }))).toContain("I8:worker-registered-once");
   });
 
   it("invariants: I8's whole-state scan finds a record moved onto a live worker's address after the index was built, and refreshes the index", () => {
     const s = masterWithExecutor();
     const [w1, w2] = Object.values(s.workers);
-    const ack = send(w1!.address, { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: false });
+    const ack = send(w1!.address, {
+      type: "RegisteredWorker",
+      masterAddress: s.address,
+      configuredMasterAddress: s.address,
+      duplicate: false,
+    });
     expect(checks(masterStep(s, [ack])).filter((c) => c.startsWith("I8"))).toEqual([]); // builds the index
     w2!.address = w1!.address;
     const c = collector();
@@ -196,8 +277,14 @@ describe("invariants: master", () => {
 
   it("invariants: I9 fires when a master acknowledges an app id it does not track for that driver (the ghost app)", () => {
     const s = masterWithExecutor();
-    expect(checks(masterStep(s, [send(driverAddr(1), { type: "RegisteredApplication", appId: "app-ghost" as never, masterAddress: s.address })]))).toContain("I9:app-registered-once-per-driver");
-    expect(masterStep(s, [send(driverAddr(1), { type: "RegisteredApplication", appId: firstApp(s).id, masterAddress: s.address })])).toEqual([]);
+    expect(
+      checks(
+        masterStep(s, [send(driverAddr(1), { type: "RegisteredApplication", appId: "app-ghost" as never, masterAddress: s.address })]),
+      ),
+    ).toContain("I9:app-registered-once-per-driver");
+    expect(
+      masterStep(s, [send(driverAddr(1), { type: "RegisteredApplication", appId: firstApp(s).id, masterAddress: s.address })]),
+    ).toEqual([]);
   });
 
   it("invariants: I10 fires when a master is left in COMPLETING_RECOVERY or goes from ALIVE back to recovery", () => {
@@ -213,13 +300,28 @@ describe("invariants: master", () => {
   it("invariants: I11 fires when a master acknowledges a worker it holds as UNKNOWN", () => {
     const s = masterWithExecutor();
     firstWorker(s).state = "UNKNOWN";
-    expect(checks(masterStep(s, [send(firstWorker(s).address, { type: "RegisteredWorker", masterAddress: s.address, configuredMasterAddress: s.address, duplicate: true })]))).toContain("I11:acknowledged-worker-alive");
+    expect(
+      checks(
+        masterStep(s, [
+          send(firstWorker(s).address, {
+            type: "RegisteredWorker",
+            masterAddress: s.address,
+            configuredMasterAddress: s.address,
+            duplicate: true,
+          }),
+        ]),
+      ),
+    ).toContain("I11:acknowledged-worker-alive");
   });
 
   it("invariants: I12 fires when a driver id is launched twice", () => {
     const s = masterWithExecutor();
     const ledger = newMasterLedger();
-    const ld: Effect = send(workerAddr(2), { type: "LaunchDriver", driverId: "driver-1" as never, desc: { cores: 1, memoryMb: 1, supervise: true, command: {} } });
+    const ld: Effect = send(workerAddr(2), {
+      type: "LaunchDriver",
+      driverId: "driver-1" as never,
+      desc: { cores: 1, memoryMb: 1, supervise: true, command: {} },
+    });
     expect(masterStep(s, [ld], { ledger })).toEqual([]);
     expect(checks(masterStep(s, [ld], { ledger }))).toContain("I12:relaunched-driver-fresh-id");
   });
@@ -243,14 +345,27 @@ function busyDriver(): { s: DriverRoleState; launches: Array<{ to: string; task:
   return { s, launches };
 }
 
-function driverStep(s: DriverRoleState, effects: Effect[], input: Input | null = null, ledger: DriverLedger = newDriverLedger()): Reported[] {
+function driverStep(
+  s: DriverRoleState,
+  effects: Effect[],
+  input: Input | null = null,
+  ledger: DriverLedger = newDriverLedger(),
+): Reported[] {
   const c = collector();
   checkDriverStep({ name: "drv", s, input, effects, ledger, report: c.report });
   return c.list;
 }
 
 const launchFx = (l: { to: string; task: TaskDescription }): Effect => send(address(l.to), { type: "LaunchTask", task: l.task });
-const status = (l: { to: string; task: TaskDescription }, state: "FINISHED" | "RUNNING"): Input => msg(l.to, { type: "StatusUpdate", executorId: l.task.executorId, taskId: l.task.taskId, state, data: state === "FINISHED" ? { kind: "result", value: 1, sizeBytes: 1 } : { kind: "none" }, taskCpus: 1 });
+const status = (l: { to: string; task: TaskDescription }, state: "FINISHED" | "RUNNING"): Input =>
+  msg(l.to, {
+    type: "StatusUpdate",
+    executorId: l.task.executorId,
+    taskId: l.task.taskId,
+    state,
+    data: state === "FINISHED" ? { kind: "result", value: 1, sizeBytes: 1 } : { kind: "none" },
+    taskCpus: 1,
+  });
 
 describe("invariants: driver", () => {
   it("invariants: a sound launch round reports nothing", () => {
@@ -376,14 +491,25 @@ describe("invariants: driver", () => {
     const ledger = newDriverLedger();
     const l = launches[0]!;
     const to = (taskId: number) => launchFx({ to: l.to, task: { ...l.task, taskId } });
-    const timedOut: Effect = { type: "log", level: "warn", event: "executorHeartbeatTimedOut", fields: { executorId: l.task.executorId, silentMs: 120_001, timeoutMs: 120_000 } };
+    const timedOut: Effect = {
+      type: "log",
+      level: "warn",
+      event: "executorHeartbeatTimedOut",
+      fields: { executorId: l.task.executorId, silentMs: 120_001, timeoutMs: 120_000 },
+    };
     expect(checks(driverStep(s, [to(90)], null, ledger))).toEqual([]);
     // Still registered, launched and not being killed: only the timeout's record tells, from that effect on.
     expect(checks(driverStep(s, [timedOut, to(91)], null, ledger))).toEqual(["I27:no-task-to-lost-executor"]);
     expect(checks(driverStep(s, [to(92)], null, ledger))).toEqual(["I27:no-task-to-lost-executor"]);
     // A refused registration changes nothing; an accepted one under that id is a new executor, which may take tasks.
     const exec = s.backend.executors[l.task.executorId]!;
-    const register = msg(l.to, { type: "RegisterExecutor", executorId: l.task.executorId, executorAddress: exec.address, hostname: exec.host, cores: exec.totalCores });
+    const register = msg(l.to, {
+      type: "RegisterExecutor",
+      executorId: l.task.executorId,
+      executorAddress: exec.address,
+      hostname: exec.host,
+      cores: exec.totalCores,
+    });
     driverStep(s, [send(exec.address, { type: "RegisterExecutorFailed", message: "Duplicate executor ID" })], register, ledger);
     expect(checks(driverStep(s, [to(93)], null, ledger))).toEqual(["I27:no-task-to-lost-executor"]);
     driverStep(s, [send(exec.address, { type: "RegisteredExecutor" })], register, ledger);
@@ -397,13 +523,27 @@ const tiny = (extra: Record<string, unknown> = {}) =>
     comment: "two workers, one app, one job: for the checks' integration tests",
     timeLimitMs: 400_000,
     cluster: { masters: 1, workers: [{ count: 2, cores: 2, memoryMb: 4096 }] },
-    apps: [{ name: "pi", submitAtMs: 1000, maxCores: 2, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 1000 }] }] }],
+    apps: [
+      {
+        name: "pi",
+        submitAtMs: 1000,
+        maxCores: 2,
+        coresPerExecutor: 2,
+        jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 1000 }] }],
+      },
+    ],
     ...extra,
   });
 
 describe("invariants: in a run", () => {
   it("invariants: a violation stops the run and names the invariant, the step and the nodes", () => {
-    const run = new ClusterRun(tiny({ config: { bugs: ["GHOST-APP"] }, faults: [{ atMs: 0, kind: "messages", messageType: "RegisteredApplication", delayMs: 25_000, durationMs: 5_000 }] }), ROLES);
+    const run = new ClusterRun(
+      tiny({
+        config: { bugs: ["GHOST-APP"] },
+        faults: [{ atMs: 0, kind: "messages", messageType: "RegisteredApplication", delayMs: 25_000, durationMs: 5_000 }],
+      }),
+      ROLES,
+    );
     const result = run.run();
     expect(result.verdict.ok).toBe(false);
     const v = result.violations[0]!;
@@ -438,14 +578,35 @@ describe("invariants: in a run", () => {
     const lossy = { network: { lossy: true } };
     expect(livenessApplies(tiny({ ...lossy, faults: [partition] }))).toBe(false);
     expect(livenessApplies(tiny({ ...lossy, faults: [dropStatus] }))).toBe(false);
-    expect(livenessApplies(tiny({ ...lossy, faults: [{ atMs: 1, kind: "messages", messageType: "Heartbeat", dropProbability: 0.5, durationMs: 10 }] }))).toBe(true);
-    expect(livenessApplies(tiny({ ...lossy, faults: [{ atMs: 1, kind: "messages", messageType: "StatusUpdate", delayMs: 5, durationMs: 10 }] }))).toBe(true);
-    const verdict = judgeLiveness({ scenario: tiny({ ...lossy, faults: [partition] }), nodes: [], nowMs: 1_000_000, jobs: { "pi-1": { app: "pi", state: "unfinished" } } });
+    expect(
+      livenessApplies(
+        tiny({ ...lossy, faults: [{ atMs: 1, kind: "messages", messageType: "Heartbeat", dropProbability: 0.5, durationMs: 10 }] }),
+      ),
+    ).toBe(true);
+    expect(
+      livenessApplies(tiny({ ...lossy, faults: [{ atMs: 1, kind: "messages", messageType: "StatusUpdate", delayMs: 5, durationMs: 10 }] })),
+    ).toBe(true);
+    const verdict = judgeLiveness({
+      scenario: tiny({ ...lossy, faults: [partition] }),
+      nodes: [],
+      nowMs: 1_000_000,
+      jobs: { "pi-1": { app: "pi", state: "unfinished" } },
+    });
     expect(verdict).toEqual({ stall: null, unjudged: "lossy-network" });
   });
 
   it("invariants: L1 judges a stall when the leader has no live worker while worker processes are up (a worker stuck on an old master), and never excuses it", () => {
-    const scenario = tiny({ stopWhenDone: false, apps: [{ name: "pi", submitAtMs: 1000, coresPerExecutor: 2, jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 1000 }] }] }] });
+    const scenario = tiny({
+      stopWhenDone: false,
+      apps: [
+        {
+          name: "pi",
+          submitAtMs: 1000,
+          coresPerExecutor: 2,
+          jobs: [{ id: "pi-1", afterMs: 1000, stages: [{ tasks: 40, durationMs: 1000 }] }],
+        },
+      ],
+    });
     const run = new ClusterRun(scenario, ROLES, { untilMs: 3_000 });
     run.run();
     expect(run.jobs["pi-1"]!.state).toBe("unfinished");

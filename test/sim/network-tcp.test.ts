@@ -15,7 +15,8 @@ const pinger: Role<PingState, { peer: string; pings: number; everyMs: number }> 
   name: "pinger",
   init(config) {
     const effects: Effect[] = [];
-    for (let i = 0; i < config.pings; i++) effects.push({ type: "send", to: address(config.peer), message: { type: "ExecutorHeartbeat", executorId: String(i) as never } });
+    for (let i = 0; i < config.pings; i++)
+      effects.push({ type: "send", to: address(config.peer), message: { type: "ExecutorHeartbeat", executorId: String(i) as never } });
     if (config.everyMs > 0) effects.push({ type: "setTimer", key: "send", afterMs: config.everyMs });
     return { state: { peer: config.peer, received: [], sent: config.pings, everyMs: config.everyMs }, effects };
   },
@@ -105,7 +106,19 @@ describe("sim network: TCP model", () => {
     const b = w.addNode({ name: "b", kind: "client", role: pinger, config: { peer: "a", pings: 0, everyMs: 0 } });
     const a = w.addNode({ name: "a", kind: "client", role: pinger, config: { peer: "b", pings: 1, everyMs: 0 } });
     w.run(100);
-    w.network.faults.push({ id: 7, messageType: "ExecutorHeartbeat", fromHost: null, toHost: null, dropProbability: 0, dropFirst: 1, delayMs: 0, duplicateProbability: 0, fromMs: 0, untilMs: 1_000_000, hits: 0 });
+    w.network.faults.push({
+      id: 7,
+      messageType: "ExecutorHeartbeat",
+      fromHost: null,
+      toHost: null,
+      dropProbability: 0,
+      dropFirst: 1,
+      delayMs: 0,
+      duplicateProbability: 0,
+      fromMs: 0,
+      untilMs: 1_000_000,
+      hits: 0,
+    });
     w.at(200, () => w.inject(a, "b", { type: "ExecutorHeartbeat", executorId: "1" as never }));
     w.at(300, () => w.inject(a, "b", { type: "ExecutorHeartbeat", executorId: "2" as never }));
     w.run(1_000);
@@ -148,7 +161,19 @@ describe("sim network: TCP model, one break per connection", () => {
     const b = w.addNode({ name: "b", kind: "client", role: pinger, config: { peer: "a", pings: 0, everyMs: 0 } });
     const a = w.addNode({ name: "a", kind: "client", role: pinger, config: { peer: "b", pings: 1, everyMs: 0 } });
     w.run(100);
-    w.network.faults.push({ id: 7, messageType: "ExecutorHeartbeat", fromHost: null, toHost: null, dropProbability: 0, dropFirst: 2, delayMs: 0, duplicateProbability: 0, fromMs: 0, untilMs: 1_000_000, hits: 0 });
+    w.network.faults.push({
+      id: 7,
+      messageType: "ExecutorHeartbeat",
+      fromHost: null,
+      toHost: null,
+      dropProbability: 0,
+      dropFirst: 2,
+      delayMs: 0,
+      duplicateProbability: 0,
+      fromMs: 0,
+      untilMs: 1_000_000,
+      hits: 0,
+    });
     w.at(200, () => {
       w.inject(a, "b", { type: "ExecutorHeartbeat", executorId: "1" as never });
       w.inject(a, "b", { type: "ExecutorHeartbeat", executorId: "2" as never });

@@ -33,14 +33,17 @@ describe("planted bugs (bench/planted)", () => {
     expect(new Set(mutants.map((m) => m.name)).size).toBe(mutants.length);
   });
 
-  it.skipIf(!existsSync(join(ROOT, "dist", "protocol")))("planted: each patch applies exactly once to the current build and changes it", () => {
-    for (const m of mutants) {
-      for (const p of m.patches) {
-        const text = readFileSync(join(ROOT, p.file), "utf8");
-        expect(text.split(p.search).length - 1, `${m.name}: ${p.file}`).toBe(1);
-        expect(p.replace).not.toBe(p.search);
+  it.skipIf(!existsSync(join(ROOT, "dist", "protocol")))(
+    "planted: each patch applies exactly once to the current build and changes it",
+    () => {
+      for (const m of mutants) {
+        for (const p of m.patches) {
+          const text = readFileSync(join(ROOT, p.file), "utf8");
+          expect(text.split(p.search).length - 1, `${m.name}: ${p.file}`).toBe(1);
+          expect(p.replace).not.toBe(p.search);
+        }
+        if (m.witness !== null) expect(existsSync(join(ROOT, m.witness)), `${m.name}: witness ${m.witness}`).toBe(true);
       }
-      if (m.witness !== null) expect(existsSync(join(ROOT, m.witness)), `${m.name}: witness ${m.witness}`).toBe(true);
-    }
-  });
+    },
+  );
 });

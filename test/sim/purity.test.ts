@@ -3,7 +3,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const SIM = fileURLToPath(new URL("../../src/sim/", import.meta.url));
-const BANNED = /Date\.now|new Date\(|Math\.random|performance\.now|setTimeout|setInterval|setImmediate|from ["']node:|require\(|process\.|console\.|WeakRef/;
+const BANNED =
+  /Date\.now|new Date\(|Math\.random|performance\.now|setTimeout|setInterval|setImmediate|from ["']node:|require\(|process\.|console\.|WeakRef/;
 
 describe("sim purity", () => {
   it("purity: src/sim reaches no clock, no Math.random, no timers, no process, console or node: module", () => {

@@ -33,7 +33,8 @@ function sameOrder(seed: number, spanMs: number, pushes: number): void {
     if (seq < pushes) {
       // Same-time pushes, near ones, and far ones beyond the wheel.
       const n = rng.int(0, 2);
-      for (let i = 0; i < n; i++) push(now + (rng.chance(0.2) ? 0 : rng.chance(0.1) ? rng.int(WHEEL_MS - 5, 3 * WHEEL_MS) : rng.int(0, spanMs)));
+      for (let i = 0; i < n; i++)
+        push(now + (rng.chance(0.2) ? 0 : rng.chance(0.1) ? rng.int(WHEEL_MS - 5, 3 * WHEEL_MS) : rng.int(0, spanMs)));
     }
   }
   expect(queue.pop()).toBeUndefined();

@@ -23,12 +23,16 @@ function bookkeepingProblems(s: MasterState): string[] {
   const owesReport = (w: MasterState["workers"][string]) => s.recoveryState === "RECOVERING" && w.state === "ALIVE" && w.adoptOnLatestState;
   for (const w of Object.values(s.workers)) {
     if (w.state === "UNKNOWN" && !pendingWorkers.has(w.id)) problems.push(`UNKNOWN worker ${w.id} is not in recoveryPendingWorkers`);
-    if (owesReport(w) && !pendingWorkers.has(w.id)) problems.push(`revived worker ${w.id} owes its report but is not in recoveryPendingWorkers`);
+    if (owesReport(w) && !pendingWorkers.has(w.id))
+      problems.push(`revived worker ${w.id} owes its report but is not in recoveryPendingWorkers`);
     if (w.state === "DEAD" && !dead.has(w.id)) problems.push(`DEAD worker ${w.id} is not in deadWorkerIds`);
   }
-  for (const a of Object.values(s.apps)) if (a.state === "UNKNOWN" && !pendingApps.has(a.id)) problems.push(`UNKNOWN app ${a.id} is not in recoveryPendingApps`);
+  for (const a of Object.values(s.apps))
+    if (a.state === "UNKNOWN" && !pendingApps.has(a.id)) problems.push(`UNKNOWN app ${a.id} is not in recoveryPendingApps`);
   // The predicate agrees with the full scan, and is pure: it leaves the state as it was.
-  const scan = !Object.values(s.workers).some((w) => w.state === "UNKNOWN" || owesReport(w)) && !Object.values(s.apps).some((a) => a.state === "UNKNOWN");
+  const scan =
+    !Object.values(s.workers).some((w) => w.state === "UNKNOWN" || owesReport(w)) &&
+    !Object.values(s.apps).some((a) => a.state === "UNKNOWN");
   const before = structuredClone(s);
   if (canCompleteRecovery(s) !== scan) problems.push(`canCompleteRecovery disagrees with a scan (scan: ${scan})`);
   if (JSON.stringify(s) !== JSON.stringify(before)) problems.push("canCompleteRecovery changed the state");
@@ -58,7 +62,10 @@ function checkedRun(scenario: Scenario, seed: number): { steps: number; problems
 }
 
 const MUSEUM = join(SCENARIO_DIR, "museum");
-const museumFiles = (): string[] => readdirSync(MUSEUM).filter((f) => f.endsWith(".json")).sort();
+const museumFiles = (): string[] =>
+  readdirSync(MUSEUM)
+    .filter((f) => f.endsWith(".json"))
+    .sort();
 
 describe("sim: the master's recovery and dead-worker id lists", () => {
   for (const file of scenarioFiles().filter((f) => f !== "big-cluster.json")) {

@@ -4,7 +4,22 @@ import { nodeSeed, stream } from "../../src/sim/rng.js";
 
 // A stream's draws must be seedrandom's own, whatever rng.ts does to make seeding cheap (the
 // trace hashes of every recorded run depend on it).
-const SEEDS: Array<number | string> = [0, 1, 2, 42, 4294967295, -7, "", "x", "seed with spaces", "ünïcødé-€-名前", "a".repeat(255), "b".repeat(256), "c".repeat(257), `${"long/".repeat(90)}end`];
+const SEEDS: Array<number | string> = [
+  0,
+  1,
+  2,
+  42,
+  4294967295,
+  -7,
+  "",
+  "x",
+  "seed with spaces",
+  "ünïcødé-€-名前",
+  "a".repeat(255),
+  "b".repeat(256),
+  "c".repeat(257),
+  `${"long/".repeat(90)}end`,
+];
 const NAMES = ["network", "faults", "workload", "node/worker-1", "node/exec-app-20260101000000-0000-17", ""];
 
 describe("rng: streams draw exactly what seedrandom draws", () => {

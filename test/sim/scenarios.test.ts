@@ -90,7 +90,12 @@ describe("sim faults and election", () => {
       { node: "master-1", input: "leadershipRevoked", minCount: 1, absent: false, afterMs: 40_000 },
     ];
     const result = runScenario(scenario, ROLES, { seed: 1 });
-    expect(result.election.map((e) => `${e.what}:${e.master}`)).toEqual(["elected:master-1", "sessionExpired:master-1", "revoked:master-1", "elected:master-2"]);
+    expect(result.election.map((e) => `${e.what}:${e.master}`)).toEqual([
+      "elected:master-1",
+      "sessionExpired:master-1",
+      "revoked:master-1",
+      "elected:master-2",
+    ]);
     expect(result.verdict.reasons).toEqual([]);
     expect(result.nodes["master-1"]!.alive).toBe(false);
   });
@@ -103,7 +108,12 @@ describe("sim faults and election", () => {
     ];
     scenario.expect.events = [{ node: "master-2", input: "leaderElected", minCount: 1, absent: false, afterMs: 50_000 }];
     const result = runScenario(scenario, ROLES, { seed: 1 });
-    expect(result.election.map((e) => `${e.what}:${e.master}`)).toEqual(["elected:master-1", "sessionExpired:master-2", "sessionExpired:master-1", "elected:master-2"]);
+    expect(result.election.map((e) => `${e.what}:${e.master}`)).toEqual([
+      "elected:master-1",
+      "sessionExpired:master-2",
+      "sessionExpired:master-1",
+      "elected:master-2",
+    ]);
     expect(result.nodes["master-2"]!.alive).toBe(true);
     expect(result.verdict.reasons).toEqual([]);
   });

@@ -9,7 +9,18 @@ import { runScenario } from "../../src/sim/cluster.js";
 import { replayable, runPlan, scenarioJson } from "../../src/sim/fuzz/index.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
-import { dropFaults, dropNodes, PASSES, shortenFaults, shrink, shrinkCounts, shrinkWork, sizeOf, smaller, type ScenarioSize } from "../../src/sim/shrink/index.js";
+import {
+  dropFaults,
+  dropNodes,
+  PASSES,
+  shortenFaults,
+  shrink,
+  shrinkCounts,
+  shrinkWork,
+  sizeOf,
+  smaller,
+  type ScenarioSize,
+} from "../../src/sim/shrink/index.js";
 import { loadScenario } from "./helpers.js";
 
 /**
@@ -53,7 +64,16 @@ const PADDED = {
     },
     { name: "other", submitAtMs: 800, maxCores: 2, jobs: [{ id: "o-1", afterMs: 500, stages: [{ tasks: 4, durationMs: 500 }] }] },
   ],
-  drivers: [{ name: "etl", submitAtMs: 1000, cores: 1, memoryMb: 512, supervise: false, app: { name: "etl", maxCores: 2, jobs: [{ id: "etl-1", afterMs: 1000, stages: [{ tasks: 4, durationMs: 500 }] }] } }],
+  drivers: [
+    {
+      name: "etl",
+      submitAtMs: 1000,
+      cores: 1,
+      memoryMb: 512,
+      supervise: false,
+      app: { name: "etl", maxCores: 2, jobs: [{ id: "etl-1", afterMs: 1000, stages: [{ tasks: 4, durationMs: 500 }] }] },
+    },
+  ],
   faults: [
     { atMs: 5000, kind: "pause", target: "worker-3", durationMs: 8000 },
     { atMs: 20_000, kind: "crash", target: "executor:other" },
@@ -78,7 +98,14 @@ describe("shrink: the passes", () => {
   it("shrink: dropFaults removes halves, then quarters, ... then single faults", () => {
     const s = parseScenario({ ...BARE, faults: [0, 1, 2, 3].map((i) => ({ atMs: 1000 * (i + 1), kind: "crash", target: "executor:*" })) });
     const times = dropFaults(s).map((c) => c.faults.map((f) => f.atMs));
-    expect(times).toEqual([[3000, 4000], [1000, 2000], [2000, 3000, 4000], [1000, 3000, 4000], [1000, 2000, 4000], [1000, 2000, 3000]]);
+    expect(times).toEqual([
+      [3000, 4000],
+      [1000, 2000],
+      [2000, 3000, 4000],
+      [1000, 3000, 4000],
+      [1000, 2000, 4000],
+      [1000, 2000, 3000],
+    ]);
     expect(s.faults).toHaveLength(4); // variants are copies
     expect(dropFaults(parseScenario(BARE))).toEqual([]);
   });
@@ -94,16 +121,39 @@ describe("shrink: the passes", () => {
     });
     const changed = shortenFaults(s).map((c) => c.faults.map((f) => [f.durationMs, f.restartAfterMs, f.delayMs]));
     expect(changed).toEqual([
-      [[5000, undefined, undefined], [undefined, 1999, undefined], [3000, undefined, 4000]],
-      [[9000, undefined, undefined], [undefined, 1999, undefined], [2000, undefined, 4000]],
-      [[9000, undefined, undefined], [undefined, 1999, undefined], [3000, undefined, 2000]],
+      [
+        [5000, undefined, undefined],
+        [undefined, 1999, undefined],
+        [3000, undefined, 4000],
+      ],
+      [
+        [9000, undefined, undefined],
+        [undefined, 1999, undefined],
+        [2000, undefined, 4000],
+      ],
+      [
+        [9000, undefined, undefined],
+        [undefined, 1999, undefined],
+        [3000, undefined, 2000],
+      ],
     ]);
   });
 
   it("shrink: dropNodes removes a worker group, a worker of a group, a master, an app or a driver, keeping one app", () => {
     const s = padded();
-    const shapes = dropNodes(s).map((c) => `${c.cluster.masters}m ${c.cluster.workers.map((g) => g.count).join("+")}w ${c.apps.map((a) => a.name).join(",")} ${c.drivers.map((d) => d.name).join(",")}`);
-    expect(shapes).toEqual(["2m 1w pi,other etl", "2m 1+1w pi,other etl", "2m 2w pi,other etl", "1m 2+1w pi,other etl", "2m 2+1w other etl", "2m 2+1w pi etl", "2m 2+1w pi,other "]);
+    const shapes = dropNodes(s).map(
+      (c) =>
+        `${c.cluster.masters}m ${c.cluster.workers.map((g) => g.count).join("+")}w ${c.apps.map((a) => a.name).join(",")} ${c.drivers.map((d) => d.name).join(",")}`,
+    );
+    expect(shapes).toEqual([
+      "2m 1w pi,other etl",
+      "2m 1+1w pi,other etl",
+      "2m 2w pi,other etl",
+      "1m 2+1w pi,other etl",
+      "2m 2+1w other etl",
+      "2m 2+1w pi etl",
+      "2m 2+1w pi,other ",
+    ]);
     expect(dropNodes(s).find((c) => c.cluster.masters === 1)?.cluster.recoveryMode).toBe("zookeeper");
     expect(dropNodes(parseScenario(BARE))).toEqual([]);
     const lone = parseScenario({ ...BARE, apps: [], drivers: [PADDED.drivers[0]] });
@@ -113,7 +163,12 @@ describe("shrink: the passes", () => {
   it("shrink: shrinkWork removes a job or a stage, halves tasks, and turns jitter and failures off", () => {
     // The second app's jobs come after the first's; a driver's app counts as one more app.
     const s = parseScenario({ ...BARE, apps: [PADDED.apps[0]], drivers: PADDED.drivers });
-    const work = shrinkWork(s).map((c) => [...c.apps, ...c.drivers.map((d) => d.app)].flatMap((a) => a.jobs).map((j) => j.stages.map((st) => `${st.tasks}${st.jitterMs > 0 ? "j" : ""}${st.failProbability > 0 ? "f" : ""}`).join("/")).join(" "));
+    const work = shrinkWork(s).map((c) =>
+      [...c.apps, ...c.drivers.map((d) => d.app)]
+        .flatMap((a) => a.jobs)
+        .map((j) => j.stages.map((st) => `${st.tasks}${st.jitterMs > 0 ? "j" : ""}${st.failProbability > 0 ? "f" : ""}`).join("/"))
+        .join(" "),
+    );
     expect(work).toEqual(["4 4", "40 4 4", "4jf/40 4 4", "8/40 4 4", "8jf 4 4", "8jf/20 4 4", "8jf/40 4", "8jf/40 2 4", "8jf/40 4 2"]);
     expect(s.apps[0]!.jobs[0]!.stages[0]!.jitterMs).toBe(300); // variants are copies
     expect(shrinkWork(parseScenario(BARE))).toEqual([]);
@@ -181,7 +236,11 @@ describe("shrink: whole runs", () => {
     expect(second.runs).toBe(1 + proposed);
     // A scenario with one of everything and no faults: nothing to propose, one run. (SPARK-27510:
     // the worker reports the executor RUNNING before its process exists; here it never starts.)
-    const bare = parseScenario({ ...BARE, config: { bugs: ["SPARK-27510"] }, apps: [{ ...BARE.apps[0], executorLaunchError: "Cannot run program \"java\"" }] });
+    const bare = parseScenario({
+      ...BARE,
+      config: { bugs: ["SPARK-27510"] },
+      apps: [{ ...BARE.apps[0], executorLaunchError: 'Cannot run program "java"' }],
+    });
     const r = shrink(bare, ROLES);
     expect(r.runs).toBe(1);
     expect(r.scenario).toEqual(bare);
@@ -203,7 +262,15 @@ describe("shrink: whole runs", () => {
       name: "no-fencing",
       seed: 22,
       cluster: { masters: 1, recoveryMode: "zookeeper", sessionTimeoutMs: 15_000, workers: [{ count: 2, cores: 4, memoryMb: 8192 }] },
-      apps: [{ name: "etl", submitAtMs: 70_000, maxCores: 8, coresPerExecutor: 2, jobs: [{ id: "etl-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 300, jitterMs: 200 }] }] }],
+      apps: [
+        {
+          name: "etl",
+          submitAtMs: 70_000,
+          maxCores: 8,
+          coresPerExecutor: 2,
+          jobs: [{ id: "etl-1", afterMs: 1000, stages: [{ tasks: 1, durationMs: 300, jitterMs: 200 }] }],
+        },
+      ],
       faults: [{ atMs: 65_981, kind: "pause", target: "leader", durationMs: 23_000 }],
     });
     const plain = runPlan(noFencing, ROLES);

@@ -5,7 +5,13 @@ import { runScenario } from "../../src/sim/cluster.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { loadScenario } from "./helpers.js";
 
-const rec = (step: number, node: string, cause: number, input: TraceRecord["input"], effects: TraceRecord["effects"] = []): TraceRecord => ({ step, timeMs: step, node, cause, input, effects });
+const rec = (
+  step: number,
+  node: string,
+  cause: number,
+  input: TraceRecord["input"],
+  effects: TraceRecord["effects"] = [],
+): TraceRecord => ({ step, timeMs: step, node, cause, input, effects });
 
 describe("--story: exact ids and causes", () => {
   it("matches an id as a whole value only: worker-2 is not worker-20261206-x", () => {
@@ -20,7 +26,9 @@ describe("--story: exact ids and causes", () => {
       rec(0, "master", -1, null),
       rec(1, "worker-20261206-x", -1, null),
       rec(2, "master", 0, { type: "timer", key: "check" }),
-      rec(3, "master", 2, { type: "timer", key: "check" }, [{ type: "send", to: "worker-2", message: { type: "ReconnectWorker", masterUrl: "m" } } as never]),
+      rec(3, "master", 2, { type: "timer", key: "check" }, [
+        { type: "send", to: "worker-2", message: { type: "ReconnectWorker", masterUrl: "m" } } as never,
+      ]),
       rec(4, "worker-2", 3, { type: "message", from: "master", message: { type: "ReconnectWorker", masterUrl: "m" } } as never),
       rec(5, "worker-20261206-x", 1, { type: "timer", key: "hb" }),
     ];

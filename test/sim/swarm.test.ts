@@ -6,7 +6,18 @@
 import { describe, expect, it } from "vitest";
 import { run as fuzzCli } from "../../src/cli/commands/fuzz.js";
 import { runScenario } from "../../src/sim/cluster.js";
-import { drawPlan, drawSwarmKinds, drawSwarmWorkload, fuzzSeeds, isSwarmBase, runPlan, scenarioJson, SWARM_ACTION_KINDS, SWARM_FAULT_KINDS, swarmBase } from "../../src/sim/fuzz/index.js";
+import {
+  drawPlan,
+  drawSwarmKinds,
+  drawSwarmWorkload,
+  fuzzSeeds,
+  isSwarmBase,
+  runPlan,
+  scenarioJson,
+  SWARM_ACTION_KINDS,
+  SWARM_FAULT_KINDS,
+  swarmBase,
+} from "../../src/sim/fuzz/index.js";
 import { MASTER_KINDS, WORK_BUDGET_MS } from "../../src/sim/fuzz/swarm.js";
 import { livenessApplies } from "../../src/sim/invariants/liveness.js";
 import { ROLES } from "../../src/sim/roles.js";
@@ -60,11 +71,15 @@ describe("driver actions in a scenario", () => {
     expect(ok.faults[2]).toEqual({ atMs: 7000, kind: "cancelJob", app: "pi", job: "pi-2" });
     expect(() => withActions([{ atMs: 1, kind: "killTask" }])).toThrow(/faults\[0\]\.app: is required/);
     expect(() => withActions([{ atMs: 1, kind: "requestExecutors", app: "pi" }])).toThrow(/faults\[0\]\.total: is required/);
-    expect(() => withActions([{ atMs: 1, kind: "requestExecutors", app: "pi", total: -1 }])).toThrow(/faults\[0\]\.total: must be at least 0/);
+    expect(() => withActions([{ atMs: 1, kind: "requestExecutors", app: "pi", total: -1 }])).toThrow(
+      /faults\[0\]\.total: must be at least 0/,
+    );
     expect(() => withActions([{ atMs: 1, kind: "killExecutors", app: "pi" }])).toThrow(/faults\[0\]\.count: is required/);
     expect(() => withActions([{ atMs: 1, kind: "cancelJob", app: "pi" }])).toThrow(/faults\[0\]\.job: is required/);
     expect(() => withActions([{ atMs: 1, kind: "killTask", app: "nope" }])).toThrow(/faults\[0\]\.app: app "nope" is not in the scenario/);
-    expect(() => withActions([{ atMs: 1, kind: "cancelJob", app: "pi", job: "etl-1" }])).toThrow(/faults\[0\]\.job: job of app "pi": "etl-1" is not in the scenario/);
+    expect(() => withActions([{ atMs: 1, kind: "cancelJob", app: "pi", job: "etl-1" }])).toThrow(
+      /faults\[0\]\.job: job of app "pi": "etl-1" is not in the scenario/,
+    );
   });
 
   it("actions: requestExecutors and killExecutors reach the driver as commands; it asks the master, which kills the lowest ids", () => {
@@ -85,7 +100,12 @@ describe("driver actions in a scenario", () => {
     expect(sent).toContainEqual(expect.objectContaining({ type: "KillExecutors", executorIds: ["0", "1"] }));
     // The target is lowered by the two killed (3 - 2), and the master kills them: their processes end.
     expect(sent).toContainEqual(expect.objectContaining({ type: "RequestExecutors", requestedTotal: 1 }));
-    expect(Object.entries(result.nodes).filter(([name, n]) => name.startsWith("exec-") && !n.alive).map(([name]) => name.slice(-2)).sort()).toEqual(["-0", "-1"]);
+    expect(
+      Object.entries(result.nodes)
+        .filter(([name, n]) => name.startsWith("exec-") && !n.alive)
+        .map(([name]) => name.slice(-2))
+        .sort(),
+    ).toEqual(["-0", "-1"]);
     expect(result.faults.map((f) => [f.kind, f.fired, f.target])).toEqual([
       ["requestExecutors", true, "drv-pi"],
       ["killExecutors", true, "drv-pi"],
@@ -104,12 +124,22 @@ describe("driver actions in a scenario", () => {
     const kill = records.find((r) => r.input?.type === "command" && r.input.command.kind === "killTask")!;
     const taskId = (kill.input as { command: { taskId: number } }).command.taskId;
     // The lowest TID still running at 4 s (the first wave of 2 s tasks has finished by then).
-    const running = records.filter((r) => r.timeMs < kill.timeMs && r.input?.type === "message" && r.input.message.type === "StatusUpdate").map((r) => (r.input as { message: { taskId: number; state: string } }).message);
+    const running = records
+      .filter((r) => r.timeMs < kill.timeMs && r.input?.type === "message" && r.input.message.type === "StatusUpdate")
+      .map((r) => (r.input as { message: { taskId: number; state: string } }).message);
     const started = new Set(running.filter((m) => m.state === "RUNNING").map((m) => m.taskId));
     for (const m of running) if (m.state !== "RUNNING") started.delete(m.taskId);
     expect(taskId).toBe(Math.min(...started));
-    expect(kill.effects).toContainEqual(expect.objectContaining({ type: "send", message: expect.objectContaining({ type: "KillTask", taskId }) }));
-    const killed = records.find((r) => r.input?.type === "message" && r.input.message.type === "StatusUpdate" && r.input.message.taskId === taskId && r.input.message.state === "KILLED");
+    expect(kill.effects).toContainEqual(
+      expect.objectContaining({ type: "send", message: expect.objectContaining({ type: "KillTask", taskId }) }),
+    );
+    const killed = records.find(
+      (r) =>
+        r.input?.type === "message" &&
+        r.input.message.type === "StatusUpdate" &&
+        r.input.message.taskId === taskId &&
+        r.input.message.state === "KILLED",
+    );
     expect(killed).toBeDefined();
     expect(result.faults.every((f) => f.fired)).toBe(true);
     expect(result.violationCount).toBe(0);
@@ -138,10 +168,20 @@ describe("driver actions in a scenario", () => {
     expect(parseScenario(JSON.parse(scenarioJson(s))).faults).toEqual([{ atMs: 4000, kind: "loseTasks", count: 2 }]);
     expect(() => withActions([{ atMs: 1, kind: "loseTasks" }])).toThrow(/faults\[0\]\.count: is required/);
     const { records, result } = driverSteps({ ...s, apps: [{ ...s.apps[0]!, jobs: [s.apps[0]!.jobs[0]!] }] });
-    const lost = records.filter((r) => r.input?.type === "message" && r.input.message.type === "StatusUpdate" && r.input.message.state === "LOST");
+    const lost = records.filter(
+      (r) => r.input?.type === "message" && r.input.message.type === "StatusUpdate" && r.input.message.state === "LOST",
+    );
     expect(lost).toHaveLength(2);
     // Each marks its executor lost in the scheduler ("Task N was lost, so marking the executor as lost as well").
-    expect(lost[0]!.effects).toContainEqual(expect.objectContaining({ type: "notify", notification: expect.objectContaining({ kind: "taskEnded", reason: expect.stringContaining("was lost, so marking the executor as lost as well") }) }));
+    expect(lost[0]!.effects).toContainEqual(
+      expect.objectContaining({
+        type: "notify",
+        notification: expect.objectContaining({
+          kind: "taskEnded",
+          reason: expect.stringContaining("was lost, so marking the executor as lost as well"),
+        }),
+      }),
+    );
     expect(result.faults[0]).toMatchObject({ kind: "loseTasks", fired: true });
     expect(result.jobs["pi-1"]!.state).toBe("succeeded");
     expect(result.violationCount).toBe(0);
@@ -150,7 +190,15 @@ describe("driver actions in a scenario", () => {
 
   it("actions: the shrinker drops an app's actions with the app and a cancelJob with its job, and halves kill counts", () => {
     const s = parseScenario({
-      ...JSON.parse(scenarioJson(withActions([{ atMs: 1, kind: "killExecutors", app: "pi", count: 3 }, { atMs: 2, kind: "cancelJob", app: "pi", job: "pi-2" }, { atMs: 3, kind: "failTasks", count: 5 }]))),
+      ...JSON.parse(
+        scenarioJson(
+          withActions([
+            { atMs: 1, kind: "killExecutors", app: "pi", count: 3 },
+            { atMs: 2, kind: "cancelJob", app: "pi", job: "pi-2" },
+            { atMs: 3, kind: "failTasks", count: 5 },
+          ]),
+        ),
+      ),
       apps: [...withActions([]).apps, { name: "etl", submitAtMs: 0, jobs: [{ id: "etl-1", stages: [{ tasks: 1, durationMs: 10 }] }] }],
     });
     const noPi = dropNodes(s).find((c) => !c.apps.some((a) => a.name === "pi"))!;
@@ -165,7 +213,51 @@ describe("driver actions in a scenario", () => {
 });
 
 /** The cluster, driver and faults of swarm seed 1681 after `flint shrink`. */
-const SCENARIO_1681 = {"cluster": {"masters": 2, "recoveryMode": "zookeeper", "sessionTimeoutMs": 60000, "workers": [{"count": 3, "cores": 6, "memoryMb": 4608, "startAtMs": 0}, {"count": 1, "cores": 6, "memoryMb": 4096, "startAtMs": 0}], "latencyMs": [1, 3], "launchDelayMs": [50, 150]}, "config": {"spreadOutApps": false, "taskMaxFailures": 7}, "drivers": [{"name": "drv1", "submitAtMs": 2000, "supervise": true, "cores": 1, "memoryMb": 512, "app": {"name": "drv1", "memoryPerExecutorMb": 3072, "jobs": [{"id": "drv1-2", "afterMs": 10000, "stages": [{"tasks": 20, "durationMs": 900, "jitterMs": 0, "failProbability": 0, "resultSizeBytes": 100}, {"tasks": 28, "durationMs": 300, "jitterMs": 0, "failProbability": 0, "resultSizeBytes": 100}]}], "stopWhenDone": true, "coresPerExecutor": 1}}], "faults": [{"atMs": 5674, "kind": "storeDown", "durationMs": 25000}, {"atMs": 9000, "kind": "killExecutors", "count": 2, "app": "drv1"}, {"atMs": 21494, "kind": "messages", "durationMs": 19000, "delayMs": 7000, "messageType": "StopExecutor"}, {"atMs": 76957, "kind": "crash", "target": "worker-1"}]};
+const SCENARIO_1681 = {
+  cluster: {
+    masters: 2,
+    recoveryMode: "zookeeper",
+    sessionTimeoutMs: 60000,
+    workers: [
+      { count: 3, cores: 6, memoryMb: 4608, startAtMs: 0 },
+      { count: 1, cores: 6, memoryMb: 4096, startAtMs: 0 },
+    ],
+    latencyMs: [1, 3],
+    launchDelayMs: [50, 150],
+  },
+  config: { spreadOutApps: false, taskMaxFailures: 7 },
+  drivers: [
+    {
+      name: "drv1",
+      submitAtMs: 2000,
+      supervise: true,
+      cores: 1,
+      memoryMb: 512,
+      app: {
+        name: "drv1",
+        memoryPerExecutorMb: 3072,
+        jobs: [
+          {
+            id: "drv1-2",
+            afterMs: 10000,
+            stages: [
+              { tasks: 20, durationMs: 900, jitterMs: 0, failProbability: 0, resultSizeBytes: 100 },
+              { tasks: 28, durationMs: 300, jitterMs: 0, failProbability: 0, resultSizeBytes: 100 },
+            ],
+          },
+        ],
+        stopWhenDone: true,
+        coresPerExecutor: 1,
+      },
+    },
+  ],
+  faults: [
+    { atMs: 5674, kind: "storeDown", durationMs: 25000 },
+    { atMs: 9000, kind: "killExecutors", count: 2, app: "drv1" },
+    { atMs: 21494, kind: "messages", durationMs: 19000, delayMs: 7000, messageType: "StopExecutor" },
+    { atMs: 76957, kind: "crash", target: "worker-1" },
+  ],
+};
 
 const SEEDS = Array.from({ length: 300 }, (_, i) => i + 1);
 
@@ -208,11 +300,19 @@ describe("the swarm base", () => {
       for (const a of apps) {
         expect(big.memoryMb).toBeGreaterThanOrEqual(a.memoryPerExecutorMb + s.drivers.reduce((m, d) => m + d.memoryMb, 0));
         expect(big.cores).toBeGreaterThanOrEqual((a.coresPerExecutor ?? 1) + s.drivers.length);
-        for (const j of a.jobs) for (const st of j.stages) if (st.cpusPerTask !== undefined) (cpus++, expect(st.cpusPerTask).toBeLessThanOrEqual(a.coresPerExecutor!));
+        for (const j of a.jobs)
+          for (const st of j.stages)
+            if (st.cpusPerTask !== undefined) cpus++, expect(st.cpusPerTask).toBeLessThanOrEqual(a.coresPerExecutor!);
       }
       // Run app after app on that worker, the work fits the budget liveness leaves it.
       const free = big.cores - s.drivers.length;
-      const timeMs = apps.reduce((t, a) => t + a.jobs.flatMap((j) => j.stages).reduce((w, st) => w + st.tasks * (st.durationMs + st.jitterMs) * (st.cpusPerTask ?? 1), 0) / Math.min(a.maxCores ?? free, free), 0);
+      const timeMs = apps.reduce(
+        (t, a) =>
+          t +
+          a.jobs.flatMap((j) => j.stages).reduce((w, st) => w + st.tasks * (st.durationMs + st.jitterMs) * (st.cpusPerTask ?? 1), 0) /
+            Math.min(a.maxCores ?? free, free),
+        0,
+      );
       expect(timeMs).toBeLessThanOrEqual(WORK_BUDGET_MS);
     }
     expect([...masters].sort()).toEqual([1, 2, 3]);
@@ -246,14 +346,17 @@ describe("the swarm base", () => {
         if (f.job !== undefined) expect(apps.get(f.app)!.jobs.map((j) => j.id)).toContain(f.job);
         if (f.kind === "requestExecutors") expect(f.total!).toBeGreaterThan(killed.get(f.app) ?? 0);
         // A kill before any request would lower a target of 0: every app that kills asks first.
-        if (f.kind === "killExecutors") expect(plan.faults.some((g: FaultSpec) => g.kind === "requestExecutors" && g.app === f.app && g.atMs <= f.atMs)).toBe(true);
+        if (f.kind === "killExecutors")
+          expect(plan.faults.some((g: FaultSpec) => g.kind === "requestExecutors" && g.app === f.app && g.atMs <= f.atMs)).toBe(true);
       }
       // A kill lost with its master stalls Spark itself: a judged plan keeps them apart.
-      if (livenessApplies(plan) && draw.kinds.some((k) => MASTER_KINDS.includes(k))) expect(plan.faults.some((f: FaultSpec) => f.kind === "killExecutors")).toBe(false);
+      if (livenessApplies(plan) && draw.kinds.some((k) => MASTER_KINDS.includes(k)))
+        expect(plan.faults.some((f: FaultSpec) => f.kind === "killExecutors")).toBe(false);
     }
     expect([...kinds].sort()).toEqual([...SWARM_FAULT_KINDS].sort());
     expect([...actions].sort()).toEqual([...SWARM_ACTION_KINDS].sort());
-    for (const k of ["crash", "restart", "pause", "partition", "messages", "storeDown", "failTasks", ...SWARM_ACTION_KINDS]) expect(faultKinds).toContain(k);
+    for (const k of ["crash", "restart", "pause", "partition", "messages", "storeDown", "failTasks", ...SWARM_ACTION_KINDS])
+      expect(faultKinds).toContain(k);
   });
 
   it("swarm: a small budget of seeds finds nothing with every bug off, and the actions take effect in some runs", () => {
@@ -284,8 +387,18 @@ describe("found by the swarm", () => {
    * §1.2, `!app.isFinished`); a worker then dies. Spark does the same: with the GHOST-EXECUTOR switch
    * on, a weakness, not a failure. flint removes an ended executor from an UNKNOWN app (§7.27).
    */
-  const SEED_1681 = parseScenario({ name: "swarm-1681-min", comment: "swarm seed 1681, shrunk", seed: 1681, timeLimitMs: 600_000, ...SCENARIO_1681, expect: { allJobsSucceed: false } });
-  const withGhosts = parseScenario({ ...JSON.parse(scenarioJson(SEED_1681)), config: { ...SCENARIO_1681.config, bugs: ["GHOST-EXECUTOR"] } });
+  const SEED_1681 = parseScenario({
+    name: "swarm-1681-min",
+    comment: "swarm seed 1681, shrunk",
+    seed: 1681,
+    timeLimitMs: 600_000,
+    ...SCENARIO_1681,
+    expect: { allJobsSucceed: false },
+  });
+  const withGhosts = parseScenario({
+    ...JSON.parse(scenarioJson(SEED_1681)),
+    config: { ...SCENARIO_1681.config, bugs: ["GHOST-EXECUTOR"] },
+  });
 
   it("I13: an ended executor an UNKNOWN app keeps on a worker that dies is Spark's own bookkeeping (GHOST-EXECUTOR: a weakness; --strict fails it); flint keeps no such executor", () => {
     const r = runPlan(withGhosts, ROLES);

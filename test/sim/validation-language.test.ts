@@ -57,14 +57,18 @@ describe("scenario language: mistakes are errors at load (flint sim exits 2 nami
     const s = shipped("partition-heal.json");
     s.expect.events[0].effect = "log:wrokerRemoved";
     expect(await sim(s)).toBe(2);
-    expect(out.stderr).toContain('expect.events[0].effect: unknown effect selector "log:wrokerRemoved" (did you mean "log:workerRemoved"?)');
+    expect(out.stderr).toContain(
+      'expect.events[0].effect: unknown effect selector "log:wrokerRemoved" (did you mean "log:workerRemoved"?)',
+    );
   });
 
   it("a misspelled message type in an `absent` expectation (partition-heal) is an error, not a PASS", async () => {
     const s = shipped("partition-heal.json");
     s.expect.events[1].input = "message:ReconectWorker";
     expect(await sim(s)).toBe(2);
-    expect(out.stderr).toContain('expect.events[1].input: unknown input selector "message:ReconectWorker" (did you mean "message:ReconnectWorker"?)');
+    expect(out.stderr).toContain(
+      'expect.events[1].input: unknown input selector "message:ReconectWorker" (did you mean "message:ReconnectWorker"?)',
+    );
   });
 
   it("a crash with durationMs is an error naming the field and the crash's own", async () => {
@@ -83,8 +87,12 @@ describe("scenario language: mistakes are errors at load (flint sim exits 2 nami
     const s = small({ faults: [{ atMs: 1000, kind: "crash", target: "worker-99" }] });
     expect(await sim(s)).toBe(2);
     expect(out.stderr).toContain('faults[0].target: no node "worker-99" in this cluster');
-    expect(errorOf(small({ faults: [{ atMs: 1, kind: "partition", hosts: ["worker-1"], others: ["master-3"] }] })).path).toBe("faults[0].others[0]");
-    expect(errorOf(small({ faults: [{ atMs: 1, kind: "crash", target: "app:nope" }] })).message).toContain('app "nope" is not in the scenario');
+    expect(errorOf(small({ faults: [{ atMs: 1, kind: "partition", hosts: ["worker-1"], others: ["master-3"] }] })).path).toBe(
+      "faults[0].others[0]",
+    );
+    expect(errorOf(small({ faults: [{ atMs: 1, kind: "crash", target: "app:nope" }] })).message).toContain(
+      'app "nope" is not in the scenario',
+    );
     expect(errorOf(small({ faults: [{ atMs: 1, kind: "restart", target: "leader" }] })).path).toBe("faults[0].target");
   });
 
@@ -92,28 +100,53 @@ describe("scenario language: mistakes are errors at load (flint sim exits 2 nami
     const s = small({ expect: { events: [{ node: "wroker-*", effect: "log:workerRegistered" }] } });
     expect(await sim(s)).toBe(2);
     expect(out.stderr).toContain('expect.events[0].node: "wroker-*" matches no node');
-    expect(errorOf(small({ expect: { events: [{ node: "master-2", input: "init" }] } })).message).toContain('no node "master-2" in this cluster');
-    expect(errorOf(small({ expect: { events: [{ node: "app:py", input: "init" }] } })).message).toContain('app "py" is not in the scenario (did you mean "pi"?)');
+    expect(errorOf(small({ expect: { events: [{ node: "master-2", input: "init" }] } })).message).toContain(
+      'no node "master-2" in this cluster',
+    );
+    expect(errorOf(small({ expect: { events: [{ node: "app:py", input: "init" }] } })).message).toContain(
+      'app "py" is not in the scenario (did you mean "pi"?)',
+    );
     expect(errorOf(small({ expect: { events: [{ node: "driver:pi", input: "init" }] } })).path).toBe("expect.events[0].node");
     // Nodes named at run time: executors exist when an app does.
     expect(parseScenario(small({ expect: { events: [{ node: "exec-*", input: "init" }] } })).expect.events).toHaveLength(1);
   });
 
   it("selectors are checked against the protocol's lists: notifications, input types, sub-selectors", () => {
-    expect(errorOf(small({ expect: { events: [{ node: "app:pi", effect: "notify:jobSucceded" }] } })).message).toContain('did you mean "notify:jobSucceeded"?');
-    expect(errorOf(small({ expect: { events: [{ node: "master-1", input: "leaderElectd" }] } })).message).toContain('did you mean "leaderElected"?');
+    expect(errorOf(small({ expect: { events: [{ node: "app:pi", effect: "notify:jobSucceded" }] } })).message).toContain(
+      'did you mean "notify:jobSucceeded"?',
+    );
+    expect(errorOf(small({ expect: { events: [{ node: "master-1", input: "leaderElectd" }] } })).message).toContain(
+      'did you mean "leaderElected"?',
+    );
     // An effect without sub-selectors cannot take one (it would never match).
     expect(errorOf(small({ expect: { events: [{ node: "master-1", effect: "exit:1" }] } })).path).toBe("expect.events[0].effect");
     expect(errorOf(small({ expect: { events: [{ node: "master-1", effect: "log", code: 1 }] } })).path).toBe("expect.events[0].code");
-    expect(errorOf(small({ expect: { events: [{ node: "master-1", input: "timer:checkForWorkerTimeOut", fields: { a: 1 } }] } })).path).toBe("expect.events[0].fields");
+    expect(
+      errorOf(small({ expect: { events: [{ node: "master-1", input: "timer:checkForWorkerTimeOut", fields: { a: 1 } }] } })).path,
+    ).toBe("expect.events[0].fields");
     // Timer keys come from the roles' own constants; per-entity keys by their prefix.
-    expect(errorOf(small({ expect: { events: [{ node: "app:pi", input: "timer:revival" }] } })).message).toContain('did you mean "timer:revive"?');
-    expect(errorOf(small({ expect: { events: [{ node: "worker-1", effect: "setTimer:hartbeat" }] } })).message).toContain('did you mean "setTimer:heartbeat"?');
-    expect(parseScenario(small({ expect: { events: [{ node: "worker-*", effect: "setTimer:driverRelaunch:driver-1", absent: true }] } })).expect.events).toHaveLength(1);
+    expect(errorOf(small({ expect: { events: [{ node: "app:pi", input: "timer:revival" }] } })).message).toContain(
+      'did you mean "timer:revive"?',
+    );
+    expect(errorOf(small({ expect: { events: [{ node: "worker-1", effect: "setTimer:hartbeat" }] } })).message).toContain(
+      'did you mean "setTimer:heartbeat"?',
+    );
+    expect(
+      parseScenario(small({ expect: { events: [{ node: "worker-*", effect: "setTimer:driverRelaunch:driver-1", absent: true }] } })).expect
+        .events,
+    ).toHaveLength(1);
   });
 
   it("count, before and labels are checked", () => {
-    const ev = (extra: Json) => small({ expect: { events: [{ node: "master-1", effect: "log:workerRegistered", ...extra }, { node: "master-1", effect: "log:applicationRegistered", label: "app" }] } });
+    const ev = (extra: Json) =>
+      small({
+        expect: {
+          events: [
+            { node: "master-1", effect: "log:workerRegistered", ...extra },
+            { node: "master-1", effect: "log:applicationRegistered", label: "app" },
+          ],
+        },
+      });
     expect(errorOf(ev({ count: 2, minCount: 2 })).path).toBe("expect.events[0].count");
     expect(errorOf(ev({ count: 2, absent: true })).path).toBe("expect.events[0].count");
     expect(errorOf(ev({ before: "ap" })).message).toContain('no expectation is labelled "ap" (labels: app)');
@@ -124,24 +157,44 @@ describe("scenario language: mistakes are errors at load (flint sim exits 2 nami
 
   it("injected messages and driver actions are checked against the protocol and the scenario", () => {
     const inject = (message: Json) => small({ faults: [{ atMs: 1000, kind: "inject", from: "worker-1", to: "master-1", message }] });
-    expect(errorOf(inject({ type: "Hartbeat" })).message).toBe('faults[0].message.type: unknown message type "Hartbeat" (did you mean "Heartbeat"?)');
+    expect(errorOf(inject({ type: "Hartbeat" })).message).toBe(
+      'faults[0].message.type: unknown message type "Hartbeat" (did you mean "Heartbeat"?)',
+    );
     expect(errorOf(inject({ workerId: "w" })).path).toBe("faults[0].message.type");
-    expect(errorOf(small({ faults: [{ atMs: 1, kind: "inject", from: "worker-7", to: "master-1", message: { type: "Heartbeat" } }] })).path).toBe("faults[0].from");
-    expect(errorOf(small({ faults: [{ atMs: 1, kind: "requestExecutors", app: "pi", count: 2 }] })).message).toContain('not a field of a "requestExecutors" fault');
+    expect(
+      errorOf(small({ faults: [{ atMs: 1, kind: "inject", from: "worker-7", to: "master-1", message: { type: "Heartbeat" } }] })).path,
+    ).toBe("faults[0].from");
+    expect(errorOf(small({ faults: [{ atMs: 1, kind: "requestExecutors", app: "pi", count: 2 }] })).message).toContain(
+      'not a field of a "requestExecutors" fault',
+    );
     expect(errorOf(small({ faults: [{ atMs: 1, kind: "killExecutors", app: "po", count: 1 }] })).path).toBe("faults[0].app");
-    expect(errorOf(small({ faults: [{ atMs: 1, kind: "cancelJob", app: "pi", job: "pi-2" }] })).message).toContain('job of app "pi": "pi-2" is not in the scenario');
+    expect(errorOf(small({ faults: [{ atMs: 1, kind: "cancelJob", app: "pi", job: "pi-2" }] })).message).toContain(
+      'job of app "pi": "pi-2" is not in the scenario',
+    );
     expect(errorOf(small({ faults: [{ atMs: 1, kind: "killTask" }] })).path).toBe("faults[0].app");
-    expect(parseScenario(small({ faults: [{ atMs: 1, kind: "requestExecutors", app: "pi", total: 3 }] })).faults[0]).toEqual({ atMs: 1, kind: "requestExecutors", app: "pi", total: 3 });
+    expect(parseScenario(small({ faults: [{ atMs: 1, kind: "requestExecutors", app: "pi", total: 3 }] })).faults[0]).toEqual({
+      atMs: 1,
+      kind: "requestExecutors",
+      app: "pi",
+      total: 3,
+    });
   });
 
   it("the messages an inject fault sends are checked field by field (flint sim)", async () => {
-    const s = small({ faults: [{ atMs: 1000, kind: "inject", from: "worker-1", to: "master-1", message: { type: "Heartbeat", workerAddress: "worker-1" } }] });
+    const s = small({
+      faults: [{ atMs: 1000, kind: "inject", from: "worker-1", to: "master-1", message: { type: "Heartbeat", workerAddress: "worker-1" } }],
+    });
     expect(await sim(s)).toBe(2);
     expect(out.stderr).toContain("faults[0].message: Heartbeat.workerId: expected a string, got nothing");
   });
 
   it("the shrinker skips variants that would no longer load (a fault aimed at the worker it removed)", () => {
-    const s = parseScenario(small({ cluster: { masters: 1, workers: [{ count: 3, cores: 2, memoryMb: 2048 }] }, faults: [{ atMs: 1000, kind: "pause", target: "worker-3", durationMs: 1000 }] }));
+    const s = parseScenario(
+      small({
+        cluster: { masters: 1, workers: [{ count: 3, cores: 2, memoryMb: 2048 }] },
+        faults: [{ atMs: 1000, kind: "pause", target: "worker-3", durationMs: 1000 }],
+      }),
+    );
     const variants = dropNodes(s);
     const fewer = variants.find((v) => v.cluster.workers[0]!.count === 2)!;
     expect(loadable(fewer)).toBe(false);
@@ -151,7 +204,14 @@ describe("scenario language: mistakes are errors at load (flint sim exits 2 nami
   it("a store needs a recovery mode, and its records are checked", () => {
     const store = { workers: [{ id: "worker-gone", host: "gone", address: "gone", cores: 4, memoryMb: 1024 }] };
     expect(errorOf(small({ store })).path).toBe("store");
-    expect(errorOf(small({ store: { workers: [{ id: "w", host: "h", address: "a", cores: 0, memoryMb: 1 }] }, cluster: { masters: 1, recoveryMode: "filesystem", workers: [] } })).path).toBe("store.workers[0].cores");
+    expect(
+      errorOf(
+        small({
+          store: { workers: [{ id: "w", host: "h", address: "a", cores: 0, memoryMb: 1 }] },
+          cluster: { masters: 1, recoveryMode: "filesystem", workers: [] },
+        }),
+      ).path,
+    ).toBe("store.workers[0].cores");
   });
 });
 
@@ -161,18 +221,25 @@ describe("scenario language: expectations can fail", () => {
     const v = verdictOf(small({ expect: { events: [{ node: "master-1", effect: "log:workerRegistered", count: 3 }] } }));
     expect(v.reasons).toEqual(["master-1 effect log:workerRegistered: expected exactly 3, saw 2"]);
     // More than N fails too (minCount could not say this).
-    expect(verdictOf(small({ expect: { events: [{ node: "master-1", effect: "log:workerRegistered", count: 1 }] } })).reasons).toEqual(["master-1 effect log:workerRegistered: expected exactly 1, saw 2"]);
+    expect(verdictOf(small({ expect: { events: [{ node: "master-1", effect: "log:workerRegistered", count: 1 }] } })).reasons).toEqual([
+      "master-1 effect log:workerRegistered: expected exactly 1, saw 2",
+    ]);
   });
 
   it("fields: the message's fields must have the values given", () => {
-    const ev = (fields: Json, count: number) => small({ expect: { events: [{ node: "master-1", input: "message:RegisterWorker", fields, count }] } });
+    const ev = (fields: Json, count: number) =>
+      small({ expect: { events: [{ node: "master-1", input: "message:RegisterWorker", fields, count }] } });
     expect(verdictOf(ev({ host: "worker-1", cores: 2 }, 1)).ok).toBe(true);
     expect(verdictOf(ev({ host: "worker-1", cores: 3 }, 1)).reasons[0]).toContain("expected exactly 1, saw 0");
-    expect(verdictOf(small({ expect: { events: [{ node: "app:pi", effect: "notify:jobSucceeded", fields: { jobId: "pi-1" } }] } })).ok).toBe(true);
+    expect(
+      verdictOf(small({ expect: { events: [{ node: "app:pi", effect: "notify:jobSucceeded", fields: { jobId: "pi-1" } }] } })).ok,
+    ).toBe(true);
   });
 
   it("fields: a field name no event of the type carries fails the run, even for an absent event", () => {
-    const v = verdictOf(small({ expect: { events: [{ node: "master-1", input: "message:RegisterWorker", fields: { hots: "worker-1" }, absent: true }] } }));
+    const v = verdictOf(
+      small({ expect: { events: [{ node: "master-1", input: "message:RegisterWorker", fields: { hots: "worker-1" }, absent: true }] } }),
+    );
     expect(v.ok).toBe(false);
     expect(v.reasons[0]).toContain('none with a field "hots"');
   });
@@ -198,7 +265,12 @@ describe("scenario language: recovery store and injected messages as data", () =
       expect: {
         events: [
           { node: "master-1", effect: "log:electedLeader", fields: { workers: 1 }, count: 1 },
-          { node: "master-1", effect: "log:workerRemoved", fields: { workerId: "worker-gone", message: "Not responding for recovery" }, count: 1 },
+          {
+            node: "master-1",
+            effect: "log:workerRemoved",
+            fields: { workerId: "worker-gone", message: "Not responding for recovery" },
+            count: 1,
+          },
         ],
       },
     });
@@ -212,8 +284,26 @@ describe("scenario language: recovery store and injected messages as data", () =
 
   it("inject: a message sent from a named node reaches its target (a heartbeat from a worker id the master never saw)", () => {
     const s = small({
-      faults: [{ atMs: 3000, kind: "inject", from: "worker-1", to: "master-1", message: { type: "Heartbeat", workerId: "worker-bogus", workerAddress: "worker-1" } }],
-      expect: { events: [{ node: "master-1", effect: "log:ignored", fields: { why: "heartbeat-from-unregistered-worker", workerId: "worker-bogus" }, count: 1, afterMs: 3000 }] },
+      faults: [
+        {
+          atMs: 3000,
+          kind: "inject",
+          from: "worker-1",
+          to: "master-1",
+          message: { type: "Heartbeat", workerId: "worker-bogus", workerAddress: "worker-1" },
+        },
+      ],
+      expect: {
+        events: [
+          {
+            node: "master-1",
+            effect: "log:ignored",
+            fields: { why: "heartbeat-from-unregistered-worker", workerId: "worker-bogus" },
+            count: 1,
+            afterMs: 3000,
+          },
+        ],
+      },
     });
     const r = runScenario(parseScenario(s), ROLES);
     expect(r.verdict).toEqual({ ok: true, reasons: [] });

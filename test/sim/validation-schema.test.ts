@@ -16,7 +16,9 @@ import { loadScenario, SCENARIO_DIR, scenarioFiles } from "./helpers.js";
 const ROOT = join(SCENARIO_DIR, "..");
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
 }
 
 describe("scenario schema", () => {
@@ -25,9 +27,11 @@ describe("scenario schema", () => {
   });
 
   it("schema: every shipped scenario names the schema by its relative path, and the package ships it", () => {
-    for (const f of scenarioFiles()) expect(`${f}: ${JSON.parse(readFileSync(join(SCENARIO_DIR, f), "utf8")).$schema}`).toBe(`${f}: ./scenario.schema.json`);
+    for (const f of scenarioFiles())
+      expect(`${f}: ${JSON.parse(readFileSync(join(SCENARIO_DIR, f), "utf8")).$schema}`).toBe(`${f}: ./scenario.schema.json`);
     const museum = join(SCENARIO_DIR, "museum");
-    for (const f of readdirSync(museum)) expect(`${f}: ${JSON.parse(readFileSync(join(museum, f), "utf8")).$schema}`).toBe(`${f}: ../scenario.schema.json`);
+    for (const f of readdirSync(museum))
+      expect(`${f}: ${JSON.parse(readFileSync(join(museum, f), "utf8")).$schema}`).toBe(`${f}: ../scenario.schema.json`);
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
     expect(pkg.files).toContain("scenarios");
   });
@@ -51,7 +55,11 @@ describe("scenario schema", () => {
   it("timer keys: every key the roles set in runs that exercise every role (failover, supervise, executor sync) is declared", () => {
     const seen = new Set<string>();
     for (const file of ["master-failover.json", "supervised-driver-relaunch.json", "executor-crash-loop.json", "worker-gives-up.json"]) {
-      new ClusterRun(loadScenario(file), ROLES, { recordSink: (r) => { for (const e of r.effects) if (e.type === "setTimer") seen.add(e.key); } }).run();
+      new ClusterRun(loadScenario(file), ROLES, {
+        recordSink: (r) => {
+          for (const e of r.effects) if (e.type === "setTimer") seen.add(e.key);
+        },
+      }).run();
     }
     const undeclared = [...seen].filter((k) => !TIMER_KEYS.includes(k) && !TIMER_KEY_PREFIXES.some((p) => k.startsWith(p)));
     expect(undeclared).toEqual([]);

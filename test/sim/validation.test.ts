@@ -69,12 +69,16 @@ describe("sim scenario validation", () => {
     const app = (name: string) => ({ name, jobs: [{ id: "j", stages: [{ tasks: 1, durationMs: 1 }] }] });
     expect(errorOf({ ...minimal(), apps: [app("a"), app("b")] }).path).toBe("apps[1].jobs[0].id");
     expect(errorOf({ ...minimal(), expect: { jobs: { nope: "failed" } } }).path).toBe("expect.jobs.nope");
-    expect(errorOf({ ...minimal(), expect: { jobs: { nope: "maybe" } } }).message).toBe(`expect.jobs.nope: unknown job state "maybe" (expected one of: "succeeded", "failed", "unfinished")`);
+    expect(errorOf({ ...minimal(), expect: { jobs: { nope: "maybe" } } }).message).toBe(
+      `expect.jobs.nope: unknown job state "maybe" (expected one of: "succeeded", "failed", "unfinished")`,
+    );
   });
 
   it("validation: an event expectation needs exactly one of input or effect", () => {
     expect(errorOf({ ...minimal(), expect: { events: [{ node: "master-1" }] } }).path).toBe("expect.events[0]");
-    expect(errorOf({ ...minimal(), expect: { events: [{ node: "master-1", input: "timer", effect: "exit" }] } }).path).toBe("expect.events[0]");
+    expect(errorOf({ ...minimal(), expect: { events: [{ node: "master-1", input: "timer", effect: "exit" }] } }).path).toBe(
+      "expect.events[0]",
+    );
   });
 
   it("validation: several masters need a recovery mode", () => {

@@ -18,7 +18,8 @@ const pingPong: Role<PingState, { peer: string; pings: number }> = {
   name: "ping",
   init(config) {
     const effects: Effect[] = [];
-    for (let i = 0; i < config.pings; i++) effects.push({ type: "send", to: address(config.peer), message: { type: "ExecutorHeartbeat", executorId: String(i) as never } });
+    for (let i = 0; i < config.pings; i++)
+      effects.push({ type: "send", to: address(config.peer), message: { type: "ExecutorHeartbeat", executorId: String(i) as never } });
     return { state: { peer: config.peer, received: [], timerFires: [] }, effects };
   },
   step(state, input) {
@@ -68,13 +69,16 @@ describe("sim world", () => {
     const node = w.addNode({
       name: "t",
       kind: "client",
-      role: scripted(() => [], [
-        { type: "setTimer", key: "x", afterMs: 100 },
-        { type: "setTimer", key: "x", afterMs: 300 },
-        { type: "setTimer", key: "y", afterMs: 50 },
-        { type: "cancelTimer", key: "y" },
-        { type: "setTimer", key: "z", afterMs: 200 },
-      ]),
+      role: scripted(
+        () => [],
+        [
+          { type: "setTimer", key: "x", afterMs: 100 },
+          { type: "setTimer", key: "x", afterMs: 300 },
+          { type: "setTimer", key: "y", afterMs: 50 },
+          { type: "cancelTimer", key: "y" },
+          { type: "setTimer", key: "z", afterMs: 200 },
+        ],
+      ),
       config: null,
     });
     const times: Array<[string, number]> = [];
@@ -82,7 +86,10 @@ describe("sim world", () => {
       if (input?.type === "timer") times.push([input.key, w.now]);
     };
     w.run(10_000);
-    expect(times).toEqual([["z", 200], ["x", 300]]);
+    expect(times).toEqual([
+      ["z", 200],
+      ["x", 300],
+    ]);
     expect((node.state as ScriptState).inputs).toHaveLength(2);
   });
 
@@ -155,7 +162,17 @@ describe("sim world", () => {
 
   it("world: launch creates a process node, reports processLaunched, and its exit as processExited; kill exits 143", () => {
     const app = appId("app-1");
-    const launchSpec = { kind: "executor" as const, appId: app, execId: 0, cores: 1, memoryMb: 1, appDesc: { name: "x", memoryPerExecutorMb: 1, command: {} }, driverAddress: address("d"), workerAddress: address("w"), workerId: "w1" as never };
+    const launchSpec = {
+      kind: "executor" as const,
+      appId: app,
+      execId: 0,
+      cores: 1,
+      memoryMb: 1,
+      appDesc: { name: "x", memoryPerExecutorMb: 1, command: {} },
+      driverAddress: address("d"),
+      workerAddress: address("w"),
+      workerId: "w1" as never,
+    };
     const w = world({
       hooks: {
         launcher: (spec) => ({ name: `exec-${spec.kind}`, kind: "executor", role: scripted(() => []), config: null }),
@@ -164,7 +181,10 @@ describe("sim world", () => {
     const parent = w.addNode({
       name: "w",
       kind: "worker",
-      role: scripted((input) => (input.type === "processLaunched" ? [{ type: "kill", process: input.process, graceMs: 10 }] : []), [{ type: "launch", spec: launchSpec }]),
+      role: scripted(
+        (input) => (input.type === "processLaunched" ? [{ type: "kill", process: input.process, graceMs: 10 }] : []),
+        [{ type: "launch", spec: launchSpec }],
+      ),
       config: null,
     });
     w.run(10_000);
@@ -177,7 +197,26 @@ describe("sim world", () => {
 
   it("world: a crashed launcher takes its processes down and hears nothing", () => {
     const w = world({ hooks: { launcher: () => ({ name: "child", kind: "executor", role: scripted(() => []), config: null }) } });
-    const parent = w.addNode({ name: "w", kind: "worker", role: scripted(() => [], [{ type: "launch", spec: { kind: "driver", driverId: "driver-1" as never, desc: { cores: 1, memoryMb: 1, supervise: false, command: {} }, workerAddress: address("w"), workerId: "w1" as never } }]), config: null });
+    const parent = w.addNode({
+      name: "w",
+      kind: "worker",
+      role: scripted(
+        () => [],
+        [
+          {
+            type: "launch",
+            spec: {
+              kind: "driver",
+              driverId: "driver-1" as never,
+              desc: { cores: 1, memoryMb: 1, supervise: false, command: {} },
+              workerAddress: address("w"),
+              workerId: "w1" as never,
+            },
+          },
+        ],
+      ),
+      config: null,
+    });
     w.run(1000);
     const child = w.byName.get("child")!;
     expect(child.alive).toBe(true);
@@ -187,12 +226,27 @@ describe("sim world", () => {
   });
 
   it("world: runTask finishes after the planned duration; killTask ends it as killed instead", () => {
-    const task = (id: number) => ({ taskId: id, attemptNumber: 0, executorId: "0" as never, taskSetId: "j.0.0", index: id, cpus: 1, payload: { data: null, sizeBytes: 1 } });
+    const task = (id: number) => ({
+      taskId: id,
+      attemptNumber: 0,
+      executorId: "0" as never,
+      taskSetId: "j.0.0",
+      index: id,
+      cpus: 1,
+      payload: { data: null, sizeBytes: 1 },
+    });
     const w = world({ hooks: { taskPlan: () => ({ durationMs: 500, outcome: { kind: "success", value: 1, sizeBytes: 1 } }) } });
     const node = w.addNode({
       name: "e",
       kind: "executor",
-      role: scripted(() => [], [{ type: "runTask", task: task(1) }, { type: "runTask", task: task(2) }, { type: "killTask", taskId: 2, reason: "stop" }]),
+      role: scripted(
+        () => [],
+        [
+          { type: "runTask", task: task(1) },
+          { type: "runTask", task: task(2) },
+          { type: "killTask", taskId: 2, reason: "stop" },
+        ],
+      ),
       config: null,
     });
     w.run(10_000);
@@ -293,7 +347,8 @@ describe("sim world", () => {
     const w = world({
       hooks: {
         afterStep: ({ node, input, sender, inputLink, inputStamp }) => {
-          if (node.name === "b" && input?.type === "message") seen.push({ from: sender?.name ?? null, link: inputLink?.id ?? null, stamp: inputStamp ?? 0 });
+          if (node.name === "b" && input?.type === "message")
+            seen.push({ from: sender?.name ?? null, link: inputLink?.id ?? null, stamp: inputStamp ?? 0 });
         },
       },
     });

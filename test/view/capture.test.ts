@@ -32,7 +32,11 @@ describe("capture", () => {
       const r = view.msgRecv[i]!;
       if (r < 0) continue;
       const input = JSON.parse(view.strings[view.input[r]!]!);
-      expect(input).toMatchObject({ type: "message", from: view.lanes[view.msgFrom[i]!]!.name, message: { type: view.strings[view.msgType[i]!] } });
+      expect(input).toMatchObject({
+        type: "message",
+        from: view.lanes[view.msgFrom[i]!]!.name,
+        message: { type: view.strings[view.msgType[i]!] },
+      });
       expect(view.lane[r]).toBe(view.msgTo[i]);
     }
   });

@@ -34,11 +34,25 @@ describe("flint view (files)", () => {
     expect(runView!.traceHash).toBe(j.traceHash);
     expect(runView!.step.length).toBe(j.counts.steps);
     expect(readFileSync(html, "utf8")).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!ui\.perfetto)/);
-    const events = JSON.parse(readFileSync(chrome, "utf8")).traceEvents as Array<{ ph: string; name: string; tid: number; args?: { name?: string } }>;
+    const events = JSON.parse(readFileSync(chrome, "utf8")).traceEvents as Array<{
+      ph: string;
+      name: string;
+      tid: number;
+      args?: { name?: string };
+    }>;
     const names = events.filter((e) => e.ph === "M" && e.name === "thread_name").map((e) => e.args!.name!.split(" ")[0]);
-    expect(new Set(names)).toEqual(new Set(Object.keys(j.nodes).filter((n) => n !== "client").concat(names.includes("client") ? ["client"] : [])));
+    expect(new Set(names)).toEqual(
+      new Set(
+        Object.keys(j.nodes)
+          .filter((n) => n !== "client")
+          .concat(names.includes("client") ? ["client"] : []),
+      ),
+    );
     expect(events.filter((e) => e.ph === "X")).toHaveLength(j.counts.steps);
-    const lines = readFileSync(trace, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(trace, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const deliveries = lines.filter((l) => l.input.type === "message").length;
     expect(events.filter((e) => e.ph === "f")).toHaveLength(deliveries);
     expect(events.filter((e) => e.ph === "s")).toHaveLength(deliveries);

@@ -20,7 +20,9 @@ function pageRun(file: string): ViewRun {
 describe("failure pages", () => {
   it("fuzz: a failure's plan.html shows the failing check, and the replay hint names it", async () => {
     const dir = join(TMP, "fuzz");
-    expect(await fuzz([BUGGY, "--seeds", "3", "--max-failures", "1", "--shrink-budget", "0", "--out", dir, "--quiet", "--jobs", "1"])).toBe(1);
+    expect(await fuzz([BUGGY, "--seeds", "3", "--max-failures", "1", "--shrink-budget", "0", "--out", dir, "--quiet", "--jobs", "1"])).toBe(
+      1,
+    );
     const m = /FAIL \S+ seed (\d+): (I\d+):.*\n\s+plan:\s+(\S+)\n\s+replay: .*\(see it: (\S+)\)/.exec(out.stderr);
     expect(m).not.toBeNull();
     const [, seed, check, plan, page] = m!;

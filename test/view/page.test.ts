@@ -17,7 +17,9 @@ import { captureOutput, SCENARIO_DIR } from "../sim/helpers.js";
 declare const document: { querySelector(selector: string): unknown };
 declare const window: unknown;
 declare const devicePixelRatio: number;
-type HTMLCanvasElement = { getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
+type HTMLCanvasElement = {
+  getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+};
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -31,7 +33,10 @@ function fixture(): string {
   const s = JSON.parse(readFileSync(join(SCENARIO_DIR, "museum", "SPARK-12552.json"), "utf8"));
   delete s.$schema;
   s.name = "view-fixture";
-  s.faults.push({ atMs: 4000, kind: "partition", hosts: ["worker-3"], durationMs: 3000 }, { atMs: 5000, kind: "pause", target: "worker-2", durationMs: 2000 });
+  s.faults.push(
+    { atMs: 4000, kind: "partition", hosts: ["worker-3"], durationMs: 3000 },
+    { atMs: 5000, kind: "pause", target: "worker-2", durationMs: 2000 },
+  );
   const file = join(TMP, "fixture.json");
   writeFileSync(file, JSON.stringify(s));
   return file;
@@ -87,7 +92,9 @@ describe.skipIf(!HAVE_CHROMIUM)("flint view in a browser", () => {
     const html = join(TMP, "run.html");
     expect(await view([scenario, "-o", html])).toBe(0);
     const page = await open(html);
-    const run = (await page.evaluate(() => (window as unknown as { flintView: { panes: Array<{ run: unknown }> } }).flintView.panes[0]!.run)) as PageRun;
+    const run = (await page.evaluate(
+      () => (window as unknown as { flintView: { panes: Array<{ run: unknown }> } }).flintView.panes[0]!.run,
+    )) as PageRun;
     const laneOf = (name: string) => run.lanes.findIndex((l) => l.name === name);
 
     // The violation: at the step `flint sim --json` reports, and the detail panel opened on it.
@@ -107,10 +114,14 @@ describe.skipIf(!HAVE_CHROMIUM)("flint view in a browser", () => {
     expect(nextM1 === -1 || run.timeMs[nextM1]! >= crash.atMs).toBe(true);
     // ... drawn: the cross is red on the canvas.
     await page.evaluate((row) => (window as unknown as { flintView: { scrollTo(r: number): void } }).flintView.scrollTo(row), life.toRow);
-    const [cx, cy] = await page.evaluate(([lane, row]) => {
-      const v = (window as unknown as { flintView: { laneX(p: number, l: number): number; rowY(p: number, r: number): number } }).flintView;
-      return [v.laneX(0, lane!), v.rowY(0, row!)];
-    }, [m1, life.toRow]);
+    const [cx, cy] = await page.evaluate(
+      ([lane, row]) => {
+        const v = (window as unknown as { flintView: { laneX(p: number, l: number): number; rowY(p: number, r: number): number } })
+          .flintView;
+        return [v.laneX(0, lane!), v.rowY(0, row!)];
+      },
+      [m1, life.toRow],
+    );
     const red = await pixel(page, 0, cx + 4, cy + 4);
     expect(red[0]).toBeGreaterThan(150);
     expect(red[1]).toBeLessThan(90);
@@ -143,10 +154,14 @@ describe.skipIf(!HAVE_CHROMIUM)("flint view in a browser", () => {
     const page = await open(html);
     const click = async (row: number, lane: number): Promise<void> => {
       await page.evaluate((r) => (window as unknown as { flintView: { scrollTo(r: number): void } }).flintView.scrollTo(r), row);
-      const [x, y] = await page.evaluate(([l, r]) => {
-        const v = (window as unknown as { flintView: { laneX(p: number, l: number): number; rowY(p: number, r: number): number } }).flintView;
-        return [v.laneX(0, l!), v.rowY(0, r!)];
-      }, [lane, row]);
+      const [x, y] = await page.evaluate(
+        ([l, r]) => {
+          const v = (window as unknown as { flintView: { laneX(p: number, l: number): number; rowY(p: number, r: number): number } })
+            .flintView;
+          return [v.laneX(0, l!), v.rowY(0, r!)];
+        },
+        [lane, row],
+      );
       const box = (await page.locator('canvas[data-pane="0"]').boundingBox())!;
       await page.mouse.click(box.x + x, box.y + y);
       await expect.poll(() => page.getAttribute("#detail", "data-row")).toBe(String(row));
@@ -154,10 +169,12 @@ describe.skipIf(!HAVE_CHROMIUM)("flint view in a browser", () => {
     for (const node of ["master-2", "worker-1"]) {
       // The node's last step and its last step that changed something.
       const { last, lastChange, lane } = await page.evaluate((name) => {
-        const r = (window as unknown as { flintView: { panes: Array<{ run: PageRun & { changes: number[]; strings: string[] } }> } }).flintView.panes[0]!.run;
+        const r = (window as unknown as { flintView: { panes: Array<{ run: PageRun & { changes: number[]; strings: string[] } }> } })
+          .flintView.panes[0]!.run;
         const lane = r.lanes.findIndex((l) => l.name === name);
         let lastChange = -1;
-        for (let i = 0; i < r.lane.length; i++) if (r.lane[i] === lane && r.changes[i]! >= 0 && r.strings[r.changes[i]!] !== "[]") lastChange = i;
+        for (let i = 0; i < r.lane.length; i++)
+          if (r.lane[i] === lane && r.changes[i]! >= 0 && r.strings[r.changes[i]!] !== "[]") lastChange = i;
         return { last: r.lane.lastIndexOf(lane), lastChange, lane };
       }, node);
       await click(last, lane);
@@ -189,7 +206,8 @@ describe.skipIf(!HAVE_CHROMIUM)("flint view in a browser", () => {
     const page = await open(html);
     await page.fill("#lanes", "worker-1, master");
     const shown = await page.evaluate(() => {
-      const pane = (window as unknown as { flintView: { panes: Array<{ lanesShown: number[]; run: PageRun; draw(): void }> } }).flintView.panes[0]!;
+      const pane = (window as unknown as { flintView: { panes: Array<{ lanesShown: number[]; run: PageRun; draw(): void }> } }).flintView
+        .panes[0]!;
       pane.draw();
       return pane.lanesShown.map((l) => pane.run.lanes[l]!.name);
     });
@@ -211,7 +229,8 @@ describe.skipIf(!HAVE_CHROMIUM)("flint view in a browser", () => {
     // On the virtual time axis, heights follow the steps' times: steps of one ms share a height.
     await page.selectOption("#axis", "time");
     const heights = await page.evaluate(() => {
-      const v = (window as unknown as { flintView: { panes: Array<{ run: PageRun; draw(): void }>; rowY(p: number, r: number): number } }).flintView;
+      const v = (window as unknown as { flintView: { panes: Array<{ run: PageRun; draw(): void }>; rowY(p: number, r: number): number } })
+        .flintView;
       const run = v.panes[0]!.run;
       v.panes[0]!.draw();
       return [10, 200, 400, 600].map((row) => ({ t: run.timeMs[row]!, y: v.rowY(0, row) }));
@@ -228,7 +247,8 @@ describe.skipIf(!HAVE_CHROMIUM)("flint view in a browser", () => {
   it("view A B: two seeds side by side, opened at the first step where their traces differ", async () => {
     const scenario = join(SCENARIO_DIR, "partition-heal.json");
     const traces = [1, 2].map((seed) => join(TMP, `t${seed}.jsonl`));
-    for (const [i, seed] of [1, 2].entries()) expect(await sim([scenario, "--seed", String(seed), "--trace", traces[i]!, "--json"])).toBe(0);
+    for (const [i, seed] of [1, 2].entries())
+      expect(await sim([scenario, "--seed", String(seed), "--trace", traces[i]!, "--json"])).toBe(0);
     const [a, b] = traces.map((t) => readFileSync(t, "utf8").trim().split("\n"));
     const firstDiff = a!.findIndex((line, i) => line !== b![i]);
     expect(firstDiff).toBeGreaterThan(0);

@@ -4,7 +4,15 @@ import { describe, expect, it } from "vitest";
 import { applyChanges, copyPlain, StateTracker } from "../../src/view/state-diff.js";
 
 const plain = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: "small" }, fc.integer(), fc.string({ maxLength: 3 }), fc.boolean(), fc.constant(null), tie("array"), tie("object")),
+  value: fc.oneof(
+    { depthSize: "small" },
+    fc.integer(),
+    fc.string({ maxLength: 3 }),
+    fc.boolean(),
+    fc.constant(null),
+    tie("array"),
+    tie("object"),
+  ),
   array: fc.array(tie("value"), { maxLength: 4 }),
   object: fc.dictionary(fc.constantFrom("a", "b", "c", "d"), tie("value"), { maxKeys: 4 }),
 })).object;
@@ -14,7 +22,7 @@ describe("state changes", () => {
     fc.assert(
       fc.property(fc.array(plain, { minLength: 1, maxLength: 6 }), (states) => {
         const tracker = new StateTracker();
-        let replayed: unknown = undefined;
+        let replayed: unknown;
         for (const s of states) {
           replayed = applyChanges(replayed, tracker.changes(s));
           expect(replayed).toEqual(copyPlain(s));

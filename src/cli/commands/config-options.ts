@@ -30,7 +30,11 @@ function configPath(argv: readonly string[]): string | undefined {
  * The command line with the config file's options in front, and the file (undefined when there is
  * none). A file that cannot be read or checked is a usage error naming the file and the key.
  */
-export function withConfigFile(argv: readonly string[], section: Section, env: NodeJS.ProcessEnv = process.env): { argv: string[]; file: ConfigFile | undefined } {
+export function withConfigFile(
+  argv: readonly string[],
+  section: Section,
+  env: NodeJS.ProcessEnv = process.env,
+): { argv: string[]; file: ConfigFile | undefined } {
   let file: ConfigFile | undefined;
   try {
     file = loadConfigFile(configPath(argv));

@@ -24,13 +24,23 @@ export interface DriverControlRequest {
 }
 
 /** The request `--status ID` / `--kill ID` (with `--json`, `--master`) make, or a usage error naming what is wrong. */
-export function driverControlRequest(o: { status: string | undefined; kill: string | undefined; json: boolean; master: string | undefined; secret: string | undefined }, app: string | undefined): DriverControlRequest {
+export function driverControlRequest(
+  o: { status: string | undefined; kill: string | undefined; json: boolean; master: string | undefined; secret: string | undefined },
+  app: string | undefined,
+): DriverControlRequest {
   if (o.status !== undefined && o.kill !== undefined) throw new UsageError("give --status or --kill, not both");
   if (app !== undefined) throw new UsageError(`unexpected argument '${app}' (--status and --kill take no application)`);
   if (o.json && o.kill !== undefined) throw new UsageError("--json works with --status only");
   const driverId = (o.status ?? o.kill)!;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/.test(driverId)) throw new UsageError(`'${driverId}' is not a driver id (e.g. driver-20260101000000-0000)`);
-  return { action: o.status !== undefined ? "status" : "kill", driverId: driverId as DriverId, masters: mastersOption(o.master, "--master"), secret: o.secret, json: o.json };
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/.test(driverId))
+    throw new UsageError(`'${driverId}' is not a driver id (e.g. driver-20260101000000-0000)`);
+  return {
+    action: o.status !== undefined ? "status" : "kill",
+    driverId: driverId as DriverId,
+    masters: mastersOption(o.master, "--master"),
+    secret: o.secret,
+    json: o.json,
+  };
 }
 
 export type AskMaster = (master: string, request: Message, replyType: Message["type"], secret: string | undefined) => Promise<Message>;
@@ -48,7 +58,10 @@ export async function runDriverControl(request: DriverControlRequest, ask: AskMa
   for (const master of request.masters) {
     let reply: Message;
     try {
-      reply = request.action === "status" ? await ask(master, { type: "RequestDriverStatus", driverId: request.driverId }, "DriverStatusResponse", request.secret) : await ask(master, { type: "RequestKillDriver", driverId: request.driverId }, "KillDriverResponse", request.secret);
+      reply =
+        request.action === "status"
+          ? await ask(master, { type: "RequestDriverStatus", driverId: request.driverId }, "DriverStatusResponse", request.secret)
+          : await ask(master, { type: "RequestKillDriver", driverId: request.driverId }, "KillDriverResponse", request.secret);
     } catch (err) {
       problems.push(`${master}: ${(err as Error).message}`);
       continue;
@@ -60,7 +73,17 @@ export async function runDriverControl(request: DriverControlRequest, ask: AskMa
       }
       if (request.json) {
         const { found, state, workerId, workerHostPort, exception } = reply;
-        io.out(JSON.stringify({ driverId: request.driverId, master, found, state: state ?? null, workerId: workerId ?? null, workerHostPort: workerHostPort ?? null, exception: exception ?? null }) + "\n");
+        io.out(
+          JSON.stringify({
+            driverId: request.driverId,
+            master,
+            found,
+            state: state ?? null,
+            workerId: workerId ?? null,
+            workerHostPort: workerHostPort ?? null,
+            exception: exception ?? null,
+          }) + "\n",
+        );
       }
       if (!reply.found) {
         io.err(`flint submit: ${master} does not know driver ${request.driverId} (never submitted, or finished and no longer kept)\n`);
@@ -68,7 +91,8 @@ export async function runDriverControl(request: DriverControlRequest, ask: AskMa
       }
       if (!request.json) {
         io.out(`State of driver ${request.driverId} is ${reply.state ?? "UNKNOWN"}\n`);
-        if (reply.workerId !== undefined) io.out(`Driver ran on worker ${reply.workerId}${reply.workerHostPort !== undefined ? ` (${reply.workerHostPort})` : ""}\n`);
+        if (reply.workerId !== undefined)
+          io.out(`Driver ran on worker ${reply.workerId}${reply.workerHostPort !== undefined ? ` (${reply.workerHostPort})` : ""}\n`);
         if (reply.exception !== undefined) io.out(`Exception from the cluster: ${reply.exception}\n`);
       }
       return 0;

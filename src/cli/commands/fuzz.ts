@@ -23,7 +23,16 @@ import { defineCommand, runCommand, UsageError, type ParsedArgs } from "../args.
 import { FuzzPool } from "../fuzz-pool.js";
 import { checkInjectedMessages } from "../../harness/injected-messages.js";
 import { pageHint, writeRunPage } from "../../view/write.js";
-import { failureDir, failureReport, junitXml, replayCommand, scenarioName, WeaknessTable, writeFailure, type FuzzFailure } from "../fuzz-report.js";
+import {
+  failureDir,
+  failureReport,
+  junitXml,
+  replayCommand,
+  scenarioName,
+  WeaknessTable,
+  writeFailure,
+  type FuzzFailure,
+} from "../fuzz-report.js";
 import type { WorkerReply, WorkerTask } from "../fuzz-worker.js";
 
 /** Shrinking is on by default only when a run has at most this many failures. */
@@ -59,15 +68,37 @@ seeds. The cells reached of those known, per role, and the ones never reached ar
     seeds: { type: "int", min: 1, value: "N", help: "seeds per scenario (from --from)" },
     time: { type: "duration", value: "T", help: "keep going until T of wall time has passed (a duration: 90s, 5m, 1h)" },
     from: { type: "int", min: 0, value: "S", default: 1, help: "first seed" },
-    shard: { type: "string", value: "I/N", check: shardProblem, defaultHelp: "1/1", help: "run only shard I of N (1 <= I <= N): seed from+j where j mod N = I-1, so the\nN jobs of a CI matrix run disjoint seeds whose union is the whole set" },
+    shard: {
+      type: "string",
+      value: "I/N",
+      check: shardProblem,
+      defaultHelp: "1/1",
+      help: "run only shard I of N (1 <= I <= N): seed from+j where j mod N = I-1, so the\nN jobs of a CI matrix run disjoint seeds whose union is the whole set",
+    },
     jobs: { type: "int", min: 1, value: "K", defaultHelp: "one per core", help: "worker threads" },
     bug: { type: "strings", choices: Object.keys(KNOWN_BUGS), noun: "bug", value: "NAME", help: "turn on a historic bug" },
     strict: { type: "boolean", help: "also fail on documented Spark weaknesses (docs/protocol.md §3.5: split brain, ...)" },
-    out: { type: "string", value: "DIR", default: ".flint/fuzz", help: "where failures go: DIR/failures/<scenario>-seed-<N>/ holds plan.json,\nshrunk.json and report.txt; DIR/weaknesses/ the plans of the first seeds\nthat hit each documented weakness" },
+    out: {
+      type: "string",
+      value: "DIR",
+      default: ".flint/fuzz",
+      help: "where failures go: DIR/failures/<scenario>-seed-<N>/ holds plan.json,\nshrunk.json and report.txt; DIR/weaknesses/ the plans of the first seeds\nthat hit each documented weakness",
+    },
     junit: { type: "string", value: "FILE", help: "write a JUnit XML report (one testcase per scenario x shard, a failure per seed)" },
-    "shrink-budget": { type: "duration", value: "T", defaultHelp: `${DEFAULT_SHRINK_BUDGET_MS / 1000}s when there are at most ${AUTO_SHRINK_MAX_FAILURES} failures, else 0`, help: "shrink each failure for at most T (given explicitly, every failure is\nshrunk; 0 = never)" },
+    "shrink-budget": {
+      type: "duration",
+      value: "T",
+      defaultHelp: `${DEFAULT_SHRINK_BUDGET_MS / 1000}s when there are at most ${AUTO_SHRINK_MAX_FAILURES} failures, else 0`,
+      help: "shrink each failure for at most T (given explicitly, every failure is\nshrunk; 0 = never)",
+    },
     corpus: { type: "string", value: "DIR", help: "keep the corpus across runs in DIR (e.g. .flint/fuzz/corpus): load it, add to it" },
-    mutations: { type: "int", min: 0, value: "M", defaultHelp: "0 with --seeds, so a seed budget runs exactly those seeds; with --time, half the runs once the corpus has a plan", help: "mutant runs besides the seeds" },
+    mutations: {
+      type: "int",
+      min: 0,
+      value: "M",
+      defaultHelp: "0 with --seeds, so a seed budget runs exactly those seeds; with --time, half the runs once the corpus has a plan",
+      help: "mutant runs besides the seeds",
+    },
     "no-coverage": { type: "boolean", help: "do not track coverage (no corpus growth, no coverage table)" },
     "max-failures": { type: "int", min: 1, value: "N", default: 10, help: "stop after N failures" },
     json: { type: "boolean", help: "print a JSON summary on stdout" },
@@ -180,7 +211,11 @@ export function loadScenarioFile(file: string): Scenario {
  * The seeds of a shard: from + j for j = I-1, I-1+N, I-1+2N, ... (below `seeds` when given).
  * Disjoint across the N shards, and together exactly from..from+seeds-1.
  */
-export function shardSeeds(from: number, seeds: number | null, shard: { index: number; count: number }): { at(k: number): number | null; size: number } {
+export function shardSeeds(
+  from: number,
+  seeds: number | null,
+  shard: { index: number; count: number },
+): { at(k: number): number | null; size: number } {
   const first = shard.index - 1;
   const size = seeds === null ? Number.POSITIVE_INFINITY : Math.max(0, Math.ceil((seeds - first) / shard.count));
   return { at: (k) => (k < size ? from + first + k * shard.count : null), size };
@@ -197,7 +232,10 @@ function loadCorpus(dir: string, files: string[]): CorpusEntry[] {
   files.forEach((file, base) => {
     const sub = join(dir, scenarioName(file));
     if (!existsSync(sub)) return;
-    for (const f of readdirSync(sub).filter((n) => n.endsWith(".json")).sort()) out.push({ base, plan: loadScenarioFile(join(sub, f)) });
+    for (const f of readdirSync(sub)
+      .filter((n) => n.endsWith(".json"))
+      .sort())
+      out.push({ base, plan: loadScenarioFile(join(sub, f)) });
   });
   return out;
 }
@@ -206,7 +244,10 @@ function saveCorpusPlan(dir: string, file: string, plan: Scenario): void {
   const json = scenarioJson(plan);
   const sub = join(dir, scenarioName(file));
   mkdirSync(sub, { recursive: true });
-  writeFileSync(join(sub, `${scenarioName(file)}-seed-${plan.seed}-${createHash("sha1").update(json).digest("hex").slice(0, 10)}.json`), json);
+  writeFileSync(
+    join(sub, `${scenarioName(file)}-seed-${plan.seed}-${createHash("sha1").update(json).digest("hex").slice(0, 10)}.json`),
+    json,
+  );
 }
 
 interface Failure extends FuzzFailure {
@@ -303,7 +344,17 @@ async function fuzz(args: Args, files: string[], bases: Scenario[], corpus: Corp
     if (!r.ok) {
       // A crash of the worker's own code comes without the replayable plan: the drawn plan still replays the run.
       const plan = r.plan ?? planOf();
-      const f: Failure = { file, seed: r.seed, mutant: task.plan !== undefined ? (task.plan.comment.match(/mutant of [^\]]*/)?.[0] ?? "mutant") : null, check: r.check ?? "?", detail: r.detail, dir: failureDir(args.out, file, r.seed, mutantIndex), planFile: null, shrunkFile: null, plan };
+      const f: Failure = {
+        file,
+        seed: r.seed,
+        mutant: task.plan !== undefined ? (task.plan.comment.match(/mutant of [^\]]*/)?.[0] ?? "mutant") : null,
+        check: r.check ?? "?",
+        detail: r.detail,
+        dir: failureDir(args.out, file, r.seed, mutantIndex),
+        planFile: null,
+        shrunkFile: null,
+        plan,
+      };
       f.planFile = writeFailure(f, plan);
       failures.push(f);
       if (tty && !args.quiet) process.stderr.write("\n");
@@ -363,13 +414,24 @@ async function fuzz(args: Args, files: string[], bases: Scenario[], corpus: Corp
 
   // Shrinking: on by default only when failures are few; each failure gets the same time budget.
   const shrinkBudgetMs = args.shrinkBudgetMs ?? (failures.length <= AUTO_SHRINK_MAX_FAILURES ? DEFAULT_SHRINK_BUDGET_MS : 0);
-  if (failures.length > 0 && shrinkBudgetMs === 0 && args.shrinkBudgetMs === null) process.stderr.write(`fuzz: ${failures.length} failures: not shrinking them (more than ${AUTO_SHRINK_MAX_FAILURES}; --shrink-budget 30s shrinks each)\n`);
+  if (failures.length > 0 && shrinkBudgetMs === 0 && args.shrinkBudgetMs === null)
+    process.stderr.write(
+      `fuzz: ${failures.length} failures: not shrinking them (more than ${AUTO_SHRINK_MAX_FAILURES}; --shrink-budget 30s shrinks each)\n`,
+    );
   if (shrinkBudgetMs > 0) for (const f of failures) shrinkFailure(f, shrinkBudgetMs, args.strict);
 
   const table = args.coverage ? knownCells(ROLES) : null;
   const coverage: CoverageSummary | null = table === null ? null : summarize(table, cells, branches);
   if (args.junit !== null) mkdirSync(dirname(args.junit), { recursive: true });
-  if (args.junit !== null) writeFileSync(args.junit, junitXml(files.map((file, b) => ({ file, seeds: perBase[b]!, failures: failures.filter((f) => f.file === file) })), shardLabel, seconds));
+  if (args.junit !== null)
+    writeFileSync(
+      args.junit,
+      junitXml(
+        files.map((file, b) => ({ file, seeds: perBase[b]!, failures: failures.filter((f) => f.file === file) })),
+        shardLabel,
+        seconds,
+      ),
+    );
 
   const threads = pool.threads;
   const result = {
@@ -387,22 +449,44 @@ async function fuzz(args: Args, files: string[], bases: Scenario[], corpus: Corp
     weaknesses: weaknesses.list(),
     coverage: coverage === null ? null : { ...coverage, cellsReached: cells.size, handlerOutcomes: [...branches].sort() },
     corpus: { loaded: loadedCorpus, added: corpusAdded, dir: args.corpus },
-    failures: failures.map((f) => ({ file: f.file, seed: f.seed, mutant: f.mutant, check: f.check, detail: f.detail, dir: f.dir, plan: f.planFile, shrunk: f.shrunkFile, replay: f.planFile === null ? null : replayCommand(f.planFile, f.seed) })),
+    failures: failures.map((f) => ({
+      file: f.file,
+      seed: f.seed,
+      mutant: f.mutant,
+      check: f.check,
+      detail: f.detail,
+      dir: f.dir,
+      plan: f.planFile,
+      shrunk: f.shrunkFile,
+      replay: f.planFile === null ? null : replayCommand(f.planFile, f.seed),
+    })),
   };
   if (args.json) {
     process.stdout.write(JSON.stringify(result) + "\n");
     return failures.length > 0 ? 1 : 0;
   }
   const out = (line: string): void => void process.stdout.write(line + "\n");
-  out(`fuzz: ${done} runs (${mutantsRun} mutants) over ${files.length} scenarios${args.shard.count > 1 ? `, shard ${shardLabel}` : ""} in ${seconds.toFixed(1)} s on ${threads} threads (${result.seedsPerSecond.toFixed(1)} runs/s), ${failures.length} failures, ${weaknessSeeds} seeds hit a documented Spark weakness, ${unjudgedText(unjudged)}`);
+  out(
+    `fuzz: ${done} runs (${mutantsRun} mutants) over ${files.length} scenarios${args.shard.count > 1 ? `, shard ${shardLabel}` : ""} in ${seconds.toFixed(1)} s on ${threads} threads (${result.seedsPerSecond.toFixed(1)} runs/s), ${failures.length} failures, ${weaknessSeeds} seeds hit a documented Spark weakness, ${unjudgedText(unjudged)}`,
+  );
   const w = weaknesses.lines();
   if (w.length > 0) {
     out("documented Spark weaknesses hit (not failures; --strict fails them), with replay commands:");
     for (const line of w) out(line);
   }
   if (coverage !== null) {
-    out(`coverage: ${Object.entries(coverage.roles).map(([role, c]) => `${role} ${c.reached}/${c.known}`).join(", ")} (phase x input cells reached/known); ${coverage.branches} ignored-input reasons seen; corpus ${corpus.length} plans (${corpusAdded} new)`);
-    for (const [role, c] of Object.entries(coverage.roles)) if (c.never.length > 0) out(`  never reached, ${role}: ${c.never.slice(0, NEVER_SHOWN).join("; ")}${c.never.length > NEVER_SHOWN ? `; ... ${c.never.length - NEVER_SHOWN} more (--json lists all)` : ""}`);
+    out(
+      `coverage: ${Object.entries(coverage.roles)
+        .map(([role, c]) => `${role} ${c.reached}/${c.known}`)
+        .join(
+          ", ",
+        )} (phase x input cells reached/known); ${coverage.branches} ignored-input reasons seen; corpus ${corpus.length} plans (${corpusAdded} new)`,
+    );
+    for (const [role, c] of Object.entries(coverage.roles))
+      if (c.never.length > 0)
+        out(
+          `  never reached, ${role}: ${c.never.slice(0, NEVER_SHOWN).join("; ")}${c.never.length > NEVER_SHOWN ? `; ... ${c.never.length - NEVER_SHOWN} more (--json lists all)` : ""}`,
+        );
   }
   return failures.length > 0 ? 1 : 0;
 }
@@ -419,7 +503,8 @@ function shrinkFailure(f: Failure, budgetMs: number, strict: boolean): void {
     writeFileSync(f.shrunkFile, scenarioJson(shrunk));
     const page = writeRunPage(f.shrunkFile, shrunk, f.seed);
     process.stderr.write(`shrunk: ${f.shrunkFile}${pageHint(page)}\n`);
-    const size = (z: { faults: number; nodes: number; tasks: number; events: number }): string => `${z.faults} faults, ${z.nodes} nodes, ${z.tasks} tasks, ${z.events} events`;
+    const size = (z: { faults: number; nodes: number; tasks: number; events: number }): string =>
+      `${z.faults} faults, ${z.nodes} nodes, ${z.tasks} tasks, ${z.events} events`;
     note = `shrunk in ${r.runs} runs${Date.now() >= until ? ` (stopped by the ${budgetMs / 1000}s budget)` : ""}: ${size(r.before)} -> ${size(r.after)}, still ${r.check}`;
   } catch (e) {
     note = `not shrunk: ${(e as Error).message}`;

@@ -12,9 +12,17 @@ import { UsageError } from "../args.js";
 /** The options, for a command whose default journal is `defaultHelp`. */
 export function journalOptions(defaultHelp: string) {
   return {
-    journal: { type: "string", value: "DIR", defaultHelp: `${JOURNAL_ENV}, else ${defaultHelp}`, help: "record every step of this node (and of the executors and drivers it\nstarts) in DIR, for `flint replay DIR`" },
+    journal: {
+      type: "string",
+      value: "DIR",
+      defaultHelp: `${JOURNAL_ENV}, else ${defaultHelp}`,
+      help: "record every step of this node (and of the executors and drivers it\nstarts) in DIR, for `flint replay DIR`",
+    },
     "no-journal": { type: "boolean", help: "record nothing" },
-    validate: { type: "boolean", help: "check this node's own invariants after every step, in process; the first\nviolation is logged at ERROR (invariant-violated) with its step" },
+    validate: {
+      type: "boolean",
+      help: "check this node's own invariants after every step, in process; the first\nviolation is logged at ERROR (invariant-violated) with its step",
+    },
   } as const;
 }
 
@@ -22,7 +30,12 @@ export function journalOptions(defaultHelp: string) {
  * The journal directory (undefined: none), from the options, else FLINT_JOURNAL, else `fallback`;
  * sets FLINT_JOURNAL accordingly for this process and its children.
  */
-export function journalOption(given: string | undefined, none: boolean, fallback: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function journalOption(
+  given: string | undefined,
+  none: boolean,
+  fallback: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (given !== undefined && none) throw new UsageError("--journal and --no-journal contradict each other");
   if (given !== undefined && given.trim() === "") throw new UsageError("--journal needs a directory");
   const dir = none ? undefined : given !== undefined ? given : env[JOURNAL_ENV] !== undefined ? journalDirFromEnv(env) : fallback;

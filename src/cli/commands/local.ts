@@ -29,12 +29,30 @@ module (or after --) are the application's own.`,
   passThrough: "app arguments",
   options: {
     workers: { type: "int", min: 1, max: 64, value: "N", default: 2, help: "workers to start" },
-    masters: { type: "int", min: 1, max: 9, value: "N", default: 1, help: "masters to start; with 2 or more, ZooKeeper elects the leader and the\nothers wait as standbys. Without --recovery, flint starts a private ZooKeeper\n(Debian's zookeeper package and java must be installed)" },
-    recovery: { type: "string", value: "SPEC", defaultHelp: "filesystem:<tmpdir>/recovery with one master", help: "the masters' recovery (zookeeper:HOST:PORT[/root] for an existing ZooKeeper)" },
+    masters: {
+      type: "int",
+      min: 1,
+      max: 9,
+      value: "N",
+      default: 1,
+      help: "masters to start; with 2 or more, ZooKeeper elects the leader and the\nothers wait as standbys. Without --recovery, flint starts a private ZooKeeper\n(Debian's zookeeper package and java must be installed)",
+    },
+    recovery: {
+      type: "string",
+      value: "SPEC",
+      defaultHelp: "filesystem:<tmpdir>/recovery with one master",
+      help: "the masters' recovery (zookeeper:HOST:PORT[/root] for an existing ZooKeeper)",
+    },
     cores: { type: "int", min: 1, max: 1024, value: "C", default: 1, help: "cores per worker" },
     memory: { type: "size", value: "M", default: 2048, help: "memory per worker, e.g. 2g" },
-    keep: { type: "boolean", help: "keep the temporary directory (logs, work directories) after a successful run;\nafter a failure it is always kept (without the secret file) and its path printed" },
-    "low-latency": { type: "boolean", help: "keep the CPUs out of deep idle states while the cluster runs (Linux PM QoS,\n/dev/cpu_dma_latency; needs root): faster tiny tasks on a VM, idle CPUs spin" },
+    keep: {
+      type: "boolean",
+      help: "keep the temporary directory (logs, work directories) after a successful run;\nafter a failure it is always kept (without the secret file) and its path printed",
+    },
+    "low-latency": {
+      type: "boolean",
+      help: "keep the CPUs out of deep idle states while the cluster runs (Linux PM QoS,\n/dev/cpu_dma_latency; needs root): faster tiny tasks on a VM, idle CPUs spin",
+    },
     quiet: { type: "boolean", help: "no progress bar or cluster messages" },
   },
   exitCodes: [
@@ -56,7 +74,10 @@ export function run(argv: string[]): Promise<number> {
     if (recovery !== undefined) {
       try {
         const recoverySpec = parseRecoverySpec(recovery);
-        if (masters > 1 && recoverySpec.mode !== "zookeeper") throw new UsageError(`--masters ${masters} needs --recovery zookeeper:HOST:PORT (or no --recovery, for a private ZooKeeper), not ${recovery}`);
+        if (masters > 1 && recoverySpec.mode !== "zookeeper")
+          throw new UsageError(
+            `--masters ${masters} needs --recovery zookeeper:HOST:PORT (or no --recovery, for a private ZooKeeper), not ${recovery}`,
+          );
       } catch (err) {
         if (err instanceof RecoverySpecError) throw new UsageError(`--${err.message}`);
         throw err;
@@ -117,14 +138,24 @@ export function run(argv: string[]): Promise<number> {
         say(`ZooKeeper on ${zooKeeper.connectString} (data in ${zooKeeper.dir})`);
       }
       try {
-        cluster = await startLocalCluster({ workers, masters, ...(recovery !== undefined ? { recovery } : {}), coresPerWorker: cores, memoryPerWorkerMb: memoryMb, logLevel: "info", lowLatency: options["low-latency"] });
+        cluster = await startLocalCluster({
+          workers,
+          masters,
+          ...(recovery !== undefined ? { recovery } : {}),
+          coresPerWorker: cores,
+          memoryPerWorkerMb: memoryMb,
+          logLevel: "info",
+          lowLatency: options["low-latency"],
+        });
       } catch (err) {
         process.stderr.write(`flint local: the cluster did not start: ${(err as Error).message}\n`);
         const logDir = (err as { logDir?: string }).logDir;
         if (logDir) process.stderr.write(`(logs kept in ${logDir})\n`);
         return 1;
       }
-      say(`cluster ready in ${Date.now() - startedMs} ms: ${masters > 1 ? "masters" : "master"} ${cluster.masterUrl}, ${workers} worker(s) x ${cores} core(s); logs in ${cluster.logDir}${cluster.master.webUrl !== undefined ? `; web UI ${cluster.master.webUrl}` : ""}`);
+      say(
+        `cluster ready in ${Date.now() - startedMs} ms: ${masters > 1 ? "masters" : "master"} ${cluster.masterUrl}, ${workers} worker(s) x ${cores} core(s); logs in ${cluster.logDir}${cluster.master.webUrl !== undefined ? `; web UI ${cluster.master.webUrl}` : ""}`,
+      );
       const bar = quiet ? undefined : progressBar();
       try {
         const result = await runApp({

@@ -25,8 +25,19 @@ Ctrl-C. Give workers and drivers every master: flint://m1:7077,m2:7077.`,
   options: {
     host: { type: "string", value: "H", default: "127.0.0.1", help: "address to listen on" },
     port: { type: "int", min: 0, max: 65535, value: "P", default: 7077, help: "port to listen on (0 picks a free one)" },
-    "advertised-host": { type: "string", value: "H", help: "the host name peers reach this master by, when not --host (NAT, several\ninterfaces; default: --host, or this machine's name on 0.0.0.0)" },
-    "status-port": { type: "int", min: 0, max: 65535, value: "P", defaultHelp: "port + 1", help: "port of the status channel that `flint status` reads" },
+    "advertised-host": {
+      type: "string",
+      value: "H",
+      help: "the host name peers reach this master by, when not --host (NAT, several\ninterfaces; default: --host, or this machine's name on 0.0.0.0)",
+    },
+    "status-port": {
+      type: "int",
+      min: 0,
+      max: 65535,
+      value: "P",
+      defaultHelp: "port + 1",
+      help: "port of the status channel that `flint status` reads",
+    },
     recovery: {
       type: "string",
       value: "SPEC",
@@ -39,7 +50,14 @@ Ctrl-C. Give workers and drivers every master: flint://m1:7077,m2:7077.`,
                    others wait as standbys (default root /flint)
   none             nothing survives a restart`,
     },
-    "zk-session-timeout": { type: "duration", min: 1_000, max: 3_600_000, value: "T", default: DEFAULT_ZK_SESSION_TIMEOUT_MS, help: "ZooKeeper session timeout (Spark's default); a dead leader is replaced\nafter about this long (the server may clamp it)" },
+    "zk-session-timeout": {
+      type: "duration",
+      min: 1_000,
+      max: 3_600_000,
+      value: "T",
+      default: DEFAULT_ZK_SESSION_TIMEOUT_MS,
+      help: "ZooKeeper session timeout (Spark's default); a dead leader is replaced\nafter about this long (the server may clamp it)",
+    },
     "secret-file": { type: "string", value: "F", help: "shared secret (a file of mode 0600); required off loopback" },
     ...webOptions(8080),
     config: CONFIG_OPTION,
@@ -58,61 +76,73 @@ Ctrl-C. Give workers and drivers every master: flint://m1:7077,m2:7077.`,
 });
 
 export function run(argv: string[]): Promise<number> {
-  return runCommand(spec, argv, async ({ options }) => {
-    const { host, port } = options;
-    const advertisedHost = options["advertised-host"];
-    const statusPort = options["status-port"];
-    const secret = secretOption(options["secret-file"]);
-    let recovery: RecoverySpec;
-    try {
-      recovery = parseRecoverySpec(options.recovery);
-    } catch (err) {
-      if (err instanceof RecoverySpecError) throw new UsageError(`--${err.message}`);
-      throw err;
-    }
-    const web = webOption(options["web-port"], options["web-host"], secret !== undefined);
-    journalOption(options.journal, options["no-journal"], masterJournalDefault(recovery));
-    const sessionTimeoutMs = options["zk-session-timeout"];
-    if (secret === undefined && !isLoopbackHost(host)) throw new UsageError(`--host ${host} is not a loopback address: give --secret-file (authentication is required off loopback)`);
-    let protocol;
-    try {
-      protocol = protocolConfigFromEnv();
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const logger = processLogger("master", options["log-file"]);
-    if (secret === undefined) logger.log("warn", "no-secret", { why: "no --secret-file: anyone on this machine can join the cluster and run code" });
-    let m;
-    try {
-      m = await startMaster({
-        host,
-        port,
-        ...(statusPort !== undefined ? { statusPort } : {}),
-        ...(secret !== undefined ? { secret } : {}),
-        protocol,
-        logger,
-        recovery,
-        ...(options.validate ? { validate: (address: string) => nodeValidator("master", address, logger) } : {}),
-        tuning: { sessionTimeoutMs },
-        ...(web !== undefined ? { web } : {}),
-        ...(advertisedHost !== undefined ? { advertisedHost } : {}),
-      });
-    } catch (err) {
-      const hint = err instanceof StatusPortError ? " (choose another with --status-port P)" : "";
-      process.stderr.write(`flint master: cannot start: ${(err as Error).message}${hint}\n`);
+  return runCommand(
+    spec,
+    argv,
+    async ({ options }) => {
+      const { host, port } = options;
+      const advertisedHost = options["advertised-host"];
+      const statusPort = options["status-port"];
+      const secret = secretOption(options["secret-file"]);
+      let recovery: RecoverySpec;
+      try {
+        recovery = parseRecoverySpec(options.recovery);
+      } catch (err) {
+        if (err instanceof RecoverySpecError) throw new UsageError(`--${err.message}`);
+        throw err;
+      }
+      const web = webOption(options["web-port"], options["web-host"], secret !== undefined);
+      journalOption(options.journal, options["no-journal"], masterJournalDefault(recovery));
+      const sessionTimeoutMs = options["zk-session-timeout"];
+      if (secret === undefined && !isLoopbackHost(host))
+        throw new UsageError(`--host ${host} is not a loopback address: give --secret-file (authentication is required off loopback)`);
+      let protocol;
+      try {
+        protocol = protocolConfigFromEnv();
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const logger = processLogger("master", options["log-file"]);
+      if (secret === undefined)
+        logger.log("warn", "no-secret", { why: "no --secret-file: anyone on this machine can join the cluster and run code" });
+      let m;
+      try {
+        m = await startMaster({
+          host,
+          port,
+          ...(statusPort !== undefined ? { statusPort } : {}),
+          ...(secret !== undefined ? { secret } : {}),
+          protocol,
+          logger,
+          recovery,
+          ...(options.validate ? { validate: (address: string) => nodeValidator("master", address, logger) } : {}),
+          tuning: { sessionTimeoutMs },
+          ...(web !== undefined ? { web } : {}),
+          ...(advertisedHost !== undefined ? { advertisedHost } : {}),
+        });
+      } catch (err) {
+        const hint = err instanceof StatusPortError ? " (choose another with --status-port P)" : "";
+        process.stderr.write(`flint master: cannot start: ${(err as Error).message}${hint}\n`);
+        await logger.close();
+        return 1;
+      }
+      process.stdout.write(
+        `flint master listening on ${m.address} (status: ${m.statusAddress})${m.webUrl !== undefined ? ` web UI ${m.webUrl}` : ""}\n`,
+      );
+      const master = m;
+      stopOnSignals(
+        (why) => {
+          logger.log("info", "master-stopping", { why });
+          void master.stop();
+        },
+        { withStdin: options["exit-with-parent"] },
+      );
+      const { code } = await master.host.exited;
       await logger.close();
-      return 1;
-    }
-    process.stdout.write(`flint master listening on ${m.address} (status: ${m.statusAddress})${m.webUrl !== undefined ? ` web UI ${m.webUrl}` : ""}\n`);
-    const master = m;
-    stopOnSignals((why) => {
-      logger.log("info", "master-stopping", { why });
-      void master.stop();
-    }, { withStdin: options["exit-with-parent"] });
-    const { code } = await master.host.exited;
-    await logger.close();
-    // The stdin watch (--exit-with-parent) would keep the event loop alive.
-    process.stdin.destroy();
-    return code;
-  }, (a) => withConfigFile(a, "master").argv);
+      // The stdin watch (--exit-with-parent) would keep the event loop alive.
+      process.stdin.destroy();
+      return code;
+    },
+    (a) => withConfigFile(a, "master").argv,
+  );
 }

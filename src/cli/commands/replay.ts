@@ -17,9 +17,17 @@ were recorded; a difference means nondeterminism or changed code, and names the 
 the journal file. Then runs the simulator's invariants over the merged history of the cluster.`,
   positionals: { name: "DIR", min: 1, max: 1, missing: "give the journal directory: flint replay DIR" },
   options: {
-    code: { type: "string", value: "PATH", help: "replay with the reducers of another build of flint (a checkout or package\nwith a built dist/), e.g. the next version in CI" },
+    code: {
+      type: "string",
+      value: "PATH",
+      help: "replay with the reducers of another build of flint (a checkout or package\nwith a built dist/), e.g. the next version in CI",
+    },
     "no-checks": { type: "boolean", help: "compare effects only; skip the invariants" },
-    "to-scenario": { type: "string", value: "FILE", help: "also write the cluster, the workload and the faults observed (executor,\nworker and master crashes, restarts) as a scenario for flint sim / fuzz" },
+    "to-scenario": {
+      type: "string",
+      value: "FILE",
+      help: "also write the cluster, the workload and the faults observed (executor,\nworker and master crashes, restarts) as a scenario for flint sim / fuzz",
+    },
   },
   exitCodes: [
     [0, "every step matched and no invariant broke"],
@@ -70,15 +78,21 @@ export function run(argv: string[]): Promise<number> {
       return 1;
     }
     if (result.violations.length > 0) {
-      process.stdout.write(`flint replay: ${result.steps} steps of ${result.nodes} journals replayed; ${describeViolation(result.violations[0]!)}\n`);
+      process.stdout.write(
+        `flint replay: ${result.steps} steps of ${result.nodes} journals replayed; ${describeViolation(result.violations[0]!)}\n`,
+      );
       return 1;
     }
     const notes = [
       ...(result.weaknesses.length > 0 ? [`${result.weaknesses.length} documented Spark weaknesses seen`] : []),
-      ...(result.unrecordedSends > 0 ? [`${result.unrecordedSends} messages whose sending step was lost with a killed process's last journal records`] : []),
+      ...(result.unrecordedSends > 0
+        ? [`${result.unrecordedSends} messages whose sending step was lost with a killed process's last journal records`]
+        : []),
     ];
     const weak = notes.length > 0 ? ` (${notes.join("; ")})` : "";
-    process.stdout.write(`flint replay: ${result.steps} steps of ${result.nodes} journals replayed: every effect as recorded${args.checks ? ", no invariant broken" : ""}${weak}\n`);
+    process.stdout.write(
+      `flint replay: ${result.steps} steps of ${result.nodes} journals replayed: every effect as recorded${args.checks ? ", no invariant broken" : ""}${weak}\n`,
+    );
     return 0;
   });
 }

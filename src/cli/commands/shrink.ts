@@ -37,7 +37,9 @@ fails the same check. Writes the smallest failing scenario (default: FILE with .
 const fmt = (s: ScenarioSize): string => `${s.faults} faults, ${s.nodes} nodes, ${s.tasks} tasks, ${s.events} events`;
 
 export function run(argv: string[]): Promise<number> {
-  return runCommand(spec, argv, async ({ options, positionals }) => minimize(positionals[0]!, options.out, options["max-runs"], options.strict));
+  return runCommand(spec, argv, async ({ options, positionals }) =>
+    minimize(positionals[0]!, options.out, options["max-runs"], options.strict),
+  );
 }
 
 async function minimize(file: string, out: string | undefined, maxRuns: number, strict: boolean): Promise<number> {
@@ -71,6 +73,8 @@ async function minimize(file: string, out: string | undefined, maxRuns: number, 
   process.stdout.write(`  before: ${fmt(result.before)}\n`);
   process.stdout.write(`  after:  ${fmt(result.after)}\n`);
   process.stdout.write(`  ${result.runs} simulations in ${(ms / 1000).toFixed(1)} s; wrote ${target}\n`);
-  process.stdout.write(`  replay: npx flint sim ${target} --seed ${minimal.seed}${strict ? " --strict" : ""}${pageHint(writeRunPage(target, minimal, minimal.seed))}\n`);
+  process.stdout.write(
+    `  replay: npx flint sim ${target} --seed ${minimal.seed}${strict ? " --strict" : ""}${pageHint(writeRunPage(target, minimal, minimal.seed))}\n`,
+  );
   return 0;
 }

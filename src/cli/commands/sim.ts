@@ -39,11 +39,27 @@ checks safety after every step, and says whether the expected outcome happened.`
     "chrome-trace": { type: "string", value: "FILE", help: "also write the run as Chrome trace-event JSON (Perfetto, chrome://tracing)" },
     json: { type: "boolean", help: "print one JSON object (seed, trace hash, counts, faults, jobs, node states, verdict)" },
     verbose: { type: "boolean", help: "show every step (every message, timer and effect), not only the timeline" },
-    story: { type: "string", value: "ID", help: "show only the steps of ID (a node, app, executor, driver or task id, matched\nexactly) and, dimmed, the steps that caused them (#step <- #cause), back to a\nfault, the workload or a node's start" },
+    story: {
+      type: "string",
+      value: "ID",
+      help: "show only the steps of ID (a node, app, executor, driver or task id, matched\nexactly) and, dimmed, the steps that caused them (#step <- #cause), back to a\nfault, the workload or a node's start",
+    },
     limit: { type: "int", min: 0, value: "N", default: 200, help: "timeline lines to print (0 = all)" },
-    strict: { type: "boolean", help: "fail the run when it hits a weakness docs/protocol.md documents for Spark itself\n(no fencing §3.5.1, ...); without it such hits are shown, not failed" },
-    "no-bugs": { type: "boolean", help: "turn off the historic bugs the scenario's config switches on (run a museum\nscenario with its bug fixed)" },
-    bug: { type: "strings", choices: Object.keys(KNOWN_BUGS), noun: "bug", value: "NAME", help: "turn on a historic bug (on top of the scenario's, or of none with --no-bugs)" },
+    strict: {
+      type: "boolean",
+      help: "fail the run when it hits a weakness docs/protocol.md documents for Spark itself\n(no fencing §3.5.1, ...); without it such hits are shown, not failed",
+    },
+    "no-bugs": {
+      type: "boolean",
+      help: "turn off the historic bugs the scenario's config switches on (run a museum\nscenario with its bug fixed)",
+    },
+    bug: {
+      type: "strings",
+      choices: Object.keys(KNOWN_BUGS),
+      noun: "bug",
+      value: "NAME",
+      help: "turn on a historic bug (on top of the scenario's, or of none with --no-bugs)",
+    },
   },
   footer: `The scenario format: scenarios/scenario.schema.json (name it with "$schema" for editor checks)
 and the README's "Writing a scenario". A failing run prints the command that replays it.`,
@@ -74,7 +90,21 @@ interface Args {
 }
 
 function argsOf({ options: o, positionals }: ParsedArgs<typeof spec>): Args {
-  return { file: positionals[0]!, seed: o.seed, untilMs: o.until, trace: o.trace, html: o.html, chromeTrace: o["chrome-trace"], json: o.json, verbose: o.verbose, story: o.story, limit: o.limit, strict: o.strict, bugs: [...new Set(o.bug)], noBugs: o["no-bugs"] };
+  return {
+    file: positionals[0]!,
+    seed: o.seed,
+    untilMs: o.until,
+    trace: o.trace,
+    html: o.html,
+    chromeTrace: o["chrome-trace"],
+    json: o.json,
+    verbose: o.verbose,
+    story: o.story,
+    limit: o.limit,
+    strict: o.strict,
+    bugs: [...new Set(o.bug)],
+    noBugs: o["no-bugs"],
+  };
 }
 
 function loadScenario(file: string): Scenario {
@@ -119,7 +149,9 @@ class TraceFile {
     this.fd = openSync(path, "w");
   }
   add(r: TraceRecord): void {
-    this.buffer.push(JSON.stringify({ step: r.step, t: r.timeMs, node: r.node, cause: r.cause, input: r.input ?? { type: "init" }, effects: r.effects }));
+    this.buffer.push(
+      JSON.stringify({ step: r.step, t: r.timeMs, node: r.node, cause: r.cause, input: r.input ?? { type: "init" }, effects: r.effects }),
+    );
     if (this.buffer.length >= 2000) this.flush();
   }
   flush(): void {
@@ -143,7 +175,16 @@ export type WeaknessHit = Pick<Violation, "check" | "timeMs" | "step" | "node" |
 function weaknessHit(v: Violation): WeaknessHit {
   const text = v.weakness ?? "";
   const m = /^(§[\d.]*\d)\s*(.*)$/.exec(text);
-  return { section: m ? m[1]! : "§3.5", weakness: m ? m[2]! : text, check: v.check, timeMs: v.timeMs, step: v.step, node: v.node, nodes: v.nodes.slice(), detail: v.detail };
+  return {
+    section: m ? m[1]! : "§3.5",
+    weakness: m ? m[2]! : text,
+    check: v.check,
+    timeMs: v.timeMs,
+    step: v.step,
+    node: v.node,
+    nodes: v.nodes.slice(),
+    detail: v.detail,
+  };
 }
 
 const weaknessName = (h: WeaknessHit): string => `docs/protocol.md ${h.section} ${h.weakness}`;
@@ -151,7 +192,9 @@ const weaknessName = (h: WeaknessHit): string => `docs/protocol.md ${h.section} 
 /** The timeline's line for a hit: marked so that it stands out among the ordinary entries. */
 function printWeakness(h: WeaknessHit): void {
   const when = h.step >= 0 ? `after step ${h.step}` : "at the end of the run";
-  out(`${chalk.dim(fmtTime(h.timeMs))}  ${chalk.bold(h.node.padEnd(28))} ${chalk.black.bgYellow(" WEAKNESS ")} ${chalk.yellow.bold(weaknessName(h))}${chalk.yellow(`: ${h.check} ${when}: ${h.detail}`)}`);
+  out(
+    `${chalk.dim(fmtTime(h.timeMs))}  ${chalk.bold(h.node.padEnd(28))} ${chalk.black.bgYellow(" WEAKNESS ")} ${chalk.yellow.bold(weaknessName(h))}${chalk.yellow(`: ${h.check} ${when}: ${h.detail}`)}`,
+  );
 }
 
 /** Hits grouped by weakness and check, in order of first appearance. */
@@ -187,7 +230,10 @@ function weaknessesOf(cluster: ClusterRun, timelineAt: number[]): Weaknesses {
 function verdictOf(result: SimResult, hits: readonly WeaknessHit[], strict: boolean): SimResult["verdict"] {
   if (!strict || hits.length === 0) return result.verdict;
   const reasons = [...result.verdict.reasons];
-  for (const { first, count } of groupHits(hits)) reasons.push(`documented Spark weakness hit (--strict): ${weaknessName(first)}: ${first.check} ${count}x, first at ${first.timeMs} ms on ${first.node}: ${first.detail}`);
+  for (const { first, count } of groupHits(hits))
+    reasons.push(
+      `documented Spark weakness hit (--strict): ${weaknessName(first)}: ${first.check} ${count}x, first at ${first.timeMs} ms on ${first.node}: ${first.detail}`,
+    );
   return { ok: false, reasons };
 }
 
@@ -218,27 +264,52 @@ function printResult(result: SimResult, args: Args, scenario: Scenario, weakness
   out(chalk.bold("Jobs"));
   for (const [id, job] of Object.entries(result.jobs)) {
     const colour = job.state === "succeeded" ? chalk.green : job.state === "failed" ? chalk.red : chalk.yellow;
-    out(`  ${id.padEnd(20)} ${colour(job.state)}${job.atMs !== undefined ? chalk.dim(` at ${(job.atMs / 1000).toFixed(3)}s`) : ""}${job.reason ? chalk.dim(` (${job.reason})`) : ""}  ${chalk.dim(`app ${job.app}`)}`);
+    out(
+      `  ${id.padEnd(20)} ${colour(job.state)}${job.atMs !== undefined ? chalk.dim(` at ${(job.atMs / 1000).toFixed(3)}s`) : ""}${job.reason ? chalk.dim(` (${job.reason})`) : ""}  ${chalk.dim(`app ${job.app}`)}`,
+    );
   }
   if (result.faults.length > 0) {
     out(chalk.bold("Faults"));
-    for (const f of result.faults) out(`  #${f.index} ${(f.atMs / 1000).toFixed(3)}s ${f.kind} ${f.target}: ${f.fired ? chalk.magenta("took effect") : chalk.yellow("did NOT take effect")}${f.detail ? chalk.dim(` (${f.detail})`) : ""}`);
+    for (const f of result.faults)
+      out(
+        `  #${f.index} ${(f.atMs / 1000).toFixed(3)}s ${f.kind} ${f.target}: ${f.fired ? chalk.magenta("took effect") : chalk.yellow("did NOT take effect")}${f.detail ? chalk.dim(` (${f.detail})`) : ""}`,
+      );
   }
   const c = result.counts;
   out(chalk.bold("Run"));
-  out(`  ${c.events} events, ${c.steps} steps, ${c.messagesDelivered}/${c.messagesSent} messages delivered (${c.messagesLost} lost), virtual time ${(result.virtualTimeMs / 1000).toFixed(3)}s (${result.stopReason})`);
+  out(
+    `  ${c.events} events, ${c.steps} steps, ${c.messagesDelivered}/${c.messagesSent} messages delivered (${c.messagesLost} lost), virtual time ${(result.virtualTimeMs / 1000).toFixed(3)}s (${result.stopReason})`,
+  );
   out(`  seed ${result.seed}, trace hash ${chalk.bold(result.traceHash)}`);
-  if (result.violationCount > 0) for (const v of result.violations.slice(0, 10)) out(chalk.red(`  check ${v.check} failed at ${v.timeMs} ms on ${v.node}: ${v.detail}`));
+  if (result.violationCount > 0)
+    for (const v of result.violations.slice(0, 10)) out(chalk.red(`  check ${v.check} failed at ${v.timeMs} ms on ${v.node}: ${v.detail}`));
   const groups = groupHits(weaknesses.hits);
   if (weaknesses.count > 0) {
-    out(chalk.bold(`Spark weaknesses hit: ${weaknesses.count} (documented in docs/protocol.md for Spark itself; ${args.strict ? "--strict fails them" : "not failures, --strict fails them"})`));
-    for (const { first, count } of groups) out(chalk.yellow(`  ${count}x ${weaknessName(first)}: ${first.check}, first at ${(first.timeMs / 1000).toFixed(3)}s ${first.step >= 0 ? `after step ${first.step}` : "at the end of the run"} on ${first.node}`));
+    out(
+      chalk.bold(
+        `Spark weaknesses hit: ${weaknesses.count} (documented in docs/protocol.md for Spark itself; ${args.strict ? "--strict fails them" : "not failures, --strict fails them"})`,
+      ),
+    );
+    for (const { first, count } of groups)
+      out(
+        chalk.yellow(
+          `  ${count}x ${weaknessName(first)}: ${first.check}, first at ${(first.timeMs / 1000).toFixed(3)}s ${first.step >= 0 ? `after step ${first.step}` : "at the end of the run"} on ${first.node}`,
+        ),
+      );
     if (weaknesses.count > weaknesses.hits.length) out(chalk.dim(`  ... ${weaknesses.count - weaknesses.hits.length} more hits not kept`));
   }
   out("");
   if (verdict.ok) {
     out(chalk.green.bold(`PASS ${scenario.name}: ${scenario.comment}`));
-    if (weaknesses.count > 0) out(chalk.yellow(`  with ${weaknesses.count} documented Spark weakness hits: ${groups.map((g) => weaknessName(g.first)).filter((n, i, all) => all.indexOf(n) === i).join("; ")} (--strict fails them)`));
+    if (weaknesses.count > 0)
+      out(
+        chalk.yellow(
+          `  with ${weaknesses.count} documented Spark weakness hits: ${groups
+            .map((g) => weaknessName(g.first))
+            .filter((n, i, all) => all.indexOf(n) === i)
+            .join("; ")} (--strict fails them)`,
+        ),
+      );
   } else {
     out(chalk.red.bold(`FAIL ${scenario.name}`));
     for (const r of verdict.reasons) out(chalk.red(`  - ${r}`));
@@ -250,7 +321,11 @@ function printResult(result: SimResult, args: Args, scenario: Scenario, weakness
  * simulator is deterministic: the same run), so that the plain run pays nothing for them.
  */
 function writeViews(scenario: Scenario, seed: number, args: Args): void {
-  const { view } = captureRun(scenario, { seed, ...(args.untilMs !== undefined ? { untilMs: args.untilMs } : {}), source: replayCommand(args, seed) });
+  const { view } = captureRun(scenario, {
+    seed,
+    ...(args.untilMs !== undefined ? { untilMs: args.untilMs } : {}),
+    source: replayCommand(args, seed),
+  });
   if (args.html !== undefined) writeFileSync(args.html, renderPage([view]));
   if (args.chromeTrace !== undefined) writeFileSync(args.chromeTrace, JSON.stringify(chromeTrace(view)));
   if (!args.json) out(chalk.dim(`wrote ${[args.html, args.chromeTrace].filter((f) => f !== undefined).join(" and ")}`));
@@ -323,7 +398,10 @@ async function simulate(args: Args, scenario: Scenario): Promise<number> {
   };
   if (!args.json) {
     const bugs = scenario.config.bugs ?? [];
-    out(chalk.bold(`flint sim ${scenario.name}`) + chalk.dim(` (seed ${seed}${bugs.length > 0 ? `, historic bugs on: ${bugs.join(", ")}` : ""})`));
+    out(
+      chalk.bold(`flint sim ${scenario.name}`) +
+        chalk.dim(` (seed ${seed}${bugs.length > 0 ? `, historic bugs on: ${bugs.join(", ")}` : ""})`),
+    );
     out(chalk.dim(scenario.comment));
     out("");
   }
@@ -331,17 +409,30 @@ async function simulate(args: Args, scenario: Scenario): Promise<number> {
   let weaknesses: Weaknesses;
   let livenessUnjudged: LivenessUnjudged | null = null;
   try {
-    cluster = new ClusterRun(scenario, ROLES, { seed, ...(args.untilMs !== undefined ? { untilMs: args.untilMs } : {}), recordSink: sink, includeStates: args.json });
+    cluster = new ClusterRun(scenario, ROLES, {
+      seed,
+      ...(args.untilMs !== undefined ? { untilMs: args.untilMs } : {}),
+      recordSink: sink,
+      includeStates: args.json,
+    });
     result = cluster.run();
     noteHits();
     // Liveness as the fuzzer judges it, so that a fuzz failure's replay fails here too (not for a run cut short by --until).
     if (args.untilMs === undefined && result.violationCount === 0) {
-      const liveness = judgeLiveness({ scenario: cluster.scenario, nodes: cluster.world.nodes, nowMs: cluster.world.now, jobs: cluster.jobs });
+      const liveness = judgeLiveness({
+        scenario: cluster.scenario,
+        nodes: cluster.world.nodes,
+        nowMs: cluster.world.now,
+        jobs: cluster.jobs,
+      });
       livenessUnjudged = liveness.unjudged;
       if (liveness.stall !== null) {
         result.violations.push(liveness.stall);
         result.violationCount++;
-        result.verdict = { ok: false, reasons: [...result.verdict.reasons, `check ${liveness.stall.check} failed at the end of the run: ${liveness.stall.detail}`] };
+        result.verdict = {
+          ok: false,
+          reasons: [...result.verdict.reasons, `check ${liveness.stall.check} failed at the end of the run: ${liveness.stall.detail}`],
+        };
       }
     }
     weaknesses = weaknessesOf(cluster, timelineAt);
@@ -374,7 +465,15 @@ async function simulate(args: Args, scenario: Scenario): Promise<number> {
         traceHash: result.traceHash,
         virtualTimeMs: result.virtualTimeMs,
         stopReason: result.stopReason,
-        counts: { events: result.counts.events, steps: result.counts.steps, messagesSent: result.counts.messagesSent, messagesDelivered: result.counts.messagesDelivered, messagesLost: result.counts.messagesLost, lostByReason: result.counts.lost, inputsByType: result.counts.inputs },
+        counts: {
+          events: result.counts.events,
+          steps: result.counts.steps,
+          messagesSent: result.counts.messagesSent,
+          messagesDelivered: result.counts.messagesDelivered,
+          messagesLost: result.counts.messagesLost,
+          lostByReason: result.counts.lost,
+          inputsByType: result.counts.inputs,
+        },
         faults: result.faults,
         jobs: result.jobs,
         verdict,

@@ -35,15 +35,39 @@ RUN is one of:
   a journal directory      a real cluster's flight-recorder journals (see \`flint master --journal\`), or
                            a folder with them in journal/ (a \`flint local\` cluster's folder): replayed
                            as \`flint replay\` does, drawn on the journals' real time`,
-  positionals: { name: "RUN", min: 1, max: 2, missing: "missing the run to view (a scenario file, a fuzz failure's folder or a trace file)" },
+  positionals: {
+    name: "RUN",
+    min: 1,
+    max: 2,
+    missing: "missing the run to view (a scenario file, a fuzz failure's folder or a trace file)",
+  },
   options: {
     out: { type: "string", short: "o", value: "FILE", help: "the HTML page to write (default run.html, or diff.html for two runs)" },
     seed: { type: "int", min: 0, value: "N", help: "the seed for a scenario RUN (with two runs: RUN's seed; see --seed2)" },
     seed2: { type: "int", min: 0, value: "N", help: "the seed for RUN2 (RUN2 defaults to RUN: compare two seeds of one scenario)" },
-    bug: { type: "strings", choices: Object.keys(KNOWN_BUGS), noun: "bug", value: "NAME", help: "turn on a historic bug in the second run (repeatable)" },
-    "no-bugs": { type: "boolean", help: "run RUN with its scenario's historic bugs off, and compare it with the run\nwith them on (a museum scenario: the fix against the bug)" },
-    "chrome-trace": { type: "string", value: "FILE", help: "also write the (first) run as Chrome trace-event JSON (Perfetto, chrome://tracing)" },
-    "detail-mb": { type: "int", min: 0, value: "N", default: DEFAULT_DETAIL_BUDGET_BYTES / 1e6, help: "keep inputs, effects and states for the first N MB of detail" },
+    bug: {
+      type: "strings",
+      choices: Object.keys(KNOWN_BUGS),
+      noun: "bug",
+      value: "NAME",
+      help: "turn on a historic bug in the second run (repeatable)",
+    },
+    "no-bugs": {
+      type: "boolean",
+      help: "run RUN with its scenario's historic bugs off, and compare it with the run\nwith them on (a museum scenario: the fix against the bug)",
+    },
+    "chrome-trace": {
+      type: "string",
+      value: "FILE",
+      help: "also write the (first) run as Chrome trace-event JSON (Perfetto, chrome://tracing)",
+    },
+    "detail-mb": {
+      type: "int",
+      min: 0,
+      value: "N",
+      default: DEFAULT_DETAIL_BUDGET_BYTES / 1e6,
+      help: "keep inputs, effects and states for the first N MB of detail",
+    },
   },
   footer: `Examples:
   npx flint view scenarios/master-failover.json -o failover.html
@@ -70,7 +94,16 @@ interface ViewArgs {
 }
 
 function argsOf({ options: o, positionals }: ParsedArgs<typeof spec>): ViewArgs {
-  return { runs: positionals, out: o.out ?? null, seed: o.seed ?? null, seed2: o.seed2 ?? null, bugs: o.bug, noBugs: o["no-bugs"], chromeTrace: o["chrome-trace"] ?? null, detailBudgetBytes: o["detail-mb"] * 1e6 };
+  return {
+    runs: positionals,
+    out: o.out ?? null,
+    seed: o.seed ?? null,
+    seed2: o.seed2 ?? null,
+    bugs: o.bug,
+    noBugs: o["no-bugs"],
+    chromeTrace: o["chrome-trace"] ?? null,
+    detailBudgetBytes: o["detail-mb"] * 1e6,
+  };
 }
 
 function out(s: string): void {
@@ -95,17 +128,35 @@ async function viewOfJournalDir(dir: string, detailBudgetBytes: number): Promise
 }
 
 /** The view of one run: a trace file as it is, a scenario run with its seed (and bugs), journals replayed. */
-async function viewOfAny(source: RunSource, seed: number | null, bugs: readonly string[], detailBudgetBytes: number, noBugs = false): Promise<ViewRun> {
+async function viewOfAny(
+  source: RunSource,
+  seed: number | null,
+  bugs: readonly string[],
+  detailBudgetBytes: number,
+  noBugs = false,
+): Promise<ViewRun> {
   if (source.kind !== "journals") return viewOf(source, seed, bugs, detailBudgetBytes, noBugs);
-  if (seed !== null || bugs.length > 0 || noBugs) throw new RunSourceError(`${source.dir}: a real cluster's journals are what happened: --seed, --seed2, --bug and --no-bugs do not apply to them`);
+  if (seed !== null || bugs.length > 0 || noBugs)
+    throw new RunSourceError(
+      `${source.dir}: a real cluster's journals are what happened: --seed, --seed2, --bug and --no-bugs do not apply to them`,
+    );
   return viewOfJournalDir(source.dir, detailBudgetBytes);
 }
 
 /** The view of one simulated run: a trace file as it is, a scenario run with its seed (and bugs). */
-export function viewOf(source: Exclude<RunSource, { kind: "journals" }>, seed: number | null, bugs: readonly string[], detailBudgetBytes: number, noBugs = false): ViewRun {
+export function viewOf(
+  source: Exclude<RunSource, { kind: "journals" }>,
+  seed: number | null,
+  bugs: readonly string[],
+  detailBudgetBytes: number,
+  noBugs = false,
+): ViewRun {
   if (source.kind === "trace") return viewOfTraceFile(source.file);
   const scenarioBugs = noBugs ? [] : (source.scenario.config.bugs ?? []);
-  const scenario: Scenario = bugs.length === 0 && !noBugs ? source.scenario : { ...source.scenario, config: { ...source.scenario.config, bugs: [...new Set([...scenarioBugs, ...bugs])] } };
+  const scenario: Scenario =
+    bugs.length === 0 && !noBugs
+      ? source.scenario
+      : { ...source.scenario, config: { ...source.scenario.config, bugs: [...new Set([...scenarioBugs, ...bugs])] } };
   const s = seed ?? source.seed ?? scenario.seed;
   const bugText = `${noBugs ? " --no-bugs" : ""}${bugs.map((b) => ` --bug ${b}`).join("")}`;
   const { view } = captureRun(scenario, { seed: s, source: `flint sim ${source.file} --seed ${s}${bugText}`, detailBudgetBytes });
@@ -123,7 +174,10 @@ async function view(args: ViewArgs): Promise<number> {
     const views = [first];
     // Two runs: the second file, or the same scenario again with another seed or bugs.
     const secondSource = sources[1] ?? (args.seed2 !== null || args.bugs.length > 0 || args.noBugs ? sources[0]! : null);
-    if (secondSource !== null) views.push(await viewOfAny(secondSource, args.seed2 ?? (sources[1] === undefined ? args.seed : null), args.bugs, args.detailBudgetBytes));
+    if (secondSource !== null)
+      views.push(
+        await viewOfAny(secondSource, args.seed2 ?? (sources[1] === undefined ? args.seed : null), args.bugs, args.detailBudgetBytes),
+      );
     const file = args.out ?? (views.length === 2 ? "diff.html" : "run.html");
     const divergence = views.length === 2 ? firstDifference(views[0]!, views[1]!) : null;
     writeFileSync(file, renderPage(views, divergence));

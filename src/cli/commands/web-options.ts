@@ -14,14 +14,21 @@ export function webOptions(defaultPort: number) {
       value: "P",
       default: String(defaultPort),
       help: "the web UI, JSON API and /metrics (or the next free of 16; 0: any free port;\noff: none)",
-      check: (text: string): string | undefined => (text === "off" || (/^[0-9]+$/.test(text) && Number(text) <= 65535) ? undefined : "is neither a port (0-65535) nor off"),
+      check: (text: string): string | undefined =>
+        text === "off" || (/^[0-9]+$/.test(text) && Number(text) <= 65535) ? undefined : "is neither a port (0-65535) nor off",
     },
-    "web-host": { type: "string", value: "H", default: "127.0.0.1", help: "address of the web UI (off loopback it needs --secret-file, and a browser\nlogs in with `flint web-token`)" },
+    "web-host": {
+      type: "string",
+      value: "H",
+      default: "127.0.0.1",
+      help: "address of the web UI (off loopback it needs --secret-file, and a browser\nlogs in with `flint web-token`)",
+    },
   } as const;
 }
 
 export function webOption(portText: string, host: string, hasSecret: boolean): { host: string; port: number } | undefined {
   if (portText === "off") return undefined;
-  if (!isLoopbackHost(host) && !hasSecret) throw new UsageError(`--web-host ${host} is not a loopback address: give --secret-file (it guards the web UI off loopback)`);
+  if (!isLoopbackHost(host) && !hasSecret)
+    throw new UsageError(`--web-host ${host} is not a loopback address: give --secret-file (it guards the web UI off loopback)`);
   return { host, port: Number(portText) };
 }

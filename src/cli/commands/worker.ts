@@ -29,9 +29,25 @@ SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`,
     "work-dir": { type: "string", value: "DIR", default: "work", help: "where executors run" },
     host: { type: "string", value: "H", default: "127.0.0.1", help: "address to listen on" },
     port: { type: "int", min: 0, max: 65535, value: "P", default: 0, help: "port to listen on (0: a free one)" },
-    "advertised-host": { type: "string", value: "H", help: "the host name peers reach this worker and its executors by, when not\n--host (NAT, several interfaces)" },
-    "executor-ports": { type: "string", value: "R", defaultHelp: "any free", check: portRangeProblem, help: "ports its executors listen on, e.g. 40100-40199" },
-    "driver-ports": { type: "string", value: "R", defaultHelp: "any free", check: portRangeProblem, help: "ports its cluster-mode drivers listen on" },
+    "advertised-host": {
+      type: "string",
+      value: "H",
+      help: "the host name peers reach this worker and its executors by, when not\n--host (NAT, several interfaces)",
+    },
+    "executor-ports": {
+      type: "string",
+      value: "R",
+      defaultHelp: "any free",
+      check: portRangeProblem,
+      help: "ports its executors listen on, e.g. 40100-40199",
+    },
+    "driver-ports": {
+      type: "string",
+      value: "R",
+      defaultHelp: "any free",
+      check: portRangeProblem,
+      help: "ports its cluster-mode drivers listen on",
+    },
     config: CONFIG_OPTION,
     ...journalOptions("<work-dir>/journal"),
     "secret-file": { type: "string", value: "F", help: "the cluster's shared secret (a file of mode 0600)" },
@@ -45,7 +61,10 @@ SIGTERM or Ctrl-C kills the worker's executors and drivers, then stops it.`,
       check: (text) => (isCpuList(text) ? undefined : "not a CPU list such as 0, 2-3 or 0-3,6"),
       help: "pin executors to these CPUs (a taskset list such as 2-3 or 0,4;\nneeds util-linux's taskset)",
     },
-    "low-latency": { type: "boolean", help: "keep this machine's CPUs out of deep idle states while the worker runs\n(Linux PM QoS, /dev/cpu_dma_latency; needs root): faster tiny tasks on\na VM, idle CPUs spin" },
+    "low-latency": {
+      type: "boolean",
+      help: "keep this machine's CPUs out of deep idle states while the worker runs\n(Linux PM QoS, /dev/cpu_dma_latency; needs root): faster tiny tasks on\na VM, idle CPUs spin",
+    },
     "exit-with-parent": { type: "boolean", help: "stop when stdin closes (used by `flint local`)" },
   },
   exitCodes: [
@@ -64,58 +83,83 @@ export function run(argv: string[]): Promise<number> {
     file = expanded.file;
     return expanded.argv;
   };
-  return runCommand(spec, argv, async ({ options, positionals }) => {
-    const masters = mastersOption(positionals[0] ?? configMasters(file), "the master URL");
-    const advertisedHost = options["advertised-host"];
-    const executorPorts = portRange(options["executor-ports"]);
-    const driverPorts = portRange(options["driver-ports"]);
-    const cores = options.cores ?? defaultCores();
-    const memoryMb = options.memory ?? defaultMemoryMb();
-    const { port, host } = options;
-    const secret = secretOption(options["secret-file"]);
-    const executorCpus = options["executor-cpus"];
-    const web = webOption(options["web-port"], options["web-host"], secret !== undefined);
-    journalOption(options.journal, options["no-journal"], join(options["work-dir"], "journal"));
-    let protocol;
-    try {
-      protocol = protocolConfigFromEnv();
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    let cpuLatency: CpuLatencyRequest | undefined;
-    if (options["low-latency"]) {
-      const held = holdCpuLatency(0);
-      if (!held.ok) {
-        process.stderr.write(`flint worker: --low-latency: ${held.why}\n`);
+  return runCommand(
+    spec,
+    argv,
+    async ({ options, positionals }) => {
+      const masters = mastersOption(positionals[0] ?? configMasters(file), "the master URL");
+      const advertisedHost = options["advertised-host"];
+      const executorPorts = portRange(options["executor-ports"]);
+      const driverPorts = portRange(options["driver-ports"]);
+      const cores = options.cores ?? defaultCores();
+      const memoryMb = options.memory ?? defaultMemoryMb();
+      const { port, host } = options;
+      const secret = secretOption(options["secret-file"]);
+      const executorCpus = options["executor-cpus"];
+      const web = webOption(options["web-port"], options["web-host"], secret !== undefined);
+      journalOption(options.journal, options["no-journal"], join(options["work-dir"], "journal"));
+      let protocol;
+      try {
+        protocol = protocolConfigFromEnv();
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      let cpuLatency: CpuLatencyRequest | undefined;
+      if (options["low-latency"]) {
+        const held = holdCpuLatency(0);
+        if (!held.ok) {
+          process.stderr.write(`flint worker: --low-latency: ${held.why}\n`);
+          return 1;
+        }
+        cpuLatency = held.request;
+      }
+      const logger = processLogger("worker", options["log-file"]);
+      let w;
+      try {
+        w = await startWorker({
+          masters,
+          host,
+          port,
+          cores,
+          memoryMb,
+          workDir: options["work-dir"],
+          ...(executorCpus !== undefined ? { executorCpus } : {}),
+          ...(secret !== undefined ? { secret } : {}),
+          ...(web !== undefined ? { web } : {}),
+          ...(advertisedHost !== undefined ? { advertisedHost } : {}),
+          ...(executorPorts !== undefined ? { executorPorts } : {}),
+          ...(driverPorts !== undefined ? { driverPorts } : {}),
+          ...(file?.cleanup !== undefined ? { cleanup: file.cleanup } : {}),
+          protocol,
+          logger,
+          ...(options.validate ? { validate: (address: string) => nodeValidator("worker", address, logger) } : {}),
+        });
+      } catch (err) {
+        process.stderr.write(`flint worker: cannot start: ${(err as Error).message}\n`);
+        cpuLatency?.release();
+        await logger.close();
         return 1;
       }
-      cpuLatency = held.request;
-    }
-    const logger = processLogger("worker", options["log-file"]);
-    let w;
-    try {
-      w = await startWorker({ masters, host, port, cores, memoryMb, workDir: options["work-dir"], ...(executorCpus !== undefined ? { executorCpus } : {}), ...(secret !== undefined ? { secret } : {}), ...(web !== undefined ? { web } : {}), ...(advertisedHost !== undefined ? { advertisedHost } : {}), ...(executorPorts !== undefined ? { executorPorts } : {}), ...(driverPorts !== undefined ? { driverPorts } : {}), ...(file?.cleanup !== undefined ? { cleanup: file.cleanup } : {}), protocol, logger, ...(options.validate ? { validate: (address: string) => nodeValidator("worker", address, logger) } : {}) });
-    } catch (err) {
-      process.stderr.write(`flint worker: cannot start: ${(err as Error).message}\n`);
+      process.stdout.write(`flint worker ${w.workerId} listening on ${w.address}${w.webUrl !== undefined ? ` web UI ${w.webUrl}` : ""}\n`);
+      const worker = w;
+      stopOnSignals(
+        (why) => {
+          logger.log("info", "worker-stopping", { why });
+          void worker.stop();
+        },
+        { withStdin: options["exit-with-parent"] },
+      );
+      const { code, reason } = await worker.host.exited;
+      if (code !== 0) process.stderr.write(`flint worker: stopped: ${reason}\n`);
+      await worker.launcher.idle();
       cpuLatency?.release();
       await logger.close();
-      return 1;
-    }
-    process.stdout.write(`flint worker ${w.workerId} listening on ${w.address}${w.webUrl !== undefined ? ` web UI ${w.webUrl}` : ""}\n`);
-    const worker = w;
-    stopOnSignals((why) => {
-      logger.log("info", "worker-stopping", { why });
-      void worker.stop();
-    }, { withStdin: options["exit-with-parent"] });
-    const { code, reason } = await worker.host.exited;
-    if (code !== 0) process.stderr.write(`flint worker: stopped: ${reason}\n`);
-    await worker.launcher.idle();
-    cpuLatency?.release();
-    await logger.close();
-    // The stdin watch (--exit-with-parent) would keep the event loop alive.
-    process.stdin.destroy();
-    return code;
-  }, expand);
+      // The stdin watch (--exit-with-parent) would keep the event loop alive.
+      process.stdin.destroy();
+      return code;
+    },
+    expand,
+  );
 }
 
 function portRangeProblem(text: string): string | undefined {

@@ -36,7 +36,12 @@ function init(config: SubmissionClientConfig, _ctx: Ctx): { state: SubmissionCli
   const awaiting: Record<string, number[]> = {};
   for (const m of config.masterAddresses) awaiting[m] = [];
   return {
-    state: { masters: [...config.masterAddresses], config: { ...config.protocol, bugs: [...config.protocol.bugs] }, submissions: [], awaiting },
+    state: {
+      masters: [...config.masterAddresses],
+      config: { ...config.protocol, bugs: [...config.protocol.bugs] },
+      submissions: [],
+      awaiting,
+    },
     effects: [],
   };
 }

@@ -41,7 +41,18 @@ export interface AttemptTable {
 }
 
 export function newAttemptTable(): AttemptTable {
-  return { base: 0, index: [], attemptNumber: [], executorId: [], host: [], status: [], previous: [], running: [], size: 0, runningCount: 0 };
+  return {
+    base: 0,
+    index: [],
+    attemptNumber: [],
+    executorId: [],
+    host: [],
+    status: [],
+    previous: [],
+    running: [],
+    size: 0,
+    runningCount: 0,
+  };
 }
 
 /** The slot of TID `taskId` when it is an attempt of this table, else -1. */
@@ -52,10 +63,19 @@ export function attemptSlot(t: AttemptTable, taskId: number): number {
 }
 
 /** Records a new attempt, in the running set; its TID must be above every TID held. */
-export function addAttempt(t: AttemptTable, taskId: TaskId, index: number, attemptNumber: number, executorId: ExecutorId, host: string, previous: number): void {
+export function addAttempt(
+  t: AttemptTable,
+  taskId: TaskId,
+  index: number,
+  attemptNumber: number,
+  executorId: ExecutorId,
+  host: string,
+  previous: number,
+): void {
   if (t.index.length === 0) t.base = taskId;
   const slot = taskId - t.base;
-  if (!Number.isSafeInteger(taskId) || slot < t.index.length) throw new AssertionError(`TID ${taskId} is not above every attempt of its task set`);
+  if (!Number.isSafeInteger(taskId) || slot < t.index.length)
+    throw new AssertionError(`TID ${taskId} is not above every attempt of its task set`);
   while (t.index.length < slot) {
     t.index.push(-1);
     t.attemptNumber.push(-1);

@@ -48,7 +48,8 @@ export function driverRefusal(s: DriverRoleState, from: Address, m: Message): Re
     case "known-master":
       return s.masterAddresses.includes(from) || from === s.appClient.master ? null : refusal("not-from-known-master", s.masterAddresses);
     case "named-executor": {
-      if (m.type !== "LaunchedExecutor" && m.type !== "StatusUpdate" && m.type !== "RemoveExecutor" && m.type !== "ExecutorHeartbeat") return null;
+      if (m.type !== "LaunchedExecutor" && m.type !== "StatusUpdate" && m.type !== "RemoveExecutor" && m.type !== "ExecutorHeartbeat")
+        return null;
       const exec = s.backend.executors[m.executorId];
       return exec === undefined || exec.address === from ? null : refusal("not-from-executor", exec.address);
     }

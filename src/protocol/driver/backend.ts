@@ -12,7 +12,14 @@ import { isTaskFinished } from "../states.js";
 import { sendToMaster } from "./masterLink.js";
 import { lossMessage, type ExecutorLossReason } from "./reasons.js";
 import { MAX_EXECUTORS, type DriverStep, type ExecutorData } from "./state.js";
-import { executorLost, isExecutorBusy, resourceOffers, resourceOffersForExecutor, statusUpdate, type WorkerOffer } from "./taskScheduler.js";
+import {
+  executorLost,
+  isExecutorBusy,
+  resourceOffers,
+  resourceOffersForExecutor,
+  statusUpdate,
+  type WorkerOffer,
+} from "./taskScheduler.js";
 import { abort } from "./taskSetManager.js";
 import { tidGet } from "./tidTable.js";
 
@@ -26,7 +33,9 @@ export function onRegisterExecutor(d: DriverStep, from: Address, msg: RegisterEx
   const executorId = msg.executorId;
   if (b.executors[executorId] !== undefined || b.totalRegisteredExecutors >= MAX_EXECUTORS) {
     const message =
-      b.executors[executorId] !== undefined ? `Duplicate executor ID: ${executorId}` : `Too many executors (limit ${MAX_EXECUTORS}): ${executorId}`;
+      b.executors[executorId] !== undefined
+        ? `Duplicate executor ID: ${executorId}`
+        : `Too many executors (limit ${MAX_EXECUTORS}): ${executorId}`;
     d.fx.push(log("warn", "executorRegistrationRefused", { executorId, message }));
     d.fx.push(send(from, { type: "RegisterExecutorFailed", message }));
     return;
@@ -204,7 +213,13 @@ export function onExecutorDisconnected(d: DriverStep, peer: Address): boolean {
  * killExecutors (§1.5): known, not already pending (SPARK-9795), and idle unless forced
  * (SPARK-9552). `countFailures` false marks them killedByDriver. Returns the ids asked of the master.
  */
-export function killExecutors(d: DriverStep, executorIds: readonly string[], adjustTarget: boolean, countFailures: boolean, force: boolean): string[] {
+export function killExecutors(
+  d: DriverStep,
+  executorIds: readonly string[],
+  adjustTarget: boolean,
+  countFailures: boolean,
+  force: boolean,
+): string[] {
   const b = d.s.backend;
   const toKill: string[] = [];
   for (const executorId of executorIds) {

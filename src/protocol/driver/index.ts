@@ -241,16 +241,42 @@ function onCommand(d: DriverStep, command: Command): void {
  */
 export const DRIVER_IGNORED_MESSAGES = [
   // worker <-> master
-  "RegisterWorker", "RegisteredWorker", "RegisterWorkerFailed", "MasterInStandby", "Heartbeat", "ReconnectWorker",
-  "WorkerLatestState", "WorkerSchedulerStateResponse", "LaunchExecutor", "KillExecutor", "ExecutorStateChanged",
-  "ExecutorStateChangedResponse", "LaunchDriver", "KillDriver", "DriverStateChanged", "ApplicationFinished",
+  "RegisterWorker",
+  "RegisteredWorker",
+  "RegisterWorkerFailed",
+  "MasterInStandby",
+  "Heartbeat",
+  "ReconnectWorker",
+  "WorkerLatestState",
+  "WorkerSchedulerStateResponse",
+  "LaunchExecutor",
+  "KillExecutor",
+  "ExecutorStateChanged",
+  "ExecutorStateChangedResponse",
+  "LaunchDriver",
+  "KillDriver",
+  "DriverStateChanged",
+  "ApplicationFinished",
   // app client <-> master
-  "RegisterApplication", "UnregisterApplication", "MasterChangeAcknowledged", "RequestExecutors", "KillExecutors",
+  "RegisterApplication",
+  "UnregisterApplication",
+  "MasterChangeAcknowledged",
+  "RequestExecutors",
+  "KillExecutors",
   // submission client <-> master
-  "RequestSubmitDriver", "SubmitDriverResponse", "RequestKillDriver", "KillDriverResponse", "RequestDriverStatus",
+  "RequestSubmitDriver",
+  "SubmitDriverResponse",
+  "RequestKillDriver",
+  "KillDriverResponse",
+  "RequestDriverStatus",
   "DriverStatusResponse",
   // driver <-> executor
-  "RegisteredExecutor", "RegisterExecutorFailed", "LaunchTask", "KillTask", "StopExecutor", "HeartbeatResponse",
+  "RegisteredExecutor",
+  "RegisterExecutorFailed",
+  "LaunchTask",
+  "KillTask",
+  "StopExecutor",
+  "HeartbeatResponse",
 ] as const satisfies readonly MessageType[];
 const isIgnoredByDriver = messageTypeGuard(DRIVER_IGNORED_MESSAGES);
 

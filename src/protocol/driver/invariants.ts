@@ -18,7 +18,8 @@ export function checkDriverInvariants(s: DriverRoleState): string[] {
     const e = b.executors[id]!;
     cores += e.totalCores;
     count += 1;
-    if (e.freeCores < 0 || e.freeCores > e.totalCores) problems.push(`I22: executor ${id} has ${e.freeCores} free of ${e.totalCores} cores`);
+    if (e.freeCores < 0 || e.freeCores > e.totalCores)
+      problems.push(`I22: executor ${id} has ${e.freeCores} free of ${e.totalCores} cores`);
     if (!e.launched && e.freeCores !== 0) problems.push(`I27: executor ${id} has free cores before LaunchedExecutor`);
     if (b.addressToExecutorId[e.address] !== id) problems.push(`executor ${id}'s address ${e.address} does not map back to it`);
   }
@@ -27,10 +28,15 @@ export function checkDriverInvariants(s: DriverRoleState): string[] {
   for (const address in b.addressToExecutorId) {
     if (b.executors[b.addressToExecutorId[address]!] === undefined) problems.push(`address ${address} maps to an unknown executor`);
   }
-  for (const id in b.executorsPendingToRemove) if (b.executors[id] === undefined) problems.push(`pending removal of unknown executor ${id}`);
+  for (const id in b.executorsPendingToRemove)
+    if (b.executors[id] === undefined) problems.push(`pending removal of unknown executor ${id}`);
 
   const poolIds = new Set(sched.pool);
-  if (poolIds.size !== sched.pool.length || Object.keys(sched.taskSets).some((id) => !poolIds.has(id)) || sched.pool.some((id) => sched.taskSets[id] === undefined)) {
+  if (
+    poolIds.size !== sched.pool.length ||
+    Object.keys(sched.taskSets).some((id) => !poolIds.has(id)) ||
+    sched.pool.some((id) => sched.taskSets[id] === undefined)
+  ) {
     problems.push("the pool and the task sets differ");
   }
   const activeStages = new Set<string>();
@@ -65,13 +71,15 @@ export function checkDriverInvariants(s: DriverRoleState): string[] {
         taskId = previous;
       }
       // A success leaves copiesRunning as it was (as in Spark): only a pending index must match.
-      if (!successful && copies !== running) problems.push(`task set ${id} index ${index}: copiesRunning ${copies} != ${running} live attempts`);
+      if (!successful && copies !== running)
+        problems.push(`task set ${id} index ${index}: copiesRunning ${copies} != ${running} live attempts`);
       // At most one extra, speculative, copy (flint never starts one, but the rule allows it).
       if (running > 2) problems.push(`I20: task set ${id} index ${index} has ${running} copies running`);
       if (!aborted && tsm.numFailures[index]! >= maxFailures) aborted = true;
     }
     for (let index = tsm.copiesRunning.length; index < tsm.successful.length; index++) if (tsm.successful[index]) successes++;
-    for (let index = tsm.copiesRunning.length; index < tsm.numFailures.length && !aborted; index++) aborted = tsm.numFailures[index]! >= maxFailures;
+    for (let index = tsm.copiesRunning.length; index < tsm.numFailures.length && !aborted; index++)
+      aborted = tsm.numFailures[index]! >= maxFailures;
     if (successes !== tsm.tasksSuccessful) problems.push(`task set ${id}: tasksSuccessful is off`);
     // Every attempt hangs off its index's list: the lists' lengths add up to the attempts held.
     if (chained !== t.size) problems.push(`task set ${id}: ${t.size} attempts held but ${chained} reachable from their indices`);
@@ -87,7 +95,8 @@ export function checkDriverInvariants(s: DriverRoleState): string[] {
   for (const taskId of tidKeys(tids)) {
     const tsm = sched.taskSets[tidGet(tids, taskId)!];
     const slot = tsm === undefined ? -1 : attemptSlot(tsm.attempts, taskId);
-    if (tsm === undefined || slot < 0 || !tsm.attempts.running[slot]) problems.push(`TID ${taskId} is tracked but not running in its task set`);
+    if (tsm === undefined || slot < 0 || !tsm.attempts.running[slot])
+      problems.push(`TID ${taskId} is tracked but not running in its task set`);
     const executorId = slot < 0 ? undefined : tsm!.attempts.executorId[slot];
     if (executorId === undefined || !(sched.executorIdToRunningTaskIds[executorId]?.includes(taskId) ?? false)) {
       problems.push(`I19: TID ${taskId} is not tracked on exactly its executor`);
@@ -102,7 +111,8 @@ export function checkDriverInvariants(s: DriverRoleState): string[] {
       const taskSetId = tidGet(tids, taskId);
       const tsm = taskSetId === undefined ? undefined : sched.taskSets[taskSetId];
       if (taskSetId === undefined) problems.push(`TID ${taskId} is tracked on executor ${executorId} but no task set`);
-      else if (executorOfAttempt(tsm, taskId) !== executorId) problems.push(`I19: TID ${taskId} is tracked on executor ${executorId} but its attempt runs elsewhere`);
+      else if (executorOfAttempt(tsm, taskId) !== executorId)
+        problems.push(`I19: TID ${taskId} is tracked on executor ${executorId} but its attempt runs elsewhere`);
     }
   }
   if (s.phase === "running" && s.appClient.alreadyDead) problems.push("a dead app client in a running driver");
@@ -125,7 +135,14 @@ function attemptTableProblems(tsm: TaskSetManagerState, problems: string[]): voi
   const id = tsm.taskSetId;
   const numTasks = tsm.numTasks;
   const n = t.index.length;
-  if (t.attemptNumber.length !== n || t.executorId.length !== n || t.host.length !== n || t.status.length !== n || t.previous.length !== n || t.running.length !== n) {
+  if (
+    t.attemptNumber.length !== n ||
+    t.executorId.length !== n ||
+    t.host.length !== n ||
+    t.status.length !== n ||
+    t.previous.length !== n ||
+    t.running.length !== n
+  ) {
     problems.push(`task set ${id}'s attempts: the parallel arrays differ in length`);
     return;
   }
@@ -137,7 +154,8 @@ function attemptTableProblems(tsm: TaskSetManagerState, problems: string[]): voi
     const status = t.status[slot]!;
     if (t.running[slot]) running += 1;
     if (index < 0) {
-      if (status !== null || t.running[slot]) problems.push(`task set ${id}'s attempts: empty slot of TID ${taskId} holds an attempt's data`);
+      if (status !== null || t.running[slot])
+        problems.push(`task set ${id}'s attempts: empty slot of TID ${taskId} holds an attempt's data`);
       continue;
     }
     held += 1;
@@ -150,8 +168,17 @@ function attemptTableProblems(tsm: TaskSetManagerState, problems: string[]): voi
     if (!t.running[slot] && !finished) problems.push(`task set ${id}: live attempt TID ${taskId} is not running`);
     const previous = t.previous[slot]!;
     const before = previous - t.base;
-    const chained = previous < 0 ? t.attemptNumber[slot] === 0 : previous < taskId && attemptSlot(t, previous) >= 0 && t.index[before] === index && t.attemptNumber[before]! + 1 === t.attemptNumber[slot];
-    if (!chained) problems.push(`task set ${id}: attempt TID ${taskId} (index ${index}, attempt ${t.attemptNumber[slot]}) does not follow TID ${previous}`);
+    const chained =
+      previous < 0
+        ? t.attemptNumber[slot] === 0
+        : previous < taskId &&
+          attemptSlot(t, previous) >= 0 &&
+          t.index[before] === index &&
+          t.attemptNumber[before]! + 1 === t.attemptNumber[slot];
+    if (!chained)
+      problems.push(
+        `task set ${id}: attempt TID ${taskId} (index ${index}, attempt ${t.attemptNumber[slot]}) does not follow TID ${previous}`,
+      );
   }
   if (held !== t.size) problems.push(`task set ${id}'s attempts: the table counts ${t.size} attempts but holds ${held}`);
   if (running !== t.runningCount) problems.push(`task set ${id}'s running TIDs: the table counts ${t.runningCount} but holds ${running}`);

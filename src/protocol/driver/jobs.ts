@@ -39,7 +39,8 @@ export function submitJob(d: DriverStep, jobId: JobId, taskSets: TaskSetSpec[]):
     return;
   }
   const defaultCpus = d.s.protocol.taskCpus;
-  let problem: string | null = Object.keys(jobs.active).length >= MAX_ACTIVE_JOBS ? `too many active jobs (limit ${MAX_ACTIVE_JOBS})` : null;
+  let problem: string | null =
+    Object.keys(jobs.active).length >= MAX_ACTIVE_JOBS ? `too many active jobs (limit ${MAX_ACTIVE_JOBS})` : null;
   for (const spec of taskSets) problem ??= invalidTaskSet(spec, defaultCpus);
   if (problem !== null) {
     d.fx.push(ignored("invalid-job", { jobId, problem }));

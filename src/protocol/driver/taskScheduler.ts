@@ -133,7 +133,13 @@ function cleanupTaskState(sched: SchedulerState, taskId: TaskId, executorId: Exe
 }
 
 /** TaskSchedulerImpl.handleFailedTask: the task set decides, then offers are revived if the index must re-run. */
-function handleFailedTask(d: DriverStep, tsm: TaskSetManagerState, taskId: TaskId, state: FailedAttemptState, reason: TaskFailedReason): void {
+function handleFailedTask(
+  d: DriverStep,
+  tsm: TaskSetManagerState,
+  taskId: TaskId,
+  state: FailedAttemptState,
+  reason: TaskFailedReason,
+): void {
   taskSetHandleFailedTask(d, tsm, taskId, state, reason);
   const index = tsm.attempts.index[attemptSlot(tsm.attempts, taskId)]!;
   if (!tsm.isZombie && !tsm.successful[index]) d.reviveRequested = true;
@@ -144,7 +150,13 @@ function handleFailedTask(d: DriverStep, tsm: TaskSetManagerState, taskId: TaskI
  * the executor the TID was tracked on before the update (taskIdToExecutorId), or undefined; null
  * when the update came from another executor than the one the task runs on, and changed nothing.
  */
-export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, data: StatusData, reportedBy: ExecutorId): ExecutorId | undefined | null {
+export function statusUpdate(
+  d: DriverStep,
+  taskId: TaskId,
+  state: TaskState,
+  data: StatusData,
+  reportedBy: ExecutorId,
+): ExecutorId | undefined | null {
   const sched = d.s.scheduler;
   const taskSetId = tidGet(sched.taskIdToTaskSetId, taskId);
   if (taskSetId === undefined) {
@@ -170,7 +182,8 @@ export function statusUpdate(d: DriverStep, taskId: TaskId, state: TaskState, da
     if (running !== undefined) {
       // The backend keeps the executor: what else runs there holds its CPUs until it reports.
       const others = running.filter((tid) => tid !== taskId);
-      if (others.length > 0) d.s.backend.lostExecutorTaskIds[executorId] = [...(d.s.backend.lostExecutorTaskIds[executorId] ?? []), ...others];
+      if (others.length > 0)
+        d.s.backend.lostExecutorTaskIds[executorId] = [...(d.s.backend.lostExecutorTaskIds[executorId] ?? []), ...others];
       removeExecutor(d, executorId, {
         kind: "ExecutorProcessLost",
         message: `Task ${taskId} was lost, so marking the executor as lost as well.`,

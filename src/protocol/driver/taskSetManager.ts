@@ -45,7 +45,14 @@ export function attemptInfo(tsm: TaskSetManagerState, taskId: TaskId): TaskInfo 
   const t = tsm.attempts;
   const slot = attemptSlot(t, taskId);
   if (slot < 0) return undefined;
-  return { taskId, index: t.index[slot]!, attemptNumber: t.attemptNumber[slot]!, executorId: t.executorId[slot]!, host: t.host[slot]!, status: t.status[slot]! };
+  return {
+    taskId,
+    index: t.index[slot]!,
+    attemptNumber: t.attemptNumber[slot]!,
+    executorId: t.executorId[slot]!,
+    host: t.host[slot]!,
+    status: t.status[slot]!,
+  };
 }
 
 /** Compact the pending queue once this many consumed entries sit at its head (and they are most of it). */
@@ -62,7 +69,8 @@ export function createTaskSetManager(
   cpusPerTask: number,
 ): TaskSetManagerState {
   const numTasks = payloadData.length;
-  if (payloadSizeBytes.length !== numTasks) throw new AssertionError(`task set ${taskSetIdOf(jobId, stageIndex)}: ${numTasks} payloads but ${payloadSizeBytes.length} sizes`);
+  if (payloadSizeBytes.length !== numTasks)
+    throw new AssertionError(`task set ${taskSetIdOf(jobId, stageIndex)}: ${numTasks} payloads but ${payloadSizeBytes.length} sizes`);
   // Sized once and filled (a builtin fill): growing five 100,000-entry lists by `push` costs several times more.
   const pendingQueue = new Array<number>(numTasks);
   for (let i = 0; i < numTasks; i++) pendingQueue[i] = i;

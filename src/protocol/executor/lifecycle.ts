@@ -18,13 +18,7 @@ export function exitOnce(s: ExecutorBackendState, code: number, reason: string, 
 }
 
 /** Spark's exitExecutor(code, reason, notifyDriver). */
-export function exitExecutor(
-  s: ExecutorBackendState,
-  code: number,
-  reason: string,
-  notifyDriver: boolean,
-  fx: Effect[],
-): void {
+export function exitExecutor(s: ExecutorBackendState, code: number, reason: string, notifyDriver: boolean, fx: Effect[]): void {
   fx.push(log("error", "executor-self-exiting", { code, reason }));
   if (notifyDriver) fx.push(send(s.driverAddress, { type: "RemoveExecutor", executorId: s.executorId, reason }));
   exitOnce(s, code, reason, fx);

@@ -14,14 +14,7 @@ import { copyPlain } from "../copy.js";
 import { exitExecutor } from "./lifecycle.js";
 import type { ExecutorBackendState } from "./state.js";
 
-function statusUpdate(
-  s: ExecutorBackendState,
-  taskId: TaskId,
-  state: TaskState,
-  data: StatusData,
-  taskCpus: number,
-  fx: Effect[],
-): void {
+function statusUpdate(s: ExecutorBackendState, taskId: TaskId, state: TaskState, data: StatusData, taskCpus: number, fx: Effect[]): void {
   fx.push(send(s.driverAddress, { type: "StatusUpdate", executorId: s.executorId, taskId, state, data, taskCpus }));
 }
 

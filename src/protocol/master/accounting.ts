@@ -5,8 +5,7 @@ import type { ApplicationInfo, DriverInfo, ExecutorDesc, WorkerInfo } from "./st
 /** The app's core cap: spark.cores.max, else spark.deploy.defaultCores. */
 export const maxCoresOf = (app: ApplicationInfo, defaultCores: number): number => app.desc.maxCores ?? defaultCores;
 
-export const coresLeft = (app: ApplicationInfo, defaultCores: number): number =>
-  maxCoresOf(app, defaultCores) - app.coresGranted;
+export const coresLeft = (app: ApplicationInfo, defaultCores: number): number => maxCoresOf(app, defaultCores) - app.coresGranted;
 
 export const coresFree = (w: WorkerInfo): number => w.cores - w.coresUsed;
 export const memoryFree = (w: WorkerInfo): number => w.memoryMb - w.memoryUsed;

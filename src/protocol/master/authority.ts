@@ -62,7 +62,13 @@ export function masterRefusal(s: MasterState, from: Address, m: Message): Refusa
       return fromWorker(from, d.workerId === undefined ? null : (s.workers[d.workerId]?.address ?? null));
     }
     case "app-driver":
-      if (m.type !== "MasterChangeAcknowledged" && m.type !== "UnregisterApplication" && m.type !== "RequestExecutors" && m.type !== "KillExecutors") return null;
+      if (
+        m.type !== "MasterChangeAcknowledged" &&
+        m.type !== "UnregisterApplication" &&
+        m.type !== "RequestExecutors" &&
+        m.type !== "KillExecutors"
+      )
+        return null;
       return fromAppDriver(s, from, m.appId);
     default:
       return assertNever(sender, "master sender");

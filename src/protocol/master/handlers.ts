@@ -18,7 +18,16 @@ import type {
   WorkerSchedulerStateResponse,
 } from "../messages.js";
 import { isDriverFinal, isExecutorFinished, isAppFinished } from "../states.js";
-import { appAddExecutor, appRemoveExecutor, coresFree, coresLeft, memoryFree, workerAddDriver, workerAddExecutor, workerRemoveExecutor } from "./accounting.js";
+import {
+  appAddExecutor,
+  appRemoveExecutor,
+  coresFree,
+  coresLeft,
+  memoryFree,
+  workerAddDriver,
+  workerAddExecutor,
+  workerRemoveExecutor,
+} from "./accounting.js";
 import { newApplicationId } from "./ids.js";
 import {
   copy,
@@ -38,7 +47,6 @@ import { completeRecoveryIfAnswered, countDriverResourcesOnRecovery } from "./re
 import { schedule } from "./schedule.js";
 import { canTransition, transition } from "./transitions.js";
 import type { ApplicationInfo, MasterStep, WorkerInfo } from "./state.js";
-
 
 export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
   const known = m.s.workers[msg.workerId];
@@ -70,7 +78,12 @@ export function onRegisterWorker(m: MasterStep, msg: RegisterWorker): void {
   }
   if (Object.keys(m.s.addressToWorker).length >= m.s.config.maxWorkers) {
     m.fx.push(log("warn", "limitReached", { limit: "maxWorkers", value: m.s.config.maxWorkers, workerId: msg.workerId }));
-    m.fx.push(send(msg.workerAddress, { type: "RegisterWorkerFailed", message: `The master already has ${m.s.config.maxWorkers} workers (maxWorkers)` }));
+    m.fx.push(
+      send(msg.workerAddress, {
+        type: "RegisterWorkerFailed",
+        message: `The master already has ${m.s.config.maxWorkers} workers (maxWorkers)`,
+      }),
+    );
     return;
   }
   const w: WorkerInfo = {
@@ -129,8 +142,15 @@ export function onRegisterApplication(m: MasterStep, msg: RegisterApplication): 
     return;
   }
   if (Object.keys(m.s.apps).length >= m.s.config.maxApplications) {
-    m.fx.push(log("warn", "limitReached", { limit: "maxApplications", value: m.s.config.maxApplications, driverAddress: msg.driverAddress }));
-    m.fx.push(send(msg.driverAddress, { type: "ApplicationRemoved", message: `The master already runs ${m.s.config.maxApplications} applications (maxApplications)` }));
+    m.fx.push(
+      log("warn", "limitReached", { limit: "maxApplications", value: m.s.config.maxApplications, driverAddress: msg.driverAddress }),
+    );
+    m.fx.push(
+      send(msg.driverAddress, {
+        type: "ApplicationRemoved",
+        message: `The master already runs ${m.s.config.maxApplications} applications (maxApplications)`,
+      }),
+    );
     return;
   }
   const app: ApplicationInfo = {
@@ -278,7 +298,8 @@ function adoptReported(
 ): void {
   for (const reported of executors) {
     const app = m.s.apps[reported.appId];
-    if (app !== undefined && !hasBug(m.s.config, "EXECUTOR-ID-REUSE")) app.nextExecutorId = Math.max(app.nextExecutorId, reported.execId + 1);
+    if (app !== undefined && !hasBug(m.s.config, "EXECUTOR-ID-REUSE"))
+      app.nextExecutorId = Math.max(app.nextExecutorId, reported.execId + 1);
     if (!app || app.executors[String(reported.execId)] || isExecutorFinished(reported.state)) {
       if (killUnknown && !w.executors[fullExecutorId(reported.appId, reported.execId)]) {
         m.fx.push(send(w.address, { type: "KillExecutor", masterUrl: m.s.address, appId: reported.appId, execId: reported.execId }));
@@ -288,7 +309,9 @@ function adoptReported(
       continue;
     }
     if (coresFree(w) < reported.cores || memoryFree(w) < reported.memoryMb || coresLeft(app, m.s.config.defaultCores) < reported.cores) {
-      m.fx.push(log("warn", "reportedExecutorOverCapacity", { workerId: w.id, appId: app.id, execId: reported.execId, cores: reported.cores }));
+      m.fx.push(
+        log("warn", "reportedExecutorOverCapacity", { workerId: w.id, appId: app.id, execId: reported.execId, cores: reported.cores }),
+      );
       m.fx.push(send(w.address, { type: "KillExecutor", masterUrl: m.s.address, appId: reported.appId, execId: reported.execId }));
       continue;
     }
@@ -346,7 +369,14 @@ export function onUnregisterApplication(m: MasterStep, appId: AppId): void {
 export function onRequestSubmitDriver(m: MasterStep, from: Address, msg: RequestSubmitDriver): void {
   if (Object.keys(m.s.drivers).length >= m.s.config.maxDrivers) {
     m.fx.push(log("warn", "limitReached", { limit: "maxDrivers", value: m.s.config.maxDrivers }));
-    m.fx.push(send(from, { type: "SubmitDriverResponse", masterAddress: m.s.address, success: false, message: `The master already has ${m.s.config.maxDrivers} active drivers (maxDrivers)` }));
+    m.fx.push(
+      send(from, {
+        type: "SubmitDriverResponse",
+        masterAddress: m.s.address,
+        success: false,
+        message: `The master already has ${m.s.config.maxDrivers} active drivers (maxDrivers)`,
+      }),
+    );
     return;
   }
   const d = createDriver(m, msg.desc);

@@ -34,7 +34,13 @@ import {
   timeOutLaunchingExecutors,
 } from "./handlers.js";
 import { masterRefusal } from "./authority.js";
-import { ACCEPTS_COMPLETE_RECOVERY_TIMER, ACCEPTS_LEADER_ELECTED, isIgnoredByMaster, MASTER_PHASES, type MasterHandledType } from "./phases.js";
+import {
+  ACCEPTS_COMPLETE_RECOVERY_TIMER,
+  ACCEPTS_LEADER_ELECTED,
+  isIgnoredByMaster,
+  MASTER_PHASES,
+  type MasterHandledType,
+} from "./phases.js";
 import { COMPLETE_RECOVERY_TIMER, completeRecovery, completeRecoveryIfAnswered, electedLeader } from "./recovery.js";
 import type { MasterState, MasterStep } from "./state.js";
 
@@ -204,10 +210,25 @@ function answerNotAlive(m: MasterStep, from: Address, msg: MasterHandledMessage)
   const state = m.s.recoveryState;
   switch (msg.type) {
     case "RequestSubmitDriver":
-      m.fx.push(send(from, { type: "SubmitDriverResponse", masterAddress: m.s.address, success: false, message: notAliveReply(state, "accept driver submissions") }));
+      m.fx.push(
+        send(from, {
+          type: "SubmitDriverResponse",
+          masterAddress: m.s.address,
+          success: false,
+          message: notAliveReply(state, "accept driver submissions"),
+        }),
+      );
       return;
     case "RequestKillDriver":
-      m.fx.push(send(from, { type: "KillDriverResponse", masterAddress: m.s.address, driverId: msg.driverId, success: false, message: notAliveReply(state, "kill drivers") }));
+      m.fx.push(
+        send(from, {
+          type: "KillDriverResponse",
+          masterAddress: m.s.address,
+          driverId: msg.driverId,
+          success: false,
+          message: notAliveReply(state, "kill drivers"),
+        }),
+      );
       return;
     case "RequestDriverStatus":
       m.fx.push(send(from, { type: "DriverStatusResponse", found: false, exception: notAliveReply(state, "request driver status") }));

@@ -99,7 +99,14 @@ export function removeApplication(m: MasterStep, app: ApplicationInfo, finalStat
   delete m.s.apps[app.id];
   if (m.s.addressToApp[app.driverAddress] === app.id) delete m.s.addressToApp[app.driverAddress];
   trimRetained(m.s.completedApps, m.s.config.retainedApplications);
-  m.s.completedApps.push({ id: app.id, name: app.desc.name, state: finalState, startTimeMs: app.startTimeMs, endTimeMs: m.now, workerIds: [...app.workerIdsUsed] });
+  m.s.completedApps.push({
+    id: app.id,
+    name: app.desc.name,
+    state: finalState,
+    startTimeMs: app.startTimeMs,
+    endTimeMs: m.now,
+    workerIds: [...app.workerIdsUsed],
+  });
   m.s.waitingApps = m.s.waitingApps.filter((id) => id !== app.id);
   for (const e of Object.values(app.executors)) killExecutor(m, e);
   transition("app", app, finalState);

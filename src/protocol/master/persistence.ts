@@ -42,4 +42,3 @@ export function persistDriver(m: MasterStep, d: DriverInfo): void {
 
 /** A fresh deep copy for effects: effects never share objects with the state. */
 export const copy = copyPlain;
-

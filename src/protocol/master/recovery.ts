@@ -53,7 +53,8 @@ function latestAppPerDriver(apps: readonly PersistedApp[]): Set<PersistedApp> {
   const chosen = new Map<string, PersistedApp>();
   for (const rec of apps) {
     const kept = chosen.get(rec.driverAddress);
-    if (kept === undefined || rec.startTimeMs > kept.startTimeMs || (rec.startTimeMs === kept.startTimeMs && rec.id > kept.id)) chosen.set(rec.driverAddress, rec);
+    if (kept === undefined || rec.startTimeMs > kept.startTimeMs || (rec.startTimeMs === kept.startTimeMs && rec.id > kept.id))
+      chosen.set(rec.driverAddress, rec);
   }
   return new Set(chosen.values());
 }

@@ -35,7 +35,10 @@ export function scheduleExecutorsOnWorkers(req: PlacementRequest, usable: readon
   const n = usable.length;
   const assignedCores = new Array<number>(n).fill(0);
   const assignedExecs = new Array<number>(n).fill(0);
-  let coresToAssign = Math.min(req.coresLeft, usable.reduce((sum, w) => sum + w.coresFree, 0));
+  let coresToAssign = Math.min(
+    req.coresLeft,
+    usable.reduce((sum, w) => sum + w.coresFree, 0),
+  );
   let totalAssignedExecs = 0;
 
   const canLaunch = (i: number): boolean => {
@@ -111,7 +114,6 @@ function launchDriver(m: MasterStep, w: WorkerInfo, d: DriverInfo): void {
   m.fx.push(send(w.address, { type: "LaunchDriver", driverId: d.id, desc: copyPlain(d.desc) }));
 }
 
-
 function startExecutorsOnWorkers(m: MasterStep): void {
   const cfg = m.s.config;
   for (const id of m.s.waitingApps.slice()) {
@@ -121,9 +123,7 @@ function startExecutorsOnWorkers(m: MasterStep): void {
     const minCores = cpe ?? 1;
     const left = coresLeft(app, cfg.defaultCores);
     if (left < minCores) continue;
-    const candidates = aliveWorkers(m).filter(
-      (w) => memoryFree(w) >= app.desc.memoryPerExecutorMb && coresFree(w) >= minCores,
-    );
+    const candidates = aliveWorkers(m).filter((w) => memoryFree(w) >= app.desc.memoryPerExecutorMb && coresFree(w) >= minCores);
     // Spark sorts ascending (stable) and reverses: equal free cores end up in reverse iteration order.
     const usable = candidates
       .map((w, i) => ({ w, i }))

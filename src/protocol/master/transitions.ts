@@ -88,7 +88,11 @@ export function canTransition<K extends EntityKind>(kind: K, from: EntityStates[
 }
 
 /** Moves `entity` to `to`, asserting that the table allows the edge. */
-export function transition<K extends EntityKind>(kind: K, entity: { id: string | number; state: EntityStates[K] }, to: EntityStates[K]): void {
+export function transition<K extends EntityKind>(
+  kind: K,
+  entity: { id: string | number; state: EntityStates[K] },
+  to: EntityStates[K],
+): void {
   assert(canTransition(kind, entity.state, to), `${kind} ${entity.id}: ${entity.state} -> ${to} is not an allowed transition`);
   entity.state = to;
 }

@@ -43,7 +43,9 @@ export function workerRefusal(s: WorkerState, from: Address, m: Message): Refusa
     case "known-master":
       return s.masterAddresses.includes(from) || from === s.masterAddress ? null : refusal("not-from-known-master", s.masterAddresses);
     case "active-master":
-      return from === s.masterAddress || (from === s.masterSender && s.masterAddress !== null) ? null : refusal("not-from-active-master", s.masterAddress);
+      return from === s.masterAddress || (from === s.masterSender && s.masterAddress !== null)
+        ? null
+        : refusal("not-from-active-master", s.masterAddress);
     default:
       return assertNever(sender, "worker sender");
   }

@@ -148,13 +148,7 @@ export function onDriverRelaunchTimer(s: WorkerState, key: string, driverId: Dri
 }
 
 /** Spark's handleDriverStateChanged for the runner's final state. */
-function finishDriver(
-  s: WorkerState,
-  runner: DriverRunner,
-  state: DriverState,
-  exception: string | undefined,
-  fx: Effect[],
-): void {
+function finishDriver(s: WorkerState, runner: DriverRunner, state: DriverState, exception: string | undefined, fx: Effect[]): void {
   const { driverId } = runner;
   const { cores, memoryMb } = runner.desc;
   const message: DriverStateChanged = { type: "DriverStateChanged", driverId, state };

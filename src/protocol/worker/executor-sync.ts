@@ -39,11 +39,7 @@ export function reportExecutorState(s: WorkerState, report: ExecutorStateChanged
   fx.push(setTimer(executorStateSyncTimerKey(fullId), s.protocol.askTimeoutMs));
 }
 
-export function onExecutorStateChangedResponse(
-  s: WorkerState,
-  m: ExecutorStateChangedResponse,
-  fx: Effect[],
-): void {
+export function onExecutorStateChangedResponse(s: WorkerState, m: ExecutorStateChangedResponse, fx: Effect[]): void {
   const fullId = fullExecutorId(m.appId, m.execId);
   const pending = s.pendingExecutorStateSyncs[fullId];
   if (pending === undefined) {

@@ -27,10 +27,7 @@ const ALLOWED_MOVES: Record<ExecutorState, readonly ExecutorState[]> = {
 };
 
 function moveRunner(runner: ExecutorRunner, next: ExecutorState): void {
-  assert(
-    ALLOWED_MOVES[runner.state].includes(next),
-    `executor ${runner.appId}/${runner.execId}: illegal move ${runner.state} -> ${next}`,
-  );
+  assert(ALLOWED_MOVES[runner.state].includes(next), `executor ${runner.appId}/${runner.execId}: illegal move ${runner.state} -> ${next}`);
   runner.state = next;
 }
 
@@ -164,25 +161,13 @@ export function onExecutorLaunched(s: WorkerState, appId: AppId, execId: Executo
   reportExecutorState(s, { type: "ExecutorStateChanged", appId, execId, state: "RUNNING" }, fx);
 }
 
-export function onExecutorLaunchFailed(
-  s: WorkerState,
-  appId: AppId,
-  execId: ExecutorNumber,
-  error: string,
-  fx: Effect[],
-): void {
+export function onExecutorLaunchFailed(s: WorkerState, appId: AppId, execId: ExecutorNumber, error: string, fx: Effect[]): void {
   const runner = lookupRunner(s, appId, execId, fx);
   if (runner === undefined) return;
   finishRunner(s, runner, runner.killed ? "KILLED" : "FAILED", error, undefined, fx);
 }
 
-export function onExecutorExited(
-  s: WorkerState,
-  appId: AppId,
-  execId: ExecutorNumber,
-  exitCode: number,
-  fx: Effect[],
-): void {
+export function onExecutorExited(s: WorkerState, appId: AppId, execId: ExecutorNumber, exitCode: number, fx: Effect[]): void {
   const runner = lookupRunner(s, appId, execId, fx);
   if (runner === undefined) return;
   if (runner.killed) finishRunner(s, runner, "KILLED", undefined, exitCode, fx);

@@ -47,11 +47,11 @@ export function initWorker(config: WorkerConfig): { state: WorkerState; effects:
   const random = { rng: seedRng(config.seed) };
   const fuzz = drawRegistrationFuzz(random);
   const protocol = { ...config.protocol, bugs: config.protocol.bugs.slice() };
-  const { initialMs: initialRegistrationIntervalMs, prolongedMs: prolongedRegistrationIntervalMs } = registrationIntervalsMs(protocol, fuzz);
-  assert(
-    initialRegistrationIntervalMs > 0 && prolongedRegistrationIntervalMs > 0,
-    "registration retry intervals must be positive",
+  const { initialMs: initialRegistrationIntervalMs, prolongedMs: prolongedRegistrationIntervalMs } = registrationIntervalsMs(
+    protocol,
+    fuzz,
   );
+  assert(initialRegistrationIntervalMs > 0 && prolongedRegistrationIntervalMs > 0, "registration retry intervals must be positive");
   const state: WorkerState = {
     workerId: config.workerId,
     host: config.host,

@@ -5,23 +5,8 @@
  */
 import { hasBug } from "../config.js";
 import type { Address } from "../ids.js";
-import {
-  cancelTimer,
-  exit,
-  ignored,
-  log,
-  send,
-  setTimer,
-  type Effect,
-} from "../io.js";
-import type {
-  ExecutorDescription,
-  MasterChanged,
-  Message,
-  RegisteredWorker,
-  RegisterWorker,
-  RegisterWorkerFailed,
-} from "../messages.js";
+import { cancelTimer, exit, ignored, log, send, setTimer, type Effect } from "../io.js";
+import type { ExecutorDescription, MasterChanged, Message, RegisteredWorker, RegisterWorker, RegisterWorkerFailed } from "../messages.js";
 import { TIMER_HEARTBEAT, TIMER_REREGISTER, type WorkerState } from "./state.js";
 
 export const GIVE_UP_REASON = "All masters are unresponsive! Giving up.";
@@ -100,22 +85,20 @@ export function onReregisterTimer(s: WorkerState, fx: Effect[]): void {
   // only because a master that already knows the worker answers its registration as a duplicate
   // (SPARK-23191's fix): with that bug on, the worker keeps to its old master as in Spark.
   const oldMasterOnly =
-    s.connectionAttemptCount <= s.protocol.initialRegistrationRetries || hasBug(s.protocol, "OLD-MASTER-ONLY") || hasBug(s.protocol, "SPARK-23191");
+    s.connectionAttemptCount <= s.protocol.initialRegistrationRetries ||
+    hasBug(s.protocol, "OLD-MASTER-ONLY") ||
+    hasBug(s.protocol, "SPARK-23191");
   if (s.masterAddress !== null && !hasBug(s.protocol, "SPARK-4592") && oldMasterOnly) {
     // SPARK-4592: once a master is known, retry with that master only (before 1.2 every retry
     // went to every master, so a retry could reach a new leader that already knew the worker).
     const target =
-      s.protocol.preferConfiguredMasterAddress && s.masterAddressToConnect !== null
-        ? s.masterAddressToConnect
-        : s.masterAddress;
+      s.protocol.preferConfiguredMasterAddress && s.masterAddressToConnect !== null ? s.masterAddressToConnect : s.masterAddress;
     fx.push(send(target, registerWorkerMessage(s, target)));
   } else {
     tryRegisterAllMasters(s, fx);
   }
   const nextIntervalMs =
-    s.connectionAttemptCount === s.protocol.initialRegistrationRetries
-      ? s.prolongedRegistrationIntervalMs
-      : s.registrationIntervalMs;
+    s.connectionAttemptCount === s.protocol.initialRegistrationRetries ? s.prolongedRegistrationIntervalMs : s.registrationIntervalMs;
   armRegistrationRetry(s, nextIntervalMs, fx);
 }
 

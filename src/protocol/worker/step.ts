@@ -5,7 +5,15 @@ import type { DriverId } from "../ids.js";
 import { ignored, type Command, type Ctx, type Effect, type Input } from "../io.js";
 import { messageTypeGuard } from "../ignored-messages.js";
 import type { Message, MessageType } from "../messages.js";
-import { killAllDrivers, onDriverExited, onDriverLaunched, onDriverLaunchFailed, onDriverRelaunchTimer, onKillDriver, onLaunchDriver } from "./drivers.js";
+import {
+  killAllDrivers,
+  onDriverExited,
+  onDriverLaunched,
+  onDriverLaunchFailed,
+  onDriverRelaunchTimer,
+  onKillDriver,
+  onLaunchDriver,
+} from "./drivers.js";
 import { workerRefusal } from "./authority.js";
 import { onExecutorStateChangedResponse, onExecutorStateSyncTimer } from "./executor-sync.js";
 import {
@@ -26,29 +34,49 @@ import {
   onReregisterTimer,
   registerWithMaster,
 } from "./registration.js";
-import {
-  DRIVER_RELAUNCH_PREFIX,
-  EXECUTOR_STATE_SYNC_PREFIX,
-  TIMER_HEARTBEAT,
-  TIMER_REREGISTER,
-  type WorkerState,
-} from "./state.js";
+import { DRIVER_RELAUNCH_PREFIX, EXECUTOR_STATE_SYNC_PREFIX, TIMER_HEARTBEAT, TIMER_REREGISTER, type WorkerState } from "./state.js";
 
 /** Messages the worker never acts on (the master's, the drivers' and the executors' business): ignored as `unexpected-message`. */
 export const WORKER_IGNORED_MESSAGES = [
   // worker <-> master
-  "RegisterWorker", "Heartbeat", "WorkerLatestState", "WorkerSchedulerStateResponse", "ExecutorStateChanged",
+  "RegisterWorker",
+  "Heartbeat",
+  "WorkerLatestState",
+  "WorkerSchedulerStateResponse",
+  "ExecutorStateChanged",
   "DriverStateChanged",
   // app client <-> master
-  "RegisterApplication", "RegisteredApplication", "UnregisterApplication", "MasterChangeAcknowledged", "ExecutorAdded",
-  "ExecutorUpdated", "ApplicationRemoved", "WorkerRemoved", "RequestExecutors", "RequestExecutorsResponse", "KillExecutors",
+  "RegisterApplication",
+  "RegisteredApplication",
+  "UnregisterApplication",
+  "MasterChangeAcknowledged",
+  "ExecutorAdded",
+  "ExecutorUpdated",
+  "ApplicationRemoved",
+  "WorkerRemoved",
+  "RequestExecutors",
+  "RequestExecutorsResponse",
+  "KillExecutors",
   "KillExecutorsResponse",
   // submission client <-> master
-  "RequestSubmitDriver", "SubmitDriverResponse", "RequestKillDriver", "KillDriverResponse", "RequestDriverStatus",
+  "RequestSubmitDriver",
+  "SubmitDriverResponse",
+  "RequestKillDriver",
+  "KillDriverResponse",
+  "RequestDriverStatus",
   "DriverStatusResponse",
   // driver <-> executor
-  "RegisterExecutor", "RegisteredExecutor", "RegisterExecutorFailed", "LaunchedExecutor", "StatusUpdate", "LaunchTask",
-  "KillTask", "StopExecutor", "RemoveExecutor", "ExecutorHeartbeat", "HeartbeatResponse",
+  "RegisterExecutor",
+  "RegisteredExecutor",
+  "RegisterExecutorFailed",
+  "LaunchedExecutor",
+  "StatusUpdate",
+  "LaunchTask",
+  "KillTask",
+  "StopExecutor",
+  "RemoveExecutor",
+  "ExecutorHeartbeat",
+  "HeartbeatResponse",
 ] as const satisfies readonly MessageType[];
 const isIgnoredByWorker = messageTypeGuard(WORKER_IGNORED_MESSAGES);
 
@@ -160,10 +188,8 @@ function onMessage(s: WorkerState, m: Message, fx: Effect[]): void {
 function onTimer(s: WorkerState, key: string, fx: Effect[]): void {
   if (key === TIMER_REREGISTER) onReregisterTimer(s, fx);
   else if (key === TIMER_HEARTBEAT) onHeartbeatTimer(s, fx);
-  else if (key.startsWith(EXECUTOR_STATE_SYNC_PREFIX))
-    onExecutorStateSyncTimer(s, key, key.slice(EXECUTOR_STATE_SYNC_PREFIX.length), fx);
-  else if (key.startsWith(DRIVER_RELAUNCH_PREFIX))
-    onDriverRelaunchTimer(s, key, key.slice(DRIVER_RELAUNCH_PREFIX.length) as DriverId, fx);
+  else if (key.startsWith(EXECUTOR_STATE_SYNC_PREFIX)) onExecutorStateSyncTimer(s, key, key.slice(EXECUTOR_STATE_SYNC_PREFIX.length), fx);
+  else if (key.startsWith(DRIVER_RELAUNCH_PREFIX)) onDriverRelaunchTimer(s, key, key.slice(DRIVER_RELAUNCH_PREFIX.length) as DriverId, fx);
   else fx.push(ignored("unknown-timer", { key }));
 }
 

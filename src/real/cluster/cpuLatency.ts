@@ -25,7 +25,8 @@ export type CpuLatencyResult = { ok: true; request: CpuLatencyRequest } | { ok: 
 
 /** Asks for CPU wake-up latency of at most `latencyUs` µs; says why when the kernel or permissions refuse. */
 export function holdCpuLatency(latencyUs = 0, path = CPU_DMA_LATENCY_PATH): CpuLatencyResult {
-  if (!Number.isInteger(latencyUs) || latencyUs < 0 || latencyUs > 0x7fffffff) return { ok: false, why: `latency must be an integer number of µs >= 0, not ${latencyUs}` };
+  if (!Number.isInteger(latencyUs) || latencyUs < 0 || latencyUs > 0x7fffffff)
+    return { ok: false, why: `latency must be an integer number of µs >= 0, not ${latencyUs}` };
   let fd: number;
   try {
     fd = openSync(path, "w");

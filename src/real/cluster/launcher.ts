@@ -133,7 +133,8 @@ export class ProcessLauncher {
     mkdirSync(this.options.workDir, { recursive: true, mode: DIR_MODE });
     chmodSync(this.options.workDir, DIR_MODE);
     const cpus = (options.executorCpus ?? process.env[EXECUTOR_CPUS_ENV] ?? "").trim();
-    if (cpus !== "" && !CPU_LIST.test(cpus)) options.logger.log("warn", "executor-cpus-ignored", { cpus, why: "not a CPU list like 0 or 0-3,6" });
+    if (cpus !== "" && !CPU_LIST.test(cpus))
+      options.logger.log("warn", "executor-cpus-ignored", { cpus, why: "not a CPU list like 0 or 0-3,6" });
     this.executorCpus = cpus !== "" && CPU_LIST.test(cpus) ? cpus : undefined;
   }
 
@@ -151,7 +152,8 @@ export class ProcessLauncher {
   }
 
   launch(spec: LaunchSpec): void {
-    const ref: ProcessRef = spec.kind === "executor" ? { kind: "executor", appId: spec.appId, execId: spec.execId } : { kind: "driver", driverId: spec.driverId };
+    const ref: ProcessRef =
+      spec.kind === "executor" ? { kind: "executor", appId: spec.appId, execId: spec.execId } : { kind: "driver", driverId: spec.driverId };
     const key = processKey(ref);
     const { logger } = this.options;
     if (this.children.has(key)) {
@@ -162,7 +164,11 @@ export class ProcessLauncher {
     const workDir = spec.kind === "executor" ? pathInside(root, spec.appId, String(spec.execId)) : pathInside(root, spec.driverId);
     if (workDir === undefined || (spec.kind === "executor" && pathInside(root, spec.appId) === undefined)) {
       logger.log("warn", "launch-refused", { why: "path-outside-work-dir", process: key, workDir: root });
-      this.options.report({ type: "processLaunchFailed", process: ref, error: `refusing to launch ${JSON.stringify(key)}: its work directory would lie outside ${root}` });
+      this.options.report({
+        type: "processLaunchFailed",
+        process: ref,
+        error: `refusing to launch ${JSON.stringify(key)}: its work directory would lie outside ${root}`,
+      });
       return;
     }
     let child: ChildProcess;
@@ -172,7 +178,13 @@ export class ProcessLauncher {
       if (spec.kind === "executor") chmodSync(pathInside(root, spec.appId)!, DIR_MODE);
       chmodSync(workDir, DIR_MODE);
       const ports = spec.kind === "executor" ? this.options.executorPorts : this.options.driverPorts;
-      const launchFile: LaunchFile = { ...spec, host: this.options.host, workDir, ...(this.options.listenHost !== undefined ? { listenHost: this.options.listenHost } : {}), ...(ports !== undefined ? { ports } : {}) };
+      const launchFile: LaunchFile = {
+        ...spec,
+        host: this.options.host,
+        workDir,
+        ...(this.options.listenHost !== undefined ? { listenHost: this.options.listenHost } : {}),
+        ...(ports !== undefined ? { ports } : {}),
+      };
       writeFileSync(join(workDir, LAUNCH_FILE), JSON.stringify(launchFile), { mode: FILE_MODE });
       chmodSync(join(workDir, LAUNCH_FILE), FILE_MODE);
       const stdout = openSync(join(workDir, "stdout"), "a", FILE_MODE);
@@ -185,11 +197,15 @@ export class ProcessLauncher {
       else delete env[SECRET_ON_FD_ENV];
       try {
         const extra = (process.env[CHILD_NODE_OPTIONS_ENV] ?? "").split(" ").filter((o) => o.length > 0);
-        child = spawn(process.execPath, [`--max-old-space-size=${Math.max(64, Math.floor(memoryMb))}`, ...extra, entry, join(workDir, LAUNCH_FILE)], {
-          cwd: workDir,
-          env,
-          stdio: ["pipe", stdout, stderr, this.options.secret !== undefined ? "pipe" : "ignore"],
-        });
+        child = spawn(
+          process.execPath,
+          [`--max-old-space-size=${Math.max(64, Math.floor(memoryMb))}`, ...extra, entry, join(workDir, LAUNCH_FILE)],
+          {
+            cwd: workDir,
+            env,
+            stdio: ["pipe", stdout, stderr, this.options.secret !== undefined ? "pipe" : "ignore"],
+          },
+        );
         const secretPipe = child.stdio[SECRET_FD];
         if (this.options.secret !== undefined && secretPipe && "end" in secretPipe) {
           // A child that dies before reading it breaks the pipe: expected, and reported by its exit.
@@ -212,7 +228,8 @@ export class ProcessLauncher {
     child.once("spawn", () => {
       spawned = true;
       logger.log("info", "process-launched", { process: key, pid: child.pid, workDir });
-      if (spec.kind === "executor" && this.executorCpus !== undefined && child.pid !== undefined) this.pin(key, child.pid, this.executorCpus);
+      if (spec.kind === "executor" && this.executorCpus !== undefined && child.pid !== undefined)
+        this.pin(key, child.pid, this.executorCpus);
       this.options.report({ type: "processLaunched", process: ref });
     });
     child.once("error", (err) => {
@@ -271,7 +288,11 @@ export class ProcessLauncher {
   async cleanupApp(appId: AppId | string): Promise<void> {
     const dir = pathInside(this.options.workDir, appId);
     if (dir === undefined) {
-      this.options.logger.log("warn", "app-dir-cleanup-refused", { why: "path-outside-work-dir", appId: String(appId).slice(0, 200), workDir: this.options.workDir });
+      this.options.logger.log("warn", "app-dir-cleanup-refused", {
+        why: "path-outside-work-dir",
+        appId: String(appId).slice(0, 200),
+        workDir: this.options.workDir,
+      });
       return;
     }
     try {

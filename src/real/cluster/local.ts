@@ -107,7 +107,11 @@ export interface LocalCluster {
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
-function launch(name: string, args: string[], options: { env: NodeJS.ProcessEnv; logDir: string; onStdoutLine?(line: string): void }): LocalProcess {
+function launch(
+  name: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; logDir: string; onStdoutLine?(line: string): void },
+): LocalProcess {
   const stderr = openSync(join(options.logDir, `${name}.stderr`), "a");
   const child = spawn(process.execPath, [FLINT_BIN, ...args], { env: options.env, stdio: ["pipe", "pipe", stderr] });
   closeSync(stderr);
@@ -235,7 +239,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   if (options.protocol) env[PROTOCOL_ENV] = JSON.stringify(options.protocol);
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const journalDir = options.journal === false ? undefined : (options.journal ?? join(dir, "journal"));
-  const journalArgs = [...(journalDir === undefined ? ["--no-journal"] : ["--journal", journalDir]), ...(options.validate ? ["--validate"] : [])];
+  const journalArgs = [
+    ...(journalDir === undefined ? ["--no-journal"] : ["--journal", journalDir]),
+    ...(options.validate ? ["--validate"] : []),
+  ];
   const all: LocalProcess[] = [];
   const stopAll = async (graceMs: number): Promise<void> => {
     const workers = all.filter((p) => !p.name.startsWith("master"));
@@ -264,7 +271,19 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const name = masterCount === 1 ? "master" : `master-${index + 1}`;
       const lines: string[] = [];
       const chosen = ports ?? (await pickMasterPorts());
-      const args = ["master", "--host", "127.0.0.1", "--port", String(chosen.port), "--status-port", String(chosen.statusPort), "--secret-file", secretFile, "--web-port", "0"];
+      const args = [
+        "master",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(chosen.port),
+        "--status-port",
+        String(chosen.statusPort),
+        "--secret-file",
+        secretFile,
+        "--web-port",
+        "0",
+      ];
       args.push("--recovery", recovery, "--exit-with-parent", "--log-file", join(logDir, `${name}.log`), ...journalArgs);
       if (options.zkSessionTimeoutMs !== undefined) args.push("--zk-session-timeout", `${options.zkSessionTimeoutMs}ms`);
       const proc = launch(name, args, { env, logDir, onStdoutLine: (line) => lines.push(line) });
@@ -293,7 +312,26 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const lines: string[] = [];
       const w = launch(
         name,
-        ["worker", masterUrl, "--host", "127.0.0.1", "--cores", String(options.coresPerWorker), "--memory", `${options.memoryPerWorkerMb}m`, "--work-dir", workDir, "--secret-file", secretFile, "--web-port", "0", "--exit-with-parent", "--log-file", join(logDir, `${name}.log`), ...journalArgs],
+        [
+          "worker",
+          masterUrl,
+          "--host",
+          "127.0.0.1",
+          "--cores",
+          String(options.coresPerWorker),
+          "--memory",
+          `${options.memoryPerWorkerMb}m`,
+          "--work-dir",
+          workDir,
+          "--secret-file",
+          secretFile,
+          "--web-port",
+          "0",
+          "--exit-with-parent",
+          "--log-file",
+          join(logDir, `${name}.log`),
+          ...journalArgs,
+        ],
         { env: workerEnv, logDir, onStdoutLine: (line) => lines.push(line) },
       );
       all.push(w);
@@ -308,11 +346,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       return requestStatus({ host: "127.0.0.1", port: ports.statusPort }, { secret }) as Promise<ClusterStatus>;
     };
     const status = async (): Promise<ClusterStatus> => {
-      const answers = await Promise.allSettled(masterPorts.map((_, i) => (masters[i]?.exitCode === undefined ? masterStatus(i) : Promise.reject(new Error("exited")))));
+      const answers = await Promise.allSettled(
+        masterPorts.map((_, i) => (masters[i]?.exitCode === undefined ? masterStatus(i) : Promise.reject(new Error("exited")))),
+      );
       const got = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
       const leader = got.find((s) => s.recoveryState === "ALIVE") ?? got[0];
       if (leader) return leader;
-      throw new Error(`no master answers (${answers.map((a) => (a.status === "rejected" ? String((a.reason as Error).message) : "")).join("; ")})`);
+      throw new Error(
+        `no master answers (${answers.map((a) => (a.status === "rejected" ? String((a.reason as Error).message) : "")).join("; ")})`,
+      );
     };
     const waitForWorkers = async (count: number, timeoutMs = readyTimeoutMs): Promise<ClusterStatus> => {
       const deadline = Date.now() + timeoutMs;

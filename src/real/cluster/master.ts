@@ -105,18 +105,24 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
   let leading = false;
   let hostRef: Host<MasterState> | undefined;
   const metrics = masterMetrics(() => hostRef!.state);
-  const host = startHost(observeRole(master, metrics.observe), { address, protocol: options.protocol, seed: randomSeed() }, {
-    transport,
-    logger,
-    handlers: {
-      // A transient failure (EMFILE under a connection flood) is retried for a while before the master gives up.
-      persist: (e) => retryTransient(() => metrics.timeStoreWrite(() => store.persist(e.key, e.record)), { onRetry: persistRetryLog(logger, e.key) }),
-      unpersist: (e) => retryTransient(() => metrics.timeStoreWrite(() => store.unpersist(e.key)), { onRetry: persistRetryLog(logger, e.key) }),
+  const host = startHost(
+    observeRole(master, metrics.observe),
+    { address, protocol: options.protocol, seed: randomSeed() },
+    {
+      transport,
+      logger,
+      handlers: {
+        // A transient failure (EMFILE under a connection flood) is retried for a while before the master gives up.
+        persist: (e) =>
+          retryTransient(() => metrics.timeStoreWrite(() => store.persist(e.key, e.record)), { onRetry: persistRetryLog(logger, e.key) }),
+        unpersist: (e) =>
+          retryTransient(() => metrics.timeStoreWrite(() => store.unpersist(e.key)), { onRetry: persistRetryLog(logger, e.key) }),
+      },
+      mayAct: () => (leading && !election.holdsLeadership() ? "leadership lost: this master may no longer act" : undefined),
+      ...journalDep("master", address),
+      ...(options.validate ? { afterStep: options.validate(address) } : {}),
     },
-    mayAct: () => (leading && !election.holdsLeadership() ? "leadership lost: this master may no longer act" : undefined),
-    ...journalDep("master", address),
-    ...(options.validate ? { afterStep: options.validate(address) } : {}),
-  });
+  );
   hostRef = host;
   const cleanedUp = host.exited.then(async () => {
     await election.stop().catch((err: unknown) => logger.log("warn", "election-stop-failed", { error: String(err) }));
@@ -181,7 +187,12 @@ export async function startMaster(options: MasterOptions): Promise<MasterProcess
   let web: WebServer | undefined;
   if (options.web !== undefined) {
     try {
-      web = await startWebServer({ ...options.web, ...(options.secret !== undefined ? { secret: options.secret } : {}), logger, site: masterSite(() => host.state, metrics.registry) });
+      web = await startWebServer({
+        ...options.web,
+        ...(options.secret !== undefined ? { secret: options.secret } : {}),
+        logger,
+        site: masterSite(() => host.state, metrics.registry),
+      });
     } catch (err) {
       // The UI is for people: a taken port costs the UI, never the master.
       logger.log("error", "web-ui-unavailable", { error: (err as Error).message });
@@ -215,5 +226,6 @@ function describe(spec: RecoverySpec): string {
 }
 
 function persistRetryLog(logger: Logger, key: string): (error: NodeJS.ErrnoException, attempt: number, delayMs: number) => void {
-  return (error, attempt, delayMs) => logger.log("warn", "persist-retry", { key, code: error.code, error: error.message, attempt, delayMs });
+  return (error, attempt, delayMs) =>
+    logger.log("warn", "persist-retry", { key, code: error.code, error: error.message, attempt, delayMs });
 }

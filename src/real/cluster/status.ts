@@ -52,21 +52,33 @@ export interface StatusServerOptions {
 
 export function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
   const sockets = new Set<Socket>();
-  const pending = new PendingConnections<Socket>({ maxPending: options.maxPending ?? STATUS_MAX_PENDING, maxPendingPerIp: options.maxPendingPerIp ?? STATUS_MAX_PENDING_PER_IP });
+  const pending = new PendingConnections<Socket>({
+    maxPending: options.maxPending ?? STATUS_MAX_PENDING,
+    maxPendingPerIp: options.maxPendingPerIp ?? STATUS_MAX_PENDING_PER_IP,
+  });
   const refusals = new RefusalLog(options.logger, "status");
   let listenPort = options.port;
   const advertisedHost = options.advertisedHost ?? advertiseHostFor(options.host);
-  const selfNames = new SelfNames(() => [advertisedHost, options.host], () => listenPort);
+  const selfNames = new SelfNames(
+    () => [advertisedHost, options.host],
+    () => listenPort,
+  );
   const server: Server = createServer({ noDelay: true }, (socket) => {
     const ip = sourceIp(socket.remoteAddress);
     const victim = pending.victimFor(ip);
     if (victim !== undefined) {
-      refusals.count("evicted-for-newer", { event: "status-request-rejected", fields: { why: "evicted-for-newer", remote: `${victim.remoteAddress ?? "?"}:${victim.remotePort ?? "?"}` } });
+      refusals.count("evicted-for-newer", {
+        event: "status-request-rejected",
+        fields: { why: "evicted-for-newer", remote: `${victim.remoteAddress ?? "?"}:${victim.remotePort ?? "?"}` },
+      });
       pending.remove(victim);
       victim.destroy();
     }
     if (sockets.size >= STATUS_MAX_CONNECTIONS) {
-      refusals.count("over-connection-cap", { event: "status-request-rejected", fields: { why: "too-many-connections", remote: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}` } });
+      refusals.count("over-connection-cap", {
+        event: "status-request-rejected",
+        fields: { why: "too-many-connections", remote: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}` },
+      });
       socket.destroy();
       return;
     }
@@ -100,7 +112,14 @@ export function startStatusServer(options: StatusServerOptions): Promise<StatusS
   });
 }
 
-function serve(socket: Socket, options: StatusServerOptions, port: number, selfNames: SelfNames, refusals: RefusalLog, authenticatedNow: () => void): void {
+function serve(
+  socket: Socket,
+  options: StatusServerOptions,
+  port: number,
+  selfNames: SelfNames,
+  refusals: RefusalLog,
+  authenticatedNow: () => void,
+): void {
   const remote = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
   const advertised = options.advertisedHost ?? advertiseHostFor(options.host);
   let namesChecked = false;
@@ -183,9 +202,17 @@ export class StatusError extends Error {
 }
 
 /** Asks a master's status channel for its snapshot. */
-export function requestStatus(target: { host: string; port: number }, options: { secret?: string; timeoutMs?: number } = {}): Promise<unknown> {
+export function requestStatus(
+  target: { host: string; port: number },
+  options: { secret?: string; timeoutMs?: number } = {},
+): Promise<unknown> {
   const side: HandshakeSide = "client";
-  const handshake = new Handshake({ side, ourAddress: CLIENT_ADDRESS, dialed: formatAddress(target.host, target.port), ...(options.secret !== undefined ? { secret: options.secret } : {}) });
+  const handshake = new Handshake({
+    side,
+    ourAddress: CLIENT_ADDRESS,
+    dialed: formatAddress(target.host, target.port),
+    ...(options.secret !== undefined ? { secret: options.secret } : {}),
+  });
   const decoder = new FrameDecoder(MAX_HANDSHAKE_FRAME_BYTES);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: target.host, port: target.port, noDelay: true });
@@ -199,7 +226,10 @@ export function requestStatus(target: { host: string; port: number }, options: {
       if (err) reject(err);
       else resolve(value);
     };
-    const timer = setTimeout(() => finish(new StatusError(`no status from ${target.host}:${target.port} within ${options.timeoutMs ?? 5000} ms`)), options.timeoutMs ?? 5000);
+    const timer = setTimeout(
+      () => finish(new StatusError(`no status from ${target.host}:${target.port} within ${options.timeoutMs ?? 5000} ms`)),
+      options.timeoutMs ?? 5000,
+    );
     socket.on("error", (err) => finish(new StatusError(`cannot reach the status port ${target.host}:${target.port}: ${err.message}`)));
     socket.on("close", () => finish(new StatusError(`the master closed the status connection (wrong secret?)`)));
     socket.on("connect", () => {
@@ -214,7 +244,8 @@ export function requestStatus(target: { host: string; port: number }, options: {
         if (!authenticated) {
           const progress = handshake.receive(item);
           for (const frame of progress.send) socket.write(encodeFrame(frame));
-          if (progress.reject) return finish(new StatusError(`status handshake failed: ${progress.reject.reason}: ${progress.reject.detail}`));
+          if (progress.reject)
+            return finish(new StatusError(`status handshake failed: ${progress.reject.reason}: ${progress.reject.detail}`));
           if (progress.peerAddress) {
             authenticated = true;
             decoder.setLimit(MAX_STATUS_BYTES);

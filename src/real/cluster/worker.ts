@@ -136,14 +136,26 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerProcess
   let web: WebServer | undefined;
   if (options.web !== undefined) {
     try {
-      web = await startWebServer({ ...options.web, ...(options.secret !== undefined ? { secret: options.secret } : {}), logger, site: workerSite(() => h.state, launcher.workDir, metrics.registry) });
+      web = await startWebServer({
+        ...options.web,
+        ...(options.secret !== undefined ? { secret: options.secret } : {}),
+        logger,
+        site: workerSite(() => h.state, launcher.workDir, metrics.registry),
+      });
     } catch (err) {
       // The UI is for people: a taken port costs the UI, never the worker.
       logger.log("error", "web-ui-unavailable", { error: (err as Error).message });
     }
   }
   void h.exited.then(() => web?.close());
-  logger.log("info", "worker-ready", { workerId, address, cores: options.cores, memoryMb: options.memoryMb, workDir: options.workDir, ...(web ? { web: web.url } : {}) });
+  logger.log("info", "worker-ready", {
+    workerId,
+    address,
+    cores: options.cores,
+    memoryMb: options.memoryMb,
+    workDir: options.workDir,
+    ...(web ? { web: web.url } : {}),
+  });
   return {
     address,
     workerId,

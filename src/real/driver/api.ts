@@ -135,7 +135,10 @@ export function taskPayloads(moduleHash: string, fn: string, inputs: readonly un
     const input = raw === undefined ? null : raw;
     const data: TaskData = { module: moduleHash, fn, input };
     // toJSON may depend on its key, and a function input has no JSON: measure those whole.
-    const json = typeof input === "object" && input !== null && typeof (input as { toJSON?: unknown }).toJSON === "function" ? undefined : (JSON.stringify(input) as string | undefined);
+    const json =
+      typeof input === "object" && input !== null && typeof (input as { toJSON?: unknown }).toJSON === "function"
+        ? undefined
+        : (JSON.stringify(input) as string | undefined);
     return { data, sizeBytes: json === undefined ? Buffer.byteLength(JSON.stringify(data)) : frameBytes + Buffer.byteLength(json) };
   });
 }
@@ -156,7 +159,8 @@ function renamingCachedModule(logger: Logger, moduleHash: string, shownAs: strin
     log(level, event, fields) {
       if (fields === undefined) return logger.log(level, event);
       const renamed: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(fields)) renamed[key] = typeof value === "string" ? renameCachedModule(value, moduleHash, shownAs) : value;
+      for (const [key, value] of Object.entries(fields))
+        renamed[key] = typeof value === "string" ? renameCachedModule(value, moduleHash, shownAs) : value;
       logger.log(level, event, renamed);
     },
     close: () => logger.close(),
@@ -164,7 +168,11 @@ function renamingCachedModule(logger: Logger, moduleHash: string, shownAs: strin
 }
 
 /** Builds the application description that ships the module (exported for `flint submit`). */
-export function applicationDescription(shipped: ShippedModule, options: Pick<ConnectOptions, "app" | "cores" | "executorCores" | "executorMemoryMb">, protocol: ProtocolConfig): ApplicationDescription {
+export function applicationDescription(
+  shipped: ShippedModule,
+  options: Pick<ConnectOptions, "app" | "cores" | "executorCores" | "executorMemoryMb">,
+  protocol: ProtocolConfig,
+): ApplicationDescription {
   const desc: ApplicationDescription = {
     name: options.app ?? shipped.moduleName.replace(/\.[cm]?js$/, ""),
     memoryPerExecutorMb: options.executorMemoryMb ?? protocol.executorMemoryMb,
@@ -182,7 +190,11 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   const shipped = loadModule(options.module);
   const appDesc = applicationDescription(shipped, options, protocol);
   const shownAs = options.moduleShownAs ?? options.module;
-  const logger = renamingCachedModule(options.logger ?? createLogger({ node: "driver", consoleLevel: "warn" }), shipped.moduleHash, shownAs);
+  const logger = renamingCachedModule(
+    options.logger ?? createLogger({ node: "driver", consoleLevel: "warn" }),
+    shipped.moduleHash,
+    shownAs,
+  );
   const masterHost = parseAddress(masters[0]!).host;
   const listenHost = options.host ?? (isLoopbackHost(masterHost) ? "127.0.0.1" : "0.0.0.0");
   let onDialFailed: (failure: DialFailure) => void = () => {};
@@ -190,7 +202,11 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
     logger,
     ...(secret !== undefined ? { secret } : { allowUnauthenticated: true }),
     maxFrameBytes: protocol.maxMessageSizeBytes,
-    ...(options.advertisedHost !== undefined ? { advertiseHost: options.advertisedHost } : listenHost === "0.0.0.0" ? { advertiseHost: hostname() } : {}),
+    ...(options.advertisedHost !== undefined
+      ? { advertiseHost: options.advertisedHost }
+      : listenHost === "0.0.0.0"
+        ? { advertiseHost: hostname() }
+        : {}),
   });
   transport.onDialFailed((failure) => onDialFailed(failure));
   const address = await listenInRange(transport, listenHost, options.ports);
@@ -278,7 +294,11 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
       onNotify,
       onExit: (code, reason) => failAll(code === 0 ? `driver stopped: ${reason}` : reason),
       ...(options.validate ? { afterStep: options.validate(address) } : {}),
-      ...journalDep("driver", address, options.journal === undefined ? process.env : { [JOURNAL_ENV]: options.journal === false ? "off" : options.journal }),
+      ...journalDep(
+        "driver",
+        address,
+        options.journal === undefined ? process.env : { [JOURNAL_ENV]: options.journal === false ? "off" : options.journal },
+      ),
     },
   ) as Host<unknown>;
 
@@ -288,7 +308,10 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
     await Promise.race([
       ready,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no master registered the application within ${registrationWindowMs} ms (${masters.join(", ")})`)), registrationWindowMs);
+        timer = setTimeout(
+          () => reject(new Error(`no master registered the application within ${registrationWindowMs} ms (${masters.join(", ")})`)),
+          registrationWindowMs,
+        );
       }),
     ]);
   } catch (err) {
@@ -301,7 +324,13 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
   let web: WebServer | undefined;
   if (options.webUi !== undefined) {
     try {
-      web = await startWebServer({ host: options.webUi.host ?? "127.0.0.1", port: options.webUi.port, ...(secret !== undefined ? { secret } : {}), logger, site: appSite(appModel, metrics.registry) });
+      web = await startWebServer({
+        host: options.webUi.host ?? "127.0.0.1",
+        port: options.webUi.port,
+        ...(secret !== undefined ? { secret } : {}),
+        logger,
+        site: appSite(appModel, metrics.registry),
+      });
     } catch (err) {
       // The UI is for people: a taken port costs the UI, never the application.
       logger.log("error", "web-ui-unavailable", { error: (err as Error).message });
@@ -319,7 +348,8 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
     closed: host.exited,
     onNotification: (listener) => void listeners.push(listener),
     run<T>(fn: string, inputs: readonly unknown[], runOptions: RunOptions = {}): Promise<T[]> {
-      if (!host.running || deadReason !== undefined) return Promise.reject(new Error(`the application has ended: ${deadReason ?? "closed"}`));
+      if (!host.running || deadReason !== undefined)
+        return Promise.reject(new Error(`the application has ended: ${deadReason ?? "closed"}`));
       if (inputs.length === 0) return Promise.resolve([]);
       // Refused here, by path, rather than changed silently on the way (serializable.ts).
       const bad = notSerializable(inputs, "inputs");
@@ -328,7 +358,8 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
       const tasks: TaskPayload[] = taskPayloads(shipped.moduleHash, fn, inputs);
       const { signal } = runOptions;
       if (signal?.aborted) return Promise.reject(new JobFailedError(id, "cancelled before it started"));
-      const onAbort = (): void => host.input({ type: "command", command: { kind: "cancelJob", jobId: id, reason: "cancelled by the user" } });
+      const onAbort = (): void =>
+        host.input({ type: "command", command: { kind: "cancelJob", jobId: id, reason: "cancelled by the user" } });
       signal?.addEventListener("abort", onAbort, { once: true });
       return new Promise<T[]>((resolve, reject) => {
         const done = (): void => signal?.removeEventListener("abort", onAbort);

@@ -44,7 +44,10 @@ export function checkModuleSyntax(path: string, shownAs = path): AppModuleError 
   const report = check.stderr ?? "";
   const where = locateSyntaxError(report, full);
   const what = /^(\w*Error): (.*)$/m.exec(report);
-  if (where !== undefined && what !== null) return new AppModuleError(`${shownAs}:${where.line}:${where.column}: ${what[1]}: ${what[2]}\n${where.source}\n${" ".repeat(where.column - 1)}^`);
+  if (where !== undefined && what !== null)
+    return new AppModuleError(
+      `${shownAs}:${where.line}:${where.column}: ${what[1]}: ${what[2]}\n${where.source}\n${" ".repeat(where.column - 1)}^`,
+    );
   return new AppModuleError(`the application module ${shownAs} does not parse: ${renameModule(report.trim(), full, shownAs)}`);
 }
 
@@ -65,7 +68,11 @@ export function locateSyntaxError(report: string, full: string): { line: number;
   const lines = report.split("\n");
   for (let i = 0; i + 2 < lines.length; i++) {
     const header = lines[i]!;
-    const prefix = header.startsWith(`${full}:`) ? full : header.startsWith(`${pathToFileURL(full).href}:`) ? pathToFileURL(full).href : undefined;
+    const prefix = header.startsWith(`${full}:`)
+      ? full
+      : header.startsWith(`${pathToFileURL(full).href}:`)
+        ? pathToFileURL(full).href
+        : undefined;
     if (prefix === undefined) continue;
     const line = Number(header.slice(prefix.length + 1));
     const caret = lines[i + 2]!.indexOf("^");

@@ -110,7 +110,16 @@ export function openJournal(options: JournalOptions): JournalSink {
   };
 
   const header = (extra: Partial<JournalHeader>): string => {
-    const h: JournalHeader = { flintJournal: JOURNAL_FORMAT_VERSION, protocolVersion: PROTOCOL_VERSION, role: options.role, node: options.node, pid, segment, config, ...extra };
+    const h: JournalHeader = {
+      flintJournal: JOURNAL_FORMAT_VERSION,
+      protocolVersion: PROTOCOL_VERSION,
+      role: options.role,
+      node: options.node,
+      pid,
+      segment,
+      config,
+      ...extra,
+    };
     return JSON.stringify(h) + "\n";
   };
 

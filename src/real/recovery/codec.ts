@@ -73,7 +73,9 @@ function isRecordShape(value: unknown): value is PersistedRecord {
   if (!isObject(value)) return false;
   switch (value.kind) {
     case "app":
-      return isObject(value.app) && typeof value.app.id === "string" && isObject(value.app.desc) && typeof value.app.driverAddress === "string";
+      return (
+        isObject(value.app) && typeof value.app.id === "string" && isObject(value.app.desc) && typeof value.app.driverAddress === "string"
+      );
     case "driver":
       return isObject(value.driver) && typeof value.driver.id === "string" && isObject(value.driver.desc);
     case "worker":

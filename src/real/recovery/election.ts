@@ -122,7 +122,9 @@ export class ZooKeeperLeaderElection implements LeaderElection {
     client.onState((state) => this.onState(generation, state));
     await client.mkdirp(this.electionPath);
     const data = Buffer.from(this.options.candidateId ?? "", "utf8");
-    this.nodePath = await this.confirmed(() => client.create(joinZk(this.electionPath, NODE_PREFIX), data, zk.CreateMode.EPHEMERAL_SEQUENTIAL));
+    this.nodePath = await this.confirmed(() =>
+      client.create(joinZk(this.electionPath, NODE_PREFIX), data, zk.CreateMode.EPHEMERAL_SEQUENTIAL),
+    );
     this.log("joined", { node: this.nodePath, session: client.sessionId, negotiatedTimeoutMs: negotiatedMs, graceMs: this.graceMs });
     this.scheduleProbe(generation);
     await this.check(generation);
@@ -241,14 +243,17 @@ export class ZooKeeperLeaderElection implements LeaderElection {
   private armLease(generation: number): void {
     clearTimeout(this.leaseTimer);
     const remainingMs = this.lastConfirmedMs + this.graceMs - performance.now();
-    this.leaseTimer = setTimeout(() => {
-      if (generation !== this.generation || this.phase !== "leader") return;
-      if (performance.now() >= this.lastConfirmedMs + this.graceMs) {
-        this.revoke(`no confirmed contact with ZooKeeper for ${this.graceMs} ms (grace); the session may be lost`);
-      } else {
-        this.armLease(generation);
-      }
-    }, Math.max(0, Math.ceil(remainingMs)));
+    this.leaseTimer = setTimeout(
+      () => {
+        if (generation !== this.generation || this.phase !== "leader") return;
+        if (performance.now() >= this.lastConfirmedMs + this.graceMs) {
+          this.revoke(`no confirmed contact with ZooKeeper for ${this.graceMs} ms (grace); the session may be lost`);
+        } else {
+          this.armLease(generation);
+        }
+      },
+      Math.max(0, Math.ceil(remainingMs)),
+    );
   }
 
   private scheduleProbe(generation: number): void {

@@ -128,15 +128,18 @@ export class ZkClient {
    */
   private armWatchdog(): void {
     if (this.watchdog || this.closed) return;
-    this.watchdog = setInterval(() => {
-      if (this.connected || this.closed) {
-        clearInterval(this.watchdog);
-        this.watchdog = undefined;
-        return;
-      }
-      const socket = this.raw.connectionManager?.socket;
-      if (socket && !socket.destroyed && !socket.connecting) socket.destroy();
-    }, Math.min(RECONNECT_WATCHDOG_MS, Math.floor(this.options.sessionTimeoutMs / 3)));
+    this.watchdog = setInterval(
+      () => {
+        if (this.connected || this.closed) {
+          clearInterval(this.watchdog);
+          this.watchdog = undefined;
+          return;
+        }
+        const socket = this.raw.connectionManager?.socket;
+        if (socket && !socket.destroyed && !socket.connecting) socket.destroy();
+      },
+      Math.min(RECONNECT_WATCHDOG_MS, Math.floor(this.options.sessionTimeoutMs / 3)),
+    );
   }
 
   create(path: string, data: Buffer | null, mode: number): Promise<string> {
@@ -152,12 +155,16 @@ export class ZkClient {
   }
 
   getData(path: string): Promise<Buffer> {
-    return this.call<Buffer>(`getData ${path}`, (cb) => this.raw.getData(path, undefined, (error, data) => cb(error, data ?? Buffer.alloc(0))));
+    return this.call<Buffer>(`getData ${path}`, (cb) =>
+      this.raw.getData(path, undefined, (error, data) => cb(error, data ?? Buffer.alloc(0))),
+    );
   }
 
   /** True when the node exists; the watcher (if any) fires once on its creation, change or deletion. */
   exists(path: string, watcher?: () => void): Promise<boolean> {
-    return this.call<unknown>(`exists ${path}`, (cb) => this.raw.exists(path, watcher && (() => watcher()), cb)).then((stat) => stat != null);
+    return this.call<unknown>(`exists ${path}`, (cb) => this.raw.exists(path, watcher && (() => watcher()), cb)).then(
+      (stat) => stat != null,
+    );
   }
 
   getChildren(path: string, watcher?: () => void): Promise<string[]> {

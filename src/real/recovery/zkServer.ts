@@ -106,7 +106,14 @@ export class EmbeddedZooKeeper {
     this.output = "";
     const child = spawn(
       "java",
-      ["-Xmx256m", "-Dzookeeper.admin.enableServer=false", "-cp", found.classpath, "org.apache.zookeeper.server.ZooKeeperServerMain", join(this.dir, "zoo.cfg")],
+      [
+        "-Xmx256m",
+        "-Dzookeeper.admin.enableServer=false",
+        "-cp",
+        found.classpath,
+        "org.apache.zookeeper.server.ZooKeeperServerMain",
+        join(this.dir, "zoo.cfg"),
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     this.process = child;

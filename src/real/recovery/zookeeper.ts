@@ -107,7 +107,12 @@ export class ZooKeeperRecoveryStore implements DurableRecoveryStore {
 export function normalizeRoot(root: string): string {
   if (!root.startsWith("/")) throw new Error(`ZooKeeper root ${JSON.stringify(root)} must start with /`);
   const trimmed = root.replace(/\/+$/, "");
-  if (trimmed.split("/").slice(1).some((part) => part === "" || part === "." || part === "..")) {
+  if (
+    trimmed
+      .split("/")
+      .slice(1)
+      .some((part) => part === "" || part === "." || part === "..")
+  ) {
     throw new Error(`ZooKeeper root ${JSON.stringify(root)} is not a valid path`);
   }
   return trimmed;

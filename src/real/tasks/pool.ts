@@ -96,7 +96,13 @@ export class TaskPool {
       this.finish(task.taskId, { kind: "failure", message: `module ${data.module} was not shipped to this executor` });
       return;
     }
-    this.queue.push({ taskId: task.taskId, moduleUrl, fn: data.fn, input: data.input ?? null, context: { taskId: task.taskId, index: task.index, attempt: task.attemptNumber } });
+    this.queue.push({
+      taskId: task.taskId,
+      moduleUrl,
+      fn: data.fn,
+      input: data.input ?? null,
+      context: { taskId: task.taskId, index: task.index, attempt: task.attemptNumber },
+    });
     this.dispatch(true);
     this.waitForQuickTasks();
   }
@@ -135,7 +141,16 @@ export class TaskPool {
     const { port1, port2 } = new MessageChannel();
     const channel: ThreadChannel = { control, doorbell: this.doorbell, port: port2 };
     const thread = new Worker(THREAD_ENTRY, { workerData: channel, transferList: [port2] });
-    const slot: Slot = { thread, port: port1, words: new Int32Array(control, 0, 4), bytes: Buffer.from(control), taskId: undefined, startedAt: 0, quick: false, portReply: undefined };
+    const slot: Slot = {
+      thread,
+      port: port1,
+      words: new Int32Array(control, 0, 4),
+      bytes: Buffer.from(control),
+      taskId: undefined,
+      startedAt: 0,
+      quick: false,
+      portReply: undefined,
+    };
     // A number is a ping: the task is DONE, its reply in the reply area or queued on the port ahead
     // of the ping. An object is a whole reply; it is kept until its ping, because the thread posts it
     // before it marks the task DONE. Either may be stale: the reply was collected on the main thread
@@ -222,7 +237,11 @@ export class TaskPool {
       const taskId = slot.taskId;
       if (taskId === undefined) continue;
       const state = Atomics.compareExchange(slot.words, STATE, STATE_WAITING, STATE_ASYNC);
-      if (state === STATE_DONE) this.complete(slot, Atomics.load(slot.words, REPLY_BYTES) >= 0 ? this.replyFromArea(slot, taskId) : this.replyFromPort(slot, taskId));
+      if (state === STATE_DONE)
+        this.complete(
+          slot,
+          Atomics.load(slot.words, REPLY_BYTES) >= 0 ? this.replyFromArea(slot, taskId) : this.replyFromPort(slot, taskId),
+        );
       // Still running after a full wait: it posts on its port when done, and is not waited for next time.
       else if (waited) slot.quick = false;
     }

@@ -17,7 +17,8 @@
 /** Why `value` cannot travel unchanged, prefixed with the path of the bad part (`root` for the value itself); undefined when it can. */
 export function notSerializable(value: unknown, root: string): string | undefined {
   // A no-op task's number or string: no walk, no allocation.
-  if (value === null || typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) return undefined;
+  if (value === null || typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value)))
+    return undefined;
   const ancestors: object[] = [];
   const bad = check(value, ancestors);
   if (bad === undefined) return undefined;
@@ -59,7 +60,8 @@ function checkObject(value: object, ancestors: object[]): Refusal | undefined {
     for (let i = 0; i < value.length && bad === undefined; i++) {
       const item: unknown = value[i];
       // Plain items need no call.
-      if (typeof item === "string" || typeof item === "boolean" || (typeof item === "number" && Number.isFinite(item)) || item === null) continue;
+      if (typeof item === "string" || typeof item === "boolean" || (typeof item === "number" && Number.isFinite(item)) || item === null)
+        continue;
       bad = item === undefined && !(i in value) ? { path: [], what: "an empty array slot is not serializable" } : check(item, ancestors);
       bad?.path.push(`[${i}]`);
     }
@@ -70,7 +72,14 @@ function checkObject(value: object, ancestors: object[]): Refusal | undefined {
     } else {
       for (const key in value) {
         const item: unknown = (value as Record<string, unknown>)[key];
-        if (typeof item === "string" || typeof item === "boolean" || (typeof item === "number" && Number.isFinite(item)) || item === null || item === undefined) continue;
+        if (
+          typeof item === "string" ||
+          typeof item === "boolean" ||
+          (typeof item === "number" && Number.isFinite(item)) ||
+          item === null ||
+          item === undefined
+        )
+          continue;
         bad = check(item, ancestors);
         if (bad !== undefined) {
           bad.path.push(/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);

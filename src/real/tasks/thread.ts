@@ -69,7 +69,8 @@ function call(request: TaskRequest, exports: Record<string, unknown>): TaskReply
   try {
     // Inside the try: reading an export can throw too (one not yet initialized in an import cycle).
     const fn = exports[request.fn];
-    if (typeof fn !== "function") return { taskId: request.taskId, ok: false, message: `the application module exports no function '${request.fn}'` };
+    if (typeof fn !== "function")
+      return { taskId: request.taskId, ok: false, message: `the application module exports no function '${request.fn}'` };
     value = (fn as (input: unknown, ctx: unknown) => unknown)(request.input, request.context);
   } catch (err) {
     return failure(request.taskId, err);
@@ -83,7 +84,9 @@ function call(request: TaskRequest, exports: Record<string, unknown>): TaskReply
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
+  return (
+    (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 /** Stack frames of this file: how flint called the task, noise in the user's stack trace. */
@@ -113,7 +116,8 @@ function serialize(taskId: number, value: unknown): TaskReply {
   if (bad !== undefined) return { taskId, ok: false, message: `task result is not serializable: ${bad}`, notSerializable: true };
   try {
     const json = JSON.stringify(value === undefined ? null : value) as string | undefined;
-    if (typeof json !== "string") return { taskId, ok: false, message: `task result is not serializable: a ${typeof value}`, notSerializable: true };
+    if (typeof json !== "string")
+      return { taskId, ok: false, message: `task result is not serializable: a ${typeof value}`, notSerializable: true };
     return { taskId, ok: true, json };
   } catch (err) {
     return { taskId, ok: false, message: `task result is not serializable: ${(err as Error).message}`, notSerializable: true };

@@ -43,7 +43,10 @@ export class AppModel {
   private readonly jobs = new Map<string, AppJob>();
   private readonly executors = new Map<string, AppExecutor>();
 
-  constructor(name: string, private readonly now: () => number = Date.now) {
+  constructor(
+    name: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.model = { appId: null, name, state: "RUNNING", deadReason: null, startedAtMs: now(), jobs: [], executors: [] };
   }
 
@@ -109,13 +112,26 @@ export class AppModel {
   }
 
   snapshot(): AppPageModel {
-    return { ...this.model, jobs: [...this.jobs.values()].reverse().map((j) => ({ ...j })), executors: [...this.executors.values()].map((e) => ({ ...e })) };
+    return {
+      ...this.model,
+      jobs: [...this.jobs.values()].reverse().map((j) => ({ ...j })),
+      executors: [...this.executors.values()].map((e) => ({ ...e })),
+    };
   }
 
   private job(jobId: string): AppJob {
     let job = this.jobs.get(jobId);
     if (job === undefined) {
-      job = { jobId, state: "RUNNING", tasksFinished: 0, tasksTotal: 0, tasksFailed: 0, submittedAtMs: this.now(), endedAtMs: null, failure: null };
+      job = {
+        jobId,
+        state: "RUNNING",
+        tasksFinished: 0,
+        tasksTotal: 0,
+        tasksFailed: 0,
+        submittedAtMs: this.now(),
+        endedAtMs: null,
+        failure: null,
+      };
       this.jobs.set(jobId, job);
       this.trim(this.jobs, RETAINED_UI_JOBS, (j) => j.state !== "RUNNING");
     }
@@ -141,8 +157,24 @@ export function renderApp(m: AppPageModel, nowMs: number): string {
 <li>Jobs: ${running.length} running, ${m.jobs.length - running.length} finished</li>
 <li>Executors: ${m.executors.filter((e) => e.state === "ACTIVE").length} active</li>
 </ul>`;
-  const jobs = table("jobs", ["Job", "State", "Progress", "Failed tasks", "Submitted", "Duration", "Failure"], m.jobs.map((j) => [j.jobId, j.state, progress(j.tasksFinished, j.tasksTotal), j.tasksFailed, clockTime(j.submittedAtMs), seconds((j.endedAtMs ?? nowMs) - j.submittedAtMs), j.failure ?? ""]));
-  const executors = table("executors", ["Executor", "Host", "Cores", "State", "Reason"], m.executors.map((e) => [e.executorId, e.host, e.cores, e.state, e.reason ?? ""]));
+  const jobs = table(
+    "jobs",
+    ["Job", "State", "Progress", "Failed tasks", "Submitted", "Duration", "Failure"],
+    m.jobs.map((j) => [
+      j.jobId,
+      j.state,
+      progress(j.tasksFinished, j.tasksTotal),
+      j.tasksFailed,
+      clockTime(j.submittedAtMs),
+      seconds((j.endedAtMs ?? nowMs) - j.submittedAtMs),
+      j.failure ?? "",
+    ]),
+  );
+  const executors = table(
+    "executors",
+    ["Executor", "Host", "Cores", "State", "Reason"],
+    m.executors.map((e) => [e.executorId, e.host, e.cores, e.state, e.reason ?? ""]),
+  );
   return [summary, section("Jobs", jobs), section("Executors", executors)].join("\n");
 }
 

@@ -22,7 +22,7 @@ export function webToken(secret: string): string {
 /** The token a request carries (bearer header first, then the cookie), if any. */
 export function presentedToken(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
-  if (header !== undefined && header.startsWith("Bearer ")) return header.slice("Bearer ".length).trim();
+  if (header?.startsWith("Bearer ")) return header.slice("Bearer ".length).trim();
   const cookies = req.headers.cookie;
   if (cookies === undefined) return undefined;
   for (const part of cookies.split(";")) {

@@ -30,11 +30,90 @@ export function renderMaster(s: ClusterStatus): string {
 <li>Applications: ${s.apps.length} running, ${s.completedApps.length} completed</li>
 <li>Drivers: ${s.drivers.length} active, ${s.completedDrivers.length} completed</li>
 </ul>`;
-  const workers = table("workers", ["Worker", "Address", "State", "Cores", "Memory", "Executors", "Drivers", "Last heartbeat"], s.workers.map((w) => [w.id, w.address, w.state, `${w.coresUsed} / ${w.cores}`, `${w.memoryUsed} / ${w.memoryMb} MiB`, w.executors, w.drivers, `${seconds(w.lastHeartbeatAgoMs)} ago`]));
-  const apps = table("apps", ["Application", "Name", "State", "Cores", "Max cores", "Executors", "Submitted", "Duration", "Driver"], s.apps.map((a) => [a.id, a.name, a.state, a.coresGranted, a.maxCores ?? "-", a.executors.length, clockTime(a.startTimeMs), seconds(a.durationMs), a.driverAddress]));
-  const executors = table("executors", ["Executor", "Worker", "State", "Cores", "Memory"], s.apps.flatMap((a) => a.executors.map((e) => [`${a.id}/${e.id}`, e.workerId, e.state, e.cores, `${e.memoryMb} MiB`])));
-  const drivers = table("drivers", ["Driver", "State", "Worker", "Cores", "Memory", "Supervise", "Submitted"], s.drivers.map((d) => [d.id, d.state, d.workerId ?? "-", d.cores, `${d.memoryMb} MiB`, d.supervise ? "yes" : "no", clockTime(d.startTimeMs)]));
-  const completedApps = table("completed-apps", ["Application", "Name", "State", "Submitted", "Ended", "Duration", "Ran on"], [...s.completedApps].reverse().map((a) => [a.id, a.name, a.state, clockTime(a.startTimeMs), clockTime(a.endTimeMs), seconds(a.durationMs), a.workerIds.join(", ") || "-"]));
-  const completedDrivers = table("completed-drivers", ["Driver", "State", "Worker", "Submitted", "Ended", "Duration", "Exception"], [...s.completedDrivers].reverse().map((d) => [d.id, d.state, d.workerId ?? "-", clockTime(d.startTimeMs), clockTime(d.endTimeMs), seconds(d.durationMs), d.exception ?? ""]));
-  return [summary, section("Workers", workers), section("Running applications", apps), section("Executors", executors), section("Drivers", drivers), section("Completed applications", completedApps), section("Completed drivers", completedDrivers)].join("\n");
+  const workers = table(
+    "workers",
+    ["Worker", "Address", "State", "Cores", "Memory", "Executors", "Drivers", "Last heartbeat"],
+    s.workers.map((w) => [
+      w.id,
+      w.address,
+      w.state,
+      `${w.coresUsed} / ${w.cores}`,
+      `${w.memoryUsed} / ${w.memoryMb} MiB`,
+      w.executors,
+      w.drivers,
+      `${seconds(w.lastHeartbeatAgoMs)} ago`,
+    ]),
+  );
+  const apps = table(
+    "apps",
+    ["Application", "Name", "State", "Cores", "Max cores", "Executors", "Submitted", "Duration", "Driver"],
+    s.apps.map((a) => [
+      a.id,
+      a.name,
+      a.state,
+      a.coresGranted,
+      a.maxCores ?? "-",
+      a.executors.length,
+      clockTime(a.startTimeMs),
+      seconds(a.durationMs),
+      a.driverAddress,
+    ]),
+  );
+  const executors = table(
+    "executors",
+    ["Executor", "Worker", "State", "Cores", "Memory"],
+    s.apps.flatMap((a) => a.executors.map((e) => [`${a.id}/${e.id}`, e.workerId, e.state, e.cores, `${e.memoryMb} MiB`])),
+  );
+  const drivers = table(
+    "drivers",
+    ["Driver", "State", "Worker", "Cores", "Memory", "Supervise", "Submitted"],
+    s.drivers.map((d) => [
+      d.id,
+      d.state,
+      d.workerId ?? "-",
+      d.cores,
+      `${d.memoryMb} MiB`,
+      d.supervise ? "yes" : "no",
+      clockTime(d.startTimeMs),
+    ]),
+  );
+  const completedApps = table(
+    "completed-apps",
+    ["Application", "Name", "State", "Submitted", "Ended", "Duration", "Ran on"],
+    [...s.completedApps]
+      .reverse()
+      .map((a) => [
+        a.id,
+        a.name,
+        a.state,
+        clockTime(a.startTimeMs),
+        clockTime(a.endTimeMs),
+        seconds(a.durationMs),
+        a.workerIds.join(", ") || "-",
+      ]),
+  );
+  const completedDrivers = table(
+    "completed-drivers",
+    ["Driver", "State", "Worker", "Submitted", "Ended", "Duration", "Exception"],
+    [...s.completedDrivers]
+      .reverse()
+      .map((d) => [
+        d.id,
+        d.state,
+        d.workerId ?? "-",
+        clockTime(d.startTimeMs),
+        clockTime(d.endTimeMs),
+        seconds(d.durationMs),
+        d.exception ?? "",
+      ]),
+  );
+  return [
+    summary,
+    section("Workers", workers),
+    section("Running applications", apps),
+    section("Executors", executors),
+    section("Drivers", drivers),
+    section("Completed applications", completedApps),
+    section("Completed drivers", completedDrivers),
+  ].join("\n");
 }

@@ -130,10 +130,28 @@ export function masterMetrics(state: () => MasterState): MasterMetrics {
       this.set(state().recoveryState === "ALIVE" ? 1 : 0);
     },
   });
-  const launched = new Counter({ name: "flint_master_executors_launched_total", help: "LaunchExecutor orders sent to workers.", registers: [registry] });
-  const ended = new Counter({ name: "flint_master_executors_ended_total", help: "Executors that ended, as told to their drivers, by final state (LOST: its worker was lost or it was lost).", labelNames: ["state"], registers: [registry] });
-  const recovery = new Gauge({ name: "flint_master_recovery_duration_seconds", help: "How long the last recovery took, from election to ALIVE.", registers: [registry] });
-  const storeWrites = new Histogram({ name: "flint_master_store_write_seconds", help: "Latency of one recovery-store write (persist or unpersist).", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10], registers: [registry] });
+  const launched = new Counter({
+    name: "flint_master_executors_launched_total",
+    help: "LaunchExecutor orders sent to workers.",
+    registers: [registry],
+  });
+  const ended = new Counter({
+    name: "flint_master_executors_ended_total",
+    help: "Executors that ended, as told to their drivers, by final state (LOST: its worker was lost or it was lost).",
+    labelNames: ["state"],
+    registers: [registry],
+  });
+  const recovery = new Gauge({
+    name: "flint_master_recovery_duration_seconds",
+    help: "How long the last recovery took, from election to ALIVE.",
+    registers: [registry],
+  });
+  const storeWrites = new Histogram({
+    name: "flint_master_store_write_seconds",
+    help: "Latency of one recovery-store write (persist or unpersist).",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
   for (const st of ["LOST", "FAILED", "KILLED", "EXITED"]) ended.inc({ state: st }, 0);
   let electedAtMs: number | undefined;
   return {
@@ -192,11 +210,41 @@ export function workerMetrics(state: () => WorkerState): RoleMetrics<WorkerState
       this.set({ kind: "free" }, s.memoryMb - s.memoryUsed);
     },
   });
-  new Gauge({ name: "flint_worker_executors", help: "Executors this worker runs.", registers: [registry], collect() { this.set(Object.keys(state().executors).length); } });
-  new Gauge({ name: "flint_worker_drivers", help: "Cluster-mode drivers this worker runs.", registers: [registry], collect() { this.set(Object.keys(state().drivers).length); } });
-  new Gauge({ name: "flint_worker_registered", help: "1 while registered with a master, else 0.", registers: [registry], collect() { this.set(state().registered ? 1 : 0); } });
-  const launched = new Counter({ name: "flint_worker_executors_launched_total", help: "Executor processes this worker was told to launch.", registers: [registry] });
-  const ended = new Counter({ name: "flint_worker_executors_ended_total", help: "Executors of this worker that ended, by final state.", labelNames: ["state"], registers: [registry] });
+  new Gauge({
+    name: "flint_worker_executors",
+    help: "Executors this worker runs.",
+    registers: [registry],
+    collect() {
+      this.set(Object.keys(state().executors).length);
+    },
+  });
+  new Gauge({
+    name: "flint_worker_drivers",
+    help: "Cluster-mode drivers this worker runs.",
+    registers: [registry],
+    collect() {
+      this.set(Object.keys(state().drivers).length);
+    },
+  });
+  new Gauge({
+    name: "flint_worker_registered",
+    help: "1 while registered with a master, else 0.",
+    registers: [registry],
+    collect() {
+      this.set(state().registered ? 1 : 0);
+    },
+  });
+  const launched = new Counter({
+    name: "flint_worker_executors_launched_total",
+    help: "Executor processes this worker was told to launch.",
+    registers: [registry],
+  });
+  const ended = new Counter({
+    name: "flint_worker_executors_ended_total",
+    help: "Executors of this worker that ended, by final state.",
+    labelNames: ["state"],
+    registers: [registry],
+  });
   for (const st of ["LOST", "FAILED", "KILLED", "EXITED"]) ended.inc({ state: st }, 0);
   let runningBefore = new Set<string>();
   return {
@@ -232,9 +280,19 @@ export interface DriverMetrics {
 
 export function driverMetrics(model: () => { jobs: Array<{ state: string }>; executors: Array<{ state: string }> }): DriverMetrics {
   const registry = new Registry();
-  const tasks = new Counter({ name: "flint_driver_tasks_total", help: "Task attempts that ended, by outcome (FINISHED, FAILED, KILLED, LOST).", labelNames: ["outcome"], registers: [registry] });
+  const tasks = new Counter({
+    name: "flint_driver_tasks_total",
+    help: "Task attempts that ended, by outcome (FINISHED, FAILED, KILLED, LOST).",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
   for (const o of ["FINISHED", "FAILED", "KILLED", "LOST"]) tasks.inc({ outcome: o }, 0);
-  const latency = new Histogram({ name: "flint_driver_task_duration_seconds", help: "From LaunchTask sent to the task's end seen by the driver.", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] });
+  const latency = new Histogram({
+    name: "flint_driver_task_duration_seconds",
+    help: "From LaunchTask sent to the task's end seen by the driver.",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
   new Gauge({
     name: "flint_driver_jobs",
     help: "Jobs of this application by state (finished ones as kept by the app page).",

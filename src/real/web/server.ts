@@ -60,7 +60,8 @@ export class WebUiError extends Error {}
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const { host, secret, logger, site } = options;
   const loopback = isLoopbackHost(host);
-  if (!loopback && secret === undefined) throw new WebUiError(`the web UI on ${host} is off loopback: it needs the cluster's secret (--secret-file) to guard it`);
+  if (!loopback && secret === undefined)
+    throw new WebUiError(`the web UI on ${host} is off loopback: it needs the cluster's secret (--secret-file) to guard it`);
   const auth = new WebAuth(loopback ? undefined : webToken(secret!));
   const server = createServer((req, res) => handle(req, res, site, auth, logger));
   server.maxConnections = MAX_CONNECTIONS;
@@ -95,7 +96,10 @@ async function listen(server: Server, host: string, port: number): Promise<numbe
       });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== "EADDRINUSE" || p >= last) throw new WebUiError(`the web UI cannot listen on ${host}:${p}${port !== p ? ` (tried ${port}-${p})` : ""}: ${(err as Error).message}`);
+      if (code !== "EADDRINUSE" || p >= last)
+        throw new WebUiError(
+          `the web UI cannot listen on ${host}:${p}${port !== p ? ` (tried ${port}-${p})` : ""}: ${(err as Error).message}`,
+        );
     }
   }
 }
@@ -116,7 +120,12 @@ function handle(req: IncomingMessage, res: ServerResponse, site: WebSite, auth: 
     const wantsHtml = (req.headers.accept ?? "").includes("text/html");
     // The generic title: the site's own names the node, which a stranger need not learn.
     if (wantsHtml) return send(res, 401, "text/html; charset=utf-8", loginPage("flint", false));
-    return send(res, 401, "application/json", JSON.stringify({ error: "unauthorized: send the web token (Authorization: Bearer TOKEN, or log in at /login)" }) + "\n");
+    return send(
+      res,
+      401,
+      "application/json",
+      JSON.stringify({ error: "unauthorized: send the web token (Authorization: Bearer TOKEN, or log in at /login)" }) + "\n",
+    );
   }
   if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "text/plain", "only GET\n");
   try {
@@ -124,7 +133,13 @@ function handle(req: IncomingMessage, res: ServerResponse, site: WebSite, auth: 
     if (path === "/fragment") return send(res, 200, "text/html; charset=utf-8", site.render());
     if (path.startsWith("/api/")) {
       const endpoint = site.api[path.slice("/api/".length)];
-      if (endpoint === undefined || !Object.hasOwn(site.api, path.slice("/api/".length))) return send(res, 404, "application/json", JSON.stringify({ error: `no such endpoint ${path}`, endpoints: Object.keys(site.api).map((n) => `/api/${n}`) }) + "\n");
+      if (endpoint === undefined || !Object.hasOwn(site.api, path.slice("/api/".length)))
+        return send(
+          res,
+          404,
+          "application/json",
+          JSON.stringify({ error: `no such endpoint ${path}`, endpoints: Object.keys(site.api).map((n) => `/api/${n}`) }) + "\n",
+        );
       return send(res, 200, "application/json", JSON.stringify(endpoint(), null, 1) + "\n");
     }
     if (path === "/metrics") {

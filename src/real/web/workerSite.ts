@@ -26,7 +26,16 @@ export interface WorkerPageModel {
   memoryMb: number;
   memoryUsed: number;
   executors: Array<{ appId: string; execId: number; cores: number; memoryMb: number; state: string; logs: string }>;
-  finishedExecutors: Array<{ appId: string; execId: number; cores: number; memoryMb: number; state: string; message: string | null; exitStatus: number | null; logs: string }>;
+  finishedExecutors: Array<{
+    appId: string;
+    execId: number;
+    cores: number;
+    memoryMb: number;
+    state: string;
+    message: string | null;
+    exitStatus: number | null;
+    logs: string;
+  }>;
   drivers: Array<{ driverId: string; phase: string; cores: number; memoryMb: number; logs: string }>;
   finishedDrivers: Array<{ driverId: string; state: string; exception: string | null; logs: string }>;
 }
@@ -41,10 +50,36 @@ export function workerModel(s: WorkerState): WorkerPageModel {
     coresUsed: s.coresUsed,
     memoryMb: s.memoryMb,
     memoryUsed: s.memoryUsed,
-    executors: Object.values(s.executors).map((e) => ({ appId: e.appId, execId: e.execId, cores: e.cores, memoryMb: e.memoryMb, state: e.state, logs: `/logs/${e.appId}/${e.execId}/` })),
-    finishedExecutors: [...s.finishedExecutors].reverse().map((e) => ({ appId: e.appId, execId: e.execId, cores: e.cores, memoryMb: e.memoryMb, state: e.state, message: e.message ?? null, exitStatus: e.exitStatus ?? null, logs: `/logs/${e.appId}/${e.execId}/` })),
-    drivers: Object.values(s.drivers).map((d) => ({ driverId: d.driverId, phase: d.phase, cores: d.desc.cores, memoryMb: d.desc.memoryMb, logs: `/logs/${d.driverId}/` })),
-    finishedDrivers: [...s.finishedDrivers].reverse().map((d) => ({ driverId: d.driverId, state: d.state, exception: d.exception ?? null, logs: `/logs/${d.driverId}/` })),
+    executors: Object.values(s.executors).map((e) => ({
+      appId: e.appId,
+      execId: e.execId,
+      cores: e.cores,
+      memoryMb: e.memoryMb,
+      state: e.state,
+      logs: `/logs/${e.appId}/${e.execId}/`,
+    })),
+    finishedExecutors: [...s.finishedExecutors]
+      .reverse()
+      .map((e) => ({
+        appId: e.appId,
+        execId: e.execId,
+        cores: e.cores,
+        memoryMb: e.memoryMb,
+        state: e.state,
+        message: e.message ?? null,
+        exitStatus: e.exitStatus ?? null,
+        logs: `/logs/${e.appId}/${e.execId}/`,
+      })),
+    drivers: Object.values(s.drivers).map((d) => ({
+      driverId: d.driverId,
+      phase: d.phase,
+      cores: d.desc.cores,
+      memoryMb: d.desc.memoryMb,
+      logs: `/logs/${d.driverId}/`,
+    })),
+    finishedDrivers: [...s.finishedDrivers]
+      .reverse()
+      .map((d) => ({ driverId: d.driverId, state: d.state, exception: d.exception ?? null, logs: `/logs/${d.driverId}/` })),
   };
 }
 
@@ -61,10 +96,38 @@ export function renderWorker(m: WorkerPageModel): string {
   const driverFiles = ["stdout", "stderr"];
   return [
     summary,
-    section("Running executors", table("executors", ["Application", "Executor", "State", "Cores", "Memory", "Logs"], m.executors.map((e) => [e.appId, e.execId, e.state, e.cores, `${e.memoryMb} MiB`, logLinks(e.logs, execFiles)]))),
-    section("Running drivers", table("drivers", ["Driver", "Phase", "Cores", "Memory", "Logs"], m.drivers.map((d) => [d.driverId, d.phase, d.cores, `${d.memoryMb} MiB`, logLinks(d.logs, driverFiles)]))),
-    section("Finished executors", table("finished-executors", ["Application", "Executor", "State", "Exit", "Message", "Logs"], m.finishedExecutors.map((e) => [e.appId, e.execId, e.state, e.exitStatus ?? "-", e.message ?? "", logLinks(e.logs, execFiles)]))),
-    section("Finished drivers", table("finished-drivers", ["Driver", "State", "Exception", "Logs"], m.finishedDrivers.map((d) => [d.driverId, d.state, d.exception ?? "", logLinks(d.logs, driverFiles)]))),
+    section(
+      "Running executors",
+      table(
+        "executors",
+        ["Application", "Executor", "State", "Cores", "Memory", "Logs"],
+        m.executors.map((e) => [e.appId, e.execId, e.state, e.cores, `${e.memoryMb} MiB`, logLinks(e.logs, execFiles)]),
+      ),
+    ),
+    section(
+      "Running drivers",
+      table(
+        "drivers",
+        ["Driver", "Phase", "Cores", "Memory", "Logs"],
+        m.drivers.map((d) => [d.driverId, d.phase, d.cores, `${d.memoryMb} MiB`, logLinks(d.logs, driverFiles)]),
+      ),
+    ),
+    section(
+      "Finished executors",
+      table(
+        "finished-executors",
+        ["Application", "Executor", "State", "Exit", "Message", "Logs"],
+        m.finishedExecutors.map((e) => [e.appId, e.execId, e.state, e.exitStatus ?? "-", e.message ?? "", logLinks(e.logs, execFiles)]),
+      ),
+    ),
+    section(
+      "Finished drivers",
+      table(
+        "finished-drivers",
+        ["Driver", "State", "Exception", "Logs"],
+        m.finishedDrivers.map((d) => [d.driverId, d.state, d.exception ?? "", logLinks(d.logs, driverFiles)]),
+      ),
+    ),
   ].join("\n");
 }
 
@@ -81,9 +144,18 @@ export function workerSite(state: () => WorkerState, workDir: string, registry: 
 /** GET /logs/<app>/<exec>/<file> or /logs/<driver>/<file>: the end of that file, as plain text. */
 export function serveLog(workDir: string, path: string, query: URLSearchParams, res: ServerResponse): boolean {
   if (!path.startsWith("/logs/")) return false;
-  const parts = path.slice("/logs/".length).split("/").map((p) => decodeURIComponent(p));
+  const parts = path
+    .slice("/logs/".length)
+    .split("/")
+    .map((p) => decodeURIComponent(p));
   const file = parts.at(-1);
-  if (parts.length < 2 || parts.length > 3 || file === undefined || !(LOG_FILES as readonly string[]).includes(file) || parts.some((p) => !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/.test(p))) {
+  if (
+    parts.length < 2 ||
+    parts.length > 3 ||
+    file === undefined ||
+    !(LOG_FILES as readonly string[]).includes(file) ||
+    parts.some((p) => !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/.test(p))
+  ) {
     send(res, 404, "text/plain", "no such log\n");
     return true;
   }
@@ -107,7 +179,12 @@ export function serveLog(workDir: string, path: string, query: URLSearchParams, 
     const buffer = Buffer.alloc(length);
     readSync(fd, buffer, 0, length, size - length);
     res.setHeader("X-Log-Size", String(size));
-    send(res, 200, "text/plain; charset=utf-8", (size > length ? `[... ${size - length} earlier bytes not shown; ?bytes=N]\n` : "") + buffer.toString("utf8"));
+    send(
+      res,
+      200,
+      "text/plain; charset=utf-8",
+      (size > length ? `[... ${size - length} earlier bytes not shown; ?bytes=N]\n` : "") + buffer.toString("utf8"),
+    );
   } finally {
     closeSync(fd);
   }

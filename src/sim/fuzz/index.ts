@@ -8,8 +8,28 @@ import type { Scenario } from "../scenario.js";
 import { drawPlan } from "./plan.js";
 import { replayable, runPlan, type PlanOutcome } from "./run.js";
 
-export { drawFaultPlan, drawPlan, drawSwarm, FIXED_POINT_CHANCE, isFixedPoint, planScenario, FAULT_KINDS, LATER_FAULT_KINDS, MAX_LATER_FAULTS, MESSAGE_TYPES } from "./plan.js";
-export { drawSwarmPlan, drawSwarmWorkload, drawSwarmKinds, isSwarmBase, swarmBase, SWARM_BASE_NAME, SWARM_FAULT_KINDS, SWARM_ACTION_KINDS } from "./swarm.js";
+export {
+  drawFaultPlan,
+  drawPlan,
+  drawSwarm,
+  FIXED_POINT_CHANCE,
+  isFixedPoint,
+  planScenario,
+  FAULT_KINDS,
+  LATER_FAULT_KINDS,
+  MAX_LATER_FAULTS,
+  MESSAGE_TYPES,
+} from "./plan.js";
+export {
+  drawSwarmPlan,
+  drawSwarmWorkload,
+  drawSwarmKinds,
+  isSwarmBase,
+  swarmBase,
+  SWARM_BASE_NAME,
+  SWARM_FAULT_KINDS,
+  SWARM_ACTION_KINDS,
+} from "./swarm.js";
 export { replayable, runPlan, scenarioJson, type PlanOutcome } from "./run.js";
 export { mutatePlan, MUTATIONS } from "./mutate.js";
 
@@ -40,7 +60,13 @@ export function fuzzPlan(plan: Scenario, roles: RoleSet, options: FuzzSeedOption
 }
 
 /** Runs seeds from..from+count-1 in order; stops at the first failure when `stopAtFailure`. */
-export function fuzzSeeds(base: Scenario, from: number, count: number, roles: RoleSet, options: FuzzSeedOptions & { stopAtFailure?: boolean } = {}): { seedsRun: number; failures: FuzzSeedResult[] } {
+export function fuzzSeeds(
+  base: Scenario,
+  from: number,
+  count: number,
+  roles: RoleSet,
+  options: FuzzSeedOptions & { stopAtFailure?: boolean } = {},
+): { seedsRun: number; failures: FuzzSeedResult[] } {
   const failures: FuzzSeedResult[] = [];
   let seedsRun = 0;
   for (let seed = from; seed < from + count; seed++) {

@@ -15,7 +15,17 @@ import { drawSwarmPlan, isSwarmBase } from "./swarm.js";
 export { planScenario, type PlanOptions } from "./planScenario.js";
 
 /** The fault kinds the fuzzer draws from; each seed turns on a random subset. */
-export const FAULT_KINDS = ["crashWorker", "pauseWorker", "partitionWorker", "crashExecutor", "crashLeader", "pauseLeader", "dropMessages", "delayMessages", "duplicateMessages"] as const;
+export const FAULT_KINDS = [
+  "crashWorker",
+  "pauseWorker",
+  "partitionWorker",
+  "crashExecutor",
+  "crashLeader",
+  "pauseLeader",
+  "dropMessages",
+  "delayMessages",
+  "duplicateMessages",
+] as const;
 export type FuzzFaultKind = (typeof FAULT_KINDS)[number];
 
 /** Message types whose loss, delay or duplication the protocol must survive (or is known not to). */
@@ -64,7 +74,10 @@ export const FIXED_POINT_CHANCE = 0.125;
 
 /** The scenario as written, under another seed, with its own expectations and bug switches. */
 function fixedPoint(base: Scenario, seed: number, options: PlanOptions): Scenario {
-  return { ...seeded(base, seed, "the scenario as written, with its own expectations", options), faults: base.faults.map((f) => ({ ...f })) };
+  return {
+    ...seeded(base, seed, "the scenario as written, with its own expectations", options),
+    faults: base.faults.map((f) => ({ ...f })),
+  };
 }
 
 /** At most this many faults in one plan (a named limit on drawn data). */
@@ -124,11 +137,29 @@ function drawFault(kind: FuzzFaultKind, atMs: number, r: Stream, workers: number
     case "pauseLeader":
       return { atMs, kind: "pause", target: "leader", durationMs };
     case "dropMessages":
-      return { atMs, kind: "messages", messageType: MESSAGE_TYPES[r.int(0, MESSAGE_TYPES.length - 1)]!, dropProbability: Math.round(r.next() * 100) / 100, durationMs: r.int(1, 30) * 1000 };
+      return {
+        atMs,
+        kind: "messages",
+        messageType: MESSAGE_TYPES[r.int(0, MESSAGE_TYPES.length - 1)]!,
+        dropProbability: Math.round(r.next() * 100) / 100,
+        durationMs: r.int(1, 30) * 1000,
+      };
     case "delayMessages":
-      return { atMs, kind: "messages", messageType: MESSAGE_TYPES[r.int(0, MESSAGE_TYPES.length - 1)]!, delayMs: r.int(1, 40) * 1000, durationMs: r.int(1, 30) * 1000 };
+      return {
+        atMs,
+        kind: "messages",
+        messageType: MESSAGE_TYPES[r.int(0, MESSAGE_TYPES.length - 1)]!,
+        delayMs: r.int(1, 40) * 1000,
+        durationMs: r.int(1, 30) * 1000,
+      };
     case "duplicateMessages":
-      return { atMs, kind: "messages", messageType: MESSAGE_TYPES[r.int(0, MESSAGE_TYPES.length - 1)]!, duplicateProbability: Math.round(r.next() * 100) / 100, durationMs: r.int(1, 30) * 1000 };
+      return {
+        atMs,
+        kind: "messages",
+        messageType: MESSAGE_TYPES[r.int(0, MESSAGE_TYPES.length - 1)]!,
+        duplicateProbability: Math.round(r.next() * 100) / 100,
+        durationMs: r.int(1, 30) * 1000,
+      };
   }
 }
 
@@ -206,10 +237,10 @@ export function drawFaultPlan(base: Scenario, seed: number, options: PlanOptions
     const mayDrop = base.network?.lossy !== true || !livenessApplies({ ...base, faults, randomFaults: null });
     for (const kind of swarm.laterKinds) {
       const rk = stream(seed, `plan/${kind}`);
-      for (let n = rk.int(1, MAX_LATER_FAULTS); n > 0 && faults.length < MAX_FAULTS; n--) faults.push(drawLaterFault(kind, swarm, rk, mayDrop, base));
+      for (let n = rk.int(1, MAX_LATER_FAULTS); n > 0 && faults.length < MAX_FAULTS; n--)
+        faults.push(drawLaterFault(kind, swarm, rk, mayDrop, base));
     }
   }
   const kinds = [...swarm.kinds, ...swarm.laterKinds].join("+");
   return planScenario(base, seed, faults, `swarm ${kinds} at ${swarm.perMinute.toFixed(1)}/min`, options);
 }
-

@@ -43,11 +43,26 @@ export function runPlan(plan: Scenario, roles: RoleSet, options: RunPlanOptions 
   try {
     const result = run.run();
     // A plan's own expectations: liberal for a drawn fault plan, the scenario's own for a fixed point (plan.ts).
-    if (!result.verdict.ok) expectationFailure = { check: "E1:scenario-expectation", timeMs: run.world.now, step: -1, node: "", nodes: [], detail: result.verdict.reasons.join("; ") };
+    if (!result.verdict.ok)
+      expectationFailure = {
+        check: "E1:scenario-expectation",
+        timeMs: run.world.now,
+        step: -1,
+        node: "",
+        nodes: [],
+        detail: result.verdict.reasons.join("; "),
+      };
     // The whole-state checks once more at the end: a break since the last periodic scan shows too.
     if (run.checks.violationCount === 0) run.checks.scanAll(run.world.nodes, run.world.now);
   } catch (e) {
-    failure = { check: "X1:exception", timeMs: run.world.now, step: run.world.counts.steps, node: "", nodes: [], detail: String((e as Error).message ?? e).split("\n")[0]! };
+    failure = {
+      check: "X1:exception",
+      timeMs: run.world.now,
+      step: run.world.counts.steps,
+      node: "",
+      nodes: [],
+      detail: String((e as Error).message ?? e).split("\n")[0]!,
+    };
   }
   if (failure === null && run.checks.violationCount > 0) failure = run.checks.violations[0]!;
   if (failure === null && options.strict === true && run.checks.weaknesses[0] !== undefined) failure = run.checks.weaknesses[0];
@@ -63,9 +78,21 @@ export function runPlan(plan: Scenario, roles: RoleSet, options: RunPlanOptions 
   // The broken expectation last: a safety or liveness failure says more about the same run.
   if (failure === null) failure = expectationFailure;
   const weaknessNames: string[] = [];
-  for (const v of run.checks.weaknesses) if (v.weakness !== undefined && !weaknessNames.includes(v.weakness)) weaknessNames.push(v.weakness);
+  for (const v of run.checks.weaknesses)
+    if (v.weakness !== undefined && !weaknessNames.includes(v.weakness)) weaknessNames.push(v.weakness);
   const c = run.world.counts;
-  return { ok: failure === null, failure, events: c.events, steps: c.steps, virtualTimeMs: run.world.now, jobs: run.jobs, weaknesses, firstWeakness, livenessUnjudged, weaknessNames };
+  return {
+    ok: failure === null,
+    failure,
+    events: c.events,
+    steps: c.steps,
+    virtualTimeMs: run.world.now,
+    jobs: run.jobs,
+    weaknesses,
+    firstWeakness,
+    livenessUnjudged,
+    weaknessNames,
+  };
 }
 
 /**
@@ -74,9 +101,14 @@ export function runPlan(plan: Scenario, roles: RoleSet, options: RunPlanOptions 
  */
 export function replayable(plan: Scenario, outcome: PlanOutcome): Scenario {
   const jobs: Scenario["expect"]["jobs"] = {};
-  if (outcome.failure?.check.startsWith("L1") === true) for (const [id, j] of Object.entries(outcome.jobs)) jobs[id] = { state: j.state === "failed" ? "failed" : "succeeded" };
+  if (outcome.failure?.check.startsWith("L1") === true)
+    for (const [id, j] of Object.entries(outcome.jobs)) jobs[id] = { state: j.state === "failed" ? "failed" : "succeeded" };
   const why = outcome.failure === null ? "passes" : `fails ${outcome.failure.check}: ${outcome.failure.detail}`;
-  return { ...plan, comment: `${plan.comment.split(" | ")[0]} | ${why}`.slice(0, 2000), expect: { ...plan.expect, allJobsSucceed: false, jobs } };
+  return {
+    ...plan,
+    comment: `${plan.comment.split(" | ")[0]} | ${why}`.slice(0, 2000),
+    expect: { ...plan.expect, allJobsSucceed: false, jobs },
+  };
 }
 
 /** A scenario as the JSON a scenario file holds (only the fields parseScenario reads, defaults kept explicit). */

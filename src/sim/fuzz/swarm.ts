@@ -111,7 +111,14 @@ export function swarmBase(): Scenario {
     seed: 1,
     timeLimitMs: 600_000,
     stopWhenDone: true,
-    cluster: { masters: 1, recoveryMode: "none", sessionTimeoutMs: 60_000, workers: [{ count: 1, cores: 1, memoryMb: 1024, startAtMs: 0 }], latencyMs: [1, 3], launchDelayMs: [50, 150] },
+    cluster: {
+      masters: 1,
+      recoveryMode: "none",
+      sessionTimeoutMs: 60_000,
+      workers: [{ count: 1, cores: 1, memoryMb: 1024, startAtMs: 0 }],
+      latencyMs: [1, 3],
+      launchDelayMs: [50, 150],
+    },
     config: {},
     apps: [],
     drivers: [],
@@ -182,7 +189,8 @@ function fitWorkToBudget(apps: AppSpec[], cores: number): void {
   const total = (): number => apps.reduce((sum, a) => sum + appTimeMs(a, cores), 0);
   for (let guard = 0; total() > WORK_BUDGET_MS && guard < 1000; guard++) {
     let biggest: StageSpec | null = null;
-    for (const a of apps) for (const j of a.jobs) for (const st of j.stages) if (biggest === null || stageWorkMs(st) > stageWorkMs(biggest)) biggest = st;
+    for (const a of apps)
+      for (const j of a.jobs) for (const st of j.stages) if (biggest === null || stageWorkMs(st) > stageWorkMs(biggest)) biggest = st;
     if (biggest === null) return;
     if (biggest.tasks > 1) biggest.tasks = Math.ceil(biggest.tasks / 2);
     else if (biggest.durationMs > 100 || biggest.jitterMs > 0) {
@@ -215,7 +223,14 @@ export function drawSwarmWorkload(seed: number): Scenario {
   const drivers: ClusterDriverSpec[] = [];
   for (let i = 1, n = ra.int(0, 2); i <= n; i++) {
     const name = `drv${i}`;
-    drivers.push({ name, submitAtMs: ra.int(0, 30) * 1000, supervise: ra.chance(0.5), cores: 1, memoryMb: pick(ra, [512, 1024] as const), app: drawApp(ra, name) });
+    drivers.push({
+      name,
+      submitAtMs: ra.int(0, 30) * 1000,
+      supervise: ra.chance(0.5),
+      cores: 1,
+      memoryMb: pick(ra, [512, 1024] as const),
+      app: drawApp(ra, name),
+    });
   }
   // Some worker must hold every app's executor next to every cluster-mode driver, or the drawn
   // cluster could never run an app for a reason no protocol can help (liveness would flag it).
@@ -309,24 +324,46 @@ function drawFault(kind: SwarmFaultKind, atMs: number, r: Stream, s: Scenario): 
     case "crashDriver": {
       // A client-mode driver may come back (the user runs it again); a cluster-mode one exits with a code its worker judges.
       if (clusterDriver !== undefined) return { atMs, kind: "crash", target: driverTarget, exitCode: pick(r, [1, 137, 143] as const) };
-      return r.chance(0.5) ? { atMs, kind: "crash", target: driverTarget } : { atMs, kind: "crash", target: driverTarget, restartAfterMs: durationMs };
+      return r.chance(0.5)
+        ? { atMs, kind: "crash", target: driverTarget }
+        : { atMs, kind: "crash", target: driverTarget, restartAfterMs: durationMs };
     }
     case "pauseDriver":
       return { atMs, kind: "pause", target: driverTarget, durationMs };
     case "partitionDriver":
       return { atMs, kind: "partition", hosts: [driverTarget], durationMs };
     case "crashExecutor":
-      return r.chance(0.5) ? { atMs, kind: "crash", target: `executor:${app}` } : { atMs, kind: "crash", target: `executor:${app}`, exitCode: pick(r, [1, 52, 143] as const) };
+      return r.chance(0.5)
+        ? { atMs, kind: "crash", target: `executor:${app}` }
+        : { atMs, kind: "crash", target: `executor:${app}`, exitCode: pick(r, [1, 52, 143] as const) };
     case "pauseExecutor":
       return { atMs, kind: "pause", target: `executor:${app}`, durationMs: r.int(1, 200) * 1000 };
     case "dropMessages":
       return r.chance(0.3)
         ? { atMs, kind: "messages", messageType: pick(r, SWARM_MESSAGE_TYPES), dropFirst: r.int(1, 3), durationMs: r.int(1, 60) * 1000 }
-        : { atMs, kind: "messages", messageType: pick(r, SWARM_MESSAGE_TYPES), dropProbability: Math.max(0.01, Math.round(r.next() * 100) / 100), durationMs: r.int(1, 30) * 1000 };
+        : {
+            atMs,
+            kind: "messages",
+            messageType: pick(r, SWARM_MESSAGE_TYPES),
+            dropProbability: Math.max(0.01, Math.round(r.next() * 100) / 100),
+            durationMs: r.int(1, 30) * 1000,
+          };
     case "delayMessages":
-      return { atMs, kind: "messages", messageType: pick(r, SWARM_MESSAGE_TYPES), delayMs: r.int(1, 40) * 1000, durationMs: r.int(1, 30) * 1000 };
+      return {
+        atMs,
+        kind: "messages",
+        messageType: pick(r, SWARM_MESSAGE_TYPES),
+        delayMs: r.int(1, 40) * 1000,
+        durationMs: r.int(1, 30) * 1000,
+      };
     case "duplicateMessages":
-      return { atMs, kind: "messages", messageType: pick(r, SWARM_MESSAGE_TYPES), duplicateProbability: Math.max(0.01, Math.round(r.next() * 100) / 100), durationMs: r.int(1, 30) * 1000 };
+      return {
+        atMs,
+        kind: "messages",
+        messageType: pick(r, SWARM_MESSAGE_TYPES),
+        duplicateProbability: Math.max(0.01, Math.round(r.next() * 100) / 100),
+        durationMs: r.int(1, 30) * 1000,
+      };
     case "storeDown":
       return { atMs, kind: "storeDown", durationMs: r.int(1, 60) * 1000 };
     case "failTasks":
@@ -370,7 +407,8 @@ function drawActions(r: Stream, actions: readonly SwarmActionKind[], app: AppSpe
   // executor would then ask for none. The user asks for a total when first killing (no draw: the
   // streams stay as they were).
   const firstKill = out.filter((f) => f.kind === "killExecutors").sort((a, b) => a.atMs - b.atMs)[0];
-  if (firstKill !== undefined && !out.some((f) => f.kind === "requestExecutors" && f.atMs <= firstKill.atMs)) out.unshift({ atMs: firstKill.atMs, kind: "requestExecutors", app: app.name, total: killed + 1 });
+  if (firstKill !== undefined && !out.some((f) => f.kind === "requestExecutors" && f.atMs <= firstKill.atMs))
+    out.unshift({ atMs: firstKill.atMs, kind: "requestExecutors", app: app.name, total: killed + 1 });
   return out;
 }
 
@@ -381,7 +419,14 @@ function drawActions(r: Stream, actions: readonly SwarmActionKind[], app: AppSpe
  * ever: a stall of Spark itself, not one a protocol change brings in. A plan whose liveness is
  * judged therefore never has killExecutors next to these kinds.
  */
-export const MASTER_KINDS: readonly SwarmFaultKind[] = ["crashMaster", "pauseMaster", "partitionMaster", "crashLeader", "pauseLeader", "storeDown"];
+export const MASTER_KINDS: readonly SwarmFaultKind[] = [
+  "crashMaster",
+  "pauseMaster",
+  "partitionMaster",
+  "crashLeader",
+  "pauseLeader",
+  "storeDown",
+];
 
 /** The swarm plan of a seed: a drawn workload, drawn driver actions and drawn faults. */
 export function drawSwarmPlan(seed: number, options: PlanOptions = {}): Scenario {

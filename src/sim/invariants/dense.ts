@@ -29,7 +29,7 @@ export class IntFlags {
 
   has(key: number): boolean {
     if (key >= 0 && key < this.bytes.length && Number.isInteger(key)) return this.bytes[key] === 1;
-    return this.sparse !== null && this.sparse.has(key);
+    return this.sparse?.has(key) === true;
   }
 
   add(key: number): void {

@@ -31,7 +31,12 @@ export function checkAttemptNumbers(name: string, counts: LaunchCounts, effects:
       counts.set(task.taskSetId, launched);
     }
     const before = launched[task.index] ?? 0;
-    if (task.attemptNumber !== before) report("D7:attempt-number-counts-earlier-attempts", `${name} launched TID ${task.taskId} as attempt ${task.attemptNumber} of task ${task.index} of ${task.taskSetId}, which had ${before} attempts before`, [e.to]);
+    if (task.attemptNumber !== before)
+      report(
+        "D7:attempt-number-counts-earlier-attempts",
+        `${name} launched TID ${task.taskId} as attempt ${task.attemptNumber} of task ${task.index} of ${task.taskSetId}, which had ${before} attempts before`,
+        [e.to],
+      );
     launched[task.index] = before + 1;
   }
 }
@@ -43,7 +48,13 @@ export function checkAttemptNumbers(name: string, counts: LaunchCounts, effects:
  * A TID it never sent (an oversized task, aborted before sending) is Spark's to kill in vain.
  * O(1) per KillTask.
  */
-export function checkKillsNameRunningAttempts(name: string, s: DriverRoleState, tids: TidLedger, effects: readonly Effect[], report: Report): void {
+export function checkKillsNameRunningAttempts(
+  name: string,
+  s: DriverRoleState,
+  tids: TidLedger,
+  effects: readonly Effect[],
+  report: Report,
+): void {
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i]!;
     if (e.type !== "send" || e.message.type !== "KillTask") continue;
@@ -51,14 +62,24 @@ export function checkKillsNameRunningAttempts(name: string, s: DriverRoleState, 
     if (!tids.launched(taskId)) continue;
     const check = "D8:kill-names-a-running-attempt";
     if (tids.executorOf(taskId) !== executorId) {
-      report(check, `${name} sent KillTask for TID ${taskId} naming executor ${executorId}, but launched it on ${tids.executorOf(taskId)}`, [e.to]);
+      report(
+        check,
+        `${name} sent KillTask for TID ${taskId} naming executor ${executorId}, but launched it on ${tids.executorOf(taskId)}`,
+        [e.to],
+      );
       continue;
     }
     const address = s.backend.executors[executorId]?.address;
-    if (address !== e.to) report(check, `${name} sent KillTask for TID ${taskId} of executor ${executorId} to ${e.to}, not its address ${address ?? "(unknown)"}`, [e.to]);
+    if (address !== e.to)
+      report(
+        check,
+        `${name} sent KillTask for TID ${taskId} of executor ${executorId} to ${e.to}, not its address ${address ?? "(unknown)"}`,
+        [e.to],
+      );
     const tsm = s.scheduler.taskSets[tids.taskSetOf(taskId)!];
     const slot = tsm === undefined ? -1 : attemptSlot(tsm.attempts, taskId);
     const status = slot < 0 ? undefined : tsm!.attempts.status[slot];
-    if (status === undefined || status === null || isTaskFinished(status)) report(check, `${name} sent KillTask for TID ${taskId}, which it holds as ${status ?? "gone"}, not running`, [e.to]);
+    if (status === undefined || status === null || isTaskFinished(status))
+      report(check, `${name} sent KillTask for TID ${taskId}, which it holds as ${status ?? "gone"}, not running`, [e.to]);
   }
 }

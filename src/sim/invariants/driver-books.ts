@@ -23,10 +23,24 @@ export interface DriverBooks {
   launches: LaunchCounts;
 }
 
-export const newDriverBooks = (): DriverBooks => ({ cores: newDriverCoresLedger(), results: newDriverResultsLedger(), failures: new Map(), target: { total: null }, launches: new Map() });
+export const newDriverBooks = (): DriverBooks => ({
+  cores: newDriverCoresLedger(),
+  results: newDriverResultsLedger(),
+  failures: new Map(),
+  target: { total: null },
+  launches: new Map(),
+});
 
 /** D1-D8 for one driver step; `tids` is the driver ledger's, already updated for the step (checkDriverStep runs first). */
-export function checkDriverBooks(name: string, s: DriverRoleState, tids: TidLedger, books: DriverBooks, input: Input | null, effects: readonly Effect[], report: Report): void {
+export function checkDriverBooks(
+  name: string,
+  s: DriverRoleState,
+  tids: TidLedger,
+  books: DriverBooks,
+  input: Input | null,
+  effects: readonly Effect[],
+  report: Report,
+): void {
   checkDriverCores(name, s, tids, books.cores, input, effects, report);
   checkOfferRound(name, s, input, effects, report);
   checkJobResults(name, s, tids, books.results, input, effects, report);

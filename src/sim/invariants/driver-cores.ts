@@ -30,7 +30,15 @@ export interface DriverCoresLedger {
 export const newDriverCoresLedger = (): DriverCoresLedger => ({ registered: new Map(), cpusByTaskSet: new Map() });
 
 /** D1 and D2 for one driver step (after the step; `tids` already holds the step's launches). */
-export function checkDriverCores(name: string, s: DriverRoleState, tids: TidLedger, led: DriverCoresLedger, input: Input | null, effects: readonly Effect[], report: Report): void {
+export function checkDriverCores(
+  name: string,
+  s: DriverRoleState,
+  tids: TidLedger,
+  led: DriverCoresLedger,
+  input: Input | null,
+  effects: readonly Effect[],
+  report: Report,
+): void {
   let changed = false;
   let touched: string | null = null;
   if (input !== null && input.type === "message") {
@@ -40,8 +48,14 @@ export function checkDriverCores(name: string, s: DriverRoleState, tids: TidLedg
       const accepted = effects.some((e) => e.type === "send" && e.to === input.from && e.message.type === "RegisteredExecutor");
       const refused = effects.some((e) => e.type === "send" && e.to === input.from && e.message.type === "RegisterExecutorFailed");
       const duplicate = led.registered.has(m.executorId);
-      if (accepted && duplicate) report("D1:backend-agrees-with-registrations", `${name} accepted executor ${m.executorId} again while it is registered`, [input.from]);
-      if (refused && !duplicate && led.registered.size < MAX_EXECUTORS) report("D1:backend-agrees-with-registrations", `${name} refused executor ${m.executorId}, whose id is not registered`, [input.from]);
+      if (accepted && duplicate)
+        report("D1:backend-agrees-with-registrations", `${name} accepted executor ${m.executorId} again while it is registered`, [
+          input.from,
+        ]);
+      if (refused && !duplicate && led.registered.size < MAX_EXECUTORS)
+        report("D1:backend-agrees-with-registrations", `${name} refused executor ${m.executorId}, whose id is not registered`, [
+          input.from,
+        ]);
       if (accepted && !duplicate) {
         led.registered.set(m.executorId, { cores: m.cores, address: m.executorAddress });
         changed = true;
@@ -77,27 +91,48 @@ export function checkRegistry(name: string, s: DriverRoleState, led: DriverCores
     cores += r.cores;
     const e = b.executors[executorId];
     if (e === undefined) report(check, `${name} registered executor ${executorId} and never reported it removed, but no longer holds it`);
-    else if (e.totalCores !== r.cores || e.address !== r.address) report(check, `${name} holds executor ${executorId} with ${e.totalCores} cores at ${e.address}, but it registered ${r.cores} at ${r.address}`);
+    else if (e.totalCores !== r.cores || e.address !== r.address)
+      report(
+        check,
+        `${name} holds executor ${executorId} with ${e.totalCores} cores at ${e.address}, but it registered ${r.cores} at ${r.address}`,
+      );
   }
-  for (const executorId in b.executors) if (!led.registered.has(executorId)) report(check, `${name} holds executor ${executorId}, which it never accepted or already reported removed`);
+  for (const executorId in b.executors)
+    if (!led.registered.has(executorId))
+      report(check, `${name} holds executor ${executorId}, which it never accepted or already reported removed`);
   if (b.totalCoreCount !== cores) report(check, `${name} counts ${b.totalCoreCount} cores, but its registered executors have ${cores}`);
-  if (b.totalRegisteredExecutors !== led.registered.size) report(check, `${name} counts ${b.totalRegisteredExecutors} executors, but ${led.registered.size} are registered`);
+  if (b.totalRegisteredExecutors !== led.registered.size)
+    report(check, `${name} counts ${b.totalRegisteredExecutors} executors, but ${led.registered.size} are registered`);
 }
 
 /** D2 for one executor (see the module's comment). */
-export function checkFreeCoresConserved(name: string, s: DriverRoleState, tids: TidLedger, led: DriverCoresLedger, executorId: string, report: Report): void {
+export function checkFreeCoresConserved(
+  name: string,
+  s: DriverRoleState,
+  tids: TidLedger,
+  led: DriverCoresLedger,
+  executorId: string,
+  report: Report,
+): void {
   const e = s.backend.executors[executorId];
   if (e === undefined) return;
   const check = "D2:free-cores-conserved";
   if (!e.launched) {
-    if (e.freeCores !== 0) report(check, `${name}: executor ${executorId} has ${e.freeCores} free cores before LaunchedExecutor`, [e.address]);
+    if (e.freeCores !== 0)
+      report(check, `${name}: executor ${executorId} has ${e.freeCores} free cores before LaunchedExecutor`, [e.address]);
     return;
   }
   let held = 0;
   // A TID the scheduler tracks but never sent (an oversized task, aborted before sending) holds no CPUs.
-  for (const taskId of s.scheduler.executorIdToRunningTaskIds[executorId] ?? []) if (tids.executorOf(taskId) === executorId) held += cpusOf(tids, led, taskId);
+  for (const taskId of s.scheduler.executorIdToRunningTaskIds[executorId] ?? [])
+    if (tids.executorOf(taskId) === executorId) held += cpusOf(tids, led, taskId);
   for (const taskId of s.backend.lostExecutorTaskIds[executorId] ?? []) held += cpusOf(tids, led, taskId);
-  if (e.freeCores !== e.totalCores - held) report(check, `${name}: executor ${executorId} has ${e.freeCores} free cores, but ${e.totalCores} cores minus the ${held} its tasks hold is ${e.totalCores - held}`, [e.address]);
+  if (e.freeCores !== e.totalCores - held)
+    report(
+      check,
+      `${name}: executor ${executorId} has ${e.freeCores} free cores, but ${e.totalCores} cores minus the ${held} its tasks hold is ${e.totalCores - held}`,
+      [e.address],
+    );
 }
 
 function cpusOf(tids: TidLedger, led: DriverCoresLedger, taskId: number): number {

@@ -20,11 +20,21 @@ function surelyCounts(input: Input | null, taskId: number): boolean {
   if (input === null || input.type !== "message" || input.message.type !== "StatusUpdate" || input.message.taskId !== taskId) return false;
   const m = input.message;
   if (m.state === "FINISHED") return m.data.kind !== "result";
-  return m.state === "FAILED" && m.data.kind === "failure" && m.data.failure.kind === "exception" && m.data.failure.notSerializable !== true;
+  return (
+    m.state === "FAILED" && m.data.kind === "failure" && m.data.failure.kind === "exception" && m.data.failure.notSerializable !== true
+  );
 }
 
 /** D5 for one driver step. */
-export function checkAppFailuresCounted(name: string, s: DriverRoleState, tids: TidLedger, tally: AppFailureTally, input: Input | null, effects: readonly Effect[], report: Report): void {
+export function checkAppFailuresCounted(
+  name: string,
+  s: DriverRoleState,
+  tids: TidLedger,
+  tally: AppFailureTally,
+  input: Input | null,
+  effects: readonly Effect[],
+  report: Report,
+): void {
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i]!;
     if (e.type !== "notify" || e.notification.kind !== "taskEnded") continue;
@@ -47,7 +57,15 @@ export function checkAppFailuresCounted(name: string, s: DriverRoleState, tids: 
     byIndex.set(n.index, sure);
     const counted = tsm.numFailures[n.index] ?? 0;
     const max = s.protocol.taskMaxFailures;
-    if (sure >= max) report("D5:app-failures-counted", `${name}: task ${n.index} of ${taskSetId} failed ${sure} times for the app's own reasons (limit ${max}; TID ${n.taskId} just ended ${n.state}), but its task set is still active`);
-    else if (counted < sure) report("D5:app-failures-counted", `${name} counts ${counted} failures against task ${n.index} of ${taskSetId}, but ${sure} of its attempts failed for the app's own reasons (TID ${n.taskId} just ended ${n.state})`);
+    if (sure >= max)
+      report(
+        "D5:app-failures-counted",
+        `${name}: task ${n.index} of ${taskSetId} failed ${sure} times for the app's own reasons (limit ${max}; TID ${n.taskId} just ended ${n.state}), but its task set is still active`,
+      );
+    else if (counted < sure)
+      report(
+        "D5:app-failures-counted",
+        `${name} counts ${counted} failures against task ${n.index} of ${taskSetId}, but ${sure} of its attempts failed for the app's own reasons (TID ${n.taskId} just ended ${n.state})`,
+      );
   }
 }

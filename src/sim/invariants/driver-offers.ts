@@ -27,7 +27,11 @@ function offered(input: Input | null, effects: readonly Effect[], s: DriverRoleS
     if (input.type === "timer" && input.key === REVIVE_TIMER) return "all";
     if (input.type === "message") {
       const m = input.message;
-      if ((m.type === "StatusUpdate" && (m.state === "FINISHED" || m.state === "FAILED" || m.state === "KILLED" || m.state === "LOST")) || m.type === "LaunchedExecutor") one = m.executorId;
+      if (
+        (m.type === "StatusUpdate" && (m.state === "FINISHED" || m.state === "FAILED" || m.state === "KILLED" || m.state === "LOST")) ||
+        m.type === "LaunchedExecutor"
+      )
+        one = m.executorId;
     }
   }
   for (let i = 0; i < effects.length; i++) {
@@ -92,7 +96,11 @@ export function checkOfferRound(name: string, s: DriverRoleState, input: Input |
       if (tsm.isZombie || tsm.cpusPerTask > e.freeCores) continue;
       const index = firstPendingIndex(tsm);
       if (index < 0) continue;
-      report("D3:offer-round-uses-idle-cores", `${name}: after an offer round, executor ${executorId} has ${e.freeCores} free cores while task ${index} of ${tsm.taskSetId} (${tsm.cpusPerTask} CPUs) is pending`, [e.address]);
+      report(
+        "D3:offer-round-uses-idle-cores",
+        `${name}: after an offer round, executor ${executorId} has ${e.freeCores} free cores while task ${index} of ${tsm.taskSetId} (${tsm.cpusPerTask} CPUs) is pending`,
+        [e.address],
+      );
       return;
     }
   }

@@ -22,7 +22,14 @@ export interface ExecutorTarget {
 const CHECK = "D6:executor-requests-follow-the-target";
 
 /** D6 for one driver step. */
-export function checkExecutorRequests(name: string, s: DriverRoleState, target: ExecutorTarget, input: Input | null, effects: readonly Effect[], report: Report): void {
+export function checkExecutorRequests(
+  name: string,
+  s: DriverRoleState,
+  target: ExecutorTarget,
+  input: Input | null,
+  effects: readonly Effect[],
+  report: Report,
+): void {
   const command = input?.type === "command" ? input.command : null;
   // A dead or stopped driver ignores commands (and neither command ends it).
   const handled = s.phase === "running";
@@ -32,7 +39,11 @@ export function checkExecutorRequests(name: string, s: DriverRoleState, target: 
     let killed: readonly string[] | null = null;
     for (const e of effects) if (e.type === "send" && e.message.type === "KillExecutors") killed = e.message.executorIds;
     if (killed !== null) {
-      if (new Set(killed).size !== killed.length || killed.some((id) => !named.has(id))) report(CHECK, `${name} asked the master to kill executors ${killed.join(",")} for the user's killExecutors of ${command.executorIds.join(",")}`);
+      if (new Set(killed).size !== killed.length || killed.some((id) => !named.has(id)))
+        report(
+          CHECK,
+          `${name} asked the master to kill executors ${killed.join(",")} for the user's killExecutors of ${command.executorIds.join(",")}`,
+        );
       target.total = Math.max(0, (target.total ?? 0) - killed.length);
     } else if (effects.some((e) => e.type === "log" && e.event === "noMasterYet")) {
       // Killed with no master to tell: how many is not in the effects (the driver's count is taken as is).
@@ -46,6 +57,11 @@ export function checkExecutorRequests(name: string, s: DriverRoleState, target: 
   }
   for (const e of effects) {
     if (e.type !== "send" || e.message.type !== "RequestExecutors") continue;
-    if (e.message.requestedTotal !== target.total) report(CHECK, `${name} asked the master for ${e.message.requestedTotal} executors in total, but the user's target is ${target.total ?? "not set"}`, [e.to]);
+    if (e.message.requestedTotal !== target.total)
+      report(
+        CHECK,
+        `${name} asked the master for ${e.message.requestedTotal} executors in total, but the user's target is ${target.total ?? "not set"}`,
+        [e.to],
+      );
   }
 }

@@ -27,7 +27,15 @@ export const newDriverResultsLedger = (): DriverResultsLedger => ({ jobs: new Ma
 const CHECK = "D4:job-results-from-successful-attempts";
 
 /** D4 for one driver step. */
-export function checkJobResults(name: string, s: DriverRoleState, tids: TidLedger, led: DriverResultsLedger, input: Input | null, effects: readonly Effect[], report: Report): void {
+export function checkJobResults(
+  name: string,
+  s: DriverRoleState,
+  tids: TidLedger,
+  led: DriverResultsLedger,
+  input: Input | null,
+  effects: readonly Effect[],
+  report: Report,
+): void {
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i]!;
     if (e.type === "log") {
@@ -41,7 +49,11 @@ export function checkJobResults(name: string, s: DriverRoleState, tids: TidLedge
       const job = led.jobs.get(n.jobId);
       if (job === undefined) continue;
       const total = job.tasksPerStage.reduce((sum, count) => sum + count, 0);
-      if (n.tasksFinished !== job.finished || n.tasksTotal !== total) report(CHECK, `${name} reports job ${n.jobId} at ${n.tasksFinished} of ${n.tasksTotal} tasks, but ${job.finished} of its ${total} tasks have a success`);
+      if (n.tasksFinished !== job.finished || n.tasksTotal !== total)
+        report(
+          CHECK,
+          `${name} reports job ${n.jobId} at ${n.tasksFinished} of ${n.tasksTotal} tasks, but ${job.finished} of its ${total} tasks have a success`,
+        );
     } else if (n.kind === "jobSucceeded") {
       // A job with no tasks at all succeeds in the step that submits it: its stages come from the command.
       if (!led.jobs.has(n.jobId)) noteJob(s, led, n.jobId, input);
@@ -54,22 +66,38 @@ export function checkJobResults(name: string, s: DriverRoleState, tids: TidLedge
 function noteJob(s: DriverRoleState, led: DriverResultsLedger, jobId: JobId, input: Input | null): void {
   const job = s.jobs.active[jobId];
   let tasksPerStage: number[] | null = job === undefined ? null : job.stages.map((stage) => stage.numTasks);
-  if (tasksPerStage === null && input?.type === "command" && input.command.kind === "submitJob" && input.command.jobId === jobId) tasksPerStage = input.command.taskSets.map((spec) => spec.tasks.length);
+  if (tasksPerStage === null && input?.type === "command" && input.command.kind === "submitJob" && input.command.jobId === jobId)
+    tasksPerStage = input.command.taskSets.map((spec) => spec.tasks.length);
   if (tasksPerStage === null) return;
   led.jobs.set(jobId, { tasksPerStage, finished: 0 });
   for (let stage = 0; stage < tasksPerStage.length; stage++) led.values.set(taskSetIdOf(jobId, stage), { jobId, byIndex: [] });
 }
 
-function noteSuccess(name: string, tids: TidLedger, led: DriverResultsLedger, input: Input | null, taskId: number, index: number, report: Report): void {
+function noteSuccess(
+  name: string,
+  tids: TidLedger,
+  led: DriverResultsLedger,
+  input: Input | null,
+  taskId: number,
+  index: number,
+  report: Report,
+): void {
   const taskSetId = tids.taskSetOf(taskId);
   const taskSet = taskSetId === undefined ? undefined : led.values.get(taskSetId);
   if (taskSet === undefined) return; // not a task of a job this ledger follows (its job already ended)
   const m = input?.type === "message" ? input.message : null;
   if (m === null || m.type !== "StatusUpdate" || m.taskId !== taskId || m.state !== "FINISHED" || m.data.kind !== "result") {
-    report(CHECK, `${name} reported TID ${taskId} (task ${index} of ${taskSetId}) succeeded on an input that is not its FINISHED update with a result`);
+    report(
+      CHECK,
+      `${name} reported TID ${taskId} (task ${index} of ${taskSetId}) succeeded on an input that is not its FINISHED update with a result`,
+    );
     return;
   }
-  if (tids.indexOf(taskId) !== index) report(CHECK, `${name} reported TID ${taskId} succeeded as task ${index} of ${taskSetId}, but launched it for task ${tids.indexOf(taskId)}`);
+  if (tids.indexOf(taskId) !== index)
+    report(
+      CHECK,
+      `${name} reported TID ${taskId} succeeded as task ${index} of ${taskSetId}, but launched it for task ${tids.indexOf(taskId)}`,
+    );
   const seen = taskSet.byIndex[index];
   if (seen === undefined) {
     taskSet.byIndex[index] = [m.data.value];
@@ -99,7 +127,10 @@ function judgeSuccess(name: string, led: DriverResultsLedger, jobId: JobId, resu
   const values = last < 0 ? [] : (led.values.get(taskSetIdOf(jobId, last))?.byIndex ?? []);
   for (let index = 0; index < expected; index++) {
     if ((values[index] ?? []).some((v) => samePlain(v, results[index]))) continue;
-    report(CHECK, `${name} reported job ${jobId}'s result ${index} as ${JSON.stringify(results[index])}, which no successful attempt of that task returned`);
+    report(
+      CHECK,
+      `${name} reported job ${jobId}'s result ${index} as ${JSON.stringify(results[index])}, which no successful attempt of that task returned`,
+    );
     return;
   }
 }

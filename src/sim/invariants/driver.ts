@@ -36,7 +36,14 @@ export interface DriverLedger {
   heartbeatLost: Set<string>;
 }
 
-export const newDriverLedger = (): DriverLedger => ({ tids: new TidLedger(), successes: new Map(), jobsEnded: new Set(), registeredExecutors: 0, freeCores: Object.create(null) as Record<string, number>, heartbeatLost: new Set() });
+export const newDriverLedger = (): DriverLedger => ({
+  tids: new TidLedger(),
+  successes: new Map(),
+  jobsEnded: new Set(),
+  registeredExecutors: 0,
+  freeCores: Object.create(null) as Record<string, number>,
+  heartbeatLost: new Set(),
+});
 
 export interface DriverStepView {
   name: string;
@@ -48,17 +55,37 @@ export interface DriverStepView {
 }
 
 /** I19: every launch gets a fresh TID, and the attempt runs on the one executor it was sent to. */
-export function checkTaskIdFresh(v: DriverStepView, task: TaskDescription, to: string, tsm: TaskSetManagerState | undefined = v.s.scheduler.taskSets[task.taskSetId]): void {
+export function checkTaskIdFresh(
+  v: DriverStepView,
+  task: TaskDescription,
+  to: string,
+  tsm: TaskSetManagerState | undefined = v.s.scheduler.taskSets[task.taskSetId],
+): void {
   const tids = v.ledger.tids;
-  if (tids.launched(task.taskId)) v.report("I19:task-attempt-on-one-executor", `${v.name} launched TID ${task.taskId} again (on ${task.executorId}, before on ${tids.executorOf(task.taskId)})`, [to]);
+  if (tids.launched(task.taskId))
+    v.report(
+      "I19:task-attempt-on-one-executor",
+      `${v.name} launched TID ${task.taskId} again (on ${task.executorId}, before on ${tids.executorOf(task.taskId)})`,
+      [to],
+    );
   const slot = tsm === undefined ? -1 : attemptSlot(tsm.attempts, task.taskId);
   const recordedOn = slot < 0 ? undefined : tsm!.attempts.executorId[slot];
-  if (recordedOn !== undefined && recordedOn !== task.executorId) v.report("I19:task-attempt-on-one-executor", `${v.name} sent TID ${task.taskId} to ${task.executorId} but records it on ${recordedOn}`, [to]);
+  if (recordedOn !== undefined && recordedOn !== task.executorId)
+    v.report(
+      "I19:task-attempt-on-one-executor",
+      `${v.name} sent TID ${task.taskId} to ${task.executorId} but records it on ${recordedOn}`,
+      [to],
+    );
   tids.launch(task.taskId, task.taskSetId, task.index, task.executorId);
 }
 
 /** I20: a task index never gets a second normal attempt while one runs (flint runs no speculative copies). */
-export function checkOneRunningAttempt(v: DriverStepView, task: TaskDescription, to: string, tsm: TaskSetManagerState | undefined = v.s.scheduler.taskSets[task.taskSetId]): void {
+export function checkOneRunningAttempt(
+  v: DriverStepView,
+  task: TaskDescription,
+  to: string,
+  tsm: TaskSetManagerState | undefined = v.s.scheduler.taskSets[task.taskSetId],
+): void {
   const last = tsm?.lastAttempt[task.index];
   if (tsm === undefined || last === undefined) return;
   // The index's attempts, newest first (each links to an older TID; a link that does not is the
@@ -74,23 +101,39 @@ export function checkOneRunningAttempt(v: DriverStepView, task: TaskDescription,
     if (previous >= taskId) break;
     taskId = previous;
   }
-  if (live > 1) v.report("I20:one-running-attempt-per-index", `${v.name} runs ${live} attempts of ${task.taskSetId} index ${task.index} at once (TID ${task.taskId} just launched)`, [to]);
+  if (live > 1)
+    v.report(
+      "I20:one-running-attempt-per-index",
+      `${v.name} runs ${live} attempts of ${task.taskSetId} index ${task.index} at once (TID ${task.taskId} just launched)`,
+      [to],
+    );
 }
 
 /** I22: an executor's free cores stay within [0, totalCores]. */
 export function checkFreeCores(v: DriverStepView, executorId: string): void {
   const e = v.s.backend.executors[executorId];
-  if (e !== undefined && (e.freeCores < 0 || e.freeCores > e.totalCores)) v.report("I22:free-cores-in-bounds", `${v.name}: executor ${executorId} has ${e.freeCores} free of ${e.totalCores} cores`, [e.address]);
+  if (e !== undefined && (e.freeCores < 0 || e.freeCores > e.totalCores))
+    v.report("I22:free-cores-in-bounds", `${v.name}: executor ${executorId} has ${e.freeCores} free of ${e.totalCores} cores`, [e.address]);
 }
 
 /** I27: no task is offered to an executor that is unknown, being killed, or not yet fully built (LaunchedExecutor). */
 export function checkOfferedExecutorUsable(v: DriverStepView, task: TaskDescription, to: string): void {
   const b = v.s.backend;
   const e = b.executors[task.executorId];
-  if (e === undefined) v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} to unregistered executor ${task.executorId}`, [to]);
-  else if (b.executorsPendingToRemove[task.executorId] !== undefined) v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} to executor ${task.executorId}, which it is killing`, [to]);
-  else if (!e.launched) v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} to executor ${task.executorId} before LaunchedExecutor`, [to]);
-  else if (e.address !== to) v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} for executor ${task.executorId} to ${to}, not its address ${e.address}`, [to]);
+  if (e === undefined)
+    v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} to unregistered executor ${task.executorId}`, [to]);
+  else if (b.executorsPendingToRemove[task.executorId] !== undefined)
+    v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} to executor ${task.executorId}, which it is killing`, [to]);
+  else if (!e.launched)
+    v.report("I27:no-task-to-dead-executor", `${v.name} sent TID ${task.taskId} to executor ${task.executorId} before LaunchedExecutor`, [
+      to,
+    ]);
+  else if (e.address !== to)
+    v.report(
+      "I27:no-task-to-dead-executor",
+      `${v.name} sent TID ${task.taskId} for executor ${task.executorId} to ${to}, not its address ${e.address}`,
+      [to],
+    );
 }
 
 /**
@@ -98,7 +141,12 @@ export function checkOfferedExecutorUsable(v: DriverStepView, task: TaskDescript
  * timeout: once the scheduler has failed its tasks, the DriverEndpoint must not use it (SPARK-27348).
  */
 export function checkNotHeartbeatLost(v: DriverStepView, task: TaskDescription, to: string): void {
-  if (v.ledger.heartbeatLost.has(task.executorId)) v.report("I27:no-task-to-lost-executor", `${v.name} sent TID ${task.taskId} to executor ${task.executorId}, which its heartbeat timeout declared lost`, [to]);
+  if (v.ledger.heartbeatLost.has(task.executorId))
+    v.report(
+      "I27:no-task-to-lost-executor",
+      `${v.name} sent TID ${task.taskId} to executor ${task.executorId}, which its heartbeat timeout declared lost`,
+      [to],
+    );
 }
 
 /**
@@ -115,7 +163,10 @@ export function checkOneSuccessPerIndex(v: DriverStepView, taskSetId: string, in
   }
   const delta = tsm.tasksSuccessful - seen.count;
   if (delta > 1 || (delta === 1 && seen.indices.has(index)) || tsm.tasksSuccessful > tsm.numTasks) {
-    v.report("I21:one-success-per-index", `${v.name}: task set ${taskSetId} counted ${tsm.tasksSuccessful} successes (was ${seen.count}) on a result for index ${index}${seen.indices.has(index) ? ", already successful" : ""}`);
+    v.report(
+      "I21:one-success-per-index",
+      `${v.name}: task set ${taskSetId} counted ${tsm.tasksSuccessful} successes (was ${seen.count}) on a result for index ${index}${seen.indices.has(index) ? ", already successful" : ""}`,
+    );
   }
   if (tsm.successful[index] === true) seen.indices.add(index);
   seen.count = tsm.tasksSuccessful;
@@ -147,7 +198,8 @@ export function checkLostExecutorTasksRequeued(v: DriverStepView): void {
   for (const executorId in sched.executorIdToRunningTaskIds) {
     if (v.s.backend.executors[executorId] !== undefined) continue;
     const running = sched.executorIdToRunningTaskIds[executorId]!;
-    if (running.length > 0) v.report("I25:lost-executor-tasks-requeued", `${v.name}: executor ${executorId} is gone but TID ${running[0]} still runs on it`);
+    if (running.length > 0)
+      v.report("I25:lost-executor-tasks-requeued", `${v.name}: executor ${executorId} is gone but TID ${running[0]} still runs on it`);
   }
 }
 
@@ -159,8 +211,15 @@ export function checkStaleStatusUpdate(v: DriverStepView, executorId: string, fr
   const e = v.s.backend.executors[executorId];
   if (e === undefined || freeCoresBefore === undefined) return;
   let launchedCpus = 0;
-  for (const fx of v.effects) if (fx.type === "send" && fx.message.type === "LaunchTask" && fx.message.task.executorId === executorId) launchedCpus += fx.message.task.cpus;
-  if (e.freeCores !== freeCoresBefore - launchedCpus) v.report("I26:stale-status-update-changes-nothing", `${v.name}: a stale status update moved executor ${executorId}'s free cores from ${freeCoresBefore} to ${e.freeCores} (${launchedCpus} launched)`, [e.address]);
+  for (const fx of v.effects)
+    if (fx.type === "send" && fx.message.type === "LaunchTask" && fx.message.task.executorId === executorId)
+      launchedCpus += fx.message.task.cpus;
+  if (e.freeCores !== freeCoresBefore - launchedCpus)
+    v.report(
+      "I26:stale-status-update-changes-nothing",
+      `${v.name}: a stale status update moved executor ${executorId}'s free cores from ${freeCoresBefore} to ${e.freeCores} (${launchedCpus} launched)`,
+      [e.address],
+    );
 }
 
 /**
@@ -174,9 +233,17 @@ export function checkFailedTaskAborts(v: DriverStepView, taskSetId: string, inde
   const failures = tsm.numFailures[index] ?? 0;
   const max = v.s.protocol.taskMaxFailures;
   if (failures < max) return;
-  if (!tsm.isZombie) v.report("I24:task-set-aborted-at-max-failures", `${v.name}: index ${index} of ${taskSetId} failed ${failures} times (limit ${max}) but its task set is still active`);
+  if (!tsm.isZombie)
+    v.report(
+      "I24:task-set-aborted-at-max-failures",
+      `${v.name}: index ${index} of ${taskSetId} failed ${failures} times (limit ${max}) but its task set is still active`,
+    );
   const job = v.s.jobs.active[tsm.jobId];
-  if (job !== undefined && job.currentStage === tsm.stageIndex) v.report("I24:task-set-aborted-at-max-failures", `${v.name}: index ${index} of ${taskSetId} failed ${failures} times (limit ${max}) but job ${tsm.jobId} still runs that stage`);
+  if (job !== undefined && job.currentStage === tsm.stageIndex)
+    v.report(
+      "I24:task-set-aborted-at-max-failures",
+      `${v.name}: index ${index} of ${taskSetId} failed ${failures} times (limit ${max}) but job ${tsm.jobId} still runs that stage`,
+    );
 }
 
 /** Every driver check for one step. */
@@ -189,7 +256,12 @@ export function checkUserKillSparesBusy(v: DriverStepView): void {
   for (const e of v.effects) {
     if (e.type !== "send" || e.message.type !== "KillExecutors") continue;
     for (const executorId of e.message.executorIds) {
-      if (isExecutorBusy(v.s.scheduler, executorId)) v.report("I29:user-kill-spares-busy-executors", `${v.name} asked the master to kill executor ${executorId}, which runs tasks, for the user's killExecutors (not forced)`, [e.to]);
+      if (isExecutorBusy(v.s.scheduler, executorId))
+        v.report(
+          "I29:user-kill-spares-busy-executors",
+          `${v.name} asked the master to kill executor ${executorId}, which runs tasks, for the user's killExecutors (not forced)`,
+          [e.to],
+        );
     }
   }
 }
@@ -217,7 +289,8 @@ export function checkDriverStep(v: DriverStepView): void {
       }
     } else if (m.type === "RegisterExecutor" || m.type === "LaunchedExecutor") touched = m.executorId;
     // An accepted registration under a lost executor's id (a later leader may reuse ids, §3.5.6) is a new executor.
-    if (m.type === "RegisterExecutor" && v.ledger.heartbeatLost.size > 0 && acceptedRegistration(v.effects)) v.ledger.heartbeatLost.delete(m.executorId);
+    if (m.type === "RegisterExecutor" && v.ledger.heartbeatLost.size > 0 && acceptedRegistration(v.effects))
+      v.ledger.heartbeatLost.delete(m.executorId);
   }
   let launches = 0;
   const effects = v.effects;
@@ -275,7 +348,8 @@ export function checkDriverStep(v: DriverStepView): void {
   v.ledger.registeredExecutors = registered;
 }
 
-const acceptedRegistration = (effects: readonly Effect[]): boolean => effects.some((e) => e.type === "send" && e.message.type === "RegisteredExecutor");
+const acceptedRegistration = (effects: readonly Effect[]): boolean =>
+  effects.some((e) => e.type === "send" && e.message.type === "RegisteredExecutor");
 
 function rememberFreeCores(v: DriverStepView, executorId: string): void {
   const e = v.s.backend.executors[executorId];

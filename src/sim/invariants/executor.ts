@@ -14,14 +14,16 @@ import type { Report } from "./report.js";
 
 /** Whether an executor step needs checking at all (most do not: task ends, heartbeats). */
 export const executorStepChecked = (s: ExecutorBackendState, input: Input | null): boolean =>
-  input !== null && (input.type === "peerDisconnected" || (input.type === "message" && input.message.type === "LaunchTask" && !s.constructed));
+  input !== null &&
+  (input.type === "peerDisconnected" || (input.type === "message" && input.message.type === "LaunchTask" && !s.constructed));
 
 /** I18: a disconnect from the executor's driver or worker leaves it stopping (its exit effect went out). */
 export function checkExecutorSharesFate(name: string, s: ExecutorBackendState, input: Input | null, report: Report): void {
   if (input?.type !== "peerDisconnected") return;
   const peer = input.peer;
   if (peer !== s.driverAddress && peer !== s.workerAddress) return;
-  if (!s.stopping) report("I18:fate-shared", `${name} outlived the disconnect of its ${peer === s.driverAddress ? "driver" : "worker"} ${peer}`, [peer]);
+  if (!s.stopping)
+    report("I18:fate-shared", `${name} outlived the disconnect of its ${peer === s.driverAddress ? "driver" : "worker"} ${peer}`, [peer]);
 }
 
 /**
@@ -30,9 +32,20 @@ export function checkExecutorSharesFate(name: string, s: ExecutorBackendState, i
  * process then has the old one's name and address, and the driver, which still holds the old one
  * under that id, sends it the old one's tasks: Spark's weakness, not this check's.
  */
-export function checkTaskReachesBuiltExecutor(name: string, s: ExecutorBackendState, input: Input | null, report: Report, reused = false): void {
+export function checkTaskReachesBuiltExecutor(
+  name: string,
+  s: ExecutorBackendState,
+  input: Input | null,
+  report: Report,
+  reused = false,
+): void {
   if (input?.type !== "message" || input.message.type !== "LaunchTask" || s.constructed) return;
-  report("I27:no-task-to-unbuilt-executor", `${name} received LaunchTask (TID ${input.message.task.taskId}) from ${input.from} before it had built its Executor`, [input.from], reused ? "§3.5.6 a later leader reused the executor's id" : undefined);
+  report(
+    "I27:no-task-to-unbuilt-executor",
+    `${name} received LaunchTask (TID ${input.message.task.taskId}) from ${input.from} before it had built its Executor`,
+    [input.from],
+    reused ? "§3.5.6 a later leader reused the executor's id" : undefined,
+  );
 }
 
 /** Every executor check for one step; `reused`: see checkTaskReachesBuiltExecutor. */

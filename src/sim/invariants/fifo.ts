@@ -154,7 +154,13 @@ export function noteSends(ledger: FifoLedger, sender: string, effects: readonly 
  * `noteSends` with the sender's queues already looked up; `intoOf(i)`, when given, is the
  * receiver's queues of effect i (a send), or null when unknown.
  */
-export function noteSendsOf(ledger: FifoLedger, from: NodeQueues, sender: string, effects: readonly Effect[], receivers: ReadonlyArray<NodeQueues | null> | null = null): void {
+export function noteSendsOf(
+  ledger: FifoLedger,
+  from: NodeQueues,
+  sender: string,
+  effects: readonly Effect[],
+  receivers: ReadonlyArray<NodeQueues | null> | null = null,
+): void {
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i]!;
     if (e.type !== "send") continue;
@@ -203,5 +209,7 @@ export function checkFifo(ledger: FifoLedger, receiver: string, input: Input | n
 }
 
 export function reportFifo(receiver: string, input: Extract<Input, { type: "message" }>, report: Report): void {
-  report("I28:fifo-per-pair", `${receiver} processed ${input.message.type} from ${input.from} after a message ${input.from} sent later`, [input.from]);
+  report("I28:fifo-per-pair", `${receiver} processed ${input.message.type} from ${input.from} after a message ${input.from} sent later`, [
+    input.from,
+  ]);
 }

@@ -36,7 +36,15 @@ function mayCountAgainstApp(input: Input | null, state: string): boolean {
 }
 
 /** C3 for one driver step: tallies its failed attempts, then judges each job it failed. */
-export function checkJobFailures(driverName: string, d: DriverRoleState, tids: TidLedger, led: TasksInFlight, input: Input | null, effects: readonly Effect[], report: Report): void {
+export function checkJobFailures(
+  driverName: string,
+  d: DriverRoleState,
+  tids: TidLedger,
+  led: TasksInFlight,
+  input: Input | null,
+  effects: readonly Effect[],
+  report: Report,
+): void {
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i]!;
     if (e.type !== "notify" || e.notification.kind !== "taskEnded" || e.notification.state === "FINISHED") continue;
@@ -60,7 +68,11 @@ export function checkJobFailures(driverName: string, d: DriverRoleState, tids: T
     const counted = taskSetId === undefined ? undefined : d.scheduler.taskSets[taskSetId]?.numFailures[n.index];
     if (counted === undefined) continue;
     const mayCount = led.failures.get(taskSetId!)?.get(n.index) ?? 0;
-    if (counted > mayCount) report("C4:only-app-failures-counted", `${driverName} counts ${counted} failures against task ${n.index} of ${taskSetId} (TID ${n.taskId} just ended ${n.state}), but only ${mayCount} of its failed attempts may count against the app (the rest were the cluster's: killed, or an executor lost with its worker or with an exit code not the app's)`);
+    if (counted > mayCount)
+      report(
+        "C4:only-app-failures-counted",
+        `${driverName} counts ${counted} failures against task ${n.index} of ${taskSetId} (TID ${n.taskId} just ended ${n.state}), but only ${mayCount} of its failed attempts may count against the app (the rest were the cluster's: killed, or an executor lost with its worker or with an exit code not the app's)`,
+      );
   }
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i]!;
@@ -69,7 +81,10 @@ export function checkJobFailures(driverName: string, d: DriverRoleState, tids: T
     const { jobId, reason } = e.notification;
     if (reason.includes("not serializable")) continue;
     if (justifiedByFailures(led, jobId, d.protocol.taskMaxFailures)) continue;
-    report("C3:job-fails-for-app-failures", `${driverName} failed job ${jobId} (${reason}), but no task of it failed ${d.protocol.taskMaxFailures} times for reasons that may count against the app`);
+    report(
+      "C3:job-fails-for-app-failures",
+      `${driverName} failed job ${jobId} (${reason}), but no task of it failed ${d.protocol.taskMaxFailures} times for reasons that may count against the app`,
+    );
   }
 }
 

@@ -15,11 +15,22 @@ import type { Report } from "./report.js";
 export const KILL_ANSWER_BOUND_MS = 300_000;
 
 /** C2 at virtual time `nowMs` for one driver incarnation; `nodeAt` finds a node by address. */
-export function checkKillsAnswered(driverName: string, d: DriverRoleState, led: TasksInFlight, nowMs: number, nodeAt: (address: string) => { alive: boolean; kind: string; state: unknown } | undefined, report: Report): void {
+export function checkKillsAnswered(
+  driverName: string,
+  d: DriverRoleState,
+  led: TasksInFlight,
+  nowMs: number,
+  nodeAt: (address: string) => { alive: boolean; kind: string; state: unknown } | undefined,
+  report: Report,
+): void {
   for (const [taskId, kill] of led.kills) {
     if (nowMs - kill.atMs < KILL_ANSWER_BOUND_MS) continue;
     if (comparableExecutor(d, driverName, kill.executor, nodeAt(kill.executor)) === null) continue; // the executor is gone: nothing can answer
-    report("C2:kill-task-answered", `${driverName} sent KillTask for TID ${taskId} to ${kill.executor} at ${kill.atMs} ms; no final StatusUpdate came back in ${nowMs - kill.atMs} ms, and the executor is up and still held`, [kill.executor]);
+    report(
+      "C2:kill-task-answered",
+      `${driverName} sent KillTask for TID ${taskId} to ${kill.executor} at ${kill.atMs} ms; no final StatusUpdate came back in ${nowMs - kill.atMs} ms, and the executor is up and still held`,
+      [kill.executor],
+    );
     return;
   }
 }

@@ -22,7 +22,8 @@ export const LIVENESS_BOUND_MS = 300_000;
 /** When a fault stops acting: its time plus its duration or restart delay (a lasting fault without a duration: never). */
 export function faultEndMs(f: FaultSpec): number {
   // A message fault that only drops the first N messages is spent early; one with a probability and no end never heals.
-  if (f.kind === "messages" && f.durationMs === undefined) return (f.dropProbability ?? 0) > 0 || (f.delayMs ?? 0) > 0 || (f.duplicateProbability ?? 0) > 0 ? Number.MAX_SAFE_INTEGER : f.atMs;
+  if (f.kind === "messages" && f.durationMs === undefined)
+    return (f.dropProbability ?? 0) > 0 || (f.delayMs ?? 0) > 0 || (f.duplicateProbability ?? 0) > 0 ? Number.MAX_SAFE_INTEGER : f.atMs;
   if (f.kind === "partition" && f.durationMs === undefined) return Number.MAX_SAFE_INTEGER;
   return f.atMs + (f.durationMs ?? f.restartAfterMs ?? 0);
 }
@@ -32,7 +33,17 @@ export function faultEndMs(f: FaultSpec): number {
  * end a retried exchange): silently losing one of these must not stall a job. Every other message
  * is sent exactly once, and Spark has no way to notice its silent loss on a live connection.
  */
-export const RETRIED_MESSAGES: readonly string[] = ["RegisterWorker", "RegisteredWorker", "RegisterWorkerFailed", "MasterInStandby", "Heartbeat", "RegisterApplication", "RegisteredApplication", "ExecutorStateChanged", "ExecutorStateChangedResponse"];
+export const RETRIED_MESSAGES: readonly string[] = [
+  "RegisterWorker",
+  "RegisteredWorker",
+  "RegisterWorkerFailed",
+  "MasterInStandby",
+  "Heartbeat",
+  "RegisterApplication",
+  "RegisteredApplication",
+  "ExecutorStateChanged",
+  "ExecutorStateChangedResponse",
+];
 
 /**
  * Whether liveness is a property of the protocol under these faults. Always on the TCP network
@@ -42,10 +53,15 @@ export const RETRIED_MESSAGES: readonly string[] = ["RegisterWorker", "Registere
  */
 export function livenessApplies(scenario: Scenario): boolean {
   if (scenario.network?.lossy !== true) return true;
-  if (scenario.randomFaults !== null && scenario.randomFaults.kinds.includes("partitionWorker")) return false;
+  if (scenario.randomFaults?.kinds.includes("partitionWorker")) return false;
   for (const f of scenario.faults) {
     if (f.kind === "partition") return false;
-    if (f.kind === "messages" && ((f.dropProbability ?? 0) > 0 || (f.dropFirst ?? 0) > 0) && (f.messageType === undefined || !RETRIED_MESSAGES.includes(f.messageType))) return false;
+    if (
+      f.kind === "messages" &&
+      ((f.dropProbability ?? 0) > 0 || (f.dropFirst ?? 0) > 0) &&
+      (f.messageType === undefined || !RETRIED_MESSAGES.includes(f.messageType))
+    )
+      return false;
   }
   return true;
 }
@@ -109,13 +125,20 @@ function describeStall(jobId: string, driver: SimNode, leader: SimNode | null, n
   else {
     const tsm = Object.values(d.scheduler.taskSets).find((t) => t.jobId === jobId && !t.isZombie);
     if (tsm === undefined) parts.push(`stage ${job.currentStage} has no active task set`);
-    else parts.push(`stage ${tsm.stageIndex}: ${tsm.numTasks - tsm.tasksSuccessful} of ${tsm.numTasks} tasks not done, ${tsm.attempts.runningCount} running (TIDs ${runningTaskIds(tsm.attempts).slice(0, 5).join(",")})`);
+    else
+      parts.push(
+        `stage ${tsm.stageIndex}: ${tsm.numTasks - tsm.tasksSuccessful} of ${tsm.numTasks} tasks not done, ${tsm.attempts.runningCount} running (TIDs ${runningTaskIds(tsm.attempts).slice(0, 5).join(",")})`,
+      );
   }
-  const execs = Object.values(d.backend.executors).map((e) => `${e.executorId}@${e.host} ${e.freeCores}/${e.totalCores} free${e.launched ? "" : " (not launched)"}`);
+  const execs = Object.values(d.backend.executors).map(
+    (e) => `${e.executorId}@${e.host} ${e.freeCores}/${e.totalCores} free${e.launched ? "" : " (not launched)"}`,
+  );
   parts.push(`driver sees ${execs.length} executors${execs.length > 0 ? `: ${execs.slice(0, 5).join(", ")}` : ""}`);
   const workers = nodes.filter((n) => n.kind === "worker" && n.alive).length;
   if (leader === null) {
-    parts.push(`no ALIVE leader (${nodes.filter((n) => n.kind === "master" && n.alive).length} master processes up, ${workers} worker processes up)`);
+    parts.push(
+      `no ALIVE leader (${nodes.filter((n) => n.kind === "master" && n.alive).length} master processes up, ${workers} worker processes up)`,
+    );
     return parts.join("; ");
   }
   const m = leader.state as MasterState;
@@ -126,7 +149,9 @@ function describeStall(jobId: string, driver: SimNode, leader: SimNode | null, n
     parts.push(`leader ${leader.name}: app ${app.id} ${app.state}, ${app.coresGranted} cores granted, executors [${execsM.join(", ")}]`);
   }
   const alive = Object.values(m.workers).filter((w) => w.state === "ALIVE");
-  parts.push(`${alive.length} ALIVE workers at the leader (${workers} worker processes up), ${alive.reduce((s, w) => s + w.cores - w.coresUsed, 0)} cores free`);
+  parts.push(
+    `${alive.length} ALIVE workers at the leader (${workers} worker processes up), ${alive.reduce((s, w) => s + w.cores - w.coresUsed, 0)} cores free`,
+  );
   return parts.join("; ");
 }
 

@@ -40,29 +40,53 @@ function checkApps(s: MasterState, report: Report, master: string): void {
     const app = s.apps[appId]!;
     const nodes = [app.driverAddress];
     if (app.id !== appId) report(M1, `${master} files app ${app.id} under ${appId}`, nodes);
-    if (s.addressToApp[app.driverAddress] !== appId) report(M1, `${master} tracks ${s.addressToApp[app.driverAddress] ?? "no app"} for driver ${app.driverAddress}, not its app ${appId}`, nodes);
+    if (s.addressToApp[app.driverAddress] !== appId)
+      report(
+        M1,
+        `${master} tracks ${s.addressToApp[app.driverAddress] ?? "no app"} for driver ${app.driverAddress}, not its app ${appId}`,
+        nodes,
+      );
     if (app.state === "RUNNING" || app.state === "WAITING" || app.state === "UNKNOWN") {
       // An active app is in the scheduling queue until it is removed.
-      if (!(s.waitingApps as readonly string[]).includes(appId)) report(M1, `${master}: active app ${appId} (${app.state}) is not in waitingApps`, nodes);
+      if (!(s.waitingApps as readonly string[]).includes(appId))
+        report(M1, `${master}: active app ${appId} (${app.state}) is not in waitingApps`, nodes);
     } else report(M1, `${master} keeps app ${appId} as active in state ${app.state}`, nodes);
     let cores = 0;
     for (const key in app.executors) {
       const e = app.executors[key]!;
       cores += e.cores;
-      if (String(e.id) !== key || e.appId !== appId) report(M1, `${master}: app ${appId} files executor ${e.appId}/${e.id} under ${key}`, nodes);
-      if (e.id >= app.nextExecutorId) report(M1, `${master}: app ${appId} holds executor ${e.id}, not below its next executor id ${app.nextExecutorId}`, nodes);
+      if (String(e.id) !== key || e.appId !== appId)
+        report(M1, `${master}: app ${appId} files executor ${e.appId}/${e.id} under ${key}`, nodes);
+      if (e.id >= app.nextExecutorId)
+        report(M1, `${master}: app ${appId} holds executor ${e.id}, not below its next executor id ${app.nextExecutorId}`, nodes);
       if (isExecutorFinished(e.state)) continue;
       const w = s.workers[e.workerId];
       const slot = w?.executors[`${appId}/${e.id}`];
-      if (w === undefined || w.state === "DEAD") report(M1, `${master}: live executor ${appId}/${e.id} (${e.state}) is placed on ${w === undefined ? "unknown" : "DEAD"} worker ${e.workerId}`, nodes);
-      else if (slot === undefined) report(M1, `${master}: live executor ${appId}/${e.id} (${e.state}) holds nothing on its worker ${e.workerId}`, [...nodes, w.address]);
-      else if (slot.cores !== e.cores || slot.memoryMb !== e.memoryMb) report(M1, `${master}: executor ${appId}/${e.id} has ${e.cores} cores / ${e.memoryMb} MiB, its slot on ${e.workerId} ${slot.cores} / ${slot.memoryMb}`, [...nodes, w.address]);
+      if (w === undefined || w.state === "DEAD")
+        report(
+          M1,
+          `${master}: live executor ${appId}/${e.id} (${e.state}) is placed on ${w === undefined ? "unknown" : "DEAD"} worker ${e.workerId}`,
+          nodes,
+        );
+      else if (slot === undefined)
+        report(M1, `${master}: live executor ${appId}/${e.id} (${e.state}) holds nothing on its worker ${e.workerId}`, [
+          ...nodes,
+          w.address,
+        ]);
+      else if (slot.cores !== e.cores || slot.memoryMb !== e.memoryMb)
+        report(
+          M1,
+          `${master}: executor ${appId}/${e.id} has ${e.cores} cores / ${e.memoryMb} MiB, its slot on ${e.workerId} ${slot.cores} / ${slot.memoryMb}`,
+          [...nodes, w.address],
+        );
     }
-    if (cores !== app.coresGranted) report(M1, `${master}: app ${appId} counts ${app.coresGranted} cores granted, its executors hold ${cores}`, nodes);
+    if (cores !== app.coresGranted)
+      report(M1, `${master}: app ${appId} counts ${app.coresGranted} cores granted, its executors hold ${cores}`, nodes);
   }
   for (const address in s.addressToApp) {
     const id = s.addressToApp[address]!;
-    if (s.apps[id]?.driverAddress !== address) report(M1, `${master}: addressToApp[${address}] names ${id}, which is not an active app of that driver`, [address]);
+    if (s.apps[id]?.driverAddress !== address)
+      report(M1, `${master}: addressToApp[${address}] names ${id}, which is not an active app of that driver`, [address]);
   }
   const seen = new Set<string>();
   for (const id of s.waitingApps) {
@@ -86,20 +110,23 @@ function checkDrivers(s: MasterState, report: Report, master: string): void {
     if (d.id !== id) report(M1, `${master} files driver ${d.id} under ${id}`);
     if (d.workerId === undefined) {
       // Placed nowhere: queued, or (during a recovery) waiting for a worker to report it.
-      if (!waiting.has(id) && s.recoveryState === "ALIVE") report(M1, `${master}: driver ${id} (${d.state}) is on no worker and not queued`);
+      if (!waiting.has(id) && s.recoveryState === "ALIVE")
+        report(M1, `${master}: driver ${id} (${d.state}) is on no worker and not queued`);
       if (d.state === "RUNNING") report(M1, `${master}: driver ${id} is RUNNING on no worker`);
       continue;
     }
     if (d.state !== "RUNNING") report(M1, `${master}: driver ${id} is placed on ${d.workerId} but ${d.state}`);
     const w = s.workers[d.workerId];
-    if (w === undefined || w.state === "DEAD") report(M1, `${master}: driver ${id} is placed on ${w === undefined ? "unknown" : "DEAD"} worker ${d.workerId}`);
+    if (w === undefined || w.state === "DEAD")
+      report(M1, `${master}: driver ${id} is placed on ${w === undefined ? "unknown" : "DEAD"} worker ${d.workerId}`);
     else if (w.drivers[id] !== true) report(M1, `${master}: driver ${id} is placed on ${d.workerId}, which does not list it`, [w.address]);
   }
   for (const wid in s.workers) {
     const w = s.workers[wid]!;
     if (w.state === "DEAD") continue;
     for (const id in w.drivers) {
-      if (s.drivers[id]?.workerId !== wid) report(M1, `${master}: worker ${wid} lists driver ${id}, which is not placed there`, [w.address]);
+      if (s.drivers[id]?.workerId !== wid)
+        report(M1, `${master}: worker ${wid} lists driver ${id}, which is not placed there`, [w.address]);
     }
   }
 }
@@ -122,6 +149,8 @@ function checkRecoveryState(s: MasterState, report: Report, master: string): voi
     return report(M1, `${master} is still RECOVERING with every worker and app answered`);
   }
   if (s.recoveryState !== "ALIVE") return;
-  for (const id in s.workers) if (s.workers[id]!.state === "UNKNOWN") report(M1, `${master} is ALIVE with worker ${id} still UNKNOWN`, [s.workers[id]!.address]);
-  for (const id in s.apps) if (s.apps[id]!.state === "UNKNOWN") report(M1, `${master} is ALIVE with app ${id} still UNKNOWN`, [s.apps[id]!.driverAddress]);
+  for (const id in s.workers)
+    if (s.workers[id]!.state === "UNKNOWN") report(M1, `${master} is ALIVE with worker ${id} still UNKNOWN`, [s.workers[id]!.address]);
+  for (const id in s.apps)
+    if (s.apps[id]!.state === "UNKNOWN") report(M1, `${master} is ALIVE with app ${id} still UNKNOWN`, [s.apps[id]!.driverAddress]);
 }

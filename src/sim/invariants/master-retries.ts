@@ -20,5 +20,7 @@ export function checkAppRemovedAtMaxRetries(v: MasterStepView): void {
   const failures = v.ledger.executorFailures.get(`${v.key}|${msg.appId}`) ?? 0;
   if (failures < max) return;
   for (const id in app.executors) if (app.executors[id]!.state === "RUNNING") return;
-  v.report(M6, `${v.name} keeps app ${msg.appId} after ${failures} consecutive executor failures (limit ${max}) with no executor RUNNING`, [app.driverAddress]);
+  v.report(M6, `${v.name} keeps app ${msg.appId} after ${failures} consecutive executor failures (limit ${max}) with no executor RUNNING`, [
+    app.driverAddress,
+  ]);
 }

@@ -34,7 +34,12 @@ export function checkScheduleOutcome(v: MasterStepView): void {
     const d = s.drivers[id];
     if (d === undefined) continue;
     const fits = alive.find((w) => coresFree(w) >= d.desc.cores && memoryFree(w) >= d.desc.memoryMb);
-    if (fits !== undefined) v.report(M4, `${v.name} leaves driver ${id} waiting while worker ${fits.id} has ${coresFree(fits)} cores and ${memoryFree(fits)} MiB free`, [fits.address]);
+    if (fits !== undefined)
+      v.report(
+        M4,
+        `${v.name} leaves driver ${id} waiting while worker ${fits.id} has ${coresFree(fits)} cores and ${memoryFree(fits)} MiB free`,
+        [fits.address],
+      );
   }
   const launched = launchesOf(v);
   for (const appId of s.waitingApps) {
@@ -58,7 +63,11 @@ export function checkScheduleOutcome(v: MasterStepView): void {
     if (left >= step) {
       for (const w of alive) {
         if (couldTake(w)) {
-          v.report(M4, `${v.name} leaves app ${appId} ${left} cores short while worker ${w.id} could give it ${step} more (${coresFree(w)} cores, ${memoryFree(w)} MiB free)`, [app.driverAddress, w.address]);
+          v.report(
+            M4,
+            `${v.name} leaves app ${appId} ${left} cores short while worker ${w.id} could give it ${step} more (${coresFree(w)} cores, ${memoryFree(w)} MiB free)`,
+            [app.driverAddress, w.address],
+          );
           break;
         }
       }
@@ -71,13 +80,22 @@ export function checkScheduleOutcome(v: MasterStepView): void {
       for (const w of alive) {
         const got = assigned.get(w.id) ?? 0;
         if (most > got + step && couldTake(w)) {
-          v.report(M4, `${v.name} gave app ${appId} ${most} cores on ${mostAt} but ${got} on ${w.id}, which could still take ${step} (spreadOut)`, [app.driverAddress, w.address]);
+          v.report(
+            M4,
+            `${v.name} gave app ${appId} ${most} cores on ${mostAt} but ${got} on ${w.id}, which could still take ${step} (spreadOut)`,
+            [app.driverAddress, w.address],
+          );
           break;
         }
       }
     } else {
       const open = alive.filter((w) => (assigned.get(w.id) ?? 0) > 0 && couldTake(w));
-      if (open.length > 1) v.report(M4, `${v.name} gave app ${appId} cores on ${open.map((w) => w.id).join(" and ")} and left each able to take more (spreadOut off fills one worker before the next)`, [app.driverAddress]);
+      if (open.length > 1)
+        v.report(
+          M4,
+          `${v.name} gave app ${appId} cores on ${open.map((w) => w.id).join(" and ")} and left each able to take more (spreadOut off fills one worker before the next)`,
+          [app.driverAddress],
+        );
     }
   }
 }

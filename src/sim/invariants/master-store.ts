@@ -37,20 +37,27 @@ function recordMatches(s: MasterState, r: PersistedRecord): string | null {
     case "app": {
       const a = s.apps[r.app.id];
       if (a === undefined) return null; // a write for an app the master does not hold is judged by I9/I11
-      if (r.app.driverAddress !== a.driverAddress || r.app.startTimeMs !== a.startTimeMs || JSON.stringify(r.app.desc) !== JSON.stringify(a.desc)) return `app ${a.id}'s record does not carry its driver address, start time and description`;
+      if (
+        r.app.driverAddress !== a.driverAddress ||
+        r.app.startTimeMs !== a.startTimeMs ||
+        JSON.stringify(r.app.desc) !== JSON.stringify(a.desc)
+      )
+        return `app ${a.id}'s record does not carry its driver address, start time and description`;
       return null;
     }
     case "worker": {
       const w = s.workers[r.worker.id];
       if (w === undefined) return null;
       const v = r.worker;
-      if (v.host !== w.host || v.port !== w.port || v.address !== w.address || v.cores !== w.cores || v.memoryMb !== w.memoryMb) return `worker ${w.id}'s record does not carry its host, port, address, cores and memory`;
+      if (v.host !== w.host || v.port !== w.port || v.address !== w.address || v.cores !== w.cores || v.memoryMb !== w.memoryMb)
+        return `worker ${w.id}'s record does not carry its host, port, address, cores and memory`;
       return null;
     }
     case "driver": {
       const d = s.drivers[r.driver.id];
       if (d === undefined) return null;
-      if (r.driver.startTimeMs !== d.startTimeMs || JSON.stringify(r.driver.desc) !== JSON.stringify(d.desc)) return `driver ${d.id}'s record does not carry its start time and description`;
+      if (r.driver.startTimeMs !== d.startTimeMs || JSON.stringify(r.driver.desc) !== JSON.stringify(d.desc))
+        return `driver ${d.id}'s record does not carry its start time and description`;
       return null;
     }
   }
@@ -87,7 +94,8 @@ export function checkStoreFollowsRegistrations(v: MasterStepView, reservations: 
       if (e.event === "applicationRemoved") removed.push(`app_${String(e.fields["appId"])}`);
       else if (e.event === "workerRemoved") removed.push(`worker_${String(e.fields["workerId"])}`);
       else if (e.event === "driverRemoved") removed.push(`driver_${String(e.fields["driverId"])}`);
-      else if (e.event === "driverRelaunched" && !written?.has(`driver_${String(e.fields["driverId"])}`)) v.report(M2, `${v.name} relaunched a driver as ${String(e.fields["driverId"])} without writing its record first`);
+      else if (e.event === "driverRelaunched" && !written?.has(`driver_${String(e.fields["driverId"])}`))
+        v.report(M2, `${v.name} relaunched a driver as ${String(e.fields["driverId"])} without writing its record first`);
       continue;
     }
     if (e.type !== "send") continue;
@@ -100,13 +108,21 @@ export function checkStoreFollowsRegistrations(v: MasterStepView, reservations: 
       const id = s.addressToWorker[e.to];
       // The flag tells the worker whether this registration was new: it must say what the master did.
       const duplicate = v.effects.some((x) => x.type === "log" && x.event === "duplicateWorkerRegistration");
-      if (m.duplicate !== duplicate) v.report(M2, `${v.name} acknowledged worker ${id ?? e.to} with duplicate=${m.duplicate}, but the registration was ${duplicate ? "a duplicate" : "new"}`, [e.to]);
-      if (!m.duplicate && id !== undefined && !written?.has(`worker_${id}`)) v.report(M2, `${v.name} acknowledged worker ${id} before writing its record`, [e.to]);
+      if (m.duplicate !== duplicate)
+        v.report(
+          M2,
+          `${v.name} acknowledged worker ${id ?? e.to} with duplicate=${m.duplicate}, but the registration was ${duplicate ? "a duplicate" : "new"}`,
+          [e.to],
+        );
+      if (!m.duplicate && id !== undefined && !written?.has(`worker_${id}`))
+        v.report(M2, `${v.name} acknowledged worker ${id} before writing its record`, [e.to]);
     } else if (m.type === "SubmitDriverResponse") {
-      if (m.success && m.driverId !== undefined && !written?.has(`driver_${m.driverId}`)) v.report(M2, `${v.name} accepted driver ${m.driverId} before writing its record`, [e.to]);
+      if (m.success && m.driverId !== undefined && !written?.has(`driver_${m.driverId}`))
+        v.report(M2, `${v.name} accepted driver ${m.driverId} before writing its record`, [e.to]);
     } else if (m.type === "LaunchExecutor") {
       const reserved = reservations.get(`${v.key}|${m.appId}`) ?? 0;
-      if (m.execId >= reserved) v.report(M2, `${v.name} launched executor ${m.appId}/${m.execId} past the ids its store reserves (${reserved})`, [e.to]);
+      if (m.execId >= reserved)
+        v.report(M2, `${v.name} launched executor ${m.appId}/${m.execId} past the ids its store reserves (${reserved})`, [e.to]);
     }
   }
   for (const key of removed) {

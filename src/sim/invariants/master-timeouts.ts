@@ -18,14 +18,24 @@ export function checkMasterTimeouts(v: MasterStepView): void {
   for (const e of v.effects) {
     if (e.type !== "log" || e.event !== "workerRemoved") continue;
     const w = s.workers[String(e.fields["workerId"])];
-    if (w !== undefined && w.lastHeartbeatMs >= now - s.config.workerTimeoutMs) v.report(M5, `${v.name} removed worker ${w.id} ${now - w.lastHeartbeatMs} ms after its last heartbeat, within the timeout (${s.config.workerTimeoutMs} ms)`, [w.address]);
+    if (w !== undefined && w.lastHeartbeatMs >= now - s.config.workerTimeoutMs)
+      v.report(
+        M5,
+        `${v.name} removed worker ${w.id} ${now - w.lastHeartbeatMs} ms after its last heartbeat, within the timeout (${s.config.workerTimeoutMs} ms)`,
+        [w.address],
+      );
   }
   const limit = now - s.config.executorLaunchTimeoutMs;
   for (const appId in s.apps) {
     const app = s.apps[appId]!;
     for (const k in app.executors) {
       const e = app.executors[k]!;
-      if (e.state === "LAUNCHING" && e.launchedAtMs <= limit) v.report(M5, `${v.name} keeps executor ${appId}/${e.id} LAUNCHING ${now - e.launchedAtMs} ms after its launch (launch timeout ${s.config.executorLaunchTimeoutMs} ms)`, [app.driverAddress]);
+      if (e.state === "LAUNCHING" && e.launchedAtMs <= limit)
+        v.report(
+          M5,
+          `${v.name} keeps executor ${appId}/${e.id} LAUNCHING ${now - e.launchedAtMs} ms after its launch (launch timeout ${s.config.executorLaunchTimeoutMs} ms)`,
+          [app.driverAddress],
+        );
     }
   }
 }

@@ -67,7 +67,10 @@ const messageOf = (input: Input | null) => (input?.type === "message" ? input.me
 
 const WORKER_EDGES: Record<string, readonly string[]> = { UNKNOWN: ["ALIVE", "DEAD"], ALIVE: ["DEAD"], DEAD: [] };
 const APP_EDGES: Record<string, readonly string[]> = { UNKNOWN: ["WAITING", "RUNNING"], WAITING: ["RUNNING"], RUNNING: [] };
-const EXECUTOR_EDGES: Record<string, readonly string[]> = { LAUNCHING: ["RUNNING", "KILLED", "FAILED", "LOST", "EXITED"], RUNNING: ["KILLED", "FAILED", "LOST", "EXITED"] };
+const EXECUTOR_EDGES: Record<string, readonly string[]> = {
+  LAUNCHING: ["RUNNING", "KILLED", "FAILED", "LOST", "EXITED"],
+  RUNNING: ["KILLED", "FAILED", "LOST", "EXITED"],
+};
 
 /** M3 for one master step; `small` says whether the master is small enough to be judged. */
 export function checkMasterTransitions(v: MasterStepView, ledger: TransitionLedger, small: boolean): void {
@@ -91,13 +94,18 @@ export function checkMasterTransitions(v: MasterStepView, ledger: TransitionLedg
     if (was === now) continue;
     const registers = msg?.type === "RegisterWorker" && msg.workerId === id;
     if (was === undefined) {
-      if (!(now === "ALIVE" && registers) && !(now === "UNKNOWN" && elected)) report(`worker ${id} appeared as ${now} on ${v.input?.type === "message" ? v.input.message.type : v.input?.type}`);
+      if (!(now === "ALIVE" && registers) && !(now === "UNKNOWN" && elected))
+        report(`worker ${id} appeared as ${now} on ${v.input?.type === "message" ? v.input.message.type : v.input?.type}`);
     } else if (was === "DEAD" && now === "ALIVE") {
       if (!registers) report(`worker ${id} went from DEAD to ALIVE without registering again`);
     } else if (!WORKER_EDGES[was]?.includes(now)) report(`worker ${id} went from ${was} to ${now}`);
-    else if (was === "UNKNOWN" && now === "DEAD" && !mayDropUnanswered(v.input, s.workers[id]!.address)) report(`worker ${id} was dropped as UNKNOWN on ${inputName(v.input)}, before the recovery timeout, its heartbeat timeout or its disconnection`);
+    else if (was === "UNKNOWN" && now === "DEAD" && !mayDropUnanswered(v.input, s.workers[id]!.address))
+      report(
+        `worker ${id} was dropped as UNKNOWN on ${inputName(v.input)}, before the recovery timeout, its heartbeat timeout or its disconnection`,
+      );
   }
-  for (const [id, was] of prev.workers) if (!next.workers.has(id) && was !== "DEAD") report(`worker ${id} left the master's list while ${was}`);
+  for (const [id, was] of prev.workers)
+    if (!next.workers.has(id) && was !== "DEAD") report(`worker ${id} left the master's list while ${was}`);
 
   // Apps, with the removals this step logged.
   const prevDriverOf = prev.appDrivers;
@@ -128,7 +136,8 @@ export function checkMasterTransitions(v: MasterStepView, ledger: TransitionLedg
     if (was === now) continue;
     if (was === undefined) {
       if (gone.has(`app:${id}`)) report(`app ${id} came back (${now}) after it was removed`);
-      else if (!((now === "WAITING" || now === "RUNNING") && msg?.type === "RegisterApplication") && !(now === "UNKNOWN" && elected)) report(`app ${id} appeared as ${now}`);
+      else if (!((now === "WAITING" || now === "RUNNING") && msg?.type === "RegisterApplication") && !(now === "UNKNOWN" && elected))
+        report(`app ${id} appeared as ${now}`);
     } else if (was === "RUNNING" && now === "WAITING") {
       if (msg?.type !== "MasterChangeAcknowledged") report(`app ${id} went from RUNNING back to WAITING`);
     } else if (!APP_EDGES[was]?.includes(now)) report(`app ${id} went from ${was} to ${now}`);
@@ -136,7 +145,12 @@ export function checkMasterTransitions(v: MasterStepView, ledger: TransitionLedg
   for (const [id, was] of prev.apps) {
     if (next.apps.has(id)) continue;
     if (!removedApps.has(id)) report(`app ${id} left the master without being removed (no applicationRemoved)`);
-    else if (was === "UNKNOWN" && !mayDropUnanswered(v.input, prevDriverOf.get(id) ?? "") && !(msg?.type === "UnregisterApplication" && msg.appId === id)) report(`app ${id} was dropped as UNKNOWN on ${inputName(v.input)}, before the recovery timeout or its driver's disconnection`);
+    else if (
+      was === "UNKNOWN" &&
+      !mayDropUnanswered(v.input, prevDriverOf.get(id) ?? "") &&
+      !(msg?.type === "UnregisterApplication" && msg.appId === id)
+    )
+      report(`app ${id} was dropped as UNKNOWN on ${inputName(v.input)}, before the recovery timeout or its driver's disconnection`);
     gone.add(`app:${id}`);
   }
 
@@ -153,7 +167,10 @@ export function checkMasterTransitions(v: MasterStepView, ledger: TransitionLedg
     }
     if (now === "LOST" || now === "KILLED") return;
     if (now === "FAILED" && was === "LAUNCHING" && v.input?.type === "timer" && v.input.key === "checkForWorkerTimeOut") {
-      if (v.nowMs !== undefined && v.nowMs >= 0 && launchedAtMs > v.nowMs - s.config.executorLaunchTimeoutMs) report(`executor ${key} was timed out ${v.nowMs - launchedAtMs} ms after its launch, before the launch timeout (${s.config.executorLaunchTimeoutMs} ms)`);
+      if (v.nowMs !== undefined && v.nowMs >= 0 && launchedAtMs > v.nowMs - s.config.executorLaunchTimeoutMs)
+        report(
+          `executor ${key} was timed out ${v.nowMs - launchedAtMs} ms after its launch, before the launch timeout (${s.config.executorLaunchTimeoutMs} ms)`,
+        );
       return;
     }
     report(`executor ${key} went from ${was} to ${now} on ${inputName(v.input)}, without its worker's report`);
@@ -167,11 +184,13 @@ export function checkMasterTransitions(v: MasterStepView, ledger: TransitionLedg
     if (was === undefined) {
       if (gone.has(`exec:${key}`)) report(`executor ${key} came back (${state}) after it left its app`);
       // Launched as LAUNCHING, or adopted as its worker reports it.
-      else if (state !== "LAUNCHING" && msg?.type !== "WorkerSchedulerStateResponse" && msg?.type !== "WorkerLatestState") report(`executor ${key} appeared as ${state} on ${inputName(v.input)}, not as a worker's report`);
+      else if (state !== "LAUNCHING" && msg?.type !== "WorkerSchedulerStateResponse" && msg?.type !== "WorkerLatestState")
+        report(`executor ${key} appeared as ${state} on ${inputName(v.input)}, not as a worker's report`);
       continue;
     }
     const [wasState, wasWorker, wasCores, wasMemory, launchedAtMs] = was.split("|");
-    if (worker !== wasWorker || cores !== wasCores || memory !== wasMemory) report(`executor ${key} moved from ${wasWorker} (${wasCores} cores, ${wasMemory} MiB) to ${worker} (${cores} cores, ${memory} MiB)`);
+    if (worker !== wasWorker || cores !== wasCores || memory !== wasMemory)
+      report(`executor ${key} moved from ${wasWorker} (${wasCores} cores, ${wasMemory} MiB) to ${worker} (${cores} cores, ${memory} MiB)`);
     if (state === wasState) continue;
     if (!EXECUTOR_EDGES[wasState!]?.includes(state!)) report(`executor ${key} went from ${wasState} to ${state}`);
     else judgeExecutorEnd(key, wasState as ExecutorState, state as ExecutorState, Number(launchedAtMs));
@@ -182,7 +201,8 @@ export function checkMasterTransitions(v: MasterStepView, ledger: TransitionLedg
     const appId = key.slice(0, key.lastIndexOf("/"));
     if (!next.apps.has(appId)) continue; // left with its app
     const told = executorEnded.get(key);
-    if (told === undefined && !killed.has(key)) report(`executor ${key} left its app, but its driver was not told it ended and its worker was not told to kill it`);
+    if (told === undefined && !killed.has(key))
+      report(`executor ${key} left its app, but its driver was not told it ended and its worker was not told to kill it`);
     const [wasState, , , , launchedAtMs] = was.split("|");
     judgeExecutorEnd(key, wasState as ExecutorState, told ?? "KILLED", Number(launchedAtMs));
   }
@@ -198,8 +218,10 @@ export function checkMasterTransitions(v: MasterStepView, ledger: TransitionLedg
       continue;
     }
     const [wasState, wasWorker] = was.split("|");
-    if (wasWorker !== "" && worker !== wasWorker) report(`driver ${id} moved from worker ${wasWorker} to ${worker === "" ? "none" : worker} (${wasState} -> ${state})`);
-    else if (state !== wasState && !(wasState === "SUBMITTED" && state === "RUNNING")) report(`driver ${id} went from ${wasState} to ${state}`);
+    if (wasWorker !== "" && worker !== wasWorker)
+      report(`driver ${id} moved from worker ${wasWorker} to ${worker === "" ? "none" : worker} (${wasState} -> ${state})`);
+    else if (state !== wasState && !(wasState === "SUBMITTED" && state === "RUNNING"))
+      report(`driver ${id} went from ${wasState} to ${state}`);
   }
   for (const id of prev.drivers.keys()) {
     if (next.drivers.has(id)) continue;
@@ -215,13 +237,15 @@ export function checkMasterTransitions(v: MasterStepView, ledger: TransitionLedg
     const after = next.drivers.get(msg.driverId);
     if (isDriverFinal(msg.state)) {
       if (after !== undefined) report(`driver ${msg.driverId} is still ${after.split("|")[0]} after its worker reported it ${msg.state}`);
-      else if (driverRemovedAs.get(msg.driverId) !== msg.state) report(`driver ${msg.driverId} was removed as ${driverRemovedAs.get(msg.driverId)} on its worker's report of ${msg.state}`);
-    } else if (after !== prev.drivers.get(msg.driverId)) report(`driver ${msg.driverId} changed on a report of the non-final state ${msg.state}`);
+      else if (driverRemovedAs.get(msg.driverId) !== msg.state)
+        report(`driver ${msg.driverId} was removed as ${driverRemovedAs.get(msg.driverId)} on its worker's report of ${msg.state}`);
+    } else if (after !== prev.drivers.get(msg.driverId))
+      report(`driver ${msg.driverId} changed on a report of the non-final state ${msg.state}`);
   }
 }
 
-
-const inputName = (input: Input | null): string => (input === null ? "no input" : input.type === "message" ? input.message.type : input.type === "timer" ? `timer ${input.key}` : input.type);
+const inputName = (input: Input | null): string =>
+  input === null ? "no input" : input.type === "message" ? input.message.type : input.type === "timer" ? `timer ${input.key}` : input.type;
 
 /**
  * Whether this input may drop a worker or app that has not answered a recovery (UNKNOWN): the

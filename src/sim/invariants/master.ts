@@ -73,7 +73,11 @@ type Send = Extract<Effect, { type: "send" }>;
 export function checkWorkerNotOvercommitted(w: WorkerInfo, report: Report, master: string): void {
   if (w.state === "DEAD") return;
   if (w.coresUsed < 0 || w.memoryUsed < 0 || w.coresUsed > w.cores || w.memoryUsed > w.memoryMb) {
-    report("I1:worker-not-overcommitted", `${master} counts ${w.coresUsed}/${w.cores} cores and ${w.memoryUsed}/${w.memoryMb} MiB used on ${w.id}`, [w.address]);
+    report(
+      "I1:worker-not-overcommitted",
+      `${master} counts ${w.coresUsed}/${w.cores} cores and ${w.memoryUsed}/${w.memoryMb} MiB used on ${w.id}`,
+      [w.address],
+    );
   }
 }
 
@@ -90,7 +94,12 @@ export function checkWorkerBookkeeping(s: MasterState, w: WorkerInfo, report: Re
     cores += slot.cores;
     memory += slot.memoryMb;
     const e = s.apps[slot.appId]?.executors[String(slot.execId)];
-    if (e === undefined || e.workerId !== w.id) report("I6:executor-recorded-on-worker-and-app", `${master}: worker ${w.id} holds executor ${key}, which its app does not list on that worker`, [w.address]);
+    if (e === undefined || e.workerId !== w.id)
+      report(
+        "I6:executor-recorded-on-worker-and-app",
+        `${master}: worker ${w.id} holds executor ${key}, which its app does not list on that worker`,
+        [w.address],
+      );
   }
   for (const id in w.drivers) {
     const d = s.drivers[id];
@@ -100,7 +109,11 @@ export function checkWorkerBookkeeping(s: MasterState, w: WorkerInfo, report: Re
     }
   }
   if (cores !== w.coresUsed || memory !== w.memoryUsed) {
-    report("I6:executor-recorded-on-worker-and-app", `${master}: worker ${w.id} counts ${w.coresUsed} cores / ${w.memoryUsed} MiB used but holds ${cores} / ${memory}`, [w.address]);
+    report(
+      "I6:executor-recorded-on-worker-and-app",
+      `${master}: worker ${w.id} counts ${w.coresUsed} cores / ${w.memoryUsed} MiB used but holds ${cores} / ${memory}`,
+      [w.address],
+    );
   }
 }
 
@@ -114,7 +127,9 @@ export function checkAppCoresWithinLimit(s: MasterState, appId: string, report: 
   if (app === undefined) return;
   const limit = app.desc.maxCores ?? s.config.defaultCores;
   if (app.coresGranted > limit) {
-    report("I2:app-cores-within-limit", `${master} granted app ${appId} ${app.coresGranted} cores, above its limit ${limit}`, [app.driverAddress]);
+    report("I2:app-cores-within-limit", `${master} granted app ${appId} ${app.coresGranted} cores, above its limit ${limit}`, [
+      app.driverAddress,
+    ]);
   }
 }
 
@@ -125,7 +140,12 @@ export function checkExecutorLimit(v: MasterStepView, appId: string): void {
   if (app === undefined || app.executorLimit >= Number.MAX_SAFE_INTEGER) return;
   let live = 0;
   for (const id in app.executors) if (!isExecutorFinished(app.executors[id]!.state)) live++;
-  if (live > app.executorLimit) v.report("I3:executor-limit", `${v.name} launched an executor for ${appId} with ${live} live executors, above its limit ${app.executorLimit}`, [app.driverAddress]);
+  if (live > app.executorLimit)
+    v.report(
+      "I3:executor-limit",
+      `${v.name} launched an executor for ${appId} with ${live} live executors, above its limit ${app.executorLimit}`,
+      [app.driverAddress],
+    );
 }
 
 /** Marks, in `launchedExecutors`, a launch sent by a master that did not hold the leadership. */
@@ -146,7 +166,12 @@ export function checkExecutorIdFresh(v: MasterStepView, e: Send & { message: { t
     const sameMaster = by === v.key || by === v.key + WITHOUT_LEADERSHIP;
     const splitBrain = !sameMaster && (!v.isLeader || by.endsWith(WITHOUT_LEADERSHIP));
     if (!sameMaster && (splitBrain || hasBug(v.s.config, "EXECUTOR-ID-REUSE"))) v.ledger.reusedExecutors.add(key);
-    v.report("I4:executor-id-never-reused", `${v.name} launched executor ${key} a second time (first by ${by})`, [e.to], splitBrain ? "§3.5.1 no fencing: a master without the leadership launched under the same id" : undefined);
+    v.report(
+      "I4:executor-id-never-reused",
+      `${v.name} launched executor ${key} a second time (first by ${by})`,
+      [e.to],
+      splitBrain ? "§3.5.1 no fencing: a master without the leadership launched under the same id" : undefined,
+    );
   }
   v.ledger.launchedExecutors.set(key, v.isLeader ? v.key : v.key + WITHOUT_LEADERSHIP);
 }
@@ -160,8 +185,10 @@ export function checkExecutorTransition(v: MasterStepView, appId: string, execId
   const prev = v.ledger.executorStates.get(key);
   // Two processes under one executor id (a later leader reused it, EXECUTOR-ID-REUSE) report two lifecycles.
   const weakness = v.ledger.reusedExecutors.has(`${appId}/${execId}`) ? "§3.5.6 a later leader reused the executor's id" : undefined;
-  if (prev !== undefined && isExecutorFinished(prev)) v.report("I5:executor-state-order", `${v.name} reported executor ${appId}/${execId} ${next} after it was ${prev}`, [driver], weakness);
-  else if (next === "RUNNING" && prev !== undefined && prev !== "LAUNCHING") v.report("I5:executor-state-order", `${v.name} reported executor ${appId}/${execId} RUNNING after ${prev}`, [driver], weakness);
+  if (prev !== undefined && isExecutorFinished(prev))
+    v.report("I5:executor-state-order", `${v.name} reported executor ${appId}/${execId} ${next} after it was ${prev}`, [driver], weakness);
+  else if (next === "RUNNING" && prev !== undefined && prev !== "LAUNCHING")
+    v.report("I5:executor-state-order", `${v.name} reported executor ${appId}/${execId} RUNNING after ${prev}`, [driver], weakness);
   v.ledger.executorStates.set(key, next);
 }
 
@@ -172,12 +199,15 @@ export function checkExecutorTransition(v: MasterStepView, appId: string, execId
 export function checkOnlyLeaderActs(v: MasterStepView, e: Send): void {
   const t = e.message.type;
   if (t === "LaunchExecutor" || t === "LaunchDriver") {
-    if (v.s.recoveryState !== "ALIVE") v.report("I7:only-leader-schedules", `${v.name} sent ${t} to ${e.to} in ${v.s.recoveryState}`, [e.to]);
+    if (v.s.recoveryState !== "ALIVE")
+      v.report("I7:only-leader-schedules", `${v.name} sent ${t} to ${e.to} in ${v.s.recoveryState}`, [e.to]);
     // An ALIVE master that has not yet processed its loss of leadership is Spark's §3.5.1 (no fencing).
-    else if (!v.isLeader) v.report("I7:only-leader-schedules", `${v.name} sent ${t} to ${e.to} without holding the leadership`, [e.to], "§3.5.1 no fencing");
+    else if (!v.isLeader)
+      v.report("I7:only-leader-schedules", `${v.name} sent ${t} to ${e.to} without holding the leadership`, [e.to], "§3.5.1 no fencing");
   } else if (t === "RegisteredWorker" || t === "RegisteredApplication") {
     if (v.s.recoveryState === "STANDBY") v.report("I7:only-leader-registers", `${v.name} sent ${t} to ${e.to} in STANDBY`, [e.to]);
-    else if (!v.isLeader) v.report("I7:only-leader-registers", `${v.name} sent ${t} to ${e.to} without holding the leadership`, [e.to], "§3.5.1 no fencing");
+    else if (!v.isLeader)
+      v.report("I7:only-leader-registers", `${v.name} sent ${t} to ${e.to} without holding the leadership`, [e.to], "§3.5.1 no fencing");
   }
 }
 
@@ -188,9 +218,13 @@ export function checkWorkerRegisteredOnce(s: MasterState, report: Report, master
     const w = s.workers[id]!;
     if (w.state === "DEAD") continue;
     const other = byAddress.get(w.address);
-    if (other !== undefined) report("I8:worker-registered-once", `${master} has workers ${other} and ${id} alive at ${w.address}`, [w.address]);
+    if (other !== undefined)
+      report("I8:worker-registered-once", `${master} has workers ${other} and ${id} alive at ${w.address}`, [w.address]);
     byAddress.set(w.address, id);
-    if (s.addressToWorker[w.address] !== id) report("I8:worker-registered-once", `${master}: addressToWorker[${w.address}] is ${s.addressToWorker[w.address]}, not ${id}`, [w.address]);
+    if (s.addressToWorker[w.address] !== id)
+      report("I8:worker-registered-once", `${master}: addressToWorker[${w.address}] is ${s.addressToWorker[w.address]}, not ${id}`, [
+        w.address,
+      ]);
   }
 }
 
@@ -209,9 +243,13 @@ export function checkWorkerAddressRegisteredOnce(s: MasterState, address: string
     const id = ids[i]!;
     const w = s.workers[id]!;
     if (w.state === "DEAD" || w.address !== address) continue;
-    if (first !== undefined) report("I8:worker-registered-once", `${master} has workers ${first} and ${id} alive at ${w.address}`, [w.address]);
+    if (first !== undefined)
+      report("I8:worker-registered-once", `${master} has workers ${first} and ${id} alive at ${w.address}`, [w.address]);
     first = id;
-    if (s.addressToWorker[w.address] !== id) report("I8:worker-registered-once", `${master}: addressToWorker[${w.address}] is ${s.addressToWorker[w.address]}, not ${id}`, [w.address]);
+    if (s.addressToWorker[w.address] !== id)
+      report("I8:worker-registered-once", `${master}: addressToWorker[${w.address}] is ${s.addressToWorker[w.address]}, not ${id}`, [
+        w.address,
+      ]);
   }
 }
 
@@ -222,7 +260,11 @@ export function checkWorkerAddressRegisteredOnce(s: MasterState, address: string
 export function checkAppRegisteredOnce(v: MasterStepView, e: Send & { message: { type: "RegisteredApplication" } }): void {
   const tracked = v.s.addressToApp[e.to];
   if (tracked !== e.message.appId || v.s.apps[e.message.appId] === undefined) {
-    v.report("I9:app-registered-once-per-driver", `${v.name} acknowledged app ${e.message.appId} to ${e.to}, but tracks ${tracked ?? "no app"} for that driver`, [e.to]);
+    v.report(
+      "I9:app-registered-once-per-driver",
+      `${v.name} acknowledged app ${e.message.appId} to ${e.to}, but tracks ${tracked ?? "no app"} for that driver`,
+      [e.to],
+    );
   }
 }
 
@@ -242,13 +284,17 @@ export function checkRecoveryOnce(v: MasterStepView): void {
 export function checkAcknowledgedWorkerAlive(v: MasterStepView, e: Send): void {
   const id = v.s.addressToWorker[e.to];
   const w = id === undefined ? undefined : v.s.workers[id];
-  if (w === undefined || w.state !== "ALIVE") v.report("I11:acknowledged-worker-alive", `${v.name} acknowledged worker ${id ?? e.to} but holds it as ${w?.state ?? "unknown"}`, [e.to]);
+  if (w === undefined || w.state !== "ALIVE")
+    v.report("I11:acknowledged-worker-alive", `${v.name} acknowledged worker ${id ?? e.to} but holds it as ${w?.state ?? "unknown"}`, [
+      e.to,
+    ]);
 }
 
 /** I12: a relaunched driver always gets a fresh id: no driver id is launched twice (SPARK-19900 breaks it). */
 export function checkDriverIdFresh(v: MasterStepView, e: Send & { message: { type: "LaunchDriver" } }): void {
   const id = e.message.driverId;
-  if (v.ledger.launchedDrivers.has(id)) v.report("I12:relaunched-driver-fresh-id", `${v.name} launched driver ${id} a second time (to ${e.to})`, [e.to]);
+  if (v.ledger.launchedDrivers.has(id))
+    v.report("I12:relaunched-driver-fresh-id", `${v.name} launched driver ${id} a second time (to ${e.to})`, [e.to]);
   v.ledger.launchedDrivers.add(id);
 }
 
@@ -259,7 +305,10 @@ export function checkDriverIdFresh(v: MasterStepView, e: Send & { message: { typ
  */
 export function checkKnownWorkerNotRefused(v: MasterStepView, workerId: string, e: Send): void {
   const w = v.s.workers[workerId];
-  if (w !== undefined && w.state !== "DEAD") v.report("I11:known-worker-not-refused", `${v.name} refused the registration of worker ${workerId}, which it holds as ${w.state}`, [e.to]);
+  if (w !== undefined && w.state !== "DEAD")
+    v.report("I11:known-worker-not-refused", `${v.name} refused the registration of worker ${workerId}, which it holds as ${w.state}`, [
+      e.to,
+    ]);
 }
 
 /**
@@ -275,7 +324,11 @@ export function checkRecoveryAccountedFor(v: MasterStepView): void {
   if (v.input?.type === "leaderElected") {
     const stored = v.input.stored;
     for (const d of stored.drivers) v.ledger.driverSupervised.set(d.id, d.desc.supervise);
-    v.ledger.recoveries.set(v.key, { apps: stored.apps.map((a) => ({ id: a.id, driverAddress: a.driverAddress })), workers: stored.workers.map((w) => w.id), drivers: stored.drivers.map((d) => d.id) });
+    v.ledger.recoveries.set(v.key, {
+      apps: stored.apps.map((a) => ({ id: a.id, driverAddress: a.driverAddress })),
+      workers: stored.workers.map((w) => w.id),
+      drivers: stored.drivers.map((d) => d.id),
+    });
   }
   if (s.recoveryState !== "ALIVE") return;
   const stored = v.ledger.recoveries.get(v.key);
@@ -284,23 +337,39 @@ export function checkRecoveryAccountedFor(v: MasterStepView): void {
   for (const { id, driverAddress } of stored.apps) {
     const app = s.apps[id];
     if (app !== undefined) {
-      if (app.state !== "RUNNING") v.report("I11:recovered-app-confirmed", `${v.name} completed recovery with app ${id} ${app.state}, neither confirmed (RUNNING) nor removed`, [app.driverAddress]);
+      if (app.state !== "RUNNING")
+        v.report(
+          "I11:recovered-app-confirmed",
+          `${v.name} completed recovery with app ${id} ${app.state}, neither confirmed (RUNNING) nor removed`,
+          [app.driverAddress],
+        );
     } else if (!s.completedApps.some((a) => a.id === id)) {
       // Two stored apps of one driver: Spark's registerApplication keeps the first and drops the
       // other silently. Only a second leader (no fencing) or a ghost id (§7 item 20) stores two.
       const twin = stored.apps.some((a) => a.id !== id && a.driverAddress === driverAddress);
-      v.report("I11:recovered-app-confirmed", `${v.name} completed recovery and forgot app ${id}: neither active nor removed`, [driverAddress], twin ? "§3.5.1 two leaders stored two apps for one driver; recovery keeps one" : undefined);
+      v.report(
+        "I11:recovered-app-confirmed",
+        `${v.name} completed recovery and forgot app ${id}: neither active nor removed`,
+        [driverAddress],
+        twin ? "§3.5.1 two leaders stored two apps for one driver; recovery keeps one" : undefined,
+      );
     }
   }
   for (const id of stored.workers) {
     const w = s.workers[id];
-    if (w !== undefined && w.state === "UNKNOWN") v.report("I11:recovered-worker-confirmed", `${v.name} completed recovery with worker ${id} still UNKNOWN`, [w.address]);
+    if (w !== undefined && w.state === "UNKNOWN")
+      v.report("I11:recovered-worker-confirmed", `${v.name} completed recovery with worker ${id} still UNKNOWN`, [w.address]);
   }
   for (const id of stored.drivers) {
     const d = s.drivers[id];
     if (d !== undefined) {
-      if (d.workerId === undefined && !s.waitingDrivers.includes(d.id)) v.report("I11:recovered-driver-confirmed", `${v.name} completed recovery with driver ${id} on no worker and not queued for relaunch`);
-    } else if (!s.completedDrivers.some((c) => c.id === id)) v.report("I11:recovered-driver-confirmed", `${v.name} completed recovery and forgot driver ${id}: neither active nor removed`);
+      if (d.workerId === undefined && !s.waitingDrivers.includes(d.id))
+        v.report(
+          "I11:recovered-driver-confirmed",
+          `${v.name} completed recovery with driver ${id} on no worker and not queued for relaunch`,
+        );
+    } else if (!s.completedDrivers.some((c) => c.id === id))
+      v.report("I11:recovered-driver-confirmed", `${v.name} completed recovery and forgot driver ${id}: neither active nor removed`);
   }
 }
 
@@ -319,37 +388,61 @@ export function checkWorkerRemovalReported(v: MasterStepView, workerId: string):
       const m = e.message;
       if (m.type === "ExecutorUpdated" && m.state === "LOST") told.add(`${e.to}|lost|${m.execId}`);
       else if (m.type === "WorkerRemoved" && m.workerId === workerId) told.add(`${e.to}|removed`);
-    } else if (e.type === "log" && e.event === "driverRemoved") removedDrivers.push({ id: String(e.fields["driverId"]), state: String(e.fields["state"]) });
+    } else if (e.type === "log" && e.event === "driverRemoved")
+      removedDrivers.push({ id: String(e.fields["driverId"]), state: String(e.fields["state"]) });
   }
   const w = s.workers[workerId];
   const nodes = w === undefined ? [] : [w.address];
   for (const appId in s.apps) {
     const app = s.apps[appId]!;
-    if (!told.has(`${app.driverAddress}|removed`)) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} without telling app ${appId} (WorkerRemoved)`, [app.driverAddress, ...nodes]);
+    if (!told.has(`${app.driverAddress}|removed`))
+      v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} without telling app ${appId} (WorkerRemoved)`, [
+        app.driverAddress,
+        ...nodes,
+      ]);
     for (const id in app.executors) {
       const e = app.executors[id]!;
       // docs/protocol.md §1.2 ExecutorStateChanged: an executor that ends while its app looks finished
       // (UNKNOWN during a recovery counts) leaves its worker but stays in the app (`!app.isFinished`).
-      const kept = isExecutorFinished(e.state) && isAppFinished(app.state) ? "§1.2 an executor that ended while its app was not WAITING or RUNNING stays in the app (Spark's !app.isFinished guard)" : undefined;
-      if (e.workerId === workerId) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} but app ${appId} still holds executor ${id} (${e.state}) there`, [app.driverAddress, ...nodes], kept);
+      const kept =
+        isExecutorFinished(e.state) && isAppFinished(app.state)
+          ? "§1.2 an executor that ended while its app was not WAITING or RUNNING stays in the app (Spark's !app.isFinished guard)"
+          : undefined;
+      if (e.workerId === workerId)
+        v.report(
+          "I13:worker-loss-reported",
+          `${v.name} removed worker ${workerId} but app ${appId} still holds executor ${id} (${e.state}) there`,
+          [app.driverAddress, ...nodes],
+          kept,
+        );
     }
   }
   if (w !== undefined && w.state === "DEAD") {
     for (const key in w.executors) {
       const slot = w.executors[key]!;
       const app = s.apps[slot.appId];
-      if (app !== undefined && !told.has(`${app.driverAddress}|lost|${slot.execId}`)) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} without reporting executor ${key} LOST to its driver`, [app.driverAddress, ...nodes]);
+      if (app !== undefined && !told.has(`${app.driverAddress}|lost|${slot.execId}`))
+        v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} without reporting executor ${key} LOST to its driver`, [
+          app.driverAddress,
+          ...nodes,
+        ]);
     }
   }
   for (const id in s.drivers) {
-    if (s.drivers[id]!.workerId === workerId) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} but driver ${id} is still bound to it`, nodes);
+    if (s.drivers[id]!.workerId === workerId)
+      v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} but driver ${id} is still bound to it`, nodes);
   }
   for (const { id, state } of removedDrivers) {
     const done = findLast(s.completedDrivers, (d) => d.id === id);
     if (done === undefined || done.workerId !== workerId) continue;
     const supervised = v.ledger.driverSupervised.get(id);
     const want = supervised === true ? "RELAUNCHING" : supervised === false ? "ERROR" : state;
-    if (state !== want) v.report("I13:worker-loss-reported", `${v.name} removed worker ${workerId} and ended its ${supervised ? "supervised" : "unsupervised"} driver ${id} as ${state}, not ${want}`, nodes);
+    if (state !== want)
+      v.report(
+        "I13:worker-loss-reported",
+        `${v.name} removed worker ${workerId} and ended its ${supervised ? "supervised" : "unsupervised"} driver ${id} as ${state}, not ${want}`,
+        nodes,
+      );
   }
 }
 
@@ -370,10 +463,16 @@ export function checkSilentWorkersRemoved(v: MasterStepView): void {
   if (v.nowMs !== undefined && v.nowMs >= 0) {
     for (const id in s.workers) {
       const w = s.workers[id]!;
-      if (w.state !== "DEAD" && w.lastHeartbeatMs < v.nowMs - timeoutMs) v.report("I14:silent-worker-removed", `${v.name} keeps worker ${id} ${w.state} ${v.nowMs - w.lastHeartbeatMs} ms after its last heartbeat (timeout ${timeoutMs} ms)`, [w.address]);
+      if (w.state !== "DEAD" && w.lastHeartbeatMs < v.nowMs - timeoutMs)
+        v.report(
+          "I14:silent-worker-removed",
+          `${v.name} keeps worker ${id} ${w.state} ${v.nowMs - w.lastHeartbeatMs} ms after its last heartbeat (timeout ${timeoutMs} ms)`,
+          [w.address],
+        );
     }
   }
-  if (!v.effects.some((e) => e.type === "setTimer" && e.key === "checkForWorkerTimeOut" && e.afterMs <= timeoutMs)) v.report("I14:silent-worker-removed", `${v.name} did not re-arm CheckForWorkerTimeOut within ${timeoutMs} ms`);
+  if (!v.effects.some((e) => e.type === "setTimer" && e.key === "checkForWorkerTimeOut" && e.afterMs <= timeoutMs))
+    v.report("I14:silent-worker-removed", `${v.name} did not re-arm CheckForWorkerTimeOut within ${timeoutMs} ms`);
 }
 
 /**
@@ -381,7 +480,10 @@ export function checkSilentWorkersRemoved(v: MasterStepView): void {
  * exits (counted from the executor reports the master accepted; a RUNNING report resets the
  * count), and only if none of its executors is RUNNING (as the master last told its driver).
  */
-export function checkAppRemovedForFailures(v: MasterStepView, msg: { appId: string; execId: number; state: ExecutorState; exitStatus?: number | undefined }): void {
+export function checkAppRemovedForFailures(
+  v: MasterStepView,
+  msg: { appId: string; execId: number; state: ExecutorState; exitStatus?: number | undefined },
+): void {
   const key = `${v.key}|${msg.appId}`;
   let accepted = true;
   let removed = false;
@@ -395,13 +497,19 @@ export function checkAppRemovedForFailures(v: MasterStepView, msg: { appId: stri
   }
   if (!accepted) return;
   if (msg.state === "RUNNING") v.ledger.executorFailures.set(key, 0);
-  else if (isExecutorFinished(msg.state) && msg.exitStatus !== 0) v.ledger.executorFailures.set(key, (v.ledger.executorFailures.get(key) ?? 0) + 1);
+  else if (isExecutorFinished(msg.state) && msg.exitStatus !== 0)
+    v.ledger.executorFailures.set(key, (v.ledger.executorFailures.get(key) ?? 0) + 1);
   if (!removed) return;
   const failures = v.ledger.executorFailures.get(key) ?? 0;
   const max = v.s.config.maxExecutorRetries;
-  if (max < 0 || failures < max) v.report("I15:app-removed-after-retries", `${v.name} removed app ${msg.appId} as FAILED after ${failures} consecutive executor failures (limit ${max})`);
+  if (max < 0 || failures < max)
+    v.report(
+      "I15:app-removed-after-retries",
+      `${v.name} removed app ${msg.appId} as FAILED after ${failures} consecutive executor failures (limit ${max})`,
+    );
   for (const id of killed) {
-    if (v.ledger.executorStates.get(`${v.key}|${msg.appId}/${id}`) === "RUNNING") v.report("I15:app-removed-after-retries", `${v.name} removed app ${msg.appId} as FAILED while its executor ${id} was RUNNING`);
+    if (v.ledger.executorStates.get(`${v.key}|${msg.appId}/${id}`) === "RUNNING")
+      v.report("I15:app-removed-after-retries", `${v.name} removed app ${msg.appId} as FAILED while its executor ${id} was RUNNING`);
   }
 }
 
@@ -440,7 +548,8 @@ export function checkMasterStep(v: MasterStepView): void {
         v.ledger.driverSupervised.set(m.driverId, m.desc.supervise);
         break;
       case "RegisterWorkerFailed":
-        if (v.input?.type === "message" && v.input.message.type === "RegisterWorker") checkKnownWorkerNotRefused(v, v.input.message.workerId, e);
+        if (v.input?.type === "message" && v.input.message.type === "RegisterWorker")
+          checkKnownWorkerNotRefused(v, v.input.message.workerId, e);
         break;
       case "RegisteredApplication":
         checkAppRegisteredOnce(v, e as Send & { message: typeof m });

@@ -51,13 +51,15 @@ function add(m: Map<string, Set<number>>, key: string, taskId: number): void {
 
 /** The driver's side of one step: what it sent (LaunchTask, KillTask) and which final StatusUpdate it stepped on. */
 export function noteDriverStep(led: TasksInFlight, input: Input | null, effects: readonly Effect[], timeMs: number): void {
-  if (input !== null && input.type === "message" && input.message.type === "StatusUpdate" && isTaskFinished(input.message.state)) led.finals.get(input.from)?.delete(input.message.taskId);
+  if (input !== null && input.type === "message" && input.message.type === "StatusUpdate" && isTaskFinished(input.message.state))
+    led.finals.get(input.from)?.delete(input.message.taskId);
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i]!;
     if (e.type !== "send") continue;
     const m = e.message;
     if (m.type === "LaunchTask") add(led.launches, e.to, m.task.taskId);
-    else if (m.type === "KillTask" && led.finals.get(e.to)?.has(m.taskId) !== true && !led.kills.has(m.taskId)) led.kills.set(m.taskId, { executor: e.to, atMs: timeMs });
+    else if (m.type === "KillTask" && led.finals.get(e.to)?.has(m.taskId) !== true && !led.kills.has(m.taskId))
+      led.kills.set(m.taskId, { executor: e.to, atMs: timeMs });
   }
 }
 
@@ -73,7 +75,8 @@ export function executorStepMovesTasks(input: Input | null, effects: readonly Ef
 
 /** The executor's side of one step: the LaunchTask it stepped on, the final StatusUpdates it sent (which answer a kill). */
 export function noteExecutorStep(led: TasksInFlight, name: string, input: Input | null, effects: readonly Effect[]): void {
-  if (input !== null && input.type === "message" && input.message.type === "LaunchTask") led.launches.get(name)?.delete(input.message.task.taskId);
+  if (input !== null && input.type === "message" && input.message.type === "LaunchTask")
+    led.launches.get(name)?.delete(input.message.task.taskId);
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i]!;
     if (e.type !== "send" || e.message.type !== "StatusUpdate" || !isTaskFinished(e.message.state)) continue;
@@ -92,7 +95,12 @@ function driverStatus(d: DriverRoleState, tids: TidLedger, taskId: number, execu
 }
 
 /** The executor as the C1 comparison needs it: up, not stopping, and the one the driver holds at that address. Else null. */
-export function comparableExecutor(d: DriverRoleState, driverName: string, address: string, node: { alive: boolean; kind: string; state: unknown } | undefined): { executorId: string; e: ExecutorBackendState } | null {
+export function comparableExecutor(
+  d: DriverRoleState,
+  driverName: string,
+  address: string,
+  node: { alive: boolean; kind: string; state: unknown } | undefined,
+): { executorId: string; e: ExecutorBackendState } | null {
   const executorId = d.backend.addressToExecutorId[address];
   if (executorId === undefined || node === undefined || !node.alive || node.kind !== "executor") return null;
   const e = node.state as ExecutorBackendState;
@@ -101,24 +109,46 @@ export function comparableExecutor(d: DriverRoleState, driverName: string, addre
 }
 
 /** C1 for one executor the driver holds (see the module's comment). */
-export function checkTasksAgree(driverName: string, d: DriverRoleState, tids: TidLedger, led: TasksInFlight, address: string, executorId: string, e: ExecutorBackendState, report: Report): void {
+export function checkTasksAgree(
+  driverName: string,
+  d: DriverRoleState,
+  tids: TidLedger,
+  led: TasksInFlight,
+  address: string,
+  executorId: string,
+  e: ExecutorBackendState,
+  report: Report,
+): void {
   const data = d.backend.executors[executorId];
   if (data === undefined) return;
   const check = "C1:driver-and-executor-agree-on-tasks";
-  if (data.totalCores !== e.cores) report(check, `${driverName} holds executor ${executorId} (${address}) with ${data.totalCores} cores, but it registered ${e.cores}`, [address]);
+  if (data.totalCores !== e.cores)
+    report(check, `${driverName} holds executor ${executorId} (${address}) with ${data.totalCores} cores, but it registered ${e.cores}`, [
+      address,
+    ]);
   const launches = led.launches.get(address);
   const finals = led.finals.get(address);
   for (const taskId of d.scheduler.executorIdToRunningTaskIds[executorId] ?? []) {
     const status = driverStatus(d, tids, taskId, executorId);
     if (status === null || isTaskFinished(status)) continue;
-    if ((e.runningTaskIds as readonly number[]).includes(taskId) || launches?.has(taskId) === true || finals?.has(taskId) === true) continue;
-    report(check, `${driverName} thinks TID ${taskId} runs on executor ${executorId} (${address}), which does not run it, and no LaunchTask or final StatusUpdate for it is on the way`, [address]);
+    if ((e.runningTaskIds as readonly number[]).includes(taskId) || launches?.has(taskId) === true || finals?.has(taskId) === true)
+      continue;
+    report(
+      check,
+      `${driverName} thinks TID ${taskId} runs on executor ${executorId} (${address}), which does not run it, and no LaunchTask or final StatusUpdate for it is on the way`,
+      [address],
+    );
     return;
   }
   const heldAfterLost: readonly number[] = d.backend.lostExecutorTaskIds[executorId] ?? [];
   for (const taskId of heldAfterLost) {
-    if ((e.runningTaskIds as readonly number[]).includes(taskId) || launches?.has(taskId) === true || finals?.has(taskId) === true) continue;
-    report(check, `${driverName} holds CPUs of executor ${executorId} (${address}) for TID ${taskId}, a LOST update's executor loss took out of its scheduler, but the executor does not run it and no LaunchTask or final StatusUpdate for it is on the way`, [address]);
+    if ((e.runningTaskIds as readonly number[]).includes(taskId) || launches?.has(taskId) === true || finals?.has(taskId) === true)
+      continue;
+    report(
+      check,
+      `${driverName} holds CPUs of executor ${executorId} (${address}) for TID ${taskId}, a LOST update's executor loss took out of its scheduler, but the executor does not run it and no LaunchTask or final StatusUpdate for it is on the way`,
+      [address],
+    );
     return;
   }
   for (const taskId of e.runningTaskIds) {
@@ -126,7 +156,11 @@ export function checkTasksAgree(driverName: string, d: DriverRoleState, tids: Ti
     if (status !== null && !isTaskFinished(status)) continue;
     // Still running where the driver knows it holds CPUs, though its scheduler failed it (a LOST update).
     if (heldAfterLost.includes(taskId)) continue;
-    report(check, `executor ${executorId} (${address}) runs TID ${taskId}, which ${driverName} ${status === null ? "never launched there" : `thinks ended (${status})`}`, [address]);
+    report(
+      check,
+      `executor ${executorId} (${address}) runs TID ${taskId}, which ${driverName} ${status === null ? "never launched there" : `thinks ended (${status})`}`,
+      [address],
+    );
     return;
   }
 }

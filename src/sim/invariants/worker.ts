@@ -65,7 +65,14 @@ export interface WorkerStepView {
 }
 
 /** What only a worker's active master may order it to do. */
-const MASTER_ORDERS: ReadonlySet<string> = new Set(["LaunchExecutor", "KillExecutor", "LaunchDriver", "KillDriver", "ApplicationFinished", "ReconnectWorker"]);
+const MASTER_ORDERS: ReadonlySet<string> = new Set([
+  "LaunchExecutor",
+  "KillExecutor",
+  "LaunchDriver",
+  "KillDriver",
+  "ApplicationFinished",
+  "ReconnectWorker",
+]);
 
 /**
  * I16: a worker launches or kills executors only on orders from its current master: an executor
@@ -84,19 +91,28 @@ export function checkOrdersFromCurrentMaster(v: WorkerStepView): void {
     const acted = v.effects.find((e) => e.type === "launch" || e.type === "kill" || e.type === "cleanupApp");
     const refused = v.effects.some((e) => e.type === "log" && e.event === "ignored");
     if (acted !== undefined || (MASTER_ORDERS.has(input.message.type) && !refused)) {
-      v.report("I16:orders-from-current-master", `${v.name} obeyed ${input.message.type} from ${input.from}${acted === undefined ? "" : ` (${acted.type})`}, which is not its active master ${v.s.masterAddress ?? "(none)"}`);
+      v.report(
+        "I16:orders-from-current-master",
+        `${v.name} obeyed ${input.message.type} from ${input.from}${acted === undefined ? "" : ` (${acted.type})`}, which is not its active master ${v.s.masterAddress ?? "(none)"}`,
+      );
       return; // one report per step
     }
   }
   for (const e of v.effects) {
     if (e.type === "launch" && e.spec.kind === "executor") {
       if (m === null || m.type !== "LaunchExecutor" || m.masterUrl !== v.s.activeMasterUrl) {
-        v.report("I16:orders-from-current-master", `${v.name} launched executor ${e.spec.appId}/${e.spec.execId} on ${describe(input)}, not an order of its active master ${v.s.activeMasterUrl ?? "(none)"}`);
+        v.report(
+          "I16:orders-from-current-master",
+          `${v.name} launched executor ${e.spec.appId}/${e.spec.execId} on ${describe(input)}, not an order of its active master ${v.s.activeMasterUrl ?? "(none)"}`,
+        );
       }
     } else if (e.type === "kill" && e.process.kind === "executor") {
       const stop = input?.type === "command" && input.command.kind === "stop";
       if (!stop && (m === null || m.type !== "KillExecutor" || m.masterUrl !== v.s.activeMasterUrl)) {
-        v.report("I16:orders-from-current-master", `${v.name} killed executor ${e.process.appId}/${e.process.execId} on ${describe(input)}, not an order of its active master ${v.s.activeMasterUrl ?? "(none)"}`);
+        v.report(
+          "I16:orders-from-current-master",
+          `${v.name} killed executor ${e.process.appId}/${e.process.execId} on ${describe(input)}, not an order of its active master ${v.s.activeMasterUrl ?? "(none)"}`,
+        );
       }
     }
   }
@@ -139,7 +155,17 @@ export function noteRegistration(v: WorkerStepView): void {
   }
   let report: Message | null = null;
   for (const e of v.effects) if (e.type === "send" && e.message.type === "WorkerLatestState") report = e.message;
-  v.ledger.reconciliations.set(v.name, { master: s.masterAddress, incarnation: v.incarnation, workerId: s.workerId, atMs: v.timeMs, executors, drivers, report, reportRead: false, killed: new Set() });
+  v.ledger.reconciliations.set(v.name, {
+    master: s.masterAddress,
+    incarnation: v.incarnation,
+    workerId: s.workerId,
+    atMs: v.timeMs,
+    executors,
+    drivers,
+    report,
+    reportRead: false,
+    killed: new Set(),
+  });
 }
 
 /** The master step I17 looks at. */
@@ -175,7 +201,8 @@ export function checkReconciled(v: ReconcileView): void {
         // The report of this registration (an earlier registration's report may still be on its way).
         if (held && input.message === r.report) r.reportRead = true;
       } else if (input.message.type === "Heartbeat") {
-        if (!held) ledger.reconciliations.delete(input.from); // it will register again
+        if (!held)
+          ledger.reconciliations.delete(input.from); // it will register again
         else if (r.report !== null ? r.reportRead : v.timeMs >= r.atMs + v.s.config.workerHeartbeatIntervalMs) {
           ledger.reconciliations.delete(input.from);
           judge(v, r, input.from);
@@ -199,12 +226,20 @@ function judge(v: ReconcileView, r: Reconciliation, address: string): void {
   for (const id of r.executors) {
     const runner = ws.executors[id];
     if (runner === undefined || runner.killed || w.executors[id] !== undefined || r.killed.has(id)) continue;
-    v.report("I17:worker-and-master-agree", `${v.name} does not know executor ${id} that worker ${r.workerId} has run since it registered ${v.timeMs - r.atMs} ms ago, and never ordered it killed${r.report !== null ? "" : " (the worker sent no WorkerLatestState)"}`, [address]);
+    v.report(
+      "I17:worker-and-master-agree",
+      `${v.name} does not know executor ${id} that worker ${r.workerId} has run since it registered ${v.timeMs - r.atMs} ms ago, and never ordered it killed${r.report !== null ? "" : " (the worker sent no WorkerLatestState)"}`,
+      [address],
+    );
   }
   for (const id of r.drivers) {
     const runner = ws.drivers[id];
     if (runner === undefined || runner.killed || w.drivers[id] !== undefined || r.killed.has(id)) continue;
-    v.report("I17:worker-and-master-agree", `${v.name} does not know driver ${id} that worker ${r.workerId} has run since it registered ${v.timeMs - r.atMs} ms ago, and never ordered it killed${r.report !== null ? "" : " (the worker sent no WorkerLatestState)"}`, [address]);
+    v.report(
+      "I17:worker-and-master-agree",
+      `${v.name} does not know driver ${id} that worker ${r.workerId} has run since it registered ${v.timeMs - r.atMs} ms ago, and never ordered it killed${r.report !== null ? "" : " (the worker sent no WorkerLatestState)"}`,
+      [address],
+    );
   }
 }
 

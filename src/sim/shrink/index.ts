@@ -193,7 +193,11 @@ export function smaller(a: ScenarioSize, b: ScenarioSize): boolean {
  * `progress` hears every accepted step. `stop`, asked before each run after the first, ends the
  * search early with the smallest failing scenario found so far (a host's time budget).
  */
-export function shrink(failing: Scenario, roles: RoleSet, options: { maxRuns?: number; strict?: boolean; progress?: (size: ScenarioSize, runs: number) => void; stop?: () => boolean } = {}): ShrinkResult {
+export function shrink(
+  failing: Scenario,
+  roles: RoleSet,
+  options: { maxRuns?: number; strict?: boolean; progress?: (size: ScenarioSize, runs: number) => void; stop?: () => boolean } = {},
+): ShrinkResult {
   const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
   const runOptions = { strict: options.strict === true };
   let best = clone(failing);

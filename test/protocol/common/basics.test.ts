@@ -5,7 +5,8 @@ import {
   assertNever,
   DEFAULT_CONFIG,
   formatTimestamp,
-  hasBug, KNOWN_BUGS,
+  hasBug,
+  KNOWN_BUGS,
   MESSAGE_TYPES,
   nextFloat,
   recordKey,
@@ -66,7 +67,9 @@ describe("config", () => {
   });
 
   it("refuses a bug name the museum does not know, listing the known ones (a typo must not pass for a buggy run)", () => {
-    expect(() => resolveConfig({ bugs: ["SPARK-3650"] })).toThrow(/unknown bug "SPARK-3650" \(known: SPARK-4592, .*GHOST-APP, GHOST-EXECUTOR, OLD-MASTER-ONLY, WAIT-FOR-MASTER\)/);
+    expect(() => resolveConfig({ bugs: ["SPARK-3650"] })).toThrow(
+      /unknown bug "SPARK-3650" \(known: SPARK-4592, .*GHOST-APP, GHOST-EXECUTOR, OLD-MASTER-ONLY, WAIT-FOR-MASTER\)/,
+    );
     for (const name of Object.keys(KNOWN_BUGS)) expect(validateConfig(resolveConfig({ bugs: [name] }))).toEqual([]);
   });
 });

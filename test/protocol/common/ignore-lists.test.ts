@@ -19,22 +19,42 @@ import { constructedExecutor, fromDriver, step as stepExecutor } from "../execut
 import { fromPeer, M1, registeredWorker, step as stepWorker } from "../worker/fixtures.js";
 
 const ROLES: Array<{ role: string; ignored: readonly MessageType[]; handled: readonly string[]; deliver: (m: Message) => Effect[] }> = [
-  { role: "worker", ignored: WORKER_IGNORED_MESSAGES, handled: Object.keys(WORKER_SENDERS), deliver: (m) => stepWorker(registeredWorker(), fromPeer(M1, m)) },
-  { role: "driver", ignored: DRIVER_IGNORED_MESSAGES, handled: Object.keys(DRIVER_SENDERS), deliver: (m) => deliver(registeredDriver(), MASTER, m) },
-  { role: "executor", ignored: EXECUTOR_IGNORED_MESSAGES, handled: Object.keys(EXECUTOR_SENDERS), deliver: (m) => stepExecutor(constructedExecutor(), fromDriver(m)) },
+  {
+    role: "worker",
+    ignored: WORKER_IGNORED_MESSAGES,
+    handled: Object.keys(WORKER_SENDERS),
+    deliver: (m) => stepWorker(registeredWorker(), fromPeer(M1, m)),
+  },
+  {
+    role: "driver",
+    ignored: DRIVER_IGNORED_MESSAGES,
+    handled: Object.keys(DRIVER_SENDERS),
+    deliver: (m) => deliver(registeredDriver(), MASTER, m),
+  },
+  {
+    role: "executor",
+    ignored: EXECUTOR_IGNORED_MESSAGES,
+    handled: Object.keys(EXECUTOR_SENDERS),
+    deliver: (m) => stepExecutor(constructedExecutor(), fromDriver(m)),
+  },
 ];
 
 describe("ignore lists", () => {
   for (const { role, ignored, handled, deliver: deliverTo } of ROLES) {
     it(`ignore lists: the ${role}'s ignored and handled messages are every message type, each once`, () => {
       expect(new Set(ignored).size, "no type listed twice").toBe(ignored.length);
-      expect(ignored.filter((t) => handled.includes(t)), "listed and handled").toEqual([]);
+      expect(
+        ignored.filter((t) => handled.includes(t)),
+        "listed and handled",
+      ).toEqual([]);
       expect([...ignored, ...handled].sort()).toEqual([...MESSAGE_TYPES].sort());
     });
 
     it(`ignore lists: the ${role} ignores each listed message as unexpected-message, and nothing else`, () => {
       for (const type of ignored) {
-        expect(deliverTo({ type } as Message), type).toEqual([expect.objectContaining({ type: "log", fields: expect.objectContaining({ why: "unexpected-message", type }) })]);
+        expect(deliverTo({ type } as Message), type).toEqual([
+          expect.objectContaining({ type: "log", fields: expect.objectContaining({ why: "unexpected-message", type }) }),
+        ]);
       }
     });
   }

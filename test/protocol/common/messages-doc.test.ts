@@ -28,7 +28,14 @@ describe("docs/messages.md", () => {
   });
 
   it("docs: every link inside the document points at a heading of it", () => {
-    const anchors = new Set([...text.matchAll(/^#{1,4} (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")));
+    const anchors = new Set(
+      [...text.matchAll(/^#{1,4} (.+)$/gm)].map((m) =>
+        m[1]!
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, "")
+          .replace(/ /g, "-"),
+      ),
+    );
     const broken = [...text.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!).filter((a) => !anchors.has(a));
     expect([...new Set(broken)]).toEqual([]);
   });

@@ -51,7 +51,11 @@ describe("driver: registration with the masters (§1.4)", () => {
       const s = newDriver(overrides);
       const p = s.protocol;
       let gaveUpAtMs: number | undefined;
-      for (let t = p.appRegistrationTimeoutMs; gaveUpAtMs === undefined && t <= 100 * p.appRegistrationTimeoutMs; t += p.appRegistrationTimeoutMs) {
+      for (
+        let t = p.appRegistrationTimeoutMs;
+        gaveUpAtMs === undefined && t <= 100 * p.appRegistrationTimeoutMs;
+        t += p.appRegistrationTimeoutMs
+      ) {
         if (exits(timer(s, APP_REGISTRATION_TIMER, T0 + t)).length > 0) gaveUpAtMs = t;
       }
       expect(gaveUpAtMs).toBe(p.appRegistrationTimeoutMs * p.appRegistrationRetries);
@@ -90,7 +94,13 @@ describe("driver: registration with the masters (§1.4)", () => {
     const app2 = appId("app-20260101000020-0001");
     const fx = deliver(s, MASTER2, { type: "RegisteredApplication", appId: app2, masterAddress: MASTER2 });
     expect(s.appClient).toMatchObject({ appId: app2, master: MASTER2 });
-    expect(fx).toContainEqual(expect.objectContaining({ type: "log", event: "registeredApplicationAgain", fields: expect.objectContaining({ previousAppId: APP, appId: app2 }) }));
+    expect(fx).toContainEqual(
+      expect.objectContaining({
+        type: "log",
+        event: "registeredApplicationAgain",
+        fields: expect.objectContaining({ previousAppId: APP, appId: app2 }),
+      }),
+    );
     // The ghost id is what the driver now uses with the master.
     const un = command(s, { kind: "stopApplication" });
     expect(messagesOf(un, "UnregisterApplication")).toEqual([{ type: "UnregisterApplication", appId: app2 }]);
@@ -122,7 +132,9 @@ describe("driver: registration with the masters (§1.4)", () => {
     const s = registeredDriver();
     deliver(s, MASTER, { type: "ApplicationRemoved", message: "KILLED" });
     const fx = submit(s, "late", taskSet(1));
-    expect(notes(fx, "jobFailed")).toEqual([{ kind: "jobFailed", jobId: "late", reason: "Driver has stopped: Master removed our application: KILLED" }]);
+    expect(notes(fx, "jobFailed")).toEqual([
+      { kind: "jobFailed", jobId: "late", reason: "Driver has stopped: Master removed our application: KILLED" },
+    ]);
     expect(ignoredWhy(deliver(s, MASTER, { type: "ApplicationRemoved", message: "again" }))).toEqual(["driver-stopped"]);
     expect(ignoredWhy(timer(s, REVIVE_TIMER))).toEqual(["driver-stopped"]);
   });
@@ -132,7 +144,9 @@ describe("driver: registration with the masters (§1.4)", () => {
     step(s, { type: "peerDisconnected", peer: MASTER });
     const fx = deliver(s, MASTER2, { type: "MasterChanged", masterAddress: MASTER2 });
     expect(s.appClient).toMatchObject({ master: MASTER2, alreadyDisconnected: false });
-    expect(sends(fx, "MasterChangeAcknowledged")).toEqual([{ type: "send", to: MASTER2, message: { type: "MasterChangeAcknowledged", appId: APP } }]);
+    expect(sends(fx, "MasterChangeAcknowledged")).toEqual([
+      { type: "send", to: MASTER2, message: { type: "MasterChangeAcknowledged", appId: APP } },
+    ]);
   });
 
   it("driver: MasterChanged before any registration: ignored (nothing to acknowledge)", () => {
@@ -158,13 +172,27 @@ describe("driver: registration with the masters (§1.4)", () => {
 
   it("driver: ExecutorAdded: logs and tells the user the host and cores", () => {
     const s = registeredDriver();
-    const fx = deliver(s, MASTER, { type: "ExecutorAdded", execId: 3, workerId: workerId("w1"), hostPort: "host-3:7078", cores: 4, memoryMb: 1024 });
+    const fx = deliver(s, MASTER, {
+      type: "ExecutorAdded",
+      execId: 3,
+      workerId: workerId("w1"),
+      hostPort: "host-3:7078",
+      cores: 4,
+      memoryMb: 1024,
+    });
     expect(notes(fx, "executorAdded")).toEqual([{ kind: "executorAdded", executorId: "3", host: "host-3", cores: 4 }]);
   });
 
   it("driver: ExecutorAdded with a hostPort without port: the host is the whole string", () => {
     const s = registeredDriver();
-    const fx = deliver(s, MASTER, { type: "ExecutorAdded", execId: 3, workerId: workerId("w1"), hostPort: "worker-3", cores: 4, memoryMb: 1024 });
+    const fx = deliver(s, MASTER, {
+      type: "ExecutorAdded",
+      execId: 3,
+      workerId: workerId("w1"),
+      hostPort: "worker-3",
+      cores: 4,
+      memoryMb: 1024,
+    });
     expect(notes(fx, "executorAdded")[0]!.host).toBe("worker-3");
   });
 
@@ -207,11 +235,15 @@ describe("driver: registration with the masters (§1.4)", () => {
     addExecutor(s, 1);
     submit(s, "j1", taskSet(8));
     const fx = command(s, { kind: "stopApplication" });
-    expect(notes(fx, "jobFailed")).toEqual([{ kind: "jobFailed", jobId: "j1", reason: "Job j1 cancelled because SparkContext was shut down" }]);
+    expect(notes(fx, "jobFailed")).toEqual([
+      { kind: "jobFailed", jobId: "j1", reason: "Job j1 cancelled because SparkContext was shut down" },
+    ]);
     expect(sends(fx, "StopExecutor")).toHaveLength(1);
     expect(messagesOf(fx, "KillTask")).toEqual([]);
     expect(notes(fx, "appDead")).toEqual([{ kind: "appDead", reason: "Application has been stopped." }]);
-    expect(sends(fx, "UnregisterApplication")).toEqual([{ type: "send", to: MASTER, message: { type: "UnregisterApplication", appId: APP } }]);
+    expect(sends(fx, "UnregisterApplication")).toEqual([
+      { type: "send", to: MASTER, message: { type: "UnregisterApplication", appId: APP } },
+    ]);
     expect(fx[fx.length - 1]).toEqual({ type: "exit", code: 0, reason: "Application has been stopped." });
     expect(s.phase).toBe("stopped");
   });
@@ -226,9 +258,9 @@ describe("driver: registration with the masters (§1.4)", () => {
   it("driver: messages meant for other roles are ignored as unexpected", () => {
     const s = registeredDriver();
     expect(ignoredWhy(deliver(s, MASTER, { type: "MasterInStandby" }))).toEqual(["unexpected-message"]);
-    expect(ignoredWhy(deliver(s, MASTER, { type: "KillTask", taskId: 1, executorId: "1" as never, interruptThread: false, reason: "x" }))).toEqual([
-      "unexpected-message",
-    ]);
+    expect(
+      ignoredWhy(deliver(s, MASTER, { type: "KillTask", taskId: 1, executorId: "1" as never, interruptThread: false, reason: "x" })),
+    ).toEqual(["unexpected-message"]);
   });
 
   it("driver: inputs of other roles and the worker's stop command are ignored", () => {

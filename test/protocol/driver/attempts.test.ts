@@ -68,7 +68,14 @@ describe("driver: attempt table (taskInfos and runningTasksSet as parallel array
     expect(b.map((t) => t.taskId)).toEqual([1]);
     const j1 = s.scheduler.taskSets["j1.0.0"]!;
     const j2 = s.scheduler.taskSets["j2.0.0"]!;
-    expect(attemptInfo(j1, 0)).toMatchObject({ taskId: 0, index: 0, attemptNumber: 0, executorId: "1", host: "host-1", status: "LAUNCHING" });
+    expect(attemptInfo(j1, 0)).toMatchObject({
+      taskId: 0,
+      index: 0,
+      attemptNumber: 0,
+      executorId: "1",
+      host: "host-1",
+      status: "LAUNCHING",
+    });
     expect(attemptInfo(j1, 1)).toBeUndefined();
     expect(attemptInfo(j2, 0)).toBeUndefined();
     expect(attemptInfo(j2, 1)).toMatchObject({ taskId: 1, index: 0 });
@@ -117,7 +124,9 @@ describe("driver: checkDriverInvariants catches a broken attempt table", () => {
     expect(problems).toContain(`task set j1.0.0: attempt TID ${tids[1]} (index 1, attempt 0) does not follow TID ${tids[0]}`);
     t.previous[attemptSlot(t, tids[1]!)] = -1;
     m.lastAttempt[0] = tids[1]!;
-    expect(checkDriverInvariants(s).join("\n")).toContain(`task set j1.0.0 index 0: its attempts list TID ${tids[1]}, which is no attempt of the index`);
+    expect(checkDriverInvariants(s).join("\n")).toContain(
+      `task set j1.0.0 index 0: its attempts list TID ${tids[1]}, which is no attempt of the index`,
+    );
     m.lastAttempt[0] = tids[0]!;
     t.size = 5;
     expect(checkDriverInvariants(s).join("\n")).toContain("task set j1.0.0's attempts: the table counts 5 attempts but holds 2");

@@ -41,9 +41,19 @@ describe("driver: who may send what", () => {
   it("driver: the sender table covers every message the driver handles", () => {
     expect(Object.keys(DRIVER_SENDERS).sort()).toEqual(
       [
-        "RegisteredApplication", "ApplicationRemoved", "ExecutorAdded", "ExecutorUpdated", "WorkerRemoved", "MasterChanged",
-        "RequestExecutorsResponse", "KillExecutorsResponse", "RegisterExecutor", "LaunchedExecutor", "StatusUpdate",
-        "RemoveExecutor", "ExecutorHeartbeat",
+        "RegisteredApplication",
+        "ApplicationRemoved",
+        "ExecutorAdded",
+        "ExecutorUpdated",
+        "WorkerRemoved",
+        "MasterChanged",
+        "RequestExecutorsResponse",
+        "KillExecutorsResponse",
+        "RegisterExecutor",
+        "LaunchedExecutor",
+        "StatusUpdate",
+        "RemoveExecutor",
+        "ExecutorHeartbeat",
       ].sort(),
     );
   });
@@ -76,7 +86,13 @@ describe("driver: who may send what", () => {
 
   it("driver: RegisterExecutor naming another address than its sender's: refused as sender-address-mismatch", () => {
     const s = registeredDriver();
-    const fx = deliver(s, execAddr(2), { type: "RegisterExecutor", executorId: eid(1), executorAddress: execAddr(1), hostname: "h", cores: 2 });
+    const fx = deliver(s, execAddr(2), {
+      type: "RegisterExecutor",
+      executorId: eid(1),
+      executorAddress: execAddr(1),
+      hostname: "h",
+      cores: 2,
+    });
     expect(fx).toEqual([refusedAs("sender-address-mismatch", "RegisterExecutor", execAddr(2), [execAddr(1)])]);
     expect(s.backend.executors).toEqual({});
   });
@@ -85,7 +101,14 @@ describe("driver: who may send what", () => {
     const { s, tasks } = running2();
     const onOne = tasks.find((t) => t.executorId === eid(1))!;
     const messages: Message[] = [
-      { type: "StatusUpdate", executorId: eid(1), taskId: onOne.taskId, state: "FINISHED", data: { kind: "result", value: "forged", sizeBytes: 1 }, taskCpus: 1 },
+      {
+        type: "StatusUpdate",
+        executorId: eid(1),
+        taskId: onOne.taskId,
+        state: "FINISHED",
+        data: { kind: "result", value: "forged", sizeBytes: 1 },
+        taskCpus: 1,
+      },
       { type: "RemoveExecutor", executorId: eid(1), reason: "forged" },
       { type: "ExecutorHeartbeat", executorId: eid(1) },
       { type: "LaunchedExecutor", executorId: eid(1) },

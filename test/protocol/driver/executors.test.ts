@@ -38,15 +38,31 @@ describe("driver: executor registration (§1.5, SPARK-29287)", () => {
   it("driver: RegisterExecutor with a known id: RegisterExecutorFailed('Duplicate executor ID: 1') to the sender", () => {
     const s = registeredDriver();
     registerExecutor(s, 1);
-    const fx = deliver(s, execAddr(9), { type: "RegisterExecutor", executorId: eid(1), executorAddress: execAddr(9), hostname: "h", cores: 2 });
-    expect(sends(fx)).toEqual([{ type: "send", to: execAddr(9), message: { type: "RegisterExecutorFailed", message: "Duplicate executor ID: 1" } }]);
+    const fx = deliver(s, execAddr(9), {
+      type: "RegisterExecutor",
+      executorId: eid(1),
+      executorAddress: execAddr(9),
+      hostname: "h",
+      cores: 2,
+    });
+    expect(sends(fx)).toEqual([
+      { type: "send", to: execAddr(9), message: { type: "RegisterExecutorFailed", message: "Duplicate executor ID: 1" } },
+    ]);
     expect(s.backend.totalRegisteredExecutors).toBe(1);
   });
 
   it("driver: RegisterExecutor beyond MAX_EXECUTORS is refused", () => {
     const s = registeredDriver();
     s.backend.totalRegisteredExecutors = MAX_EXECUTORS; // as if full: the fixture's invariant check would object, so call the reducer itself
-    const out = driver.step(s, { type: "message", from: execAddr(1), message: { type: "RegisterExecutor", executorId: eid(1), executorAddress: execAddr(1), hostname: "h", cores: 2 } }, { now: T0 });
+    const out = driver.step(
+      s,
+      {
+        type: "message",
+        from: execAddr(1),
+        message: { type: "RegisterExecutor", executorId: eid(1), executorAddress: execAddr(1), hostname: "h", cores: 2 },
+      },
+      { now: T0 },
+    );
     expect(messagesOf(out, "RegisterExecutorFailed")[0]!.message).toMatch(/^Too many executors/);
   });
 
@@ -94,7 +110,11 @@ describe("driver: executor removal (§1.5, §4.7)", () => {
     const fx = deliver(s, execAddr(1), { type: "RemoveExecutor", executorId: eid(1), reason: "Executor self-exiting" });
     expect(fx[0]).toEqual({ type: "send", to: execAddr(1), message: { type: "StopExecutor" } });
     expect(notes(fx, "taskEnded")).toEqual([
-      expect.objectContaining({ taskId: on1.taskId, state: "FAILED", reason: expect.stringContaining("exited caused by one of the running tasks) Reason: Executor self-exiting") }),
+      expect.objectContaining({
+        taskId: on1.taskId,
+        state: "FAILED",
+        reason: expect.stringContaining("exited caused by one of the running tasks) Reason: Executor self-exiting"),
+      }),
     ]);
     expect(notes(fx, "executorRemoved")).toEqual([{ kind: "executorRemoved", executorId: "1", reason: "Executor self-exiting" }]);
     expect(s.backend.executors["1"]).toBeUndefined();
@@ -162,7 +182,13 @@ describe("driver: ExecutorUpdated from the master (§1.4 reason rules)", () => {
 
   it("driver: EXITED with exit code 1: ExecutorExited caused by the app; StopExecutor then removal; the failure counts", () => {
     const s = withRunningTask();
-    const fx = deliver(s, MASTER, { type: "ExecutorUpdated", execId: 1, state: "EXITED", message: "Command exited with code 1", exitStatus: 1 });
+    const fx = deliver(s, MASTER, {
+      type: "ExecutorUpdated",
+      execId: 1,
+      state: "EXITED",
+      message: "Command exited with code 1",
+      exitStatus: 1,
+    });
     expect(sends(fx, "StopExecutor")).toHaveLength(1);
     expect(notes(fx, "executorRemoved")).toEqual([{ kind: "executorRemoved", executorId: "1", reason: "Command exited with code 1" }]);
     expect(s.scheduler.taskSets["j1.0.0"]!.numFailures[0]).toBe(1);
@@ -299,7 +325,9 @@ describe("driver: HeartbeatReceiver (§1.7)", () => {
       [execAddr(1), "StopExecutor"],
     ]);
     expect(messagesOf(fx, "KillExecutors")).toEqual([{ type: "KillExecutors", appId: APP, executorIds: ["1"] }]);
-    expect(notes(fx, "executorRemoved")).toEqual([{ kind: "executorRemoved", executorId: "1", reason: "Executor heartbeat timed out after 120001 ms" }]);
+    expect(notes(fx, "executorRemoved")).toEqual([
+      { kind: "executorRemoved", executorId: "1", reason: "Executor heartbeat timed out after 120001 ms" },
+    ]);
     // countFailures: the loss is not ExecutorKilled, and the running task's failure counts.
     const failedIndex = tasks.find((t) => t.executorId === eid(1))!.index;
     expect(s.scheduler.taskSets["j1.0.0"]!.numFailures[failedIndex]).toBe(1);

@@ -77,7 +77,12 @@ export const execAddr = (n: number): Address => address(`executor-${n}`);
 export const eid = (n: number): ExecutorId => executorId(n);
 
 export function registerExecutor(s: DriverRoleState, n: number, cores = 4, now = T0): Effect[] {
-  return deliver(s, execAddr(n), { type: "RegisterExecutor", executorId: eid(n), executorAddress: execAddr(n), hostname: `host-${n}`, cores }, now);
+  return deliver(
+    s,
+    execAddr(n),
+    { type: "RegisterExecutor", executorId: eid(n), executorAddress: execAddr(n), hostname: `host-${n}`, cores },
+    now,
+  );
 }
 
 /** Registers executor n and sends its LaunchedExecutor; returns the LaunchedExecutor step's effects. */
@@ -98,15 +103,28 @@ export function submit(s: DriverRoleState, id: string, ...taskSets: TaskSetSpec[
   return command(s, { kind: "submitJob", jobId: jobId(id), taskSets });
 }
 
-export function statusUpdate(s: DriverRoleState, n: number, taskId: number, state: TaskState, data: StatusData = { kind: "none" }, taskCpus = 1, now = T0): Effect[] {
+export function statusUpdate(
+  s: DriverRoleState,
+  n: number,
+  taskId: number,
+  state: TaskState,
+  data: StatusData = { kind: "none" },
+  taskCpus = 1,
+  now = T0,
+): Effect[] {
   return deliver(s, execAddr(n), { type: "StatusUpdate", executorId: eid(n), taskId, state, data, taskCpus }, now);
 }
 
 export const finish = (s: DriverRoleState, task: TaskDescription, value: unknown = `r${task.index}`, sizeBytes = 10, now = T0) =>
   statusUpdate(s, Number(task.executorId), task.taskId, "FINISHED", { kind: "result", value, sizeBytes }, task.cpus, now);
 
-export const fail = (s: DriverRoleState, task: TaskDescription, failure: TaskFailureData = { kind: "exception", message: "boom" }, state: TaskState = "FAILED", now = T0) =>
-  statusUpdate(s, Number(task.executorId), task.taskId, state, { kind: "failure", failure }, task.cpus, now);
+export const fail = (
+  s: DriverRoleState,
+  task: TaskDescription,
+  failure: TaskFailureData = { kind: "exception", message: "boom" },
+  state: TaskState = "FAILED",
+  now = T0,
+) => statusUpdate(s, Number(task.executorId), task.taskId, state, { kind: "failure", failure }, task.cpus, now);
 
 export const running = (s: DriverRoleState, task: TaskDescription, now = T0) =>
   statusUpdate(s, Number(task.executorId), task.taskId, "RUNNING", { kind: "none" }, task.cpus, now);

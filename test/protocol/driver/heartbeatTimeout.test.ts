@@ -1,7 +1,24 @@
 /** The HeartbeatReceiver's timeout, fixed (3.0+) and with the SPARK-27348 museum switch on ([2.3]). */
 import { describe, expect, it } from "vitest";
 import { EXPIRE_DEAD_HOSTS_TIMER } from "../../../src/protocol/driver/index.js";
-import { addExecutor, eid, execAddr, launched, logEvents, MASTER, messagesOf, notes, registeredDriver, running, sends, step, submit, T0, taskSet, timer } from "./fixtures.js";
+import {
+  addExecutor,
+  eid,
+  execAddr,
+  launched,
+  logEvents,
+  MASTER,
+  messagesOf,
+  notes,
+  registeredDriver,
+  running,
+  sends,
+  step,
+  submit,
+  T0,
+  taskSet,
+  timer,
+} from "./fixtures.js";
 
 /** One 2-core executor running the only task of a job: one core stays free. */
 function silentExecutorWithATask(bugs: string[]) {

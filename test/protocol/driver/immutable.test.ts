@@ -20,11 +20,19 @@ describe("driver: immutable mode (immer produce)", () => {
     let state = initDriver().state;
     const inputs: Input[] = [
       { type: "message", from: MASTER, message: { type: "RegisteredApplication", appId: APP, masterAddress: MASTER } },
-      { type: "message", from: execAddr(1), message: { type: "RegisterExecutor", executorId: eid(1), executorAddress: execAddr(1), hostname: "h1", cores: 2 } },
+      {
+        type: "message",
+        from: execAddr(1),
+        message: { type: "RegisterExecutor", executorId: eid(1), executorAddress: execAddr(1), hostname: "h1", cores: 2 },
+      },
       { type: "message", from: execAddr(1), message: { type: "LaunchedExecutor", executorId: eid(1) } },
       {
         type: "command",
-        command: { kind: "submitJob", jobId: jobId("j1"), taskSets: [{ tasks: [payload({ n: 1 }), payload({ n: 2 }), payload({ n: 3 })] }] },
+        command: {
+          kind: "submitJob",
+          jobId: jobId("j1"),
+          taskSets: [{ tasks: [payload({ n: 1 }), payload({ n: 2 }), payload({ n: 3 })] }],
+        },
       },
     ];
     const all: Effect[] = [];
@@ -43,7 +51,14 @@ describe("driver: immutable mode (immer produce)", () => {
       const out = produceStep(state, {
         type: "message",
         from: execAddr(1),
-        message: { type: "StatusUpdate", executorId: eid(1), taskId: t.taskId, state: "FINISHED", data: { kind: "result", value: { doubled: (t.payload.data as { n: number }).n * 2 }, sizeBytes: 8 }, taskCpus: 1 },
+        message: {
+          type: "StatusUpdate",
+          executorId: eid(1),
+          taskId: t.taskId,
+          state: "FINISHED",
+          data: { kind: "result", value: { doubled: (t.payload.data as { n: number }).n * 2 }, sizeBytes: 8 },
+          taskCpus: 1,
+        },
       });
       state = out.state;
       all.push(...out.fx);
@@ -52,7 +67,9 @@ describe("driver: immutable mode (immer produce)", () => {
     // A revoked draft would throw on the first read here.
     expect(() => structuredClone(all)).not.toThrow();
     expect(JSON.parse(JSON.stringify(all))).toEqual(all);
-    expect(notes(all, "jobSucceeded")).toEqual([{ kind: "jobSucceeded", jobId: "j1", results: [{ doubled: 2 }, { doubled: 4 }, { doubled: 6 }] }]);
+    expect(notes(all, "jobSucceeded")).toEqual([
+      { kind: "jobSucceeded", jobId: "j1", results: [{ doubled: 2 }, { doubled: 4 }, { doubled: 6 }] },
+    ]);
     const payloadSent = launched(all)[0]!.payload;
     expect(Object.isFrozen(payloadSent.data)).toBe(false);
     expect(structuredClone(state)).toEqual(state);

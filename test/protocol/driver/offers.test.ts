@@ -30,7 +30,9 @@ describe("driver: offers for one executor (makeOffers(executorId))", () => {
       const viaOne = resourceOffersForExecutor(stepOf(b), eid(2), "host-2", cores);
       expect(viaOne).toEqual(viaList);
       expect(b).toEqual(a);
-      expect(checkDriverInvariants(b).filter((p) => !p.includes("executor 2"))).toEqual(checkDriverInvariants(a).filter((p) => !p.includes("executor 2")));
+      expect(checkDriverInvariants(b).filter((p) => !p.includes("executor 2"))).toEqual(
+        checkDriverInvariants(a).filter((p) => !p.includes("executor 2")),
+      );
     });
   }
 

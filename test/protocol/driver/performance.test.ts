@@ -18,11 +18,29 @@ describe("driver: performance (O(1) amortized per task)", () => {
     for (let head = 0; head < queue.length; head++) {
       const t = queue[head]!;
       const from = execAddr(Number(t.executorId));
-      stepRaw({ type: "message", from, message: { type: "StatusUpdate", executorId: eid(Number(t.executorId)), taskId: t.taskId, state: "RUNNING", data: { kind: "none" }, taskCpus: 1 } });
+      stepRaw({
+        type: "message",
+        from,
+        message: {
+          type: "StatusUpdate",
+          executorId: eid(Number(t.executorId)),
+          taskId: t.taskId,
+          state: "RUNNING",
+          data: { kind: "none" },
+          taskCpus: 1,
+        },
+      });
       const fx = stepRaw({
         type: "message",
         from,
-        message: { type: "StatusUpdate", executorId: t.executorId, taskId: t.taskId, state: "FINISHED", data: { kind: "result", value: (t.payload.data as number) * 2, sizeBytes: 8 }, taskCpus: 1 },
+        message: {
+          type: "StatusUpdate",
+          executorId: t.executorId,
+          taskId: t.taskId,
+          state: "FINISHED",
+          data: { kind: "result", value: (t.payload.data as number) * 2, sizeBytes: 8 },
+          taskCpus: 1,
+        },
       });
       steps += 2;
       for (const next of launched(fx)) queue.push(next);

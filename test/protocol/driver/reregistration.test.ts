@@ -153,7 +153,9 @@ describe("driver: re-registration after the master's connection broke", () => {
     command(s, { kind: "requestTotalExecutors", total: 3 });
     timer(s, APP_REREGISTRATION_TIMER, T0 + GRACE_MS);
     const fx = deliver(s, MASTER2, { type: "RegisteredApplication", appId: NEW_APP, masterAddress: MASTER2 });
-    expect(sends(fx, "RequestExecutors")).toEqual([{ type: "send", to: MASTER2, message: { type: "RequestExecutors", appId: NEW_APP, requestedTotal: 3 } }]);
+    expect(sends(fx, "RequestExecutors")).toEqual([
+      { type: "send", to: MASTER2, message: { type: "RequestExecutors", appId: NEW_APP, requestedTotal: 3 } },
+    ]);
   });
 
   it("a second RegisteredApplication outside a re-registration keeps Spark's overwrite: no executor is dropped", () => {

@@ -45,7 +45,15 @@ describe("driver: offers and launches (§4.2, §4.3)", () => {
     // Walk 1 gives one task to each executor, walk 2 another one each.
     expect(tasks[0]!.executorId).not.toBe(tasks[1]!.executorId);
     expect(tasks[2]!.executorId).toBe(tasks[0]!.executorId);
-    expect(tasks[0]).toEqual({ taskId: 0, attemptNumber: 0, executorId: tasks[0]!.executorId, taskSetId: "j1.0.0", index: 0, cpus: 1, payload: { data: 0, sizeBytes: 100 } });
+    expect(tasks[0]).toEqual({
+      taskId: 0,
+      attemptNumber: 0,
+      executorId: tasks[0]!.executorId,
+      taskSetId: "j1.0.0",
+      index: 0,
+      cpus: 1,
+      payload: { data: 0, sizeBytes: 100 },
+    });
     expect(s.backend.executors["1"]!.freeCores + s.backend.executors["2"]!.freeCores).toBe(0);
   });
 
@@ -136,7 +144,9 @@ describe("driver: jobs and stages", () => {
       [2, "FINISHED"],
     ]);
     expect(notes(all, "jobProgress").map((n) => n.tasksFinished)).toEqual([1, 2, 3, 4]);
-    expect(notes(all, "jobSucceeded")).toEqual([{ kind: "jobSucceeded", jobId: "j1", results: [{ value: 0 }, { value: 10 }, { value: 20 }, { value: 30 }] }]);
+    expect(notes(all, "jobSucceeded")).toEqual([
+      { kind: "jobSucceeded", jobId: "j1", results: [{ value: 0 }, { value: 10 }, { value: 20 }, { value: 30 }] },
+    ]);
     expect(s.scheduler.pool).toEqual([]);
     expect(s.jobs.active).toEqual({});
   });
@@ -326,7 +336,9 @@ describe("driver: retry and abort rules (§4.5, I24)", () => {
     const [t0, t1] = launched(submit(s, "j1", taskSet(2)));
     const fx = fail(s, t0!);
     expect(notes(fx, "jobFailed")).toHaveLength(1);
-    expect(messagesOf(fx, "KillTask")).toEqual([{ type: "KillTask", taskId: t1!.taskId, executorId: eid(1), interruptThread: false, reason: "Stage cancelled" }]);
+    expect(messagesOf(fx, "KillTask")).toEqual([
+      { type: "KillTask", taskId: t1!.taskId, executorId: eid(1), interruptThread: false, reason: "Stage cancelled" },
+    ]);
     expect(launched(fx)).toEqual([]);
     const end = fail(s, t1!, { kind: "killed", reason: "Stage cancelled" }, "KILLED");
     expect(notes(end, "taskEnded")[0]).toMatchObject({ state: "KILLED", reason: "TaskKilled (Stage cancelled)" });
@@ -337,7 +349,9 @@ describe("driver: retry and abort rules (§4.5, I24)", () => {
     const s = cluster(1, 1);
     const [t] = launched(submit(s, "j1", taskSet(1)));
     const fx = fail(s, t!, { kind: "exception", message: "java.io.NotSerializableException: Foo", notSerializable: true });
-    expect(notes(fx, "jobFailed")[0]!.reason).toBe("task 0.0 in stage j1.0.0 (TID 0) had a not serializable result: java.io.NotSerializableException: Foo");
+    expect(notes(fx, "jobFailed")[0]!.reason).toBe(
+      "task 0.0 in stage j1.0.0 (TID 0) had a not serializable result: java.io.NotSerializableException: Foo",
+    );
   });
 
   it("driver: TaskKilled does not count toward failures and the task is requeued", () => {
@@ -368,7 +382,10 @@ describe("driver: retry and abort rules (§4.5, I24)", () => {
     const [t0, t1] = launched(submit(s, "j1", taskSet(2)));
     finish(s, t0!, "a", 2000);
     const fx = finish(s, t1!, "b", 2000);
-    expect(notes(fx, "taskEnded")[0]).toMatchObject({ state: "KILLED", reason: "TaskKilled (Tasks result size has exceeded maxResultSize)" });
+    expect(notes(fx, "taskEnded")[0]).toMatchObject({
+      state: "KILLED",
+      reason: "TaskKilled (Tasks result size has exceeded maxResultSize)",
+    });
     expect(notes(fx, "jobFailed")[0]!.reason).toBe(
       "Total size of serialized results of 2 tasks (3.9 KiB) is bigger than spark.driver.maxResultSize (2.9 KiB)",
     );
@@ -387,7 +404,13 @@ describe("driver: killing tasks and cancelling jobs (§4.6)", () => {
     const s = cluster(1, 1);
     const [t] = launched(submit(s, "j1", taskSet(1)));
     const fx = command(s, { kind: "killTask", taskId: t!.taskId, reason: "user" });
-    expect(sends(fx)).toEqual([{ type: "send", to: execAddr(1), message: { type: "KillTask", taskId: t!.taskId, executorId: eid(1), interruptThread: true, reason: "user" } }]);
+    expect(sends(fx)).toEqual([
+      {
+        type: "send",
+        to: execAddr(1),
+        message: { type: "KillTask", taskId: t!.taskId, executorId: eid(1), interruptThread: true, reason: "user" },
+      },
+    ]);
   });
 
   it("driver: killTask for an unknown TID is ignored", () => {

@@ -41,7 +41,9 @@ describe("driver: TaskSetManager rules that need two attempts of one index (§4.
     const { s, tsm, first, second } = twoAttempts();
     expect(second).toMatchObject({ index: 0, attemptNumber: 1, executorId: eid(2) });
     const fx = finish(s, second);
-    expect(messagesOf(fx, "KillTask")).toEqual([{ type: "KillTask", taskId: first.taskId, executorId: eid(1), interruptThread: true, reason: "another attempt succeeded" }]);
+    expect(messagesOf(fx, "KillTask")).toEqual([
+      { type: "KillTask", taskId: first.taskId, executorId: eid(1), interruptThread: true, reason: "another attempt succeeded" },
+    ]);
     expect(tsm.killedByOtherAttempt).toEqual({ [first.taskId]: true });
     expect(notes(fx, "jobSucceeded")).toHaveLength(1);
   });
@@ -51,7 +53,11 @@ describe("driver: TaskSetManager rules that need two attempts of one index (§4.
     finish(s, second);
     const fx = finish(s, first);
     expect(notes(fx, "taskEnded")).toEqual([
-      expect.objectContaining({ taskId: first.taskId, state: "KILLED", reason: "TaskKilled (Finish but did not commit due to another attempt succeeded)" }),
+      expect.objectContaining({
+        taskId: first.taskId,
+        state: "KILLED",
+        reason: "TaskKilled (Finish but did not commit due to another attempt succeeded)",
+      }),
     ]);
     expect(notes(fx, "jobProgress")).toEqual([]);
     expect(s.scheduler.pool).toEqual([]);

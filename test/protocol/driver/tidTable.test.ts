@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { produce, setAutoFreeze } from "immer";
-import { newTidTable, tidDelete, tidGet, tidHas, tidKeys, tidSet, TID_TABLE_TRIM_AT, type TidTable } from "../../../src/protocol/driver/tidTable.js";
+import {
+  newTidTable,
+  tidDelete,
+  tidGet,
+  tidHas,
+  tidKeys,
+  tidSet,
+  TID_TABLE_TRIM_AT,
+  type TidTable,
+} from "../../../src/protocol/driver/tidTable.js";
 import { nextFloat } from "../../../src/protocol/random.js";
 
 /** The table's own rules: the counted size is what it holds, and nothing sits before the head. */
@@ -16,7 +25,14 @@ describe("driver: TID table (taskIdToTaskSetManager)", () => {
     tidSet(t, 5, "a");
     tidSet(t, 6, "b");
     tidSet(t, 9, "c");
-    expect([tidGet(t, 5), tidGet(t, 6), tidGet(t, 7), tidGet(t, 9), tidGet(t, 4), tidGet(t, 100)]).toEqual(["a", "b", undefined, "c", undefined, undefined]);
+    expect([tidGet(t, 5), tidGet(t, 6), tidGet(t, 7), tidGet(t, 9), tidGet(t, 4), tidGet(t, 100)]).toEqual([
+      "a",
+      "b",
+      undefined,
+      "c",
+      undefined,
+      undefined,
+    ]);
     expect(tidHas(t, 6)).toBe(true);
     expect(tidKeys(t)).toEqual([5, 6, 9]);
     tidDelete(t, 6);

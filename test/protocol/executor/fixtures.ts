@@ -13,10 +13,7 @@ export const SELF = address("executor-app-0");
 export const STRANGER = address("someone-else");
 export const EXEC_ID = executorId(0);
 
-export function executorConfig(
-  overrides: Partial<ExecutorConfig> = {},
-  protocol: Partial<ProtocolConfig> = {},
-): ExecutorConfig {
+export function executorConfig(overrides: Partial<ExecutorConfig> = {}, protocol: Partial<ProtocolConfig> = {}): ExecutorConfig {
   return {
     appId: appId("app-20240101000000-0000"),
     execId: 0,

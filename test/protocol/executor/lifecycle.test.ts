@@ -1,12 +1,7 @@
 import { produce, setAutoFreeze } from "immer";
 import { describe, expect, it } from "vitest";
 import { AssertionError } from "../../../src/protocol/assert.js";
-import {
-  executor,
-  HEARTBEAT_FAILURE_EXIT_CODE,
-  TIMER_HEARTBEAT,
-  type ExecutorBackendState,
-} from "../../../src/protocol/executor/index.js";
+import { executor, HEARTBEAT_FAILURE_EXIT_CODE, TIMER_HEARTBEAT, type ExecutorBackendState } from "../../../src/protocol/executor/index.js";
 import { exitOnce } from "../../../src/protocol/executor/lifecycle.js";
 import type { Command, Effect, Input } from "../../../src/protocol/io.js";
 import { jobId } from "../../../src/protocol/ids.js";
@@ -168,7 +163,14 @@ describe("executor: guards", () => {
   });
 
   it("executor: every message type outside the executor's protocol: ignored as unexpected-message", () => {
-    const handled = new Set(["RegisteredExecutor", "RegisterExecutorFailed", "LaunchTask", "KillTask", "StopExecutor", "HeartbeatResponse"]);
+    const handled = new Set([
+      "RegisteredExecutor",
+      "RegisterExecutorFailed",
+      "LaunchTask",
+      "KillTask",
+      "StopExecutor",
+      "HeartbeatResponse",
+    ]);
     for (const type of MESSAGE_TYPES.filter((t) => !handled.has(t))) {
       const state = constructedExecutor();
       expect(step(state, fromDriver({ type } as Message)), type).toEqual([

@@ -19,7 +19,11 @@ describe("executor: init", () => {
   it("executor: init: asks the driver RegisterExecutor and arms the ask timeout", () => {
     const { state, effects } = startExecutor();
     expect(effects).toEqual([
-      { type: "send", to: DRIVER, message: { type: "RegisterExecutor", executorId: EXEC_ID, executorAddress: SELF, hostname: "10.0.0.2", cores: 4 } },
+      {
+        type: "send",
+        to: DRIVER,
+        message: { type: "RegisterExecutor", executorId: EXEC_ID, executorAddress: SELF, hostname: "10.0.0.2", cores: 4 },
+      },
       { type: "setTimer", key: TIMER_REGISTRATION, afterMs: 120_000 },
     ]);
     expect(state).toMatchObject({ registering: true, constructed: false, stopping: false });

@@ -79,7 +79,9 @@ describe("executor: taskFinished", () => {
       { taskId: 7, cpus: 1 },
       { taskId: 9, cpus: 1 },
     ]);
-    expect(ignoredReasons(step(state, { type: "taskFinished", taskId: 8, outcome: { kind: "success", value: 1, sizeBytes: 8 } }))).toEqual(["unknown-task"]);
+    expect(ignoredReasons(step(state, { type: "taskFinished", taskId: 8, outcome: { kind: "success", value: 1, sizeBytes: 8 } }))).toEqual([
+      "unknown-task",
+    ]);
     expect(ignoredReasons(step(state, fromDriver(launchTask({ taskId: 9 }))))).toEqual(["duplicate-task"]);
     const last = step(state, { type: "taskFinished", taskId: 9, outcome: { kind: "killed", reason: "stop" } });
     expect(sent(last)).toEqual([expect.objectContaining({ taskId: 9, state: "KILLED", taskCpus: 1 })]);
@@ -126,7 +128,9 @@ describe("executor: taskFinished", () => {
     step(state, fromDriver(launchTask()));
     const effects = step(state, { type: "taskFinished", taskId: 7, outcome: { kind: "lost", reason: "the task's runner went away" } });
     expect(sent(effects)).toEqual([expect.objectContaining({ type: "StatusUpdate", taskId: 7, state: "LOST", data: { kind: "none" } })]);
-    expect(ignoredReasons(step(state, { type: "taskFinished", taskId: 7, outcome: { kind: "lost", reason: "again" } }))).toEqual(["unknown-task"]);
+    expect(ignoredReasons(step(state, { type: "taskFinished", taskId: 7, outcome: { kind: "lost", reason: "again" } }))).toEqual([
+      "unknown-task",
+    ]);
   });
 
   it("executor: taskFinished for an unknown or already finished task: ignored", () => {
@@ -143,7 +147,10 @@ describe("executor: KillTask", () => {
   it("executor: KillTask for a running task: asks the host to kill it", () => {
     const state = constructedExecutor();
     step(state, fromDriver(launchTask()));
-    const effects = step(state, fromDriver({ type: "KillTask", taskId: 7, executorId: EXEC_ID, interruptThread: true, reason: "another attempt succeeded" }));
+    const effects = step(
+      state,
+      fromDriver({ type: "KillTask", taskId: 7, executorId: EXEC_ID, interruptThread: true, reason: "another attempt succeeded" }),
+    );
     expect(effects).toEqual([{ type: "killTask", taskId: 7, reason: "another attempt succeeded" }]);
     // The task stays running until the host reports it killed.
     expect(running(state)).toEqual([{ taskId: 7, cpus: 1 }]);

@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { MASTER_SENDERS } from "../../../src/protocol/master/authority.js";
 import type { DriverId, Message } from "../../../src/protocol/index.js";
-import { addApp, addWorker, aliveMaster, deliver, driverAddr, ignoredWhy, messagesOf, registerWorkerMsg, sends, wid, workerAddr } from "./fixtures.js";
+import {
+  addApp,
+  addWorker,
+  aliveMaster,
+  deliver,
+  driverAddr,
+  ignoredWhy,
+  messagesOf,
+  registerWorkerMsg,
+  sends,
+  wid,
+  workerAddr,
+} from "./fixtures.js";
 
 /** A refusal's log effect, as the master writes it. */
 const refusedAs = (why: string, type: Message["type"], from: string, expected: string[]) => ({
@@ -24,9 +36,20 @@ describe("master: who may send what", () => {
   it("master: the sender table covers every message the master handles (and only those)", () => {
     expect(Object.keys(MASTER_SENDERS).sort()).toEqual(
       [
-        "RegisterWorker", "RegisterApplication", "RequestSubmitDriver", "RequestKillDriver", "RequestDriverStatus", "Heartbeat",
-        "WorkerLatestState", "WorkerSchedulerStateResponse", "ExecutorStateChanged", "DriverStateChanged",
-        "MasterChangeAcknowledged", "UnregisterApplication", "RequestExecutors", "KillExecutors",
+        "RegisterWorker",
+        "RegisterApplication",
+        "RequestSubmitDriver",
+        "RequestKillDriver",
+        "RequestDriverStatus",
+        "Heartbeat",
+        "WorkerLatestState",
+        "WorkerSchedulerStateResponse",
+        "ExecutorStateChanged",
+        "DriverStateChanged",
+        "MasterChangeAcknowledged",
+        "UnregisterApplication",
+        "RequestExecutors",
+        "KillExecutors",
       ].sort(),
     );
   });
@@ -40,7 +63,11 @@ describe("master: who may send what", () => {
 
   it("master: RegisterApplication naming another driver's address: refused as sender-address-mismatch, nothing registered", () => {
     const s = aliveMaster();
-    const fx = deliver(s, driverAddr(2), { type: "RegisterApplication", appDesc: { name: "x", memoryPerExecutorMb: 1, command: {} }, driverAddress: driverAddr(1) });
+    const fx = deliver(s, driverAddr(2), {
+      type: "RegisterApplication",
+      appDesc: { name: "x", memoryPerExecutorMb: 1, command: {} },
+      driverAddress: driverAddr(1),
+    });
     expect(ignoredWhy(fx)).toEqual(["sender-address-mismatch"]);
     expect(s.apps).toEqual({});
   });
@@ -58,7 +85,11 @@ describe("master: who may send what", () => {
     const s = aliveMaster();
     addWorker(s, 1);
     addWorker(s, 2);
-    const report = { workerId: wid(1), executors: [{ appId: "app-x" as never, execId: 0, cores: 1, memoryMb: 1, state: "RUNNING" as const }], driverIds: ["d-x" as DriverId] };
+    const report = {
+      workerId: wid(1),
+      executors: [{ appId: "app-x" as never, execId: 0, cores: 1, memoryMb: 1, state: "RUNNING" as const }],
+      driverIds: ["d-x" as DriverId],
+    };
     for (const type of ["WorkerLatestState", "WorkerSchedulerStateResponse"] as const) {
       const fx = deliver(s, workerAddr(2), { type, ...report });
       expect(fx, type).toEqual([refusedAs("not-from-worker", type, workerAddr(2), [workerAddr(1)])]);
@@ -132,8 +163,11 @@ describe("master: who may send what", () => {
     expect(ignoredWhy(deliver(s, workerAddr(9), { type: "Heartbeat", workerId: wid(9), workerAddress: workerAddr(9) }))).toEqual([
       "heartbeat-from-unregistered-worker",
     ]);
-    expect(messagesOf(deliver(s, driverAddr(9), { type: "RequestExecutors", appId: "app-x" as never, requestedTotal: 1 }), "RequestExecutorsResponse")).toEqual([
-      { type: "RequestExecutorsResponse", appId: "app-x", acknowledged: false },
-    ]);
+    expect(
+      messagesOf(
+        deliver(s, driverAddr(9), { type: "RequestExecutors", appId: "app-x" as never, requestedTotal: 1 }),
+        "RequestExecutorsResponse",
+      ),
+    ).toEqual([{ type: "RequestExecutorsResponse", appId: "app-x", acknowledged: false }]);
   });
 });

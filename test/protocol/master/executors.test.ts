@@ -2,7 +2,20 @@ import { describe, expect, it } from "vitest";
 import { produce, setAutoFreeze } from "immer";
 import { master } from "../../../src/protocol/master/index.js";
 import type { AppId, Message } from "../../../src/protocol/index.js";
-import { addApp, addWorker, aliveMaster, deliver, driverAddr, ignoredWhy, MASTER, messagesOf, step, T0, wid, workerAddr } from "./fixtures.js";
+import {
+  addApp,
+  addWorker,
+  aliveMaster,
+  deliver,
+  driverAddr,
+  ignoredWhy,
+  MASTER,
+  messagesOf,
+  type step,
+  T0,
+  wid,
+  workerAddr,
+} from "./fixtures.js";
 
 const esc = (appId: AppId, execId: number, state: string, exitStatus?: number): Message =>
   ({ type: "ExecutorStateChanged", appId, execId, state, exitStatus }) as Message;
@@ -178,8 +191,27 @@ describe("master: immutable mode", () => {
     setAutoFreeze(true);
     let s = aliveMaster();
     const steps: Array<[Message, string]> = [
-      [{ type: "RegisterWorker", workerId: wid(1), host: "h", port: 1, workerAddress: workerAddr(1), cores: 4, memoryMb: 4096, masterAddress: MASTER }, workerAddr(1)],
-      [{ type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 512, command: { x: [1] } }, driverAddress: driverAddr(1) }, driverAddr(1)],
+      [
+        {
+          type: "RegisterWorker",
+          workerId: wid(1),
+          host: "h",
+          port: 1,
+          workerAddress: workerAddr(1),
+          cores: 4,
+          memoryMb: 4096,
+          masterAddress: MASTER,
+        },
+        workerAddr(1),
+      ],
+      [
+        {
+          type: "RegisterApplication",
+          appDesc: { name: "a", memoryPerExecutorMb: 512, command: { x: [1] } },
+          driverAddress: driverAddr(1),
+        },
+        driverAddr(1),
+      ],
     ];
     for (const [message, from] of steps) {
       const before = s;

@@ -65,7 +65,7 @@ export const driverAddr = (n: number): Address => address(`driver-${n}`);
 export function addApp(s: MasterState, n: number, over: Partial<ApplicationDescription> = {}, now = T0) {
   const fx = deliver(s, driverAddr(n), { type: "RegisterApplication", appDesc: appDesc(over), driverAddress: driverAddr(n) }, now);
   const reg = fx.find((e) => e.type === "send" && e.message.type === "RegisteredApplication");
-  if (!reg || reg.type !== "send" || reg.message.type !== "RegisteredApplication") throw new Error("app not registered");
+  if (reg?.type !== "send" || reg.message.type !== "RegisteredApplication") throw new Error("app not registered");
   return { id: reg.message.appId, fx };
 }
 
@@ -75,8 +75,7 @@ export const sends = (fx: Effect[], type?: Message["type"]) =>
 export const messagesOf = <T extends Message["type"]>(fx: Effect[], type: T) =>
   sends(fx, type).map((e) => (e as unknown as { message: Extract<Message, { type: T }> }).message);
 
-export const ignoredWhy = (fx: Effect[]) =>
-  fx.flatMap((e) => (e.type === "log" && e.event === "ignored" ? [String(e.fields["why"])] : []));
+export const ignoredWhy = (fx: Effect[]) => fx.flatMap((e) => (e.type === "log" && e.event === "ignored" ? [String(e.fields["why"])] : []));
 
 export const EMPTY: StoredRecords = { apps: [], drivers: [], workers: [] };
 export { appId };

@@ -11,7 +11,9 @@ describe("master: limits", () => {
     addWorker(s, 1);
     addWorker(s, 2);
     const fx = addWorker(s, 3);
-    expect(messagesOf(fx, "RegisterWorkerFailed")).toEqual([{ type: "RegisterWorkerFailed", message: "The master already has 2 workers (maxWorkers)" }]);
+    expect(messagesOf(fx, "RegisterWorkerFailed")).toEqual([
+      { type: "RegisterWorkerFailed", message: "The master already has 2 workers (maxWorkers)" },
+    ]);
     expect(Object.keys(s.workers)).toEqual([wid(1), wid(2)]);
     expect(messagesOf(addWorker(s, 2), "RegisteredWorker")).toMatchObject([{ duplicate: true }]);
   });
@@ -20,8 +22,14 @@ describe("master: limits", () => {
     const s = aliveMaster({ maxApplications: 1 });
     addWorker(s, 1);
     addApp(s, 1);
-    const fx = deliver(s, driverAddr(2), { type: "RegisterApplication", appDesc: { name: "b", memoryPerExecutorMb: 512, command: {} }, driverAddress: driverAddr(2) });
-    expect(messagesOf(fx, "ApplicationRemoved")).toEqual([{ type: "ApplicationRemoved", message: "The master already runs 1 applications (maxApplications)" }]);
+    const fx = deliver(s, driverAddr(2), {
+      type: "RegisterApplication",
+      appDesc: { name: "b", memoryPerExecutorMb: 512, command: {} },
+      driverAddress: driverAddr(2),
+    });
+    expect(messagesOf(fx, "ApplicationRemoved")).toEqual([
+      { type: "ApplicationRemoved", message: "The master already runs 1 applications (maxApplications)" },
+    ]);
     expect(Object.keys(s.apps)).toHaveLength(1);
     expect(s.addressToApp[driverAddr(2)]).toBeUndefined();
   });
@@ -31,7 +39,9 @@ describe("master: limits", () => {
     addWorker(s, 1);
     const first = messagesOf(deliver(s, "client", submit), "SubmitDriverResponse")[0]!;
     expect(first.success).toBe(true);
-    expect(messagesOf(deliver(s, "client", submit), "SubmitDriverResponse")).toMatchObject([{ success: false, message: "The master already has 1 active drivers (maxDrivers)" }]);
+    expect(messagesOf(deliver(s, "client", submit), "SubmitDriverResponse")).toMatchObject([
+      { success: false, message: "The master already has 1 active drivers (maxDrivers)" },
+    ]);
     deliver(s, workerAddr(1), { type: "DriverStateChanged", driverId: first.driverId as DriverId, state: "FINISHED" });
     expect(messagesOf(deliver(s, "client", submit), "SubmitDriverResponse")).toMatchObject([{ success: true }]);
   });

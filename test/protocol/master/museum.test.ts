@@ -4,12 +4,25 @@
  */
 import { describe, expect, it } from "vitest";
 import type { AppId, StoredRecords } from "../../../src/protocol/index.js";
-import { addWorker, aliveMaster, appDesc, deliver, driverAddr, messagesOf, newMaster, registerWorkerMsg, step, T0, wid, workerAddr } from "./fixtures.js";
+import {
+  addWorker,
+  aliveMaster,
+  appDesc,
+  deliver,
+  driverAddr,
+  messagesOf,
+  newMaster,
+  registerWorkerMsg,
+  step,
+  T0,
+  wid,
+  workerAddr,
+} from "./fixtures.js";
 
 const APP = "app-20251231000000-0000" as AppId;
 
 describe("master: SPARK-23191 (a duplicate worker id is refused)", () => {
-  it("master: SPARK-23191 on: a known live worker id gets RegisterWorkerFailed(\"Duplicate worker ID\")", () => {
+  it('master: SPARK-23191 on: a known live worker id gets RegisterWorkerFailed("Duplicate worker ID")', () => {
     const s = aliveMaster({ bugs: ["SPARK-23191"] });
     addWorker(s, 1);
     const fx = deliver(s, workerAddr(1), registerWorkerMsg(1));
@@ -20,7 +33,11 @@ describe("master: SPARK-23191 (a duplicate worker id is refused)", () => {
 
   it("master: SPARK-23191 on: during recovery the UNKNOWN worker is refused and stays UNKNOWN", () => {
     const s = newMaster({ bugs: ["SPARK-23191"] });
-    const stored: StoredRecords = { apps: [], drivers: [], workers: [{ id: wid(1), host: "host-1", port: 7001, address: workerAddr(1), cores: 4, memoryMb: 8192 }] };
+    const stored: StoredRecords = {
+      apps: [],
+      drivers: [],
+      workers: [{ id: wid(1), host: "host-1", port: 7001, address: workerAddr(1), cores: 4, memoryMb: 8192 }],
+    };
     step(s, { type: "leaderElected", stored });
     const fx = deliver(s, workerAddr(1), registerWorkerMsg(1));
     expect(messagesOf(fx, "RegisterWorkerFailed")).toHaveLength(1);
@@ -39,7 +56,9 @@ describe("master: SPARK-23191 (a duplicate worker id is refused)", () => {
   it("master: SPARK-23191 off: the duplicate is acknowledged (duplicate = true)", () => {
     const s = aliveMaster();
     addWorker(s, 1);
-    expect(messagesOf(deliver(s, workerAddr(1), registerWorkerMsg(1)), "RegisteredWorker")).toEqual([expect.objectContaining({ duplicate: true })]);
+    expect(messagesOf(deliver(s, workerAddr(1), registerWorkerMsg(1)), "RegisteredWorker")).toEqual([
+      expect.objectContaining({ duplicate: true }),
+    ]);
   });
 });
 

@@ -4,7 +4,20 @@ import { AssertionError, MESSAGE_TYPES, type AppId, type Message, type StoredRec
 import { MASTER_SENDERS } from "../../../src/protocol/master/authority.js";
 import { MASTER_HANDLED_MESSAGES, MASTER_IGNORED_MESSAGES, MASTER_PHASES } from "../../../src/protocol/master/phases.js";
 import { completeRecovery, COMPLETE_RECOVERY_TIMER } from "../../../src/protocol/master/recovery.js";
-import { aliveMaster, appDesc, deliver, driverAddr, ignoredWhy, messagesOf, newMaster, registerWorkerMsg, step, T0, wid, workerAddr } from "./fixtures.js";
+import {
+  aliveMaster,
+  appDesc,
+  deliver,
+  driverAddr,
+  ignoredWhy,
+  messagesOf,
+  newMaster,
+  registerWorkerMsg,
+  step,
+  T0,
+  wid,
+  workerAddr,
+} from "./fixtures.js";
 
 const stored: StoredRecords = {
   apps: [{ id: "app-20251231000000-0000" as AppId, desc: appDesc(), driverAddress: driverAddr(1), startTimeMs: T0 - 1000 }],
@@ -32,13 +45,17 @@ describe("master: phases", () => {
     const r = newMaster();
     step(r, { type: "leaderElected", stored });
     expect(r.recoveryState).toBe("RECOVERING");
-    expect(messagesOf(deliver(r, "client", submit), "SubmitDriverResponse")[0]).toMatchObject({ success: false, message: expect.stringMatching(NOT_ALIVE) });
+    expect(messagesOf(deliver(r, "client", submit), "SubmitDriverResponse")[0]).toMatchObject({
+      success: false,
+      message: expect.stringMatching(NOT_ALIVE),
+    });
     const a = aliveMaster();
     expect(messagesOf(deliver(a, "client", submit), "SubmitDriverResponse")[0]).toMatchObject({ success: true });
   });
 
   it("a message no phase handles is ignored as unexpected, in every phase", () => {
-    for (const s of [newMaster(), aliveMaster()]) expect(ignoredWhy(deliver(s, "x", { type: "MasterInStandby" }))).toEqual(["unexpected-message"]);
+    for (const s of [newMaster(), aliveMaster()])
+      expect(ignoredWhy(deliver(s, "x", { type: "MasterInStandby" }))).toEqual(["unexpected-message"]);
   });
 
   it("the completeRecovery timer outside RECOVERING is stale and said so; completeRecovery itself asserts its phase", () => {

@@ -1,8 +1,22 @@
 import { describe, expect, it } from "vitest";
 import type { AppId, DriverId, StoredRecords } from "../../../src/protocol/index.js";
-import { address } from "../../../src/protocol/index.js";
 import { EXECUTOR_ID_RESERVATION_BLOCK } from "../../../src/protocol/master/schedule.js";
-import { addApp, addWorker, aliveMaster, appDesc, deliver, driverAddr, ignoredWhy, MASTER, messagesOf, newMaster, step, T0, wid, workerAddr } from "./fixtures.js";
+import {
+  addApp,
+  addWorker,
+  aliveMaster,
+  appDesc,
+  deliver,
+  driverAddr,
+  ignoredWhy,
+  MASTER,
+  messagesOf,
+  newMaster,
+  step,
+  T0,
+  wid,
+  workerAddr,
+} from "./fixtures.js";
 
 const APP = "app-20251231000000-0000" as AppId;
 const DRIVER = "driver-20251231000000-0000" as DriverId;
@@ -79,7 +93,16 @@ describe("master: the failover sequence", () => {
     deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
     expect(s.recoveryState).toBe("RECOVERING");
     // Worker 2 restarted: it registers under a new id at the same address; its old self was the last UNKNOWN.
-    const fx = deliver(s, workerAddr(2), { type: "RegisterWorker", workerId: wid(22), host: "host-2", port: 7002, workerAddress: workerAddr(2), cores: 4, memoryMb: 8192, masterAddress: MASTER });
+    const fx = deliver(s, workerAddr(2), {
+      type: "RegisterWorker",
+      workerId: wid(22),
+      host: "host-2",
+      port: 7002,
+      workerAddress: workerAddr(2),
+      cores: 4,
+      memoryMb: 8192,
+      masterAddress: MASTER,
+    });
     expect(messagesOf(fx, "RegisteredWorker")).toHaveLength(1);
     expect(s.workers[wid(2)]!.state).toBe("DEAD");
     expect(s.recoveryState).toBe("ALIVE");
@@ -109,11 +132,26 @@ describe("master: the failover sequence", () => {
 
   /** An app capped at 4 cores whose only (recovered) executor ends while the app is still UNKNOWN, then the app answers. */
   function executorEndsWhileAppUnknown(bugs: string[]) {
-    const { s } = recovering(store({ apps: [{ id: APP, desc: appDesc({ maxCores: 4 }), driverAddress: driverAddr(1), startTimeMs: T0 - 1000 }] }), { bugs });
-    deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [{ appId: APP, execId: 5, cores: 4, memoryMb: 1024, state: "RUNNING" }], driverIds: [] });
+    const { s } = recovering(
+      store({ apps: [{ id: APP, desc: appDesc({ maxCores: 4 }), driverAddress: driverAddr(1), startTimeMs: T0 - 1000 }] }),
+      { bugs },
+    );
+    deliver(s, workerAddr(1), {
+      type: "WorkerSchedulerStateResponse",
+      workerId: wid(1),
+      executors: [{ appId: APP, execId: 5, cores: 4, memoryMb: 1024, state: "RUNNING" }],
+      driverIds: [],
+    });
     deliver(s, workerAddr(2), { type: "WorkerSchedulerStateResponse", workerId: wid(2), executors: [], driverIds: [] });
     expect(s.apps[APP]!.state).toBe("UNKNOWN");
-    deliver(s, workerAddr(1), { type: "ExecutorStateChanged", appId: APP, execId: 5, state: "EXITED", message: "Command exited with code 1", exitStatus: 1 });
+    deliver(s, workerAddr(1), {
+      type: "ExecutorStateChanged",
+      appId: APP,
+      execId: 5,
+      state: "EXITED",
+      message: "Command exited with code 1",
+      exitStatus: 1,
+    });
     const fx = deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
     return { s, fx };
   }
@@ -149,7 +187,8 @@ describe("master: the failover sequence", () => {
   it("a RegisterApplication from a recovered app's driver answers with its id and counts as its acknowledgement", () => {
     // The driver's connection to the old leader broke and no MasterChanged reached it: it registers again (driver/appClient.ts).
     const { s } = recovering();
-    for (const n of [1, 2]) deliver(s, workerAddr(n), { type: "WorkerSchedulerStateResponse", workerId: wid(n), executors: [], driverIds: [] });
+    for (const n of [1, 2])
+      deliver(s, workerAddr(n), { type: "WorkerSchedulerStateResponse", workerId: wid(n), executors: [], driverIds: [] });
     expect(s.recoveryState).toBe("RECOVERING");
     const again = addApp(s, 1);
     expect(again.id).toBe(APP);
@@ -184,7 +223,8 @@ describe("master: the failover sequence", () => {
     const { s, fx } = recovering(stored);
     expect(Object.keys(s.apps)).toEqual([LATER]);
     expect(messagesOf(fx, "MasterChanged")).toHaveLength(3); // the driver once, two workers
-    for (const n of [1, 2]) deliver(s, workerAddr(n), { type: "WorkerSchedulerStateResponse", workerId: wid(n), executors: [], driverIds: [] });
+    for (const n of [1, 2])
+      deliver(s, workerAddr(n), { type: "WorkerSchedulerStateResponse", workerId: wid(n), executors: [], driverIds: [] });
     deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: LATER });
     expect(s.recoveryState).toBe("ALIVE");
     expect(s.apps[LATER]!.state).toBe("RUNNING");
@@ -228,7 +268,13 @@ describe("master: the failover sequence", () => {
     const plain = { ...sup, supervise: false };
     const other = "driver-20251231000000-0001" as DriverId;
     const { s } = recovering(
-      store({ apps: [], drivers: [{ id: DRIVER, desc: sup, startTimeMs: T0 }, { id: other, desc: plain, startTimeMs: T0 }] }),
+      store({
+        apps: [],
+        drivers: [
+          { id: DRIVER, desc: sup, startTimeMs: T0 },
+          { id: other, desc: plain, startTimeMs: T0 },
+        ],
+      }),
     );
     deliver(s, workerAddr(1), { type: "WorkerSchedulerStateResponse", workerId: wid(1), executors: [], driverIds: [] });
     const fx = deliver(s, workerAddr(2), { type: "WorkerSchedulerStateResponse", workerId: wid(2), executors: [], driverIds: [] });
@@ -331,7 +377,10 @@ describe("master: the failover sequence", () => {
 
   it("app and driver ids stay unique after a failover within the same second (I4, I12)", () => {
     const s = newMaster();
-    const stored = store({ apps: [{ id: "app-20260101000000-0000" as AppId, desc: appDesc(), driverAddress: driverAddr(1), startTimeMs: T0 }], workers: [] });
+    const stored = store({
+      apps: [{ id: "app-20260101000000-0000" as AppId, desc: appDesc(), driverAddress: driverAddr(1), startTimeMs: T0 }],
+      workers: [],
+    });
     step(s, { type: "leaderElected", stored });
     step(s, { type: "timer", key: "completeRecovery" });
     const second = addApp(s, 2);
@@ -396,12 +445,17 @@ describe("master: a worker that registers during recovery (SPARK-46346) holds re
     step(s, { type: "timer", key: "completeRecovery" }, T0 + 60_000);
     // Recovery completed without the report: the master filled the worker's 4 cores.
     expect(s.workers[wid(1)]!.coresUsed).toBe(4);
-    const fx = deliver(s, workerAddr(1), {
-      type: "WorkerLatestState",
-      workerId: wid(1),
-      executors: [{ appId: APP, execId: 40, cores: 4, memoryMb: 1024, state: "RUNNING" }],
-      driverIds: [],
-    }, T0 + 61_000);
+    const fx = deliver(
+      s,
+      workerAddr(1),
+      {
+        type: "WorkerLatestState",
+        workerId: wid(1),
+        executors: [{ appId: APP, execId: 40, cores: 4, memoryMb: 1024, state: "RUNNING" }],
+        driverIds: [],
+      },
+      T0 + 61_000,
+    );
     expect(s.workers[wid(1)]!.coresUsed).toBe(4);
     expect(s.apps[APP]!.executors["40"]).toBeUndefined();
     expect(messagesOf(fx, "KillExecutor")).toEqual([{ type: "KillExecutor", masterUrl: MASTER, appId: APP, execId: 40 }]);
@@ -427,7 +481,18 @@ describe("master: a worker that registers during recovery (SPARK-46346) holds re
 
 describe("master: executor ids after recovery (I4, EXECUTOR-ID-REUSE)", () => {
   const reservedStore = (executorIdsReserved?: number) =>
-    store({ apps: [{ id: APP, desc: appDesc(), driverAddress: driverAddr(1), startTimeMs: T0 - 1000, ...(executorIdsReserved === undefined ? {} : { executorIdsReserved }) }], workers: [store().workers[0]!] });
+    store({
+      apps: [
+        {
+          id: APP,
+          desc: appDesc(),
+          driverAddress: driverAddr(1),
+          startTimeMs: T0 - 1000,
+          ...(executorIdsReserved === undefined ? {} : { executorIdsReserved }),
+        },
+      ],
+      workers: [store().workers[0]!],
+    });
   const recoverAndSchedule = (stored: StoredRecords, overrides = {}) => {
     const { s } = recovering(stored, overrides);
     deliver(s, driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
@@ -460,7 +525,9 @@ describe("master: executor ids after recovery (I4, EXECUTOR-ID-REUSE)", () => {
     const s = aliveMaster();
     addWorker(s, 1, 4);
     const { id, fx } = addApp(s, 1, { coresPerExecutor: 1 });
-    const persisted = fx.flatMap((e, i) => (e.type === "persist" && e.record.kind === "app" ? [{ i, reserved: e.record.app.executorIdsReserved }] : []));
+    const persisted = fx.flatMap((e, i) =>
+      e.type === "persist" && e.record.kind === "app" ? [{ i, reserved: e.record.app.executorIdsReserved }] : [],
+    );
     const firstLaunch = fx.findIndex((e) => e.type === "send" && e.message.type === "LaunchExecutor");
     expect(messagesOf(fx, "LaunchExecutor").map((l) => l.execId)).toEqual([0, 1, 2, 3]);
     // Registration's record (no reservation), then one reservation covering the 4 launches.
@@ -500,7 +567,12 @@ describe("master: executor launch timeout", () => {
     addWorker(s, 1, 4);
     const { id } = addApp(s, 1);
     deliver(s, workerAddr(1), { type: "ExecutorStateChanged", appId: id, execId: 0, state: "RUNNING" });
-    deliver(s, workerAddr(1), { type: "Heartbeat", workerId: wid(1), workerAddress: workerAddr(1) }, T0 + 10 * s.config.executorLaunchTimeoutMs);
+    deliver(
+      s,
+      workerAddr(1),
+      { type: "Heartbeat", workerId: wid(1), workerAddress: workerAddr(1) },
+      T0 + 10 * s.config.executorLaunchTimeoutMs,
+    );
     const fx = step(s, { type: "timer", key: "checkForWorkerTimeOut" }, T0 + 10 * s.config.executorLaunchTimeoutMs);
     expect(messagesOf(fx, "KillExecutor")).toEqual([]);
     expect(s.apps[id]!.executors["0"]!.state).toBe("RUNNING");

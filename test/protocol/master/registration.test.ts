@@ -55,9 +55,7 @@ describe("master: RegisterWorker", () => {
     const s = aliveMaster();
     addWorker(s, 1);
     const fx = deliver(s, workerAddr(1), { ...registerWorkerMsg(1), workerId: wid(2) } as never);
-    expect(messagesOf(fx, "RegisterWorkerFailed")[0]!.message).toBe(
-      `Attempted to re-register worker at same address: ${workerAddr(1)}`,
-    );
+    expect(messagesOf(fx, "RegisterWorkerFailed")[0]!.message).toBe(`Attempted to re-register worker at same address: ${workerAddr(1)}`);
     expect(s.workers[wid(2)]).toBeUndefined();
   });
 

@@ -22,14 +22,20 @@ describe("master: scheduleExecutorsOnWorkers, the worked examples of docs/protoc
   });
 
   it("checks memory only when a new executor starts", () => {
-    const workers = [{ coresFree: 8, memoryFree: 1024 }, { coresFree: 8, memoryFree: 512 }];
+    const workers = [
+      { coresFree: 8, memoryFree: 1024 },
+      { coresFree: 8, memoryFree: 512 },
+    ];
     expect(scheduleExecutorsOnWorkers({ ...base, coresLeft: 16, spreadOut: true }, workers)).toEqual([8, 0]);
   });
 
   it("stops creating executors at the executor limit", () => {
     const workers = [0, 1, 2].map(() => ({ coresFree: 8, memoryFree: 100_000 }));
     expect(
-      scheduleExecutorsOnWorkers({ ...base, coresLeft: 24, coresPerExecutor: 2, spreadOut: true, executorCount: 1, executorLimit: 3 }, workers),
+      scheduleExecutorsOnWorkers(
+        { ...base, coresLeft: 24, coresPerExecutor: 2, spreadOut: true, executorCount: 1, executorLimit: 3 },
+        workers,
+      ),
     ).toEqual([2, 2, 0]);
   });
 

@@ -20,7 +20,9 @@ describe("master: transition tables", () => {
 
   it("transition asserts the edge: a DEAD worker is never ALIVE again, an ended executor never RUNNING; staying put is allowed", () => {
     expect(() => transition("worker", { id: "w", state: "DEAD" }, "ALIVE")).toThrow(AssertionError);
-    expect(() => transition("executor", { id: 1, state: "EXITED" }, "RUNNING")).toThrow(/executor 1: EXITED -> RUNNING is not an allowed transition/);
+    expect(() => transition("executor", { id: 1, state: "EXITED" }, "RUNNING")).toThrow(
+      /executor 1: EXITED -> RUNNING is not an allowed transition/,
+    );
     const app = { id: "a", state: "WAITING" as const };
     transition("app", app, "WAITING");
     expect(app.state).toBe("WAITING");

@@ -89,7 +89,12 @@ describe("worker: who may send what", () => {
     const elsewhere = address("elsewhere");
     const effects = step(state, fromPeer(M2, { type: "MasterChanged", masterAddress: elsewhere }));
     expect(effects).toEqual([
-      { type: "log", level: "warn", event: "ignored", fields: { why: "sender-address-mismatch", type: "MasterChanged", from: M2, expected: [elsewhere] } },
+      {
+        type: "log",
+        level: "warn",
+        event: "ignored",
+        fields: { why: "sender-address-mismatch", type: "MasterChanged", from: M2, expected: [elsewhere] },
+      },
     ]);
     expect(state.masterAddress).toBe(M1);
   });
@@ -133,9 +138,13 @@ describe("worker: who may send what", () => {
     expect(state.masterAddress).toBe(announced);
     step(state, fromPeer(alias, { ...launchExecutor(), masterUrl: announced }));
     expect(Object.keys(state.executors)).toEqual([`${APP}/0`]);
-    expect(ignoredReasons(step(state, fromPeer(announced, { type: "KillExecutor", masterUrl: announced, appId: APP, execId: 0 })))).toEqual([]);
+    expect(ignoredReasons(step(state, fromPeer(announced, { type: "KillExecutor", masterUrl: announced, appId: APP, execId: 0 })))).toEqual(
+      [],
+    );
     // A stranger is still refused.
-    expect(ignoredReasons(step(state, fromPeer(OTHER_WORKER, { type: "ApplicationFinished", appId: APP })))).toEqual(["not-from-active-master"]);
+    expect(ignoredReasons(step(state, fromPeer(OTHER_WORKER, { type: "ApplicationFinished", appId: APP })))).toEqual([
+      "not-from-active-master",
+    ]);
   });
 
   it("worker: a master reached through a configured proxy (SPARK-20529) counts as known and active", () => {
@@ -147,7 +156,9 @@ describe("worker: who may send what", () => {
     // Its answer to the executor report is taken: the pending report is settled.
     step(state, { type: "processLaunched", process: { kind: "executor", appId: APP, execId: 0 } });
     expect(Object.keys(state.pendingExecutorStateSyncs)).toEqual([`${APP}/0`]);
-    expect(ignoredReasons(step(state, fromPeer(M1, { type: "ExecutorStateChangedResponse", appId: APP, execId: 0, state: "RUNNING" })))).toEqual([]);
+    expect(
+      ignoredReasons(step(state, fromPeer(M1, { type: "ExecutorStateChangedResponse", appId: APP, execId: 0, state: "RUNNING" }))),
+    ).toEqual([]);
     expect(state.pendingExecutorStateSyncs).toEqual({});
     // Another worker is still no master.
     expect(ignoredReasons(step(state, fromPeer(OTHER_WORKER, { type: "MasterInStandby" })))).toEqual(["not-from-known-master"]);

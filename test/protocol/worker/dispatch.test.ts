@@ -30,8 +30,16 @@ describe("worker: dispatch guards", () => {
 
   it("worker: every message type outside the worker's protocol: ignored as unexpected-message", () => {
     const handled = new Set([
-      "RegisteredWorker", "RegisterWorkerFailed", "MasterInStandby", "MasterChanged", "ReconnectWorker",
-      "LaunchExecutor", "KillExecutor", "ExecutorStateChangedResponse", "LaunchDriver", "KillDriver",
+      "RegisteredWorker",
+      "RegisterWorkerFailed",
+      "MasterInStandby",
+      "MasterChanged",
+      "ReconnectWorker",
+      "LaunchExecutor",
+      "KillExecutor",
+      "ExecutorStateChangedResponse",
+      "LaunchDriver",
+      "KillDriver",
       "ApplicationFinished",
     ]);
     const others = MESSAGE_TYPES.filter((type) => !handled.has(type));

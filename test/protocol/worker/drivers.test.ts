@@ -11,7 +11,6 @@ import {
   ignoredReasons,
   launchDriver,
   M1,
-  M2,
   registeredWorker,
   sent,
   sentOfType,
@@ -35,7 +34,13 @@ describe("worker: LaunchDriver", () => {
     expect(effects).toEqual([
       {
         type: "launch",
-        spec: { kind: "driver", driverId: DRIVER, desc: driverDesc({ cores: 2, memoryMb: 2048 }), workerAddress: W, workerId: state.workerId },
+        spec: {
+          kind: "driver",
+          driverId: DRIVER,
+          desc: driverDesc({ cores: 2, memoryMb: 2048 }),
+          workerAddress: W,
+          workerId: state.workerId,
+        },
       },
     ]);
     expect(state.drivers[DRIVER]).toMatchObject({ phase: "launching", killed: false, launchedAtMs: null, nextBackoffMs: 1_000 });
@@ -98,7 +103,9 @@ describe("worker: driver process events", () => {
       expect(state.drivers[DRIVER]!.phase).toBe("backoff");
       now += armed.afterMs;
       const relaunched = step(state, timer(RELAUNCH_KEY), now);
-      expect(relaunched).toEqual([expect.objectContaining({ type: "launch", spec: expect.objectContaining({ kind: "driver", driverId: DRIVER }) })]);
+      expect(relaunched).toEqual([
+        expect.objectContaining({ type: "launch", spec: expect.objectContaining({ kind: "driver", driverId: DRIVER }) }),
+      ]);
     }
     expect(delays).toEqual([1_000, 2_000, 4_000]);
     expect(state.coresUsed).toBe(1);
@@ -142,9 +149,7 @@ describe("worker: driver process events", () => {
     expect(ignoredReasons(step(state, { type: "processLaunched", process: driverRef() }))).toEqual(["wrong-runner-state"]);
     step(state, { type: "processExited", process: driverRef(), exitCode: 1 });
     expect(ignoredReasons(step(state, { type: "processExited", process: driverRef(), exitCode: 1 }))).toEqual(["wrong-runner-state"]);
-    expect(ignoredReasons(step(state, { type: "processLaunchFailed", process: driverRef(), error: "e" }))).toEqual([
-      "wrong-runner-state",
-    ]);
+    expect(ignoredReasons(step(state, { type: "processLaunchFailed", process: driverRef(), error: "e" }))).toEqual(["wrong-runner-state"]);
     expect(state.drivers[DRIVER]!.phase).toBe("backoff");
   });
 

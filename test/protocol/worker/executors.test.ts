@@ -83,7 +83,12 @@ describe("worker: LaunchExecutor", () => {
     const { state } = startWorker();
     const effects = step(state, fromPeer(M1, launchExecutor()));
     expect(effects).toEqual([
-      { type: "log", level: "warn", event: "ignored", fields: { why: "not-from-active-master", type: "LaunchExecutor", from: M1, expected: [] } },
+      {
+        type: "log",
+        level: "warn",
+        event: "ignored",
+        fields: { why: "not-from-active-master", type: "LaunchExecutor", from: M1, expected: [] },
+      },
     ]);
     expect(state.executors).toEqual({});
   });
@@ -181,12 +186,8 @@ describe("worker: executor process events", () => {
   it("worker: process events for an unknown executor: ignored as unknown-process", () => {
     const state = registeredWorker();
     expect(ignoredReasons(step(state, { type: "processLaunched", process: executorRef(9) }))).toEqual(["unknown-process"]);
-    expect(ignoredReasons(step(state, { type: "processLaunchFailed", process: executorRef(9), error: "x" }))).toEqual([
-      "unknown-process",
-    ]);
-    expect(ignoredReasons(step(state, { type: "processExited", process: executorRef(9), exitCode: 1 }))).toEqual([
-      "unknown-process",
-    ]);
+    expect(ignoredReasons(step(state, { type: "processLaunchFailed", process: executorRef(9), error: "x" }))).toEqual(["unknown-process"]);
+    expect(ignoredReasons(step(state, { type: "processExited", process: executorRef(9), exitCode: 1 }))).toEqual(["unknown-process"]);
   });
 
   it("worker: an executor finishing while no master is known: the report is dropped, the runner still finishes", () => {
@@ -293,7 +294,10 @@ describe("worker: stop command", () => {
     step(state, fromPeer(M1, launchExecutor({ execId: 0 })));
     step(state, fromPeer(M1, launchExecutor({ execId: 1 })));
     step(state, fromPeer(M1, { type: "KillExecutor", masterUrl: M1, appId: APP, execId: 1 }));
-    step(state, fromPeer(M1, { type: "LaunchDriver", driverId: "driver-9" as never, desc: { cores: 1, memoryMb: 1, supervise: false, command: {} } }));
+    step(
+      state,
+      fromPeer(M1, { type: "LaunchDriver", driverId: "driver-9" as never, desc: { cores: 1, memoryMb: 1, supervise: false, command: {} } }),
+    );
     const effects = step(state, { type: "command", command: { kind: "stop" } });
     expect(effects).toEqual([
       { type: "kill", process: executorRef(0), graceMs: 10_000 },
@@ -308,7 +312,12 @@ describe("worker: unrelated addresses", () => {
     const somewhere = address("somewhere");
     const effects = step(state, fromPeer(somewhere, launchExecutor()));
     expect(effects).toEqual([
-      { type: "log", level: "warn", event: "ignored", fields: { why: "not-from-active-master", type: "LaunchExecutor", from: somewhere, expected: [M1] } },
+      {
+        type: "log",
+        level: "warn",
+        event: "ignored",
+        fields: { why: "not-from-active-master", type: "LaunchExecutor", from: somewhere, expected: [M1] },
+      },
     ]);
     expect(state.executors).toEqual({});
     expect(state.coresUsed).toBe(0);

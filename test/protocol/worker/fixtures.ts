@@ -14,10 +14,7 @@ export const APP = appId("app-20240101000000-0000");
 export const APP2 = appId("app-20240101000000-0001");
 export const DRIVER = driverId("driver-20240101000000-0000");
 
-export function workerConfig(
-  overrides: Partial<WorkerConfig> = {},
-  protocol: Partial<ProtocolConfig> = {},
-): WorkerConfig {
+export function workerConfig(overrides: Partial<WorkerConfig> = {}, protocol: Partial<ProtocolConfig> = {}): WorkerConfig {
   return {
     workerId: workerId("worker-20240101000000-10.0.0.1-7078"),
     host: "10.0.0.1",

@@ -32,7 +32,9 @@ describe("worker: SPARK-27510 (RUNNING before the launch)", () => {
     const effects = step(state, fromPeer(M1, launchExecutor()));
     expect(state.executors[FULL_ID]).toMatchObject({ state: "RUNNING", killed: false });
     expect(effects.map((e) => e.type)).toEqual(["launch", "send", "setTimer"]);
-    expect(sentOfType(effects, "ExecutorStateChanged")).toEqual([{ type: "ExecutorStateChanged", appId: APP, execId: 0, state: "RUNNING" }]);
+    expect(sentOfType(effects, "ExecutorStateChanged")).toEqual([
+      { type: "ExecutorStateChanged", appId: APP, execId: 0, state: "RUNNING" },
+    ]);
   });
 
   it("worker: SPARK-27510 on: the process start changes nothing; a failed launch still reports FAILED", () => {
@@ -43,7 +45,9 @@ describe("worker: SPARK-27510 (RUNNING before the launch)", () => {
     expect(sent(started)).toEqual([]);
     step(state, fromPeer(M1, launchExecutor({ execId: 1 })));
     const failed = step(state, { type: "processLaunchFailed", process: executorRef(1), error: "no java" });
-    expect(sentOfType(failed, "ExecutorStateChanged")).toEqual([expect.objectContaining({ execId: 1, state: "FAILED", message: "no java" })]);
+    expect(sentOfType(failed, "ExecutorStateChanged")).toEqual([
+      expect.objectContaining({ execId: 1, state: "FAILED", message: "no java" }),
+    ]);
   });
 
   it("worker: SPARK-27510 on: a runner killed before its process starts still ignores the start", () => {
@@ -73,7 +77,9 @@ describe("worker: SPARK-34245 (one-way ExecutorStateChanged)", () => {
     expect(timersSet(exited)).toEqual([]);
     expect(state.pendingExecutorStateSyncs).toEqual({});
     // The 3.2+ master still answers; with nothing pending the answer is ignored.
-    expect(ignoredReasons(step(state, fromPeer(M1, { type: "ExecutorStateChangedResponse", appId: APP, execId: 0, state: "EXITED" })))).toEqual(["no-pending-sync"]);
+    expect(
+      ignoredReasons(step(state, fromPeer(M1, { type: "ExecutorStateChangedResponse", appId: APP, execId: 0, state: "EXITED" }))),
+    ).toEqual(["no-pending-sync"]);
   });
 
   it("worker: SPARK-34245 off: the report stays pending with its ask timeout", () => {
@@ -116,7 +122,9 @@ describe("worker: SPARK-13604 (no WorkerLatestState)", () => {
     step(state, fromPeer(M1, registeredMessage(M1)));
     step(state, fromPeer(M1, launchExecutor()));
     const effects = step(state, fromPeer(M1, registeredMessage(M1, true)));
-    expect(sentOfType(effects, "WorkerLatestState")).toEqual([expect.objectContaining({ executors: [expect.objectContaining({ execId: 0 })] })]);
+    expect(sentOfType(effects, "WorkerLatestState")).toEqual([
+      expect.objectContaining({ executors: [expect.objectContaining({ execId: 0 })] }),
+    ]);
     expect(exits(effects)).toEqual([]);
   });
 });

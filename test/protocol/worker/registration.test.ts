@@ -2,13 +2,7 @@ import { describe, expect, it } from "vitest";
 import { address } from "../../../src/protocol/ids.js";
 import { nextFloat, seedRng } from "../../../src/protocol/random.js";
 import { AssertionError } from "../../../src/protocol/assert.js";
-import {
-  fuzzedIntervalMs,
-  GIVE_UP_REASON,
-  TIMER_HEARTBEAT,
-  TIMER_REREGISTER,
-  worker,
-} from "../../../src/protocol/worker/index.js";
+import { fuzzedIntervalMs, GIVE_UP_REASON, TIMER_HEARTBEAT, TIMER_REREGISTER, worker } from "../../../src/protocol/worker/index.js";
 import {
   exits,
   fromPeer,
@@ -46,9 +40,7 @@ describe("worker: init", () => {
   });
 
   it("worker: init: the same seed gives the same intervals, other seeds spread over [5 s, 15 s]", () => {
-    expect(startWorker({ seed: 3 }).state.initialRegistrationIntervalMs).toBe(
-      startWorker({ seed: 3 }).state.initialRegistrationIntervalMs,
-    );
+    expect(startWorker({ seed: 3 }).state.initialRegistrationIntervalMs).toBe(startWorker({ seed: 3 }).state.initialRegistrationIntervalMs);
     const intervals = new Set(Array.from({ length: 40 }, (_, seed) => startWorker({ seed }).state.initialRegistrationIntervalMs));
     expect(intervals.size).toBeGreaterThan(3);
   });
@@ -126,7 +118,10 @@ describe("worker: ReregisterWithMaster timer", () => {
     }
     const fast = state.protocol.initialRegistrationRetries;
     expect(targets.slice(0, fast)).toEqual(Array.from({ length: fast }, () => [M1]));
-    expect(targets.slice(fast)).toEqual([[M1, M2], [M1, M2]]);
+    expect(targets.slice(fast)).toEqual([
+      [M1, M2],
+      [M1, M2],
+    ]);
   });
 
   it("worker: reregister: with OLD-MASTER-ONLY (Spark) or SPARK-23191 on, keeps asking the old master only", () => {
@@ -135,7 +130,10 @@ describe("worker: ReregisterWithMaster timer", () => {
       step(state, { type: "peerDisconnected", peer: M1 });
       for (let i = 0; i < state.protocol.initialRegistrationRetries + 2; i++) {
         const effects = step(state, timer(TIMER_REREGISTER));
-        expect(sentOfType(effects, "RegisterWorker").map((m) => m.masterAddress), `${bug} attempt ${i + 1}`).toEqual([M1]);
+        expect(
+          sentOfType(effects, "RegisterWorker").map((m) => m.masterAddress),
+          `${bug} attempt ${i + 1}`,
+        ).toEqual([M1]);
       }
     }
   });
@@ -199,7 +197,10 @@ describe("worker: RegisteredWorker", () => {
   it("worker: RegisteredWorker: WorkerLatestState lists the executors and drivers the worker runs (SPARK-13604)", () => {
     const state = registeredWorker();
     step(state, fromPeer(M1, launchExecutor()));
-    step(state, fromPeer(M1, { type: "LaunchDriver", driverId: "driver-1" as never, desc: { cores: 1, memoryMb: 1, supervise: false, command: {} } }));
+    step(
+      state,
+      fromPeer(M1, { type: "LaunchDriver", driverId: "driver-1" as never, desc: { cores: 1, memoryMb: 1, supervise: false, command: {} } }),
+    );
     step(state, { type: "peerDisconnected", peer: M1 });
     const effects = step(state, fromPeer(M1, registeredMessage(M1)));
     expect(sentOfType(effects, "WorkerLatestState")).toEqual([

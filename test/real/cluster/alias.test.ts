@@ -18,7 +18,9 @@ const dir = mkdtempSync(join(tmpdir(), "flint-alias-"));
 const children: ChildProcess[] = [];
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined)));
+  await Promise.all(
+    children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined)),
+  );
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -48,7 +50,17 @@ describe.skipIf(!DIST_READY)("a master reached by an alias", () => {
     writeFileSync(secret, randomBytes(32).toString("base64"));
     chmodSync(secret, 0o600);
     const port = await freePort();
-    const master = start(["master", "--port", String(port), "--status-port", String(await freePort()), "--recovery", "none", "--secret-file", secret]);
+    const master = start([
+      "master",
+      "--port",
+      String(port),
+      "--status-port",
+      String(await freePort()),
+      "--recovery",
+      "none",
+      "--secret-file",
+      secret,
+    ]);
     await waitFor("the master listening", () => master.output().includes("listening on flint://127.0.0.1:"), 15_000);
     const worker = start(["worker", `flint://localhost:${port}`, "--cores", "1", "--work-dir", join(dir, "work"), "--secret-file", secret]);
     await waitFor("the worker listening", () => worker.output().includes("listening on"), 15_000);

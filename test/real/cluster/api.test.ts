@@ -19,7 +19,14 @@ beforeAll(async () => {
   if (!DIST_READY) return;
   // Two workers of two cores: this driver takes one core of each, leaving room for the CLI's apps.
   cluster = await startTestCluster(tracker, 2, 2);
-  driver = await connect({ master: cluster.masterUrl, module: KINDS_APP, secret: cluster.secret, cores: 2, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver") });
+  driver = await connect({
+    master: cluster.masterUrl,
+    module: KINDS_APP,
+    secret: cluster.secret,
+    cores: 2,
+    protocol: FAST_PROTOCOL,
+    logger: createMemoryLogger("driver"),
+  });
 });
 
 afterAll(async () => {
@@ -31,7 +38,10 @@ afterAll(async () => {
 
 /** Runs the CLI without blocking this process (the driver under test lives here). */
 function flint(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [FLINT_BIN, ...args], { env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [FLINT_BIN, ...args], {
+    env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   tracker.track(child.pid!);
   let stdout = "";
   let stderr = "";
@@ -116,12 +126,29 @@ describe.skipIf(!DIST_READY)("driver API on a real cluster", () => {
 
 describe.skipIf(!DIST_READY)("flint CLI against a real cluster", () => {
   it("status: --json lists the workers and the running app; the table names them", async () => {
-    const json = await flint("status", "--master", cluster.masterUrl, "--status-port", String(cluster.statusPort), "--secret-file", cluster.secretFile, "--json");
+    const json = await flint(
+      "status",
+      "--master",
+      cluster.masterUrl,
+      "--status-port",
+      String(cluster.statusPort),
+      "--secret-file",
+      cluster.secretFile,
+      "--json",
+    );
     expect(json.status, json.stderr).toBe(0);
     const status = JSON.parse(json.stdout) as { workers: Array<{ state: string }>; apps: Array<{ id: string }> };
     expect(status.workers.filter((w) => w.state === "ALIVE")).toHaveLength(2);
     expect(status.apps.map((a) => a.id)).toContain(driver.appId);
-    const table = await flint("status", "--master", cluster.masterUrl, "--status-port", String(cluster.statusPort), "--secret-file", cluster.secretFile);
+    const table = await flint(
+      "status",
+      "--master",
+      cluster.masterUrl,
+      "--status-port",
+      String(cluster.statusPort),
+      "--secret-file",
+      cluster.secretFile,
+    );
     expect(table.stdout).toContain("Workers (2)");
     expect(table.stdout).toContain(driver.appId);
   });
@@ -133,17 +160,46 @@ describe.skipIf(!DIST_READY)("flint CLI against a real cluster", () => {
   });
 
   it("submit (client mode): runs main(ctx) with the app's arguments and prints its result", async () => {
-    const out = await flint("submit", KINDS_APP, "--master", cluster.masterUrl, "--secret-file", cluster.secretFile, "--quiet", "--", "x", "y");
+    const out = await flint(
+      "submit",
+      KINDS_APP,
+      "--master",
+      cluster.masterUrl,
+      "--secret-file",
+      cluster.secretFile,
+      "--quiet",
+      "--",
+      "x",
+      "y",
+    );
     expect(out.status, out.stderr).toBe(0);
     expect(JSON.parse(out.stdout)).toEqual({ squares: [1, 4, 9], argv: ["x", "y"] });
   });
 
   it("submit --deploy-mode cluster: the driver runs on a worker and finishes; its result is in its work directory", async () => {
-    const out = await flint("submit", KINDS_APP, "--master", cluster.masterUrl, "--secret-file", cluster.secretFile, "--deploy-mode", "cluster", "--driver-memory", "256m", "--", "z");
+    const out = await flint(
+      "submit",
+      KINDS_APP,
+      "--master",
+      cluster.masterUrl,
+      "--secret-file",
+      cluster.secretFile,
+      "--deploy-mode",
+      "cluster",
+      "--driver-memory",
+      "256m",
+      "--",
+      "z",
+    );
     expect(out.status, out.stderr).toBe(0);
     const driverId = out.stdout.trim();
     expect(driverId).toMatch(/^driver-\d{14}-\d{4}$/);
-    await waitFor("the driver FINISHED", async () => (await cluster.status()).completedDrivers.some((d) => d.id === driverId && d.state === "FINISHED"), 20_000, 100);
+    await waitFor(
+      "the driver FINISHED",
+      async () => (await cluster.status()).completedDrivers.some((d) => d.id === driverId && d.state === "FINISHED"),
+      20_000,
+      100,
+    );
     const result = JSON.parse(readFileSync(join(cluster.workDir, driverId, "result"), "utf8")) as unknown;
     expect(result).toEqual({ squares: [1, 4, 9], argv: ["z"] });
   });

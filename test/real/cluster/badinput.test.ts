@@ -55,9 +55,14 @@ function rejectionsByPort(log: LogLine[]): Map<number, LogLine> {
   return out;
 }
 
-
 async function newDriver(c: LocalCluster): Promise<Cluster> {
-  const d = await connect({ master: c.masterUrl, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver") });
+  const d = await connect({
+    master: c.masterUrl,
+    module: SLOW_APP,
+    secret: c.secret,
+    protocol: FAST_PROTOCOL,
+    logger: createMemoryLogger("driver"),
+  });
   drivers.push(d);
   return d;
 }
@@ -123,10 +128,15 @@ describe.skipIf(!DIST_READY)("bad input against a live master and worker", () =>
       // Each bad connection's rejection is in the process's log file, with a known reason and a detail.
       // (The file is written asynchronously: wait until every rejection is there.)
       let rejected = new Map<number, LogLine>();
-      await waitFor(`${name}: every rejection in its log file`, () => {
-        rejected = rejectionsByPort(readLog(path));
-        return results.every((r) => rejected.has(r.localPort));
-      }, 15_000, 200).catch(() => undefined);
+      await waitFor(
+        `${name}: every rejection in its log file`,
+        () => {
+          rejected = rejectionsByPort(readLog(path));
+          return results.every((r) => rejected.has(r.localPort));
+        },
+        15_000,
+        200,
+      ).catch(() => undefined);
       const unexplained = results.filter((r) => !rejected.has(r.localPort));
       expect(unexplained, `${name}: bad connections closed without a logged rejection`).toEqual([]);
       const reasons = new Set<string>();
@@ -137,7 +147,8 @@ describe.skipIf(!DIST_READY)("bad input against a live master and worker", () =>
         expect(e.level).toBe("warn");
         reasons.add(String(e["why"]));
       }
-      for (const why of ["bad-frame", "bad-handshake-frame", "version-mismatch", "bad-message", "bad-proof", "peer-missing-secret"]) expect(reasons, name).toContain(why);
+      for (const why of ["bad-frame", "bad-handshake-frame", "version-mismatch", "bad-message", "bad-proof", "peer-missing-secret"])
+        expect(reasons, name).toContain(why);
 
       // The good messages an attacker sent before its bad frame were accepted: each reached the
       // role, which ignores a RemoveExecutor sent to a master or worker, saying so in the log.
@@ -147,7 +158,10 @@ describe.skipIf(!DIST_READY)("bad input against a live master and worker", () =>
       const ignoredGood = log.filter((e) => e.event === "ignored" && e["why"] === "unexpected-message" && e["type"] === "RemoveExecutor");
       expect(ignoredGood.length, `${name}: good messages delivered`).toBe(goodSent);
       // Nothing went wrong inside: no step or handler threw, nothing was logged as an error.
-      expect(log.filter((e) => e.level === "error").map((e) => e.event), name).toEqual([]);
+      expect(
+        log.filter((e) => e.level === "error").map((e) => e.event),
+        name,
+      ).toEqual([]);
     }
     // The master saw each announced sender's messages (it logs the sender).
     const masterIgnored = readLog(masterLogPath).filter((e) => e.event === "ignored" && e["type"] === "RemoveExecutor");

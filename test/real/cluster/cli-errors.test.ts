@@ -12,7 +12,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DIST_READY, FLINT_BIN } from "./harness.js";
 
 /** Runs `flint ...args` to its end (bounded), collecting its output. */
-function flint(args: string[], timeoutMs = 20_000, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string; elapsedMs: number }> {
+function flint(
+  args: string[],
+  timeoutMs = 20_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string; elapsedMs: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [FLINT_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
@@ -92,7 +96,10 @@ describe.skipIf(!DIST_READY)("flint command errors", () => {
   });
 
   it("flint local: a task's stack names the user's file, not the executor's cached copy; a failed run keeps its logs but not the secret", async () => {
-    const failing = app("failing.mjs", "export function work(x) {\n  throw new Error('bad input ' + x);\n}\nexport async function main(ctx) { return ctx.run('work', [1]); }\n");
+    const failing = app(
+      "failing.mjs",
+      "export function work(x) {\n  throw new Error('bad input ' + x);\n}\nexport async function main(ctx) { return ctx.run('work', [1]); }\n",
+    );
     const r = await flint(["local", failing, "--workers", "1"], 60_000);
     const logDir = /logs kept in (\S+)\)/.exec(r.stderr)?.[1];
     try {
@@ -111,7 +118,10 @@ describe.skipIf(!DIST_READY)("flint command errors", () => {
   }, 90_000);
 
   it("flint local: a successful run deletes its folder and says how to keep it", async () => {
-    const ok = app("ok.mjs", "export function work(x) { return x * 2; }\nexport async function main(ctx) { return (await ctx.run('work', [1, 2])).join(','); }\n");
+    const ok = app(
+      "ok.mjs",
+      "export function work(x) { return x * 2; }\nexport async function main(ctx) { return (await ctx.run('work', [1, 2])).join(','); }\n",
+    );
     const r = await flint(["local", ok, "--workers", "1"], 60_000);
     const logDir = /logs in (\S+)/.exec(r.stderr)?.[1];
     expect(r.code).toBe(0);
@@ -164,7 +174,11 @@ function secretFile(name: string): string {
 
 /** Starts `flint master` with a secret; resolves with its URL once it listens. */
 async function startMaster(secret: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [FLINT_BIN, "master", "--port", "0", "--status-port", "0", "--recovery", "none", "--secret-file", secret], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [FLINT_BIN, "master", "--port", "0", "--status-port", "0", "--recovery", "none", "--secret-file", secret],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the master did not start: ${out}`)), 15_000);
@@ -190,7 +204,8 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 describe.skipIf(!DIST_READY)("connecting to a master: unreachable or wrong secret is said at once, by name", () => {
-  const OK_APP = (): string => app("submit-ok.mjs", "export function f(x) { return x; }\nexport async function main(ctx) { return ctx.run('f', [1]); }\n");
+  const OK_APP = (): string =>
+    app("submit-ok.mjs", "export function f(x) { return x; }\nexport async function main(ctx) { return ctx.run('f', [1]); }\n");
 
   it("flint submit with no master running: 'cannot reach any master: ... refused the connection' within seconds, in both modes", async () => {
     const port = await freePort();
@@ -232,7 +247,15 @@ describe.skipIf(!DIST_READY)("connecting to a master: unreachable or wrong secre
   it("flint worker with no master: each registration attempt is a WARN line with its number and cause", async () => {
     const port = await freePort();
     // Short retry intervals, so that a retry comes within the test.
-    const env = { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify({ initialRegistrationIntervalBaseMs: 300, initialRegistrationRetries: 2, totalRegistrationRetries: 3, prolongedRegistrationIntervalBaseMs: 300 }) };
+    const env = {
+      ...process.env,
+      FLINT_PROTOCOL_CONFIG: JSON.stringify({
+        initialRegistrationIntervalBaseMs: 300,
+        initialRegistrationRetries: 2,
+        totalRegistrationRetries: 3,
+        prolongedRegistrationIntervalBaseMs: 300,
+      }),
+    };
     const w = await flint(["worker", `flint://127.0.0.1:${port}`, "--work-dir", join(apps, "work")], 20_000, env);
     const warnings = w.stderr.split("\n").filter((line) => /WARN .*master-unreachable/.test(line));
     expect(warnings.length, w.stderr).toBe(4);

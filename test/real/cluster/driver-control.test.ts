@@ -11,7 +11,17 @@ import { spec as submitSpec } from "../../../src/cli/commands/submit.js";
 import { parseCommandLine, UsageError } from "../../../src/cli/args.js";
 import { address, type DriverId } from "../../../src/protocol/ids.js";
 import type { LocalCluster } from "../../../src/real/cluster/local.js";
-import { DIST_READY, FAST_PROTOCOL, FLINT_BIN, ProcessTracker, SLOW_APP, cmdline, descendantsOf, startTestCluster, waitFor } from "./harness.js";
+import {
+  DIST_READY,
+  FAST_PROTOCOL,
+  FLINT_BIN,
+  ProcessTracker,
+  SLOW_APP,
+  cmdline,
+  descendantsOf,
+  startTestCluster,
+  waitFor,
+} from "./harness.js";
 
 const tracker = new ProcessTracker();
 let cluster: LocalCluster | undefined;
@@ -23,7 +33,10 @@ afterEach(async () => {
 });
 
 async function flint(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [FLINT_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) } });
+  const child = spawn(process.execPath, [FLINT_BIN, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) },
+  });
   tracker.track(child.pid!);
   let stdout = "";
   let stderr = "";
@@ -38,10 +51,25 @@ describe.skipIf(!DIST_READY)("flint submit --status / --kill", () => {
     cluster = await startTestCluster(tracker);
     const c = cluster;
     const auth = ["--master", c.masterUrl, "--secret-file", c.secretFile];
-    const submitted = await flint(["submit", SLOW_APP, ...auth, "--deploy-mode", "cluster", "--driver-memory", "256m", "--", "200", "1000"]);
+    const submitted = await flint([
+      "submit",
+      SLOW_APP,
+      ...auth,
+      "--deploy-mode",
+      "cluster",
+      "--driver-memory",
+      "256m",
+      "--",
+      "200",
+      "1000",
+    ]);
     expect(submitted.code).toBe(0);
     const driverId = submitted.stdout.trim();
-    await waitFor("the driver process", () => c.workers.some((w) => descendantsOf(w.pid).some((p) => cmdline(p).includes("driverMain.js"))), 10_000);
+    await waitFor(
+      "the driver process",
+      () => c.workers.some((w) => descendantsOf(w.pid).some((p) => cmdline(p).includes("driverMain.js"))),
+      10_000,
+    );
 
     const running = await flint(["submit", "--status", driverId, ...auth]);
     expect(running.code).toBe(0);
@@ -50,7 +78,12 @@ describe.skipIf(!DIST_READY)("flint submit --status / --kill", () => {
 
     // The cluster-mode driver serves its application's page on its worker's loopback, and says where on its stderr.
     const stderrFile = join(c.workDir, driverId, "stderr");
-    const uiLine = await waitFor("the driver's web UI line", () => (existsSync(stderrFile) ? /web UI (http:\/\/127\.0\.0\.1:\d+\/)/.exec(readFileSync(stderrFile, "utf8")) ?? undefined : undefined), 10_000);
+    const uiLine = await waitFor(
+      "the driver's web UI line",
+      () =>
+        existsSync(stderrFile) ? (/web UI (http:\/\/127\.0\.0\.1:\d+\/)/.exec(readFileSync(stderrFile, "utf8")) ?? undefined) : undefined,
+      10_000,
+    );
     const app = (await (await fetch(uiLine[1] + "api/app")).json()) as { state: string; jobs: unknown[] };
     expect(app.state).toBe("RUNNING");
 
@@ -61,7 +94,12 @@ describe.skipIf(!DIST_READY)("flint submit --status / --kill", () => {
     const killed = await flint(["submit", "--kill", driverId, ...auth]);
     expect(killed.code).toBe(0);
     expect(killed.stdout).toContain(`Kill request for ${driverId} submitted`);
-    await waitFor("the driver KILLED", async () => (await c.status()).completedDrivers.some((d) => d.id === driverId && d.state === "KILLED"), 15_000, 100);
+    await waitFor(
+      "the driver KILLED",
+      async () => (await c.status()).completedDrivers.some((d) => d.id === driverId && d.state === "KILLED"),
+      15_000,
+      100,
+    );
     const after = await flint(["submit", "--status", driverId, ...auth]);
     expect(after.code).toBe(0);
     expect(after.stdout).toContain(`State of driver ${driverId} is KILLED`);
@@ -96,13 +134,24 @@ describe("runDriverControl", () => {
     const err: string[] = [];
     return { out, err, io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t) } };
   };
-  const request = (action: "status" | "kill") => ({ action, driverId: "driver-1" as DriverId, masters: [address("flint://m1:7077"), address("flint://m2:7077")], secret: undefined, json: false });
+  const request = (action: "status" | "kill") => ({
+    action,
+    driverId: "driver-1" as DriverId,
+    masters: [address("flint://m1:7077"), address("flint://m2:7077")],
+    secret: undefined,
+    json: false,
+  });
 
   it("skips a standby master and asks the next one", async () => {
     const asked: string[] = [];
     const ask: AskMaster = async (master) => {
       asked.push(master);
-      if (master.includes("m1")) return { type: "DriverStatusResponse", found: false, exception: "Current state is not alive: STANDBY. Can only request driver status in ALIVE state." };
+      if (master.includes("m1"))
+        return {
+          type: "DriverStatusResponse",
+          found: false,
+          exception: "Current state is not alive: STANDBY. Can only request driver status in ALIVE state.",
+        };
       return { type: "DriverStatusResponse", found: true, state: "FINISHED", workerId: "worker-9" as never, workerHostPort: "h:1" };
     };
     const o = io();
@@ -114,11 +163,19 @@ describe("runDriverControl", () => {
   it("a kill refused by every standby or unreachable master exits 1 and names each", async () => {
     const ask: AskMaster = async (master) => {
       if (master.includes("m1")) throw new Error("cannot reach the master: refused");
-      return { type: "KillDriverResponse", masterAddress: address(master), driverId: "driver-1" as DriverId, success: false, message: "Current state is not alive: STANDBY. Can only kill drivers in ALIVE state." };
+      return {
+        type: "KillDriverResponse",
+        masterAddress: address(master),
+        driverId: "driver-1" as DriverId,
+        success: false,
+        message: "Current state is not alive: STANDBY. Can only kill drivers in ALIVE state.",
+      };
     };
     const o = io();
     expect(await runDriverControl(request("kill"), ask, o.io)).toBe(1);
-    expect(o.err.join("")).toMatch(/flint:\/\/m1:7077: cannot reach the master: refused\n.*flint:\/\/m2:7077: Current state is not alive: STANDBY/s);
+    expect(o.err.join("")).toMatch(
+      /flint:\/\/m1:7077: cannot reach the master: refused\n.*flint:\/\/m2:7077: Current state is not alive: STANDBY/s,
+    );
   });
 
   it("--status and --kill are submit's options; after -- they are the application's own", () => {
@@ -132,7 +189,14 @@ describe("runDriverControl", () => {
     const app = line(["app.mjs", "--master", "flint://a:1", "--", "--kill"]);
     expect(app.options.kill).toBeUndefined();
     expect(app.rest).toEqual(["--kill"]);
-    const o = (x: Partial<{ status: string; kill: string; json: boolean }>) => ({ status: undefined, kill: undefined, json: false, master: "flint://a:1", secret: undefined, ...x });
+    const o = (x: Partial<{ status: string; kill: string; json: boolean }>) => ({
+      status: undefined,
+      kill: undefined,
+      json: false,
+      master: "flint://a:1",
+      secret: undefined,
+      ...x,
+    });
     expect(driverControlRequest(o({ status: "driver-1" }), undefined)).toMatchObject({ action: "status", driverId: "driver-1" });
     expect(() => driverControlRequest(o({ status: "a", kill: "b" }), undefined)).toThrow(UsageError);
     expect(() => driverControlRequest(o({ kill: "d", json: true }), undefined)).toThrow("--json works with --status only");

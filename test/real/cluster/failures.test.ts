@@ -9,7 +9,23 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { LocalCluster } from "../../../src/real/cluster/local.js";
 import { connect, type Cluster } from "../../../src/real/driver/api.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
-import { DIST_READY, expected, naps, runUntil, FAST_PROTOCOL, FLINT_BIN, ProcessTracker, SLOW_APP, cmdline, descendantsOf, executorsUnder, isAlive, kill, startTestCluster, waitFor } from "./harness.js";
+import {
+  DIST_READY,
+  expected,
+  naps,
+  runUntil,
+  FAST_PROTOCOL,
+  FLINT_BIN,
+  ProcessTracker,
+  SLOW_APP,
+  cmdline,
+  descendantsOf,
+  executorsUnder,
+  isAlive,
+  kill,
+  startTestCluster,
+  waitFor,
+} from "./harness.js";
 
 const tracker = new ProcessTracker();
 let cluster: LocalCluster | undefined;
@@ -23,12 +39,16 @@ afterEach(async () => {
   expect(tracker.cleanup()).toEqual([]);
 });
 
-
 async function connectDriver(c: LocalCluster): Promise<Cluster> {
-  driver = await connect({ master: c.masterUrl, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver") });
+  driver = await connect({
+    master: c.masterUrl,
+    module: SLOW_APP,
+    secret: c.secret,
+    protocol: FAST_PROTOCOL,
+    logger: createMemoryLogger("driver"),
+  });
   return driver;
 }
-
 
 describe.skipIf(!DIST_READY)("real cluster failures", () => {
   it("executor kill -9 mid-job: its tasks are lost and rerun, the job succeeds", async () => {
@@ -74,10 +94,15 @@ describe.skipIf(!DIST_READY)("real cluster failures", () => {
     } finally {
       kill(worker.pid, "SIGCONT");
     }
-    const after = await waitFor("both workers ALIVE again", async () => {
-      const s = await cluster!.status();
-      return s.workers.filter((w) => w.state === "ALIVE").length === 2 ? s : undefined;
-    }, 8_000, 100);
+    const after = await waitFor(
+      "both workers ALIVE again",
+      async () => {
+        const s = await cluster!.status();
+        return s.workers.filter((w) => w.state === "ALIVE").length === 2 ? s : undefined;
+      },
+      8_000,
+      100,
+    );
     // The same worker (same id) re-registered: no new worker appeared.
     expect(after.workers.map((w) => w.id).sort()).toEqual(before.workers.map((w) => w.id).sort());
     // It came back because the master told it to reconnect (its heartbeat reached a DEAD entry).
@@ -89,22 +114,34 @@ describe.skipIf(!DIST_READY)("real cluster failures", () => {
 
   it("driver killed (kill -9): the master removes its app and its executors exit, leaving no orphan", async () => {
     cluster = await startTestCluster(tracker);
-    const submit = spawn(process.execPath, [FLINT_BIN, "submit", SLOW_APP, "--master", cluster.masterUrl, "--secret-file", cluster.secretFile, "--quiet", "--", "500", "100"], {
-      stdio: ["ignore", "ignore", "ignore"],
-      env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) },
-    });
+    const submit = spawn(
+      process.execPath,
+      [FLINT_BIN, "submit", SLOW_APP, "--master", cluster.masterUrl, "--secret-file", cluster.secretFile, "--quiet", "--", "500", "100"],
+      {
+        stdio: ["ignore", "ignore", "ignore"],
+        env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) },
+      },
+    );
     tracker.track(submit.pid!);
     const c = cluster;
-    const executors = await waitFor("executors on both workers", () => {
-      const all = c.workers.flatMap((w) => executorsUnder(w.pid));
-      return all.length === 2 ? all : undefined;
-    }, 15_000);
+    const executors = await waitFor(
+      "executors on both workers",
+      () => {
+        const all = c.workers.flatMap((w) => executorsUnder(w.pid));
+        return all.length === 2 ? all : undefined;
+      },
+      15_000,
+    );
     const appId = (await c.status()).apps[0]!.id;
     kill(submit.pid!, "SIGKILL");
-    await waitFor("the app removed from the master", async () => {
-      const s = await c.status();
-      return s.apps.length === 0 && s.completedApps.some((a) => a.id === appId);
-    }, 5_000);
+    await waitFor(
+      "the app removed from the master",
+      async () => {
+        const s = await c.status();
+        return s.apps.length === 0 && s.completedApps.some((a) => a.id === appId);
+      },
+      5_000,
+    );
     await waitFor("the executors to exit", () => executors.every((p) => !isAlive(p)), 5_000);
     const s = await c.status();
     expect(s.workers.every((w) => w.coresUsed === 0)).toBe(true);
@@ -112,10 +149,14 @@ describe.skipIf(!DIST_READY)("real cluster failures", () => {
 
   it("SIGTERM: a worker stops its executors and exits 0, the master exits 0, the driver of a stopped client exits 130", async () => {
     cluster = await startTestCluster(tracker);
-    const submit = spawn(process.execPath, [FLINT_BIN, "submit", SLOW_APP, "--master", cluster.masterUrl, "--secret-file", cluster.secretFile, "--quiet", "--", "500", "100"], {
-      stdio: ["ignore", "ignore", "ignore"],
-      env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) },
-    });
+    const submit = spawn(
+      process.execPath,
+      [FLINT_BIN, "submit", SLOW_APP, "--master", cluster.masterUrl, "--secret-file", cluster.secretFile, "--quiet", "--", "500", "100"],
+      {
+        stdio: ["ignore", "ignore", "ignore"],
+        env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) },
+      },
+    );
     tracker.track(submit.pid!);
     const submitExit = new Promise<number | null>((resolve) => submit.on("exit", resolve));
     const c = cluster;
@@ -139,21 +180,47 @@ describe.skipIf(!DIST_READY)("real cluster failures", () => {
   it("cluster-mode driver with --supervise, kill -9: the worker relaunches it and the application finishes", async () => {
     cluster = await startTestCluster(tracker);
     const c = cluster;
-    const submit = spawn(process.execPath, [FLINT_BIN, "submit", SLOW_APP, "--master", c.masterUrl, "--secret-file", c.secretFile, "--deploy-mode", "cluster", "--supervise", "--driver-memory", "256m", "--", "20", "100"], {
-      stdio: ["ignore", "pipe", "ignore"],
-      env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) },
-    });
+    const submit = spawn(
+      process.execPath,
+      [
+        FLINT_BIN,
+        "submit",
+        SLOW_APP,
+        "--master",
+        c.masterUrl,
+        "--secret-file",
+        c.secretFile,
+        "--deploy-mode",
+        "cluster",
+        "--supervise",
+        "--driver-memory",
+        "256m",
+        "--",
+        "20",
+        "100",
+      ],
+      {
+        stdio: ["ignore", "pipe", "ignore"],
+        env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) },
+      },
+    );
     tracker.track(submit.pid!);
     let stdout = "";
     submit.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     expect(await new Promise((resolve) => submit.on("exit", resolve))).toBe(0);
     const driverId = stdout.trim();
-    const driversUnderWorkers = (): number[] => c.workers.flatMap((w) => descendantsOf(w.pid).filter((p) => cmdline(p).includes("driverMain.js")));
+    const driversUnderWorkers = (): number[] =>
+      c.workers.flatMap((w) => descendantsOf(w.pid).filter((p) => cmdline(p).includes("driverMain.js")));
     const first = await waitFor("the driver process", () => driversUnderWorkers()[0], 10_000);
     kill(first, "SIGKILL");
     const second = await waitFor("a relaunched driver process", () => driversUnderWorkers().find((p) => p !== first), 10_000);
     expect(second).not.toBe(first);
-    await waitFor("the driver FINISHED", async () => (await c.status()).completedDrivers.some((d) => d.id === driverId && d.state === "FINISHED"), 20_000, 100);
+    await waitFor(
+      "the driver FINISHED",
+      async () => (await c.status()).completedDrivers.some((d) => d.id === driverId && d.state === "FINISHED"),
+      20_000,
+      100,
+    );
     expect(readFileSync(join(c.workDir, driverId, "result"), "utf8").trim()).toBe("sum=190");
   });
 });

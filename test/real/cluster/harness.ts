@@ -87,7 +87,12 @@ export function executorsUnder(pid: number): number[] {
   return descendantsOf(pid).filter((p) => cmdline(p).includes("executorMain.js"));
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -141,15 +146,28 @@ export class ProcessTracker {
   }
 }
 
-export async function startTestCluster(tracker: ProcessTracker, workers = 2, coresPerWorker = 1, protocol: Partial<ProtocolConfig> = FAST_PROTOCOL): Promise<LocalCluster> {
-  const cluster = await startLocalCluster({ workers, coresPerWorker, memoryPerWorkerMb: 2048, protocol, logLevel: "warn", readyTimeoutMs: 15_000 });
+export async function startTestCluster(
+  tracker: ProcessTracker,
+  workers = 2,
+  coresPerWorker = 1,
+  protocol: Partial<ProtocolConfig> = FAST_PROTOCOL,
+): Promise<LocalCluster> {
+  const cluster = await startLocalCluster({
+    workers,
+    coresPerWorker,
+    memoryPerWorkerMb: 2048,
+    protocol,
+    logLevel: "warn",
+    readyTimeoutMs: 15_000,
+  });
   tracker.track(cluster.master.pid);
   for (const w of cluster.workers) tracker.track(w.pid);
   return cluster;
 }
 
 /** Inputs for the slow app's `nap`: `count` tasks of `ms` each, task i returning i. */
-export const naps = (count: number, ms: number): Array<{ ms: number; value: number }> => Array.from({ length: count }, (_, i) => ({ ms, value: i }));
+export const naps = (count: number, ms: number): Array<{ ms: number; value: number }> =>
+  Array.from({ length: count }, (_, i) => ({ ms, value: i }));
 /** What a job of `naps(count, ...)` returns: every index once, in order. */
 export const expected = (count: number): number[] => Array.from({ length: count }, (_, i) => i);
 

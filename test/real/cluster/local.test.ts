@@ -27,7 +27,9 @@ describe.skipIf(!DIST_READY)("flint local (real processes on 127.0.0.1)", () => 
   });
 
   it("local: Ctrl-C mid-job stops the cluster and leaves no process", async () => {
-    const child = spawn(process.execPath, [FLINT_BIN, "local", SLOW_APP, "--quiet", "--", "200", "100"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [FLINT_BIN, "local", SLOW_APP, "--quiet", "--", "200", "100"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     tracker.track(child.pid!);
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     // Wait until executors exist (the job is running), then interrupt.
@@ -49,30 +51,45 @@ describe.skipIf(!DIST_READY)("flint local (real processes on 127.0.0.1)", () => 
     expect(bad.stderr).toContain("--workers");
   });
 
-  const canPin = process.platform === "linux" && allowedCpus().length >= 2 && (process.env["PATH"] ?? "").split(":").some((d) => d !== "" && existsSync(join(d, "taskset")));
+  const canPin =
+    process.platform === "linux" &&
+    allowedCpus().length >= 2 &&
+    (process.env["PATH"] ?? "").split(":").some((d) => d !== "" && existsSync(join(d, "taskset")));
   /** The CPU list of every thread of `pid`. */
   const threadCpus = (pid: number): string[] =>
-    readdirSync(`/proc/${pid}/task`).map((tid) => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))![1]!);
+    readdirSync(`/proc/${pid}/task`).map(
+      (tid) => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))![1]!,
+    );
 
   for (const pinned of [true, false]) {
-    it.skipIf(!canPin)(`local: 2 workers x 1 core ${pinned ? "pin each executor (every thread) to a CPU of its own" : "with FLINT_PIN_EXECUTORS=0 leave executors free"}`, async () => {
-      const env = { ...process.env, FLINT_PIN_EXECUTORS: pinned ? "1" : "0" };
-      const child = spawn(process.execPath, [FLINT_BIN, "local", SLOW_APP, "--quiet", "--", "4", "1500"], { stdio: ["ignore", "pipe", "pipe"], env });
-      tracker.track(child.pid!);
-      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-      const executors = await waitFor("two executors", () => (executorsUnder(child.pid!).length === 2 ? executorsUnder(child.pid!) : undefined), 15_000);
-      const all = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync("/proc/self/status", "utf8"))![1]!;
-      if (pinned) {
-        const lists = await waitFor("both executors pinned", () => {
-          const perExecutor = executors.map((pid) => [...new Set(threadCpus(pid))]);
-          return perExecutor.every((l) => l.length === 1 && l[0] !== all) ? perExecutor.map((l) => l[0]!) : undefined;
+    it.skipIf(!canPin)(
+      `local: 2 workers x 1 core ${pinned ? "pin each executor (every thread) to a CPU of its own" : "with FLINT_PIN_EXECUTORS=0 leave executors free"}`,
+      async () => {
+        const env = { ...process.env, FLINT_PIN_EXECUTORS: pinned ? "1" : "0" };
+        const child = spawn(process.execPath, [FLINT_BIN, "local", SLOW_APP, "--quiet", "--", "4", "1500"], {
+          stdio: ["ignore", "pipe", "pipe"],
+          env,
         });
-        expect(new Set(lists).size).toBe(2);
-      } else {
-        await new Promise((r) => setTimeout(r, 300));
-        for (const pid of executors) expect(new Set(threadCpus(pid))).toEqual(new Set([all]));
-      }
-      expect(await exited).toBe(0);
-    });
+        tracker.track(child.pid!);
+        const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+        const executors = await waitFor(
+          "two executors",
+          () => (executorsUnder(child.pid!).length === 2 ? executorsUnder(child.pid!) : undefined),
+          15_000,
+        );
+        const all = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync("/proc/self/status", "utf8"))![1]!;
+        if (pinned) {
+          const lists = await waitFor("both executors pinned", () => {
+            const perExecutor = executors.map((pid) => [...new Set(threadCpus(pid))]);
+            return perExecutor.every((l) => l.length === 1 && l[0] !== all) ? perExecutor.map((l) => l[0]!) : undefined;
+          });
+          expect(new Set(lists).size).toBe(2);
+        } else {
+          await new Promise((r) => setTimeout(r, 300));
+          for (const pid of executors) expect(new Set(threadCpus(pid))).toEqual(new Set([all]));
+        }
+        expect(await exited).toBe(0);
+      },
+    );
   }
 });

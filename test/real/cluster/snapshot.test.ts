@@ -31,7 +31,9 @@ describe("flint status snapshot", () => {
     const { id } = addApp(s, 1, { coresPerExecutor: 2, maxCores: 4 });
     deliver(s, driverAddr(1), { type: "UnregisterApplication", appId: id }, T0 + 7500);
     const snap = masterSnapshot(s, T0 + 9000);
-    expect(snap.completedApps).toEqual([{ id, name: "app", state: "FINISHED", startTimeMs: T0, endTimeMs: T0 + 7500, durationMs: 7500, workerIds: expect.any(Array) }]);
+    expect(snap.completedApps).toEqual([
+      { id, name: "app", state: "FINISHED", startTimeMs: T0, endTimeMs: T0 + 7500, durationMs: 7500, workerIds: expect.any(Array) },
+    ]);
     expect([...snap.completedApps[0]!.workerIds].sort()).toEqual([wid(1), wid(2)]);
     const text = formatStatus(snap);
     expect(text).toContain("2026-01-01 00:00:00");
@@ -42,13 +44,18 @@ describe("flint status snapshot", () => {
   it("a completed driver shows the worker it ran on and its duration", () => {
     const s = aliveMaster();
     addWorker(s, 1, 2);
-    const submitted = deliver(s, "client", { type: "RequestSubmitDriver", desc: { cores: 1, memoryMb: 512, supervise: false, command: {} } });
+    const submitted = deliver(s, "client", {
+      type: "RequestSubmitDriver",
+      desc: { cores: 1, memoryMb: 512, supervise: false, command: {} },
+    });
     const reply = submitted.find((e) => e.type === "send" && e.message.type === "SubmitDriverResponse");
     const driverId = reply?.type === "send" && reply.message.type === "SubmitDriverResponse" ? reply.message.driverId! : undefined;
     expect(driverId).toBeDefined();
     deliver(s, "worker-1", { type: "DriverStateChanged", driverId: driverId!, state: "FAILED", exception: "boom" }, T0 + 3000);
     const snap = masterSnapshot(s, T0 + 4000);
-    expect(snap.completedDrivers).toEqual([{ id: driverId, state: "FAILED", exception: "boom", workerId: wid(1), startTimeMs: T0, endTimeMs: T0 + 3000, durationMs: 3000 }]);
+    expect(snap.completedDrivers).toEqual([
+      { id: driverId, state: "FAILED", exception: "boom", workerId: wid(1), startTimeMs: T0, endTimeMs: T0 + 3000, durationMs: 3000 },
+    ]);
     expect(formatStatus(snap)).toMatch(new RegExp(`${driverId} +FAILED +${wid(1)} `));
   });
 });

@@ -32,8 +32,19 @@ afterEach(() => {
 });
 
 describe("recovery store (in memory)", () => {
-  const worker: PersistedRecord = { kind: "worker", worker: { id: workerId("w-1"), host: "h", port: 1, address: address("flint://h:1"), cores: 2, memoryMb: 512 } };
-  const app: PersistedRecord = { kind: "app", app: { id: appId("app-1"), desc: { name: "a", memoryPerExecutorMb: 1, command: {} }, driverAddress: address("flint://d:2"), startTimeMs: 5 } };
+  const worker: PersistedRecord = {
+    kind: "worker",
+    worker: { id: workerId("w-1"), host: "h", port: 1, address: address("flint://h:1"), cores: 2, memoryMb: 512 },
+  };
+  const app: PersistedRecord = {
+    kind: "app",
+    app: {
+      id: appId("app-1"),
+      desc: { name: "a", memoryPerExecutorMb: 1, command: {} },
+      driverAddress: address("flint://d:2"),
+      startTimeMs: 5,
+    },
+  };
 
   it("store: read returns what was persisted, by kind, as copies; unpersist removes it", async () => {
     const store = new InMemoryRecoveryStore();
@@ -110,7 +121,14 @@ describe("module shipping", () => {
 describe("status channel", () => {
   it("status: answers an authenticated client with the snapshot and refuses a wrong secret", async () => {
     const logger = createMemoryLogger("master");
-    const server = await startStatusServer({ host: "127.0.0.1", port: 0, nodeAddress: address("flint://127.0.0.1:7077"), secret: "right", logger, snapshot: () => ({ ok: 1 }) });
+    const server = await startStatusServer({
+      host: "127.0.0.1",
+      port: 0,
+      nodeAddress: address("flint://127.0.0.1:7077"),
+      secret: "right",
+      logger,
+      snapshot: () => ({ ok: 1 }),
+    });
     try {
       const port = Number(server.address.split(":").at(-1));
       expect(await requestStatus({ host: "127.0.0.1", port }, { secret: "right" })).toEqual({ ok: 1 });
@@ -129,12 +147,34 @@ describe("process launcher", () => {
     const script = join(dir, "sleeper.mjs");
     writeFileSync(script, "process.on('SIGTERM', () => process.exit(7)); process.stdout.write('up\\n'); setInterval(() => {}, 1000);\n");
     const inputs: Input[] = [];
-    const launcher = new ProcessLauncher({ workDir: join(dir, "work"), host: "127.0.0.1", logger: createMemoryLogger("worker"), report: (i) => inputs.push(i), executorEntry: script });
+    const launcher = new ProcessLauncher({
+      workDir: join(dir, "work"),
+      host: "127.0.0.1",
+      logger: createMemoryLogger("worker"),
+      report: (i) => inputs.push(i),
+      executorEntry: script,
+    });
     const ref = { kind: "executor" as const, appId: appId("app-1"), execId: 3 };
-    launcher.launch({ kind: "executor", appId: ref.appId, execId: 3, cores: 1, memoryMb: 128, appDesc: { name: "x", memoryPerExecutorMb: 128, command: {} }, driverAddress: address("flint://d:1"), workerAddress: address("flint://w:2"), workerId: workerId("w") });
+    launcher.launch({
+      kind: "executor",
+      appId: ref.appId,
+      execId: 3,
+      cores: 1,
+      memoryMb: 128,
+      appDesc: { name: "x", memoryPerExecutorMb: 128, command: {} },
+      driverAddress: address("flint://d:1"),
+      workerAddress: address("flint://w:2"),
+      workerId: workerId("w"),
+    });
     await waitFor("processLaunched", () => inputs.some((i) => i.type === "processLaunched"));
     const executorDir = join(dir, "work", "app-1", "3");
-    expect(JSON.parse(readFileSync(join(executorDir, "launch.json"), "utf8"))).toMatchObject({ kind: "executor", appId: "app-1", execId: 3, host: "127.0.0.1", workDir: executorDir });
+    expect(JSON.parse(readFileSync(join(executorDir, "launch.json"), "utf8"))).toMatchObject({
+      kind: "executor",
+      appId: "app-1",
+      execId: 3,
+      host: "127.0.0.1",
+      workDir: executorDir,
+    });
     // SIGTERM only once the script has installed its handler (it says so on its stdout file).
     await waitFor("the child up", () => readFileSync(join(executorDir, "stdout"), "utf8").includes("up"));
     launcher.kill(ref, 5_000);
@@ -148,8 +188,20 @@ describe("process launcher", () => {
     const script = join(dir, "stubborn.mjs");
     writeFileSync(script, "process.on('SIGTERM', () => {}); process.stdout.write('up\\n'); setInterval(() => {}, 1000);\n");
     const inputs: Input[] = [];
-    const launcher = new ProcessLauncher({ workDir: dir, host: "127.0.0.1", logger: createMemoryLogger("worker"), report: (i) => inputs.push(i), driverEntry: script });
-    launcher.launch({ kind: "driver", driverId: "driver-1" as never, desc: { cores: 1, memoryMb: 128, supervise: false, command: {} }, workerAddress: address("flint://w:2"), workerId: workerId("w") });
+    const launcher = new ProcessLauncher({
+      workDir: dir,
+      host: "127.0.0.1",
+      logger: createMemoryLogger("worker"),
+      report: (i) => inputs.push(i),
+      driverEntry: script,
+    });
+    launcher.launch({
+      kind: "driver",
+      driverId: "driver-1" as never,
+      desc: { cores: 1, memoryMb: 128, supervise: false, command: {} },
+      workerAddress: address("flint://w:2"),
+      workerId: workerId("w"),
+    });
     await waitFor("processLaunched", () => inputs.some((i) => i.type === "processLaunched"));
     await waitFor("the child up", () => readFileSync(join(dir, "driver-1", "stdout"), "utf8").includes("up"));
     launcher.kill({ kind: "driver", driverId: "driver-1" as never }, 200);
@@ -161,12 +213,24 @@ describe("process launcher", () => {
     const dir = tempDir();
     writeFileSync(join(dir, "blocked"), "a file where a directory must go");
     const inputs: Input[] = [];
-    const launcher = new ProcessLauncher({ workDir: dir, host: "127.0.0.1", logger: createMemoryLogger("worker"), report: (i) => inputs.push(i) });
-    launcher.launch({ kind: "driver", driverId: "blocked/inner" as never, desc: { cores: 1, memoryMb: 128, supervise: false, command: {} }, workerAddress: address("flint://w:2"), workerId: workerId("w") });
+    const launcher = new ProcessLauncher({
+      workDir: dir,
+      host: "127.0.0.1",
+      logger: createMemoryLogger("worker"),
+      report: (i) => inputs.push(i),
+    });
+    launcher.launch({
+      kind: "driver",
+      driverId: "blocked/inner" as never,
+      desc: { cores: 1, memoryMb: 128, supervise: false, command: {} },
+      workerAddress: address("flint://w:2"),
+      workerId: workerId("w"),
+    });
     expect(inputs[0]).toMatchObject({ type: "processLaunchFailed" });
   });
 
-  const canPin = process.platform === "linux" && (process.env["PATH"] ?? "").split(":").some((d) => d !== "" && existsSync(join(d, "taskset")));
+  const canPin =
+    process.platform === "linux" && (process.env["PATH"] ?? "").split(":").some((d) => d !== "" && existsSync(join(d, "taskset")));
   it.skipIf(!canPin)("launcher: executors are pinned to the worker's CPU list (every thread), drivers are not", async () => {
     const cpus = allowedCpus();
     const dir = tempDir();
@@ -175,34 +239,79 @@ describe("process launcher", () => {
     const inputs: Input[] = [];
     const logger = createMemoryLogger("worker");
     const pinTo = String(cpus.at(-1));
-    const launcher = new ProcessLauncher({ workDir: dir, host: "127.0.0.1", logger, report: (i) => inputs.push(i), executorEntry: script, driverEntry: script, executorCpus: pinTo });
-    launcher.launch({ kind: "executor", appId: appId("app-1"), execId: 1, cores: 1, memoryMb: 128, appDesc: { name: "x", memoryPerExecutorMb: 128, command: {} }, driverAddress: address("flint://d:1"), workerAddress: address("flint://w:2"), workerId: workerId("w") });
-    launcher.launch({ kind: "driver", driverId: "driver-1" as never, desc: { cores: 1, memoryMb: 128, supervise: false, command: {} }, workerAddress: address("flint://w:2"), workerId: workerId("w") });
+    const launcher = new ProcessLauncher({
+      workDir: dir,
+      host: "127.0.0.1",
+      logger,
+      report: (i) => inputs.push(i),
+      executorEntry: script,
+      driverEntry: script,
+      executorCpus: pinTo,
+    });
+    launcher.launch({
+      kind: "executor",
+      appId: appId("app-1"),
+      execId: 1,
+      cores: 1,
+      memoryMb: 128,
+      appDesc: { name: "x", memoryPerExecutorMb: 128, command: {} },
+      driverAddress: address("flint://d:1"),
+      workerAddress: address("flint://w:2"),
+      workerId: workerId("w"),
+    });
+    launcher.launch({
+      kind: "driver",
+      driverId: "driver-1" as never,
+      desc: { cores: 1, memoryMb: 128, supervise: false, command: {} },
+      workerAddress: address("flint://w:2"),
+      workerId: workerId("w"),
+    });
     await waitFor("the executor pinned", () => logger.entries.some((e) => e.event === "process-pinned"), 5_000);
     const [executorPid, driverPid] = launcher.pids();
-    const allowed = (pid: number, tid: string): string => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))![1]!;
+    const allowed = (pid: number, tid: string): string =>
+      /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))![1]!;
     for (const tid of readdirSync(`/proc/${executorPid}/task`)) expect(allowed(executorPid!, tid)).toBe(pinTo);
     if (cpus.length > 1) expect(allowed(driverPid!, String(driverPid))).not.toBe(pinTo);
     await launcher.killAll(1_000);
     expect([executorPid, driverPid].some((pid) => isAlive(pid!))).toBe(false);
   });
 
-  it.skipIf(!canPin)("launcher: a CPU list that is not one is ignored with a warning; one the system refuses costs a warning, not the executor", async () => {
-    const dir = tempDir();
-    const script = join(dir, "sleeper.mjs");
-    writeFileSync(script, "process.stdout.write('up\\n'); setInterval(() => {}, 1000);\n");
-    const bad = createMemoryLogger("worker");
-    new ProcessLauncher({ workDir: dir, host: "127.0.0.1", logger: bad, report: () => {}, executorCpus: "0;rm -rf /" });
-    expect(bad.entries).toContainEqual(expect.objectContaining({ level: "warn", event: "executor-cpus-ignored" }));
-    const inputs: Input[] = [];
-    const logger = createMemoryLogger("worker");
-    const launcher = new ProcessLauncher({ workDir: dir, host: "127.0.0.1", logger, report: (i) => inputs.push(i), executorEntry: script, executorCpus: "4095" });
-    launcher.launch({ kind: "executor", appId: appId("app-1"), execId: 2, cores: 1, memoryMb: 128, appDesc: { name: "x", memoryPerExecutorMb: 128, command: {} }, driverAddress: address("flint://d:1"), workerAddress: address("flint://w:2"), workerId: workerId("w") });
-    await waitFor("the pin to fail", () => logger.entries.some((e) => e.event === "process-pin-failed"), 5_000);
-    expect(inputs).toContainEqual(expect.objectContaining({ type: "processLaunched" }));
-    expect(inputs.some((i) => i.type === "processExited")).toBe(false);
-    await launcher.killAll(1_000);
-  });
+  it.skipIf(!canPin)(
+    "launcher: a CPU list that is not one is ignored with a warning; one the system refuses costs a warning, not the executor",
+    async () => {
+      const dir = tempDir();
+      const script = join(dir, "sleeper.mjs");
+      writeFileSync(script, "process.stdout.write('up\\n'); setInterval(() => {}, 1000);\n");
+      const bad = createMemoryLogger("worker");
+      new ProcessLauncher({ workDir: dir, host: "127.0.0.1", logger: bad, report: () => {}, executorCpus: "0;rm -rf /" });
+      expect(bad.entries).toContainEqual(expect.objectContaining({ level: "warn", event: "executor-cpus-ignored" }));
+      const inputs: Input[] = [];
+      const logger = createMemoryLogger("worker");
+      const launcher = new ProcessLauncher({
+        workDir: dir,
+        host: "127.0.0.1",
+        logger,
+        report: (i) => inputs.push(i),
+        executorEntry: script,
+        executorCpus: "4095",
+      });
+      launcher.launch({
+        kind: "executor",
+        appId: appId("app-1"),
+        execId: 2,
+        cores: 1,
+        memoryMb: 128,
+        appDesc: { name: "x", memoryPerExecutorMb: 128, command: {} },
+        driverAddress: address("flint://d:1"),
+        workerAddress: address("flint://w:2"),
+        workerId: workerId("w"),
+      });
+      await waitFor("the pin to fail", () => logger.entries.some((e) => e.event === "process-pin-failed"), 5_000);
+      expect(inputs).toContainEqual(expect.objectContaining({ type: "processLaunched" }));
+      expect(inputs.some((i) => i.type === "processExited")).toBe(false);
+      await launcher.killAll(1_000);
+    },
+  );
 
   it("local: each worker gets CPUs of its own while all fit, else none is pinned", () => {
     expect(workerCpus(0, 2, 1, [0, 1])).toBe("0");
@@ -221,7 +330,20 @@ describe("process launcher", () => {
 describe("driver API", () => {
   it("taskPayloads: each payload carries { module, fn, input } and exactly the byte size of its JSON", () => {
     const keyed = { toJSON: (key: string) => `key:${key}` };
-    const inputs: unknown[] = [0, -1.5, "é✓ 𝄞", "", null, undefined, true, [1, [2, { a: "ü" }]], { nested: { deep: ["x"] } }, new Date(0), keyed, () => 1];
+    const inputs: unknown[] = [
+      0,
+      -1.5,
+      "é✓ 𝄞",
+      "",
+      null,
+      undefined,
+      true,
+      [1, [2, { a: "ü" }]],
+      { nested: { deep: ["x"] } },
+      new Date(0),
+      keyed,
+      () => 1,
+    ];
     const payloads = taskPayloads("f".repeat(64), "fn✓", inputs);
     expect(payloads).toHaveLength(inputs.length);
     payloads.forEach((p, i) => {

@@ -60,7 +60,13 @@ describe("work directory cleanup", () => {
   });
 
   it("a disabled policy never starts a sweep", () => {
-    const cleaner = new WorkDirCleaner({ workDir: "/nonexistent", policy: { enabled: false, intervalMs: 1, appDataTtlMs: 0 }, logger: createMemoryLogger("worker"), inUse: () => new Set(), remove: async () => {} });
+    const cleaner = new WorkDirCleaner({
+      workDir: "/nonexistent",
+      policy: { enabled: false, intervalMs: 1, appDataTtlMs: 0 },
+      logger: createMemoryLogger("worker"),
+      inUse: () => new Set(),
+      remove: async () => {},
+    });
     cleaner.start();
     expect((cleaner as unknown as { timer: unknown }).timer).toBeUndefined();
     cleaner.stop();
@@ -71,12 +77,23 @@ describe.skipIf(!DIST_READY)("work directory on a real worker", () => {
   it("an app's executor stderr is still there after the app ends", async () => {
     cluster = await startTestCluster(tracker, 1, 1);
     const c = cluster;
-    const d = await connect({ master: c.masterUrl, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver") });
+    const d = await connect({
+      master: c.masterUrl,
+      module: SLOW_APP,
+      secret: c.secret,
+      protocol: FAST_PROTOCOL,
+      logger: createMemoryLogger("driver"),
+    });
     const appId = d.appId;
     await d.run("nap", naps(2, 10));
     await d.close();
     const log = join(c.logDir, "worker-1.log");
-    await waitFor("the worker to finish the app", () => existsSync(log) && /"app-dir-(kept|removed)"/.test(readFileSync(log, "utf8")), 15_000, 100);
+    await waitFor(
+      "the worker to finish the app",
+      () => existsSync(log) && /"app-dir-(kept|removed)"/.test(readFileSync(log, "utf8")),
+      15_000,
+      100,
+    );
     expect(readFileSync(log, "utf8")).toContain("app-dir-kept");
     const execs = readdirSync(join(c.workDir, appId));
     expect(execs.length).toBeGreaterThan(0);

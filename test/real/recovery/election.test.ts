@@ -83,7 +83,9 @@ describe.skipIf(zooKeeperMissing !== undefined)("zookeeper leader election (real
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       disconnectGraceMs: GRACE_MS,
       requestTimeoutMs: 2000,
-      log: process.env.FLINT_ZK_DEBUG ? (event, fields) => console.log(`${performance.now().toFixed(0)} ${event} ${JSON.stringify(fields)}`) : undefined,
+      log: process.env.FLINT_ZK_DEBUG
+        ? (event, fields) => console.log(`${performance.now().toFixed(0)} ${event} ${JSON.stringify(fields)}`)
+        : undefined,
       ...extra,
     });
     candidates.push(candidate);
@@ -150,7 +152,9 @@ describe.skipIf(zooKeeperMissing !== undefined)("zookeeper leader election (real
       client.connect();
       setInterval(() => {}, 1000);
     `;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script, server.connectString], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script, server.connectString], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     children.push(child);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("victim did not start")), 10_000);

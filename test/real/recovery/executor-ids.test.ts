@@ -12,7 +12,18 @@ import type { LocalCluster } from "../../../src/real/cluster/local.js";
 import { startLocalCluster } from "../../../src/real/cluster/local.js";
 import { connect, type Cluster } from "../../../src/real/driver/api.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
-import { DIST_READY, executorsUnder, expected, FAST_PROTOCOL, isAlive, kill, ProcessTracker, runUntil, SLOW_APP, waitFor } from "../cluster/harness.js";
+import {
+  DIST_READY,
+  executorsUnder,
+  expected,
+  FAST_PROTOCOL,
+  isAlive,
+  kill,
+  ProcessTracker,
+  runUntil,
+  SLOW_APP,
+  waitFor,
+} from "../cluster/harness.js";
 
 const tracker = new ProcessTracker();
 let cluster: LocalCluster | undefined;
@@ -28,10 +39,24 @@ afterEach(async () => {
 
 /** One worker with one core, a job, kill -9 of the master and then of the executor, the master restarted; returns the ids of the RUNNING replacement. */
 async function executorDiesWhileMasterDown(protocol: typeof FAST_PROTOCOL): Promise<{ c: LocalCluster; ids: number[] }> {
-  cluster = await startLocalCluster({ workers: 1, coresPerWorker: 1, memoryPerWorkerMb: 2048, protocol, logLevel: "warn", readyTimeoutMs: 20_000 });
+  cluster = await startLocalCluster({
+    workers: 1,
+    coresPerWorker: 1,
+    memoryPerWorkerMb: 2048,
+    protocol,
+    logLevel: "warn",
+    readyTimeoutMs: 20_000,
+  });
   const c = cluster;
   for (const p of [...c.masters, ...c.workers]) tracker.track(p.pid);
-  driver = await connect({ master: c.masterUrl, app: "ids", module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver") });
+  driver = await connect({
+    master: c.masterUrl,
+    app: "ids",
+    module: SLOW_APP,
+    secret: c.secret,
+    protocol: FAST_PROTOCOL,
+    logger: createMemoryLogger("driver"),
+  });
   const { job, reached } = runUntil(driver, 60, 100, 5);
   await reached;
   const [executor] = executorsUnder(c.workers[0]!.pid);

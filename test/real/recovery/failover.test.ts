@@ -15,7 +15,18 @@ import type { LocalCluster } from "../../../src/real/cluster/local.js";
 import { startLocalCluster } from "../../../src/real/cluster/local.js";
 import { connect, type Cluster } from "../../../src/real/driver/api.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
-import { DIST_READY, expected, naps, runUntil, FAST_PROTOCOL, FLINT_BIN, ProcessTracker, SLOW_APP, kill, waitFor } from "../cluster/harness.js";
+import {
+  DIST_READY,
+  expected,
+  naps,
+  runUntil,
+  FAST_PROTOCOL,
+  FLINT_BIN,
+  ProcessTracker,
+  SLOW_APP,
+  kill,
+  waitFor,
+} from "../cluster/harness.js";
 import { sleep, ZkTestServer, zooKeeperMissing } from "./zkServer.js";
 
 /** Session of 3 s (ZooKeeper's tick is 250 ms in tests): a dead leader is replaced in ~2-3 s. */
@@ -31,7 +42,6 @@ afterEach(async () => {
   cluster = undefined;
   expect(tracker.cleanup()).toEqual([]);
 });
-
 
 async function startCluster(options: { masters: number; recovery?: string }): Promise<LocalCluster> {
   const c = await startLocalCluster({
@@ -50,11 +60,17 @@ async function startCluster(options: { masters: number; recovery?: string }): Pr
 }
 
 async function connectDriver(c: LocalCluster, name = "ha-test"): Promise<Cluster> {
-  const d = await connect({ master: c.masterUrl, app: name, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver") });
+  const d = await connect({
+    master: c.masterUrl,
+    app: name,
+    module: SLOW_APP,
+    secret: c.secret,
+    protocol: FAST_PROTOCOL,
+    logger: createMemoryLogger("driver"),
+  });
   drivers.push(d);
   return d;
 }
-
 
 /** Waits until master `index` leads with both workers ALIVE and `apps` apps RUNNING, all recovered. */
 async function waitForLeader(c: LocalCluster, index: number, apps: number, timeoutMs = 20_000): Promise<void> {
@@ -62,7 +78,12 @@ async function waitForLeader(c: LocalCluster, index: number, apps: number, timeo
     `master ${index + 1} to lead with 2 workers and ${apps} running app(s)`,
     async () => {
       const s = await c.masterStatus(index).catch(() => undefined);
-      return s !== undefined && s.recoveryState === "ALIVE" && s.workers.filter((w) => w.state === "ALIVE").length === 2 && s.apps.filter((a) => a.state === "RUNNING").length === apps;
+      return (
+        s !== undefined &&
+        s.recoveryState === "ALIVE" &&
+        s.workers.filter((w) => w.state === "ALIVE").length === 2 &&
+        s.apps.filter((a) => a.state === "RUNNING").length === apps
+      );
     },
     timeoutMs,
     50,
@@ -97,7 +118,10 @@ interface LeaderInterval {
 function leadership(c: LocalCluster, names: string[]): LeaderInterval[] {
   const out: LeaderInterval[] = [];
   for (const name of names) {
-    const lines = readFileSync(join(c.logDir, `${name}.log`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { ts: string; event: string });
+    const lines = readFileSync(join(c.logDir, `${name}.log`), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { ts: string; event: string });
     let from: number | undefined;
     let lastMs = 0;
     for (const line of lines) {
@@ -114,7 +138,12 @@ function leadership(c: LocalCluster, names: string[]): LeaderInterval[] {
         from = undefined;
       }
     }
-    if (from !== undefined) out.push({ master: name, fromMs: from, toMs: c.masters[names.indexOf(name)]!.exitCode === undefined ? Number.POSITIVE_INFINITY : lastMs });
+    if (from !== undefined)
+      out.push({
+        master: name,
+        fromMs: from,
+        toMs: c.masters[names.indexOf(name)]!.exitCode === undefined ? Number.POSITIVE_INFINITY : lastMs,
+      });
   }
   return out.sort((a, b) => a.fromMs - b.fromMs);
 }
@@ -176,14 +205,20 @@ describe.skipIf(!DIST_READY || zooKeeperMissing !== undefined)("master recovery:
     await waitForLeader(c, 1, 1);
     expect(await first.job).toEqual(expected(40));
     // `flint status` given both masters shows the new leader, and says the old one does not answer.
-    const shown = spawnSync(process.execPath, [FLINT_BIN, "status", "--master", c.masterUrl, "--secret-file", c.secretFile], { encoding: "utf8" });
+    const shown = spawnSync(process.execPath, [FLINT_BIN, "status", "--master", c.masterUrl, "--secret-file", c.secretFile], {
+      encoding: "utf8",
+    });
     expect(shown.status).toBe(0);
     expect(shown.stdout).toMatch(/^Master flint:\/\/127\.0\.0\.1:\d+ \(ALIVE\)/);
     expect(shown.stdout).toMatch(/Other masters \(1\)\n {2}flint:\/\/127\.0\.0\.1:\d+: no answer/);
 
     const back = await c.restartMaster(0);
     tracker.track(back.pid);
-    await waitFor("the restarted master to wait as a standby", async () => (await c.masterStatus(0).catch(() => undefined))?.recoveryState === "STANDBY", 10_000);
+    await waitFor(
+      "the restarted master to wait as a standby",
+      async () => (await c.masterStatus(0).catch(() => undefined))?.recoveryState === "STANDBY",
+      10_000,
+    );
 
     const second = runUntil(d, 40, 100, 5);
     await second.reached;

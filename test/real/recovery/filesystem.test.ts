@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hostname } from "node:os";
 import { spawnSync } from "node:child_process";
-import { FileSystemRecoveryStore, LOCK_FILE, monarchyElection, RecoveryDirectoryInUse, writeDurably } from "../../../src/real/recovery/filesystem.js";
+import {
+  FileSystemRecoveryStore,
+  LOCK_FILE,
+  monarchyElection,
+  RecoveryDirectoryInUse,
+  writeDurably,
+} from "../../../src/real/recovery/filesystem.js";
 import { encodeRecord } from "../../../src/real/recovery/codec.js";
 import { openRecovery, parseRecoverySpec } from "../../../src/real/recovery/index.js";
 import { appRecord, driverRecord, workerRecord } from "./records.js";
@@ -74,7 +80,10 @@ describe("filesystem recovery store", () => {
     writeFileSync(join(dir, "driver_alien"), JSON.stringify({ hello: "world" }));
     writeFileSync(join(dir, "driver_future"), JSON.stringify({ format: "flint-record", version: 2, key: "driver_future", record: {} }));
     writeFileSync(join(dir, "worker_moved"), encodeRecord("worker_good", workerRecord("good")));
-    writeFileSync(join(dir, "worker_shape"), JSON.stringify({ format: "flint-record", version: 1, key: "worker_shape", record: { kind: "worker", worker: { id: "shape" } } }));
+    writeFileSync(
+      join(dir, "worker_shape"),
+      JSON.stringify({ format: "flint-record", version: 1, key: "worker_shape", record: { kind: "worker", worker: { id: "shape" } } }),
+    );
     writeFileSync(join(dir, "notes.txt"), "operator notes");
 
     const { records, problems } = await store.read();
@@ -86,7 +95,7 @@ describe("filesystem recovery store", () => {
       expect.stringMatching(/^recovery file app_torn: not valid JSON \(.+\)$/),
       "recovery file driver_alien: not a flint-record (wrong format)",
       "recovery file driver_future: unsupported version 2",
-      'recovery file notes.txt: not a record name (app_/driver_/worker_<id>), ignored',
+      "recovery file notes.txt: not a record name (app_/driver_/worker_<id>), ignored",
       'recovery file worker_moved: holds key "worker_good", not worker_moved',
       "recovery file worker_shape: record has the wrong shape",
     ]);

@@ -6,7 +6,12 @@ import type { PersistedRecord } from "../../../src/protocol/records.js";
 export function appRecord(id: string, name = "pi"): PersistedRecord {
   return {
     kind: "app",
-    app: { id: appId(id), desc: { name } as unknown as ApplicationDescription, driverAddress: address("flint://127.0.0.1:4040"), startTimeMs: 1000 },
+    app: {
+      id: appId(id),
+      desc: { name } as unknown as ApplicationDescription,
+      driverAddress: address("flint://127.0.0.1:4040"),
+      startTimeMs: 1000,
+    },
   };
 }
 

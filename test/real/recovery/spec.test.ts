@@ -18,7 +18,11 @@ describe("recovery spec", () => {
 
   it("zookeeper:HOST:PORT with the default root /flint, a given root, or several servers", () => {
     expect(parseRecoverySpec("zookeeper:127.0.0.1:2181")).toEqual({ mode: "zookeeper", connectString: "127.0.0.1:2181", root: "/flint" });
-    expect(parseRecoverySpec("zookeeper:zk1:2181,zk2:2182/spark/ha/")).toEqual({ mode: "zookeeper", connectString: "zk1:2181,zk2:2182", root: "/spark/ha" });
+    expect(parseRecoverySpec("zookeeper:zk1:2181,zk2:2182/spark/ha/")).toEqual({
+      mode: "zookeeper",
+      connectString: "zk1:2181,zk2:2182",
+      root: "/spark/ha",
+    });
     expect(parseRecoverySpec("zookeeper:zk:2181/")).toEqual({ mode: "zookeeper", connectString: "zk:2181", root: "/" });
   });
 

@@ -25,7 +25,10 @@ afterEach(async () => {
 });
 
 function flint(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [FLINT_BIN, ...args], { env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [FLINT_BIN, ...args], {
+    env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   tracker.track(child.pid!);
   let stdout = "";
   let stderr = "";
@@ -63,17 +66,39 @@ describe.skipIf(!DIST_READY || zooKeeperMissing !== undefined)("flint submit --d
     });
     const c = cluster;
     for (const p of [...c.masters, ...c.workers]) tracker.track(p.pid);
-    await waitFor("master 1 to lead and master 2 to stand by", async () => {
-      const [a, b] = await Promise.all([c.masterStatus(0).catch(() => undefined), c.masterStatus(1).catch(() => undefined)]);
-      return a?.recoveryState === "ALIVE" && a.workers.length === 1 && b?.recoveryState === "STANDBY";
-    }, 20_000);
+    await waitFor(
+      "master 1 to lead and master 2 to stand by",
+      async () => {
+        const [a, b] = await Promise.all([c.masterStatus(0).catch(() => undefined), c.masterStatus(1).catch(() => undefined)]);
+        return a?.recoveryState === "ALIVE" && a.workers.length === 1 && b?.recoveryState === "STANDBY";
+      },
+      20_000,
+    );
     const [leader, standby] = c.masterUrl.slice("flint://".length).split(",");
     const standbyFirst = `flint://${standby},${leader}`;
-    const out = await flint("submit", KINDS_APP, "--master", standbyFirst, "--secret-file", c.secretFile, "--deploy-mode", "cluster", "--driver-memory", "256m", "--", "s");
+    const out = await flint(
+      "submit",
+      KINDS_APP,
+      "--master",
+      standbyFirst,
+      "--secret-file",
+      c.secretFile,
+      "--deploy-mode",
+      "cluster",
+      "--driver-memory",
+      "256m",
+      "--",
+      "s",
+    );
     expect(out.status, out.stderr).toBe(0);
     const driverId = out.stdout.trim();
     expect(driverId).toMatch(/^driver-\d{14}-\d{4}$/);
-    await waitFor("the driver FINISHED", async () => (await c.masterStatus(0)).completedDrivers.some((d) => d.id === driverId && d.state === "FINISHED"), 30_000, 100);
+    await waitFor(
+      "the driver FINISHED",
+      async () => (await c.masterStatus(0)).completedDrivers.some((d) => d.id === driverId && d.state === "FINISHED"),
+      30_000,
+      100,
+    );
     const result = JSON.parse(readFileSync(join(c.workDir, driverId, "result"), "utf8")) as unknown;
     expect(result).toEqual({ squares: [1, 4, 9], argv: ["s"] });
   });

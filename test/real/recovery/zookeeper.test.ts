@@ -10,7 +10,12 @@ describe.skipIf(zooKeeperMissing !== undefined)("zookeeper recovery store (real 
   let server: ZkTestServer;
   const opened: { close(): Promise<void> | void }[] = [];
   const open = async (root: string) => {
-    const store = await ZooKeeperRecoveryStore.open({ connectString: server.connectString, root, sessionTimeoutMs: 3000, requestTimeoutMs: 3000 });
+    const store = await ZooKeeperRecoveryStore.open({
+      connectString: server.connectString,
+      root,
+      sessionTimeoutMs: 3000,
+      requestTimeoutMs: 3000,
+    });
     opened.push(store);
     return store;
   };
@@ -70,7 +75,9 @@ describe.skipIf(zooKeeperMissing !== undefined)("zookeeper recovery store (real 
   });
 
   it("openRecovery(zookeeper spec) gives a store under the spec's root and an election", async () => {
-    const { store, election } = await openRecovery(parseRecoverySpec(`zookeeper:${server.connectString}/via-spec`), { sessionTimeoutMs: 3000 });
+    const { store, election } = await openRecovery(parseRecoverySpec(`zookeeper:${server.connectString}/via-spec`), {
+      sessionTimeoutMs: 3000,
+    });
     opened.push(store);
     await store.persist("worker_w9", workerRecord("w9"));
     expect((await (await open("/via-spec")).read()).records.workers.map((w) => w.id)).toEqual(["w9"]);

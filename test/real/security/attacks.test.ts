@@ -73,10 +73,16 @@ describe.skipIf(!DIST_READY)("security: attacks on a live cluster", () => {
     await c.master.exited;
     const inbound: Socket[] = [];
     const server: Server = createServer((s) => inbound.push(s));
-    await waitFor("the master's port", () => new Promise<boolean>((resolve) => {
-      server.once("error", () => resolve(false));
-      server.listen(masterPort, "127.0.0.1", () => resolve(true));
-    }), 10_000, 100);
+    await waitFor(
+      "the master's port",
+      () =>
+        new Promise<boolean>((resolve) => {
+          server.once("error", () => resolve(false));
+          server.listen(masterPort, "127.0.0.1", () => resolve(true));
+        }),
+      10_000,
+      100,
+    );
     closers.push(() => {
       for (const s of inbound) s.destroy();
       server.close();
@@ -120,26 +126,46 @@ describe.skipIf(!DIST_READY)("security: attacks on a live cluster", () => {
     // 4. Reflection: the dialing worker's own proof sent back to it as ours is refused.
     fromWorker.send(proofC);
     // A command behind it, in case it were accepted: launch a driver, remove a directory outside the work dir.
-    fromWorker.socket.write(encodeFrame(encodeMessage({ ...SAMPLE_MESSAGES.LaunchDriver, driverId: "driver-20990101000000-6666" } as Message)));
+    fromWorker.socket.write(
+      encodeFrame(encodeMessage({ ...SAMPLE_MESSAGES.LaunchDriver, driverId: "driver-20990101000000-6666" } as Message)),
+    );
     fromWorker.socket.write(encodeFrame(encodeMessage({ type: "ApplicationFinished", appId: "app-20990101000000-6666" } as Message)));
     const answer3 = await fromWorker.next(used);
     expect(answer3).toMatchObject({ hs: "reject", reason: "bad-proof" });
     await fromWorker.waitClosed();
 
     // The dialing worker logged the failed authentication of the stolen address; the other, the relays.
-    await waitFor("the dialing worker's log", () => logOf(c, dialer[0]).some((e) => e.event === "connection-rejected" && e["why"] === "bad-proof" && e["peer"] === c.masterUrl), 5_000);
-    await waitFor("the other worker's log", () => {
-      const whys = logOf(c, otherName).filter((e) => e.event === "connection-rejected").map((e) => e["why"]);
-      return whys.includes("not-our-address") && whys.includes("bad-proof");
-    }, 5_000);
+    await waitFor(
+      "the dialing worker's log",
+      () => logOf(c, dialer[0]).some((e) => e.event === "connection-rejected" && e["why"] === "bad-proof" && e["peer"] === c.masterUrl),
+      5_000,
+    );
+    await waitFor(
+      "the other worker's log",
+      () => {
+        const whys = logOf(c, otherName)
+          .filter((e) => e.event === "connection-rejected")
+          .map((e) => e["why"]);
+        return whys.includes("not-our-address") && whys.includes("bad-proof");
+      },
+      5_000,
+    );
     // Nothing launched, nothing removed; both workers are up.
-    for (const name of Object.keys(workers)) expect(logOf(c, name).some((e) => e.event === "process-launched"), name).toBe(false);
+    for (const name of Object.keys(workers))
+      expect(
+        logOf(c, name).some((e) => e.event === "process-launched"),
+        name,
+      ).toBe(false);
     expect(readdirSync(c.workDir).sort()).toEqual(workDirBefore);
     expect(existsSync(join(victim, "precious"))).toBe(true);
     for (const w of c.workers) expect(isAlive(w.pid)).toBe(true);
     // The dialing worker reported the failed authentication by name, but a master had accepted it
     // before: the impostor's rejection must not stop it (it keeps retrying for the real master).
-    await waitFor("the dialing worker's report", () => logOf(c, dialer[0]).some((e) => e.event === "master-unreachable" && e["kind"] === "auth" && e["master"] === c.masterUrl), 5_000);
+    await waitFor(
+      "the dialing worker's report",
+      () => logOf(c, dialer[0]).some((e) => e.event === "master-unreachable" && e["kind"] === "auth" && e["master"] === c.masterUrl),
+      5_000,
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     expect(logOf(c, dialer[0]).find((e) => e.event === "master-unreachable" && e["kind"] === "auth")).toMatchObject({ level: "error" });
     for (const w of c.workers) expect(isAlive(w.pid)).toBe(true);
@@ -152,7 +178,12 @@ describe.skipIf(!DIST_READY)("security: attacks on a live cluster", () => {
     // Record an honest client's hello and proof (as a sniffer on the network would).
     const honest = await Wire.dial(workerPort);
     closers.push(() => honest.close());
-    const hs = new Handshake({ side: "client", ourAddress: address("flint://127.0.0.1:9"), dialed: address(`flint://127.0.0.1:${workerPort}`), secret: c.secret });
+    const hs = new Handshake({
+      side: "client",
+      ourAddress: address("flint://127.0.0.1:9"),
+      dialed: address(`flint://127.0.0.1:${workerPort}`),
+      secret: c.secret,
+    });
     const [hello] = hs.start();
     honest.send(hello!);
     const used = { n: 0 };
@@ -192,7 +223,14 @@ describe.skipIf(!DIST_READY)("security: attacks on a live cluster", () => {
     const post = await authenticated(masterPort, c.secret, address("flint://127.0.0.1:9"));
     post.socket.write(Buffer.concat([header(0xfffffff0), Buffer.alloc(16)]));
     await post.waitClosed();
-    await waitFor("the post-handshake rejection", () => logOf(c, "master").some((e) => e.event === "connection-rejected" && e["why"] === "bad-frame" && e["peer"] === "flint://127.0.0.1:9"), 5_000);
+    await waitFor(
+      "the post-handshake rejection",
+      () =>
+        logOf(c, "master").some(
+          (e) => e.event === "connection-rejected" && e["why"] === "bad-frame" && e["peer"] === "flint://127.0.0.1:9",
+        ),
+      5_000,
+    );
     expect(isAlive(c.master.pid)).toBe(true);
     expect((await c.status()).workers).toHaveLength(1);
   }, 60_000);
@@ -216,7 +254,14 @@ describe.skipIf(!DIST_READY)("security: attacks on a live cluster", () => {
       const wire = await authenticated(workerPort, c.secret, address(`flint://127.0.0.1:${30_000 + n++}`));
       wire.send(message);
       await wire.waitClosed();
-      await waitFor(`the rejection of ${field}`, () => logOf(c, "worker-1").some((e) => e.event === "connection-rejected" && e["why"] === "bad-message" && String(e["detail"]).startsWith(field)), 5_000);
+      await waitFor(
+        `the rejection of ${field}`,
+        () =>
+          logOf(c, "worker-1").some(
+            (e) => e.event === "connection-rejected" && e["why"] === "bad-message" && String(e["detail"]).startsWith(field),
+          ),
+        5_000,
+      );
     }
     expect(existsSync(join(victim, "precious"))).toBe(true);
     expect(readdirSync(dirname(c.workDir)).filter((f) => f.includes("victim") || f === "x")).toEqual(["victim-dir"]);

@@ -13,7 +13,17 @@ import type { LocalCluster } from "../../../src/real/cluster/local.js";
 import { STATUS_MAX_PENDING_PER_IP } from "../../../src/real/cluster/status.js";
 import { connect, type Cluster } from "../../../src/real/driver/api.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
-import { DIST_READY, FAST_PROTOCOL, ProcessTracker, SLOW_APP, expected, isAlive, naps, startTestCluster, waitFor } from "../cluster/harness.js";
+import {
+  DIST_READY,
+  FAST_PROTOCOL,
+  ProcessTracker,
+  SLOW_APP,
+  expected,
+  isAlive,
+  naps,
+  startTestCluster,
+  waitFor,
+} from "../cluster/harness.js";
 import { logOf, portOf } from "./live.js";
 
 const tracker = new ProcessTracker();
@@ -73,7 +83,13 @@ describe.skipIf(!DIST_READY)("security: connection floods", () => {
     let maxFds = 0;
     const sampler = setInterval(() => (maxFds = Math.max(maxFds, fdCount(masterPid))), 20);
     try {
-      driver = await connect({ master: c.masterUrl, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver") });
+      driver = await connect({
+        master: c.masterUrl,
+        module: SLOW_APP,
+        secret: c.secret,
+        protocol: FAST_PROTOCOL,
+        logger: createMemoryLogger("driver"),
+      });
       expect(await driver.run<number>("nap", naps(8, 20))).toEqual(expected(8));
       const status = await c.status();
       expect(status.workers).toHaveLength(1);
@@ -88,14 +104,25 @@ describe.skipIf(!DIST_READY)("security: connection floods", () => {
     expect(maxFds).toBeLessThanOrEqual(fdsBefore + DEFAULT_MAX_PENDING_PER_IP + STATUS_MAX_PENDING_PER_IP + 32);
 
     // Refusals: counted in summary lines; one by one only for the first few of each interval.
-    const summaries = await waitFor("the refusal summaries", () => {
-      const lines = logOf(c, "master").filter((e) => e.event === "connections-refused");
-      return lines.some((e) => e["listener"] === "transport") && lines.some((e) => e["listener"] === "status") ? lines : undefined;
-    }, 20_000, 200);
+    const summaries = await waitFor(
+      "the refusal summaries",
+      () => {
+        const lines = logOf(c, "master").filter((e) => e.event === "connections-refused");
+        return lines.some((e) => e["listener"] === "transport") && lines.some((e) => e["listener"] === "status") ? lines : undefined;
+      },
+      20_000,
+      200,
+    );
     const counted = summaries.reduce((n, e) => n + Number(e["total"]), 0);
     expect(counted).toBeGreaterThan(opened / 2);
     for (const e of summaries) expect(String(e["summary"])).toMatch(/^refused \d+ connections: \d+ [a-z-]+/);
-    const oneByOne = logOf(c, "master").filter((e) => e.event === "connection-rejected" || e.event === "status-request-rejected" || e.event === "connection-refused" || e.event === "connection-error");
+    const oneByOne = logOf(c, "master").filter(
+      (e) =>
+        e.event === "connection-rejected" ||
+        e.event === "status-request-rejected" ||
+        e.event === "connection-refused" ||
+        e.event === "connection-error",
+    );
     const intervals = summaries.length + 2;
     expect(oneByOne.length).toBeLessThanOrEqual(intervals * DEFAULT_REJECTION_DETAIL_LINES);
     expect(opened).toBeGreaterThan(oneByOne.length * 10);

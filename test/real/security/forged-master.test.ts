@@ -35,7 +35,12 @@ describe.skipIf(!DIST_READY)("security: master commands from a peer that is not 
     const workerPort = portOf(listeningAddress(c, "worker-1"));
     const wire = await Wire.dial(workerPort);
     wires.push(wire);
-    const hs = new Handshake({ side: "client", ourAddress: address("flint://127.0.0.1:9"), dialed: address(`flint://127.0.0.1:${workerPort}`), secret: c.secret });
+    const hs = new Handshake({
+      side: "client",
+      ourAddress: address("flint://127.0.0.1:9"),
+      dialed: address(`flint://127.0.0.1:${workerPort}`),
+      secret: c.secret,
+    });
     for (const f of hs.start()) wire.send(f);
     let used = 0;
     while (!hs.done) {

@@ -19,7 +19,11 @@ const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`
 describe("security: admission of unauthenticated connections", () => {
   it("pending: within the caps nothing is cut; over the per-IP share the oldest of that IP goes; over the total, the oldest of the heaviest IP", () => {
     const p = new PendingConnections<string>({ maxPending: 5, maxPendingPerIp: 3 });
-    for (const [c, ip] of [["a1", "A"], ["a2", "A"], ["b1", "B"]] as const) {
+    for (const [c, ip] of [
+      ["a1", "A"],
+      ["a2", "A"],
+      ["b1", "B"],
+    ] as const) {
       expect(p.victimFor(ip)).toBeUndefined();
       p.add(c, ip);
     }
@@ -43,7 +47,11 @@ describe("security: admission of unauthenticated connections", () => {
     expect(logger.entries.map((e) => e.event)).toEqual(["connection-rejected", "connection-rejected"]);
     log.flush();
     const summary = logger.entries.at(-1)!;
-    expect(summary).toMatchObject({ level: "warn", event: "connections-refused", fields: { listener: "transport", total: 10, byReason: { timeout: 7, "bad-proof": 3 }, loggedOneByOne: 2 } });
+    expect(summary).toMatchObject({
+      level: "warn",
+      event: "connections-refused",
+      fields: { listener: "transport", total: 10, byReason: { timeout: 7, "bad-proof": 3 }, loggedOneByOne: 2 },
+    });
     expect(summary.fields["summary"]).toBe("refused 10 connections: 7 timeout, 3 bad-proof");
     log.flush(); // nothing new: no line
     expect(logger.entries).toHaveLength(3);
@@ -76,7 +84,9 @@ describe("security: admission of unauthenticated connections", () => {
     await waitFor(() => target.received.length === 1, "the good peer's message");
     expect(target.received[0]!.from).toBe(good.address);
     // Counted, with the first few in detail.
-    expect(target.log.filter((e) => e.event === "connection-rejected" && e.fields["why"] === "evicted-for-newer").length).toBeGreaterThan(0);
+    expect(target.log.filter((e) => e.event === "connection-rejected" && e.fields["why"] === "evicted-for-newer").length).toBeGreaterThan(
+      0,
+    );
   });
 
   it("transport: a flood of bad handshakes leaves at most 64 rejected sockets lingering (to tell the peer why); the rest are cut at once", async () => {
@@ -110,7 +120,8 @@ describe("security: admission of unauthenticated connections", () => {
   });
 
   it("fd bound: the connection cap stays below the soft fd limit, sharing it between two listeners", () => {
-    const limits = (n: string) => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${n}                 1048576              files\n`;
+    const limits = (n: string) =>
+      `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${n}                 1048576              files\n`;
     expect(connectionCapBelowFdLimit(limits("1024"))).toBe(448);
     expect(connectionCapBelowFdLimit(limits("100"))).toBe(16);
     expect(connectionCapBelowFdLimit(limits("unlimited"))).toBe(Number.MAX_SAFE_INTEGER);
@@ -140,14 +151,21 @@ describe("security: a transient persist failure is retried, within a bound", () 
       attempts++;
       throw errno("ENOSPC");
     };
-    await expect(retryTransient(always, { withinMs: 10_000, now: () => clock, sleep: async (ms) => void (clock += ms) })).rejects.toThrow(/ENOSPC/);
+    await expect(retryTransient(always, { withinMs: 10_000, now: () => clock, sleep: async (ms) => void (clock += ms) })).rejects.toThrow(
+      /ENOSPC/,
+    );
     expect(clock).toBeLessThanOrEqual(10_000);
     expect(attempts).toBeGreaterThan(5);
     attempts = 0;
-    await expect(retryTransient(async () => {
-      attempts++;
-      throw errno("EACCES");
-    }, { sleep: async () => {} })).rejects.toThrow(/EACCES/);
+    await expect(
+      retryTransient(
+        async () => {
+          attempts++;
+          throw errno("EACCES");
+        },
+        { sleep: async () => {} },
+      ),
+    ).rejects.toThrow(/EACCES/);
     expect(attempts).toBe(1);
   });
 });
@@ -160,8 +178,15 @@ describe("security: a failed authentication is reported to the dialer, typed", (
     client.transport.onAuthFailure((f) => failures.push(f));
     client.transport.send(server.address, SAMPLE_MESSAGES.Heartbeat);
     await waitFor(() => failures.length > 0, "the auth failure");
-    expect(failures).toEqual([{ peer: server.address, reason: "rejected-by-peer", peerReason: "bad-proof", detail: expect.stringContaining("wrong secret") }]);
-    expect(new AuthenticationError(failures[0]!)).toMatchObject({ name: "AuthenticationError", peer: server.address, reason: "bad-proof", message: expect.stringMatching(/^authentication with flint:\/\/127\.0\.0\.1:\d+ failed \(bad-proof\)/) });
+    expect(failures).toEqual([
+      { peer: server.address, reason: "rejected-by-peer", peerReason: "bad-proof", detail: expect.stringContaining("wrong secret") },
+    ]);
+    expect(new AuthenticationError(failures[0]!)).toMatchObject({
+      name: "AuthenticationError",
+      peer: server.address,
+      reason: "bad-proof",
+      message: expect.stringMatching(/^authentication with flint:\/\/127\.0\.0\.1:\d+ failed \(bad-proof\)/),
+    });
     await waitFor(() => client.log.some((e) => e.event === "send-dropped"), "the dropped message");
     expect(client.log.find((e) => e.event === "send-dropped")!.fields).toMatchObject({ why: "auth-failed", dropped: 1 });
     expect(server.received).toEqual([]);
@@ -181,7 +206,12 @@ describe("security: a failed authentication is reported to the dialer, typed", (
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
     const sockets: Socket[] = [];
     silent.on("connection", (s) => sockets.push(s));
-    track({ close: () => { for (const s of sockets) s.destroy(); silent.close(); } });
+    track({
+      close: () => {
+        for (const s of sockets) s.destroy();
+        silent.close();
+      },
+    });
     const other = await startNode("other", { handshakeTimeoutMs: 100 });
     const otherFailures: AuthFailure[] = [];
     other.transport.onAuthFailure((f) => otherFailures.push(f));

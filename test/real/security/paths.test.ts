@@ -37,16 +37,38 @@ const ID_FIELDS: Array<[string, (bad: string) => Message]> = [
   ["RegisterWorker.workerId", (bad) => ({ ...SAMPLE_MESSAGES.RegisterWorker, workerId: bad }) as Message],
   ["Heartbeat.workerId", (bad) => ({ ...SAMPLE_MESSAGES.Heartbeat, workerId: bad }) as Message],
   ["WorkerLatestState.driverIds", (bad) => ({ ...SAMPLE_MESSAGES.WorkerLatestState, driverIds: [bad] }) as Message],
-  ["WorkerLatestState.executors.appId", (bad) => ({ ...SAMPLE_MESSAGES.WorkerLatestState, executors: [{ appId: bad, execId: 0, cores: 1, memoryMb: 512, state: "RUNNING" }] }) as Message],
+  [
+    "WorkerLatestState.executors.appId",
+    (bad) =>
+      ({
+        ...SAMPLE_MESSAGES.WorkerLatestState,
+        executors: [{ appId: bad, execId: 0, cores: 1, memoryMb: 512, state: "RUNNING" }],
+      }) as Message,
+  ],
   ["KillExecutors.executorIds", (bad) => ({ ...SAMPLE_MESSAGES.KillExecutors, executorIds: ["0", bad] }) as Message],
   ["RegisterExecutor.executorId", (bad) => ({ ...SAMPLE_MESSAGES.RegisterExecutor, executorId: bad }) as Message],
   ["DriverStatusResponse.workerId", (bad) => ({ ...SAMPLE_MESSAGES.DriverStatusResponse, workerId: bad }) as Message],
-  ["LaunchTask.task.executorId", (bad) => ({ ...SAMPLE_MESSAGES.LaunchTask, task: { ...(SAMPLE_MESSAGES.LaunchTask as Extract<Message, { type: "LaunchTask" }>).task, executorId: bad } }) as Message],
+  [
+    "LaunchTask.task.executorId",
+    (bad) =>
+      ({
+        ...SAMPLE_MESSAGES.LaunchTask,
+        task: { ...(SAMPLE_MESSAGES.LaunchTask as Extract<Message, { type: "LaunchTask" }>).task, executorId: bad },
+      }) as Message,
+  ],
 ];
 
 describe("security: ids that become paths", () => {
   it("codec: ids flint makes match the id pattern", () => {
-    for (const ok of ["app-20240102030405-0000", "driver-20240102030405-0001", "worker-20240102030405-127.0.0.1-7078", "worker-20240102030405-::1-7078", "0", "17", "driver"])
+    for (const ok of [
+      "app-20240102030405-0000",
+      "driver-20240102030405-0001",
+      "worker-20240102030405-127.0.0.1-7078",
+      "worker-20240102030405-::1-7078",
+      "0",
+      "17",
+      "driver",
+    ])
       expect(ID_PATTERN.test(ok), ok).toBe(true);
   });
 
@@ -80,7 +102,14 @@ describe("security: ids that become paths", () => {
     writeFileSync(join(victim, "precious"), "keep me");
     const inputs: Input[] = [];
     const logger = createMemoryLogger("worker");
-    const launcher = new ProcessLauncher({ workDir: work, host: "127.0.0.1", logger, report: (i) => inputs.push(i), executorEntry: "/nonexistent", driverEntry: "/nonexistent" });
+    const launcher = new ProcessLauncher({
+      workDir: work,
+      host: "127.0.0.1",
+      logger,
+      report: (i) => inputs.push(i),
+      executorEntry: "/nonexistent",
+      driverEntry: "/nonexistent",
+    });
     const before = readdirSync(dir).sort();
 
     await launcher.cleanupApp(appId("../victim-dir"));
@@ -90,9 +119,35 @@ describe("security: ids that become paths", () => {
     expect(existsSync(work)).toBe(true);
     expect(logger.entries.filter((e) => e.event === "app-dir-cleanup-refused")).toHaveLength(3);
 
-    launcher.launch({ kind: "driver", driverId: driverId("../escaped"), desc: { cores: 1, memoryMb: 64, supervise: false, command: {} }, workerAddress: address("flint://w:2"), workerId: workerId("w") });
-    launcher.launch({ kind: "executor", appId: appId("../escaped-app"), execId: 0, cores: 1, memoryMb: 64, appDesc: { name: "x", memoryPerExecutorMb: 64, command: {} }, driverAddress: address("flint://d:1"), workerAddress: address("flint://w:2"), workerId: workerId("w") });
-    launcher.launch({ kind: "executor", appId: appId(".."), execId: 0, cores: 1, memoryMb: 64, appDesc: { name: "x", memoryPerExecutorMb: 64, command: {} }, driverAddress: address("flint://d:1"), workerAddress: address("flint://w:2"), workerId: workerId("w") });
+    launcher.launch({
+      kind: "driver",
+      driverId: driverId("../escaped"),
+      desc: { cores: 1, memoryMb: 64, supervise: false, command: {} },
+      workerAddress: address("flint://w:2"),
+      workerId: workerId("w"),
+    });
+    launcher.launch({
+      kind: "executor",
+      appId: appId("../escaped-app"),
+      execId: 0,
+      cores: 1,
+      memoryMb: 64,
+      appDesc: { name: "x", memoryPerExecutorMb: 64, command: {} },
+      driverAddress: address("flint://d:1"),
+      workerAddress: address("flint://w:2"),
+      workerId: workerId("w"),
+    });
+    launcher.launch({
+      kind: "executor",
+      appId: appId(".."),
+      execId: 0,
+      cores: 1,
+      memoryMb: 64,
+      appDesc: { name: "x", memoryPerExecutorMb: 64, command: {} },
+      driverAddress: address("flint://d:1"),
+      workerAddress: address("flint://w:2"),
+      workerId: workerId("w"),
+    });
     expect(inputs.map((i) => i.type)).toEqual(["processLaunchFailed", "processLaunchFailed", "processLaunchFailed"]);
     expect(inputs[0]).toMatchObject({ error: expect.stringMatching(/outside/) });
     expect(logger.entries.filter((e) => e.event === "launch-refused")).toHaveLength(3);
@@ -107,12 +162,41 @@ describe("security: ids that become paths", () => {
     const script = join(dir, "quick.mjs");
     writeFileSync(script, "process.exit(0);\n");
     const inputs: Input[] = [];
-    const launcher = new ProcessLauncher({ workDir: work, host: "127.0.0.1", logger: createMemoryLogger("worker"), report: (i) => inputs.push(i), executorEntry: script, driverEntry: script });
+    const launcher = new ProcessLauncher({
+      workDir: work,
+      host: "127.0.0.1",
+      logger: createMemoryLogger("worker"),
+      report: (i) => inputs.push(i),
+      executorEntry: script,
+      driverEntry: script,
+    });
     expect(statSync(work).mode & 0o777).toBe(0o700);
-    launcher.launch({ kind: "executor", appId: appId("app-1"), execId: 0, cores: 1, memoryMb: 64, appDesc: { name: "x", memoryPerExecutorMb: 64, command: {} }, driverAddress: address("flint://d:1"), workerAddress: address("flint://w:2"), workerId: workerId("w") });
-    launcher.launch({ kind: "driver", driverId: driverId("driver-1"), desc: { cores: 1, memoryMb: 64, supervise: false, command: {} }, workerAddress: address("flint://w:2"), workerId: workerId("w") });
-    for (const d of [join(work, "app-1"), join(work, "app-1", "0"), join(work, "driver-1")]) expect(statSync(d).mode & 0o777, d).toBe(0o700);
-    for (const f of [join(work, "app-1", "0", "launch.json"), join(work, "driver-1", "launch.json"), join(work, "driver-1", "stdout"), join(work, "driver-1", "stderr")])
+    launcher.launch({
+      kind: "executor",
+      appId: appId("app-1"),
+      execId: 0,
+      cores: 1,
+      memoryMb: 64,
+      appDesc: { name: "x", memoryPerExecutorMb: 64, command: {} },
+      driverAddress: address("flint://d:1"),
+      workerAddress: address("flint://w:2"),
+      workerId: workerId("w"),
+    });
+    launcher.launch({
+      kind: "driver",
+      driverId: driverId("driver-1"),
+      desc: { cores: 1, memoryMb: 64, supervise: false, command: {} },
+      workerAddress: address("flint://w:2"),
+      workerId: workerId("w"),
+    });
+    for (const d of [join(work, "app-1"), join(work, "app-1", "0"), join(work, "driver-1")])
+      expect(statSync(d).mode & 0o777, d).toBe(0o700);
+    for (const f of [
+      join(work, "app-1", "0", "launch.json"),
+      join(work, "driver-1", "launch.json"),
+      join(work, "driver-1", "stdout"),
+      join(work, "driver-1", "stderr"),
+    ])
       expect(statSync(f).mode & 0o777, f).toBe(0o600);
     await launcher.idle();
   });

@@ -16,7 +16,17 @@ import { createMemoryLogger } from "../../../src/real/log.js";
 import { Transport } from "../../../src/real/transport.js";
 import type { LocalCluster } from "../../../src/real/cluster/local.js";
 import { connect, type Cluster } from "../../../src/real/driver/api.js";
-import { DIST_READY, FAST_PROTOCOL, ProcessTracker, ROOT, SLOW_APP, executorsUnder, naps, startTestCluster, waitFor } from "../cluster/harness.js";
+import {
+  DIST_READY,
+  FAST_PROTOCOL,
+  ProcessTracker,
+  ROOT,
+  SLOW_APP,
+  executorsUnder,
+  naps,
+  startTestCluster,
+  waitFor,
+} from "../cluster/harness.js";
 
 const dirs: string[] = [];
 const tempDir = (): string => {
@@ -34,7 +44,11 @@ describe("security: secret files", () => {
     const path = join(dir, "s");
     writeFileSync(path, "x\n", { mode: 0o600 });
     expect(() => readSecretFile(path)).toThrow(SecretFileError);
-    expect(() => readSecretFile(path)).toThrow(new RegExp(`secret file ${path}: the secret is 1 bytes, shorter than 16 \\(128 bits\\); make one with: head -c 32 /dev/urandom \\| base64 > secret; chmod 600 secret`));
+    expect(() => readSecretFile(path)).toThrow(
+      new RegExp(
+        `secret file ${path}: the secret is 1 bytes, shorter than 16 \\(128 bits\\); make one with: head -c 32 /dev/urandom \\| base64 > secret; chmod 600 secret`,
+      ),
+    );
     writeFileSync(path, "0123456789abcdef\n");
     expect(readSecretFile(path)).toBe("0123456789abcdef");
     expect(() => new Transport({ logger: createMemoryLogger(), secret: "short" })).toThrow(/shorter than 16/);
@@ -44,7 +58,9 @@ describe("security: secret files", () => {
     const dir = tempDir();
     createSecretFile(join(dir, "real"));
     symlinkSync(join(dir, "real"), join(dir, "link"));
-    expect(() => readSecretFile(join(dir, "link"))).toThrow(/secret file .*link is a symbolic link; point --secret-file at the file itself/);
+    expect(() => readSecretFile(join(dir, "link"))).toThrow(
+      /secret file .*link is a symbolic link; point --secret-file at the file itself/,
+    );
   });
 
   it.skipIf(process.getuid?.() !== 0)("secret: a file owned by another user is refused, naming the fix", () => {
@@ -83,11 +99,28 @@ describe.skipIf(!DIST_READY)("security: the secret reaches a child on fd 3, not 
       `,
     );
     const inputs: Input[] = [];
-    const launcher = new ProcessLauncher({ workDir: join(dir, "work"), host: "127.0.0.1", secret, logger: createMemoryLogger("worker"), report: (i) => inputs.push(i), executorEntry: script });
+    const launcher = new ProcessLauncher({
+      workDir: join(dir, "work"),
+      host: "127.0.0.1",
+      secret,
+      logger: createMemoryLogger("worker"),
+      report: (i) => inputs.push(i),
+      executorEntry: script,
+    });
     // Even with the secret in the worker's own environment, the child does not inherit it.
     process.env[SECRET_ENV] = secret;
     try {
-      launcher.launch({ kind: "executor", appId: appId("app-1"), execId: 0, cores: 1, memoryMb: 64, appDesc: { name: "x", memoryPerExecutorMb: 64, command: {} }, driverAddress: address("flint://d:1"), workerAddress: address("flint://w:2"), workerId: workerId("w") });
+      launcher.launch({
+        kind: "executor",
+        appId: appId("app-1"),
+        execId: 0,
+        cores: 1,
+        memoryMb: 64,
+        appDesc: { name: "x", memoryPerExecutorMb: 64, command: {} },
+        driverAddress: address("flint://d:1"),
+        workerAddress: address("flint://w:2"),
+        workerId: workerId("w"),
+      });
     } finally {
       delete process.env[SECRET_ENV];
     }
@@ -113,12 +146,22 @@ describe.skipIf(!DIST_READY)("security: a live cluster's executors and files", (
   it("secret: a running executor's environment holds no secret; its work directories are 0700 and its launch file 0600", async () => {
     cluster = await startTestCluster(tracker, 1);
     const c = cluster;
-    driver = await connect({ master: c.masterUrl, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver") });
+    driver = await connect({
+      master: c.masterUrl,
+      module: SLOW_APP,
+      secret: c.secret,
+      protocol: FAST_PROTOCOL,
+      logger: createMemoryLogger("driver"),
+    });
     const job = driver.run<number>("nap", naps(4, 1_500));
-    const [pid] = await waitFor("an executor", () => {
-      const pids = executorsUnder(c.workers[0]!.pid);
-      return pids.length > 0 ? pids : undefined;
-    }, 15_000);
+    const [pid] = await waitFor(
+      "an executor",
+      () => {
+        const pids = executorsUnder(c.workers[0]!.pid);
+        return pids.length > 0 ? pids : undefined;
+      },
+      15_000,
+    );
     // What a task of that executor could read of its own process.
     const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
     expect(environ.includes(c.secret)).toBe(false);

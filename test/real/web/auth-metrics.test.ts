@@ -38,7 +38,14 @@ afterEach(async () => {
 
 /** A master whose web UI listens on every address (0.0.0.0): off loopback, so guarded. */
 async function guardedMaster(): Promise<string> {
-  master = await startMaster({ host: "127.0.0.1", port: 0, secret: SECRET, protocol: resolveConfig({}), logger: createMemoryLogger("master"), web: { host: "0.0.0.0", port: 0 } });
+  master = await startMaster({
+    host: "127.0.0.1",
+    port: 0,
+    secret: SECRET,
+    protocol: resolveConfig({}),
+    logger: createMemoryLogger("master"),
+    web: { host: "0.0.0.0", port: 0 },
+  });
   // Reached through 127.0.0.1: the listener is the wildcard one, which any interface reaches.
   return master.webUrl!.replace("0.0.0.0", "127.0.0.1");
 }
@@ -109,27 +116,52 @@ describe.skipIf(!DIST_READY)("metrics", () => {
   it("the master's /metrics parses as Prometheus text and matches flint status --json during a job; the driver counts its tasks", async () => {
     cluster = await startTestCluster(tracker, 2, 1);
     const c = cluster;
-    driver = await connect({ master: c.masterUrl, module: SLOW_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver"), webUi: { port: 0 } });
+    driver = await connect({
+      master: c.masterUrl,
+      module: SLOW_APP,
+      secret: c.secret,
+      protocol: FAST_PROTOCOL,
+      logger: createMemoryLogger("driver"),
+      webUi: { port: 0 },
+    });
     const job = driver.run("nap", naps(6, 1500));
-    const statusJson = (): ClusterStatus => JSON.parse(spawnSync(process.execPath, [FLINT_BIN, "status", "--master", c.masterUrl, "--status-port", String(c.statusPort), "--secret-file", c.secretFile, "--json"], { encoding: "utf8" }).stdout) as ClusterStatus;
+    const statusJson = (): ClusterStatus =>
+      JSON.parse(
+        spawnSync(
+          process.execPath,
+          [FLINT_BIN, "status", "--master", c.masterUrl, "--status-port", String(c.statusPort), "--secret-file", c.secretFile, "--json"],
+          { encoding: "utf8" },
+        ).stdout,
+      ) as ClusterStatus;
     // Both read while every core is busy with a 1.5 s task: compared until one pair agrees, as the two reads are not atomic.
-    const agreed = await waitFor("metrics that match flint status --json", async () => {
-      const samples = parsePrometheus(await (await fetch(c.master.webUrl + "metrics")).text());
-      const status = statusJson();
-      const alive = status.workers.filter((w) => w.state === "ALIVE");
-      const used = alive.reduce((n, w) => n + w.coresUsed, 0);
-      const executors = status.apps.reduce((n, a) => n + a.executors.filter((e) => e.state === "RUNNING").length, 0);
-      if (used !== 2) return undefined;
-      const got = {
-        alive: sampleValue(samples, "flint_master_workers", { state: "ALIVE" }),
-        used: sampleValue(samples, "flint_master_cores", { kind: "used" }),
-        free: sampleValue(samples, "flint_master_cores", { kind: "free" }),
-        running: sampleValue(samples, "flint_master_apps", { state: "RUNNING" }),
-        executors: sampleValue(samples, "flint_master_executors", { state: "RUNNING" }),
-      };
-      const want = { alive: alive.length, used, free: alive.reduce((n, w) => n + w.cores, 0) - used, running: status.apps.filter((a) => a.state === "RUNNING").length, executors };
-      return JSON.stringify(got) === JSON.stringify(want) ? { got, samples } : undefined;
-    }, 15_000, 200);
+    const agreed = await waitFor(
+      "metrics that match flint status --json",
+      async () => {
+        const samples = parsePrometheus(await (await fetch(c.master.webUrl + "metrics")).text());
+        const status = statusJson();
+        const alive = status.workers.filter((w) => w.state === "ALIVE");
+        const used = alive.reduce((n, w) => n + w.coresUsed, 0);
+        const executors = status.apps.reduce((n, a) => n + a.executors.filter((e) => e.state === "RUNNING").length, 0);
+        if (used !== 2) return undefined;
+        const got = {
+          alive: sampleValue(samples, "flint_master_workers", { state: "ALIVE" }),
+          used: sampleValue(samples, "flint_master_cores", { kind: "used" }),
+          free: sampleValue(samples, "flint_master_cores", { kind: "free" }),
+          running: sampleValue(samples, "flint_master_apps", { state: "RUNNING" }),
+          executors: sampleValue(samples, "flint_master_executors", { state: "RUNNING" }),
+        };
+        const want = {
+          alive: alive.length,
+          used,
+          free: alive.reduce((n, w) => n + w.cores, 0) - used,
+          running: status.apps.filter((a) => a.state === "RUNNING").length,
+          executors,
+        };
+        return JSON.stringify(got) === JSON.stringify(want) ? { got, samples } : undefined;
+      },
+      15_000,
+      200,
+    );
     expect(agreed.got).toEqual({ alive: 2, used: 2, free: 0, running: 1, executors: 2 });
     expect(sampleValue(agreed.samples, "flint_master_executors_launched_total")).toBeGreaterThanOrEqual(2);
     expect(agreed.samples.some((s) => s.name === "flint_master_store_write_seconds_count" && s.value > 0)).toBe(true);
@@ -146,7 +178,7 @@ describe.skipIf(!DIST_READY)("metrics", () => {
   }, 60_000);
 
   it("the Prometheus reader is strict: a malformed exposition is refused naming its line", () => {
-    expect(() => parsePrometheus("# TYPE a gauge\na{x=\"1\"} one\n")).toThrow(/line 2/);
+    expect(() => parsePrometheus('# TYPE a gauge\na{x="1"} one\n')).toThrow(/line 2/);
     expect(() => parsePrometheus("b 1\n")).toThrow(/untyped family/);
   });
 });

@@ -15,9 +15,30 @@ describe("metrics observers", () => {
     const metrics = masterMetrics(() => s);
     const observed = observeRole(master, metrics.observe);
     const step = (input: Input, now = T0) => observed.step(s, input, { now });
-    step({ type: "message", from: "worker-1" as never, message: { type: "RegisterWorker", workerId: wid(1), host: "h", port: 1, workerAddress: "worker-1" as never, cores: 4, memoryMb: 4096, masterAddress: s.address } });
+    step({
+      type: "message",
+      from: "worker-1" as never,
+      message: {
+        type: "RegisterWorker",
+        workerId: wid(1),
+        host: "h",
+        port: 1,
+        workerAddress: "worker-1" as never,
+        cores: 4,
+        memoryMb: 4096,
+        masterAddress: s.address,
+      },
+    });
     addWorker(s, 2, 4);
-    step({ type: "message", from: "driver-1" as never, message: { type: "RegisterApplication", appDesc: { name: "a", memoryPerExecutorMb: 512, coresPerExecutor: 2, maxCores: 2, command: {} }, driverAddress: "driver-1" as never } });
+    step({
+      type: "message",
+      from: "driver-1" as never,
+      message: {
+        type: "RegisterApplication",
+        appDesc: { name: "a", memoryPerExecutorMb: 512, coresPerExecutor: 2, maxCores: 2, command: {} },
+        driverAddress: "driver-1" as never,
+      },
+    });
     let samples = parsePrometheus(await metrics.registry.metrics());
     expect(sampleValue(samples, "flint_master_executors_launched_total")).toBe(1);
     expect(sampleValue(samples, "flint_master_cores", { kind: "used" })).toBe(2);
@@ -25,7 +46,14 @@ describe("metrics observers", () => {
     // Only worker-2 heartbeats; worker-1 times out, and its executor is told LOST to the driver.
     const holder = Object.values(s.apps)[0]!.executors["0"]!.workerId;
     const other = holder === wid(1) ? 2 : 1;
-    step({ type: "message", from: `worker-${other}` as never, message: { type: "Heartbeat", workerId: wid(other), workerAddress: `worker-${other}` as never } }, T0 + 5000);
+    step(
+      {
+        type: "message",
+        from: `worker-${other}` as never,
+        message: { type: "Heartbeat", workerId: wid(other), workerAddress: `worker-${other}` as never },
+      },
+      T0 + 5000,
+    );
     if (holder !== wid(1)) {
       // Make the executor's holder the one that times out.
       s.workers[wid(1)]!.lastHeartbeatMs = T0 + 5000;

@@ -6,7 +6,12 @@ import { createMemoryLogger } from "../../../src/real/log.js";
 import { AppModel, renderApp } from "../../../src/real/web/appSite.js";
 import { startWebServer, WebUiError, type WebServer, type WebSite } from "../../../src/real/web/server.js";
 
-const site = (render = () => "<p>body</p>"): WebSite => ({ title: "test", render, api: { thing: () => ({ a: 1 }) }, registry: new Registry() });
+const site = (render = () => "<p>body</p>"): WebSite => ({
+  title: "test",
+  render,
+  api: { thing: () => ({ a: 1 }) },
+  registry: new Registry(),
+});
 const open: Array<WebServer | Server> = [];
 afterEach(async () => {
   for (const s of open.splice(0)) await new Promise<void>((done) => ("url" in s ? void s.close().then(done) : s.close(() => done())));

@@ -50,7 +50,14 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 /** The text of the cells of `table#id`, row by row (live: the page replaces it every second). */
-const rows = (page: Page, id: string): Promise<string[][]> => page.locator(`#${id} tbody tr`).evaluateAll((trs) => trs.map((tr) => Array.from((tr as unknown as { children: ArrayLike<{ textContent: string | null }> }).children, (td) => td.textContent ?? "")));
+const rows = (page: Page, id: string): Promise<string[][]> =>
+  page
+    .locator(`#${id} tbody tr`)
+    .evaluateAll((trs) =>
+      trs.map((tr) =>
+        Array.from((tr as unknown as { children: ArrayLike<{ textContent: string | null }> }).children, (td) => td.textContent ?? ""),
+      ),
+    );
 
 describe.skipIf(!HAVE_CHROMIUM || !DIST_READY)("web UI in a browser", () => {
   it("master page: a worker appears when it registers and turns DEAD when killed -9; no cores or executors shown on it", async () => {
@@ -68,7 +75,11 @@ describe.skipIf(!HAVE_CHROMIUM || !DIST_READY)("web UI in a browser", () => {
     expect((await rows(page, "workers")).map((r) => r[2])).toEqual(["ALIVE", "ALIVE"]);
     await shot(page, "master");
     kill(added.pid, "SIGKILL");
-    await page.waitForFunction('[...document.querySelectorAll("#workers tbody tr")].some((tr) => tr.children[2]?.textContent === "DEAD")', undefined, { timeout: 15_000 });
+    await page.waitForFunction(
+      '[...document.querySelectorAll("#workers tbody tr")].some((tr) => tr.children[2]?.textContent === "DEAD")',
+      undefined,
+      { timeout: 15_000 },
+    );
     const dead = (await rows(page, "workers")).find((r) => r[2] === "DEAD")!;
     expect(dead[3]).toBe("0 / 1");
     expect(dead[5]).toBe("0");
@@ -78,26 +89,48 @@ describe.skipIf(!HAVE_CHROMIUM || !DIST_READY)("web UI in a browser", () => {
   it("app page: a job's progress advances live; worker page: the log link opens the executor's stderr", async () => {
     cluster = await startTestCluster(tracker, 1, 2);
     const c = cluster;
-    driver = await connect({ master: c.masterUrl, module: CHATTY_APP, secret: c.secret, protocol: FAST_PROTOCOL, logger: createMemoryLogger("driver"), webUi: { port: 0 } });
+    driver = await connect({
+      master: c.masterUrl,
+      module: CHATTY_APP,
+      secret: c.secret,
+      protocol: FAST_PROTOCOL,
+      logger: createMemoryLogger("driver"),
+      webUi: { port: 0 },
+    });
     expect(driver.webUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const appPage = await open(driver.webUrl!);
-    const job = driver.run("chat", Array.from({ length: 40 }, (_, i) => ({ ms: 150, value: i })));
+    const job = driver.run(
+      "chat",
+      Array.from({ length: 40 }, (_, i) => ({ ms: 150, value: i })),
+    );
     const finished = async (): Promise<number> => {
       const text = (await appPage.textContent("#jobs .count").catch(() => null)) ?? "0/40";
       return Number(text.split("/")[0]);
     };
-    const first = await waitFor("some progress on the page", async () => {
-      const n = await finished();
-      return n > 0 && n < 40 ? n : undefined;
-    }, 15_000, 100);
+    const first = await waitFor(
+      "some progress on the page",
+      async () => {
+        const n = await finished();
+        return n > 0 && n < 40 ? n : undefined;
+      },
+      15_000,
+      100,
+    );
     await shot(appPage, "app");
-    const later = await waitFor("more progress on the page", async () => {
-      const n = await finished();
-      return n > first ? n : undefined;
-    }, 15_000, 100);
+    const later = await waitFor(
+      "more progress on the page",
+      async () => {
+        const n = await finished();
+        return n > first ? n : undefined;
+      },
+      15_000,
+      100,
+    );
     expect(later).toBeGreaterThan(first);
     await job;
-    await appPage.waitForFunction('document.querySelector("#jobs tbody tr td:nth-child(2)")?.textContent === "SUCCEEDED"', undefined, { timeout: 10_000 });
+    await appPage.waitForFunction('document.querySelector("#jobs tbody tr td:nth-child(2)")?.textContent === "SUCCEEDED"', undefined, {
+      timeout: 10_000,
+    });
     expect(await appPage.textContent("#jobs .count")).toBe("40/40");
     expect((await rows(appPage, "executors")).length).toBeGreaterThan(0);
     await appPage.close();

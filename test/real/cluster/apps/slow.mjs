@@ -19,6 +19,9 @@ export function spin({ ms }) {
 export async function main(ctx) {
   const tasks = Number(ctx.argv[0] ?? 40);
   const ms = Number(ctx.argv[1] ?? 200);
-  const out = await ctx.run("nap", Array.from({ length: tasks }, (_, i) => ({ ms, value: i })));
+  const out = await ctx.run(
+    "nap",
+    Array.from({ length: tasks }, (_, i) => ({ ms, value: i })),
+  );
   return `sum=${out.reduce((a, b) => a + b, 0)}`;
 }
