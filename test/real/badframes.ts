@@ -91,18 +91,16 @@ export function attacks(options: { maxFrameBytes: number }): fc.Arbitrary<Attack
     ),
     pre(
       "wrong-version",
-      fc
-        .integer({ min: 2, max: 1_000 })
-        .map((v) =>
-          frameJson({
-            hs: "hello",
-            protocolVersion: PROTOCOL_VERSION + v,
-            nodeAddress: "flint://127.0.0.1:9",
-            dialed: "flint://127.0.0.1:9",
-            nonce: NONCE,
-            auth: true,
-          }),
-        ),
+      fc.integer({ min: 2, max: 1_000 }).map((v) =>
+        frameJson({
+          hs: "hello",
+          protocolVersion: PROTOCOL_VERSION + v,
+          nodeAddress: "flint://127.0.0.1:9",
+          dialed: "flint://127.0.0.1:9",
+          nonce: NONCE,
+          auth: true,
+        }),
+      ),
     ),
     pre(
       "junk-json-pre",

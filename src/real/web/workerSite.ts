@@ -58,18 +58,16 @@ export function workerModel(s: WorkerState): WorkerPageModel {
       state: e.state,
       logs: `/logs/${e.appId}/${e.execId}/`,
     })),
-    finishedExecutors: [...s.finishedExecutors]
-      .reverse()
-      .map((e) => ({
-        appId: e.appId,
-        execId: e.execId,
-        cores: e.cores,
-        memoryMb: e.memoryMb,
-        state: e.state,
-        message: e.message ?? null,
-        exitStatus: e.exitStatus ?? null,
-        logs: `/logs/${e.appId}/${e.execId}/`,
-      })),
+    finishedExecutors: [...s.finishedExecutors].reverse().map((e) => ({
+      appId: e.appId,
+      execId: e.execId,
+      cores: e.cores,
+      memoryMb: e.memoryMb,
+      state: e.state,
+      message: e.message ?? null,
+      exitStatus: e.exitStatus ?? null,
+      logs: `/logs/${e.appId}/${e.execId}/`,
+    })),
     drivers: Object.values(s.drivers).map((d) => ({
       driverId: d.driverId,
       phase: d.phase,
