@@ -27,9 +27,18 @@ export function presentedToken(req: IncomingMessage): string | undefined {
   if (cookies === undefined) return undefined;
   for (const part of cookies.split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === TOKEN_COOKIE) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === TOKEN_COOKIE) return decodedOrRaw(part.slice(eq + 1).trim());
   }
   return undefined;
+}
+
+/** A cookie value decoded; a malformed escape (a stranger's `%E0%A4%A`) stays as sent and simply fails the comparison, never throws. */
+function decodedOrRaw(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 export function tokensEqual(a: string, b: string): boolean {

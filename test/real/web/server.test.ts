@@ -56,3 +56,14 @@ describe("web server", () => {
     expect(html).toContain("&lt;script&gt;steal()&lt;/script&gt;");
   });
 });
+
+describe("web auth: what a stranger sends never throws", () => {
+  it("a malformed cookie escape is no token (401 follows), not an exception in the request handler", async () => {
+    const { presentedToken, WebAuth, webToken } = await import("../../../src/real/web/auth.js");
+    const req = (cookie: string) => ({ headers: { cookie } }) as unknown as import("node:http").IncomingMessage;
+    expect(() => presentedToken(req("flint_token=%E0%A4%A"))).not.toThrow();
+    const auth = new WebAuth(webToken("s3cret"));
+    expect(auth.allows(req("flint_token=%E0%A4%A"))).toBe(false);
+    expect(auth.allows(req(`flint_token=${webToken("s3cret")}`))).toBe(true);
+  });
+});
