@@ -60,15 +60,7 @@ export function masterMetrics(state: () => MasterState): MasterMetrics {
     labelNames: ["kind"],
     registers: [registry],
     collect() {
-      let used = 0;
-      let total = 0;
-      for (const w of Object.values(state().workers)) {
-        if (w.state !== "ALIVE") continue;
-        used += w.coresUsed;
-        total += w.cores;
-      }
-      this.set({ kind: "used" }, used);
-      this.set({ kind: "free" }, total - used);
+      setUsedAndFree(this, state(), (w) => [w.coresUsed, w.cores]);
     },
   });
   new Gauge({
@@ -77,15 +69,7 @@ export function masterMetrics(state: () => MasterState): MasterMetrics {
     labelNames: ["kind"],
     registers: [registry],
     collect() {
-      let used = 0;
-      let total = 0;
-      for (const w of Object.values(state().workers)) {
-        if (w.state !== "ALIVE") continue;
-        used += w.memoryUsed;
-        total += w.memoryMb;
-      }
-      this.set({ kind: "used" }, used);
-      this.set({ kind: "free" }, total - used);
+      setUsedAndFree(this, state(), (w) => [w.memoryUsed, w.memoryMb]);
     },
   });
   new Gauge({
@@ -335,4 +319,18 @@ export function driverMetrics(model: () => { jobs: Array<{ state: string }>; exe
       }
     },
   };
+}
+
+/** One resource of the ALIVE workers as the gauge's `used` and `free` (cores and memory alike). */
+function setUsedAndFree(gauge: Gauge<"kind">, s: MasterState, usedAndTotal: (w: MasterState["workers"][string]) => [number, number]): void {
+  let used = 0;
+  let total = 0;
+  for (const w of Object.values(s.workers)) {
+    if (w.state !== "ALIVE") continue;
+    const [u, t] = usedAndTotal(w);
+    used += u;
+    total += t;
+  }
+  gauge.set({ kind: "used" }, used);
+  gauge.set({ kind: "free" }, total - used);
 }
