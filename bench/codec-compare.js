@@ -5,6 +5,7 @@
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
+import { samples } from "./codec-samples.js";
 
 const baselineDir = process.argv[2];
 if (baselineDir === undefined) {
@@ -16,42 +17,6 @@ const builds = [
   ["baseline", await import(pathToFileURL(`${resolve(baselineDir)}/real/codec.js`).href)],
   ["this", await import(pathToFileURL(`${dist}/real/codec.js`).href)],
 ];
-
-const samples = {
-  ExecutorHeartbeat: { type: "ExecutorHeartbeat", executorId: "3" },
-  LaunchTask: {
-    type: "LaunchTask",
-    task: {
-      taskId: 123456,
-      attemptNumber: 0,
-      executorId: "3",
-      taskSetId: "job-7.0.0",
-      index: 4711,
-      cpus: 1,
-      payload: { data: { fn: "sample", args: [4711, 1000] }, sizeBytes: 32 },
-    },
-  },
-  StatusUpdate: {
-    type: "StatusUpdate",
-    executorId: "3",
-    taskId: 123456,
-    state: "FINISHED",
-    data: { kind: "result", value: 785398, sizeBytes: 6 },
-    taskCpus: 1,
-  },
-  WorkerLatestState: {
-    type: "WorkerLatestState",
-    workerId: "worker-20240101000000-127.0.0.1-7078",
-    executors: Array.from({ length: 16 }, (_, i) => ({
-      appId: "app-20240101000000-0001",
-      execId: i,
-      cores: 1,
-      memoryMb: 1024,
-      state: "RUNNING",
-    })),
-    driverIds: [],
-  },
-};
 
 const N = Number(process.env.N ?? 200_000);
 const ROUNDS = 7;

@@ -7,43 +7,8 @@ import { resolve } from "node:path";
 
 const dist = resolve(process.env.FLINT_DIST ?? new URL("../dist", import.meta.url).pathname);
 const { encodeMessage, decodeMessage, validateMessage } = await import(pathToFileURL(`${dist}/real/codec.js`).href);
+import { samples } from "./codec-samples.js";
 const { encodeFrame, FrameDecoder } = await import(pathToFileURL(`${dist}/real/framing.js`).href);
-
-const samples = {
-  ExecutorHeartbeat: { type: "ExecutorHeartbeat", executorId: "3" },
-  LaunchTask: {
-    type: "LaunchTask",
-    task: {
-      taskId: 123456,
-      attemptNumber: 0,
-      executorId: "3",
-      taskSetId: "job-7.0.0",
-      index: 4711,
-      cpus: 1,
-      payload: { data: { fn: "sample", args: [4711, 1000] }, sizeBytes: 32 },
-    },
-  },
-  StatusUpdate: {
-    type: "StatusUpdate",
-    executorId: "3",
-    taskId: 123456,
-    state: "FINISHED",
-    data: { kind: "result", value: 785398, sizeBytes: 6 },
-    taskCpus: 1,
-  },
-  WorkerLatestState: {
-    type: "WorkerLatestState",
-    workerId: "worker-20240101000000-127.0.0.1-7078",
-    executors: Array.from({ length: 16 }, (_, i) => ({
-      appId: "app-20240101000000-0001",
-      execId: i,
-      cores: 1,
-      memoryMb: 1024,
-      state: "RUNNING",
-    })),
-    driverIds: [],
-  },
-};
 
 function time(fn, iterations) {
   for (let i = 0; i < Math.min(iterations, 20_000); i++) fn(); // warm up
