@@ -11,7 +11,7 @@
 // `a <= b`, `a >= b`, `true`, `false`), so more mutants than locations run: the counts printed are
 // Stryker's.
 //
-//   node bench/mutation.js [--sample N] [--seed S] [--seeds B] [--concurrency C] [--files master|driver|all]
+//   node bench/mutation.js [--sample N] [--seed S] [--seeds B] [--swarm-seeds W] [--concurrency C] [--files master|driver|all]
 //
 // --files: which side's decision code to mutate (default all six files; master: handlers,
 // schedule, recovery; driver: backend, taskScheduler, taskSetManager), for a per-side study.
@@ -22,7 +22,10 @@
 //
 // --sample N: source locations to mutate (default 60, about 150 mutants).
 //
-// --seeds B: the fuzz budget per mutant, B seeds of each standard scenario (default 5).
+// --seeds B: the fuzz budget per mutant, B seeds of each shipped scenario (default 5), and
+// --swarm-seeds W: W seeds of the swarm base (default 300), the fuzzer's main power: each swarm seed
+// draws a new cluster, workload and fault mix, where a shipped scenario's seeds vary only its faults'
+// timing. CI's budget (`npm run fuzz`) is 2,000 seeds per scenario and 3,000 swarm seeds.
 //
 // --save-results FILE writes the mutants' results (Stryker's, as JSON) to FILE; --from-results
 // FILE prints the summary of such a file again without running Stryker (to study survivors).
@@ -49,6 +52,7 @@ const flag = (name, def) => {
 const SAMPLE = flag("--sample", 60);
 const SEED = flag("--seed", 1);
 const SEEDS = flag("--seeds", 5);
+const SWARM_SEEDS = flag("--swarm-seeds", 300);
 const CONCURRENCY = flag("--concurrency", 2);
 const pathFlag = (name) => {
   const i = argv.indexOf(name);
@@ -127,18 +131,18 @@ const locations = [
 ];
 const mutate = sample(locations, SAMPLE, SEED);
 // The shipped scenarios (not the JSON Schema, not big-cluster) and the swarm base, as `npm run fuzz`.
-const standard = [
-  ...readdirSync(join(ROOT, "scenarios"))
-    .filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json") && f !== "big-cluster.json")
-    .sort()
-    .map((f) => `scenarios/${f}`),
-  "swarm",
-];
-const command = `node bin/flint.js fuzz ${standard.join(" ")} --seeds ${SEEDS} --jobs 1 --quiet --max-failures 1 --shrink-budget 0 --no-coverage --out .flint-mutation`;
+const standard = readdirSync(join(ROOT, "scenarios"))
+  .filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json") && f !== "big-cluster.json")
+  .sort()
+  .map((f) => `scenarios/${f}`);
+// The swarm first: it kills most mutants, and the first failure ends the run (--max-failures 1).
+const fuzz = (bases, seeds) =>
+  `node bin/flint.js fuzz ${bases.join(" ")} --seeds ${seeds} --jobs 1 --quiet --max-failures 1 --shrink-budget 0 --no-coverage --out .flint-mutation`;
+const command = `${fuzz(["swarm"], SWARM_SEEDS)} && ${fuzz(standard, SEEDS)}`;
 
 const SANDBOX = join(ROOT, ".stryker-tmp");
 console.log(
-  `mutation: ${all.length} mutants at ${locations.length} locations in ${FILES.length} files; sampled ${mutate.length} locations (seed ${SEED}); fuzz budget per mutant: ${SEEDS} seeds x ${standard.length} standard scenarios; concurrency ${CONCURRENCY}`,
+  `mutation: ${all.length} mutants at ${locations.length} locations in ${FILES.length} files; sampled ${mutate.length} locations (seed ${SEED}); fuzz budget per mutant: ${SWARM_SEEDS} swarm seeds + ${SEEDS} seeds x ${standard.length} shipped scenarios; concurrency ${CONCURRENCY}`,
 );
 const started = performance.now();
 let results;
@@ -295,7 +299,7 @@ console.log(
 for (const [rule, text] of Object.entries(EQUIVALENT_RULES))
   console.log(`equivalent rule ${rule}: ${text} (${equivalent.filter((r) => equivalenceRule(r) === rule).length})`);
 console.log(
-  `budget: ${SEEDS} seeds of each of ${standard.length} standard scenarios per mutant; files: ${SIDE}; sample: ${mutate.length} of ${locations.length} locations (seed ${SEED}), ${results.length} of ${all.length} mutants`,
+  `budget: ${SWARM_SEEDS} swarm seeds and ${SEEDS} seeds of each of ${standard.length} shipped scenarios per mutant; files: ${SIDE}; sample: ${mutate.length} of ${locations.length} locations (seed ${SEED}), ${results.length} of ${all.length} mutants`,
 );
 const describe = (r) =>
   `    ${r.location.start.line}:${r.location.start.column} ${r.mutatorName}: ${short(original(r))} -> ${short(r.replacement ?? "")}`;
