@@ -44,9 +44,15 @@ export function journalOption(
 }
 
 /**
- * The master's default: `journal/` in its filesystem recovery directory (the store skips it);
- * none with another store (the master has no directory of its own then).
+ * Where a master journals when told nothing and its store is not a directory (ZooKeeper, none):
+ * next to where it runs, as the default recovery directory and a worker's work directory are.
  */
-export function masterJournalDefault(recovery: { mode: string; dir?: string }): string | undefined {
-  return recovery.mode === "filesystem" && recovery.dir !== undefined ? join(recovery.dir, JOURNAL_SUBDIR) : undefined;
+export const MASTER_JOURNAL_FALLBACK = "flint-journal";
+
+/**
+ * The master's default: `journal/` in its filesystem recovery directory (the store skips it);
+ * with another store, which has no directory, `./flint-journal`. The recorder is on by default.
+ */
+export function masterJournalDefault(recovery: { mode: string; dir?: string }): string {
+  return recovery.mode === "filesystem" && recovery.dir !== undefined ? join(recovery.dir, JOURNAL_SUBDIR) : MASTER_JOURNAL_FALLBACK;
 }

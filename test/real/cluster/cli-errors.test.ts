@@ -177,7 +177,8 @@ async function startMaster(secret: string): Promise<{ child: ChildProcess; url: 
   const child = spawn(
     process.execPath,
     [FLINT_BIN, "master", "--port", "0", "--status-port", "0", "--recovery", "none", "--secret-file", secret],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    // Its default journal (./flint-journal) goes to the test's folder, not the checkout.
+    { stdio: ["ignore", "pipe", "pipe"], cwd: apps },
   );
   let out = "";
   const url = await new Promise<string>((resolve, reject) => {
