@@ -119,7 +119,13 @@ function checkResults(results, n) {
  * Every measure on a fresh cluster. `lowLatency`: throughput and round trips only, the cluster
  * started with --low-latency. `throughputOnly`: no heap and no round trips (--journal-cost).
  */
-async function flintBench({ lowLatency = false, journal: journalOn = journal, sizes = SIZES, repeats = REPEATS, throughputOnly = false } = {}) {
+async function flintBench({
+  lowLatency = false,
+  journal: journalOn = journal,
+  sizes = SIZES,
+  repeats = REPEATS,
+  throughputOnly = false,
+} = {}) {
   const out = {};
   const t0 = performance.now();
   const cluster = await startLocalCluster({
@@ -254,8 +260,7 @@ async function journalCostBench() {
   };
   const signed = (pct) => `${pct >= 0 ? "+" : ""}${fmt(pct, 1)}%`;
   const cpuOf = (r) => Object.values(r[`cpuPerTaskUs${n}`]).reduce((a, b) => a + b, 0);
-  const measure = (on) =>
-    flintBench({ journal: on, sizes: [n], repeats: JOURNAL_COST_RUNS, throughputOnly: true, lowLatency: false });
+  const measure = (on) => flintBench({ journal: on, sizes: [n], repeats: JOURNAL_COST_RUNS, throughputOnly: true, lowLatency: false });
   console.log(
     `flint local, 2 workers x 1 core, node ${process.version}: the flight recorder's cost, ${PAIRS} pairs in alternating order; ` +
       `each cluster: ${fmt(WARM_UP_TASKS)} tasks of warm-up, then the median of ${JOURNAL_COST_RUNS} jobs of ${fmt(n)} no-op tasks`,

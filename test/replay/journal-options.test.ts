@@ -3,7 +3,7 @@
  * inside its recovery directory, which the recovery store does not take for a record, and
  * `./flint-journal` for a master whose store has no directory (the recorder is on by default).
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -168,5 +168,49 @@ describe.skipIf(!DIST_READY)("journals on by default: a master without a recover
         await journalOfMasterIn(join(tmp, "zk"), tracker, "--recovery", `zookeeper:${zk!.connectString}/journal-default`),
       );
     }, 60_000);
+  });
+});
+
+describe.skipIf(!DIST_READY)("journals on by default: a client-mode driver (flint submit)", () => {
+  const APP = "export function f(x) { return x; }\nexport async function main(ctx) { return ctx.run('f', [1]); }\n";
+  /** `flint submit` in `cwd` against a master that is not there (it fails fast, after its driver started). */
+  const submit = (cwd: string, ...args: string[]) => {
+    mkdirSync(cwd, { recursive: true });
+    writeFileSync(join(cwd, "app.mjs"), APP);
+    const env = { ...process.env };
+    delete env[JOURNAL_ENV];
+    return spawnSync(process.execPath, [FLINT_BIN, "submit", "app.mjs", "--master", "flint://127.0.0.1:1", "--quiet", ...args], {
+      cwd,
+      env,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+  };
+
+  it("journals into ./flint-journal; --no-journal writes nothing; --journal DIR elsewhere", () => {
+    const cwd = join(tmp, "submit");
+    const r = submit(cwd);
+    expect(r.stderr).toMatch(/cannot reach any master/);
+    expect(r.status).toBe(1);
+    const files = readdirSync(join(cwd, "flint-journal"));
+    expect(files).toHaveLength(1);
+    expect(files[0]!).toMatch(/^driver-127\.0\.0\.1_\d+-\d+\.0\.jsonl$/);
+    const header = JSON.parse(readFileSync(join(cwd, "flint-journal", files[0]!), "utf8").split("\n")[0]!) as { role: string };
+    expect(header.role).toBe("driver");
+
+    const off = join(tmp, "submit-off");
+    expect(submit(off, "--no-journal").status).toBe(1);
+    expect(readdirSync(off)).toEqual(["app.mjs"]);
+
+    const elsewhere = join(tmp, "submit-elsewhere");
+    expect(submit(elsewhere, "--journal", "j").status).toBe(1);
+    expect(readdirSync(join(elsewhere, "j"))).toHaveLength(1);
+    expect(existsSync(join(elsewhere, "flint-journal"))).toBe(false);
+  }, 60_000);
+
+  it("cluster mode: --journal and --no-journal are usage errors (its driver journals where its worker does)", () => {
+    const r = submit(join(tmp, "submit-cluster"), "--deploy-mode", "cluster", "--journal", "j");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--journal works in client mode only");
   });
 });
