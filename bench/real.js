@@ -9,6 +9,12 @@
 // a second time on a cluster started with --low-latency (src/real/cluster/cpuLatency.ts).
 //
 //   node bench/real.js [--quick] [--no-dask] [--no-low-latency] [--no-journal] [--validate]
+//
+// --journal-cost [--pairs N]: the flight recorder's cost alone (issue 17 allows 5% of no-op
+// throughput). N pairs (default 5) of fresh clusters, one with journals and one without, in
+// alternating order (on, off, off, on, on, off, ...) so that drift from other work on the machine
+// falls on both; each runs the warm-up and then JOURNAL_COST_RUNS jobs of 10,000 no-op tasks. It
+// prints every pair and the median overheads of throughput and of CPU per task.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -23,6 +29,11 @@ const quick = process.argv.includes("--quick");
 const noDask = process.argv.includes("--no-dask");
 /** --no-journal: the flight recorder off in every process (its cost is the difference; issue 17 allows 5%). */
 const journal = !process.argv.includes("--no-journal");
+/** --journal-cost: only the recorder's cost, measured in alternating pairs (see the top). */
+const journalCost = process.argv.includes("--journal-cost");
+const PAIRS = optionNumber("--pairs", 5);
+/** Jobs of 10,000 tasks per cluster in --journal-cost (the median rate and the mean CPU count). */
+const JOURNAL_COST_RUNS = 3;
 /** --validate: master and workers check their own invariants after every step (issue 17 asks for its cost). */
 const validate = process.argv.includes("--validate");
 const SIZES = quick ? [10_000] : [10_000, 100_000];
@@ -38,6 +49,15 @@ const REPEATS = quick ? 1 : 3;
  * (each of the two runs 5,000; with 1,000 each, the first measured job still ran ~20% slower).
  */
 const WARM_UP_TASKS = 10_000;
+
+/** The positive integer after `name` on the command line, else `fallback`. */
+function optionNumber(name, fallback) {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} needs a positive whole number, not '${process.argv[at + 1] ?? ""}'`);
+  return value;
+}
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
@@ -95,8 +115,17 @@ function checkResults(results, n) {
     throw new Error(`expected the ${n} inputs back in order, got ${results.length} results`);
 }
 
-/** Every measure on a fresh cluster; `lowLatency`: throughput and round trips only, the cluster started with --low-latency. */
-async function flintBench(lowLatency = false) {
+/**
+ * Every measure on a fresh cluster. `lowLatency`: throughput and round trips only, the cluster
+ * started with --low-latency. `throughputOnly`: no heap and no round trips (--journal-cost).
+ */
+async function flintBench({
+  lowLatency = false,
+  journal: journalOn = journal,
+  sizes = SIZES,
+  repeats = REPEATS,
+  throughputOnly = false,
+} = {}) {
   const out = {};
   const t0 = performance.now();
   const cluster = await startLocalCluster({
@@ -106,7 +135,7 @@ async function flintBench(lowLatency = false) {
     logLevel: "warn",
     lowLatency,
     validate,
-    ...(journal ? {} : { journal: false }),
+    ...(journalOn ? {} : { journal: false }),
   });
   const driverLogger = createMemoryLogger("bench");
   const driver = await connect({
@@ -125,11 +154,11 @@ async function flintBench(lowLatency = false) {
       "noop",
       Array.from({ length: WARM_UP_TASKS }, (_, i) => i),
     );
-    for (const n of SIZES) {
+    for (const n of sizes) {
       const inputs = Array.from({ length: n }, (_, i) => i);
       const rates = [];
       const cpuRuns = [];
-      for (let run = 0; run < REPEATS; run++) {
+      for (let run = 0; run < repeats; run++) {
         global.gc?.();
         const cpuBefore = cpuSnapshot(cluster);
         const started = performance.now();
@@ -148,8 +177,10 @@ async function flintBench(lowLatency = false) {
         Object.keys(cpuRuns[0]).map((k) => [k, cpuRuns.reduce((sum, c) => sum + c[k], 0) / cpuRuns.length]),
       );
     }
-    if (!lowLatency) await peakHeapPerTask(driver, out);
-    await roundTrips(driver, out);
+    if (!throughputOnly) {
+      if (!lowLatency) await peakHeapPerTask(driver, out);
+      await roundTrips(driver, out);
+    }
   } finally {
     await driver.close();
     await cluster.stop();
@@ -219,6 +250,66 @@ function daskBench() {
   return JSON.parse(run.stdout.trim().split("\n").at(-1));
 }
 
+/** Alternating pairs with and without journals: each pair's numbers, then the median overheads. */
+async function journalCostBench() {
+  const n = 10_000;
+  const median = (xs) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  const signed = (pct) => `${pct >= 0 ? "+" : ""}${fmt(pct, 1)}%`;
+  const cpuOf = (r) => Object.values(r[`cpuPerTaskUs${n}`]).reduce((a, b) => a + b, 0);
+  const measure = (on) => flintBench({ journal: on, sizes: [n], repeats: JOURNAL_COST_RUNS, throughputOnly: true, lowLatency: false });
+  console.log(
+    `flint local, 2 workers x 1 core, node ${process.version}: the flight recorder's cost, ${PAIRS} pairs in alternating order; ` +
+      `each cluster: ${fmt(WARM_UP_TASKS)} tasks of warm-up, then the median of ${JOURNAL_COST_RUNS} jobs of ${fmt(n)} no-op tasks`,
+  );
+  /** Per pair: throughput and CPU per task with journals, in % more than without. */
+  const rateOverheads = [];
+  const cpuOverheads = [];
+  const rows = { on: { rate: [], cpu: [] }, off: { rate: [], cpu: [] } };
+  for (let pair = 0; pair < PAIRS; pair++) {
+    const order = pair % 2 === 0 ? [true, false] : [false, true];
+    const got = {};
+    for (const on of order) got[on ? "on" : "off"] = await measure(on);
+    const rateOn = got.on[`tasksPerSecond${n}`];
+    const rateOff = got.off[`tasksPerSecond${n}`];
+    const cpuOn = cpuOf(got.on);
+    const cpuOff = cpuOf(got.off);
+    rows.on.rate.push(rateOn);
+    rows.off.rate.push(rateOff);
+    rows.on.cpu.push(cpuOn);
+    rows.off.cpu.push(cpuOff);
+    // Throughput and CPU per task with the recorder, in % more than without it (throughput: less is worse).
+    rateOverheads.push((rateOn / rateOff - 1) * 100);
+    cpuOverheads.push((cpuOn / cpuOff - 1) * 100);
+    const perRole = (r) => {
+      const c = r[`cpuPerTaskUs${n}`];
+      return `driver ${fmt(c.driver, 1)}, executors ${fmt(c.executors, 1)}, workers ${fmt(c.workers, 1)}, master ${fmt(c.master, 1)}`;
+    };
+    console.log(
+      `pair ${pair + 1} (${order.map((on) => (on ? "journal" : "no journal")).join(" first, then ")}): ` +
+        `journal ${fmt(rateOn)} tasks/s ${fmt(cpuOn, 1)} µs/task (${perRole(got.on)}); ` +
+        `no journal ${fmt(rateOff)} tasks/s ${fmt(cpuOff, 1)} µs/task (${perRole(got.off)}); ` +
+        `throughput ${signed(rateOverheads.at(-1))}, CPU ${signed(cpuOverheads.at(-1))}`,
+    );
+  }
+  console.log(
+    `medians: journal ${fmt(median(rows.on.rate))} tasks/s ${fmt(median(rows.on.cpu), 1)} µs/task; ` +
+      `no journal ${fmt(median(rows.off.rate))} tasks/s ${fmt(median(rows.off.cpu), 1)} µs/task`,
+  );
+  console.log(
+    `journal cost (median of the ${PAIRS} pairs): throughput ${signed(median(rateOverheads))}, CPU per task ${signed(median(cpuOverheads))} ` +
+      `(issue 17 allows 5% of no-op throughput)`,
+  );
+}
+
+if (journalCost) {
+  await journalCostBench();
+  process.exit(0);
+}
+
 const flint = await flintBench();
 /**
  * The same measures with `flint local --low-latency` (CPUs kept out of deep idle while the cluster
@@ -232,7 +323,7 @@ function lowLatencyRefusal() {
   return undefined;
 }
 const lowLatencySkipped = lowLatencyRefusal();
-const flintLow = lowLatencySkipped === undefined ? await flintBench(true) : undefined;
+const flintLow = lowLatencySkipped === undefined ? await flintBench({ lowLatency: true }) : undefined;
 const dask = daskBench();
 const rows = [];
 const row = (name, f, d, unit, digits = 0, higherIsBetter = true) => {

@@ -102,7 +102,11 @@ describe.skipIf(!DIST_READY)("config file on the command line", () => {
       file,
       JSON.stringify({ master: { port: 1, statusPort: 0, recovery: "none", webPort: "off", logFile: join(dir, "master.log") } }),
     );
-    const child = spawn(process.execPath, [FLINT_BIN, "master", "--config", file, "--port", "0"], { stdio: ["pipe", "pipe", "pipe"] });
+    // cwd: its default journal (./flint-journal) goes to the test's folder, not the checkout.
+    const child = spawn(process.execPath, [FLINT_BIN, "master", "--config", file, "--port", "0"], {
+      stdio: ["pipe", "pipe", "pipe"],
+      cwd: dir,
+    });
     tracker.track(child.pid!);
     let stdout = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

@@ -74,7 +74,12 @@ let secretFile = "";
 const env = { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) };
 
 function inNs(ns: string, args: string[]): ChildProcess {
-  const child = spawn("ip", ["netns", "exec", ns, process.execPath, FLINT_BIN, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+  // cwd: a master's default journal (./flint-journal) goes to the test's folder, not the checkout.
+  const child = spawn("ip", ["netns", "exec", ns, process.execPath, FLINT_BIN, ...args], {
+    env,
+    stdio: ["pipe", "pipe", "pipe"],
+    cwd: dir,
+  });
   tracker.track(child.pid!);
   return child;
 }

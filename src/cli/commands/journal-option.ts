@@ -1,5 +1,5 @@
 /**
- * `--journal DIR` / `--no-journal` of `flint master` and `flint worker` (the flight recorder,
+ * `--journal DIR` / `--no-journal` of `flint master`, `flint worker` and `flint submit` (the flight recorder,
  * src/real/journal): one function so the command-line parser can take it over whole. The chosen
  * directory goes into FLINT_JOURNAL, which the executors and drivers a worker starts inherit.
  */
@@ -9,16 +9,26 @@ import { journalDirFromEnv, setJournalEnv } from "../../real/journal/env.js";
 import { JOURNAL_ENV } from "../../real/journal/format.js";
 import { UsageError } from "../args.js";
 
-/** The options, for a command whose default journal is `defaultHelp`. */
-export function journalOptions(defaultHelp: string) {
+/** `--journal DIR` and `--no-journal`, for a command whose default journal is `defaultHelp`; `help` says what is recorded. */
+export function recorderOptions(
+  defaultHelp: string,
+  help = "record every step of this node (and of the executors and drivers it\nstarts) in DIR, for `flint replay DIR`",
+) {
   return {
     journal: {
       type: "string",
       value: "DIR",
       defaultHelp: `${JOURNAL_ENV}, else ${defaultHelp}`,
-      help: "record every step of this node (and of the executors and drivers it\nstarts) in DIR, for `flint replay DIR`",
+      help,
     },
     "no-journal": { type: "boolean", help: "record nothing" },
+  } as const;
+}
+
+/** The recorder's options and --validate, for a command whose default journal is `defaultHelp`. */
+export function journalOptions(defaultHelp: string) {
+  return {
+    ...recorderOptions(defaultHelp),
     validate: {
       type: "boolean",
       help: "check this node's own invariants after every step, in process; the first\nviolation is logged at ERROR (invariant-violated) with its step",
@@ -44,9 +54,16 @@ export function journalOption(
 }
 
 /**
- * The master's default: `journal/` in its filesystem recovery directory (the store skips it);
- * none with another store (the master has no directory of its own then).
+ * Where a node journals when told nothing and it has no folder of its own (a master whose store
+ * is ZooKeeper or none, a client-mode driver): next to where it runs, as the default recovery
+ * directory and a worker's work directory are.
  */
-export function masterJournalDefault(recovery: { mode: string; dir?: string }): string | undefined {
-  return recovery.mode === "filesystem" && recovery.dir !== undefined ? join(recovery.dir, JOURNAL_SUBDIR) : undefined;
+export const LOCAL_JOURNAL_DIR = "flint-journal";
+
+/**
+ * The master's default: `journal/` in its filesystem recovery directory (the store skips it);
+ * with another store, which has no directory, `./flint-journal`. The recorder is on by default.
+ */
+export function masterJournalDefault(recovery: { mode: string; dir?: string }): string {
+  return recovery.mode === "filesystem" && recovery.dir !== undefined ? join(recovery.dir, JOURNAL_SUBDIR) : LOCAL_JOURNAL_DIR;
 }

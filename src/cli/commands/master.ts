@@ -11,7 +11,7 @@ import { secretOption } from "./cluster-options.js";
 import { CONFIG_OPTION, withConfigFile } from "./config-options.js";
 import { webOption, webOptions } from "./web-options.js";
 import { nodeValidator } from "../../replay/validate.js";
-import { journalOption, journalOptions, masterJournalDefault } from "./journal-option.js";
+import { journalOption, journalOptions, LOCAL_JOURNAL_DIR, masterJournalDefault } from "./journal-option.js";
 
 export const DEFAULT_RECOVERY = "filesystem:flint-recovery";
 
@@ -61,7 +61,7 @@ Ctrl-C. Give workers and drivers every master: flint://m1:7077,m2:7077.`,
     "secret-file": { type: "string", value: "F", help: "shared secret (a file of mode 0600); required off loopback" },
     ...webOptions(8080),
     config: CONFIG_OPTION,
-    ...journalOptions("<recovery DIR>/journal with filesystem recovery, none otherwise"),
+    ...journalOptions(`<recovery DIR>/journal with filesystem recovery, else ./${LOCAL_JOURNAL_DIR}`),
     "log-file": { type: "string", value: "F", help: "also write every event as JSON lines to F" },
     "exit-with-parent": { type: "boolean", help: "stop when stdin closes (used by `flint local`)" },
   },

@@ -20,6 +20,7 @@ import { progressBar } from "./progress-bar.js";
 import { CONFIG_OPTION, withConfigFile } from "./config-options.js";
 import { parsePortRange } from "../../real/portRange.js";
 import { webOption, webOptions } from "./web-options.js";
+import { journalOption, LOCAL_JOURNAL_DIR, recorderOptions } from "./journal-option.js";
 import { driverControlRequest, EXIT_DRIVER_UNKNOWN, runDriverControl } from "./driver-control.js";
 import { askMaster } from "../../real/ask-master.js";
 
@@ -75,6 +76,10 @@ runs or ran on), or to kill it; each master in --master is asked in turn until t
       help: "client mode: ports this driver listens on, e.g. 40000-40099",
     },
     ...webOptions(4040),
+    ...recorderOptions(
+      `./${LOCAL_JOURNAL_DIR}`,
+      "client mode: record every step of the driver that runs here in DIR, for\n`flint replay DIR` (a cluster-mode driver journals where its worker does)",
+    ),
     config: CONFIG_OPTION,
     status: { type: "string", value: "DRIVER_ID", help: "print a cluster-mode driver's state and its worker (no application)" },
     kill: { type: "string", value: "DRIVER_ID", help: "kill a cluster-mode driver (no application)" },
@@ -117,6 +122,10 @@ export function run(argv: string[]): Promise<number> {
       const masters = mastersOption(masterText, "--master");
       const mode = options["deploy-mode"];
       if (options.supervise && mode !== "cluster") throw new UsageError("--supervise needs --deploy-mode cluster");
+      if (mode === "cluster" && (options.journal !== undefined || options["no-journal"]))
+        throw new UsageError(
+          `--${options["no-journal"] ? "no-journal" : "journal"} works in client mode only (a cluster-mode driver journals where its worker does)`,
+        );
       const executorCores = options["executor-cores"];
       const maxCores = options["max-cores"];
       const executorMemoryMb = options["executor-memory"];
@@ -127,6 +136,8 @@ export function run(argv: string[]): Promise<number> {
       const driverPorts = options["driver-ports"] === undefined ? undefined : parsePortRange(options["driver-ports"]);
 
       if (mode === "client") {
+        // The driver that runs here journals (FLINT_JOURNAL, which connect reads): on by default.
+        journalOption(options.journal, options["no-journal"], LOCAL_JOURNAL_DIR);
         // Load and check the module before connecting: a syntax error is reported with its file and line.
         let exports: Record<string, unknown>;
         try {

@@ -40,10 +40,10 @@ export interface JournalSink {
   /** After a step: its number, `now`, its input serialized before the step ran, and its effects serialized. */
   step(seq: number, now: number, inputJson: string, effectsJson: string): void;
   /**
-   * Writes what is buffered. The host calls it at the end of each batch of steps, before the
-   * transport's microtask puts their messages on the wire: a message never leaves the process
-   * before the step that sent it is in the journal (the page cache keeps it if the process is
-   * killed), so every message a peer journals as received has its send in the sender's journal.
+   * Writes what is buffered. The writer calls it itself (FLUSH_BYTES buffered, or FLUSH_INTERVAL_MS
+   * after the first unflushed record); the host does not flush before its messages leave (that
+   * write-ahead cost too much), so a process killed with -9 may have sent messages whose sending
+   * steps it never wrote: `flint replay` counts them (ReplayResult.unrecordedSends).
    */
   flush(): void;
   /** Flushes and closes (the node ended). */

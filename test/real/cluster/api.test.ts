@@ -8,6 +8,7 @@ import type { LocalCluster } from "../../../src/real/cluster/local.js";
 import { connect, JobFailedError, type Cluster, type Progress } from "../../../src/real/driver/api.js";
 import { createMemoryLogger } from "../../../src/real/log.js";
 import { hashSource } from "../../../src/real/tasks/module.js";
+import { fileTempDir } from "../../hygiene/tempDir.js";
 import { DIST_READY, FAST_PROTOCOL, FLINT_BIN, ProcessTracker, startTestCluster, waitFor } from "./harness.js";
 
 const KINDS_APP = fileURLToPath(new URL("./apps/kinds.mjs", import.meta.url));
@@ -36,11 +37,15 @@ afterAll(async () => {
   expect(tracker.cleanup()).toEqual([]);
 });
 
+const cliDir = fileTempDir("flint-api-cli-");
+
 /** Runs the CLI without blocking this process (the driver under test lives here). */
 function flint(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [FLINT_BIN, ...args], {
     env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) },
     stdio: ["ignore", "pipe", "pipe"],
+    // A client-mode driver's default journal (./flint-journal) goes to the test's folder.
+    cwd: cliDir,
   });
   tracker.track(child.pid!);
   let stdout = "";

@@ -19,7 +19,8 @@ function flint(
 ): Promise<{ code: number | null; stdout: string; stderr: string; elapsedMs: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FLINT_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
+    // cwd: a client-mode driver's or a master's default journal (./flint-journal) goes to the test's folder.
+    const child = spawn(process.execPath, [FLINT_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env, cwd: apps });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -177,7 +178,8 @@ async function startMaster(secret: string): Promise<{ child: ChildProcess; url: 
   const child = spawn(
     process.execPath,
     [FLINT_BIN, "master", "--port", "0", "--status-port", "0", "--recovery", "none", "--secret-file", secret],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    // Its default journal (./flint-journal) goes to the test's folder, not the checkout.
+    { stdio: ["ignore", "pipe", "pipe"], cwd: apps },
   );
   let out = "";
   const url = await new Promise<string>((resolve, reject) => {

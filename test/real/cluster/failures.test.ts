@@ -120,6 +120,8 @@ describe.skipIf(!DIST_READY)("real cluster failures", () => {
       {
         stdio: ["ignore", "ignore", "ignore"],
         env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) },
+        // The client-mode driver's default journal (./flint-journal) goes to the cluster's folder.
+        cwd: cluster.dir,
       },
     );
     tracker.track(submit.pid!);
@@ -155,6 +157,8 @@ describe.skipIf(!DIST_READY)("real cluster failures", () => {
       {
         stdio: ["ignore", "ignore", "ignore"],
         env: { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify(FAST_PROTOCOL) },
+        // The client-mode driver's default journal (./flint-journal) goes to the cluster's folder.
+        cwd: cluster.dir,
       },
     );
     tracker.track(submit.pid!);
