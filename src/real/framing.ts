@@ -2,6 +2,13 @@
  * Frames on a TCP stream: a 4-byte big-endian payload length, then the payload. The decoder
  * takes chunks of any size and split, and checks a declared length against the frame limit
  * before it buffers a single byte of that payload, so a peer cannot make us hold a huge frame.
+ *
+ * After the handshake, a frame's payload is a message: its id (MESSAGE_ID_BYTES, binary, fixed
+ * size) and then the message's JSON. The id names the send: the sending process's pid, the step of
+ * its reducer that sent it and the index of the send among that step's effects (so a sender's
+ * journal needs no extra field: its records already say the step and the effects' order), and a
+ * receiver's journal records it, so `flint replay` pairs each receipt with its send exactly. A
+ * message sent by no reducer step (a tool's request) carries the zero id: no id.
  */
 import { DEFAULT_CONFIG } from "../protocol/config.js";
 
@@ -12,7 +19,10 @@ export const DEFAULT_MAX_FRAME_BYTES = DEFAULT_CONFIG.maxMessageSizeBytes;
 const MAX_UINT32 = 0xffffffff;
 
 /** Why a stream of frames is broken. After one of these the stream cannot be resynchronized. */
-export type FrameError = { kind: "frame-too-large"; lengthBytes: number; limitBytes: number } | { kind: "empty-frame" };
+export type FrameError =
+  | { kind: "frame-too-large"; lengthBytes: number; limitBytes: number }
+  | { kind: "empty-frame" }
+  | { kind: "message-without-id"; lengthBytes: number };
 
 export function describeFrameError(error: FrameError): string {
   switch (error.kind) {
@@ -20,7 +30,51 @@ export function describeFrameError(error: FrameError): string {
       return `frame of ${error.lengthBytes} bytes exceeds the limit of ${error.limitBytes} bytes`;
     case "empty-frame":
       return "frame with an empty payload";
+    case "message-without-id":
+      return `message frame of ${error.lengthBytes} bytes is shorter than its ${MESSAGE_ID_BYTES}-byte id (a peer of another protocol version?)`;
   }
+}
+
+/**
+ * A message's id on the wire: who sent it (the process id; with the sender's address, which the
+ * handshake proved, it names one process's journal) and which send it was (the step that returned
+ * the send effect, 0 for init, and the effect's index in that step's effects).
+ */
+export interface MessageId {
+  pid: number;
+  step: number;
+  index: number;
+}
+
+/** The bytes of an id before a message's JSON: pid u32, step u64 (as two u32, high first), index u32, big-endian. */
+export const MESSAGE_ID_BYTES = 16;
+const TWO_TO_32 = 0x1_0000_0000;
+
+/** A message frame's payload: `id` (none: zeros) then the UTF-8 of `json` (one copy, no intermediate buffer). */
+export function messagePayload(json: string, id: MessageId | undefined): Buffer {
+  const payload = Buffer.allocUnsafe(MESSAGE_ID_BYTES + Buffer.byteLength(json, "utf8"));
+  if (id === undefined) payload.fill(0, 0, MESSAGE_ID_BYTES);
+  else {
+    payload.writeUInt32BE(id.pid, 0);
+    payload.writeUInt32BE(Math.floor(id.step / TWO_TO_32), 4);
+    payload.writeUInt32BE(id.step % TWO_TO_32, 8);
+    payload.writeUInt32BE(id.index, 12);
+  }
+  payload.write(json, MESSAGE_ID_BYTES, "utf8");
+  return payload;
+}
+
+/**
+ * A message frame's payload split into its id (undefined for the zero id: no id) and its JSON
+ * text; a payload too short to hold an id is a broken stream.
+ */
+export function splitMessagePayload(payload: Buffer): { id: MessageId | undefined; json: string } | FrameError {
+  if (payload.length < MESSAGE_ID_BYTES) return { kind: "message-without-id", lengthBytes: payload.length };
+  const pid = payload.readUInt32BE(0);
+  const json = payload.toString("utf8", MESSAGE_ID_BYTES);
+  if (pid === 0) return { id: undefined, json };
+  const step = payload.readUInt32BE(4) * TWO_TO_32 + payload.readUInt32BE(8);
+  return { id: { pid, step, index: payload.readUInt32BE(12) }, json };
 }
 
 /** Frames one payload (copies it once; the transport batches frames itself, see transport.ts). */
