@@ -17,7 +17,7 @@
 import type { Effect, Input, Message } from "../protocol/index.js";
 import type { ReplayCode } from "../replay/code.js";
 import type { NodeJournal } from "../replay/reader.js";
-import { describeDivergence, describeViolation, replay, type ReplayedStep } from "../replay/replay.js";
+import { describeDivergence, describeUnmatchedReceipt, describeViolation, replay, type ReplayedStep } from "../replay/replay.js";
 import { DEFAULT_DETAIL_BUDGET_BYTES, DEFAULT_STATE_VISITS_MAX } from "./capture.js";
 import { markDelayed, ViewBuilder, type ViewRun } from "./model.js";
 import { StateTracker } from "./state-diff.js";
@@ -212,7 +212,14 @@ export function viewOfJournals(journals: readonly NodeJournal[], code: ReplayCod
     reasons.push(
       `${result.unrecordedSends} messages arrived whose sending step was lost with a killed process's last journal records (drawn as injected)`,
     );
-  const ok = result.divergence === null && result.violations.length === 0;
+  if (result.sendsInDeletedSegments > 0)
+    reasons.push(
+      `${result.sendsInDeletedSegments} messages arrived whose sending step was in a deleted journal segment (drawn as injected)`,
+    );
+  for (const u of result.unmatchedReceipts.slice(0, 10)) reasons.push(describeUnmatchedReceipt(u));
+  if (result.unmatchedReceipts.length > 10)
+    reasons.push(`... and ${result.unmatchedReceipts.length - 10} more received messages that name no recorded send`);
+  const ok = result.divergence === null && result.violations.length === 0 && result.unmatchedReceipts.length === 0;
   v.verdict = {
     ok,
     reasons: ok
