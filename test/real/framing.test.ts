@@ -9,6 +9,7 @@ import {
   messagePayload,
   splitMessagePayload,
   type FrameError,
+  type MessageId,
 } from "../../src/real/framing.js";
 import { DEFAULT_CONFIG } from "../../src/protocol/config.js";
 
@@ -132,5 +133,18 @@ describe("framing: a message frame's payload is its id, then its JSON", () => {
     const short = splitMessagePayload(Buffer.from("{}"));
     expect(short).toEqual({ kind: "message-without-id", lengthBytes: 2 });
     expect(describeFrameError(short as FrameError)).toMatch(/message frame of 2 bytes is shorter than its 16-byte id/);
+  });
+});
+
+describe("framing: message payloads cut from a shared slab", () => {
+  it("framing: thousands of payloads of every size, made one after another, each keep their own id and text", () => {
+    const made: Array<{ id: MessageId; json: string; payload: Buffer }> = [];
+    for (let i = 0; i < 5_000; i++) {
+      // Sizes around the slab's limits, and multi-byte characters (whose UTF-8 is longer than the string).
+      const json = JSON.stringify({ i, pad: (i % 3 === 0 ? "é" : "x").repeat((i * 37) % 900) });
+      const id = { pid: 1 + (i % 7), step: i, index: i % 5 };
+      made.push({ id, json, payload: messagePayload(json, id) });
+    }
+    for (const { id, json, payload } of made) expect(splitMessagePayload(payload)).toEqual({ id, json });
   });
 });
