@@ -2,6 +2,9 @@
  * The real transport: framed messages over TCP (node:net, Nagle off), one connection per peer at
  * a time, authenticated by the handshake (handshake.ts) before any message passes.
  *
+ * - A frame after the handshake is one message: its id (framing.ts: the sender's pid, step and
+ *   effect index, given by the host) and its JSON; the receiver hands both on (its journal records
+ *   the id).
  * - `send(to, message)` queues the message in the peer's outbox and connects on demand. Messages
  *   queued in one task (an I/O callback, a timer, a step) go out as one write, flushed in a
  *   microtask right after it. The outbox is FIFO and

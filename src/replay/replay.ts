@@ -324,8 +324,9 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
     unmatchedReceipts: [],
   };
   const started = new Set<Run>();
-  /** The run of the process that sent a message with this id: its address and pid. */
-  const senderOf = (from: string, pid: number): Run | undefined => runs.find((r) => r.journal.node === from && r.journal.pid === pid);
+  /** The run of each process, by its address and pid (what a message id names). */
+  const runByProcess = new Map(runs.map((r) => [`${r.journal.node}|${r.journal.pid}`, r]));
+  const senderOf = (from: string, pid: number): Run | undefined => runByProcess.get(`${from}|${pid}`);
   /** The last step of `run` replayed so far (-1: not started; its first step - 1 after a later segment's snapshot). */
   const replayedThrough = (run: Run): number => {
     if (!started.has(run)) return -1;
