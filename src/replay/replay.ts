@@ -280,6 +280,11 @@ export interface ReplayOptions {
   onStep?: (step: ReplayedStep) => void;
   /** Replay on after the first violation (checks stop there): a viewer shows the whole run. */
   pastViolation?: boolean;
+  /**
+   * The pids of journals left out (empty: their processes were killed before their first write):
+   * a message whose id names one of them is counted as a send that was never recorded, not reported.
+   */
+  pidsLeftOut?: ReadonlySet<number>;
 }
 
 /**
@@ -373,7 +378,8 @@ export function replay(journals: readonly NodeJournal[], code: ReplayCode, optio
     if (!journaled.has(input.from)) return input.message;
     const sender = senderOf(input.from, pid);
     const range = sender === undefined ? undefined : stepRange(sender.journal);
-    if (item === undefined && range !== undefined && step > range.last) noteUnrecorded(run, input);
+    if (sender === undefined && options.pidsLeftOut?.has(pid) === true) noteUnrecorded(run, input);
+    else if (item === undefined && range !== undefined && step > range.last) noteUnrecorded(run, input);
     else if (item === undefined && range !== undefined && step < range.first) {
       result.sendsInDeletedSegments++;
       noteUnrecordedForChecks(run, input);

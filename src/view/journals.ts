@@ -31,6 +31,8 @@ export interface JournalViewOptions {
   title: string;
   detailBudgetBytes?: number;
   stateVisitsMax?: number;
+  /** The pids of journals left out because they were empty (their messages that arrived are drawn as injected). */
+  pidsLeftOut?: ReadonlySet<number>;
 }
 
 const startOf = (j: NodeJournal): number => j.header.initNow ?? j.records[0]?.t ?? 0;
@@ -177,7 +179,11 @@ export function viewOfJournals(journals: readonly NodeJournal[], code: ReplayCod
     if (!detail || !states) tracker.reset();
   };
 
-  const result = replay(journals, code, { onStep, pastViolation: true });
+  const result = replay(journals, code, {
+    onStep,
+    pastViolation: true,
+    ...(options.pidsLeftOut !== undefined ? { pidsLeftOut: options.pidsLeftOut } : {}),
+  });
 
   // Lives: each journal is one; a later journal on the same address is a restart.
   const byStart = [...journals].sort((a, c) => startOf(a) - startOf(c) || a.pid - c.pid);

@@ -121,6 +121,15 @@ describe("replay: sends and receipts are paired by the id the message carried", 
     }
   });
 
+  it("an id of a process whose journal was left out (empty: killed before its first write) is counted when the viewer says so", () => {
+    const a = journal("driver", A, 10, []);
+    const b = journal("worker", B, 20, [{ t: 40, i: { type: "message", from: A, message: BEAT }, e: [], m: [11, 1, 0] }]);
+    expect(replay([a, b], code, { checks: false }).unmatchedReceipts).toHaveLength(1);
+    const tolerant = replay([a, b], code, { checks: false, pidsLeftOut: new Set([11]) });
+    expect(tolerant.unmatchedReceipts).toEqual([]);
+    expect(tolerant.unrecordedSends).toBe(1);
+  });
+
   it("a receipt whose id names a send of other content, or a send taken already, is reported", () => {
     const a = journal("driver", A, 10, [{ t: 10, i: { type: "timer", key: "beat" }, e: [send] }]);
     const other = { ...BEAT, workerId: "worker-2" } as Message;
