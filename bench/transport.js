@@ -25,7 +25,10 @@ const statusUpdate = (taskId) => ({
   taskCpus: 1,
 });
 
-// Throughput: N messages a -> b, sent in bursts of 1,000 per turn.
+// Throughput: N messages a -> b, sent in bursts of 1,000 per turn, each with a message id as a host
+// gives it (builds before protocol version 3 ignore the id). Both ends live in this process, so its
+// CPU time over the run is the transport's whole cost per message (send, frame, receive, decode):
+// steadier than the throughput on a machine that other work keeps busy.
 const N = Number(process.env.N ?? 200_000);
 let received = 0;
 let done;
@@ -37,13 +40,16 @@ a.send(b.address, statusUpdate(-1));
 await new Promise((r) => setTimeout(r, 50));
 received = 0;
 const start = performance.now();
+const cpuStart = process.cpuUsage();
 const finished = new Promise((r) => (done = r));
 for (let i = 0; i < N; i += 1_000) {
-  for (let k = 0; k < 1_000; k++) a.send(b.address, statusUpdate(i + k));
+  for (let k = 0; k < 1_000; k++) a.send(b.address, statusUpdate(i + k), { pid: 4242, step: i + k, index: 0 });
   await new Promise((r) => setImmediate(r));
 }
 await finished;
 const seconds = (performance.now() - start) / 1000;
+const cpu = process.cpuUsage(cpuStart);
+const cpuUsPerMessage = (cpu.user + cpu.system) / N;
 
 // Round trip: b sends one message to a, a echoes it back, one at a time.
 const R = Number(process.env.R ?? 5_000);
@@ -94,6 +100,7 @@ const authed = await freshRoundTrips(true);
 console.log(`transport (node ${process.version}, JSON codec, HMAC auth, 127.0.0.1)`);
 console.table([
   { measure: `one-way throughput, ${N} StatusUpdates`, value: `${Math.round(N / seconds).toLocaleString("en")} msg/s` },
+  { measure: `  CPU per message (both ends, this process)`, value: `${cpuUsPerMessage.toFixed(2)} us` },
   { measure: `round trip p50 (${R} echoes)`, value: `${pct(50).toFixed(0)} us` },
   { measure: `round trip p99`, value: `${pct(99).toFixed(0)} us` },
   { measure: `fresh connection + first round trip p50, no secret (${K})`, value: `${plain(50).toFixed(0)} us` },

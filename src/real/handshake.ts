@@ -25,8 +25,11 @@ import { chmodSync, closeSync, fstatSync, lstatSync, openSync, readFileSync, wri
 import type { Address } from "../protocol/ids.js";
 import { AddressError, parseAddress } from "./address.js";
 
-/** Bumped whenever the wire format or the message set changes incompatibly (2: the mutual handshake). */
-export const PROTOCOL_VERSION = 2;
+/**
+ * Bumped whenever the wire format or the message set changes incompatibly (2: the mutual handshake;
+ * 3: every message frame starts with its id, framing.ts).
+ */
+export const PROTOCOL_VERSION = 3;
 /** A peer that has not completed the handshake within this time is cut off (short: a pending handshake holds a file descriptor). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 2_500;
 /** Handshake frames are tiny; a larger one is an attack or a confused peer. */

@@ -7,6 +7,7 @@
  * processes, running tasks, persisting) is delegated to handler callbacks.
  */
 import type { Address } from "../protocol/ids.js";
+import type { MessageId } from "./framing.js";
 import type { Effect, Input, Notification, Role } from "../protocol/io.js";
 import type { JournalSink } from "./journal/writer.js";
 import { safeStringify, type Logger } from "./log.js";
@@ -91,8 +92,11 @@ export interface Host<S> extends HostHandle {
   readonly exited: Promise<{ code: number; reason: string }>;
 }
 
-/** `json`: a received message's payload as it came (the journal records it without serializing again). */
-type Queued = { kind: "input"; input: Input; json?: string } | { kind: "timer"; key: string; generation: number };
+/**
+ * `json`: a received message's payload as it came (the journal records it without serializing
+ * again); `id`: the id its sender gave it (framing.ts), which the journal records too.
+ */
+type Queued = { kind: "input"; input: Input; json?: string; id?: MessageId } | { kind: "timer"; key: string; generation: number };
 
 interface PendingTimer {
   handle: NodeJS.Timeout;
@@ -177,7 +181,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
         const item = queue[queueHead]!;
         queue[queueHead++] = undefined as unknown as Queued;
         const input = toInput(item);
-        if (input) runStep(input, item.kind === "input" ? item.json : undefined);
+        if (input) runStep(input, item.kind === "input" ? item.json : undefined, item.kind === "input" ? item.id : undefined);
       }
       if (queueHead === queue.length) {
         queue.length = 0;
@@ -212,7 +216,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     return { type: "timer", key: item.key };
   }
 
-  function runStep(input: Input, messageJson: string | undefined): void {
+  function runStep(input: Input, messageJson: string | undefined, messageId: MessageId | undefined): void {
     const forbidden = deps.mayAct?.();
     if (forbidden !== undefined) {
       logger.log("error", "may-not-act", { reason: forbidden, input: input.type });
@@ -239,11 +243,11 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     let encoded: Array<string | undefined> | undefined;
     if (journal !== undefined) {
       encoded = new Array<string | undefined>(effects.length);
-      journal.step(stepCount, ctx.now, inputJson, journalEffects(effects, encoded));
+      journal.step(stepCount, ctx.now, inputJson, journalEffects(effects, encoded), messageId);
     }
     if (deps.afterStep) observe(stepCount, input, effects, ctx.now);
     if (deps.trace) logger.log("debug", "step", { step: stepCount, now: ctx.now, input: input.type, effects: effects.length });
-    apply(effects, 0, encoded);
+    apply(effects, stepCount, 0, encoded);
   }
 
   function observe(step: number, input: Input | null, effects: readonly Effect[], at: number): void {
@@ -254,16 +258,19 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     }
   }
 
-  /** Carries out `effects` from index `from`; stops early, to resume later, when one must be awaited. */
-  function apply(effects: Effect[], from = 0, encoded?: Array<string | undefined>): void {
+  /**
+   * Carries out `effects` (those of step `step`, 0 for init) from index `from`; stops early, to
+   * resume later, when one must be awaited.
+   */
+  function apply(effects: Effect[], step: number, from = 0, encoded?: Array<string | undefined>): void {
     for (let i = from; i < effects.length; i++) {
       if (!running) {
         logger.log("debug", "effects-after-exit", { skipped: effects.length - i });
         return;
       }
-      const pending = applyOne(effects[i]!, encoded?.[i]);
+      const pending = applyOne(effects[i]!, step, i, encoded?.[i]);
       if (pending) {
-        awaitEffect(pending, effects[i]!.type, effects, i + 1, encoded);
+        awaitEffect(pending, effects[i]!.type, effects, step, i + 1, encoded);
         return;
       }
     }
@@ -273,6 +280,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     pending: Promise<void>,
     type: string,
     effects: Effect[],
+    step: number,
     resumeAt: number,
     encoded: Array<string | undefined> | undefined,
   ): void {
@@ -283,7 +291,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
         if (!running) return;
         stepping = true;
         try {
-          apply(effects, resumeAt, encoded);
+          apply(effects, step, resumeAt, encoded);
         } finally {
           stepping = false;
         }
@@ -298,17 +306,22 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     );
   }
 
-  /** Returns a promise when the effect must be awaited before the next one. */
-  /** `json`: a send's message, serialized already for the journal. */
-  function applyOne(effect: Effect, json?: string): Promise<void> | undefined {
+  /**
+   * Returns a promise when the effect must be awaited before the next one. `step` and `index` say
+   * which effect it is (a send's id, framing.ts); `json`: a send's message, serialized already for the journal.
+   */
+  function applyOne(effect: Effect, step: number, index: number, json?: string): Promise<void> | undefined {
     if (deps.trace && effect.type !== "log") logger.log("debug", "effect", { type: effect.type });
     switch (effect.type) {
-      case "send":
+      case "send": {
+        const id: MessageId = { pid: transport.pid, step, index };
         // A send to ourselves is a local delivery, processed after the current step (docs/protocol.md §5.2).
-        if (effect.to === selfAddress) enqueue({ kind: "input", input: { type: "message", from: selfAddress, message: effect.message } });
-        else if (json !== undefined) transport.sendJson(effect.to, effect.message.type, json);
-        else transport.send(effect.to, effect.message);
+        if (effect.to === selfAddress)
+          enqueue({ kind: "input", input: { type: "message", from: selfAddress, message: effect.message }, id });
+        else if (json !== undefined) transport.sendJson(effect.to, effect.message.type, json, id);
+        else transport.send(effect.to, effect.message, id);
         return;
+      }
       case "setTimer":
         setRoleTimer(effect.key, effect.afterMs);
         return;
@@ -416,15 +429,15 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
   stepping = true;
   try {
     transport.attach({
-      onMessage: (from, message, json) =>
-        enqueue(
-          json === undefined
-            ? { kind: "input", input: { type: "message", from, message } }
-            : { kind: "input", input: { type: "message", from, message }, json },
-        ),
+      onMessage: (from, message, json, id) => {
+        const item: Queued = { kind: "input", input: { type: "message", from, message } };
+        if (json !== undefined) item.json = json;
+        if (id !== undefined) item.id = id;
+        enqueue(item);
+      },
       onDisconnected: (peer) => enqueue({ kind: "input", input: { type: "peerDisconnected", peer } }),
     });
-    apply(initial.effects);
+    apply(initial.effects, 0);
   } finally {
     stepping = false;
   }

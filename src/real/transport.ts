@@ -2,6 +2,9 @@
  * The real transport: framed messages over TCP (node:net, Nagle off), one connection per peer at
  * a time, authenticated by the handshake (handshake.ts) before any message passes.
  *
+ * - A frame after the handshake is one message: its id (framing.ts: the sender's pid, step and
+ *   effect index, given by the host) and its JSON; the receiver hands both on (its journal records
+ *   the id).
  * - `send(to, message)` queues the message in the peer's outbox and connects on demand. Messages
  *   queued in one task (an I/O callback, a timer, a step) go out as one write, flushed in a
  *   microtask right after it. The outbox is FIFO and
@@ -44,8 +47,16 @@ import {
   RefusalLog,
   sourceIp,
 } from "./admission.js";
-import { decodeMessageText, describeCodecError, encodeMessage } from "./codec.js";
-import { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES, FrameDecoder, describeFrameError } from "./framing.js";
+import { decodeMessageText, describeCodecError } from "./codec.js";
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  FRAME_HEADER_BYTES,
+  FrameDecoder,
+  describeFrameError,
+  messagePayload,
+  splitMessagePayload,
+  type MessageId,
+} from "./framing.js";
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   Handshake,
@@ -70,8 +81,11 @@ import {
 export { AuthenticationError, type AuthFailure, type DialFailure } from "./dial-failure.js";
 
 export interface TransportHandlers {
-  /** `json` is the message's payload as received (the flight recorder journals it without serializing again). */
-  onMessage(from: Address, message: Message, json?: string): void;
+  /**
+   * `json` is the message's JSON as received (the flight recorder journals it without serializing
+   * again); `id` the id its sender gave it (framing.ts), undefined when it has none.
+   */
+  onMessage(from: Address, message: Message, json?: string, id?: MessageId): void;
   onDisconnected(peer: Address): void;
 }
 
@@ -103,6 +117,8 @@ export interface TransportOptions {
   nodeAddress?: Address;
   /** The host to announce when listening on a wildcard address (0.0.0.0). */
   advertiseHost?: string;
+  /** The process id the ids of our sends carry (default: this process's; tests may pose as others). */
+  pid?: number;
 }
 
 export const DEFAULT_OUTBOX_LIMIT_MESSAGES = 100_000;
@@ -176,6 +192,8 @@ export interface TransportStats {
 
 export class Transport {
   private readonly options: Required<Omit<TransportOptions, "secret" | "nodeAddress" | "advertiseHost">> & TransportOptions;
+  /** The pid the ids of our sends carry (with our address it names our journal). */
+  readonly pid: number;
   /** Inbound connections still in their handshake. */
   private readonly pending: PendingConnections<Connection>;
   private readonly refusals: RefusalLog;
@@ -190,7 +208,9 @@ export class Transport {
   private readonly logger: Logger;
   private handlers: TransportHandlers | undefined;
   /** Inputs that arrived before `attach`, bounded by the outbox limit. */
-  private early: Array<{ kind: "message"; from: Address; message: Message; json: string } | { kind: "disconnected"; peer: Address }> = [];
+  private early: Array<
+    { kind: "message"; from: Address; message: Message; json: string; id: MessageId | undefined } | { kind: "disconnected"; peer: Address }
+  > = [];
   private server: Server | undefined;
   private ownAddress: Address | undefined;
   private readonly connections = new Set<Connection>();
@@ -229,8 +249,10 @@ export class Transport {
       maxPendingPerIp: DEFAULT_MAX_PENDING_PER_IP,
       rejectionDetailLines: DEFAULT_REJECTION_DETAIL_LINES,
       closeDrainMs: DEFAULT_CLOSE_DRAIN_MS,
+      pid: process.pid,
       ...options,
     };
+    this.pid = this.options.pid;
     this.options.maxConnections = Math.min(this.options.maxConnections, connectionCapBelowFdLimit());
     this.pending = new PendingConnections({
       maxPending: this.options.maxPendingConnections,
@@ -275,7 +297,7 @@ export class Transport {
     const early = this.early;
     this.early = [];
     for (const item of early) {
-      if (item.kind === "message") this.deliver(item.from, item.message, item.json);
+      if (item.kind === "message") this.deliver(item.from, item.message, item.json, item.id);
       else this.reportDisconnected(item.peer);
     }
   }
@@ -311,14 +333,17 @@ export class Transport {
     });
   }
 
-  /** Queues `message` for `to`; never throws because of the peer. */
-  send(to: Address, message: Message): void {
-    this.sendEncoded(to, message.type, encodeMessage(message));
+  /**
+   * Queues `message` for `to`; never throws because of the peer. `id` is the send's id (framing.ts:
+   * a host gives its step and effect index, with `this.pid`); without one the message carries none.
+   */
+  send(to: Address, message: Message, id?: MessageId): void {
+    this.sendEncoded(to, message.type, messagePayload(JSON.stringify(message), id));
   }
 
   /** `send` of a message its caller already serialized (`json` is JSON.stringify of a Message of type `type`). */
-  sendJson(to: Address, type: string, json: string): void {
-    this.sendEncoded(to, type, Buffer.from(json, "utf8"));
+  sendJson(to: Address, type: string, json: string, id?: MessageId): void {
+    this.sendEncoded(to, type, messagePayload(json, id));
   }
 
   private sendEncoded(to: Address, type: string, payload: Buffer): void {
@@ -607,13 +632,17 @@ export class Transport {
   }
 
   private onMessageFrame(conn: Connection, payload: Buffer): void {
-    const json = payload.toString("utf8");
-    const decoded = decodeMessageText(json);
+    const split = splitMessagePayload(payload);
+    if ("kind" in split) {
+      this.reject(conn, { reason: "bad-frame", detail: describeFrameError(split) });
+      return;
+    }
+    const decoded = decodeMessageText(split.json);
     if (!decoded.ok) {
       this.reject(conn, { reason: "bad-message", detail: describeCodecError(decoded.error) });
       return;
     }
-    this.deliver(conn.peer!, decoded.message, json);
+    this.deliver(conn.peer!, decoded.message, split.json, split.id);
   }
 
   private open(conn: Connection, peer: Address): void {
@@ -736,14 +765,14 @@ export class Transport {
     return out;
   }
 
-  private deliver(from: Address, message: Message, json: string): void {
+  private deliver(from: Address, message: Message, json: string, id: MessageId | undefined): void {
     if (!this.handlers) {
-      if (this.early.length < this.options.outboxLimitMessages) this.early.push({ kind: "message", from, message, json });
+      if (this.early.length < this.options.outboxLimitMessages) this.early.push({ kind: "message", from, message, json, id });
       else this.logger.log("warn", "receive-dropped", { why: "not-attached", from, type: message.type });
       return;
     }
     try {
-      this.handlers.onMessage(from, message, json);
+      this.handlers.onMessage(from, message, json, id);
     } catch (err) {
       this.logger.log("error", "handler-threw", {
         handler: "onMessage",

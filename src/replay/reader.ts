@@ -42,6 +42,11 @@ function parseLine(file: string, lineNo: number, text: string, afterStep: number
   }
 }
 
+/** Whether `m` is a message id as the recorder writes it: [pid > 0, step >= 0, index >= 0], integers. */
+function isMessageId(m: unknown): m is [number, number, number] {
+  return Array.isArray(m) && m.length === 3 && m.every((n) => Number.isSafeInteger(n) && (n as number) >= 0) && (m[0] as number) > 0;
+}
+
 /** The step number of a record line, 0 when it has none. */
 function stepOf(line: string): number {
   const m = /^\{"s":(\d+),/.exec(line);
@@ -102,6 +107,8 @@ function readSegment(
     ) {
       throw new JournalError(path, i + 1, next - 1, "corrupt record: not a step {s, t, i, e}");
     }
+    if (r.m !== undefined && !isMessageId(r.m))
+      throw new JournalError(path, i + 1, next - 1, `corrupt record: its message id 'm' is ${JSON.stringify(r.m)}, not [pid, step, index]`);
     if (r.s !== next) throw new JournalError(path, i + 1, next - 1, `step ${r.s} where step ${next} was expected (a record is missing)`);
     next++;
     records.push(Object.assign(r, { file: path }));

@@ -17,7 +17,7 @@
 import type { Effect, Input, Message } from "../protocol/index.js";
 import type { ReplayCode } from "../replay/code.js";
 import type { NodeJournal } from "../replay/reader.js";
-import { describeDivergence, describeViolation, replay, type ReplayedStep } from "../replay/replay.js";
+import { describeDivergence, describeUnmatchedReceipt, describeViolation, replay, type ReplayedStep } from "../replay/replay.js";
 import { DEFAULT_DETAIL_BUDGET_BYTES, DEFAULT_STATE_VISITS_MAX } from "./capture.js";
 import { markDelayed, ViewBuilder, type ViewRun } from "./model.js";
 import { StateTracker } from "./state-diff.js";
@@ -31,6 +31,8 @@ export interface JournalViewOptions {
   title: string;
   detailBudgetBytes?: number;
   stateVisitsMax?: number;
+  /** The pids of journals left out because they were empty (their messages that arrived are drawn as injected). */
+  pidsLeftOut?: ReadonlySet<number>;
 }
 
 const startOf = (j: NodeJournal): number => j.header.initNow ?? j.records[0]?.t ?? 0;
@@ -177,7 +179,11 @@ export function viewOfJournals(journals: readonly NodeJournal[], code: ReplayCod
     if (!detail || !states) tracker.reset();
   };
 
-  const result = replay(journals, code, { onStep, pastViolation: true });
+  const result = replay(journals, code, {
+    onStep,
+    pastViolation: true,
+    ...(options.pidsLeftOut !== undefined ? { pidsLeftOut: options.pidsLeftOut } : {}),
+  });
 
   // Lives: each journal is one; a later journal on the same address is a restart.
   const byStart = [...journals].sort((a, c) => startOf(a) - startOf(c) || a.pid - c.pid);
@@ -212,7 +218,14 @@ export function viewOfJournals(journals: readonly NodeJournal[], code: ReplayCod
     reasons.push(
       `${result.unrecordedSends} messages arrived whose sending step was lost with a killed process's last journal records (drawn as injected)`,
     );
-  const ok = result.divergence === null && result.violations.length === 0;
+  if (result.sendsInDeletedSegments > 0)
+    reasons.push(
+      `${result.sendsInDeletedSegments} messages arrived whose sending step was in a deleted journal segment (drawn as injected)`,
+    );
+  for (const u of result.unmatchedReceipts.slice(0, 10)) reasons.push(describeUnmatchedReceipt(u));
+  if (result.unmatchedReceipts.length > 10)
+    reasons.push(`... and ${result.unmatchedReceipts.length - 10} more received messages that name no recorded send`);
+  const ok = result.divergence === null && result.violations.length === 0 && result.unmatchedReceipts.length === 0;
   v.verdict = {
     ok,
     reasons: ok

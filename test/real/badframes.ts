@@ -10,7 +10,7 @@ import { address, type Address } from "../../src/protocol/ids.js";
 import type { Message } from "../../src/protocol/messages.js";
 import { MESSAGE_SCHEMAS, MESSAGE_TYPES, type MessageType } from "../../src/protocol/messages.js";
 import { encodeMessage } from "../../src/real/codec.js";
-import { encodeFrame } from "../../src/real/framing.js";
+import { encodeFrame, messagePayload } from "../../src/real/framing.js";
 import { Handshake, MAX_HANDSHAKE_FRAME_BYTES, PROTOCOL_VERSION } from "../../src/real/handshake.js";
 import { RawPeer, SAMPLE_MESSAGES, numbered, waitFor } from "./fixtures.js";
 
@@ -51,6 +51,9 @@ const unparsable = (s: string): boolean => {
   }
 };
 const frameJson = (value: unknown): Buffer => encodeFrame(Buffer.from(JSON.stringify(value)));
+/** A message frame after the handshake: an id (here the zero id, none), then the JSON. */
+const messageFrame = (json: string): Buffer => encodeFrame(messagePayload(json, undefined));
+const messageFrameJson = (value: unknown): Buffer => messageFrame(JSON.stringify(value));
 const NONCE = "f".repeat(64);
 
 /** Every (type, field) pair besides `type` whose sample holds a value, to corrupt it. */
@@ -128,25 +131,25 @@ export function attacks(options: { maxFrameBytes: number }): fc.Arbitrary<Attack
         .string({ maxLength: 60 })
         .map((s) => `{"type":"Heartbeat"${s}`)
         .filter(unparsable)
-        .map((s) => encodeFrame(Buffer.from(s))),
+        .map((s) => messageFrame(s)),
     ),
     post(
       "unknown-type",
       fc
         .string({ minLength: 1, maxLength: 40 })
         .filter((t) => !(MESSAGE_TYPES as readonly string[]).includes(t))
-        .map((t) => frameJson({ type: t, workerId: "w" })),
+        .map((t) => messageFrameJson({ type: t, workerId: "w" })),
     ),
     post(
       "not-an-object",
-      fc.oneof(fc.integer(), fc.string(), fc.array(fc.integer()), fc.constant(null)).map((v) => frameJson(v)),
+      fc.oneof(fc.integer(), fc.string(), fc.array(fc.integer()), fc.constant(null)).map((v) => messageFrameJson(v)),
     ),
     post(
       "wrong-shape",
       fc.constantFrom(...FIELDS).map(([t, f]) => {
         const m = { ...(SAMPLE_MESSAGES[t] as unknown as Record<string, unknown>) };
         m[f] = wrongValue(m[f]);
-        return frameJson(m);
+        return messageFrameJson(m);
       }),
     ),
     post(
@@ -154,7 +157,7 @@ export function attacks(options: { maxFrameBytes: number }): fc.Arbitrary<Attack
       fc.constantFrom(...FIELDS.filter(isRequired)).map(([t, f]) => {
         const m = { ...(SAMPLE_MESSAGES[t] as unknown as Record<string, unknown>) };
         delete m[f];
-        return frameJson(m);
+        return messageFrameJson(m);
       }),
     ),
     post(
@@ -162,7 +165,7 @@ export function attacks(options: { maxFrameBytes: number }): fc.Arbitrary<Attack
       fc.tuple(fc.constantFrom(...MESSAGE_TYPES), fc.string({ minLength: 1, maxLength: 20 })).map(([t, f]) => {
         const m = { ...(SAMPLE_MESSAGES[t] as unknown as Record<string, unknown>) };
         const extra = Object.hasOwn(MESSAGE_SCHEMAS[t].properties, f) ? `${f}Extra` : f;
-        return frameJson({ ...m, [extra]: 1 });
+        return messageFrameJson({ ...m, [extra]: 1 });
       }),
     ),
     post("empty-frame", fc.constant(header(0))),
@@ -218,7 +221,7 @@ export async function throwAttacks(target: Address, list: readonly Attack[], opt
           for (let g = 0; g < a.goodBefore; g++) result.goodSent.push(goodMessage(index, g));
           result.announced = announced;
           // The good messages and the bad frame in one write.
-          raw.write(Buffer.concat([...result.goodSent.map((m) => encodeFrame(encodeMessage(m))), a.bytes]));
+          raw.write(Buffer.concat([...result.goodSent.map((m) => messageFrame(JSON.stringify(m))), a.bytes]));
           break;
         }
         case "impostor":

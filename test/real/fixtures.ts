@@ -2,7 +2,7 @@
 import { connect, type Socket } from "node:net";
 import { address, appId, driverId, executorId, workerId, type Address } from "../../src/protocol/ids.js";
 import type { Message, MessageType } from "../../src/protocol/messages.js";
-import { FrameDecoder, encodeFrame } from "../../src/real/framing.js";
+import { FrameDecoder, encodeFrame, messagePayload, type MessageId } from "../../src/real/framing.js";
 import { Handshake, type HandshakeOptions } from "../../src/real/handshake.js";
 import { createMemoryLogger, type LogEntry } from "../../src/real/log.js";
 import { Transport, type TransportOptions } from "../../src/real/transport.js";
@@ -126,6 +126,8 @@ export interface TestNode {
   transport: Transport;
   address: Address;
   received: Received[];
+  /** The id each received message came with (undefined: none), in the order of `received`. */
+  receivedIds: Array<MessageId | undefined>;
   disconnected: Address[];
   log: LogEntry[];
 }
@@ -146,13 +148,17 @@ export async function startNode(name: string, options: Partial<TransportOptions>
   const logger = createMemoryLogger(name);
   const transport = track(new Transport({ logger, secret: SECRET, ...options }));
   const received: Received[] = [];
+  const receivedIds: Array<MessageId | undefined> = [];
   const disconnected: Address[] = [];
   transport.attach({
-    onMessage: (from, message) => received.push({ from, message }),
+    onMessage: (from, message, _json, id) => {
+      received.push({ from, message });
+      receivedIds.push(id);
+    },
     onDisconnected: (peer) => disconnected.push(peer),
   });
   const addr = await transport.listen("127.0.0.1", 0);
-  return { transport, address: addr, received, disconnected, log: logger.entries };
+  return { transport, address: addr, received, receivedIds, disconnected, log: logger.entries };
 }
 
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -193,6 +199,11 @@ export class RawPeer {
 
   frame(payload: Buffer | string): void {
     this.write(encodeFrame(typeof payload === "string" ? Buffer.from(payload) : payload));
+  }
+
+  /** Sends a message frame after the handshake: the id (none: the zero id), then `json`. */
+  message(json: string, id?: MessageId): void {
+    this.frame(messagePayload(json, id));
   }
 
   /** Completes the handshake as a client announcing `ourAddress`. */

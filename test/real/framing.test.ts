@@ -1,6 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder, describeFrameError, encodeFrame } from "../../src/real/framing.js";
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  FrameDecoder,
+  MESSAGE_ID_BYTES,
+  describeFrameError,
+  encodeFrame,
+  messagePayload,
+  splitMessagePayload,
+  type FrameError,
+  type MessageId,
+} from "../../src/real/framing.js";
 import { DEFAULT_CONFIG } from "../../src/protocol/config.js";
 
 /** Splits `bytes` at the given cut points. */
@@ -99,5 +109,42 @@ describe("framing: 4-byte big-endian length + payload", () => {
     expect(() => new FrameDecoder(0)).toThrow(RangeError);
     expect(() => new FrameDecoder(2 ** 32)).toThrow(RangeError);
     expect(() => new FrameDecoder(1.5)).toThrow(RangeError);
+  });
+});
+
+describe("framing: a message frame's payload is its id, then its JSON", () => {
+  it("framing: any id and text survive the round trip; the zero id reads as none; a payload shorter than an id is an error", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ pid: fc.integer({ min: 1, max: 0xffffffff }), step: fc.maxSafeNat(), index: fc.integer({ min: 0, max: 0xffffffff }) }),
+        fc.string({ unit: "grapheme" }),
+        (id, json) => {
+          const payload = messagePayload(json, id);
+          expect(payload.length).toBe(MESSAGE_ID_BYTES + Buffer.byteLength(json));
+          expect(splitMessagePayload(payload)).toEqual({ id, json });
+          expect(splitMessagePayload(messagePayload(json, undefined))).toEqual({ id: undefined, json });
+        },
+      ),
+    );
+    // The layout: pid, step (high and low 32 bits), index, big-endian.
+    expect([...messagePayload("{}", { pid: 1, step: 2 ** 32 + 2, index: 3 })]).toEqual([
+      0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 123, 125,
+    ]);
+    const short = splitMessagePayload(Buffer.from("{}"));
+    expect(short).toEqual({ kind: "message-without-id", lengthBytes: 2 });
+    expect(describeFrameError(short as FrameError)).toMatch(/message frame of 2 bytes is shorter than its 16-byte id/);
+  });
+});
+
+describe("framing: message payloads cut from a shared slab", () => {
+  it("framing: thousands of payloads of every size, made one after another, each keep their own id and text", () => {
+    const made: Array<{ id: MessageId; json: string; payload: Buffer }> = [];
+    for (let i = 0; i < 5_000; i++) {
+      // Sizes around the slab's limits, and multi-byte characters (whose UTF-8 is longer than the string).
+      const json = JSON.stringify({ i, pad: (i % 3 === 0 ? "é" : "x").repeat((i * 37) % 900) });
+      const id = { pid: 1 + (i % 7), step: i, index: i % 5 };
+      made.push({ id, json, payload: messagePayload(json, id) });
+    }
+    for (const { id, json, payload } of made) expect(splitMessagePayload(payload)).toEqual({ id, json });
   });
 });

@@ -201,7 +201,7 @@ describe("handshake: mutual HMAC challenge-response bound to the connection", ()
       "a wrong version",
       { hs: "hello", protocolVersion: 99, nodeAddress: A, dialed: B, nonce: "c".repeat(64), auth: true },
       "version-mismatch",
-      /version 99, we speak 2/,
+      new RegExp(`version 99, we speak ${PROTOCOL_VERSION}`),
     ],
     ["not JSON", "garbage", "bad-handshake-frame", /not JSON/],
     ["a JSON array", [], "bad-handshake-frame", /not an object/],
@@ -209,31 +209,36 @@ describe("handshake: mutual HMAC challenge-response bound to the connection", ()
     ["an auth frame instead of hello", { hs: "auth", proof: "0".repeat(64) }, "bad-handshake-frame", /expected a hello, got 'auth'/],
     ["an unknown frame", { what: 1 }, "bad-handshake-frame", /unknown frame/],
     ["no version", { hs: "hello" }, "bad-handshake-frame", /no protocolVersion/],
-    ["no address", { hs: "hello", protocolVersion: 2 }, "bad-handshake-frame", /no nodeAddress/],
-    ["a bad address", { hs: "hello", protocolVersion: 2, nodeAddress: "http://x:1" }, "bad-handshake-frame", /scheme/],
-    ["a short nonce", { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "ab" }, "bad-handshake-frame", /nonce/],
+    ["no address", { hs: "hello", protocolVersion: PROTOCOL_VERSION }, "bad-handshake-frame", /no nodeAddress/],
+    ["a bad address", { hs: "hello", protocolVersion: PROTOCOL_VERSION, nodeAddress: "http://x:1" }, "bad-handshake-frame", /scheme/],
+    ["a short nonce", { hs: "hello", protocolVersion: PROTOCOL_VERSION, nodeAddress: A, nonce: "ab" }, "bad-handshake-frame", /nonce/],
     [
       "our own nonce",
-      { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "d".repeat(64), auth: true },
+      { hs: "hello", protocolVersion: PROTOCOL_VERSION, nodeAddress: A, nonce: "d".repeat(64), auth: true },
       "bad-handshake-frame",
       /echoed our nonce/,
     ],
-    ["no auth flag", { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "c".repeat(64) }, "bad-handshake-frame", /no auth flag/],
+    [
+      "no auth flag",
+      { hs: "hello", protocolVersion: PROTOCOL_VERSION, nodeAddress: A, nonce: "c".repeat(64) },
+      "bad-handshake-frame",
+      /no auth flag/,
+    ],
     [
       "no dialed address",
-      { hs: "hello", protocolVersion: 2, nodeAddress: A, nonce: "c".repeat(64), auth: true },
+      { hs: "hello", protocolVersion: PROTOCOL_VERSION, nodeAddress: A, nonce: "c".repeat(64), auth: true },
       "bad-handshake-frame",
       /which address it dialed/,
     ],
     [
       "another node's dialed address",
-      { hs: "hello", protocolVersion: 2, nodeAddress: A, dialed: A, nonce: "c".repeat(64), auth: true },
+      { hs: "hello", protocolVersion: PROTOCOL_VERSION, nodeAddress: A, dialed: A, nonce: "c".repeat(64), auth: true },
       "not-our-address",
       /dialed/,
     ],
     [
       "a challenge to a server",
-      { hs: "challenge", protocolVersion: 2, nonce: "c".repeat(64), auth: true },
+      { hs: "challenge", protocolVersion: PROTOCOL_VERSION, nonce: "c".repeat(64), auth: true },
       "bad-handshake-frame",
       /expected a hello, got 'challenge'/,
     ],
@@ -317,14 +322,18 @@ describe("handshake over TCP", () => {
     expect(a.received).toEqual([]);
   });
 
-  it("handshake: a wrong protocol version is rejected, told to the peer, and the connection closed", async () => {
+  it("handshake: a wrong protocol version (the one before message ids, or a newer one) is rejected, told to the peer, and the connection closed", async () => {
+    for (const version of [PROTOCOL_VERSION - 1, PROTOCOL_VERSION + 1]) await rejectsVersion(version);
+  });
+
+  async function rejectsVersion(version: number): Promise<void> {
     const a = await startNode("a");
     const raw = new RawPeer(a.address);
     await raw.connected;
     raw.frame(
       JSON.stringify({
         hs: "hello",
-        protocolVersion: PROTOCOL_VERSION + 1,
+        protocolVersion: version,
         nodeAddress: A,
         dialed: a.address,
         nonce: "e".repeat(64),
@@ -332,10 +341,13 @@ describe("handshake over TCP", () => {
       }),
     );
     await raw.waitClosed();
-    expect(rejections(a.log)[0]!.fields).toMatchObject({ why: "version-mismatch" });
+    expect(rejections(a.log)[0]!.fields).toMatchObject({
+      why: "version-mismatch",
+      detail: `peer speaks protocol version ${version}, we speak ${PROTOCOL_VERSION}`,
+    });
     const reject = raw.frames.map((f) => JSON.parse(f.toString()) as { hs: string; reason?: string }).find((f) => f.hs === "reject");
     expect(reject).toMatchObject({ reason: "version-mismatch" });
-  });
+  }
 
   it("handshake: a peer that never completes it is cut off after the timeout", async () => {
     const a = await startNode("a", { handshakeTimeoutMs: 150 });
@@ -365,9 +377,28 @@ describe("handshake over TCP", () => {
     const a = await startNode("a");
     const raw = new RawPeer(a.address);
     await raw.handshake(A);
-    raw.frame(encodeMessage(SAMPLE_MESSAGES.ExecutorHeartbeat));
-    await waitFor(() => a.received.length === 1, "the message");
-    expect(a.received[0]).toEqual({ from: A, message: SAMPLE_MESSAGES.ExecutorHeartbeat });
+    raw.message(encodeMessage(SAMPLE_MESSAGES.ExecutorHeartbeat).toString(), { pid: 4242, step: 2 ** 40 + 7, index: 3 });
+    raw.message(encodeMessage(SAMPLE_MESSAGES.Heartbeat).toString());
+    await waitFor(() => a.received.length === 2, "the messages");
+    expect(a.received).toEqual([
+      { from: A, message: SAMPLE_MESSAGES.ExecutorHeartbeat },
+      { from: A, message: SAMPLE_MESSAGES.Heartbeat },
+    ]);
+    // The ids as sent (a step past 32 bits too); the zero id is no id.
+    expect(a.receivedIds).toEqual([{ pid: 4242, step: 2 ** 40 + 7, index: 3 }, undefined]);
+  });
+
+  it("handshake: after it, a message frame too short to hold its id (an old peer's bare JSON) closes the connection, saying why", async () => {
+    const a = await startNode("a");
+    const raw = new RawPeer(a.address);
+    await raw.handshake(A);
+    raw.frame("{}");
+    await raw.waitClosed();
+    expect(rejections(a.log)[0]!.fields).toMatchObject({
+      why: "bad-frame",
+      detail: expect.stringContaining("message frame of 2 bytes is shorter than its 16-byte id"),
+    });
+    expect(a.received).toEqual([]);
   });
 
   it("handshake: authentication is on by default: a transport without a secret refuses to start", () => {

@@ -4,8 +4,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { address, executorId, type Address } from "../../src/protocol/ids.js";
 import type { Message } from "../../src/protocol/messages.js";
-import { decodeMessage } from "../../src/real/codec.js";
-import { FrameDecoder, encodeFrame } from "../../src/real/framing.js";
+import { decodeMessageText } from "../../src/real/codec.js";
+import { FrameDecoder, encodeFrame, splitMessagePayload } from "../../src/real/framing.js";
 import { Handshake } from "../../src/real/handshake.js";
 import { createMemoryLogger } from "../../src/real/log.js";
 import { Transport } from "../../src/real/transport.js";
@@ -34,7 +34,9 @@ async function rawServer(options: { pauseAfterHandshake?: boolean } = {}) {
           if (hs.done && options.pauseAfterHandshake) socket.pause();
           continue;
         }
-        const d = decodeMessage(frame);
+        const split = splitMessagePayload(frame);
+        if ("kind" in split) continue;
+        const d = decodeMessageText(split.json);
         if (d.ok) state.messages.push(d.message);
       }
     });
@@ -124,6 +126,19 @@ describe("transport: TCP, framed, authenticated", () => {
     expect(got[0]).toBe(-1);
     expect(got.slice(1).every((n, i) => i === 0 || n > got[i]!)).toBe(true);
   }, 30_000);
+
+  it("transport: each message carries the id its sender gave it (its pid, step and effect index), or none", async () => {
+    const a = await startNode("a", { pid: 31337 });
+    const b = await startNode("b");
+    expect(a.transport.pid).toBe(31337);
+    expect(b.transport.pid).toBe(process.pid);
+    a.transport.send(b.address, numbered(0), { pid: a.transport.pid, step: 7, index: 2 });
+    a.transport.sendJson(b.address, "RemoveExecutor", JSON.stringify(numbered(1)), { pid: a.transport.pid, step: 8, index: 0 });
+    a.transport.send(b.address, numbered(2));
+    await waitFor(() => b.received.length === 3, "3 messages");
+    expect(b.received.map((r) => numberOf(r.message))).toEqual([0, 1, 2]);
+    expect(b.receivedIds).toEqual([{ pid: 31337, step: 7, index: 2 }, { pid: 31337, step: 8, index: 0 }, undefined]);
+  });
 
   it("transport: the outbox message limit drops with a logged reason too", async () => {
     const a = await startNode("a", { outboxLimitMessages: 10 });

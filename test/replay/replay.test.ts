@@ -120,6 +120,71 @@ describe.skipIf(!DIST_READY)("flight recorder and flint replay", () => {
     expect(r.status).toBe(0);
   });
 
+  it("every message between journaled nodes carries its send's id: the receipt's `m` names a send of that message to it", () => {
+    type Rec = {
+      s: number;
+      i: { type: string; from?: string; message?: unknown };
+      e: Array<{ type: string; to?: string; message?: unknown }>;
+      m?: number[];
+    };
+    const journals = readdirSync(journal).map((f) => {
+      const [header, ...lines] = readFileSync(join(journal, f), "utf8").trimEnd().split("\n");
+      const h = JSON.parse(header!) as { node: string; pid: number; initEffects?: Rec["e"] };
+      return { ...h, records: lines.map((l) => JSON.parse(l) as Rec) };
+    });
+    const senders = new Map(journals.map((j) => [`${j.node}|${j.pid}`, j]));
+    const journaledNodes = new Set(journals.map((j) => j.node));
+    let paired = 0;
+    let lostTail = 0;
+    for (const j of journals)
+      for (const r of j.records) {
+        if (r.i.type !== "message" || !journaledNodes.has(r.i.from!)) continue;
+        expect(r.m, `${j.node} step ${r.s}`).toEqual([expect.any(Number), expect.any(Number), expect.any(Number)]);
+        const [pid, step, index] = r.m!;
+        const sender = senders.get(`${r.i.from}|${pid}`);
+        expect(sender, `${j.node} step ${r.s}: a journal of pid ${pid} at ${r.i.from}`).toBeDefined();
+        const effects = step === 0 ? sender!.initEffects : sender!.records.find((x) => x.s === step)?.e;
+        if (effects === undefined && step > (sender!.records.at(-1)?.s ?? 0)) {
+          lostTail++; // the killed sender's last buffered records
+          continue;
+        }
+        expect(effects?.[index], `${j.node} step ${r.s} <- ${r.i.from} ${step}/${index}`).toEqual({
+          type: "send",
+          to: j.node,
+          message: r.i.message,
+        });
+        paired++;
+      }
+    expect(paired).toBeGreaterThan(200);
+    expect(lostTail).toBeLessThan(paired / 10);
+  });
+
+  it("a receipt whose id was corrupted is reported, naming the receiver's step and what the sender's journal holds", () => {
+    const dir = copyOfJournal("bad-id");
+    const file = files(dir, "executor-")[0]!;
+    const lines = readFileSync(file, "utf8").split("\n");
+    const at = lines.findIndex((l) => /"m":\[\d+,\d+,\d+\]\}$/.test(l));
+    expect(at).toBeGreaterThan(0);
+    const step = (JSON.parse(lines[at]!) as { s: number }).s;
+    lines[at] = lines[at]!.replace(/"m":\[(\d+),(\d+),(\d+)\]\}$/, '"m":[$1,$2,99]}');
+    writeFileSync(file, lines.join("\n"));
+    const r = flint("replay", dir);
+    expect(r.status, r.out).toBe(1);
+    expect(r.out).toMatch(
+      new RegExp(
+        `a received message names no recorded send: executor \\S+: step ${step} received \\w+ from \\S+ with id \\d+/\\d+/99 \\(pid/step/effect\\), in ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}, but step \\d+ of .* has \\d+ effects, none at index 99`,
+      ),
+    );
+    // An id that is not [pid, step, index] at all is a corrupt record.
+    lines[at] = lines[at]!.replace(/"m":\[[^\]]*\]\}$/, '"m":"x"}');
+    writeFileSync(file, lines.join("\n"));
+    const bad = flint("replay", dir);
+    expect(bad.status).toBe(2);
+    expect(bad.out).toContain(
+      `${file}:${at + 1}: corrupt record: its message id 'm' is "x", not [pid, step, index]${step > 1 ? ` (after step ${step - 1})` : ""}`,
+    );
+  });
+
   it("a killed process's lost last records: its messages that arrived are counted, not taken for a FIFO violation", () => {
     const dir = copyOfJournal("lost-tail");
     // An executor's journal cut after its last step that sent a task's status (the writer's buffer lost with kill -9).

@@ -1,7 +1,7 @@
 /** `flint replay DIR`: re-runs a cluster's journals, compares every step's effects, checks the invariants. */
 import { loadCode } from "../../replay/code.js";
 import { JournalError, readJournalDir } from "../../replay/reader.js";
-import { describeDivergence, describeViolation, replay } from "../../replay/replay.js";
+import { describeDivergence, describeUnmatchedReceipt, describeViolation, replay } from "../../replay/replay.js";
 import { scenarioFromJournals, scenarioText } from "../../replay/to-scenario.js";
 import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
@@ -31,7 +31,7 @@ the journal file. Then runs the simulator's invariants over the merged history o
   },
   exitCodes: [
     [0, "every step matched and no invariant broke"],
-    [1, "a step differed or an invariant broke (or --to-scenario could not be written)"],
+    [1, "a step differed, a received message names no recorded send, or an invariant\nbroke (or --to-scenario could not be written)"],
     [2, "bad usage, or a journal that is truncated, corrupt or from another version"],
   ],
   environment: [],
@@ -77,6 +77,13 @@ export function run(argv: string[]): Promise<number> {
       process.stdout.write(`flint replay: ${describeDivergence(result.divergence)}\n`);
       return 1;
     }
+    if (result.unmatchedReceipts.length > 0) {
+      const more = result.unmatchedReceipts.length - 1;
+      process.stdout.write(
+        `flint replay: ${result.steps} steps of ${result.nodes} journals replayed; a received message names no recorded send${more > 0 ? ` (and ${more} more)` : ""}: ${describeUnmatchedReceipt(result.unmatchedReceipts[0]!)}\n`,
+      );
+      return 1;
+    }
     if (result.violations.length > 0) {
       process.stdout.write(
         `flint replay: ${result.steps} steps of ${result.nodes} journals replayed; ${describeViolation(result.violations[0]!)}\n`,
@@ -87,6 +94,9 @@ export function run(argv: string[]): Promise<number> {
       ...(result.weaknesses.length > 0 ? [`${result.weaknesses.length} documented Spark weaknesses seen`] : []),
       ...(result.unrecordedSends > 0
         ? [`${result.unrecordedSends} messages whose sending step was lost with a killed process's last journal records`]
+        : []),
+      ...(result.sendsInDeletedSegments > 0
+        ? [`${result.sendsInDeletedSegments} messages whose sending step was in a journal segment rotation deleted`]
         : []),
     ];
     const weak = notes.length > 0 ? ` (${notes.join("; ")})` : "";

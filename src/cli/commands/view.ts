@@ -122,7 +122,9 @@ async function viewOfJournalDir(dir: string, detailBudgetBytes: number): Promise
     if (e instanceof JournalError) throw e;
     throw new RunSourceError((e as Error).message);
   }
-  const view = viewOfJournals(journals, code, { title: `journals ${dir}`, source: `flint replay ${dir}`, detailBudgetBytes });
+  // A segment file's name ends with its process's pid (format.ts): messages that process sent are drawn as injected.
+  const pidsLeftOut = new Set(empty.map((file) => Number(/-(\d+)\.\d+\.jsonl$/.exec(file)?.[1] ?? 0)));
+  const view = viewOfJournals(journals, code, { title: `journals ${dir}`, source: `flint replay ${dir}`, detailBudgetBytes, pidsLeftOut });
   for (const file of empty) view.verdict?.reasons.push(`${file} is empty (its process was killed before it wrote anything): not drawn`);
   return view;
 }

@@ -233,9 +233,14 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
     failed(new Error(`the application could not start: ${reason}`));
   };
 
-  // Before the application is registered, a master that cannot be reached is said at once: a
-  // failed authentication (it never heals by itself), or every master failing (nothing to wait
-  // for). After that the protocol's own timeouts and retries apply.
+  // Before the application is registered, a failure that never heals by itself (a failed
+  // authentication, an unknown host, an incompatible peer) is said at once. A transient one (a
+  // refused connection, a master that does not answer in time: it may be starting, restarting or
+  // paused) is a RegisterApplication lost on the way, as the protocol's app client expects: its
+  // registration rounds (appRegistrationRetries rounds, appRegistrationTimeoutMs apart, each to
+  // every master) go on, and when the last one ends unanswered the role gives up ("All masters are
+  // unresponsive! Giving up."), to which the last failure per master is added. After registration
+  // the protocol's own timeouts and retries apply.
   const unreachable = new Map<Address, string>();
   onDialFailed = (failure) => {
     const peer = failure.peer;
@@ -244,11 +249,12 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
       failAll(failure.detail);
       return;
     }
-    if (!unreachable.has(peer)) unreachable.set(peer, failure.detail);
-    if (unreachable.size === masters.length) failAll(`cannot reach any master: ${[...unreachable.values()].join("; ")}`);
-    // Some master may still answer: say which one did not, and carry on.
-    else logger.log("warn", "master-unreachable", { master: peer, kind: failure.kind, why: failure.detail });
+    unreachable.set(peer, failure.detail);
+    logger.log("warn", "master-unreachable", { master: peer, kind: failure.kind, why: failure.detail });
   };
+  /** The role's reason for giving up, with why each master could not be reached (if a dial failed). */
+  const withDialFailures = (reason: string): string =>
+    appId === undefined && unreachable.size > 0 ? `${reason} (${[...unreachable.values()].join("; ")})` : reason;
 
   const appModel = new AppModel(appDesc.name);
   const metrics = driverMetrics(() => appModel.snapshot());
@@ -260,7 +266,7 @@ export async function connect(options: ConnectOptions): Promise<Cluster> {
         registered(n.appId);
         break;
       case "appDead":
-        failAll(n.reason);
+        failAll(withDialFailures(n.reason));
         break;
       case "jobProgress":
         pending.get(n.jobId)?.onProgress?.({ jobId: n.jobId, tasksFinished: n.tasksFinished, tasksTotal: n.tasksTotal });

@@ -11,6 +11,7 @@
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PROTOCOL_VERSION } from "../handshake.js";
+import type { MessageId } from "../framing.js";
 import { JOURNAL_FORMAT_VERSION, segmentFileName, type JournalHeader } from "./format.js";
 
 /** Flush when this much is buffered. */
@@ -37,8 +38,11 @@ export interface JournalOptions {
 export interface JournalSink {
   /** After init: the config and `now` it was given and the effects it returned; `state` reads the live state (for snapshots). */
   init(config: unknown, now: number, effects: readonly unknown[], state: () => unknown): void;
-  /** After a step: its number, `now`, its input serialized before the step ran, and its effects serialized. */
-  step(seq: number, now: number, inputJson: string, effectsJson: string): void;
+  /**
+   * After a step: its number, `now`, its input serialized before the step ran, its effects
+   * serialized, and for a received message the id its sender gave it (recorded as `m`, format.ts).
+   */
+  step(seq: number, now: number, inputJson: string, effectsJson: string, messageId?: MessageId): void;
   /**
    * Writes what is buffered. The writer calls it itself (FLUSH_BYTES buffered, or FLUSH_INTERVAL_MS
    * after the first unflushed record); the host does not flush before its messages leave (that
@@ -155,9 +159,10 @@ export function openJournal(options: JournalOptions): JournalSink {
       append(header({ initNow: now, initEffects: effects as unknown[] }));
     },
     flush,
-    step(seq, now, inputJson, effectsJson) {
+    step(seq, now, inputJson, effectsJson, messageId) {
       if (fd === undefined) return;
-      append(`{"s":${seq},"t":${now},"i":${inputJson},"e":${effectsJson}}\n`);
+      const m = messageId === undefined ? "" : `,"m":[${messageId.pid},${messageId.step},${messageId.index}]`;
+      append(`{"s":${seq},"t":${now},"i":${inputJson},"e":${effectsJson}${m}}\n`);
       if (writtenBytes >= segmentBytes) rotate(seq);
     },
     close() {

@@ -14,8 +14,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { address, type Address } from "../../../src/protocol/ids.js";
 import type { LocalCluster } from "../../../src/real/cluster/local.js";
 import type { Message } from "../../../src/protocol/messages.js";
-import { encodeMessage } from "../../../src/real/codec.js";
-import { encodeFrame } from "../../../src/real/framing.js";
 import { Handshake } from "../../../src/real/handshake.js";
 import { DIST_READY, ProcessTracker, isAlive, kill, startTestCluster, waitFor } from "../cluster/harness.js";
 import { SAMPLE_MESSAGES } from "../fixtures.js";
@@ -126,10 +124,8 @@ describe.skipIf(!DIST_READY)("security: attacks on a live cluster", () => {
     // 4. Reflection: the dialing worker's own proof sent back to it as ours is refused.
     fromWorker.send(proofC);
     // A command behind it, in case it were accepted: launch a driver, remove a directory outside the work dir.
-    fromWorker.socket.write(
-      encodeFrame(encodeMessage({ ...SAMPLE_MESSAGES.LaunchDriver, driverId: "driver-20990101000000-6666" } as Message)),
-    );
-    fromWorker.socket.write(encodeFrame(encodeMessage({ type: "ApplicationFinished", appId: "app-20990101000000-6666" } as Message)));
+    fromWorker.message({ ...SAMPLE_MESSAGES.LaunchDriver, driverId: "driver-20990101000000-6666" } as Message);
+    fromWorker.message({ type: "ApplicationFinished", appId: "app-20990101000000-6666" } as Message);
     const answer3 = await fromWorker.next(used);
     expect(answer3).toMatchObject({ hs: "reject", reason: "bad-proof" });
     await fromWorker.waitClosed();
@@ -252,7 +248,7 @@ describe.skipIf(!DIST_READY)("security: attacks on a live cluster", () => {
     let n = 0;
     for (const [field, message] of attacks) {
       const wire = await authenticated(workerPort, c.secret, address(`flint://127.0.0.1:${30_000 + n++}`));
-      wire.send(message);
+      wire.message(message);
       await wire.waitClosed();
       await waitFor(
         `the rejection of ${field}`,

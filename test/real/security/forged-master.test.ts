@@ -51,9 +51,19 @@ describe.skipIf(!DIST_READY)("security: master commands from a peer that is not 
     }
     const driverId = "driver-20990101000000-0666";
     const appId = "app-20990101000000-0666";
-    wire.send({ ...SAMPLE_MESSAGES.LaunchDriver, driverId } as Message);
-    wire.send({ ...SAMPLE_MESSAGES.LaunchExecutor, appId, masterUrl: c.masterUrl } as Message);
-    // Give the worker time to act on them, were it to obey.
+    wire.message({ ...SAMPLE_MESSAGES.LaunchDriver, driverId } as Message);
+    wire.message({ ...SAMPLE_MESSAGES.LaunchExecutor, appId, masterUrl: c.masterUrl } as Message);
+    // Both reached the worker's reducer, which refused them by their sender...
+    await waitFor(
+      "the worker's refusals",
+      () =>
+        logOf(c, "worker-1").filter(
+          (e) => e.event === "ignored" && e["why"] === "not-from-active-master" && e["from"] === "flint://127.0.0.1:9",
+        ).length === 2,
+      10_000,
+      50,
+    );
+    // ...and had time to act on them, were it to obey.
     await new Promise((r) => setTimeout(r, 2_000));
     expect(logOf(c, "worker-1").filter((e) => e.event === "process-launched")).toEqual([]);
     expect(existsSync(join(c.workDir, driverId))).toBe(false);

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import type { LocalCluster } from "../../../src/real/cluster/local.js";
-import { FrameDecoder, encodeFrame } from "../../../src/real/framing.js";
+import { FrameDecoder, encodeFrame, messagePayload } from "../../../src/real/framing.js";
 import { waitFor } from "../cluster/harness.js";
 
 export type LogLine = Record<string, unknown> & { event: string; level: string };
@@ -59,6 +59,11 @@ export class Wire {
   send(frame: Buffer | string | object): void {
     const payload = Buffer.isBuffer(frame) ? frame : Buffer.from(typeof frame === "string" ? frame : JSON.stringify(frame));
     if (!this.socket.destroyed) this.socket.write(encodeFrame(payload));
+  }
+
+  /** Sends a message after the handshake: its frame starts with a message id (here none, the zero id). */
+  message(message: object): void {
+    if (!this.socket.destroyed) this.socket.write(encodeFrame(messagePayload(JSON.stringify(message), undefined)));
   }
 
   /** The next unread frame, parsed as JSON (waits for it; undefined if the socket closes first). */
