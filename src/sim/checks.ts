@@ -40,6 +40,8 @@ import { checkMasterTransitions, newTransitionLedger } from "./invariants/master
 import { checkScheduleOutcome } from "./invariants/master-schedule.js";
 import { checkMasterTimeouts } from "./invariants/master-timeouts.js";
 import { checkAppRemovedAtMaxRetries } from "./invariants/master-retries.js";
+import { checkRecoveryEnd, newRecoveryEndLedger } from "./invariants/master-recovery-end.js";
+import { checkUnregisteredAppRemoved } from "./invariants/master-unregister.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
 import { isTaskFinished } from "../protocol/states.js";
@@ -77,7 +79,7 @@ interface NodeChecks {
   driverView: DriverStepView | null;
   /** A driver's cross-role ledger (C1-C3): the task messages on their way between it and its executors. */
   tasks: TasksInFlight | null;
-  /** A driver's conservation ledger (D1-D8). */
+  /** A driver's conservation ledger (D1-D9). */
   books: DriverBooks | null;
 }
 
@@ -101,6 +103,8 @@ export class Checks {
   /** M2's executor id reservations and M3's snapshots, per master incarnation. */
   private readonly masterReservations = newReservationLedger();
   private readonly masterTransitions = newTransitionLedger();
+  /** M7's view of each RECOVERING master incarnation. */
+  private readonly recoveryEnds = newRecoveryEndLedger();
   private readonly workerLedger = newWorkerLedger();
   private readonly fifoLedger = newFifoLedger();
   private readonly peer = (address: string): SimNode | undefined => this.steps?.byName?.get(address);
@@ -269,6 +273,8 @@ export class Checks {
       checkStoreFollowsRegistrations(view, this.masterReservations);
       checkMasterTimeouts(view);
       checkAppRemovedAtMaxRetries(view);
+      checkUnregisteredAppRemoved(view);
+      if (s.recoveryState === "RECOVERING" || this.recoveryEnds.size > 0) checkRecoveryEnd(view, this.recoveryEnds);
       // The whole-state passes (M1, M3, M4) skip a heartbeat the master answered with nothing, the
       // bulk of its steps: it only moves a worker's lastHeartbeatMs, which none of them reads, and
       // M3's next step compares with the snapshot taken before it.
