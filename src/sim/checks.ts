@@ -38,7 +38,7 @@ import { BOOKKEEPING_SIZE_LIMIT, checkMasterBooks, masterSmallerThan } from "./i
 import { checkStoreFollowsRegistrations, newReservationLedger } from "./invariants/master-store.js";
 import { checkMasterTransitions, newTransitionLedger } from "./invariants/master-transitions.js";
 import { checkScheduleOutcome } from "./invariants/master-schedule.js";
-import { checkMasterTimeouts } from "./invariants/master-timeouts.js";
+import { checkMasterTimeouts, newDeadWorkerLedger } from "./invariants/master-timeouts.js";
 import { checkAppRemovedAtMaxRetries } from "./invariants/master-retries.js";
 import { checkRecoveryEnd, newRecoveryEndLedger } from "./invariants/master-recovery-end.js";
 import { checkUnregisteredAppRemoved } from "./invariants/master-unregister.js";
@@ -103,6 +103,8 @@ export class Checks {
   /** M2's executor id reservations and M3's snapshots, per master incarnation. */
   private readonly masterReservations = newReservationLedger();
   private readonly masterTransitions = newTransitionLedger();
+  /** M5's DEAD workers of each master incarnation. */
+  private readonly deadWorkers = newDeadWorkerLedger();
   /** M7's view of each RECOVERING master incarnation. */
   private readonly recoveryEnds = newRecoveryEndLedger();
   private readonly workerLedger = newWorkerLedger();
@@ -271,7 +273,7 @@ export class Checks {
       };
       checkMasterStep(view);
       checkStoreFollowsRegistrations(view, this.masterReservations);
-      checkMasterTimeouts(view);
+      checkMasterTimeouts(view, this.deadWorkers);
       checkAppRemovedAtMaxRetries(view);
       checkUnregisteredAppRemoved(view);
       if (s.recoveryState === "RECOVERING" || this.recoveryEnds.size > 0) checkRecoveryEnd(view, this.recoveryEnds);
