@@ -34,6 +34,7 @@ import {
 } from "./invariants/tasks-across.js";
 import { checkKillsAnswered } from "./invariants/kills.js";
 import { emptyText, N1, N2, undeclaredLogName } from "./invariants/declared-names.js";
+import { N3, offWireSchema } from "./invariants/wire-schema.js";
 import { BOOKKEEPING_SIZE_LIMIT, checkMasterBooks, masterSmallerThan } from "./invariants/master-bookkeeping.js";
 import { checkStoreFollowsRegistrations, newReservationLedger } from "./invariants/master-store.js";
 import { checkMasterTransitions, newTransitionLedger } from "./invariants/master-transitions.js";
@@ -232,6 +233,8 @@ export class Checks {
     if (undeclared !== null) this.nodeChecks(node).report(N1, `${node.name}: ${undeclared}`);
     const empty = emptyText(effects);
     if (empty !== null) this.nodeChecks(node).report(N2, `${node.name}: ${empty}`);
+    const offSchema = offWireSchema(effects);
+    if (offSchema !== null) this.nodeChecks(node).report(N3, `${node.name}: ${offSchema}`);
     if (node.kind === "executor" && executorStepMovesTasks(input, effects)) this.noteExecutorTasks(node, input, effects);
     // Executors are checked only on the few steps their checks concern: the bulk pay nothing more.
     if (node.kind === "executor" && !executorStepChecked(node.state as ExecutorBackendState, input)) return;
