@@ -35,6 +35,7 @@ import {
 import { checkKillsAnswered } from "./invariants/kills.js";
 import { emptyText, N1, N2, undeclaredLogName } from "./invariants/declared-names.js";
 import { N3, offWireSchema } from "./invariants/wire-schema.js";
+import { missingLogField, N4 } from "./invariants/log-fields.js";
 import { BOOKKEEPING_SIZE_LIMIT, checkMasterBooks, masterSmallerThan } from "./invariants/master-bookkeeping.js";
 import { checkStoreFollowsRegistrations, newReservationLedger } from "./invariants/master-store.js";
 import { checkMasterTransitions, newTransitionLedger } from "./invariants/master-transitions.js";
@@ -235,6 +236,8 @@ export class Checks {
     if (empty !== null) this.nodeChecks(node).report(N2, `${node.name}: ${empty}`);
     const offSchema = offWireSchema(effects);
     if (offSchema !== null) this.nodeChecks(node).report(N3, `${node.name}: ${offSchema}`);
+    const missingField = missingLogField(effects);
+    if (missingField !== null) this.nodeChecks(node).report(N4, `${node.name}: ${missingField}`);
     if (node.kind === "executor" && executorStepMovesTasks(input, effects)) this.noteExecutorTasks(node, input, effects);
     // Executors are checked only on the few steps their checks concern: the bulk pay nothing more.
     if (node.kind === "executor" && !executorStepChecked(node.state as ExecutorBackendState, input)) return;
