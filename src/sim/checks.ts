@@ -44,6 +44,7 @@ import { checkMasterTimeouts, newDeadWorkerLedger } from "./invariants/master-ti
 import { checkAppRemovedAtMaxRetries } from "./invariants/master-retries.js";
 import { checkRecoveryEnd, newRecoveryEndLedger } from "./invariants/master-recovery-end.js";
 import { checkUnregisteredAppRemoved } from "./invariants/master-unregister.js";
+import { checkLimitsHeld } from "./invariants/master-limits.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
 import { isTaskFinished } from "../protocol/states.js";
@@ -282,6 +283,7 @@ export class Checks {
       checkMasterTimeouts(view, this.deadWorkers);
       checkAppRemovedAtMaxRetries(view);
       checkUnregisteredAppRemoved(view);
+      checkLimitsHeld(view);
       if (s.recoveryState === "RECOVERING" || this.recoveryEnds.size > 0) checkRecoveryEnd(view, this.recoveryEnds);
       // The whole-state passes (M1, M3, M4) skip a heartbeat the master answered with nothing, the
       // bulk of its steps: it only moves a worker's lastHeartbeatMs, which none of them reads, and
