@@ -35,7 +35,10 @@ describe("N4: log effects carry their declared fields", () => {
   it("N4: the shipped scenarios' runs emit every field the table declares", () => {
     for (const file of ["master-failover.json", "lost-tasks.json", "dead-worker-culled.json"]) {
       const result = runScenario(loadScenario(file), ROLES, { seed: 1 });
-      expect(result.violations.filter((v) => v.check.startsWith("N4")), file).toEqual([]);
+      expect(
+        result.violations.filter((v) => v.check.startsWith("N4")),
+        file,
+      ).toEqual([]);
     }
   });
 });

@@ -13,7 +13,16 @@ const msg = (from: string, message: Message): Input => ({ type: "message", from:
 
 function judge(s: MasterState, input: Input, effects: readonly Effect[]): string[] {
   const fired: string[] = [];
-  checkLimitsHeld({ key: "master-1#0", name: "master-1", s, input, effects, isLeader: true, ledger: newMasterLedger(), report: (c) => void fired.push(c) });
+  checkLimitsHeld({
+    key: "master-1#0",
+    name: "master-1",
+    s,
+    input,
+    effects,
+    isLeader: true,
+    ledger: newMasterLedger(),
+    report: (c) => void fired.push(c),
+  });
   return fired;
 }
 

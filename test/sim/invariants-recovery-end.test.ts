@@ -35,7 +35,16 @@ const acknowledged = msg(driverAddr(1), { type: "MasterChangeAcknowledged", appI
 /** Judges one step (the master's state after it, its input and effects) with M7 and M8; returns the checks that fired. */
 function judge(s: MasterState, input: Input | null, effects: readonly Effect[], ledger: RecoveryEndLedger): string[] {
   const fired: string[] = [];
-  const v = { key: "master-1#0", name: "master-1", s, input, effects, isLeader: true, ledger: newMasterLedger(), report: (c: string) => void fired.push(c) };
+  const v = {
+    key: "master-1#0",
+    name: "master-1",
+    s,
+    input,
+    effects,
+    isLeader: true,
+    ledger: newMasterLedger(),
+    report: (c: string) => void fired.push(c),
+  };
   checkRecoveryEnd(v, ledger);
   checkUnregisteredAppRemoved(v);
   return fired;
@@ -127,7 +136,9 @@ describe("M8: an app its driver unregisters is removed", () => {
     const app = s.apps[appId]!;
     expect(judge(s, unregister(appId), [], newRecoveryEndLedger())).toContain(M8);
     const fx = step(s, unregister(appId));
-    const asKilled = fx.map((e) => (e.type === "log" && e.event === "applicationRemoved" ? { ...e, fields: { ...e.fields, state: "KILLED" } } : e));
+    const asKilled = fx.map((e) =>
+      e.type === "log" && e.event === "applicationRemoved" ? { ...e, fields: { ...e.fields, state: "KILLED" } } : e,
+    );
     expect(judge(s, unregister(appId), asKilled, newRecoveryEndLedger())).toContain(M8);
     // Another peer's UnregisterApplication (which the authority rule refuses) is not the driver's.
     s.apps[appId] = app;

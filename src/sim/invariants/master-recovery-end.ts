@@ -91,15 +91,19 @@ export function checkRecoveryEnd(v: MasterStepView, ledger: RecoveryEndLedger): 
       const w = s.workers[id];
       const gone = w === undefined || w.state === "DEAD";
       if (gone && address !== peer && !onWorkerTimeout)
-        v.report(M7, `${v.name} completed recovery on ${describe(input)} and dropped worker ${id}, which had not answered, before its timeout`, [
-          address,
-        ]);
+        v.report(
+          M7,
+          `${v.name} completed recovery on ${describe(input)} and dropped worker ${id}, which had not answered, before its timeout`,
+          [address],
+        );
     }
     for (const [id, driverAddress] of before.apps) {
       if (s.apps[id] === undefined && driverAddress !== peer)
-        v.report(M7, `${v.name} completed recovery on ${describe(input)} and dropped app ${id}, which had not answered, before its timeout`, [
-          driverAddress,
-        ]);
+        v.report(
+          M7,
+          `${v.name} completed recovery on ${describe(input)} and dropped app ${id}, which had not answered, before its timeout`,
+          [driverAddress],
+        );
     }
   }
   const reported = input?.type === "message" && input.message.type === "DriverStateChanged" ? input.message.driverId : null;

@@ -24,6 +24,8 @@ export function checkUnregisteredAppRemoved(v: MasterStepView): void {
   }
   for (const e of v.effects) {
     if (e.type === "log" && e.event === "applicationRemoved" && e.fields["appId"] === appId && e.fields["state"] !== "FINISHED")
-      v.report(M8, `${v.name} removed app ${appId} as ${String(e.fields["state"])} when its driver unregistered it, not FINISHED`, [input.from]);
+      v.report(M8, `${v.name} removed app ${appId} as ${String(e.fields["state"])} when its driver unregistered it, not FINISHED`, [
+        input.from,
+      ]);
   }
 }
