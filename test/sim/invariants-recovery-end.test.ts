@@ -117,6 +117,19 @@ describe("M7: how recovery ends", () => {
   });
 });
 
+describe("M7: drivers a worker reports are adopted", () => {
+  it("M7: a driver a worker reported running but the master left unplaced fires", () => {
+    const s = newMaster();
+    const ledger = newRecoveryEndLedger();
+    expect(stepAndJudge(s, { type: "leaderElected", stored: STORED }, ledger)).toEqual([]);
+    const input = schedulerState(1, [PLACED]);
+    const fx = step(s, input);
+    expect(s.drivers[PLACED]!.workerId).toBe(wid(1));
+    s.drivers[PLACED]!.workerId = undefined; // as if the report had been refused as an unknown driver
+    expect(judge(s, input, fx, ledger)).toContain(M7);
+  });
+});
+
 describe("M8: an app its driver unregisters is removed", () => {
   const unregister = (appId: AppId, from: string = driverAddr(1)) => msg(from, { type: "UnregisterApplication", appId });
 

@@ -11,6 +11,8 @@
  *    worker (Spark relaunches or fails only the drivers no worker reported);
  *  - a driver that no worker reported and that is not already queued is relaunched (a new id on
  *    the queue, the old one RELAUNCHING) if it is supervised, and ends ERROR if not.
+ *  - a driver a worker reports running in its answer, that the master knows and no other worker
+ *    holds, is adopted on that worker.
  * Cost: a scan of the master's workers, apps and drivers after each step it stays RECOVERING (a
  * recovery is short); nothing otherwise.
  */
@@ -74,11 +76,12 @@ function endedAs(s: MasterState, driverId: string): string | undefined {
 /** M7 for one master step. */
 export function checkRecoveryEnd(v: MasterStepView, ledger: RecoveryEndLedger): void {
   const s = v.s;
+  const before = ledger.get(v.key);
+  if (before !== undefined) checkReportedDriversAdopted(v, before);
   if (s.recoveryState === "RECOVERING") {
     ledger.set(v.key, viewOf(s));
     return;
   }
-  const before = ledger.get(v.key);
   if (before === undefined) return;
   ledger.delete(v.key);
   if (s.recoveryState !== "ALIVE") return; // I10's to report
@@ -129,6 +132,26 @@ export function checkRecoveryEnd(v: MasterStepView, ledger: RecoveryEndLedger): 
         M7,
         `${v.name} completed recovery with ${supervised ? "supervised" : "unsupervised"} driver ${id} on no worker ${ended === undefined ? "kept" : `ended ${ended}`}, not ${supervised ? "relaunched" : "ended ERROR"}`,
       );
+  }
+}
+
+/**
+ * A worker's answer to MasterChanged lists the drivers it runs: each one the master knows and no
+ * other worker holds is adopted on that worker (Spark's WorkerSchedulerStateResponse), so that
+ * completeRecovery does not relaunch or fail a driver that runs.
+ */
+function checkReportedDriversAdopted(v: MasterStepView, before: RecoveryView): void {
+  const input = v.input;
+  if (input === null || input.type !== "message" || input.message.type !== "WorkerSchedulerStateResponse") return;
+  const workerId = input.message.workerId;
+  const w = v.s.workers[workerId];
+  if (w === undefined || w.state === "DEAD") return;
+  for (const id of input.message.driverIds) {
+    const d = v.s.drivers[id];
+    const heldBy = before.placed.get(id);
+    if (d === undefined || (heldBy !== undefined && heldBy !== workerId)) continue;
+    if (d.workerId !== workerId)
+      v.report(M7, `${v.name} did not adopt driver ${id}, which worker ${workerId} reported running, on that worker`, [w.address]);
   }
 }
 
