@@ -34,12 +34,17 @@ import {
 } from "./invariants/tasks-across.js";
 import { checkKillsAnswered } from "./invariants/kills.js";
 import { emptyText, N1, N2, undeclaredLogName } from "./invariants/declared-names.js";
+import { N3, offWireSchema } from "./invariants/wire-schema.js";
+import { missingLogField, N4 } from "./invariants/log-fields.js";
 import { BOOKKEEPING_SIZE_LIMIT, checkMasterBooks, masterSmallerThan } from "./invariants/master-bookkeeping.js";
 import { checkStoreFollowsRegistrations, newReservationLedger } from "./invariants/master-store.js";
 import { checkMasterTransitions, newTransitionLedger } from "./invariants/master-transitions.js";
 import { checkScheduleOutcome } from "./invariants/master-schedule.js";
-import { checkMasterTimeouts } from "./invariants/master-timeouts.js";
+import { checkMasterTimeouts, newDeadWorkerLedger } from "./invariants/master-timeouts.js";
 import { checkAppRemovedAtMaxRetries } from "./invariants/master-retries.js";
+import { checkRecoveryEnd, newRecoveryEndLedger } from "./invariants/master-recovery-end.js";
+import { checkUnregisteredAppRemoved } from "./invariants/master-unregister.js";
+import { checkLimitsHeld } from "./invariants/master-limits.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
 import { isTaskFinished } from "../protocol/states.js";
@@ -77,7 +82,7 @@ interface NodeChecks {
   driverView: DriverStepView | null;
   /** A driver's cross-role ledger (C1-C3): the task messages on their way between it and its executors. */
   tasks: TasksInFlight | null;
-  /** A driver's conservation ledger (D1-D8). */
+  /** A driver's conservation ledger (D1-D9). */
   books: DriverBooks | null;
 }
 
@@ -101,6 +106,10 @@ export class Checks {
   /** M2's executor id reservations and M3's snapshots, per master incarnation. */
   private readonly masterReservations = newReservationLedger();
   private readonly masterTransitions = newTransitionLedger();
+  /** M5's DEAD workers of each master incarnation. */
+  private readonly deadWorkers = newDeadWorkerLedger();
+  /** M7's view of each RECOVERING master incarnation. */
+  private readonly recoveryEnds = newRecoveryEndLedger();
   private readonly workerLedger = newWorkerLedger();
   private readonly fifoLedger = newFifoLedger();
   private readonly peer = (address: string): SimNode | undefined => this.steps?.byName?.get(address);
@@ -226,6 +235,10 @@ export class Checks {
     if (undeclared !== null) this.nodeChecks(node).report(N1, `${node.name}: ${undeclared}`);
     const empty = emptyText(effects);
     if (empty !== null) this.nodeChecks(node).report(N2, `${node.name}: ${empty}`);
+    const offSchema = offWireSchema(effects);
+    if (offSchema !== null) this.nodeChecks(node).report(N3, `${node.name}: ${offSchema}`);
+    const missingField = missingLogField(effects);
+    if (missingField !== null) this.nodeChecks(node).report(N4, `${node.name}: ${missingField}`);
     if (node.kind === "executor" && executorStepMovesTasks(input, effects)) this.noteExecutorTasks(node, input, effects);
     // Executors are checked only on the few steps their checks concern: the bulk pay nothing more.
     if (node.kind === "executor" && !executorStepChecked(node.state as ExecutorBackendState, input)) return;
@@ -267,8 +280,11 @@ export class Checks {
       };
       checkMasterStep(view);
       checkStoreFollowsRegistrations(view, this.masterReservations);
-      checkMasterTimeouts(view);
+      checkMasterTimeouts(view, this.deadWorkers);
       checkAppRemovedAtMaxRetries(view);
+      checkUnregisteredAppRemoved(view);
+      checkLimitsHeld(view);
+      if (s.recoveryState === "RECOVERING" || this.recoveryEnds.size > 0) checkRecoveryEnd(view, this.recoveryEnds);
       // The whole-state passes (M1, M3, M4) skip a heartbeat the master answered with nothing, the
       // bulk of its steps: it only moves a worker's lastHeartbeatMs, which none of them reads, and
       // M3's next step compares with the snapshot taken before it.

@@ -23,6 +23,7 @@ import { checkAppFailuresCounted } from "../../src/sim/invariants/driver-failure
 import { checkExecutorRequests } from "../../src/sim/invariants/driver-requests.js";
 import { checkAttemptNumbers, checkKillsNameRunningAttempts } from "../../src/sim/invariants/driver-attempts.js";
 import { checkJobResults, newDriverResultsLedger } from "../../src/sim/invariants/driver-results.js";
+import { checkLostTaskLosesExecutor, D9 } from "../../src/sim/invariants/driver-lost-tasks.js";
 import type { Report } from "../../src/sim/invariants/report.js";
 
 const tiny = parseScenario({
@@ -441,5 +442,53 @@ describe("D8: a KillTask names an attempt the driver holds as running", () => {
     const finished = collect();
     checkKillsNameRunningAttempts("drv-pi", s, tids, [killTask(taskId, id!, address)], finished.report);
     expect(finished.details).toEqual([`drv-pi sent KillTask for TID ${taskId}, which it holds as FINISHED, not running`]);
+  });
+});
+
+describe("D9: a task LOST on an executor takes the executor's other tasks with it", () => {
+  /** A LOST update for a TID running on the first executor (which runs two), from that executor, and the real driver's step on it. */
+  function lostUpdate(taskIdOf: (running: number[]) => number = (running) => running[0]!) {
+    const { s } = midRun();
+    const [executorId] = Object.keys(s.backend.executors);
+    const running = [...s.scheduler.executorIdToRunningTaskIds[executorId!]!];
+    expect(running.length).toBe(2);
+    const input: Input = {
+      type: "message",
+      from: s.backend.executors[executorId!]!.address,
+      message: {
+        type: "StatusUpdate",
+        executorId: executorId as never,
+        taskId: taskIdOf(running) as never,
+        state: "LOST",
+        data: { kind: "failure", failure: { kind: "exception", message: "host lost" } },
+        taskCpus: 1,
+      },
+    };
+    const effects = ROLES.driver.step(s, input, { now: 1_767_225_603_500 }) as Effect[];
+    return { s, input, effects, executorId: executorId!, running };
+  }
+
+  it("the real driver fails the executor's other attempts (it may launch new ones there at once), and that passes", () => {
+    const { s, input, effects, executorId, running } = lostUpdate();
+    for (const tid of running) expect(s.scheduler.executorIdToRunningTaskIds[executorId] ?? []).not.toContain(tid);
+    const ok = collect();
+    checkLostTaskLosesExecutor("drv-pi", s, input, effects, ok.report);
+    expect(ok.checks).toEqual([]);
+  });
+
+  it("a driver that keeps tracking the executor's other attempt is caught", () => {
+    const { s, input, effects, executorId, running } = lostUpdate();
+    (s.scheduler.executorIdToRunningTaskIds[executorId] ??= []).push(running[1]! as never);
+    const broken = collect();
+    checkLostTaskLosesExecutor("drv-pi", s, input, effects, broken.report);
+    expect(broken.checks).toEqual([D9]);
+  });
+
+  it("an update the driver did not take (an unknown TID) is not judged", () => {
+    const { s, input, effects } = lostUpdate(() => 999_999);
+    expect(effects.some((e) => e.type === "notify" && e.notification.kind === "taskEnded")).toBe(false);
+    const ok = collect();
+    checkLostTaskLosesExecutor("drv-pi", s, input, effects, ok.report);
+    expect(ok.checks).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import { IGNORE_REASONS } from "../../src/protocol/log-events.js";
 import { master, type MasterState } from "../../src/protocol/master/index.js";
 import { emptyText, N1, undeclaredLogName } from "../../src/sim/invariants/declared-names.js";
 import { checkScheduleOutcome, M4 } from "../../src/sim/invariants/master-schedule.js";
-import { checkMasterTimeouts, M5 } from "../../src/sim/invariants/master-timeouts.js";
+import { checkMasterTimeouts, M5, newDeadWorkerLedger, type DeadWorkerLedger } from "../../src/sim/invariants/master-timeouts.js";
 import { checkAppRemovedAtMaxRetries, M6 } from "../../src/sim/invariants/master-retries.js";
 import { checkMasterStep } from "../../src/sim/invariants/master.js";
 import { checkMasterBooks, M1 } from "../../src/sim/invariants/master-bookkeeping.js";
@@ -371,7 +371,13 @@ describe("M3: master state transitions", () => {
 });
 
 /** Runs M4 and M5 on one step. */
-function judgeSchedule(s: MasterState, input: Input | null, effects: readonly Effect[], nowMs = T0): string[] {
+function judgeSchedule(
+  s: MasterState,
+  input: Input | null,
+  effects: readonly Effect[],
+  nowMs = T0,
+  dead: DeadWorkerLedger = newDeadWorkerLedger(),
+): string[] {
   const fired: string[] = [];
   const v = {
     key: "master-1#0",
@@ -385,7 +391,7 @@ function judgeSchedule(s: MasterState, input: Input | null, effects: readonly Ef
     nowMs,
   };
   checkScheduleOutcome(v);
-  checkMasterTimeouts(v);
+  checkMasterTimeouts(v, dead);
   return fired;
 }
 
@@ -512,6 +518,49 @@ describe("M5: master timeouts on time", () => {
     expect(Object.values(firstApp(s).executors)[0]!.state).toBe("LAUNCHING");
     expect(judgeSchedule(s, timer, [], T0 + s.config.executorLaunchTimeoutMs - 1)).toEqual([]);
     expect(judgeSchedule(s, timer, [], T0 + s.config.executorLaunchTimeoutMs)).toContain(M5);
+  });
+
+  /** A master with 10 s timeouts that keeps DEAD workers one extra timeout; worker 1 falls silent at T0 and dies at the first check. */
+  function deadWorker(): { s: MasterState; dead: DeadWorkerLedger; at: (ms: number) => string[] } {
+    const s = aliveMaster({ workerTimeoutMs: 10_000, deadWorkerPersistence: 1 });
+    addWorker(s, 1, 4);
+    const dead = newDeadWorkerLedger();
+    const at = (ms: number): string[] => judgeSchedule(s, timer, master.step(s, timer, { now: T0 + ms }), T0 + ms, dead);
+    expect(at(10_001)).toEqual([]);
+    expect(s.workers[wid(1)]!.state).toBe("DEAD");
+    return { s, dead, at };
+  }
+
+  it("M5: the real master culls a DEAD worker at the first check past (persistence + 1) timeouts, and that passes", () => {
+    const { s, at } = deadWorker();
+    expect(at(20_000)).toEqual([]);
+    expect(s.workers[wid(1)]?.state).toBe("DEAD"); // last heartbeat exactly 2 timeouts ago: not older
+    expect(at(20_001)).toEqual([]);
+    expect(s.workers[wid(1)]).toBeUndefined();
+  });
+
+  it("M5: a DEAD worker kept past (persistence + 1) timeouts fires", () => {
+    const { s, dead, at } = deadWorker();
+    expect(at(20_000)).toEqual([]);
+    const w = s.workers[wid(1)]!;
+    master.step(s, timer, { now: T0 + 20_001 });
+    s.workers[w.id] = w; // a master that forgot to cull it
+    expect(judgeSchedule(s, timer, [], T0 + 20_001, dead)).toContain(M5);
+  });
+
+  it("M5: a DEAD worker culled before (persistence + 1) timeouts fires", () => {
+    const { s, dead } = deadWorker();
+    delete s.workers[wid(1)]; // a master that culls it at the next check already
+    expect(judgeSchedule(s, timer, [], T0 + 20_000, dead)).toContain(M5);
+  });
+
+  it("M5: a DEAD entry a registration replaced between checks is not taken for a culled one", () => {
+    const { s, dead } = deadWorker();
+    const fx = master.step(s, msg(workerAddr(1), registerWorkerMsg(1, 4)), { now: T0 + 12_000 });
+    expect(s.workers[wid(1)]!.state).toBe("ALIVE");
+    expect(judgeSchedule(s, msg(workerAddr(1), registerWorkerMsg(1, 4)), fx, T0 + 12_000, dead)).toEqual([]);
+    delete s.workers[wid(1)];
+    expect(judgeSchedule(s, timer, [], T0 + 20_000, dead)).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * The driver-side conservation checks D1-D8 (driver-cores.ts, driver-offers.ts, driver-results.ts,
- * driver-failures.ts, driver-requests.ts, driver-attempts.ts) behind one ledger and one call, so
+ * The driver-side conservation checks D1-D9 (driver-cores.ts, driver-offers.ts, driver-results.ts,
+ * driver-failures.ts, driver-requests.ts, driver-attempts.ts, driver-lost-tasks.ts) behind one ledger and one call, so
  * that the step loop (checks.ts) registers them in one line.
  */
 import type { Effect, Input } from "../../protocol/index.js";
@@ -11,6 +11,7 @@ import { checkAppFailuresCounted, type AppFailureTally } from "./driver-failures
 import { checkOfferRound } from "./driver-offers.js";
 import { checkExecutorRequests, type ExecutorTarget } from "./driver-requests.js";
 import { checkJobResults, newDriverResultsLedger, type DriverResultsLedger } from "./driver-results.js";
+import { checkLostTaskLosesExecutor } from "./driver-lost-tasks.js";
 import type { TidLedger } from "./dense.js";
 import type { Report } from "./report.js";
 
@@ -31,7 +32,7 @@ export const newDriverBooks = (): DriverBooks => ({
   launches: new Map(),
 });
 
-/** D1-D8 for one driver step; `tids` is the driver ledger's, already updated for the step (checkDriverStep runs first). */
+/** D1-D9 for one driver step; `tids` is the driver ledger's, already updated for the step (checkDriverStep runs first). */
 export function checkDriverBooks(
   name: string,
   s: DriverRoleState,
@@ -48,4 +49,5 @@ export function checkDriverBooks(
   checkExecutorRequests(name, s, books.target, input, effects, report);
   checkAttemptNumbers(name, books.launches, effects, report);
   checkKillsNameRunningAttempts(name, s, tids, effects, report);
+  checkLostTaskLosesExecutor(name, s, input, effects, report);
 }
