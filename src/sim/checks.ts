@@ -40,6 +40,8 @@ import { checkMasterTransitions, newTransitionLedger } from "./invariants/master
 import { checkScheduleOutcome } from "./invariants/master-schedule.js";
 import { checkMasterTimeouts } from "./invariants/master-timeouts.js";
 import { checkAppRemovedAtMaxRetries } from "./invariants/master-retries.js";
+import { checkClientAnswers } from "./invariants/client-answers.js";
+import { checkMasterLimits } from "./invariants/master-limits.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
 import { isTaskFinished } from "../protocol/states.js";
@@ -269,6 +271,8 @@ export class Checks {
       checkStoreFollowsRegistrations(view, this.masterReservations);
       checkMasterTimeouts(view);
       checkAppRemovedAtMaxRetries(view);
+      checkClientAnswers(view);
+      checkMasterLimits(view);
       // The whole-state passes (M1, M3, M4) skip a heartbeat the master answered with nothing, the
       // bulk of its steps: it only moves a worker's lastHeartbeatMs, which none of them reads, and
       // M3's next step compares with the snapshot taken before it.
