@@ -58,6 +58,8 @@ export const MAX_CLIENT_ACTIONS_PER_DRIVER = 3;
 export const LIMIT_CHANCE = 0.12;
 /** The chance of a small spark.driver.maxResultSize, and of a small spark.rpc.message.maxSize, with stages that outgrow them. */
 export const SIZE_LIMIT_CHANCE = 0.12;
+/** The chance of duplicated executor reports, and of late ones with a short executor launch timeout. */
+export const REPORT_FAULT_CHANCE = 0.12;
 
 /** Every message type: a swarm seed may drop, delay or duplicate any of them. */
 export const SWARM_MESSAGE_TYPES = [
@@ -488,6 +490,35 @@ function drawClientActions(seed: number, s: Scenario): FaultSpec[] {
   return out;
 }
 
+/**
+ * Executor reports that come twice or late, in some seeds: ExecutorStateChanged duplicated (the
+ * master must change nothing on the second copy), or delayed past a short executorLaunchTimeoutMs
+ * (the master gives the launch up, tells the driver, and must ignore the report that comes after).
+ */
+function drawReportFaults(seed: number, config: Scenario["config"]): FaultSpec[] {
+  const r = stream(seed, "swarm-base/reports");
+  const out: FaultSpec[] = [];
+  if (r.chance(REPORT_FAULT_CHANCE))
+    out.push({
+      atMs: r.int(0, 60) * 1000,
+      kind: "messages",
+      messageType: "ExecutorStateChanged",
+      duplicateProbability: r.int(2, 10) / 10,
+      durationMs: r.int(10, 60) * 1000,
+    });
+  if (r.chance(REPORT_FAULT_CHANCE)) {
+    config.executorLaunchTimeoutMs = r.int(2, 20) * 1000;
+    out.push({
+      atMs: r.int(0, 60) * 1000,
+      kind: "messages",
+      messageType: "ExecutorStateChanged",
+      delayMs: r.int(5, 40) * 1000,
+      durationMs: r.int(10, 60) * 1000,
+    });
+  }
+  return out;
+}
+
 /** The swarm plan of a seed: a drawn workload, drawn driver actions and drawn faults. */
 export function drawSwarmPlan(seed: number, options: PlanOptions = {}): Scenario {
   const s = drawSwarmWorkload(seed);
@@ -510,6 +541,7 @@ export function drawSwarmPlan(seed: number, options: PlanOptions = {}): Scenario
   for (const d of s.drivers) faults.push(...drawActions(ra, draw.actions, d.app, d.submitAtMs));
   const clientActions = drawClientActions(seed, s);
   faults.push(...clientActions);
+  faults.push(...drawReportFaults(seed, s.config));
   faults.sort((a, b) => a.atMs - b.atMs);
   const judged = livenessApplies({ ...s, faults });
   const kept = judged && draw.kinds.some((k) => MASTER_KINDS.includes(k)) ? faults.filter((f) => f.kind !== "killExecutors") : faults;
