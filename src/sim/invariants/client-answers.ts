@@ -33,7 +33,8 @@ type Send = Extract<Effect, { type: "send" }>;
 /** The sends of this step of type `type`. */
 function sendsOf<T extends Message["type"]>(effects: readonly Effect[], type: T): Array<Send & { message: Extract<Message, { type: T }> }> {
   const out: Array<Send & { message: Extract<Message, { type: T }> }> = [];
-  for (const e of effects) if (e.type === "send" && e.message.type === type) out.push(e as Send & { message: Extract<Message, { type: T }> });
+  for (const e of effects)
+    if (e.type === "send" && e.message.type === type) out.push(e as Send & { message: Extract<Message, { type: T }> });
   return out;
 }
 
@@ -46,7 +47,11 @@ function oneAnswer<T extends Message["type"]>(
 ): (Send & { message: Extract<Message, { type: T }> }) | null {
   const answers = sendsOf(v.effects, type);
   if (answers.length === 1 && answers[0]!.to === asker) return answers[0]!;
-  v.report(check, `${v.name} answered a request from ${asker} with ${answers.length} ${type} (to ${answers.map((a) => a.to).join(", ") || "nobody"}), not one to the asker`, [asker]);
+  v.report(
+    check,
+    `${v.name} answered a request from ${asker} with ${answers.length} ${type} (to ${answers.map((a) => a.to).join(", ") || "nobody"}), not one to the asker`,
+    [asker],
+  );
   return null;
 }
 
@@ -73,7 +78,9 @@ function checkDriverStatus(v: MasterStepView, asker: string, driverId: string): 
   const s = v.s;
   if (s.recoveryState !== "ALIVE") {
     if (a.found || a.exception === undefined)
-      v.report(Q1, `${v.name} (${s.recoveryState}) answered the status of ${driverId} with found=${a.found} and no reason it cannot tell`, [asker]);
+      v.report(Q1, `${v.name} (${s.recoveryState}) answered the status of ${driverId} with found=${a.found} and no reason it cannot tell`, [
+        asker,
+      ]);
     return;
   }
   const held = s.drivers[driverId] ?? s.completedDrivers.find((d) => d.id === driverId);
@@ -105,14 +112,22 @@ function checkKillDriver(v: MasterStepView, asker: string, driverId: string): vo
   const active = s.drivers[driverId];
   const heldBefore = active !== undefined || removedNow;
   if (a.success !== heldBefore) {
-    v.report(Q2, `${v.name} answered a kill of driver ${driverId} with success=${a.success}, but it ${heldBefore ? "held" : "did not hold"} that driver`, [
-      asker,
-    ]);
+    v.report(
+      Q2,
+      `${v.name} answered a kill of driver ${driverId} with success=${a.success}, but it ${heldBefore ? "held" : "did not hold"} that driver`,
+      [asker],
+    );
     return;
   }
   if (removedNow) {
     const done = s.completedDrivers[s.completedDrivers.length - 1];
-    if (done === undefined || done.id !== driverId || done.state !== "KILLED" || done.workerId !== undefined || s.waitingDrivers.includes(driverId as never))
+    if (
+      done === undefined ||
+      done.id !== driverId ||
+      done.state !== "KILLED" ||
+      done.workerId !== undefined ||
+      s.waitingDrivers.includes(driverId as never)
+    )
       v.report(
         Q2,
         `${v.name} removed driver ${driverId} on a kill request, but not as a waiting driver ends: ${done === undefined ? "nothing completed" : `completed ${done.id} ${done.state} on ${done.workerId ?? "no worker"}`}`,
@@ -122,16 +137,28 @@ function checkKillDriver(v: MasterStepView, asker: string, driverId: string): vo
   }
   if (active === undefined) return;
   if (s.waitingDrivers.includes(active.id)) {
-    v.report(Q2, `${v.name} answered a kill of waiting driver ${driverId} but left it queued (a waiting driver is removed KILLED at once)`, [asker]);
+    v.report(
+      Q2,
+      `${v.name} answered a kill of waiting driver ${driverId} but left it queued (a waiting driver is removed KILLED at once)`,
+      [asker],
+    );
     return;
   }
   const worker = active.workerId === undefined ? undefined : s.workers[active.workerId];
   if (worker === undefined) return;
   const told = sendsOf(v.effects, "KillDriver").some((e) => e.to === worker.address && e.message.driverId === driverId);
-  if (!told) v.report(Q2, `${v.name} answered a kill of driver ${driverId}, placed on ${worker.id}, without telling that worker to kill it`, [asker, worker.address]);
+  if (!told)
+    v.report(Q2, `${v.name} answered a kill of driver ${driverId}, placed on ${worker.id}, without telling that worker to kill it`, [
+      asker,
+      worker.address,
+    ]);
 }
 
-function checkExecutorRequest(v: MasterStepView, asker: string, msg: Extract<Message, { type: "RequestExecutors" | "KillExecutors" }>): void {
+function checkExecutorRequest(
+  v: MasterStepView,
+  asker: string,
+  msg: Extract<Message, { type: "RequestExecutors" | "KillExecutors" }>,
+): void {
   const type = msg.type === "RequestExecutors" ? "RequestExecutorsResponse" : "KillExecutorsResponse";
   const answer = oneAnswer(v, Q3, type, asker);
   if (answer === null) return;
@@ -148,11 +175,17 @@ function checkExecutorRequest(v: MasterStepView, asker: string, msg: Extract<Mes
   if (msg.type === "RequestExecutors") {
     const want = Math.max(0, Math.floor(msg.requestedTotal));
     if (app.executorLimit !== want)
-      v.report(Q3, `${v.name} acknowledged a request of ${msg.requestedTotal} executors for app ${app.id} but set its limit to ${app.executorLimit}`, [asker]);
+      v.report(
+        Q3,
+        `${v.name} acknowledged a request of ${msg.requestedTotal} executors for app ${app.id} but set its limit to ${app.executorLimit}`,
+        [asker],
+      );
     return;
   }
   for (const raw of msg.executorIds) {
     if (app.executors[raw] !== undefined)
-      v.report(Q3, `${v.name} acknowledged the kill of executor ${raw} of app ${app.id} but keeps it (${app.executors[raw]!.state})`, [asker]);
+      v.report(Q3, `${v.name} acknowledged the kill of executor ${raw} of app ${app.id} but keeps it (${app.executors[raw]!.state})`, [
+        asker,
+      ]);
   }
 }
