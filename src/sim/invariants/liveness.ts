@@ -1,7 +1,8 @@
 /**
  * Liveness (L1): once the faults of a run have stopped, every submitted job of a live driver ends
  * — succeeds, or fails by the retry rules — within LIVENESS_BOUND_MS of virtual time, as long as a
- * master process and a worker process that could hold one of the app's executors are up. Nothing
+ * master process and a worker process that could hold one of the app's executors (beside the
+ * cluster-mode drivers it runs) are up. Nothing
  * else excuses a stall: not a leader that lost its workers (a worker stuck on an old master), not
  * a driver that never registered, not a behaviour Spark shares (a hang is never a weakness). A
  * stall names the job, its pending and running tasks, and the executors involved.
