@@ -493,7 +493,8 @@ function drawClientActions(seed: number, s: Scenario): FaultSpec[] {
 /**
  * Executor reports that come twice or late, in some seeds: ExecutorStateChanged duplicated (the
  * master must change nothing on the second copy), or delayed past a short executorLaunchTimeoutMs
- * (the master gives the launch up, tells the driver, and must ignore the report that comes after).
+ * (the master gives the launch up, tells the driver, and must ignore the report that comes after);
+ * and, in others, a driver's or an executor's one-off request duplicated (ONCE_ANSWERED_MESSAGES).
  */
 function drawReportFaults(seed: number, config: Scenario["config"]): FaultSpec[] {
   const r = stream(seed, "swarm-base/reports");
@@ -516,8 +517,19 @@ function drawReportFaults(seed: number, config: Scenario["config"]): FaultSpec[]
       durationMs: r.int(10, 60) * 1000,
     });
   }
+  if (r.chance(REPORT_FAULT_CHANCE))
+    out.push({
+      atMs: r.int(0, 60) * 1000,
+      kind: "messages",
+      messageType: pick(r, ONCE_ANSWERED_MESSAGES),
+      duplicateProbability: r.int(2, 10) / 10,
+      durationMs: r.int(10, 120) * 1000,
+    });
   return out;
 }
+
+/** Messages whose second copy its receiver must answer as a repeat (refused, ignored, or the same again). */
+const ONCE_ANSWERED_MESSAGES = ["RegisterExecutor", "LaunchedExecutor", "UnregisterApplication", "RequestExecutors", "KillExecutors"] as const;
 
 /** The swarm plan of a seed: a drawn workload, drawn driver actions and drawn faults. */
 export function drawSwarmPlan(seed: number, options: PlanOptions = {}): Scenario {
