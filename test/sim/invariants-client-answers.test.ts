@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { address, type Effect, type Input, type Message } from "../../src/protocol/index.js";
 import { master, type MasterState } from "../../src/protocol/master/index.js";
 import type { DriverId } from "../../src/protocol/ids.js";
-import { checkClientAnswers, Q1, Q2, Q3 } from "../../src/sim/invariants/client-answers.js";
+import { checkClientAnswers, Q1, Q2, Q3, Q5 } from "../../src/sim/invariants/client-answers.js";
 import { checkMasterLimits, Q4 } from "../../src/sim/invariants/master-limits.js";
 import { newMasterLedger } from "../../src/sim/invariants/master.js";
 import { addApp, addWorker, aliveMaster, driverAddr, newMaster, registerWorkerMsg, T0, workerAddr } from "../protocol/master/fixtures.js";
@@ -273,6 +273,41 @@ describe("Q3: executor requests are acknowledged exactly when the master knows t
     delete app.executors[execId];
     const unknownKill = stepJudged(s, msg(from, { type: "KillExecutors", appId: "app-unknown" as never, executorIds: ["0"] }));
     expect(unknownKill.fired).toEqual([]);
+  });
+});
+
+describe("Q5: an app its driver unregisters is finished", () => {
+  it("Q5: the real master finishes a held app and ignores an unknown one; a master that keeps it, or ends it otherwise, fires; a refused sender is not judged", () => {
+    const s = aliveMaster();
+    addWorker(s, 1, 8);
+    addApp(s, 1);
+    const app = Object.values(s.apps)[0]!;
+    const unregister = (from: string, appId: string): Input => msg(from, { type: "UnregisterApplication", appId: appId as never });
+    const kept = structuredClone(app);
+    const done = stepJudged(s, unregister(app.driverAddress, app.id));
+    expect(done.fired).toEqual([]);
+    expect(s.apps[app.id]).toBeUndefined();
+    expect(stepJudged(s, unregister(app.driverAddress, app.id)).fired).toEqual([]); // now unknown: ignored
+    // A master that kept it, or removed it FAILED.
+    s.apps[app.id] = kept;
+    expect(judge(s, unregister(app.driverAddress, app.id), done.fx)).toContain(Q5);
+    delete s.apps[app.id];
+    const failed = done.fx.map((e) =>
+      e.type === "log" && e.event === "applicationRemoved" ? { ...e, fields: { ...e.fields, state: "FAILED" } } : e,
+    );
+    expect(judge(s, unregister(app.driverAddress, app.id), failed)).toContain(Q5);
+    // Another node's UnregisterApplication is refused by the authority table: kept, rightly.
+    const t = aliveMaster();
+    addWorker(t, 1, 8);
+    addApp(t, 1);
+    const other = Object.values(t.apps)[0]!;
+    const forged = stepJudged(t, unregister("worker-1", other.id));
+    expect(t.apps[other.id]).toBeDefined();
+    expect(forged.fired).toEqual([]);
+    // So is another node's RequestExecutors: it gets no answer.
+    const refusedAsk = stepJudged(t, msg("worker-1", { type: "RequestExecutors", appId: other.id, requestedTotal: 1 }));
+    expect(refusedAsk.fx.some((e) => e.type === "send")).toBe(false);
+    expect(refusedAsk.fired).toEqual([]);
   });
 });
 

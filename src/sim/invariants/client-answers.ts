@@ -19,6 +19,8 @@
  *   answered once, to the asker, acknowledged exactly when the master knows the app; an
  *   acknowledged RequestExecutors sets the app's executor limit to the total asked (floored at 0),
  *   and an acknowledged KillExecutors leaves none of the named executors in the app.
+ * - Q5 `unregistered-app-finished`: an UnregisterApplication for an app the master holds finishes
+ *   it in that step (removed FINISHED); one for an app it does not hold changes nothing.
  */
 import type { Effect } from "../../protocol/index.js";
 import type { Message } from "../../protocol/messages.js";
@@ -27,6 +29,7 @@ import type { MasterStepView } from "./master.js";
 export const Q1 = "Q1:driver-status-told-truly";
 export const Q2 = "Q2:driver-kill-answered-and-done";
 export const Q3 = "Q3:executor-request-acknowledged-iff-app-known";
+export const Q5 = "Q5:unregistered-app-finished";
 
 type Send = Extract<Effect, { type: "send" }>;
 
@@ -55,9 +58,29 @@ function oneAnswer<T extends Message["type"]>(
   return null;
 }
 
+/** Whether the master refused the step's message by its authority tables (authority.ts): then it answers nothing, rightly. */
+function refusedBySender(effects: readonly Effect[]): boolean {
+  for (const e of effects) {
+    if (e.type !== "log" || e.event !== "ignored") continue;
+    const why = String(e.fields["why"]);
+    if (why === "sender-address-mismatch" || why.startsWith("not-from-")) return true;
+  }
+  return false;
+}
+
 export function checkClientAnswers(v: MasterStepView): void {
   const input = v.input;
   if (input === null || input.type !== "message") return;
+  const type = input.message.type;
+  if (
+    type !== "RequestDriverStatus" &&
+    type !== "RequestKillDriver" &&
+    type !== "RequestExecutors" &&
+    type !== "KillExecutors" &&
+    type !== "UnregisterApplication"
+  )
+    return;
+  if (refusedBySender(v.effects)) return;
   switch (input.message.type) {
     case "RequestDriverStatus":
       return checkDriverStatus(v, input.from, input.message.driverId);
@@ -66,6 +89,8 @@ export function checkClientAnswers(v: MasterStepView): void {
     case "RequestExecutors":
     case "KillExecutors":
       return checkExecutorRequest(v, input.from, input.message);
+    case "UnregisterApplication":
+      return checkUnregistered(v, input.from, input.message.appId);
     default:
       return;
   }
@@ -188,4 +213,17 @@ function checkExecutorRequest(
         asker,
       ]);
   }
+}
+
+function checkUnregistered(v: MasterStepView, asker: string, appId: string): void {
+  const held = v.s.apps[appId];
+  if (held !== undefined) {
+    v.report(Q5, `${v.name} still holds app ${appId} (${held.state}) after its driver unregistered it`, [asker]);
+    return;
+  }
+  const removed = v.effects.find((e) => e.type === "log" && e.event === "applicationRemoved" && e.fields["appId"] === appId);
+  if (removed !== undefined && removed.type === "log" && removed.fields["state"] !== "FINISHED")
+    v.report(Q5, `${v.name} ended app ${appId} ${String(removed.fields["state"])} when its driver unregistered it (FINISHED is its end)`, [
+      asker,
+    ]);
 }
