@@ -9,6 +9,7 @@ import { runScenario } from "../../src/sim/cluster.js";
 import { drawPlan, swarmBase } from "../../src/sim/fuzz/index.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { parseScenario, ScenarioError, type Scenario } from "../../src/sim/scenario.js";
+import { dropNodes, loadable } from "../../src/sim/shrink/index.js";
 import type { TraceRecord } from "../../src/sim/trace.js";
 
 /** One worker that holds one cluster-mode driver and its executor, a second driver that waits (no room), and the given faults. */
@@ -80,6 +81,21 @@ describe("client actions: killDriver and driverStatus", () => {
     ]);
     expect(answers(records, "KillDriverResponse").map((m) => m["success"])).toEqual([true, false, true]);
     expect(answers(records, "KillDriver")).toHaveLength(1);
+  });
+});
+
+describe("client actions and the shrinker", () => {
+  it("a variant without a cluster-mode driver drops the user's questions about it, and loads", () => {
+    const s = withDrivers([
+      { atMs: 1, kind: "driverStatus", driver: "first" },
+      { atMs: 2, kind: "killDriver", driver: "second" },
+    ]);
+    const without = dropNodes(s).filter((c) => c.drivers.length === 1);
+    expect(without).toHaveLength(2);
+    for (const c of without) {
+      expect(c.faults.map((f) => f.driver)).toEqual([c.drivers[0]!.name]);
+      expect(loadable(c)).toBe(true);
+    }
   });
 });
 
