@@ -529,7 +529,13 @@ function drawReportFaults(seed: number, config: Scenario["config"]): FaultSpec[]
 }
 
 /** Messages whose second copy its receiver must answer as a repeat (refused, ignored, or the same again). */
-const ONCE_ANSWERED_MESSAGES = ["RegisterExecutor", "LaunchedExecutor", "UnregisterApplication", "RequestExecutors", "KillExecutors"] as const;
+const ONCE_ANSWERED_MESSAGES = [
+  "RegisterExecutor",
+  "LaunchedExecutor",
+  "UnregisterApplication",
+  "RequestExecutors",
+  "KillExecutors",
+] as const;
 
 /** The swarm plan of a seed: a drawn workload, drawn driver actions and drawn faults. */
 export function drawSwarmPlan(seed: number, options: PlanOptions = {}): Scenario {
