@@ -73,6 +73,9 @@ function faultRefusal(f: FaultSpec, canPartition: string | undefined): string | 
     case "cancelJob":
     case "killTask":
       return "driver actions are not sent to a real driver by flint chaos";
+    case "killDriver":
+    case "driverStatus":
+      return "flint chaos runs no cluster-mode driver";
     default: {
       const never: never = f.kind;
       return `unknown fault kind ${String(never)}`;

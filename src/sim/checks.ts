@@ -43,8 +43,8 @@ import { checkScheduleOutcome } from "./invariants/master-schedule.js";
 import { checkMasterTimeouts, newDeadWorkerLedger } from "./invariants/master-timeouts.js";
 import { checkAppRemovedAtMaxRetries } from "./invariants/master-retries.js";
 import { checkRecoveryEnd, newRecoveryEndLedger } from "./invariants/master-recovery-end.js";
-import { checkUnregisteredAppRemoved } from "./invariants/master-unregister.js";
-import { checkLimitsHeld } from "./invariants/master-limits.js";
+import { checkClientAnswers } from "./invariants/client-answers.js";
+import { checkMasterLimits } from "./invariants/master-limits.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
 import { isTaskFinished } from "../protocol/states.js";
@@ -282,9 +282,9 @@ export class Checks {
       checkStoreFollowsRegistrations(view, this.masterReservations);
       checkMasterTimeouts(view, this.deadWorkers);
       checkAppRemovedAtMaxRetries(view);
-      checkUnregisteredAppRemoved(view);
-      checkLimitsHeld(view);
       if (s.recoveryState === "RECOVERING" || this.recoveryEnds.size > 0) checkRecoveryEnd(view, this.recoveryEnds);
+      checkClientAnswers(view);
+      checkMasterLimits(view);
       // The whole-state passes (M1, M3, M4) skip a heartbeat the master answered with nothing, the
       // bulk of its steps: it only moves a worker's lastHeartbeatMs, which none of them reads, and
       // M3's next step compares with the snapshot taken before it.

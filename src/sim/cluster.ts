@@ -86,6 +86,8 @@ interface DriverRun {
 }
 
 const SETTLE_MS = 1_000;
+/** A task's serialized size when its stage gives none (a small closure). */
+const DEFAULT_PAYLOAD_SIZE_BYTES = 1024;
 
 export class ClusterRun {
   readonly world: World;
@@ -230,7 +232,7 @@ export class ClusterRun {
     const data: TaskWorkKey = `${jobId}/${stageIndex}`;
     this.stageWork.set(data, stage);
     // One payload object for every task of the stage: the command is input, and the driver copies what it keeps.
-    return new Array<TaskPayload>(stage.tasks).fill({ data, sizeBytes: 1024 });
+    return new Array<TaskPayload>(stage.tasks).fill({ data, sizeBytes: stage.payloadSizeBytes ?? DEFAULT_PAYLOAD_SIZE_BYTES });
   }
 
   private nodeDown(node: SimNode): void {

@@ -6,6 +6,9 @@
 import { assertNever } from "../protocol/assert.js";
 import type { DriverRoleState } from "../protocol/driver/state.js";
 import type { Message } from "../protocol/index.js";
+import { CLIENT } from "./builder.js";
+import type { SubmissionClientState } from "./client.js";
+import { clientRequest } from "./clientActions.js";
 import { driverAction } from "./driverActions.js";
 import type { Election } from "./election.js";
 import { forgeMessage, type ForgedMessageType } from "./forge.js";
@@ -58,7 +61,7 @@ export class FaultInjector {
         index: this.records.length,
         atMs: f.atMs,
         kind: f.kind,
-        target: f.target ?? (f.hosts ? f.hosts.join(",") : (f.messageType ?? f.app ?? f.from ?? "")),
+        target: f.target ?? (f.hosts ? f.hosts.join(",") : (f.messageType ?? f.app ?? f.driver ?? f.from ?? "")),
         fired: false,
         detail: "",
         random,
@@ -260,6 +263,17 @@ export class FaultInjector {
         if (typeof action === "string") return miss(action);
         w.pushInput(driver, { type: "command", command: action.command });
         return fire(action.detail);
+      }
+      case "killDriver":
+      case "driverStatus": {
+        const client = w.byName.get(CLIENT);
+        if (client === undefined || !client.alive) return miss("the submission client is down");
+        const state = client.state as SubmissionClientState;
+        const masters = state.masters.filter((m) => w.byName.get(m)?.alive === true);
+        if (masters.length === 0) return miss("no master is up");
+        const request = clientRequest(f, state);
+        for (const m of masters) w.inject(client, m, structuredClone(request.message));
+        return fire(`${request.detail} (${masters.join(", ")})`);
       }
       case "forge": {
         const forger = this.resolve(f.target!);

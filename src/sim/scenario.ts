@@ -59,6 +59,8 @@ export interface StageSpec {
   resultSizeBytes: number;
   /** CPUs each task of the stage takes (a task resource profile); default: the config's taskCpus. */
   cpusPerTask?: number;
+  /** The size of each task's serialized payload (default 1024): one of at least maxMessageSizeBytes aborts the stage. */
+  payloadSizeBytes?: number;
 }
 
 export interface JobSpec {
@@ -107,11 +109,16 @@ export type FaultKind =
   | "loseTasks"
   | "inject"
   | "forge"
-  | DriverActionKind;
+  | DriverActionKind
+  | ClientActionKind;
 
 /** Timeline entries that are a driver's user acting (the app's driver gets them as commands), not faults. */
 export type DriverActionKind = "requestExecutors" | "killExecutors" | "cancelJob" | "killTask";
 export const DRIVER_ACTION_KINDS: readonly DriverActionKind[] = ["requestExecutors", "killExecutors", "cancelJob", "killTask"];
+
+/** Timeline entries that are a user acting through the submission client on a cluster-mode driver (clientActions.ts). */
+export type ClientActionKind = "killDriver" | "driverStatus";
+export const CLIENT_ACTION_KINDS: readonly ClientActionKind[] = ["killDriver", "driverStatus"];
 
 /**
  * One entry of the fault timeline, flat in memory; the file format allows each kind only its own
@@ -149,6 +156,8 @@ export interface FaultSpec {
   total?: number;
   /** cancelJob: the job's id in the scenario. */
   job?: string;
+  /** killDriver, driverStatus: the cluster-mode driver (its name in the scenario) the user asks about. */
+  driver?: string;
   /** crash: the exit code a crashed launched process reports (default 137). */
   exitCode?: number;
   /** inject: the message `from` sends to `to` (validated against the protocol's message types). */
@@ -298,6 +307,10 @@ const STAGE = obj({
   failProbability: def(probability, 0, "Each attempt throws with this probability."),
   resultSizeBytes: def(int(0), 100),
   cpusPerTask: opt(int(1), "CPUs each task takes (a task resource profile); default: the config's taskCpus."),
+  payloadSizeBytes: opt(
+    int(0),
+    "The size of each task's serialized payload (default 1024); a task of at least the config's maxMessageSizeBytes aborts its stage.",
+  ),
 });
 
 const JOB = obj({
@@ -428,6 +441,14 @@ export const FAULT_VARIANTS: UnionDesc["variants"] = {
   killExecutors: { doc: "An application's driver kills some of its executors.", fields: { app: req(text), count: req(int(1)) } },
   cancelJob: { doc: "An application's driver cancels a job.", fields: { app: req(text), job: req(text) } },
   killTask: { doc: "An application's driver kills one of its running tasks.", fields: { app: req(text) } },
+  killDriver: {
+    doc: "The user asks the masters, through the submission client, to kill a cluster-mode driver (by the id its submission got; an id no master gave when it has none yet).",
+    fields: { driver: req(text, "The cluster-mode driver's name in the scenario.") },
+  },
+  driverStatus: {
+    doc: "The user asks the masters, through the submission client, for a cluster-mode driver's status (by the id its submission got; an id no master gave when it has none yet).",
+    fields: { driver: req(text, "The cluster-mode driver's name in the scenario.") },
+  },
 };
 
 const FAULT: UnionDesc = {
@@ -782,6 +803,10 @@ function checkFault(f: FaultSpec, path: string, s: Scenario, n: NodeNames): void
       if (!jobs.includes(f.job!)) throw new ScenarioError(`${path}.job`, known(`job of app ${JSON.stringify(f.app)}:`, f.job!, jobs));
       return;
     }
+    case "killDriver":
+    case "driverStatus":
+      if (!n.drivers.includes(f.driver!)) throw new ScenarioError(`${path}.driver`, known("cluster-mode driver", f.driver!, n.drivers));
+      return;
     case "storeDown":
     case "failTasks":
     case "loseTasks":

@@ -1,12 +1,11 @@
 /**
- * M7 (how a master's recovery ends) and M8 (an app its driver unregisters is removed): each stays
+ * M7 (how a master's recovery ends): it stays
  * quiet on the real master's steps and fires on a broken history fed to it.
  */
 import { describe, expect, it } from "vitest";
 import { address, type AppId, type DriverId, type Effect, type Input, type Message, type StoredRecords } from "../../src/protocol/index.js";
 import type { MasterState } from "../../src/protocol/master/state.js";
 import { checkRecoveryEnd, M7, newRecoveryEndLedger, type RecoveryEndLedger } from "../../src/sim/invariants/master-recovery-end.js";
-import { checkUnregisteredAppRemoved, M8 } from "../../src/sim/invariants/master-unregister.js";
 import { newMasterLedger } from "../../src/sim/invariants/master.js";
 import { addApp, appDesc, driverAddr, newMaster, step, T0, wid, workerAddr } from "../protocol/master/fixtures.js";
 
@@ -32,7 +31,7 @@ const schedulerState = (n: number, driverIds: DriverId[]): Input =>
   msg(workerAddr(n), { type: "WorkerSchedulerStateResponse", workerId: wid(n), executors: [], driverIds });
 const acknowledged = msg(driverAddr(1), { type: "MasterChangeAcknowledged", appId: APP });
 
-/** Judges one step (the master's state after it, its input and effects) with M7 and M8; returns the checks that fired. */
+/** Judges one step (the master's state after it, its input and effects) with M7; returns the checks that fired. */
 function judge(s: MasterState, input: Input | null, effects: readonly Effect[], ledger: RecoveryEndLedger): string[] {
   const fired: string[] = [];
   const v = {
@@ -46,7 +45,6 @@ function judge(s: MasterState, input: Input | null, effects: readonly Effect[], 
     report: (c: string) => void fired.push(c),
   };
   checkRecoveryEnd(v, ledger);
-  checkUnregisteredAppRemoved(v);
   return fired;
 }
 
@@ -130,31 +128,3 @@ describe("M7: drivers a worker reports are adopted", () => {
   });
 });
 
-describe("M8: an app its driver unregisters is removed", () => {
-  const unregister = (appId: AppId, from: string = driverAddr(1)) => msg(from, { type: "UnregisterApplication", appId });
-
-  it("M8: the real master removes it as FINISHED, and that passes", () => {
-    const s = newMaster();
-    step(s, { type: "leaderElected", stored: { apps: [], drivers: [], workers: [] } });
-    const appId = addApp(s, 1).id;
-    expect(stepAndJudge(s, unregister(appId), newRecoveryEndLedger())).toEqual([]);
-    expect(s.apps[appId]).toBeUndefined();
-    expect(s.completedApps.at(-1)).toMatchObject({ id: appId, state: "FINISHED" });
-  });
-
-  it("M8: a master that keeps the app, or removes it as anything but FINISHED, fires", () => {
-    const s = newMaster();
-    step(s, { type: "leaderElected", stored: { apps: [], drivers: [], workers: [] } });
-    const appId = addApp(s, 1).id;
-    const app = s.apps[appId]!;
-    expect(judge(s, unregister(appId), [], newRecoveryEndLedger())).toContain(M8);
-    const fx = step(s, unregister(appId));
-    const asKilled = fx.map((e) =>
-      e.type === "log" && e.event === "applicationRemoved" ? { ...e, fields: { ...e.fields, state: "KILLED" } } : e,
-    );
-    expect(judge(s, unregister(appId), asKilled, newRecoveryEndLedger())).toContain(M8);
-    // Another peer's UnregisterApplication (which the authority rule refuses) is not the driver's.
-    s.apps[appId] = app;
-    expect(judge(s, unregister(appId, "someone-else"), [], newRecoveryEndLedger())).toEqual([]);
-  });
-});

@@ -3,7 +3,9 @@
  * ended or was told to (its app was removed or never registered, it was stopped, the job was
  * cancelled or rejected: a command, or the driver's phase is no longer "running"), or one task
  * index of the job failed taskMaxFailures times for reasons that may count against the app, or a
- * result could not be serialized.
+ * result could not be serialized, or the app's own sizes broke a limit: the FINISHED results of
+ * one of its task sets came to more than maxResultSizeBytes, or one of its tasks was at least
+ * maxMessageSizeBytes when submitted (both tallied here from the inputs, not the driver's counters).
  *
  * The failures are tallied here from what reached the driver, not from the driver's own counters:
  * each failed attempt it reports (`taskEnded`) counts unless the input that ended it shows that
@@ -45,6 +47,7 @@ export function checkJobFailures(
   effects: readonly Effect[],
   report: Report,
 ): void {
+  noteSizes(tids, led, input);
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i]!;
     if (e.type !== "notify" || e.notification.kind !== "taskEnded" || e.notification.state === "FINISHED") continue;
@@ -81,11 +84,38 @@ export function checkJobFailures(
     const { jobId, reason } = e.notification;
     if (reason.includes("not serializable")) continue;
     if (justifiedByFailures(led, jobId, d.protocol.taskMaxFailures)) continue;
+    if (justifiedBySizes(led, jobId, d)) continue;
     report(
       "C3:job-fails-for-app-failures",
       `${driverName} failed job ${jobId} (${reason}), but no task of it failed ${d.protocol.taskMaxFailures} times for reasons that may count against the app`,
     );
   }
+}
+
+/** The sizes C3 tallies: a submitted job's biggest task, and each FINISHED result the driver steps on. */
+function noteSizes(tids: TidLedger, led: TasksInFlight, input: Input | null): void {
+  if (input === null) return;
+  if (input.type === "command" && input.command.kind === "submitJob") {
+    let biggest = 0;
+    for (const ts of input.command.taskSets) for (const t of ts.tasks) biggest = Math.max(biggest, t.sizeBytes);
+    led.biggestTaskBytes.set(input.command.jobId, biggest);
+    return;
+  }
+  if (input.type !== "message" || input.message.type !== "StatusUpdate" || input.message.state !== "FINISHED") return;
+  const data = input.message.data;
+  if (data.kind !== "result") return;
+  const taskSetId = tids.taskSetOf(input.message.taskId);
+  if (taskSetId !== undefined) led.resultBytes.set(taskSetId, (led.resultBytes.get(taskSetId) ?? 0) + data.sizeBytes);
+}
+
+/** Whether the job's own sizes broke a limit: a task at least maxMessageSizeBytes, or results of one task set above maxResultSizeBytes. */
+function justifiedBySizes(led: TasksInFlight, jobId: string, d: DriverRoleState): boolean {
+  if ((led.biggestTaskBytes.get(jobId) ?? 0) >= d.protocol.maxMessageSizeBytes) return true;
+  const maxResultBytes = d.protocol.maxResultSizeBytes;
+  if (maxResultBytes <= 0) return false;
+  const prefix = `${jobId}.`;
+  for (const [taskSetId, bytes] of led.resultBytes) if (taskSetId.startsWith(prefix) && bytes > maxResultBytes) return true;
+  return false;
 }
 
 function justifiedByFailures(led: TasksInFlight, jobId: string, maxFailures: number): boolean {

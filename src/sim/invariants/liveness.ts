@@ -1,7 +1,8 @@
 /**
  * Liveness (L1): once the faults of a run have stopped, every submitted job of a live driver ends
  * — succeeds, or fails by the retry rules — within LIVENESS_BOUND_MS of virtual time, as long as a
- * master process and a worker process that could hold one of the app's executors are up. Nothing
+ * master process and a worker process that could hold one of the app's executors (beside the
+ * cluster-mode drivers it runs) are up. Nothing
  * else excuses a stall: not a leader that lost its workers (a worker stuck on an old master), not
  * a driver that never registered, not a behaviour Spark shares (a hang is never a weakness). A
  * stall names the job, its pending and running tasks, and the executors involved.
@@ -12,6 +13,7 @@ import type { DriverRoleState } from "../../protocol/driver/state.js";
 import { runningTaskIds } from "../../protocol/driver/attempts.js";
 import type { MasterState } from "../../protocol/master/state.js";
 import type { WorkerConfig } from "../../protocol/index.js";
+import type { WorkerState } from "../../protocol/worker/state.js";
 import type { FaultSpec, Scenario } from "../scenario.js";
 import type { SimNode } from "../world.js";
 import type { Violation } from "./report.js";
@@ -99,8 +101,10 @@ function leaderOf(nodes: readonly SimNode[]): SimNode | null {
 
 /**
  * "Enough workers": the app's executor fits its own core limit and some live worker process,
- * counted empty (a worker frees its cores when other apps end). Judged on the processes, not on
- * the leader's view: a leader that does not know a live worker is the stall to report.
+ * counted empty of executors (a worker frees their cores when other apps end) but not of the
+ * cluster-mode drivers it runs (a driver stays where it was launched until its app ends). Judged
+ * on the processes, not on the leader's view: a leader that does not know a live worker is the
+ * stall to report.
  */
 function servable(d: DriverRoleState, nodes: readonly SimNode[], defaultCores: number): boolean {
   const desc = d.appDesc;
@@ -109,7 +113,14 @@ function servable(d: DriverRoleState, nodes: readonly SimNode[], defaultCores: n
   for (const n of nodes) {
     if (n.kind !== "worker" || !n.alive || n.paused) continue;
     const c = n.config as WorkerConfig;
-    if (c.cores >= coresPerExecutor && c.memoryMb >= desc.memoryPerExecutorMb) return true;
+    let cores = c.cores;
+    let memoryMb = c.memoryMb;
+    const drivers = (n.state as WorkerState).drivers;
+    for (const id in drivers) {
+      cores -= drivers[id]!.desc.cores;
+      memoryMb -= drivers[id]!.desc.memoryMb;
+    }
+    if (cores >= coresPerExecutor && memoryMb >= desc.memoryPerExecutorMb) return true;
   }
   return false;
 }

@@ -36,9 +36,20 @@ export interface TasksInFlight {
   kills: Map<number, { executor: string; atMs: number }>;
   /** Per task set, per index: failures that may count against the app under the retry rules (C3). */
   failures: Map<string, Map<number, number>>;
+  /** Per task set: the bytes of every FINISHED result the driver stepped on (C3: an abort for maxResultSize). */
+  resultBytes: Map<string, number>;
+  /** Per job: its biggest serialized task, as submitted (C3: an abort for spark.rpc.message.maxSize). */
+  biggestTaskBytes: Map<string, number>;
 }
 
-export const newTasksInFlight = (): TasksInFlight => ({ launches: new Map(), finals: new Map(), kills: new Map(), failures: new Map() });
+export const newTasksInFlight = (): TasksInFlight => ({
+  launches: new Map(),
+  finals: new Map(),
+  kills: new Map(),
+  failures: new Map(),
+  resultBytes: new Map(),
+  biggestTaskBytes: new Map(),
+});
 
 function add(m: Map<string, Set<number>>, key: string, taskId: number): void {
   let set = m.get(key);

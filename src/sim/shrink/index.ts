@@ -104,6 +104,8 @@ export function dropNodes(s: Scenario): Scenario[] {
     s.drivers.forEach((d, i) => {
       const c = clone(s);
       c.drivers.splice(i, 1);
+      // The user's questions about that driver go with it (killDriver, driverStatus).
+      c.faults = c.faults.filter((f) => f.driver !== d.name);
       out.push(withoutActionsOf(c, d.app.name));
     });
   }
