@@ -54,6 +54,8 @@ export const LOG_EVENTS = [
   "taskSetAborted",
   "taskFailed",
   "duplicateTaskSuccess",
+  "taskSpeculatable",
+  "speculativeTaskLaunched",
   "executorRegistered",
   "executorRegistrationRefused",
   "executorRemoved",

@@ -141,7 +141,8 @@ function attemptTableProblems(tsm: TaskSetManagerState, problems: string[]): voi
     t.host.length !== n ||
     t.status.length !== n ||
     t.previous.length !== n ||
-    t.running.length !== n
+    t.running.length !== n ||
+    t.launchTimeMs.length !== n
   ) {
     problems.push(`task set ${id}'s attempts: the parallel arrays differ in length`);
     return;
