@@ -42,6 +42,7 @@ import { checkMasterTimeouts } from "./invariants/master-timeouts.js";
 import { checkAppRemovedAtMaxRetries } from "./invariants/master-retries.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
+import { checkSpeculation } from "./invariants/driver-speculation.js";
 import { isTaskFinished } from "../protocol/states.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
 import type { ExecutorBackendState } from "../protocol/executor/state.js";
@@ -292,6 +293,7 @@ export class Checks {
     view.effects = effects;
     checkDriverStep(view);
     checkDriverBooks(node.name, s, c.driverLedger!.tids, c.books!, input, effects, report);
+    checkSpeculation(node.name, s, c.driverLedger!.tids, c.books!.speculation, input, effects, timeMs, report);
     this.checkDriverAcross(node, s, c, input, effects, timeMs);
     if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanDriver(s, report));
   }

@@ -11,6 +11,7 @@ import { checkAppFailuresCounted, type AppFailureTally } from "./driver-failures
 import { checkOfferRound } from "./driver-offers.js";
 import { checkExecutorRequests, type ExecutorTarget } from "./driver-requests.js";
 import { checkJobResults, newDriverResultsLedger, type DriverResultsLedger } from "./driver-results.js";
+import { newSpeculationLedger, type SpeculationLedger } from "./driver-speculation.js";
 import type { TidLedger } from "./dense.js";
 import type { Report } from "./report.js";
 
@@ -21,6 +22,8 @@ export interface DriverBooks {
   failures: AppFailureTally;
   target: ExecutorTarget;
   launches: LaunchCounts;
+  /** D9-D11 (driver-speculation.ts, called with the step's time by checks.ts). */
+  speculation: SpeculationLedger;
 }
 
 export const newDriverBooks = (): DriverBooks => ({
@@ -29,6 +32,7 @@ export const newDriverBooks = (): DriverBooks => ({
   failures: new Map(),
   target: { total: null },
   launches: new Map(),
+  speculation: newSpeculationLedger(),
 });
 
 /** D1-D8 for one driver step; `tids` is the driver ledger's, already updated for the step (checkDriverStep runs first). */
