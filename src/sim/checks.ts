@@ -78,7 +78,7 @@ interface NodeChecks {
   driverView: DriverStepView | null;
   /** A driver's cross-role ledger (C1-C3): the task messages on their way between it and its executors. */
   tasks: TasksInFlight | null;
-  /** A driver's conservation ledger (D1-D8). */
+  /** A driver's conservation ledger (D1-D11). */
   books: DriverBooks | null;
 }
 

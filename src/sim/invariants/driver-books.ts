@@ -1,7 +1,8 @@
 /**
  * The driver-side conservation checks D1-D8 (driver-cores.ts, driver-offers.ts, driver-results.ts,
  * driver-failures.ts, driver-requests.ts, driver-attempts.ts) behind one ledger and one call, so
- * that the step loop (checks.ts) registers them in one line.
+ * that the step loop (checks.ts) registers them in one line. The ledger also holds D9-D11's
+ * (driver-speculation.ts), which checks.ts calls with the step's time.
  */
 import type { Effect, Input } from "../../protocol/index.js";
 import type { DriverRoleState } from "../../protocol/driver/state.js";
@@ -15,7 +16,7 @@ import { newSpeculationLedger, type SpeculationLedger } from "./driver-speculati
 import type { TidLedger } from "./dense.js";
 import type { Report } from "./report.js";
 
-/** What D1-D8 remember about one driver incarnation. */
+/** What D1-D11 remember about one driver incarnation. */
 export interface DriverBooks {
   cores: DriverCoresLedger;
   results: DriverResultsLedger;
