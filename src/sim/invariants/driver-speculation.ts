@@ -102,14 +102,14 @@ export function checkSpeculation(
       const id = String(e.fields["taskSetId"]);
       led.durationsMs.delete(id);
       led.slow.delete(id);
-    } else if (e.type === "send" && e.message.type === "LaunchTask") {
+    } else if (on && e.type === "send" && e.message.type === "LaunchTask") {
       if (launches === null) launches = [];
       launches.push(e.message.task);
-      if (on) led.launchMs.set(e.message.task.taskId, timeMs);
+      led.launchMs.set(e.message.task.taskId, timeMs);
     }
   }
   if (on && input !== null && input.type === "timer" && input.key === SPECULATION_TIMER) noteSlowTasks(s, led, launches, timeMs);
-  if (on && launches !== null) checkCopies(name, s, led, launches, effects, report);
+  if (launches !== null) checkCopies(name, s, led, launches, effects, report);
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i]!;
     if (e.type !== "notify" || e.notification.kind !== "taskEnded") continue;
