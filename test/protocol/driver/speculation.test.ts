@@ -3,7 +3,7 @@
  * copy launches, and how the two attempts of an index end.
  */
 import { describe, expect, it } from "vitest";
-import { SPECULATION_TIMER } from "../../../src/protocol/driver/index.js";
+import { checkDriverInvariants, SPECULATION_TIMER } from "../../../src/protocol/driver/index.js";
 import type { DriverStep, TaskSetManagerState } from "../../../src/protocol/driver/state.js";
 import { handleFailedTask, resourceOffer } from "../../../src/protocol/driver/taskSetManager.js";
 import { resolveConfig, type ProtocolConfig, type TaskDescription } from "../../../src/protocol/index.js";
@@ -212,6 +212,24 @@ describe("driver: checkSpeculatableTasks (§4.2)", () => {
     expect(resourceOffer(d, again.tsm, eid(9), "host-9")).toBeNull();
     expect(again.tsm.speculatableQueue).toEqual([]);
     expect(again.tsm.speculatable).toEqual({});
+  });
+});
+
+describe("driver: speculation's bookkeeping (checkDriverInvariants)", () => {
+  it("driver invariants: the speculatable list must be the marked set, each once, and empty while speculation is off", () => {
+    const { s, tsm } = busy(3, { speculationQuantile: 0.5 });
+    tsm.speculatableQueue.push(1);
+    expect(checkDriverInvariants(s)).toEqual(["task set j1.0.0: the speculatable list [1] and set differ"]);
+    tsm.speculatable[1] = true;
+    expect(checkDriverInvariants(s)).toEqual([]);
+    tsm.speculatableQueue.push(1);
+    expect(checkDriverInvariants(s)).toEqual(["task set j1.0.0: the speculatable list [1, 1] and set differ"]);
+    tsm.speculatableQueue.pop();
+    s.protocol = { ...s.protocol, speculation: false };
+    expect(checkDriverInvariants(s)).toEqual(["task set j1.0.0: tasks marked speculatable while speculation is off"]);
+    s.protocol = { ...s.protocol, speculation: true };
+    tsm.pending.head = tsm.pending.items.length + 1;
+    expect(checkDriverInvariants(s)).toEqual(["task set j1.0.0: the pending queue's head is past its end"]);
   });
 });
 
