@@ -162,6 +162,22 @@ describe("D11: a killed attempt's failure is not counted", () => {
     expect(broken.details[0]).toMatch(/was asked to stop because another attempt succeeded, but its KILLED moved the task's failure count from 0 to 1/);
   });
 
+  it("the killed original delivering its result anyway is KILLED ('did not commit'); a FINISHED end is caught", () => {
+    const ok = copied();
+    ok.update(ok.copies[0]!, "FINISHED", T0 + 500);
+    ok.update(ok.tasks[2]!, "FINISHED", T0 + 510);
+    expect(ok.checks).toEqual([]);
+    const broken = copied();
+    broken.update(broken.copies[0]!, "FINISHED", T0 + 500);
+    broken.update(broken.tasks[2]!, "FINISHED", T0 + 510, (fx) =>
+      fx.map((e) =>
+        e.type === "notify" && e.notification.kind === "taskEnded" ? { ...e, notification: { ...e.notification, state: "FINISHED" as const } } : e,
+      ),
+    );
+    expect(broken.checks).toEqual([D11]);
+    expect(broken.details[0]).toMatch(/was asked to stop because another attempt succeeded, but ended FINISHED, as a second success/);
+  });
+
   it("an executor loss after the kill does not count either (a real driver run: no report)", () => {
     const h = copied();
     h.update(h.copies[1]!, "FINISHED", T0 + 500);

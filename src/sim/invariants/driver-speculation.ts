@@ -13,8 +13,10 @@
  * - D10 `other-attempts-killed-on-success`: when an attempt succeeds, every other attempt of its
  *   task still running is asked to stop in the same step (KillTask, interrupting its thread), or
  *   its unknown executor is logged.
- * - D11 `killed-attempt-failure-not-counted`: an attempt asked to stop because another one
- *   succeeded never adds to its task's failure count, whatever it ends with.
+ * - D11 `killed-attempt-counts-nothing`: an attempt asked to stop because another one succeeded
+ *   counts nothing, whatever it ends with: it is no second success of its task (a result it
+ *   delivers anyway ends it KILLED, "did not commit"), and it never adds to the task's failure
+ *   count.
  *
  * O(effects) per step; a speculation timer step also walks the pool's running attempts, and a
  * step that launched a copy its task set's indices.
@@ -29,7 +31,7 @@ import type { Report } from "./report.js";
 
 export const D9 = "D9:speculative-copy-justified";
 export const D10 = "D10:other-attempts-killed-on-success";
-export const D11 = "D11:killed-attempt-failure-not-counted";
+export const D11 = "D11:killed-attempt-counts-nothing";
 
 /** What D9-D11 remember about one driver incarnation. */
 export interface SpeculationLedger {
@@ -118,6 +120,13 @@ export function checkSpeculation(
     const tsm = taskSetId === undefined ? undefined : s.scheduler.taskSets[taskSetId];
     if (tsm === undefined) continue;
     if (n.state === "FINISHED") {
+      if (led.losers.has(n.taskId)) {
+        led.losers.delete(n.taskId);
+        report(
+          D11,
+          `${name}: TID ${n.taskId} of task ${n.index} of ${tsm.taskSetId} was asked to stop because another attempt succeeded, but ended FINISHED, as a second success`,
+        );
+      }
       if (on) {
         const launchedMs = led.launchMs.get(n.taskId);
         if (launchedMs !== undefined) {
