@@ -49,9 +49,9 @@ function harness(overrides: Partial<ProtocolConfig> = {}) {
       now,
       tamper,
     );
-  const tasks = launched(stepAt({ type: "command", command: { kind: "submitJob", jobId: "j1" as never, taskSets: [taskSet(4)] } }, T0)).sort(
-    (a, b) => a.index - b.index,
-  );
+  const tasks = launched(
+    stepAt({ type: "command", command: { kind: "submitJob", jobId: "j1" as never, taskSets: [taskSet(4)] } }, T0),
+  ).sort((a, b) => a.index - b.index);
   for (const t of tasks) update(t, "RUNNING", T0);
   const tsm = (): TaskSetManagerState => s.scheduler.taskSets["j1.0.0"]!;
   return { s, tasks, tsm, stepAt, update, checks, details };
@@ -159,7 +159,9 @@ describe("D11: a killed attempt's failure is not counted", () => {
       return fx;
     });
     expect(broken.checks).toEqual([D11]);
-    expect(broken.details[0]).toMatch(/was asked to stop because another attempt succeeded, but its KILLED moved the task's failure count from 0 to 1/);
+    expect(broken.details[0]).toMatch(
+      /was asked to stop because another attempt succeeded, but its KILLED moved the task's failure count from 0 to 1/,
+    );
   });
 
   it("the killed original delivering its result anyway is KILLED ('did not commit'); a FINISHED end is caught", () => {
@@ -171,7 +173,9 @@ describe("D11: a killed attempt's failure is not counted", () => {
     broken.update(broken.copies[0]!, "FINISHED", T0 + 500);
     broken.update(broken.tasks[2]!, "FINISHED", T0 + 510, (fx) =>
       fx.map((e) =>
-        e.type === "notify" && e.notification.kind === "taskEnded" ? { ...e, notification: { ...e.notification, state: "FINISHED" as const } } : e,
+        e.type === "notify" && e.notification.kind === "taskEnded"
+          ? { ...e, notification: { ...e.notification, state: "FINISHED" as const } }
+          : e,
       ),
     );
     expect(broken.checks).toEqual([D11]);

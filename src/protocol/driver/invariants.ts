@@ -123,11 +123,16 @@ export function checkDriverInvariants(s: DriverRoleState): string[] {
 /** The speculatable list holds each marked index once, exactly the marked set; nothing is marked while speculation is off. */
 function speculationProblems(s: DriverRoleState, tsm: TaskSetManagerState, problems: string[]): void {
   const marked = tsm.speculatableQueue;
-  if (marked.length > 0 && !s.protocol.speculation) problems.push(`task set ${tsm.taskSetId}: tasks marked speculatable while speculation is off`);
+  if (marked.length > 0 && !s.protocol.speculation)
+    problems.push(`task set ${tsm.taskSetId}: tasks marked speculatable while speculation is off`);
   let inSet = 0;
   for (const key in tsm.speculatable) if (tsm.speculatable[Number(key)] === true) inSet++;
   const unique = new Set(marked).size === marked.length;
-  if (!unique || inSet !== marked.length || marked.some((index) => tsm.speculatable[index] !== true || !(index >= 0 && index < tsm.numTasks)))
+  if (
+    !unique ||
+    inSet !== marked.length ||
+    marked.some((index) => tsm.speculatable[index] !== true || !(index >= 0 && index < tsm.numTasks))
+  )
     problems.push(`task set ${tsm.taskSetId}: the speculatable list [${marked.join(", ")}] and set differ`);
   if (tsm.pending.head > tsm.pending.items.length) problems.push(`task set ${tsm.taskSetId}: the pending queue's head is past its end`);
 }

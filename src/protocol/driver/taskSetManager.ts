@@ -143,7 +143,8 @@ function dequeueSpeculativeTask(tsm: TaskSetManagerState, host: string): number 
 /** hasAttemptOnHost: some attempt of the index, running or finished, was offered to `host`. */
 function hasAttemptOnHost(tsm: TaskSetManagerState, index: number, host: string): boolean {
   const t = tsm.attempts;
-  for (let taskId = tsm.lastAttempt[index]!; taskId >= 0; taskId = t.previous[taskId - t.base]!) if (t.host[taskId - t.base] === host) return true;
+  for (let taskId = tsm.lastAttempt[index]!; taskId >= 0; taskId = t.previous[taskId - t.base]!)
+    if (t.host[taskId - t.base] === host) return true;
   return false;
 }
 

@@ -240,7 +240,13 @@ describe("driver: two attempts of one index end (§4.5, §4.6)", () => {
     const original = tasks[copy.index]!;
     const fx = finish(s, copy, "c", 10, T0 + 500);
     expect(messagesOf(fx, "KillTask")).toEqual([
-      { type: "KillTask", taskId: original.taskId, executorId: original.executorId, interruptThread: true, reason: "another attempt succeeded" },
+      {
+        type: "KillTask",
+        taskId: original.taskId,
+        executorId: original.executorId,
+        interruptThread: true,
+        reason: "another attempt succeeded",
+      },
     ]);
     expect(tsm.killedByOtherAttempt).toEqual({ [original.taskId]: true });
     const killed = fail(s, original, { kind: "killed", reason: "another attempt succeeded" }, "KILLED", T0 + 510);
