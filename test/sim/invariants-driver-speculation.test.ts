@@ -7,7 +7,7 @@ import { driver, REVIVE_TIMER, SPECULATION_TIMER, type DriverRoleState } from ".
 import type { TaskSetManagerState } from "../../src/protocol/driver/state.js";
 import type { Effect, Input, ProtocolConfig, TaskDescription } from "../../src/protocol/index.js";
 import { TidLedger } from "../../src/sim/invariants/dense.js";
-import { checkSpeculation, D10, D11, D9, newSpeculationLedger } from "../../src/sim/invariants/driver-speculation.js";
+import { checkSpeculation, D10, D11, D12, D9, newSpeculationLedger } from "../../src/sim/invariants/driver-speculation.js";
 import { addExecutor, execAddr, launched, registeredDriver, T0, taskSet } from "../protocol/driver/fixtures.js";
 
 type Tamper = (fx: Effect[], s: DriverRoleState) => Effect[];
@@ -121,6 +121,27 @@ describe("D9: a speculative copy is justified", () => {
     });
     expect(h.checks).toEqual([D9]);
     expect(h.details[0]).toMatch(/launched a speculative copy in j1\.0\.0 while its task 0 was pending with no attempt running/);
+  });
+});
+
+describe("D12: no attempt of a task that already succeeded", () => {
+  it("holds for the copies; a launch of a task already successful is caught", () => {
+    const h = copied();
+    expect(h.checks).toEqual([]);
+    const broken = harness();
+    broken.update(broken.tasks[0]!, "FINISHED", T0 + 100);
+    // A driver that kept a successful task pending: the next offer round launches it again.
+    broken.tsm().copiesRunning[0] = 0;
+    broken.tsm().pending.items.push(0);
+    expect(launched(broken.stepAt({ type: "timer", key: REVIVE_TIMER }, T0 + 120))).toEqual([]);
+    broken.tsm().successful[0] = false;
+    broken.tsm().pending.items.push(0);
+    broken.stepAt({ type: "timer", key: REVIVE_TIMER }, T0 + 130, (fx, s) => {
+      s.scheduler.taskSets["j1.0.0"]!.successful[0] = true;
+      return fx;
+    });
+    expect(broken.checks).toEqual([D12]);
+    expect(broken.details[0]).toMatch(/launched TID \d+ of task 0 of j1\.0\.0, which had already succeeded/);
   });
 });
 

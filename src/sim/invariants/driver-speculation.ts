@@ -17,6 +17,8 @@
  *   counts nothing, whatever it ends with: it is no second success of its task (a result it
  *   delivers anyway ends it KILLED, "did not commit"), and it never adds to the task's failure
  *   count.
+ * - D12 `no-attempt-for-successful-task`: no attempt of a task that already succeeded is launched
+ *   (a task marked for a copy that succeeds before an offer reaches it is dropped).
  *
  * O(effects) per step; a speculation timer step also walks the pool's running attempts, and a
  * step that launched a copy its task set's indices.
@@ -32,6 +34,7 @@ import type { Report } from "./report.js";
 export const D9 = "D9:speculative-copy-justified";
 export const D10 = "D10:other-attempts-killed-on-success";
 export const D11 = "D11:killed-attempt-counts-nothing";
+export const D12 = "D12:no-attempt-for-successful-task";
 
 /** What D9-D11 remember about one driver incarnation. */
 export interface SpeculationLedger {
@@ -104,10 +107,15 @@ export function checkSpeculation(
       const id = String(e.fields["taskSetId"]);
       led.durationsMs.delete(id);
       led.slow.delete(id);
-    } else if (on && e.type === "send" && e.message.type === "LaunchTask") {
+    } else if (e.type === "send" && e.message.type === "LaunchTask") {
+      const task = e.message.task;
+      // A success is handled before the step's offers, never after a launch: the state after the step tells.
+      if (s.scheduler.taskSets[task.taskSetId]?.successful[task.index] === true)
+        report(D12, `${name} launched TID ${task.taskId} of task ${task.index} of ${task.taskSetId}, which had already succeeded`, [e.to]);
+      if (!on) continue;
       if (launches === null) launches = [];
-      launches.push(e.message.task);
-      led.launchMs.set(e.message.task.taskId, timeMs);
+      launches.push(task);
+      led.launchMs.set(task.taskId, timeMs);
     }
   }
   if (on && input !== null && input.type === "timer" && input.key === SPECULATION_TIMER) noteSlowTasks(s, led, launches, timeMs);
