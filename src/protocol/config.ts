@@ -103,6 +103,19 @@ export interface ProtocolConfig {
   /** spark.driver.maxResultSize (1g), in bytes; 0 means unlimited. */
   maxResultSizeBytes: number;
   /**
+   * spark.speculation (false): the driver starts a second, speculative, copy of a task that runs
+   * much longer than its task set's successful tasks did (the keys below say how much longer).
+   */
+  speculation: boolean;
+  /** spark.speculation.interval (100 ms): how often the driver looks for tasks to speculate. */
+  speculationIntervalMs: number;
+  /** spark.speculation.multiplier (1.5): a task is slow once it runs this many times the median successful duration. */
+  speculationMultiplier: number;
+  /** spark.speculation.quantile (0.75): the fraction of a task set's tasks that must have succeeded before any is speculated. */
+  speculationQuantile: number;
+  /** spark.speculation.minTaskRuntime (100 ms): no task is speculated before it has run this long. */
+  speculationMinTaskRuntimeMs: number;
+  /**
    * flint (5 s): the submission client asks a master that answered it is not ALIVE (a standby, a
    * leader still recovering) again this often, until askTimeoutMs after the submission. Spark's
    * client asks once and waits for the leader's answer.
@@ -173,6 +186,11 @@ export const DEFAULT_CONFIG: Readonly<ProtocolConfig> = Object.freeze({
   driverCores: 1,
   driverMemoryMb: 1024,
   maxResultSizeBytes: 1024 * MIB,
+  speculation: false,
+  speculationIntervalMs: 100,
+  speculationMultiplier: 1.5,
+  speculationQuantile: 0.75,
+  speculationMinTaskRuntimeMs: 100,
   submitRetryIntervalMs: 5_000,
 
   executorHeartbeatIntervalMs: 10_000,
@@ -236,9 +254,11 @@ export function validateConfig(config: ProtocolConfig): string[] {
     "taskCpus",
     "taskMaxFailures",
     "executorLaunchTimeoutMs",
+    "speculationIntervalMs",
   ] as const) {
     if (config[key] <= 0) problems.push(`${key} must be positive (got ${config[key]})`);
   }
+  if (config.speculationQuantile > 1) problems.push(`speculationQuantile must be at most 1 (got ${config.speculationQuantile})`);
   if (config.maxMessageSizeBytes > 2047 * MIB) problems.push(`maxMessageSizeBytes must be at most 2047 MiB`);
   if (config.totalRegistrationRetries < config.initialRegistrationRetries)
     problems.push("totalRegistrationRetries must be at least initialRegistrationRetries");

@@ -54,6 +54,8 @@ export const LOG_EVENTS = [
   "taskSetAborted",
   "taskFailed",
   "duplicateTaskSuccess",
+  "taskSpeculatable",
+  "speculativeTaskLaunched",
   "executorRegistered",
   "executorRegistrationRefused",
   "executorRemoved",
@@ -234,6 +236,8 @@ export const LOG_EVENT_FIELDS: { readonly [E in Exclude<LogEvent, "ignored">]: r
   "executor-self-exiting": ["code", "reason"],
   "peer-disconnected-while-stopping": ["peer"],
   driverSubmissionFailed: ["submission", "reason"],
+  taskSpeculatable: ["taskSetId", "index", "taskId", "runningMs", "thresholdMs"],
+  speculativeTaskLaunched: ["taskSetId", "index", "taskId", "executorId", "host"],
 };
 
 /** The fields (besides `why`) an `ignored(why)` effect always carries, by reason, as LOG_EVENT_FIELDS. */

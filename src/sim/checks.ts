@@ -47,6 +47,7 @@ import { checkClientAnswers } from "./invariants/client-answers.js";
 import { checkMasterLimits } from "./invariants/master-limits.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
+import { checkSpeculation } from "./invariants/driver-speculation.js";
 import { isTaskFinished } from "../protocol/states.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
 import type { ExecutorBackendState } from "../protocol/executor/state.js";
@@ -82,7 +83,7 @@ interface NodeChecks {
   driverView: DriverStepView | null;
   /** A driver's cross-role ledger (C1-C3): the task messages on their way between it and its executors. */
   tasks: TasksInFlight | null;
-  /** A driver's conservation ledger (D1-D9). */
+  /** A driver's conservation ledger (D1-D13). */
   books: DriverBooks | null;
 }
 
@@ -308,6 +309,7 @@ export class Checks {
     view.effects = effects;
     checkDriverStep(view);
     checkDriverBooks(node.name, s, c.driverLedger!.tids, c.books!, input, effects, report);
+    checkSpeculation(node.name, s, c.driverLedger!.tids, c.books!.speculation, input, effects, timeMs, report);
     this.checkDriverAcross(node, s, c, input, effects, timeMs);
     if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanDriver(s, report));
   }

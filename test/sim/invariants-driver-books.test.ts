@@ -286,10 +286,10 @@ describe("D5: a failure that is surely the app's is counted", () => {
     type: "notify",
     notification: { kind: "taskEnded", jobId: jobId("j"), taskId: taskId as never, index: 0, state: "FAILED", reason: "boom" },
   });
-  function setup(numFailures: number): { s: DriverRoleState; tids: TidLedger } {
+  function setup(numFailures: number, successful = false): { s: DriverRoleState; tids: TidLedger } {
     const s = {
       protocol: { taskMaxFailures: 4 },
-      scheduler: { taskSets: { "j.0.0": { isZombie: false, numFailures: [numFailures] } } },
+      scheduler: { taskSets: { "j.0.0": { isZombie: false, numFailures: [numFailures], successful: [successful] } } },
     } as unknown as DriverRoleState;
     const tids = new TidLedger();
     for (let taskId = 0; taskId < 5; taskId++) tids.launch(taskId, "j.0.0", 0, "1");
@@ -308,6 +308,15 @@ describe("D5: a failure that is surely the app's is counted", () => {
     expect(r.details).toEqual([
       "drv counts 1 failures against task 0 of j.0.0, but 2 of its attempts failed for the app's own reasons (TID 2 just ended FAILED)",
     ]);
+  });
+
+  it("an exception of an attempt whose task already succeeded (a speculative loser) is not required to count", () => {
+    const { s, tids } = setup(0, true);
+    const r = collect();
+    const tally = new Map();
+    for (let taskId = 0; taskId < 4; taskId++)
+      checkAppFailuresCounted("drv", s, tids, tally, failed(taskId, { kind: "exception", message: "boom" }), [ended(taskId)], r.report);
+    expect(r.checks).toEqual([]);
   });
 
   it("a task set still active once the app's failures of one task reach taskMaxFailures is caught", () => {

@@ -394,6 +394,25 @@ describe("invariants: driver", () => {
     expect(checks(driverStep(s, [launchFx(l)]))).toContain("I20:one-running-attempt-per-index");
   });
 
+  it("invariants: I20 allows one speculative copy while speculation is on, never a third attempt", () => {
+    const { s, launches } = busyDriver();
+    s.protocol = { ...s.protocol, speculation: true };
+    const [a, b, c] = launches;
+    const tsm = s.scheduler.taskSets[a!.task.taskSetId]!;
+    const t = tsm.attempts;
+    // b becomes a second running attempt of a's index: allowed (D10 judges the copy).
+    t.index[b!.task.taskId - t.base] = a!.task.index;
+    t.previous[b!.task.taskId - t.base] = a!.task.taskId;
+    tsm.lastAttempt[a!.task.index] = b!.task.taskId;
+    expect(checks(driverStep(s, [launchFx(b!)]))).not.toContain("I20:one-running-attempt-per-index");
+    // c a third one: caught.
+    expect(c!.task.taskId).toBeGreaterThan(b!.task.taskId);
+    t.index[c!.task.taskId - t.base] = a!.task.index;
+    t.previous[c!.task.taskId - t.base] = b!.task.taskId;
+    tsm.lastAttempt[a!.task.index] = c!.task.taskId;
+    expect(checks(driverStep(s, [launchFx(c!)]))).toContain("I20:one-running-attempt-per-index");
+  });
+
   it("invariants: I21 fires when a result is counted for an index already successful", () => {
     const { s, launches } = busyDriver();
     const ledger = newDriverLedger();

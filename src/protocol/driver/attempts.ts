@@ -34,6 +34,8 @@ export interface AttemptTable {
   previous: number[];
   /** running[slot]: the TID is in runningTasksSet (true from launch until removeRunningTask). */
   running: boolean[];
+  /** launchTimeMs[slot]: ctx.now when the attempt was offered (TaskInfo.launchTime; speculation reads it). -1 in an empty slot. */
+  launchTimeMs: number[];
   /** Number of attempts held (slots whose index is not -1). */
   size: number;
   /** Number of slots with `running` true: Spark's runningTasks. */
@@ -50,6 +52,7 @@ export function newAttemptTable(): AttemptTable {
     status: [],
     previous: [],
     running: [],
+    launchTimeMs: [],
     size: 0,
     runningCount: 0,
   };
@@ -71,6 +74,7 @@ export function addAttempt(
   executorId: ExecutorId,
   host: string,
   previous: number,
+  launchTimeMs: number,
 ): void {
   if (t.index.length === 0) t.base = taskId;
   const slot = taskId - t.base;
@@ -84,6 +88,7 @@ export function addAttempt(
     t.status.push(null);
     t.previous.push(-1);
     t.running.push(false);
+    t.launchTimeMs.push(-1);
   }
   t.index.push(index);
   t.attemptNumber.push(attemptNumber);
@@ -92,6 +97,7 @@ export function addAttempt(
   t.status.push("LAUNCHING");
   t.previous.push(previous);
   t.running.push(true);
+  t.launchTimeMs.push(launchTimeMs);
   t.size += 1;
   t.runningCount += 1;
 }

@@ -5,12 +5,13 @@
  *
  * Model: a job is a list of stages run one after another; every task is a ResultTask with no
  * locality preference. Not modelled: shuffles and stage retries, locality and delay scheduling,
- * speculation, exclusion, barrier stages, FAIR pools, decommissioning, the dynamic-allocation
+ * exclusion, barrier stages, FAIR pools, decommissioning, the dynamic-allocation
  * policy (only its messages), block managers.
  *
  * Timers: "appRegistration" (one-shot per registration round), "appReregistration" (one-shot per
  * re-registration attempt after the master's connection broke), "revive" (every reviveIntervalMs:
- * makeOffers()), "expireDeadHosts" (every networkTimeoutIntervalMs: the heartbeat check).
+ * makeOffers()), "expireDeadHosts" (every networkTimeoutIntervalMs: the heartbeat check),
+ * "speculation" (every speculationIntervalMs, only while speculation is on: checkSpeculatableTasks).
  */
 import { assert, assertNever } from "../assert.js";
 import { refused } from "../authority.js";
@@ -49,6 +50,7 @@ import { expireDeadHosts, onExecutorHeartbeat } from "./heartbeats.js";
 import { newTidTable } from "./tidTable.js";
 import { cancelJob, processDagEvents, submitJob } from "./jobs.js";
 import { killTaskAttempt } from "./kill.js";
+import { checkSpeculatableTasks } from "./taskScheduler.js";
 import {
   APP_REGISTRATION_TIMER,
   APP_REREGISTRATION_TIMER,
@@ -56,6 +58,7 @@ import {
   MAX_SETTLE_ROUNDS,
   NO_DAG_EVENTS,
   REVIVE_TIMER,
+  SPECULATION_TIMER,
   type DriverRoleState,
   type DriverStep,
 } from "./state.js";
@@ -70,7 +73,7 @@ export type {
   BackendState,
   AppClientState,
 } from "./state.js";
-export { APP_REGISTRATION_TIMER, APP_REREGISTRATION_TIMER, EXPIRE_DEAD_HOSTS_TIMER, REVIVE_TIMER } from "./state.js";
+export { APP_REGISTRATION_TIMER, APP_REREGISTRATION_TIMER, EXPIRE_DEAD_HOSTS_TIMER, REVIVE_TIMER, SPECULATION_TIMER } from "./state.js";
 export { checkDriverInvariants } from "./invariants.js";
 
 function init(config: DriverConfig, ctx: Ctx): { state: DriverRoleState; effects: Effect[] } {
@@ -115,6 +118,7 @@ function init(config: DriverConfig, ctx: Ctx): { state: DriverRoleState; effects
   registerWithMaster(d, 1);
   d.fx.push(setTimer(REVIVE_TIMER, state.protocol.reviveIntervalMs));
   d.fx.push(setTimer(EXPIRE_DEAD_HOSTS_TIMER, state.protocol.networkTimeoutIntervalMs));
+  if (state.protocol.speculation) d.fx.push(setTimer(SPECULATION_TIMER, state.protocol.speculationIntervalMs));
   return { state, effects: d.fx };
 }
 
@@ -197,6 +201,10 @@ function onTimer(d: DriverStep, key: string): void {
     case EXPIRE_DEAD_HOSTS_TIMER:
       expireDeadHosts(d);
       d.fx.push(setTimer(EXPIRE_DEAD_HOSTS_TIMER, d.s.protocol.networkTimeoutIntervalMs));
+      return;
+    case SPECULATION_TIMER:
+      checkSpeculatableTasks(d);
+      d.fx.push(setTimer(SPECULATION_TIMER, d.s.protocol.speculationIntervalMs));
       return;
     default:
       d.fx.push(ignored("unknown-timer", { key }));

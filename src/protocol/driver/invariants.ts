@@ -81,6 +81,7 @@ export function checkDriverInvariants(s: DriverRoleState): string[] {
     for (let index = tsm.copiesRunning.length; index < tsm.numFailures.length && !aborted; index++)
       aborted = tsm.numFailures[index]! >= maxFailures;
     if (successes !== tsm.tasksSuccessful) problems.push(`task set ${id}: tasksSuccessful is off`);
+    speculationProblems(s, tsm, problems);
     // Every attempt hangs off its index's list: the lists' lengths add up to the attempts held.
     if (chained !== t.size) problems.push(`task set ${id}: ${t.size} attempts held but ${chained} reachable from their indices`);
     if (!tsm.isZombie) {
@@ -119,6 +120,23 @@ export function checkDriverInvariants(s: DriverRoleState): string[] {
   return problems;
 }
 
+/** The speculatable list holds each marked index once, exactly the marked set; nothing is marked while speculation is off. */
+function speculationProblems(s: DriverRoleState, tsm: TaskSetManagerState, problems: string[]): void {
+  const marked = tsm.speculatableQueue;
+  if (marked.length > 0 && !s.protocol.speculation)
+    problems.push(`task set ${tsm.taskSetId}: tasks marked speculatable while speculation is off`);
+  let inSet = 0;
+  for (const key in tsm.speculatable) if (tsm.speculatable[Number(key)] === true) inSet++;
+  const unique = new Set(marked).size === marked.length;
+  if (
+    !unique ||
+    inSet !== marked.length ||
+    marked.some((index) => tsm.speculatable[index] !== true || !(index >= 0 && index < tsm.numTasks))
+  )
+    problems.push(`task set ${tsm.taskSetId}: the speculatable list [${marked.join(", ")}] and set differ`);
+  if (tsm.pending.head > tsm.pending.items.length) problems.push(`task set ${tsm.taskSetId}: the pending queue's head is past its end`);
+}
+
 function executorOfAttempt(tsm: TaskSetManagerState | undefined, taskId: number): string | undefined {
   if (tsm === undefined) return undefined;
   const slot = attemptSlot(tsm.attempts, taskId);
@@ -141,7 +159,8 @@ function attemptTableProblems(tsm: TaskSetManagerState, problems: string[]): voi
     t.host.length !== n ||
     t.status.length !== n ||
     t.previous.length !== n ||
-    t.running.length !== n
+    t.running.length !== n ||
+    t.launchTimeMs.length !== n
   ) {
     problems.push(`task set ${id}'s attempts: the parallel arrays differ in length`);
     return;

@@ -11,6 +11,8 @@ import type { Effect } from "../io.js";
 import type { TaskState } from "../states.js";
 import type { TidTable } from "./tidTable.js";
 import type { AttemptTable } from "./attempts.js";
+import type { MedianHeap } from "./medianHeap.js";
+import type { PendingQueue } from "./pendingQueue.js";
 
 // ---- Timer keys (each periodic one re-arms itself when it fires) -----------------------------
 
@@ -25,6 +27,8 @@ export const APP_REREGISTRATION_TIMER = "appReregistration";
 export const REVIVE_TIMER = "revive";
 /** Periodic, networkTimeoutIntervalMs: HeartbeatReceiver's ExpireDeadHosts. */
 export const EXPIRE_DEAD_HOSTS_TIMER = "expireDeadHosts";
+/** Periodic, speculationIntervalMs, only while speculation is on: TaskSchedulerImpl's checkSpeculatableTasks. */
+export const SPECULATION_TIMER = "speculation";
 
 // ---- Limits on collections that grow with outside input (STYLE.md rule 9) --------------------
 
@@ -152,7 +156,7 @@ export interface TaskSetManagerState {
   payloadData: unknown[];
   /** payloadSizeBytes[index]: the serialized size the task's payload claims. */
   payloadSizeBytes: number[];
-  /** copiesRunning[index]: attempts of the index not yet finished; 0 or 1 without speculation (I20). */
+  /** copiesRunning[index]: attempts of the index not yet finished; 0 or 1, or 2 with a speculative copy (I20). */
   copiesRunning: number[];
   /** successful[index]: some attempt of the index succeeded (counted once, I21). */
   successful: boolean[];
@@ -171,10 +175,19 @@ export interface TaskSetManagerState {
    * removeRunningTask; between steps, exactly the attempts whose status is not finished.
    */
   attempts: AttemptTable;
-  /** Pending indices (queue[head..]); entries that are successful or running are skipped lazily. */
-  pendingQueue: number[];
-  /** First live entry of `pendingQueue`. */
-  pendingHead: number;
+  /** Pending indices in FIFO order; entries that are successful or running when taken are skipped. */
+  pending: PendingQueue;
+  /**
+   * pendingSpeculatableTasks: indices marked for a speculative copy, in the order they were marked,
+   * each at most once (exactly the keys of `speculatable`). An entry stays while every offer
+   * comes from a host that already ran an attempt of its index; a successful one is dropped
+   * when an offer reaches it. Empty while speculation is off.
+   */
+  speculatableQueue: number[];
+  /** speculatableTasks: the indices in `speculatableQueue`. */
+  speculatable: Record<number, true>;
+  /** successfulTaskDurations: how long each attempt that succeeded ran, recorded only while speculation is on. */
+  successfulDurationsMs: MedianHeap;
   /** No new attempt is ever launched once true (all succeeded, aborted or cancelled). */
   isZombie: boolean;
   /** TIDs asked to stop because another attempt of their index succeeded. */

@@ -16,6 +16,7 @@ import type { DriverStep, SchedulerState, TaskSetManagerState } from "./state.js
 import {
   abort,
   canFetchMoreResults,
+  checkSpeculatableTasks as taskSetCheckSpeculatableTasks,
   executorLost as taskSetExecutorLost,
   handleFailedTask as taskSetHandleFailedTask,
   handleSuccessfulTask,
@@ -63,8 +64,12 @@ export function resourceOffers(d: DriverStep, offers: readonly WorkerOffer[]): T
         if (availableCpus[i]! < tsm.cpusPerTask) continue;
         const offer = offers[i]!;
         const task = resourceOffer(d, tsm, offer.executorId, offer.host);
-        // Without locality or exclusion, no task for one offer means no pending task at all.
-        if (task === null) break;
+        if (task === null) {
+          // Without locality or exclusion, no task for one offer means no pending task at all,
+          // unless a speculative copy waits for an offer from another host.
+          if (tsm.speculatableQueue.length === 0) break;
+          continue;
+        }
         tidSet(sched.taskIdToTaskSetId, task.taskId, taskSetId);
         addRunningTaskId(sched.executorIdToRunningTaskIds[offer.executorId]!, task.taskId);
         availableCpus[i]! -= tsm.cpusPerTask;
@@ -235,6 +240,17 @@ function removeExecutor(d: DriverStep, executorId: ExecutorId, reason: ExecutorL
     const mine = taskIds.filter((_, i) => owners[i] === taskSetId);
     if (mine.length > 0) taskSetExecutorLost(d, tsm, executorId, reason, mine);
   }
+}
+
+/**
+ * TaskSchedulerImpl.checkSpeculatableTasks (the speculation timer): every task set of the pool
+ * looks for slow tasks; offers are revived when one was found.
+ */
+export function checkSpeculatableTasks(d: DriverStep): void {
+  const sched = d.s.scheduler;
+  let found = false;
+  for (const taskSetId of sched.pool) if (taskSetCheckSpeculatableTasks(d, sched.taskSets[taskSetId]!)) found = true;
+  if (found) d.reviveRequested = true;
 }
 
 /** TaskSchedulerImpl.executorLost (§4.7): fail what ran there, then revive offers. */

@@ -2,7 +2,9 @@
  * TaskSetManager (§1.8, §4.2 step 3, §4.5, §4.7): one stage attempt's tasks, their attempts, the
  * retry and abort rules. Every task is a ResultTask with no locality preference, so the pending
  * lists collapse into one FIFO queue of indices, and executor loss never re-runs a success.
- * Speculation, exclusion and barrier stages are not modelled.
+ * Speculation (spark.speculation, off by default) marks slow tasks on the scheduler's periodic
+ * check and gives each at most one extra copy, on another host, once no normal task is pending.
+ * Exclusion and barrier stages are not modelled.
  */
 import { AssertionError } from "../assert.js";
 import { ignored, log, notify } from "../io.js";
@@ -22,6 +24,8 @@ import {
   type TaskFailedReason,
 } from "./reasons.js";
 import { addAttempt, attemptSlot, newAttemptTable, removeRunningSlot, type AttemptTable } from "./attempts.js";
+import { insertMedian, median, medianHeapSize, newMedianHeap } from "./medianHeap.js";
+import { newPendingQueue, pushPending, takePending } from "./pendingQueue.js";
 import { queueDagEvent, type DriverStep, type TaskInfo, type TaskSetManagerState } from "./state.js";
 
 /** The allowed moves of a task attempt (STYLE.md rule 10). */
@@ -55,9 +59,6 @@ export function attemptInfo(tsm: TaskSetManagerState, taskId: TaskId): TaskInfo 
   };
 }
 
-/** Compact the pending queue once this many consumed entries sit at its head (and they are most of it). */
-const PENDING_COMPACT_AT = 1024;
-
 export type FailedAttemptState = "FAILED" | "KILLED" | "LOST";
 
 export function createTaskSetManager(
@@ -71,9 +72,7 @@ export function createTaskSetManager(
   const numTasks = payloadData.length;
   if (payloadSizeBytes.length !== numTasks)
     throw new AssertionError(`task set ${taskSetIdOf(jobId, stageIndex)}: ${numTasks} payloads but ${payloadSizeBytes.length} sizes`);
-  // Sized once and filled (a builtin fill): growing five 100,000-entry lists by `push` costs several times more.
-  const pendingQueue = new Array<number>(numTasks);
-  for (let i = 0; i < numTasks; i++) pendingQueue[i] = i;
+  // Sized once and filled (a builtin fill): growing four 100,000-entry lists by `push` costs several times more.
   const copiesRunning = new Array<number>(numTasks).fill(0);
   const successful = new Array<boolean>(numTasks).fill(false);
   const numFailures = new Array<number>(numTasks).fill(0);
@@ -93,8 +92,10 @@ export function createTaskSetManager(
     numFailures,
     lastAttempt,
     attempts: newAttemptTable(),
-    pendingQueue,
-    pendingHead: 0,
+    pending: newPendingQueue(numTasks),
+    speculatableQueue: [],
+    speculatable: {},
+    successfulDurationsMs: newMedianHeap(),
     isZombie: false,
     killedByOtherAttempt: {},
     totalResultSizeBytes: 0,
@@ -104,27 +105,77 @@ export function createTaskSetManager(
 
 /** dequeueTask: the next pending index that has not succeeded and has no attempt running, or -1. */
 function dequeueTask(tsm: TaskSetManagerState): number {
-  const queue = tsm.pendingQueue;
-  while (tsm.pendingHead < queue.length) {
-    const index = queue[tsm.pendingHead++]!;
-    if (!tsm.successful[index] && tsm.copiesRunning[index] === 0) {
-      if (tsm.pendingHead >= PENDING_COMPACT_AT && tsm.pendingHead * 2 >= queue.length) {
-        queue.splice(0, tsm.pendingHead);
-        tsm.pendingHead = 0;
-      }
-      return index;
-    }
-  }
-  if (queue.length > 0) {
-    queue.splice(0, queue.length);
-    tsm.pendingHead = 0;
-  }
+  for (let index = takePending(tsm.pending); index >= 0; index = takePending(tsm.pending))
+    if (!tsm.successful[index] && tsm.copiesRunning[index] === 0) return index;
   return -1;
 }
 
 /** addPendingTask: a failed index goes to the back of the queue. */
 function addPendingTask(tsm: TaskSetManagerState, index: number): void {
-  tsm.pendingQueue.push(index);
+  pushPending(tsm.pending, index);
+}
+
+/**
+ * dequeueTaskFromList for the speculatable list: the first marked index none of whose attempts
+ * ever ran on `host` (Spark's hasAttemptOnHost: a copy there would likely be as slow), or -1.
+ * A marked index an offer reaches after it succeeded is dropped.
+ */
+function dequeueSpeculativeTask(tsm: TaskSetManagerState, host: string): number {
+  const queue = tsm.speculatableQueue;
+  for (let at = 0; at < queue.length; ) {
+    const index = queue[at]!;
+    if (hasAttemptOnHost(tsm, index, host)) {
+      at++;
+      continue;
+    }
+    queue.splice(at, 1);
+    delete tsm.speculatable[index];
+    if (tsm.successful[index]) continue;
+    // Spark also takes a marked index with no copy running; here that cannot be: a failed attempt's
+    // index is pending again, and pending indices are dequeued before any speculative one.
+    if (tsm.copiesRunning[index] !== 1)
+      throw new AssertionError(`task set ${tsm.taskSetId}: speculatable index ${index} has ${tsm.copiesRunning[index]} copies running`);
+    return index;
+  }
+  return -1;
+}
+
+/** hasAttemptOnHost: some attempt of the index, running or finished, was offered to `host`. */
+function hasAttemptOnHost(tsm: TaskSetManagerState, index: number, host: string): boolean {
+  const t = tsm.attempts;
+  for (let taskId = tsm.lastAttempt[index]!; taskId >= 0; taskId = t.previous[taskId - t.base]!)
+    if (t.host[taskId - t.base] === host) return true;
+  return false;
+}
+
+/**
+ * checkSpeculatableTasks (TaskSetManager, on the scheduler's speculation timer): once
+ * speculationQuantile of the tasks have succeeded, an index whose only running attempt has run
+ * longer than max(speculationMultiplier x the median successful duration,
+ * speculationMinTaskRuntimeMs) is marked speculatable, once. A task set of one task has nothing
+ * to compare with and is never speculated. True when some index was marked.
+ */
+export function checkSpeculatableTasks(d: DriverStep, tsm: TaskSetManagerState): boolean {
+  if (tsm.isZombie || tsm.numTasks === 1) return false;
+  const p = d.s.protocol;
+  const minFinished = Math.max(Math.floor(p.speculationQuantile * tsm.numTasks), 1);
+  if (medianHeapSize(tsm.successfulDurationsMs) < minFinished) return false;
+  const thresholdMs = Math.max(p.speculationMultiplier * median(tsm.successfulDurationsMs), p.speculationMinTaskRuntimeMs);
+  const t = tsm.attempts;
+  let found = false;
+  for (let slot = 0, seen = 0; seen < t.runningCount && slot < t.running.length; slot++) {
+    if (!t.running[slot]) continue;
+    seen++;
+    const index = t.index[slot]!;
+    if (tsm.successful[index] || tsm.copiesRunning[index] !== 1 || tsm.speculatable[index] === true) continue;
+    const runningMs = d.now - t.launchTimeMs[slot]!;
+    if (runningMs <= thresholdMs) continue;
+    tsm.speculatable[index] = true;
+    tsm.speculatableQueue.push(index);
+    d.fx.push(log("info", "taskSpeculatable", { taskSetId: tsm.taskSetId, index, taskId: t.base + slot, runningMs, thresholdMs }));
+    found = true;
+  }
+  return found;
 }
 
 /**
@@ -133,15 +184,19 @@ function addPendingTask(tsm: TaskSetManagerState, index: number): void {
  */
 export function resourceOffer(d: DriverStep, tsm: TaskSetManagerState, executorId: ExecutorId, host: string): TaskDescription | null {
   if (tsm.isZombie) return null;
-  const index = dequeueTask(tsm);
+  let index = dequeueTask(tsm);
+  // A speculative copy only once no normal task is pending (Spark's dequeueTask order).
+  const speculative = index < 0 && tsm.speculatableQueue.length > 0;
+  if (speculative) index = dequeueSpeculativeTask(tsm, host);
   if (index < 0) return null;
   const taskId = d.s.scheduler.nextTaskId++;
   tsm.copiesRunning[index]! += 1;
   const t = tsm.attempts;
   const previous = tsm.lastAttempt[index]!;
   const attemptNumber = previous < 0 ? 0 : t.attemptNumber[previous - t.base]! + 1;
-  addAttempt(t, taskId, index, attemptNumber, executorId, host, previous);
+  addAttempt(t, taskId, index, attemptNumber, executorId, host, previous, d.now);
   tsm.lastAttempt[index] = taskId;
+  if (speculative) d.fx.push(log("info", "speculativeTaskLaunched", { taskSetId: tsm.taskSetId, index, taskId, executorId, host }));
   return {
     taskId,
     attemptNumber,
@@ -205,6 +260,7 @@ export function handleSuccessfulTask(d: DriverStep, tsm: TaskSetManagerState, ta
   }
   moveAttempt(t, slot, "FINISHED");
   removeRunningSlot(t, slot);
+  if (d.s.protocol.speculation) insertMedian(tsm.successfulDurationsMs, d.now - t.launchTimeMs[slot]!);
   d.fx.push(notify({ kind: "taskEnded", jobId: tsm.jobId, taskId, index, state: "FINISHED" }));
   if (tsm.lastAttempt[index] !== taskId || t.previous[slot]! >= 0) killOtherAttempts(d, tsm, index, taskId);
   if (!tsm.successful[index]) {
@@ -265,7 +321,9 @@ export function handleFailedTask(
     abort(d, tsm, `task ${attemptName} had a not serializable result: ${reason.message}`);
     return;
   }
-  if (!tsm.isZombie && countsTowardTaskFailures(reason)) {
+  // flint: an attempt asked to stop because another one of its index succeeded never counts (Spark
+  // counts its executor's loss, which at taskMaxFailures 1 aborts a stage whose index succeeded).
+  if (!tsm.isZombie && tsm.killedByOtherAttempt[taskId] !== true && countsTowardTaskFailures(reason)) {
     const failures = (tsm.numFailures[index]! += 1);
     if (failures >= d.s.protocol.taskMaxFailures) {
       abort(d, tsm, `Task ${index} in stage ${tsm.taskSetId} failed ${failures} times, most recent failure: ${failureReason}`);

@@ -242,6 +242,20 @@ function drawSizes(r: Stream, config: Scenario["config"], apps: readonly AppSpec
   }
 }
 
+/**
+ * Speculation on in some seeds, checked often and quick to trigger, so that two attempts of a task
+ * run at once: stage jitter and paused executors make the stragglers. A stream of its own, so the
+ * seeds' other draws are what they were before speculation existed.
+ */
+function drawSpeculation(r: Stream, config: Scenario["config"]): void {
+  if (!r.chance(0.3)) return;
+  config.speculation = true;
+  config.speculationIntervalMs = r.int(1, 5) * 100;
+  config.speculationMultiplier = pick(r, [1.05, 1.2, 1.5] as const);
+  config.speculationQuantile = pick(r, [0.25, 0.5, 0.75] as const);
+  config.speculationMinTaskRuntimeMs = pick(r, [0, 100, 500] as const);
+}
+
 /** The cluster and workload of a seed, with no faults yet. */
 export function drawSwarmWorkload(seed: number): Scenario {
   const rc = stream(seed, "swarm-base/cluster");
@@ -258,6 +272,7 @@ export function drawSwarmWorkload(seed: number): Scenario {
   if (rc.chance(0.3)) config.spreadOutApps = false;
   if (rc.chance(0.3)) config.taskMaxFailures = rc.int(1, 8);
   if (rc.chance(0.3)) config.workerTimeoutMs = rc.int(2, 8) * 10_000;
+  drawSpeculation(stream(seed, "swarm-base/speculation"), config);
 
   const ra = stream(seed, "swarm-base/apps");
   const apps: ClientAppSpec[] = [];

@@ -1,7 +1,8 @@
 /**
  * The driver-side conservation checks D1-D9 (driver-cores.ts, driver-offers.ts, driver-results.ts,
  * driver-failures.ts, driver-requests.ts, driver-attempts.ts, driver-lost-tasks.ts) behind one ledger and one call, so
- * that the step loop (checks.ts) registers them in one line.
+ * that the step loop (checks.ts) registers them in one line. The ledger also holds D10-D13's
+ * (driver-speculation.ts), which checks.ts calls with the step's time.
  */
 import type { Effect, Input } from "../../protocol/index.js";
 import type { DriverRoleState } from "../../protocol/driver/state.js";
@@ -12,16 +13,19 @@ import { checkOfferRound } from "./driver-offers.js";
 import { checkExecutorRequests, type ExecutorTarget } from "./driver-requests.js";
 import { checkJobResults, newDriverResultsLedger, type DriverResultsLedger } from "./driver-results.js";
 import { checkLostTaskLosesExecutor } from "./driver-lost-tasks.js";
+import { newSpeculationLedger, type SpeculationLedger } from "./driver-speculation.js";
 import type { TidLedger } from "./dense.js";
 import type { Report } from "./report.js";
 
-/** What D1-D8 remember about one driver incarnation. */
+/** What D1-D13 remember about one driver incarnation. */
 export interface DriverBooks {
   cores: DriverCoresLedger;
   results: DriverResultsLedger;
   failures: AppFailureTally;
   target: ExecutorTarget;
   launches: LaunchCounts;
+  /** D9-D11 (driver-speculation.ts, called with the step's time by checks.ts). */
+  speculation: SpeculationLedger;
 }
 
 export const newDriverBooks = (): DriverBooks => ({
@@ -30,6 +34,7 @@ export const newDriverBooks = (): DriverBooks => ({
   failures: new Map(),
   target: { total: null },
   launches: new Map(),
+  speculation: newSpeculationLedger(),
 });
 
 /** D1-D9 for one driver step; `tids` is the driver ledger's, already updated for the step (checkDriverStep runs first). */

@@ -5,7 +5,8 @@
  * FINISHED update without a result (TaskResultLost). The check keeps its own tally of those per
  * index, reset when the index succeeds; while the task set is active, the driver's count of the
  * index's failures is at least that tally, and the tally never reaches taskMaxFailures (the task
- * set would have been aborted). O(1) per failed attempt.
+ * set would have been aborted). An attempt of an index that already succeeded (a speculative
+ * loser, asked to stop) no longer counts (D12). O(1) per failed attempt.
  */
 import type { Effect, Input } from "../../protocol/index.js";
 import type { DriverRoleState } from "../../protocol/driver/state.js";
@@ -47,7 +48,7 @@ export function checkAppFailuresCounted(
     }
     const tsm = s.scheduler.taskSets[taskSetId];
     // A task set that is a zombie after the step may have been one before it: then nothing counts.
-    if (tsm === undefined || tsm.isZombie || !surelyCounts(input, n.taskId)) continue;
+    if (tsm === undefined || tsm.isZombie || tsm.successful[n.index] === true || !surelyCounts(input, n.taskId)) continue;
     let byIndex = tally.get(taskSetId);
     if (byIndex === undefined) {
       byIndex = new Map();

@@ -79,7 +79,10 @@ export function checkTaskIdFresh(
   tids.launch(task.taskId, task.taskSetId, task.index, task.executorId);
 }
 
-/** I20: a task index never gets a second normal attempt while one runs (flint runs no speculative copies). */
+/**
+ * I20: a task index never gets a second normal attempt while one runs: one running attempt per
+ * index, or two while speculation is on (the second a speculative copy, which D10 judges).
+ */
 export function checkOneRunningAttempt(
   v: DriverStepView,
   task: TaskDescription,
@@ -101,7 +104,7 @@ export function checkOneRunningAttempt(
     if (previous >= taskId) break;
     taskId = previous;
   }
-  if (live > 1)
+  if (live > (v.s.protocol.speculation ? 2 : 1))
     v.report(
       "I20:one-running-attempt-per-index",
       `${v.name} runs ${live} attempts of ${task.taskSetId} index ${task.index} at once (TID ${task.taskId} just launched)`,

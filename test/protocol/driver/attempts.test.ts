@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { produce, setAutoFreeze } from "immer";
 import { addAttempt, attemptSlot, newAttemptTable, removeRunningSlot, runningTaskIds } from "../../../src/protocol/driver/attempts.js";
 import { checkDriverInvariants, type DriverRoleState } from "../../../src/protocol/driver/index.js";
+import { pushPending } from "../../../src/protocol/driver/pendingQueue.js";
 import { attemptInfo } from "../../../src/protocol/driver/taskSetManager.js";
 import { executorId, type ExecutorId } from "../../../src/protocol/index.js";
 import { addExecutor, launched, registeredDriver, submit, taskSet } from "./fixtures.js";
@@ -11,9 +12,9 @@ const e1: ExecutorId = executorId(1);
 describe("driver: attempt table (taskInfos and runningTasksSet as parallel arrays)", () => {
   it("attempt table: attempts with gaps between their TIDs are found by TID, empty slots are none", () => {
     const t = newAttemptTable();
-    addAttempt(t, 10, 0, 0, e1, "host-1", -1);
-    addAttempt(t, 13, 1, 0, e1, "host-1", -1);
-    addAttempt(t, 14, 0, 1, e1, "host-1", 10);
+    addAttempt(t, 10, 0, 0, e1, "host-1", -1, 0);
+    addAttempt(t, 13, 1, 0, e1, "host-1", -1, 0);
+    addAttempt(t, 14, 0, 1, e1, "host-1", 10, 0);
     expect(t.base).toBe(10);
     expect([9, 10, 11, 12, 13, 14, 15].map((tid) => attemptSlot(t, tid))).toEqual([-1, 0, -1, -1, 3, 4, -1]);
     expect(t.index).toEqual([0, -1, -1, 1, 0]);
@@ -25,8 +26,8 @@ describe("driver: attempt table (taskInfos and runningTasksSet as parallel array
 
   it("attempt table: removeRunningSlot takes a TID out of the running set once; an empty slot or -1 changes nothing", () => {
     const t = newAttemptTable();
-    addAttempt(t, 0, 0, 0, e1, "host-1", -1);
-    addAttempt(t, 2, 1, 0, e1, "host-1", -1);
+    addAttempt(t, 0, 0, 0, e1, "host-1", -1, 0);
+    addAttempt(t, 2, 1, 0, e1, "host-1", -1, 0);
     removeRunningSlot(t, attemptSlot(t, 0));
     removeRunningSlot(t, attemptSlot(t, 0));
     removeRunningSlot(t, 1);
@@ -40,18 +41,18 @@ describe("driver: attempt table (taskInfos and runningTasksSet as parallel array
 
   it("attempt table: a TID not above every attempt held is a programmer error", () => {
     const t = newAttemptTable();
-    addAttempt(t, 5, 0, 0, e1, "host-1", -1);
-    expect(() => addAttempt(t, 5, 1, 0, e1, "host-1", -1)).toThrow(/not above every attempt/);
-    expect(() => addAttempt(t, 4, 1, 0, e1, "host-1", -1)).toThrow(/not above every attempt/);
-    expect(() => addAttempt(t, 6.5, 1, 0, e1, "host-1", -1)).toThrow(/not above every attempt/);
+    addAttempt(t, 5, 0, 0, e1, "host-1", -1, 0);
+    expect(() => addAttempt(t, 5, 1, 0, e1, "host-1", -1, 0)).toThrow(/not above every attempt/);
+    expect(() => addAttempt(t, 4, 1, 0, e1, "host-1", -1, 0)).toThrow(/not above every attempt/);
+    expect(() => addAttempt(t, 6.5, 1, 0, e1, "host-1", -1, 0)).toThrow(/not above every attempt/);
   });
 
   it("attempt table: works on an immer draft and stays plain data (structuredClone)", () => {
     setAutoFreeze(true);
     const before = newAttemptTable();
     const after = produce(before, (draft) => {
-      addAttempt(draft, 3, 0, 0, e1, "host-1", -1);
-      addAttempt(draft, 5, 1, 0, e1, "host-1", -1);
+      addAttempt(draft, 3, 0, 0, e1, "host-1", -1, 0);
+      addAttempt(draft, 5, 1, 0, e1, "host-1", -1, 0);
       removeRunningSlot(draft, attemptSlot(draft, 3));
     });
     expect(before.size).toBe(0);
@@ -139,6 +140,7 @@ describe("driver: checkDriverInvariants catches a broken attempt table", () => {
     t.status.push("RUNNING");
     t.previous.push(-1);
     t.running.push(false);
+    t.launchTimeMs.push(-1);
     expect(checkDriverInvariants(s).join("\n")).toContain(`empty slot of TID ${t.base + t.index.length - 1} holds an attempt's data`);
     t.status[t.status.length - 1] = null;
     t.index[t.index.length - 1] = 99;
@@ -157,7 +159,7 @@ describe("driver: checkDriverInvariants catches a broken attempt table", () => {
     m.lastAttempt[0] = tids[1]!;
     m.lastAttempt[1] = -1;
     m.copiesRunning[1] = 0;
-    m.pendingQueue.push(1);
+    pushPending(m.pending, 1);
     expect(checkDriverInvariants(s)).toEqual(["task set j1.0.0 index 0: copiesRunning 1 != 2 live attempts"]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkDriverInvariants, driver, REVIVE_TIMER, type DriverRoleState } from "../../../src/protocol/driver/index.js";
+import { pushPending } from "../../../src/protocol/driver/pendingQueue.js";
 import { sendKillTask } from "../../../src/protocol/driver/kill.js";
 import { bytesToString } from "../../../src/protocol/driver/reasons.js";
 import type { DriverStep } from "../../../src/protocol/driver/state.js";
@@ -29,7 +30,7 @@ function twoAttempts() {
   addExecutor(s, 2, 1);
   const tsm = s.scheduler.taskSets["j1.0.0"]!;
   tsm.copiesRunning[0] = 0; // let the index be offered again, as a speculative copy would be
-  tsm.pendingQueue.push(0);
+  pushPending(tsm.pending, 0);
   const [second] = launched(driver.step(s, { type: "timer", key: REVIVE_TIMER }, { now: T0 }));
   tsm.copiesRunning[0] = 2;
   expect(checkDriverInvariants(s)).toEqual([]);
