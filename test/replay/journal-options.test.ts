@@ -133,7 +133,7 @@ describe.skipIf(!DIST_READY)("journals on by default: a master without a recover
     // --no-journal: started, led, stopped, and no journal folder.
     const cwd = join(tmp, "none-off");
     mkdirSync(cwd);
-    const env = { ...process.env };
+    const env = { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify({ appRegistrationTimeoutMs: 300, appRegistrationRetries: 3 }) };
     delete env[JOURNAL_ENV];
     const child = spawn(
       process.execPath,
@@ -173,11 +173,14 @@ describe.skipIf(!DIST_READY)("journals on by default: a master without a recover
 
 describe.skipIf(!DIST_READY)("journals on by default: a client-mode driver (flint submit)", () => {
   const APP = "export function f(x) { return x; }\nexport async function main(ctx) { return ctx.run('f', [1]); }\n";
-  /** `flint submit` in `cwd` against a master that is not there (it fails fast, after its driver started). */
+  /**
+   * `flint submit` in `cwd` against a master that is not there: its driver starts, retries its
+   * registration rounds (three of 300 ms here, through the protocol config) and gives up.
+   */
   const submit = (cwd: string, ...args: string[]) => {
     mkdirSync(cwd, { recursive: true });
     writeFileSync(join(cwd, "app.mjs"), APP);
-    const env = { ...process.env };
+    const env = { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify({ appRegistrationTimeoutMs: 300, appRegistrationRetries: 3 }) };
     delete env[JOURNAL_ENV];
     return spawnSync(process.execPath, [FLINT_BIN, "submit", "app.mjs", "--master", "flint://127.0.0.1:1", "--quiet", ...args], {
       cwd,
@@ -190,7 +193,7 @@ describe.skipIf(!DIST_READY)("journals on by default: a client-mode driver (flin
   it("journals into ./flint-journal; --no-journal writes nothing; --journal DIR elsewhere", () => {
     const cwd = join(tmp, "submit");
     const r = submit(cwd);
-    expect(r.stderr).toMatch(/cannot reach any master/);
+    expect(r.stderr).toMatch(/All masters are unresponsive! Giving up\. \(127\.0\.0\.1:1 refused the connection\)/);
     expect(r.status).toBe(1);
     const files = readdirSync(join(cwd, "flint-journal"));
     expect(files).toHaveLength(1);
