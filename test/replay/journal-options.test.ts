@@ -133,7 +133,7 @@ describe.skipIf(!DIST_READY)("journals on by default: a master without a recover
     // --no-journal: started, led, stopped, and no journal folder.
     const cwd = join(tmp, "none-off");
     mkdirSync(cwd);
-    const env = { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify({ appRegistrationTimeoutMs: 300, appRegistrationRetries: 3 }) };
+    const env = { ...process.env };
     delete env[JOURNAL_ENV];
     const child = spawn(
       process.execPath,
@@ -180,7 +180,10 @@ describe.skipIf(!DIST_READY)("journals on by default: a client-mode driver (flin
   const submit = (cwd: string, ...args: string[]) => {
     mkdirSync(cwd, { recursive: true });
     writeFileSync(join(cwd, "app.mjs"), APP);
-    const env = { ...process.env, FLINT_PROTOCOL_CONFIG: JSON.stringify({ appRegistrationTimeoutMs: 300, appRegistrationRetries: 3 }) };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      FLINT_PROTOCOL_CONFIG: JSON.stringify({ appRegistrationTimeoutMs: 300, appRegistrationRetries: 3 }),
+    };
     delete env[JOURNAL_ENV];
     return spawnSync(process.execPath, [FLINT_BIN, "submit", "app.mjs", "--master", "flint://127.0.0.1:1", "--quiet", ...args], {
       cwd,

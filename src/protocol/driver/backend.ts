@@ -19,6 +19,7 @@ import {
   resourceOffersForExecutor,
   statusUpdate,
   type WorkerOffer,
+  taskNotLaunched,
 } from "./taskScheduler.js";
 import { abort } from "./taskSetManager.js";
 import { tidGet } from "./tidTable.js";
@@ -157,6 +158,7 @@ function launchTasks(d: DriverStep, tasks: readonly TaskDescription[], offered: 
           `spark.rpc.message.maxSize (${maxBytes} bytes). Consider increasing spark.rpc.message.maxSize or using ` +
           `broadcast variables for large values.`,
       );
+      taskNotLaunched(d, task.taskId, task.executorId, "not sent: its serialized task exceeds maxMessageSizeBytes");
       continue;
     }
     // `offered`: the one executor offered, when only one was (no lookup per task then).

@@ -151,6 +151,23 @@ function handleFailedTask(
 }
 
 /**
+ * A task the backend did not send because its serialized form outgrew maxMessageSizeBytes: its
+ * task set is aborted already, and the attempt, which never reached its executor nor took its
+ * CPUs, ends KILLED at once (not counted). Spark leaves it among the executor's running tasks
+ * until the executor is lost, so the aborted task set never leaves the pool, and a later loss of
+ * that executor fails an attempt that never ran; flint does better, with no change on the wire.
+ */
+export function taskNotLaunched(d: DriverStep, taskId: TaskId, executorId: ExecutorId, reason: string): void {
+  const sched = d.s.scheduler;
+  const tsm = sched.taskSets[tidGet(sched.taskIdToTaskSetId, taskId)!];
+  if (tsm === undefined) throw new AssertionError(`task ${taskId} was just offered but has no task set`);
+  const slot = attemptSlot(tsm.attempts, taskId);
+  cleanupTaskState(sched, taskId, executorId);
+  removeRunningSlot(tsm.attempts, slot);
+  handleFailedTask(d, tsm, taskId, "KILLED", { kind: "TaskKilled", reason });
+}
+
+/**
  * statusUpdate (§4.4). Updates for unknown or already cleaned TIDs change nothing (I26). Returns
  * the executor the TID was tracked on before the update (taskIdToExecutorId), or undefined; null
  * when the update came from another executor than the one the task runs on, and changed nothing.

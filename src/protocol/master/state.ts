@@ -149,7 +149,7 @@ export interface MasterState {
    * Ids of the workers beginRecovery marked UNKNOWN (the only place a worker becomes UNKNOWN) and
    * not yet seen to answer: a superset of the UNKNOWN workers and of those a registration revived
    * that have not reported their executors yet (adoptOnLatestState), pruned from the end by
-   * canCompleteRecovery, so that each recovery response costs O(1) amortized, not a scan.
+   * completeRecoveryIfAnswered, so that each recovery response costs O(1) amortized, not a scan.
    */
   recoveryPendingWorkers: WorkerId[];
   /** The same for apps: a superset of the ids of the UNKNOWN apps. */

@@ -556,11 +556,6 @@ const ONCE_ANSWERED_MESSAGES = [
 export function drawSwarmPlan(seed: number, options: PlanOptions = {}): Scenario {
   const s = drawSwarmWorkload(seed);
   const draw = drawSwarmKinds(s, seed);
-  // A task too big to send is aborted but left in the scheduler's running maps (as in Spark); a
-  // LOST update's executor loss then books it among the tasks that hold that executor's CPUs,
-  // which it never took (C1 fires: a driver defect, reported, not fixed here). Until it is fixed,
-  // no seed has both.
-  if (draw.kinds.includes("loseTasks")) delete s.config.maxMessageSizeBytes;
   const rf = stream(seed, "swarm-base/faults");
   const faults: FaultSpec[] = [];
   let t = draw.fromMs;

@@ -121,12 +121,12 @@ describe("driver: offers and launches (§4.2, §4.3)", () => {
           "Consider increasing spark.rpc.message.maxSize or using broadcast variables for large values.",
       },
     ]);
-    // The unsent task kept no cores; the cancelled stage's kills go to both attempts (the unsent one too, as in Spark).
+    // The unsent task kept no cores and ended KILLED at once, so the cancelled stage's kill goes to
+    // the sent attempt only (Spark leaves the unsent one running on the executor until it is lost).
     expect(s.backend.executors["1"]!.freeCores).toBe(1);
-    expect(messagesOf(fx, "KillTask").map((k) => [k.taskId, k.reason, k.interruptThread])).toEqual([
-      [0, "Stage cancelled", false],
-      [1, "Stage cancelled", false],
-    ]);
+    expect(attemptInfo(tsmOf(s, "j1.0.0"), 0)!.status).toBe("KILLED");
+    expect(s.scheduler.executorIdToRunningTaskIds["1"]).toEqual([1]);
+    expect(messagesOf(fx, "KillTask").map((k) => [k.taskId, k.reason, k.interruptThread])).toEqual([[1, "Stage cancelled", false]]);
   });
 });
 
@@ -215,8 +215,10 @@ describe("driver: jobs and stages", () => {
   });
 
   it("driver: a job id whose aborted task set still lingers in the pool is refused as a duplicate", () => {
-    const s = cluster(1, 1, { maxMessageSizeBytes: 1 * MIB });
-    submit(s, "big", { tasks: [payload("x", 2 * MIB)] }); // the unsent attempt keeps the zombie in the pool
+    const s = cluster(1, 2, { maxMessageSizeBytes: 1 * MIB });
+    // The sent attempt, asked to stop by the job's cancellation, keeps the zombie in the pool until it reports.
+    submit(s, "big", { tasks: [payload("x", 2 * MIB), payload("y", 10)] });
+    expect(s.scheduler.pool).toEqual(["big.0.0"]);
     delete s.jobs.finished["big"];
     s.jobs.finishedOrder = [];
     expect(ignoredWhy(submit(s, "big", taskSet(1)))).toEqual(["duplicate-job"]);
