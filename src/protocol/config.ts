@@ -287,6 +287,8 @@ export const KNOWN_BUGS = {
   "SPARK-46346": "a worker that registers during recovery stays UNKNOWN and is removed",
   "EXECUTOR-ID-REUSE":
     "a recovered master restarts an app's executor ids above the ones workers report only, so the id of an executor that died while no master led is handed out again (derived, §3.5 item 6)",
+  "CULLED-WORKER-IGNORED":
+    "a worker the master culled (DEAD for deadWorkerPersistence + 1 timeouts) and that comes back has its heartbeats ignored as a never-registered worker's: it never registers again (derived, §7)",
   "GHOST-APP": "a retried RegisterApplication creates a second app id (derived, §7 item 20)",
   "GHOST-EXECUTOR":
     "an executor that ends while its app is UNKNOWN in a recovery stays in the app with its cores granted: an app at maxCores never gets an executor again (derived, §7 item 27)",

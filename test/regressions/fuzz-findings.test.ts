@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fuzzSeed, runPlan, swarmBase } from "../../src/sim/fuzz/index.js";
+import { runScenario } from "../../src/sim/cluster.js";
 import { ROLES } from "../../src/sim/roles.js";
 import { parseScenario } from "../../src/sim/scenario.js";
 
@@ -98,6 +99,15 @@ describe("regressions: fuzz findings", () => {
     const spark = fuzzSeed(swarmBase(), 63, ROLES, { bugs: ["OLD-MASTER-ONLY"] }).outcome;
     expect(spark.failure).toMatchObject({ check: "L1:jobs-finish-after-healing" });
     expect(spark.failure!.weakness).toBeUndefined();
+  });
+
+  it("regression swarm seed 899: tasks too big to send end at once, and the cores they were offered go to the next job in the same step", () => {
+    // Found by `flint fuzz swarm` seed 899 (shrunk): Spark left an unsent task among its executor's
+    // running tasks (a later LOST update then counted it as holding CPUs); flint ends it KILLED, and
+    // the offer round's cores it never took are offered again at once (D3).
+    const plan = JSON.parse(readFileSync(new URL("./swarm-899-too-big-tasks.json", import.meta.url), "utf8"));
+    const r = runScenario(parseScenario(plan), ROLES);
+    expect(r.verdict).toEqual({ ok: true, reasons: [] });
   });
 
   it("regression swarm seeds 652 and 2926: a node that crashed behind a partition and came back is not mistaken for its old incarnation", () => {

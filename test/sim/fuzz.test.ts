@@ -62,6 +62,8 @@ const MUSEUM: Array<{ bug: string; with?: string[]; check: string; budget: numbe
   { bug: "EXECUTOR-ID-REUSE", check: "I4:executor-id-never-reused", budget: 10 }, // [1]
   // Found when a dropped message between the master and the driver resets their connection (TCP network).
   { bug: "WAIT-FOR-MASTER", check: "L1:jobs-finish-after-healing", budget: 100 }, // [58]
+  // Found when a pause of the only worker outlasts (deadWorkerPersistence + 1) worker timeouts.
+  { bug: "CULLED-WORKER-IGNORED", check: "L1:jobs-finish-after-healing", budget: 50 },
 ];
 
 function museum(bug: string, bugOn: boolean): Scenario {

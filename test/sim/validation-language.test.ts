@@ -297,8 +297,8 @@ describe("scenario language: recovery store and injected messages as data", () =
         events: [
           {
             node: "master-1",
-            effect: "log:ignored",
-            fields: { why: "heartbeat-from-unregistered-worker", workerId: "worker-bogus" },
+            effect: "log:reconnectWorker",
+            fields: { workerId: "worker-bogus" },
             count: 1,
             afterMs: 3000,
           },

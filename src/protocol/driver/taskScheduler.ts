@@ -165,6 +165,8 @@ export function taskNotLaunched(d: DriverStep, taskId: TaskId, executorId: Execu
   cleanupTaskState(sched, taskId, executorId);
   removeRunningSlot(tsm.attempts, slot);
   handleFailedTask(d, tsm, taskId, "KILLED", { kind: "TaskKilled", reason });
+  // The CPUs the offer round gave it were never taken: offer them again before the step ends.
+  d.reviveRequested = true;
 }
 
 /**

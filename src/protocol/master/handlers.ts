@@ -250,7 +250,17 @@ export function onHeartbeat(m: MasterStep, msg: Heartbeat): void {
     m.fx.push(send(msg.workerAddress, { type: "ReconnectWorker", masterUrl: m.s.address }));
     return;
   }
-  m.fx.push(ignored("heartbeat-from-unregistered-worker", { workerId: msg.workerId }));
+  if (m.s.recoveryState !== "ALIVE" || hasBug(m.s.config, "CULLED-WORKER-IGNORED")) {
+    m.fx.push(ignored("heartbeat-from-unregistered-worker", { workerId: msg.workerId }));
+    return;
+  }
+  // Spark's leader ignores a worker it does not know, even one it culled after a long silence (a
+  // pause or a partition longer than deadWorkerPersistence + 1 timeouts): that worker keeps its
+  // heartbeats going for ever and never registers again. Asking it to reconnect costs nothing on
+  // the wire: a worker that is really unknown registers as new. A standby, or a master still
+  // recovering, leaves it alone.
+  m.fx.push(log("info", "reconnectWorker", { workerId: msg.workerId }));
+  m.fx.push(send(msg.workerAddress, { type: "ReconnectWorker", masterUrl: m.s.address }));
 }
 
 export function onMasterChangeAcknowledged(m: MasterStep, appId: AppId): void {

@@ -247,6 +247,15 @@ function drawSizes(r: Stream, config: Scenario["config"], apps: readonly AppSpec
  * run at once: stage jitter and paused executors make the stragglers. A stream of its own, so the
  * seeds' other draws are what they were before speculation existed.
  */
+/**
+ * A short deadWorkerPersistence in some seeds, so that a worker paused or cut off for a few worker
+ * timeouts is culled from the master's books while it is away, and comes back as a worker the
+ * master does not hold (it must be asked to reconnect). A stream of its own.
+ */
+function drawCulling(r: Stream, config: Scenario["config"]): void {
+  if (r.chance(0.2)) config.deadWorkerPersistence = r.int(0, 2);
+}
+
 function drawSpeculation(r: Stream, config: Scenario["config"]): void {
   if (!r.chance(0.3)) return;
   config.speculation = true;
@@ -273,6 +282,7 @@ export function drawSwarmWorkload(seed: number): Scenario {
   if (rc.chance(0.3)) config.taskMaxFailures = rc.int(1, 8);
   if (rc.chance(0.3)) config.workerTimeoutMs = rc.int(2, 8) * 10_000;
   drawSpeculation(stream(seed, "swarm-base/speculation"), config);
+  drawCulling(stream(seed, "swarm-base/culling"), config);
 
   const ra = stream(seed, "swarm-base/apps");
   const apps: ClientAppSpec[] = [];

@@ -3,6 +3,7 @@ import { MASTER_SENDERS } from "../../../src/protocol/master/authority.js";
 import type { DriverId, Message } from "../../../src/protocol/index.js";
 import {
   addApp,
+  MASTER,
   addWorker,
   aliveMaster,
   deliver,
@@ -160,9 +161,9 @@ describe("master: who may send what", () => {
 
   it("master: messages naming an unknown worker or app pass to their handlers (answered as unknown, as before)", () => {
     const s = aliveMaster();
-    expect(ignoredWhy(deliver(s, workerAddr(9), { type: "Heartbeat", workerId: wid(9), workerAddress: workerAddr(9) }))).toEqual([
-      "heartbeat-from-unregistered-worker",
-    ]);
+    expect(
+      messagesOf(deliver(s, workerAddr(9), { type: "Heartbeat", workerId: wid(9), workerAddress: workerAddr(9) }), "ReconnectWorker"),
+    ).toEqual([{ type: "ReconnectWorker", masterUrl: MASTER }]);
     expect(
       messagesOf(
         deliver(s, driverAddr(9), { type: "RequestExecutors", appId: "app-x" as never, requestedTotal: 1 }),

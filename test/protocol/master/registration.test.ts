@@ -133,10 +133,17 @@ describe("master: Heartbeat", () => {
     expect(messagesOf(fx, "ReconnectWorker")).toEqual([{ type: "ReconnectWorker", masterUrl: MASTER }]);
   });
 
-  it("from a worker never registered: ignored", () => {
+  it("from a worker the leader does not hold (culled after a long silence, or never registered): told to reconnect", () => {
     const s = aliveMaster();
     const fx = deliver(s, workerAddr(9), { type: "Heartbeat", workerId: wid(9), workerAddress: workerAddr(9) });
+    expect(fx).toContainEqual({ type: "send", to: workerAddr(9), message: { type: "ReconnectWorker", masterUrl: MASTER } });
+  });
+
+  it("from a worker the leader does not hold, with CULLED-WORKER-IGNORED on (Spark): ignored", () => {
+    const s = aliveMaster({ bugs: ["CULLED-WORKER-IGNORED"] });
+    const fx = deliver(s, workerAddr(9), { type: "Heartbeat", workerId: wid(9), workerAddress: workerAddr(9) });
     expect(ignoredWhy(fx)).toEqual(["heartbeat-from-unregistered-worker"]);
+    expect(messagesOf(fx, "ReconnectWorker")).toEqual([]);
   });
 });
 
