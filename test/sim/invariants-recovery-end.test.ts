@@ -127,4 +127,3 @@ describe("M7: drivers a worker reports are adopted", () => {
     expect(judge(s, input, fx, ledger)).toContain(M7);
   });
 });
-
