@@ -7,7 +7,7 @@ import { address, type AppId, type DriverId, type Effect, type Input, type Messa
 import type { MasterState } from "../../src/protocol/master/state.js";
 import { checkRecoveryEnd, M7, newRecoveryEndLedger, type RecoveryEndLedger } from "../../src/sim/invariants/master-recovery-end.js";
 import { newMasterLedger } from "../../src/sim/invariants/master.js";
-import { addApp, appDesc, driverAddr, newMaster, step, T0, wid, workerAddr } from "../protocol/master/fixtures.js";
+import { appDesc, driverAddr, newMaster, step, T0, wid, workerAddr } from "../protocol/master/fixtures.js";
 
 const APP = "app-20251231000000-0000" as AppId;
 const PLACED = "driver-20251231000000-0001" as DriverId;
