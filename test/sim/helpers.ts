@@ -2,6 +2,9 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, vi } from "vitest";
+import type { Effect, Input } from "../../src/protocol/index.js";
+import type { MasterState } from "../../src/protocol/master/state.js";
+import { newMasterLedger, type MasterStepView } from "../../src/sim/invariants/master.js";
 import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
 
 export const SCENARIO_DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url));
@@ -39,4 +42,26 @@ export function captureOutput(): CapturedOutput {
   });
   afterEach(() => vi.restoreAllMocks());
   return out;
+}
+
+/** One step of the leading master-1 for a check to judge (its state after, input and effects); a check that fires is pushed on `fired`. */
+export function masterStepView(
+  s: MasterState,
+  input: Input | null,
+  effects: readonly Effect[],
+  fired: string[],
+  nowMs?: number,
+): MasterStepView {
+  const v: MasterStepView = {
+    key: "master-1#0",
+    name: "master-1",
+    s,
+    input,
+    effects,
+    isLeader: true,
+    ledger: newMasterLedger(),
+    report: (check: string) => void fired.push(check),
+  };
+  if (nowMs !== undefined) v.nowMs = nowMs;
+  return v;
 }

@@ -10,8 +10,8 @@ import { master, type MasterState } from "../../src/protocol/master/index.js";
 import type { DriverId } from "../../src/protocol/ids.js";
 import { checkClientAnswers, Q1, Q2, Q3, Q5 } from "../../src/sim/invariants/client-answers.js";
 import { checkMasterLimits, Q4 } from "../../src/sim/invariants/master-limits.js";
-import { newMasterLedger } from "../../src/sim/invariants/master.js";
 import { addApp, addWorker, aliveMaster, driverAddr, newMaster, registerWorkerMsg, T0, workerAddr } from "../protocol/master/fixtures.js";
+import { masterStepView } from "./helpers.js";
 
 const CLIENT = address("client");
 const msg = (from: string, message: Message): Input => ({ type: "message", from: address(from), message });
@@ -19,16 +19,7 @@ const msg = (from: string, message: Message): Input => ({ type: "message", from:
 /** Q1-Q4 on one master step (its state after, its input and effects); returns the checks that fired. */
 function judge(s: MasterState, input: Input, effects: readonly Effect[]): string[] {
   const fired: string[] = [];
-  const v = {
-    key: "master-1#0",
-    name: "master-1",
-    s,
-    input,
-    effects,
-    isLeader: true,
-    ledger: newMasterLedger(),
-    report: (check: string) => void fired.push(check),
-  };
+  const v = masterStepView(s, input, effects, fired);
   checkClientAnswers(v);
   checkMasterLimits(v);
   return fired;

@@ -19,6 +19,7 @@ import { checkStoreFollowsRegistrations, M2, newReservationLedger, type Reservat
 import { checkMasterTransitions, M3, newTransitionLedger, type TransitionLedger } from "../../src/sim/invariants/master-transitions.js";
 import { newMasterLedger } from "../../src/sim/invariants/master.js";
 import { addWorker, aliveMaster, driverAddr, newMaster, registerWorkerMsg, T0, wid, workerAddr } from "../protocol/master/fixtures.js";
+import { masterStepView } from "./helpers.js";
 
 interface Ledgers {
   reservations: ReservationLedger;
@@ -379,17 +380,7 @@ function judgeSchedule(
   dead: DeadWorkerLedger = newDeadWorkerLedger(),
 ): string[] {
   const fired: string[] = [];
-  const v = {
-    key: "master-1#0",
-    name: "master-1",
-    s,
-    input,
-    effects,
-    isLeader: true,
-    ledger: newMasterLedger(),
-    report: (c: string) => void fired.push(c),
-    nowMs,
-  };
+  const v = masterStepView(s, input, effects, fired, nowMs);
   checkScheduleOutcome(v);
   checkMasterTimeouts(v, dead);
   return fired;

@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 import { address, type AppId, type DriverId, type Effect, type Input, type Message, type StoredRecords } from "../../src/protocol/index.js";
 import type { MasterState } from "../../src/protocol/master/state.js";
 import { checkRecoveryEnd, M7, newRecoveryEndLedger, type RecoveryEndLedger } from "../../src/sim/invariants/master-recovery-end.js";
-import { newMasterLedger } from "../../src/sim/invariants/master.js";
 import { appDesc, driverAddr, newMaster, step, T0, wid, workerAddr } from "../protocol/master/fixtures.js";
+import { masterStepView } from "./helpers.js";
 
 const APP = "app-20251231000000-0000" as AppId;
 const PLACED = "driver-20251231000000-0001" as DriverId;
@@ -34,16 +34,7 @@ const acknowledged = msg(driverAddr(1), { type: "MasterChangeAcknowledged", appI
 /** Judges one step (the master's state after it, its input and effects) with M7; returns the checks that fired. */
 function judge(s: MasterState, input: Input | null, effects: readonly Effect[], ledger: RecoveryEndLedger): string[] {
   const fired: string[] = [];
-  const v = {
-    key: "master-1#0",
-    name: "master-1",
-    s,
-    input,
-    effects,
-    isLeader: true,
-    ledger: newMasterLedger(),
-    report: (c: string) => void fired.push(c),
-  };
+  const v = masterStepView(s, input, effects, fired);
   checkRecoveryEnd(v, ledger);
   return fired;
 }
