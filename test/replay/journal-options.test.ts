@@ -3,7 +3,7 @@
  * inside its recovery directory, which the recovery store does not take for a record, and
  * `./flint-journal` for a master whose store has no directory (the recorder is on by default).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -76,12 +76,12 @@ describe("journal options", () => {
   });
 });
 
-/**
- * Starts `flint master` in `cwd` with `args`, waits until its journal holds the step that made it
- * leader (written within the writer's 100 ms flush interval), stops it with SIGTERM and
- * returns the journal files it left in `cwd`/flint-journal.
- */
-async function journalOfMasterIn(cwd: string, tracker: ProcessTracker, ...args: string[]): Promise<string[]> {
+/** Starts `flint master` in `cwd` (ports chosen by the system, no web UI, FLINT_JOURNAL unset) with `args`; `output()` is what it printed so far. */
+function startMasterIn(
+  cwd: string,
+  tracker: ProcessTracker,
+  args: string[],
+): { child: ChildProcess; exited: Promise<unknown>; output(): string } {
   mkdirSync(cwd, { recursive: true });
   const env = { ...process.env };
   delete env[JOURNAL_ENV];
@@ -95,6 +95,16 @@ async function journalOfMasterIn(cwd: string, tracker: ProcessTracker, ...args: 
   let out = "";
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
+  return { child, exited, output: () => out };
+}
+
+/**
+ * Starts `flint master` in `cwd` with `args`, waits until its journal holds the step that made it
+ * leader (written within the writer's 100 ms flush interval), stops it with SIGTERM and
+ * returns the journal files it left in `cwd`/flint-journal.
+ */
+async function journalOfMasterIn(cwd: string, tracker: ProcessTracker, ...args: string[]): Promise<string[]> {
+  const { child, exited, output } = startMasterIn(cwd, tracker, args);
   const dir = join(cwd, "flint-journal");
   const files = (): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".jsonl")) : []);
   try {
@@ -106,7 +116,7 @@ async function journalOfMasterIn(cwd: string, tracker: ProcessTracker, ...args: 
     );
   } catch (err) {
     child.kill("SIGKILL");
-    throw new Error(`${(err as Error).message}; the master said: ${out}`);
+    throw new Error(`${(err as Error).message}; the master said: ${output()}`);
   }
   child.kill("SIGTERM");
   await exited;
@@ -132,23 +142,8 @@ describe.skipIf(!DIST_READY)("journals on by default: a master without a recover
     expectMasterJournal(await journalOfMasterIn(join(tmp, "none"), tracker, "--recovery", "none"));
     // --no-journal: started, led, stopped, and no journal folder.
     const cwd = join(tmp, "none-off");
-    mkdirSync(cwd);
-    const env = { ...process.env };
-    delete env[JOURNAL_ENV];
-    const child = spawn(
-      process.execPath,
-      [FLINT_BIN, "master", "--port", "0", "--status-port", "0", "--web-port", "off", "--recovery", "none", "--no-journal"],
-      {
-        cwd,
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    tracker.track(child.pid!);
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    let out = "";
-    child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-    await waitFor("the master to listen", () => out.includes("listening on") || undefined, 20_000, 50);
+    const { child, exited, output } = startMasterIn(cwd, tracker, ["--recovery", "none", "--no-journal"]);
+    await waitFor("the master to listen", () => output().includes("listening on") || undefined, 20_000, 50);
     child.kill("SIGTERM");
     await exited;
     expect(readdirSync(cwd)).toEqual([]);
