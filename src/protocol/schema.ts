@@ -69,3 +69,12 @@ export function message<const N extends string, P extends TProperties>(
     additionalProperties: false,
   });
 }
+
+/** A JSON pointer from a schema check (`/executors/0/state`) as flint's errors name a field (`executors[0].state`). */
+export function fieldPathOf(pointer: string): string {
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === "" ? part : `${path}.${part}`), "");
+}

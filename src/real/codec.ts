@@ -15,7 +15,7 @@
  */
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { MESSAGE_SCHEMAS, type Message } from "../protocol/messages.js";
-import { ID_PATTERN, type TObject } from "../protocol/schema.js";
+import { fieldPathOf, ID_PATTERN, type TObject } from "../protocol/schema.js";
 import { describeValue, explain } from "./codec-explain.js";
 
 export { ID_PATTERN };
@@ -116,13 +116,4 @@ function problemOf(type: string, compiled: CompiledMessage, value: unknown): Cod
     expected: first === undefined ? "a valid message" : first.message.toLowerCase(),
     got: describeValue(first?.value),
   };
-}
-
-/** A JSON pointer (`/executors/0/state`) as the codec writes paths (`executors[0].state`). */
-function fieldPathOf(pointer: string): string {
-  return pointer
-    .split("/")
-    .slice(1)
-    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === "" ? part : `${path}.${part}`), "");
 }

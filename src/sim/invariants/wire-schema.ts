@@ -14,7 +14,7 @@
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import type { Effect } from "../../protocol/index.js";
 import { MESSAGE_SCHEMAS } from "../../protocol/messages.js";
-import type { TObject } from "../../protocol/schema.js";
+import { fieldPathOf, type TObject } from "../../protocol/schema.js";
 
 export const N3 = "N3:messages-match-wire-schema";
 
@@ -23,14 +23,9 @@ const CHECKS: ReadonlyMap<string, TypeCheck<TObject>> = new Map(
   Object.entries(MESSAGE_SCHEMAS).map(([type, schema]) => [type, TypeCompiler.Compile(schema as TObject)]),
 );
 
-/** `/executors/0/state` as the codec writes paths: `executors[0].state`. */
+/** A field path as the codec writes it, or the message itself for an empty pointer. */
 function fieldPath(pointer: string): string {
-  let path = "";
-  for (const part of pointer.split("/").slice(1)) {
-    const name = part.replace(/~1/g, "/").replace(/~0/g, "~");
-    path = /^\d+$/.test(name) ? `${path}[${name}]` : path === "" ? name : `${path}.${name}`;
-  }
-  return path === "" ? "(the message)" : path;
+  return fieldPathOf(pointer) || "(the message)";
 }
 
 /** What the real codec would refuse in one step's sends (a sentence), or null. Allocates nothing when all is well. */
