@@ -1,6 +1,7 @@
 /**
- * The driver-side conservation checks D1-D9 (driver-cores.ts, driver-offers.ts, driver-results.ts,
- * driver-failures.ts, driver-requests.ts, driver-attempts.ts, driver-lost-tasks.ts) behind one ledger and one call, so
+ * The driver-side conservation checks D1-D9 and D14-D17 (driver-cores.ts, driver-offers.ts, driver-results.ts,
+ * driver-failures.ts, driver-requests.ts, driver-attempts.ts, driver-lost-tasks.ts, driver-removals.ts,
+ * driver-task-outcomes.ts) behind one ledger and one call, so
  * that the step loop (checks.ts) registers them in one line. The ledger also holds D10-D13's
  * (driver-speculation.ts), which checks.ts calls with the step's time.
  */
@@ -14,10 +15,12 @@ import { checkExecutorRequests, type ExecutorTarget } from "./driver-requests.js
 import { checkJobResults, newDriverResultsLedger, type DriverResultsLedger } from "./driver-results.js";
 import { checkLostTaskLosesExecutor } from "./driver-lost-tasks.js";
 import { newSpeculationLedger, type SpeculationLedger } from "./driver-speculation.js";
+import { checkRemovals, newRemovalLedger, type RemovalLedger } from "./driver-removals.js";
+import { checkTaskOutcomes, type AcceptedResultBytes } from "./driver-task-outcomes.js";
 import type { TidLedger } from "./dense.js";
 import type { Report } from "./report.js";
 
-/** What D1-D13 remember about one driver incarnation. */
+/** What D1-D17 remember about one driver incarnation. */
 export interface DriverBooks {
   cores: DriverCoresLedger;
   results: DriverResultsLedger;
@@ -26,6 +29,10 @@ export interface DriverBooks {
   launches: LaunchCounts;
   /** D9-D11 (driver-speculation.ts, called with the step's time by checks.ts). */
   speculation: SpeculationLedger;
+  /** D14-D15 (driver-removals.ts). */
+  removals: RemovalLedger;
+  /** D17 (driver-task-outcomes.ts). */
+  acceptedResultBytes: AcceptedResultBytes;
 }
 
 export const newDriverBooks = (): DriverBooks => ({
@@ -35,9 +42,11 @@ export const newDriverBooks = (): DriverBooks => ({
   target: { total: null },
   launches: new Map(),
   speculation: newSpeculationLedger(),
+  removals: newRemovalLedger(),
+  acceptedResultBytes: new Map(),
 });
 
-/** D1-D9 for one driver step; `tids` is the driver ledger's, already updated for the step (checkDriverStep runs first). */
+/** D1-D9 and D14-D17 for one driver step; `tids` is the driver ledger's, already updated for the step (checkDriverStep runs first). */
 export function checkDriverBooks(
   name: string,
   s: DriverRoleState,
@@ -55,4 +64,6 @@ export function checkDriverBooks(
   checkAttemptNumbers(name, books.launches, effects, report);
   checkKillsNameRunningAttempts(name, s, tids, effects, report);
   checkLostTaskLosesExecutor(name, s, input, effects, report);
+  checkRemovals(name, s, books.removals, input, effects, report);
+  checkTaskOutcomes(name, s, tids, books.acceptedResultBytes, input, effects, report);
 }

@@ -5,7 +5,8 @@
  * D1 `backend-agrees-with-registrations`: the DriverEndpoint's executors are exactly those it
  * accepted (a RegisterExecutor answered with RegisteredExecutor) and has not reported removed,
  * each with the cores and address it registered with; totalCoreCount and totalRegisteredExecutors
- * are their sum and count; a registration is refused exactly when its id is already registered.
+ * are their sum and count; a registration is refused exactly when its id is already registered
+ * (or the executor limit is reached), and its refusal says which ("Duplicate executor ID" or not).
  * Checked on the steps that register or remove an executor (O(executors) then, nothing otherwise).
  *
  * D2 `free-cores-conserved`: once an executor is built (LaunchedExecutor), its free cores are its
@@ -18,6 +19,9 @@ import type { Effect, Input } from "../../protocol/index.js";
 import { MAX_EXECUTORS, type DriverRoleState } from "../../protocol/driver/state.js";
 import type { TidLedger } from "./dense.js";
 import type { Report } from "./report.js";
+
+/** How the refusal of a RegisterExecutor under a registered id begins (Spark's RegisterExecutorFailed). */
+const DUPLICATE_REFUSAL = "Duplicate executor ID";
 
 /** What D1 and D2 remember about one driver incarnation. */
 export interface DriverCoresLedger {
@@ -46,8 +50,17 @@ export function checkDriverCores(
     if (m.type === "RegisterExecutor") {
       touched = m.executorId;
       const accepted = effects.some((e) => e.type === "send" && e.to === input.from && e.message.type === "RegisteredExecutor");
-      const refused = effects.some((e) => e.type === "send" && e.to === input.from && e.message.type === "RegisterExecutorFailed");
+      let refusal: string | null = null;
+      for (const e of effects) if (e.type === "send" && e.to === input.from && e.message.type === "RegisterExecutorFailed") refusal = e.message.message;
+      const refused = refusal !== null;
       const duplicate = led.registered.has(m.executorId);
+      // The refusal names its real cause: the executor (and its operator) act on it.
+      if (refusal !== null && refusal.startsWith(DUPLICATE_REFUSAL) !== duplicate)
+        report(
+          "D1:backend-agrees-with-registrations",
+          `${name} refused executor ${m.executorId} with "${refusal}", but its id is ${duplicate ? "" : "not "}registered`,
+          [input.from],
+        );
       if (accepted && duplicate)
         report("D1:backend-agrees-with-registrations", `${name} accepted executor ${m.executorId} again while it is registered`, [
           input.from,
