@@ -13,17 +13,25 @@
  * it (SPARK-9795: an executor pending removal is not killed again, nor counted again against the
  * executor target).
  *
+ * I29 `user-kill-spares-busy-executors`: the user's killExecutors (the driver API's, never forced)
+ * asks the master to kill only idle executors (SPARK-9552). Busy is judged from the check's own
+ * record of the attempts each executor runs: those the driver sent it (LaunchTask) and has not
+ * stepped on a final StatusUpdate for from it, until the executor is reported removed, not from the
+ * scheduler's own maps (a scheduler that loses track of a running attempt must not excuse itself).
+ *
  * The kills are read from the KillExecutors the driver sends (a user kill's when the step's input is
  * the user's killExecutors); a user kill made with no master to tell (only logged) is read from the
- * executors it left pending with killedByDriver. O(effects) per step.
+ * executors it left pending with killedByDriver. O(effects) per step, O(1) per launch and final update.
  */
 import type { Effect, Input } from "../../protocol/index.js";
 import type { DriverRoleState } from "../../protocol/driver/state.js";
 import { lossMessage } from "../../protocol/driver/reasons.js";
+import { isTaskFinished } from "../../protocol/states.js";
 import type { Report } from "./report.js";
 
 export const D14 = "D14:loss-reason-follows-the-kill";
 export const D15 = "D15:kill-asked-once";
+export const I29 = "I29:user-kill-spares-busy-executors";
 
 /** The reason an executor the driver killed is removed with (Spark's ExecutorKilled). */
 const KILLED_BY_DRIVER = lossMessage({ kind: "ExecutorKilled" });
@@ -34,11 +42,13 @@ export interface RemovalLedger {
   killing: Set<string>;
   /** Those of them the user's killExecutors killed (their loss must not count against the app). */
   userKilled: Set<string>;
+  /** Per executor the driver holds: the TIDs it sent there that no final StatusUpdate from there has ended yet (I29). */
+  running: Map<string, Set<number>>;
 }
 
-export const newRemovalLedger = (): RemovalLedger => ({ killing: new Set(), userKilled: new Set() });
+export const newRemovalLedger = (): RemovalLedger => ({ killing: new Set(), userKilled: new Set(), running: new Map() });
 
-/** D14 and D15 for one driver step, its effects in order. */
+/** D14, D15 and I29 for one driver step, its effects in order. */
 export function checkRemovals(
   name: string,
   s: DriverRoleState,
@@ -48,12 +58,29 @@ export function checkRemovals(
   report: Report,
 ): void {
   const userKill = input !== null && input.type === "command" && input.command.kind === "killExecutors" ? input.command : null;
+  if (input !== null && input.type === "message" && input.message.type === "StatusUpdate" && isTaskFinished(input.message.state))
+    led.running.get(input.message.executorId)?.delete(input.message.taskId);
   let asked = false;
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i]!;
-    if (e.type === "send" && e.message.type === "KillExecutors") {
+    if (e.type === "send" && e.message.type === "LaunchTask") {
+      const task = e.message.task;
+      let tids = led.running.get(task.executorId);
+      if (tids === undefined) {
+        tids = new Set();
+        led.running.set(task.executorId, tids);
+      }
+      tids.add(task.taskId);
+    } else if (e.type === "send" && e.message.type === "KillExecutors") {
       asked = true;
       for (const executorId of e.message.executorIds) {
+        const busy = led.running.get(executorId);
+        if (userKill !== null && busy !== undefined && busy.size > 0)
+          report(
+            I29,
+            `${name} asked the master to kill executor ${executorId}, which runs TID ${busy.values().next().value}, for the user's killExecutors (not forced)`,
+            [e.to],
+          );
         if (led.killing.has(executorId))
           report(D15, `${name} asked the master again to kill executor ${executorId}, which it is already killing`, [e.to]);
         led.killing.add(executorId);
@@ -78,6 +105,7 @@ export function checkRemovals(
         report(D14, `${name} reported executor ${executorId} removed as "${KILLED_BY_DRIVER}", but the user's killExecutors never killed it`);
       led.killing.delete(executorId);
       led.userKilled.delete(executorId);
+      led.running.delete(executorId);
     }
   }
 }

@@ -8,7 +8,6 @@ import type { Effect, Input, StatusUpdate, TaskDescription } from "../../protoco
 import type { DriverRoleState, TaskSetManagerState } from "../../protocol/driver/state.js";
 import { isTaskFinished } from "../../protocol/states.js";
 import { attemptSlot } from "../../protocol/driver/attempts.js";
-import { isExecutorBusy } from "../../protocol/driver/taskScheduler.js";
 import { IntFlags, TidLedger } from "./dense.js";
 import type { Report } from "./report.js";
 
@@ -249,29 +248,9 @@ export function checkFailedTaskAborts(v: DriverStepView, taskSetId: string, inde
     );
 }
 
-/** Every driver check for one step. */
-/**
- * I29: the user's killExecutors (the driver API's, never forced) kills only idle executors, as
- * Spark's does since SPARK-9552: the executors the driver asks the master to kill in that step
- * run no task (a busy one is left alone, and the request is not sent for it).
- */
-export function checkUserKillSparesBusy(v: DriverStepView): void {
-  for (const e of v.effects) {
-    if (e.type !== "send" || e.message.type !== "KillExecutors") continue;
-    for (const executorId of e.message.executorIds) {
-      if (isExecutorBusy(v.s.scheduler, executorId))
-        v.report(
-          "I29:user-kill-spares-busy-executors",
-          `${v.name} asked the master to kill executor ${executorId}, which runs tasks, for the user's killExecutors (not forced)`,
-          [e.to],
-        );
-    }
-  }
-}
-
+/** Every driver check for one step (I29, the user's kill, is judged in driver-removals.ts). */
 export function checkDriverStep(v: DriverStepView): void {
   const input = v.input;
-  if (input?.type === "command" && input.command.kind === "killExecutors") checkUserKillSparesBusy(v);
   const tids = v.ledger.tids;
   let stale = false;
   let staleBefore: number | undefined;
