@@ -121,6 +121,28 @@ describe("D1: the backend agrees with the registrations and removals it saw", ()
       again.report,
     );
     expect(again.details).toEqual([`drv-pi accepted executor ${known} again while it is registered`]);
+    // A duplicate refused for another cause than its id (or a fresh id refused as a duplicate) is caught.
+    const refusedAs = (executorId: string, message: string): string[] => {
+      const r = collect();
+      checkDriverCores(
+        "drv-pi",
+        s,
+        tids,
+        cores,
+        register(executorId),
+        [{ type: "send", to: "exec-new" as never, message: { type: "RegisterExecutorFailed", message } }],
+        r.report,
+      );
+      return r.details;
+    };
+    expect(refusedAs(known!, `Duplicate executor ID: ${known}`)).toEqual([]);
+    expect(refusedAs(known!, `Too many executors (limit 100000): ${known}`)).toEqual([
+      `drv-pi refused executor ${known} with "Too many executors (limit 100000): ${known}", but its id is registered`,
+    ]);
+    expect(refusedAs("98", "Duplicate executor ID: 98")).toEqual([
+      'drv-pi refused executor 98 with "Duplicate executor ID: 98", but its id is not registered',
+      "drv-pi refused executor 98, whose id is not registered",
+    ]);
   });
 });
 

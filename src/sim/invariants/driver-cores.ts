@@ -51,7 +51,8 @@ export function checkDriverCores(
       touched = m.executorId;
       const accepted = effects.some((e) => e.type === "send" && e.to === input.from && e.message.type === "RegisteredExecutor");
       let refusal: string | null = null;
-      for (const e of effects) if (e.type === "send" && e.to === input.from && e.message.type === "RegisterExecutorFailed") refusal = e.message.message;
+      for (const e of effects)
+        if (e.type === "send" && e.to === input.from && e.message.type === "RegisterExecutorFailed") refusal = e.message.message;
       const refused = refusal !== null;
       const duplicate = led.registered.has(m.executorId);
       // The refusal names its real cause: the executor (and its operator) act on it.

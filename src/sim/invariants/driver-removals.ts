@@ -102,7 +102,10 @@ export function checkRemovals(
           `${name} reported executor ${executorId}, which the user's killExecutors killed, removed for "${reason}", not as "${KILLED_BY_DRIVER}"`,
         );
       else if (!killedByUser && reason === KILLED_BY_DRIVER)
-        report(D14, `${name} reported executor ${executorId} removed as "${KILLED_BY_DRIVER}", but the user's killExecutors never killed it`);
+        report(
+          D14,
+          `${name} reported executor ${executorId} removed as "${KILLED_BY_DRIVER}", but the user's killExecutors never killed it`,
+        );
       led.killing.delete(executorId);
       led.userKilled.delete(executorId);
       led.running.delete(executorId);

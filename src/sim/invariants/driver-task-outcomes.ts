@@ -40,7 +40,10 @@ export function checkTaskOutcomes(
     if (n.kind === "taskEnded") {
       if (n.state !== "FINISHED") {
         if (n.reason === undefined || n.reason === "" || n.reason === EMPTY_KILL)
-          report(D16, `${name} reported TID ${n.taskId} (task ${n.index} of job ${n.jobId}) ended ${n.state} for ${JSON.stringify(n.reason)}`);
+          report(
+            D16,
+            `${name} reported TID ${n.taskId} (task ${n.index} of job ${n.jobId}) ended ${n.state} for ${JSON.stringify(n.reason)}`,
+          );
         continue;
       }
       if (input === null || input.type !== "message") continue;
