@@ -306,3 +306,14 @@ export const IGNORE_REASON_FIELDS: { readonly [R in IgnoreReason]: readonly stri
   "unasked-submit-response": ["from"],
   "submission-already-settled": ["submission"],
 };
+
+/**
+ * A reason that roles give in different situations, each with its own fields (an unknown executor
+ * is a master's app executor, a worker's process, a driver's registered executor): the fields by
+ * role, where IGNORE_REASON_FIELDS can only list what they all share.
+ */
+export const IGNORE_REASON_FIELDS_BY_ROLE: {
+  readonly [R in IgnoreReason]?: { readonly [role in "master" | "worker" | "driver" | "executor"]?: readonly string[] };
+} = {
+  "unknown-executor": { master: ["appId", "execId", "state"], worker: ["executor"], driver: ["type", "executorId"] },
+};

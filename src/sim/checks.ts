@@ -238,7 +238,7 @@ export class Checks {
     if (empty !== null) this.nodeChecks(node).report(N2, `${node.name}: ${empty}`);
     const offSchema = offWireSchema(effects);
     if (offSchema !== null) this.nodeChecks(node).report(N3, `${node.name}: ${offSchema}`);
-    const missingField = missingLogField(effects);
+    const missingField = missingLogField(effects, node.kind);
     if (missingField !== null) this.nodeChecks(node).report(N4, `${node.name}: ${missingField}`);
     if (node.kind === "executor" && executorStepMovesTasks(input, effects)) this.noteExecutorTasks(node, input, effects);
     // Executors are checked only on the few steps their checks concern: the bulk pay nothing more.

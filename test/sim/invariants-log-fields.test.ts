@@ -32,6 +32,14 @@ describe("N4: log effects carry their declared fields", () => {
     expect(missingLogField([ignored("unknown-task", { taskId: undefined })])).toBeNull();
   });
 
+  it("N4: a reason roles give with different fields is judged by the emitting role's row", () => {
+    const driverUnknown = ignored("unknown-executor", { type: "LaunchedExecutor", executorId: "3" });
+    expect(missingLogField([driverUnknown], "driver")).toBeNull();
+    expect(missingLogField([ignored("unknown-executor", {})], "driver")).toBe("an input ignored as unknown-executor does not say its type");
+    expect(missingLogField([driverUnknown], "master")).toBe("an input ignored as unknown-executor does not say its appId");
+    expect(missingLogField([ignored("unknown-executor", { executor: "app-1/0" })], "worker")).toBeNull();
+  });
+
   it("N4: the shipped scenarios' runs emit every field the table declares", () => {
     for (const file of ["master-failover.json", "lost-tasks.json", "dead-worker-culled.json"]) {
       const result = runScenario(loadScenario(file), ROLES, { seed: 1 });
