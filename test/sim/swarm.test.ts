@@ -329,6 +329,8 @@ describe("the swarm base", () => {
     const kinds = new Set<string>();
     const actions = new Set<string>();
     const faultKinds = new Set<string>();
+    let repeatedKills = 0;
+    let lateKills = 0;
     for (const seed of SEEDS) {
       const plan = drawPlan(swarmBase(), seed);
       const draw = drawSwarmKinds(drawSwarmWorkload(seed), seed);
@@ -338,8 +340,16 @@ describe("the swarm base", () => {
       draw.actions.forEach((k) => actions.add(k));
       plan.faults.forEach((f) => faultKinds.add(f.kind));
       const apps = new Map([...plan.apps, ...plan.drivers.map((d) => d.app)].map((a) => [a.name, a]));
+      // A kill repeated at the same moment (drawKillFollowUps) names executors the first is already killing: it kills nothing more.
       const killed = new Map<string, number>();
-      for (const f of plan.faults) if (f.kind === "killExecutors") killed.set(f.app!, (killed.get(f.app!) ?? 0) + f.count!);
+      const kills = new Set<string>();
+      for (const f of plan.faults) {
+        if (f.kind !== "killExecutors" || kills.has(`${f.app} ${f.atMs}`)) continue;
+        kills.add(`${f.app} ${f.atMs}`);
+        killed.set(f.app!, (killed.get(f.app!) ?? 0) + f.count!);
+      }
+      if (kills.size < plan.faults.filter((f) => f.kind === "killExecutors").length) repeatedKills++;
+      if (plan.faults.some((f) => f.kind === "messages" && f.messageType === "KillExecutors" && f.delayMs !== undefined)) lateKills++;
       for (const f of plan.faults) {
         if (f.app === undefined) continue;
         expect(apps.has(f.app)).toBe(true);
@@ -357,6 +367,9 @@ describe("the swarm base", () => {
     expect([...actions].sort()).toEqual([...SWARM_ACTION_KINDS].sort());
     for (const k of ["crash", "restart", "pause", "partition", "messages", "storeDown", "failTasks", ...SWARM_ACTION_KINDS])
       expect(faultKinds).toContain(k);
+    // Some user kills come twice at once, some reach the master late.
+    expect(repeatedKills).toBeGreaterThan(0);
+    expect(lateKills).toBeGreaterThan(0);
   });
 
   it("swarm: a small budget of seeds finds nothing with every bug off, and the actions take effect in some runs", () => {

@@ -61,6 +61,14 @@ export const SIZE_LIMIT_CHANCE = 0.12;
 /** The chance of duplicated executor reports, and of late ones with a short executor launch timeout. */
 export const REPORT_FAULT_CHANCE = 0.12;
 
+/**
+ * The chance a user's killExecutors comes twice at once (the second names executors the first is
+ * still killing: the driver must neither ask again nor lower its target again), and, apart, the
+ * chance its KillExecutors reaches the master late (the executors stay pending removal for
+ * seconds, while new work is offered: none may go to them).
+ */
+export const KILL_FOLLOW_UP_CHANCE = 0.3;
+
 /** Every message type: a swarm seed may drop, delay or duplicate any of them. */
 export const SWARM_MESSAGE_TYPES = [
   "RegisterWorker",
@@ -482,6 +490,31 @@ function drawActions(r: Stream, actions: readonly SwarmActionKind[], app: AppSpe
 }
 
 /**
+ * What may follow each user kill of a seed's plan (its own stream: the other draws stay as they
+ * were): the same kill again at the same moment, and a delay of the driver's KillExecutors sent
+ * then. Neither changes what a correct driver kills, nor its target: the repeat names the same
+ * lowest executors, all pending removal by then.
+ */
+function drawKillFollowUps(seed: number, actions: readonly FaultSpec[]): FaultSpec[] {
+  const r = stream(seed, "swarm-base/kill-follow-ups");
+  const out: FaultSpec[] = [];
+  for (const f of actions) {
+    if (f.kind !== "killExecutors") continue;
+    if (r.chance(KILL_FOLLOW_UP_CHANCE)) out.push({ ...f });
+    if (r.chance(KILL_FOLLOW_UP_CHANCE))
+      // From a little before the kill (a fault and an action at the same moment may come in either order).
+      out.push({
+        atMs: Math.max(0, f.atMs - 500),
+        kind: "messages",
+        messageType: "KillExecutors",
+        delayMs: r.int(2, 20) * 1000,
+        durationMs: 1000,
+      });
+  }
+  return out;
+}
+
+/**
  * Kinds that can take the leader away while a driver's KillExecutors is on its way to it. Spark's
  * driver asks its master once and never clears `executorsPendingToRemove` for an executor that
  * stays alive, so a kill lost with its master leaves that executor idle with its cores held for
@@ -575,8 +608,10 @@ export function drawSwarmPlan(seed: number, options: PlanOptions = {}): Scenario
     faults.push(drawFault(pick(rf, draw.kinds), t, rf, s));
   }
   const ra = stream(seed, "swarm-base/actions");
-  for (const a of s.apps) faults.push(...drawActions(ra, draw.actions, a, a.submitAtMs));
-  for (const d of s.drivers) faults.push(...drawActions(ra, draw.actions, d.app, d.submitAtMs));
+  const actions: FaultSpec[] = [];
+  for (const a of s.apps) actions.push(...drawActions(ra, draw.actions, a, a.submitAtMs));
+  for (const d of s.drivers) actions.push(...drawActions(ra, draw.actions, d.app, d.submitAtMs));
+  faults.push(...actions, ...drawKillFollowUps(seed, actions));
   const clientActions = drawClientActions(seed, s);
   faults.push(...clientActions);
   faults.push(...drawReportFaults(seed, s.config));
