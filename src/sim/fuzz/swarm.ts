@@ -68,6 +68,8 @@ export const REPORT_FAULT_CHANCE = 0.12;
  * seconds, while new work is offered: none may go to them).
  */
 export const KILL_FOLLOW_UP_CHANCE = 0.3;
+/** A kill this soon after its app started may find executors not yet built (see drawKillFollowUps). */
+const EARLY_KILL_MS = 60_000;
 
 /** Every message type: a swarm seed may drop, delay or duplicate any of them. */
 export const SWARM_MESSAGE_TYPES = [
@@ -491,16 +493,28 @@ function drawActions(r: Stream, actions: readonly SwarmActionKind[], app: AppSpe
 
 /**
  * What may follow each user kill of a seed's plan (its own stream: the other draws stay as they
- * were): the same kill again at the same moment, and a delay of the driver's KillExecutors sent
- * then. Neither changes what a correct driver kills, nor its target: the repeat names the same
- * lowest executors, all pending removal by then.
+ * were): the same kill again at the same moment, a delay of the driver's KillExecutors sent then,
+ * and for an early kill, executors that are not built yet when it comes. None changes what a
+ * correct driver kills, nor its target: the repeat names the same lowest executors, all pending
+ * removal by then.
  */
-function drawKillFollowUps(seed: number, actions: readonly FaultSpec[]): FaultSpec[] {
+function drawKillFollowUps(seed: number, actions: readonly FaultSpec[], startMsByApp: ReadonlyMap<string, number>): FaultSpec[] {
   const r = stream(seed, "swarm-base/kill-follow-ups");
   const out: FaultSpec[] = [];
   for (const f of actions) {
     if (f.kind !== "killExecutors") continue;
     if (r.chance(KILL_FOLLOW_UP_CHANCE)) out.push({ ...f });
+    // An early kill may also find the app's executors registered but not yet built: their
+    // LaunchedExecutor, sent from the app's start until the kill, arrives after it.
+    const sinceStartMs = f.atMs - (startMsByApp.get(f.app!) ?? f.atMs);
+    if (r.chance(KILL_FOLLOW_UP_CHANCE) && sinceStartMs > 0 && sinceStartMs <= EARLY_KILL_MS)
+      out.push({
+        atMs: f.atMs - sinceStartMs,
+        kind: "messages",
+        messageType: "LaunchedExecutor",
+        delayMs: sinceStartMs + r.int(1, 5) * 1000,
+        durationMs: sinceStartMs,
+      });
     if (r.chance(KILL_FOLLOW_UP_CHANCE))
       // From a little before the kill (a fault and an action at the same moment may come in either order).
       out.push({
@@ -611,7 +625,11 @@ export function drawSwarmPlan(seed: number, options: PlanOptions = {}): Scenario
   const actions: FaultSpec[] = [];
   for (const a of s.apps) actions.push(...drawActions(ra, draw.actions, a, a.submitAtMs));
   for (const d of s.drivers) actions.push(...drawActions(ra, draw.actions, d.app, d.submitAtMs));
-  faults.push(...actions, ...drawKillFollowUps(seed, actions));
+  const startMsByApp = new Map([
+    ...s.apps.map((a) => [a.name, a.submitAtMs] as const),
+    ...s.drivers.map((d) => [d.app.name, d.submitAtMs] as const),
+  ]);
+  faults.push(...actions, ...drawKillFollowUps(seed, actions, startMsByApp));
   const clientActions = drawClientActions(seed, s);
   faults.push(...clientActions);
   faults.push(...drawReportFaults(seed, s.config));
