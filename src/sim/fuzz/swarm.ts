@@ -67,9 +67,9 @@ export const REPORT_FAULT_CHANCE = 0.12;
  * chance its KillExecutors reaches the master late (the executors stay pending removal for
  * seconds, while new work is offered: none may go to them).
  */
-export const KILL_FOLLOW_UP_CHANCE = 0.3;
+export const KILL_FOLLOW_UP_CHANCE = 0.5;
 /** A kill this soon after its app started may find executors not yet built (see drawKillFollowUps). */
-const EARLY_KILL_MS = 60_000;
+const EARLY_KILL_MS = 90_000;
 
 /** Every message type: a swarm seed may drop, delay or duplicate any of them. */
 export const SWARM_MESSAGE_TYPES = [
@@ -505,9 +505,11 @@ function drawKillFollowUps(seed: number, actions: readonly FaultSpec[], startMsB
     if (f.kind !== "killExecutors") continue;
     if (r.chance(KILL_FOLLOW_UP_CHANCE)) out.push({ ...f });
     // An early kill may also find the app's executors registered but not yet built: their
-    // LaunchedExecutor, sent from the app's start until the kill, arrives after it.
+    // LaunchedExecutor, sent from the app's start until the kill, arrives after it (and before a
+    // late kill takes the executors away, so that it finds them pending removal).
     const sinceStartMs = f.atMs - (startMsByApp.get(f.app!) ?? f.atMs);
-    if (r.chance(KILL_FOLLOW_UP_CHANCE) && sinceStartMs > 0 && sinceStartMs <= EARLY_KILL_MS)
+    const early = r.chance(KILL_FOLLOW_UP_CHANCE) && sinceStartMs > 0 && sinceStartMs <= EARLY_KILL_MS;
+    if (early)
       out.push({
         atMs: f.atMs - sinceStartMs,
         kind: "messages",
@@ -515,13 +517,13 @@ function drawKillFollowUps(seed: number, actions: readonly FaultSpec[], startMsB
         delayMs: sinceStartMs + r.int(1, 5) * 1000,
         durationMs: sinceStartMs,
       });
-    if (r.chance(KILL_FOLLOW_UP_CHANCE))
+    if (r.chance(KILL_FOLLOW_UP_CHANCE) || early)
       // From a little before the kill (a fault and an action at the same moment may come in either order).
       out.push({
         atMs: Math.max(0, f.atMs - 500),
         kind: "messages",
         messageType: "KillExecutors",
-        delayMs: r.int(2, 20) * 1000,
+        delayMs: r.int(6, 20) * 1000,
         durationMs: 1000,
       });
   }
