@@ -83,7 +83,7 @@ interface NodeChecks {
   driverView: DriverStepView | null;
   /** A driver's cross-role ledger (C1-C3): the task messages on their way between it and its executors. */
   tasks: TasksInFlight | null;
-  /** A driver's conservation ledger (D1-D13). */
+  /** A driver's conservation ledger (D1-D17). */
   books: DriverBooks | null;
 }
 
