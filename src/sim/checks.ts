@@ -48,6 +48,7 @@ import { checkMasterLimits } from "./invariants/master-limits.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
 import { checkSpeculation } from "./invariants/driver-speculation.js";
+import { checkFinishedTaskSets, checkSpeculatableOffered } from "./invariants/driver-task-set-rounds.js";
 import { isTaskFinished } from "../protocol/states.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
 import type { ExecutorBackendState } from "../protocol/executor/state.js";
@@ -310,6 +311,8 @@ export class Checks {
     checkDriverStep(view);
     checkDriverBooks(node.name, s, c.driverLedger!.tids, c.books!, input, effects, report);
     checkSpeculation(node.name, s, c.driverLedger!.tids, c.books!.speculation, input, effects, timeMs, report);
+    checkSpeculatableOffered(node.name, s, input, effects, report);
+    checkFinishedTaskSets(node.name, s, c.driverLedger!.tids, effects, report);
     this.checkDriverAcross(node, s, c, input, effects, timeMs);
     if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanDriver(s, report));
   }

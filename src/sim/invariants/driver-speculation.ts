@@ -152,7 +152,11 @@ export function checkSpeculation(
       const before = led.losers.get(n.taskId);
       if (before === undefined) continue;
       led.losers.delete(n.taskId);
-      if (deliveredResult(input, n.taskId) && !effects.some((e) => e.type === "log" && e.event === "taskSetAborted") && (n.state !== "KILLED" || n.reason !== DID_NOT_COMMIT))
+      if (
+        deliveredResult(input, n.taskId) &&
+        !effects.some((e) => e.type === "log" && e.event === "taskSetAborted") &&
+        (n.state !== "KILLED" || n.reason !== DID_NOT_COMMIT)
+      )
         report(
           D12,
           `${name}: TID ${n.taskId} of task ${n.index} of ${tsm.taskSetId} delivered its result after another attempt succeeded, but ended ${n.state} (${String(n.reason)}), not KILLED with "${DID_NOT_COMMIT}"`,
