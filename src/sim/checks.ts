@@ -48,6 +48,7 @@ import { checkMasterLimits } from "./invariants/master-limits.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
 import { checkSpeculation } from "./invariants/driver-speculation.js";
+import { checkMasterWorkerLinks } from "./invariants/master-worker-links.js";
 import { checkFinishedTaskSets, checkSpeculatableOffered } from "./invariants/driver-task-set-rounds.js";
 import { isTaskFinished } from "../protocol/states.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
@@ -287,6 +288,7 @@ export class Checks {
       if (s.recoveryState === "RECOVERING" || this.recoveryEnds.size > 0) checkRecoveryEnd(view, this.recoveryEnds);
       checkClientAnswers(view);
       checkMasterLimits(view);
+      checkMasterWorkerLinks(view);
       // The whole-state passes (M1, M3, M4) skip a heartbeat the master answered with nothing, the
       // bulk of its steps: it only moves a worker's lastHeartbeatMs, which none of them reads, and
       // M3's next step compares with the snapshot taken before it.

@@ -1,0 +1,84 @@
+/**
+ * M20-M21 (src/sim/invariants/master-worker-links.ts) on steps of the real master, then on the same
+ * steps broken one way at a time: each broken step is caught, the true one is not.
+ */
+import { describe, expect, it } from "vitest";
+import type { Effect, Input } from "../../src/protocol/index.js";
+import { master, type MasterState } from "../../src/protocol/master/index.js";
+import { checkMasterWorkerLinks, M20, M21 } from "../../src/sim/invariants/master-worker-links.js";
+import { addApp, addWorker, aliveMaster, driverAddr, MASTER, sends, T0, wid, workerAddr } from "../protocol/master/fixtures.js";
+import { masterStepView } from "./helpers.js";
+
+function judge(s: MasterState, input: Input, effects: readonly Effect[]): string[] {
+  const fired: string[] = [];
+  checkMasterWorkerLinks(masterStepView(s, input, effects, fired));
+  return fired;
+}
+
+/** A leader with one worker and one app whose executor runs there. */
+function cluster() {
+  const s = aliveMaster();
+  addWorker(s, 1, 4);
+  const { id: appId } = addApp(s, 1, { coresPerExecutor: 2, maxCores: 2 });
+  const exec = Object.values(s.apps[appId]!.executors)[0]!;
+  return { s, appId, exec };
+}
+
+const latestState = (s: MasterState, appId: string, execIds: number[]): Input => ({
+  type: "message",
+  from: workerAddr(1),
+  message: {
+    type: "WorkerLatestState",
+    workerId: wid(1),
+    executors: execIds.map((execId) => ({
+      appId: appId as never,
+      execId: execId as never,
+      cores: 2,
+      memoryMb: 1024,
+      state: "RUNNING" as const,
+    })),
+    driverIds: [],
+  },
+});
+
+describe("M20: a dropped connection removes the worker or the app there", () => {
+  it("holds for the real master; a worker or an app left at the address is caught", () => {
+    for (const peer of [workerAddr(1), driverAddr(1)]) {
+      const { s } = cluster();
+      const input: Input = { type: "peerDisconnected", peer };
+      expect(judge(s, input, master.step(s, input, { now: T0 + 10 }))).toEqual([]);
+      expect(s.addressToWorker[peer]).toBeUndefined();
+      expect(s.addressToApp[peer]).toBeUndefined();
+      // The same input on a master that did nothing with it.
+      const broken = cluster();
+      expect(judge(broken.s, input, [])).toEqual([M20]);
+    }
+  });
+});
+
+describe("M21: the master kills only executors it does not hold", () => {
+  it("holds for an app's end and for a reported executor the master does not hold", () => {
+    const { s, appId, exec } = cluster();
+    const report = latestState(s, appId, [exec.id, exec.id + 7]);
+    const fx = master.step(s, report, { now: T0 + 10 });
+    expect(sends(fx, "KillExecutor").map((e) => (e.message as { execId: number }).execId)).toEqual([exec.id + 7]);
+    expect(judge(s, report, fx)).toEqual([]);
+    const end: Input = { type: "message", from: driverAddr(1), message: { type: "UnregisterApplication", appId: appId as never } };
+    const endFx = master.step(s, end, { now: T0 + 20 });
+    expect(sends(endFx, "KillExecutor")).toHaveLength(1);
+    expect(judge(s, end, endFx)).toEqual([]);
+  });
+
+  it("a KillExecutor for an executor the master still holds on that worker is caught", () => {
+    const { s, appId, exec } = cluster();
+    const report = latestState(s, appId, [exec.id]);
+    const fx = master.step(s, report, { now: T0 + 10 });
+    expect(sends(fx, "KillExecutor")).toEqual([]);
+    const killed: Effect = {
+      type: "send",
+      to: workerAddr(1),
+      message: { type: "KillExecutor", masterUrl: MASTER, appId: appId as never, execId: exec.id },
+    };
+    expect(judge(s, report, [...fx, killed])).toEqual([M21]);
+  });
+});
