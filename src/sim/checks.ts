@@ -48,7 +48,7 @@ import { checkMasterLimits } from "./invariants/master-limits.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
 import { checkSpeculation } from "./invariants/driver-speculation.js";
-import { checkMasterWorkerLinks } from "./invariants/master-worker-links.js";
+import { checkMasterWorkerLinks, checkRevivedWorkerAdopted, newRevivalLedger } from "./invariants/master-worker-links.js";
 import { checkFinishedTaskSets, checkSpeculatableOffered } from "./invariants/driver-task-set-rounds.js";
 import { isTaskFinished } from "../protocol/states.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
@@ -111,6 +111,7 @@ export class Checks {
   private readonly masterTransitions = newTransitionLedger();
   /** M5's DEAD workers of each master incarnation. */
   private readonly deadWorkers = newDeadWorkerLedger();
+  private readonly revivals = newRevivalLedger();
   /** M7's view of each RECOVERING master incarnation. */
   private readonly recoveryEnds = newRecoveryEndLedger();
   private readonly workerLedger = newWorkerLedger();
@@ -289,6 +290,7 @@ export class Checks {
       checkClientAnswers(view);
       checkMasterLimits(view);
       checkMasterWorkerLinks(view);
+      checkRevivedWorkerAdopted(view, this.revivals);
       // The whole-state passes (M1, M3, M4) skip a heartbeat the master answered with nothing, the
       // bulk of its steps: it only moves a worker's lastHeartbeatMs, which none of them reads, and
       // M3's next step compares with the snapshot taken before it.

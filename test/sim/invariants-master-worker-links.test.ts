@@ -3,10 +3,29 @@
  * steps broken one way at a time: each broken step is caught, the true one is not.
  */
 import { describe, expect, it } from "vitest";
-import type { Effect, Input } from "../../src/protocol/index.js";
+import type { AppId, Effect, Input, StoredRecords } from "../../src/protocol/index.js";
 import { master, type MasterState } from "../../src/protocol/master/index.js";
-import { checkMasterWorkerLinks, M20, M21 } from "../../src/sim/invariants/master-worker-links.js";
-import { addApp, addWorker, aliveMaster, driverAddr, MASTER, sends, T0, wid, workerAddr } from "../protocol/master/fixtures.js";
+import {
+  checkMasterWorkerLinks,
+  checkRevivedWorkerAdopted,
+  M20,
+  M21,
+  M22,
+  newRevivalLedger,
+} from "../../src/sim/invariants/master-worker-links.js";
+import {
+  addApp,
+  addWorker,
+  aliveMaster,
+  appDesc,
+  driverAddr,
+  MASTER,
+  newMaster,
+  sends,
+  T0,
+  wid,
+  workerAddr,
+} from "../protocol/master/fixtures.js";
 import { masterStepView } from "./helpers.js";
 
 function judge(s: MasterState, input: Input, effects: readonly Effect[]): string[] {
@@ -80,5 +99,58 @@ describe("M21: the master kills only executors it does not hold", () => {
       message: { type: "KillExecutor", masterUrl: MASTER, appId: appId as never, execId: exec.id },
     };
     expect(judge(s, report, [...fx, killed])).toEqual([M21]);
+  });
+});
+
+describe("M22: a worker revived by its registration during recovery has its report adopted", () => {
+  const APP = "app-20251231235959-0000" as AppId;
+  const stored: StoredRecords = {
+    apps: [{ id: APP, desc: appDesc(), driverAddress: driverAddr(1), startTimeMs: T0 - 1000 }],
+    drivers: [],
+    workers: [1, 2].map((n) => ({ id: wid(n), host: `host-${n}`, port: 7000 + n, address: workerAddr(n), cores: 4, memoryMb: 8192 })),
+  };
+  const register: Input = {
+    type: "message",
+    from: workerAddr(1),
+    message: {
+      type: "RegisterWorker",
+      workerId: wid(1),
+      host: "host-1",
+      port: 7001,
+      workerAddress: workerAddr(1),
+      cores: 4,
+      memoryMb: 8192,
+      masterAddress: MASTER,
+    },
+  };
+  const report: Input = {
+    type: "message",
+    from: workerAddr(1),
+    message: {
+      type: "WorkerLatestState",
+      workerId: wid(1),
+      executors: [{ appId: APP, execId: 2, cores: 2, memoryMb: 1024, state: "RUNNING" }],
+      driverIds: [],
+    },
+  };
+
+  /** A new leader recovering the stored app and workers; worker 1 registers again instead of answering, then reports. */
+  function revived(tamper: (fx: Effect[]) => Effect[] = (fx) => fx): string[] {
+    const s = newMaster();
+    const ledger = newRevivalLedger();
+    const fired: string[] = [];
+    for (const input of [{ type: "leaderElected", stored } as Input, register, report]) {
+      let fx = master.step(s, input, { now: T0 });
+      if (input === report) fx = tamper(fx);
+      checkRevivedWorkerAdopted(masterStepView(s, input, fx, fired), ledger);
+    }
+    expect(s.workers[wid(1)]!.state).toBe("ALIVE");
+    return fired;
+  }
+
+  it("holds when the master adopts the reported executor; killing it instead is caught", () => {
+    expect(revived()).toEqual([]);
+    const kill: Effect = { type: "send", to: workerAddr(1), message: { type: "KillExecutor", masterUrl: MASTER, appId: APP, execId: 2 } };
+    expect(revived((fx) => [...fx, kill])).toEqual([M22]);
   });
 });

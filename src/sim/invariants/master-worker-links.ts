@@ -9,14 +9,35 @@
  *   hold on that worker after the step: one it drops in the same step (an app's end, a driver's
  *   kill request, an executor over capacity), or one the worker reports that the master does not
  *   hold there (WorkerLatestState). An executor it keeps is never killed behind its books' back.
+ * - M22 `revived-worker-report-adopted`: a worker that the new leader holds UNKNOWN (read from the
+ *   store, no answer yet) and that registers again during recovery is revived (SPARK-46346), and
+ *   its next WorkerLatestState is adopted as an answer would be: no executor it reports, of an
+ *   app the master knows, that no other worker holds and that fits, is killed.
  *
- * O(effects) per step.
+ * O(effects) per step; M22 keeps, per master incarnation, the workers that answered or registered
+ * afresh since its election and those revived that still owe their report.
  */
+import { hasBug } from "../../protocol/config.js";
 import { fullExecutorId } from "../../protocol/ids.js";
+import { isExecutorFinished } from "../../protocol/states.js";
 import type { MasterStepView } from "./master.js";
 
 export const M20 = "M20:disconnected-peer-removed";
 export const M21 = "M21:kill-executor-not-held";
+export const M22 = "M22:revived-worker-report-adopted";
+
+/** What M22 remembers about one master incarnation's recovery. */
+interface RevivalBook {
+  /** Workers that answered (WorkerSchedulerStateResponse) or registered afresh since the election. */
+  seen: Set<string>;
+  /** Workers revived by a registration whose WorkerLatestState has not come yet. */
+  owing: Set<string>;
+}
+
+/** Per master incarnation (`name#incarnation`). */
+export type RevivalLedger = Map<string, RevivalBook>;
+
+export const newRevivalLedger = (): RevivalLedger => new Map();
 
 export function checkMasterWorkerLinks(v: MasterStepView): void {
   const s = v.s;
@@ -38,5 +59,66 @@ export function checkMasterWorkerLinks(v: MasterStepView): void {
     const id = fullExecutorId(e.message.appId, e.message.execId);
     if (w.executors[id] !== undefined)
       v.report(M21, `${v.name} asked worker ${w.id} to kill executor ${id}, which its books still hold there`, [e.to]);
+  }
+}
+
+/** M22 for one master step. */
+export function checkRevivedWorkerAdopted(v: MasterStepView, ledger: RevivalLedger): void {
+  const input = v.input;
+  if (input === null) return;
+  if (input.type === "leaderElected") {
+    ledger.set(v.key, { seen: new Set(), owing: new Set() });
+    return;
+  }
+  if (input.type !== "message") return;
+  const book = ledger.get(v.key);
+  if (book === undefined) return;
+  const m = input.message;
+  const s = v.s;
+  if (m.type === "WorkerSchedulerStateResponse") {
+    book.seen.add(m.workerId);
+    book.owing.delete(m.workerId);
+    return;
+  }
+  if (m.type === "RegisterWorker") {
+    let duplicate: boolean | null = null;
+    let completed = false;
+    for (const e of v.effects) {
+      if (e.type === "send" && e.message.type === "RegisteredWorker") duplicate = e.message.duplicate === true;
+      else if (e.type === "log" && e.event === "recoveryCompleted") completed = true;
+    }
+    if (duplicate === false) book.seen.add(m.workerId);
+    const recovering = s.recoveryState === "RECOVERING" || completed;
+    if (duplicate === true && recovering && !book.seen.has(m.workerId) && !hasBug(s.config, "SPARK-46346")) book.owing.add(m.workerId);
+    return;
+  }
+  if (m.type !== "WorkerLatestState" || !book.owing.delete(m.workerId)) return;
+  const w = s.workers[m.workerId];
+  if (w === undefined || w.state === "DEAD") return;
+  for (const reported of m.executors) {
+    const app = s.apps[reported.appId];
+    if (app === undefined || isExecutorFinished(reported.state)) continue;
+    const held = app.executors[String(reported.execId)];
+    if (held !== undefined && held.workerId !== w.id) continue;
+    const killed = v.effects.some(
+      (e) =>
+        e.type === "send" &&
+        e.message.type === "KillExecutor" &&
+        e.message.appId === reported.appId &&
+        e.message.execId === reported.execId,
+    );
+    const overCapacity = v.effects.some(
+      (e) =>
+        e.type === "log" &&
+        e.event === "reportedExecutorOverCapacity" &&
+        e.fields["appId"] === reported.appId &&
+        e.fields["execId"] === reported.execId,
+    );
+    if (killed && !overCapacity)
+      v.report(
+        M22,
+        `${v.name}: worker ${w.id}, revived by its registration during recovery, reported executor ${fullExecutorId(reported.appId, reported.execId)} of a known app, which was killed instead of adopted`,
+        [w.address],
+      );
   }
 }
