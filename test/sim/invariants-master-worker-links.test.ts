@@ -154,3 +154,24 @@ describe("M22: a worker revived by its registration during recovery has its repo
     expect(revived((fx) => [...fx, kill])).toEqual([M22]);
   });
 });
+
+describe("M23: an app registered in a step starts fresh", () => {
+  it("holds for the real master; an end time or a used worker it never ran on is caught", () => {
+    const s = aliveMaster();
+    addWorker(s, 1, 4);
+    const input: Input = {
+      type: "message",
+      from: driverAddr(1),
+      message: { type: "RegisterApplication", appDesc: appDesc({ coresPerExecutor: 2, maxCores: 2 }), driverAddress: driverAddr(1) },
+    };
+    const fx = master.step(s, input, { now: T0 });
+    const app = Object.values(s.apps)[0]!;
+    expect(app.workerIdsUsed).toEqual([wid(1)]);
+    expect(judge(s, input, fx)).toEqual([]);
+    app.endTimeMs = T0;
+    expect(judge(s, input, fx)).toEqual([M23]);
+    app.endTimeMs = -1;
+    app.workerIdsUsed.push(wid(2));
+    expect(judge(s, input, fx)).toEqual([M23]);
+  });
+});

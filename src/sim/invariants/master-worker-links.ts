@@ -1,5 +1,5 @@
 /**
- * Two rules about the master's links to its workers (docs/protocol.md §1.2, §6):
+ * Rules about the master's links to its workers and apps (docs/protocol.md §1.2, §6):
  *
  * - M20 `disconnected-peer-removed`: when the connection to a worker or a driver drops
  *   (Master.onDisconnected), the worker at that address is removed ("got disassociated") and the
@@ -13,6 +13,9 @@
  *   store, no answer yet) and that registers again during recovery is revived (SPARK-46346), and
  *   its next WorkerLatestState is adopted as an answer would be: no executor it reports, of an
  *   app the master knows, that no other worker holds and that fits, is killed.
+ * - M23 `registered-app-fresh`: an app registered in a step (applicationRegistered) has not ended
+ *   (its end time is -1, Spark's ApplicationInfo.endTime until it finishes) and lists as the
+ *   workers it used only those its executors, all launched in that step, run on.
  *
  * O(effects) per step; M22 keeps, per master incarnation, the workers that answered or registered
  * afresh since its election and those revived that still owe their report.
@@ -25,6 +28,7 @@ import type { MasterStepView } from "./master.js";
 export const M20 = "M20:disconnected-peer-removed";
 export const M21 = "M21:kill-executor-not-held";
 export const M22 = "M22:revived-worker-report-adopted";
+export const M23 = "M23:registered-app-fresh";
 
 /** What M22 remembers about one master incarnation's recovery. */
 interface RevivalBook {
@@ -52,6 +56,10 @@ export function checkMasterWorkerLinks(v: MasterStepView): void {
   }
   for (let i = 0; i < v.effects.length; i++) {
     const e = v.effects[i]!;
+    if (e.type === "log" && e.event === "applicationRegistered") {
+      checkFreshApp(v, String(e.fields["appId"]));
+      continue;
+    }
     if (e.type !== "send" || e.message.type !== "KillExecutor") continue;
     const workerId = s.addressToWorker[e.to];
     const w = workerId === undefined ? undefined : s.workers[workerId];
@@ -60,6 +68,18 @@ export function checkMasterWorkerLinks(v: MasterStepView): void {
     if (w.executors[id] !== undefined)
       v.report(M21, `${v.name} asked worker ${w.id} to kill executor ${id}, which its books still hold there`, [e.to]);
   }
+}
+
+/** M23 for an app registered in this step. */
+function checkFreshApp(v: MasterStepView, appId: string): void {
+  const app = v.s.apps[appId];
+  if (app === undefined) return;
+  if (app.endTimeMs !== -1) v.report(M23, `${v.name} registered app ${appId} with end time ${app.endTimeMs}, as if it had ended`);
+  const running = new Set<string>();
+  for (const k in app.executors) running.add(app.executors[k]!.workerId);
+  for (const workerId of app.workerIdsUsed)
+    if (!running.has(workerId))
+      v.report(M23, `${v.name} registered app ${appId} listing worker ${workerId} as used, where none of its executors runs`);
 }
 
 /** M22 for one master step. */
