@@ -11,6 +11,7 @@ import {
   M20,
   M21,
   M22,
+  M23,
   newRevivalLedger,
 } from "../../src/sim/invariants/master-worker-links.js";
 import {
