@@ -289,8 +289,11 @@ export class Checks {
       if (s.recoveryState === "RECOVERING" || this.recoveryEnds.size > 0) checkRecoveryEnd(view, this.recoveryEnds);
       checkClientAnswers(view);
       checkMasterLimits(view);
-      checkMasterWorkerLinks(view);
-      checkRevivedWorkerAdopted(view, this.revivals);
+      // M20-M23 read a disconnection, a worker's answers and the step's effects: a heartbeat answered with nothing has none.
+      if (effects.length > 0 || input === null || input.type !== "message" || input.message.type !== "Heartbeat") {
+        checkMasterWorkerLinks(view);
+        checkRevivedWorkerAdopted(view, this.revivals);
+      }
       // The whole-state passes (M1, M3, M4) skip a heartbeat the master answered with nothing, the
       // bulk of its steps: it only moves a worker's lastHeartbeatMs, which none of them reads, and
       // M3's next step compares with the snapshot taken before it.

@@ -91,9 +91,11 @@ export function checkRevivedWorkerAdopted(v: MasterStepView, ledger: RevivalLedg
     return;
   }
   if (input.type !== "message") return;
+  const m = input.message;
+  // Most master steps are heartbeats: only these four messages matter here.
+  if (m.type !== "WorkerSchedulerStateResponse" && m.type !== "RegisterWorker" && m.type !== "WorkerLatestState") return;
   const book = ledger.get(v.key);
   if (book === undefined) return;
-  const m = input.message;
   const s = v.s;
   if (m.type === "WorkerSchedulerStateResponse") {
     book.seen.add(m.workerId);
