@@ -149,6 +149,19 @@ describe("M22: a worker revived by its registration during recovery has its repo
     return fired;
   }
 
+  it("a revived worker that is removed and registers afresh owes nothing: its report's kills are the master's right", () => {
+    const s = newMaster();
+    const ledger = newRevivalLedger();
+    const fired: string[] = [];
+    const lost: Input = { type: "peerDisconnected", peer: workerAddr(1) };
+    for (const input of [{ type: "leaderElected", stored } as Input, register, lost, register, report]) {
+      const fx = master.step(s, input, { now: T0 });
+      if (input === report) expect(sends(fx, "KillExecutor")).toHaveLength(1);
+      checkRevivedWorkerAdopted(masterStepView(s, input, fx, fired), ledger);
+    }
+    expect(fired).toEqual([]);
+  });
+
   it("holds when the master adopts the reported executor; killing it instead is caught", () => {
     expect(revived()).toEqual([]);
     const kill: Effect = { type: "send", to: workerAddr(1), message: { type: "KillExecutor", masterUrl: MASTER, appId: APP, execId: 2 } };

@@ -109,7 +109,11 @@ export function checkRevivedWorkerAdopted(v: MasterStepView, ledger: RevivalLedg
       if (e.type === "send" && e.message.type === "RegisteredWorker") duplicate = e.message.duplicate === true;
       else if (e.type === "log" && e.event === "recoveryCompleted") completed = true;
     }
-    if (duplicate === false) book.seen.add(m.workerId);
+    if (duplicate === false) {
+      // Registered afresh (it was removed since, or never stored): nothing of it is owed any more.
+      book.seen.add(m.workerId);
+      book.owing.delete(m.workerId);
+    }
     const recovering = s.recoveryState === "RECOVERING" || completed;
     if (duplicate === true && recovering && !book.seen.has(m.workerId) && !hasBug(s.config, "SPARK-46346")) book.owing.add(m.workerId);
     return;
