@@ -44,7 +44,7 @@ function cluster() {
   return { s, appId, exec };
 }
 
-const latestState = (s: MasterState, appId: string, execIds: number[]): Input => ({
+const latestState = (appId: string, execIds: number[]): Input => ({
   type: "message",
   from: workerAddr(1),
   message: {
@@ -79,7 +79,7 @@ describe("M20: a dropped connection removes the worker or the app there", () => 
 describe("M21: the master kills only executors it does not hold", () => {
   it("holds for an app's end and for a reported executor the master does not hold", () => {
     const { s, appId, exec } = cluster();
-    const report = latestState(s, appId, [exec.id, exec.id + 7]);
+    const report = latestState(appId, [exec.id, exec.id + 7]);
     const fx = master.step(s, report, { now: T0 + 10 });
     expect(sends(fx, "KillExecutor").map((e) => (e.message as { execId: number }).execId)).toEqual([exec.id + 7]);
     expect(judge(s, report, fx)).toEqual([]);
@@ -91,7 +91,7 @@ describe("M21: the master kills only executors it does not hold", () => {
 
   it("a KillExecutor for an executor the master still holds on that worker is caught", () => {
     const { s, appId, exec } = cluster();
-    const report = latestState(s, appId, [exec.id]);
+    const report = latestState(appId, [exec.id]);
     const fx = master.step(s, report, { now: T0 + 10 });
     expect(sends(fx, "KillExecutor")).toEqual([]);
     const killed: Effect = {
