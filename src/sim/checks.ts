@@ -48,6 +48,8 @@ import { checkMasterLimits } from "./invariants/master-limits.js";
 import { checkJobFailures } from "./invariants/job-failures.js";
 import { checkDriverBooks, newDriverBooks, type DriverBooks } from "./invariants/driver-books.js";
 import { checkSpeculation } from "./invariants/driver-speculation.js";
+import { checkMasterWorkerLinks, checkRevivedWorkerAdopted, newRevivalLedger } from "./invariants/master-worker-links.js";
+import { checkFinishedTaskSets, checkSpeculatableOffered } from "./invariants/driver-task-set-rounds.js";
 import { isTaskFinished } from "../protocol/states.js";
 import { checkReconciled, checkWorkerStep, newWorkerLedger } from "./invariants/worker.js";
 import type { ExecutorBackendState } from "../protocol/executor/state.js";
@@ -109,6 +111,7 @@ export class Checks {
   private readonly masterTransitions = newTransitionLedger();
   /** M5's DEAD workers of each master incarnation. */
   private readonly deadWorkers = newDeadWorkerLedger();
+  private readonly revivals = newRevivalLedger();
   /** M7's view of each RECOVERING master incarnation. */
   private readonly recoveryEnds = newRecoveryEndLedger();
   private readonly workerLedger = newWorkerLedger();
@@ -286,6 +289,11 @@ export class Checks {
       if (s.recoveryState === "RECOVERING" || this.recoveryEnds.size > 0) checkRecoveryEnd(view, this.recoveryEnds);
       checkClientAnswers(view);
       checkMasterLimits(view);
+      // M20-M23 read a disconnection, a worker's answers and the step's effects: a heartbeat answered with nothing has none.
+      if (effects.length > 0 || input === null || input.type !== "message" || input.message.type !== "Heartbeat") {
+        checkMasterWorkerLinks(view);
+        checkRevivedWorkerAdopted(view, this.revivals);
+      }
       // The whole-state passes (M1, M3, M4) skip a heartbeat the master answered with nothing, the
       // bulk of its steps: it only moves a worker's lastHeartbeatMs, which none of them reads, and
       // M3's next step compares with the snapshot taken before it.
@@ -310,6 +318,8 @@ export class Checks {
     checkDriverStep(view);
     checkDriverBooks(node.name, s, c.driverLedger!.tids, c.books!, input, effects, report);
     checkSpeculation(node.name, s, c.driverLedger!.tids, c.books!.speculation, input, effects, timeMs, report);
+    checkSpeculatableOffered(node.name, s, input, effects, report);
+    checkFinishedTaskSets(node.name, s, c.driverLedger!.tids, effects, report);
     this.checkDriverAcross(node, s, c, input, effects, timeMs);
     if (scan) c.nextScan = c.steps + Math.max(SCAN_EVERY, scanDriver(s, report));
   }

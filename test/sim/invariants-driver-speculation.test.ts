@@ -7,7 +7,7 @@ import { driver, REVIVE_TIMER, SPECULATION_TIMER, type DriverRoleState } from ".
 import type { TaskSetManagerState } from "../../src/protocol/driver/state.js";
 import type { Effect, Input, ProtocolConfig, TaskDescription } from "../../src/protocol/index.js";
 import { TidLedger } from "../../src/sim/invariants/dense.js";
-import { checkSpeculation, D11, D12, D13, D10, newSpeculationLedger } from "../../src/sim/invariants/driver-speculation.js";
+import { checkSpeculation, D11, D12, D13, D10, DID_NOT_COMMIT, newSpeculationLedger } from "../../src/sim/invariants/driver-speculation.js";
 import { addExecutor, execAddr, launched, registeredDriver, T0, taskSet } from "../protocol/driver/fixtures.js";
 
 type Tamper = (fx: Effect[], s: DriverRoleState) => Effect[];
@@ -201,6 +201,29 @@ describe("D12: a killed attempt's failure is not counted", () => {
     );
     expect(broken.checks).toEqual([D12]);
     expect(broken.details[0]).toMatch(/was asked to stop because another attempt succeeded, but ended FINISHED, as a second success/);
+  });
+
+  it("the killed original's late result ends with Spark's 'did not commit' reason; another reason is caught", () => {
+    const ok = copied();
+    ok.update(ok.copies[0]!, "FINISHED", T0 + 500);
+    const fx = ok.update(ok.tasks[2]!, "FINISHED", T0 + 510);
+    expect(fx).toContainEqual(
+      expect.objectContaining({ type: "notify", notification: expect.objectContaining({ state: "KILLED", reason: DID_NOT_COMMIT }) }),
+    );
+    expect(ok.checks).toEqual([]);
+    const broken = copied();
+    broken.update(broken.copies[0]!, "FINISHED", T0 + 500);
+    broken.update(broken.tasks[2]!, "FINISHED", T0 + 510, (fx) =>
+      fx.map((e) =>
+        e.type === "notify" && e.notification.kind === "taskEnded"
+          ? { ...e, notification: { ...e.notification, reason: "TaskKilled ()" } }
+          : e,
+      ),
+    );
+    expect(broken.checks).toEqual([D12]);
+    expect(broken.details[0]).toMatch(
+      /delivered its result after another attempt succeeded, but ended KILLED \(TaskKilled \(\)\), not KILLED with "TaskKilled \(Finish but did not commit/,
+    );
   });
 
   it("an executor loss after the kill does not count either (a real driver run: no report)", () => {

@@ -494,6 +494,23 @@ describe("M5: master timeouts on time", () => {
     expect(judgeSchedule(s, timer, fx, T0 + s.config.workerTimeoutMs)).toContain(M5);
   });
 
+  it("M5: a timeout removal that does not give the timeout in seconds, as Spark's text does, fires", () => {
+    const s = aliveMaster();
+    addWorker(s, 1, 4);
+    const later = T0 + s.config.workerTimeoutMs + 1;
+    const fx = master.step(s, timer, { now: later });
+    const removal = fx.find((e) => e.type === "log" && e.event === "workerRemoved");
+    expect(removal?.type === "log" && removal.fields["message"]).toBe(
+      `Not receiving heartbeat for ${s.config.workerTimeoutMs / 1000} seconds`,
+    );
+    const inMs = fx.map((e) =>
+      e.type === "log" && e.event === "workerRemoved"
+        ? { ...e, fields: { ...e.fields, message: `Not receiving heartbeat for ${s.config.workerTimeoutMs * 1000} seconds` } }
+        : e,
+    );
+    expect(judgeSchedule(s, timer, inMs, later)).toEqual([M5]);
+  });
+
   it("M5: an executor left LAUNCHING past its launch timeout fires", () => {
     const s = aliveMaster();
     addWorker(s, 1, 4);

@@ -602,6 +602,23 @@ function drawReportFaults(seed: number, config: Scenario["config"]): FaultSpec[]
   return out;
 }
 
+/** The chance a speculation seed holds back the driver's KillTask messages (see drawSpeculationRaces). */
+export const SPECULATION_RACE_CHANCE = 0.5;
+
+/**
+ * In some speculation seeds, the driver's KillTask messages are held back a few seconds: an
+ * attempt asked to stop because another attempt of its task succeeded then runs on, and ends as
+ * it would have without the kill (its result comes in, it fails, or its executor is lost), which
+ * the driver must count as nothing: the race speculation makes, which a 1-3 ms network seldom
+ * shows. A stream of its own, drawn only in speculation seeds.
+ */
+function drawSpeculationRaces(seed: number, config: Scenario["config"]): FaultSpec[] {
+  if (config.speculation !== true) return [];
+  const r = stream(seed, "swarm-base/speculation-races");
+  if (!r.chance(SPECULATION_RACE_CHANCE)) return [];
+  return [{ atMs: 0, kind: "messages", messageType: "KillTask", delayMs: r.int(1, 4) * 1000, durationMs: r.int(60, 300) * 1000 }];
+}
+
 /** Messages whose second copy its receiver must answer as a repeat (refused, ignored, or the same again). */
 const ONCE_ANSWERED_MESSAGES = [
   "RegisterExecutor",
@@ -635,6 +652,7 @@ export function drawSwarmPlan(seed: number, options: PlanOptions = {}): Scenario
   const clientActions = drawClientActions(seed, s);
   faults.push(...clientActions);
   faults.push(...drawReportFaults(seed, s.config));
+  faults.push(...drawSpeculationRaces(seed, s.config));
   faults.sort((a, b) => a.atMs - b.atMs);
   const judged = livenessApplies({ ...s, faults });
   const kept = judged && draw.kinds.some((k) => MASTER_KINDS.includes(k)) ? faults.filter((f) => f.kind !== "killExecutors") : faults;

@@ -15,8 +15,8 @@
  *   its unknown executor is logged.
  * - D12 `killed-attempt-counts-nothing`: an attempt asked to stop because another one succeeded
  *   counts nothing, whatever it ends with: it is no second success of its task (a result it
- *   delivers anyway ends it KILLED, "did not commit"), and it never adds to the task's failure
- *   count.
+ *   delivers anyway ends it KILLED, with Spark's reason "TaskKilled (Finish but did not commit due
+ *   to another attempt succeeded)"), and it never adds to the task's failure count.
  * - D13 `no-attempt-for-successful-task`: no attempt of a task that already succeeded is launched
  *   (a task marked for a copy that succeeds before an offer reaches it is dropped).
  *
@@ -35,6 +35,9 @@ export const D10 = "D10:speculative-copy-justified";
 export const D11 = "D11:other-attempts-killed-on-success";
 export const D12 = "D12:killed-attempt-counts-nothing";
 export const D13 = "D13:no-attempt-for-successful-task";
+
+/** The end of an attempt that delivers its result after another attempt of its task succeeded (Spark's TaskKilled text). */
+export const DID_NOT_COMMIT = "TaskKilled (Finish but did not commit due to another attempt succeeded)";
 
 /** What D10-D12 remember about one driver incarnation. */
 export interface SpeculationLedger {
@@ -149,6 +152,15 @@ export function checkSpeculation(
       const before = led.losers.get(n.taskId);
       if (before === undefined) continue;
       led.losers.delete(n.taskId);
+      if (
+        deliveredResult(input, n.taskId) &&
+        !effects.some((e) => e.type === "log" && e.event === "taskSetAborted") &&
+        (n.state !== "KILLED" || n.reason !== DID_NOT_COMMIT)
+      )
+        report(
+          D12,
+          `${name}: TID ${n.taskId} of task ${n.index} of ${tsm.taskSetId} delivered its result after another attempt succeeded, but ended ${n.state} (${String(n.reason)}), not KILLED with "${DID_NOT_COMMIT}"`,
+        );
       const now = tsm.numFailures[n.index] ?? 0;
       if (now !== before)
         report(
@@ -157,6 +169,16 @@ export function checkSpeculation(
         );
     }
   }
+}
+
+/**
+ * Whether the step's input is the FINISHED update of `taskId` carrying its result (one whose result
+ * is lost, or outgrows maxResultSizeBytes, fails before the task set judges it).
+ */
+function deliveredResult(input: Input | null, taskId: number): boolean {
+  if (input === null || input.type !== "message") return false;
+  const m = input.message;
+  return m.type === "StatusUpdate" && m.taskId === taskId && m.state === "FINISHED" && m.data.kind === "result";
 }
 
 /**

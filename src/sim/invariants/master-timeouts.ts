@@ -3,7 +3,8 @@
  * CheckForWorkerTimeOut step:
  *  - a worker it removes has been silent for longer than the worker timeout (its last heartbeat
  *    is strictly older than now - workerTimeoutMs: I14 is the other half, none silent longer is
- *    kept);
+ *    kept), and its removal says so as Spark does ("Not receiving heartbeat for <timeout in whole
+ *    seconds> seconds");
  *  - no executor is left LAUNCHING once its launch timeout has run out (launched at or before
  *    now - executorLaunchTimeoutMs; M3 checks none is given up before);
  *  - a DEAD worker is culled from the master's books (Spark's REAPER_ITERATIONS,
@@ -60,8 +61,15 @@ export function checkMasterTimeouts(v: MasterStepView, ledger: DeadWorkerLedger)
     return;
   }
   const now = v.nowMs;
+  // Spark's text, with the timeout in whole seconds (workerTimeoutMs / 1000, a Long division).
+  const silentFor = `Not receiving heartbeat for ${Math.floor(s.config.workerTimeoutMs / 1000)} seconds`;
   for (const e of v.effects) {
     if (e.type !== "log" || e.event !== "workerRemoved") continue;
+    if (e.fields["message"] !== silentFor)
+      v.report(
+        M5,
+        `${v.name} removed worker ${String(e.fields["workerId"])} on its timeout check saying "${String(e.fields["message"])}", not "${silentFor}"`,
+      );
     const w = s.workers[String(e.fields["workerId"])];
     if (w !== undefined && w.lastHeartbeatMs >= now - s.config.workerTimeoutMs)
       v.report(
