@@ -36,10 +36,10 @@ function processesUnder(dir: string): string[] {
 /** Registers the clean-up in the calling test file. */
 export function cleanUpAfterEach(): void {
   afterEach(() => {
-    for (const dir of dirs.splice(0)) {
-      expect(processesUnder(dir)).toEqual([]);
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const left = dirs.flatMap(processesUnder);
+    // Removed before the check, so that a failed check does not leave the folders behind too.
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    expect(left).toEqual([]);
   });
 }
 
