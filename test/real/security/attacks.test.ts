@@ -7,7 +7,7 @@
  * traversal in ids and an oversized frame after the handshake. Each attack fails, the processes
  * stay up, and no file outside the work directory changes.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -56,11 +56,23 @@ async function authenticated(port: number, secret: string, ourAddress: Address):
   return wire;
 }
 
+/** `count` workers handled their RegisteredWorker: their own journals (on by default) recorded it. */
+async function waitForWorkersRegistered(c: LocalCluster, count: number): Promise<void> {
+  const dir = c.journalDir;
+  if (dir === undefined) throw new Error("the test cluster keeps no journals");
+  const registered = () =>
+    readdirSync(dir).filter((f) => f.startsWith("worker-") && readFileSync(join(dir, f), "utf8").includes('"type":"RegisteredWorker"'));
+  await waitFor(`${count} workers to handle their RegisteredWorker`, () => registered().length >= count, 10_000);
+}
+
 describe.skipIf(!DIST_READY)("security: attacks on a live cluster", () => {
   it("relay and reflection: an attacker on the dead master's port gets no worker to accept it, and nothing runs", async () => {
     cluster = await startTestCluster(tracker);
     const c = cluster;
     await c.waitForWorkers(2);
+    // The master's view is not the workers': a worker killed off before it handled its
+    // RegisteredWorker was never registered, and rightly gives up on a master that fails its proof.
+    await waitForWorkersRegistered(c, 2);
     const victim = plantVictim(c);
     const workDirBefore = readdirSync(c.workDir).sort();
     const workers = { "worker-1": listeningAddress(c, "worker-1"), "worker-2": listeningAddress(c, "worker-2") };
