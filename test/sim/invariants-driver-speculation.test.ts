@@ -8,7 +8,7 @@ import type { TaskSetManagerState } from "../../src/protocol/driver/state.js";
 import type { Effect, Input, ProtocolConfig, TaskDescription } from "../../src/protocol/index.js";
 import { TidLedger } from "../../src/sim/invariants/dense.js";
 import { checkSpeculation, D11, D12, D13, D10, DID_NOT_COMMIT, newSpeculationLedger } from "../../src/sim/invariants/driver-speculation.js";
-import { addExecutor, execAddr, launched, registeredDriver, T0, taskSet } from "../protocol/driver/fixtures.js";
+import { addExecutor, execAddr, launched, registeredDriver, T0, taskSet, statusUpdateInput } from "../protocol/driver/fixtures.js";
 
 type Tamper = (fx: Effect[], s: DriverRoleState) => Effect[];
 
@@ -28,27 +28,7 @@ function harness(overrides: Partial<ProtocolConfig> = {}) {
     return fx;
   };
   const update = (task: TaskDescription, state: "RUNNING" | "FINISHED" | "KILLED", now: number, tamper?: Tamper) =>
-    stepAt(
-      {
-        type: "message",
-        from: execAddr(Number(task.executorId)),
-        message: {
-          type: "StatusUpdate",
-          executorId: task.executorId,
-          taskId: task.taskId,
-          state,
-          data:
-            state === "FINISHED"
-              ? { kind: "result", value: task.index, sizeBytes: 10 }
-              : state === "KILLED"
-                ? { kind: "failure", failure: { kind: "killed", reason: "another attempt succeeded" } }
-                : { kind: "none" },
-          taskCpus: 1,
-        },
-      },
-      now,
-      tamper,
-    );
+    stepAt(statusUpdateInput(task, state), now, tamper);
   const tasks = launched(
     stepAt({ type: "command", command: { kind: "submitJob", jobId: "j1" as never, taskSets: [taskSet(4)] } }, T0),
   ).sort((a, b) => a.index - b.index);

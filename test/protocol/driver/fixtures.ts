@@ -115,6 +115,27 @@ export function statusUpdate(
   return deliver(s, execAddr(n), { type: "StatusUpdate", executorId: eid(n), taskId, state, data, taskCpus }, now);
 }
 
+/** The StatusUpdate an executor sends for `task`: its index as the result when FINISHED, a kill (another attempt won) when KILLED. */
+export function statusUpdateInput(task: TaskDescription, state: "RUNNING" | "FINISHED" | "KILLED"): Input {
+  return {
+    type: "message",
+    from: execAddr(Number(task.executorId)),
+    message: {
+      type: "StatusUpdate",
+      executorId: task.executorId,
+      taskId: task.taskId,
+      state,
+      data:
+        state === "FINISHED"
+          ? { kind: "result", value: task.index, sizeBytes: 10 }
+          : state === "KILLED"
+            ? { kind: "failure", failure: { kind: "killed", reason: "another attempt succeeded" } }
+            : { kind: "none" },
+      taskCpus: 1,
+    },
+  };
+}
+
 export const finish = (s: DriverRoleState, task: TaskDescription, value: unknown = `r${task.index}`, sizeBytes = 10, now = T0) =>
   statusUpdate(s, Number(task.executorId), task.taskId, "FINISHED", { kind: "result", value, sizeBytes }, task.cpus, now);
 
