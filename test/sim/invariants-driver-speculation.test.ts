@@ -3,38 +3,19 @@
  * itself, then broken one way at a time: each broken history is caught, the true one is not.
  */
 import { describe, expect, it } from "vitest";
-import { driver, REVIVE_TIMER, SPECULATION_TIMER, type DriverRoleState } from "../../src/protocol/driver/index.js";
-import type { TaskSetManagerState } from "../../src/protocol/driver/state.js";
-import type { Effect, Input, ProtocolConfig, TaskDescription } from "../../src/protocol/index.js";
-import { TidLedger } from "../../src/sim/invariants/dense.js";
+import { speculatingDriver, type Tamper } from "./speculating-driver.js";
+import { REVIVE_TIMER, SPECULATION_TIMER } from "../../src/protocol/driver/index.js";
+import type { ProtocolConfig } from "../../src/protocol/index.js";
 import { checkSpeculation, D11, D12, D13, D10, DID_NOT_COMMIT, newSpeculationLedger } from "../../src/sim/invariants/driver-speculation.js";
-import { addExecutor, execAddr, launched, registeredDriver, T0, taskSet, statusUpdateInput } from "../protocol/driver/fixtures.js";
-
-type Tamper = (fx: Effect[], s: DriverRoleState) => Effect[];
+import { execAddr, launched, T0 } from "../protocol/driver/fixtures.js";
 
 /** A speculating driver whose every step goes through D10-D12 (its LaunchTasks recorded as the step checks record them). */
 function harness(overrides: Partial<ProtocolConfig> = {}) {
-  const s = registeredDriver({ speculation: true, speculationQuantile: 0.5, ...overrides });
-  for (let n = 1; n <= 4; n++) addExecutor(s, n, 1);
-  const tids = new TidLedger();
   const led = newSpeculationLedger();
-  const checks: string[] = [];
-  const details: string[] = [];
-  const stepAt = (input: Input, now: number, tamper?: Tamper): Effect[] => {
-    let fx = driver.step(s, input, { now });
-    if (tamper !== undefined) fx = tamper(fx, s);
-    for (const task of launched(fx)) tids.launch(task.taskId, task.taskSetId, task.index, task.executorId);
-    checkSpeculation("drv", s, tids, led, input, fx, now - T0, (check, detail) => void (checks.push(check), details.push(detail)));
-    return fx;
-  };
-  const update = (task: TaskDescription, state: "RUNNING" | "FINISHED" | "KILLED", now: number, tamper?: Tamper) =>
-    stepAt(statusUpdateInput(task, state), now, tamper);
-  const tasks = launched(
-    stepAt({ type: "command", command: { kind: "submitJob", jobId: "j1" as never, taskSets: [taskSet(4)] } }, T0),
-  ).sort((a, b) => a.index - b.index);
-  for (const t of tasks) update(t, "RUNNING", T0);
-  const tsm = (): TaskSetManagerState => s.scheduler.taskSets["j1.0.0"]!;
-  return { s, tasks, tsm, stepAt, update, checks, details };
+  return speculatingDriver(
+    (s, tids, input, fx, now, report) => checkSpeculation("drv", s, tids, led, input, fx, now - T0, report),
+    overrides,
+  );
 }
 
 /** Indices 0 and 1 succeed after 100 ms; the check at 400 ms finds 2 and 3 slow and copies them. */

@@ -3,40 +3,18 @@
  * itself, then broken one way at a time: each broken history is caught, the true one is not.
  */
 import { describe, expect, it } from "vitest";
-import { driver, SPECULATION_TIMER, type DriverRoleState } from "../../src/protocol/driver/index.js";
-import type { Effect, Input, TaskDescription } from "../../src/protocol/index.js";
-import { TidLedger } from "../../src/sim/invariants/dense.js";
+import { speculatingDriver } from "./speculating-driver.js";
 import { checkFinishedTaskSets, checkSpeculatableOffered, D20, D21 } from "../../src/sim/invariants/driver-task-set-rounds.js";
-import { addExecutor, launched, registeredDriver, T0, taskSet, statusUpdateInput } from "../protocol/driver/fixtures.js";
-
-type Tamper = (fx: Effect[], s: DriverRoleState) => Effect[];
+import { T0 } from "../protocol/driver/fixtures.js";
 
 const TASK_SET = "j1.0.0";
 
 /** A speculating driver with four one-core executors running the four tasks of j1, every step checked by D20-D21. */
 function harness() {
-  const s = registeredDriver({ speculation: true, speculationQuantile: 0.5 });
-  for (let n = 1; n <= 4; n++) addExecutor(s, n, 1);
-  const tids = new TidLedger();
-  const checks: string[] = [];
-  const details: string[] = [];
-  const stepAt = (input: Input, now: number, tamper?: Tamper): Effect[] => {
-    let fx = driver.step(s, input, { now });
-    if (tamper !== undefined) fx = tamper(fx, s);
-    for (const task of launched(fx)) tids.launch(task.taskId, task.taskSetId, task.index, task.executorId);
-    const report = (check: string, detail: string) => void (checks.push(check), details.push(detail));
+  return speculatingDriver((s, tids, input, fx, _now, report) => {
     checkSpeculatableOffered("drv", s, input, fx, report);
     checkFinishedTaskSets("drv", s, tids, fx, report);
-    return fx;
-  };
-  const update = (task: TaskDescription, state: "RUNNING" | "FINISHED" | "KILLED", now: number, tamper?: Tamper) =>
-    stepAt(statusUpdateInput(task, state), now, tamper);
-  const tasks = launched(
-    stepAt({ type: "command", command: { kind: "submitJob", jobId: "j1" as never, taskSets: [taskSet(4)] } }, T0),
-  ).sort((a, b) => a.index - b.index);
-  for (const t of tasks) update(t, "RUNNING", T0);
-  const speculationCheck = (now: number, tamper?: Tamper) => launched(stepAt({ type: "timer", key: SPECULATION_TIMER }, now, tamper));
-  return { s, tasks, stepAt, update, speculationCheck, checks, details };
+  });
 }
 
 /** Hides the executors of tasks 0 and 1 from the offers (no free cores, as if busy elsewhere): a check then has nowhere to copy to. */

@@ -22,6 +22,7 @@ import {
   driverAddr,
   MASTER,
   newMaster,
+  registerWorkerMsg,
   sends,
   T0,
   wid,
@@ -110,20 +111,7 @@ describe("M22: a worker revived by its registration during recovery has its repo
     drivers: [],
     workers: [1, 2].map((n) => ({ id: wid(n), host: `host-${n}`, port: 7000 + n, address: workerAddr(n), cores: 4, memoryMb: 8192 })),
   };
-  const register: Input = {
-    type: "message",
-    from: workerAddr(1),
-    message: {
-      type: "RegisterWorker",
-      workerId: wid(1),
-      host: "host-1",
-      port: 7001,
-      workerAddress: workerAddr(1),
-      cores: 4,
-      memoryMb: 8192,
-      masterAddress: MASTER,
-    },
-  };
+  const register: Input = { type: "message", from: workerAddr(1), message: registerWorkerMsg(1, 4, 8192) };
   const report: Input = {
     type: "message",
     from: workerAddr(1),
