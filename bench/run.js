@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const ORDER = ["sim", "fuzz", "codec", "transport", "floor", "real", "failover"];
+const ORDER = ["sim", "fuzz", "codec", "transport", "floor", "journal-step", "real", "failover"];
 const BY_NAME_ONLY = ["planted", "mutation", "view"];
 const here = (name) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
 // Names first, then options for the benchmarks: `npm run bench -- planted --seeds 100`.

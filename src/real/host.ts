@@ -104,31 +104,14 @@ interface PendingTimer {
 }
 
 /**
- * An input's JSON for the journal: a received message's payload is used as it came (it was JSON
- * already), unless it holds a line break, which would cut the journal's line.
+ * An input's JSON for the journal, made before the step runs (the reducer may keep the input in its
+ * state and change it later); undefined for a received message whose payload the journal records as
+ * it came (it was JSON already), unless it holds a line break, which would cut the journal's line.
  */
-function journalInput(input: Input, messageJson: string | undefined): string {
+function journalInput(input: Input, messageJson: string | undefined): string | undefined {
   if (input.type !== "message" || messageJson === undefined || messageJson.includes("\n") || messageJson.includes("\r"))
     return JSON.stringify(input);
-  return `{"type":"message","from":${JSON.stringify(input.from)},"message":${messageJson}}`;
-}
-
-/**
- * The effects' JSON for the journal. Each send's message is serialized once, into `encoded[i]`,
- * and that text is what the transport sends too.
- */
-function journalEffects(effects: readonly Effect[], encoded: Array<string | undefined>): string {
-  let out = "[";
-  for (let i = 0; i < effects.length; i++) {
-    const e = effects[i]!;
-    if (i > 0) out += ",";
-    if (e.type === "send") {
-      const json = JSON.stringify(e.message);
-      encoded[i] = json;
-      out += `{"type":"send","to":${JSON.stringify(e.to)},"message":${json}}`;
-    } else out += JSON.stringify(e);
-  }
-  return out + "]";
+  return undefined;
 }
 
 export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Host<S> {
@@ -227,7 +210,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     let effects: Effect[];
     stepCount++;
     // Serialized before the step: the reducer may keep the input in its state and change it later.
-    const inputJson = journal === undefined ? "" : journalInput(input, messageJson);
+    const inputJson = journal === undefined ? undefined : journalInput(input, messageJson);
     try {
       effects = role.step(state, input, ctx);
     } catch (err) {
@@ -243,7 +226,7 @@ export function startHost<S, C>(role: Role<S, C>, config: C, deps: HostDeps): Ho
     let encoded: Array<string | undefined> | undefined;
     if (journal !== undefined) {
       encoded = new Array<string | undefined>(effects.length);
-      journal.step(stepCount, ctx.now, inputJson, journalEffects(effects, encoded), messageId);
+      journal.record(stepCount, ctx.now, input, inputJson, messageJson, effects, encoded, messageId);
     }
     if (deps.afterStep) observe(stepCount, input, effects, ctx.now);
     if (deps.trace) logger.log("debug", "step", { step: stepCount, now: ctx.now, input: input.type, effects: effects.length });

@@ -1,22 +1,31 @@
 /**
  * The flight recorder of one real node: appends the header and one record per reducer step to a
- * segment file (format.ts). Writes are buffered and flushed when the buffer passes FLUSH_BYTES, on
- * a short timer, and when the node ends, so a step costs one JSON.stringify of its input and
- * effects and an array push. A segment that passes `segmentBytes` is closed and a new one starts
- * with a snapshot of the state; only the newest `keepSegments` are kept (the size bound).
+ * segment file (format.ts). Each record is encoded straight into an output buffer (buffer.ts) at
+ * the end of its step: a received message as the JSON it came in, a send as the JSON the transport
+ * sends, so the only serializing a step adds is that of its other effects (and of an input that
+ * did not come over the wire). The buffer is written out when it fills, FLUSH_INTERVAL_MS after
+ * the first record it holds, and when the node ends. A segment that passes `segmentBytes` is closed
+ * and a new one starts with a snapshot of the state; only the newest `keepSegments` are kept (the
+ * size bound).
  *
  * A process killed with -9 loses what was still buffered (at most FLUSH_INTERVAL_MS of steps) and
  * may leave its last line cut: the reader accepts a cut last line and says so.
  */
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import type { Effect, Input } from "../../protocol/io.js";
 import { PROTOCOL_VERSION } from "../handshake.js";
 import type { MessageId } from "../framing.js";
+import { ascii, JournalBuffer } from "./buffer.js";
 import { JOURNAL_FORMAT_VERSION, segmentFileName, type JournalHeader } from "./format.js";
 
-/** Flush when this much is buffered. */
-const FLUSH_BYTES = 256 * 1024;
-/** ...or this long after the first unflushed record. */
+/**
+ * The output buffer's size: it is written out when full. Small enough to stay in a core's cache
+ * (a 1 MiB buffer cost more than this one's extra writes), big enough that a write serves a few
+ * hundred steps.
+ */
+const BUFFER_BYTES = 128 * 1024;
+/** ...or this long after the first record it holds. */
 const FLUSH_INTERVAL_MS = 100;
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_KEEP_SEGMENTS = 4;
@@ -39,13 +48,27 @@ export interface JournalSink {
   /** After init: the config and `now` it was given and the effects it returned; `state` reads the live state (for snapshots). */
   init(config: unknown, now: number, effects: readonly unknown[], state: () => unknown): void;
   /**
-   * After a step: its number, `now`, its input serialized before the step ran, its effects
-   * serialized, and for a received message the id its sender gave it (recorded as `m`, format.ts).
+   * After a step: its number, `now`, its input and effects, and for a received message the id its
+   * sender gave it (recorded as `m`, format.ts). The input is `inputJson`, serialized before the
+   * step ran (the reducer may keep the input in its state and change it later), or, when that is
+   * undefined, the received message `input` whose JSON as it came is `messageJson`. Each send's
+   * message is serialized here into `encoded[i]`, which is what the transport then sends.
    */
+  record(
+    seq: number,
+    now: number,
+    input: Input,
+    inputJson: string | undefined,
+    messageJson: string | undefined,
+    effects: readonly Effect[],
+    encoded: Array<string | undefined>,
+    messageId?: MessageId,
+  ): void;
+  /** A step whose input and effects the caller serialized (tests and tools; the host uses `record`). */
   step(seq: number, now: number, inputJson: string, effectsJson: string, messageId?: MessageId): void;
   /**
-   * Writes what is buffered. The writer calls it itself (FLUSH_BYTES buffered, or FLUSH_INTERVAL_MS
-   * after the first unflushed record); the host does not flush before its messages leave (that
+   * Writes what is buffered. The writer calls it itself (the buffer full, or FLUSH_INTERVAL_MS
+   * after the first record it holds); the host does not flush before its messages leave (that
    * write-ahead cost too much), so a process killed with -9 may have sent messages whose sending
    * steps it never wrote: `flint replay` counts them (ReplayResult.unrecordedSends).
    */
@@ -56,6 +79,38 @@ export interface JournalSink {
   readonly file: string;
 }
 
+const RECORD_STEP = ascii('{"s":');
+const RECORD_NOW = ascii(',"t":');
+const RECORD_INPUT = ascii(',"i":');
+const RECORD_EFFECTS = ascii(',"e":[');
+const RECORD_ID = ascii('],"m":[');
+const COMMA = ascii(",");
+const RECORD_END = ascii("]}\n");
+const CLOSE = ascii("}");
+
+/**
+ * The encoded start of a received message's input (`{"type":"message","from":<address>,"message":`)
+ * and of a send (`{"type":"send","to":<address>,"message":`), by address: a node talks to few peers,
+ * and quoting the address on every step showed in profiles.
+ */
+class AddressPrefixes {
+  private readonly encoded = new Map<string, Uint8Array>();
+  constructor(private readonly before: string) {}
+
+  of(address: string): Uint8Array {
+    let bytes = this.encoded.get(address);
+    if (bytes === undefined) {
+      if (this.encoded.size >= ADDRESS_PREFIXES_MAX) this.encoded.clear();
+      bytes = Uint8Array.from(Buffer.from(`${this.before}${JSON.stringify(address)},"message":`));
+      this.encoded.set(address, bytes);
+    }
+    return bytes;
+  }
+}
+const ADDRESS_PREFIXES_MAX = 4096;
+const messageFrom = new AddressPrefixes('{"type":"message","from":');
+const sendTo = new AddressPrefixes('{"type":"send","to":');
+
 export function openJournal(options: JournalOptions): JournalSink {
   mkdirSync(options.dir, { recursive: true });
   const pid = options.pid ?? process.pid;
@@ -64,33 +119,36 @@ export function openJournal(options: JournalOptions): JournalSink {
   let segment = 0;
   let file = join(options.dir, segmentFileName(options.role, options.node, pid, segment));
   let fd: number | undefined = openSync(file, "w", 0o600);
-  let pending: string[] = [];
-  let pendingBytes = 0;
-  let writtenBytes = 0;
+  /** Bytes of records in the current segment. */
+  let segmentRecordBytes = 0;
   let timer: NodeJS.Timeout | undefined;
   let config: unknown = null;
   let readState: () => unknown = () => null;
+
+  const out = new JournalBuffer(BUFFER_BYTES, (bytes) => {
+    if (fd === undefined) return;
+    try {
+      const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
+      // A regular file takes the whole write; the loop is for a write cut short all the same.
+      for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
+    } catch (err) {
+      fail(err as Error);
+    }
+  });
 
   const flush = (): void => {
     if (timer !== undefined) {
       clearTimeout(timer);
       timer = undefined;
     }
-    if (fd === undefined || pending.length === 0) return;
-    const text = pending.join("");
-    pending = [];
-    pendingBytes = 0;
-    try {
-      writeSync(fd, text);
-    } catch (err) {
-      fail(err as Error);
-    }
+    out.flush();
   };
 
   /** A journal that cannot be written stops; the node it records must not die of it. */
   const fail = (err: Error): void => {
     const wasOpen = fd;
     fd = undefined;
+    out.discard();
     if (wasOpen !== undefined) {
       try {
         closeSync(wasOpen);
@@ -100,17 +158,6 @@ export function openJournal(options: JournalOptions): JournalSink {
     }
     if (options.onError) options.onError(err);
     else process.stderr.write(`flint: the journal ${file} stopped: ${err.message}\n`);
-  };
-
-  const append = (line: string): void => {
-    pending.push(line);
-    pendingBytes += line.length;
-    writtenBytes += line.length;
-    if (pendingBytes >= FLUSH_BYTES) flush();
-    else if (timer === undefined) {
-      timer = setTimeout(flush, FLUSH_INTERVAL_MS);
-      timer.unref();
-    }
   };
 
   const header = (extra: Partial<JournalHeader>): string => {
@@ -141,11 +188,42 @@ export function openJournal(options: JournalOptions): JournalSink {
       fail(err as Error);
       return;
     }
-    append(header({ firstStep: lastSeq + 1, state: readState() }));
+    out.text(header({ firstStep: lastSeq + 1, state: readState() }));
     // The bound counts records only: a snapshot bigger than a segment must not rotate on every step.
-    writtenBytes = 0;
+    out.take();
     const old = segment - keep;
     if (old >= 0) rmSync(join(options.dir, segmentFileName(options.role, options.node, pid, old)), { force: true });
+  };
+
+  /** The record's start: its step and `now`, up to its input. */
+  const begin = (seq: number, now: number): void => {
+    out.bytes(RECORD_STEP);
+    out.number(seq);
+    out.bytes(RECORD_NOW);
+    out.number(now);
+    out.bytes(RECORD_INPUT);
+  };
+
+  /** The record's end, after its effects: the received message's id, then the line's end. */
+  const end = (seq: number, messageId: MessageId | undefined): void => {
+    if (messageId !== undefined) {
+      out.bytes(RECORD_ID);
+      out.number(messageId.pid);
+      out.bytes(COMMA);
+      out.number(messageId.step);
+      out.bytes(COMMA);
+      out.number(messageId.index);
+    }
+    out.bytes(RECORD_END);
+    if (timer === undefined && out.pending) {
+      timer = setTimeout(flush, FLUSH_INTERVAL_MS);
+      timer.unref();
+    }
+    segmentRecordBytes += out.take();
+    if (segmentRecordBytes >= segmentBytes) {
+      segmentRecordBytes = 0;
+      rotate(seq);
+    }
   };
 
   return {
@@ -156,14 +234,49 @@ export function openJournal(options: JournalOptions): JournalSink {
       if (fd === undefined) return;
       config = initConfig;
       readState = state;
-      append(header({ initNow: now, initEffects: effects as unknown[] }));
+      out.text(header({ initNow: now, initEffects: effects as unknown[] }));
+      out.take();
+      flush();
     },
     flush,
+    record(seq, now, input, inputJson, messageJson, effects, encoded, messageId) {
+      if (fd === undefined) {
+        for (let i = 0; i < effects.length; i++) {
+          const e = effects[i]!;
+          if (e.type === "send") encoded[i] = JSON.stringify(e.message);
+        }
+        return;
+      }
+      begin(seq, now);
+      if (inputJson !== undefined || input.type !== "message") out.text(inputJson ?? JSON.stringify(input));
+      else {
+        out.bytes(messageFrom.of(input.from));
+        out.text(messageJson ?? JSON.stringify(input.message));
+        out.bytes(CLOSE);
+      }
+      out.bytes(RECORD_EFFECTS);
+      for (let i = 0; i < effects.length; i++) {
+        const e = effects[i]!;
+        if (i > 0) out.bytes(COMMA);
+        if (e.type === "send") {
+          const json = JSON.stringify(e.message);
+          encoded[i] = json;
+          out.bytes(sendTo.of(e.to));
+          out.text(json);
+          out.bytes(CLOSE);
+        } else out.text(JSON.stringify(e));
+      }
+      end(seq, messageId);
+    },
     step(seq, now, inputJson, effectsJson, messageId) {
       if (fd === undefined) return;
-      const m = messageId === undefined ? "" : `,"m":[${messageId.pid},${messageId.step},${messageId.index}]`;
-      append(`{"s":${seq},"t":${now},"i":${inputJson},"e":${effectsJson}${m}}\n`);
-      if (writtenBytes >= segmentBytes) rotate(seq);
+      if (!effectsJson.startsWith("[") || !effectsJson.endsWith("]")) throw new Error("journal step: the effects must be a JSON array");
+      begin(seq, now);
+      out.text(inputJson);
+      // The record's `[` and `]` are written around the array's items.
+      out.bytes(RECORD_EFFECTS);
+      out.text(effectsJson.slice(1, -1));
+      end(seq, messageId);
     },
     close() {
       if (fd === undefined) return;
