@@ -60,9 +60,6 @@ export class JournalBuffer {
   private used = 0;
   /** Bytes taken since the last `take` (what the segment bound counts). */
   private counted = 0;
-  /** The last big number written (a step's `now` repeats for every step of a millisecond), and its digits. */
-  private lastBig = -1;
-  private lastBigDigits = new Uint8Array(0);
 
   constructor(
     private readonly size: number,
@@ -137,18 +134,22 @@ export class JournalBuffer {
       digitsBack(this.out, this.used + count, n);
       this.used += count;
       this.counted += count;
-    } else if (n === this.lastBig) this.bytes(this.lastBigDigits);
-    else if (n >= 0 && Number.isSafeInteger(n)) {
-      // Two halves below 2^31 each: a millisecond clock has 13 digits.
+    } else if (n >= 0 && Number.isSafeInteger(n)) {
+      // Two parts below 2^31 each (a millisecond clock has 13 digits): the high digits, then nine.
       const high = Math.floor(n / 1e9);
-      const low = n - high * 1e9;
-      const digits = new Uint8Array(digitCount(high) + 9);
-      digitsBack(digits, digits.length - 9, high);
-      digits.fill(48, digits.length - 9);
-      digitsBack(digits, digits.length, low);
-      this.lastBig = n;
-      this.lastBigDigits = digits;
-      this.bytes(digits);
+      let low = n - high * 1e9;
+      const count = digitCount(high) + 9;
+      this.room(count);
+      const out = this.out;
+      let at = this.used + count;
+      for (let i = 0; i < 9; i++) {
+        const q = (low / 10) | 0;
+        out[--at] = 48 + low - q * 10;
+        low = q;
+      }
+      digitsBack(out, at, high);
+      this.used += count;
+      this.counted += count;
     } else this.text(JSON.stringify(n));
   }
 }
