@@ -1,9 +1,9 @@
 /**
  * The flight recorder of one real node: appends the header and one record per reducer step to a
- * segment file (format.ts). Each record is encoded straight into an output buffer (buffer.ts) at
- * the end of its step: a received message as the JSON it came in, a send as the JSON the transport
- * sends, so the only serializing a step adds is that of its other effects (and of an input that
- * did not come over the wire). The buffer is written out when it fills, FLUSH_INTERVAL_MS after
+ * segment file (format.ts). Each record is made at the end of its step as one line and encoded
+ * straight into an output buffer (buffer.ts): a received message as the JSON it came in, a send as
+ * the JSON the transport sends, so the only serializing a step adds is that of its other effects
+ * (and of an input that did not come over the wire). The buffer is written out when it fills, FLUSH_INTERVAL_MS after
  * the first record it holds, and when the node ends. A segment that passes `segmentBytes` is closed
  * and a new one starts with a snapshot of the state; only the newest `keepSegments` are kept (the
  * size bound).
@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { Effect, Input } from "../../protocol/io.js";
 import { PROTOCOL_VERSION } from "../handshake.js";
 import type { MessageId } from "../framing.js";
-import { ascii, JournalBuffer } from "./buffer.js";
+import { JournalBuffer } from "./buffer.js";
 import { JOURNAL_FORMAT_VERSION, segmentFileName, type JournalHeader } from "./format.js";
 
 /**
@@ -79,32 +79,23 @@ export interface JournalSink {
   readonly file: string;
 }
 
-const RECORD_STEP = ascii('{"s":');
-const RECORD_NOW = ascii(',"t":');
-const RECORD_INPUT = ascii(',"i":');
-const RECORD_EFFECTS = ascii(',"e":[');
-const RECORD_ID = ascii('],"m":[');
-const COMMA = ascii(",");
-const RECORD_END = ascii("]}\n");
-const CLOSE = ascii("}");
-
 /**
- * The encoded start of a received message's input (`{"type":"message","from":<address>,"message":`)
- * and of a send (`{"type":"send","to":<address>,"message":`), by address: a node talks to few peers,
- * and quoting the address on every step showed in profiles.
+ * The start of a received message's input (`{"type":"message","from":<address>,"message":`) and of
+ * a send (`{"type":"send","to":<address>,"message":`), by address: a node talks to few peers, and
+ * quoting the address on every step showed in profiles.
  */
 class AddressPrefixes {
-  private readonly encoded = new Map<string, Uint8Array>();
+  private readonly made = new Map<string, string>();
   constructor(private readonly before: string) {}
 
-  of(address: string): Uint8Array {
-    let bytes = this.encoded.get(address);
-    if (bytes === undefined) {
-      if (this.encoded.size >= ADDRESS_PREFIXES_MAX) this.encoded.clear();
-      bytes = Uint8Array.from(Buffer.from(`${this.before}${JSON.stringify(address)},"message":`));
-      this.encoded.set(address, bytes);
+  of(address: string): string {
+    let prefix = this.made.get(address);
+    if (prefix === undefined) {
+      if (this.made.size >= ADDRESS_PREFIXES_MAX) this.made.clear();
+      prefix = `${this.before}${JSON.stringify(address)},"message":`;
+      this.made.set(address, prefix);
     }
-    return bytes;
+    return prefix;
   }
 }
 const ADDRESS_PREFIXES_MAX = 4096;
@@ -195,26 +186,20 @@ export function openJournal(options: JournalOptions): JournalSink {
     if (old >= 0) rmSync(join(options.dir, segmentFileName(options.role, options.node, pid, old)), { force: true });
   };
 
-  /** The record's start: its step and `now`, up to its input. */
-  const begin = (seq: number, now: number): void => {
-    out.bytes(RECORD_STEP);
-    out.number(seq);
-    out.bytes(RECORD_NOW);
-    out.number(now);
-    out.bytes(RECORD_INPUT);
+  /** `,"t":<now>,"i":`, made again only when `now` moves (every step of a millisecond shares it). */
+  let lastNow = Number.NaN;
+  let nowPart = "";
+  const timePart = (now: number): string => {
+    if (now !== lastNow) {
+      lastNow = now;
+      nowPart = `,"t":${now},"i":`;
+    }
+    return nowPart;
   };
 
-  /** The record's end, after its effects: the received message's id, then the line's end. */
-  const end = (seq: number, messageId: MessageId | undefined): void => {
-    if (messageId !== undefined) {
-      out.bytes(RECORD_ID);
-      out.number(messageId.pid);
-      out.bytes(COMMA);
-      out.number(messageId.step);
-      out.bytes(COMMA);
-      out.number(messageId.index);
-    }
-    out.bytes(RECORD_END);
+  /** Encodes a step's line; the segment ends after it when full. */
+  const append = (seq: number, line: string): void => {
+    out.text(line);
     if (timer === undefined && out.pending) {
       timer = setTimeout(flush, FLUSH_INTERVAL_MS);
       timer.unref();
@@ -225,6 +210,8 @@ export function openJournal(options: JournalOptions): JournalSink {
       rotate(seq);
     }
   };
+
+  const idPart = (id: MessageId | undefined): string => (id === undefined ? "}\n" : `,"m":[${id.pid},${id.step},${id.index}]}\n`);
 
   return {
     get file() {
@@ -240,43 +227,29 @@ export function openJournal(options: JournalOptions): JournalSink {
     },
     flush,
     record(seq, now, input, inputJson, messageJson, effects, encoded, messageId) {
-      if (fd === undefined) {
-        for (let i = 0; i < effects.length; i++) {
-          const e = effects[i]!;
-          if (e.type === "send") encoded[i] = JSON.stringify(e.message);
-        }
-        return;
+      const recording = fd !== undefined;
+      // One line, built by joining strings (encoding its pieces one by one cost more: every call into
+      // the encoder runs cold between a node's messages).
+      let line = "";
+      if (recording) {
+        line = `{"s":${seq}${timePart(now)}`;
+        if (inputJson !== undefined || input.type !== "message") line += inputJson ?? JSON.stringify(input);
+        else line += `${messageFrom.of(input.from)}${messageJson ?? JSON.stringify(input.message)}}`;
+        line += ',"e":[';
       }
-      begin(seq, now);
-      if (inputJson !== undefined || input.type !== "message") out.text(inputJson ?? JSON.stringify(input));
-      else {
-        out.bytes(messageFrom.of(input.from));
-        out.text(messageJson ?? JSON.stringify(input.message));
-        out.bytes(CLOSE);
-      }
-      out.bytes(RECORD_EFFECTS);
       for (let i = 0; i < effects.length; i++) {
         const e = effects[i]!;
-        if (i > 0) out.bytes(COMMA);
         if (e.type === "send") {
           const json = JSON.stringify(e.message);
           encoded[i] = json;
-          out.bytes(sendTo.of(e.to));
-          out.text(json);
-          out.bytes(CLOSE);
-        } else out.text(JSON.stringify(e));
+          if (recording) line += `${i > 0 ? "," : ""}${sendTo.of(e.to)}${json}}`;
+        } else if (recording) line += `${i > 0 ? "," : ""}${JSON.stringify(e)}`;
       }
-      end(seq, messageId);
+      if (recording) append(seq, `${line}]${idPart(messageId)}`);
     },
     step(seq, now, inputJson, effectsJson, messageId) {
       if (fd === undefined) return;
-      if (!effectsJson.startsWith("[") || !effectsJson.endsWith("]")) throw new Error("journal step: the effects must be a JSON array");
-      begin(seq, now);
-      out.text(inputJson);
-      // The record's `[` and `]` are written around the array's items.
-      out.bytes(RECORD_EFFECTS);
-      out.text(effectsJson.slice(1, -1));
-      end(seq, messageId);
+      append(seq, `{"s":${seq}${timePart(now)}${inputJson},"e":${effectsJson}${idPart(messageId)}`);
     },
     close() {
       if (fd === undefined) return;
