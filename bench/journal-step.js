@@ -4,7 +4,8 @@
 // end), each recorded the way the real host records it (src/real/journal/writer.ts `record`) into
 // a real journal in a temporary folder, against the same loop without a journal (where the sends
 // are serialized for the wire all the same). This is the recorder's own CPU; in a whole cluster
-// (bench/real.js --journal-cost) the processes' CPU grows by about twice as much (README). Steadier than `bench/real.js --journal-cost` on a busy
+// (bench/real.js --journal-cost) the same work takes two to three times as long, run cold between
+// messages (README). Steadier than `bench/real.js --journal-cost` on a busy
 // machine, but it leaves out what a whole process adds (its heap, other work). Needs `npm run build`.
 //
 //   node bench/journal-step.js [--tasks N] [--rounds N]

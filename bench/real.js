@@ -16,12 +16,13 @@
 // falls on both; each runs the warm-up and then JOURNAL_COST_RUNS jobs of 10,000 no-op tasks. It
 // prints every pair and the median overheads of throughput and of CPU per task.
 //
-// --pin (with --journal-cost): this process (the driver), the master and the workers run on CPU 0
-// and the executors on CPU 1 (taskset). Unpinned, where the scheduler puts the three busy processes
-// moves one cluster's CPU per task by up to 30%, so single pairs range from +1% to -30%; pinned,
-// pairs agree within about 2%. It measures the recorder on one fixed placement, not the default.
+// --pin (with --journal-cost): every process of each cluster runs on CPU 0 (taskset; the processes
+// this one starts inherit it, and `flint local` pins nothing when its workers do not fit in the
+// CPUs it may use). Unpinned, where the scheduler puts the three busy processes moves one cluster's
+// CPU per task by up to 30%, so single pairs range widely; on one CPU, throughput is the inverse of
+// the CPU a task takes and pairs agree within a few percent. It measures the recorder's share of
+// the CPU, on that placement, not the default one.
 import { execFileSync, spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -38,7 +39,7 @@ const journal = !process.argv.includes("--no-journal");
 /** --journal-cost: only the recorder's cost, measured in alternating pairs (see the top). */
 const journalCost = process.argv.includes("--journal-cost");
 const PAIRS = optionNumber("--pairs", 5);
-/** --pin: a fixed placement of the processes on CPUs 0 and 1 (see the top). */
+/** --pin: every process on CPU 0 (see the top). */
 const pin = process.argv.includes("--pin");
 /** Jobs of 10,000 tasks per cluster in --journal-cost (the median rate and the mean CPU count). */
 const JOURNAL_COST_RUNS = 3;
@@ -270,7 +271,7 @@ async function journalCostBench() {
   const cpuOf = (r) => Object.values(r[`cpuPerTaskUs${n}`]).reduce((a, b) => a + b, 0);
   const measure = (on) => flintBench({ journal: on, sizes: [n], repeats: JOURNAL_COST_RUNS, throughputOnly: true, lowLatency: false });
   console.log(
-    `flint local, 2 workers x 1 core, node ${process.version}${pin ? ", pinned (driver, master, workers on CPU 0; executors on CPU 1)" : ""}: ` +
+    `flint local, 2 workers x 1 core, node ${process.version}${pin ? ", every process on CPU 0" : ""}: ` +
       `the flight recorder's cost, ${PAIRS} pairs in alternating order; ` +
       `each cluster: ${fmt(WARM_UP_TASKS)} tasks of warm-up, then the median of ${JOURNAL_COST_RUNS} jobs of ${fmt(n)} no-op tasks`,
   );
@@ -316,10 +317,8 @@ async function journalCostBench() {
 
 if (pin) {
   if (!journalCost) throw new Error("--pin goes with --journal-cost");
-  if (availableParallelism() < 2) throw new Error("--pin needs 2 CPUs: the executors on CPU 1, the rest on CPU 0");
-  // Children started from now on (master, workers) inherit CPU 0; the workers pin their executors to CPU 1.
+  // The processes started from now on (master, workers, and the executors they start) inherit it.
   execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", "0", String(process.pid)], { stdio: "ignore" });
-  process.env.FLINT_EXECUTOR_CPUS = "1";
 }
 
 if (journalCost) {
