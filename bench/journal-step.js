@@ -13,17 +13,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { optionNumber } from "./lib/options.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const { openJournal } = await import(`${root}dist/real/journal/writer.js`);
 
-function optionNumber(name, fallback) {
-  const at = process.argv.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} needs a positive whole number, not '${process.argv[at + 1] ?? ""}'`);
-  return value;
-}
 const TASKS = optionNumber("--tasks", 100_000);
 const ROUNDS = optionNumber("--rounds", 5);
 

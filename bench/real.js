@@ -25,6 +25,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { optionNumber } from "./lib/options.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const { startLocalCluster, connect } = await import(`${root}dist/real/index.js`);
@@ -58,15 +59,6 @@ const REPEATS = quick ? 1 : 3;
  * (each of the two runs 5,000; with 1,000 each, the first measured job still ran ~20% slower).
  */
 const WARM_UP_TASKS = 10_000;
-
-/** The positive integer after `name` on the command line, else `fallback`. */
-function optionNumber(name, fallback) {
-  const at = process.argv.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} needs a positive whole number, not '${process.argv[at + 1] ?? ""}'`);
-  return value;
-}
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
