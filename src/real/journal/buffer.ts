@@ -1,8 +1,8 @@
 /**
  * The recorder's output buffer: each record is encoded into one reused buffer outside the heap as
- * soon as it is made, and written out from it when full, so no record's string outlives its step
- * (records kept as strings until a batch was joined and written cost the recorder about a third
- * more, bench/real.js --journal-cost).
+ * soon as it is made, and written out from it when full, so no record's string outlives its step.
+ * (The writer before kept each record's string until a batch was joined and written: a step took
+ * it 5.2 µs in a live driver, not counting the batches, against 3.9-4.2 µs now; README.)
  */
 
 /**
