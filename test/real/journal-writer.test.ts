@@ -4,13 +4,14 @@
  * (non-ASCII, longer than the buffer) and numbers (past 2^31, the clock's 13 digits, fractions,
  * negatives) in it, and in the order the steps ran.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Address } from "../../src/protocol/ids.js";
 import type { Effect, Input } from "../../src/protocol/io.js";
 import type { MessageId } from "../../src/real/framing.js";
+import { segmentFileName } from "../../src/real/journal/format.js";
 import { openJournal } from "../../src/real/journal/writer.js";
 import { fileTempDir } from "../hygiene/tempDir.js";
 
@@ -132,5 +133,34 @@ describe("the journal writer", () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it("stops at a write that fails, says so once, and still gives the host its sends' JSON", () => {
+    const dir = join(tmp, "full");
+    mkdirSync(dir);
+    // Every write to /dev/full fails with ENOSPC, as a full disk would.
+    symlinkSync("/dev/full", join(dir, segmentFileName("master", ME, 1, 0)));
+    const errors: Error[] = [];
+    const journal = openJournal({ dir, role: "master", node: ME, pid: 1, onError: (e) => errors.push(e) });
+    journal.init({}, 1_000, [], () => ({}));
+    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(["ENOSPC"]);
+    const message = { type: "MasterChanged", masterAddress: ME } as never;
+    const sends = new Array<string | undefined>(2);
+    journal.record(
+      1,
+      1_001,
+      { type: "timer", key: "t" },
+      '{"type":"timer","key":"t"}',
+      undefined,
+      [
+        { type: "cancelTimer", key: "t" },
+        { type: "send", to: PEER, message },
+      ],
+      sends,
+    );
+    expect(sends).toEqual([undefined, JSON.stringify(message)]);
+    journal.flush();
+    journal.close();
+    expect(errors).toHaveLength(1);
   });
 });
