@@ -310,7 +310,11 @@ async function journalCostBench() {
 if (pin) {
   if (!journalCost) throw new Error("--pin goes with --journal-cost");
   // The processes started from now on (master, workers, and the executors they start) inherit it.
-  execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", "0", String(process.pid)], { stdio: "ignore" });
+  try {
+    execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", "0", String(process.pid)], { stdio: "ignore" });
+  } catch (err) {
+    throw new Error(`--pin: could not pin this process to CPU 0 with util-linux's taskset (${err.message})`);
+  }
 }
 
 if (journalCost) {
