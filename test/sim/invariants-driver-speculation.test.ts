@@ -18,6 +18,14 @@ function harness(overrides: Partial<ProtocolConfig> = {}) {
   );
 }
 
+/** A step's taskEnded notifications changed by `change` (a driver that reports an ending wrongly). */
+function taskEndedAs(change: { state?: "FINISHED"; reason?: string }): Tamper {
+  return (fx) =>
+    fx.map((e) =>
+      e.type === "notify" && e.notification.kind === "taskEnded" ? { ...e, notification: { ...e.notification, ...change } } : e,
+    );
+}
+
 /** Indices 0 and 1 succeed after 100 ms; the check at 400 ms finds 2 and 3 slow and copies them. */
 function copied(tamper?: Tamper) {
   const h = harness();
@@ -153,13 +161,7 @@ describe("D12: a killed attempt's failure is not counted", () => {
     expect(ok.checks).toEqual([]);
     const broken = copied();
     broken.update(broken.copies[0]!, "FINISHED", T0 + 500);
-    broken.update(broken.tasks[2]!, "FINISHED", T0 + 510, (fx) =>
-      fx.map((e) =>
-        e.type === "notify" && e.notification.kind === "taskEnded"
-          ? { ...e, notification: { ...e.notification, state: "FINISHED" as const } }
-          : e,
-      ),
-    );
+    broken.update(broken.tasks[2]!, "FINISHED", T0 + 510, taskEndedAs({ state: "FINISHED" }));
     expect(broken.checks).toEqual([D12]);
     expect(broken.details[0]).toMatch(/was asked to stop because another attempt succeeded, but ended FINISHED, as a second success/);
   });
@@ -174,13 +176,7 @@ describe("D12: a killed attempt's failure is not counted", () => {
     expect(ok.checks).toEqual([]);
     const broken = copied();
     broken.update(broken.copies[0]!, "FINISHED", T0 + 500);
-    broken.update(broken.tasks[2]!, "FINISHED", T0 + 510, (fx) =>
-      fx.map((e) =>
-        e.type === "notify" && e.notification.kind === "taskEnded"
-          ? { ...e, notification: { ...e.notification, reason: "TaskKilled ()" } }
-          : e,
-      ),
-    );
+    broken.update(broken.tasks[2]!, "FINISHED", T0 + 510, taskEndedAs({ reason: "TaskKilled ()" }));
     expect(broken.checks).toEqual([D12]);
     expect(broken.details[0]).toMatch(
       /delivered its result after another attempt succeeded, but ended KILLED \(TaskKilled \(\)\), not KILLED with "TaskKilled \(Finish but did not commit/,
