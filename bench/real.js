@@ -44,7 +44,7 @@ const journal = !process.argv.includes("--no-journal");
 /** --journal-cost: only the recorder's cost, measured in alternating pairs (see the top). */
 const journalCost = process.argv.includes("--journal-cost");
 const PAIRS = optionNumber("--pairs", 5);
-/** --task-us N: tasks that spin N µs (see the top); 0: no-op tasks. */
+/** --task-us N: tasks that spin N µs (see the top); without it, no-op tasks (0). */
 const TASK_US = process.argv.includes("--task-us") ? optionNumber("--task-us", 0) : 0;
 /** The task every job runs, and its input for index `i` (the result is `i` either way). */
 const TASK =
