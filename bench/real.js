@@ -45,7 +45,7 @@ const journal = !process.argv.includes("--no-journal");
 const journalCost = process.argv.includes("--journal-cost");
 const PAIRS = optionNumber("--pairs", 5);
 /** --task-us N: tasks that spin N µs (see the top); without it, no-op tasks (0). */
-const TASK_US = process.argv.includes("--task-us") ? optionNumber("--task-us", 0) : 0;
+const TASK_US = optionNumber("--task-us", 0);
 /** The task every job runs, and its input for index `i` (the result is `i` either way). */
 const TASK =
   TASK_US > 0 ? { module: SPIN, fn: "spin", input: (i) => ({ index: i, us: TASK_US }) } : { module: NOOP, fn: "noop", input: (i) => i };

@@ -13,8 +13,8 @@ interface Utf8Writable extends Buffer {
   utf8Write(text: string, offset: number): number;
 }
 
-/** What the buffer holds when it writes out: its bytes, or a text too big for it, in order. */
-export type WriteOut = (bytes: Uint8Array | string) => void;
+/** Where the buffer's bytes go when it writes out, in order. */
+export type WriteOut = (bytes: Uint8Array) => void;
 
 export class JournalBuffer {
   private readonly out: Buffer;
@@ -65,8 +65,9 @@ export class JournalBuffer {
     this.room(most);
     if (most > this.size) {
       this.flush();
-      this.writeOut(text);
-      this.counted += Buffer.byteLength(text);
+      const bytes = Buffer.from(text, "utf8");
+      this.writeOut(bytes);
+      this.counted += bytes.length;
       return;
     }
     const n = (this.out as Utf8Writable).utf8Write(text, this.used);

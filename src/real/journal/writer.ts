@@ -119,9 +119,8 @@ export function openJournal(options: JournalOptions): JournalSink {
   const out = new JournalBuffer(BUFFER_BYTES, (bytes) => {
     if (fd === undefined) return;
     try {
-      const data = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
       // A regular file takes the whole write; the loop is for a write cut short all the same.
-      for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
     } catch (err) {
       fail(err as Error);
     }
